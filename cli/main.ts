@@ -1,0 +1,46 @@
+import { BerthError, errorMessage } from '../common/errors.js';
+
+/**
+ * The berth command. Each subcommand lives in its own module, loaded only when named, so that
+ * `berth inspect` does not pay for the control plane's dependencies.
+ */
+export interface Command {
+  summary: string;
+  run(argv: string[]): Promise<number>;
+}
+
+const commands: Record<string, () => Promise<{ command: Command }>> = {
+  inspect: () => import('./inspect.js'),
+  run: () => import('./run.js'),
+};
+
+function usage(): string {
+  const lines = ['usage: berth <command> [options]', '', 'commands:'];
+  for (const name of Object.keys(commands).sort()) lines.push(`  ${name}`);
+  lines.push('', 'Run `berth <command> --help` for the options of one command.');
+  return lines.join('\n');
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(usage() + '\n');
+    return name ? 0 : 2;
+  }
+  const load = commands[name];
+  if (!load) {
+    process.stderr.write(`berth: unknown command '${name}'\n\n${usage()}\n`);
+    return 2;
+  }
+  const { command } = await load();
+  try {
+    return await command.run(rest);
+  } catch (err) {
+    // Expected failures (bad input, refusals) print their message; anything else keeps its stack.
+    if (err instanceof BerthError || (err instanceof Error && 'code' in err && err.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION')) {
+      process.stderr.write(`berth ${name}: ${errorMessage(err)}\n`);
+      return 1;
+    }
+    throw err;
+  }
+}
