@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { webcrypto } from 'node:crypto';
 import * as x509 from '@peculiar/x509';
 
-x509.cryptoProvider.set(webcrypto as unknown as Crypto);
+x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
 
 /** A throwaway CA for a test registry's TLS certificate (P-256, one day). */
 export interface TestCa {
@@ -21,7 +21,7 @@ export async function createTestCa(): Promise<TestCa> {
     name: 'CN=Berth test registry CA',
     notBefore: new Date(now - 60_000),
     notAfter: new Date(now + DAY),
-    keys: keys as CryptoKeyPair,
+    keys: keys as webcrypto.CryptoKeyPair,
     signingAlgorithm: ALG,
     extensions: [
       new x509.BasicConstraintsExtension(true, 0, true),

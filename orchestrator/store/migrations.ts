@@ -1,0 +1,92 @@
+/**
+ * The schema, as an append-only list. Never edit a released migration: add the next version.
+ * Each statement runs on its own (PGlite's extended protocol takes one statement per query).
+ * Later issues add tables (apps, deployments, per-device manifestVersion, status) as new
+ * versions that reference `devices(id)`.
+ */
+export interface Migration {
+  version: number;
+  name: string;
+  statements: string[];
+}
+
+export const migrations: Migration[] = [
+  {
+    version: 1,
+    name: 'trust: authorities, devices, certificates, tokens, onboarding requests',
+    statements: [
+      // One row per CA certificate (roots and intermediates). Private keys are never stored here.
+      `CREATE TABLE authorities (
+         fingerprint text PRIMARY KEY,
+         kind text NOT NULL CHECK (kind IN ('root', 'intermediate')),
+         certificate_pem text NOT NULL,
+         issuer_fingerprint text REFERENCES authorities (fingerprint),
+         state text NOT NULL CHECK (state IN ('active', 'retiring', 'retired')),
+         not_after timestamptz NOT NULL,
+         created_at timestamptz NOT NULL DEFAULT now())`,
+      `CREATE TABLE settings (name text PRIMARY KEY, value jsonb NOT NULL)`,
+      `CREATE TABLE devices (
+         id text PRIMARY KEY,
+         status text NOT NULL CHECK (status IN ('pending', 'active', 'denied', 'revoked')),
+         labels jsonb NOT NULL DEFAULT '{}'::jsonb,
+         onboarding_method text NOT NULL,
+         created_at timestamptz NOT NULL DEFAULT now(),
+         updated_at timestamptz NOT NULL DEFAULT now(),
+         revoked_at timestamptz,
+         revoked_reason text)`,
+      // Every identifier a device is known by (factory certificate, serial, MAC, ...) maps to one id.
+      `CREATE TABLE device_identifiers (
+         kind text NOT NULL,
+         value text NOT NULL,
+         device_id text NOT NULL REFERENCES devices (id) ON DELETE CASCADE,
+         PRIMARY KEY (kind, value))`,
+      `CREATE INDEX device_identifiers_device ON device_identifiers (device_id)`,
+      `CREATE TABLE device_certificates (
+         fingerprint text PRIMARY KEY,
+         device_id text NOT NULL REFERENCES devices (id) ON DELETE CASCADE,
+         serial text NOT NULL UNIQUE,
+         public_key_sha256 text NOT NULL,
+         issuer_fingerprint text NOT NULL REFERENCES authorities (fingerprint),
+         certificate_pem text NOT NULL,
+         state text NOT NULL CHECK (state IN ('active', 'superseded', 'revoked')),
+         not_before timestamptz NOT NULL,
+         not_after timestamptz NOT NULL,
+         issued_at timestamptz NOT NULL DEFAULT now())`,
+      `CREATE INDEX device_certificates_device ON device_certificates (device_id, state)`,
+      `CREATE TABLE enrollment_tokens (
+         id text PRIMARY KEY,
+         secret_sha256 text NOT NULL UNIQUE,
+         device_id text,
+         labels jsonb NOT NULL DEFAULT '{}'::jsonb,
+         expires_at timestamptz NOT NULL,
+         used_at timestamptz,
+         used_by_request text,
+         created_by text NOT NULL,
+         created_at timestamptz NOT NULL DEFAULT now())`,
+      `CREATE TABLE operator_tokens (
+         id text PRIMARY KEY,
+         secret_sha256 text NOT NULL UNIQUE,
+         name text NOT NULL,
+         role text NOT NULL,
+         created_at timestamptz NOT NULL DEFAULT now(),
+         revoked_at timestamptz)`,
+      `CREATE TABLE manufacturer_authorities (
+         fingerprint text PRIMARY KEY,
+         name text NOT NULL UNIQUE,
+         certificate_pem text NOT NULL,
+         created_at timestamptz NOT NULL DEFAULT now())`,
+      // An onboarding that waits for an operator: the device polls it by its unguessable id.
+      `CREATE TABLE onboarding_requests (
+         id text PRIMARY KEY,
+         device_id text NOT NULL REFERENCES devices (id) ON DELETE CASCADE,
+         method text NOT NULL,
+         csr_pem text NOT NULL,
+         public_key_sha256 text NOT NULL,
+         status text NOT NULL CHECK (status IN ('pending', 'approved', 'denied')),
+         certificate_fingerprint text REFERENCES device_certificates (fingerprint),
+         created_at timestamptz NOT NULL DEFAULT now(),
+         decided_at timestamptz,
+         decided_by text)`,
+    ],
+  },
+];

@@ -1,0 +1,24 @@
+import { PGlite } from '@electric-sql/pglite';
+import type { Queryable, Store } from './store.js';
+
+/**
+ * PGlite runs PostgreSQL in this process. It serves one query at a time, so a transaction holds
+ * the whole database: that is what makes it correct without row locks, and why several
+ * control-plane replicas need a PostgreSQL server instead.
+ */
+export async function openPgliteStore(dataDir: string): Promise<Store> {
+  const db = await PGlite.create(dataDir);
+  const wrap = (q: { query: PGlite['query'] }): Queryable => ({
+    async query<Row extends object>(sql: string, params: readonly unknown[] = []) {
+      const result = await q.query<Row>(sql, params as unknown[]);
+      return result.rows;
+    },
+  });
+  const direct = wrap(db);
+  return {
+    kind: 'pglite',
+    query: direct.query,
+    transaction: (work) => db.transaction((tx) => work(wrap(tx))),
+    close: () => db.close(),
+  };
+}

@@ -1,0 +1,84 @@
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, chownSync, mkdirSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/**
+ * A real PostgreSQL server for one test file, from Debian's packages (postgresql-15), listening
+ * on 127.0.0.1 on a free port, with its data in a temp dir that `stop()` removes.
+ * PostgreSQL refuses to run as root, so when the tests run as root it runs as `postgres`.
+ */
+export interface PostgresServer {
+  url: string;
+  stop(): Promise<void>;
+}
+
+const BIN = process.env.BERTH_PG_BIN ?? '/usr/lib/postgresql/15/bin';
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const address = srv.address();
+      srv.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+/** uid/gid to run PostgreSQL as: `postgres` when we are root, ourselves otherwise. */
+function postgresUser(): { uid?: number; gid?: number } {
+  if (process.getuid?.() !== 0) return {};
+  const uid = Number(execFileSync('id', ['-u', 'postgres']).toString().trim());
+  const gid = Number(execFileSync('id', ['-g', 'postgres']).toString().trim());
+  return { uid, gid };
+}
+
+export async function startPostgres(): Promise<PostgresServer> {
+  const root = mkdtempSync(join(tmpdir(), 'berth-pg-'));
+  const dataDir = join(root, 'data');
+  const socketDir = join(root, 'sock');
+  mkdirSync(dataDir, { mode: 0o700 });
+  mkdirSync(socketDir, { mode: 0o700 });
+  const user = postgresUser();
+  if (user.uid !== undefined && user.gid !== undefined) for (const d of [root, dataDir, socketDir]) chownSync(d, user.uid, user.gid);
+  // cwd must be readable by the postgres user, or initdb complains about it.
+  execFileSync(join(BIN, 'initdb'), ['-D', dataDir, '-U', 'berth', '--auth=trust', '-E', 'UTF8', '--no-sync'], { stdio: 'pipe', cwd: root, ...user });
+  const port = await freePort();
+  const args = ['-D', dataDir, '-h', '127.0.0.1', '-p', String(port), '-k', socketDir, '-c', 'fsync=off', '-c', 'max_connections=50'];
+  const child: ChildProcess = spawn(join(BIN, 'postgres'), args, { stdio: ['ignore', 'ignore', 'pipe'], cwd: root, ...user });
+  let log = '';
+  child.stderr?.on('data', (d: Buffer) => (log += d.toString()));
+  const url = `postgres://berth@127.0.0.1:${port}/postgres`;
+  const deadline = Date.now() + 30_000;
+  const pg = (await import('pg')).default;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`postgres exited early: ${log}`);
+    const client = new pg.Client({ connectionString: url });
+    try {
+      await client.connect();
+      await client.end();
+      break;
+    } catch {
+      await client.end().catch(() => {});
+      if (Date.now() > deadline) {
+        child.kill('SIGKILL');
+        throw new Error(`postgres did not start in 30 s: ${log}`);
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  return {
+    url,
+    async stop() {
+      if (child.exitCode === null) {
+        const exited = new Promise((r) => child.once('exit', r));
+        child.kill('SIGINT'); // fast shutdown
+        await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))]);
+        if (child.exitCode === null) child.kill('SIGKILL');
+      }
+      rmSync(root, { recursive: true, force: true });
+    },
+  };
+}
