@@ -1,4 +1,4 @@
-import { x509, ECDSA_SHA256, generateP256, randomSerial, fingerprintOf } from './x509.js';
+import { x509, ECDSA_SHA256, generateP256, randomSerial, fingerprintOf, type CryptoKey, type CryptoKeyPair } from './x509.js';
 import { controlPlaneSpiffeId, deviceSpiffeId } from './spiffe.js';
 
 /**

@@ -1,5 +1,5 @@
 import { BerthError } from '../common/errors.js';
-import { x509, publicKeySha256 } from './x509.js';
+import { x509, publicKeySha256, type CryptoKey } from './x509.js';
 
 /** Largest CSR accepted, in PEM characters: a P-256 CSR with a SAN is well under 1 KiB. */
 export const MAX_CSR_PEM = 8192;
@@ -31,7 +31,7 @@ export async function verifyCsr(pem: unknown): Promise<VerifiedCsr> {
   } catch (err) {
     throw new BerthError('csr.malformed', 'csr does not parse as PKCS#10', undefined, { cause: err });
   }
-  const alg = request.publicKey.algorithm as EcKeyAlgorithm;
+  const alg = request.publicKey.algorithm as { name: string; namedCurve?: string };
   if (alg.name !== 'ECDSA' || alg.namedCurve !== 'P-256') {
     throw new BerthError('csr.bad_key', `csr key must be ECDSA P-256, not ${alg.name}${alg.namedCurve ? ' ' + alg.namedCurve : ''}`);
   }

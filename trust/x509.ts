@@ -3,7 +3,11 @@ import 'reflect-metadata';
 import { webcrypto, createHash } from 'node:crypto';
 import * as x509 from '@peculiar/x509';
 
-x509.cryptoProvider.set(webcrypto as unknown as Crypto);
+x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
+
+/** WebCrypto types from Node (the project compiles without the DOM library). */
+export type CryptoKey = webcrypto.CryptoKey;
+export type CryptoKeyPair = webcrypto.CryptoKeyPair;
 
 export { x509 };
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { x509, generateP256, ECDSA_SHA256, importPrivateKeyPem, privateKeyToPem, fingerprintOf } from '../../trust/x509.js';
+import { x509, generateP256, ECDSA_SHA256, importPrivateKeyPem, privateKeyToPem, fingerprintOf, type CryptoKeyPair } from '../../trust/x509.js';
 import { createRootCa, createIntermediateCa, issueDeviceCertificate, uriSans } from '../../trust/authority.js';
 import { verifyCsr } from '../../trust/csr.js';
 import { verifyChain } from '../../trust/chain.js';
@@ -59,7 +59,7 @@ describe('fleet PKI', () => {
     await expect(verifyCsr('x'.repeat(10_000))).rejects.toMatchObject({ code: 'csr.too_large' });
     // Flip one byte inside the signature: the request no longer proves possession.
     const der = Buffer.from(x509.PemConverter.decode(good)[0]!);
-    der[der.length - 5] ^= 0x01;
+    der[der.length - 5] = der[der.length - 5]! ^ 0x01;
     const tampered = x509.PemConverter.encode(der, 'CERTIFICATE REQUEST');
     await expect(verifyCsr(tampered)).rejects.toBeInstanceOf(BerthError);
     const rsa = (await crypto.subtle.generateKey({ name: 'RSASSA-PKCS1-v1_5', modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]), hash: 'SHA-256' }, true, ['sign', 'verify'])) as CryptoKeyPair;
