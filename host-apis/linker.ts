@@ -1,0 +1,74 @@
+import { join } from 'node:path';
+import { BerthError } from '../common/errors.js';
+import type { AppIdentity, AppLogSink } from './app-context.js';
+import { createConfigHost, secretRedactor } from './config.js';
+import type { GrantSet } from './grants.js';
+import { checkImports, interfaceName } from './import-policy.js';
+import { createKeyvalueHost, KeyvalueStore } from './keyvalue.js';
+import { AppLogger, createLogHost, DEFAULT_LOG_GRANT } from './log.js';
+import { wasiProviders } from './wasi-providers.js';
+
+/**
+ * Everything an app instance's host APIs are built from. One context per instance: nothing in
+ * it is shared with another app, so no host API can reach another app's data.
+ */
+export interface HostContext {
+  identity: AppIdentity;
+  grants: GrantSet;
+  /** The app's own folder on the device; host APIs keep their state in subfolders of it. */
+  dataDir: string;
+  logSink: AppLogSink;
+  /** For host work that is asynchronous on the host side (tokens, HTTP); absent in unit tests. */
+  hostCall?: (method: string, args: unknown[]) => unknown;
+}
+
+/** State that several host APIs of one instance share (one logger, one rate limit). */
+export interface InstanceServices {
+  context: HostContext;
+  logger: AppLogger;
+}
+
+type Provider = (services: InstanceServices) => unknown;
+
+const berthProviders: Record<string, Provider> = {
+  'berth:host/log': ({ logger }) => createLogHost(logger),
+  'berth:host/config': ({ context }) => createConfigHost(context.grants.config!),
+  'berth:host/keyvalue': ({ context }) =>
+    createKeyvalueHost(new KeyvalueStore(join(context.dataDir, 'keyvalue'), context.grants.keyvalue!.quotaBytes)),
+  'berth:host/identity': ({ context }) => ({
+    getToken(audience: string): string {
+      const grant = context.grants.identity!;
+      if (!grant.audiences.includes(audience)) throw { payload: { tag: 'audience-not-granted', val: audience } };
+      if (!context.hostCall) throw { payload: { tag: 'unavailable', val: 'this device cannot sign workload tokens' } };
+      return context.hostCall('identity.getToken', [audience]) as string;
+    },
+  }),
+};
+
+export interface LinkedInstance {
+  /** The import object for jco's `instantiate`, keyed by unversioned interface name. */
+  imports: Record<string, unknown>;
+  services: InstanceServices;
+}
+
+/**
+ * Builds the host side of exactly the interfaces the component imports, each from its grant.
+ * The import check runs again here (it ran at admission too): an ungranted import is refused
+ * before any host object is created.
+ */
+export function linkHostApis(componentImports: string[], context: HostContext): LinkedInstance {
+  const app = `${context.identity.vendor}/${context.identity.app}`;
+  checkImports(app, componentImports, context.grants);
+  const logger = new AppLogger(context.grants.log ?? DEFAULT_LOG_GRANT, context.logSink, secretRedactor(context.grants.config));
+  const services: InstanceServices = { context, logger };
+  const wasi = wasiProviders();
+  const imports: Record<string, unknown> = {};
+  for (const name of componentImports) {
+    const iface = interfaceName(name);
+    if (iface in imports) continue;
+    const provider = berthProviders[iface] ?? wasi[iface];
+    if (!provider) throw new BerthError('import-not-granted', `app ${app} refused: ${name} has no host implementation in this runtime`, { app, refused: [name] });
+    imports[iface] = provider(services);
+  }
+  return { imports, services };
+}

@@ -1,0 +1,91 @@
+import type { GrantSet } from './grants.js';
+import type { AppLogLevel, AppLogRecord, AppLogSink } from './app-context.js';
+import { TokenBucket } from './rate-limiter.js';
+
+const MAX_MESSAGE = 4096;
+const MAX_FIELDS = 32;
+const MAX_FIELD = 1024;
+const LEVELS = new Set<AppLogLevel>(['trace', 'debug', 'info', 'warn', 'error']);
+
+export type LogGrant = NonNullable<GrantSet['log']>;
+export const DEFAULT_LOG_GRANT: LogGrant = { linesPerSecond: 100, burst: 200 };
+
+/**
+ * The app's log lines, bounded in size and rate. Lines over the rate are dropped and counted;
+ * the count is reported once the app is allowed to log again, so an operator sees that lines
+ * are missing without the flood itself reaching the device's logs.
+ */
+export class AppLogger {
+  private readonly bucket: TokenBucket;
+  private dropped = 0;
+
+  constructor(
+    grant: LogGrant,
+    private readonly sink: AppLogSink,
+    private readonly redact: (text: string) => string,
+  ) {
+    this.bucket = new TokenBucket(grant.linesPerSecond, grant.burst);
+  }
+
+  get droppedLines(): number {
+    return this.dropped;
+  }
+
+  write(record: AppLogRecord): void {
+    if (!this.bucket.take()) {
+      this.dropped++;
+      return;
+    }
+    if (this.dropped > 0) {
+      this.sink({ level: 'warn', source: 'host', message: `${this.dropped} log lines dropped: over the rate limit`, fields: { dropped: String(this.dropped) } });
+      this.dropped = 0;
+    }
+    this.sink({ ...record, message: this.redact(truncate(record.message, MAX_MESSAGE)), fields: record.fields && this.cleanFields(record.fields) });
+  }
+
+  private cleanFields(fields: Record<string, string>): Record<string, string> {
+    const out: Record<string, string> = {};
+    for (const [k, v] of Object.entries(fields).slice(0, MAX_FIELDS)) out[truncate(k, 128)] = this.redact(truncate(v, MAX_FIELD));
+    return out;
+  }
+}
+
+function truncate(s: string, max: number): string {
+  return s.length > max ? s.slice(0, max) + '…' : s;
+}
+
+/** `berth:host/log`, built from the app's logger. */
+export function createLogHost(logger: AppLogger) {
+  return {
+    log(level: string, message: string, fields: [string, string][]): void {
+      const lvl = LEVELS.has(level as AppLogLevel) ? (level as AppLogLevel) : 'info';
+      logger.write({ level: lvl, message, fields: fields.length ? Object.fromEntries(fields) : undefined, source: 'log' });
+    },
+  };
+}
+
+/** Splits a byte stream (stdout/stderr) into log lines. */
+export class LineSplitter {
+  private pending = '';
+  private readonly decoder = new TextDecoder();
+
+  constructor(private readonly emit: (line: string) => void) {}
+
+  push(bytes: Uint8Array): void {
+    this.pending += this.decoder.decode(bytes, { stream: true });
+    let nl: number;
+    while ((nl = this.pending.indexOf('\n')) !== -1) {
+      this.emit(this.pending.slice(0, nl));
+      this.pending = this.pending.slice(nl + 1);
+    }
+    if (this.pending.length > MAX_MESSAGE) {
+      this.emit(this.pending);
+      this.pending = '';
+    }
+  }
+
+  flush(): void {
+    if (this.pending) this.emit(this.pending);
+    this.pending = '';
+  }
+}

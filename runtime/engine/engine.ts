@@ -1,0 +1,46 @@
+import type { Digest } from '../../common/digest.js';
+import type { ComponentInfo } from '../component/inspect.js';
+
+/**
+ * The narrow seam between Berth and the thing that executes WebAssembly (docs/engine.md).
+ * Today that is V8 through jco's transpiled glue; a wasmtime-backed engine would implement the
+ * same two steps: compile bytes once per digest, then instantiate cheaply many times.
+ */
+export interface CompileOptions {
+  /** Linear memory ceiling for every memory of the component, in bytes (rounded down to pages). */
+  memoryLimitBytes: number;
+}
+
+/** A component ready to instantiate: everything a sandbox needs, cheap to send to a worker. */
+export interface CompiledComponent {
+  engine: string;
+  digest: Digest;
+  info: ComponentInfo;
+  /** file: URL of the generated instantiation glue (an ES module exporting `instantiate`). */
+  glueUrl: string;
+  /** Compiled core modules by the name the glue asks for; structured-cloneable to workers. */
+  modules: Record<string, WebAssembly.Module>;
+  maxMemoryPages: number;
+}
+
+export interface EngineStats {
+  transpiles: number;
+  compiles: number;
+  memoryHits: number;
+  diskHits: number;
+}
+
+export interface Engine {
+  readonly name: string;
+  compile(bytes: Uint8Array, options: CompileOptions): Promise<CompiledComponent>;
+  stats(): EngineStats;
+}
+
+/** What the generated glue exports (jco `instantiation: 'sync'` mode). */
+export interface ComponentGlue {
+  instantiate(
+    getCoreModule: (name: string) => WebAssembly.Module,
+    imports: Record<string, unknown>,
+    instantiateCore?: (module: WebAssembly.Module, imports?: WebAssembly.Imports) => WebAssembly.Instance,
+  ): Record<string, unknown>;
+}

@@ -1,0 +1,98 @@
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { BerthError, errorMessage } from '../../common/errors.js';
+import { inspectComponent, type ComponentInfo } from '../component/inspect.js';
+import { capMemory, WASM_PAGE } from './memory-limit.js';
+import { TranspileCache, type TranspiledComponent } from './transpile-cache.js';
+import type { CompileOptions, CompiledComponent, Engine, EngineStats } from './engine.js';
+
+const GLUE_NAME = 'component';
+
+function jcoVersion(): string {
+  const require = createRequire(import.meta.url);
+  const api = require.resolve('@bytecodealliance/jco');
+  const pkg = JSON.parse(readFileSync(join(dirname(api), '..', 'package.json'), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+/**
+ * V8 through jco: the component is transpiled once per digest into core modules plus an
+ * instantiation glue module (cached on disk), and the core modules are compiled once per digest
+ * and memory limit (cached in memory; V8 offers Node no way to keep machine code on disk).
+ */
+export class JcoEngine implements Engine {
+  readonly name: string;
+  private readonly cache: TranspileCache;
+  private readonly compiled = new Map<string, Promise<CompiledComponent>>();
+  private readonly counters: EngineStats = { transpiles: 0, compiles: 0, memoryHits: 0, diskHits: 0 };
+
+  constructor(options: { cacheDir: string }) {
+    const version = jcoVersion();
+    this.name = `v8+jco@${version}`;
+    this.cache = new TranspileCache(options.cacheDir, this.name);
+  }
+
+  stats(): EngineStats {
+    return { ...this.counters };
+  }
+
+  compile(bytes: Uint8Array, options: CompileOptions): Promise<CompiledComponent> {
+    const info = inspectComponent(bytes);
+    const maxMemoryPages = Math.floor(options.memoryLimitBytes / WASM_PAGE);
+    if (maxMemoryPages < 1) throw new BerthError('memory-limit', `a memory limit of ${options.memoryLimitBytes} bytes is below one 64 KiB page`);
+    const key = `${info.digest}/${maxMemoryPages}`;
+    const hit = this.compiled.get(key);
+    if (hit) {
+      this.counters.memoryHits++;
+      return hit;
+    }
+    const pending = this.compileUncached(bytes, info, maxMemoryPages);
+    this.compiled.set(key, pending);
+    // A failed compile is not cached: the same bytes fail the same way, but a transient
+    // disk error should not stick.
+    pending.catch(() => this.compiled.delete(key));
+    return pending;
+  }
+
+  /** Drops compiled modules of components no longer deployed (they hold executable memory). */
+  evict(digest: string): void {
+    for (const key of this.compiled.keys()) if (key.startsWith(`${digest}/`)) this.compiled.delete(key);
+  }
+
+  private async compileUncached(bytes: Uint8Array, info: ComponentInfo, maxMemoryPages: number): Promise<CompiledComponent> {
+    const transpiled = await this.transpiled(bytes, info);
+    const modules: Record<string, WebAssembly.Module> = {};
+    for (const [name, file] of Object.entries(transpiled.coreFiles)) {
+      const capped = capMemory(readFileSync(file), maxMemoryPages);
+      try {
+        modules[name] = await WebAssembly.compile(capped);
+      } catch (err) {
+        throw new BerthError('malformed-component', `core module ${name} of ${info.digest} does not compile: ${errorMessage(err)}`);
+      }
+      this.counters.compiles++;
+    }
+    return { engine: this.name, digest: info.digest, info, glueUrl: pathToFileURL(transpiled.glueFile).href, modules, maxMemoryPages };
+  }
+
+  private async transpiled(bytes: Uint8Array, info: ComponentInfo): Promise<TranspiledComponent> {
+    const cached = this.cache.read(info.digest);
+    if (cached) {
+      this.counters.diskHits++;
+      return cached;
+    }
+    const { transpile } = await import('@bytecodealliance/jco');
+    let files: Record<string, Uint8Array>;
+    try {
+      ({ files } = await transpile(bytes, { name: GLUE_NAME, instantiation: 'sync', noTypescript: true, quiet: true }));
+    } catch (err) {
+      throw new BerthError('malformed-component', `component ${info.digest} was refused by the transpiler: ${errorMessage(err)}`);
+    }
+    this.counters.transpiles++;
+    const glue = files[`${GLUE_NAME}.js`];
+    if (!glue) throw new BerthError('malformed-component', `transpiling ${info.digest} produced no glue module`);
+    const core = Object.fromEntries(Object.entries(files).filter(([name]) => name.endsWith('.wasm')));
+    return this.cache.write(info.digest, glue, core);
+  }
+}

@@ -1,0 +1,73 @@
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { digestHex, type Digest } from '../../common/digest.js';
+
+/**
+ * Transpiled components on disk, one folder per component digest: the glue as `glue.mjs`, the
+ * core modules under the names the glue asks for, and `index.json` listing them. A folder is
+ * written under a temporary name and renamed into place, so readers never see half of one and
+ * two processes transpiling the same digest at once both end up with a whole folder.
+ *
+ * The glue is code that runs with the sandbox's authority: the cache directory is created
+ * owner-only, and must stay so (docs/engine.md).
+ */
+export interface TranspiledComponent {
+  glueFile: string;
+  coreFiles: Record<string, string>;
+}
+
+interface CacheIndex {
+  format: 1;
+  toolchain: string;
+  coreModules: string[];
+}
+
+export class TranspileCache {
+  constructor(
+    private readonly root: string,
+    private readonly toolchain: string,
+  ) {
+    mkdirSync(root, { recursive: true, mode: 0o700 });
+  }
+
+  private folder(digest: Digest): string {
+    return join(this.root, digestHex(digest));
+  }
+
+  read(digest: Digest): TranspiledComponent | undefined {
+    const dir = this.folder(digest);
+    let index: CacheIndex;
+    try {
+      index = JSON.parse(readFileSync(join(dir, 'index.json'), 'utf8')) as CacheIndex;
+    } catch {
+      return undefined;
+    }
+    if (index.format !== 1 || index.toolchain !== this.toolchain) return undefined;
+    const coreFiles = Object.fromEntries(index.coreModules.map((name) => [name, join(dir, 'core', encodeURIComponent(name))]));
+    const glueFile = join(dir, 'glue.mjs');
+    if (!existsSync(glueFile) || Object.values(coreFiles).some((f) => !existsSync(f))) return undefined;
+    return { glueFile, coreFiles };
+  }
+
+  write(digest: Digest, glue: Uint8Array, coreModules: Record<string, Uint8Array>): TranspiledComponent {
+    const dir = this.folder(digest);
+    const tmp = `${dir}.${randomBytes(6).toString('hex')}.tmp`;
+    mkdirSync(join(tmp, 'core'), { recursive: true, mode: 0o700 });
+    writeFileSync(join(tmp, 'glue.mjs'), glue, { mode: 0o600 });
+    for (const [name, bytes] of Object.entries(coreModules)) writeFileSync(join(tmp, 'core', encodeURIComponent(name)), bytes, { mode: 0o600 });
+    const index: CacheIndex = { format: 1, toolchain: this.toolchain, coreModules: Object.keys(coreModules) };
+    writeFileSync(join(tmp, 'index.json'), JSON.stringify(index));
+    try {
+      rmSync(dir, { recursive: true, force: true });
+      renameSync(tmp, dir);
+    } catch (err) {
+      rmSync(tmp, { recursive: true, force: true });
+      // Another process renamed its copy first: theirs is as good as ours.
+      const existing = this.read(digest);
+      if (existing) return existing;
+      throw err;
+    }
+    return this.read(digest)!;
+  }
+}

@@ -1,0 +1,93 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { BerthError } from '../common/errors.js';
+import { silentLogger, type Logger } from '../common/logger.js';
+import type { AppIdentity, AppLogRecord } from '../host-apis/app-context.js';
+import { parseGrants, type GrantSet } from '../host-apis/grants.js';
+import { checkImports } from '../host-apis/import-policy.js';
+import type { Engine } from './engine/engine.js';
+import { JcoEngine } from './engine/jco-engine.js';
+import type { BridgeHandlers } from './sandbox/bridge.js';
+import { DEFAULT_LIMITS, type AppLimits, type AppSpec, type SandboxFactory, type SandboxHooks } from './sandbox/sandbox.js';
+import { WorkerPool } from './sandbox/worker-pool.js';
+import { WorkerSandbox } from './sandbox/worker-sandbox.js';
+import { AppSupervisor, DEFAULT_BACKOFF, type BackoffPolicy } from './supervisor.js';
+
+export interface RuntimeOptions {
+  /** Device state: compile cache and one data folder per app. */
+  dataDir: string;
+  engine?: Engine;
+  logger?: Logger;
+  /** Idle worker threads kept started for fast app starts (0 to start each on demand). */
+  warmWorkers?: number;
+  backoff?: BackoffPolicy;
+  hostHandlers?: BridgeHandlers;
+}
+
+export interface StartAppOptions {
+  vendor: string;
+  app: string;
+  grants: unknown;
+  limits?: Partial<AppLimits>;
+}
+
+const NAME = /^[a-z0-9][a-z0-9._-]{0,62}$/;
+
+/**
+ * The device side's entry point: compile once, check imports against grants, and run each app
+ * under its own supervisor in its own sandbox.
+ */
+export class Runtime {
+  readonly engine: Engine;
+  private readonly logger: Logger;
+  private readonly pool: WorkerPool | undefined;
+  private readonly apps = new Set<AppSupervisor>();
+
+  constructor(private readonly options: RuntimeOptions) {
+    mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
+    this.engine = options.engine ?? new JcoEngine({ cacheDir: join(options.dataDir, 'cache') });
+    this.logger = options.logger ?? silentLogger;
+    const warm = options.warmWorkers ?? 0;
+    this.pool = warm > 0 ? new WorkerPool(warm, { jsHeapMb: DEFAULT_LIMITS.jsHeapMb }) : undefined;
+  }
+
+  /** The folder that holds one app's state on this device. */
+  appDataDir(vendor: string, app: string): string {
+    return join(this.options.dataDir, 'apps', vendor, app);
+  }
+
+  async startApp(bytes: Uint8Array, options: StartAppOptions): Promise<AppSupervisor> {
+    for (const [what, value] of [['vendor', options.vendor], ['app', options.app]] as const) {
+      if (!NAME.test(value)) throw new BerthError('invalid-name', `${what} name "${value}" must be 1-63 of a-z 0-9 . _ - starting with a letter or digit`);
+    }
+    const grants: GrantSet = parseGrants(options.grants);
+    const limits: AppLimits = { ...DEFAULT_LIMITS, ...options.limits };
+    const compiled = await this.engine.compile(bytes, { memoryLimitBytes: limits.memoryBytes });
+    checkImports(`${options.vendor}/${options.app}`, compiled.info.imports, grants);
+    const dataDir = this.appDataDir(options.vendor, options.app);
+    mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+    const identity: AppIdentity = { vendor: options.vendor, app: options.app, instance: randomUUID() };
+    const spec: AppSpec = { identity, digest: compiled.digest, grants, dataDir, limits };
+    const hooks: SandboxHooks = { log: (id, record) => this.appLog(id, record), hostHandlers: this.options.hostHandlers };
+    const factory: SandboxFactory = (c, s, h) => WorkerSandbox.start(c, { ...s, identity: { ...s.identity, instance: randomUUID() } }, h, this.pool);
+    const supervisor = new AppSupervisor(compiled, spec, factory, hooks, this.options.backoff ?? DEFAULT_BACKOFF);
+    supervisor.on('stopped', (report) => {
+      this.logger.warn({ vendor: options.vendor, app: options.app, reason: report.reason, restartInMs: report.restartInMs }, `app stopped: ${report.message}`);
+    });
+    this.apps.add(supervisor);
+    await supervisor.start();
+    return supervisor;
+  }
+
+  private appLog(identity: AppIdentity, record: AppLogRecord): void {
+    const { level, message, fields, source } = record;
+    this.logger[level]({ vendor: identity.vendor, app: identity.app, instance: identity.instance, source, ...(fields ? { fields } : {}) }, message);
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.apps].map((a) => a.stop()));
+    this.apps.clear();
+    await this.pool?.close();
+  }
+}

@@ -1,0 +1,96 @@
+import { receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
+import { BerthError, errorMessage } from '../../common/errors.js';
+
+/**
+ * Makes asynchronous host work look synchronous to the guest (no JSPI on Node 20): the worker
+ * posts a request and blocks in `Atomics.wait`; the main thread does the work, posts the answer
+ * and wakes it. Each call carries an id so that an answer arriving after its caller gave up is
+ * recognised and dropped rather than taken for the next call's answer.
+ */
+export interface BridgeRequest {
+  id: number;
+  method: string;
+  args: unknown[];
+}
+
+export type BridgeResponse = { id: number; ok: true; value: unknown } | { id: number; ok: false; error: unknown };
+
+export interface BridgeChannel {
+  signal: SharedArrayBuffer;
+  port: MessagePort;
+}
+
+const WAITING = 0;
+const ANSWERED = 1;
+
+export class BridgeClient {
+  private readonly flag: Int32Array;
+  private nextId = 1;
+
+  constructor(
+    private readonly channel: BridgeChannel,
+    private readonly timeoutMs: number,
+  ) {
+    this.flag = new Int32Array(channel.signal);
+  }
+
+  /** Calls `method` on the host and blocks until it answers; the host's error is rethrown. */
+  call(method: string, args: unknown[]): unknown {
+    const id = this.nextId++;
+    Atomics.store(this.flag, 0, WAITING);
+    this.channel.port.postMessage({ id, method, args } satisfies BridgeRequest);
+    const deadline = Date.now() + this.timeoutMs;
+    for (;;) {
+      const left = deadline - Date.now();
+      if (left <= 0 || Atomics.wait(this.flag, 0, WAITING, left) === 'timed-out') {
+        throw new BridgeTimeout(method, this.timeoutMs);
+      }
+      Atomics.store(this.flag, 0, WAITING);
+      let message;
+      while ((message = receiveMessageOnPort(this.channel.port))) {
+        const response = message.message as BridgeResponse;
+        if (response.id !== id) continue;
+        if (response.ok) return response.value;
+        throw response.error;
+      }
+    }
+  }
+}
+
+export class BridgeTimeout extends BerthError {
+  constructor(method: string, timeoutMs: number) {
+    super('host-call-timeout', `host call ${method} did not answer within ${timeoutMs} ms`);
+  }
+}
+
+export type BridgeHandlers = Record<string, (...args: any[]) => unknown>;
+
+/** The main-thread side: answers a worker's requests with the given handlers. */
+export function serveBridge(channel: BridgeChannel, handlers: BridgeHandlers): () => void {
+  const flag = new Int32Array(channel.signal);
+  const answer = (response: BridgeResponse) => {
+    channel.port.postMessage(response);
+    Atomics.store(flag, 0, ANSWERED);
+    Atomics.notify(flag, 0);
+  };
+  const onMessage = async (request: BridgeRequest) => {
+    const handler = handlers[request.method];
+    if (!handler) {
+      answer({ id: request.id, ok: false, error: { payload: { tag: 'unavailable', val: `no host method ${request.method}` } } });
+      return;
+    }
+    try {
+      answer({ id: request.id, ok: true, value: await handler(...request.args) });
+    } catch (err) {
+      // Errors cross the thread boundary by structured clone: keep guest-facing payloads as
+      // they are and turn anything else into a plain message.
+      const error = err && typeof err === 'object' && 'payload' in err ? { payload: (err as { payload: unknown }).payload } : { message: errorMessage(err) };
+      answer({ id: request.id, ok: false, error });
+    }
+  };
+  channel.port.on('message', onMessage);
+  return () => {
+    channel.port.off('message', onMessage);
+    channel.port.close();
+  };
+}

@@ -1,0 +1,50 @@
+import type { Digest } from '../../common/digest.js';
+import type { AppIdentity, AppLogRecord } from '../../host-apis/app-context.js';
+import type { GrantSet } from '../../host-apis/grants.js';
+import type { CompiledComponent } from '../engine/engine.js';
+import type { BridgeHandlers } from './bridge.js';
+import type { InvokeOutcome, StopReport } from './protocol.js';
+
+/** What the runtime needs to know to run one app instance. */
+export interface AppSpec {
+  identity: AppIdentity;
+  digest: Digest;
+  grants: GrantSet;
+  /** The app's own folder on the device (keyvalue/, files/ inside). */
+  dataDir: string;
+  limits: AppLimits;
+}
+
+export interface AppLimits {
+  /** Linear memory ceiling, applied to every core module before it is compiled. */
+  memoryBytes: number;
+  /** Wall-clock budget of one invocation; past it the sandbox is ended. */
+  cpuDeadlineMs: number;
+  /** JS heap of the sandbox's own thread (glue and host objects), in MiB. */
+  jsHeapMb: number;
+}
+
+export const DEFAULT_LIMITS: AppLimits = { memoryBytes: 64 * 2 ** 20, cpuDeadlineMs: 5_000, jsHeapMb: 64 };
+
+export interface SandboxHooks {
+  log: (identity: AppIdentity, record: AppLogRecord) => void;
+  /** Host work done on the controlling thread for the guest (identity tokens, HTTP). */
+  hostHandlers?: BridgeHandlers;
+}
+
+/**
+ * One isolation boundary holding one app instance. Tiers (instance, worker, process) differ only
+ * in what the boundary is and what it costs; the app sees the same host APIs in each.
+ */
+export interface Sandbox {
+  readonly tier: 'instance' | 'worker' | 'process';
+  readonly exports: string[];
+  /** Memory pages of the guest as last reported. */
+  readonly memoryPages: number;
+  invoke(fn: string, args?: unknown[]): Promise<InvokeOutcome>;
+  stop(): Promise<void>;
+  /** Called once, when the sandbox ends for any reason. */
+  onStop(listener: (report: StopReport) => void): void;
+}
+
+export type SandboxFactory = (compiled: CompiledComponent, spec: AppSpec, hooks: SandboxHooks) => Promise<Sandbox>;
