@@ -36,11 +36,15 @@ export class AppLogger {
       this.dropped++;
       return;
     }
-    if (this.dropped > 0) {
-      this.sink({ level: 'warn', source: 'host', message: `${this.dropped} log lines dropped: over the rate limit`, fields: { dropped: String(this.dropped) } });
-      this.dropped = 0;
-    }
+    this.reportDropped();
     this.sink({ ...record, message: this.redact(truncate(record.message, MAX_MESSAGE)), fields: record.fields && this.cleanFields(record.fields) });
+  }
+
+  /** Says how many lines were dropped since the last report; called when a call into the app ends. */
+  reportDropped(): void {
+    if (this.dropped === 0) return;
+    this.sink({ level: 'warn', source: 'host', message: `${this.dropped} log lines dropped: over the rate limit`, fields: { dropped: String(this.dropped) } });
+    this.dropped = 0;
   }
 
   private cleanFields(fields: Record<string, string>): Record<string, string> {

@@ -38,7 +38,7 @@ export class JcoEngine implements Engine {
     return { ...this.counters };
   }
 
-  compile(bytes: Uint8Array, options: CompileOptions): Promise<CompiledComponent> {
+  async compile(bytes: Uint8Array, options: CompileOptions): Promise<CompiledComponent> {
     const info = inspectComponent(bytes);
     const maxMemoryPages = Math.floor(options.memoryLimitBytes / WASM_PAGE);
     if (maxMemoryPages < 1) throw new BerthError('memory-limit', `a memory limit of ${options.memoryLimitBytes} bytes is below one 64 KiB page`);

@@ -45,6 +45,7 @@ port.on('message', (message: ToWorker) => {
     return;
   }
   const outcome = instance.invoke(message.fn, message.args);
+  instance.services.logger.reportDropped();
   send({ type: 'usage', memoryPages: instance.memoryPages(), hostCalls: 0 });
   send({ type: 'result', id: message.id, ...outcome });
 });

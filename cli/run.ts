@@ -1,0 +1,103 @@
+import { parseArgs } from 'node:util';
+import { resolve } from 'node:path';
+import { BerthError } from '../common/errors.js';
+import type { AppIdentity, AppLogRecord } from '../host-apis/app-context.js';
+import { grantsFromFlags } from '../host-apis/grant-flags.js';
+import { JcoEngine } from '../runtime/engine/jco-engine.js';
+import { runOnce } from '../runtime/run-once.js';
+import { readComponentFile } from './inspect.js';
+import type { Command } from './main.js';
+
+const HELP = `usage: berth run <component.wasm> [--grant NAME[=VALUE]]... [--invoke FUNC] [--arg VALUE]...
+
+Runs one component locally, in the same sandbox and with the same checks as on a device.
+An import the component declares but that no --grant covers is refused before it starts.
+
+  --grant NAME[=VALUE]  log[=RATE] config=KEY=VALUE secret=KEY=VALUE keyvalue[=QUOTA]
+                        files[=QUOTA] clocks random identity=AUD[,AUD] outbound-http=ORIGIN[,..]
+                        inbound-http=/ROUTE messaging=TOPIC[,..]   (QUOTA: bytes, or 1M, 64K ...)
+  --invoke FUNC         the export to call (default: run, the app's entry point)
+  --arg VALUE           an argument for FUNC, as JSON (42, "text", true); repeat for more
+  --memory MIB          linear memory limit (default 64)
+  --deadline MS         CPU deadline of the call (default 5000)
+  --vendor NAME --app NAME   the app's identity (default: local/<file name>)
+  --data-dir DIR        where the app's data (keyvalue, files) is kept (default: .berth)`;
+
+export const command: Command = {
+  summary: 'run a component locally with the given grants',
+  async run(argv) {
+    const { values, positionals } = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        grant: { type: 'string', multiple: true },
+        invoke: { type: 'string' },
+        arg: { type: 'string', multiple: true },
+        memory: { type: 'string' },
+        deadline: { type: 'string' },
+        vendor: { type: 'string' },
+        app: { type: 'string' },
+        'data-dir': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+    if (values.help) return void process.stdout.write(HELP + '\n'), 0;
+    const [file] = positionals;
+    if (!file || positionals.length > 1) throw new BerthError('usage', `expected one component file\n${HELP}`);
+    const bytes = await readComponentFile(file);
+    const dataDir = resolve(values['data-dir'] ?? '.berth');
+    const app = values.app ?? defaultAppName(file);
+    const result = await runOnce(bytes, {
+      engine: new JcoEngine({ cacheDir: resolve(dataDir, 'cache') }),
+      vendor: values.vendor ?? 'local',
+      app,
+      grants: grantsFromFlags(values.grant ?? []),
+      dataDir,
+      fn: values.invoke ?? 'run',
+      args: (values.arg ?? []).map(parseArgument),
+      limits: {
+        ...(values.memory ? { memoryBytes: positiveNumber(values.memory, '--memory') * 2 ** 20 } : {}),
+        ...(values.deadline ? { cpuDeadlineMs: positiveNumber(values.deadline, '--deadline') } : {}),
+      },
+      log: printAppLog,
+    });
+    if (result.outcome.ok) {
+      if (result.outcome.value !== undefined) process.stdout.write(JSON.stringify(result.outcome.value, jsonSafe) + '\n');
+      return 0;
+    }
+    const f = result.outcome.failure;
+    process.stderr.write(`berth run: ${f.kind}: ${f.message}\n`);
+    return 1;
+  },
+};
+
+function printAppLog(identity: AppIdentity, record: AppLogRecord): void {
+  const fields = record.fields ? ' ' + Object.entries(record.fields).map(([k, v]) => `${k}=${v}`).join(' ') : '';
+  const where = record.source === 'log' ? '' : ` ${record.source}`;
+  process.stderr.write(`[${identity.vendor}/${identity.app} ${record.level}${where}] ${record.message}${fields}\n`);
+}
+
+function parseArgument(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+function positiveNumber(text: string, flag: string): number {
+  const n = Number(text);
+  if (!Number.isFinite(n) || n <= 0) throw new BerthError('usage', `${flag} takes a positive number, got "${text}"`);
+  return n;
+}
+
+function defaultAppName(file: string): string {
+  const base = file.split(/[\\/]/).pop()!.replace(/\.wasm$/, '').toLowerCase().replace(/[^a-z0-9._-]/g, '-');
+  return /^[a-z0-9]/.test(base) ? base.slice(0, 63) : `app-${base}`.slice(0, 63);
+}
+
+function jsonSafe(_key: string, value: unknown): unknown {
+  if (typeof value === 'bigint') return value.toString();
+  if (value instanceof Uint8Array) return Array.from(value);
+  return value;
+}

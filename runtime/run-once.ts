@@ -1,0 +1,51 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import type { AppIdentity, AppLogRecord } from '../host-apis/app-context.js';
+import type { GrantSet } from '../host-apis/grants.js';
+import { checkImports } from '../host-apis/import-policy.js';
+import type { Engine } from './engine/engine.js';
+import type { InvokeOutcome, StopReport } from './sandbox/protocol.js';
+import { DEFAULT_LIMITS, type AppLimits } from './sandbox/sandbox.js';
+import { WorkerSandbox } from './sandbox/worker-sandbox.js';
+
+export interface RunOnceOptions {
+  engine: Engine;
+  vendor: string;
+  app: string;
+  grants: GrantSet;
+  dataDir: string;
+  /** The export to call; `run` means the app's entry point. */
+  fn: string;
+  args: unknown[];
+  limits?: Partial<AppLimits>;
+  log: (identity: AppIdentity, record: AppLogRecord) => void;
+}
+
+export interface RunOnceResult {
+  outcome: InvokeOutcome;
+  stop: StopReport | undefined;
+  exports: string[];
+}
+
+/**
+ * One app, one call, no restarts: what `berth run` does on a vendor's laptop. The same checks
+ * and sandbox as on a device, so what works here works there.
+ */
+export async function runOnce(bytes: Uint8Array, options: RunOnceOptions): Promise<RunOnceResult> {
+  const limits = { ...DEFAULT_LIMITS, ...options.limits };
+  const compiled = await options.engine.compile(bytes, { memoryLimitBytes: limits.memoryBytes });
+  checkImports(`${options.vendor}/${options.app}`, compiled.info.imports, options.grants);
+  const dataDir = join(options.dataDir, 'apps', options.vendor, options.app);
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const identity: AppIdentity = { vendor: options.vendor, app: options.app, instance: randomUUID() };
+  const sandbox = await WorkerSandbox.start(compiled, { identity, digest: compiled.digest, grants: options.grants, dataDir, limits }, { log: options.log });
+  let stop: StopReport | undefined;
+  sandbox.onStop((report) => (stop = report));
+  try {
+    const outcome = await sandbox.invoke(options.fn, options.args);
+    return { outcome, stop: stop?.reason === 'stopped' ? undefined : stop, exports: sandbox.exports };
+  } finally {
+    await sandbox.stop();
+  }
+}

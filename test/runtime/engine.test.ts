@@ -1,0 +1,59 @@
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { BerthError } from '../../common/errors.js';
+import { JcoEngine } from '../../runtime/engine/jco-engine.js';
+import { fixturePath } from '../fixtures/build.js';
+import { suiteTempDir } from '../support/tmp.js';
+
+const MiB = 2 ** 20;
+
+describe('JcoEngine', () => {
+  const cacheDir = suiteTempDir('engine');
+  const hello = readFileSync(fixturePath('hello'));
+
+  it('transpiles and compiles a digest once, then serves it from memory', async () => {
+    const engine = new JcoEngine({ cacheDir });
+    const first = await engine.compile(hello, { memoryLimitBytes: 4 * MiB });
+    const second = await engine.compile(hello, { memoryLimitBytes: 4 * MiB });
+    expect(second).toBe(first);
+    const stats = engine.stats();
+    expect(stats.transpiles).toBe(1);
+    expect(stats.compiles).toBe(Object.keys(first.modules).length);
+    expect(stats.memoryHits).toBe(1);
+    expect(first.maxMemoryPages).toBe(64);
+    expect(readdirSync(cacheDir)).toContain(first.digest.slice('sha256:'.length));
+  });
+
+  it('a new engine over the same cache folder does not transpile again', async () => {
+    const engine = new JcoEngine({ cacheDir });
+    await engine.compile(hello, { memoryLimitBytes: 4 * MiB });
+    expect(engine.stats()).toMatchObject({ transpiles: 0, diskHits: 1 });
+  });
+
+  it('compiles again for another memory limit, from the same transpiled files', async () => {
+    const engine = new JcoEngine({ cacheDir });
+    const a = await engine.compile(hello, { memoryLimitBytes: 4 * MiB });
+    const b = await engine.compile(hello, { memoryLimitBytes: 8 * MiB });
+    expect(a.maxMemoryPages).toBe(64);
+    expect(b.maxMemoryPages).toBe(128);
+    expect(engine.stats().transpiles).toBe(0);
+  });
+
+  it('refuses a malformed component before transpiling, and a memory limit under one page', async () => {
+    const engine = new JcoEngine({ cacheDir: join(cacheDir, 'other') });
+    await expect(engine.compile(new Uint8Array([1, 2, 3]), { memoryLimitBytes: MiB })).rejects.toThrow(BerthError);
+    await expect(async () => engine.compile(hello, { memoryLimitBytes: 1000 })).rejects.toThrow(/below one 64 KiB page/);
+    expect(engine.stats().transpiles).toBe(0);
+  });
+
+  it('reports a component the transpiler refuses as malformed, not as a crash', async () => {
+    // A valid header and an import section whose declared instance type index does not exist.
+    const bogus = Uint8Array.of(0, 0x61, 0x73, 0x6d, 0x0d, 0, 1, 0, 10, 6, 1, 0, 1, 0x61, 5, 9);
+    const engine = new JcoEngine({ cacheDir: join(cacheDir, 'bogus') });
+    const err = await engine.compile(bogus, { memoryLimitBytes: MiB }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(BerthError);
+    expect((err as BerthError).code).toBe('malformed-component');
+    expect((err as BerthError).message).toMatch(/refused by the transpiler/);
+  });
+});
