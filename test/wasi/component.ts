@@ -15,7 +15,7 @@ export interface Transpiled {
 type InstantiateFn = (getCoreModule: (path: string) => WebAssembly.Module, imports: Record<string, unknown>) => Record<string, any>;
 
 export async function transpileComponent(name: string, bytes: Uint8Array): Promise<Transpiled> {
-  const out = await transpile(bytes, { name, instantiation: { tag: 'sync' }, noTypescript: true });
+  const out = await transpile(bytes, { name, instantiation: 'sync', noTypescript: true });
   const dir = await mkdtemp(join(tmpdir(), `berth-wasi-component-${name}-`));
   const cores = new Map<string, Uint8Array>();
   for (const [file, content] of Object.entries(out.files)) {
