@@ -12,6 +12,7 @@ export interface Command {
 const commands: Record<string, () => Promise<{ command: Command }>> = {
   inspect: () => import('./inspect.js'),
   run: () => import('./run.js'),
+  wit: () => import('./wit.js'),
 };
 
 function usage(): string {

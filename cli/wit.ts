@@ -1,0 +1,41 @@
+import { stat } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { BerthError } from '../common/errors.js';
+import { writeWitPackage } from '../runtime/wit-package.js';
+import type { Command } from './main.js';
+
+const HELP = `usage: berth wit <dir>
+
+Writes the WIT an app is built against: Berth's berth:host package (host.wit: log, config,
+keyvalue, identity, messaging, entry; worlds imports, app, http-app) and, under deps/, the
+published WASI 0.2 packages it references. Existing files of the same names are overwritten.
+
+Then, for example:
+  jco componentize app.js --wit <dir> --world-name berth:host/app --disable all -o app.wasm
+  wasm-tools component embed <dir> --world berth:host/app core.wasm -o embedded.wasm
+  wit-bindgen / cargo component: point the WIT path at <dir>, world berth:host/app
+
+An app imports only the interfaces it uses; each one needs a grant where it is deployed.`;
+
+export const command: Command = {
+  summary: 'write the WIT folder (berth:host + WASI) that apps are built against',
+  async run(argv) {
+    const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { help: { type: 'boolean', short: 'h' } } });
+    if (values.help) return void process.stdout.write(HELP + '\n'), 0;
+    const [dir] = positionals;
+    if (!dir || positionals.length > 1) throw new BerthError('usage', `expected one output folder\n${HELP}`);
+    const target = resolve(dir);
+    const existing = await stat(target).catch(() => undefined);
+    if (existing && !existing.isDirectory()) throw new BerthError('not-a-directory', `${dir} exists and is not a folder`);
+    try {
+      await writeWitPackage(target);
+    } catch (err) {
+      if (err instanceof BerthError) throw err;
+      const code = (err as NodeJS.ErrnoException).code ?? String(err);
+      throw new BerthError('unwritable-folder', `cannot write the WIT folder ${dir}: ${code}`);
+    }
+    process.stdout.write(`wrote ${target}/host.wit and ${target}/deps/ (worlds: berth:host/app, berth:host/http-app)\n`);
+    return 0;
+  },
+};
