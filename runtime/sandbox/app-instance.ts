@@ -1,6 +1,7 @@
 import { BerthError, errorMessage } from '../../common/errors.js';
 import { linkHostApis, type HostContext, type InstanceServices } from '../../host-apis/linker.js';
 import type { ComponentGlue } from '../engine/engine.js';
+import { WasiExit } from '../../host-apis/wasi/cli.js';
 import type { InvokeFailure } from './protocol.js';
 
 /**
@@ -92,10 +93,7 @@ export class AppInstance {
 /** Tells the guest's own error result from a trap or an exit. */
 export function classify(err: unknown): InvokeFailure {
   if (err && typeof err === 'object') {
-    if ('exitCode' in err && typeof (err as { exitCode: unknown }).exitCode === 'number') {
-      const code = (err as { exitCode: number }).exitCode;
-      return { kind: 'exit', code, message: `the app exited with code ${code}` };
-    }
+    if (err instanceof WasiExit) return { kind: 'exit', code: err.code, message: `the app exited with code ${err.code}` };
     if ('payload' in err && !(err instanceof WebAssembly.RuntimeError)) {
       const payload = (err as { payload: unknown }).payload;
       const message = payload === undefined ? 'the app returned an error' : typeof payload === 'string' ? payload : JSON.stringify(payload, bigintSafe);
