@@ -10,6 +10,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { fixturePath } from '../fixtures/build.js';
 import { WasiExit } from '../../host-apis/wasi/cli.js';
 import { createWasiHost, type WasiHost } from '../../host-apis/wasi/wasi-host.js';
+import { everyPreview1ImportWat } from './adapter-imports.js';
 import { transpileComponent, type Transpiled } from './component.js';
 import { tempDirs } from './helpers.js';
 
@@ -47,6 +48,34 @@ function runCommand(instance: Record<string, any>): number {
   }
 }
 
+async function adapted(wat: string): Promise<Uint8Array> {
+  const adapter = await readFile(preview1AdapterCommandPath());
+  return componentNew(await parse(wat), [['wasi_snapshot_preview1', adapter]]);
+}
+
+describe('the preview1 command adapter', () => {
+  it('finds every WASI interface it can import in createWasiHost, and instantiates', async () => {
+    const everything = await transpileComponent('everything', await adapted(everyPreview1ImportWat()));
+    try {
+      // The adapter jco 1.35 ships imports these 18 interfaces (at wasi 0.2.12).
+      expect(everything.imports.sort()).toEqual([
+        'wasi:cli/environment', 'wasi:cli/exit', 'wasi:cli/stderr', 'wasi:cli/stdin', 'wasi:cli/stdout',
+        'wasi:cli/terminal-input', 'wasi:cli/terminal-output', 'wasi:cli/terminal-stderr',
+        'wasi:cli/terminal-stdin', 'wasi:cli/terminal-stdout', 'wasi:clocks/monotonic-clock',
+        'wasi:clocks/wall-clock', 'wasi:filesystem/preopens', 'wasi:filesystem/types', 'wasi:io/error',
+        'wasi:io/poll', 'wasi:io/streams', 'wasi:random/random',
+      ]);
+      const { host } = hostFor(dirs.make('everything'));
+      expectImportsSatisfied(everything, host);
+      // jco's glue checks every function and class it uses is defined when it instantiates.
+      const instance = everything.instantiate(host as unknown as Record<string, unknown>);
+      expect(typeof instance.run.run).toBe('function');
+    } finally {
+      await everything.dispose();
+    }
+  });
+});
+
 describe('the files fixture (C, wasi-libc, preview1 command adapter)', () => {
   let files: Transpiled;
   beforeAll(async () => {
@@ -81,14 +110,24 @@ describe('the files fixture (C, wasi-libc, preview1 command adapter)', () => {
     expect(result.get('dotdot')).toBe('denied EPERM');
     expect(result.get('env')).toBe('denied none');
   });
+
+  it('on a read-only data directory, writing its own file is refused with EROFS', () => {
+    const dataDir = dirs.make('files-ro');
+    const out: Uint8Array[] = [];
+    const host = createWasiHost({
+      cli: { args: ['files'], cwd: undefined, stdout: (b) => out.push(b), stderr: (b) => out.push(b) },
+      filesystem: { hostDir: dataDir, guestPath: '/data', readOnly: true },
+    });
+    expect(runCommand(files.instantiate(host as unknown as Record<string, unknown>))).toBe(0);
+    expect(Buffer.concat(out).toString()).toMatch(/^write-own denied EROFS$/m);
+    expect(existsSync(join(dataDir, 'own.txt'))).toBe(false);
+  });
 });
 
 describe('a WAT probe through the full preview1 adapter', () => {
   let probe: Transpiled;
   beforeAll(async () => {
-    const core = await parse(readFileSync(new URL('probe.wat', import.meta.url), 'utf8'));
-    const adapter = await readFile(preview1AdapterCommandPath());
-    probe = await transpileComponent('probe', await componentNew(core, [['wasi_snapshot_preview1', adapter]]));
+    probe = await transpileComponent('probe', await adapted(readFileSync(new URL('probe.wat', import.meta.url), 'utf8')));
   });
   afterAll(() => probe.dispose());
 
@@ -114,6 +153,7 @@ describe('a WAT probe through the full preview1 adapter', () => {
       0, // random_get
       0, // clock_time_get
       0, 'Z'.charCodeAt(0), // open and read in.txt
+      0, 1, // fd_readdir on /data (the adapter asks metadata-hash-at for each entry's inode)
     ]);
     expect(existsSync(join(dataDir, 'link-out')) || existsSync(join(dataDir, 'link2'))).toBe(false);
     expect(existsSync(join(dataDir, 'sub'))).toBe(true);

@@ -13,6 +13,7 @@
   (import "wasi_snapshot_preview1" "fd_write" (func $fd_write (param i32 i32 i32 i32) (result i32)))
   (import "wasi_snapshot_preview1" "fd_read" (func $fd_read (param i32 i32 i32 i32) (result i32)))
   (import "wasi_snapshot_preview1" "fd_close" (func $fd_close (param i32) (result i32)))
+  (import "wasi_snapshot_preview1" "fd_readdir" (func $fd_readdir (param i32 i32 i32 i64 i32) (result i32)))
   (import "wasi_snapshot_preview1" "proc_exit" (func $proc_exit (param i32)))
   (memory (export "memory") 1)
   (data (i32.const 1024) "/etc/passwd")   ;; 11
@@ -60,9 +61,12 @@
     (drop (call $fd_read (i32.load (i32.const 128)) (i32.const 132) (i32.const 1) (i32.const 140)))
     (call $put (i32.const 13) (i32.load8_u (i32.const 600)))
     (drop (call $fd_close (i32.load (i32.const 128))))
-    ;; write the 14 result bytes to stdout, then exit 7
+    ;; 14,15: list the data directory (errno, whether any entry came back)
+    (call $put (i32.const 14) (call $fd_readdir (i32.const 3) (i32.const 4096) (i32.const 1024) (i64.const 0) (i32.const 144)))
+    (call $put (i32.const 15) (i32.gt_u (i32.load (i32.const 144)) (i32.const 0)))
+    ;; write the 16 result bytes to stdout, then exit 7
     (i32.store (i32.const 0) (i32.const 2048))
-    (i32.store (i32.const 4) (i32.const 14))
+    (i32.store (i32.const 4) (i32.const 16))
     (drop (call $fd_write (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 8)))
     (call $proc_exit (i32.const 7))
   )
