@@ -54,18 +54,22 @@ export interface PresentedCertificate {
   deviceStatus: DeviceStatus;
   /** Issued after this one for the same device and still active: this one is being replaced. */
   newerActive: number;
+  /** Issued before this one and still active: to be superseded once this one is used. */
+  olderActive: number;
 }
 
 export async function findPresented(q: Queryable, fingerprint: string): Promise<PresentedCertificate | undefined> {
-  const rows = await q.query<Row & { device_status: DeviceStatus; newer_active: number }>(
+  const rows = await q.query<Row & { device_status: DeviceStatus; newer_active: number; older_active: number }>(
     `SELECT c.*, d.status AS device_status,
        (SELECT count(*)::int FROM device_certificates n
-         WHERE n.device_id = c.device_id AND n.state = 'active' AND n.issued_at > c.issued_at) AS newer_active
+         WHERE n.device_id = c.device_id AND n.state = 'active' AND n.issued_at > c.issued_at) AS newer_active,
+       (SELECT count(*)::int FROM device_certificates o
+         WHERE o.device_id = c.device_id AND o.state = 'active' AND o.issued_at < c.issued_at) AS older_active
      FROM device_certificates c JOIN devices d ON d.id = c.device_id WHERE c.fingerprint = $1`,
     [fingerprint],
   );
   const r = rows[0];
-  return r && { certificate: toRecord(r), deviceStatus: r.device_status, newerActive: r.newer_active };
+  return r && { certificate: toRecord(r), deviceStatus: r.device_status, newerActive: r.newer_active, olderActive: r.older_active };
 }
 
 /** The device's newest active certificate. */

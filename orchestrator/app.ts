@@ -1,0 +1,39 @@
+import { Hono } from 'hono';
+import { BerthError } from '../common/errors.js';
+import type { Logger } from '../common/logger.js';
+import type { AppEnv } from './http/env.js';
+import { HttpProblem, problemResponse, toHttpProblem } from './http/problem.js';
+import type { FleetAuthority } from './pki/fleet-authority.js';
+import type { OnboardingMethod } from './onboarding/method.js';
+import { adminRoutes } from './routes/admin-routes.js';
+import { identityRoutes } from './routes/identity-routes.js';
+import { onboardingRoutes } from './routes/onboarding-routes.js';
+import { trustRoutes } from './routes/trust-routes.js';
+import type { Store } from './store/store.js';
+
+/** Everything the control plane's HTTP app is built from; tests build it with their own. */
+export interface ControlPlaneDeps {
+  store: Store;
+  authority: FleetAuthority;
+  logger: Logger;
+  methods: OnboardingMethod[];
+  certificateLifetimeMs: number;
+  pendingRetrySeconds: number;
+}
+
+/** A later issue's routes (Margo device API, apps, deployments) plug in as one of these. */
+export type RouteModule = (deps: ControlPlaneDeps) => Hono<AppEnv>;
+
+export const coreRoutes: RouteModule[] = [(d) => trustRoutes(d.authority), onboardingRoutes, identityRoutes, adminRoutes];
+
+export function buildControlPlaneApp(deps: ControlPlaneDeps, modules: readonly RouteModule[] = coreRoutes): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+  for (const module of modules) app.route('/', module(deps));
+  app.notFound((c) => problemResponse(c, new HttpProblem(404, 'request.not_found', 'No such endpoint', { detail: `${c.req.method} ${c.req.path} is not an endpoint of this control plane` })));
+  app.onError((err, c) => {
+    if (err instanceof BerthError) return problemResponse(c, toHttpProblem(err));
+    deps.logger.error({ err, path: c.req.path, method: c.req.method }, 'unexpected error');
+    return problemResponse(c, new HttpProblem(500, 'internal', 'Internal error', { detail: 'the control plane failed; the error is logged', retryable: true, backoffStrategy: 'exponential' }));
+  });
+  return app;
+}

@@ -1,0 +1,95 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { createLogger, type Logger } from '../common/logger.js';
+import { issueServerCertificate } from '../trust/authority.js';
+import { certificateToPem, privateKeyToPem } from '../trust/x509.js';
+import { buildControlPlaneApp, coreRoutes, type ControlPlaneDeps, type RouteModule } from './app.js';
+import { serveHttps, type RunningServer, type TlsMaterial } from './http/serve.js';
+import { factoryMethod } from './onboarding/factory-method.js';
+import { tokenMethod } from './onboarding/token-method.js';
+import { FleetAuthority } from './pki/fleet-authority.js';
+import { putSetting } from './store/authorities.js';
+import { openStore, type Store, type StoreLocation } from './store/store.js';
+
+export interface ControlPlaneOptions {
+  /** Data directory: the PGlite store (unless `storeUrl`) and the CA keys. */
+  dataDir: string;
+  /** PostgreSQL URL; when absent, PGlite in `<dataDir>/store`. */
+  storeUrl?: string;
+  trustDomain?: string;
+  host?: string;
+  port?: number;
+  /** Names the server certificate carries besides `host`. */
+  serverNames?: string[];
+  certificateLifetimeMs?: number;
+  pendingRetrySeconds?: number;
+  /** Turn operator approval of new devices on or off (kept in the store). */
+  requireApproval?: boolean;
+  logger?: Logger;
+  routes?: readonly RouteModule[];
+}
+
+export interface ControlPlane {
+  url: string;
+  port: number;
+  deps: ControlPlaneDeps;
+  server: RunningServer;
+  close(): Promise<void>;
+}
+
+export const DEFAULT_CERTIFICATE_LIFETIME_MS = 30 * 86_400_000;
+const SERVER_CERT_LIFETIME_MS = 30 * 86_400_000;
+
+/** Opens store and CA, builds the app, and serves it over HTTPS with optional client certificates. */
+export async function startControlPlane(options: ControlPlaneOptions): Promise<ControlPlane> {
+  const logger = options.logger ?? createLogger({ name: 'berth-orchestrator' });
+  mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
+  const location: StoreLocation = options.storeUrl ? { kind: 'postgres', url: options.storeUrl } : { kind: 'pglite', dataDir: join(options.dataDir, 'store') };
+  const store: Store = await openStore(location);
+  try {
+    const authority = await FleetAuthority.open({ store, keyDir: join(options.dataDir, 'pki'), trustDomain: options.trustDomain ?? 'berth.local', logger });
+    if (options.requireApproval !== undefined) await putSetting(store, 'onboarding_approval_required', options.requireApproval);
+    const deps: ControlPlaneDeps = {
+      store,
+      authority,
+      logger,
+      methods: [tokenMethod(logger), factoryMethod(logger)],
+      certificateLifetimeMs: options.certificateLifetimeMs ?? DEFAULT_CERTIFICATE_LIFETIME_MS,
+      pendingRetrySeconds: options.pendingRetrySeconds ?? 5,
+    };
+    const host = options.host ?? '127.0.0.1';
+    const names = [...new Set([host, 'localhost', '127.0.0.1', ...(options.serverNames ?? [])])].filter((n) => n !== '0.0.0.0' && n !== '::');
+    const tlsMaterial = async (): Promise<TlsMaterial> => {
+      const issuer = await authority.serverIssuer();
+      const server = await issueServerCertificate(issuer, authority.trustDomain, names, { lifetimeMs: SERVER_CERT_LIFETIME_MS });
+      return {
+        key: await privateKeyToPem(server.keys.privateKey),
+        cert: certificateToPem(server.certificate) + certificateToPem(issuer.certificate),
+        ca: authority.trustAnchorsPem(),
+      };
+    };
+    const app = buildControlPlaneApp(deps, options.routes ?? coreRoutes);
+    const running = await serveHttps(app, await tlsMaterial(), host, options.port ?? 0);
+    authority.onChange(async () => {
+      try {
+        running.updateTls(await tlsMaterial());
+      } catch (err) {
+        logger.error({ err }, 'could not renew the server TLS material');
+      }
+    });
+    logger.info({ url: running.url, trustDomain: authority.trustDomain, store: store.kind }, 'control plane listening');
+    return {
+      url: running.url,
+      port: running.port,
+      deps,
+      server: running,
+      async close() {
+        await running.close();
+        await store.close();
+      },
+    };
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
+}

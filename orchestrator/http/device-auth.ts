@@ -1,0 +1,76 @@
+import type { TLSSocket } from 'node:tls';
+import { createHash } from 'node:crypto';
+import type { MiddlewareHandler } from 'hono';
+import { securityEvent, type Logger } from '../../common/logger.js';
+import { deviceSpiffeId } from '../../trust/spiffe.js';
+import * as certificates from '../store/certificates.js';
+import type { Store } from '../store/store.js';
+import type { FleetAuthority } from '../pki/fleet-authority.js';
+import type { AppEnv } from './env.js';
+import { HttpProblem } from './problem.js';
+
+export interface DeviceAuthDeps {
+  store: Store;
+  authority: FleetAuthority;
+  logger: Logger;
+}
+
+/**
+ * Mutual TLS for device endpoints. The server asks for a client certificate but does not reject
+ * at the handshake (`rejectUnauthorized: false`), so Node's `authorizationError` can be logged
+ * and answered as a problem. The accepted-client policy (device active, certificate current,
+ * issuer still trusted) is checked on every request, so a revocation reaches connections that
+ * are kept alive or resumed from a session ticket.
+ */
+export function requireDevice(deps: DeviceAuthDeps): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    const socket = c.env.incoming.socket as TLSSocket;
+    const remote = socket.remoteAddress;
+    if (!socket.encrypted) throw new HttpProblem(401, 'tls.required', 'Device endpoints require mutual TLS');
+    const peer = socket.getPeerCertificate();
+    if (!peer || !peer.raw) {
+      securityEvent(deps.logger, 'tls.client_certificate_missing', { remote, path: c.req.path });
+      throw new HttpProblem(401, 'tls.no_client_certificate', 'A client certificate is required', { detail: 'present the device certificate issued at onboarding' });
+    }
+    const fingerprint = createHash('sha256').update(peer.raw).digest('hex');
+    if (!socket.authorized) {
+      const reason = String(socket.authorizationError ?? 'unknown');
+      securityEvent(deps.logger, 'tls.client_certificate_refused', { remote, fingerprint, subject: peer.subject, issuer: peer.issuer, authorizationError: reason });
+      throw new HttpProblem(401, 'tls.untrusted_client_certificate', 'The client certificate is not trusted', { detail: `certificate refused: ${reason}` });
+    }
+    const presented = await certificates.findPresented(deps.store, fingerprint);
+    if (!presented) {
+      securityEvent(deps.logger, 'device.unknown_certificate', { remote, fingerprint });
+      throw new HttpProblem(403, 'device.unknown_certificate', 'The client certificate belongs to no device');
+    }
+    const { certificate: cert, deviceStatus } = presented;
+    const fields = { remote, fingerprint, deviceId: cert.deviceId };
+    if (deviceStatus === 'revoked' || cert.state === 'revoked') {
+      securityEvent(deps.logger, 'device.refused_revoked', fields);
+      throw new HttpProblem(403, 'device.revoked', 'The device has been revoked', { detail: `device '${cert.deviceId}' is revoked`, retryable: false });
+    }
+    if (deviceStatus !== 'active') throw new HttpProblem(403, 'device.not_active', 'The device is not active', { detail: `device '${cert.deviceId}' is ${deviceStatus}` });
+    if (cert.state === 'superseded') {
+      securityEvent(deps.logger, 'device.refused_superseded', fields);
+      throw new HttpProblem(403, 'device.certificate_superseded', 'The client certificate has been replaced by a renewal');
+    }
+    // A retired CA or an expiry during a long kept-alive connection: the handshake check is stale.
+    if (!deps.authority.isTrustedIssuer(cert.issuerFingerprint)) {
+      securityEvent(deps.logger, 'device.refused_retired_issuer', fields);
+      throw new HttpProblem(401, 'tls.retired_issuer', 'The client certificate was issued by a retired CA');
+    }
+    if (Date.now() > cert.notAfter.getTime()) throw new HttpProblem(401, 'tls.certificate_expired', 'The client certificate has expired');
+    if (presented.newerActive === 0 && presented.olderActive > 0) {
+      // First use of a renewed certificate: the previous one stops working now.
+      await deps.store.transaction((tx) => certificates.supersedeOthers(tx, cert.deviceId, fingerprint));
+    }
+    c.set('device', {
+      deviceId: cert.deviceId,
+      spiffeId: deviceSpiffeId(deps.authority.trustDomain, cert.deviceId),
+      certificateFingerprint: fingerprint,
+      publicKeySha256: cert.publicKeySha256,
+      notAfter: cert.notAfter,
+    });
+    await next();
+  };
+}

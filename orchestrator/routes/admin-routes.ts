@@ -1,0 +1,113 @@
+import { Hono } from 'hono';
+import { z } from 'zod';
+import { BerthError } from '../../common/errors.js';
+import type { Logger } from '../../common/logger.js';
+import { fingerprintOf, x509 } from '../../trust/x509.js';
+import { labelsSchema } from '../../wire/onboarding.js';
+import { createEnrollmentToken, createOperatorToken } from '../admin/tokens.js';
+import { approve, deny, revoke, type LifecycleDeps } from '../devices/lifecycle.js';
+import { readJson } from '../http/body.js';
+import type { AppEnv } from '../http/env.js';
+import { requireOperator, roles } from '../http/operator-auth.js';
+import { HttpProblem } from '../http/problem.js';
+import type { FleetAuthority } from '../pki/fleet-authority.js';
+import { insertManufacturer, putSetting } from '../store/authorities.js';
+import * as devices from '../store/devices.js';
+import * as requests from '../store/requests.js';
+import type { Store } from '../store/store.js';
+
+export interface AdminDeps extends LifecycleDeps {
+  store: Store;
+  authority: FleetAuthority;
+  logger: Logger;
+}
+
+const idField = z.string().min(1).max(255);
+
+/** Operator endpoints under /api/v1/admin, bearer tokens with roles. Handlers only parse and call. */
+export function adminRoutes(deps: AdminDeps): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+  const asOperator = requireOperator(deps, roles.operator);
+  const asAdmin = requireOperator(deps, roles.admin);
+  const by = (c: { get(k: 'operator'): { name: string; tokenId: string } }) => `${c.get('operator').name} (${c.get('operator').tokenId})`;
+
+  app.post('/api/v1/admin/tokens', asAdmin, async (c) => {
+    const body = await readJson(c, z.strictObject({ name: z.string().min(1).max(100), role: z.string().min(1).max(80) }));
+    return c.json(await badInput(() => createOperatorToken(deps.store, deps.logger, { ...body, by: by(c) })), 201);
+  });
+
+  app.post('/api/v1/admin/enrollment-tokens', asOperator, async (c) => {
+    const body = await readJson(c, z.strictObject({ deviceId: idField.optional(), labels: labelsSchema.optional(), ttlSeconds: z.number().int().min(1).max(2_592_000).default(3600) }));
+    return c.json(await badInput(() => createEnrollmentToken(deps.store, deps.logger, { ...body, by: by(c) })), 201);
+  });
+
+  app.get('/api/v1/admin/devices', asOperator, async (c) => c.json({ devices: await devices.listDevices(deps.store) }));
+
+  app.post('/api/v1/admin/device-revocations', asOperator, async (c) => {
+    const body = await readJson(c, z.strictObject({ deviceId: idField, reason: z.string().max(500).default('revoked by operator') }));
+    const certificates = await revoke(deps, body.deviceId, by(c), body.reason);
+    return c.json({ deviceId: body.deviceId, status: 'revoked', certificatesRevoked: certificates });
+  });
+
+  app.get('/api/v1/admin/onboarding-requests', asOperator, async (c) => {
+    const pending = await requests.listPendingRequests(deps.store);
+    return c.json({ requests: pending.map(({ csrPem: _csr, ...r }) => r) });
+  });
+
+  app.post('/api/v1/admin/onboarding-requests/:id/:decision{approve|deny}', asOperator, async (c) => {
+    const id = c.req.param('id');
+    if (c.req.param('decision') === 'approve') {
+      const cert = await approve(deps, id, by(c));
+      return c.json({ requestId: id, status: 'approved', deviceId: cert.deviceId });
+    }
+    await deny(deps, id, by(c));
+    return c.json({ requestId: id, status: 'denied' });
+  });
+
+  app.put('/api/v1/admin/settings/onboarding-approval', asAdmin, async (c) => {
+    const body = await readJson(c, z.strictObject({ required: z.boolean() }));
+    await putSetting(deps.store, 'onboarding_approval_required', body.required);
+    return c.json(body);
+  });
+
+  app.post('/api/v1/admin/manufacturers', asAdmin, async (c) => {
+    const body = await readJson(c, z.strictObject({ name: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,62}$/), certificate: z.string().min(1).max(16_384) }));
+    let cert: x509.X509Certificate;
+    try {
+      cert = new x509.X509Certificate(body.certificate);
+    } catch {
+      throw new HttpProblem(422, 'manufacturer.bad_certificate', 'The manufacturer CA certificate does not parse', { errors: [{ field: 'certificate', message: 'must be one PEM certificate' }] });
+    }
+    if (!cert.getExtension(x509.BasicConstraintsExtension)?.ca) {
+      throw new HttpProblem(422, 'manufacturer.not_a_ca', 'The certificate is not a CA', { errors: [{ field: 'certificate', message: 'basicConstraints cA must be true' }] });
+    }
+    const fingerprint = fingerprintOf(cert);
+    if (!(await insertManufacturer(deps.store, { name: body.name, fingerprint, certificatePem: body.certificate }))) {
+      throw new HttpProblem(409, 'manufacturer.exists', 'That manufacturer or certificate is already trusted');
+    }
+    return c.json({ name: body.name, fingerprint }, 201);
+  });
+
+  app.post('/api/v1/admin/ca/rotations', asAdmin, async (c) => {
+    const body = await readJson(c, z.strictObject({ newRoot: z.boolean().default(false), rootKeyPem: z.string().max(16_384).optional() }));
+    return c.json(await deps.authority.rotate(body), 201);
+  });
+
+  app.post('/api/v1/admin/ca/retirements', asAdmin, async (c) => {
+    const body = await readJson(c, z.strictObject({ fingerprint: z.string().regex(/^[0-9a-f]{64}$/) }));
+    return c.json({ fingerprint: body.fingerprint, sequence: await deps.authority.retire(body.fingerprint) });
+  });
+  return app;
+}
+
+/** Plain functions throw BerthError for bad input; at the edge that is a 422 naming it. */
+async function badInput<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (err) {
+    if (err instanceof BerthError && !(err instanceof HttpProblem)) {
+      throw new HttpProblem(422, err.code, 'The request was refused', { detail: err.message, errors: [{ field: err.code.split('.')[1]?.replace(/^bad_/, '') ?? 'body', message: err.message }] });
+    }
+    throw err;
+  }
+}

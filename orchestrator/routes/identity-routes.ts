@@ -1,0 +1,25 @@
+import { Hono } from 'hono';
+import { renewalRequestSchema } from '../../wire/onboarding.js';
+import { readJson } from '../http/body.js';
+import { requireDevice, type DeviceAuthDeps } from '../http/device-auth.js';
+import type { AppEnv } from '../http/env.js';
+import { renew, type LifecycleDeps } from '../devices/lifecycle.js';
+import { issuedIdentity } from '../pki/issuance.js';
+import { TRUST_BUNDLE_PATH } from './trust-routes.js';
+
+/** The device's own identity, over mTLS: who am I, and renew me. */
+export function identityRoutes(deps: LifecycleDeps & DeviceAuthDeps): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+  app.use('/api/v1/identity', requireDevice(deps));
+  app.use('/api/v1/identity/*', requireDevice(deps));
+  app.get('/api/v1/identity', (c) => {
+    const d = c.get('device');
+    return c.json({ deviceId: d.deviceId, spiffeId: d.spiffeId, notAfter: d.notAfter.toISOString(), bundleSequence: deps.authority.bundleSequence });
+  });
+  app.post('/api/v1/identity/renew', async (c) => {
+    const body = await readJson(c, renewalRequestSchema);
+    const cert = await renew(deps, c.get('device'), body.csr);
+    return c.json(issuedIdentity(deps.authority, cert, new URL(TRUST_BUNDLE_PATH, c.req.url).href), 201, { 'cache-control': 'no-store' });
+  });
+  return app;
+}

@@ -1,0 +1,87 @@
+import { BerthError } from '../../common/errors.js';
+import { securityEvent, silentLogger, type Logger } from '../../common/logger.js';
+import { generateP256 } from '../../trust/x509.js';
+import type { IssuedIdentity } from '../../wire/onboarding.js';
+import { createCsr, storeIssued } from './enroll.js';
+import { failure, httpsJson } from './https.js';
+import type { DeviceIdentity } from './identity-files.js';
+
+export interface RenewOptions {
+  url: string;
+  ca: string | string[];
+  dir: string;
+  logger?: Logger;
+}
+
+/** When renewal is due: at `fraction` of the certificate's lifetime (e.g. 0.5 = half way). */
+export function renewalDueAt(identity: DeviceIdentity, fraction: number): Date {
+  if (!(fraction > 0 && fraction < 1)) throw new BerthError('agent.bad_fraction', `renewal fraction must be between 0 and 1, not ${fraction}`);
+  const start = identity.notBefore.getTime();
+  return new Date(start + (identity.notAfter.getTime() - start) * fraction);
+}
+
+/** Renews over mTLS with the current certificate: a new key, the same device id. */
+export async function renew(identity: DeviceIdentity, options: RenewOptions): Promise<DeviceIdentity> {
+  const keys = await generateP256();
+  const csr = await createCsr(keys);
+  const answer = await httpsJson(new URL('/api/v1/identity/renew', options.url).href, { ca: options.ca, key: identity.keyPem, cert: identity.certificatePem }, 'POST', { csr });
+  if (answer.status !== 201) throw failure(answer, 'renewal');
+  const issued = answer.body as IssuedIdentity;
+  if (issued.deviceId !== identity.deviceId) {
+    securityEvent(options.logger ?? silentLogger, 'agent.renewal_foreign_id', { expected: identity.deviceId, got: issued.deviceId });
+    throw new BerthError('agent.renewal_foreign_id', `renewal answered for device '${issued.deviceId}', not '${identity.deviceId}'`);
+  }
+  return storeIssued(options.dir, keys, issued);
+}
+
+/**
+ * Keeps the identity fresh: renews at `fraction` of each certificate's lifetime, retrying with
+ * exponential back-off (capped) when the control plane cannot be reached.
+ */
+export class RenewalScheduler {
+  private timer: NodeJS.Timeout | undefined;
+  private failures = 0;
+  private stopped = false;
+
+  constructor(
+    private identity: DeviceIdentity,
+    private readonly options: RenewOptions & { fraction: number; onRenewed?: (id: DeviceIdentity) => void },
+  ) {}
+
+  current(): DeviceIdentity {
+    return this.identity;
+  }
+
+  start(): void {
+    this.schedule(renewalDueAt(this.identity, this.options.fraction).getTime() - Date.now());
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+  }
+
+  private schedule(ms: number): void {
+    if (this.stopped) return;
+    // setTimeout holds at most ~24.8 days; longer waits are taken in steps.
+    const step = Math.min(Math.max(ms, 0), 2 ** 31 - 1);
+    this.timer = setTimeout(() => (step < ms ? this.schedule(ms - step) : void this.attempt()), step);
+    this.timer.unref();
+  }
+
+  private async attempt(): Promise<void> {
+    const logger = this.options.logger ?? silentLogger;
+    try {
+      this.identity = await renew(this.identity, this.options);
+      this.failures = 0;
+      logger.info({ deviceId: this.identity.deviceId, notAfter: this.identity.notAfter.toISOString() }, 'device certificate renewed');
+      this.options.onRenewed?.(this.identity);
+      this.schedule(renewalDueAt(this.identity, this.options.fraction).getTime() - Date.now());
+    } catch (err) {
+      this.failures++;
+      const backoff = Math.min(1000 * 2 ** this.failures, 15 * 60_000);
+      logger.warn({ err, retryInMs: backoff }, 'device certificate renewal failed');
+      this.schedule(backoff);
+    }
+  }
+}

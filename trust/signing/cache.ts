@@ -1,0 +1,32 @@
+import { sha256Digest } from '../../common/digest.js';
+import type { CompiledPolicy } from './policy.js';
+import { verifyComponent, type BundleBytes, type VerifiedComponent } from './verify.js';
+
+/**
+ * Each (policy, component digest) is verified once. Only successes are kept: a failure may be
+ * a registry hiccup that a later pull fixes. The policy fingerprint is part of the key, so a
+ * policy change (a key removed, a requirement added) never serves an old verdict.
+ */
+export class VerificationCache {
+  private readonly entries = new Map<string, VerifiedComponent>();
+  hits = 0;
+  misses = 0;
+
+  constructor(private readonly maxEntries = 4096) {}
+
+  verify(policy: CompiledPolicy, component: Uint8Array, bundles: readonly BundleBytes[]): VerifiedComponent {
+    const key = `${policy.fingerprint}/${sha256Digest(component)}`;
+    const cached = this.entries.get(key);
+    if (cached) {
+      this.hits++;
+      this.entries.delete(key);
+      this.entries.set(key, cached); // most recently used last
+      return cached;
+    }
+    this.misses++;
+    const result = verifyComponent(policy, component, bundles);
+    this.entries.set(key, result);
+    if (this.entries.size > this.maxEntries) this.entries.delete(this.entries.keys().next().value as string);
+    return result;
+  }
+}

@@ -1,0 +1,107 @@
+import { z } from 'zod';
+import { digestHex, type Digest } from '../../common/digest.js';
+import { BerthError } from '../../common/errors.js';
+import type { CompiledPolicy } from './policy.js';
+
+/** In-toto statements with a SLSA provenance v1 predicate, as `berth attest` writes them. */
+export const IN_TOTO_STATEMENT_V1 = 'https://in-toto.io/Statement/v1';
+export const SLSA_PROVENANCE_V1 = 'https://slsa.dev/provenance/v1';
+export const BERTH_BUILD_TYPE = 'https://berth.dev/build/wasm-component/v1';
+
+export interface ProvenanceInput {
+  /** Subject name, usually the component file name. */
+  name: string;
+  digest: Digest;
+  builderId: string;
+  sourceRepository?: string;
+  sourceRevision?: string;
+  buildType?: string;
+  startedOn?: Date;
+  finishedOn?: Date;
+}
+
+export function provenanceStatement(input: ProvenanceInput): Record<string, unknown> {
+  const externalParameters: Record<string, unknown> = {};
+  if (input.sourceRepository) externalParameters.source = { uri: input.sourceRepository, ...(input.sourceRevision ? { revision: input.sourceRevision } : {}) };
+  const metadata: Record<string, string> = {};
+  if (input.startedOn) metadata.startedOn = input.startedOn.toISOString();
+  if (input.finishedOn) metadata.finishedOn = input.finishedOn.toISOString();
+  return {
+    _type: IN_TOTO_STATEMENT_V1,
+    subject: [{ name: input.name, digest: { sha256: digestHex(input.digest) } }],
+    predicateType: SLSA_PROVENANCE_V1,
+    predicate: {
+      buildDefinition: {
+        buildType: input.buildType ?? BERTH_BUILD_TYPE,
+        externalParameters,
+        ...(input.sourceRepository && input.sourceRevision
+          ? { resolvedDependencies: [{ uri: input.sourceRepository, digest: { gitCommit: input.sourceRevision } }] }
+          : {}),
+      },
+      runDetails: { builder: { id: input.builderId }, metadata },
+    },
+  };
+}
+
+const statementSchema = z.object({
+  _type: z.literal(IN_TOTO_STATEMENT_V1),
+  subject: z.array(z.object({ name: z.string().optional(), digest: z.record(z.string(), z.string()) })).min(1).max(256),
+  predicateType: z.string(),
+  predicate: z.unknown(),
+});
+
+const slsaSchema = z.object({
+  buildDefinition: z.object({
+    buildType: z.string(),
+    externalParameters: z.record(z.string(), z.unknown()),
+  }),
+  runDetails: z.object({ builder: z.object({ id: z.string().min(1) }) }),
+});
+
+export interface Provenance {
+  builderId: string;
+  sourceRepository?: string;
+}
+
+/**
+ * Reads a verified DSSE payload and checks what @sigstore/verify does not: that the statement
+ * is about this component (subject digest) and that it meets the vendor's requirements.
+ */
+export function checkProvenance(payload: Buffer, componentDigest: Digest, policy: CompiledPolicy): Provenance {
+  let json: unknown;
+  try {
+    json = JSON.parse(payload.toString('utf8'));
+  } catch {
+    throw new BerthError('provenance.invalid', 'attestation payload is not JSON');
+  }
+  const statement = statementSchema.safeParse(json);
+  if (!statement.success) throw new BerthError('provenance.invalid', `attestation is not an in-toto v1 statement: ${statement.error.issues[0]?.message ?? ''}`);
+  const hex = digestHex(componentDigest);
+  if (!statement.data.subject.some((s) => s.digest.sha256 === hex)) {
+    const named = statement.data.subject.map((s) => (s.digest.sha256 ? `sha256:${s.digest.sha256.slice(0, 64)}` : '(no sha256)')).join(', ');
+    throw new BerthError('provenance.subject-mismatch', `provenance statement is about ${named}, not the component ${componentDigest}`);
+  }
+  if (statement.data.predicateType !== SLSA_PROVENANCE_V1) {
+    throw new BerthError('provenance.invalid', `attestation predicate is '${statement.data.predicateType.slice(0, 100)}', expected ${SLSA_PROVENANCE_V1}`);
+  }
+  const slsa = slsaSchema.safeParse(statement.data.predicate);
+  if (!slsa.success) throw new BerthError('provenance.invalid', `SLSA provenance predicate is malformed at ${slsa.error.issues[0]?.path.join('.') ?? '?'}`);
+  const builderId = slsa.data.runDetails.builder.id;
+  const sourceRepository = sourceOf(slsa.data.buildDefinition.externalParameters);
+  if (policy.builderIds && !policy.builderIds.some((re) => re.test(builderId))) {
+    throw new BerthError('provenance.builder', `component was built by '${builderId.slice(0, 200)}', which vendor '${policy.vendor}' does not trust as a builder`);
+  }
+  if (policy.sourceRepositories && !(sourceRepository && policy.sourceRepositories.some((re) => re.test(sourceRepository)))) {
+    throw new BerthError('provenance.source', `component was built from ${sourceRepository ? `'${sourceRepository.slice(0, 200)}'` : 'an unnamed source'}, not a source repository vendor '${policy.vendor}' allows`);
+  }
+  return sourceRepository ? { builderId, sourceRepository } : { builderId };
+}
+
+/** Berth writes `externalParameters.source.uri`; GitHub's builder writes `workflow.repository`. */
+function sourceOf(params: Record<string, unknown>): string | undefined {
+  const source = params.source;
+  if (typeof source === 'string') return source;
+  if (source && typeof source === 'object' && typeof (source as { uri?: unknown }).uri === 'string') return (source as { uri: string }).uri;
+  const workflow = params.workflow as { repository?: unknown } | undefined;
+  return typeof workflow?.repository === 'string' ? workflow.repository : undefined;
+}

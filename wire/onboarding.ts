@@ -1,0 +1,59 @@
+import { z } from 'zod';
+
+/**
+ * The onboarding and renewal exchange between the device agent and the control plane.
+ * The device always sends a CSR made with a key it generated (proof of possession); the
+ * method-specific fields authorise it.
+ */
+const pem = z.string().min(1).max(16_384);
+const labels = z.record(z.string().regex(/^[a-z0-9][a-z0-9._/-]{0,62}$/), z.string().max(256)).refine((l) => Object.keys(l).length <= 64, 'at most 64 labels');
+
+export const tokenOnboardingSchema = z.strictObject({
+  method: z.literal('token'),
+  csr: pem,
+  token: z.string().min(16).max(200),
+});
+
+export const factoryOnboardingSchema = z.strictObject({
+  method: z.literal('factory-certificate'),
+  csr: pem,
+  /** The IDevID leaf first, then any manufacturer intermediates, as PEM. */
+  factoryCertificates: z.array(pem).min(1).max(4),
+  /** base64url ECDSA P-256 SHA-256 (IEEE P1363) signature by the IDevID key over FACTORY_SIGNING_PREFIX + CSR DER. */
+  signature: z.string().regex(/^[A-Za-z0-9_-]{20,200}$/),
+  /** Extra identifiers the device reports (e.g. MAC addresses), resolved to the same device id. */
+  macAddresses: z.array(z.string().regex(/^([0-9a-f]{2}:){5}[0-9a-f]{2}$/)).max(8).optional(),
+});
+
+export const onboardingRequestSchema = z.discriminatedUnion('method', [tokenOnboardingSchema, factoryOnboardingSchema]);
+export type OnboardingRequest = z.infer<typeof onboardingRequestSchema>;
+
+/** Domain separation for the factory-key signature: it can never be mistaken for another protocol's. */
+export const FACTORY_SIGNING_PREFIX = 'berth factory onboarding v1\n';
+
+export interface IssuedIdentity {
+  status: 'issued';
+  deviceId: string;
+  spiffeId: string;
+  /** The device certificate (PEM). */
+  certificate: string;
+  /** Intermediates above it (PEM), to present in the TLS handshake. */
+  chain: string[];
+  notAfter: string;
+  trustBundleUri: string;
+}
+
+export interface PendingOnboarding {
+  status: 'pending';
+  requestId: string;
+  deviceId: string;
+  retryAfterSeconds: number;
+  pollUri: string;
+}
+
+export type OnboardingAnswer = IssuedIdentity | PendingOnboarding;
+
+export const renewalRequestSchema = z.strictObject({ csr: pem });
+
+export const wellKnownMargoSchema = z.object({ trustDomain: z.string(), trustBundleUri: z.string() });
+export { labels as labelsSchema };
