@@ -216,6 +216,8 @@ export class Descriptor {
     let stat = resolved.stat;
     if (stat === undefined) {
       if (!openFlags.create) fsFail('no-entry');
+      // As open(2): "name/" with O_CREAT names a directory, which open never creates.
+      if (path.endsWith('/')) fsFail('is-directory');
       closeSync(openSync(resolved.hostPath, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_NONBLOCK, 0o600));
       stat = lstatSync(resolved.hostPath);
     } else {

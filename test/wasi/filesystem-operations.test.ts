@@ -55,6 +55,11 @@ describe('files', () => {
     root.createDirectoryAt('d');
     expect(errOf(() => root.openAt(follow, 'd', {}, { write: true }))).toBe('is-directory');
     expect(errOf(() => root.openAt(follow, 'f/x', {}, { read: true }))).toBe('not-directory');
+    expect(errOf(() => root.openAt(follow, 'f/', {}, { read: true }))).toBe('not-directory');
+    expect(errOf(() => root.openAt(follow, 'g/', { create: true }, rw))).toBe('is-directory');
+    expect(existsSync(join(dataDir, 'g'))).toBe(false);
+    root.createDirectoryAt('e/');
+    expect(statSync(join(dataDir, 'e')).isDirectory()).toBe(true);
   });
 
   it('checks the rights of the descriptor used', () => {
