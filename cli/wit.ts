@@ -11,12 +11,17 @@ Writes the WIT an app is built against: Berth's berth:host package (host.wit: lo
 keyvalue, identity, messaging, entry; worlds imports, app, http-app) and, under deps/, the
 published WASI 0.2 packages it references. Existing files of the same names are overwritten.
 
-Then, for example:
-  jco componentize app.js --wit <dir> --world-name berth:host/app --disable all -o app.wasm
+Build against world berth:host/app (or berth:host/http-app), for example:
   wasm-tools component embed <dir> --world berth:host/app core.wasm -o embedded.wasm
-  wit-bindgen / cargo component: point the WIT path at <dir>, world berth:host/app
+  wit-bindgen / cargo component: WIT path <dir>, world berth:host/app
+  JavaScript: componentize-js's componentize({ sourcePath, witPath: '<dir>', worldName:
+    'berth:host/app' }) from Node, after _setPreopens({ '<dir>': '<dir>' }) from
+    @bytecodealliance/preview2-shim/filesystem (the jco 1.35 \`componentize\` command cannot
+    read a WIT folder with preview2-shim 0.26; see docs/fixtures.md)
 
-An app imports only the interfaces it uses; each one needs a grant where it is deployed.`;
+Each import of the built component needs a grant where the app is deployed. componentize-js
+keeps every import of its world, used or not: for JavaScript, write a world of your own that
+imports only what the app uses (deps: this folder).`;
 
 export const command: Command = {
   summary: 'write the WIT folder (berth:host + WASI) that apps are built against',
