@@ -43,6 +43,8 @@ export function loadPrivateKey(pem: string, what = 'signing key'): KeyObject {
 }
 
 export function loadPublicKey(pem: string, what = 'public key'): KeyObject {
+  // Node derives a public key from a private PEM; a policy must never hold the secret half.
+  if (/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(pem)) throw new BerthError('signing.bad-key', `${what} is a private key; give the public key`);
   let key: KeyObject;
   try {
     key = createPublicKey({ key: pem, format: 'pem' });
