@@ -79,6 +79,19 @@ describe('paths that leave the data directory are refused', () => {
     expect(existsSync(join(outside, 'new'))).toBe(false);
   });
 
+  it('refuses a link that climbs out and back in, and judges links by the descriptor used', () => {
+    const dataName = dataDir.split('/').pop()!;
+    writeFileSync(join(dataDir, 'x'), 'x');
+    symlinkSync(`../${dataName}/x`, join(dataDir, 'round-trip'));
+    expect(errOf(() => root.openAt(follow, 'round-trip', {}, { read: true }))).toBe('not-permitted');
+    // As in cap-std: a path resolved against a sub-directory's descriptor may not leave it.
+    root.createDirectoryAt('sub');
+    symlinkSync('../x', join(dataDir, 'sub', 'up'));
+    expect(root.openAt(follow, 'sub/up', {}, { read: true }).getType()).toBe('regular-file');
+    const sub = root.openAt(follow, 'sub', { directory: true }, { read: true });
+    expect(errOf(() => sub.openAt(follow, 'up', {}, { read: true }))).toBe('not-permitted');
+  });
+
   it('follows symlinks that stay inside', () => {
     root.createDirectoryAt('real');
     writeFileSync(join(dataDir, 'real', 'f'), 'inside');

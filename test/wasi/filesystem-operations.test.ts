@@ -5,6 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createFilesystemHost, filesystemErrorCode } from '../../host-apis/wasi/filesystem.js';
 import type { Descriptor } from '../../host-apis/wasi/fs-descriptor.js';
 import type { IoError } from '../../host-apis/wasi/streams.js';
+import { toFilesystemErrorCode } from '../../host-apis/wasi/fs-errors.js';
 import { errOf, tempDirs } from './helpers.js';
 
 const dirs = tempDirs();
@@ -164,6 +165,20 @@ describe('files', () => {
     file.advise(0n, 10n, 'sequential');
     expect(errOf(() => root.linkAt(follow, 't', root, 'u'))).toBe('unsupported');
     expect(errOf(() => root.advise(0n, 1n, 'normal'))).toBe('is-directory');
+  });
+});
+
+describe('errors', () => {
+  it('maps Node errno failures to WASI codes and anything else to io', () => {
+    const root = openRoot();
+    root.createDirectoryAt('d');
+    root.createDirectoryAt('d/inner');
+    // rename(2) of a directory into itself is EINVAL from the OS, not a check of Berth's.
+    expect(errOf(() => root.renameAt('d', root, 'd/inner/d'))).toBe('invalid');
+    expect(toFilesystemErrorCode(Object.assign(new Error('x'), { code: 'EXDEV' }))).toBe('cross-device');
+    expect(toFilesystemErrorCode(Object.assign(new Error('x'), { code: 'EWHATEVER' }))).toBe('io');
+    expect(toFilesystemErrorCode(new TypeError('bug'))).toBe('io');
+    expect(toFilesystemErrorCode(undefined)).toBe('io');
   });
 });
 
