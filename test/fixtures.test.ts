@@ -6,7 +6,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { componentWit } from '@bytecodealliance/jco';
 import { projectRoot } from '../common/paths.js';
-import { buildAllFixtures, buildFixtures, fixturePath, FIXTURE_OUT_DIR } from './fixtures/build.js';
+import { buildAllFixtures, buildFixtures, fixturePath, fixturePathIn, FIXTURE_OUT_DIR } from './fixtures/build.js';
 import { fixtures, type FixtureSpec } from './fixtures/catalog.js';
 
 const run = promisify(execFile);
@@ -69,7 +69,9 @@ describe('fixture components', () => {
   }
 
   it('fixturePath names what is missing', () => {
+    expect(fixturePath('hello')).toBe(join(FIXTURE_OUT_DIR, 'hello.wasm'));
     expect(() => fixturePath('no-such-fixture')).toThrow(/unknown fixture 'no-such-fixture'.*hello/);
+    expect(() => fixturePathIn(join(tmpdir(), 'berth-no-fixtures-here'), 'hello')).toThrow(/fixture 'hello' is not built \(.*hello\.wasm missing\)/);
   });
 });
 
