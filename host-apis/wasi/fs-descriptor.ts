@@ -1,5 +1,5 @@
 /**
- * The `descriptor` and `directory-entry-stream` resources of `wasi:filesystem/types`.
+ * The `descriptor` resource of `wasi:filesystem/types`.
  *
  * The classes hold no authority and may be shared by every app in a thread: each instance
  * carries its app's context (confined root, quota, mode), the directory or file it names
@@ -8,16 +8,17 @@
  */
 import {
   constants, fsyncSync, closeSync, lstatSync, lutimesSync, mkdirSync, openSync, readdirSync, readlinkSync,
-  renameSync, rmdirSync, symlinkSync, unlinkSync, type Dirent,
+  renameSync, rmdirSync, symlinkSync, unlinkSync,
 } from 'node:fs';
+import { DirectoryEntryStream } from './fs-directory-stream.js';
 import { fsFail, guarded } from './fs-errors.js';
 import type { FsContext } from './fs-context.js';
 import { readAt, setSize, syncFile, toPosition, writeAt, type FileRef } from './fs-file.js';
 import { resolveInside, symlinkTargetStaysInside, type ResolvedPath } from './fs-paths.js';
 import { openFileStreams } from './fs-streams.js';
 import {
-  descriptorStatOf, descriptorTypeOf, metadataHashOf, utimeSeconds,
-  type DescriptorFlags, type DescriptorStat, type DescriptorType, type DirectoryEntry, type MetadataHashValue,
+  descriptorStatOf, metadataHashOf, utimeSeconds,
+  type DescriptorFlags, type DescriptorStat, type DescriptorType, type MetadataHashValue,
   type NewTimestamp, type OpenFlags, type PathFlags,
 } from './fs-types.js';
 import type { InputStream, OutputStream } from './streams.js';
@@ -25,22 +26,6 @@ import type { InputStream, OutputStream } from './streams.js';
 const { O_CREAT, O_EXCL, O_WRONLY, O_NOFOLLOW, O_NONBLOCK, O_RDONLY, O_DIRECTORY } = constants;
 
 type Target = { kind: 'directory' } | { kind: 'file'; dev: number; ino: number };
-
-export class DirectoryEntryStream {
-  readonly #entries: Dirent[];
-  #next = 0;
-
-  constructor(entries: Dirent[]) {
-    this.#entries = entries;
-  }
-
-  readDirectoryEntry(): DirectoryEntry | undefined {
-    const entry = this.#entries[this.#next];
-    if (entry === undefined) return undefined;
-    this.#next += 1;
-    return { type: descriptorTypeOf(entry), name: entry.name };
-  }
-}
 
 export class Descriptor {
   readonly #ctx: FsContext;
@@ -336,3 +321,5 @@ function setTimesOf(hostPath: string, atime: NewTimestamp, mtime: NewTimestamp):
   // lutimes: never follow a link, so a link's own times change, not its target's.
   lutimesSync(hostPath, utimeSeconds(atime, current.atimeNs), utimeSeconds(mtime, current.mtimeNs));
 }
+
+export { DirectoryEntryStream };
