@@ -1,0 +1,9 @@
+// Bundles each sandbox thread's entry into one CommonJS file after `tsc`: a worker that loads
+// one file instead of some thirty ES modules starts ~30 ms sooner, which is most of a cold start.
+import { build } from 'esbuild';
+
+const entries = [['dist/runtime/sandbox/worker-main.js', 'dist/runtime/sandbox/worker-main.bundle.cjs']];
+
+for (const [entry, outfile] of entries) {
+  await build({ entryPoints: [entry], outfile, bundle: true, platform: 'node', format: 'cjs', target: 'node20', minify: true, sourcemap: true, logLevel: 'warning' });
+}
