@@ -25,6 +25,7 @@ export interface Answer {
   headers: Record<string, string | string[] | undefined>;
   body: any;
   reused?: boolean;
+  localPort?: number | undefined;
 }
 
 export async function startHarness(options: Partial<ControlPlaneOptions> = {}): Promise<Harness> {
@@ -73,6 +74,9 @@ export function call(url: string, o: CallOptions): Promise<Answer> {
     const body = o.raw ?? (o.json === undefined ? undefined : JSON.stringify(o.json));
     const headers: Record<string, string> = { ...(o.json !== undefined ? { 'content-type': 'application/json' } : {}), ...o.headers };
     const req = request(url, { method: o.method ?? 'GET', ca: o.ca, key: o.key, cert: o.cert, agent: o.agent ?? false, headers, minVersion: 'TLSv1.3' }, (res) => {
+      const socket = res.socket as TLSSocket;
+      const reused = socket.isSessionReused();
+      const localPort = socket.localPort;
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => {
@@ -83,7 +87,7 @@ export function call(url: string, o: CallOptions): Promise<Answer> {
         } catch {
           /* not JSON: keep the text */
         }
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: parsed, reused: (res.socket as TLSSocket).isSessionReused?.() });
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: parsed, reused, localPort });
       });
       res.on('error', reject);
     });
