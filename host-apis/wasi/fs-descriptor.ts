@@ -76,6 +76,11 @@ export class Descriptor {
     return resolved as ResolvedPath & { stat: NonNullable<ResolvedPath['stat']> };
   }
 
+  /** A real descriptor, not an object that merely has the prototype (jco can make those). */
+  static isDescriptor(value: unknown): value is Descriptor {
+    return typeof value === 'object' && value !== null && #ctx in value;
+  }
+
   readViaStream(offset: bigint): InputStream {
     return guarded(() => openFileStreams(this.#file('read')).reader(toPosition(offset)));
   }
@@ -260,7 +265,7 @@ export class Descriptor {
 
   renameAt(oldPath: string, newDescriptor: Descriptor, newPath: string): void {
     guarded(() => {
-      if (!(newDescriptor instanceof Descriptor)) fsFail('bad-descriptor');
+      if (!isDescriptor(newDescriptor)) fsFail('bad-descriptor');
       // Another app's descriptor can never be a rename target: different roots are different devices.
       if (newDescriptor.#ctx !== this.#ctx) fsFail('cross-device');
       this.#mutable();
@@ -289,7 +294,7 @@ export class Descriptor {
   }
 
   isSameObject(other: Descriptor): boolean {
-    if (!(other instanceof Descriptor) || other.#ctx !== this.#ctx) return false;
+    if (!isDescriptor(other) || other.#ctx !== this.#ctx) return false;
     try {
       const a = lstatSync(this.#hostPath);
       const b = lstatSync(other.#hostPath);
@@ -310,6 +315,10 @@ export class Descriptor {
       return metadataHashOf(this.#ctx.hashKey, resolved.stat);
     });
   }
+}
+
+function isDescriptor(value: unknown): value is Descriptor {
+  return Descriptor.isDescriptor(value);
 }
 
 function resolveHost(ctx: FsContext, segments: readonly string[]): string {

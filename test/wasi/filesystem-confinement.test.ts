@@ -132,6 +132,11 @@ describe('paths that leave the data directory are refused', () => {
     const otherApp = createFilesystemHost({ hostDir: outside, guestPath: '/data' });
     const [[otherRoot]] = otherApp['wasi:filesystem/preopens'].getDirectories() as [[Descriptor, string]];
     expect(errOf(() => root.renameAt('f', otherRoot, 'f'))).toBe('cross-device');
+    // An object that only has the prototype (no app context) carries no authority at all.
+    const forged = Object.create(Object.getPrototypeOf(root)) as Descriptor;
+    expect(errOf(() => root.renameAt('f', forged, 'f'))).toBe('bad-descriptor');
+    expect(root.isSameObject(forged)).toBe(false);
+    expect(errOf(() => forged.openAt(follow, 'f', {}, { read: true }))).toBe('io');
     expect(readFileSync(join(dataDir, 'f'), 'utf8')).toBe('data');
     root.renameAt('f', root, 'g');
     expect(readFileSync(join(dataDir, 'g'), 'utf8')).toBe('data');
