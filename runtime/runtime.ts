@@ -65,6 +65,7 @@ export class Runtime {
     const limits: AppLimits = { ...DEFAULT_LIMITS, ...options.limits };
     const compiled = await this.engine.compile(bytes, { memoryLimitBytes: limits.memoryBytes });
     checkImports(`${options.vendor}/${options.app}`, compiled.info.imports, grants);
+    this.pool?.preload(compiled.glueUrl);
     const dataDir = this.appDataDir(options.vendor, options.app);
     mkdirSync(dataDir, { recursive: true, mode: 0o700 });
     const identity: AppIdentity = { vendor: options.vendor, app: options.app, instance: randomUUID() };

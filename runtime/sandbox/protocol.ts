@@ -23,7 +23,13 @@ export interface InvokeRequest {
   args: unknown[];
 }
 
-export type ToWorker = LoadRequest | InvokeRequest;
+/** Imports an app's glue ahead of time, so a later `load` of that app skips parsing it. */
+export interface PreloadRequest {
+  type: 'preload';
+  glueUrl: string;
+}
+
+export type ToWorker = LoadRequest | InvokeRequest | PreloadRequest;
 
 /** How an invocation ended. `app-error` is the guest's own `err` result; the rest are faults. */
 export type InvokeFailure =

@@ -40,6 +40,11 @@ port.on('message', (message: ToWorker) => {
     void load(message);
     return;
   }
+  if (message.type === 'preload') {
+    // The module cache keeps it; a failure here will show again, with its reason, at load.
+    import(message.glueUrl).catch(() => {});
+    return;
+  }
   if (!instance) {
     send({ type: 'result', id: message.id, ok: false, failure: { kind: 'trap', message: 'the app is not loaded' } });
     return;

@@ -1,6 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import { existsSync } from 'node:fs';
 import { distPath } from '../../common/paths.js';
+import type { PreloadRequest } from './protocol.js';
 
 let entry: string | undefined;
 
@@ -62,6 +63,7 @@ export function whenIdle(worker: Worker, timeoutMs = 10_000): Promise<Worker> {
  */
 export class WorkerPool {
   private readonly idle: Promise<Worker>[] = [];
+  private readonly preloads = new Set<string>();
   private closed = false;
 
   constructor(
@@ -72,9 +74,27 @@ export class WorkerPool {
   }
 
   private startOne(): Promise<Worker> {
-    const p = whenIdle(spawnSandboxWorker(this.limits));
+    const p = whenIdle(spawnSandboxWorker(this.limits)).then((worker) => {
+      for (const glueUrl of this.preloads) worker.postMessage({ type: 'preload', glueUrl } satisfies PreloadRequest);
+      return worker;
+    });
     p.catch(() => {});
     return p;
+  }
+
+  /**
+   * Has every idle worker, now and later, load this app's glue ahead of time: an app that is
+   * deployed here (and may crash and restart) then starts without parsing it. Glue is code
+   * generated from a component the runtime admitted; loading it runs no guest code.
+   */
+  preload(glueUrl: string): void {
+    if (this.preloads.has(glueUrl)) return;
+    this.preloads.add(glueUrl);
+    for (const p of this.idle) void p.then((w) => w.postMessage({ type: 'preload', glueUrl } satisfies PreloadRequest), () => {});
+  }
+
+  forget(glueUrl: string): void {
+    this.preloads.delete(glueUrl);
   }
 
   /** A started worker: from the pool when one is ready, else a new one. */

@@ -132,3 +132,23 @@ describe('worker sandbox under a supervisor', () => {
     await expect(runtime.startApp(bytes('hello'), { vendor: 'acme', app: 'x', grants: { log: { linesPerSecond: 'many' } } })).rejects.toThrow(/log\.linesPerSecond/);
   });
 });
+
+describe('pre-started workers', () => {
+  it('start apps from the pool, restart from it, and never hand one worker to two apps', async () => {
+    const runtime = new Runtime({ dataDir: suiteTempDir('pool'), warmWorkers: 2, backoff: FAST_BACKOFF });
+    try {
+      const a = await runtime.startApp(bytes('hello'), { vendor: 'acme', app: 'a', grants: { log: {} } });
+      const b = await runtime.startApp(bytes('hello'), { vendor: 'acme', app: 'b', grants: { log: {} } });
+      const trap = await runtime.startApp(bytes('trap'), { vendor: 'acme', app: 'trap', grants: {} });
+      const stops: string[] = [];
+      trap.on('stopped', (r) => stops.push(r.reason));
+      await waitFor(() => stops.length >= 3, 10_000, 'three restarts through the pool');
+      expect(await a.invoke('add', [1, 2])).toEqual({ ok: true, value: 3 });
+      expect(await b.invoke('add', [3, 4])).toEqual({ ok: true, value: 7 });
+      const workers = [a, b].map((s) => (s.currentSandbox as unknown as { worker: { threadId: number } }).worker.threadId);
+      expect(new Set(workers).size).toBe(2);
+    } finally {
+      await runtime.close();
+    }
+  });
+});
