@@ -13,6 +13,12 @@ const commands: Record<string, () => Promise<{ command: Command }>> = {
   inspect: () => import('./inspect.js'),
   run: () => import('./run.js'),
   wit: () => import('./wit.js'),
+  attest: () => import('./attest.js'),
+  keygen: () => import('./keygen.js'),
+  pull: () => import('./pull.js'),
+  push: () => import('./push.js'),
+  sign: () => import('./sign.js'),
+  verify: () => import('./verify.js'),
 };
 
 function usage(): string {

@@ -1,0 +1,59 @@
+import { parseArgs } from 'node:util';
+import { basename } from 'node:path';
+import { sha256Digest } from '../common/digest.js';
+import { loadPrivateKey } from '../trust/signing/keys.js';
+import { attestationPathFor, readInput, writeOutput } from '../trust/signing/files.js';
+import { provenanceStatement, type ProvenanceInput } from '../trust/signing/provenance.js';
+import { serializeBundle, signStatement } from '../trust/signing/sign.js';
+import type { Command } from './main.js';
+
+const HELP = `usage: berth attest <component.wasm> --key <vendor.key> --builder-id <uri> [options]
+
+Writes an in-toto statement (subject: the component's SHA-256) with a SLSA provenance v1
+predicate, in a DSSE envelope signed by the vendor key, as a Sigstore bundle.
+
+  --key <file>              vendor private key
+  --builder-id <uri>        who built it (runDetails.builder.id)
+  --source-repo <uri>       source repository (buildDefinition.externalParameters.source.uri)
+  --source-revision <rev>   commit of the source
+  --build-type <uri>        buildType (default: https://berth.dev/build/wasm-component/v1)
+  --out <file>              bundle file (default: <component>.att.json)`;
+
+export const command: Command = {
+  summary: 'sign SLSA provenance for a component (in-toto statement in DSSE)',
+  async run(argv) {
+    const { values, positionals } = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        key: { type: 'string' },
+        'builder-id': { type: 'string' },
+        'source-repo': { type: 'string' },
+        'source-revision': { type: 'string' },
+        'build-type': { type: 'string' },
+        out: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+    if (values.help) {
+      process.stdout.write(HELP + '\n');
+      return 0;
+    }
+    const missing = positionals.length !== 1 ? 'give exactly one component file' : !values.key ? '--key is required' : !values['builder-id'] ? '--builder-id is required' : undefined;
+    if (missing) {
+      process.stderr.write(`berth attest: ${missing}\n\n${HELP}\n`);
+      return 2;
+    }
+    const componentPath = positionals[0]!;
+    const component = await readInput(componentPath, 'component');
+    const key = loadPrivateKey((await readInput(values.key!, 'signing key', 64 * 1024)).toString('utf8'), `signing key ${values.key}`);
+    const input: ProvenanceInput = { name: basename(componentPath), digest: sha256Digest(component), builderId: values['builder-id']!, finishedOn: new Date() };
+    if (values['source-repo']) input.sourceRepository = values['source-repo'];
+    if (values['source-revision']) input.sourceRevision = values['source-revision'];
+    if (values['build-type']) input.buildType = values['build-type'];
+    const out = values.out ?? attestationPathFor(componentPath);
+    await writeOutput(out, serializeBundle(signStatement(provenanceStatement(input), key)), 'attestation bundle');
+    process.stdout.write(`attested ${input.digest} (builder ${input.builderId}) → ${out}\n`);
+    return 0;
+  },
+};

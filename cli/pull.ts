@@ -1,0 +1,63 @@
+import { basename } from 'node:path';
+import { parseArgs } from 'node:util';
+import { REGISTRY_FLAG_HELP, REGISTRY_FLAG_OPTIONS, registryOptions } from '../oci/client-config.js';
+import { terminalProgress } from '../oci/progress.js';
+import { formatReference, parseReference, pinned } from '../oci/reference.js';
+import { RegistrySource } from '../oci/source.js';
+import { policyInput, writeOutput } from '../trust/signing/files.js';
+import { compilePolicy } from '../trust/signing/policy.js';
+import { verifyComponent } from '../trust/signing/verify.js';
+import type { Command } from './main.js';
+
+const HELP = `usage: berth pull oci://registry/repo[:VERSION|@sha256:…] [options]
+
+Resolves the tag to a digest, pulls by digest (every digest checked) and writes the component
+with its attached bundles (<out>.sig.json, <out>.att.json, numbered when there are several).
+With --policy or --key, nothing is written unless the component verifies.
+
+  --out <file>           component file (default: <repo name>.wasm)
+  --policy <file>        vendor trust policy (JSON) to verify against
+  --key <file>           vendor public key, repeatable (instead of --policy)
+${REGISTRY_FLAG_HELP}`;
+
+export const command: Command = {
+  summary: 'pull a component and its signatures by digest',
+  async run(argv) {
+    const { values, positionals } = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: { out: { type: 'string' }, policy: { type: 'string' }, key: { type: 'string', multiple: true }, help: { type: 'boolean', short: 'h' }, ...REGISTRY_FLAG_OPTIONS },
+    });
+    if (values.help) {
+      process.stdout.write(HELP + '\n');
+      return 0;
+    }
+    if (positionals.length !== 1) {
+      process.stderr.write(`berth pull: give one oci:// reference\n\n${HELP}\n`);
+      return 2;
+    }
+    const ref = parseReference(positionals[0]!);
+    const policy = values.policy || values.key ? compilePolicy(await policyInput(values)) : undefined;
+    const options = await registryOptions(values);
+    const source = new RegistrySource(() => options);
+    const digest = await source.resolve(ref);
+    const progress = terminalProgress(`pulling ${basename(ref.repository)}`);
+    const artifact = await source.fetch({ ...pinned(ref, digest), digest }, progress?.update);
+    progress?.done();
+    const verified = policy ? verifyComponent(policy, artifact.component, artifact.bundles) : undefined;
+
+    const out = values.out ?? `${basename(ref.repository)}.wasm`;
+    await writeOutput(out, artifact.component, 'component');
+    const counters = { 'message-signature': 0, 'dsse-envelope': 0 };
+    for (const b of artifact.bundles) {
+      const n = counters[b.kind]++;
+      const suffix = b.kind === 'message-signature' ? 'sig' : 'att';
+      await writeOutput(`${out}.${suffix}${n ? `.${n}` : ''}.json`, b.bytes, 'bundle');
+    }
+    process.stdout.write(
+      `pulled ${formatReference(pinned(ref, digest))}\n  component ${artifact.componentDigest} → ${out}\n  bundles ${artifact.bundles.length}\n` +
+        (verified ? `  verified: signed by vendor '${verified.vendor}' key ${verified.keyId}${verified.provenance ? `, built by ${verified.provenance.builderId}` : ''}\n` : ''),
+    );
+    return 0;
+  },
+};
