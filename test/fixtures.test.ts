@@ -137,6 +137,27 @@ describe('fixture cache', () => {
     expect([a.built, b.built]).toEqual([['a'], ['b']]);
   });
 
+  it('passes on the compiler\'s message when a C source does not compile', async () => {
+    const dir = join(scratch, 'broken-c');
+    await mkdir(dir, { recursive: true });
+    await writeFile(join(dir, 'broken.c'), 'int main(void) { return missing_symbol; }\n');
+    const spec: FixtureSpec = { name: 'broken-c', toolchain: 'c', source: 'broken.c', world: undefined };
+    await expect(buildFixtures({ outDir: join(dir, 'out'), sourceDir: dir, fixtures: [spec] })).rejects.toThrow(
+      /building fixture 'broken-c' from broken\.c failed: clang .* failed:[\s\S]*missing_symbol/,
+    );
+  });
+
+  it('names the Debian packages when clang is not installed', async () => {
+    const dir = join(scratch, 'no-clang');
+    const options = JSON.stringify({ outDir: join(dir, 'out'), fixtures: [fixtures.find((f) => f.name === 'files')] });
+    const viteNode = join(projectRoot(), 'node_modules', 'vite-node', 'vite-node.mjs');
+    const script = join(projectRoot(), 'test', 'fixtures', 'build-cli.ts');
+    const failure = run(process.execPath, [viteNode, script, options], { cwd: projectRoot(), timeout: 60_000, env: { ...process.env, PATH: join(dir, 'empty-path') } });
+    await expect(failure).rejects.toMatchObject({
+      stderr: expect.stringContaining("fixture 'files' needs the c toolchain: clang not found: install the C fixture toolchain with apt-get install clang lld wasi-libc libclang-rt-dev-wasm32"),
+    });
+  });
+
   it('fails with the fixture named and writes nothing when a source does not build', async () => {
     const dir = join(scratch, 'broken');
     await mkdir(dir, { recursive: true });
