@@ -1,0 +1,69 @@
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { projectRoot } from '../common/paths.js';
+import { fixturePath } from './fixtures/build.js';
+import { suiteTempDir } from './support/tmp.js';
+
+const exec = promisify(execFile);
+const berth = join(projectRoot(), 'bin', 'berth.js');
+
+async function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await exec(process.execPath, [berth, ...args], { timeout: 60_000 });
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    const e = err as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+describe('berth command', () => {
+  const dataDir = suiteTempDir('cli');
+
+  it('inspect --json prints digest, size, imports and exports', async () => {
+    const r = await run(['inspect', '--json', fixturePath('hello')]);
+    expect(r.code).toBe(0);
+    const info = JSON.parse(r.stdout);
+    expect(Object.keys(info).sort()).toEqual(['digest', 'exports', 'imports', 'size']);
+    expect(info.digest).toMatch(/^sha256:[0-9a-f]{64}$/);
+    expect(info.imports).toEqual(['berth:host/log@0.1.0']);
+  });
+
+  it('inspect refuses a file that is not a component, with exit code 1 and a reason', async () => {
+    const r = await run(['inspect', join(projectRoot(), 'package.json')]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/not a valid WebAssembly component/);
+  });
+
+  it('run calls the entry point with the given grants and shows the app log', async () => {
+    const r = await run(['run', fixturePath('hello'), '--grant', 'log', '--data-dir', dataDir]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain('[local/hello info] hello from wat');
+  });
+
+  it('run --invoke calls one export with JSON arguments and prints the result', async () => {
+    const r = await run(['run', fixturePath('hello'), '--grant', 'log', '--invoke', 'add', '--arg', '40', '--arg', '2', '--data-dir', dataDir]);
+    expect(r).toMatchObject({ code: 0, stdout: '42\n' });
+  });
+
+  it('run refuses an ungranted import, naming the interface', async () => {
+    const r = await run(['run', fixturePath('ungranted'), '--grant', 'log', '--data-dir', dataDir]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/berth:host\/identity@0\.1\.0 needs the "identity" grant/);
+  });
+
+  it('run reports a runaway app stopped at its deadline', async () => {
+    const r = await run(['run', fixturePath('spin'), '--deadline', '300', '--data-dir', dataDir]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/sandbox-stopped: run ran past its 300 ms deadline/);
+  });
+
+  it('unknown commands and grants are usage errors', async () => {
+    expect((await run(['frobnicate'])).code).toBe(2);
+    const r = await run(['run', fixturePath('hello'), '--grant', 'teleport']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/unknown grant "teleport"/);
+  });
+});
