@@ -8,7 +8,7 @@ import { BerthError } from '../../common/errors.js';
 import type { FsContext } from './fs-context.js';
 import { Descriptor, DirectoryEntryStream } from './fs-descriptor.js';
 import type { FilesystemErrorCode } from './fs-errors.js';
-import { DiskQuota, measureDirectoryBytes } from './fs-quota.js';
+import { DiskQuota, measureDirectory } from './fs-quota.js';
 import { IoError } from './streams.js';
 
 export interface FilesystemHostOptions {
@@ -18,6 +18,8 @@ export interface FilesystemHostOptions {
   guestPath: string;
   /** Most bytes the directory's files may hold in total; no limit when absent. */
   quotaBytes?: number;
+  /** Most names (files, directories, links) the directory may hold; 100 000 when absent. */
+  maxEntries?: number;
   readOnly?: boolean;
 }
 
@@ -74,7 +76,7 @@ export function createFilesystemHost(options: FilesystemHostOptions): Filesystem
   const ctx: FsContext = {
     root,
     readOnly: options.readOnly === true,
-    quota: new DiskQuota(options.quotaBytes, measureDirectoryBytes(root)),
+    quota: new DiskQuota(options.quotaBytes, measureDirectory(root), options.maxEntries),
     hashKey: randomBytes(16),
   };
   const guestPath = options.guestPath;

@@ -156,7 +156,9 @@ export class Descriptor {
       this.#mutable();
       const resolved = this.#resolve(path, false);
       if (resolved.stat !== undefined) fsFail('exist');
+      this.#ctx.quota.ensureEntryRoom();
       mkdirSync(resolved.hostPath, { mode: 0o700 });
+      this.#ctx.quota.recordEntries(1);
     });
   }
 
@@ -208,7 +210,9 @@ export class Descriptor {
       if (!openFlags.create) fsFail('no-entry');
       // As open(2): "name/" with O_CREAT names a directory, which open never creates.
       if (path.endsWith('/')) fsFail('is-directory');
+      this.#ctx.quota.ensureEntryRoom();
       closeSync(openSync(resolved.hostPath, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_NONBLOCK, 0o600));
+      this.#ctx.quota.recordEntries(1);
       stat = lstatSync(resolved.hostPath);
     } else {
       if (openFlags.create && openFlags.exclusive) fsFail('exist');
@@ -250,6 +254,7 @@ export class Descriptor {
       if (resolved.segments.length <= this.#segments.length) fsFail('invalid');
       if (!resolved.stat.isDirectory()) fsFail('not-directory');
       rmdirSync(resolved.hostPath);
+      this.#ctx.quota.recordEntries(-1);
     });
   }
 
@@ -259,6 +264,7 @@ export class Descriptor {
       const resolved = this.#existing(path, false);
       if (resolved.stat.isDirectory()) fsFail('is-directory');
       unlinkSync(resolved.hostPath);
+      this.#ctx.quota.recordEntries(-1);
       if (resolved.stat.isFile() && resolved.stat.nlink === 1) this.#ctx.quota.record(-resolved.stat.size);
     });
   }
@@ -276,6 +282,7 @@ export class Descriptor {
       if (to.segments.length <= newDescriptor.#segments.length) fsFail('invalid');
       renameSync(from.hostPath, to.hostPath);
       const replaced = to.stat;
+      if (replaced !== undefined && replaced.ino !== from.stat.ino) this.#ctx.quota.recordEntries(-1);
       if (replaced?.isFile() && replaced.nlink === 1 && replaced.ino !== from.stat.ino) {
         this.#ctx.quota.record(-replaced.size);
       }
@@ -289,7 +296,9 @@ export class Descriptor {
       if (resolved.stat !== undefined) fsFail('exist');
       const linkParent = resolved.segments.slice(this.#segments.length, -1);
       if (!symlinkTargetStaysInside(linkParent, oldPath)) fsFail('not-permitted');
+      this.#ctx.quota.ensureEntryRoom();
       symlinkSync(oldPath, resolved.hostPath);
+      this.#ctx.quota.recordEntries(1);
     });
   }
 

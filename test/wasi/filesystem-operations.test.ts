@@ -16,7 +16,7 @@ const rw = { read: true, write: true };
 const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
 const dec = (b: Uint8Array): string => new TextDecoder().decode(b);
 
-function openRoot(options: { quotaBytes?: number } = {}): Descriptor {
+function openRoot(options: { quotaBytes?: number; maxEntries?: number } = {}): Descriptor {
   const host = createFilesystemHost({ hostDir: dataDir, guestPath: '/data', ...options });
   return (host['wasi:filesystem/preopens'].getDirectories() as [[Descriptor, string]])[0][0];
 }
@@ -214,6 +214,26 @@ describe('quota', () => {
     const d = root.openAt(follow, 'd', { create: true }, rw);
     expect(d.write(new Uint8Array(100), 0n)).toBe(100n);
     expect(errOf(() => d.write(new Uint8Array(1), 100n))).toBe('insufficient-space');
+  });
+
+  it('bounds the number of names, so empty files cannot exhaust host inodes', () => {
+    writeFileSync(join(dataDir, 'existing'), '');
+    const root = openRoot({ maxEntries: 3 });
+    root.createDirectoryAt('d');
+    root.symlinkAt('existing', 'l');
+    expect(errOf(() => root.openAt(follow, 'f', { create: true }, rw))).toBe('insufficient-space');
+    expect(errOf(() => root.createDirectoryAt('e'))).toBe('insufficient-space');
+    expect(errOf(() => root.symlinkAt('existing', 'm'))).toBe('insufficient-space');
+    expect(existsSync(join(dataDir, 'f')) || existsSync(join(dataDir, 'e')) || existsSync(join(dataDir, 'm'))).toBe(false);
+    // Opening what exists needs no new name; removing one frees a name.
+    root.openAt(follow, 'existing', { create: true }, rw);
+    root.unlinkFileAt('l');
+    root.openAt(follow, 'f', { create: true }, rw);
+    root.renameAt('f', root, 'existing');
+    root.removeDirectoryAt('d');
+    root.createDirectoryAt('e');
+    root.createDirectoryAt('e2');
+    expect(errOf(() => root.createDirectoryAt('e3'))).toBe('insufficient-space');
   });
 
   it('reports a quota failure on a stream as last-operation-failed with the filesystem code', () => {
