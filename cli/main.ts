@@ -12,6 +12,7 @@ export interface Command {
 const commands: Record<string, () => Promise<{ command: Command }>> = {
   inspect: () => import('./inspect.js'),
   run: () => import('./run.js'),
+  demo: () => import('./demo.js'),
   wit: () => import('./wit.js'),
   attest: () => import('./attest.js'),
   keygen: () => import('./keygen.js'),
@@ -19,6 +20,8 @@ const commands: Record<string, () => Promise<{ command: Command }>> = {
   push: () => import('./push.js'),
   sign: () => import('./sign.js'),
   verify: () => import('./verify.js'),
+  orchestrator: () => import('./orchestrator.js'),
+  token: () => import('./token.js'),
 };
 
 function usage(): string {

@@ -22,7 +22,8 @@ export interface RuntimeOptions {
   /** Idle worker threads kept started for fast app starts (0 to start each on demand). */
   warmWorkers?: number;
   backoff?: BackoffPolicy;
-  hostHandlers?: BridgeHandlers;
+  /** Per-instance host handlers answered on this thread (see SandboxHooks.hostHandlers). */
+  hostHandlers?: (spec: AppSpec) => BridgeHandlers;
 }
 
 export interface StartAppOptions {

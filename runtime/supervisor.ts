@@ -117,10 +117,10 @@ export class AppSupervisor extends EventEmitter<SupervisorEvents> {
     if (!hasEntryPoint(sandbox.exports)) return;
     const outcome = await sandbox.invoke('run');
     if (!outcome.ok && outcome.failure.kind === 'app-error' && this.sandbox === sandbox) {
-      // The entry point reported failure: treat it as a crash so the app is restarted.
+      // The entry point reported failure: the app is restarted as after a crash.
       this.sandbox = undefined;
       void sandbox.stop();
-      this.ended({ reason: 'crash', message: `run returned an error: ${outcome.failure.message}`, at: Date.now() });
+      this.ended({ reason: 'failed', message: `run returned an error: ${outcome.failure.message}`, at: Date.now() });
     }
   }
 

@@ -67,3 +67,14 @@ describe('berth command', () => {
     expect(r.stderr).toMatch(/unknown grant "teleport"/);
   });
 });
+
+describe('berth demo', () => {
+  it('runs three sample apps side by side and reports each one contained', async () => {
+    const r = await run(['demo']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/greeter\s+running\s+restarts\s+0/);
+    expect(r.stdout).toMatch(/runaway\s+\w+\s+restarts\s+[1-9]\d*\s+last stop: deadline/);
+    expect(r.stdout).toMatch(/hungry\s+\w+\s+restarts\s+[1-9]\d*\s+last stop: failed \(run returned an error: out of memory\)/);
+    expect(r.stdout).toContain('greeter answered all 6 calls');
+  });
+});

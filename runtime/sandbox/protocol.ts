@@ -40,7 +40,8 @@ export type InvokeFailure =
   /** The sandbox ended while the call ran (deadline, crash, stop): see its StopReport. */
   | { kind: 'sandbox-stopped'; message: string; reason: StopReason };
 
-export type StopReason = 'deadline' | 'trap' | 'crash' | 'out-of-memory' | 'load-failed' | 'stopped';
+/** `failed`: the entry point returned its own error result; the instance itself was sound. */
+export type StopReason = 'deadline' | 'trap' | 'crash' | 'failed' | 'out-of-memory' | 'load-failed' | 'stopped';
 
 export interface StopReport {
   reason: StopReason;

@@ -28,8 +28,12 @@ export const DEFAULT_LIMITS: AppLimits = { memoryBytes: 64 * 2 ** 20, cpuDeadlin
 
 export interface SandboxHooks {
   log: (identity: AppIdentity, record: AppLogRecord) => void;
-  /** Host work done on the controlling thread for the guest (identity tokens, HTTP). */
-  hostHandlers?: BridgeHandlers;
+  /**
+   * Host work done on the controlling thread for one app instance (identity tokens, HTTP,
+   * messaging), answered through the synchronous bridge. Built per instance, so a handler
+   * always knows which app is asking and cannot be asked on another app's behalf.
+   */
+  hostHandlers?: (spec: AppSpec) => BridgeHandlers;
 }
 
 /**

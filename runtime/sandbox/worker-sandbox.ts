@@ -48,7 +48,7 @@ export class WorkerSandbox implements Sandbox {
   private load(compiled: CompiledComponent): Promise<void> {
     const { port1, port2 } = new MessageChannel();
     const signal = new SharedArrayBuffer(4);
-    this.closeBridge = serveBridge({ signal, port: port1 }, this.hooks.hostHandlers ?? {});
+    this.closeBridge = serveBridge({ signal, port: port1 }, this.hooks.hostHandlers?.(this.spec) ?? {});
     const request: LoadRequest = {
       type: 'load',
       glueUrl: compiled.glueUrl,
