@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { BUNDLE_V03_MEDIA_TYPE, bundleFromJSON, type Bundle } from '@sigstore/bundle';
 import { Verifier, toSignedEntity, type TrustMaterial } from '@sigstore/verify';
-import { sha256Digest, type Digest } from '../../common/digest.js';
+import type { Digest } from '../../common/digest.js';
 import { BerthError, errorMessage } from '../../common/errors.js';
 import type { CompiledPolicy } from './policy.js';
 import { checkProvenance, type Provenance } from './provenance.js';
@@ -60,7 +60,7 @@ export function parseBundle(bytes: Uint8Array, what: string): Bundle {
 }
 
 /** Verifies one signature bundle over the component; returns the key id that signed. */
-export function verifySignatureBundle(policy: CompiledPolicy, component: Buffer, bytes: Uint8Array): string {
+export function verifySignatureBundle(policy: CompiledPolicy, component: Buffer, bytes: Uint8Array, componentSha256?: Buffer): string {
   const bundle = parseBundle(bytes, 'signature bundle');
   if (bundle.content.$case !== 'messageSignature') throw new BerthError('signing.bad-bundle', 'signature bundle does not hold a message signature');
   const material = bundle.verificationMaterial.content;
@@ -69,7 +69,7 @@ export function verifySignatureBundle(policy: CompiledPolicy, component: Buffer,
   }
   // The verifier checks the signature over the artifact, not the digest the bundle claims: check both.
   const claimed = Buffer.from(bundle.content.messageSignature.messageDigest.digest);
-  if (!claimed.equals(createHash('sha256').update(component).digest())) {
+  if (!claimed.equals(componentSha256 ?? createHash('sha256').update(component).digest())) {
     throw new BerthError('signing.digest-mismatch', `signature bundle is for sha256:${claimed.toString('hex').slice(0, 64)}, not this component`);
   }
   runVerifier(policy, bundle, component);
@@ -104,7 +104,8 @@ export function verifyAttestationBundle(policy: CompiledPolicy, bytes: Uint8Arra
  */
 export function verifyComponent(policy: CompiledPolicy, componentBytes: Uint8Array, bundles: readonly BundleBytes[]): VerifiedComponent {
   const component = Buffer.from(componentBytes.buffer, componentBytes.byteOffset, componentBytes.byteLength);
-  const componentDigest = sha256Digest(component);
+  const sha256 = createHash('sha256').update(component).digest();
+  const componentDigest: Digest = `sha256:${sha256.toString('hex')}`;
   const signatures = bundles.filter((b) => b.kind === 'message-signature');
   if (signatures.length === 0) throw new BerthError('signing.unsigned', `component ${componentDigest} carries no signature`);
 
@@ -112,7 +113,7 @@ export function verifyComponent(policy: CompiledPolicy, componentBytes: Uint8Arr
   let firstFailure: unknown;
   for (const s of signatures) {
     try {
-      keyId = verifySignatureBundle(policy, component, s.bytes);
+      keyId = verifySignatureBundle(policy, component, s.bytes, sha256);
       break;
     } catch (err) {
       firstFailure ??= err;
