@@ -4,7 +4,10 @@ import { createLogger, type Logger } from '../common/logger.js';
 import { issueServerCertificate } from '../trust/authority.js';
 import { certificateToPem, privateKeyToPem } from '../trust/x509.js';
 import { buildControlPlaneApp, coreRoutes, type ControlPlaneDeps, type RouteModule } from './app.js';
+import { serveAdminSocket } from './http/admin-socket.js';
 import { serveHttps, type RunningServer, type TlsMaterial } from './http/serve.js';
+import { lockDataDir } from './data-dir-lock.js';
+import { writePrivateFile } from '../trust/key-files.js';
 import { factoryMethod } from './onboarding/factory-method.js';
 import { tokenMethod } from './onboarding/token-method.js';
 import { FleetAuthority } from './pki/fleet-authority.js';
@@ -27,6 +30,8 @@ export interface ControlPlaneOptions {
   requireApproval?: boolean;
   logger?: Logger;
   routes?: readonly RouteModule[];
+  /** Serve the operator API on `<dataDir>/admin.sock` for local commands (default true). */
+  adminSocket?: boolean;
 }
 
 export interface ControlPlane {
@@ -37,6 +42,10 @@ export interface ControlPlane {
   close(): Promise<void>;
 }
 
+export function adminSocketPath(dataDir: string): string {
+  return join(dataDir, 'admin.sock');
+}
+
 export const DEFAULT_CERTIFICATE_LIFETIME_MS = 30 * 86_400_000;
 const SERVER_CERT_LIFETIME_MS = 30 * 86_400_000;
 
@@ -44,8 +53,15 @@ const SERVER_CERT_LIFETIME_MS = 30 * 86_400_000;
 export async function startControlPlane(options: ControlPlaneOptions): Promise<ControlPlane> {
   const logger = options.logger ?? createLogger({ name: 'berth-orchestrator' });
   mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
+  const lock = lockDataDir(join(options.dataDir, 'control-plane.lock'));
   const location: StoreLocation = options.storeUrl ? { kind: 'postgres', url: options.storeUrl } : { kind: 'pglite', dataDir: join(options.dataDir, 'store') };
-  const store: Store = await openStore(location);
+  let store: Store;
+  try {
+    store = await openStore(location);
+  } catch (err) {
+    lock.release();
+    throw err;
+  }
   try {
     const authority = await FleetAuthority.open({ store, keyDir: join(options.dataDir, 'pki'), trustDomain: options.trustDomain ?? 'berth.local', logger });
     if (options.requireApproval !== undefined) await putSetting(store, 'onboarding_approval_required', options.requireApproval);
@@ -77,6 +93,12 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
         logger.error({ err }, 'could not renew the server TLS material');
       }
     });
+    const adminSocket = options.adminSocket === false ? undefined : await serveAdminSocket(app, adminSocketPath(options.dataDir));
+    // What local tools need to reach this control plane: its URL and the fleet roots to verify it.
+    const writeTrust = () => writePrivateFile(join(options.dataDir, 'ca.pem'), authority.roots().map((r) => r.toString('pem') + '\n').join(''));
+    await writeTrust();
+    authority.onChange(writeTrust);
+    await writePrivateFile(join(options.dataDir, 'control-plane.json'), JSON.stringify({ url: running.url, pid: process.pid, trustDomain: authority.trustDomain }) + '\n');
     logger.info({ url: running.url, trustDomain: authority.trustDomain, store: store.kind }, 'control plane listening');
     return {
       url: running.url,
@@ -84,12 +106,15 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
       deps,
       server: running,
       async close() {
+        await adminSocket?.close();
         await running.close();
         await store.close();
+        lock.release();
       },
     };
   } catch (err) {
     await store.close();
+    lock.release();
     throw err;
   }
 }

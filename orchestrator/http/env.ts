@@ -17,7 +17,8 @@ export interface OperatorCaller {
 
 /** The Hono environment of every control-plane route (node-server bindings give the TLS socket). */
 export interface AppEnv {
-  Bindings: HttpBindings;
+  /** `localAdmin` is set only by the owner-only Unix socket of `berth orchestrator start`. */
+  Bindings: HttpBindings & { localAdmin?: boolean };
   Variables: {
     device: DeviceCaller;
     operator: OperatorCaller;

@@ -1,0 +1,175 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { BerthError } from '../common/errors.js';
+import type { Command } from './main.js';
+
+const HELP = `usage: berth orchestrator <subcommand> [options]
+
+  start                      run the control plane (HTTPS, mutual TLS for devices)
+    --data-dir <dir>         store, CA keys and admin socket (default: ./.berth/orchestrator)
+    --store-url <url>        a PostgreSQL server instead of the embedded store
+    --host <addr>            listen address (default 127.0.0.1)
+    --port <n>               listen port (default 8443; 0 picks a free one)
+    --name <host>            extra DNS name or IP for the server certificate (repeatable)
+    --trust-domain <td>      SPIFFE trust domain (default berth.local; fixed at first start)
+    --cert-days <n>          device certificate lifetime in days (default 30)
+    --require-approval       new devices wait for an operator (stored; --no-approval turns it off)
+    --no-approval
+  devices                    list devices
+  pending                    list onboarding requests waiting for approval
+  approve <request-id>       approve a pending device
+  deny <request-id>          deny a pending device
+  revoke <device-id> [--reason <text>]
+  trust-manufacturer <name> <ca.pem>   accept factory certificates issued by this CA
+  rotate-ca [--new-root] [--root-key <file>]   new issuing CA (and root); old ones overlap
+  retire-ca <fingerprint>    end the overlap for a rotated-out CA
+
+Every command but start talks to a running control plane through <data-dir>/admin.sock
+(owner-only), or with --url <url> --token <token> --ca <ca.pem> over HTTPS.`;
+
+const common = {
+  'data-dir': { type: 'string' },
+  url: { type: 'string' },
+  token: { type: 'string' },
+  ca: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+export const DEFAULT_DATA_DIR = '.berth/orchestrator';
+
+export const command: Command = {
+  summary: 'run the control plane and manage devices, onboarding and the fleet CA',
+  async run(argv) {
+    const [sub, ...rest] = argv;
+    if (!sub || sub === '--help' || sub === '-h') {
+      process.stdout.write(HELP + '\n');
+      return sub ? 0 : 2;
+    }
+    if (sub === 'start') return start(rest);
+    const { values, positionals } = parseArgs({
+      args: rest,
+      allowPositionals: true,
+      options: { ...common, reason: { type: 'string' }, 'new-root': { type: 'boolean' }, 'root-key': { type: 'string' } },
+    });
+    if (values.help) {
+      process.stdout.write(HELP + '\n');
+      return 0;
+    }
+    const { adminCall } = await import('../orchestrator/admin/client.js');
+    const target = await resolveTarget(values);
+    const need = (n: number, what: string) => {
+      if (positionals.length !== n) throw new BerthError('cli.usage', `${sub} takes ${what}`);
+    };
+    let out: unknown;
+    switch (sub) {
+      case 'devices':
+        out = await adminCall(target, 'GET', '/api/v1/admin/devices');
+        break;
+      case 'pending':
+        out = await adminCall(target, 'GET', '/api/v1/admin/onboarding-requests');
+        break;
+      case 'approve':
+      case 'deny':
+        need(1, '<request-id>');
+        if (!/^[0-9a-f]{32}$/.test(positionals[0]!)) throw new BerthError('cli.usage', `'${positionals[0]}' is not a request id (32 hex digits)`);
+        out = await adminCall(target, 'POST', `/api/v1/admin/onboarding-requests/${positionals[0]}/${sub}`);
+        break;
+      case 'revoke':
+        need(1, '<device-id>');
+        out = await adminCall(target, 'POST', '/api/v1/admin/device-revocations', { deviceId: positionals[0], ...(values.reason ? { reason: values.reason } : {}) });
+        break;
+      case 'trust-manufacturer':
+        need(2, '<name> <ca.pem>');
+        out = await adminCall(target, 'POST', '/api/v1/admin/manufacturers', { name: positionals[0], certificate: readFileSync(positionals[1]!, 'utf8') });
+        break;
+      case 'rotate-ca':
+        out = await adminCall(target, 'POST', '/api/v1/admin/ca/rotations', {
+          newRoot: values['new-root'] === true,
+          ...(values['root-key'] ? { rootKeyPem: readFileSync(values['root-key'], 'utf8') } : {}),
+        });
+        break;
+      case 'retire-ca':
+        need(1, '<fingerprint>');
+        out = await adminCall(target, 'POST', '/api/v1/admin/ca/retirements', { fingerprint: positionals[0] });
+        break;
+      default:
+        throw new BerthError('cli.usage', `unknown subcommand '${sub}'; see berth orchestrator --help`);
+    }
+    process.stdout.write(JSON.stringify(out, null, 2) + '\n');
+    return 0;
+  },
+};
+
+/** --url/--token/--ca for a remote control plane, else the admin socket of --data-dir. */
+export async function resolveTarget(values: { 'data-dir'?: string; url?: string; token?: string; ca?: string }) {
+  const { socketTarget } = await import('../orchestrator/admin/client.js');
+  if (values.url) {
+    if (!values.token || !values.ca) throw new BerthError('cli.usage', '--url needs --token and --ca (the fleet root, PEM)');
+    return { kind: 'https' as const, url: values.url, token: values.token, ca: readFileSync(values.ca, 'utf8') };
+  }
+  return socketTarget(resolve(values['data-dir'] ?? DEFAULT_DATA_DIR));
+}
+
+async function start(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      'data-dir': { type: 'string' },
+      'store-url': { type: 'string' },
+      host: { type: 'string' },
+      port: { type: 'string' },
+      name: { type: 'string', multiple: true },
+      'trust-domain': { type: 'string' },
+      'cert-days': { type: 'string' },
+      'require-approval': { type: 'boolean' },
+      'no-approval': { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(HELP + '\n');
+    return 0;
+  }
+  const port = Number(values.port ?? 8443);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new BerthError('cli.usage', `--port must be 0-65535, not '${values.port}'`);
+  const days = Number(values['cert-days'] ?? 30);
+  if (!(days > 0 && days <= 3650)) throw new BerthError('cli.usage', `--cert-days must be between 0 and 3650, not '${values['cert-days']}'`);
+  const dataDir = resolve(values['data-dir'] ?? DEFAULT_DATA_DIR);
+  const { startControlPlane } = await import('../orchestrator/control-plane.js');
+  const { createLogger } = await import('../common/logger.js');
+  const { pino } = await import('pino');
+  // Logs (with the audit events) go to stderr as JSON lines; stdout is for people.
+  const logger = createLogger({ name: 'berth-orchestrator' }, pino.destination({ fd: 2, sync: true }));
+  const cp = await startControlPlane({
+    dataDir,
+    logger,
+    ...(values['store-url'] ? { storeUrl: values['store-url'] } : {}),
+    ...(values['trust-domain'] ? { trustDomain: values['trust-domain'] } : {}),
+    host: values.host ?? '127.0.0.1',
+    port,
+    serverNames: values.name ?? [],
+    certificateLifetimeMs: days * 86_400_000,
+    ...(values['require-approval'] ? { requireApproval: true } : values['no-approval'] ? { requireApproval: false } : {}),
+  });
+  const dd = JSON.stringify(dataDir);
+  process.stdout.write(
+    [
+      `berth control plane listening on ${cp.url} (trust domain ${cp.deps.authority.trustDomain}, ${cp.deps.store.kind} store)`,
+      `fleet root CA (give it to devices and operator tools): ${resolve(dataDir, 'ca.pem')}`,
+      `create the first operator token:  berth token create --data-dir ${dd} --role admin --name <you>`,
+      `create an enrollment token:       berth token enroll --data-dir ${dd} [--device-id <id>] [--ttl 3600]`,
+      '',
+    ].join('\n'),
+  );
+  await new Promise<void>((done) => {
+    const stop = () => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      cp.close().then(done, done);
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+  return 0;
+}

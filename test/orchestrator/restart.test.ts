@@ -1,0 +1,80 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { projectRoot } from '../../common/paths.js';
+import { adminCall, socketTarget } from '../../orchestrator/admin/client.js';
+import { enroll } from '../../runtime/agent/enroll.js';
+import { call } from './harness.js';
+
+/**
+ * The control plane as a child process (`berth orchestrator start`, from dist/ as `npm test`
+ * builds it), killed with SIGKILL and started again on the same data directory.
+ */
+const dir = mkdtempSync(join(tmpdir(), 'berth-restart-'));
+const children: ChildProcess[] = [];
+afterAll(() => {
+  for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+  rmSync(dir, { recursive: true, force: true });
+});
+
+async function startChild(): Promise<{ child: ChildProcess; url: string }> {
+  const bin = join(projectRoot(), 'bin', 'berth.js');
+  if (!existsSync(join(projectRoot(), 'dist', 'cli', 'orchestrator.js'))) throw new Error('dist/ is not built: run `npm run build` (npm test does)');
+  const dataDir = join(dir, 'cp');
+  rmSync(join(dataDir, 'control-plane.json'), { force: true });
+  const child = spawn(process.execPath, [bin, 'orchestrator', 'start', '--data-dir', dataDir, '--port', '0', '--trust-domain', 'restart.test'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  children.push(child);
+  let out = '';
+  let err = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+  const deadline = Date.now() + 60_000;
+  while (!/listening on (https:\/\/\S+)/.test(out)) {
+    if (child.exitCode !== null) throw new Error(`control plane exited ${child.exitCode}: ${err}`);
+    if (Date.now() > deadline) throw new Error(`control plane did not start within 60 s: ${err}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  expect(out).toContain('berth token create --data-dir');
+  return { child, url: /listening on (https:\/\/\S+)/.exec(out)![1]! };
+}
+
+describe('control plane restart after kill -9', () => {
+  it('loses nothing that was acknowledged', async () => {
+    const first = await startChild();
+    const dataDir = join(dir, 'cp');
+    const ca = readFileSync(join(dataDir, 'ca.pem'), 'utf8');
+    const local = socketTarget(dataDir);
+    const admin = await adminCall(local, 'POST', '/api/v1/admin/tokens', { name: 'ops', role: 'admin' });
+    const enrolA = await adminCall(local, 'POST', '/api/v1/admin/enrollment-tokens', { deviceId: 'survivor' });
+    const enrolB = await adminCall(local, 'POST', '/api/v1/admin/enrollment-tokens', { deviceId: 'victim' });
+    const spare = await adminCall(local, 'POST', '/api/v1/admin/enrollment-tokens', { deviceId: 'latecomer' });
+    const a = await enroll({ url: first.url, ca, dir: join(dir, 'a'), credential: { kind: 'token', token: enrolA.token } });
+    const b = await enroll({ url: first.url, ca, dir: join(dir, 'b'), credential: { kind: 'token', token: enrolB.token } });
+    await adminCall(local, 'POST', '/api/v1/admin/device-revocations', { deviceId: 'victim' });
+    const bundleBefore = (await call(`${first.url}/api/v1/trust-bundle`, { ca })).body;
+
+    first.child.kill('SIGKILL');
+    await new Promise((r) => first.child.once('exit', r));
+
+    const second = await startChild();
+    // The same CA (devices' certificates and the provisioned root still work), the same bundle.
+    expect((await call(`${second.url}/api/v1/trust-bundle`, { ca })).body).toEqual(bundleBefore);
+    const me = await call(`${second.url}/api/v1/identity`, { ca, key: a.keyPem, cert: a.certificatePem });
+    expect(me.status).toBe(200);
+    expect(me.body.deviceId).toBe('survivor');
+    // The revocation held.
+    expect((await call(`${second.url}/api/v1/identity`, { ca, key: b.keyPem, cert: b.certificatePem })).body.code).toBe('device.revoked');
+    // Used tokens stay used; unused ones still work once.
+    await expect(enroll({ url: second.url, ca, dir: join(dir, 'x'), credential: { kind: 'token', token: enrolA.token } })).rejects.toMatchObject({ code: 'onboarding.token_used' });
+    const late = await enroll({ url: second.url, ca, dir: join(dir, 'c'), credential: { kind: 'token', token: spare.token } });
+    expect(late.deviceId).toBe('latecomer');
+    // The operator token survived too, over HTTPS.
+    const devices = await call(`${second.url}/api/v1/admin/devices`, { ca, headers: { authorization: `Bearer ${admin.token}` } });
+    expect(devices.body.devices.map((d: { id: string; status: string }) => `${d.id}:${d.status}`)).toEqual(['latecomer:active', 'survivor:active', 'victim:revoked']);
+    second.child.kill('SIGTERM');
+    await new Promise((r) => second.child.once('exit', r));
+    expect(existsSync(join(dataDir, 'control-plane.lock'))).toBe(false);
+  }, 180_000);
+});
