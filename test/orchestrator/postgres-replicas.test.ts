@@ -1,0 +1,45 @@
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { enroll } from '../../runtime/agent/enroll.js';
+import { startPostgres, type PostgresServer } from '../support/postgres.js';
+import { call, startHarness, type Harness } from './harness.js';
+
+// Two control-plane replicas on one PostgreSQL server (started here): state lives in the store,
+// so what one replica does the other enforces on the next request.
+let pg: PostgresServer;
+let one: Harness;
+let two: Harness;
+let work: string;
+beforeAll(async () => {
+  work = mkdtempSync(join(tmpdir(), 'berth-replicas-'));
+  pg = await startPostgres();
+  one = await startHarness({ storeUrl: pg.url, dataDir: join(work, 'one') });
+  // Replicas share the issuing key (a mounted secret in production); certificates come from the store.
+  cpSync(join(work, 'one', 'pki'), join(work, 'two', 'pki'), { recursive: true });
+  two = await startHarness({ storeUrl: pg.url, dataDir: join(work, 'two') });
+});
+afterAll(async () => {
+  await one?.stop();
+  await two?.stop();
+  await pg?.stop();
+  rmSync(work, { recursive: true, force: true });
+});
+
+describe('control plane on PostgreSQL with two replicas', () => {
+  it('onboards on one, revokes on the other, and both refuse the device', async () => {
+    expect(one.cp.deps.store.kind).toBe('postgres');
+    expect(two.ca).toEqual(one.ca);
+    const token = await one.enrollmentToken({ deviceId: 'shared-1' });
+    const id = await enroll({ url: one.cp.url, ca: one.ca, dir: join(work, 'dev'), credential: { kind: 'token', token } });
+    expect((await call(`${two.cp.url}/api/v1/identity`, { ca: two.ca, key: id.keyPem, cert: id.certificatePem })).status).toBe(200);
+    // The token is spent on every replica.
+    await expect(enroll({ url: two.cp.url, ca: two.ca, dir: join(work, 'dev2'), credential: { kind: 'token', token } })).rejects.toMatchObject({ code: 'onboarding.token_used' });
+    expect((await two.admin('POST', '/api/v1/admin/device-revocations', { deviceId: 'shared-1' })).status).toBe(200);
+    for (const h of [one, two]) {
+      const answer = await call(`${h.cp.url}/api/v1/identity`, { ca: h.ca, key: id.keyPem, cert: id.certificatePem });
+      expect(answer.body).toMatchObject({ status: 403, code: 'device.revoked' });
+    }
+  });
+});
