@@ -111,13 +111,14 @@ describe('worker sandbox under a supervisor', () => {
     const droppedCount = () => dropReports().reduce((n, r) => n + Number(r.msg.split(' ')[0]), 0);
     const kept = () => floodRecords().filter((r) => r.msg === 'flood').length;
     // Every line is either kept or counted in a report: nothing vanishes silently.
-    await waitFor(() => droppedCount() + kept() === 100_000, 30_000, 'all flood lines kept or counted');
+    // 100 000 calls through the glue take seconds on a loaded CI machine: wait generously.
+    await waitFor(() => droppedCount() + kept() === 100_000, 100_000, 'all flood lines kept or counted');
     const elapsedSeconds = (Date.now() - started) / 1000;
     expect(kept()).toBeGreaterThanOrEqual(20);
     expect(kept()).toBeLessThanOrEqual(20 + Math.ceil(5 * elapsedSeconds) + 1);
     await neighbourAnswers();
     await flood.stop();
-  });
+  }, 120_000);
 
   it('stops an app on request and does not restart it', async () => {
     const app = await runtime.startApp(bytes('hello'), { vendor: 'acme', app: 'hello2', grants: { log: {} } });
