@@ -3,6 +3,7 @@ import { describeMachine, formatTable, type BenchResult } from './report.js';
 /** `npm run bench -- <name> [options]`: each benchmark is a module exporting `run(argv)`. */
 const benches: Record<string, () => Promise<{ run(argv: string[]): Promise<BenchResult> }>> = {
   runtime: () => import('./runtime.js'),
+  pki: () => import('./pki.js'),
   'supply-chain': () => import('./supply-chain.js'),
 };
 
