@@ -1,4 +1,5 @@
 import { componentEmbed, componentNew, parse } from '@bytecodealliance/jco';
+import { withJcoTools } from './engine/jco-engine.js';
 import * as shimFilesystem from '@bytecodealliance/preview2-shim/filesystem';
 
 // Declared by the shim's JavaScript but not by its type definitions.
@@ -10,9 +11,11 @@ const { _setPreopens } = shimFilesystem as unknown as { _setPreopens(preopens: R
  * through preview2-shim's file system, which has no preopens unless given one, so the folder
  * is preopened for the call. This runs in build tools only, never inside the runtime.
  */
-export async function buildWatComponent(wat: string, witDir: string, world: string): Promise<Uint8Array> {
-  _setPreopens({ [witDir]: witDir });
-  const core = await parse(wat);
-  const embedded = await componentEmbed({ binary: core, witPath: witDir, world });
-  return componentNew(embedded);
+export function buildWatComponent(wat: string, witDir: string, world: string): Promise<Uint8Array> {
+  return withJcoTools(async () => {
+    _setPreopens({ [witDir]: witDir });
+    const core = await parse(wat);
+    const embedded = await componentEmbed({ binary: core, witPath: witDir, world });
+    return componentNew(embedded);
+  });
 }

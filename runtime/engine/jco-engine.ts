@@ -10,6 +10,17 @@ import type { CompileOptions, CompiledComponent, Engine, EngineStats } from './e
 
 const GLUE_NAME = 'component';
 
+/**
+ * jco's tools are Wasm components themselves and are not re-entrant: a second call started
+ * while one is pending traps. Every transpile in this process goes through this one queue.
+ */
+let toolQueue: Promise<unknown> = Promise.resolve();
+export function withJcoTools<T>(work: () => Promise<T>): Promise<T> {
+  const result = toolQueue.then(work, work);
+  toolQueue = result.catch(() => undefined);
+  return result;
+}
+
 function jcoVersion(): string {
   const require = createRequire(import.meta.url);
   const api = require.resolve('@bytecodealliance/jco');
@@ -85,7 +96,7 @@ export class JcoEngine implements Engine {
     const { transpile } = await import('@bytecodealliance/jco');
     let files: Record<string, Uint8Array>;
     try {
-      ({ files } = await transpile(bytes, { name: GLUE_NAME, instantiation: 'sync', noTypescript: true, quiet: true }));
+      ({ files } = await withJcoTools(() => transpile(bytes, { name: GLUE_NAME, instantiation: 'sync', noTypescript: true, quiet: true })));
     } catch (err) {
       throw new BerthError('malformed-component', `component ${info.digest} was refused by the transpiler: ${errorMessage(err)}`);
     }

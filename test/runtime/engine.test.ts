@@ -57,3 +57,13 @@ describe('JcoEngine', () => {
     expect((err as BerthError).message).toMatch(/refused by the transpiler/);
   });
 });
+
+describe('JcoEngine under concurrency', () => {
+  it('compiles several different components at once (jco is not re-entrant; calls are queued)', async () => {
+    const engine = new JcoEngine({ cacheDir: suiteTempDir('engine-concurrent') });
+    const names = ['hello', 'spin', 'trap', 'membomb'];
+    const compiled = await Promise.all(names.map((n) => engine.compile(readFileSync(fixturePath(n)), { memoryLimitBytes: 4 * MiB })));
+    expect(new Set(compiled.map((c) => c.digest)).size).toBe(4);
+    expect(engine.stats().transpiles).toBe(4);
+  });
+});
