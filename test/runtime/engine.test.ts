@@ -59,11 +59,12 @@ describe('JcoEngine', () => {
 });
 
 describe('JcoEngine under concurrency', () => {
-  it('compiles several different components at once (jco is not re-entrant; calls are queued)', async () => {
+  it('compiles several different components at once, each transpiled exactly once', async () => {
     const engine = new JcoEngine({ cacheDir: suiteTempDir('engine-concurrent') });
-    const names = ['hello', 'spin', 'trap', 'membomb'];
+    const names = ['hello', 'spin', 'trap', 'membomb', 'hello', 'spin'];
     const compiled = await Promise.all(names.map((n) => engine.compile(readFileSync(fixturePath(n)), { memoryLimitBytes: 4 * MiB })));
     expect(new Set(compiled.map((c) => c.digest)).size).toBe(4);
+    expect(compiled[4]).toBe(compiled[0]);
     expect(engine.stats().transpiles).toBe(4);
   });
 });
