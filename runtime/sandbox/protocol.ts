@@ -4,8 +4,12 @@ import type { BridgeChannel } from './bridge.js';
 
 /** Messages between a sandbox's controller (main thread) and its worker. */
 
+/**
+ * A worker hosts one app instance (worker tier) or several (instance tier); `slot` says which.
+ */
 export interface LoadRequest {
   type: 'load';
+  slot: number;
   glueUrl: string;
   modules: Record<string, WebAssembly.Module>;
   imports: string[];
@@ -18,6 +22,7 @@ export interface LoadRequest {
 
 export interface InvokeRequest {
   type: 'invoke';
+  slot: number;
   id: number;
   fn: string;
   args: unknown[];
@@ -29,7 +34,13 @@ export interface PreloadRequest {
   glueUrl: string;
 }
 
-export type ToWorker = LoadRequest | InvokeRequest | PreloadRequest;
+/** Drops one instance from a shared worker (instance tier); its host objects go with it. */
+export interface UnloadRequest {
+  type: 'unload';
+  slot: number;
+}
+
+export type ToWorker = LoadRequest | InvokeRequest | PreloadRequest | UnloadRequest;
 
 /** How an invocation ended. `app-error` is the guest's own `err` result; the rest are faults. */
 export type InvokeFailure =
@@ -53,9 +64,9 @@ export type InvokeOutcome = { ok: true; value: unknown } | { ok: false; failure:
 
 export type FromWorker =
   | { type: 'idle' }
-  | { type: 'ready'; exports: string[] }
-  | { type: 'load-failed'; code: string; message: string }
-  | { type: 'result'; id: number; ok: true; value: unknown }
-  | { type: 'result'; id: number; ok: false; failure: InvokeFailure }
-  | { type: 'log'; record: AppLogRecord }
-  | { type: 'usage'; memoryPages: number; hostCalls: number };
+  | { type: 'ready'; slot: number; exports: string[] }
+  | { type: 'load-failed'; slot: number; code: string; message: string }
+  | { type: 'result'; slot: number; id: number; ok: true; value: unknown }
+  | { type: 'result'; slot: number; id: number; ok: false; failure: InvokeFailure }
+  | { type: 'log'; slot: number; record: AppLogRecord }
+  | { type: 'usage'; slot: number; memoryPages: number; hostCalls: number };

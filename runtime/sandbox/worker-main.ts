@@ -7,52 +7,60 @@ import { BridgeClient } from './bridge.js';
 import type { FromWorker, LoadRequest, ToWorker } from './protocol.js';
 
 /**
- * The worker tier's thread: started empty (so a pool can keep some ready), it loads one app,
- * then answers invocations one at a time. A trap leaves the instance unusable, so the controller
- * replaces the whole worker; nothing here tries to recover.
+ * A sandbox thread: started empty (so a pool can keep some ready), it loads app instances into
+ * slots — one for the worker tier, several for the instance tier — and answers invocations one
+ * at a time. A trap leaves an instance unusable; its controller decides what to end.
  */
 const port = parentPort;
 if (!port) throw new Error('worker-main must run in a worker thread');
 
 const send = (message: FromWorker) => port.postMessage(message);
-let instance: AppInstance | undefined;
+const instances = new Map<number, AppInstance>();
 
 async function load(request: LoadRequest): Promise<void> {
+  const { slot } = request;
   try {
     const glue = (await import(request.glueUrl)) as ComponentGlue;
     const bridge = new BridgeClient(request.bridge, request.bridgeTimeoutMs);
-    instance = AppInstance.create(glue, request.modules, request.imports, {
+    const instance = AppInstance.create(glue, request.modules, request.imports, {
       identity: request.identity,
       grants: request.grants,
       dataDir: request.dataDir,
-      logSink: (record: AppLogRecord) => send({ type: 'log', record }),
+      logSink: (record: AppLogRecord) => send({ type: 'log', slot, record }),
       hostCall: (method, args) => bridge.call(method, args),
     });
-    send({ type: 'ready', exports: instance.exportNames() });
+    instances.set(slot, instance);
+    send({ type: 'ready', slot, exports: instance.exportNames() });
   } catch (err) {
     const code = err && typeof err === 'object' && 'code' in err && typeof err.code === 'string' ? err.code : 'instantiation-failed';
-    send({ type: 'load-failed', code, message: errorMessage(err) });
+    send({ type: 'load-failed', slot, code, message: errorMessage(err) });
   }
 }
 
 port.on('message', (message: ToWorker) => {
-  if (message.type === 'load') {
-    void load(message);
-    return;
+  switch (message.type) {
+    case 'load':
+      void load(message);
+      return;
+    case 'preload':
+      // The module cache keeps it; a failure here will show again, with its reason, at load.
+      import(message.glueUrl).catch(() => {});
+      return;
+    case 'unload':
+      instances.delete(message.slot);
+      return;
+    case 'invoke': {
+      const instance = instances.get(message.slot);
+      if (!instance) {
+        send({ type: 'result', slot: message.slot, id: message.id, ok: false, failure: { kind: 'trap', message: 'the app is not loaded' } });
+        return;
+      }
+      const outcome = instance.invoke(message.fn, message.args);
+      instance.services.logger.reportDropped();
+      send({ type: 'usage', slot: message.slot, memoryPages: instance.memoryPages(), hostCalls: 0 });
+      send({ type: 'result', slot: message.slot, id: message.id, ...outcome });
+    }
   }
-  if (message.type === 'preload') {
-    // The module cache keeps it; a failure here will show again, with its reason, at load.
-    import(message.glueUrl).catch(() => {});
-    return;
-  }
-  if (!instance) {
-    send({ type: 'result', id: message.id, ok: false, failure: { kind: 'trap', message: 'the app is not loaded' } });
-    return;
-  }
-  const outcome = instance.invoke(message.fn, message.args);
-  instance.services.logger.reportDropped();
-  send({ type: 'usage', memoryPages: instance.memoryPages(), hostCalls: 0 });
-  send({ type: 'result', id: message.id, ...outcome });
 });
 
 send({ type: 'idle' });

@@ -2,7 +2,7 @@ import { MessageChannel, type Worker } from 'node:worker_threads';
 import { BerthError } from '../../common/errors.js';
 import type { CompiledComponent } from '../engine/engine.js';
 import { serveBridge } from './bridge.js';
-import type { FromWorker, InvokeOutcome, LoadRequest, StopReason, StopReport } from './protocol.js';
+import type { FromWorker, InvokeOutcome, InvokeRequest, LoadRequest, StopReason, StopReport } from './protocol.js';
 import type { AppSpec, Sandbox, SandboxHooks } from './sandbox.js';
 import { spawnSandboxWorker, whenIdle, type WorkerPool } from './worker-pool.js';
 
@@ -51,6 +51,7 @@ export class WorkerSandbox implements Sandbox {
     this.closeBridge = serveBridge({ signal, port: port1 }, this.hooks.hostHandlers?.(this.spec) ?? {});
     const request: LoadRequest = {
       type: 'load',
+      slot: 0,
       glueUrl: compiled.glueUrl,
       modules: compiled.modules,
       imports: compiled.info.imports,
@@ -123,7 +124,7 @@ export class WorkerSandbox implements Sandbox {
           resolve(outcome);
         },
       };
-      this.worker.postMessage({ type: 'invoke', id, fn, args });
+      this.worker.postMessage({ type: 'invoke', slot: 0, id, fn, args } satisfies InvokeRequest);
     });
   }
 
