@@ -31,10 +31,35 @@ export const grantSetSchema = z
         readOnly: z.boolean().default(false),
       })
       .strict(),
-    'outbound-http': z.object({ allow: z.array(origin).min(1) }).strict(),
-    'inbound-http': z.object({ route: z.string().regex(/^\/[A-Za-z0-9._~\-/]*$/, 'a route prefix is an absolute URL path') }).strict(),
+    // HTTP limits (docs/http.md): defaults are safe; the time limits stay below the 30 s host-call bridge timeout.
+    'outbound-http': z
+      .object({
+        allow: z.array(origin).min(1),
+        maxRequestBytes: z.number().int().nonnegative().max(64 * 2 ** 20).default(1024 * 1024),
+        maxResponseBytes: z.number().int().nonnegative().max(256 * 2 ** 20).default(8 * 1024 * 1024),
+        timeoutMs: z.number().int().positive().max(25_000).default(10_000),
+      })
+      .strict(),
+    'inbound-http': z
+      .object({
+        route: z.string().regex(/^\/[A-Za-z0-9._~\-/]*$/, 'a route prefix is an absolute URL path'),
+        maxRequestBytes: z.number().int().nonnegative().max(64 * 2 ** 20).default(1024 * 1024),
+        maxResponseBytes: z.number().int().nonnegative().max(256 * 2 ** 20).default(8 * 1024 * 1024),
+        timeoutMs: z.number().int().positive().max(120_000).default(10_000),
+      })
+      .strict(),
     messaging: z
-      .object({ publish: z.array(topicName).default([]), subscribe: z.array(topicName).default([]) })
+      .object({
+        publish: z.array(topicName).max(256).default([]),
+        subscribe: z.array(topicName).max(256).default([]),
+        // Limits (docs/messaging.md): bound what one app can make the device's broker hold.
+        /** Largest payload this app may publish. */
+        maxPayloadBytes: z.number().int().positive().max(1024 * 1024).default(64 * 1024),
+        /** Messages waiting for this app, at most; further ones are dropped for it and counted. */
+        queueMessages: z.number().int().positive().max(65_536).default(256),
+        /** Bytes (payloads and topic names) waiting for this app, at most. */
+        queueBytes: z.number().int().positive().max(64 * 1024 * 1024).default(1024 * 1024),
+      })
       .strict(),
     identity: z.object({ audiences: z.array(z.string().min(1).max(512)).min(1) }).strict(),
     clocks: z.object({}).strict(),

@@ -6,6 +6,7 @@ import type { GrantSet } from './grants.js';
 import { checkImports, interfaceName } from './import-policy.js';
 import { createKeyvalueHost, KeyvalueStore } from './keyvalue.js';
 import { AppLogger, createLogHost, DEFAULT_LOG_GRANT } from './log.js';
+import { createMessagingHost } from './messaging.js';
 import { wasiProviders } from './wasi-providers.js';
 
 /**
@@ -43,6 +44,7 @@ const berthProviders: Record<string, Provider> = {
       return context.hostCall('identity.getToken', [audience]) as string;
     },
   }),
+  'berth:host/messaging': ({ context }) => createMessagingHost(context.grants.messaging!, context.hostCall),
 };
 
 export interface LinkedInstance {

@@ -39,6 +39,15 @@ const expected: Record<string, { imports: string[]; exports: string[] }> = {
     imports: [LOG, 'berth:host/config@0.1.0', 'berth:host/keyvalue@0.1.0'],
     exports: [ENTRY, 'bump: func() -> u32', 'fill: func(bytes: u32) -> result<_, string>'],
   },
+  // Messaging fixture (docs/messaging.md): only the messaging interface.
+  messenger: {
+    imports: ['berth:host/messaging@0.1.0'],
+    exports: [
+      'publish: func(topic: string, payload: string) -> result<_, string>', 'publish-sized: func(topic: string, size: u32) -> result<_, string>',
+      'subscribe: func(topic: string) -> result<_, string>', 'unsubscribe: func(topic: string) -> result<_, string>',
+      'receive: func(max: u32) -> result<list<string>, string>', 'flood: func(topic: string, count: u32, size: u32) -> string', 'crash: func()',
+    ],
+  },
 };
 
 /** The `import`/`export` lines of componentWit's single world, without the keyword. */
