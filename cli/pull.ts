@@ -6,7 +6,7 @@ import { formatReference, parseReference, pinned } from '../oci/reference.js';
 import { RegistrySource } from '../oci/source.js';
 import { policyInput, writeOutput } from '../trust/signing/files.js';
 import { compilePolicy } from '../trust/signing/policy.js';
-import { verifyComponent } from '../trust/signing/verify.js';
+import { describeSigner, verifyComponent } from '../trust/signing/verify.js';
 import type { Command } from './main.js';
 
 const HELP = `usage: berth pull oci://registry/repo[:VERSION|@sha256:…] [options]
@@ -56,7 +56,7 @@ export const command: Command = {
     }
     process.stdout.write(
       `pulled ${formatReference(pinned(ref, digest))}\n  component ${artifact.componentDigest} → ${out}\n  bundles ${artifact.bundles.length}\n` +
-        (verified ? `  verified: signed by vendor '${verified.vendor}' key ${verified.keyId}${verified.provenance ? `, built by ${verified.provenance.builderId}` : ''}\n` : ''),
+        (verified ? `  verified: signed by vendor '${verified.vendor}' ${describeSigner(verified.signer)}${verified.provenance ? `, built by ${verified.provenance.builderId}` : ''}\n` : ''),
     );
     return 0;
   },

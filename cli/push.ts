@@ -8,7 +8,7 @@ import { REGISTRY_FLAG_HELP, REGISTRY_FLAG_OPTIONS, registryOptions } from '../o
 import { terminalProgress } from '../oci/progress.js';
 import { formatReference, parseReference, pinned } from '../oci/reference.js';
 import { attestationPathFor, readInput, signaturePathFor } from '../trust/signing/files.js';
-import { parseBundle } from '../trust/signing/verify.js';
+import { parseBundle } from '../trust/signing/verify-bundle.js';
 import { SLSA_PROVENANCE_V1 } from '../trust/signing/provenance.js';
 import type { Command } from './main.js';
 

@@ -6,7 +6,7 @@ import { formatReference, parseReference, pinned } from '../oci/reference.js';
 import { RegistrySource } from '../oci/source.js';
 import { attestationPathFor, policyInput, readInput, signaturePathFor } from '../trust/signing/files.js';
 import { compilePolicy } from '../trust/signing/policy.js';
-import { verifyComponent, type BundleBytes } from '../trust/signing/verify.js';
+import { describeSigner, verifyComponent, type BundleBytes } from '../trust/signing/verify.js';
 import type { Command } from './main.js';
 
 const HELP = `usage: berth verify <component.wasm | oci://…> (--policy <file> | --key <vendor.pub>…) [options]
@@ -71,7 +71,7 @@ export const command: Command = {
     }
     const result = verifyComponent(policy, component, bundles);
     process.stdout.write(
-      `verified ${label}\n  vendor ${result.vendor}, key ${result.keyId}\n` +
+      `verified ${label}\n  vendor ${result.vendor}, ${describeSigner(result.signer)}\n` +
         (result.provenance ? `  provenance: builder ${result.provenance.builderId}${result.provenance.sourceRepository ? `, source ${result.provenance.sourceRepository}` : ''}\n` : ''),
     );
     return 0;

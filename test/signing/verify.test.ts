@@ -41,7 +41,7 @@ describe('vendor-key signatures', () => {
 
   it('verifies a component signed by the vendor key', () => {
     const result = verifyComponent(policyA, component, [signature(component)]);
-    expect(result).toMatchObject({ vendor: 'acme', componentDigest: digest, keyId: vendorA.keyId });
+    expect(result).toMatchObject({ vendor: 'acme', componentDigest: digest, signer: { kind: 'key', keyId: vendorA.keyId } });
   });
 
   it('refuses a tampered component', () => {
@@ -79,14 +79,14 @@ describe('vendor-key signatures', () => {
 
   it('accepts either key during rotation, and only those', () => {
     const rotating = compilePolicy({ vendor: 'acme', publicKeys: [vendorA.publicKeyPem, vendorA2.publicKeyPem] });
-    expect(verifyComponent(rotating, component, [signature(component, vendorA)]).keyId).toBe(vendorA.keyId);
-    expect(verifyComponent(rotating, component, [signature(component, vendorA2)]).keyId).toBe(vendorA2.keyId);
+    expect(verifyComponent(rotating, component, [signature(component, vendorA)]).signer).toEqual({ kind: 'key', keyId: vendorA.keyId });
+    expect(verifyComponent(rotating, component, [signature(component, vendorA2)]).signer).toEqual({ kind: 'key', keyId: vendorA2.keyId });
     const afterRotation = compilePolicy({ vendor: 'acme', publicKeys: [vendorA2.publicKeyPem] });
     expect(() => verifyComponent(afterRotation, component, [signature(component, vendorA)])).toThrow(expect.objectContaining({ code: 'signing.untrusted-key' }));
   });
 
   it('uses any valid signature when several are attached (one from a stranger)', () => {
-    expect(verifyComponent(policyA, component, [signature(component, vendorB), signature(component)]).keyId).toBe(vendorA.keyId);
+    expect(verifyComponent(policyA, component, [signature(component, vendorB), signature(component)]).signer).toEqual({ kind: 'key', keyId: vendorA.keyId });
   });
 
   it.each([

@@ -1,5 +1,6 @@
 import { sha256Digest } from '../../common/digest.js';
 import type { CompiledPolicy } from './policy.js';
+import { NO_ROOTS, type CompiledRoots } from './roots.js';
 import { verifyComponent, type BundleBytes, type VerifiedComponent } from './verify.js';
 
 /**
@@ -14,8 +15,8 @@ export class VerificationCache {
 
   constructor(private readonly maxEntries = 4096) {}
 
-  verify(policy: CompiledPolicy, component: Uint8Array, bundles: readonly BundleBytes[]): VerifiedComponent {
-    const key = `${policy.fingerprint}/${sha256Digest(component)}`;
+  verify(policy: CompiledPolicy, component: Uint8Array, bundles: readonly BundleBytes[], roots: CompiledRoots = NO_ROOTS): VerifiedComponent {
+    const key = `${policy.fingerprint}/${roots.fingerprint}/${sha256Digest(component)}`;
     const cached = this.entries.get(key);
     if (cached) {
       this.hits++;
@@ -24,7 +25,7 @@ export class VerificationCache {
       return cached;
     }
     this.misses++;
-    const result = verifyComponent(policy, component, bundles);
+    const result = verifyComponent(policy, component, bundles, roots);
     this.entries.set(key, result);
     if (this.entries.size > this.maxEntries) this.entries.delete(this.entries.keys().next().value as string);
     return result;

@@ -1,6 +1,7 @@
 import { createHash, createPublicKey, sign as cryptoSign, type KeyObject } from 'node:crypto';
 import { bundleToJSON, toDSSEBundle, toMessageSignatureBundle, type Bundle } from '@sigstore/bundle';
 import { dsse } from '@sigstore/core';
+import { BerthError } from '../../common/errors.js';
 import { keyIdOf } from './keys.js';
 
 /**
@@ -16,6 +17,30 @@ export function signComponent(component: Uint8Array, privateKey: KeyObject): Bun
     signature,
     keyHint: keyIdOf(createPublicKey(privateKey)),
   });
+}
+
+/**
+ * Signs with a short-lived certificate from the fleet signing CA. `timestamp` asks the fleet's
+ * RFC 3161 authority to countersign the signature bytes; the timestamp is what lets the bundle
+ * verify after the certificate has expired.
+ */
+export function signComponentWithCertificate(component: Uint8Array, privateKey: KeyObject, certificatePem: string, timestamp?: (signature: Buffer) => Buffer): Bundle {
+  const data = Buffer.from(component.buffer, component.byteOffset, component.byteLength);
+  const signature = cryptoSign('sha256', data, privateKey);
+  const bundle = toMessageSignatureBundle({
+    digest: createHash('sha256').update(data).digest(),
+    signature,
+    certificate: pemToDer(certificatePem),
+    certificateChain: false,
+  });
+  if (timestamp) bundle.verificationMaterial.timestampVerificationData = { rfc3161Timestamps: [{ signedTimestamp: timestamp(signature) }] };
+  return bundle;
+}
+
+export function pemToDer(pem: string): Buffer {
+  const body = /-----BEGIN CERTIFICATE-----([\s\S]+?)-----END CERTIFICATE-----/.exec(pem)?.[1];
+  if (!body) throw new BerthError('signing.bad-certificate', 'not a PEM certificate');
+  return Buffer.from(body.replace(/\s+/g, ''), 'base64');
 }
 
 export const IN_TOTO_PAYLOAD_TYPE = 'application/vnd.in-toto+json';

@@ -1,0 +1,100 @@
+import 'reflect-metadata';
+import { webcrypto, type KeyObject } from 'node:crypto';
+import * as x509 from '@peculiar/x509';
+import { BerthError } from '../../common/errors.js';
+
+x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
+
+/**
+ * The fleet's private signing CA: an air-gapped alternative to public keyless signing. It issues
+ * short-lived code-signing certificates whose SAN is the signer's identity (URI or e-mail) and
+ * whose Fulcio issuer extension (OID 1.3.6.1.4.1.57264.1.8) names the identity issuer, so the
+ * same Sigstore verification and the same policy fields work as with public Fulcio.
+ */
+export const OID_FULCIO_ISSUER_V2 = '1.3.6.1.4.1.57264.1.8';
+const ALG = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
+
+export interface SigningCa {
+  certPem: string;
+  /** Issues a leaf for `publicKey` valid from `notBefore` for `validityMs` (default 10 min). */
+  issue(request: SigningCertificateRequest): Promise<string>;
+}
+
+export interface SigningCertificateRequest {
+  publicKey: KeyObject;
+  /** `https://…`/`spiffe://…` URI or an e-mail address. */
+  subject: string;
+  /** The identity issuer recorded in the certificate (what policies match as `issuer`). */
+  issuer: string;
+  notBefore?: Date;
+  validityMs?: number;
+}
+
+export async function createSigningCa(name = 'Berth fleet signing CA', validityDays = 3650): Promise<SigningCa> {
+  const keys = (await webcrypto.subtle.generateKey(ALG, false, ['sign', 'verify'])) as webcrypto.CryptoKeyPair;
+  const now = Date.now();
+  const caCert = await x509.X509CertificateGenerator.createSelfSigned({
+    serialNumber: serial(),
+    name: `CN=${name}`,
+    // A day back: a CA made now must still anchor signatures timestamped a little earlier.
+    notBefore: new Date(now - 86_400_000),
+    notAfter: new Date(now + validityDays * 86_400_000),
+    keys,
+    signingAlgorithm: ALG,
+    extensions: [
+      new x509.BasicConstraintsExtension(true, 0, true),
+      new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true),
+      await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
+    ],
+  });
+  return {
+    certPem: caCert.toString('pem'),
+    async issue(req) {
+      const notBefore = req.notBefore ?? new Date();
+      const publicKey = await webcrypto.subtle.importKey('spki', req.publicKey.export({ type: 'spki', format: 'der' }), { name: 'ECDSA', namedCurve: 'P-256' }, true, ['verify']);
+      const san = req.subject.includes('@') && !req.subject.includes('://') ? { type: 'email' as const, value: req.subject } : { type: 'url' as const, value: req.subject };
+      const leaf = await x509.X509CertificateGenerator.create({
+        serialNumber: serial(),
+        subject: '',
+        issuer: caCert.subject,
+        notBefore,
+        notAfter: new Date(notBefore.getTime() + (req.validityMs ?? 10 * 60_000)),
+        publicKey,
+        signingKey: keys.privateKey,
+        signingAlgorithm: ALG,
+        extensions: [
+          new x509.BasicConstraintsExtension(false, undefined, true),
+          new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
+          new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.codeSigning]),
+          new x509.SubjectAlternativeNameExtension([san], true),
+          await x509.AuthorityKeyIdentifierExtension.create(caCert),
+          await x509.SubjectKeyIdentifierExtension.create(publicKey),
+          new x509.Extension(OID_FULCIO_ISSUER_V2, false, derUtf8(req.issuer)),
+        ],
+      });
+      return leaf.toString('pem');
+    },
+  };
+}
+
+/** A leaf must be for code signing: a TLS or device certificate from the same CA must not sign. */
+export function checkCodeSigningLeaf(der: Uint8Array): void {
+  const cert = new x509.X509Certificate(der);
+  const eku = cert.getExtension(x509.ExtendedKeyUsageExtension);
+  if (!eku || !eku.usages.includes(x509.ExtendedKeyUsage.codeSigning)) {
+    throw new BerthError('signing.certificate', 'signing certificate is not a code-signing certificate (extended key usage)');
+  }
+}
+
+export function derUtf8(text: string): ArrayBuffer {
+  const body = Buffer.from(text, 'utf8');
+  const len = body.length < 128 ? Buffer.from([body.length]) : body.length < 256 ? Buffer.from([0x81, body.length]) : Buffer.from([0x82, body.length >> 8, body.length & 0xff]);
+  const der = Buffer.concat([Buffer.from([0x0c]), len, body]);
+  return der.buffer.slice(der.byteOffset, der.byteOffset + der.byteLength) as ArrayBuffer;
+}
+
+function serial(): string {
+  const bytes = webcrypto.getRandomValues(new Uint8Array(16));
+  bytes[0] = bytes[0]! & 0x7f;
+  return Buffer.from(bytes).toString('hex');
+}

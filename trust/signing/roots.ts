@@ -1,0 +1,52 @@
+import { createHash } from 'node:crypto';
+import { X509Certificate } from '@sigstore/core';
+import type { TrustMaterial } from '@sigstore/verify';
+import { BerthError } from '../../common/errors.js';
+import { pemToDer } from './sign.js';
+
+/**
+ * The fleet-wide anchors for certificate-based signing: the private signing CA(s) and the
+ * private timestamp authorities. Unlike vendor keys they are not per vendor; which identities a
+ * vendor may sign as is the vendor policy's business.
+ */
+export interface FleetSigningRoots {
+  /** Root (and any intermediate) certificates of the fleet signing CA, PEM. */
+  signingCas: string[];
+  /** One chain per timestamp authority, PEM, its signing certificate first. */
+  timestampAuthorities: string[][];
+}
+
+type CertAuthority = TrustMaterial['certificateAuthorities'][number];
+
+export interface CompiledRoots {
+  certificateAuthorities: CertAuthority[];
+  timestampAuthorities: CertAuthority[];
+  fingerprint: string;
+}
+
+const ALWAYS = { start: new Date(0), end: new Date(8640000000000000) };
+
+function parse(pem: string, what: string): X509Certificate {
+  try {
+    return X509Certificate.parse(Buffer.from(pemToDer(pem)));
+  } catch {
+    throw new BerthError('policy.invalid', `${what} is not a readable PEM certificate`);
+  }
+}
+
+export function compileRoots(input: FleetSigningRoots): CompiledRoots {
+  const hash = createHash('sha256');
+  const certificateAuthorities = input.signingCas.map((pem, i) => {
+    hash.update(`ca:${pem}`);
+    // Each CA certificate stands alone as an anchor; the chain verifier checks its validity dates.
+    return { certChain: [parse(pem, `signing CA certificate ${i + 1}`)], validFor: ALWAYS };
+  });
+  const timestampAuthorities = input.timestampAuthorities.map((chain, i) => {
+    if (chain.length === 0) throw new BerthError('policy.invalid', `timestamp authority ${i + 1} has no certificates`);
+    hash.update(`tsa:${chain.join('')}`);
+    return { certChain: chain.map((pem, j) => parse(pem, `timestamp authority ${i + 1} certificate ${j + 1}`)), validFor: ALWAYS };
+  });
+  return { certificateAuthorities, timestampAuthorities, fingerprint: hash.digest('hex') };
+}
+
+export const NO_ROOTS: CompiledRoots = { certificateAuthorities: [], timestampAuthorities: [], fingerprint: 'none' };
