@@ -8,6 +8,8 @@ import { parseGrants, type GrantSet } from '../host-apis/grants.js';
 import { checkImports } from '../host-apis/import-policy.js';
 import type { Engine } from './engine/engine.js';
 import { JcoEngine } from './engine/jco-engine.js';
+import { MessageBroker } from './messaging/broker.js';
+import { withMessaging } from './messaging/handlers.js';
 import type { BridgeHandlers } from './sandbox/bridge.js';
 import { DEFAULT_LIMITS, type AppLimits, type AppSpec, type SandboxFactory, type SandboxHooks } from './sandbox/sandbox.js';
 import { WorkerPool } from './sandbox/worker-pool.js';
@@ -44,11 +46,14 @@ export class Runtime {
   private readonly logger: Logger;
   private readonly pool: WorkerPool | undefined;
   private readonly apps = new Set<AppSupervisor>();
+  /** The device's message broker (docs/messaging.md). */
+  readonly broker: MessageBroker;
 
   constructor(private readonly options: RuntimeOptions) {
     mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
     this.engine = options.engine ?? new JcoEngine({ cacheDir: join(options.dataDir, 'cache') });
     this.logger = options.logger ?? silentLogger;
+    this.broker = new MessageBroker();
     const warm = options.warmWorkers ?? 0;
     this.pool = warm > 0 ? new WorkerPool(warm, { jsHeapMb: DEFAULT_LIMITS.jsHeapMb }) : undefined;
   }
@@ -72,7 +77,8 @@ export class Runtime {
     const identity: AppIdentity = { vendor: options.vendor, app: options.app, instance: randomUUID() };
     const spec: AppSpec = { identity, digest: compiled.digest, grants, dataDir, limits };
     const hooks: SandboxHooks = { log: (id, record) => this.appLog(id, record), hostHandlers: this.options.hostHandlers };
-    const factory: SandboxFactory = (c, s, h) => WorkerSandbox.start(c, { ...s, identity: { ...s.identity, instance: randomUUID() } }, h, this.pool);
+    const worker: SandboxFactory = (c, s, h) => WorkerSandbox.start(c, { ...s, identity: { ...s.identity, instance: randomUUID() } }, h, this.pool);
+    const factory = withMessaging(worker, this.broker);
     const supervisor = new AppSupervisor(compiled, spec, factory, hooks, this.options.backoff ?? DEFAULT_BACKOFF);
     supervisor.on('stopped', (report) => {
       this.logger.warn({ vendor: options.vendor, app: options.app, reason: report.reason, restartInMs: report.restartInMs }, `app stopped: ${report.message}`);
