@@ -1,4 +1,5 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { promisify } from 'node:util';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -46,13 +47,20 @@ describe('control plane restart after kill -9', () => {
     const dataDir = join(dir, 'cp');
     const ca = readFileSync(join(dataDir, 'ca.pem'), 'utf8');
     const local = socketTarget(dataDir);
-    const admin = await adminCall(local, 'POST', '/api/v1/admin/tokens', { name: 'ops', role: 'admin' });
-    const enrolA = await adminCall(local, 'POST', '/api/v1/admin/enrollment-tokens', { deviceId: 'survivor' });
+    // The operator commands, as an operator would type them.
+    const berth = (...args: string[]) => promisify(execFile)(process.execPath, [join(projectRoot(), 'bin', 'berth.js'), ...args, '--data-dir', dataDir]);
+    const created = await berth('token', 'create', '--role', 'admin', '--name', 'ops');
+    const admin = { token: created.stdout.trim().split('\n').at(-1)! };
+    expect(created.stdout).toMatch(/^token op_[0-9a-f]+ \(admin\)/);
+    const enrolled = await berth('token', 'enroll', '--device-id', 'survivor', '--label', 'line=3');
+    const enrolA = { token: enrolled.stdout.trim().split('\n').at(-1)! };
     const enrolB = await adminCall(local, 'POST', '/api/v1/admin/enrollment-tokens', { deviceId: 'victim' });
     const spare = await adminCall(local, 'POST', '/api/v1/admin/enrollment-tokens', { deviceId: 'latecomer' });
     const a = await enroll({ url: first.url, ca, dir: join(dir, 'a'), credential: { kind: 'token', token: enrolA.token } });
     const b = await enroll({ url: first.url, ca, dir: join(dir, 'b'), credential: { kind: 'token', token: enrolB.token } });
-    await adminCall(local, 'POST', '/api/v1/admin/device-revocations', { deviceId: 'victim' });
+    const revoked = await berth('orchestrator', 'revoke', 'victim', '--reason', 'test');
+    expect(JSON.parse(revoked.stdout)).toMatchObject({ deviceId: 'victim', status: 'revoked' });
+    await expect(berth('orchestrator', 'revoke', 'nobody')).rejects.toMatchObject({ stderr: expect.stringContaining('No such device') });
     const bundleBefore = (await call(`${first.url}/api/v1/trust-bundle`, { ca })).body;
 
     first.child.kill('SIGKILL');
