@@ -7,6 +7,9 @@ import { createClocksHost, type ClocksHost } from './wasi/clocks.js';
 import { createFilesystemHost, type FilesystemHost } from './wasi/filesystem.js';
 import { ioHost } from './wasi/io.js';
 import { createRandomHost, type RandomHost } from './wasi/random.js';
+// HTTP (docs/http.md): authority-free types, and a per-instance outgoing handler from the grant.
+import { httpTypesHost } from './wasi/http-types.js';
+import { createOutgoingHandler } from './wasi/http-outgoing-handler.js';
 
 /** Where an app sees its `files` grant. */
 export const GUEST_DATA_PATH = '/data';
@@ -44,6 +47,14 @@ const files = once(({ context }): FilesystemHost => {
   return createFilesystemHost({ hostDir, guestPath: GUEST_DATA_PATH, quotaBytes: grant.quotaBytes, readOnly: grant.readOnly });
 });
 
+const outgoingHttp = once(({ context, logger }) =>
+  createOutgoingHandler({
+    grant: context.grants['outbound-http']!,
+    hostCall: context.hostCall,
+    warn: (message) => logger.write({ level: 'warn', message, source: 'host' }),
+  }),
+);
+
 function part<T extends object>(host: (s: InstanceServices) => T, key: keyof T): Provider {
   return (services) => host(services)[key];
 }
@@ -70,5 +81,7 @@ export function wasiProviders(): Record<string, Provider> {
     'wasi:random/insecure-seed': part(random, 'wasi:random/insecure-seed'),
     'wasi:filesystem/types': part(files, 'wasi:filesystem/types'),
     'wasi:filesystem/preopens': part(files, 'wasi:filesystem/preopens'),
+    'wasi:http/types': () => httpTypesHost,
+    'wasi:http/outgoing-handler': outgoingHttp,
   };
 }

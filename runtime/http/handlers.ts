@@ -1,0 +1,27 @@
+import { securityEvent, silentLogger, type Logger } from '../../common/logger.js';
+import { OUTBOUND_HTTP_METHOD, type OutboundRequest } from '../../host-apis/wasi/http-wire.js';
+import type { BridgeHandlers } from '../sandbox/bridge.js';
+import type { AppSpec } from '../sandbox/sandbox.js';
+import { performOutbound, type OutboundOptions } from './outbound.js';
+
+export interface HttpHandlerOptions extends Omit<OutboundOptions, 'onRefused'> {
+  logger?: Logger;
+}
+
+/**
+ * The main-thread side of one instance's `outbound-http` grant, for `SandboxHooks.hostHandlers`.
+ * Built from the instance's spec: the grant and identity come from the runtime, never the app.
+ */
+export function httpHostHandlers(spec: AppSpec, options: HttpHandlerOptions = {}): BridgeHandlers {
+  const grant = spec.grants['outbound-http'];
+  if (!grant) return {};
+  const logger = options.logger ?? silentLogger;
+  const { vendor, app, instance } = spec.identity;
+  return {
+    [OUTBOUND_HTTP_METHOD]: (request: OutboundRequest) =>
+      performOutbound(request, grant, {
+        ...options,
+        onRefused: (origin, reason) => securityEvent(logger, 'outbound-http-refused', { vendor, app, instance, origin, reason }),
+      }),
+  };
+}
