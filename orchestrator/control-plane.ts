@@ -30,6 +30,8 @@ export interface ControlPlaneOptions {
   requireApproval?: boolean;
   logger?: Logger;
   routes?: readonly RouteModule[];
+  /** How often to look for CA changes made by other replicas (ms, default 10 s; 0 = never). */
+  authorityRefreshMs?: number;
   /** Serve the operator API on `<dataDir>/admin.sock` for local commands (default true). */
   adminSocket?: boolean;
 }
@@ -93,6 +95,19 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
         logger.error({ err }, 'could not renew the server TLS material');
       }
     });
+    const refreshMs = options.authorityRefreshMs ?? 10_000;
+    let refreshing = false;
+    const refresher =
+      refreshMs > 0
+        ? setInterval(() => {
+            if (refreshing) return;
+            refreshing = true;
+            authority
+              .refreshIfChanged()
+              .catch((err: unknown) => logger.warn({ err }, 'could not check the store for CA changes'))
+              .finally(() => (refreshing = false));
+          }, refreshMs).unref()
+        : undefined;
     const adminSocket = options.adminSocket === false ? undefined : await serveAdminSocket(app, adminSocketPath(options.dataDir));
     // What local tools need to reach this control plane: its URL and the fleet roots to verify it.
     const writeTrust = () => writePrivateFile(join(options.dataDir, 'ca.pem'), authority.roots().map((r) => r.toString('pem') + '\n').join(''));
@@ -106,6 +121,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
       deps,
       server: running,
       async close() {
+        clearInterval(refresher);
         await adminSocket?.close();
         await running.close();
         await store.close();

@@ -94,17 +94,34 @@ export class FleetAuthority {
   /** Re-reads authorities and sequence from the store (after a rotation, here or on another replica). */
   async reload(): Promise<void> {
     const { store } = this.options;
-    this.trusted = await authorities.listTrustedAuthorities(store);
-    this.sequence = Number((await authorities.getSetting<number>(store, 'bundle_sequence')) ?? 0);
-    const active = [...this.trusted].reverse().find((a) => a.kind === 'intermediate' && a.state === 'active');
+    // Read everything first and switch over only when the issuing key is at hand, so a failed
+    // reload (key not yet distributed) leaves the previous state whole and is retried.
+    const trusted = await authorities.listTrustedAuthorities(store);
+    const sequence = Number((await authorities.getSetting<number>(store, 'bundle_sequence')) ?? 0);
+    const active = [...trusted].reverse().find((a) => a.kind === 'intermediate' && a.state === 'active');
     if (!active) throw new BerthError('pki.no_issuing_ca', 'the store has no active issuing intermediate');
-    if (fingerprintOf(this.issuing?.certificate.rawData ?? new Uint8Array()) !== active.fingerprint) {
+    let issuing = this.issuing;
+    if (fingerprintOf(issuing?.certificate.rawData ?? new Uint8Array()) !== active.fingerprint) {
       const keyPem = await readTextFile(this.keyPath(active.fingerprint));
       if (!keyPem) throw new BerthError('pki.missing_key', `the issuing CA's key is not at ${this.keyPath(active.fingerprint)}`);
       const [certificate] = parseCertificates(active.certificatePem);
-      this.issuing = { certificate: certificate!, keys: await importPrivateKeyPem(keyPem) };
+      issuing = { certificate: certificate!, keys: await importPrivateKeyPem(keyPem) };
     }
+    this.trusted = trusted;
+    this.sequence = sequence;
+    this.issuing = issuing;
     for (const l of this.listeners) await l();
+  }
+
+  /**
+   * Reloads when another replica has rotated or retired a CA (the bundle sequence in the store
+   * moved). Cheap enough to call every few seconds.
+   */
+  async refreshIfChanged(): Promise<boolean> {
+    const stored = Number((await authorities.getSetting<number>(this.options.store, 'bundle_sequence')) ?? 0);
+    if (stored === this.sequence) return false;
+    await this.reload();
+    return true;
   }
 
   /** Called after every reload, e.g. to update the TLS server's trusted CAs. */

@@ -15,10 +15,10 @@ let work: string;
 beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), 'berth-replicas-'));
   pg = await startPostgres();
-  one = await startHarness({ storeUrl: pg.url, dataDir: join(work, 'one') });
+  one = await startHarness({ storeUrl: pg.url, dataDir: join(work, 'one'), authorityRefreshMs: 100 });
   // Replicas share the issuing key (a mounted secret in production); certificates come from the store.
   cpSync(join(work, 'one', 'pki'), join(work, 'two', 'pki'), { recursive: true });
-  two = await startHarness({ storeUrl: pg.url, dataDir: join(work, 'two') });
+  two = await startHarness({ storeUrl: pg.url, dataDir: join(work, 'two'), authorityRefreshMs: 100 });
 });
 afterAll(async () => {
   await one?.stop();
@@ -41,5 +41,24 @@ describe('control plane on PostgreSQL with two replicas', () => {
       const answer = await call(`${h.cp.url}/api/v1/identity`, { ca: h.ca, key: id.keyPem, cert: id.certificatePem });
       expect(answer.body).toMatchObject({ status: 403, code: 'device.revoked' });
     }
+  });
+
+  it('a CA rotation on one replica reaches the other through the store', async () => {
+    const before = two.cp.deps.authority.bundleSequence;
+    const rotated = await one.admin('POST', '/api/v1/admin/ca/rotations', { newRoot: true });
+    expect(rotated.status).toBe(201);
+    // Replica two shares the key directory here (a shared secret mount in production).
+    const { cpSync } = await import('node:fs');
+    cpSync(join(work, 'one', 'pki'), join(work, 'two', 'pki'), { recursive: true });
+    const deadline = Date.now() + 10_000;
+    while (two.cp.deps.authority.bundleSequence === before && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    expect(two.cp.deps.authority.bundleSequence).toBe(rotated.body.sequence);
+    const bundle = await call(`${two.cp.url}/api/v1/trust-bundle`, { ca: one.ca });
+    expect(bundle.body.spiffe_sequence).toBe(rotated.body.sequence);
+    expect(bundle.body.keys).toHaveLength(2);
+    // A device onboarded on replica one under the new chain is accepted by replica two.
+    const token = await one.enrollmentToken({ deviceId: 'after-rotation' });
+    const id = await enroll({ url: one.cp.url, ca: one.ca, dir: join(work, 'dev3'), credential: { kind: 'token', token } });
+    expect((await call(`${two.cp.url}/api/v1/identity`, { ca: two.ca, key: id.keyPem, cert: id.certificatePem })).status).toBe(200);
   });
 });
