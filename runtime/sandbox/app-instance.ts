@@ -3,6 +3,7 @@ import { linkHostApis, type HostContext, type InstanceServices } from '../../hos
 import type { ComponentGlue } from '../engine/engine.js';
 import { WasiExit } from '../../host-apis/wasi/cli.js';
 import type { InvokeFailure } from './protocol.js';
+import { GATEWAY_EXPORT, gatewayAdapter } from '../../host-apis/wasi/http-gateway-adapter.js';
 
 /**
  * One instantiated app: its exports and the host services built for it. Used inside a worker
@@ -60,6 +61,8 @@ export class AppInstance {
    * (`berth:host/entry` or `wasi:cli/run`).
    */
   resolve(fn: string): ((...args: unknown[]) => unknown) | undefined {
+    // The HTTP gateway's entry (docs/http.md): host-built resources around the app's incoming handler.
+    if (fn === GATEWAY_EXPORT) return gatewayAdapter((name) => this.resolve(name)) as ((...args: unknown[]) => unknown) | undefined;
     const top = this.exportsObject[camel(fn)];
     if (typeof top === 'function') return top as (...args: unknown[]) => unknown;
     if (fn === 'run') return this.resolve('berth:host/entry#run') ?? this.resolve('wasi:cli/run#run');
