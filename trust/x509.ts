@@ -2,6 +2,7 @@
 import 'reflect-metadata';
 import { webcrypto, createHash } from 'node:crypto';
 import * as x509 from '@peculiar/x509';
+import { BerthError } from '../common/errors.js';
 
 x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
 
@@ -26,9 +27,14 @@ export async function privateKeyToPem(key: CryptoKey): Promise<string> {
 
 /** Imports a PKCS#8 P-256 private key and derives its public half (for CSRs and checks). */
 export async function importPrivateKeyPem(pem: string): Promise<CryptoKeyPair> {
-  const der = x509.PemConverter.decode(pem)[0];
-  if (!der) throw new Error('no PEM block in private key');
-  const privateKey = await webcrypto.subtle.importKey('pkcs8', der, EC_P256, true, ['sign']);
+  let privateKey: CryptoKey;
+  try {
+    const der = x509.PemConverter.decode(pem)[0];
+    if (!der) throw new Error('no PEM block');
+    privateKey = await webcrypto.subtle.importKey('pkcs8', der, EC_P256, true, ['sign']);
+  } catch (err) {
+    throw new BerthError('key.bad_private_key', 'the private key is not a PKCS#8 PEM ECDSA P-256 key', undefined, { cause: err });
+  }
   const jwk = await webcrypto.subtle.exportKey('jwk', privateKey);
   delete jwk.d;
   jwk.key_ops = ['verify'];

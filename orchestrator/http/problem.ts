@@ -50,6 +50,7 @@ const statusByPrefix: [string, ContentfulStatusCode, string][] = [
   ['chain.', 403, 'The certificate chain is not trusted'],
   ['pki.', 409, 'The fleet CA refused the change'],
   ['trust.bad_device_id', 422, 'The device id is not valid'],
+  ['key.', 422, 'The key was refused'],
 ];
 
 export function toHttpProblem(err: BerthError): HttpProblem {

@@ -1,3 +1,4 @@
+import { webcrypto } from 'node:crypto';
 import { join } from 'node:path';
 import { BerthError } from '../../common/errors.js';
 import type { Logger } from '../../common/logger.js';
@@ -192,8 +193,8 @@ export class FleetAuthority {
       const keyPem = options.rootKeyPem ?? (await readTextFile(this.keyPath(currentRoot.fingerprint)));
       if (!keyPem) throw new BerthError('pki.root_key_offline', `the root key is not at ${this.keyPath(currentRoot.fingerprint)}; pass it to rotate`);
       root = { certificate: parseCertificates(currentRoot.certificatePem)[0]!, keys: await importPrivateKeyPem(keyPem) };
-      const probe = await createIntermediateCa(root, trustDomain);
-      if (!(await probe.certificate.verify({ publicKey: root.certificate.publicKey, signatureOnly: true }))) {
+      const given = Buffer.from(await webcrypto.subtle.exportKey('spki', root.keys.publicKey));
+      if (!given.equals(Buffer.from(root.certificate.publicKey.rawData))) {
         throw new BerthError('pki.wrong_root_key', 'the given root key does not belong to the active root');
       }
     }

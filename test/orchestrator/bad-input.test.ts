@@ -130,6 +130,10 @@ describe('bad input gets a 4xx problem naming it, never a 500', () => {
     expectProblem(await h.admin('POST', '/api/v1/admin/enrollment-tokens', { deviceId: '../etc' }), 422, 'token.bad_device_id');
     expectProblem(await h.admin('POST', '/api/v1/admin/manufacturers', { name: 'm', certificate: 'nope' }), 422, 'manufacturer.bad_certificate');
     expectProblem(await h.admin('POST', '/api/v1/admin/ca/retirements', { fingerprint: 'a'.repeat(64) }), 409, 'pki.unknown_authority');
+    expectProblem(await h.admin('POST', '/api/v1/admin/ca/rotations', { rootKeyPem: 'not a key' }), 422, 'key.bad_private_key');
+    const { generateP256, privateKeyToPem } = await import('../../trust/x509.js');
+    const stranger = await privateKeyToPem((await generateP256()).privateKey);
+    expectProblem(await h.admin('POST', '/api/v1/admin/ca/rotations', { rootKeyPem: stranger }), 409, 'pki.wrong_root_key');
   });
 
   it('never answered 500 and logged no unexpected error', () => {
