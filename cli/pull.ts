@@ -4,8 +4,9 @@ import { REGISTRY_FLAG_HELP, REGISTRY_FLAG_OPTIONS, registryOptions } from '../o
 import { terminalProgress } from '../oci/progress.js';
 import { formatReference, parseReference, pinned } from '../oci/reference.js';
 import { RegistrySource } from '../oci/source.js';
-import { policyInput, writeOutput } from '../trust/signing/files.js';
+import { ROOT_FLAG_HELP, ROOT_FLAG_OPTIONS, policyInput, rootsInput, writeOutput } from '../trust/signing/files.js';
 import { compilePolicy } from '../trust/signing/policy.js';
+import { compileRoots } from '../trust/signing/roots.js';
 import { describeSigner, verifyComponent } from '../trust/signing/verify.js';
 import type { Command } from './main.js';
 
@@ -18,6 +19,7 @@ With --policy or --key, nothing is written unless the component verifies.
   --out <file>           component file (default: <repo name>.wasm)
   --policy <file>        vendor trust policy (JSON) to verify against
   --key <file>           vendor public key, repeatable (instead of --policy)
+${ROOT_FLAG_HELP}
 ${REGISTRY_FLAG_HELP}`;
 
 export const command: Command = {
@@ -26,7 +28,7 @@ export const command: Command = {
     const { values, positionals } = parseArgs({
       args: argv,
       allowPositionals: true,
-      options: { out: { type: 'string' }, policy: { type: 'string' }, key: { type: 'string', multiple: true }, help: { type: 'boolean', short: 'h' }, ...REGISTRY_FLAG_OPTIONS },
+      options: { out: { type: 'string' }, policy: { type: 'string' }, key: { type: 'string', multiple: true }, help: { type: 'boolean', short: 'h' }, ...REGISTRY_FLAG_OPTIONS, ...ROOT_FLAG_OPTIONS },
     });
     if (values.help) {
       process.stdout.write(HELP + '\n');
@@ -38,13 +40,15 @@ export const command: Command = {
     }
     const ref = parseReference(positionals[0]!);
     const policy = values.policy || values.key ? compilePolicy(await policyInput(values)) : undefined;
+    const rootsSpec = await rootsInput(values);
+    const roots = rootsSpec ? compileRoots(rootsSpec) : undefined;
     const options = await registryOptions(values);
     const source = new RegistrySource(() => options);
     const digest = await source.resolve(ref);
     const progress = terminalProgress(`pulling ${basename(ref.repository)}`);
     const artifact = await source.fetch({ ...pinned(ref, digest), digest }, progress?.update);
     progress?.done();
-    const verified = policy ? verifyComponent(policy, artifact.component, artifact.bundles) : undefined;
+    const verified = policy ? verifyComponent(policy, artifact.component, artifact.bundles, roots) : undefined;
 
     const out = values.out ?? `${basename(ref.repository)}.wasm`;
     await writeOutput(out, artifact.component, 'component');

@@ -4,8 +4,9 @@ import { sha256Digest } from '../common/digest.js';
 import { REGISTRY_FLAG_HELP, REGISTRY_FLAG_OPTIONS, registryOptions } from '../oci/client-config.js';
 import { formatReference, parseReference, pinned } from '../oci/reference.js';
 import { RegistrySource } from '../oci/source.js';
-import { attestationPathFor, policyInput, readInput, signaturePathFor } from '../trust/signing/files.js';
+import { ROOT_FLAG_HELP, ROOT_FLAG_OPTIONS, attestationPathFor, policyInput, readInput, rootsInput, signaturePathFor } from '../trust/signing/files.js';
 import { compilePolicy } from '../trust/signing/policy.js';
+import { compileRoots } from '../trust/signing/roots.js';
 import { describeSigner, verifyComponent, type BundleBytes } from '../trust/signing/verify.js';
 import type { Command } from './main.js';
 
@@ -14,11 +15,12 @@ const HELP = `usage: berth verify <component.wasm | oci://…> (--policy <file> 
 Verifies offline that the component is signed by the vendor (and meets the policy's provenance
 requirements). Exit status 0 when it verifies, 1 when it is refused (the reason is printed).
 
-  --policy <file>        vendor trust policy (JSON): {vendor, publicKeys[], require?}
+  --policy <file>        vendor trust policy (JSON): {vendor, publicKeys[], identities[{subject, issuer}], require?}
   --key <file>           vendor public key, repeatable (instead of --policy)
   --vendor <name>        vendor name used with --key (default: vendor)
   --signature <file>     local component: signature bundle (default: <component>.sig.json)
   --attestation <file>   local component: attestation bundle, repeatable (default: <component>.att.json)
+${ROOT_FLAG_HELP}
 ${REGISTRY_FLAG_HELP}`;
 
 export const command: Command = {
@@ -35,6 +37,7 @@ export const command: Command = {
         attestation: { type: 'string', multiple: true },
         help: { type: 'boolean', short: 'h' },
         ...REGISTRY_FLAG_OPTIONS,
+        ...ROOT_FLAG_OPTIONS,
       },
     });
     if (values.help) {
@@ -46,6 +49,8 @@ export const command: Command = {
       return 2;
     }
     const policy = compilePolicy(await policyInput(values));
+    const rootsSpec = await rootsInput(values);
+    const roots = rootsSpec ? compileRoots(rootsSpec) : undefined;
     const target = positionals[0]!;
     let component: Uint8Array;
     let bundles: BundleBytes[];
@@ -69,7 +74,7 @@ export const command: Command = {
       }
       label = `${target} (${sha256Digest(component)})`;
     }
-    const result = verifyComponent(policy, component, bundles);
+    const result = verifyComponent(policy, component, bundles, roots);
     process.stdout.write(
       `verified ${label}\n  vendor ${result.vendor}, ${describeSigner(result.signer)}\n` +
         (result.provenance ? `  provenance: builder ${result.provenance.builderId}${result.provenance.sourceRepository ? `, source ${result.provenance.sourceRepository}` : ''}\n` : ''),

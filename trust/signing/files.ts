@@ -1,5 +1,6 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { BerthError } from '../../common/errors.js';
+import type { FleetSigningRoots } from './roots.js';
 
 /** File access for the vendor commands: failures name the file and what it was meant to be. */
 export async function readInput(path: string, what: string, maxBytes = 512 * 1024 * 1024): Promise<Buffer> {
@@ -45,3 +46,36 @@ export async function policyInput(flags: { policy?: string; key?: string[]; vend
   for (const k of flags.key) publicKeys.push((await readInput(k, 'public key', 64 * 1024)).toString('utf8'));
   return { vendor: flags.vendor ?? 'vendor', publicKeys };
 }
+
+/** Every PEM certificate block in a file, in order. */
+export function pemCertificates(text: string): string[] {
+  return text.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
+}
+
+/** Fleet signing roots from `--signing-ca` and `--tsa-chain` files, or undefined if neither was given. */
+export async function rootsInput(flags: { 'signing-ca'?: string[]; 'tsa-chain'?: string[] }): Promise<FleetSigningRoots | undefined> {
+  if (!flags['signing-ca']?.length && !flags['tsa-chain']?.length) return undefined;
+  const signingCas: string[] = [];
+  for (const f of flags['signing-ca'] ?? []) {
+    const certs = pemCertificates((await readInput(f, 'signing CA certificate', 1024 * 1024)).toString('utf8'));
+    if (certs.length === 0) throw new BerthError('cli.bad-file', `${f} holds no PEM certificate`);
+    signingCas.push(...certs);
+  }
+  const timestampAuthorities: string[][] = [];
+  for (const f of flags['tsa-chain'] ?? []) {
+    const certs = pemCertificates((await readInput(f, 'timestamp authority chain', 1024 * 1024)).toString('utf8'));
+    if (certs.length === 0) throw new BerthError('cli.bad-file', `${f} holds no PEM certificate`);
+    timestampAuthorities.push(certs);
+  }
+  return { signingCas, timestampAuthorities };
+}
+
+export const ROOT_FLAG_OPTIONS = {
+  'signing-ca': { type: 'string', multiple: true },
+  'tsa-chain': { type: 'string', multiple: true },
+} as const;
+
+export const ROOT_FLAG_HELP = [
+  '  --signing-ca <file>    fleet signing CA certificate(s), PEM, for certificate-signed bundles',
+  '  --tsa-chain <file>     fleet timestamp authority chain, PEM, its certificate first; repeatable',
+].join('\n');

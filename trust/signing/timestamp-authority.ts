@@ -17,7 +17,7 @@ import {
   SignerInfos,
   id_signedData,
 } from '@peculiar/asn1-cms';
-import { MessageImprint, PKIStatus, PKIStatusInfo, TimeStampResp, TSTInfo, TSTInfoVersion, id_ct_tstInfo } from '@peculiar/asn1-tsp';
+import { MessageImprint, PKIFailureInfo, PKIFailureInfoFlags, PKIFreeText, PKIStatus, PKIStatusInfo, TimeStampReq, TimeStampResp, TSTInfo, TSTInfoVersion, id_ct_tstInfo } from '@peculiar/asn1-tsp';
 import * as x509 from '@peculiar/x509';
 
 x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
@@ -41,6 +41,8 @@ export interface TimestampAuthority {
   certChainPem: [string, string];
   /** A DER TimeStampResp (status granted + token) over sha256(data), at `at` (default now). */
   timestamp(data: Uint8Array, at?: Date): Buffer;
+  /** Answers a DER TimeStampReq (RFC 3161 over HTTP); a bad request gets a rejection response. */
+  respond(requestDer: Uint8Array, at?: Date): Buffer;
 }
 
 export async function createTimestampAuthority(name = 'Berth fleet timestamp authority'): Promise<TimestampAuthority> {
@@ -76,18 +78,39 @@ export async function createTimestampAuthority(name = 'Berth fleet timestamp aut
   const leafAsn = AsnConvert.parse(leaf.rawData, Certificate);
   return {
     certChainPem: [leaf.toString('pem'), root.toString('pem')],
-    timestamp: (data, at = new Date()) => timestampResponse(data, at, privateKey, leafAsn),
+    timestamp: (data, at = new Date()) => timestampResponse(createHash('sha256').update(data).digest(), undefined, at, privateKey, leafAsn),
+    respond(requestDer, at = new Date()) {
+      let req: TimeStampReq;
+      try {
+        req = AsnConvert.parse(requestDer, TimeStampReq);
+      } catch {
+        return rejection('request is not a DER TimeStampReq', PKIFailureInfoFlags.badDataFormat);
+      }
+      const imprint = Buffer.from(req.messageImprint.hashedMessage.buffer);
+      if (req.messageImprint.hashAlgorithm.algorithm !== OID_SHA256 || imprint.length !== 32) {
+        return rejection('only SHA-256 message imprints are accepted', PKIFailureInfoFlags.badAlg);
+      }
+      if (req.reqPolicy && req.reqPolicy !== BERTH_TSA_POLICY) return rejection('unknown policy', PKIFailureInfoFlags.unacceptedPolicy);
+      return timestampResponse(imprint, req.nonce, at, privateKey, leafAsn);
+    },
   };
 }
 
-function timestampResponse(data: Uint8Array, at: Date, key: KeyObject, cert: Certificate): Buffer {
+function rejection(text: string, failure: PKIFailureInfoFlags): Buffer {
+  return Buffer.from(
+    AsnConvert.serialize(new TimeStampResp({ status: new PKIStatusInfo({ status: PKIStatus.rejection, statusString: new PKIFreeText([text]), failInfo: new PKIFailureInfo(failure) }) })),
+  );
+}
+
+function timestampResponse(imprint: Buffer, nonce: ArrayBuffer | undefined, at: Date, key: KeyObject, cert: Certificate): Buffer {
   const tstInfo = new TSTInfo({
     version: TSTInfoVersion.v1,
     policy: BERTH_TSA_POLICY,
     messageImprint: new MessageImprint({
       hashAlgorithm: new AlgorithmIdentifier({ algorithm: OID_SHA256 }),
-      hashedMessage: new OctetString(createHash('sha256').update(data).digest()),
+      hashedMessage: new OctetString(imprint),
     }),
+    ...(nonce ? { nonce } : {}),
     serialNumber: toArrayBuffer(webcrypto.getRandomValues(new Uint8Array(16)).map((b, i) => (i === 0 ? b & 0x7f : b))),
     genTime: new Date(Math.floor(at.getTime() / 1000) * 1000),
   });
