@@ -21,6 +21,8 @@ export interface HostContext {
   logSink: AppLogSink;
   /** For host work that is asynchronous on the host side (tokens, HTTP); absent in unit tests. */
   hostCall?: (method: string, args: unknown[]) => unknown;
+  /** Accounting (docs/accounting.md): told of every guest call into an imported interface. */
+  countHostCall?: (iface: string) => void;
 }
 
 /** State that several host APIs of one instance share (one logger, one rate limit). */
@@ -70,7 +72,28 @@ export function linkHostApis(componentImports: string[], context: HostContext): 
     if (iface in imports) continue;
     const provider = berthProviders[iface] ?? wasi[iface];
     if (!provider) throw new BerthError('import-not-granted', `app ${app} refused: ${name} has no host implementation in this runtime`, { app, refused: [name] });
-    imports[iface] = provider(services);
+    const host = provider(services);
+    imports[iface] = context.countHostCall ? countingCalls(host, iface, context.countHostCall) : host;
   }
   return { imports, services };
+}
+
+/**
+ * Accounting (docs/accounting.md): a copy of an interface's host object whose free functions
+ * count each call. Classes (resources) pass through unchanged so that the glue's `instanceof`
+ * checks still hold; their methods are not counted.
+ */
+function countingCalls(host: unknown, iface: string, count: (iface: string) => void): unknown {
+  if (!host || typeof host !== 'object') return host;
+  const counted: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(host)) {
+    const plain = typeof value === 'function' && !/^class[\s{]/.test(Function.prototype.toString.call(value));
+    counted[name] = plain
+      ? (...args: unknown[]) => {
+          count(iface);
+          return (value as (...a: unknown[]) => unknown).apply(host, args);
+        }
+      : value;
+  }
+  return counted;
 }

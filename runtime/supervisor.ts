@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import type { AppAccount, AppUsage } from './accounting/app-account.js';
 import type { CompiledComponent } from './engine/engine.js';
 import type { InvokeOutcome, StopReport } from './sandbox/protocol.js';
 import type { AppSpec, Sandbox, SandboxFactory, SandboxHooks } from './sandbox/sandbox.js';
@@ -51,6 +52,8 @@ export class AppSupervisor extends EventEmitter<SupervisorEvents> {
     private readonly factory: SandboxFactory,
     private readonly hooks: SandboxHooks,
     private readonly backoff: BackoffPolicy = DEFAULT_BACKOFF,
+    /** Accounting (docs/accounting.md): where this app's usage adds up. */
+    private readonly account?: AppAccount,
   ) {
     super();
     this.delayMs = backoff.initialMs;
@@ -58,6 +61,12 @@ export class AppSupervisor extends EventEmitter<SupervisorEvents> {
 
   status(): AppStatus {
     return { state: this.state, restarts: this.restarts, lastStop: this.lastStop, nextStartAt: this.nextStartAt };
+  }
+
+  /** What the app has used over all its instances; undefined when the runtime keeps no accounts. */
+  usage(): AppUsage | undefined {
+    const usage = this.account?.snapshot();
+    return usage && { ...usage, restarts: this.restarts };
   }
 
   get currentSandbox(): Sandbox | undefined {
@@ -85,6 +94,7 @@ export class AppSupervisor extends EventEmitter<SupervisorEvents> {
     const sandbox = this.sandbox;
     this.sandbox = undefined;
     this.setState('stopped');
+    if (sandbox) this.account?.recordStop({ reason: 'stopped', message: 'stopped by the runtime', at: Date.now() }, this.spec.limits.cpuDeadlineMs);
     await sandbox?.stop();
   }
 
@@ -114,7 +124,11 @@ export class AppSupervisor extends EventEmitter<SupervisorEvents> {
       if (this.sandbox === sandbox) this.ended(report);
     });
     this.setState('running');
-    if (!hasEntryPoint(sandbox.exports)) return;
+    if (hasEntryPoint(sandbox.exports)) void this.runEntryPoint(sandbox);
+  }
+
+  /** Calls the entry point without holding up start(): a long-running `run` is normal. */
+  private async runEntryPoint(sandbox: Sandbox): Promise<void> {
     const outcome = await sandbox.invoke('run');
     if (!outcome.ok && outcome.failure.kind === 'app-error' && this.sandbox === sandbox) {
       // The entry point reported failure: the app is restarted as after a crash.
@@ -127,6 +141,7 @@ export class AppSupervisor extends EventEmitter<SupervisorEvents> {
   private ended(report: StopReport): void {
     this.sandbox = undefined;
     this.lastStop = report;
+    this.account?.recordStop(report, this.spec.limits.cpuDeadlineMs);
     if (!this.wanted || report.reason === 'stopped') {
       this.setState('stopped');
       this.emit('stopped', { ...report, restartInMs: undefined });

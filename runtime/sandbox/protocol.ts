@@ -69,4 +69,21 @@ export type FromWorker =
   | { type: 'result'; slot: number; id: number; ok: true; value: unknown }
   | { type: 'result'; slot: number; id: number; ok: false; failure: InvokeFailure }
   | { type: 'log'; slot: number; record: AppLogRecord }
-  | { type: 'usage'; slot: number; memoryPages: number; hostCalls: number };
+  | ({ type: 'usage'; slot: number } & UsageReport);
+
+/**
+ * Accounting (issue 7; docs/accounting.md): what one instance has used since it was loaded,
+ * cumulative, sent after its instantiation and after each invocation.
+ */
+export interface UsageReport {
+  /** Pages of the guest's main linear memory, now. */
+  memoryPages: number;
+  /** Used V8 heap of the thread; undefined when the thread holds several instances (instance tier). */
+  jsHeapBytes: number | undefined;
+  /** Wall time running the instance (instantiation, invocations) less time blocked in host calls. */
+  busyMs: number;
+  /** Time blocked in host calls answered on the controlling thread. */
+  blockedMs: number;
+  /** Calls from the guest into each imported interface (free functions; resource methods are not counted). */
+  hostCalls: Record<string, number>;
+}

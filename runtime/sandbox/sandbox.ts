@@ -3,7 +3,7 @@ import type { AppIdentity, AppLogRecord } from '../../host-apis/app-context.js';
 import type { GrantSet } from '../../host-apis/grants.js';
 import type { CompiledComponent } from '../engine/engine.js';
 import type { BridgeHandlers } from './bridge.js';
-import type { InvokeOutcome, StopReport } from './protocol.js';
+import type { InvokeOutcome, StopReport, UsageReport } from './protocol.js';
 
 /** What the runtime needs to know to run one app instance. */
 export interface AppSpec {
@@ -34,6 +34,8 @@ export interface SandboxHooks {
    * always knows which app is asking and cannot be asked on another app's behalf.
    */
   hostHandlers?: (spec: AppSpec) => BridgeHandlers;
+  /** Accounting (docs/accounting.md): an instance's cumulative usage, as its thread reports it. */
+  usage?: (identity: AppIdentity, report: UsageReport) => void;
 }
 
 /**

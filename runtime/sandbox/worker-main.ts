@@ -2,6 +2,7 @@ import { parentPort } from 'node:worker_threads';
 import { errorMessage } from '../../common/errors.js';
 import type { AppLogRecord } from '../../host-apis/app-context.js';
 import type { ComponentGlue } from '../engine/engine.js';
+import { InstanceMeter } from '../accounting/instance-meter.js';
 import { AppInstance } from './app-instance.js';
 import { BridgeClient } from './bridge.js';
 import type { FromWorker, LoadRequest, ToWorker } from './protocol.js';
@@ -16,21 +17,34 @@ if (!port) throw new Error('worker-main must run in a worker thread');
 
 const send = (message: FromWorker) => port.postMessage(message);
 const instances = new Map<number, AppInstance>();
+const meters = new Map<number, InstanceMeter>();
+
+/** Accounting (docs/accounting.md); the heap is the thread's, so it is one app's only when alone. */
+function sendUsage(slot: number, instance: AppInstance): void {
+  const report = meters.get(slot)!.report(instance.memoryPages(), instances.size === 1);
+  send({ type: 'usage', slot, ...report });
+}
 
 async function load(request: LoadRequest): Promise<void> {
   const { slot } = request;
   try {
     const glue = (await import(request.glueUrl)) as ComponentGlue;
     const bridge = new BridgeClient(request.bridge, request.bridgeTimeoutMs);
-    const instance = AppInstance.create(glue, request.modules, request.imports, {
-      identity: request.identity,
-      grants: request.grants,
-      dataDir: request.dataDir,
-      logSink: (record: AppLogRecord) => send({ type: 'log', slot, record }),
-      hostCall: (method, args) => bridge.call(method, args),
-    });
+    const meter = new InstanceMeter();
+    const instance = meter.measure(() =>
+      AppInstance.create(glue, request.modules, request.imports, {
+        identity: request.identity,
+        grants: request.grants,
+        dataDir: request.dataDir,
+        logSink: (record: AppLogRecord) => send({ type: 'log', slot, record }),
+        hostCall: (method, args) => meter.blocked(() => bridge.call(method, args)),
+        countHostCall: (iface) => meter.countCall(iface),
+      }),
+    );
     instances.set(slot, instance);
+    meters.set(slot, meter);
     send({ type: 'ready', slot, exports: instance.exportNames() });
+    sendUsage(slot, instance);
   } catch (err) {
     const code = err && typeof err === 'object' && 'code' in err && typeof err.code === 'string' ? err.code : 'instantiation-failed';
     send({ type: 'load-failed', slot, code, message: errorMessage(err) });
@@ -48,6 +62,7 @@ port.on('message', (message: ToWorker) => {
       return;
     case 'unload':
       instances.delete(message.slot);
+      meters.delete(message.slot);
       return;
     case 'invoke': {
       const instance = instances.get(message.slot);
@@ -55,9 +70,9 @@ port.on('message', (message: ToWorker) => {
         send({ type: 'result', slot: message.slot, id: message.id, ok: false, failure: { kind: 'trap', message: 'the app is not loaded' } });
         return;
       }
-      const outcome = instance.invoke(message.fn, message.args);
+      const outcome = meters.get(message.slot)!.measure(() => instance.invoke(message.fn, message.args));
       instance.services.logger.reportDropped();
-      send({ type: 'usage', slot: message.slot, memoryPages: instance.memoryPages(), hostCalls: 0 });
+      sendUsage(message.slot, instance);
       send({ type: 'result', slot: message.slot, id: message.id, ...outcome });
     }
   }
