@@ -136,6 +136,35 @@ describe('bad input gets a 4xx problem naming it, never a 500', () => {
     expectProblem(await h.admin('POST', '/api/v1/admin/ca/rotations', { rootKeyPem: stranger }), 409, 'pki.wrong_root_key');
   });
 
+  it('random bodies on every JSON endpoint get 4xx problems (bounded: 40 per endpoint)', async () => {
+    // A small deterministic generator: the same cases on every run.
+    let seed = 42;
+    const rand = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
+    const values = (): unknown[] => [null, true, 0, -1, 1e308, '', 'x'.repeat(Math.floor(rand() * 300)), [], {}, [1, 'a'], { csr: 1 }, '\u0000', 'é'];
+    const pick = <T,>(xs: T[]): T => xs[Math.floor(rand() * xs.length)]!;
+    const keys = ['method', 'csr', 'token', 'factoryCertificates', 'signature', 'deviceId', 'labels', 'ttlSeconds', 'name', 'role', 'required', 'fingerprint', '__proto__', 'constructor'];
+    const body = (): string => {
+      if (rand() < 0.3) return Buffer.from(Array.from({ length: Math.floor(rand() * 64) }, () => Math.floor(rand() * 256))).toString('latin1');
+      const o: Record<string, unknown> = {};
+      for (let i = 0; i < 1 + rand() * 4; i++) o[pick(keys)] = pick(values());
+      if (rand() < 0.5) o.method = pick(['token', 'factory-certificate', 'x']);
+      return JSON.stringify(o);
+    };
+    const endpoints = ['/api/v1/onboarding', '/api/v1/admin/enrollment-tokens', '/api/v1/admin/tokens', '/api/v1/admin/device-revocations', '/api/v1/admin/manufacturers', '/api/v1/admin/settings/onboarding-approval', '/api/v1/admin/ca/retirements'];
+    for (const path of endpoints) {
+      for (let i = 0; i < 40; i++) {
+        const raw = body();
+        const method = path.endsWith('onboarding-approval') ? 'PUT' : 'POST';
+        const answer = await call(`${h.cp.url}${path}`, { method, ca: h.ca, raw, headers: { 'content-type': 'application/json', authorization: `Bearer ${h.adminToken}` } });
+        expect(answer.status, `${path} ${raw}`).toBeGreaterThanOrEqual(400);
+        expect(answer.status, `${path} ${raw}`).toBeLessThan(500);
+        expect(answer.headers['content-type']).toContain('application/problem+json');
+      }
+    }
+    // Nothing above changed a setting.
+    expect(await (await import('../../orchestrator/onboarding/service.js')).approvalRequired(h.cp.deps.store)).toBe(false);
+  });
+
   it('never answered 500 and logged no unexpected error', () => {
     expect(h.logs.filter((l) => l.msg === 'unexpected error')).toEqual([]);
   });
