@@ -1,0 +1,87 @@
+import { BerthError } from '../../common/errors.js';
+import type { CompiledComponent } from '../engine/engine.js';
+import type { AppSpec, SandboxHooks } from './sandbox.js';
+import { SandboxThread } from './sandbox-thread.js';
+import { ThreadSandbox } from './worker-sandbox.js';
+import { spawnSandboxWorker, whenIdle } from './worker-pool.js';
+
+export interface InstanceTierOptions {
+  /** Apps per shared thread: more is denser; a runaway app ends all its thread's apps. */
+  appsPerThread: number;
+  /** JS heap of a shared thread, in MiB (glue and host objects of all its apps). */
+  threadHeapMb: number;
+}
+
+export const DEFAULT_INSTANCE_TIER: InstanceTierOptions = { appsPerThread: 64, threadHeapMb: 512 };
+
+/**
+ * The `instance` tier: each app is a separate Wasm instance with its own host objects, and
+ * several apps share one sandbox thread. Cheapest per app (no thread of its own); the cost is
+ * that an app running past its CPU deadline ends its thread, and with it its neighbours there,
+ * which the supervisors then restart. A trap ends only the app that trapped.
+ */
+export class InstanceTier {
+  private readonly threads: SandboxThread[] = [];
+  private opening: Promise<SandboxThread> | undefined;
+  /** Apps that once ran past their deadline: they get a thread of their own from then on. */
+  private readonly quarantined = new Set<string>();
+
+  constructor(private readonly options: InstanceTierOptions = DEFAULT_INSTANCE_TIER) {}
+
+  async start(compiled: CompiledComponent, spec: AppSpec, hooks: SandboxHooks): Promise<ThreadSandbox> {
+    const key = `${spec.identity.vendor}/${spec.identity.app}`;
+    for (;;) {
+      const thread = this.quarantined.has(key) ? await this.soloThread() : await this.threadWithRoom();
+      try {
+        const sandbox = await new ThreadSandbox('instance', thread, spec, hooks).place(compiled);
+        // A runaway app ends its whole thread; so that it cannot do that to its neighbours
+        // again and again, its later instances run alone.
+        sandbox.onStop((report) => {
+          if (report.reason === 'deadline') this.quarantined.add(key);
+        });
+        return sandbox;
+      } catch (err) {
+        // Several starts raced for the last slot of a thread: take another.
+        if (!(err instanceof BerthError && err.code === 'sandbox-full')) throw err;
+      }
+    }
+  }
+
+  private async threadWithRoom(): Promise<SandboxThread> {
+    for (let i = this.threads.length - 1; i >= 0; i--) {
+      const t = this.threads[i]!;
+      if (!t.alive) this.threads.splice(i, 1);
+    }
+    const free = this.threads.find((t) => t.hasRoom());
+    if (free) return free;
+    // One thread opens at a time, so a burst of starts fills it instead of opening many.
+    this.opening ??= whenIdle(spawnSandboxWorker({ jsHeapMb: this.options.threadHeapMb }))
+      .then((worker) => {
+        const thread = new SandboxThread(worker, this.options.appsPerThread);
+        this.threads.push(thread);
+        return thread;
+      })
+      .finally(() => (this.opening = undefined));
+    const opened = await this.opening;
+    return opened.hasRoom() ? opened : this.threadWithRoom();
+  }
+
+  private async soloThread(): Promise<SandboxThread> {
+    const thread = new SandboxThread(await whenIdle(spawnSandboxWorker({ jsHeapMb: this.options.threadHeapMb })), 1);
+    this.threads.push(thread);
+    return thread;
+  }
+
+  isQuarantined(vendor: string, app: string): boolean {
+    return this.quarantined.has(`${vendor}/${app}`);
+  }
+
+  get threadCount(): number {
+    return this.threads.filter((t) => t.alive).length;
+  }
+
+  async close(): Promise<void> {
+    const threads = this.threads.splice(0);
+    await Promise.all(threads.map((t) => t.terminate()));
+  }
+}

@@ -1,0 +1,108 @@
+import { readFileSync } from 'node:fs';
+import { afterAll, describe, expect, it } from 'vitest';
+import { Runtime, type IsolationTier } from '../../runtime/runtime.js';
+import type { ThreadSandbox } from '../../runtime/sandbox/worker-sandbox.js';
+import type { AppSupervisor } from '../../runtime/supervisor.js';
+import { fixturePath } from '../fixtures/build.js';
+import { waitFor } from '../support/app-logs.js';
+import { suiteTempDir } from '../support/tmp.js';
+
+const MiB = 2 ** 20;
+const bytes = (name: string) => readFileSync(fixturePath(name));
+const FAST_BACKOFF = { initialMs: 50, maxMs: 400, factor: 2, resetAfterMs: 60_000 };
+const threadOf = (app: AppSupervisor) => (app.currentSandbox as ThreadSandbox).threadId;
+const nextStop = (app: AppSupervisor) => new Promise<{ reason: string; message: string }>((resolve) => app.once('stopped', resolve));
+
+function quietRuntime(name: string, appsPerThread = 8) {
+  const lines: { app?: string; msg: string }[] = [];
+  const log = (o: { app?: string }, msg: string) => lines.push({ app: o.app, msg });
+  const logger = { info: log, warn: log, error: log, debug() {}, trace() {} } as never;
+  const runtime = new Runtime({ dataDir: suiteTempDir(name), backoff: FAST_BACKOFF, logger, instanceTier: { appsPerThread, threadHeapMb: 256 } });
+  afterAll(() => runtime.close());
+  return { runtime, lines };
+}
+
+// The same app behaves the same under every tier; only the boundary differs.
+for (const tier of ['worker', 'instance'] as IsolationTier[]) {
+  describe(`${tier} tier: same behaviour`, () => {
+    const { runtime, lines } = quietRuntime(`tier-${tier}`);
+
+    it('runs the entry point, logs tagged lines and answers calls', async () => {
+      const app = await runtime.startApp(bytes('hello'), { vendor: 'acme', app: `hello-${tier}`, grants: { log: {} }, tier });
+      await waitFor(() => lines.some((l) => l.app === `hello-${tier}` && l.msg === 'hello from wat'));
+      expect(await app.invoke('add', [40, 2])).toEqual({ ok: true, value: 42 });
+      expect((app.currentSandbox as ThreadSandbox).tier).toBe(tier);
+    });
+
+    it('caps linear memory at the limit', async () => {
+      const app = await runtime.startApp(bytes('membomb'), { vendor: 'acme', app: `bomb-${tier}`, grants: {}, tier, limits: { memoryBytes: 4 * MiB } });
+      const stop = await nextStop(app);
+      expect(stop).toMatchObject({ reason: 'failed', message: 'run returned an error: memory.grow refused at 49 pages' });
+      await app.stop();
+    });
+
+    it('restarts an app that traps', async () => {
+      const app = await runtime.startApp(bytes('trap'), { vendor: 'acme', app: `trap-${tier}`, grants: {}, tier });
+      expect((await nextStop(app)).reason).toBe('trap');
+      await app.stop();
+    });
+
+    it('ends a runaway app at its deadline', async () => {
+      const app = await runtime.startApp(bytes('spin'), { vendor: 'acme', app: `spin-${tier}`, grants: {}, tier, limits: { cpuDeadlineMs: 200 } });
+      expect(await nextStop(app)).toMatchObject({ reason: 'deadline' });
+      await app.stop();
+    });
+
+    it('keeps the key-value store per app', async () => {
+      const grants = { log: {}, config: { values: { greeting: tier } }, keyvalue: {} };
+      const a = await runtime.startApp(bytes('js-app'), { vendor: 'acme', app: `kv-a-${tier}`, grants, tier });
+      const b = await runtime.startApp(bytes('js-app'), { vendor: 'acme', app: `kv-b-${tier}`, grants, tier });
+      expect(await a.invoke('bump')).toEqual({ ok: true, value: 2 });
+      expect(await a.invoke('bump')).toEqual({ ok: true, value: 3 });
+      expect(await b.invoke('bump')).toEqual({ ok: true, value: 2 });
+    }, 60_000);
+  });
+}
+
+describe('instance tier: what sharing a thread means', () => {
+  const { runtime } = quietRuntime('instance-sharing', 4);
+
+  it('places several apps on one thread, and a fifth on a new one', async () => {
+    const apps = [];
+    for (let i = 0; i < 5; i++) apps.push(await runtime.startApp(bytes('hello'), { vendor: 'acme', app: `h${i}`, grants: { log: {} }, tier: 'instance' }));
+    const threads = apps.map(threadOf);
+    expect(new Set(threads.slice(0, 4)).size).toBe(1);
+    expect(threads[4]).not.toBe(threads[0]);
+    for (const [i, app] of apps.entries()) expect(await app.invoke('add', [i, 1])).toEqual({ ok: true, value: i + 1 });
+    await Promise.all(apps.map((a) => a.stop()));
+  });
+
+  it('a trap ends only the app that trapped; its neighbours on the thread keep running', async () => {
+    const neighbour = await runtime.startApp(bytes('hello'), { vendor: 'acme', app: 'steady', grants: { log: {} }, tier: 'instance' });
+    const trap = await runtime.startApp(bytes('trap'), { vendor: 'acme', app: 'trapper', grants: {}, tier: 'instance' });
+    expect((await nextStop(trap)).reason).toBe('trap');
+    expect(neighbour.status()).toMatchObject({ state: 'running', restarts: 0 });
+    expect(await neighbour.invoke('add', [1, 1])).toEqual({ ok: true, value: 2 });
+    await trap.stop();
+    await neighbour.stop();
+  });
+
+  it('a runaway app ends its thread once: neighbours are told why and restarted, the runaway then runs alone', async () => {
+    const neighbour = await runtime.startApp(bytes('hello'), { vendor: 'acme', app: 'victim', grants: { log: {} }, tier: 'instance' });
+    const spin = await runtime.startApp(bytes('spin'), { vendor: 'acme', app: 'runaway', grants: {}, tier: 'instance', limits: { cpuDeadlineMs: 200 } });
+    const shared = threadOf(neighbour) === threadOf(spin);
+    const stop = await nextStop(neighbour);
+    expect(shared).toBe(true);
+    expect(stop).toMatchObject({ reason: 'crash', message: 'its sandbox thread was ended: runaway ran past its deadline' });
+    await waitFor(() => neighbour.status().state === 'running', 10_000, 'the neighbour restarted');
+    // The runaway keeps running past its deadline, but now on a thread of its own.
+    const spinStops: string[] = [];
+    spin.on('stopped', (r) => spinStops.push(r.reason));
+    await waitFor(() => spinStops.length >= 2, 10_000, 'two more runaway stops');
+    expect(spinStops.every((r) => r === 'deadline')).toBe(true);
+    expect(neighbour.status().restarts).toBe(1);
+    expect(await neighbour.invoke('add', [2, 2])).toEqual({ ok: true, value: 4 });
+    await spin.stop();
+    await neighbour.stop();
+  });
+});
