@@ -1,7 +1,7 @@
 import { securityEvent, silentLogger, type Logger } from '../../common/logger.js';
 import { OUTBOUND_HTTP_METHOD, type OutboundRequest } from '../../host-apis/wasi/http-wire.js';
 import type { BridgeHandlers } from '../sandbox/bridge.js';
-import type { AppSpec } from '../sandbox/sandbox.js';
+import type { AppSpec, SandboxFactory } from '../sandbox/sandbox.js';
 import { performOutbound, type OutboundOptions } from './outbound.js';
 
 export interface HttpHandlerOptions extends Omit<OutboundOptions, 'onRefused'> {
@@ -24,4 +24,16 @@ export function httpHostHandlers(spec: AppSpec, options: HttpHandlerOptions = {}
         onRefused: (origin, reason) => securityEvent(logger, 'outbound-http-refused', { vendor, app, instance, origin, reason }),
       }),
   };
+}
+
+/**
+ * Wraps a sandbox factory of any tier so that each instance with an `outbound-http` grant gets
+ * its HTTP handler beside the runtime's own (the way `withMessaging` adds messaging).
+ */
+export function withOutboundHttp(factory: SandboxFactory, options: HttpHandlerOptions = {}): SandboxFactory {
+  return (compiled, spec, hooks) =>
+    factory(compiled, spec, {
+      ...hooks,
+      hostHandlers: (s: AppSpec) => ({ ...(hooks.hostHandlers?.(s) ?? {}), ...httpHostHandlers(s, options) }),
+    });
 }
