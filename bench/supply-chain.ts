@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createPublicKey, randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { pullComponent, pushComponent } from '../oci/artifact.js';
 import { RegistryClient } from '../oci/client.js';
@@ -6,7 +6,10 @@ import { startLocalRegistry } from '../oci/local-registry.js';
 import { VerificationCache } from '../trust/signing/cache.js';
 import { generateVendorKey, loadPrivateKey } from '../trust/signing/keys.js';
 import { compilePolicy } from '../trust/signing/policy.js';
-import { serializeBundle, signComponent } from '../trust/signing/sign.js';
+import { serializeBundle, signComponent, signComponentWithCertificate } from '../trust/signing/sign.js';
+import { createSigningCa } from '../trust/signing/fleet-ca.js';
+import { compileRoots } from '../trust/signing/roots.js';
+import { createTimestampAuthority } from '../trust/signing/timestamp-authority.js';
 import { verifyComponent, type BundleBytes } from '../trust/signing/verify.js';
 import { percentile, type BenchResult, type Figure } from './report.js';
 
@@ -52,6 +55,27 @@ export async function run(argv: string[]): Promise<BenchResult> {
     verifyComponent(policy, tiny, [tinyBundle]);
     verifyTinyMs.push(performance.now() - t);
   }
+  // Private CA with timestamp: a fresh short-lived certificate and a TSA token per signature.
+  const ca = await createSigningCa();
+  const tsa = await createTimestampAuthority();
+  const roots = compileRoots({ signingCas: [ca.certPem], timestampAuthorities: [tsa.certChainPem] });
+  const certPolicy = compilePolicy({ vendor: 'bench', identities: [{ subject: 'https://ci\\.bench\\.example/.+', issuer: 'https://fleet\\.example' }] });
+  const cert = await ca.issue({ publicKey: createPublicKey(privateKey), subject: 'https://ci.bench.example/p', issuer: 'https://fleet.example' });
+  const certIterations = Math.max(1, Math.floor(iterations / 3));
+  const certSignMs: number[] = [];
+  let certBundle: BundleBytes | undefined;
+  for (let i = 0; i < certIterations; i++) {
+    const t = performance.now();
+    certBundle = { kind: 'message-signature', bytes: serializeBundle(signComponentWithCertificate(tiny, privateKey, cert, (sig) => tsa.timestamp(sig))) };
+    certSignMs.push(performance.now() - t);
+  }
+  const certVerifyMs: number[] = [];
+  for (let i = 0; i < certIterations; i++) {
+    const t = performance.now();
+    verifyComponent(certPolicy, tiny, [certBundle!], roots);
+    certVerifyMs.push(performance.now() - t);
+  }
+
   const cache = new VerificationCache();
   const cachedMs: number[] = [];
   for (let i = 0; i < iterations; i++) {
@@ -66,6 +90,9 @@ export async function run(argv: string[]): Promise<BenchResult> {
     { name: 'verify p95', value: percentile(verifyMs, 95), unit: 'ms' },
     { name: 'verify p50 (64 B artifact)', value: percentile(verifyTinyMs, 50), unit: 'ms', note: 'bundle parse + ECDSA P-256 verify; target < 2 ms' },
     { name: 'verify p95 (64 B artifact)', value: percentile(verifyTinyMs, 95), unit: 'ms' },
+    { name: 'sign p50 (private CA + timestamp)', value: percentile(certSignMs, 50), unit: 'ms', note: '64 B artifact; in-process TSA (no HTTP), certificate issued once' },
+    { name: 'verify p50 (private CA + timestamp)', value: percentile(certVerifyMs, 50), unit: 'ms', note: 'chain to fleet CA, TSA token, identity policy, code-signing EKU' },
+    { name: 'verify p95 (private CA + timestamp)', value: percentile(certVerifyMs, 95), unit: 'ms' },
     { name: 'verify cached p50', value: percentile(cachedMs, 50), unit: 'ms', note: `${cache.misses} miss, ${cache.hits} hits (cache key hashes the component)` },
   ];
 
