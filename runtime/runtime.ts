@@ -15,6 +15,7 @@ import type { BridgeHandlers } from './sandbox/bridge.js';
 import { DEFAULT_LIMITS, type AppLimits, type AppSpec, type SandboxFactory, type SandboxHooks } from './sandbox/sandbox.js';
 import { WorkerPool } from './sandbox/worker-pool.js';
 import { WorkerSandbox } from './sandbox/worker-sandbox.js';
+import { InstanceTier, type InstanceTierOptions } from './sandbox/instance-tier.js';
 import { AppSupervisor, DEFAULT_BACKOFF, type BackoffPolicy } from './supervisor.js';
 
 export interface RuntimeOptions {
@@ -27,15 +28,21 @@ export interface RuntimeOptions {
   backoff?: BackoffPolicy;
   /** Usage accounts (docs/accounting.md); one is made when not given. */
   usage?: UsageLedger;
+  instanceTier?: InstanceTierOptions;
   /** Per-instance host handlers answered on this thread (see SandboxHooks.hostHandlers). */
   hostHandlers?: (spec: AppSpec) => BridgeHandlers;
 }
+
+export const ISOLATION_TIERS = ['instance', 'worker'] as const;
+export type IsolationTier = (typeof ISOLATION_TIERS)[number];
 
 export interface StartAppOptions {
   vendor: string;
   app: string;
   grants: unknown;
   limits?: Partial<AppLimits>;
+  /** The boundary around the app (docs/runtime.md); `worker` unless said otherwise. */
+  tier?: IsolationTier;
 }
 
 const NAME = /^[a-z0-9][a-z0-9._-]{0,62}$/;
@@ -49,6 +56,7 @@ export class Runtime {
   private readonly logger: Logger;
   private readonly pool: WorkerPool | undefined;
   private readonly apps = new Set<AppSupervisor>();
+  private instanceTier: InstanceTier | undefined;
   /** The device's message broker (docs/messaging.md). */
   readonly broker: MessageBroker;
   /** Per-app usage accounts (docs/accounting.md). */
@@ -83,8 +91,7 @@ export class Runtime {
     const identity: AppIdentity = { vendor: options.vendor, app: options.app, instance: randomUUID() };
     const spec: AppSpec = { identity, digest: compiled.digest, grants, dataDir, limits };
     const hooks: SandboxHooks = { log: (id, record) => this.appLog(id, record), hostHandlers: this.options.hostHandlers, usage: (id, report) => this.usage.report(id, report) };
-    const worker: SandboxFactory = (c, s, h) => WorkerSandbox.start(c, { ...s, identity: { ...s.identity, instance: randomUUID() } }, h, this.pool);
-    const factory = withMessaging(worker, this.broker);
+    const factory = withMessaging(this.tierFactory(options.tier ?? 'worker'), this.broker);
     const supervisor = new AppSupervisor(compiled, spec, factory, hooks, this.options.backoff ?? DEFAULT_BACKOFF, this.usage.account(options.vendor, options.app));
     supervisor.on('stopped', (report) => {
       this.logger.warn({ vendor: options.vendor, app: options.app, reason: report.reason, restartInMs: report.restartInMs, usage: supervisor.usage() }, `app stopped: ${report.message}`);
@@ -92,6 +99,20 @@ export class Runtime {
     this.apps.add(supervisor);
     await supervisor.start();
     return supervisor;
+  }
+
+  /** Each start (and restart) of an app gets a new instance id, so its tokens and logs tell them apart. */
+  private tierFactory(tier: IsolationTier): SandboxFactory {
+    const fresh = (s: AppSpec): AppSpec => ({ ...s, identity: { ...s.identity, instance: randomUUID() } });
+    switch (tier) {
+      case 'worker':
+        return (c, s, h) => WorkerSandbox.start(c, fresh(s), h, this.pool);
+      case 'instance':
+        this.instanceTier ??= new InstanceTier(this.options.instanceTier);
+        return (c, s, h) => this.instanceTier!.start(c, fresh(s), h);
+      default:
+        throw new BerthError('invalid-tier', `unknown isolation tier "${String(tier)}"; tiers: ${ISOLATION_TIERS.join(', ')}`);
+    }
   }
 
   private appLog(identity: AppIdentity, record: AppLogRecord): void {
@@ -103,5 +124,6 @@ export class Runtime {
     await Promise.all([...this.apps].map((a) => a.stop()));
     this.apps.clear();
     await this.pool?.close();
+    await this.instanceTier?.close();
   }
 }
