@@ -5,6 +5,7 @@ import { ECDSA_SHA256, generateP256, importPrivateKeyPem, privateKeyToPem, x509,
 import { FACTORY_SIGNING_PREFIX, type IssuedIdentity, type OnboardingRequest, type PendingOnboarding } from '../../wire/onboarding.js';
 import { failure, httpsJson, type DeviceTls } from './https.js';
 import { saveIdentity, type DeviceIdentity } from './identity-files.js';
+import { refreshTrustBundle } from './trust-bundle.js';
 
 /** How the device proves it may join: an enrollment token, or its factory (IDevID) certificate and key. */
 export type EnrollmentCredential =
@@ -84,7 +85,9 @@ export async function enroll(options: EnrollOptions): Promise<DeviceIdentity> {
     throw failure(answer, 'onboarding');
   }
   const issued = answer.body as IssuedIdentity;
-  return storeIssued(options.dir, keys, issued);
+  const identity = await storeIssued(options.dir, keys, issued);
+  await refreshTrustBundle({ url: options.url, ca: options.ca, dir: options.dir, logger });
+  return identity;
 }
 
 export async function storeIssued(dir: string, keys: CryptoKeyPair, issued: IssuedIdentity): Promise<DeviceIdentity> {

@@ -5,6 +5,7 @@ import type { IssuedIdentity } from '../../wire/onboarding.js';
 import { createCsr, storeIssued } from './enroll.js';
 import { failure, httpsJson } from './https.js';
 import type { DeviceIdentity } from './identity-files.js';
+import { bundleRootsPem, refreshTrustBundle } from './trust-bundle.js';
 
 export interface RenewOptions {
   url: string;
@@ -24,14 +25,19 @@ export function renewalDueAt(identity: DeviceIdentity, fraction: number): Date {
 export async function renew(identity: DeviceIdentity, options: RenewOptions): Promise<DeviceIdentity> {
   const keys = await generateP256();
   const csr = await createCsr(keys);
-  const answer = await httpsJson(new URL('/api/v1/identity/renew', options.url).href, { ca: options.ca, key: identity.keyPem, cert: identity.certificatePem }, 'POST', { csr });
+  // The last accepted bundle supersedes the provisioned roots (it follows CA rotations).
+  const ca = (await bundleRootsPem(options.dir)) ?? options.ca;
+  const answer = await httpsJson(new URL('/api/v1/identity/renew', options.url).href, { ca, key: identity.keyPem, cert: identity.certificatePem }, 'POST', { csr });
   if (answer.status !== 201) throw failure(answer, 'renewal');
   const issued = answer.body as IssuedIdentity;
   if (issued.deviceId !== identity.deviceId) {
     securityEvent(options.logger ?? silentLogger, 'agent.renewal_foreign_id', { expected: identity.deviceId, got: issued.deviceId });
     throw new BerthError('agent.renewal_foreign_id', `renewal answered for device '${issued.deviceId}', not '${identity.deviceId}'`);
   }
-  return storeIssued(options.dir, keys, issued);
+  const renewed = await storeIssued(options.dir, keys, issued);
+  // Renewal is also when the device learns of a CA rotation: keep the bundle current.
+  await refreshTrustBundle({ ...options, ca });
+  return renewed;
 }
 
 /**

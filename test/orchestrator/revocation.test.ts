@@ -99,7 +99,11 @@ describe('CA rotation', () => {
     expect(newcomer.certificatePem).toContain('BEGIN CERTIFICATE');
     expect((await call(`${h.cp.url}/api/v1/identity`, { ca: h.ca, key: newcomer.keyPem, cert: newcomer.certificatePem })).status).toBe(200);
     // The veteran renews onto the new chain (and fetches the new bundle with it).
-    const renewed = await renew(veteran, { url: h.cp.url, ca: h.ca, dir: veteran.dir });
+    const { storedBundle, bundleRootsPem, refreshTrustBundle } = await import('../../runtime/agent/trust-bundle.js');
+    expect((await storedBundle(veteran.dir))?.spiffe_sequence).toBe(before.spiffe_sequence);
+    const renewed = await renew(veteran, { url: h.cp.url, ca: oldRoots, dir: veteran.dir });
+    expect((await storedBundle(veteran.dir))?.spiffe_sequence).toBe(bundle.spiffe_sequence);
+    expect((await bundleRootsPem(veteran.dir))?.sort()).toEqual([...h.ca].sort());
 
     // End the overlap: retire the old root (its intermediates go with it).
     const oldRootFingerprint = h.cp.deps.authority.roots().map((r) => r).find((r) => oldRoots.includes(r.toString('pem')));
@@ -115,6 +119,12 @@ describe('CA rotation', () => {
     const lagged = await call(`${h.cp.url}/api/v1/identity`, { ca: h.ca, key: laggard.keyPem, cert: laggard.certificatePem });
     expect(lagged.status).toBe(401);
     expect(h.events('ca.rotated')).toHaveLength(2);
+    // A bundle with a lower sequence than the one stored is a rollback: refused.
+    const { writeFileSync, readFileSync } = await import('node:fs');
+    const { identityPaths } = await import('../../runtime/agent/identity-files.js');
+    const stored = JSON.parse(readFileSync(identityPaths(newcomer.dir).bundle, 'utf8'));
+    writeFileSync(identityPaths(newcomer.dir).bundle, JSON.stringify({ ...stored, spiffe_sequence: 1000 }));
+    await expect(refreshTrustBundle({ url: h.cp.url, ca: h.ca, dir: newcomer.dir })).rejects.toMatchObject({ code: 'agent.bundle_rollback' });
     expect(h.events('ca.retired')).toHaveLength(1);
   });
 });
