@@ -165,6 +165,17 @@ describe('bad input gets a 4xx problem naming it, never a 500', () => {
     expect(await (await import('../../orchestrator/onboarding/service.js')).approvalRequired(h.cp.deps.store)).toBe(false);
   });
 
+  it('refuses TLS below 1.3 at the handshake', async () => {
+    const { connect } = await import('node:tls');
+    const outcome = await new Promise<string>((resolve) => {
+      const socket = connect({ host: '127.0.0.1', port: h.cp.port, ca: h.ca, maxVersion: 'TLSv1.2', servername: 'localhost' });
+      socket.once('secureConnect', () => (socket.destroy(), resolve('connected')));
+      socket.once('error', (err: NodeJS.ErrnoException) => resolve(err.code ?? err.message));
+    });
+    expect(outcome).not.toBe('connected');
+    expect(outcome).toMatch(/VERSION|PROTOCOL|ALERT/i);
+  });
+
   it('never answered 500 and logged no unexpected error', () => {
     expect(h.logs.filter((l) => l.msg === 'unexpected error')).toEqual([]);
   });
