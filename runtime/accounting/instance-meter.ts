@@ -13,28 +13,30 @@ export class InstanceMeter {
   private blockedMs = 0;
   private readonly calls = new Map<string, number>();
 
+  constructor(private readonly now: () => number = () => performance.now()) {}
+
   countCall(iface: string): void {
     this.calls.set(iface, (this.calls.get(iface) ?? 0) + 1);
   }
 
   /** Runs `work` as the instance's own work: its time counts as busy, less any blocked time inside. */
   measure<T>(work: () => T): T {
-    const start = performance.now();
+    const start = this.now();
     const blockedBefore = this.blockedMs;
     try {
       return work();
     } finally {
-      this.busyMs += Math.max(0, performance.now() - start - (this.blockedMs - blockedBefore));
+      this.busyMs += Math.max(0, this.now() - start - (this.blockedMs - blockedBefore));
     }
   }
 
   /** Runs a blocking host call: its time is not the instance's. */
   blocked<T>(call: () => T): T {
-    const start = performance.now();
+    const start = this.now();
     try {
       return call();
     } finally {
-      this.blockedMs += performance.now() - start;
+      this.blockedMs += this.now() - start;
     }
   }
 

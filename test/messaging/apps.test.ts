@@ -9,18 +9,19 @@ import { suiteTempDir } from '../support/tmp.js';
 const FAST_BACKOFF = { initialMs: 50, maxMs: 400, factor: 2, resetAfterMs: 60_000 };
 const bytes = readFileSync(fixturePath('messenger'));
 
-/** Real workers, two vendors, the messenger fixture deployed with different grants. */
-describe('messaging between apps of two vendors (worker tier)', () => {
-  const runtime = new Runtime({ dataDir: suiteTempDir('messaging'), backoff: FAST_BACKOFF });
+/** Real sandboxes, two vendors, the messenger fixture deployed with different grants, under each tier. */
+for (const tier of ['worker', 'instance'] as const)
+describe(`messaging between apps of two vendors (${tier} tier)`, () => {
+  const runtime = new Runtime({ dataDir: suiteTempDir(`messaging-${tier}`), backoff: FAST_BACKOFF });
   let sensor: AppSupervisor;
   let dashboard: AppSupervisor;
   let slow: AppSupervisor;
   const SLOW_QUEUE = { queueMessages: 20, queueBytes: 20 * 1024 };
 
   beforeAll(async () => {
-    sensor = await runtime.startApp(bytes, { vendor: 'acme', app: 'sensor', grants: { messaging: { publish: ['line1/temp', 'line1/bulk'], maxPayloadBytes: 1024 } } });
-    dashboard = await runtime.startApp(bytes, { vendor: 'globex', app: 'dashboard', grants: { messaging: { subscribe: ['line1/temp'] } } });
-    slow = await runtime.startApp(bytes, { vendor: 'initech', app: 'slow', grants: { messaging: { subscribe: ['line1/bulk'], ...SLOW_QUEUE } } });
+    sensor = await runtime.startApp(bytes, { tier, vendor: 'acme', app: 'sensor', grants: { messaging: { publish: ['line1/temp', 'line1/bulk'], maxPayloadBytes: 1024 } } });
+    dashboard = await runtime.startApp(bytes, { tier, vendor: 'globex', app: 'dashboard', grants: { messaging: { subscribe: ['line1/temp'] } } });
+    slow = await runtime.startApp(bytes, { tier, vendor: 'initech', app: 'slow', grants: { messaging: { subscribe: ['line1/bulk'], ...SLOW_QUEUE } } });
   });
   afterAll(() => runtime.close());
 
