@@ -37,7 +37,7 @@ export const grantSetSchema = z
         allow: z.array(origin).min(1),
         maxRequestBytes: z.number().int().nonnegative().max(64 * 2 ** 20).default(1024 * 1024),
         maxResponseBytes: z.number().int().nonnegative().max(256 * 2 ** 20).default(8 * 1024 * 1024),
-        timeoutMs: z.number().int().positive().max(25_000).default(10_000),
+        timeoutMs: z.number().int().positive().max(25_000).default(4_000),
       })
       .strict(),
     'inbound-http': z
