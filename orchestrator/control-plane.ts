@@ -95,6 +95,10 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
         logger.error({ err }, 'could not renew the server TLS material');
       }
     });
+    // The server's own certificate is short-lived too: a fresh one at half its lifetime.
+    const serverRenewal = setInterval(() => {
+      tlsMaterial().then(running.updateTls, (err: unknown) => logger.error({ err }, 'could not renew the server certificate'));
+    }, SERVER_CERT_LIFETIME_MS / 2).unref();
     const refreshMs = options.authorityRefreshMs ?? 10_000;
     let refreshing = false;
     const refresher =
@@ -122,6 +126,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
       server: running,
       async close() {
         clearInterval(refresher);
+        clearInterval(serverRenewal);
         await adminSocket?.close();
         await running.close();
         await store.close();
