@@ -29,6 +29,8 @@ export interface TestRegistry {
 export interface TestRegistryOptions {
   basicAuth?: { username: string; password: string };
   tls?: boolean;
+  /** Distribution token auth: the registry trusts JWTs chaining to `rootCertPem`. */
+  tokenAuth?: { realm: string; service: string; issuer: string; rootCertPem: string };
 }
 
 export async function startRegistry(options: TestRegistryOptions = {}): Promise<TestRegistry> {
@@ -48,6 +50,17 @@ export async function startRegistry(options: TestRegistryOptions = {}): Promise<
     const hash = bcrypt.hashSync(options.basicAuth.password, 6);
     await writeFile(join(dir, 'htpasswd'), `${options.basicAuth.username}:${hash}\n`);
     configLines.push('auth:', '  htpasswd:', '    realm: berth-test', `    path: ${join(dir, 'htpasswd')}`);
+  }
+  if (options.tokenAuth) {
+    await writeFile(join(dir, 'token-root.pem'), options.tokenAuth.rootCertPem);
+    configLines.push(
+      'auth:',
+      '  token:',
+      `    realm: ${options.tokenAuth.realm}`,
+      `    service: ${options.tokenAuth.service}`,
+      `    issuer: ${options.tokenAuth.issuer}`,
+      `    rootcertbundle: ${join(dir, 'token-root.pem')}`,
+    );
   }
   const local = await startLocalRegistry({ dir, httpLines, configLines, tls: options.tls === true });
   const registry: TestRegistry = { host: local.host, url: local.url, storageDir: local.storageDir, stop: local.stop };
