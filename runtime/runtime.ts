@@ -16,6 +16,7 @@ import { DEFAULT_LIMITS, type AppLimits, type AppSpec, type SandboxFactory, type
 import { WorkerPool } from './sandbox/worker-pool.js';
 import { WorkerSandbox } from './sandbox/worker-sandbox.js';
 import { InstanceTier, type InstanceTierOptions } from './sandbox/instance-tier.js';
+import { ProcessSandbox, type ProcessTierOptions } from './sandbox/process-sandbox.js';
 import { AppSupervisor, DEFAULT_BACKOFF, type BackoffPolicy } from './supervisor.js';
 
 export interface RuntimeOptions {
@@ -29,11 +30,12 @@ export interface RuntimeOptions {
   /** Usage accounts (docs/accounting.md); one is made when not given. */
   usage?: UsageLedger;
   instanceTier?: InstanceTierOptions;
+  processTier?: ProcessTierOptions;
   /** Per-instance host handlers answered on this thread (see SandboxHooks.hostHandlers). */
   hostHandlers?: (spec: AppSpec) => BridgeHandlers;
 }
 
-export const ISOLATION_TIERS = ['instance', 'worker'] as const;
+export const ISOLATION_TIERS = ['instance', 'worker', 'process'] as const;
 export type IsolationTier = (typeof ISOLATION_TIERS)[number];
 
 export interface StartAppOptions {
@@ -110,6 +112,8 @@ export class Runtime {
       case 'instance':
         this.instanceTier ??= new InstanceTier(this.options.instanceTier);
         return (c, s, h) => this.instanceTier!.start(c, fresh(s), h);
+      case 'process':
+        return (c, s, h) => ProcessSandbox.start(c, fresh(s), h, this.options.processTier);
       default:
         throw new BerthError('invalid-tier', `unknown isolation tier "${String(tier)}"; tiers: ${ISOLATION_TIERS.join(', ')}`);
     }

@@ -21,6 +21,11 @@ export interface CompiledComponent {
   /** Compiled core modules by the name the glue asks for; structured-cloneable to workers. */
   modules: Record<string, WebAssembly.Module>;
   maxMemoryPages: number;
+  /**
+   * The files the modules were compiled from (core modules before the memory cap), so that a
+   * sandbox in another process, which cannot receive compiled modules, compiles its own.
+   */
+  coreFiles: Record<string, string>;
 }
 
 export interface EngineStats {

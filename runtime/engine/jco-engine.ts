@@ -4,7 +4,8 @@ import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { BerthError, errorMessage } from '../../common/errors.js';
 import { inspectComponent, type ComponentInfo } from '../component/inspect.js';
-import { capMemory, WASM_PAGE } from './memory-limit.js';
+import { WASM_PAGE } from './memory-limit.js';
+import { compileCoreFile } from './core-module.js';
 import { TranspileCache, type TranspiledComponent } from './transpile-cache.js';
 import type { CompileOptions, CompiledComponent, Engine, EngineStats } from './engine.js';
 
@@ -76,15 +77,10 @@ export class JcoEngine implements Engine {
     const transpiled = await this.transpiled(bytes, info);
     const modules: Record<string, WebAssembly.Module> = {};
     for (const [name, file] of Object.entries(transpiled.coreFiles)) {
-      const capped = capMemory(readFileSync(file), maxMemoryPages);
-      try {
-        modules[name] = await WebAssembly.compile(capped);
-      } catch (err) {
-        throw new BerthError('malformed-component', `core module ${name} of ${info.digest} does not compile: ${errorMessage(err)}`);
-      }
+      modules[name] = await compileCoreFile(file, maxMemoryPages, `core module ${name} of ${info.digest}`);
       this.counters.compiles++;
     }
-    return { engine: this.name, digest: info.digest, info, glueUrl: pathToFileURL(transpiled.glueFile).href, modules, maxMemoryPages };
+    return { engine: this.name, digest: info.digest, info, glueUrl: pathToFileURL(transpiled.glueFile).href, modules, maxMemoryPages, coreFiles: transpiled.coreFiles };
   }
 
   private async transpiled(bytes: Uint8Array, info: ComponentInfo): Promise<TranspiledComponent> {

@@ -1,4 +1,9 @@
-import { readFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { JcoEngine } from '../../runtime/engine/jco-engine.js';
+import { childNodeArgs, type ProcessSandbox } from '../../runtime/sandbox/process-sandbox.js';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Runtime, type IsolationTier } from '../../runtime/runtime.js';
 import type { ThreadSandbox } from '../../runtime/sandbox/worker-sandbox.js';
@@ -23,7 +28,7 @@ function quietRuntime(name: string, appsPerThread = 8) {
 }
 
 // The same app behaves the same under every tier; only the boundary differs.
-for (const tier of ['worker', 'instance'] as IsolationTier[]) {
+for (const tier of ['worker', 'instance', 'process'] as IsolationTier[]) {
   describe(`${tier} tier: same behaviour`, () => {
     const { runtime, lines } = quietRuntime(`tier-${tier}`);
 
@@ -31,7 +36,7 @@ for (const tier of ['worker', 'instance'] as IsolationTier[]) {
       const app = await runtime.startApp(bytes('hello'), { vendor: 'acme', app: `hello-${tier}`, grants: { log: {} }, tier });
       await waitFor(() => lines.some((l) => l.app === `hello-${tier}` && l.msg === 'hello from wat'));
       expect(await app.invoke('add', [40, 2])).toEqual({ ok: true, value: 42 });
-      expect((app.currentSandbox as ThreadSandbox).tier).toBe(tier);
+      expect(app.currentSandbox?.tier).toBe(tier);
     });
 
     it('caps linear memory at the limit', async () => {
@@ -104,5 +109,47 @@ describe('instance tier: what sharing a thread means', () => {
     expect(await neighbour.invoke('add', [2, 2])).toEqual({ ok: true, value: 4 });
     await spin.stop();
     await neighbour.stop();
+  });
+});
+
+describe('process tier: the boundary of the operating system', () => {
+  const dataDir = suiteTempDir('process-probe');
+
+  it('runs the app in a child process of its own', async () => {
+    const { runtime } = quietRuntime('process-pid');
+    const app = await runtime.startApp(bytes('hello'), { vendor: 'acme', app: 'pid', grants: { log: {} }, tier: 'process' });
+    const pid = (app.currentSandbox as ProcessSandbox).pid;
+    expect(pid).toBeGreaterThan(0);
+    expect(pid).not.toBe(process.pid);
+    await app.stop();
+    expect(() => process.kill(pid!, 0)).toThrow();
+  });
+
+  it('a child with the same flags cannot read host files, write outside its folder, or start processes', async () => {
+    const engine = new JcoEngine({ cacheDir: join(dataDir, 'cache') });
+    const compiled = await engine.compile(bytes('hello'), { memoryLimitBytes: 4 * MiB });
+    const appDir = join(dataDir, 'app');
+    mkdirSync(appDir, { recursive: true });
+    const probe = join(appDir, 'probe.cjs');
+    writeFileSync(
+      probe,
+      `const fs = require('fs'); const out = {};
+       const attempt = (name, f) => { try { f(); out[name] = 'allowed'; } catch (e) { out[name] = e.code || e.message; } };
+       attempt('read /etc/passwd', () => fs.readFileSync('/etc/passwd'));
+       attempt('write outside', () => fs.writeFileSync(${JSON.stringify(join(dataDir, 'escaped.txt'))}, 'x'));
+       attempt('write own folder', () => fs.writeFileSync(${JSON.stringify(join(appDir, 'own.txt'))}, 'x'));
+       attempt('child process', () => require('child_process').execFileSync('/bin/true'));
+       out.env = Object.keys(process.env).filter((k) => !k.startsWith('NODE_')).length;
+       console.log(JSON.stringify(out));`,
+    );
+    const spec = { identity: { vendor: 'acme', app: 'probe', instance: 'p' }, digest: compiled.digest, grants: {}, dataDir: appDir, limits: { memoryBytes: 4 * MiB, cpuDeadlineMs: 1000, jsHeapMb: 64 } };
+    const args = childNodeArgs(compiled, spec, probe);
+    const { stdout } = await promisify(execFile)(process.execPath, args, { env: {} });
+    const out = JSON.parse(stdout);
+    expect(out['read /etc/passwd']).toBe('ERR_ACCESS_DENIED');
+    expect(out['write outside']).toBe('ERR_ACCESS_DENIED');
+    expect(out['child process']).toBe('ERR_ACCESS_DENIED');
+    expect(out['write own folder']).toBe('allowed');
+    expect(out.env).toBe(0);
   });
 });

@@ -1,0 +1,24 @@
+import type { AppIdentity, AppLogRecord } from '../../host-apis/app-context.js';
+import type { CompiledComponent } from '../engine/engine.js';
+import type { InvokeOutcome, StopReason, UsageReport } from './protocol.js';
+import type { AppSpec } from './sandbox.js';
+
+/** IPC between a process-tier sandbox (parent) and its child process. */
+
+/** A compiled component minus the compiled modules, which cannot cross a process boundary. */
+export type PortableComponent = Omit<CompiledComponent, 'modules'>;
+
+export type ToChild =
+  | { type: 'load'; component: PortableComponent; spec: AppSpec }
+  | { type: 'invoke'; id: number; fn: string; args: unknown[] }
+  | { type: 'host-answer'; id: number; ok: true; value: unknown }
+  | { type: 'host-answer'; id: number; ok: false; error: unknown };
+
+export type FromChild =
+  | { type: 'ready'; exports: string[] }
+  | { type: 'load-failed'; code: string; message: string }
+  | { type: 'result'; id: number; outcome: InvokeOutcome }
+  | { type: 'log'; identity: AppIdentity; record: AppLogRecord }
+  | { type: 'usage'; identity: AppIdentity; report: UsageReport }
+  | { type: 'host-call'; id: number; method: string; args: unknown[] }
+  | { type: 'ended'; reason: StopReason; message: string };

@@ -1,0 +1,203 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { BerthError, errorMessage } from '../../common/errors.js';
+import { distPath, projectRoot } from '../../common/paths.js';
+import type { CompiledComponent } from '../engine/engine.js';
+import type { FromChild, ToChild } from './process-protocol.js';
+import type { InvokeOutcome, StopReason, StopReport } from './protocol.js';
+import type { AppSpec, Sandbox, SandboxHooks } from './sandbox.js';
+
+const LOAD_TIMEOUT_MS = 20_000;
+/** The child enforces the deadline itself; the parent kills it if even that does not answer. */
+const DEADLINE_GRACE_MS = 2_000;
+
+export interface ProcessTierOptions {
+  /** Wrap the child in bubblewrap namespaces (no network, private /tmp) when bwrap is installed. */
+  bubblewrap: 'auto' | 'never';
+}
+
+/** Node 22.13+/23.5+ call it --permission; Node 20 and early 22 only know the experimental name. */
+export function permissionFlag(version = process.versions.node): string {
+  const [major = 0, minor = 0] = version.split('.').map(Number);
+  return major > 23 || (major === 23 && minor >= 5) || (major === 22 && minor >= 13) ? '--permission' : '--experimental-permission';
+}
+
+let bwrapPath: string | null | undefined;
+export function findBubblewrap(): string | null {
+  if (bwrapPath !== undefined) return bwrapPath;
+  const probe = spawnSync('bwrap', ['--ro-bind', '/', '/', '--unshare-all', '--die-with-parent', 'true'], { stdio: 'ignore', timeout: 5_000 });
+  return (bwrapPath = probe.status === 0 ? 'bwrap' : null);
+}
+
+function childEntry(): string {
+  const bundle = distPath('runtime/sandbox/process-main.bundle.cjs');
+  return existsSync(bundle) ? bundle : distPath('runtime/sandbox/process-main.js');
+}
+
+/** What the child may read and write: Berth's code, this app's compiled files, its data. */
+export function childNodeArgs(compiled: CompiledComponent, spec: AppSpec, entry = childEntry()): string[] {
+  const glueDir = dirname(fileURLToPath(compiled.glueUrl));
+  // package.json: common/paths.ts finds Berth's files from it.
+  const reads = [distPath(''), join(projectRoot(), 'package.json'), glueDir, ...Object.values(compiled.coreFiles).map(dirname), spec.dataDir];
+  return [
+    permissionFlag(),
+    ...[...new Set(reads)].map((p) => `--allow-fs-read=${p}`),
+    `--allow-fs-write=${spec.dataDir}`,
+    '--allow-worker',
+    '--no-warnings',
+    `--max-old-space-size=${spec.limits.jsHeapMb}`,
+    entry,
+  ];
+}
+
+export function bubblewrapArgs(compiled: CompiledComponent, spec: AppSpec): string[] {
+  const glueDir = dirname(fileURLToPath(compiled.glueUrl));
+  // The whole tree read-only, then a private /tmp with only this app's folders bound back in.
+  const binds = [...new Set([glueDir, ...Object.values(compiled.coreFiles).map(dirname)])].flatMap((p) => ['--ro-bind', p, p]);
+  return ['--ro-bind', '/', '/', '--tmpfs', '/tmp', ...binds, '--bind', spec.dataDir, spec.dataDir, '--dev', '/dev', '--proc', '/proc', '--unshare-all', '--die-with-parent', '--new-session', '--cap-drop', 'ALL', '--'];
+}
+
+/**
+ * The `process` tier: each app in a child process of its own, so that even a flaw in the engine
+ * or the generated glue meets the operating system's boundary (Node's permission model, and
+ * namespaces when bubblewrap is there) before it reaches the device. Costliest to start.
+ */
+export class ProcessSandbox implements Sandbox {
+  readonly tier = 'process' as const;
+  exports: string[] = [];
+  memoryPages = 0;
+  readonly bubblewrapped: boolean;
+  private nextId = 1;
+  private readonly calls = new Map<number, { resolve: (o: InvokeOutcome) => void; timer: NodeJS.Timeout }>();
+  private stopped: StopReport | undefined;
+  private readonly listeners: ((report: StopReport) => void)[] = [];
+
+  private constructor(
+    private readonly child: ChildProcess,
+    private readonly spec: AppSpec,
+    private readonly hooks: SandboxHooks,
+    bubblewrapped: boolean,
+  ) {
+    this.bubblewrapped = bubblewrapped;
+  }
+
+  static async start(compiled: CompiledComponent, spec: AppSpec, hooks: SandboxHooks, options: ProcessTierOptions = { bubblewrap: 'auto' }): Promise<ProcessSandbox> {
+    const bwrap = options.bubblewrap === 'auto' ? findBubblewrap() : null;
+    const args = childNodeArgs(compiled, spec);
+    const [command, argv] = bwrap ? [bwrap, [...bubblewrapArgs(compiled, spec), process.execPath, ...args]] : [process.execPath, args];
+    const child = spawn(command, argv, { stdio: ['ignore', 'ignore', 'pipe', 'ipc'], env: {}, serialization: 'advanced' });
+    child.stderr!.setEncoding('utf8');
+    let stderr = '';
+    child.stderr!.on('data', (d: string) => (stderr = (stderr + d).slice(-2000)));
+    const sandbox = new ProcessSandbox(child, spec, hooks, bwrap !== null);
+    const { coreFiles, digest, engine, glueUrl, info, maxMemoryPages } = compiled;
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => fail(`the app's process did not start within ${LOAD_TIMEOUT_MS} ms`), LOAD_TIMEOUT_MS);
+      const fail = (message: string, code = 'instantiation-failed') => {
+        clearTimeout(timer);
+        sandbox.end('load-failed', message);
+        reject(new BerthError(code, message));
+      };
+      child.on('message', (m: FromChild) => {
+        if (m.type === 'ready') {
+          clearTimeout(timer);
+          sandbox.exports = m.exports;
+          resolve();
+        } else if (m.type === 'load-failed') fail(m.message, m.code);
+        else sandbox.onMessage(m);
+      });
+      child.on('error', (err) => fail(`cannot start the app's process: ${errorMessage(err)}`));
+      child.on('exit', (code, signal) => {
+        const why = `the app's process exited (${signal ?? `code ${code}`})${stderr ? `: ${stderr.trim().split('\n').pop()}` : ''}`;
+        fail(why);
+        sandbox.end('crash', why);
+      });
+      child.send({ type: 'load', component: { coreFiles, digest, engine, glueUrl, info, maxMemoryPages }, spec } satisfies ToChild);
+    });
+    return sandbox;
+  }
+
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
+  private onMessage(m: FromChild): void {
+    switch (m.type) {
+      case 'log':
+        this.hooks.log(this.spec.identity, m.record);
+        return;
+      case 'usage':
+        this.memoryPages = m.report.memoryPages;
+        this.hooks.usage?.(this.spec.identity, m.report);
+        return;
+      case 'result': {
+        const call = this.calls.get(m.id);
+        this.calls.delete(m.id);
+        if (call) {
+          clearTimeout(call.timer);
+          call.resolve(m.outcome);
+        }
+        return;
+      }
+      case 'host-call':
+        void this.answerHostCall(m.id, m.method, m.args);
+        return;
+      case 'ended':
+        this.end(m.reason, m.message);
+    }
+  }
+
+  private async answerHostCall(id: number, method: string, args: unknown[]): Promise<void> {
+    const handler = this.hooks.hostHandlers?.(this.spec)[method];
+    let answer: ToChild;
+    if (!handler) answer = { type: 'host-answer', id, ok: false, error: { payload: { tag: 'unavailable', val: `no host method ${method}` } } };
+    else {
+      try {
+        answer = { type: 'host-answer', id, ok: true, value: await handler(...args) };
+      } catch (err) {
+        const error = err && typeof err === 'object' && 'payload' in err ? { payload: (err as { payload: unknown }).payload } : { message: errorMessage(err) };
+        answer = { type: 'host-answer', id, ok: false, error };
+      }
+    }
+    if (this.child.connected) this.child.send(answer);
+  }
+
+  invoke(fn: string, args: unknown[] = []): Promise<InvokeOutcome> {
+    if (this.stopped) return Promise.resolve(stoppedOutcome(this.stopped));
+    return new Promise((resolve) => {
+      const id = this.nextId++;
+      const timer = setTimeout(() => this.end('deadline', `${fn} ran past its ${this.spec.limits.cpuDeadlineMs} ms deadline`), this.spec.limits.cpuDeadlineMs + DEADLINE_GRACE_MS);
+      this.calls.set(id, { resolve, timer });
+      this.child.send({ type: 'invoke', id, fn, args } satisfies ToChild);
+    });
+  }
+
+  private end(reason: StopReason, message: string): void {
+    if (this.stopped) return;
+    this.stopped = { reason, message, at: Date.now() };
+    this.child.kill('SIGKILL');
+    for (const [id, call] of this.calls) {
+      clearTimeout(call.timer);
+      call.resolve(stoppedOutcome(this.stopped));
+      this.calls.delete(id);
+    }
+    for (const listener of this.listeners) listener(this.stopped);
+  }
+
+  async stop(): Promise<void> {
+    const exited = this.child.exitCode !== null || this.child.signalCode !== null ? Promise.resolve() : new Promise((r) => this.child.once('exit', r));
+    this.end('stopped', 'stopped by the runtime');
+    await exited;
+  }
+
+  onStop(listener: (report: StopReport) => void): void {
+    if (this.stopped) listener(this.stopped);
+    else this.listeners.push(listener);
+  }
+}
+
+function stoppedOutcome(report: StopReport): InvokeOutcome {
+  return { ok: false, failure: { kind: 'sandbox-stopped', reason: report.reason, message: report.message } };
+}
