@@ -1,0 +1,42 @@
+import type { Digest } from '../../common/digest.js';
+import type { Queryable } from '../store/store.js';
+
+/**
+ * The seam between scheduling (what should run where) and the device channel (telling each
+ * device, signed). The scheduler writes placements; the desired-state side renders each
+ * device's Margo state manifest from its placements, bumps its `manifestVersion`, signs it and
+ * wakes devices waiting on it. Neither side reaches into the other's tables.
+ */
+export interface Placement {
+  /** The Margo deployment id this placement belongs to (stable across versions). */
+  deploymentId: string;
+  deviceId: string;
+  vendor: string;
+  app: string;
+  /** SemVer as Margo writes it (no leading v, `_` for `+`). */
+  version: string;
+  component: {
+    /** `oci://registry/repo` without tag or digest; devices always pull by digest. */
+    repository: string;
+    digest: Digest;
+    sizeBytes: number;
+  };
+  /** As accepted by host-apis/grants.ts `parseGrants` (validated at admission). */
+  grants: Record<string, unknown>;
+  tier: 'instance' | 'worker' | 'process';
+  limits?: { memoryBytes?: number; cpuDeadlineMs?: number };
+  /** Margo parameters, already resolved for this device. */
+  parameters?: Record<string, unknown>;
+}
+
+/** Read side used by the desired-state renderer: every placement of one device, in a stable order. */
+export interface PlacementSource {
+  placementsForDevice(db: Queryable, deviceId: string): Promise<Placement[]>;
+}
+
+/**
+ * Called by the scheduler, inside the same transaction that changed placements, with every
+ * device whose set of placements changed; the desired-state side bumps those devices'
+ * versions in that transaction, so a placement change and its new manifest commit together.
+ */
+export type DesiredStateChanged = (tx: Queryable, deviceIds: readonly string[]) => Promise<void>;
