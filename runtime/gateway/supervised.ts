@@ -16,7 +16,11 @@ export function serveSupervisedApp(gateway: HttpGateway, supervisor: AppSupervis
     maxRequestBytes: grant.maxRequestBytes,
     maxResponseBytes: grant.maxResponseBytes,
     timeoutMs: grant.timeoutMs,
-    invoke: (fn, args) => supervisor.invoke(fn, args),
+    // Not running (starting, in back-off, stopped): 503, whatever ended the last instance.
+    invoke: (fn, args) =>
+      supervisor.status().state === 'running'
+        ? supervisor.invoke(fn, args)
+        : Promise.resolve({ ok: false, failure: { kind: 'sandbox-stopped', reason: 'stopped', message: `the app is ${supervisor.status().state}` } }),
   };
   return gateway.addApp(target);
 }

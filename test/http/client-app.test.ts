@@ -22,8 +22,8 @@ const lookup: Lookup = async (host) => {
   throw Object.assign(new Error('not found'), { code: 'ENOTFOUND' });
 };
 
-describe('an app fetching over outbound-http (guest → host → 127.0.0.1 → guest)', () => {
-  const dataDir = suiteTempDir('http-client');
+describe.each(['worker', 'instance'] as const)('an app fetching over outbound-http (guest → host → 127.0.0.1 → guest), %s tier', (tier) => {
+  const dataDir = suiteTempDir(`http-client-${tier}`);
   const logLines: string[] = [];
   let runtime: Runtime;
   let app: AppSupervisor;
@@ -51,6 +51,7 @@ describe('an app fetching over outbound-http (guest → host → 127.0.0.1 → g
         'outbound-http': { allow: [`http://127.0.0.1:${p}`, `http://*.test:${p}`], maxResponseBytes: 16 * 1024, timeoutMs: 1_000 },
       },
       limits: { cpuDeadlineMs: 10_000 },
+      tier,
     });
   });
   afterAll(async () => runtime?.close());

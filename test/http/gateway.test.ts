@@ -31,6 +31,7 @@ describe('the device gateway serving apps on route prefixes', () => {
   let port: number;
   let a: AppSupervisor;
   let b: AppSupervisor;
+  let g: AppSupervisor;
   const url = (path: string) => `http://127.0.0.1:${port}${path}`;
   const text = async (path: string, init?: RequestInit) => {
     const res = await fetch(url(path), init);
@@ -40,17 +41,19 @@ describe('the device gateway serving apps on route prefixes', () => {
   beforeAll(async () => {
     runtime = new Runtime({ dataDir, backoff: { initialMs: 50, maxMs: 200, factor: 2, resetAfterMs: 60_000 } });
     const server = readFileSync(fixturePath('http-server'));
-    const start = (app: string, route: string) =>
+    const start = (app: string, route: string, tier: 'worker' | 'instance' = 'worker') =>
       runtime.startApp(server, {
+        tier,
         vendor: 'acme',
         app,
         grants: { 'inbound-http': { route, maxRequestBytes: 64 * 1024, maxResponseBytes: 1024 * 1024, timeoutMs: 10_000 }, clocks: {} },
         limits: { cpuDeadlineMs: 1_500 },
       });
-    [a, b] = await Promise.all([start('alpha', '/a'), start('beta', '/b')]);
+    [a, b, g] = await Promise.all([start('alpha', '/a'), start('beta', '/b'), start('gamma', '/g', 'instance')]);
     gateway = new HttpGateway({ maxHeaderBytes: 8 * 1024 });
     serveSupervisedApp(gateway, a);
     serveSupervisedApp(gateway, b);
+    serveSupervisedApp(gateway, g);
     port = await gateway.listen();
   });
   afterAll(async () => {
@@ -64,11 +67,26 @@ describe('the device gateway serving apps on route prefixes', () => {
     expect(await text('/b')).toMatchObject({ status: 200, body: 'GET /b ' });
   });
 
+  it('serves an app in the instance tier through the same adapter, traps included', async () => {
+    expect(await text('/g/echo', { method: 'PUT', body: 'shared thread' })).toMatchObject({ status: 200, body: 'PUT /g/echo shared thread' });
+    const restarts = g.status().restarts;
+    expect((await text('/g/trap')).status).toBe(502);
+    await waitFor(() => g.status().restarts > restarts && g.status().state === 'running', 10_000, 'gamma restarted');
+    expect(await text('/g/again')).toMatchObject({ status: 200, body: 'GET /g/again ' });
+  });
+
+  it('answers 503 while an app is not running', async () => {
+    await g.stop();
+    expect((await text('/g/echo')).status).toBe(503);
+    expect((await text('/a/echo')).status).toBe(200);
+  });
+
   it('answers 404 for a path no app is served at, on segment boundaries', async () => {
     for (const path of ['/c', '/ab', '/', '/bb/x']) expect((await text(path)).status, path).toBe(404);
   });
 
   it('refuses overlapping prefixes at registration', () => {
+    expect(() => serveSupervisedApp(gateway, { spec: { identity: { vendor: 'v', app: 'no-route' }, grants: {} } } as unknown as AppSupervisor)).toThrow(/no inbound-http grant/);
     const target = { name: 'x', maxRequestBytes: 1, maxResponseBytes: 1, timeoutMs: 1, invoke: async () => ({ ok: true as const, value: undefined }) };
     for (const route of ['/a', '/a/x', '/', '/b/']) expect(() => gateway.addApp({ ...target, route }), route).toThrow(/overlaps/);
     expect(() => gateway.addApp({ ...target, route: '/a/../c' })).toThrow(/segments/);
