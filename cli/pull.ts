@@ -5,7 +5,7 @@ import { terminalProgress } from '../oci/progress.js';
 import { formatReference, parseReference, pinned } from '../oci/reference.js';
 import { RegistrySource } from '../oci/source.js';
 import { ROOT_FLAG_HELP, ROOT_FLAG_OPTIONS, policyInput, rootsInput, writeOutput } from '../trust/signing/files.js';
-import { compilePolicy } from '../trust/signing/policy.js';
+import { checkNamespace, compilePolicy } from '../trust/signing/policy.js';
 import { compileRoots } from '../trust/signing/roots.js';
 import { describeSigner, verifyComponent } from '../trust/signing/verify.js';
 import type { Command } from './main.js';
@@ -42,6 +42,7 @@ export const command: Command = {
     const policy = values.policy || values.key ? compilePolicy(await policyInput(values)) : undefined;
     const rootsSpec = await rootsInput(values);
     const roots = rootsSpec ? compileRoots(rootsSpec) : undefined;
+    if (policy) checkNamespace(policy, ref.registry, ref.repository);
     const options = await registryOptions(values);
     const source = new RegistrySource(() => options);
     const digest = await source.resolve(ref);

@@ -5,7 +5,7 @@ import { REGISTRY_FLAG_HELP, REGISTRY_FLAG_OPTIONS, registryOptions } from '../o
 import { formatReference, parseReference, pinned } from '../oci/reference.js';
 import { RegistrySource } from '../oci/source.js';
 import { ROOT_FLAG_HELP, ROOT_FLAG_OPTIONS, attestationPathFor, policyInput, readInput, rootsInput, signaturePathFor } from '../trust/signing/files.js';
-import { compilePolicy } from '../trust/signing/policy.js';
+import { checkNamespace, compilePolicy } from '../trust/signing/policy.js';
 import { compileRoots } from '../trust/signing/roots.js';
 import { describeSigner, verifyComponent, type BundleBytes } from '../trust/signing/verify.js';
 import type { Command } from './main.js';
@@ -57,6 +57,7 @@ export const command: Command = {
     let label: string;
     if (target.startsWith('oci://')) {
       const ref = parseReference(target);
+      checkNamespace(policy, ref.registry, ref.repository);
       const options = await registryOptions(values);
       const source = new RegistrySource(() => options);
       const digest = await source.resolve(ref);

@@ -48,6 +48,20 @@ describe('pull by digest, then verify (admission and device path) against docker
     expect(result.verified.signer).toEqual({ kind: 'key', keyId: vendor.keyId });
   });
 
+  it("refuses an artifact outside the vendor's namespace before fetching it", async () => {
+    const component = wasm();
+    const pushed = await pushComponent(client, 'globex/app', '1.0.0', component, [sig(component)]);
+    const scoped = compilePolicy({ vendor: 'acme', publicKeys: [vendor.publicKeyPem], repositories: [`${registry.host.replace(/[.]/g, '\\.')}/acme/.+`] });
+    const ref = parseReference(`oci://${registry.host}/globex/app:1.0.0`);
+    await expect(fetchVerified(source, { ...pinned(ref, pushed.manifestDigest), digest: pushed.manifestDigest }, scoped)).rejects.toMatchObject({
+      code: 'policy.namespace',
+      message: expect.stringContaining(`${registry.host}/globex/app is outside vendor 'acme''s namespace`),
+    });
+    const own = await pushComponent(client, 'acme/app', '1.0.0', component, [sig(component)]);
+    const ownRef = parseReference(`oci://${registry.host}/acme/app:1.0.0`);
+    expect((await fetchVerified(source, { ...pinned(ownRef, own.manifestDigest), digest: own.manifestDigest }, scoped)).verified.vendor).toBe('acme');
+  });
+
   it('refuses an unsigned component and one signed by another vendor', async () => {
     const unsigned = wasm();
     const a = await pushComponent(client, 'acme/unsigned', '1.0.0', unsigned, []);

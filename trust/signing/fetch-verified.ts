@@ -3,7 +3,7 @@ import type { Progress } from '../../oci/client.js';
 import type { Reference } from '../../oci/reference.js';
 import type { ArtifactSource } from '../../oci/source.js';
 import { VerificationCache } from './cache.js';
-import type { CompiledPolicy } from './policy.js';
+import { checkNamespace, type CompiledPolicy } from './policy.js';
 import { NO_ROOTS, type CompiledRoots } from './roots.js';
 import { verifyComponent, type VerifiedComponent } from './verify.js';
 
@@ -25,6 +25,7 @@ export interface FetchVerifiedOptions {
 }
 
 export async function fetchVerified(source: ArtifactSource, ref: Reference & { digest: Digest }, policy: CompiledPolicy, options: FetchVerifiedOptions = {}): Promise<VerifiedArtifact> {
+  checkNamespace(policy, ref.registry, ref.repository);
   const artifact = await source.fetch(ref, options.onProgress);
   const roots = options.roots ?? NO_ROOTS;
   const verified = options.cache ? options.cache.verify(policy, artifact.component, artifact.bundles, roots) : verifyComponent(policy, artifact.component, artifact.bundles, roots);

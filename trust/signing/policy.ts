@@ -16,6 +16,8 @@ export const vendorTrustPolicySchema = z
     vendor: z.string().min(1).max(128),
     publicKeys: z.array(z.string().min(1).max(4096)).max(16).default([]),
     identities: z.array(z.object({ subject: pattern, issuer: pattern })).max(16).default([]),
+    /** Where this vendor's apps may come from: `host[:port]/repository` patterns (its namespace). */
+    repositories: z.array(pattern).max(16).optional(),
     require: z
       .object({
         provenance: z.boolean().default(false),
@@ -39,6 +41,7 @@ export interface CompiledPolicy {
   requireProvenance: boolean;
   builderIds: RegExp[] | undefined;
   sourceRepositories: RegExp[] | undefined;
+  repositories: RegExp[] | undefined;
   /** SHA-256 of the parsed policy (zod output has schema key order, so equal policies hash alike). */
   fingerprint: string;
 }
@@ -74,6 +77,16 @@ export function compilePolicy(input: unknown): CompiledPolicy {
     requireProvenance: p.require.provenance || p.require.builderIds !== undefined || p.require.sourceRepositories !== undefined,
     builderIds: p.require.builderIds?.map((s) => anchored(s, 'builder id pattern')),
     sourceRepositories: p.require.sourceRepositories?.map((s) => anchored(s, 'source repository pattern')),
+    repositories: p.repositories?.map((s) => anchored(s, 'repository pattern')),
     fingerprint: createHash('sha256').update(JSON.stringify(p)).digest('hex'),
   };
+}
+
+/** A vendor publishes only in its own namespace: the artifact's `host/repository` must match. */
+export function checkNamespace(policy: CompiledPolicy, registry: string, repository: string): void {
+  if (!policy.repositories) return;
+  const where = `${registry}/${repository}`;
+  if (!policy.repositories.some((re) => re.test(where))) {
+    throw new BerthError('policy.namespace', `${where} is outside vendor '${policy.vendor}''s namespace`);
+  }
 }
