@@ -5,6 +5,8 @@ import type { AppIdentity, AppLogRecord } from '../host-apis/app-context.js';
 import type { GrantSet } from '../host-apis/grants.js';
 import { checkImports } from '../host-apis/import-policy.js';
 import type { Engine } from './engine/engine.js';
+import { MessageBroker } from './messaging/broker.js';
+import { withMessaging } from './messaging/handlers.js';
 import type { InvokeOutcome, StopReport } from './sandbox/protocol.js';
 import { DEFAULT_LIMITS, type AppLimits } from './sandbox/sandbox.js';
 import { WorkerSandbox } from './sandbox/worker-sandbox.js';
@@ -39,7 +41,9 @@ export async function runOnce(bytes: Uint8Array, options: RunOnceOptions): Promi
   const dataDir = join(options.dataDir, 'apps', options.vendor, options.app);
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const identity: AppIdentity = { vendor: options.vendor, app: options.app, instance: randomUUID() };
-  const sandbox = await WorkerSandbox.start(compiled, { identity, digest: compiled.digest, grants: options.grants, dataDir, limits }, { log: options.log });
+  // A broker of its own, so an app granted messaging runs here as on a device (alone on it).
+  const start = withMessaging((c, s, h) => WorkerSandbox.start(c, s, h), new MessageBroker());
+  const sandbox = await start(compiled, { identity, digest: compiled.digest, grants: options.grants, dataDir, limits }, { log: options.log });
   let stop: StopReport | undefined;
   sandbox.onStop((report) => (stop = report));
   try {
