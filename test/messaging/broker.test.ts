@@ -187,6 +187,20 @@ describe('message broker: two vendors, grants on both sides', () => {
     expect(b.host.receive(5)).toHaveLength(1);
   });
 
+  it('knows the caller only from the runtime: extra arguments naming another instance change nothing', () => {
+    const broker = new MessageBroker();
+    const pub = app(broker, spec('acme', 'p', { publish: ['t'] }));
+    const victim = app(broker, spec('globex', 'victim', { subscribe: ['t'] }));
+    const thief = app(broker, spec('initech', 'thief', { subscribe: ['t'] }));
+    victim.host.subscribe('t');
+    pub.host.publish('t', text.encode('for the victim'));
+    // The thief's handlers are bound to the thief's instance; whatever it passes along is ignored.
+    expect(thief.handlers['messaging.receive']!(10, victim.instance, { vendor: 'globex', app: 'victim', instance: victim.instance })).toEqual([]);
+    expect(victim.host.receive(10)).toHaveLength(1);
+    // An app without the messaging grant gets no messaging handlers at all.
+    expect(messagingHandlers(broker, spec('initech', 'none', undefined as never))).toEqual({});
+  });
+
   it('checks the shape of what crosses the bridge', () => {
     const broker = new MessageBroker();
     const pub = app(broker, spec('acme', 'p', { publish: ['t'], subscribe: ['t'] }));
