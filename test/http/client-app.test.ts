@@ -63,6 +63,12 @@ describe.each(['worker', 'instance'] as const)('an app fetching over outbound-ht
     return outcome.ok ? undefined : outcome.failure;
   };
 
+  it('is refused at start without the outbound-http grant (inbound-http gives only the types)', async () => {
+    await expect(
+      runtime.startApp(readFileSync(fixturePath('http-client')), { vendor: 'acme', app: 'no-grant', grants: { config: {}, 'inbound-http': { route: '/x' } }, tier }),
+    ).rejects.toThrow(/wasi:http\/outgoing-handler@0\.2\.10 needs the "outbound-http" grant/);
+  });
+
   it('fetches a granted origin end to end', async () => {
     expect(await fetchUrl('ok')).toEqual({ ok: true, value: '200 hello from the server' });
   });
