@@ -106,8 +106,14 @@ async function badInput<T>(work: () => Promise<T>): Promise<T> {
     return await work();
   } catch (err) {
     if (err instanceof BerthError && !(err instanceof HttpProblem)) {
-      throw new HttpProblem(422, err.code, 'The request was refused', { detail: err.message, errors: [{ field: err.code.split('.')[1]?.replace(/^bad_/, '') ?? 'body', message: err.message }] });
+      throw new HttpProblem(422, err.code, 'The request was refused', { detail: err.message, errors: [{ field: fieldOf(err.code), message: err.message }] });
     }
     throw err;
   }
+}
+
+/** `token.bad_device_id` → `deviceId`: the request field a BerthError code is about. */
+function fieldOf(code: string): string {
+  const part = code.split('.')[1]?.replace(/^bad_/, '');
+  return part ? part.replace(/_([a-z])/g, (_m, c: string) => c.toUpperCase()) : 'body';
 }

@@ -127,7 +127,9 @@ describe('bad input gets a 4xx problem naming it, never a 500', () => {
     const asVendor = await call(`${h.cp.url}/api/v1/admin/enrollment-tokens`, { method: 'POST', ca: h.ca, headers: { authorization: `Bearer ${vendor.body.token}` }, json: {} });
     expectProblem(asVendor, 403, 'auth.forbidden');
     expectProblem(await h.admin('POST', '/api/v1/admin/tokens', { name: 'x', role: 'root' }), 422, 'token.bad_role');
-    expectProblem(await h.admin('POST', '/api/v1/admin/enrollment-tokens', { deviceId: '../etc' }), 422, 'token.bad_device_id');
+    const badId = await h.admin('POST', '/api/v1/admin/enrollment-tokens', { deviceId: '../etc' });
+    expectProblem(badId, 422, 'token.bad_device_id');
+    expect(badId.body.errors).toEqual([{ field: 'deviceId', message: expect.stringContaining('../etc') }]);
     expectProblem(await h.admin('POST', '/api/v1/admin/manufacturers', { name: 'm', certificate: 'nope' }), 422, 'manufacturer.bad_certificate');
     expectProblem(await h.admin('POST', '/api/v1/admin/ca/retirements', { fingerprint: 'a'.repeat(64) }), 409, 'pki.unknown_authority');
     expectProblem(await h.admin('POST', '/api/v1/admin/ca/rotations', { rootKeyPem: 'not a key' }), 422, 'key.bad_private_key');
