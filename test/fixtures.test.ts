@@ -39,6 +39,16 @@ const expected: Record<string, { imports: string[]; exports: string[] }> = {
     imports: [LOG, 'berth:host/config@0.1.0', 'berth:host/keyvalue@0.1.0'],
     exports: [ENTRY, 'bump: func() -> u32', 'fill: func(bytes: u32) -> result<_, string>'],
   },
+  // HTTP fixtures (docs/http.md): fetch pulls in StarlingMonkey's own wasi:http 0.2.10 and io
+  // 0.2.12; the server uses wasi:http 0.2.12 by hand and a monotonic clock for /hang.
+  'http-client': {
+    imports: ['berth:host/config@0.1.0', 'wasi:io/poll@0.2.12', 'wasi:io/error@0.2.12', 'wasi:io/streams@0.2.12', 'wasi:http/types@0.2.10', 'wasi:http/outgoing-handler@0.2.10'],
+    exports: ['fetch-url: func(key: string) -> result<string, string>'],
+  },
+  'http-server': {
+    imports: ['wasi:io/poll@0.2.12', 'wasi:clocks/monotonic-clock@0.2.12', 'wasi:io/error@0.2.12', 'wasi:io/streams@0.2.12', 'wasi:http/types@0.2.12'],
+    exports: ['wasi:http/incoming-handler@0.2.12'],
+  },
   // Messaging fixture (docs/messaging.md): only the messaging interface.
   messenger: {
     imports: ['berth:host/messaging@0.1.0'],
