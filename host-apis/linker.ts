@@ -79,21 +79,29 @@ export function linkHostApis(componentImports: string[], context: HostContext): 
 }
 
 /**
- * Accounting (docs/accounting.md): a copy of an interface's host object whose free functions
- * count each call. Classes (resources) pass through unchanged so that the glue's `instanceof`
- * checks still hold; their methods are not counted.
+ * Accounting (docs/accounting.md): a view of an interface's host object whose plain functions
+ * count each call. Everything else (classes for resources, which the glue's `instanceof` checks
+ * need as they are; getters; inherited methods) reads through unchanged; resource methods are
+ * not counted. The proxy's target is an empty object, so a frozen host object is fine.
  */
 function countingCalls(host: unknown, iface: string, count: (iface: string) => void): unknown {
   if (!host || typeof host !== 'object') return host;
-  const counted: Record<string, unknown> = {};
-  for (const [name, value] of Object.entries(host)) {
-    const plain = typeof value === 'function' && !/^class[\s{]/.test(Function.prototype.toString.call(value));
-    counted[name] = plain
-      ? (...args: unknown[]) => {
+  const source = host as Record<PropertyKey, unknown>;
+  const wrappers = new Map<PropertyKey, unknown>();
+  return new Proxy(Object.create(null) as object, {
+    has: (_, key) => key in source,
+    get: (_, key) => {
+      const value = source[key];
+      if (typeof value !== 'function' || /^class[\s{]/.test(Function.prototype.toString.call(value))) return value;
+      let wrapper = wrappers.get(key);
+      if (!wrapper) {
+        wrapper = (...args: unknown[]) => {
           count(iface);
-          return (value as (...a: unknown[]) => unknown).apply(host, args);
-        }
-      : value;
-  }
-  return counted;
+          return (value as (...a: unknown[]) => unknown).apply(source, args);
+        };
+        wrappers.set(key, wrapper);
+      }
+      return wrapper;
+    },
+  });
 }

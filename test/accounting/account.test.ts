@@ -73,6 +73,20 @@ describe('instance meter (inside the sandbox thread)', () => {
     expect(counts.get('berth:host/log')).toBe(7);
     // Resource classes pass through as they are, so the glue's instanceof checks still hold.
     expect((imports['wasi:io/streams'] as typeof ioHost['wasi:io/streams']).OutputStream).toBe(ioHost['wasi:io/streams'].OutputStream);
+    // A frozen host object (wasi:io/poll) is wrapped too: its function counts, its class does not change.
+    const { imports: pollImports } = linkHostApis(['wasi:io/poll@0.2.12'], {
+      identity: { vendor: 'acme', app: 'a', instance: 'i' },
+      grants: parseGrants({}),
+      dataDir: '/nonexistent',
+      logSink: () => {},
+      countHostCall: (iface) => counts.set(iface, (counts.get(iface) ?? 0) + 1),
+    });
+    const poll = pollImports['wasi:io/poll'] as typeof ioHost['wasi:io/poll'];
+    expect('poll' in poll).toBe(true);
+    expect(poll.Pollable).toBe(ioHost['wasi:io/poll'].Pollable);
+    expect(poll.poll).not.toBe(ioHost['wasi:io/poll'].poll);
+    expect(() => poll.poll([])).not.toThrow(TypeError);
+    expect(counts.get('wasi:io/poll')).toBe(1);
   });
 });
 
