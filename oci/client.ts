@@ -3,7 +3,7 @@ import { BerthError } from '../common/errors.js';
 import { Authenticator, type Credentials } from './auth.js';
 import { descriptorSchema, imageIndexSchema, parseJson, type Descriptor, type ImageIndex } from './manifest.js';
 import { MEDIA_TYPE } from './media-types.js';
-import { header, statusError, Transport, type HttpRequest, type HttpResponse, type TransportOptions } from './transport.js';
+import { backoff, header, isRetryable, sleep, statusError, Transport, type HttpRequest, type HttpResponse, type TransportOptions } from './transport.js';
 
 export interface RegistryClientOptions extends TransportOptions {
   credentials?: Credentials;
@@ -34,6 +34,8 @@ export class RegistryClient {
   readonly base: string;
   private readonly maxManifest: number;
   private readonly maxBlob: number;
+  private readonly attempts: number;
+  private readonly backoffMs: number;
 
   constructor(
     readonly registry: string,
@@ -44,6 +46,8 @@ export class RegistryClient {
     this.base = `${options.plainHttp ? 'http' : 'https'}://${registry}`;
     this.maxManifest = options.maxManifestBytes ?? 4 * 1024 * 1024;
     this.maxBlob = options.maxBlobBytes ?? 512 * 1024 * 1024;
+    this.attempts = Math.max(1, options.attempts ?? 3);
+    this.backoffMs = options.backoffMs ?? 200;
   }
 
   /** GET a manifest by tag or digest, accepting only `accept` media types. */
@@ -142,8 +146,21 @@ export class RegistryClient {
       onProgress?.(bytes.byteLength, bytes.byteLength);
       return digest;
     }
+    // An upload session cannot be resumed blindly after a failed PUT: start a new one instead.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.uploadOnce(repository, bytes, digest, onProgress);
+        return digest;
+      } catch (err) {
+        if (attempt >= this.attempts || !isRetryable(err)) throw err;
+        await sleep(backoff(this.backoffMs, attempt + 1));
+      }
+    }
+  }
+
+  private async uploadOnce(repository: string, bytes: Uint8Array, digest: Digest, onProgress?: Progress): Promise<void> {
     const what = `upload of blob ${digest}`;
-    const start = await this.exchange(repository, 'push', { method: 'POST', url: `${this.base}/v2/${repository}/blobs/uploads/`, maxBytes: 64 * 1024, what });
+    const start = await this.exchange(repository, 'push', { method: 'POST', url: `${this.base}/v2/${repository}/blobs/uploads/`, maxBytes: 64 * 1024, what, retry: false });
     if (start.status !== 202) throw statusError({ what, url: this.base }, start);
     const location = header(start, 'location');
     if (!location) throw new BerthError('oci.bad-response', `registry started the ${what} without a Location`);
@@ -159,11 +176,11 @@ export class RegistryClient {
       body: bytes,
       maxBytes: 64 * 1024,
       what,
+      retry: false,
     };
     if (onProgress) req.onSent = onProgress;
     const done = await this.exchange(repository, 'push', req);
     if (done.status !== 201) throw statusError({ what, url: this.base }, done);
-    return digest;
   }
 
   /**

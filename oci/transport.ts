@@ -30,6 +30,8 @@ export interface HttpRequest {
   /** What the exchange is, for error messages: "manifest x@y", "blob sha256:…". */
   what: string;
   onBytes?: (received: number, total: number | undefined) => void;
+  /** False for a request that cannot simply be repeated (an upload session's final PUT). */
+  retry?: boolean;
   /** Upload progress, reported as the request body is written. */
   onSent?: (sent: number, total: number) => void;
 }
@@ -63,11 +65,12 @@ export class Transport {
   /** Sends with retries on 5xx/429 and transport failures; other statuses go to the caller. */
   async send(req: HttpRequest): Promise<HttpResponse> {
     let lastError: unknown;
-    for (let attempt = 1; attempt <= this.options.attempts; attempt++) {
+    const attempts = req.retry === false ? 1 : this.options.attempts;
+    for (let attempt = 1; attempt <= attempts; attempt++) {
       if (attempt > 1) await sleep(backoff(this.options.backoffMs, attempt));
       try {
         const res = await this.once(req);
-        if ((res.status >= 500 || res.status === 429) && attempt < this.options.attempts) {
+        if ((res.status >= 500 || res.status === 429) && attempt < attempts) {
           lastError = statusError(req, res);
           continue;
         }
@@ -218,11 +221,15 @@ function registryErrorText(body: Buffer): string {
   return '';
 }
 
-function backoff(base: number, attempt: number): number {
+export function isRetryable(err: unknown): boolean {
+  return err instanceof BerthError && (RETRYABLE_CODES.has(err.code) || (err.code === 'oci.registry-error' && typeof err.details?.status === 'number' && (err.details.status >= 500 || err.details.status === 429)));
+}
+
+export function backoff(base: number, attempt: number): number {
   const exp = base * 2 ** (attempt - 2);
   return exp / 2 + Math.random() * (exp / 2);
 }
 
-function sleep(ms: number): Promise<void> {
+export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }

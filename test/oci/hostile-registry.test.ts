@@ -193,4 +193,26 @@ describe('a hostile or broken registry', () => {
     });
     await expect(client.pushBlob('acme/a', component)).rejects.toMatchObject({ code: 'oci.bad-response', message: expect.stringMatching(/another origin/) });
   });
+
+  it('restarts a blob upload with a new session when the final PUT fails, and gives up after the attempts', async () => {
+    let puts = 0;
+    let sessions = 0;
+    const client = await clientFor((req, res) => {
+      if (req.method === 'HEAD') return void res.writeHead(404).end();
+      if (req.method === 'POST') return void res.writeHead(202, { location: `/v2/acme/a/blobs/uploads/s${++sessions}` }).end();
+      if (req.method === 'PUT') return void res.writeHead(++puts === 1 ? 503 : 201).end();
+      res.writeHead(500).end();
+    }, { attempts: 3 });
+    await client.pushBlob('acme/a', component);
+    expect({ puts, sessions }).toEqual({ puts: 2, sessions: 2 });
+    await fake!.close();
+
+    const failing = await clientFor((req, res) => {
+      if (req.method === 'HEAD') return void res.writeHead(404).end();
+      if (req.method === 'POST') return void res.writeHead(202, { location: '/v2/acme/a/blobs/uploads/x' }).end();
+      res.writeHead(502).end();
+    }, { attempts: 2 });
+    await expect(failing.pushBlob('acme/a', component)).rejects.toMatchObject({ code: 'oci.registry-error', message: expect.stringMatching(/502 for upload of blob/) });
+    expect(fake!.requests.filter((r) => r.method === 'PUT')).toHaveLength(2);
+  });
 });
