@@ -10,6 +10,7 @@ import type { Engine } from './engine/engine.js';
 import { JcoEngine } from './engine/jco-engine.js';
 import { MessageBroker } from './messaging/broker.js';
 import { withMessaging } from './messaging/handlers.js';
+import { withOutboundHttp } from './http/handlers.js';
 import { UsageLedger } from './accounting/ledger.js';
 import type { BridgeHandlers } from './sandbox/bridge.js';
 import { DEFAULT_LIMITS, type AppLimits, type AppSpec, type SandboxFactory, type SandboxHooks } from './sandbox/sandbox.js';
@@ -93,7 +94,8 @@ export class Runtime {
     const identity: AppIdentity = { vendor: options.vendor, app: options.app, instance: randomUUID() };
     const spec: AppSpec = { identity, digest: compiled.digest, grants, dataDir, limits };
     const hooks: SandboxHooks = { log: (id, record) => this.appLog(id, record), hostHandlers: this.options.hostHandlers, usage: (id, report) => this.usage.report(id, report) };
-    const factory = withMessaging(this.tierFactory(options.tier ?? 'worker'), this.broker);
+    // outbound-http (docs/http.md): each instance with the grant gets its main-thread HTTP handler.
+    const factory = withOutboundHttp(withMessaging(this.tierFactory(options.tier ?? 'worker'), this.broker), { logger: this.logger });
     const supervisor = new AppSupervisor(compiled, spec, factory, hooks, this.options.backoff ?? DEFAULT_BACKOFF, this.usage.account(options.vendor, options.app));
     supervisor.on('stopped', (report) => {
       this.logger.warn({ vendor: options.vendor, app: options.app, reason: report.reason, restartInMs: report.restartInMs, usage: supervisor.usage() }, `app stopped: ${report.message}`);

@@ -34,6 +34,8 @@ export function withOutboundHttp(factory: SandboxFactory, options: HttpHandlerOp
   return (compiled, spec, hooks) =>
     factory(compiled, spec, {
       ...hooks,
-      hostHandlers: (s: AppSpec) => ({ ...(hooks.hostHandlers?.(s) ?? {}), ...httpHostHandlers(s, options) }),
+      // The runtime's own handlers (RuntimeOptions.hostHandlers) win: a test or an embedder may
+      // bring its own HTTP handler (a resolver, a CA).
+      hostHandlers: (s: AppSpec) => ({ ...httpHostHandlers(s, options), ...(hooks.hostHandlers?.(s) ?? {}) }),
     });
 }

@@ -112,3 +112,19 @@ describe.each(['worker', 'instance'] as const)('an app fetching over outbound-ht
     expect(await fetchUrl('ok')).toEqual({ ok: true, value: '200 hello from the server' });
   });
 });
+
+describe('the runtime wires outbound-http by default', () => {
+  const dataDir = suiteTempDir('http-default');
+  let runtime: Runtime | undefined;
+  afterAll(async () => runtime?.close());
+
+  it('serves a granted fetch with no host handler passed in', async () => {
+    runtime = new Runtime({ dataDir });
+    const app = await runtime.startApp(readFileSync(fixturePath('http-client')), {
+      vendor: 'acme',
+      app: 'plain',
+      grants: { config: { values: { ok: `http://127.0.0.1:${server.port}/hello` } }, 'outbound-http': { allow: [`http://127.0.0.1:${server.port}`] } },
+    });
+    expect(await app.invoke('fetch-url', ['ok'])).toEqual({ ok: true, value: '200 hello from the server' });
+  });
+});
