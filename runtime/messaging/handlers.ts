@@ -32,20 +32,29 @@ export function messagingHandlers(broker: MessageBroker, spec: AppSpec): BridgeH
  * Wraps a sandbox factory of any tier: each instance it starts gets messaging handlers beside
  * the runtime's own, and its broker session is closed when that instance ends (or fails to
  * start). A restarted instance starts with no subscriptions and subscribes again itself.
+ * A tier may ask for an instance's handlers more than once (the process tier asks per call):
+ * the session is opened once, and never again after the instance has ended.
  */
 export function withMessaging(factory: SandboxFactory, broker: MessageBroker): SandboxFactory {
   return async (compiled, spec, hooks) => {
-    const opened: string[] = [];
+    const sessions = new Map<string, BridgeHandlers>();
+    let ended = false;
     const release = () => {
-      for (const instance of opened.splice(0)) broker.close(instance);
+      ended = true;
+      for (const instance of sessions.keys()) broker.close(instance);
     };
     const withHandlers: SandboxHooks = {
       ...hooks,
       hostHandlers: (s: AppSpec) => {
         const own = hooks.hostHandlers?.(s) ?? {};
         if (!s.grants.messaging) return own;
-        opened.push(s.identity.instance);
-        return { ...own, ...messagingHandlers(broker, s) };
+        let handlers = sessions.get(s.identity.instance);
+        if (!handlers) {
+          if (ended) return own;
+          handlers = messagingHandlers(broker, s);
+          sessions.set(s.identity.instance, handlers);
+        }
+        return { ...own, ...handlers };
       },
     };
     let sandbox: Sandbox;
