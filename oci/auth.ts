@@ -28,7 +28,8 @@ export function parseChallenge(value: string | undefined): Challenge | undefined
 /**
  * Answers a registry's challenge for one scope: Basic sends the credentials straight away;
  * Bearer follows the distribution token spec (GET the realm with service and scope, Basic
- * credentials if we have them, anonymous otherwise). Tokens are cached per scope.
+ * credentials if we have them, anonymous otherwise). Tokens are cached per scope and
+ * replaced when the registry refuses them.
  */
 export class Authenticator {
   private readonly tokens = new Map<string, string>();
@@ -57,7 +58,9 @@ export class Authenticator {
       this.basic = true;
       return;
     }
-    if (this.tokens.has(scope)) throw new BerthError('oci.unauthorized', `registry refused the token it issued for ${what} (scope ${scope})`);
+    // A cached token that is refused has most likely expired: fetch a fresh one (the caller
+    // retries once, so a registry that refuses fresh tokens too ends in a clear error).
+    this.tokens.delete(scope);
     this.tokens.set(scope, await this.fetchToken(challenge, scope, what));
   }
 

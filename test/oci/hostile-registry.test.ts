@@ -215,4 +215,25 @@ describe('a hostile or broken registry', () => {
     await expect(failing.pushBlob('acme/a', component)).rejects.toMatchObject({ code: 'oci.registry-error', message: expect.stringMatching(/502 for upload of blob/) });
     expect(fake!.requests.filter((r) => r.method === 'PUT')).toHaveLength(2);
   });
+
+  it('fetches a fresh token when the cached one is refused (expired)', async () => {
+    let host = '';
+    let issued = 0;
+    let current = '';
+    const client = await clientFor((req, res) => {
+      if (req.url?.startsWith('/token')) {
+        current = `tok-${++issued}`;
+        return void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ token: current }));
+      }
+      if (req.headers.authorization !== `Bearer ${current}`) {
+        return void res.writeHead(401, { 'www-authenticate': `Bearer realm="http://${host}/token",service="fake"` }).end();
+      }
+      serveManifest(manifestBytes)(req, res);
+    });
+    host = fake!.host;
+    expect(await resolveTag(client, 'acme/a', '1.0.0')).toBe(manifestDigest);
+    current = 'rotated-by-the-registry'; // the cached tok-1 is now refused
+    expect(await resolveTag(client, 'acme/a', '1.0.0')).toBe(manifestDigest);
+    expect(issued).toBe(2);
+  });
 });
