@@ -78,7 +78,7 @@ export class HttpGateway {
       answer = problem(500, 'the gateway failed');
       this.logger.error({ err: errorMessage(err) }, 'gateway failure');
     }
-    if (answer.problem) this.logger.warn({ method: req.method, url: req.url, status: answer.status }, `gateway: ${answer.problem}`);
+    if (answer.problem) this.logger.warn({ method: req.method, url: req.url, status: answer.status, app: this.routes.match((req.url ?? '').split('?')[0]!)?.target.name }, `gateway: ${answer.problem}`);
     if (res.headersSent || res.destroyed) return;
     try {
       res.writeHead(answer.status, [...answer.headers.flat(), 'content-length', String(Buffer.byteLength(answer.body))]);
@@ -118,9 +118,7 @@ export class HttpGateway {
       };
       const outcome = await withTimeout(app.invoke(GATEWAY_EXPORT, [request]), app.timeoutMs);
       if (!outcome) return problem(504, `the app did not answer within ${app.timeoutMs} ms`);
-      const answer = toClientAnswer(outcome);
-      if (answer.problem) this.logger.warn({ app: app.name, route: match.prefix }, `gateway: ${answer.problem}`);
-      return answer;
+      return toClientAnswer(outcome);
     } finally {
       this.inFlight.set(app, (this.inFlight.get(app) ?? 1) - 1);
     }
@@ -145,6 +143,8 @@ function readBody(req: http.IncomingMessage, limit: number): Promise<Uint8Array 
     req.on('data', onData);
     req.on('end', () => resolve(new Uint8Array(Buffer.concat(chunks))));
     req.on('error', () => resolve(undefined));
+    // A client that goes away mid-body never sends 'end': settle rather than wait forever.
+    req.on('close', () => resolve(undefined));
   });
 }
 

@@ -127,6 +127,14 @@ describe('the device gateway serving apps on route prefixes', () => {
     expect(await rawStatus(port, 'GET http://evil.example/a/x HTTP/1.1\r\nHost: x\r\n\r\n')).toMatch(/^HTTP\/1\.1 400/);
     expect(await rawStatus(port, 'GET /a/../b/x HTTP/1.1\r\nHost: x\r\n\r\n')).toMatch(/^HTTP\/1\.1 400/);
     expect(await rawStatus(port, 'GET /a/%2e%2e/b/x HTTP/1.1\r\nHost: x\r\n\r\n')).toMatch(/^HTTP\/1\.1 400/);
+    // A client that leaves mid-body: nothing to answer, and the gateway goes on serving.
+    await new Promise<void>((resolve) => {
+      const socket = net.connect(port, '127.0.0.1', () => {
+        socket.write('POST /a/echo HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\npartial');
+        setTimeout(() => socket.destroy(), 50);
+      });
+      socket.on('close', () => resolve());
+    });
     expect(await text('/a/fine')).toMatchObject({ status: 200 });
   });
 });
