@@ -43,7 +43,11 @@ export async function policyInput(flags: { policy?: string; key?: string[]; vend
   }
   if (!flags.key?.length) throw new BerthError('cli.usage', 'give the vendor trust policy: --policy <file.json> or one or more --key <vendor.pub>');
   const publicKeys: string[] = [];
-  for (const k of flags.key) publicKeys.push((await readInput(k, 'public key', 64 * 1024)).toString('utf8'));
+  for (const k of flags.key) {
+    const pem = (await readInput(k, 'public key', 64 * 1024)).toString('utf8');
+    if (!pem.includes('-----BEGIN')) throw new BerthError('cli.bad-file', `${k} holds no PEM public key`);
+    publicKeys.push(pem);
+  }
   return { vendor: flags.vendor ?? 'vendor', publicKeys };
 }
 
