@@ -104,24 +104,25 @@ export class HttpGateway {
     const body = await readBody(req, app.maxRequestBytes);
     if (!body) return problem(413, `the request body is over the ${app.maxRequestBytes}-byte limit`);
 
+    // Counted until the app's invocation settles, not until the client got its 504: requests
+    // queued behind a stuck instance stay bounded until the sandbox's deadline ends it.
     const busy = this.inFlight.get(app) ?? 0;
     if (busy >= (this.options.maxInFlightPerApp ?? 16)) return problem(503, 'the app is busy');
     this.inFlight.set(app, busy + 1);
-    try {
-      const request: GatewayRequest = {
-        method: req.method ?? 'GET',
-        pathWithQuery: url,
-        authority: req.headers.host ?? '',
-        headers: appHeaders(req),
-        body,
-        maxResponseBytes: app.maxResponseBytes,
-      };
-      const outcome = await withTimeout(app.invoke(GATEWAY_EXPORT, [request]), app.timeoutMs);
-      if (!outcome) return problem(504, `the app did not answer within ${app.timeoutMs} ms`);
-      return toClientAnswer(outcome);
-    } finally {
-      this.inFlight.set(app, (this.inFlight.get(app) ?? 1) - 1);
-    }
+    const request: GatewayRequest = {
+      method: req.method ?? 'GET',
+      pathWithQuery: url,
+      authority: req.headers.host ?? '',
+      headers: appHeaders(req),
+      body,
+      maxResponseBytes: app.maxResponseBytes,
+    };
+    const invocation = Promise.resolve()
+      .then(() => app.invoke(GATEWAY_EXPORT, [request]))
+      .finally(() => this.inFlight.set(app, (this.inFlight.get(app) ?? 1) - 1));
+    const outcome = await withTimeout(invocation, app.timeoutMs);
+    if (!outcome) return problem(504, `the app did not answer within ${app.timeoutMs} ms`);
+    return toClientAnswer(outcome);
   }
 }
 
