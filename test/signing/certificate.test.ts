@@ -87,6 +87,13 @@ describe('short-lived certificates from the fleet signing CA with an RFC 3161 ti
     expect(() => verifyComponent(policy, component, [{ kind: 'message-signature', bytes: bundle }], roots)).toThrow(expect.objectContaining({ code: 'signing.timestamp' }));
   });
 
+  it('refuses a garbled timestamp token with a clear error, not a crash', async () => {
+    const json = JSON.parse(Buffer.from((await signed()).bytes).toString()) as Record<string, any>;
+    json.verificationMaterial.timestampVerificationData.rfc3161Timestamps[0].signedTimestamp = Buffer.from('garbage').toString('base64');
+    const bytes = new TextEncoder().encode(JSON.stringify(json));
+    expect(() => verifyComponent(policy, component, [{ kind: 'message-signature', bytes }], roots)).toThrow(expect.objectContaining({ name: 'BerthError', message: expect.stringContaining("is not signed by vendor 'acme'") }));
+  });
+
   it('refuses a certificate from another CA', async () => {
     const bundle = await signed({ ca: otherCa });
     expect(() => verifyComponent(policy, component, [bundle], roots)).toThrow(expect.objectContaining({ code: 'signing.certificate' }));

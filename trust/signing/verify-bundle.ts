@@ -65,8 +65,10 @@ export function verifyBundle(policy: CompiledPolicy, roots: CompiledRoots, bundl
     throw new BerthError('signing.untrusted-signer', `signed with a key, but vendor '${policy.vendor}' trusts only certificate identities`);
   }
   let signer;
+  let entity;
   try {
-    signer = new Verifier(trustMaterial(policy, roots), byCertificate ? CERTIFICATE_THRESHOLDS : KEY_THRESHOLDS).verify(toSignedEntity(bundle, artifact));
+    entity = toSignedEntity(bundle, artifact);
+    signer = new Verifier(trustMaterial(policy, roots), byCertificate ? CERTIFICATE_THRESHOLDS : KEY_THRESHOLDS).verify(entity);
   } catch (err) {
     if (err instanceof BerthError) throw err;
     const libraryCode = String((err as { code?: unknown }).code ?? '');
@@ -86,6 +88,7 @@ export function verifyBundle(policy: CompiledPolicy, roots: CompiledRoots, bundl
       `signer '${subject.slice(0, 200)}' from issuer '${issuer.slice(0, 200)}' matches none of vendor '${policy.vendor}''s identities (${policy.identities.map((i) => i.text).join('; ')})`,
     );
   }
-  const signedAt = toSignedEntity(bundle, artifact).timestamps.map((t) => (t.$case === 'timestamp-authority' ? t.timestamp.signingTime : new Date(0)))[0] ?? new Date(0);
+  const first = entity.timestamps[0];
+  const signedAt = first?.$case === 'timestamp-authority' ? first.timestamp.signingTime : new Date(0);
   return { kind: 'certificate', subject, issuer, signedAt };
 }
