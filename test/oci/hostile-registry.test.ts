@@ -236,4 +236,23 @@ describe('a hostile or broken registry', () => {
     expect(await resolveTag(client, 'acme/a', '1.0.0')).toBe(manifestDigest);
     expect(issued).toBe(2);
   });
+
+  it('follows a blob redirect to storage without sending the registry credentials there', async () => {
+    const blob = Buffer.from('blob stored elsewhere');
+    const storage = await startFakeRegistry((req, res) => void res.writeHead(200, { 'content-type': 'application/octet-stream' }).end(blob));
+    try {
+      const client = await clientFor((req, res) => {
+        if (req.headers.authorization !== 'Basic ' + Buffer.from('u:p').toString('base64')) {
+          return void res.writeHead(401, { 'www-authenticate': 'Basic realm="r"' }).end();
+        }
+        res.writeHead(307, { location: `http://${storage.host}/bucket/x` }).end();
+      }, { credentials: { username: 'u', password: 'p' } });
+      const got = await client.getBlob('acme/a', { digest: sha256Digest(blob), size: blob.byteLength });
+      expect(got.toString()).toBe('blob stored elsewhere');
+      expect(storage.requests).toHaveLength(1);
+      expect(storage.requests[0]!.authorization).toBeUndefined();
+    } finally {
+      await storage.close();
+    }
+  });
 });
