@@ -94,7 +94,12 @@ export class AppSupervisor extends EventEmitter<SupervisorEvents> {
     const sandbox = this.sandbox;
     this.sandbox = undefined;
     this.setState('stopped');
-    if (sandbox) this.account?.recordStop({ reason: 'stopped', message: 'stopped by the runtime', at: Date.now() }, this.spec.limits.cpuDeadlineMs);
+    if (sandbox) {
+      const report: StopReport = { reason: 'stopped', message: 'stopped by the runtime', at: Date.now() };
+      this.account?.recordStop(report, this.spec.limits.cpuDeadlineMs);
+      // Accounting: a requested stop is reported too, so the app's final usage gets logged.
+      this.emit('stopped', { ...report, restartInMs: undefined });
+    }
     await sandbox?.stop();
   }
 

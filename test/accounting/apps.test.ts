@@ -46,6 +46,9 @@ describe('resource accounting per app', () => {
     expect(s.messaging).toEqual({ published: 0, received: 50, dropped: 0 });
     await pub.stop();
     await sub.stop();
+    // The final usage is logged when the app is stopped.
+    const logged = records.find((r) => r.app === `counter-${tier}` && r.msg === 'app stopped: stopped by the runtime');
+    expect(logged).toMatchObject({ reason: 'stopped', usage: { hostCalls: { 'berth:host/messaging': 50 }, memory: { pages: 0 } } });
   });
 
   it('memory: the guest memory reached equals the cap for the memory bomb; restarts are counted and logged with usage', async () => {
