@@ -17,3 +17,8 @@ export class BerthError extends Error {
 export function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
+
+/** The stable `code` of an error that has one (BerthError, Node's system errors), else `fallback`. */
+export function errorCode(err: unknown, fallback: string): string {
+  return err && typeof err === 'object' && 'code' in err && typeof err.code === 'string' ? err.code : fallback;
+}

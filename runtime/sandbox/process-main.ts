@@ -1,4 +1,4 @@
-import { errorMessage } from '../../common/errors.js';
+import { errorCode, errorMessage } from '../../common/errors.js';
 import { compileCoreFile } from '../engine/core-module.js';
 import type { CompiledComponent } from '../engine/engine.js';
 import type { BridgeHandlers } from './bridge.js';
@@ -51,8 +51,7 @@ async function load(message: Extract<ToChild, { type: 'load' }>): Promise<void> 
     });
     send({ type: 'ready', exports: started.exports });
   } catch (err) {
-    const code = err && typeof err === 'object' && 'code' in err && typeof err.code === 'string' ? err.code : 'instantiation-failed';
-    send({ type: 'load-failed', code, message: errorMessage(err) });
+    send({ type: 'load-failed', code: errorCode(err, 'instantiation-failed'), message: errorMessage(err) });
   }
 }
 

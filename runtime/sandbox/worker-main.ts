@@ -1,5 +1,5 @@
 import { parentPort } from 'node:worker_threads';
-import { errorMessage } from '../../common/errors.js';
+import { errorCode, errorMessage } from '../../common/errors.js';
 import type { AppLogRecord } from '../../host-apis/app-context.js';
 import type { ComponentGlue } from '../engine/engine.js';
 import { InstanceMeter } from '../accounting/instance-meter.js';
@@ -46,8 +46,7 @@ async function load(request: LoadRequest): Promise<void> {
     send({ type: 'ready', slot, exports: instance.exportNames() });
     sendUsage(slot, instance);
   } catch (err) {
-    const code = err && typeof err === 'object' && 'code' in err && typeof err.code === 'string' ? err.code : 'instantiation-failed';
-    send({ type: 'load-failed', slot, code, message: errorMessage(err) });
+    send({ type: 'load-failed', slot, code: errorCode(err, 'instantiation-failed'), message: errorMessage(err) });
   }
 }
 
