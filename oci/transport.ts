@@ -151,7 +151,11 @@ export class Transport {
     res.on('data', (chunk: Buffer) => {
       received += chunk.byteLength;
       if (received > limit) {
-        if (res.statusCode !== undefined && res.statusCode >= 400) return; // keep what we have
+        if (res.statusCode !== undefined && res.statusCode >= 400) {
+          // Enough to report the error; an endless error body is not read to the deadline.
+          done(Buffer.concat(chunks));
+          return void res.destroy();
+        }
         return fail(new BerthError('oci.too-large', `registry answer for ${req.what} exceeds the limit of ${limit} bytes`, { url: req.url }));
       }
       chunks.push(chunk);

@@ -255,4 +255,17 @@ describe('a hostile or broken registry', () => {
       await storage.close();
     }
   });
+
+  it('reports an error answer with an endless body without reading it to the end', async () => {
+    const client = await clientFor((req, res) => {
+      res.writeHead(500, { 'content-type': 'application/json' });
+      res.write('{"errors":[{"code":"BROKEN","message":"x"}]}');
+      const pump = (): void => {
+        while (!res.destroyed && res.write(Buffer.alloc(64 * 1024, 0x20)));
+        if (!res.destroyed) res.once('drain', pump);
+      };
+      pump();
+    }, { deadlineMs: 30_000 });
+    await expect(resolveTag(client, 'acme/a', '1.0.0')).rejects.toMatchObject({ code: 'oci.registry-error', message: expect.stringMatching(/answered 500/) });
+  });
 });
