@@ -94,8 +94,9 @@ export class MessageBroker {
       this.meter.published(session.identity, payload.byteLength);
       return;
     }
-    // One compact copy shared by every queue; the guest receives its own copy on the way out.
-    const message: GuestMessage = { topic, payload: payload.byteLength === payload.buffer.byteLength ? payload : payload.slice() };
+    // One copy of the broker's own, shared by every queue: the caller's bytes may be a view of a
+    // larger or shared buffer it can still write to. Each guest receives its own copy on the way out.
+    const message: GuestMessage = { topic, payload: payload.slice() };
     let delivered = 0;
     for (const subscriber of subscribers) {
       if (subscriber.mailbox.offer(message)) {

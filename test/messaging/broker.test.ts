@@ -201,6 +201,20 @@ describe('message broker: two vendors, grants on both sides', () => {
     expect(messagingHandlers(broker, spec('initech', 'none', undefined as never))).toEqual({});
   });
 
+  it('keeps its own copy of a payload: later writes to the publisher\'s buffer change nothing queued', () => {
+    const broker = new MessageBroker();
+    const pub = app(broker, spec('acme', 'p', { publish: ['t'] }));
+    const sub = app(broker, spec('globex', 's', { subscribe: ['t'] }));
+    sub.host.subscribe('t');
+    const shared = new Uint8Array(new SharedArrayBuffer(8));
+    shared.set(text.encode('original'));
+    pub.handlers['messaging.publish']!('t', shared);
+    shared.set(text.encode('MUTATED!'));
+    const [m] = sub.handlers['messaging.receive']!(1) as { payload: Uint8Array }[];
+    expect(Buffer.from(m!.payload).toString()).toBe('original');
+    expect(m!.payload.buffer).toBeInstanceOf(ArrayBuffer);
+  });
+
   it('checks the shape of what crosses the bridge', () => {
     const broker = new MessageBroker();
     const pub = app(broker, spec('acme', 'p', { publish: ['t'], subscribe: ['t'] }));
