@@ -22,7 +22,7 @@ const lookup: Lookup = async (host) => {
   throw Object.assign(new Error('not found'), { code: 'ENOTFOUND' });
 };
 
-describe.each(['worker', 'instance'] as const)('an app fetching over outbound-http (guest → host → 127.0.0.1 → guest), %s tier', (tier) => {
+describe.each(['worker', 'instance', 'process'] as const)('an app fetching over outbound-http (guest → host → 127.0.0.1 → guest), %s tier', (tier) => {
   const dataDir = suiteTempDir(`http-client-${tier}`);
   const logLines: string[] = [];
   let runtime: Runtime;
