@@ -111,11 +111,28 @@ export function readComponentShape(bytes: Uint8Array): ComponentShape {
   return shape;
 }
 
+/**
+ * Top-level names are plain kebab-case (`add`, `get-token`) or interface names
+ * (`wasi:cli/environment@0.2.3`). Anything else is refused here, before a transpiler generates
+ * code from it: names end up in generated JavaScript, so this is a first line against
+ * injection, with the transpiler's own validation as the second.
+ */
+const WORD = '(?:[a-z][a-z0-9]*|[A-Z][A-Z0-9]*)';
+const KEBAB = `${WORD}(?:-${WORD})*`;
+const PLAIN_NAME = new RegExp(`^${KEBAB}$`);
+const INTERFACE_NAME = new RegExp(`^${KEBAB}:${KEBAB}(?:/${KEBAB})+(?:@[0-9]+\\.[0-9]+\\.[0-9]+(?:-[0-9A-Za-z.-]+)?(?:\\+[0-9A-Za-z.-]+)?)?$`);
+
+export function isValidExternName(name: string): boolean {
+  return PLAIN_NAME.test(name) || INTERFACE_NAME.test(name);
+}
+
 function externName(c: Cursor): string {
   const tag = c.byte();
   if (tag !== 0x00 && tag !== 0x01) throw malformed(`unknown extern name encoding 0x${tag.toString(16)} at offset ${c.pos - 1}`);
+  const start = c.pos;
   const name = c.name();
   if (tag === 0x01) c.name(); // version suffix; the name already carries the version
+  if (!isValidExternName(name)) throw malformed(`${JSON.stringify(name.slice(0, 80))} at offset ${start} is not a valid import or export name`);
   return name;
 }
 

@@ -68,3 +68,38 @@ describe('JcoEngine under concurrency', () => {
     expect(engine.stats().transpiles).toBe(4);
   });
 });
+
+describe('names that try to break out of the generated glue', () => {
+  // The glue is JavaScript generated from the component's names; a name that is not a valid
+  // component-model identifier must be refused before any code is generated from it.
+  // Every occurrence is patched (core export, alias, component export), so that the name is
+  // the only thing wrong with the component.
+  const patched = (from: string, to: string) => {
+    const bytes = Buffer.from(readFileSync(fixturePath('hello')));
+    let at = -1;
+    let count = 0;
+    while ((at = bytes.indexOf(Buffer.from(from), at + 1)) !== -1) count += Buffer.from(to).copy(bytes, at) && 1;
+    expect(count).toBeGreaterThan(0);
+    return new Uint8Array(bytes);
+  };
+
+  for (const [what, from, to] of [
+    ['an export name with a quote', 'add', "a'd"],
+    ['an export name with a brace', 'add', 'a}d'],
+    ['an import name with a quote and a paren', 'berth:host/log@', "berth:host/l')@"],
+  ] as const) {
+    it(`refuses ${what}`, async () => {
+      const engine = new JcoEngine({ cacheDir: suiteTempDir('inject') });
+      const err = await engine.compile(patched(from, to), { memoryLimitBytes: MiB }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(BerthError);
+      expect((err as BerthError).code).toBe('malformed-component');
+      expect((err as BerthError).message).toMatch(/is not a valid import or export name/);
+      expect(engine.stats().transpiles).toBe(0);
+    });
+  }
+
+  it('the transpiler refuses such names too, should one ever get past the reader', async () => {
+    const { transpile } = await import('@bytecodealliance/jco');
+    await expect(transpile(patched('add', "a'd"), { name: 'x', instantiation: 'sync', noTypescript: true })).rejects.toSatisfy((e: unknown) => /not a valid extern name/.test(String((e as { payload?: unknown }).payload ?? e)));
+  });
+});
