@@ -10,6 +10,9 @@ import { identityRoutes } from './routes/identity-routes.js';
 import { onboardingRoutes } from './routes/onboarding-routes.js';
 import { trustRoutes } from './routes/trust-routes.js';
 import type { Store } from './store/store.js';
+import type { DesiredStateChanged } from './desired-state/placement.js';
+import { operatorDeploymentRoutes } from './routes/operator-deployment-routes.js';
+import { vendorRoutes } from './routes/vendor-routes.js';
 
 /** Everything the control plane's HTTP app is built from; tests build it with their own. */
 export interface ControlPlaneDeps {
@@ -19,12 +22,14 @@ export interface ControlPlaneDeps {
   methods: OnboardingMethod[];
   certificateLifetimeMs: number;
   pendingRetrySeconds: number;
+  /** Told of every device whose placements changed, inside the changing transaction (desired-state side). */
+  desiredStateChanged?: DesiredStateChanged;
 }
 
 /** A later issue's routes (Margo device API, apps, deployments) plug in as one of these. */
 export type RouteModule = (deps: ControlPlaneDeps) => Hono<AppEnv>;
 
-export const coreRoutes: RouteModule[] = [(d) => trustRoutes(d.authority), onboardingRoutes, identityRoutes, adminRoutes];
+export const coreRoutes: RouteModule[] = [(d) => trustRoutes(d.authority), onboardingRoutes, identityRoutes, adminRoutes, vendorRoutes, operatorDeploymentRoutes];
 
 export function buildControlPlaneApp(deps: ControlPlaneDeps, modules: readonly RouteModule[] = coreRoutes): Hono<AppEnv> {
   const app = new Hono<AppEnv>();

@@ -89,4 +89,73 @@ export const migrations: Migration[] = [
          decided_by text)`,
     ],
   },
+  {
+    version: 2,
+    name: 'desired state: vendors, apps, versions, deployments, placements, device capabilities, per-device status',
+    statements: [
+      // trust_policy is kept for the supply-chain admission (issue 5); not interpreted here.
+      `CREATE TABLE vendors (
+         name text PRIMARY KEY,
+         trust_policy jsonb NOT NULL DEFAULT '{}'::jsonb,
+         created_at timestamptz NOT NULL DEFAULT now())`,
+      `CREATE TABLE apps (
+         id text PRIMARY KEY,
+         vendor text NOT NULL REFERENCES vendors (name),
+         description text NOT NULL DEFAULT '',
+         created_at timestamptz NOT NULL DEFAULT now())`,
+      `CREATE INDEX apps_vendor ON apps (vendor)`,
+      `CREATE TABLE app_versions (
+         app_id text NOT NULL REFERENCES apps (id),
+         version text NOT NULL,
+         repository text NOT NULL,
+         digest text NOT NULL,
+         size_bytes bigint NOT NULL,
+         imports jsonb NOT NULL,
+         created_at timestamptz NOT NULL DEFAULT now(),
+         PRIMARY KEY (app_id, version))`,
+      // version: what devices run; target_version: what a rolling update moves them to.
+      `CREATE TABLE deployments (
+         id text PRIMARY KEY,
+         app_id text NOT NULL REFERENCES apps (id),
+         version text NOT NULL,
+         grants jsonb NOT NULL,
+         tier text NOT NULL CHECK (tier IN ('instance', 'worker', 'process')),
+         limits jsonb,
+         parameters jsonb,
+         placement jsonb NOT NULL,
+         rollout_state text NOT NULL DEFAULT 'none' CHECK (rollout_state IN ('none', 'rolling', 'paused', 'done', 'rolled-back')),
+         target_version text,
+         previous_version text,
+         batch_size integer NOT NULL DEFAULT 1 CHECK (batch_size > 0),
+         seq bigserial NOT NULL,
+         created_by text NOT NULL,
+         created_at timestamptz NOT NULL DEFAULT now(),
+         updated_at timestamptz NOT NULL DEFAULT now(),
+         FOREIGN KEY (app_id, version) REFERENCES app_versions (app_id, version))`,
+      `CREATE TABLE placements (
+         deployment_id text NOT NULL REFERENCES deployments (id) ON DELETE CASCADE,
+         device_id text NOT NULL REFERENCES devices (id) ON DELETE CASCADE,
+         version text NOT NULL,
+         updated_at timestamptz NOT NULL DEFAULT now(),
+         PRIMARY KEY (deployment_id, device_id))`,
+      `CREATE INDEX placements_device ON placements (device_id)`,
+      // Written by the device channel (PUT /api/v1/capabilities), read by the scheduler.
+      `CREATE TABLE device_capabilities (
+         device_id text PRIMARY KEY REFERENCES devices (id) ON DELETE CASCADE,
+         manifest jsonb NOT NULL,
+         updated_at timestamptz NOT NULL DEFAULT now())`,
+      // Written by the device channel (POST .../status) through deployments/status.ts; version is
+      // the app version placed on the device when the report arrived.
+      `CREATE TABLE deployment_device_status (
+         deployment_id text NOT NULL REFERENCES deployments (id) ON DELETE CASCADE,
+         device_id text NOT NULL REFERENCES devices (id) ON DELETE CASCADE,
+         version text NOT NULL,
+         state text NOT NULL CHECK (state IN ('pending', 'installing', 'installed', 'failed', 'removing', 'removed')),
+         error jsonb,
+         components jsonb NOT NULL DEFAULT '[]'::jsonb,
+         adopted_manifest_version bigint,
+         updated_at timestamptz NOT NULL DEFAULT now(),
+         PRIMARY KEY (deployment_id, device_id))`,
+    ],
+  },
 ];

@@ -1,0 +1,46 @@
+import type { z } from 'zod';
+import { HttpProblem, validationProblem } from '../http/problem.js';
+import * as catalog from '../store/catalog.js';
+import type { AppRecord, AppVersionRecord } from '../store/catalog.js';
+import type { Store } from '../store/store.js';
+import { requireOwnApp, vendorOfRole } from './access.js';
+import type { appBody, versionBody } from './schema.js';
+
+const unknownApp = (id: string) => new HttpProblem(404, 'catalog.unknown_app', 'No such app', { detail: `no app '${id}'` });
+
+export async function getOwnApp(store: Store, role: string, id: string): Promise<AppRecord> {
+  const app = await catalog.getApp(store, id);
+  if (!app) throw unknownApp(id);
+  requireOwnApp(role, app);
+  return app;
+}
+
+/** A vendor creates apps under its own name; an admin names the vendor. */
+export async function createApp(store: Store, role: string, body: z.output<typeof appBody>): Promise<AppRecord> {
+  const own = vendorOfRole(role);
+  if (own !== undefined && body.vendor !== undefined && body.vendor !== own) {
+    throw new HttpProblem(403, 'catalog.other_vendor', 'A vendor creates apps only under its own name', { detail: `vendor '${own}' may not create apps for '${body.vendor}'` });
+  }
+  const vendor = own ?? body.vendor;
+  if (vendor === undefined) throw validationProblem([{ field: 'vendor', message: 'required when the caller is not a vendor' }]);
+  return store.transaction(async (tx) => {
+    if (!(await catalog.getVendor(tx, vendor))) throw validationProblem([{ field: 'vendor', message: `no vendor '${vendor}' is registered` }], 'catalog.unknown_vendor');
+    if (!(await catalog.insertApp(tx, { id: body.id, vendor, description: body.description }))) {
+      throw new HttpProblem(409, 'catalog.app_exists', 'An app with that id exists', { detail: `app '${body.id}' exists` });
+    }
+    return (await catalog.getApp(tx, body.id))!;
+  });
+}
+
+export async function addVersion(store: Store, role: string, appId: string, body: z.output<typeof versionBody>): Promise<AppVersionRecord> {
+  return store.transaction(async (tx) => {
+    const app = await catalog.getApp(tx, appId);
+    if (!app) throw unknownApp(appId);
+    requireOwnApp(role, app);
+    const record = { appId, version: body.version, component: { ...body.component, digest: body.component.digest as AppVersionRecord['component']['digest'] }, imports: body.imports };
+    if (!(await catalog.insertVersion(tx, record))) {
+      throw new HttpProblem(409, 'catalog.version_exists', 'That version is registered already; versions are immutable', { detail: `app '${appId}' has version '${body.version}'` });
+    }
+    return (await catalog.getVersion(tx, appId, body.version))!;
+  });
+}

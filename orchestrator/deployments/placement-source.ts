@@ -1,0 +1,54 @@
+import type { Digest } from '../../common/digest.js';
+import type { Placement, PlacementSource } from '../desired-state/placement.js';
+import type { Tier } from '../store/deployments.js';
+import type { Queryable } from '../store/store.js';
+
+interface Row {
+  deployment_id: string;
+  device_id: string;
+  vendor: string;
+  app_id: string;
+  version: string;
+  repository: string;
+  digest: Digest;
+  size_bytes: string | number;
+  grants: Record<string, unknown>;
+  tier: Tier;
+  limits: Placement['limits'] | null;
+  parameters: Record<string, unknown> | null;
+}
+
+/**
+ * The scheduler's placements as the desired-state side reads them. Only an active device has
+ * any: a revoked or unapproved device's state is empty even before the scheduler sweeps it.
+ */
+export const storePlacementSource: PlacementSource = {
+  async placementsForDevice(db: Queryable, deviceId: string): Promise<Placement[]> {
+    const rows = await db.query<Row>(
+      `SELECT p.deployment_id, p.device_id, a.vendor, a.id AS app_id, p.version, v.repository, v.digest, v.size_bytes,
+              d.grants, d.tier, d.limits, d.parameters
+       FROM placements p
+       JOIN devices dev ON dev.id = p.device_id AND dev.status = 'active'
+       JOIN deployments d ON d.id = p.deployment_id
+       JOIN apps a ON a.id = d.app_id
+       JOIN app_versions v ON v.app_id = d.app_id AND v.version = p.version
+       WHERE p.device_id = $1 ORDER BY p.deployment_id`,
+      [deviceId],
+    );
+    return rows.map((r) => {
+      const p: Placement = {
+        deploymentId: r.deployment_id,
+        deviceId: r.device_id,
+        vendor: r.vendor,
+        app: r.app_id,
+        version: r.version,
+        component: { repository: r.repository, digest: r.digest, sizeBytes: Number(r.size_bytes) },
+        grants: r.grants,
+        tier: r.tier,
+      };
+      if (r.limits) p.limits = r.limits;
+      if (r.parameters) p.parameters = r.parameters;
+      return p;
+    });
+  },
+};

@@ -1,0 +1,78 @@
+import { parseGrants } from '../../host-apis/grants.js';
+import { checkImports } from '../../host-apis/import-policy.js';
+import type { DesiredStateChanged } from '../desired-state/placement.js';
+import { HttpProblem, validationProblem } from '../http/problem.js';
+import * as catalog from '../store/catalog.js';
+import * as deployments from '../store/deployments.js';
+import type { DeploymentRecord } from '../store/deployments.js';
+import { statusOfPlacements } from '../store/deployment-status.js';
+import * as placements from '../store/placements.js';
+import type { Queryable } from '../store/store.js';
+import { lockScheduler } from '../scheduling/scheduler.js';
+
+export type RolloutStep = 'not-rolling' | 'paused' | 'waiting' | 'next-wave' | 'done';
+
+async function locked(tx: Queryable, id: string): Promise<DeploymentRecord> {
+  await lockScheduler(tx);
+  const d = await deployments.getDeployment(tx, id, true);
+  if (!d) throw new HttpProblem(404, 'deployment.unknown', 'No such deployment', { detail: `no deployment '${id}'` });
+  return d;
+}
+
+/**
+ * Starts a rolling update to `version`: devices move in waves of `batchSize`, each wave only once
+ * every device of the previous one reports `installed` on the new version.
+ */
+export async function startRollingUpdate(tx: Queryable, id: string, version: string, batchSize: number | undefined, changed: DesiredStateChanged): Promise<RolloutStep> {
+  const d = await locked(tx, id);
+  if (d.rollout.state === 'rolling' || d.rollout.state === 'paused') {
+    throw new HttpProblem(409, 'rollout.in_progress', 'A rollout is in progress', { detail: `deployment '${id}' is ${d.rollout.state} towards ${d.rollout.targetVersion}; roll back first` });
+  }
+  if (version === d.version) throw validationProblem([{ field: 'version', message: `the deployment already runs ${version}` }], 'rollout.same_version');
+  const v = await catalog.getVersion(tx, d.appId, version);
+  if (!v) throw validationProblem([{ field: 'version', message: `app '${d.appId}' has no version '${version}'` }], 'rollout.unknown_version');
+  try {
+    checkImports(d.appId, v.imports, parseGrants(d.grants));
+  } catch (err) {
+    throw validationProblem([{ field: 'version', message: (err as Error).message }], 'rollout.imports_not_granted');
+  }
+  await deployments.setRollout(tx, id, { state: 'rolling', targetVersion: version, previousVersion: d.version, ...(batchSize ? { batchSize } : {}) });
+  return advance(tx, id, changed);
+}
+
+/** Moves a rolling deployment on by at most one wave; pauses it when its current wave has a failure. */
+export async function advance(tx: Queryable, id: string, changed: DesiredStateChanged): Promise<RolloutStep> {
+  const d = await locked(tx, id);
+  const target = d.rollout.targetVersion;
+  if (d.rollout.state !== 'rolling' || target === null) return 'not-rolling';
+  const statuses = await statusOfPlacements(tx, id);
+  const wave = statuses.filter((s) => s.version === target);
+  if (wave.some((s) => s.state === 'failed')) {
+    await deployments.setRollout(tx, id, { state: 'paused', targetVersion: target });
+    return 'paused';
+  }
+  if (wave.some((s) => s.state !== 'installed')) return 'waiting';
+  const rest = statuses.filter((s) => s.version !== target).map((s) => s.deviceId);
+  if (rest.length === 0) {
+    await deployments.setRollout(tx, id, { version: target, state: 'done', targetVersion: null });
+    return 'done';
+  }
+  const next = rest.slice(0, d.rollout.batchSize);
+  await placements.upsertPlacements(tx, next.map((deviceId) => ({ deploymentId: id, deviceId, version: target })));
+  await changed(tx, next);
+  return 'next-wave';
+}
+
+/** Every device back to the version before the last rolling update, at once (not in waves). */
+export async function rollback(tx: Queryable, id: string, changed: DesiredStateChanged): Promise<string> {
+  const d = await locked(tx, id);
+  const previous = d.rollout.previousVersion;
+  if (previous === null || d.rollout.state === 'rolled-back' || d.rollout.state === 'none') {
+    throw new HttpProblem(409, 'rollout.nothing_to_roll_back', 'There is no previous version to roll back to', { detail: `deployment '${id}' has had no rolling update since its last rollback` });
+  }
+  const moved = (await placements.placementsOfDeployment(tx, id)).filter((p) => p.version !== previous).map((p) => p.deviceId);
+  await placements.upsertPlacements(tx, moved.map((deviceId) => ({ deploymentId: id, deviceId, version: previous })));
+  await deployments.setRollout(tx, id, { version: previous, state: 'rolled-back', targetVersion: null, previousVersion: null });
+  if (moved.length > 0) await changed(tx, moved);
+  return previous;
+}

@@ -1,0 +1,72 @@
+import { Hono } from 'hono';
+import { z } from 'zod';
+import type { ControlPlaneDeps } from '../app.js';
+import { createDeployment, removeDeployment } from '../deployments/admission.js';
+import { rollback, startRollingUpdate } from '../deployments/rollout.js';
+import { deploymentBody, rolloutBody } from '../deployments/schema.js';
+import { aggregateStatus } from '../deployments/status.js';
+import type { DesiredStateChanged } from '../desired-state/placement.js';
+import { readJson } from '../http/body.js';
+import type { AppEnv } from '../http/env.js';
+import { requireOperator, roles } from '../http/operator-auth.js';
+import { HttpProblem } from '../http/problem.js';
+import { rescheduleAll } from '../scheduling/scheduler.js';
+import * as deployments from '../store/deployments.js';
+import * as placements from '../store/placements.js';
+
+const noChange: DesiredStateChanged = async () => {};
+
+/** Deployments under /api/v1/admin/deployments (operators). Handlers parse, call, answer. */
+export function operatorDeploymentRoutes(deps: ControlPlaneDeps): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+  const asOperator = requireOperator(deps, roles.operator);
+  const changed = deps.desiredStateChanged ?? noChange;
+  const by = (c: { get(k: 'operator'): { name: string; tokenId: string } }) => `${c.get('operator').name} (${c.get('operator').tokenId})`;
+  const found = async (id: string) => {
+    const d = await deployments.getDeployment(deps.store, id);
+    if (!d) throw new HttpProblem(404, 'deployment.unknown', 'No such deployment', { detail: `no deployment '${id}'` });
+    return d;
+  };
+
+  app.post('/api/v1/admin/deployments', asOperator, async (c) => {
+    const body = await readJson(c, deploymentBody, 1024 * 1024);
+    const { deployment, placement } = await createDeployment(deps.store, body, by(c), changed);
+    deps.logger.info({ deploymentId: deployment.id, app: deployment.appId, version: deployment.version, devices: placement.added.length, by: by(c) }, 'deployment created');
+    return c.json({ ...deployment, placed: placement.added, unplaced: placement.unplaced }, 201);
+  });
+
+  app.get('/api/v1/admin/deployments', asOperator, async (c) => c.json({ deployments: await deployments.listDeployments(deps.store) }));
+
+  app.get('/api/v1/admin/deployments/:id', asOperator, async (c) => {
+    const d = await found(c.req.param('id'));
+    return c.json({ ...d, placements: await placements.placementsOfDeployment(deps.store, d.id) });
+  });
+
+  app.delete('/api/v1/admin/deployments/:id', asOperator, async (c) => {
+    const devices = await removeDeployment(deps.store, c.req.param('id'), changed);
+    return c.json({ deploymentId: c.req.param('id'), removedFrom: devices });
+  });
+
+  app.get('/api/v1/admin/deployments/:id/status', asOperator, async (c) => c.json(await aggregateStatus(deps.store, c.req.param('id'))));
+
+  app.post('/api/v1/admin/deployments/:id/rollouts', asOperator, async (c) => {
+    const body = await readJson(c, rolloutBody);
+    const id = c.req.param('id');
+    const step = await deps.store.transaction((tx) => startRollingUpdate(tx, id, body.version, body.batchSize, changed));
+    return c.json({ deploymentId: id, step, ...(await found(id)).rollout }, 202);
+  });
+
+  app.post('/api/v1/admin/deployments/:id/rollbacks', asOperator, async (c) => {
+    await readJson(c, z.strictObject({}));
+    const id = c.req.param('id');
+    const version = await deps.store.transaction((tx) => rollback(tx, id, changed));
+    return c.json({ deploymentId: id, version });
+  });
+
+  // A full recompute, for after changes the scheduler was not told of (and as a periodic safety net).
+  app.post('/api/v1/admin/scheduler/sweeps', asOperator, async (c) => {
+    await deps.store.transaction((tx) => rescheduleAll(tx, changed));
+    return c.json({ swept: true });
+  });
+  return app;
+}

@@ -1,0 +1,60 @@
+import { Hono } from 'hono';
+import type { ControlPlaneDeps } from '../app.js';
+import { canReadCatalog, canWriteCatalog, vendorOfRole } from '../catalog/access.js';
+import { appBody, trustPolicyBody, vendorBody } from '../catalog/schema.js';
+import { addVersion, createApp, getOwnApp } from '../catalog/service.js';
+import { readJson } from '../http/body.js';
+import type { AppEnv } from '../http/env.js';
+import { requireOperator, roles } from '../http/operator-auth.js';
+import { HttpProblem } from '../http/problem.js';
+import * as catalog from '../store/catalog.js';
+import { versionBody } from '../catalog/schema.js';
+
+/** Vendors, apps and versions under /api/v1/catalog; a vendor token sees and changes only its own apps. */
+export function vendorRoutes(deps: ControlPlaneDeps): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+  const asAdmin = requireOperator(deps, roles.admin);
+  const asReader = requireOperator(deps, canReadCatalog);
+  const asWriter = requireOperator(deps, canWriteCatalog);
+  const role = (c: { get(k: 'operator'): { role: string } }) => c.get('operator').role;
+
+  app.post('/api/v1/catalog/vendors', asAdmin, async (c) => {
+    const body = await readJson(c, vendorBody);
+    if (!(await catalog.insertVendor(deps.store, body.name, body.trustPolicy))) throw new HttpProblem(409, 'catalog.vendor_exists', 'That vendor is registered already');
+    return c.json({ name: body.name, trustPolicy: body.trustPolicy }, 201);
+  });
+
+  app.get('/api/v1/catalog/vendors/:name', asReader, async (c) => {
+    const name = c.req.param('name');
+    const own = vendorOfRole(role(c));
+    if (own !== undefined && own !== name) throw new HttpProblem(403, 'catalog.other_vendor', 'Another vendor', { detail: `vendor '${own}' may not read vendor '${name}'` });
+    const vendor = await catalog.getVendor(deps.store, name);
+    if (!vendor) throw new HttpProblem(404, 'catalog.unknown_vendor', 'No such vendor', { detail: `no vendor '${name}'` });
+    return c.json(vendor);
+  });
+
+  // The trust policy decides whose signatures count for this vendor: the operator's call, not the vendor's.
+  app.put('/api/v1/catalog/vendors/:name/trust-policy', asAdmin, async (c) => {
+    const body = await readJson(c, trustPolicyBody);
+    if (!(await catalog.setTrustPolicy(deps.store, c.req.param('name'), body.trustPolicy))) throw new HttpProblem(404, 'catalog.unknown_vendor', 'No such vendor');
+    return c.json({ name: c.req.param('name'), trustPolicy: body.trustPolicy });
+  });
+
+  app.get('/api/v1/catalog/apps', asReader, async (c) => c.json({ apps: await catalog.listApps(deps.store, vendorOfRole(role(c))) }));
+
+  app.post('/api/v1/catalog/apps', asWriter, async (c) => c.json(await createApp(deps.store, role(c), await readJson(c, appBody)), 201));
+
+  app.get('/api/v1/catalog/apps/:id', asReader, async (c) => c.json(await getOwnApp(deps.store, role(c), c.req.param('id'))));
+
+  app.get('/api/v1/catalog/apps/:id/versions', asReader, async (c) => {
+    const a = await getOwnApp(deps.store, role(c), c.req.param('id'));
+    return c.json({ app: a.id, versions: await catalog.listVersions(deps.store, a.id) });
+  });
+
+  app.post('/api/v1/catalog/apps/:id/versions', asWriter, async (c) => {
+    // Ownership before the body: another vendor learns nothing from validation errors.
+    await getOwnApp(deps.store, role(c), c.req.param('id'));
+    return c.json(await addVersion(deps.store, role(c), c.req.param('id'), await readJson(c, versionBody)), 201);
+  });
+  return app;
+}

@@ -1,0 +1,98 @@
+import type { Digest } from '../../common/digest.js';
+import type { Queryable } from './store.js';
+
+export interface VendorRecord {
+  name: string;
+  trustPolicy: Record<string, unknown>;
+  createdAt: Date;
+}
+export interface AppRecord {
+  id: string;
+  vendor: string;
+  description: string;
+  createdAt: Date;
+}
+export interface AppVersionRecord {
+  appId: string;
+  version: string;
+  component: { repository: string; digest: Digest; sizeBytes: number };
+  imports: string[];
+  createdAt: Date;
+}
+
+export async function insertVendor(q: Queryable, name: string, trustPolicy: Record<string, unknown>): Promise<boolean> {
+  const rows = await q.query('INSERT INTO vendors (name, trust_policy) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING name', [name, JSON.stringify(trustPolicy)]);
+  return rows.length === 1;
+}
+
+export async function setTrustPolicy(q: Queryable, name: string, trustPolicy: Record<string, unknown>): Promise<boolean> {
+  return (await q.query('UPDATE vendors SET trust_policy = $2 WHERE name = $1 RETURNING name', [name, JSON.stringify(trustPolicy)])).length === 1;
+}
+
+export async function getVendor(q: Queryable, name: string): Promise<VendorRecord | undefined> {
+  const rows = await q.query<{ name: string; trust_policy: Record<string, unknown>; created_at: Date }>('SELECT * FROM vendors WHERE name = $1', [name]);
+  return rows[0] && { name: rows[0].name, trustPolicy: rows[0].trust_policy, createdAt: rows[0].created_at };
+}
+
+export async function listVendors(q: Queryable): Promise<string[]> {
+  return (await q.query<{ name: string }>('SELECT name FROM vendors ORDER BY name')).map((r) => r.name);
+}
+
+interface AppRow {
+  id: string;
+  vendor: string;
+  description: string;
+  created_at: Date;
+}
+const toApp = (r: AppRow): AppRecord => ({ id: r.id, vendor: r.vendor, description: r.description, createdAt: r.created_at });
+
+export async function insertApp(q: Queryable, app: { id: string; vendor: string; description: string }): Promise<boolean> {
+  const rows = await q.query('INSERT INTO apps (id, vendor, description) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING RETURNING id', [app.id, app.vendor, app.description]);
+  return rows.length === 1;
+}
+
+export async function getApp(q: Queryable, id: string): Promise<AppRecord | undefined> {
+  const rows = await q.query<AppRow>('SELECT * FROM apps WHERE id = $1', [id]);
+  return rows[0] && toApp(rows[0]);
+}
+
+export async function listApps(q: Queryable, vendor?: string): Promise<AppRecord[]> {
+  const rows = vendor === undefined ? await q.query<AppRow>('SELECT * FROM apps ORDER BY id') : await q.query<AppRow>('SELECT * FROM apps WHERE vendor = $1 ORDER BY id', [vendor]);
+  return rows.map(toApp);
+}
+
+interface VersionRow {
+  app_id: string;
+  version: string;
+  repository: string;
+  digest: Digest;
+  size_bytes: string | number;
+  imports: string[];
+  created_at: Date;
+}
+const toVersion = (r: VersionRow): AppVersionRecord => ({
+  appId: r.app_id,
+  version: r.version,
+  component: { repository: r.repository, digest: r.digest, sizeBytes: Number(r.size_bytes) },
+  imports: r.imports,
+  createdAt: r.created_at,
+});
+
+/** Versions are immutable once registered: false when that version exists already. */
+export async function insertVersion(q: Queryable, v: Omit<AppVersionRecord, 'createdAt'>): Promise<boolean> {
+  const rows = await q.query(
+    `INSERT INTO app_versions (app_id, version, repository, digest, size_bytes, imports) VALUES ($1, $2, $3, $4, $5, $6)
+     ON CONFLICT DO NOTHING RETURNING version`,
+    [v.appId, v.version, v.component.repository, v.component.digest, v.component.sizeBytes, JSON.stringify(v.imports)],
+  );
+  return rows.length === 1;
+}
+
+export async function getVersion(q: Queryable, appId: string, version: string): Promise<AppVersionRecord | undefined> {
+  const rows = await q.query<VersionRow>('SELECT * FROM app_versions WHERE app_id = $1 AND version = $2', [appId, version]);
+  return rows[0] && toVersion(rows[0]);
+}
+
+export async function listVersions(q: Queryable, appId: string): Promise<AppVersionRecord[]> {
+  return (await q.query<VersionRow>('SELECT * FROM app_versions WHERE app_id = $1 ORDER BY created_at, version', [appId])).map(toVersion);
+}

@@ -1,0 +1,93 @@
+import type { PlacementSpec } from '../scheduling/plan.js';
+import type { Queryable } from './store.js';
+
+export type RolloutState = 'none' | 'rolling' | 'paused' | 'done' | 'rolled-back';
+export type Tier = 'instance' | 'worker' | 'process';
+
+export interface DeploymentRecord {
+  id: string;
+  appId: string;
+  /** What new and settled devices run. During a rollout, the version being moved away from. */
+  version: string;
+  grants: Record<string, unknown>;
+  tier: Tier;
+  limits: { memoryBytes?: number; cpuDeadlineMs?: number } | null;
+  parameters: Record<string, unknown> | null;
+  placement: PlacementSpec;
+  rollout: { state: RolloutState; targetVersion: string | null; previousVersion: string | null; batchSize: number };
+  createdBy: string;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+interface Row {
+  id: string;
+  app_id: string;
+  version: string;
+  grants: Record<string, unknown>;
+  tier: Tier;
+  limits: DeploymentRecord['limits'];
+  parameters: DeploymentRecord['parameters'];
+  placement: PlacementSpec;
+  rollout_state: RolloutState;
+  target_version: string | null;
+  previous_version: string | null;
+  batch_size: number;
+  created_by: string;
+  created_at: Date;
+  updated_at: Date;
+}
+
+const toRecord = (r: Row): DeploymentRecord => ({
+  id: r.id,
+  appId: r.app_id,
+  version: r.version,
+  grants: r.grants,
+  tier: r.tier,
+  limits: r.limits,
+  parameters: r.parameters,
+  placement: r.placement,
+  rollout: { state: r.rollout_state, targetVersion: r.target_version, previousVersion: r.previous_version, batchSize: r.batch_size },
+  createdBy: r.created_by,
+  createdAt: r.created_at,
+  updatedAt: r.updated_at,
+});
+
+export type NewDeployment = Pick<DeploymentRecord, 'id' | 'appId' | 'version' | 'grants' | 'tier' | 'limits' | 'parameters' | 'placement' | 'createdBy'> & { batchSize: number };
+
+export async function insertDeployment(q: Queryable, d: NewDeployment): Promise<boolean> {
+  const rows = await q.query(
+    `INSERT INTO deployments (id, app_id, version, grants, tier, limits, parameters, placement, batch_size, created_by)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (id) DO NOTHING RETURNING id`,
+    [d.id, d.appId, d.version, JSON.stringify(d.grants), d.tier, d.limits && JSON.stringify(d.limits), d.parameters && JSON.stringify(d.parameters), JSON.stringify(d.placement), d.batchSize, d.createdBy],
+  );
+  return rows.length === 1;
+}
+
+export async function getDeployment(q: Queryable, id: string, forUpdate = false): Promise<DeploymentRecord | undefined> {
+  const rows = await q.query<Row>(`SELECT * FROM deployments WHERE id = $1${forUpdate ? ' FOR UPDATE' : ''}`, [id]);
+  return rows[0] && toRecord(rows[0]);
+}
+
+/** In creation order: older deployments claim capacity first. */
+export async function listDeployments(q: Queryable): Promise<DeploymentRecord[]> {
+  return (await q.query<Row>('SELECT * FROM deployments ORDER BY seq')).map(toRecord);
+}
+
+export async function deleteDeployment(q: Queryable, id: string): Promise<boolean> {
+  return (await q.query('DELETE FROM deployments WHERE id = $1 RETURNING id', [id])).length === 1;
+}
+
+export async function setRollout(
+  q: Queryable,
+  id: string,
+  r: { version?: string; state: RolloutState; targetVersion: string | null; previousVersion?: string | null; batchSize?: number; grants?: Record<string, unknown> },
+): Promise<void> {
+  await q.query(
+    `UPDATE deployments SET version = COALESCE($2, version), rollout_state = $3, target_version = $4,
+       previous_version = CASE WHEN $5::boolean THEN $6 ELSE previous_version END,
+       batch_size = COALESCE($7, batch_size), grants = COALESCE($8, grants), updated_at = now()
+     WHERE id = $1`,
+    [id, r.version ?? null, r.state, r.targetVersion, r.previousVersion !== undefined, r.previousVersion ?? null, r.batchSize ?? null, r.grants ? JSON.stringify(r.grants) : null],
+  );
+}

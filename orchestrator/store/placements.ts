@@ -1,0 +1,39 @@
+import type { Queryable } from './store.js';
+
+/** One row per (deployment, device): which app version of the deployment the device should run. */
+export interface PlacementRow {
+  deploymentId: string;
+  deviceId: string;
+  version: string;
+}
+
+export async function placementsOfDeployment(q: Queryable, deploymentId: string): Promise<PlacementRow[]> {
+  return q.query<PlacementRow>(
+    'SELECT deployment_id AS "deploymentId", device_id AS "deviceId", version FROM placements WHERE deployment_id = $1 ORDER BY device_id',
+    [deploymentId],
+  );
+}
+
+export async function placementsOfDevice(q: Queryable, deviceId: string): Promise<PlacementRow[]> {
+  return q.query<PlacementRow>(
+    'SELECT deployment_id AS "deploymentId", device_id AS "deviceId", version FROM placements WHERE device_id = $1 ORDER BY deployment_id',
+    [deviceId],
+  );
+}
+
+/** Inserts or changes the version of many placements in one statement (the scheduler's batch write). */
+export async function upsertPlacements(q: Queryable, rows: readonly PlacementRow[]): Promise<void> {
+  if (rows.length === 0) return;
+  await q.query(
+    `INSERT INTO placements (deployment_id, device_id, version)
+     SELECT * FROM unnest($1::text[], $2::text[], $3::text[])
+     ON CONFLICT (deployment_id, device_id) DO UPDATE SET version = EXCLUDED.version, updated_at = now()`,
+    [rows.map((r) => r.deploymentId), rows.map((r) => r.deviceId), rows.map((r) => r.version)],
+  );
+}
+
+export async function deletePlacements(q: Queryable, deploymentId: string, deviceIds: readonly string[]): Promise<void> {
+  if (deviceIds.length === 0) return;
+  await q.query('DELETE FROM placements WHERE deployment_id = $1 AND device_id = ANY($2::text[])', [deploymentId, deviceIds]);
+  await q.query('DELETE FROM deployment_device_status WHERE deployment_id = $1 AND device_id = ANY($2::text[])', [deploymentId, deviceIds]);
+}
