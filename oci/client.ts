@@ -3,6 +3,7 @@ import { BerthError } from '../common/errors.js';
 import { Authenticator, type Credentials } from './auth.js';
 import { descriptorSchema, imageIndexSchema, parseJson, type Descriptor, type ImageIndex } from './manifest.js';
 import { MEDIA_TYPE } from './media-types.js';
+import { uploadSession } from './upload.js';
 import { backoff, header, isRetryable, sleep, statusError, Transport, type HttpRequest, type HttpResponse, type TransportOptions } from './transport.js';
 
 export interface RegistryClientOptions extends TransportOptions {
@@ -13,6 +14,8 @@ export interface RegistryClientOptions extends TransportOptions {
   maxManifestBytes?: number;
   /** Largest blob accepted (default 512 MiB). */
   maxBlobBytes?: number;
+  /** Blobs larger than this are uploaded in PATCH chunks of this size (default 16 MiB). */
+  uploadChunkBytes?: number;
 }
 
 export interface FetchedManifest {
@@ -35,6 +38,7 @@ export class RegistryClient {
   private readonly maxManifest: number;
   private readonly maxBlob: number;
   private readonly attempts: number;
+  private readonly chunkBytes: number;
   private readonly backoffMs: number;
 
   constructor(
@@ -47,6 +51,7 @@ export class RegistryClient {
     this.maxManifest = options.maxManifestBytes ?? 4 * 1024 * 1024;
     this.maxBlob = options.maxBlobBytes ?? 512 * 1024 * 1024;
     this.attempts = Math.max(1, options.attempts ?? 3);
+    this.chunkBytes = Math.max(64 * 1024, options.uploadChunkBytes ?? 16 * 1024 * 1024);
     this.backoffMs = options.backoffMs ?? 200;
   }
 
@@ -139,7 +144,7 @@ export class RegistryClient {
     return res.body;
   }
 
-  /** Monolithic upload (POST then PUT), skipped when the registry already has the blob. */
+  /** Upload (monolithic, or chunked above `uploadChunkBytes`), skipped when the registry already has the blob. */
   async pushBlob(repository: string, bytes: Uint8Array, onProgress?: Progress): Promise<Descriptor['digest']> {
     const digest = sha256Digest(bytes);
     if (await this.blobExists(repository, digest)) {
@@ -149,38 +154,13 @@ export class RegistryClient {
     // An upload session cannot be resumed blindly after a failed PUT: start a new one instead.
     for (let attempt = 1; ; attempt++) {
       try {
-        await this.uploadOnce(repository, bytes, digest, onProgress);
+        await uploadSession((req) => this.exchange(repository, 'push', req), this.base, repository, bytes, digest, this.chunkBytes, onProgress);
         return digest;
       } catch (err) {
         if (attempt >= this.attempts || !isRetryable(err)) throw err;
         await sleep(backoff(this.backoffMs, attempt + 1));
       }
     }
-  }
-
-  private async uploadOnce(repository: string, bytes: Uint8Array, digest: Digest, onProgress?: Progress): Promise<void> {
-    const what = `upload of blob ${digest}`;
-    const start = await this.exchange(repository, 'push', { method: 'POST', url: `${this.base}/v2/${repository}/blobs/uploads/`, maxBytes: 64 * 1024, what, retry: false });
-    if (start.status !== 202) throw statusError({ what, url: this.base }, start);
-    const location = header(start, 'location');
-    if (!location) throw new BerthError('oci.bad-response', `registry started the ${what} without a Location`);
-    const uploadUrl = new URL(location, this.base);
-    if (uploadUrl.origin !== this.base) {
-      throw new BerthError('oci.bad-response', `registry sent the ${what} to another origin (${uploadUrl.origin}); refused`);
-    }
-    uploadUrl.searchParams.set('digest', digest);
-    const req: HttpRequest = {
-      method: 'PUT',
-      url: uploadUrl.toString(),
-      headers: { 'content-type': 'application/octet-stream' },
-      body: bytes,
-      maxBytes: 64 * 1024,
-      what,
-      retry: false,
-    };
-    if (onProgress) req.onSent = onProgress;
-    const done = await this.exchange(repository, 'push', req);
-    if (done.status !== 201) throw statusError({ what, url: this.base }, done);
   }
 
   /**

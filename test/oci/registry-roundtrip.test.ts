@@ -66,6 +66,22 @@ describe.each([
     expect(pulled.componentDigest).toBe(sha256Digest(component));
   });
 
+  it('uploads a large blob in PATCH chunks and reports progress across them', async () => {
+    const chunked = new RegistryClient(registry.host, {
+      plainHttp: !options.tls,
+      uploadChunkBytes: 64 * 1024,
+      ...(registry.caPem ? { ca: registry.caPem } : {}),
+      ...(registry.credentials ? { credentials: registry.credentials } : {}),
+    });
+    const big = new Uint8Array([0, 0x61, 0x73, 0x6d, ...randomBytes(200_000)]);
+    const seen: number[] = [];
+    const pushed = await pushComponent(chunked, 'acme/chunked', '1.0.0', big, [], { component: (done) => seen.push(done) });
+    expect(seen.at(-1)).toBe(big.byteLength);
+    expect(seen.length).toBeGreaterThanOrEqual(4);
+    const pulled = await pullComponent(client, 'acme/chunked', pushed.manifestDigest);
+    expect(Buffer.compare(pulled.component, Buffer.from(big))).toBe(0);
+  });
+
   it('refuses a blob swapped on the registry disk after push', async () => {
     const small = new Uint8Array([0, 0x61, 0x73, 0x6d, 9, 9, 9, 9]);
     const pushed = await pushComponent(client, 'acme/tampered', '1.0.0', small, []);
