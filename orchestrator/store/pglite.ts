@@ -20,5 +20,11 @@ export async function openPgliteStore(dataDir: string): Promise<Store> {
     query: direct.query,
     transaction: (work) => db.transaction((tx) => work(wrap(tx))),
     close: () => db.close(),
+    async listen(channel, onPayload) {
+      const unlisten = await db.listen(channel, onPayload);
+      return async () => {
+        if (!db.closed) await unlisten();
+      };
+    },
   };
 }

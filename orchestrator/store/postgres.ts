@@ -34,5 +34,42 @@ export async function openPostgresStore(url: string): Promise<Store> {
       }
     },
     close: () => pool.end(),
+    listen: (channel, onPayload) => listenOn(url, channel, onPayload),
+  };
+}
+
+/**
+ * A dedicated connection that LISTENs (a pooled one would lose the subscription when released).
+ * A lost connection is reopened after a pause; waiters time out meanwhile, so nothing hangs.
+ */
+async function listenOn(url: string, channel: string, onPayload: (payload: string) => void): Promise<() => Promise<void>> {
+  if (!/^[a-z_][a-z0-9_]*$/.test(channel)) throw new Error(`not a channel name: ${channel}`);
+  let stopped = false;
+  let client: pg.Client | undefined;
+  let retry: NodeJS.Timeout | undefined;
+  const reopen = (): void => {
+    retry = setTimeout(() => void open().catch(reopen), 1000);
+    retry.unref();
+  };
+  const open = async (): Promise<void> => {
+    const c = new pg.Client({ connectionString: url });
+    c.on('notification', (n) => {
+      if (n.channel === channel) onPayload(n.payload ?? '');
+    });
+    c.on('error', () => {
+      if (stopped) return;
+      void c.end().catch(() => {});
+      reopen();
+    });
+    await c.connect();
+    await c.query(`LISTEN ${channel}`);
+    if (stopped) await c.end();
+    else client = c;
+  };
+  await open();
+  return async () => {
+    stopped = true;
+    clearTimeout(retry);
+    await client?.end().catch(() => {});
   };
 }

@@ -12,6 +12,12 @@ export interface Store extends Queryable {
   /** Runs `work` in one transaction: committed if it resolves, rolled back if it throws. */
   transaction<T>(work: (tx: Queryable) => Promise<T>): Promise<T>;
   close(): Promise<void>;
+  /**
+   * Calls `onPayload` for every `NOTIFY <channel>` committed by anyone on this database (this
+   * process included); resolves to a function that stops listening. PostgreSQL: one dedicated
+   * connection per call. PGlite: its in-process notifications.
+   */
+  listen(channel: string, onPayload: (payload: string) => void): Promise<() => Promise<void>>;
 }
 
 export type StoreLocation = { kind: 'pglite'; dataDir: string } | { kind: 'postgres'; url: string };

@@ -58,7 +58,7 @@ describe('signed desired state', () => {
       const jws = await signer.sign(claims());
       const [h, p, s] = jws.split('.');
       const flipped = Buffer.from(s!, 'base64url');
-      flipped[5] ^= 0xff;
+      flipped[5] = flipped[5]! ^ 0xff;
       return [`${h}.${p}.${flipped.toString('base64url')}`, options];
     }, desiredStateRefusals.badSignature],
     ['a payload changed after signing', async ({ signer, options }) => {

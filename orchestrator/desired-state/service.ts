@@ -1,0 +1,141 @@
+import type { JWK } from 'jose';
+import type { Logger } from '../../common/logger.js';
+import { thumbprintFromHexFingerprint } from '../../trust/desired-state/statement.js';
+import type { DesiredStateSigner } from '../../trust/desired-state/sign.js';
+import { BUNDLE_MEDIA_TYPE, DEPLOYMENT_MEDIA_TYPE } from '../../wire/margo/common.js';
+import * as stored from '../store/desired-state.js';
+import type { Queryable, Store } from '../store/store.js';
+import type { DesiredStateChanged, PlacementSource } from './placement.js';
+import { renderBundle, renderDeployment, renderManifest } from './render.js';
+import { Waiters } from './waiters.js';
+
+/** The NOTIFY channel: payloads are device ids, newline-separated, a few KiB at most. */
+export const DESIRED_STATE_CHANNEL = 'berth_desired_state';
+const NOTIFY_PAYLOAD_LIMIT = 7000;
+
+export interface DesiredStateOptions {
+  store: Store;
+  placements: PlacementSource;
+  signer: DesiredStateSigner;
+  logger: Logger;
+  /** Issuer named in every statement (the trust domain). */
+  issuer: string;
+  /** How long a signed statement is valid (default 24 h); re-signed at half that. */
+  statementLifetimeMs?: number;
+}
+
+export interface DeviceState {
+  manifest: stored.StoredManifest;
+  /** The compact JWS that rides beside the manifest. */
+  signature: string;
+}
+
+/**
+ * The device channel's state: renders each device's Margo manifest from its placements, allocates
+ * its manifestVersion in the caller's transaction, signs it for the calling certificate, and
+ * wakes devices parked on a long-poll when a commit (on any replica) changes their state.
+ */
+export class DesiredStateService {
+  readonly changed: DesiredStateChanged;
+  private readonly waiters = new Waiters();
+  private readonly signatures = new Map<string, { key: string; jws: string; refreshAt: number }>();
+  private stopListening: (() => Promise<void>) | undefined;
+  private readonly lifetimeMs: number;
+
+  private constructor(private readonly o: DesiredStateOptions) {
+    this.lifetimeMs = o.statementLifetimeMs ?? 86_400_000;
+    this.changed = (tx, deviceIds) => this.rerender(tx, deviceIds);
+  }
+
+  static async open(o: DesiredStateOptions): Promise<DesiredStateService> {
+    const service = new DesiredStateService(o);
+    service.stopListening = await o.store.listen(DESIRED_STATE_CHANNEL, (payload) => {
+      for (const id of payload.split('\n')) if (id) service.waiters.wake(id);
+    });
+    return service;
+  }
+
+  get publicJwks(): { keys: JWK[] } {
+    return { keys: [this.o.signer.publicJwk] };
+  }
+
+  get waiting(): number {
+    return this.waiters.waiting;
+  }
+
+  /** Renders and stores new manifests for these devices inside `tx`; devices are woken at commit. */
+  private async rerender(tx: Queryable, deviceIds: readonly string[]): Promise<void> {
+    const unique = [...new Set(deviceIds)].sort();
+    for (const deviceId of unique) {
+      const placements = await this.o.placements.placementsForDevice(tx, deviceId);
+      const deployments = placements.map(renderDeployment);
+      for (const d of deployments) await stored.putDocument(tx, deviceId, { digest: d.digest, mediaType: DEPLOYMENT_MEDIA_TYPE, bytes: d.bytes, deploymentId: d.deploymentId });
+      const bundle = deployments.length > 0 ? await renderBundle(deployments) : null;
+      if (bundle) await stored.putDocument(tx, deviceId, { digest: bundle.digest, mediaType: BUNDLE_MEDIA_TYPE, bytes: bundle.bytes });
+      const manifestVersion = await stored.nextManifestVersion(tx, deviceId);
+      const manifest = renderManifest(manifestVersion, deployments, bundle);
+      await stored.saveManifest(tx, { deviceId, manifestVersion, digest: manifest.digest, bytes: manifest.bytes });
+    }
+    // NOTIFY is delivered at commit, to every replica listening (this one included).
+    let batch = '';
+    for (const id of unique) {
+      if (batch.length + id.length + 1 > NOTIFY_PAYLOAD_LIMIT) {
+        await tx.query('SELECT pg_notify($1, $2)', [DESIRED_STATE_CHANNEL, batch]);
+        batch = '';
+      }
+      batch += (batch ? '\n' : '') + id;
+    }
+    if (batch) await tx.query('SELECT pg_notify($1, $2)', [DESIRED_STATE_CHANNEL, batch]);
+  }
+
+  /** The device's current manifest; a device seen for the first time gets version 1, rendered now. */
+  async manifest(deviceId: string): Promise<stored.StoredManifest> {
+    const existing = await stored.getManifest(this.o.store, deviceId);
+    if (existing) return existing;
+    await this.o.store.transaction(async (tx) => {
+      if (!(await stored.getManifest(tx, deviceId))) await this.rerender(tx, [deviceId]);
+    });
+    const created = await stored.getManifest(this.o.store, deviceId);
+    if (!created) throw new Error(`no desired state for ${deviceId} after rendering it`);
+    return created;
+  }
+
+  /**
+   * The statement for this manifest, bound to the certificate the device called with. Cached per
+   * device until half its lifetime, so a poll rarely costs a signature.
+   */
+  async signature(manifest: stored.StoredManifest, certificateFingerprintHex: string, now = Date.now()): Promise<string> {
+    const key = `${manifest.digest}|${certificateFingerprintHex}`;
+    const cached = this.signatures.get(manifest.deviceId);
+    if (cached && cached.key === key && cached.refreshAt > now) return cached.jws;
+    const parsed = JSON.parse(manifest.bytes.toString('utf8')) as { bundle: { digest: string } | null; deployments: { deploymentId: string; digest: string }[] };
+    const iat = Math.floor(now / 1000);
+    const jws = await this.o.signer.sign({
+      iss: this.o.issuer,
+      sub: manifest.deviceId,
+      cnf: { 'x5t#S256': thumbprintFromHexFingerprint(certificateFingerprintHex) },
+      manifestVersion: manifest.manifestVersion,
+      manifestDigest: manifest.digest as `sha256:${string}`,
+      bundleDigest: parsed.bundle?.digest ?? null,
+      deployments: parsed.deployments.map((d) => ({ deploymentId: d.deploymentId, digest: d.digest })),
+      iat,
+      exp: iat + Math.floor(this.lifetimeMs / 1000),
+    });
+    this.signatures.set(manifest.deviceId, { key, jws, refreshAt: now + this.lifetimeMs / 2 });
+    return jws;
+  }
+
+  document(deviceId: string, digest: string) {
+    return stored.getDocument(this.o.store, deviceId, digest);
+  }
+
+  /** Parks until the device's state changes (on any replica), `ms` passes, or the caller leaves. */
+  waitForChange(deviceId: string, ms: number, signal?: AbortSignal): Promise<void> {
+    return this.waiters.wait(deviceId, ms, signal);
+  }
+
+  async close(): Promise<void> {
+    this.waiters.wakeAll();
+    await this.stopListening?.();
+  }
+}
