@@ -1,0 +1,169 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createOperatorToken } from '../../orchestrator/admin/tokens.js';
+import { silentLogger } from '../../common/logger.js';
+import { call, startHarness, type Answer, type Harness } from '../orchestrator/harness.js';
+import { addDevice, capabilities, DIGEST_1, DIGEST_2 } from './fixtures.js';
+
+let h: Harness;
+const tokens: Record<string, string> = {};
+beforeAll(async () => {
+  h = await startHarness();
+  for (const role of ['vendor:acme', 'vendor:globex', 'operator'] as const) {
+    tokens[role] = (await createOperatorToken(h.cp.deps.store, silentLogger, { name: role.replace(':', ' '), role, by: 'test' })).token;
+  }
+});
+afterAll(async () => {
+  await h?.stop();
+});
+
+const as = (role: string) => (method: string, path: string, body?: unknown, raw?: string) =>
+  call(h.cp.url + path, {
+    method,
+    ca: h.ca,
+    headers: { authorization: `Bearer ${tokens[role]}`, ...(raw !== undefined ? { 'content-type': 'application/json' } : {}) },
+    ...(raw !== undefined ? { raw } : body === undefined ? {} : { json: body }),
+  });
+const acme = as('vendor:acme');
+const globex = as('vendor:globex');
+const operator = as('operator');
+
+function expectProblem(a: Answer, status: number, field?: string): void {
+  expect(a.status, JSON.stringify(a.body)).toBe(status);
+  expect(a.headers['content-type']).toContain('application/problem+json');
+  if (field !== undefined) expect(a.body.errors.map((e: { field: string }) => e.field)).toContain(field);
+}
+
+const version = (v: string, digest: string, imports: string[] = []) => ({ version: v, component: { repository: 'oci://registry.test/acme/meter', digest, sizeBytes: 2048 }, imports });
+
+describe('vendors, apps and versions', () => {
+  it('admins register vendors; vendors create their own apps and versions', async () => {
+    expect((await h.admin('POST', '/api/v1/catalog/vendors', { name: 'acme', trustPolicy: { identities: ['x'] } })).status).toBe(201);
+    expect((await h.admin('POST', '/api/v1/catalog/vendors', { name: 'globex' })).status).toBe(201);
+    expectProblem(await h.admin('POST', '/api/v1/catalog/vendors', { name: 'acme' }), 409);
+    expect((await acme('POST', '/api/v1/catalog/apps', { id: 'meter', description: 'reads meters' })).body).toMatchObject({ id: 'meter', vendor: 'acme' });
+    expect((await globex('POST', '/api/v1/catalog/apps', { id: 'globex-app' })).status).toBe(201);
+    expect((await acme('POST', '/api/v1/catalog/apps/meter/versions', version('1.0.0', DIGEST_1))).status).toBe(201);
+    expect((await acme('POST', '/api/v1/catalog/apps/meter/versions', version('1.1.0', DIGEST_2, ['berth:host/log@0.1.0']))).status).toBe(201);
+    expectProblem(await acme('POST', '/api/v1/catalog/apps/meter/versions', version('1.0.0', DIGEST_2)), 409);
+    const list = await acme('GET', '/api/v1/catalog/apps');
+    expect(list.body.apps.map((a: { id: string }) => a.id)).toEqual(['meter']);
+    expect((await operator('GET', '/api/v1/catalog/apps')).body.apps.map((a: { id: string }) => a.id)).toEqual(['globex-app', 'meter']);
+    expect((await acme('GET', '/api/v1/catalog/vendors/acme')).body.trustPolicy).toEqual({ identities: ['x'] });
+  });
+
+  it('a vendor touching another vendor\'s app is refused (403), and so is acting for another vendor', async () => {
+    expectProblem(await globex('GET', '/api/v1/catalog/apps/meter'), 403);
+    expectProblem(await globex('GET', '/api/v1/catalog/apps/meter/versions'), 403);
+    expectProblem(await globex('POST', '/api/v1/catalog/apps/meter/versions', version('9.0.0', DIGEST_1)), 403);
+    expectProblem(await globex('POST', '/api/v1/catalog/apps', { id: 'sneaky', vendor: 'acme' }), 403);
+    expectProblem(await globex('GET', '/api/v1/catalog/vendors/acme'), 403);
+    expect((await acme('GET', '/api/v1/catalog/apps/meter/versions')).body.versions).toHaveLength(2);
+    // Nothing was added by the refused calls.
+    expect((await h.admin('GET', '/api/v1/catalog/apps/meter/versions')).body.versions.map((v: { version: string }) => v.version)).toEqual(['1.0.0', '1.1.0']);
+  });
+
+  it('roles: operators do not write the catalog, vendors do not deploy or set trust policies', async () => {
+    expectProblem(await operator('POST', '/api/v1/catalog/apps', { id: 'op-app', vendor: 'acme' }), 403);
+    expectProblem(await acme('POST', '/api/v1/admin/deployments', { app: 'meter', version: '1.0.0', grants: {} }), 403);
+    expectProblem(await acme('PUT', '/api/v1/catalog/vendors/acme/trust-policy', { trustPolicy: {} }), 403);
+    expect((await h.admin('PUT', '/api/v1/catalog/vendors/acme/trust-policy', { trustPolicy: { identities: ['y'] } })).status).toBe(200);
+  });
+
+  it('bad input on each catalog endpoint names the field', async () => {
+    expectProblem(await h.admin('POST', '/api/v1/catalog/vendors', { name: 'Not A Name' }), 422, 'name');
+    expectProblem(await h.admin('POST', '/api/v1/catalog/vendors', { name: 'x', extra: 1 }), 422, 'body');
+    expectProblem(await h.admin('PUT', '/api/v1/catalog/vendors/acme/trust-policy', { trustPolicy: 'trust me' }), 422, 'trustPolicy');
+    expectProblem(await h.admin('PUT', '/api/v1/catalog/vendors/nobody/trust-policy', { trustPolicy: {} }), 404);
+    expectProblem(await acme('POST', '/api/v1/catalog/apps', { id: 'UPPER' }), 422, 'id');
+    expectProblem(await h.admin('POST', '/api/v1/catalog/apps', { id: 'no-vendor' }), 422, 'vendor');
+    expectProblem(await h.admin('POST', '/api/v1/catalog/apps', { id: 'ghost-vendor', vendor: 'nobody' }), 422, 'vendor');
+    expectProblem(await acme('POST', '/api/v1/catalog/apps/meter/versions', version('v1.0.0', DIGEST_1)), 422, 'version');
+    expectProblem(await acme('POST', '/api/v1/catalog/apps/meter/versions', version('2.0.0', 'sha256:abc')), 422, 'component.digest');
+    expectProblem(await acme('POST', '/api/v1/catalog/apps/meter/versions', { ...version('2.0.0', DIGEST_1), component: { repository: 'https://x/y', digest: DIGEST_1, sizeBytes: 1 } }), 422, 'component.repository');
+    expectProblem(await acme('POST', '/api/v1/catalog/apps/meter/versions', version('2.0.0', DIGEST_1, ['not an import'])), 422, 'imports.0');
+    expectProblem(await acme('POST', '/api/v1/catalog/apps/meter/versions', undefined, '{"version":'), 400);
+    expectProblem(await acme('GET', '/api/v1/catalog/apps/nope'), 404);
+  });
+});
+
+describe('deployments', () => {
+  beforeAll(async () => {
+    const store = h.cp.deps.store;
+    await addDevice(store, 'line-1', { labels: { site: 'north' }, caps: capabilities({ memory: '2Gi' }) });
+    await addDevice(store, 'line-2', { labels: { site: 'north' }, caps: capabilities({ memory: '2Gi' }) });
+    await addDevice(store, 'line-3', { labels: { site: 'south' } });
+    await addDevice(store, 'gone', { labels: { site: 'north' }, status: 'revoked' });
+  });
+  const rules = [{ labelSelector: { matchExpressions: [{ key: 'site', operator: 'In', values: ['north'] }] } }];
+
+  it('an operator deploys; placements, status aggregation, a rolling update and a rollback over HTTP', async () => {
+    const created = await operator('POST', '/api/v1/admin/deployments', { id: 'meter-north', app: 'meter', version: '1.0.0', grants: { log: {} }, deviceConstraints: { eligibilityRules: rules }, rollout: { batchSize: 1 } });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    expect(created.body.placed).toEqual(['line-1', 'line-2']);
+    const got = await operator('GET', '/api/v1/admin/deployments/meter-north');
+    expect(got.body.placements.map((p: { deviceId: string }) => p.deviceId)).toEqual(['line-1', 'line-2']);
+    const status = await operator('GET', '/api/v1/admin/deployments/meter-north/status');
+    expect(status.body).toMatchObject({ deploymentId: 'meter-north', devices: 2, counts: { pending: 2, installed: 0, failed: 0 }, errors: [] });
+    // 1.1.0 imports logging, which the grants cover.
+    const rolling = await operator('POST', '/api/v1/admin/deployments/meter-north/rollouts', { version: '1.1.0' });
+    expect(rolling.status, JSON.stringify(rolling.body)).toBe(202);
+    // Devices have not reported installed on 1.0.0, but a wave only waits on the new version.
+    expect(rolling.body).toMatchObject({ step: 'next-wave', state: 'rolling', targetVersion: '1.1.0' });
+    expect((await operator('GET', '/api/v1/admin/deployments/meter-north/status')).body.versions).toEqual({ '1.0.0': 1, '1.1.0': 1 });
+    expectProblem(await operator('POST', '/api/v1/admin/deployments/meter-north/rollouts', { version: '1.1.0' }), 409);
+    const back = await operator('POST', '/api/v1/admin/deployments/meter-north/rollbacks', {});
+    expect(back.body).toEqual({ deploymentId: 'meter-north', version: '1.0.0' });
+    expect((await operator('GET', '/api/v1/admin/deployments/meter-north/status')).body.versions).toEqual({ '1.0.0': 2 });
+    expectProblem(await operator('POST', '/api/v1/admin/deployments/meter-north/rollbacks', {}), 409);
+    expect((await operator('DELETE', '/api/v1/admin/deployments/meter-north')).body.removedFrom).toEqual(['line-1', 'line-2']);
+    expectProblem(await operator('GET', '/api/v1/admin/deployments/meter-north'), 404);
+  });
+
+  it('grants must cover the version\'s imports, at admission and at a rollout', async () => {
+    expectProblem(await operator('POST', '/api/v1/admin/deployments', { app: 'meter', version: '1.1.0', grants: {} }), 422, 'grants');
+    expect((await operator('POST', '/api/v1/admin/deployments', { id: 'no-log', app: 'meter', version: '1.0.0', grants: {}, deviceIds: ['line-3'] })).status).toBe(201);
+    expectProblem(await operator('POST', '/api/v1/admin/deployments/no-log/rollouts', { version: '1.1.0' }), 422, 'version');
+    expect((await operator('GET', '/api/v1/admin/deployments/no-log')).body.rollout.state).toBe('none');
+  });
+
+  it('bad input on each deployment endpoint names the field; nothing is half-admitted', async () => {
+    const base = { app: 'meter', version: '1.0.0', grants: {} };
+    const sel = (expr: unknown) => ({ ...base, deviceConstraints: { eligibilityRules: [{ propertySelector: { matchExpressions: [expr] } }] } });
+    const post = (b: unknown) => operator('POST', '/api/v1/admin/deployments', b);
+    expectProblem(await post(sel({ key: '/properties/memory', operator: 'Near', values: ['x'] })), 422, 'deviceConstraints.eligibilityRules.0.propertySelector.matchExpressions.0.operator');
+    expectProblem(await post(sel({ key: 'properties/memory', operator: 'Exists' })), 422, 'deviceConstraints.eligibilityRules.0.propertySelector.matchExpressions.0');
+    expectProblem(await post(sel({ key: '/properties/memory', operator: 'Gt', values: ['lots'] })), 422, 'deviceConstraints.eligibilityRules.0.propertySelector.matchExpressions.0');
+    expectProblem(await post({ ...base, deviceConstraints: { capacityRequirements: { memory: '2GB' } } }), 422, 'deviceConstraints.capacityRequirements.memory');
+    expectProblem(await post({ ...base, deviceConstraints: { capacityRequirements: { cpu: { architectures: ['sparc'] } } } }), 422, 'deviceConstraints.capacityRequirements.cpu.architectures.0');
+    expectProblem(await post({ ...base, mode: 'spread' }), 422, 'replicas');
+    expectProblem(await post({ ...base, replicas: 2 }), 422, 'replicas');
+    expectProblem(await post({ ...base, tier: 'vm' }), 422, 'tier');
+    expectProblem(await post({ ...base, grants: { 'outbound-http': { allow: [] } } }), 422, 'grants.outbound-http.allow');
+    expectProblem(await post({ ...base, grants: { teleport: {} } }), 422, 'grants');
+    expectProblem(await post({ ...base, deviceIds: ['line-1', 'nowhere'] }), 422, 'deviceIds.1');
+    expectProblem(await post({ ...base, deviceIds: ['../etc'] }), 422, 'deviceIds.0');
+    expectProblem(await post({ ...base, version: '7.0.0' }), 422, 'version');
+    expectProblem(await post({ ...base, app: 'absent' }), 422, 'app');
+    expectProblem(await post({ ...base, id: 'Bad Id' }), 422, 'id');
+    expectProblem(await post({ ...base, surprise: true }), 422, 'body');
+    expectProblem(await operator('POST', '/api/v1/admin/deployments', undefined, '[1,'), 400);
+    expectProblem(await operator('POST', '/api/v1/admin/deployments/no-log/rollouts', { version: 'latest' }), 422, 'version');
+    expectProblem(await operator('POST', '/api/v1/admin/deployments/no-log/rollouts', { version: '1.0.0' }), 422, 'version');
+    expectProblem(await operator('POST', '/api/v1/admin/deployments/no-log/rollouts', { version: '1.1.0', batchSize: 0 }), 422, 'batchSize');
+    expectProblem(await operator('POST', '/api/v1/admin/deployments/absent/rollouts', { version: '1.1.0' }), 404);
+    expectProblem(await operator('POST', '/api/v1/admin/deployments/no-log/rollbacks', { please: true }), 422, 'body');
+    expectProblem(await operator('GET', '/api/v1/admin/deployments/absent/status'), 404);
+    expectProblem(await operator('DELETE', '/api/v1/admin/deployments/absent'), 404);
+    // Only the one good deployment exists.
+    expect((await operator('GET', '/api/v1/admin/deployments')).body.deployments.map((d: { id: string }) => d.id)).toEqual(['no-log']);
+  });
+
+  it('spread and node-lock through the API; never on a revoked device', async () => {
+    const spread = await operator('POST', '/api/v1/admin/deployments', { id: 'spread-2', app: 'meter', version: '1.0.0', grants: {}, mode: 'spread', replicas: 2, deviceConstraints: { eligibilityRules: rules } });
+    expect(spread.body).toMatchObject({ placed: ['line-1', 'line-2'], unplaced: 0 });
+    const locked = await operator('POST', '/api/v1/admin/deployments', { id: 'locked', app: 'meter', version: '1.0.0', grants: {}, deviceIds: ['gone', 'line-1'] });
+    expect(locked.body).toMatchObject({ placed: ['line-1'] });
+    const sweep = await operator('POST', '/api/v1/admin/scheduler/sweeps', {});
+    expect(sweep.status).toBe(200);
+  });
+});
