@@ -46,8 +46,11 @@ async function load(message: Extract<ToChild, { type: 'load' }>): Promise<void> 
     });
     sandbox = started;
     started.onStop((report) => {
-      send({ type: 'ended', reason: report.reason, message: report.message });
-      setImmediate(() => process.exit(0));
+      // After the result of the call that ended it, which is sent once its promise settles.
+      setImmediate(() => {
+        send({ type: 'ended', reason: report.reason, message: report.message });
+        setImmediate(() => process.exit(0));
+      });
     });
     send({ type: 'ready', exports: started.exports });
   } catch (err) {

@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { BerthError, errorMessage } from '../../common/errors.js';
 import { distPath, projectRoot } from '../../common/paths.js';
 import type { CompiledComponent } from '../engine/engine.js';
+import type { BridgeHandlers } from './bridge.js';
 import type { FromChild, ToChild } from './process-protocol.js';
 import type { InvokeOutcome, StopReason, StopReport } from './protocol.js';
 import type { AppSpec, Sandbox, SandboxHooks } from './sandbox.js';
@@ -149,8 +150,12 @@ export class ProcessSandbox implements Sandbox {
     }
   }
 
+  private handlers: BridgeHandlers | undefined;
+
   private async answerHostCall(id: number, method: string, args: unknown[]): Promise<void> {
-    const handler = this.hooks.hostHandlers?.(this.spec)[method];
+    // Built once per instance, as the other tiers do when they serve their bridge.
+    this.handlers ??= this.hooks.hostHandlers?.(this.spec) ?? {};
+    const handler = this.handlers[method];
     let answer: ToChild;
     if (!handler) answer = { type: 'host-answer', id, ok: false, error: { payload: { tag: 'unavailable', val: `no host method ${method}` } } };
     else {

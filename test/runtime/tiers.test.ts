@@ -3,7 +3,9 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { JcoEngine } from '../../runtime/engine/jco-engine.js';
-import { childNodeArgs, type ProcessSandbox } from '../../runtime/sandbox/process-sandbox.js';
+import { childNodeArgs, ProcessSandbox } from '../../runtime/sandbox/process-sandbox.js';
+import { InstanceTier } from '../../runtime/sandbox/instance-tier.js';
+import { WorkerSandbox } from '../../runtime/sandbox/worker-sandbox.js';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Runtime, type IsolationTier } from '../../runtime/runtime.js';
 import type { ThreadSandbox } from '../../runtime/sandbox/worker-sandbox.js';
@@ -50,6 +52,23 @@ for (const tier of ['worker', 'instance', 'process'] as IsolationTier[]) {
       const app = await runtime.startApp(bytes('trap'), { vendor: 'acme', app: `trap-${tier}`, grants: {}, tier });
       expect((await nextStop(app)).reason).toBe('trap');
       await app.stop();
+    });
+
+    it('answers a call that traps with the trap itself, then ends the instance', async () => {
+      const compiled = await runtime.engine.compile(bytes('trap'), { memoryLimitBytes: 4 * MiB });
+      const spec = { identity: { vendor: 'acme', app: `direct-${tier}`, instance: 'i' }, digest: compiled.digest, grants: {}, dataDir: suiteTempDir(`direct-${tier}`), limits: { memoryBytes: 4 * MiB, cpuDeadlineMs: 5_000, jsHeapMb: 64 } };
+      const hooks = { log: () => {} };
+      const shared = tier === 'instance' ? new InstanceTier() : undefined;
+      try {
+        const sandbox =
+          tier === 'worker' ? await WorkerSandbox.start(compiled, spec, hooks) : shared ? await shared.start(compiled, spec, hooks) : await ProcessSandbox.start(compiled, spec, hooks);
+        const stopped = new Promise<{ reason: string }>((resolve) => sandbox.onStop(resolve));
+        expect(await sandbox.invoke('run')).toMatchObject({ ok: false, failure: { kind: 'trap', message: expect.stringMatching(/unreachable/) } });
+        expect((await stopped).reason).toBe('trap');
+        await sandbox.stop();
+      } finally {
+        await shared?.close();
+      }
     });
 
     it('ends a runaway app at its deadline', async () => {
