@@ -10,6 +10,8 @@ import type { DeviceCertificateRecord } from '../store/certificates.js';
 import * as devices from '../store/devices.js';
 import * as requests from '../store/requests.js';
 import type { Store } from '../store/store.js';
+import type { DesiredStateChanged } from '../desired-state/placement.js';
+import { rescheduleDevice } from '../scheduling/scheduler.js';
 
 /** Keeping and taking away trust after onboarding: approval, renewal, revocation. */
 export interface LifecycleDeps {
@@ -17,6 +19,8 @@ export interface LifecycleDeps {
   authority: FleetAuthority;
   logger: Logger;
   certificateLifetimeMs: number;
+  /** Told when revocation takes placements away from a device (desired-state side). */
+  desiredStateChanged?: DesiredStateChanged;
 }
 
 export async function approve(deps: LifecycleDeps, requestId: string, by: string): Promise<DeviceCertificateRecord> {
@@ -55,6 +59,8 @@ export async function revoke(deps: LifecycleDeps, deviceId: string, by: string, 
     await devices.setDeviceStatus(tx, deviceId, 'revoked', reason);
     const pending = await requests.pendingRequestFor(tx, deviceId);
     if (pending) await requests.decideRequest(tx, pending.id, { status: 'denied', by });
+    // Its placements go in the same transaction (spread deployments move to another device).
+    await rescheduleDevice(tx, deviceId, deps.desiredStateChanged ?? (async () => {}));
     return certificates.revokeDeviceCertificates(tx, deviceId);
   });
   securityEvent(deps.logger, 'device.revoked', { deviceId, by, reason, certificates: revoked });

@@ -158,12 +158,19 @@ describe('deployments', () => {
     expect((await operator('GET', '/api/v1/admin/deployments')).body.deployments.map((d: { id: string }) => d.id)).toEqual(['no-log']);
   });
 
-  it('spread and node-lock through the API; never on a revoked device', async () => {
+  it('spread and node-lock through the API; never on a revoked device, and revocation removes placements', async () => {
     const spread = await operator('POST', '/api/v1/admin/deployments', { id: 'spread-2', app: 'meter', version: '1.0.0', grants: {}, mode: 'spread', replicas: 2, deviceConstraints: { eligibilityRules: rules } });
     expect(spread.body).toMatchObject({ placed: ['line-1', 'line-2'], unplaced: 0 });
     const locked = await operator('POST', '/api/v1/admin/deployments', { id: 'locked', app: 'meter', version: '1.0.0', grants: {}, deviceIds: ['gone', 'line-1'] });
     expect(locked.body).toMatchObject({ placed: ['line-1'] });
-    const sweep = await operator('POST', '/api/v1/admin/scheduler/sweeps', {});
-    expect(sweep.status).toBe(200);
+    // Revocation takes the device's placements away in the same transaction.
+    expect((await operator('POST', '/api/v1/admin/device-revocations', { deviceId: 'line-1' })).status).toBe(200);
+    const devicesOf = async (id: string) => (await operator('GET', `/api/v1/admin/deployments/${id}`)).body.placements.map((p: { deviceId: string }) => p.deviceId);
+    expect(await devicesOf('spread-2')).toEqual(['line-2']);
+    expect(await devicesOf('locked')).toEqual([]);
+    // A newly eligible device takes the missing spread instance on the next recompute.
+    await h.cp.deps.store.query(`UPDATE devices SET labels = '{"site":"north"}'::jsonb WHERE id = 'line-3'`);
+    expect((await operator('POST', '/api/v1/admin/scheduler/sweeps', {})).status).toBe(200);
+    expect(await devicesOf('spread-2')).toEqual(['line-2', 'line-3']);
   });
 });
