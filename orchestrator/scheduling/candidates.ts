@@ -19,7 +19,8 @@ interface DeviceRow {
 
 /**
  * Devices as the scheduler sees them (one device, or all), with the capacity and the number of
- * placements that deployments other than `exclude` hold on each. Two queries, whatever the fleet size.
+ * placements that deployments other than `exclude` hold on each (and, apart, what the deployments
+ * older than `exclude` use: those claim first). Two queries, whatever the fleet size.
  */
 export async function loadCandidates(q: Queryable, exclude: string | undefined, deviceId?: string): Promise<Candidate[]> {
   const devices = await q.query<DeviceRow>(
@@ -27,8 +28,9 @@ export async function loadCandidates(q: Queryable, exclude: string | undefined, 
      ${deviceId === undefined ? '' : 'WHERE d.id = $1'} ORDER BY d.id`,
     deviceId === undefined ? [] : [deviceId],
   );
-  const usage = await q.query<{ device_id: string; placement: PlacementSpec }>(
-    `SELECT p.device_id, d.placement FROM placements p JOIN deployments d ON d.id = p.deployment_id
+  const usage = await q.query<{ device_id: string; placement: PlacementSpec; older: boolean }>(
+    `SELECT p.device_id, d.placement, d.seq < COALESCE((SELECT seq FROM deployments WHERE id = $1), 9223372036854775807) AS older
+     FROM placements p JOIN deployments d ON d.id = p.deployment_id
      WHERE p.deployment_id IS DISTINCT FROM $1 ${deviceId === undefined ? '' : 'AND p.device_id = $2'}`,
     deviceId === undefined ? [exclude ?? null] : [exclude ?? null, deviceId],
   );
@@ -42,7 +44,9 @@ export async function loadCandidates(q: Queryable, exclude: string | undefined, 
   for (const u of usage) {
     const c = byId.get(u.device_id);
     if (!c) continue;
-    c.used = add(c.used, demandOf(u.placement.capacityRequirements));
+    const demand = demandOf(u.placement.capacityRequirements);
+    c.used = add(c.used, demand);
+    if (u.older) c.usedByOlder = add(c.usedByOlder ?? ZERO, demand);
     c.load += 1;
   }
   return out;

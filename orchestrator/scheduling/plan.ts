@@ -18,6 +18,12 @@ export interface Candidate {
   /** The DeviceCapabilitiesManifest last reported; a device that never reported is not placed on. */
   capabilities?: unknown;
   used: Resources;
+  /**
+   * Of `used`, what deployments older than the one being planned claim. Older deployments claim
+   * first: a device already holding this deployment keeps it if it fits next to these alone
+   * (absent: no older claims).
+   */
+  usedByOlder?: Resources;
   /** Placements of other deployments on it: spread prefers the least loaded. */
   load: number;
 }
@@ -45,7 +51,7 @@ export interface Plan {
  * that are still candidates stay (no churn), then the least loaded others, ties by id, up to N.
  */
 export function planDeployment(spec: PlacementSpec, candidates: readonly Candidate[], current: ReadonlySet<string>): Plan {
-  const ok = candidates.filter((c) => refusalOf(spec, c) === undefined);
+  const ok = candidates.filter((c) => refusalOf(spec, current.has(c.id) ? { ...c, used: c.usedByOlder ?? ZERO } : c) === undefined);
   if (spec.mode.kind === 'every') return { deviceIds: ok.map((c) => c.id).sort(), unplaced: 0 };
   const n = spec.mode.replicas;
   const keep = ok.filter((c) => current.has(c.id)).sort(byId).slice(0, n);

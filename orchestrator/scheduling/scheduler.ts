@@ -4,7 +4,8 @@ import type { DeploymentRecord } from '../store/deployments.js';
 import * as placements from '../store/placements.js';
 import type { Queryable } from '../store/store.js';
 import { loadCandidates } from './candidates.js';
-import { planDeployment, refusalOf } from './plan.js';
+import { add, demandOf, ZERO } from './capacity.js';
+import { planDeployment, refusalOf, type Candidate } from './plan.js';
 
 /** Every scheduling transaction takes this lock, so replicas never plan from each other's half-state. */
 const SCHEDULER_LOCK = 0x62657275;
@@ -44,7 +45,8 @@ export async function rescheduleDeployment(tx: Queryable, deployment: Deployment
 /**
  * After one device's capabilities, labels or health changed: every-device deployments are
  * decided for that device alone; a spread deployment is recomputed only when it loses this
- * device or is short of instances and this device could take one.
+ * device or is short of instances and this device could take one. A handful of queries,
+ * whatever the number of deployments, unless a spread deployment has to be recomputed.
  */
 export async function rescheduleDevice(tx: Queryable, deviceId: string, changed: DesiredStateChanged): Promise<string[]> {
   await lockScheduler(tx);
@@ -53,18 +55,33 @@ export async function rescheduleDevice(tx: Queryable, deviceId: string, changed:
     ids.forEach((id) => touched.add(id));
     await changed(t, ids);
   };
-  for (const deployment of await deployments.listDeployments(tx)) {
-    const [candidate] = await loadCandidates(tx, deployment.id, deviceId);
-    const on = (await placements.placementsOfDevice(tx, deviceId)).some((p) => p.deploymentId === deployment.id);
-    const fits = candidate !== undefined && refusalOf(deployment.placement, candidate) === undefined;
-    if (on === fits) continue;
-    if (deployment.placement.mode.kind === 'every') {
-      if (fits) await placements.upsertPlacements(tx, [{ deploymentId: deployment.id, deviceId, version: versionForNewDevice(deployment) }]);
-      else await placements.deletePlacements(tx, deployment.id, [deviceId]);
-      await record(tx, [deviceId]);
-    } else if (on || (await placements.placementsOfDeployment(tx, deployment.id)).length < deployment.placement.mode.replicas) {
-      await rescheduleDeployment(tx, deployment, record);
+  const [device] = await loadCandidates(tx, undefined, deviceId);
+  if (!device) return [];
+  const all = await deployments.listDeployments(tx);
+  const demand = new Map(all.map((d) => [d.id, demandOf(d.placement.capacityRequirements)]));
+  const on = new Set((await placements.placementsOfDevice(tx, deviceId)).map((p) => p.deploymentId));
+  const sum = (ids: Iterable<string>) => [...ids].reduce((acc, id) => add(acc, demand.get(id) ?? ZERO), ZERO);
+  const older: string[] = [];
+  for (const deployment of all) {
+    const isOn = on.has(deployment.id);
+    // Older deployments claim first: a placement stays if it fits next to the older ones on the
+    // device; a new one must fit next to everything there now (nothing is evicted for it).
+    const used = isOn ? sum(older.filter((id) => on.has(id))) : sum(on);
+    const view: Candidate = { ...device, used, load: on.size - (isOn ? 1 : 0) };
+    const fits = refusalOf(deployment.placement, view) === undefined;
+    if (isOn !== fits) {
+      if (deployment.placement.mode.kind === 'every') {
+        if (fits) await placements.upsertPlacements(tx, [{ deploymentId: deployment.id, deviceId, version: versionForNewDevice(deployment) }]);
+        else await placements.deletePlacements(tx, deployment.id, [deviceId]);
+        await record(tx, [deviceId]);
+      } else if (isOn || (await placements.placementsOfDeployment(tx, deployment.id)).length < deployment.placement.mode.replicas) {
+        await rescheduleDeployment(tx, deployment, record);
+      }
+      const nowOn = (await placements.placementsOfDevice(tx, deviceId)).some((p) => p.deploymentId === deployment.id);
+      if (nowOn) on.add(deployment.id);
+      else on.delete(deployment.id);
     }
+    older.push(deployment.id);
   }
   return [...touched].sort();
 }

@@ -106,6 +106,32 @@ describe.each(backends)('scheduling over the store (%s)', (_name, location) => {
     await createDeployment(store, body({ id: 'two', deviceConstraints: { capacityRequirements } }), 'test', recorder());
     expect(await placed(store, 'one')).toEqual(['big@1.0.0', 'small@1.0.0']);
     expect(await placed(store, 'two')).toEqual(['big@1.0.0']);
+    // Recomputing one device counts every claim on it but the deployment's own: nothing moves.
+    const quiet = recorder();
+    await store.transaction(async (tx) => {
+      await rescheduleDevice(tx, 'small', quiet);
+      await rescheduleDevice(tx, 'big', quiet);
+    });
+    expect(quiet.calls).toEqual([]);
+    // Shrinking big's memory: the younger deployment is the one that no longer fits there.
+    await store.transaction(async (tx) => {
+      await setCapabilities(tx, 'big', capabilities({ memory: '1Gi' }));
+      await rescheduleDevice(tx, 'big', quiet);
+    });
+    expect(await placed(store, 'one')).toEqual(['big@1.0.0', 'small@1.0.0']);
+    expect(await placed(store, 'two')).toEqual([]);
+    await store.transaction(async (tx) => {
+      await setCapabilities(tx, 'big', capabilities({ memory: '2Gi' }));
+      await rescheduleDevice(tx, 'big', quiet);
+    });
+    expect(quiet.all()).toEqual(['big']);
+    expect(await placed(store, 'two')).toEqual(['big@1.0.0']);
+    // A full sweep gives the older deployment the same priority.
+    await setCapabilities(store, 'big', capabilities({ memory: '1Gi' }));
+    await store.transaction((tx) => rescheduleAll(tx, recorder()));
+    expect(await placed(store, 'one')).toEqual(['big@1.0.0', 'small@1.0.0']);
+    expect(await placed(store, 'two')).toEqual([]);
+    await setCapabilities(store, 'big', capabilities({ memory: '2Gi' }));
     // Freeing capacity on small lets the second one in on the next sweep.
     await removeDeployment(store, 'one', recorder());
     await store.transaction((tx) => rescheduleAll(tx, recorder()));

@@ -78,4 +78,12 @@ describe('placement', () => {
     expect(refusalOf(big, all[0]!)).toBe('no-capacity');
     expect(all[1]!.load).toBe(1);
   });
+  it('a device already holding the deployment keeps it if it fits next to older claims alone', () => {
+    const spec: PlacementSpec = { mode: { kind: 'every' }, capacityRequirements: { memory: '3Gi' } };
+    const full = { cores: 0, memoryBytes: 3 * 1024 ** 3, storageBytes: 0 };
+    const holder = device('a', { used: full, usedByOlder: ZERO });
+    const newcomer = device('b', { used: full, usedByOlder: ZERO });
+    expect(planDeployment(spec, [holder, newcomer], new Set(['a'])).deviceIds).toEqual(['a']);
+    expect(planDeployment(spec, [device('a', { used: full, usedByOlder: full })], new Set(['a'])).deviceIds).toEqual([]);
+  });
 });
