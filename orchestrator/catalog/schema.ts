@@ -2,6 +2,18 @@ import { valid } from 'semver';
 import { z } from 'zod';
 import { isDigest } from '../../common/digest.js';
 
+/** True when no string (value or key) anywhere holds U+0000, which PostgreSQL text and jsonb refuse. */
+export function storable(v: unknown, depth = 0): boolean {
+  if (depth > 64) return false;
+  if (typeof v === 'string') return !v.includes('\u0000');
+  if (Array.isArray(v)) return v.every((x) => storable(x, depth + 1));
+  if (v !== null && typeof v === 'object') return Object.entries(v).every(([k, x]) => !k.includes('\u0000') && storable(x, depth + 1));
+  return true;
+}
+const NUL_MESSAGE = 'must not contain U+0000 (NUL) or nest deeper than 64 levels';
+/** A JSON object kept as given (trust policy, grants, parameters): any shape the store can hold. */
+export const storedObject = z.record(z.string(), z.unknown()).refine((o) => storable(o), NUL_MESSAGE);
+
 /** Vendor names are the `<name>` of a `vendor:<name>` role. */
 export const vendorName = z.string().regex(/^[a-z0-9][a-z0-9._-]{0,62}$/, 'a vendor name is lowercase letters, digits, . _ - (at most 63)');
 /** Margo `applicationId`. */
@@ -15,16 +27,16 @@ export const appVersion = z
 export const vendorBody = z.strictObject({
   name: vendorName,
   /** Kept as given for the supply-chain admission; only its shape (an object) is checked here. */
-  trustPolicy: z.record(z.string(), z.unknown()).default({}),
+  trustPolicy: storedObject.default({}),
 });
 
-export const trustPolicyBody = z.strictObject({ trustPolicy: z.record(z.string(), z.unknown()) });
+export const trustPolicyBody = z.strictObject({ trustPolicy: storedObject });
 
 export const appBody = z.strictObject({
   id: appId,
   /** Required for admins; a vendor token may only name itself (or leave it out). */
   vendor: vendorName.optional(),
-  description: z.string().max(1000).default(''),
+  description: z.string().max(1000).refine((d) => storable(d), NUL_MESSAGE).default(''),
 });
 
 const importName = z.string().regex(/^[a-z][a-z0-9-]*:[a-z][a-z0-9-]*\/[a-z][a-z0-9-]*(@[0-9A-Za-z.+-]+)?$/, 'an import is a WIT interface name such as wasi:http/types@0.2.0');

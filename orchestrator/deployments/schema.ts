@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { appId, appVersion } from '../catalog/schema.js';
+import { appId, appVersion, storable, storedObject } from '../catalog/schema.js';
 import { grantSetSchema } from '../../host-apis/grants.js';
 import { expressionProblem, OPERATORS } from '../scheduling/eligibility.js';
 import { QUANTITY } from '../scheduling/capacity.js';
@@ -7,9 +7,9 @@ import { QUANTITY } from '../scheduling/capacity.js';
 const quantity = z.string().regex(QUANTITY, 'a quantity matches ^[0-9]+(Mi|Gi|Ki)$');
 
 const expression = z.strictObject({
-  key: z.string().max(512),
+  key: z.string().max(512).refine((k) => storable(k), 'must not contain U+0000'),
   operator: z.enum(OPERATORS),
-  values: z.array(z.union([z.string().max(256), z.number(), z.boolean()])).max(256).optional(),
+  values: z.array(z.union([z.string().max(256).refine((k) => storable(k), 'must not contain U+0000'), z.number(), z.boolean()])).max(256).optional(),
 });
 
 /** `keyIsPointer`: property selectors key by JSON Pointer, label selectors by exact label name. */
@@ -40,10 +40,10 @@ export const deploymentBody = z
     app: appId,
     version: appVersion,
     /** Checked against grantSetSchema and against the version's imports at admission. */
-    grants: z.record(z.string(), z.unknown()),
+    grants: storedObject,
     tier: z.enum(['instance', 'worker', 'process']).default('worker'),
     limits: z.strictObject({ memoryBytes: z.number().int().positive().max(2 ** 40).optional(), cpuDeadlineMs: z.number().int().positive().max(3_600_000).optional() }).optional(),
-    parameters: z.record(z.string().max(256), z.unknown()).optional(),
+    parameters: storedObject.optional(),
     deviceConstraints: deviceConstraints.default({}),
     /** Node-lock: only these devices. */
     deviceIds: z.array(deviceId).min(1).max(10_000).optional(),

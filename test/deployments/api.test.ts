@@ -74,6 +74,9 @@ describe('vendors, apps and versions', () => {
     expectProblem(await h.admin('POST', '/api/v1/catalog/vendors', { name: 'x', extra: 1 }), 422, 'body');
     expectProblem(await h.admin('PUT', '/api/v1/catalog/vendors/acme/trust-policy', { trustPolicy: 'trust me' }), 422, 'trustPolicy');
     expectProblem(await h.admin('PUT', '/api/v1/catalog/vendors/nobody/trust-policy', { trustPolicy: {} }), 404);
+    // PostgreSQL refuses NUL in text and jsonb: refused up front, not a 500 from the store.
+    expectProblem(await h.admin('PUT', '/api/v1/catalog/vendors/acme/trust-policy', { trustPolicy: { a: ['\u0000'] } }), 422, 'trustPolicy');
+    expectProblem(await acme('POST', '/api/v1/catalog/apps', { id: 'nul-app', description: 'a\u0000b' }), 422, 'description');
     expectProblem(await acme('POST', '/api/v1/catalog/apps', { id: 'UPPER' }), 422, 'id');
     expectProblem(await h.admin('POST', '/api/v1/catalog/apps', { id: 'no-vendor' }), 422, 'vendor');
     expectProblem(await h.admin('POST', '/api/v1/catalog/apps', { id: 'ghost-vendor', vendor: 'nobody' }), 422, 'vendor');
@@ -140,6 +143,9 @@ describe('deployments', () => {
     expectProblem(await post({ ...base, tier: 'vm' }), 422, 'tier');
     expectProblem(await post({ ...base, grants: { 'outbound-http': { allow: [] } } }), 422, 'grants.outbound-http.allow');
     expectProblem(await post({ ...base, grants: { teleport: {} } }), 422, 'grants');
+    expectProblem(await post({ ...base, parameters: { '\u0000': 1 } }), 422, 'parameters');
+    expectProblem(await post(sel({ key: '/a\u0000', operator: 'Exists' })), 422, 'deviceConstraints.eligibilityRules.0.propertySelector.matchExpressions.0.key');
+    expectProblem(await post(sel({ key: '/a', operator: 'Exists', itemSelector: {} })), 422, 'deviceConstraints.eligibilityRules.0.propertySelector.matchExpressions.0');
     expectProblem(await post({ ...base, deviceIds: ['line-1', 'nowhere'] }), 422, 'deviceIds.1');
     expectProblem(await post({ ...base, deviceIds: ['../etc'] }), 422, 'deviceIds.0');
     expectProblem(await post({ ...base, version: '7.0.0' }), 422, 'version');
@@ -172,5 +178,39 @@ describe('deployments', () => {
     await h.cp.deps.store.query(`UPDATE devices SET labels = '{"site":"north"}'::jsonb WHERE id = 'line-3'`);
     expect((await operator('POST', '/api/v1/admin/scheduler/sweeps', {})).status).toBe(200);
     expect(await devicesOf('spread-2')).toEqual(['line-2', 'line-3']);
+  });
+  it('random and mutated bodies on every catalog and deployment endpoint: 4xx problems or a success, never a 500 (bounded: 60 per endpoint)', async () => {
+    let seed = 7;
+    const rand = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
+    const pick = <T,>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]!;
+    const values = (): unknown[] => [null, true, 0, -1, 1.5, 1e308, '', 'x'.repeat(Math.floor(rand() * 300)), [], {}, [1, 'a'], { key: 1 }, '\u0000', '/a~2', 'Gt', ['In'], { matchExpressions: [{ key: 1 }] }];
+    const good: Record<string, unknown> = {
+      '/api/v1/catalog/vendors': { name: 'fuzz', trustPolicy: {} },
+      '/api/v1/catalog/vendors/acme/trust-policy': { trustPolicy: { a: 1 } },
+      '/api/v1/catalog/apps': { id: 'fuzz-app', vendor: 'acme' },
+      '/api/v1/catalog/apps/meter/versions': version('3.0.0', DIGEST_1),
+      '/api/v1/admin/deployments': { app: 'meter', version: '1.0.0', grants: { log: {} }, mode: 'spread', replicas: 1, deviceConstraints: { capacityRequirements: { memory: '1Mi' }, eligibilityRules: rules } },
+      '/api/v1/admin/deployments/no-log/rollouts': { version: '1.1.0' },
+      '/api/v1/admin/deployments/no-log/rollbacks': {},
+    };
+    /** Replaces one value somewhere in the body (or adds a key) with a random one. */
+    const mutate = (v: unknown, depth = 0): unknown => {
+      if (v === null || typeof v !== 'object' || depth > 5 || rand() < 0.25) return pick(values());
+      if (Array.isArray(v)) return v.length === 0 ? [pick(values())] : v.map((x, i) => (i === Math.floor(rand() * v.length) ? mutate(x, depth + 1) : x));
+      const o = { ...(v as Record<string, unknown>) };
+      const keys = Object.keys(o);
+      const k = keys.length === 0 || rand() < 0.15 ? pick(['extra', '__proto__', 'constructor', 'itemSelector']) : pick(keys);
+      o[k] = mutate(o[k], depth + 1);
+      return o;
+    };
+    for (const [path, valid] of Object.entries(good)) {
+      for (let i = 0; i < 60; i++) {
+        const raw = rand() < 0.2 ? Buffer.from(Array.from({ length: Math.floor(rand() * 64) }, () => Math.floor(rand() * 256))).toString('latin1') : JSON.stringify(mutate(valid));
+        const method = path.endsWith('trust-policy') ? 'PUT' : 'POST';
+        const answer = await call(`${h.cp.url}${path}`, { method, ca: h.ca, raw, headers: { 'content-type': 'application/json', authorization: `Bearer ${h.adminToken}` } });
+        expect(answer.status, `${path} ${raw}`).toBeLessThan(500);
+        if (answer.status >= 400) expect(answer.headers['content-type'], `${path} ${raw}`).toContain('application/problem+json');
+      }
+    }
   });
 });
