@@ -13,6 +13,11 @@ import { tokenMethod } from './onboarding/token-method.js';
 import { FleetAuthority } from './pki/fleet-authority.js';
 import { putSetting } from './store/authorities.js';
 import { openStore, type Store, type StoreLocation } from './store/store.js';
+import type { PlacementSource } from './desired-state/placement.js';
+import { DesiredStateService } from './desired-state/service.js';
+import { loadOrCreateSigner } from './desired-state/signing-key.js';
+import { storePlacementSource } from './deployments/placement-source.js';
+import { deviceApiRoutes } from './routes/device-api-routes.js';
 
 export interface ControlPlaneOptions {
   /** Data directory: the PGlite store (unless `storeUrl`) and the CA keys. */
@@ -34,12 +39,17 @@ export interface ControlPlaneOptions {
   authorityRefreshMs?: number;
   /** Serve the operator API on `<dataDir>/admin.sock` for local commands (default true). */
   adminSocket?: boolean;
+  /** Where device manifests come from (default: the scheduler's placements in the store). */
+  placementSource?: PlacementSource;
+  /** How long a signed desired-state statement is valid (ms, default 24 h). */
+  desiredStateLifetimeMs?: number;
 }
 
 export interface ControlPlane {
   url: string;
   port: number;
   deps: ControlPlaneDeps;
+  desiredState: DesiredStateService;
   server: RunningServer;
   close(): Promise<void>;
 }
@@ -64,8 +74,18 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     lock.release();
     throw err;
   }
+  let desiredState: DesiredStateService | undefined;
   try {
     const authority = await FleetAuthority.open({ store, keyDir: join(options.dataDir, 'pki'), trustDomain: options.trustDomain ?? 'berth.local', logger });
+    // Its own key, beside the CA keys but never the TLS key (docs/desired-state.md).
+    desiredState = await DesiredStateService.open({
+      store,
+      placements: options.placementSource ?? storePlacementSource,
+      signer: await loadOrCreateSigner(join(options.dataDir, 'pki')),
+      logger,
+      issuer: `spiffe://${authority.trustDomain}`,
+      ...(options.desiredStateLifetimeMs !== undefined ? { statementLifetimeMs: options.desiredStateLifetimeMs } : {}),
+    });
     if (options.requireApproval !== undefined) await putSetting(store, 'onboarding_approval_required', options.requireApproval);
     const deps: ControlPlaneDeps = {
       store,
@@ -74,6 +94,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
       methods: [tokenMethod(logger), factoryMethod(logger)],
       certificateLifetimeMs: options.certificateLifetimeMs ?? DEFAULT_CERTIFICATE_LIFETIME_MS,
       pendingRetrySeconds: options.pendingRetrySeconds ?? 5,
+      desiredStateChanged: desiredState.changed,
     };
     const host = options.host ?? '127.0.0.1';
     const names = [...new Set([host, 'localhost', '127.0.0.1', ...(options.serverNames ?? [])])].filter((n) => n !== '0.0.0.0' && n !== '::');
@@ -86,7 +107,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
         ca: authority.trustAnchorsPem(),
       };
     };
-    const app = buildControlPlaneApp(deps, options.routes ?? coreRoutes);
+    const app = buildControlPlaneApp(deps, [...(options.routes ?? coreRoutes), deviceApiRoutes(desiredState)]);
     const running = await serveHttps(app, await tlsMaterial(), host, options.port ?? 0);
     authority.onChange(async () => {
       try {
@@ -123,17 +144,20 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
       url: running.url,
       port: running.port,
       deps,
+      desiredState,
       server: running,
       async close() {
         clearInterval(refresher);
         clearInterval(serverRenewal);
         await adminSocket?.close();
+        await desiredState?.close();
         await running.close();
         await store.close();
         lock.release();
       },
     };
   } catch (err) {
+    await desiredState?.close();
     await store.close();
     lock.release();
     throw err;

@@ -68,7 +68,8 @@ export class DesiredStateService {
     const unique = [...new Set(deviceIds)].sort();
     for (const deviceId of unique) {
       const placements = await this.o.placements.placementsForDevice(tx, deviceId);
-      const deployments = placements.map(renderDeployment);
+      // Sorted here too, so the manifest's bytes never depend on a source's row order.
+      const deployments = placements.map(renderDeployment).sort((a, b) => (a.deploymentId < b.deploymentId ? -1 : a.deploymentId > b.deploymentId ? 1 : 0));
       for (const d of deployments) await stored.putDocument(tx, deviceId, { digest: d.digest, mediaType: DEPLOYMENT_MEDIA_TYPE, bytes: d.bytes, deploymentId: d.deploymentId });
       const bundle = deployments.length > 0 ? await renderBundle(deployments) : null;
       if (bundle) await stored.putDocument(tx, deviceId, { digest: bundle.digest, mediaType: BUNDLE_MEDIA_TYPE, bytes: bundle.bytes });

@@ -158,4 +158,30 @@ export const migrations: Migration[] = [
          PRIMARY KEY (deployment_id, device_id))`,
     ],
   },
+  {
+    version: 3,
+    name: 'device channel: per-device desired state and manifestVersion, content-addressed documents',
+    statements: [
+      // One row per device, never deleted while the device exists: manifest_version only grows,
+      // so a version is never reused, not even after a restart or a deletion of capabilities.
+      `CREATE TABLE device_desired_state (
+         device_id text PRIMARY KEY REFERENCES devices (id) ON DELETE CASCADE,
+         manifest_version bigint NOT NULL CHECK (manifest_version >= 1),
+         manifest_digest text NOT NULL,
+         manifest_bytes bytea NOT NULL,
+         updated_at timestamptz NOT NULL DEFAULT now())`,
+      // ApplicationDeployment YAML and bundles by the digest of their exact bytes: immutable.
+      `CREATE TABLE desired_state_documents (
+         digest text PRIMARY KEY,
+         media_type text NOT NULL,
+         bytes bytea NOT NULL,
+         created_at timestamptz NOT NULL DEFAULT now())`,
+      // Which documents a device may read: those its manifests have named.
+      `CREATE TABLE device_documents (
+         device_id text NOT NULL REFERENCES devices (id) ON DELETE CASCADE,
+         digest text NOT NULL REFERENCES desired_state_documents (digest),
+         deployment_id text,
+         PRIMARY KEY (device_id, digest))`,
+    ],
+  },
 ];

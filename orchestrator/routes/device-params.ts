@@ -1,0 +1,29 @@
+import { HttpProblem } from '../http/problem.js';
+import { DEPLOYMENT_ID_PATTERN, DEVICE_ID_PATTERN, DIGEST_PATTERN } from '../../wire/margo/common.js';
+
+/** Path parameters of the device API, checked before anything reads the store. */
+function badParameter(field: string, message: string): HttpProblem {
+  return new HttpProblem(400, 'request.bad_parameter', 'A path or query parameter is not valid', { detail: `${field}: ${message}`, errors: [{ field, message }] });
+}
+
+export function deviceIdParam(value: string | undefined): string {
+  if (!value || value.length > 253 || !DEVICE_ID_PATTERN.test(value)) throw badParameter('deviceId', 'not a Margo device id');
+  return value;
+}
+
+export function deploymentIdParam(value: string | undefined): string {
+  if (!value || !DEPLOYMENT_ID_PATTERN.test(value)) throw badParameter('deploymentId', 'not a deployment id');
+  return value;
+}
+
+export function digestParam(value: string | undefined): string {
+  if (!value || !DIGEST_PATTERN.test(value)) throw badParameter('digest', 'not a digest (sha256:<64 lowercase hex>)');
+  return value;
+}
+
+/** `?wait=<seconds>` for a long-poll: whole seconds, 0 to `max`. */
+export function waitParam(value: string | undefined, max: number): number {
+  if (value === undefined) return 0;
+  if (!/^\d{1,4}$/.test(value) || Number(value) > max) throw badParameter('wait', `whole seconds from 0 to ${max}`);
+  return Number(value);
+}
