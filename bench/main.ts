@@ -5,6 +5,7 @@ const benches: Record<string, () => Promise<{ run(argv: string[]): Promise<Bench
   runtime: () => import('./runtime.js'),
   pki: () => import('./pki.js'),
   'supply-chain': () => import('./supply-chain.js'),
+  fleet: () => import('./fleet.js'),
 };
 
 export async function main(argv: string[]): Promise<number> {
