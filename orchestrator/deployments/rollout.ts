@@ -60,6 +60,7 @@ export async function advance(tx: Queryable, id: string, changed: DesiredStateCh
   const next = rest.slice(0, d.rollout.batchSize);
   await placements.upsertPlacements(tx, next.map((deviceId) => ({ deploymentId: id, deviceId, version: target })));
   await changed(tx, next);
+  await placements.stampManifestVersions(tx, id, next);
   return 'next-wave';
 }
 
@@ -74,5 +75,6 @@ export async function rollback(tx: Queryable, id: string, changed: DesiredStateC
   await placements.upsertPlacements(tx, moved.map((deviceId) => ({ deploymentId: id, deviceId, version: previous })));
   await deployments.setRollout(tx, id, { version: previous, state: 'rolled-back', targetVersion: null, previousVersion: null });
   if (moved.length > 0) await changed(tx, moved);
+  await placements.stampManifestVersions(tx, id, moved);
   return previous;
 }

@@ -11,11 +11,16 @@ export type DeviceReport = Omit<DeviceStatusRow, 'version'>;
 /**
  * The device channel's entry point for `POST /api/v1/deployments/{id}/status`: records the report
  * against the version placed on the device now, and moves a rolling update on (or pauses it) in
- * the same transaction. `not-placed` when the deployment is not (or no longer) on that device.
+ * the same transaction. `not-placed` when the deployment is not (or no longer) on that device;
+ * `stale` (nothing recorded) when the report was adopted from a manifest older than the one that
+ * carried the version placed now: it speaks of the version before.
  */
-export async function recordDeviceStatus(tx: Queryable, report: DeviceReport, changed: DesiredStateChanged): Promise<'created' | 'updated' | 'not-placed'> {
+export async function recordDeviceStatus(tx: Queryable, report: DeviceReport, changed: DesiredStateChanged): Promise<'created' | 'updated' | 'not-placed' | 'stale'> {
   const placed = (await placements.placementsOfDevice(tx, report.deviceId)).find((p) => p.deploymentId === report.deploymentId);
   if (!placed) return 'not-placed';
+  // Adopted from a manifest older than the one carrying the placed version: about the version before.
+  const since = placed.sinceManifestVersion;
+  if (since !== null && since !== undefined && report.adoptedManifestVersion !== null && report.adoptedManifestVersion < since) return 'stale';
   const result = await upsertDeviceStatus(tx, { ...report, version: placed.version });
   await advance(tx, report.deploymentId, changed);
   return result;

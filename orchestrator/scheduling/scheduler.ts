@@ -39,6 +39,7 @@ export async function rescheduleDeployment(tx: Queryable, deployment: Deployment
   await placements.upsertPlacements(tx, added.map((deviceId) => ({ deploymentId: deployment.id, deviceId, version })));
   await placements.deletePlacements(tx, deployment.id, removed);
   if (added.length + removed.length > 0) await changed(tx, [...added, ...removed].sort());
+  await placements.stampManifestVersions(tx, deployment.id, added);
   return { added, removed, unplaced: plan.unplaced };
 }
 
@@ -74,6 +75,7 @@ export async function rescheduleDevice(tx: Queryable, deviceId: string, changed:
         if (fits) await placements.upsertPlacements(tx, [{ deploymentId: deployment.id, deviceId, version: versionForNewDevice(deployment) }]);
         else await placements.deletePlacements(tx, deployment.id, [deviceId]);
         await record(tx, [deviceId]);
+        if (fits) await placements.stampManifestVersions(tx, deployment.id, [deviceId]);
       } else if (isOn || (await placements.placementsOfDeployment(tx, deployment.id)).length < deployment.placement.mode.replicas) {
         await rescheduleDeployment(tx, deployment, record);
       }

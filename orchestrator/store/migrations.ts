@@ -184,4 +184,12 @@ export const migrations: Migration[] = [
          PRIMARY KEY (device_id, digest))`,
     ],
   },
+  {
+    version: 4,
+    name: 'placements: the manifestVersion that first carried each placement\'s current version',
+    statements: [
+      // A status report adopted from an older manifest is about the version before: not counted.
+      `ALTER TABLE placements ADD COLUMN since_manifest_version bigint`,
+    ],
+  },
 ];

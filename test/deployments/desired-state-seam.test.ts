@@ -56,7 +56,11 @@ describe('scheduler → desired state', () => {
     expect(await componentDigestIn('a')).toBe(DIGEST_2);
     expect(await componentDigestIn('b')).toBe(DIGEST_1);
     const v = (await manifestOf('a')).version;
-    await store.transaction((tx) => recordDeviceStatus(tx, { deploymentId: 'seam', deviceId: 'a', state: 'failed', error: { message: 'no' }, components: [], adoptedManifestVersion: v }, svc.changed));
+    // A report adopted from the manifest before (the old version, installed) is not about 1.1.0.
+    const stale = await store.transaction((tx) => recordDeviceStatus(tx, { deploymentId: 'seam', deviceId: 'a', state: 'installed', error: null, components: [], adoptedManifestVersion: v - 1 }, svc.changed));
+    expect(stale).toBe('stale');
+    expect(await componentDigestIn('b')).toBe(DIGEST_1);
+    expect(await store.transaction((tx) => recordDeviceStatus(tx, { deploymentId: 'seam', deviceId: 'a', state: 'failed', error: { message: 'no' }, components: [], adoptedManifestVersion: v }, svc.changed))).toBe('created');
     expect(await componentDigestIn('b')).toBe(DIGEST_1);
     await store.transaction((tx) => rollback(tx, 'seam', svc.changed));
     expect(await componentDigestIn('a')).toBe(DIGEST_1);
