@@ -120,7 +120,33 @@ describe('deployment to status', () => {
     expect((await manifest(meter)).deployments).toEqual([]);
   });
 
+  it('random and mutated bodies on PUT capabilities and POST status: 4xx problems or a success, never a 500 (bounded: 40 each)', async () => {
+    let seed = 7;
+    const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const junk = (depth = 0): unknown => {
+      const r = rand();
+      if (depth > 2 || r < 0.3) return [null, true, -1, 1e308, '', 'x'.repeat(300), '../..', '\u0000'][Math.floor(rand() * 8)];
+      if (r < 0.6) return Array.from({ length: Math.floor(rand() * 3) }, () => junk(depth + 1));
+      return Object.fromEntries(Array.from({ length: Math.floor(rand() * 4) }, (_, i) => [['properties', 'labels', 'id', 'status', 'deviceId', `k${i}`][Math.floor(rand() * 6)]!, junk(depth + 1)]));
+    };
+    const version = (await manifest(other)).manifestVersion;
+    const goodStatus = { deploymentId: 'sensor-north', deviceId: 'meter-2', adoptedManifestVersion: version, status: { state: 'installed' } };
+    for (let i = 0; i < 40; i++) {
+      const mutated = (base: Record<string, unknown>) => ({ ...base, [Object.keys(base)[i % Object.keys(base).length]!]: junk() });
+      for (const [path, body] of [
+        ['/api/v1/capabilities/meter-2', i % 2 ? junk() : mutated(caps('meter-2', { line: 'south' }))],
+        ['/api/v1/deployments/sensor-north/status', i % 2 ? junk() : mutated(goodStatus)],
+      ] as const) {
+        const method = path.includes('capabilities') ? 'PUT' : 'POST';
+        const a = await other.send(h, method, path, { raw: JSON.stringify(body) ?? 'null', headers: { 'content-type': 'application/json' } });
+        expect(a.status, `${method} ${path} ${JSON.stringify(body)} → ${JSON.stringify(a.body)}`).toBeLessThan(500);
+        if (a.status >= 400) expect(a.headers['content-type']).toContain('application/problem+json');
+      }
+    }
+  });
+
   it('bad path parameters on the document endpoints are 400 naming the field', async () => {
+    expectProblem(await meter.send(h, 'DELETE', '/api/v1/capabilities/bad%20id'), 400, 'deviceId');
     expectProblem(await meter.get(h, '/api/v1/deployments/sensor-north/sha256:abc'), 400, 'digest');
     expectProblem(await meter.get(h, `/api/v1/deployments/UPPER/sha256:${'0'.repeat(64)}`), 400, 'deploymentId');
     expectProblem(await meter.get(h, '/api/v1/bundles/md5:00'), 400, 'digest');
