@@ -6,6 +6,7 @@ const benches: Record<string, () => Promise<{ run(argv: string[]): Promise<Bench
   pki: () => import('./pki.js'),
   'supply-chain': () => import('./supply-chain.js'),
   fleet: () => import('./fleet.js'),
+  isolation: () => import('./isolation.js'),
 };
 
 export async function main(argv: string[]): Promise<number> {

@@ -1,0 +1,156 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { freemem, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { projectRoot } from '../common/paths.js';
+import { Runtime, type IsolationTier } from '../runtime/runtime.js';
+import { buildRootfs } from './container/bundle.js';
+import { coldStartsMs, invokeLatencyUs, LogTap, memoryOf } from './isolation-berth.js';
+import { detectOciRuntime, type OciRuntime } from './isolation-container.js';
+import { renderIsolationDoc, type IsolationData, type Measured } from './isolation-doc.js';
+import { treeRssBytes } from './isolation-proc.js';
+import { CANARY, Listener, plantSecret, probeBerth, probeContainer, type ProbeColumn } from './isolation-probes.js';
+import { renderChart } from './isolation-svg.js';
+import { describeMachine, percentile, type BenchResult, type Figure } from './report.js';
+
+const GiB = 2 ** 30;
+const progress = (what: string): void => void process.stderr.write(`isolation: ${what}\n`);
+const TIERS: IsolationTier[] = ['instance', 'worker', 'process'];
+
+/**
+ * `npm run bench -- isolation [--quick] [--no-docs]`: the `hello` workload (add two u32) under each
+ * Berth tier and in a crun/runc container, side by side; docs/isolation.md explains the method.
+ */
+export async function run(argv: string[]): Promise<BenchResult> {
+  const quick = argv.includes('--quick');
+  const counts = quick
+    ? { cold: { instance: 10, worker: 5, process: 3, container: 5 }, calls: { instance: 300, worker: 300, process: 100, container: 5 }, mem: { instance: 50, worker: 10, process: 3, container: 5 }, thousand: false }
+    : { cold: { instance: 30, worker: 20, process: 8, container: 20 }, calls: { instance: 2000, worker: 2000, process: 500, container: 30 }, mem: { instance: 200, worker: 40, process: 8, container: 20 }, thousand: true };
+  const scratch = mkdtempSync(join(tmpdir(), 'berth-bench-isolation-'));
+  const loadBefore = loadavg();
+  const tap = new LogTap();
+  const previousCanary = process.env[CANARY];
+  process.env[CANARY] = 'visible-on-the-host';
+  const listener = await Listener.open();
+  const deviceDir = join(scratch, 'device');
+  const runtime = new Runtime({ dataDir: deviceDir, logger: tap.logger, warmWorkers: 0 });
+  let oci: OciRuntime | undefined;
+  const ociTried: string[] = [];
+  try {
+    try {
+      const rootfs = await buildRootfs(join(scratch, 'container'));
+      const found = await detectOciRuntime(join(scratch, 'container'), rootfs);
+      oci = found.runtime;
+      ociTried.push(...found.tried);
+    } catch (err) {
+      ociTried.push((err as Error).message);
+    }
+    const measured: Record<string, Measured> = {};
+    for (const tier of TIERS) {
+      progress(`${tier}: cold start and invoke`);
+      measured[tier] = { coldMs: await coldStartsMs(runtime, tier, counts.cold[tier]), invokeUs: await invokeLatencyUs(runtime, tier, counts.calls[tier], 15_000) };
+    }
+    progress(`container: ${oci ? oci.name : 'none'}`);
+    if (oci) measured.container = await containerTimes(oci, counts.cold.container, counts.calls.container);
+
+    // Memory: the 1,000 first, on a fresh process, so its figure reuses no memory freed by others.
+    let thousand: { started: number; bytesTotal: number } | undefined;
+    progress('memory');
+    if (counts.thousand && freemem() > 3 * GiB) thousand = await memoryOf(runtime, 'instance', 1000, 120_000);
+    for (const tier of TIERS) {
+      const m = await memoryOf(runtime, tier, counts.mem[tier], 60_000);
+      measured[tier]!.memory = { started: m.started, bytesTotal: m.bytesTotal, note: m.note };
+    }
+    if (oci) measured.container!.memory = await containerMemory(oci, counts.mem.container);
+
+    const probes: Record<string, ProbeColumn> = {};
+    const secret = plantSecret(deviceDir);
+    progress('probes');
+    for (const tier of TIERS) probes[tier] = await probeBerth(runtime, tier, tap, listener, secret);
+    if (oci) {
+      probes.container = await probeContainer(oci, listener, secret, false);
+      probes['container + limits'] = await probeContainer(oci, listener, secret, true);
+    }
+
+    const data: IsolationData = {
+      machine: await describeMachine(),
+      load: { before: loadBefore, after: loadavg() },
+      oci: oci ? `${oci.version} (${oci.name})` : undefined,
+      ociTried,
+      measured,
+      thousand,
+      probes,
+      quick,
+    };
+    if (!argv.includes('--no-docs') && !quick) {
+      const docs = join(projectRoot(), 'docs');
+      mkdirSync(docs, { recursive: true });
+      writeFileSync(join(docs, 'isolation.md'), renderIsolationDoc(data));
+      writeFileSync(join(docs, 'isolation.svg'), renderChart(data));
+    }
+    return { bench: 'isolation', figures: figuresOf(data), notes: notesOf(data) };
+  } finally {
+    await runtime.close().catch(() => undefined);
+    await oci?.removeAll();
+    await listener.close();
+    if (previousCanary === undefined) delete process.env[CANARY];
+    else process.env[CANARY] = previousCanary;
+    rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
+async function containerTimes(oci: OciRuntime, cold: number, calls: number): Promise<Measured> {
+  const coldMs: number[] = [];
+  for (let i = 0; i < cold; i++) {
+    const r = await oci.run(['add', '1', '2']);
+    if (!r.ok || r.out !== '3') throw new Error(`container add gave ${r.out}`);
+    coldMs.push(r.ms);
+  }
+  const id = await oci.startResident();
+  const invokeUs: number[] = [];
+  try {
+    for (let i = 0; i < calls; i++) {
+      const t0 = performance.now();
+      const out = await oci.exec(id, ['add', String(i), '2']);
+      if (out !== String(i + 2)) throw new Error(`container exec add gave ${out}`);
+      invokeUs.push((performance.now() - t0) * 1000);
+    }
+  } finally {
+    await oci.remove(id);
+  }
+  return { coldMs, invokeUs };
+}
+
+async function containerMemory(oci: OciRuntime, k: number): Promise<Measured['memory']> {
+  const ids: string[] = [];
+  try {
+    for (let i = 0; i < k; i++) ids.push(await oci.startResident());
+    const pids = await Promise.all(ids.map((id) => oci.pid(id)));
+    return { started: ids.length, bytesTotal: treeRssBytes(pids), note: 'VmRSS of the container processes (no shim: runc -d leaves none)' };
+  } finally {
+    for (const id of ids) await oci.remove(id);
+  }
+}
+
+function figuresOf(data: IsolationData): Figure[] {
+  const figures: Figure[] = [];
+  for (const [who, m] of Object.entries(data.measured)) {
+    figures.push({ name: `${who}: cold start p50`, value: percentile(m.coldMs, 50), unit: 'ms', note: `${m.coldMs.length} starts, to first result` });
+    figures.push({ name: `${who}: invoke p50`, value: percentile(m.invokeUs, 50), unit: 'µs', note: `${m.invokeUs.length} calls` });
+    figures.push({ name: `${who}: invoke p99`, value: percentile(m.invokeUs, 99), unit: 'µs' });
+    if (m.memory) {
+      const per = m.memory.bytesTotal / m.memory.started;
+      figures.push({ name: `${who}: memory per instance`, value: per / 2 ** 20, unit: 'MiB', note: `${m.memory.started} started; ${m.memory.note}` });
+      figures.push({ name: `${who}: fit in 1 GiB`, value: Math.floor(GiB / per), unit: 'instances' });
+    }
+  }
+  if (data.thousand) figures.push({ name: 'instance: RSS growth for 1,000 apps', value: data.thousand.bytesTotal / 2 ** 20, unit: 'MiB', note: `${data.thousand.started} started and answering` });
+  return figures;
+}
+
+function notesOf(data: IsolationData): string[] {
+  const notes = [`OCI runtime: ${data.ociTried.join('; ')}`, `load average before ${data.load.before.map((l) => l.toFixed(2)).join(' ')}, after ${data.load.after.map((l) => l.toFixed(2)).join(' ')}`];
+  for (const [who, column] of Object.entries(data.probes)) {
+    notes.push(`${who}: ${Object.entries(column).map(([b, c]) => `${b} ${c.verdict}`).join(', ')}`);
+  }
+  return notes;
+}
