@@ -55,8 +55,10 @@ export function childNodeArgs(compiled: CompiledComponent, spec: AppSpec, entry 
 
 export function bubblewrapArgs(compiled: CompiledComponent, spec: AppSpec): string[] {
   const glueDir = dirname(fileURLToPath(compiled.glueUrl));
-  // The whole tree read-only, then a private /tmp with only this app's folders bound back in.
-  const binds = [...new Set([glueDir, ...Object.values(compiled.coreFiles).map(dirname)])].flatMap((p) => ['--ro-bind', p, p]);
+  // The whole tree read-only, then a private /tmp with only what the child needs bound back in
+  // (Berth itself may live under /tmp too, as a checkout in CI may).
+  const readOnly = [distPath(''), join(projectRoot(), 'package.json'), glueDir, ...Object.values(compiled.coreFiles).map(dirname)];
+  const binds = [...new Set(readOnly)].flatMap((p) => ['--ro-bind', p, p]);
   return ['--ro-bind', '/', '/', '--tmpfs', '/tmp', ...binds, '--bind', spec.dataDir, spec.dataDir, '--dev', '/dev', '--proc', '/proc', '--unshare-all', '--die-with-parent', '--new-session', '--cap-drop', 'ALL', '--'];
 }
 
