@@ -145,7 +145,7 @@ describe('process tier: the boundary of the operating system', () => {
     expect(() => process.kill(pid!, 0)).toThrow();
   });
 
-  it('binds Berth's own code back in after hiding /tmp, wherever the checkout lives', async () => {
+  it('binds the code of Berth back in after hiding /tmp, wherever the checkout lives', async () => {
     const engine = new JcoEngine({ cacheDir: join(dataDir, 'cache-binds') });
     const compiled = await engine.compile(bytes('hello'), { memoryLimitBytes: 4 * MiB });
     const spec = { identity: { vendor: 'acme', app: 'b', instance: 'i' }, digest: compiled.digest, grants: {}, dataDir, limits: { memoryBytes: 4 * MiB, cpuDeadlineMs: 1000, jsHeapMb: 64 } };
