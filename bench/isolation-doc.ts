@@ -63,7 +63,7 @@ export function renderIsolationDoc(d: IsolationData): string {
   out.push('');
   for (const c of columns) {
     out.push(`- **${c}**`);
-    for (const b of BOUNDARIES) out.push(`  - ${b}: ${d.probes[c]![b].detail.replace(/\|/g, '/')}`);
+    for (const b of BOUNDARIES) out.push(`  - ${b}: ${d.probes[c]![b].detail.replace(/\s+/g, ' ').replace(/\|/g, '/')}`);
   }
   out.push('', `“container + limits” is the same container with \`linux.resources\` set: memory ${CONTAINER_LIMITS.memoryBytes / MiB} MiB (swap the same), CPU quota ${CONTAINER_LIMITS.cpu.quota} µs per ${CONTAINER_LIMITS.cpu.period} µs. The plain column is what \`runc spec\` gives: no limits at all.`, '');
   out.push('## Discussion', '', ...DISCUSSION, '');
