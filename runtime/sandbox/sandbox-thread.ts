@@ -160,6 +160,14 @@ export class SandboxThread {
 
   private onMessage(m: FromWorker): void {
     if (m.type === 'idle') return;
+    // The call in flight is settled even if its app was unloaded meanwhile: the thread runs one
+    // call at a time, and the next ones wait for this one to be settled.
+    if (m.type === 'result' && this.current?.id === m.id && !this.slots.has(m.slot)) {
+      const call = this.current;
+      this.current = undefined;
+      call.resolve(m.ok ? { ok: true, value: m.value } : { ok: false, failure: m.failure });
+      return;
+    }
     const slot = this.slots.get(m.slot);
     if (!slot) return;
     switch (m.type) {

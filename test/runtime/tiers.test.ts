@@ -102,6 +102,15 @@ describe('instance tier: what sharing a thread means', () => {
     await Promise.all(apps.map((a) => a.stop()));
   });
 
+  it('an app stopped while its entry point runs does not leave the shared thread waiting', async () => {
+    const first = await runtime.startApp(bytes('hello'), { vendor: 'acme', app: 'brief', grants: { log: {} }, tier: 'instance' });
+    await first.stop();
+    const second = await runtime.startApp(bytes('hello'), { vendor: 'acme', app: 'after', grants: { log: {} }, tier: 'instance' });
+    const answer = await Promise.race([second.invoke('add', [1, 2]), new Promise((r) => setTimeout(() => r('no answer within 10 s'), 10_000))]);
+    expect(answer).toEqual({ ok: true, value: 3 });
+    await second.stop();
+  });
+
   it('a trap ends only the app that trapped; its neighbours on the thread keep running', async () => {
     const neighbour = await runtime.startApp(bytes('hello'), { vendor: 'acme', app: 'steady', grants: { log: {} }, tier: 'instance' });
     const trap = await runtime.startApp(bytes('trap'), { vendor: 'acme', app: 'trapper', grants: {}, tier: 'instance' });
