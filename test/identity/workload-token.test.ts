@@ -74,28 +74,23 @@ describe('workload identity tokens', () => {
     expect(await refusal(verify(await issueWorkloadToken(strangerDevice, request)))).toBe('token.untrusted_chain');
   });
 
-  it("refuses a device claiming another device's workload", async () => {
-    const forged = await new SignJWT({})
-      .setProtectedHeader({ alg: 'ES256', x5c: other.chain.map((c) => Buffer.from(c.rawData).toString('base64')) })
-      .setIssuer(`spiffe://${TD}/device/line-4/plc-1`)
-      .setSubject(workloadSpiffeId({ trustDomain: TD, deviceId: 'line-3/plc-7', vendor: 'acme', app: 'sensor' }))
+  /** A token built by hand: `chainOf`'s certificates in x5c, signed by `keyOf`'s key, about `subjectDevice`'s workload. */
+  const forge = (chainOf: DeviceSigner, keyOf: DeviceSigner, subjectDevice: string) =>
+    new SignJWT({})
+      .setProtectedHeader({ alg: 'ES256', x5c: chainOf.chain.map((c) => Buffer.from(c.rawData).toString('base64')) })
+      .setIssuer(`spiffe://${TD}/device/${chainOf.deviceId}`)
+      .setSubject(workloadSpiffeId({ trustDomain: TD, deviceId: subjectDevice, vendor: 'acme', app: 'sensor' }))
       .setAudience('historian')
       .setIssuedAt()
       .setExpirationTime('5m')
-      .sign(other.privateKey);
-    expect(await refusal(verify(forged))).toBe('token.subject_mismatch');
+      .sign(keyOf.privateKey);
+
+  it("refuses a device claiming another device's workload", async () => {
+    expect(await refusal(verify(await forge(other, other, 'line-3/plc-7')))).toBe('token.subject_mismatch');
   });
 
   it('refuses a token signed by a key other than the certificate in x5c', async () => {
-    const forged = await new SignJWT({})
-      .setProtectedHeader({ alg: 'ES256', x5c: plc.chain.map((c) => Buffer.from(c.rawData).toString('base64')) })
-      .setIssuer(`spiffe://${TD}/device/line-3/plc-7`)
-      .setSubject(workloadSpiffeId({ trustDomain: TD, deviceId: 'line-3/plc-7', vendor: 'acme', app: 'sensor' }))
-      .setAudience('historian')
-      .setIssuedAt()
-      .setExpirationTime('5m')
-      .sign(other.privateKey);
-    expect(await refusal(verify(forged))).toBe('token.bad_signature');
+    expect(await refusal(verify(await forge(plc, other, 'line-3/plc-7')))).toBe('token.bad_signature');
   });
 
   it('refuses a revoked device', async () => {
