@@ -95,7 +95,7 @@ export class Runtime {
     const spec: AppSpec = { identity, digest: compiled.digest, grants, dataDir, limits };
     const hooks: SandboxHooks = { log: (id, record) => this.appLog(id, record), hostHandlers: this.options.hostHandlers, usage: (id, report) => this.usage.report(id, report) };
     // outbound-http (docs/http.md): each instance with the grant gets its main-thread HTTP handler.
-    const factory = withOutboundHttp(withMessaging(this.tierFactory(options.tier ?? 'worker'), this.broker), { logger: this.logger });
+    const factory = withOutboundHttp(withMessaging(this.tierFactory(options.tier ?? 'worker'), this.broker), { logger: this.logger, usage: this.usage });
     const supervisor = new AppSupervisor(compiled, spec, factory, hooks, this.options.backoff ?? DEFAULT_BACKOFF, this.usage.account(options.vendor, options.app));
     supervisor.on('stopped', (report) => {
       const level = report.reason === 'stopped' ? 'info' : 'warn';

@@ -2,10 +2,13 @@ import { securityEvent, silentLogger, type Logger } from '../../common/logger.js
 import { OUTBOUND_HTTP_METHOD, type OutboundRequest } from '../../host-apis/wasi/http-wire.js';
 import type { BridgeHandlers } from '../sandbox/bridge.js';
 import type { AppSpec, SandboxFactory } from '../sandbox/sandbox.js';
+import type { UsageLedger } from '../accounting/ledger.js';
 import { performOutbound, type OutboundOptions } from './outbound.js';
 
 export interface HttpHandlerOptions extends Omit<OutboundOptions, 'onRefused'> {
   logger?: Logger;
+  /** Accounting (docs/accounting.md): body bytes of answered requests, per app. */
+  usage?: Pick<UsageLedger, 'recordBytes'>;
 }
 
 /**
@@ -18,11 +21,18 @@ export function httpHostHandlers(spec: AppSpec, options: HttpHandlerOptions = {}
   const logger = options.logger ?? silentLogger;
   const { vendor, app, instance } = spec.identity;
   return {
-    [OUTBOUND_HTTP_METHOD]: (request: OutboundRequest) =>
-      performOutbound(request, grant, {
+    [OUTBOUND_HTTP_METHOD]: async (request: OutboundRequest) => {
+      const result = await performOutbound(request, grant, {
         ...options,
         onRefused: (origin, reason) => securityEvent(logger, 'outbound-http-refused', { vendor, app, instance, origin, reason }),
-      }),
+      });
+      // Only answered requests are counted: a refused one sent nothing.
+      if (result.ok && options.usage) {
+        options.usage.recordBytes(spec.identity, 'out', request.body.byteLength);
+        options.usage.recordBytes(spec.identity, 'in', result.body.byteLength);
+      }
+      return result;
+    },
   };
 }
 
