@@ -25,11 +25,40 @@ export async function readJson<S extends z.ZodType>(c: Context, schema: S, limit
   } catch (err) {
     throw new HttpProblem(400, 'request.bad_json', 'The request body is not valid JSON', { detail: err instanceof Error ? err.message : String(err) });
   }
+  // PostgreSQL cannot store U+0000 in text or jsonb: refused here, for every endpoint, rather
+  // than failing later as a 500.
+  const nul = findNul(parsed, []);
+  if (nul === TOO_DEEP) throw validationProblem([{ field: 'body', message: `must not nest deeper than ${MAX_DEPTH} levels` }]);
+  if (nul) throw validationProblem([{ field: nul.length ? nul.join('.') : 'body', message: 'must not contain U+0000 (NUL)' }]);
   const result = schema.safeParse(parsed);
   if (!result.success) {
     throw validationProblem(result.error.issues.map((i) => ({ field: i.path.length ? i.path.join('.') : 'body', message: i.message })));
   }
   return result.data;
+}
+
+const MAX_DEPTH = 64;
+const TOO_DEEP: (string | number)[] = [];
+
+/** The path to the first string or key holding U+0000, TOO_DEEP past MAX_DEPTH, or undefined. */
+function findNul(value: unknown, path: (string | number)[]): (string | number)[] | undefined {
+  if (path.length > MAX_DEPTH) return TOO_DEEP;
+  if (typeof value === 'string') return value.includes('\u0000') ? path : undefined;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const found = findNul(value[i], [...path, i]);
+      if (found) return found;
+    }
+    return undefined;
+  }
+  if (value !== null && typeof value === 'object') {
+    for (const [k, v] of Object.entries(value)) {
+      if (k.includes('\u0000')) return [...path, k.replace(/\u0000/g, '\\u0000')];
+      const found = findNul(v, [...path, k]);
+      if (found) return found;
+    }
+  }
+  return undefined;
 }
 
 function tooLarge(limit: number): HttpProblem {

@@ -82,6 +82,20 @@ describe('bad input gets a 4xx problem naming it, never a 500', () => {
     expectProblem(chunked, 413, 'request.too_large');
   });
 
+  it('NUL characters anywhere in a JSON body, and absurd nesting, are 422 naming where (PostgreSQL cannot store NUL)', async () => {
+    const nulValue = await h.admin('POST', '/api/v1/admin/enrollment-tokens', { deviceId: 'ok-device', labels: { line: 'a\u0000b' } });
+    expectProblem(nulValue, 422, 'request.invalid');
+    expect(nulValue.body.errors).toEqual([{ field: 'labels.line', message: 'must not contain U+0000 (NUL)' }]);
+    const nulKey = await h.admin('POST', '/api/v1/admin/enrollment-tokens', { labels: { ['k\u0000']: 'v' } });
+    expectProblem(nulKey, 422, 'request.invalid');
+    expect(nulKey.body.errors[0].field).toBe('labels.k\\u0000');
+    let deep: unknown = 'x';
+    for (let i = 0; i < 200; i++) deep = [deep];
+    const nested = await h.admin('POST', '/api/v1/admin/enrollment-tokens', { labels: deep });
+    expectProblem(nested, 422, 'request.invalid');
+    expect(nested.body.errors).toEqual([{ field: 'body', message: 'must not nest deeper than 64 levels' }]);
+  });
+
   it('garbage JSON and non-UTF-8', async () => {
     expectProblem(await onboarding(undefined, { raw: '{"method": "token", ', headers: { 'content-type': 'application/json' } }), 400, 'request.bad_json');
     expectProblem(await onboarding(undefined, { raw: '\u0000\u0001nope', headers: { 'content-type': 'application/json' } }), 400, 'request.bad_json');
