@@ -75,7 +75,7 @@ describe('vendors, apps and versions', () => {
     expectProblem(await h.admin('PUT', '/api/v1/catalog/vendors/acme/trust-policy', { trustPolicy: 'trust me' }), 422, 'trustPolicy');
     expectProblem(await h.admin('PUT', '/api/v1/catalog/vendors/nobody/trust-policy', { trustPolicy: {} }), 404);
     // PostgreSQL refuses NUL in text and jsonb: refused up front, not a 500 from the store.
-    expectProblem(await h.admin('PUT', '/api/v1/catalog/vendors/acme/trust-policy', { trustPolicy: { a: ['\u0000'] } }), 422, 'trustPolicy');
+    expectProblem(await h.admin('PUT', '/api/v1/catalog/vendors/acme/trust-policy', { trustPolicy: { a: ['\u0000'] } }), 422, 'trustPolicy.a.0');
     expectProblem(await acme('POST', '/api/v1/catalog/apps', { id: 'nul-app', description: 'a\u0000b' }), 422, 'description');
     expectProblem(await acme('POST', '/api/v1/catalog/apps', { id: 'UPPER' }), 422, 'id');
     expectProblem(await h.admin('POST', '/api/v1/catalog/apps', { id: 'no-vendor' }), 422, 'vendor');
@@ -143,7 +143,7 @@ describe('deployments', () => {
     expectProblem(await post({ ...base, tier: 'vm' }), 422, 'tier');
     expectProblem(await post({ ...base, grants: { 'outbound-http': { allow: [] } } }), 422, 'grants.outbound-http.allow');
     expectProblem(await post({ ...base, grants: { teleport: {} } }), 422, 'grants');
-    expectProblem(await post({ ...base, parameters: { '\u0000': 1 } }), 422, 'parameters');
+    expectProblem(await post({ ...base, parameters: { '\u0000': 1 } }), 422, 'parameters.\\u0000');
     expectProblem(await post(sel({ key: '/a\u0000', operator: 'Exists' })), 422, 'deviceConstraints.eligibilityRules.0.propertySelector.matchExpressions.0.key');
     expectProblem(await post(sel({ key: '/a', operator: 'Exists', itemSelector: {} })), 422, 'deviceConstraints.eligibilityRules.0.propertySelector.matchExpressions.0');
     expectProblem(await post({ ...base, deviceIds: ['line-1', 'nowhere'] }), 422, 'deviceIds.1');
