@@ -1,27 +1,18 @@
 import { Hono } from 'hono';
 import { BerthError } from '../common/errors.js';
-import type { Logger } from '../common/logger.js';
 import type { AppEnv } from './http/env.js';
 import { HttpProblem, problemResponse, toHttpProblem } from './http/problem.js';
-import type { FleetAuthority } from './pki/fleet-authority.js';
-import type { OnboardingMethod } from './onboarding/method.js';
+import type { OnboardingDeps } from './onboarding/service.js';
 import { adminRoutes } from './routes/admin-routes.js';
 import { identityRoutes } from './routes/identity-routes.js';
 import { onboardingRoutes } from './routes/onboarding-routes.js';
 import { trustRoutes } from './routes/trust-routes.js';
-import type { Store } from './store/store.js';
 import type { DesiredStateChanged } from './desired-state/placement.js';
 import { operatorDeploymentRoutes } from './routes/operator-deployment-routes.js';
 import { vendorRoutes } from './routes/vendor-routes.js';
 
 /** Everything the control plane's HTTP app is built from; tests build it with their own. */
-export interface ControlPlaneDeps {
-  store: Store;
-  authority: FleetAuthority;
-  logger: Logger;
-  methods: OnboardingMethod[];
-  certificateLifetimeMs: number;
-  pendingRetrySeconds: number;
+export interface ControlPlaneDeps extends OnboardingDeps {
   /** Told of every device whose placements changed, inside the changing transaction (desired-state side). */
   desiredStateChanged?: DesiredStateChanged;
 }

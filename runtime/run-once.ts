@@ -1,14 +1,11 @@
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
-import { randomUUID } from 'node:crypto';
 import type { AppIdentity, AppLogRecord } from '../host-apis/app-context.js';
 import type { GrantSet } from '../host-apis/grants.js';
-import { checkImports } from '../host-apis/import-policy.js';
+import { prepareApp } from './app-spec.js';
 import type { Engine } from './engine/engine.js';
 import { MessageBroker } from './messaging/broker.js';
 import { withMessaging } from './messaging/handlers.js';
 import type { InvokeOutcome, StopReport } from './sandbox/protocol.js';
-import { DEFAULT_LIMITS, type AppLimits } from './sandbox/sandbox.js';
+import type { AppLimits } from './sandbox/sandbox.js';
 import { WorkerSandbox } from './sandbox/worker-sandbox.js';
 
 export interface RunOnceOptions {
@@ -35,15 +32,10 @@ export interface RunOnceResult {
  * and sandbox as on a device, so what works here works there.
  */
 export async function runOnce(bytes: Uint8Array, options: RunOnceOptions): Promise<RunOnceResult> {
-  const limits = { ...DEFAULT_LIMITS, ...options.limits };
-  const compiled = await options.engine.compile(bytes, { memoryLimitBytes: limits.memoryBytes });
-  checkImports(`${options.vendor}/${options.app}`, compiled.info.imports, options.grants);
-  const dataDir = join(options.dataDir, 'apps', options.vendor, options.app);
-  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-  const identity: AppIdentity = { vendor: options.vendor, app: options.app, instance: randomUUID() };
+  const { compiled, spec } = await prepareApp(options.engine, bytes, { vendor: options.vendor, app: options.app, grants: options.grants, limits: options.limits, dataRoot: options.dataDir });
   // A broker of its own, so an app granted messaging runs here as on a device (alone on it).
   const start = withMessaging((c, s, h) => WorkerSandbox.start(c, s, h), new MessageBroker());
-  const sandbox = await start(compiled, { identity, digest: compiled.digest, grants: options.grants, dataDir, limits }, { log: options.log });
+  const sandbox = await start(compiled, spec, { log: options.log });
   let stop: StopReport | undefined;
   sandbox.onStop((report) => (stop = report));
   try {

@@ -5,9 +5,9 @@ import { BerthError } from '../common/errors.js';
 import { silentLogger, type Logger } from '../common/logger.js';
 import type { AppIdentity, AppLogRecord } from '../host-apis/app-context.js';
 import { parseGrants, type GrantSet } from '../host-apis/grants.js';
-import { checkImports } from '../host-apis/import-policy.js';
 import type { Engine } from './engine/engine.js';
 import { JcoEngine } from './engine/jco-engine.js';
+import { appDataDir, prepareApp } from './app-spec.js';
 import { MessageBroker } from './messaging/broker.js';
 import { withMessaging } from './messaging/handlers.js';
 import { withOutboundHttp } from './http/handlers.js';
@@ -48,7 +48,6 @@ export interface StartAppOptions {
   tier?: IsolationTier;
 }
 
-const NAME = /^[a-z0-9][a-z0-9._-]{0,62}$/;
 
 /**
  * The device side's entry point: compile once, check imports against grants, and run each app
@@ -77,22 +76,13 @@ export class Runtime {
 
   /** The folder that holds one app's state on this device. */
   appDataDir(vendor: string, app: string): string {
-    return join(this.options.dataDir, 'apps', vendor, app);
+    return appDataDir(this.options.dataDir, vendor, app);
   }
 
   async startApp(bytes: Uint8Array, options: StartAppOptions): Promise<AppSupervisor> {
-    for (const [what, value] of [['vendor', options.vendor], ['app', options.app]] as const) {
-      if (!NAME.test(value)) throw new BerthError('invalid-name', `${what} name "${value}" must be 1-63 of a-z 0-9 . _ - starting with a letter or digit`);
-    }
     const grants: GrantSet = parseGrants(options.grants);
-    const limits: AppLimits = { ...DEFAULT_LIMITS, ...options.limits };
-    const compiled = await this.engine.compile(bytes, { memoryLimitBytes: limits.memoryBytes });
-    checkImports(`${options.vendor}/${options.app}`, compiled.info.imports, grants);
+    const { compiled, spec } = await prepareApp(this.engine, bytes, { vendor: options.vendor, app: options.app, grants, limits: options.limits, dataRoot: this.options.dataDir });
     this.pool?.preload(compiled.glueUrl);
-    const dataDir = this.appDataDir(options.vendor, options.app);
-    mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-    const identity: AppIdentity = { vendor: options.vendor, app: options.app, instance: randomUUID() };
-    const spec: AppSpec = { identity, digest: compiled.digest, grants, dataDir, limits };
     const hooks: SandboxHooks = { log: (id, record) => this.appLog(id, record), hostHandlers: this.options.hostHandlers, usage: (id, report) => this.usage.report(id, report) };
     // outbound-http (docs/http.md): each instance with the grant gets its main-thread HTTP handler.
     const factory = withOutboundHttp(withMessaging(this.tierFactory(options.tier ?? 'worker'), this.broker), { logger: this.logger, usage: this.usage });

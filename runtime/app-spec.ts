@@ -1,0 +1,42 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { BerthError } from '../common/errors.js';
+import type { GrantSet } from '../host-apis/grants.js';
+import { checkImports } from '../host-apis/import-policy.js';
+import type { CompiledComponent, Engine } from './engine/engine.js';
+import { DEFAULT_LIMITS, type AppLimits, type AppSpec } from './sandbox/sandbox.js';
+
+const NAME = /^[a-z0-9][a-z0-9._-]{0,62}$/;
+
+/** The folder that holds one app's state under a device's data folder. */
+export function appDataDir(dataRoot: string, vendor: string, app: string): string {
+  return join(dataRoot, 'apps', vendor, app);
+}
+
+export interface PrepareAppOptions {
+  vendor: string;
+  app: string;
+  grants: GrantSet;
+  limits?: Partial<AppLimits>;
+  /** The device's data folder; the app's own folder is made inside it. */
+  dataRoot: string;
+}
+
+/**
+ * Everything before an app's first sandbox, the same on a device (`Runtime.startApp`) and on a
+ * laptop (`runOnce`): names checked, compiled once per digest and limit, imports checked against
+ * the grants, and the app's own data folder made owner-only.
+ */
+export async function prepareApp(engine: Engine, bytes: Uint8Array, options: PrepareAppOptions): Promise<{ compiled: CompiledComponent; spec: AppSpec }> {
+  for (const [what, value] of [['vendor', options.vendor], ['app', options.app]] as const) {
+    if (!NAME.test(value)) throw new BerthError('invalid-name', `${what} name "${value}" must be 1-63 of a-z 0-9 . _ - starting with a letter or digit`);
+  }
+  const limits: AppLimits = { ...DEFAULT_LIMITS, ...options.limits };
+  const compiled = await engine.compile(bytes, { memoryLimitBytes: limits.memoryBytes });
+  checkImports(`${options.vendor}/${options.app}`, compiled.info.imports, options.grants);
+  const dataDir = appDataDir(options.dataRoot, options.vendor, options.app);
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const spec: AppSpec = { identity: { vendor: options.vendor, app: options.app, instance: randomUUID() }, digest: compiled.digest, grants: options.grants, dataDir, limits };
+  return { compiled, spec };
+}
