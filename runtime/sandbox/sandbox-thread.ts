@@ -160,12 +160,8 @@ export class SandboxThread {
 
   private onMessage(m: FromWorker): void {
     if (m.type === 'idle') return;
-    // The call in flight is settled even if its app was unloaded meanwhile: the thread runs one
-    // call at a time, and the next ones wait for this one to be settled.
-    if (m.type === 'result' && this.current?.id === m.id && !this.slots.has(m.slot)) {
-      const call = this.current;
-      this.current = undefined;
-      call.resolve(m.ok ? { ok: true, value: m.value } : { ok: false, failure: m.failure });
+    if (m.type === 'result') {
+      this.settle(m);
       return;
     }
     const slot = this.slots.get(m.slot);
@@ -185,18 +181,23 @@ export class SandboxThread {
       case 'usage':
         slot.owner.onUsage(m.memoryPages);
         slot.owner.hooks.usage?.(slot.owner.spec.identity, m); // accounting (issue 7, docs/accounting.md)
-        return;
-      case 'result': {
-        if (this.current?.id !== m.id) return;
-        const call = this.current;
-        this.current = undefined;
-        call.resolve(m.ok ? { ok: true, value: m.value } : { ok: false, failure: m.failure });
-        // A trap leaves that component instance unusable; its neighbours are unaffected.
-        if (!m.ok && m.failure.kind === 'trap') {
-          void this.unload(m.slot);
-          slot.owner.onEnd('trap', m.failure.message);
-        }
-      }
+    }
+  }
+
+  /**
+   * Settles the call in flight, even if its app was unloaded meanwhile: the thread runs one call
+   * at a time, and the next ones wait for this one.
+   */
+  private settle(m: Extract<FromWorker, { type: 'result' }>): void {
+    if (this.current?.id !== m.id) return;
+    const call = this.current;
+    this.current = undefined;
+    call.resolve(m.ok ? { ok: true, value: m.value } : { ok: false, failure: m.failure });
+    // A trap leaves that component instance unusable; its neighbours are unaffected.
+    const slot = this.slots.get(m.slot);
+    if (slot && !m.ok && m.failure.kind === 'trap') {
+      void this.unload(m.slot);
+      slot.owner.onEnd('trap', m.failure.message);
     }
   }
 
