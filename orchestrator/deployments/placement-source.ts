@@ -16,6 +16,7 @@ interface Row {
   tier: Tier;
   limits: Placement['limits'] | null;
   parameters: Record<string, unknown> | null;
+  trust_policy: Record<string, unknown>;
 }
 
 /**
@@ -26,11 +27,12 @@ export const storePlacementSource: PlacementSource = {
   async placementsForDevice(db: Queryable, deviceId: string): Promise<Placement[]> {
     const rows = await db.query<Row>(
       `SELECT p.deployment_id, p.device_id, a.vendor, a.id AS app_id, p.version, v.repository, v.digest, v.size_bytes,
-              d.grants, d.tier, d.limits, d.parameters
+              d.grants, d.tier, d.limits, d.parameters, ven.trust_policy
        FROM placements p
        JOIN devices dev ON dev.id = p.device_id AND dev.status = 'active'
        JOIN deployments d ON d.id = p.deployment_id
        JOIN apps a ON a.id = d.app_id
+       JOIN vendors ven ON ven.name = a.vendor
        JOIN app_versions v ON v.app_id = d.app_id AND v.version = p.version
        WHERE p.device_id = $1 ORDER BY p.deployment_id`,
       [deviceId],
@@ -45,6 +47,7 @@ export const storePlacementSource: PlacementSource = {
         component: { repository: r.repository, digest: r.digest, sizeBytes: Number(r.size_bytes) },
         grants: r.grants,
         tier: r.tier,
+        trustPolicy: r.trust_policy,
       };
       if (r.limits) p.limits = r.limits;
       if (r.parameters) p.parameters = r.parameters;

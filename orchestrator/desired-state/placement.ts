@@ -27,6 +27,12 @@ export interface Placement {
   limits?: { memoryBytes?: number; cpuDeadlineMs?: number };
   /** Margo parameters, already resolved for this device. */
   parameters?: Record<string, unknown>;
+  /**
+   * The vendor's trust policy (trust/signing/policy.ts) as stored: rendered into the deployment
+   * document, so the signed desired state tells the device which keys or identities the
+   * component must verify against — the device never takes that from the registry.
+   */
+  trustPolicy: Record<string, unknown>;
 }
 
 /** Read side used by the desired-state renderer: every placement of one device, in a stable order. */

@@ -40,6 +40,7 @@ export function renderDeployment(p: Placement): RenderedDeployment {
   const applicationId = margoApplicationId(p.vendor, p.app);
   const profileExtension: Record<string, unknown> = { runtime: 'wasm-component', vendor: p.vendor, grants: p.grants, tier: p.tier };
   if (p.limits) profileExtension.limits = p.limits;
+  profileExtension.trustPolicy = p.trustPolicy;
   const doc = {
     apiVersion: 'application.margo.org/v1alpha1',
     kind: 'ApplicationDeployment',

@@ -64,7 +64,7 @@ describe.each(backends)('scheduling over the store (%s)', (_name, location) => {
     expect(await placed(store, deployment.id)).toEqual(['a@1.0.0', 'f@1.0.0']);
     // The seam: what the desired-state side reads for a device.
     const [p] = await storePlacementSource.placementsForDevice(store, 'a');
-    expect(p).toEqual({ deploymentId: 'dep-1', deviceId: 'a', vendor: 'acme', app: 'sensor', version: '1.0.0', component: { repository: 'oci://registry.test/acme/sensor', digest: DIGEST_1, sizeBytes: 1000 }, grants: { log: {} }, tier: 'worker' });
+    expect(p).toEqual({ deploymentId: 'dep-1', deviceId: 'a', vendor: 'acme', app: 'sensor', version: '1.0.0', component: { repository: 'oci://registry.test/acme/sensor', digest: DIGEST_1, sizeBytes: 1000 }, grants: { log: {} }, tier: 'worker', trustPolicy: {} });
     expect(await storePlacementSource.placementsForDevice(store, 'e')).toEqual([]);
   });
 

@@ -24,6 +24,7 @@ export function placement(deviceId: string, deploymentId: string, over: Partial<
     component: { repository: 'oci://registry.test/acme/meter', digest: `sha256:${'a'.repeat(64)}`, sizeBytes: 4096 },
     grants: { log: {} },
     tier: 'worker',
+    trustPolicy: { publicKeys: [] },
     ...over,
   };
 }
