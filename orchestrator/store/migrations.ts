@@ -192,4 +192,12 @@ export const migrations: Migration[] = [
       `ALTER TABLE placements ADD COLUMN since_manifest_version bigint`,
     ],
   },
+  {
+    version: 5,
+    name: 'app versions: what admission verified (signer, policy and roots fingerprints)',
+    statements: [
+      // Null for a row admitted before verification existed: every re-check then verifies in full.
+      `ALTER TABLE app_versions ADD COLUMN verification jsonb`,
+    ],
+  },
 ];
