@@ -13,6 +13,7 @@ const commands: Record<string, () => Promise<{ command: Command }>> = {
   inspect: () => import('./inspect.js'),
   run: () => import('./run.js'),
   demo: () => import('./demo.js'),
+  device: () => import('./device.js'),
   identity: () => import('./identity.js'),
   wit: () => import('./wit.js'),
   attest: () => import('./attest.js'),

@@ -1,0 +1,41 @@
+import { BerthError } from '../../common/errors.js';
+import type { Logger } from '../../common/logger.js';
+import type { ArtifactSource } from '../../oci/source.js';
+import { fetchVerified } from '../../trust/signing/fetch-verified.js';
+import { compilePolicy } from '../../trust/signing/policy.js';
+import { describeSigner } from '../../trust/signing/verify.js';
+import type { ArtifactStore } from './artifact-store.js';
+import type { DeploymentPlan } from './deployment-plan.js';
+
+/**
+ * The component of a deployment, verified: from the local store when it was verified before
+ * against the same policy (bytes re-checked by digest), otherwise pulled by digest and verified
+ * against the vendor trust policy carried in the signed deployment, then stored.
+ */
+export async function obtainComponent(plan: DeploymentPlan, store: ArtifactStore, source: ArtifactSource | undefined, logger: Logger): Promise<Buffer> {
+  const policy = compilePolicy(plan.trustPolicy);
+  if (policy.vendor !== plan.vendor) {
+    throw new BerthError('agent.policy_vendor', `deployment ${plan.deploymentId}: the trust policy is vendor '${policy.vendor}''s, the app is vendor '${plan.vendor}''s`);
+  }
+  const held = await store.get(plan.component.ref.digest, policy.fingerprint);
+  if (held) return held.component;
+  if (!source) throw new BerthError('agent.artifact_not_cached', `deployment ${plan.deploymentId}: ${plan.component.ref.digest} is not in the local store and the agent is offline`);
+  const started = Date.now();
+  const artifact = await fetchVerified(source, plan.component.ref, policy);
+  await store.put(
+    {
+      manifestDigest: artifact.manifestDigest,
+      componentDigest: artifact.verified.componentDigest,
+      vendor: plan.vendor,
+      signer: describeSigner(artifact.verified.signer),
+      policyFingerprint: policy.fingerprint,
+      verifiedAt: new Date().toISOString(),
+    },
+    artifact.component,
+  );
+  logger.info(
+    { deploymentId: plan.deploymentId, vendor: plan.vendor, app: plan.app, digest: artifact.manifestDigest, signer: describeSigner(artifact.verified.signer), ms: Date.now() - started },
+    'artifact pulled and verified',
+  );
+  return artifact.component;
+}

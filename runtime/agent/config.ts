@@ -1,0 +1,148 @@
+import { readFile } from 'node:fs/promises';
+import { isAbsolute, resolve, dirname } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { BerthError } from '../../common/errors.js';
+import { DEVICE_ID_PATTERN } from '../../wire/margo/common.js';
+
+/**
+ * The device agent's configuration file (docs/agent.md), JSON or YAML. Every field is checked and
+ * a bad one is named with its path; unknown fields are refused so a typo never silently falls
+ * back to a default.
+ */
+const labelValue = z.union([z.string().max(1024), z.number(), z.boolean(), z.array(z.string().max(1024)).max(256)]);
+
+const registrySettings = z.strictObject({
+  /** PEM file of a private CA that issued this registry's certificate. */
+  ca: z.string().min(1).optional(),
+  /** Plain HTTP: allowed only for a registry on the loopback interface. */
+  plainHttp: z.boolean().default(false),
+  username: z.string().min(1).optional(),
+  /** Name of an environment variable holding the password (never the password itself). */
+  passwordEnv: z.string().regex(/^[A-Z_][A-Z0-9_]*$/).optional(),
+});
+
+const credential = z.discriminatedUnion('kind', [
+  z.strictObject({ kind: z.literal('token'), token: z.string().min(1).max(512) }),
+  z.strictObject({ kind: z.literal('token-file'), file: z.string().min(1) }),
+  z.strictObject({
+    kind: z.literal('factory-certificate'),
+    certificates: z.string().min(1).describe('PEM file: IDevID leaf first, then manufacturer intermediates'),
+    key: z.string().min(1).describe('PEM file of the IDevID private key'),
+    macAddresses: z.array(z.string().regex(/^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/)).max(16).optional(),
+  }),
+]);
+
+export const agentConfigSchema = z.strictObject({
+  controlPlane: z.strictObject({
+    url: z.url({ protocol: /^https$/ }),
+    /** PEM file of the fleet root(s): the server is verified against it from the first contact. */
+    ca: z.string().min(1),
+  }),
+  dataDir: z.string().min(1),
+  onboarding: z
+    .strictObject({
+      credential,
+      /** Ask for this device id (the control plane decides). */
+      deviceId: z.string().regex(DEVICE_ID_PATTERN).max(253).optional(),
+      maxWaitSeconds: z.number().int().min(1).max(30 * 86_400).default(86_400),
+    })
+    .optional(),
+  labels: z.record(z.string().min(1).max(317), labelValue).default({}),
+  device: z
+    .strictObject({
+      vendor: z.string().min(1).max(256).default('berth'),
+      modelNumber: z.string().min(1).max(256).default('generic'),
+      serialNumber: z.string().min(1).max(256).optional(),
+    })
+    .default({ vendor: 'berth', modelNumber: 'generic' }),
+  artifacts: z
+    .discriminatedUnion('source', [
+      z.strictObject({ source: z.literal('registry'), registries: z.record(z.string().min(1), registrySettings).default({}) }),
+    ])
+    .default({ source: 'registry', registries: {} }),
+  gateway: z
+    .strictObject({
+      host: z.string().min(1).default('127.0.0.1'),
+      port: z.number().int().min(0).max(65535).default(8080),
+      enabled: z.boolean().default(true),
+    })
+    .default({ host: '127.0.0.1', port: 8080, enabled: true }),
+  sync: z
+    .strictObject({
+      /** Long-poll wait asked of the control plane, seconds (0 = plain polling). */
+      longPollSeconds: z.number().int().min(0).max(60).default(30),
+      /** Pause between polls, seconds (after a 304 or an adopted change). */
+      pollIntervalSeconds: z.number().min(0).max(3600).default(1),
+      /** Jittered exponential back-off on errors without a server hint, seconds. */
+      backoffInitialSeconds: z.number().min(0.05).max(600).default(1),
+      backoffMaxSeconds: z.number().min(0.05).max(3600).default(300),
+      /** Renew the certificate at this fraction of its lifetime. */
+      renewalFraction: z.number().gt(0).lt(1).default(0.5),
+      /** How often app usage is logged, seconds (0 = never). */
+      usageLogSeconds: z.number().min(0).max(86_400).default(60),
+    })
+    .default({ longPollSeconds: 30, pollIntervalSeconds: 1, backoffInitialSeconds: 1, backoffMaxSeconds: 300, renewalFraction: 0.5, usageLogSeconds: 60 }),
+  nodeLock: z
+    .strictObject({
+      /** The file whose content identifies this machine (systemd's machine id by default). */
+      machineIdFile: z.string().min(1).default('/etc/machine-id'),
+    })
+    .default({ machineIdFile: '/etc/machine-id' }),
+  runtime: z
+    .strictObject({ warmWorkers: z.number().int().min(0).max(64).default(0) })
+    .default({ warmWorkers: 0 }),
+  logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+});
+
+export type AgentConfig = z.output<typeof agentConfigSchema>;
+export type AgentConfigInput = z.input<typeof agentConfigSchema>;
+
+/** Checks a parsed configuration; relative paths are taken from `baseDir` (the file's folder). */
+export function parseAgentConfig(input: unknown, baseDir = process.cwd()): AgentConfig {
+  const result = agentConfigSchema.safeParse(input);
+  if (!result.success) {
+    const fields = result.error.issues.map((i) => `${i.path.length ? i.path.join('.') : '(top level)'}: ${i.message}`);
+    throw new BerthError('agent.bad_config', `the agent configuration is invalid: ${fields.join('; ')}`, { fields });
+  }
+  const c = result.data;
+  const abs = (p: string) => (isAbsolute(p) ? p : resolve(baseDir, p));
+  c.controlPlane.ca = abs(c.controlPlane.ca);
+  c.dataDir = abs(c.dataDir);
+  c.nodeLock.machineIdFile = abs(c.nodeLock.machineIdFile);
+  const cred = c.onboarding?.credential;
+  if (cred?.kind === 'token-file') cred.file = abs(cred.file);
+  if (cred?.kind === 'factory-certificate') {
+    cred.certificates = abs(cred.certificates);
+    cred.key = abs(cred.key);
+  }
+  for (const [host, r] of Object.entries(c.artifacts.registries)) {
+    if (r.ca) r.ca = abs(r.ca);
+    if (r.plainHttp && !isLoopback(host)) {
+      throw new BerthError('agent.bad_config', `the agent configuration is invalid: artifacts.registries.${host}.plainHttp: plain HTTP is allowed only for a loopback registry`);
+    }
+  }
+  return c;
+}
+
+export function isLoopback(hostPort: string): boolean {
+  const host = hostPort.replace(/:\d+$/, '').replace(/^\[|\]$/g, '');
+  return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
+
+/** Reads a configuration file: YAML (a superset of JSON) by content. */
+export async function loadAgentConfig(file: string): Promise<AgentConfig> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    throw new BerthError('agent.bad_config', `cannot read the agent configuration ${file}: ${(err as Error).message}`);
+  }
+  let parsed: unknown;
+  try {
+    parsed = parseYaml(text, { maxAliasCount: 100 });
+  } catch (err) {
+    throw new BerthError('agent.bad_config', `the agent configuration ${file} is neither JSON nor YAML: ${(err as Error).message}`);
+  }
+  return parseAgentConfig(parsed, dirname(resolve(file)));
+}

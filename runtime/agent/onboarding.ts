@@ -1,0 +1,82 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { JWK } from 'jose';
+import { z } from 'zod';
+import { BerthError } from '../../common/errors.js';
+import type { Logger } from '../../common/logger.js';
+import { readTextFile, writePrivateFile } from '../../trust/key-files.js';
+import type { AgentConfig } from './config.js';
+import { answerError, type ControlPlaneClient } from './control-plane-client.js';
+import { enroll, type EnrollmentCredential } from './enroll.js';
+import type { DeviceIdentity } from './identity-files.js';
+import { recordBinding } from './node-lock.js';
+
+/** Where the device keeps its identity inside the data directory. */
+export const identityDir = (dataDir: string): string => join(dataDir, 'identity');
+const pinnedKeysPath = (dataDir: string): string => join(identityDir(dataDir), 'desired-state-keys.json');
+
+async function readFileNamed(path: string, what: string): Promise<string> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (err) {
+    throw new BerthError('agent.bad_config', `cannot read ${what} ${path}: ${(err as Error).message}`);
+  }
+}
+
+export async function credentialFrom(config: AgentConfig): Promise<EnrollmentCredential> {
+  const c = config.onboarding?.credential;
+  if (!c) throw new BerthError('agent.not_onboarded', 'this device has no identity and the configuration has no onboarding credential');
+  if (c.kind === 'token') return { kind: 'token', token: c.token };
+  if (c.kind === 'token-file') return { kind: 'token', token: (await readFileNamed(c.file, 'the enrollment token file')).trim() };
+  const pem = await readFileNamed(c.certificates, 'the factory certificate chain');
+  const certificatesPem = pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
+  if (certificatesPem.length === 0) throw new BerthError('agent.bad_config', `${c.certificates} holds no PEM certificate`);
+  return { kind: 'factory-certificate', certificatesPem, keyPem: await readFileNamed(c.key, 'the factory key'), ...(c.macAddresses ? { macAddresses: c.macAddresses } : {}) };
+}
+
+/** Onboards (token or factory certificate) and binds the new identity to this machine. */
+export async function onboard(config: AgentConfig, fleetCa: string, logger: Logger): Promise<DeviceIdentity> {
+  const credential = await credentialFrom(config);
+  const identity = await enroll({
+    url: config.controlPlane.url,
+    ca: fleetCa,
+    credential,
+    dir: identityDir(config.dataDir),
+    ...(config.onboarding?.deviceId ? { deviceId: config.onboarding.deviceId } : {}),
+    maxWaitMs: (config.onboarding?.maxWaitSeconds ?? 86_400) * 1000,
+    logger,
+  });
+  await recordBinding(config.dataDir, config.nodeLock.machineIdFile, identity);
+  logger.info({ deviceId: identity.deviceId, notAfter: identity.notAfter.toISOString(), method: credential.kind }, 'device onboarded');
+  return identity;
+}
+
+const jwksSchema = z.object({ keys: z.array(z.looseObject({ kty: z.literal('EC'), crv: z.literal('P-256'), kid: z.string().min(1), x: z.string(), y: z.string() })).min(1).max(16) });
+
+/** The pinned desired-state keys, or undefined before they were pinned. */
+export async function pinnedKeys(dataDir: string): Promise<JWK[] | undefined> {
+  const text = await readTextFile(pinnedKeysPath(dataDir));
+  if (!text) return undefined;
+  const parsed = jwksSchema.safeParse(JSON.parse(text));
+  if (!parsed.success) throw new BerthError('agent.bad_pinned_keys', `${pinnedKeysPath(dataDir)} is not a JWKS of P-256 keys; re-onboard or restore it`);
+  return parsed.data.keys as JWK[];
+}
+
+/**
+ * Pins the control plane's desired-state keys (`GET /api/v1/desired-state/keys`, over mTLS) on
+ * the first contact after onboarding. Never called again once pinned: a changed key set is an
+ * operator action (docs/agent.md), not something the channel can slip in.
+ */
+export async function pinKeys(client: ControlPlaneClient, dataDir: string, logger: Logger): Promise<JWK[]> {
+  const answer = await client.request('/api/v1/desired-state/keys', { headers: { accept: 'application/json' }, maxBytes: 64 * 1024 });
+  if (answer.status !== 200) throw answerError(answer, 'GET /api/v1/desired-state/keys');
+  let parsed;
+  try {
+    parsed = jwksSchema.parse(JSON.parse(answer.bytes.toString('utf8')));
+  } catch (err) {
+    throw new BerthError('agent.bad_keys', `the desired-state keys are not a JWKS of P-256 keys: ${(err as Error).message.slice(0, 300)}`);
+  }
+  await writePrivateFile(pinnedKeysPath(dataDir), JSON.stringify({ keys: parsed.keys }, null, 2) + '\n');
+  logger.info({ kids: parsed.keys.map((k) => k.kid) }, 'desired-state keys pinned');
+  return parsed.keys as JWK[];
+}

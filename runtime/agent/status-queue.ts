@@ -1,0 +1,114 @@
+import { join } from 'node:path';
+import { errorCode, errorMessage } from '../../common/errors.js';
+import type { Logger } from '../../common/logger.js';
+import { readTextFile, writePrivateFile } from '../../trust/key-files.js';
+import type { DeploymentState } from '../../wire/margo/status.js';
+import { Backoff, pause } from './backoff.js';
+import { answerError, type ControlPlaneClient } from './control-plane-client.js';
+
+/** One Margo DeploymentStatusManifest waiting to be sent (plus Berth's extension member). */
+export interface StatusReport {
+  deploymentId: string;
+  deviceId: string;
+  adoptedManifestVersion: number;
+  status: { state: DeploymentState; error?: { code?: string; source?: string; message?: string } };
+  components?: { name: string; state: DeploymentState; error?: { code?: string; source?: string; message?: string } }[];
+  'x-berth-extensions'?: Record<string, unknown>;
+}
+
+interface QueueFile {
+  nextSeq: number;
+  entries: { seq: number; report: StatusReport }[];
+  /** Last state enqueued per deployment, so a restart does not report the same thing again. */
+  last: Record<string, { state: DeploymentState; version: number; errorCode?: string }>;
+}
+
+/**
+ * Deployment status reports, queued on disk (`<data>/status-queue.json`, replaced atomically on
+ * every change) and sent one at a time, oldest first, whenever the control plane answers. An
+ * entry leaves the queue only after the control plane accepted it (2xx) or refused it for good
+ * (4xx other than 408/429: e.g. `deployment.not_placed` after a removal), so an outage or a
+ * restart loses nothing; a report is re-sent only if the agent stopped between the control
+ * plane's answer and the file update, and reports are idempotent (the same state again).
+ */
+export class StatusQueue {
+  private file: QueueFile = { nextSeq: 1, entries: [], last: {} };
+  private wake: (() => void) | undefined;
+  private writing: Promise<void> = Promise.resolve();
+  private readonly path: string;
+
+  constructor(
+    dataDir: string,
+    private readonly logger: Logger,
+  ) {
+    this.path = join(dataDir, 'status-queue.json');
+  }
+
+  async load(): Promise<void> {
+    const text = await readTextFile(this.path);
+    if (!text) return;
+    try {
+      this.file = JSON.parse(text) as QueueFile;
+    } catch {
+      this.logger.warn({ path: this.path }, 'status queue unreadable; starting an empty one');
+    }
+  }
+
+  pending(): readonly StatusReport[] {
+    return this.file.entries.map((e) => e.report);
+  }
+
+  /** Queues a report unless it says what the last one for that deployment said. */
+  async enqueue(report: StatusReport): Promise<boolean> {
+    const last = this.file.last[report.deploymentId];
+    const code = report.status.error?.code;
+    if (last && last.state === report.status.state && last.version === report.adoptedManifestVersion && last.errorCode === code) return false;
+    // "installing" again at a version already reported on is a retry or a restart's restore:
+    // only its outcome is news.
+    if (last && report.status.state === 'installing' && last.version === report.adoptedManifestVersion) return false;
+    this.file.last[report.deploymentId] = { state: report.status.state, version: report.adoptedManifestVersion, ...(code ? { errorCode: code } : {}) };
+    this.file.entries.push({ seq: this.file.nextSeq++, report });
+    await this.persist();
+    this.wake?.();
+    return true;
+  }
+
+  private persist(): Promise<void> {
+    const snapshot = JSON.stringify(this.file) + '\n';
+    this.writing = this.writing.then(() => writePrivateFile(this.path, snapshot));
+    return this.writing;
+  }
+
+  /** Sends until `signal` aborts; waits for new entries when empty, backs off when the control plane fails. */
+  async run(client: ControlPlaneClient, backoff: Backoff, signal: AbortSignal): Promise<void> {
+    while (!signal.aborted) {
+      const head = this.file.entries[0];
+      if (!head) {
+        await new Promise<void>((resolve) => {
+          this.wake = resolve;
+          signal.addEventListener('abort', () => resolve(), { once: true });
+        });
+        this.wake = undefined;
+        continue;
+      }
+      try {
+        const answer = await client.request(`/api/v1/deployments/${encodeURIComponent(head.report.deploymentId)}/status`, { method: 'POST', json: head.report, signal });
+        if (answer.status >= 200 && answer.status < 300) {
+          this.logger.debug({ deploymentId: head.report.deploymentId, state: head.report.status.state, seq: head.seq }, 'status reported');
+        } else if (answer.status >= 400 && answer.status < 500 && answer.status !== 408 && answer.status !== 429) {
+          this.logger.warn({ deploymentId: head.report.deploymentId, state: head.report.status.state, status: answer.status, code: answer.problem?.code }, 'status report refused by the control plane; dropped');
+        } else {
+          throw answerError(answer, 'status report');
+        }
+        this.file.entries.shift();
+        await this.persist();
+        backoff.reset();
+      } catch (err) {
+        if (signal.aborted) return;
+        const delay = backoff.next(err);
+        this.logger.warn({ code: errorCode(err, 'network'), err: errorMessage(err), retryInMs: delay, queued: this.file.entries.length }, 'status report not delivered; will retry');
+        await pause(delay, signal);
+      }
+    }
+  }
+}
