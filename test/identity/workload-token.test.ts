@@ -96,7 +96,8 @@ describe('workload identity tokens', () => {
   it('refuses a revoked device', async () => {
     const token = await issueWorkloadToken(plc, request);
     const revoked = new Set(['line-3/plc-7']);
-    expect(await refusal(verify(token, { revocations: { isRevoked: (id) => revoked.has(id) } }))).toBe('token.revoked');
+    const revocations = { check: (_cert: unknown, id: string) => { if (revoked.has(id)) throw new BerthError('token.revoked', `device ${id} is revoked`); } };
+    expect(await refusal(verify(token, { revocations }))).toBe('token.revoked');
   });
 
   it('refuses other algorithms, missing chains and garbage, each by name', async () => {

@@ -6,9 +6,13 @@ import { deviceIdFromSpiffeId } from '../spiffe.js';
 import { fingerprintOf, x509 } from '../x509.js';
 import { parseWorkloadSpiffeId } from './spiffe-id.js';
 
-/** Devices whose tokens no longer count, e.g. from a revocation list the control plane signed. */
+/**
+ * Whether a device certificate still counts, e.g. a `RevocationList` (trust/revocation/) of CRLs
+ * the control plane signed. Throws a BerthError whose code says why not (`token.revoked`,
+ * `revocations.expired`, ...); the token is refused with that code.
+ */
 export interface RevocationCheck {
-  isRevoked(deviceId: string, certificateFingerprint: string): boolean;
+  check(certificate: x509.X509Certificate, deviceId: string, now: Date): void | Promise<void>;
 }
 
 export interface VerifyOptions {
@@ -91,8 +95,15 @@ export async function verifyWorkloadToken(token: string, options: VerifyOptions)
   if (!workload || workload.trustDomain !== options.trustDomain || workload.deviceId !== deviceId) {
     refuse('token.subject_mismatch', `subject ${String(payload.sub)} is not a workload of device ${deviceId}`);
   }
+  if (options.revocations) {
+    try {
+      await options.revocations.check(leaf!, deviceId, now);
+    } catch (err) {
+      if (err instanceof BerthError) refuse(err.code, err.message);
+      throw err;
+    }
+  }
   const fingerprint = fingerprintOf(leaf!);
-  if (options.revocations?.isRevoked(deviceId, fingerprint)) refuse('token.revoked', `device ${deviceId} is revoked`);
   return {
     spiffeId: String(payload.sub),
     deviceId,
