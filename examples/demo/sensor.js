@@ -1,4 +1,4 @@
-// acme/sensor: a temperature sensor simulator. Every request to its route takes one reading
+// acme/sensor: a temperature sensor simulator. Every request to `<route>/reading` takes one reading
 // (a random walk around the configured set point), publishes it on `plant/temperature` for
 // whichever app on this device is granted to subscribe, and answers it as JSON.
 import { log } from 'berth:host/log@0.1.0';
@@ -23,6 +23,10 @@ function setPoint() {
 
 export const incomingHandler = {
   handle(request, responseOut) {
+    if (!(request.pathWithQuery() ?? '').endsWith('/reading')) {
+      respondJson(responseOut, 200, { app: 'acme/sensor', status: 'ready', taken });
+      return;
+    }
     celsius ??= setPoint();
     const [r] = getRandomBytes(1n);
     celsius = Math.round((celsius + (r - 127.5) / 255) * 100) / 100;

@@ -1,5 +1,4 @@
 import 'reflect-metadata';
-import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildDemoApps, defaultDemoCache, type DemoApp } from '../../cli/demo/apps.js';
 import { silentLogger } from '../../common/logger.js';
@@ -12,23 +11,9 @@ import { verifyWorkloadToken } from '../../trust/workload/verify.js';
 import { generateP256 } from '../../trust/x509.js';
 import { suiteTempDir } from '../support/tmp.js';
 import { DEMO_GRANTS } from '../../cli/demo/grants.js';
+import { gatewayGet as get } from '../../cli/demo/wait.js';
 
 const TD = 'demo.test';
-
-function get(port: number, path: string): Promise<{ status: number; body: any }> {
-  return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8');
-        resolve({ status: res.statusCode ?? 0, body: res.headers['content-type'] === 'application/json' ? JSON.parse(text) : text });
-      });
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
 
 // The two apps `npm start` deploys, on one device with the grants the demo gives them: the
 // demo's story (readings cross from one vendor's app to another's through a topic both were
@@ -60,6 +45,7 @@ describe('the demo apps on one device', () => {
   });
 
   it('passes sensor readings to analytics, which gets a token for its granted audience only', async () => {
+    expect(await get(port, '/sensor/')).toMatchObject({ status: 200, body: { status: 'ready', taken: 0 } });
     const first = await get(port, '/analytics/summary');
     expect(first).toMatchObject({ status: 200, body: { readings: 0 } });
     const readings: number[] = [];
