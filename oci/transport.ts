@@ -10,6 +10,9 @@ import { BerthError } from '../common/errors.js';
 export interface TransportOptions {
   /** PEM of extra CAs to trust (a private registry CA). */
   ca?: string | string[];
+  /** Client key and certificate chain (PEM) for registries that ask for mutual TLS (the control plane's mirror). */
+  key?: string;
+  cert?: string;
   /** Whole exchange, headers and body (default 60 s). */
   deadlineMs?: number;
   /** No byte for this long is a timeout (default 15 s). */
@@ -50,7 +53,7 @@ export function header(res: HttpResponse, name: string): string | undefined {
 const RETRYABLE_CODES = new Set(['oci.timeout', 'oci.connection', 'oci.truncated']);
 
 export class Transport {
-  readonly options: Required<Omit<TransportOptions, 'ca'>> & { ca?: string | string[] };
+  readonly options: Required<Omit<TransportOptions, 'ca' | 'key' | 'cert'>> & Pick<TransportOptions, 'ca' | 'key' | 'cert'>;
 
   constructor(options: TransportOptions = {}) {
     this.options = {
@@ -59,6 +62,7 @@ export class Transport {
       attempts: Math.max(1, options.attempts ?? 3),
       backoffMs: options.backoffMs ?? 200,
       ...(options.ca ? { ca: options.ca } : {}),
+      ...(options.key && options.cert ? { key: options.key, cert: options.cert } : {}),
     };
   }
 
@@ -105,7 +109,13 @@ export class Transport {
       );
       const clientReq = send(
         url,
-        { method: req.method, headers, ...(isTls && this.options.ca ? { ca: this.options.ca } : {}), timeout: this.options.idleTimeoutMs },
+        {
+          method: req.method,
+          headers,
+          ...(isTls && this.options.ca ? { ca: this.options.ca } : {}),
+          ...(isTls && this.options.key ? { key: this.options.key, cert: this.options.cert } : {}),
+          timeout: this.options.idleTimeoutMs,
+        },
         (res) => this.readBody(req, res, fail, (body) => {
           if (settled) return;
           settled = true;

@@ -15,6 +15,8 @@ export type DistributionCode =
   | 'SIZE_INVALID'
   | 'UNSUPPORTED'
   | 'TOOMANYREQUESTS'
+  | 'UNAUTHORIZED'
+  | 'DENIED'
   | 'UNKNOWN';
 
 /**

@@ -70,6 +70,13 @@ export class RegistryStorage {
     return s?.isFile() ? { digest, size: s.size, path } : undefined;
   }
 
+  /** True when the repository holds the blob with the descriptor's size and its bytes still hash to its digest. */
+  async holdsIntact(name: string, descriptor: { digest: Digest; size: number }): Promise<boolean> {
+    const held = await this.blob(name, descriptor.digest);
+    if (!held || held.size !== descriptor.size) return false;
+    return (await hashFile(held.path)).digest === descriptor.digest;
+  }
+
   /** Stores bytes already in memory (the mirror's copies), after checking their digest. */
   async putBlob(name: string, bytes: Uint8Array, expected: Digest): Promise<void> {
     const actual = sha256Digest(bytes);
