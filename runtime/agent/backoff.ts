@@ -25,7 +25,8 @@ export class Backoff {
   next(err?: unknown): number {
     this.failures++;
     const advised = advisedSeconds(err);
-    if (advised !== undefined) return Math.min(advised * 1000, Math.max(this.settings.maxMs, 1000));
+    // The server's advice wins over our own cap (it knows its load), within one hour.
+    if (advised !== undefined) return Math.max(Math.min(advised, 3600) * 1000, this.settings.initialMs / 2);
     const ceiling = Math.min(this.settings.maxMs, this.settings.initialMs * 2 ** Math.min(this.failures - 1, 30));
     const random = this.settings.random ?? Math.random;
     // Full jitter, but never below half the initial delay (no tight loop against a dead server).
