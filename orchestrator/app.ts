@@ -15,6 +15,8 @@ import { vendorRoutes } from './routes/vendor-routes.js';
 export interface ControlPlaneDeps extends OnboardingDeps {
   /** Told of every device whose placements changed, inside the changing transaction (desired-state side). */
   desiredStateChanged?: DesiredStateChanged;
+  /** Lifetime of the signed revocation list's CRLs (docs/workload-identity.md). */
+  revocationListLifetimeMs?: number;
 }
 
 /** A later issue's routes (Margo device API, apps, deployments) plug in as one of these. */

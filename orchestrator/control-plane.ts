@@ -18,6 +18,8 @@ import { DesiredStateService } from './desired-state/service.js';
 import { loadOrCreateSigner } from './desired-state/signing-key.js';
 import { storePlacementSource } from './deployments/placement-source.js';
 import { deviceApiRoutes } from './routes/device-api-routes.js';
+import { DEFAULT_REVOCATION_LIST_LIFETIME_MS } from './revocations/publish.js';
+import { startRevocationUpkeep, type RevocationUpkeep } from './revocations/upkeep.js';
 
 export interface ControlPlaneOptions {
   /** Data directory: the PGlite store (unless `storeUrl`) and the CA keys. */
@@ -43,6 +45,10 @@ export interface ControlPlaneOptions {
   placementSource?: PlacementSource;
   /** How long a signed desired-state statement is valid (ms, default 24 h). */
   desiredStateLifetimeMs?: number;
+  /** How long each CRL of the signed revocation list is valid (ms, default 24 h). */
+  revocationListLifetimeMs?: number;
+  /** How often to look whether the revocation list is due for re-issue (ms). */
+  revocationListCheckMs?: number;
 }
 
 export interface ControlPlane {
@@ -75,6 +81,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     throw err;
   }
   let desiredState: DesiredStateService | undefined;
+  let revocations: RevocationUpkeep | undefined;
   try {
     const authority = await FleetAuthority.open({ store, keyDir: join(options.dataDir, 'pki'), trustDomain: options.trustDomain ?? 'berth.local', logger });
     // Its own key, beside the CA keys but never the TLS key (docs/desired-state.md).
@@ -86,6 +93,8 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
       issuer: `spiffe://${authority.trustDomain}`,
       ...(options.desiredStateLifetimeMs !== undefined ? { statementLifetimeMs: options.desiredStateLifetimeMs } : {}),
     });
+    const revocationListLifetimeMs = options.revocationListLifetimeMs ?? DEFAULT_REVOCATION_LIST_LIFETIME_MS;
+    revocations = await startRevocationUpkeep({ store, authority, logger, lifetimeMs: revocationListLifetimeMs, ...(options.revocationListCheckMs !== undefined ? { checkMs: options.revocationListCheckMs } : {}) });
     if (options.requireApproval !== undefined) await putSetting(store, 'onboarding_approval_required', options.requireApproval);
     const deps: ControlPlaneDeps = {
       store,
@@ -95,6 +104,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
       certificateLifetimeMs: options.certificateLifetimeMs ?? DEFAULT_CERTIFICATE_LIFETIME_MS,
       pendingRetrySeconds: options.pendingRetrySeconds ?? 5,
       desiredStateChanged: desiredState.changed,
+      revocationListLifetimeMs,
     };
     const host = options.host ?? '127.0.0.1';
     const names = [...new Set([host, 'localhost', '127.0.0.1', ...(options.serverNames ?? [])])].filter((n) => n !== '0.0.0.0' && n !== '::');
@@ -150,6 +160,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
         clearInterval(refresher);
         clearInterval(serverRenewal);
         await adminSocket?.close();
+        await revocations?.stop();
         await desiredState?.close();
         await running.close();
         await store.close();
@@ -157,6 +168,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
       },
     };
   } catch (err) {
+    await revocations?.stop();
     await desiredState?.close();
     await store.close();
     lock.release();

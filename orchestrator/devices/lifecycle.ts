@@ -12,6 +12,8 @@ import * as requests from '../store/requests.js';
 import type { Store } from '../store/store.js';
 import type { DesiredStateChanged } from '../desired-state/placement.js';
 import { rescheduleDevice } from '../scheduling/scheduler.js';
+import { recordRevokedCertificates } from '../revocations/list-store.js';
+import { DEFAULT_REVOCATION_LIST_LIFETIME_MS, reissueRevocationList } from '../revocations/publish.js';
 
 /** Keeping and taking away trust after onboarding: approval, renewal, revocation. */
 export interface LifecycleDeps {
@@ -21,6 +23,8 @@ export interface LifecycleDeps {
   certificateLifetimeMs: number;
   /** Told when revocation takes placements away from a device (desired-state side). */
   desiredStateChanged?: DesiredStateChanged;
+  /** Lifetime of the CRLs re-issued at revocation (default 24 h; docs/workload-identity.md). */
+  revocationListLifetimeMs?: number;
 }
 
 export async function approve(deps: LifecycleDeps, requestId: string, by: string): Promise<DeviceCertificateRecord> {
@@ -61,10 +65,14 @@ export async function revoke(deps: LifecycleDeps, deviceId: string, by: string, 
     if (pending) await requests.decideRequest(tx, pending.id, { status: 'denied', by });
     // Its placements go in the same transaction (spread deployments move to another device).
     await rescheduleDevice(tx, deviceId, deps.desiredStateChanged ?? (async () => {}));
-    return certificates.revokeDeviceCertificates(tx, deviceId);
+    const count = await certificates.revokeDeviceCertificates(tx, deviceId);
+    // The signed list relying parties fetch changes in the same transaction: committed together or not at all.
+    const listed = await recordRevokedCertificates(tx, deviceId);
+    const published = await reissueRevocationList(tx, { authority: deps.authority, logger: deps.logger, lifetimeMs: deps.revocationListLifetimeMs ?? DEFAULT_REVOCATION_LIST_LIFETIME_MS }, listed > 0);
+    return { count, crlNumber: published.list.number };
   });
-  securityEvent(deps.logger, 'device.revoked', { deviceId, by, reason, certificates: revoked });
-  return revoked;
+  securityEvent(deps.logger, 'device.revoked', { deviceId, by, reason, certificates: revoked.count, crlNumber: revoked.crlNumber });
+  return revoked.count;
 }
 
 /**

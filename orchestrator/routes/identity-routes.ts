@@ -5,13 +5,17 @@ import { requireDevice, type DeviceAuthDeps } from '../http/device-auth.js';
 import type { AppEnv } from '../http/env.js';
 import { renew, type LifecycleDeps } from '../devices/lifecycle.js';
 import { issuedIdentity } from '../pki/issuance.js';
+import { REVOCATIONS_PATH, revocationRoutes } from './revocation-routes.js';
 import { TRUST_BUNDLE_PATH } from './trust-routes.js';
 
-/** The device's own identity, over mTLS: who am I, and renew me. */
+/** The device's own identity, over mTLS: who am I, and renew me. Plus the public revocation list. */
 export function identityRoutes(deps: LifecycleDeps & DeviceAuthDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
-  app.use('/api/v1/identity', requireDevice(deps));
-  app.use('/api/v1/identity/*', requireDevice(deps));
+  const deviceOnly = requireDevice(deps);
+  app.use('/api/v1/identity', deviceOnly);
+  // The revocation list is for relying parties, which are not devices: the one public path here.
+  app.use('/api/v1/identity/*', (c, next) => (c.req.path === REVOCATIONS_PATH ? next() : deviceOnly(c, next)));
+  app.route('/', revocationRoutes(deps));
   app.get('/api/v1/identity', (c) => {
     const d = c.get('device');
     return c.json({ deviceId: d.deviceId, spiffeId: d.spiffeId, notAfter: d.notAfter.toISOString(), bundleSequence: deps.authority.bundleSequence });

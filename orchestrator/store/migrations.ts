@@ -200,4 +200,31 @@ export const migrations: Migration[] = [
       `ALTER TABLE app_versions ADD COLUMN verification jsonb`,
     ],
   },
+  {
+    version: 6,
+    name: 'revocation list: revoked certificates (outliving their device rows) and the published CRLs',
+    statements: [
+      // Copied at revocation; no foreign key, so a device removed later stays on the CRL until
+      // its certificates expire (removing a device must not un-revoke its tokens).
+      `CREATE TABLE revoked_certificates (
+         serial text PRIMARY KEY,
+         issuer_fingerprint text NOT NULL,
+         device_id text NOT NULL,
+         fingerprint text NOT NULL,
+         not_after timestamptz NOT NULL,
+         revoked_at timestamptz NOT NULL DEFAULT now())`,
+      `CREATE INDEX revoked_certificates_issuer ON revoked_certificates (issuer_fingerprint, not_after)`,
+      // One row: the document every replica serves, and the lock every re-issue takes, so CRL
+      // numbers only grow and a concurrent revocation on another replica is never left out.
+      `CREATE TABLE revocation_list (
+         singleton boolean PRIMARY KEY DEFAULT true CHECK (singleton),
+         crl_number bigint NOT NULL,
+         issuers jsonb NOT NULL DEFAULT '[]'::jsonb,
+         this_update timestamptz,
+         next_update timestamptz,
+         document text,
+         etag text)`,
+      `INSERT INTO revocation_list (singleton, crl_number) VALUES (true, 0)`,
+    ],
+  },
 ];

@@ -110,7 +110,7 @@ describe('a signed revocation list (X.509 CRLs from the fleet issuing CAs)', () 
     const serial = Buffer.from(plc.chain[0]!.serialNumber, 'hex');
     const at = der.indexOf(serial);
     expect(at).toBeGreaterThan(0);
-    der[at + serial.length - 1] ^= 0x01;
+    der[at + serial.length - 1]! ^= 0x01;
     const tampered = document.replace(crlBlock[1]!, der.toString('base64').replace(/(.{64})/g, '$1\n'));
     expect(await refusal(load(tampered))).toBe('revocations.untrusted');
     expect(await refusal(load('not a list'))).toBe('revocations.malformed');

@@ -1,0 +1,91 @@
+import { createHash } from 'node:crypto';
+import type { Logger } from '../../common/logger.js';
+import type { KeyedCertificate } from '../../trust/authority.js';
+import { readTextFile } from '../../trust/key-files.js';
+import { issueCrl } from '../../trust/revocation/crl.js';
+import { formatRevocationDocument, type IssuedCrl } from '../../trust/revocation/document.js';
+import { fingerprintOf, importPrivateKeyPem, parseCertificates } from '../../trust/x509.js';
+import type { FleetAuthority } from '../pki/fleet-authority.js';
+import { listTrustedAuthorities, type AuthorityRecord } from '../store/authorities.js';
+import type { Queryable } from '../store/store.js';
+import { lockRevocationList, revokedBy, saveRevocationList, type StoredRevocationList } from './list-store.js';
+
+export interface RevocationPublishing {
+  authority: FleetAuthority;
+  logger: Logger;
+  /** How long each CRL is valid (nextUpdate - thisUpdate); re-issued when half of it is gone. */
+  lifetimeMs: number;
+  now?: Date;
+}
+
+export const DEFAULT_REVOCATION_LIST_LIFETIME_MS = 24 * 3_600_000;
+/** Entries stay this long past their certificate's expiry, for relying parties with slow clocks. */
+const EXPIRED_GRACE_MS = 86_400_000;
+
+export interface Reissued {
+  list: StoredRevocationList;
+  /** False when the stored list was still good and nothing was signed. */
+  reissued: boolean;
+  /** Trusted issuing CAs whose key this replica does not have: no CRL from them this time. */
+  skipped: string[];
+}
+
+/**
+ * Re-issues the revocation list in the caller's transaction, under the list's row lock: one
+ * CRL per trusted issuing CA (active or retiring), all with the next CRL number. The lock
+ * serialises replicas, and the revoked certificates are read after it is taken, so a revocation
+ * committed by another replica meanwhile is always on the new list.
+ * Without `force`, does nothing while the stored list covers every trusted CA and has more than
+ * half its lifetime left.
+ */
+export async function reissueRevocationList(tx: Queryable, p: RevocationPublishing, force: boolean): Promise<Reissued> {
+  const now = p.now ?? new Date();
+  const current = await lockRevocationList(tx);
+  const issuers = (await listTrustedAuthorities(tx)).filter((a) => a.kind === 'intermediate');
+  const wanted = issuers.map((a) => a.fingerprint).sort();
+  const fresh = current.nextUpdate !== null && current.nextUpdate.getTime() - now.getTime() > p.lifetimeMs / 2;
+  if (!force && current.document && fresh && sameSet(current.issuers, wanted)) return { list: current, reissued: false, skipped: [] };
+  const number = current.number + 1;
+  const thisUpdate = now;
+  const nextUpdate = new Date(now.getTime() + p.lifetimeMs);
+  const issued: IssuedCrl[] = [];
+  const skipped: string[] = [];
+  for (const record of issuers) {
+    const issuer = await issuerWithKey(p.authority, record);
+    // Without this CA's CRL, relying parties refuse its devices' tokens (issuer not covered): fail closed.
+    if (!issuer) {
+      skipped.push(record.fingerprint);
+      p.logger.error({ issuer: record.fingerprint, keyPath: p.authority.keyPath(record.fingerprint) }, 'no key for a trusted issuing CA: its CRL is left out of the revocation list');
+      continue;
+    }
+    const entries = await revokedBy(tx, record.fingerprint, new Date(now.getTime() - EXPIRED_GRACE_MS));
+    issued.push({ issuer: issuer.certificate, crl: await issueCrl(issuer, entries, { number, thisUpdate, nextUpdate }) });
+  }
+  const document = formatRevocationDocument(issued);
+  const list: StoredRevocationList = {
+    number,
+    issuers: issued.map((i) => fingerprintOf(i.issuer)).sort(),
+    thisUpdate,
+    nextUpdate,
+    document,
+    etag: `"${createHash('sha256').update(document).digest('hex').slice(0, 32)}"`,
+  };
+  await saveRevocationList(tx, list);
+  return { list, reissued: true, skipped };
+}
+
+async function issuerWithKey(authority: FleetAuthority, record: AuthorityRecord): Promise<KeyedCertificate | undefined> {
+  const active = authority.issuer();
+  if (fingerprintOf(active.certificate) === record.fingerprint) return active;
+  try {
+    const keyPem = await readTextFile(authority.keyPath(record.fingerprint));
+    if (!keyPem) return undefined;
+    return { certificate: parseCertificates(record.certificatePem)[0]!, keys: await importPrivateKeyPem(keyPem) };
+  } catch {
+    return undefined; // unreadable or not a key: treated like a missing one (logged by the caller)
+  }
+}
+
+function sameSet(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && [...a].sort().every((x, i) => x === b[i]);
+}
