@@ -183,7 +183,7 @@ export async function startAgent(config: AgentConfig, options: StartAgentOptions
           follower: { client, identity: () => current, keys: () => keys ?? [], documents: store, logger: deviceLog },
           store,
           reconciler,
-          source: artifactSource(config),
+          source: artifactSource(config, () => ({ ca: roots, key: current.keyPem, cert: current.certificatePem })),
           deviceId: () => current.deviceId,
           longPollSeconds: config.sync.longPollSeconds,
           pollIntervalMs: config.sync.pollIntervalSeconds * 1000,

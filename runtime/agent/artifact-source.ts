@@ -1,15 +1,19 @@
 import { readFileSync } from 'node:fs';
 import { BerthError } from '../../common/errors.js';
 import type { RegistryClientOptions } from '../../oci/client.js';
+import { MirrorSource, type MirrorTls } from '../../oci/mirror-source.js';
 import { RegistrySource, type ArtifactSource } from '../../oci/source.js';
 import type { AgentConfig } from './config.js';
 
 /**
  * Where the agent pulls components from. `registry`: straight from the OCI registries named in
- * the deployments, with per-registry CA, credentials and (loopback only) plain HTTP. The control
- * plane's artifact mirror is meant to be a second kind behind the same ArtifactSource seam.
+ * the deployments, with per-registry CA, credentials and (loopback only) plain HTTP. `mirror`:
+ * the control plane's copies of admitted artifacts, over the device's mutual TLS (`tls` is read
+ * at every fetch, so a renewed certificate is used at once). Either way every digest is checked
+ * and the vendor signature verified on the device.
  */
-export function artifactSource(config: AgentConfig, env: NodeJS.ProcessEnv = process.env): ArtifactSource {
+export function artifactSource(config: AgentConfig, tls: () => MirrorTls, env: NodeJS.ProcessEnv = process.env): ArtifactSource {
+  if (config.artifacts.source === 'mirror') return new MirrorSource({ url: new URL(config.controlPlane.url).origin, tls });
   const settings = config.artifacts.registries;
   const prepared = new Map<string, RegistryClientOptions>();
   for (const [host, r] of Object.entries(settings)) {

@@ -59,6 +59,8 @@ export const agentConfigSchema = z.strictObject({
   artifacts: z
     .discriminatedUnion('source', [
       z.strictObject({ source: z.literal('registry'), registries: z.record(z.string().min(1), registrySettings).default({}) }),
+      /** The control plane's artifact mirror (docs/mirror.md), over the device's own mutual TLS. */
+      z.strictObject({ source: z.literal('mirror') }),
     ])
     .default({ source: 'registry', registries: {} }),
   gateway: z
@@ -116,7 +118,7 @@ export function parseAgentConfig(input: unknown, baseDir = process.cwd()): Agent
     cred.certificates = abs(cred.certificates);
     cred.key = abs(cred.key);
   }
-  for (const [host, r] of Object.entries(c.artifacts.registries)) {
+  for (const [host, r] of Object.entries(c.artifacts.source === 'registry' ? c.artifacts.registries : {})) {
     if (r.ca) r.ca = abs(r.ca);
     if (r.plainHttp && !isLoopback(host)) {
       throw new BerthError('agent.bad_config', `the agent configuration is invalid: artifacts.registries.${host}.plainHttp: plain HTTP is allowed only for a loopback registry`);
