@@ -20,6 +20,7 @@ const commands: Record<string, () => Promise<{ command: Command }>> = {
   keygen: () => import('./keygen.js'),
   pull: () => import('./pull.js'),
   push: () => import('./push.js'),
+  registry: () => import('./registry.js'),
   sign: () => import('./sign.js'),
   verify: () => import('./verify.js'),
   orchestrator: () => import('./orchestrator.js'),
