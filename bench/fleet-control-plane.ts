@@ -4,10 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { silentLogger } from '../common/logger.js';
 import { startControlPlane } from '../orchestrator/control-plane.js';
-import { createDeployment } from '../orchestrator/deployments/admission.js';
-import { deploymentBody } from '../orchestrator/deployments/schema.js';
+import type { Queryable, Store } from '../orchestrator/store/store.js';
+import { rescheduleDeployment } from '../orchestrator/scheduling/scheduler.js';
 import * as catalog from '../orchestrator/store/catalog.js';
 import * as certificates from '../orchestrator/store/certificates.js';
+import * as deployments from '../orchestrator/store/deployments.js';
 import * as devices from '../orchestrator/store/devices.js';
 import { issueDeviceCertificate } from '../trust/authority.js';
 import { certificateToPem, fingerprintOf, generateP256, privateKeyToPem } from '../trust/x509.js';
@@ -24,13 +25,38 @@ const dir = mkdtempSync(join(tmpdir(), 'berth-bench-fleet-'));
 const cp = await startControlPlane({ dataDir: join(dir, 'cp'), trustDomain: 'fleet.bench', logger: silentLogger, adminSocket: false, authorityRefreshMs: 0 });
 const send = (m: unknown) => process.send!(m);
 
+// BERTH_FLEET_QUERY_STATS=1: count and time every store query by its SQL (printed at stop), to
+// see where the store's time goes.
+const queryStats = new Map<string, { n: number; ms: number }>();
+if (process.env.BERTH_FLEET_QUERY_STATS) {
+  const timed = (q: Queryable): Queryable => ({
+    async query<Row extends object>(sql: string, params?: readonly unknown[]) {
+      const t = performance.now();
+      try {
+        return await q.query<Row>(sql, params);
+      } finally {
+        const key = sql.replace(/\s+/g, ' ').slice(0, 110);
+        const s = queryStats.get(key) ?? { n: 0, ms: 0 };
+        s.n += 1;
+        s.ms += performance.now() - t;
+        queryStats.set(key, s);
+      }
+    },
+  });
+  const store = cp.deps.store as { -readonly [K in keyof Store]: Store[K] };
+  const query = timed({ query: store.query.bind(store) });
+  const transaction = store.transaction.bind(store);
+  store.query = query.query;
+  store.transaction = (work) => transaction((tx) => work(timed(tx)));
+}
+
 async function provision(n: number): Promise<void> {
   const store = cp.deps.store;
   const issuer = cp.deps.authority.issuer();
   await store.transaction(async (tx) => {
     await catalog.insertVendor(tx, 'acme', {});
     await catalog.insertApp(tx, { id: 'meter', vendor: 'acme', description: 'fleet bench' });
-    await catalog.insertVersion(tx, { appId: 'meter', version: '1.0.0', component: { repository: 'oci://registry.bench/acme/meter', digest: `sha256:${'7'.repeat(64)}`, sizeBytes: 65536 }, imports: [] });
+    await catalog.insertVersion(tx, { appId: 'meter', version: '1.0.0', component: { repository: 'oci://registry.bench/acme/meter', digest: `sha256:${'7'.repeat(64)}`, sizeBytes: 65536 }, imports: [], verification: null });
   });
   const batch = 250;
   for (let start = 0; start < n; start += batch) {
@@ -73,14 +99,23 @@ process.on('message', (m: Message) => {
         await provision(m.devices);
         send({ kind: 'provisioned', url: cp.url, ca: cp.deps.authority.roots().map((r) => r.toString('pem')) });
       } else if (m.kind === 'deploy') {
+        queryStats.clear();
         const cpuBefore = process.cpuUsage();
         const createdAt = Date.now();
-        const body = deploymentBody.parse({ id: 'meter-everywhere', app: 'meter', version: '1.0.0', grants: {} });
-        const { placement } = await createDeployment(cp.deps.store, body, 'bench', cp.deps.desiredStateChanged!);
+        // What admission does once the artifact is verified (registry and signature checks are the
+        // supply-chain bench's): store the deployment, place it and render every device's state in
+        // one transaction.
+        const placement = await cp.deps.store.transaction(async (tx) => {
+          const record = { id: 'meter-everywhere', appId: 'meter', version: '1.0.0', grants: {}, tier: 'worker' as const, limits: null, parameters: null, placement: { mode: { kind: 'every' as const } }, createdBy: 'bench', batchSize: 1 };
+          await deployments.insertDeployment(tx, record);
+          const stored = await deployments.getDeployment(tx, record.id);
+          return rescheduleDeployment(tx, stored!, cp.deps.desiredStateChanged!);
+        });
         send({ kind: 'deployed', createdAt, committedAt: Date.now(), placed: placement.added.length, cpuBefore });
       } else if (m.kind === 'stats') {
         send({ kind: 'stats', waiting: cp.desiredState.waiting, cpu: process.cpuUsage(), maxRssKiB: process.resourceUsage().maxRSS });
       } else if (m.kind === 'stop') {
+        for (const [sql, st] of [...queryStats].sort((a, b) => b[1].ms - a[1].ms).slice(0, 25)) process.stderr.write(`${String(st.n).padStart(7)} ${st.ms.toFixed(0).padStart(7)} ms  ${sql}\n`);
         await cp.close();
         rmSync(dir, { recursive: true, force: true });
         process.exit(0);

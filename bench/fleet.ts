@@ -54,7 +54,10 @@ export async function run(argv: string[]): Promise<BenchResult> {
   const n = arg(argv, '--devices', 1000);
   const timeoutMs = arg(argv, '--timeout', 120) * 1000;
   const deadline = Date.now() + timeoutMs + 600_000; // provisioning has its own, generous bound
-  const child: ChildProcess = fork(new URL('./fleet-control-plane.js', import.meta.url), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: ['--max-old-space-size=4096'] });
+  const profileAt = argv.indexOf('--profile');
+  // `--profile DIR`: the control plane writes a V8 CPU profile there when it stops (node --cpu-prof).
+  const profile = profileAt >= 0 && argv[profileAt + 1] ? ['--cpu-prof', `--cpu-prof-dir=${argv[profileAt + 1]}`] : [];
+  const child: ChildProcess = fork(new URL('./fleet-control-plane.js', import.meta.url), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: ['--max-old-space-size=4096', ...profile] });
   const inbox: { kind: string; [k: string]: unknown }[] = [];
   const waiters: (() => void)[] = [];
   child.on('message', (m: { kind: string }) => {
@@ -122,7 +125,7 @@ export async function run(argv: string[]): Promise<BenchResult> {
     let stop = false;
     const adopt = async (d: (typeof device)[number]): Promise<void> => {
       while (!stop) {
-        const a = await send(d.agent, ca, `${url}/api/v1/deployments?wait=30`, 'GET', { 'if-none-match': etags.get(d.id)! }).catch(() => undefined);
+        const a = await send(d.agent, ca, `${url}/api/v1/deployments?wait=60`, 'GET', { 'if-none-match': etags.get(d.id)! }).catch(() => undefined);
         if (!a || (a.status !== 200 && a.status !== 304)) {
           errors++;
           await new Promise((r) => setTimeout(r, 500));

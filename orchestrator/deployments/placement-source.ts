@@ -19,39 +19,51 @@ interface Row {
   trust_policy: Record<string, unknown>;
 }
 
-/**
- * The scheduler's placements as the desired-state side reads them. Only an active device has
- * any: a revoked or unapproved device's state is empty even before the scheduler sweeps it.
- */
-export const storePlacementSource: PlacementSource = {
-  async placementsForDevice(db: Queryable, deviceId: string): Promise<Placement[]> {
-    const rows = await db.query<Row>(
-      `SELECT p.deployment_id, p.device_id, a.vendor, a.id AS app_id, p.version, v.repository, v.digest, v.size_bytes,
+const PLACEMENT_QUERY = `SELECT p.deployment_id, p.device_id, a.vendor, a.id AS app_id, p.version, v.repository, v.digest, v.size_bytes,
               d.grants, d.tier, d.limits, d.parameters, ven.trust_policy
        FROM placements p
        JOIN devices dev ON dev.id = p.device_id AND dev.status = 'active'
        JOIN deployments d ON d.id = p.deployment_id
        JOIN apps a ON a.id = d.app_id
        JOIN vendors ven ON ven.name = a.vendor
-       JOIN app_versions v ON v.app_id = d.app_id AND v.version = p.version
-       WHERE p.device_id = $1 ORDER BY p.deployment_id`,
-      [deviceId],
-    );
-    return rows.map((r) => {
-      const p: Placement = {
-        deploymentId: r.deployment_id,
-        deviceId: r.device_id,
-        vendor: r.vendor,
-        app: r.app_id,
-        version: r.version,
-        component: { repository: r.repository, digest: r.digest, sizeBytes: Number(r.size_bytes) },
-        grants: r.grants,
-        tier: r.tier,
-        trustPolicy: r.trust_policy,
-      };
-      if (r.limits) p.limits = r.limits;
-      if (r.parameters) p.parameters = r.parameters;
-      return p;
-    });
+       JOIN app_versions v ON v.app_id = d.app_id AND v.version = p.version`;
+
+function placementOf(r: Row): Placement {
+  const p: Placement = {
+    deploymentId: r.deployment_id,
+    deviceId: r.device_id,
+    vendor: r.vendor,
+    app: r.app_id,
+    version: r.version,
+    component: { repository: r.repository, digest: r.digest, sizeBytes: Number(r.size_bytes) },
+    grants: r.grants,
+    tier: r.tier,
+    trustPolicy: r.trust_policy,
+  };
+  if (r.limits) p.limits = r.limits;
+  if (r.parameters) p.parameters = r.parameters;
+  return p;
+}
+
+/**
+ * The scheduler's placements as the desired-state side reads them. Only an active device has
+ * any: a revoked or unapproved device's state is empty even before the scheduler sweeps it.
+ */
+export const storePlacementSource: PlacementSource = {
+  async placementsForDevice(db: Queryable, deviceId: string): Promise<Placement[]> {
+    const rows = await db.query<Row>(`${PLACEMENT_QUERY} WHERE p.device_id = $1 ORDER BY p.deployment_id`, [deviceId]);
+    return rows.map(placementOf);
+  },
+  // One query for a whole rendering batch (the fleet-wide deployment's thousands of devices).
+  async placementsForDevices(db: Queryable, deviceIds: readonly string[]): Promise<Map<string, Placement[]>> {
+    const out = new Map<string, Placement[]>();
+    if (deviceIds.length === 0) return out;
+    const rows = await db.query<Row>(`${PLACEMENT_QUERY} WHERE p.device_id = ANY($1::text[]) ORDER BY p.device_id, p.deployment_id`, [deviceIds]);
+    for (const r of rows) {
+      let list = out.get(r.device_id);
+      if (!list) out.set(r.device_id, (list = []));
+      list.push(placementOf(r));
+    }
+    return out;
   },
 };

@@ -38,6 +38,11 @@ export interface Placement {
 /** Read side used by the desired-state renderer: every placement of one device, in a stable order. */
 export interface PlacementSource {
   placementsForDevice(db: Queryable, deviceId: string): Promise<Placement[]>;
+  /**
+   * Every placement of each of these devices, in one round trip (a device without any may be
+   * absent). Optional: without it the renderer asks device by device.
+   */
+  placementsForDevices?(db: Queryable, deviceIds: readonly string[]): Promise<Map<string, Placement[]>>;
 }
 
 /**

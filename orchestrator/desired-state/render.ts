@@ -28,7 +28,7 @@ export function margoApplicationId(vendor: string, app: string): string {
   return `${vendor}-${app}`.toLowerCase().replace(/[^-a-z0-9]/g, '-').slice(0, 200);
 }
 
-function rendered(bytes: Buffer): Rendered {
+export function rendered(bytes: Buffer): Rendered {
   return { digest: sha256Digest(bytes), bytes };
 }
 
@@ -37,6 +37,11 @@ function rendered(bytes: Buffer): Rendered {
  * is `custom` and the Wasm specifics ride in `x-berth-extensions` (docs/margo.md).
  */
 export function renderDeployment(p: Placement): RenderedDeployment {
+  return { deploymentId: p.deploymentId, ...rendered(Buffer.from(deploymentYaml(p), 'utf8')) };
+}
+
+/** The ApplicationDeployment YAML text of one placement (renderDeployment's bytes, as a string). */
+export function deploymentYaml(p: Placement): string {
   const applicationId = margoApplicationId(p.vendor, p.app);
   const profileExtension: Record<string, unknown> = { runtime: 'wasm-component', vendor: p.vendor, grants: p.grants, tier: p.tier };
   if (p.limits) profileExtension.limits = p.limits;
@@ -69,7 +74,7 @@ export function renderDeployment(p: Placement): RenderedDeployment {
       ...(p.parameters ? { parameters: p.parameters } : {}),
     },
   };
-  return { deploymentId: p.deploymentId, ...rendered(Buffer.from(stringify(doc, { sortMapEntries: false, lineWidth: 0 }), 'utf8')) };
+  return stringify(doc, { sortMapEntries: false, lineWidth: 0 });
 }
 
 /**

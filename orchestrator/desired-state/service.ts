@@ -2,16 +2,16 @@ import type { JWK } from 'jose';
 import type { Logger } from '../../common/logger.js';
 import { thumbprintFromHexFingerprint } from '../../trust/desired-state/statement.js';
 import type { DesiredStateSigner } from '../../trust/desired-state/sign.js';
-import { BUNDLE_MEDIA_TYPE, DEPLOYMENT_MEDIA_TYPE } from '../../wire/margo/common.js';
 import * as stored from '../store/desired-state.js';
 import type { Queryable, Store } from '../store/store.js';
 import type { DesiredStateChanged, PlacementSource } from './placement.js';
-import { renderBundle, renderDeployment, renderManifest } from './render.js';
+import { ManifestCache } from './manifest-cache.js';
+import { notifyPayloads } from './notify.js';
+import { renderDevices } from './rerender.js';
 import { Waiters } from './waiters.js';
 
-/** The NOTIFY channel: payloads are device ids, newline-separated, a few KiB at most. */
+/** The NOTIFY channel: payloads are device ids, newline-separated, a few KiB at most (notify.ts). */
 export const DESIRED_STATE_CHANNEL = 'berth_desired_state';
-const NOTIFY_PAYLOAD_LIMIT = 7000;
 
 export interface DesiredStateOptions {
   store: Store;
@@ -38,6 +38,7 @@ export interface DeviceState {
 export class DesiredStateService {
   readonly changed: DesiredStateChanged;
   private readonly waiters = new Waiters();
+  private readonly cache = new ManifestCache();
   private readonly signatures = new Map<string, { key: string; jws: string; refreshAt: number }>();
   private stopListening: (() => Promise<void>) | undefined;
   private readonly lifetimeMs: number;
@@ -50,7 +51,7 @@ export class DesiredStateService {
   static async open(o: DesiredStateOptions): Promise<DesiredStateService> {
     const service = new DesiredStateService(o);
     service.stopListening = await o.store.listen(DESIRED_STATE_CHANNEL, (payload) => {
-      for (const id of payload.split('\n')) if (id) service.waiters.wake(id);
+      void service.changedElsewhere(payload.split('\n').filter((id) => id !== ''));
     });
     return service;
   }
@@ -66,32 +67,29 @@ export class DesiredStateService {
   /** Renders and stores new manifests for these devices inside `tx`; devices are woken at commit. */
   private async rerender(tx: Queryable, deviceIds: readonly string[]): Promise<void> {
     const unique = [...new Set(deviceIds)].sort();
-    for (const deviceId of unique) {
-      const placements = await this.o.placements.placementsForDevice(tx, deviceId);
-      // Sorted here too, so the manifest's bytes never depend on a source's row order.
-      const deployments = placements.map(renderDeployment).sort((a, b) => (a.deploymentId < b.deploymentId ? -1 : a.deploymentId > b.deploymentId ? 1 : 0));
-      for (const d of deployments) await stored.putDocument(tx, deviceId, { digest: d.digest, mediaType: DEPLOYMENT_MEDIA_TYPE, bytes: d.bytes, deploymentId: d.deploymentId });
-      const bundle = deployments.length > 0 ? await renderBundle(deployments) : null;
-      if (bundle) await stored.putDocument(tx, deviceId, { digest: bundle.digest, mediaType: BUNDLE_MEDIA_TYPE, bytes: bundle.bytes });
-      const manifestVersion = await stored.nextManifestVersion(tx, deviceId);
-      const manifest = renderManifest(manifestVersion, deployments, bundle);
-      await stored.saveManifest(tx, { deviceId, manifestVersion, digest: manifest.digest, bytes: manifest.bytes });
-    }
+    await renderDevices(tx, this.o.placements, unique);
     // NOTIFY is delivered at commit, to every replica listening (this one included).
-    let batch = '';
-    for (const id of unique) {
-      if (batch.length + id.length + 1 > NOTIFY_PAYLOAD_LIMIT) {
-        await tx.query('SELECT pg_notify($1, $2)', [DESIRED_STATE_CHANNEL, batch]);
-        batch = '';
-      }
-      batch += (batch ? '\n' : '') + id;
+    for (const payload of notifyPayloads(unique)) await tx.query('SELECT pg_notify($1, $2)', [DESIRED_STATE_CHANNEL, payload]);
+  }
+
+  /**
+   * A commit (here or on another replica) changed these devices: forget their cached manifests,
+   * load those that devices are waiting for in one query, then wake the waiters.
+   */
+  private async changedElsewhere(deviceIds: readonly string[]): Promise<void> {
+    for (const id of deviceIds) this.cache.invalidate(id);
+    const waited = deviceIds.filter((id) => this.waiters.has(id));
+    if (waited.length > 0) {
+      await this.cache.loading(waited, () => stored.getManifests(this.o.store, waited)).catch((err: unknown) => {
+        this.o.logger.warn({ err, devices: waited.length }, 'could not preload changed manifests; waiters read them themselves');
+      });
     }
-    if (batch) await tx.query('SELECT pg_notify($1, $2)', [DESIRED_STATE_CHANNEL, batch]);
+    for (const id of deviceIds) this.waiters.wake(id);
   }
 
   /** The device's current manifest; a device seen for the first time gets version 1, rendered now. */
   async manifest(deviceId: string): Promise<stored.StoredManifest> {
-    const existing = await stored.getManifest(this.o.store, deviceId);
+    const existing = await this.cache.get(deviceId, () => stored.getManifest(this.o.store, deviceId));
     if (existing) return existing;
     await this.o.store.transaction(async (tx) => {
       if (!(await stored.getManifest(tx, deviceId))) await this.rerender(tx, [deviceId]);

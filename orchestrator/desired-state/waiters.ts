@@ -30,6 +30,10 @@ export class Waiters {
     if (set) for (const done of [...set]) done();
   }
 
+  has(deviceId: string): boolean {
+    return this.byDevice.has(deviceId);
+  }
+
   wakeAll(): void {
     for (const id of [...this.byDevice.keys()]) this.wake(id);
   }

@@ -68,3 +68,63 @@ export async function deviceHasHadDeployment(q: Queryable, deviceId: string, dep
   const rows = await q.query('SELECT 1 FROM device_documents WHERE device_id = $1 AND deployment_id = $2 LIMIT 1', [deviceId, deploymentId]);
   return rows.length > 0;
 }
+
+/** Every stored manifest of these devices (devices without one are absent from the map). */
+export async function getManifests(q: Queryable, deviceIds: readonly string[]): Promise<Map<string, StoredManifest>> {
+  const out = new Map<string, StoredManifest>();
+  if (deviceIds.length === 0) return out;
+  const rows = await q.query<{ device_id: string; manifest_version: string | number; manifest_digest: string; manifest_bytes: Uint8Array }>(
+    `SELECT device_id, manifest_version, manifest_digest, manifest_bytes FROM device_desired_state WHERE device_id = ANY($1::text[]) AND manifest_digest <> ''`,
+    [deviceIds],
+  );
+  for (const r of rows) out.set(r.device_id, { deviceId: r.device_id, manifestVersion: Number(r.manifest_version), digest: r.manifest_digest, bytes: Buffer.from(r.manifest_bytes) });
+  return out;
+}
+
+/**
+ * nextManifestVersion for many devices in one statement. Rows are locked in the order given, so
+ * callers pass sorted ids: two writers locking overlapping sets then cannot deadlock.
+ */
+export async function nextManifestVersions(tx: Queryable, deviceIds: readonly string[]): Promise<Map<string, number>> {
+  if (deviceIds.length === 0) return new Map();
+  const rows = await tx.query<{ device_id: string; manifest_version: string | number }>(
+    `INSERT INTO device_desired_state (device_id, manifest_version, manifest_digest, manifest_bytes)
+     SELECT id, 1, '', ''::bytea FROM unnest($1::text[]) WITH ORDINALITY AS u(id, n) ORDER BY n
+     ON CONFLICT (device_id) DO UPDATE SET manifest_version = device_desired_state.manifest_version + 1
+     RETURNING device_id, manifest_version`,
+    [deviceIds],
+  );
+  return new Map(rows.map((r) => [r.device_id, Number(r.manifest_version)]));
+}
+
+/** saveManifest for many devices in one statement. */
+export async function saveManifests(tx: Queryable, manifests: readonly StoredManifest[]): Promise<void> {
+  if (manifests.length === 0) return;
+  await tx.query(
+    `UPDATE device_desired_state s SET manifest_digest = u.digest, manifest_bytes = u.bytes, updated_at = now()
+     FROM unnest($1::text[], $2::text[], $3::bytea[], $4::bigint[]) AS u(device_id, digest, bytes, version)
+     WHERE s.device_id = u.device_id AND s.manifest_version = u.version`,
+    [manifests.map((m) => m.deviceId), manifests.map((m) => m.digest), manifests.map((m) => m.bytes), manifests.map((m) => m.manifestVersion)],
+  );
+}
+
+/**
+ * putDocument for many (device, document) pairs: each distinct document stored once, every pair
+ * granted, in two statements.
+ */
+export async function putDocuments(tx: Queryable, docs: readonly { deviceId: string; digest: string; mediaType: string; bytes: Buffer; deploymentId?: string }[]): Promise<void> {
+  if (docs.length === 0) return;
+  const distinct = new Map<string, (typeof docs)[number]>();
+  for (const d of docs) if (!distinct.has(d.digest)) distinct.set(d.digest, d);
+  const unique = [...distinct.values()];
+  await tx.query(
+    `INSERT INTO desired_state_documents (digest, media_type, bytes)
+     SELECT * FROM unnest($1::text[], $2::text[], $3::bytea[]) ON CONFLICT (digest) DO NOTHING`,
+    [unique.map((d) => d.digest), unique.map((d) => d.mediaType), unique.map((d) => d.bytes)],
+  );
+  await tx.query(
+    `INSERT INTO device_documents (device_id, digest, deployment_id)
+     SELECT * FROM unnest($1::text[], $2::text[], $3::text[]) ON CONFLICT (device_id, digest) DO NOTHING`,
+    [docs.map((d) => d.deviceId), docs.map((d) => d.digest), docs.map((d) => d.deploymentId ?? null)],
+  );
+}
