@@ -48,6 +48,9 @@ export interface World {
   /** Signs with the vendor key, pushes, and adds the version through the catalog API (admission verifies it). */
   publish(app: string, version: string, component: Uint8Array, o?: { signWith?: string }): Promise<{ digest: string; componentDigest: string }>;
   deploy(body: Record<string, unknown>): Promise<void>;
+  /** Closes the control plane (an outage) and, when asked, starts it again on the same port and data. */
+  stopControlPlane(): Promise<void>;
+  startControlPlane(): Promise<void>;
   status(deploymentId: string): Promise<any>;
   stop(): Promise<void>;
 }
@@ -55,15 +58,20 @@ export interface World {
 export async function startWorld(): Promise<World> {
   const dir = mkdtempSync(join(tmpdir(), 'berth-agent-'));
   const registry = await startRegistry();
-  const h = await startHarness({ dataDir: join(dir, 'cp'), registries: { [registry.host]: { plainHttp: true } } });
+  const cpOptions = { dataDir: join(dir, 'cp'), registries: { [registry.host]: { plainHttp: true } } };
+  let h = await startHarness(cpOptions);
+  const port = h.cp.port;
+  let cpRunning = true;
   const vendor = generateVendorKey();
   const namespace = `${registry.host.replace(/[.]/g, '\\.')}/acme/.+`;
   const created = await h.admin('POST', '/api/v1/catalog/vendors', { name: 'acme', trustPolicy: { vendor: 'acme', publicKeys: [vendor.publicKeyPem], repositories: [namespace] } });
   if (created.status !== 201) throw new Error(`vendor refused: ${created.status} ${JSON.stringify(created.body)}`);
   const client = new RegistryClient(registry.host, { plainHttp: true });
   const apps = new Set<string>();
-  return {
-    h,
+  const world: World = {
+    get h() {
+      return h;
+    },
     registry,
     dir,
     vendorPrivateKeyPem: vendor.privateKeyPem,
@@ -84,15 +92,24 @@ export async function startWorld(): Promise<World> {
       const answer = await h.admin('POST', '/api/v1/admin/deployments', body);
       if (answer.status !== 201) throw new Error(`deployment refused: ${answer.status} ${JSON.stringify(answer.body)}`);
     },
+    async stopControlPlane() {
+      await h.cp.close();
+      cpRunning = false;
+    },
+    async startControlPlane() {
+      h = await startHarness({ ...cpOptions, port });
+      cpRunning = true;
+    },
     async status(deploymentId) {
       return (await h.admin('GET', `/api/v1/admin/deployments/${deploymentId}/status`)).body;
     },
     async stop() {
-      await h.stop();
+      if (cpRunning) await h.stop();
       await registry.stop();
       rmSync(dir, { recursive: true, force: true });
     },
   };
+  return world;
 }
 
 export type LogLine = Record<string, any>;
