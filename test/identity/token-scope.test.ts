@@ -28,7 +28,7 @@ beforeAll(async () => {
 const spec = (vendor: string, app: string, audiences?: string[]) =>
   ({ identity: { vendor, app, instance: `${vendor}-${app}-1` }, grants: audiences ? { identity: { audiences } } : {} }) as unknown as AppSpec;
 
-const rejection = (p: Promise<unknown>) => p.then(() => 'granted', (e: { payload?: { tag: string } }) => e.payload?.tag);
+const rejection = (p: unknown) => Promise.resolve(p).then(() => 'granted', (e: { payload?: { tag: string } }) => e.payload?.tag);
 
 describe('an app asking for a workload token', () => {
   it('gets one only in its own name: extra arguments naming another vendor or app change nothing', async () => {
