@@ -3,6 +3,8 @@ import { BerthError } from '../common/errors.js';
 import type { AppEnv } from './http/env.js';
 import { HttpProblem, problemResponse, toHttpProblem } from './http/problem.js';
 import type { OnboardingDeps } from './onboarding/service.js';
+import type { ArtifactAdmission } from './catalog/artifact-admission.js';
+import type { FleetSigning } from '../trust/signing/fleet-signing.js';
 import { adminRoutes } from './routes/admin-routes.js';
 import { identityRoutes } from './routes/identity-routes.js';
 import { onboardingRoutes } from './routes/onboarding-routes.js';
@@ -10,11 +12,18 @@ import { trustRoutes } from './routes/trust-routes.js';
 import type { DesiredStateChanged } from './desired-state/placement.js';
 import { operatorDeploymentRoutes } from './routes/operator-deployment-routes.js';
 import { vendorRoutes } from './routes/vendor-routes.js';
+import { signingRoutes } from './routes/signing-routes.js';
 
 /** Everything the control plane's HTTP app is built from; tests build it with their own. */
 export interface ControlPlaneDeps extends OnboardingDeps {
   /** Told of every device whose placements changed, inside the changing transaction (desired-state side). */
   desiredStateChanged?: DesiredStateChanged;
+  /** Verifies artifacts for new versions and re-checks them for deployments (default: registries over HTTPS, no fleet signing roots). */
+  artifacts?: ArtifactAdmission;
+  /** The fleet signing CA and timestamp authority served over HTTP (routes/signing-routes.ts). */
+  fleetSigning?: FleetSigning;
+  /** The control plane's own URL: the issuer named in the certificates its signing CA issues. */
+  publicUrl?: string;
   /** Lifetime of the signed revocation list's CRLs (docs/workload-identity.md). */
   revocationListLifetimeMs?: number;
 }
@@ -22,7 +31,7 @@ export interface ControlPlaneDeps extends OnboardingDeps {
 /** A later issue's routes (Margo device API, apps, deployments) plug in as one of these. */
 export type RouteModule = (deps: ControlPlaneDeps) => Hono<AppEnv>;
 
-export const coreRoutes: RouteModule[] = [(d) => trustRoutes(d.authority), onboardingRoutes, identityRoutes, adminRoutes, vendorRoutes, operatorDeploymentRoutes];
+export const coreRoutes: RouteModule[] = [(d) => trustRoutes(d.authority), onboardingRoutes, identityRoutes, adminRoutes, vendorRoutes, operatorDeploymentRoutes, signingRoutes];
 
 export function buildControlPlaneApp(deps: ControlPlaneDeps, modules: readonly RouteModule[] = coreRoutes): Hono<AppEnv> {
   const app = new Hono<AppEnv>();

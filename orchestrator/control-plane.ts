@@ -18,6 +18,15 @@ import { DesiredStateService } from './desired-state/service.js';
 import { loadOrCreateSigner } from './desired-state/signing-key.js';
 import { storePlacementSource } from './deployments/placement-source.js';
 import { deviceApiRoutes } from './routes/device-api-routes.js';
+import { DevicePresence } from './scheduling/presence.js';
+import { startReconciler, type Reconciler } from './scheduling/reconcile.js';
+import { RegistryStorage } from '../oci/server/storage.js';
+import { ArtifactMirror } from './mirror/mirror.js';
+import { mirrorRoutes } from './mirror/routes.js';
+import { ArtifactAdmission } from './catalog/artifact-admission.js';
+import { RegistrySource } from '../oci/source.js';
+import type { RegistryClientOptions } from '../oci/client.js';
+import { loadOrCreateFleetSigning } from '../trust/signing/fleet-signing.js';
 import { DEFAULT_REVOCATION_LIST_LIFETIME_MS } from './revocations/publish.js';
 import { startRevocationUpkeep, type RevocationUpkeep } from './revocations/upkeep.js';
 
@@ -45,10 +54,19 @@ export interface ControlPlaneOptions {
   placementSource?: PlacementSource;
   /** How long a signed desired-state statement is valid (ms, default 24 h). */
   desiredStateLifetimeMs?: number;
+  /** Mean time between periodic scheduler reconciles (ms, default 30 s, jittered; 0 = off). */
+  reconcileIntervalMs?: number;
+  /** A device not polling for this long becomes `unknown` (ms, default 4 reconcile intervals). */
+  staleAfterMs?: number;
   /** How long each CRL of the signed revocation list is valid (ms, default 24 h). */
   revocationListLifetimeMs?: number;
   /** How often to look whether the revocation list is due for re-issue (ms). */
   revocationListCheckMs?: number;
+  /** How admission reaches each registry (`host[:port]` → credentials, CA, plain HTTP, deadlines); others get `registryDefaults`. */
+  registries?: Record<string, RegistryClientOptions>;
+  registryDefaults?: RegistryClientOptions;
+  /** Bound on one artifact admission's registry work (ms, default 120 s). */
+  admissionTimeoutMs?: number;
 }
 
 export interface ControlPlane {
@@ -56,6 +74,8 @@ export interface ControlPlane {
   port: number;
   deps: ControlPlaneDeps;
   desiredState: DesiredStateService;
+  /** Copies of admitted artifacts, served to devices under /v2/ (docs/mirror.md). */
+  mirror: ArtifactMirror;
   server: RunningServer;
   close(): Promise<void>;
 }
@@ -81,6 +101,9 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     throw err;
   }
   let desiredState: DesiredStateService | undefined;
+  let reconciler: Reconciler | undefined;
+  const reconcileIntervalMs = options.reconcileIntervalMs ?? 30_000;
+  const presence = reconcileIntervalMs > 0 ? new DevicePresence() : undefined;
   let revocations: RevocationUpkeep | undefined;
   try {
     const authority = await FleetAuthority.open({ store, keyDir: join(options.dataDir, 'pki'), trustDomain: options.trustDomain ?? 'berth.local', logger });
@@ -92,9 +115,24 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
       logger,
       issuer: `spiffe://${authority.trustDomain}`,
       ...(options.desiredStateLifetimeMs !== undefined ? { statementLifetimeMs: options.desiredStateLifetimeMs } : {}),
+      ...(presence ? { onPoll: (id: string) => presence.seen(id) } : {}),
     });
     const revocationListLifetimeMs = options.revocationListLifetimeMs ?? DEFAULT_REVOCATION_LIST_LIFETIME_MS;
     revocations = await startRevocationUpkeep({ store, authority, logger, lifetimeMs: revocationListLifetimeMs, ...(options.revocationListCheckMs !== undefined ? { checkMs: options.revocationListCheckMs } : {}) });
+    // The fleet signing CA and TSA, beside the CA keys (docs/signing.md); their certificates are
+    // the roots certificate-signed bundles verify against.
+    const fleetSigning = await loadOrCreateFleetSigning(join(options.dataDir, 'pki', 'signing'));
+    const registries = options.registries ?? {};
+    const registrySource = new RegistrySource((registry) => ({ ...options.registryDefaults, ...registries[registry] }));
+    // Copies of admitted artifacts for devices without a route to the registry (docs/mirror.md).
+    const mirror = new ArtifactMirror(await RegistryStorage.open(join(options.dataDir, 'mirror')), registrySource, logger);
+    const artifacts = new ArtifactAdmission({
+      source: registrySource,
+      mirror,
+      roots: fleetSigning.compiled,
+      logger,
+      ...(options.admissionTimeoutMs !== undefined ? { timeoutMs: options.admissionTimeoutMs } : {}),
+    });
     if (options.requireApproval !== undefined) await putSetting(store, 'onboarding_approval_required', options.requireApproval);
     const deps: ControlPlaneDeps = {
       store,
@@ -105,6 +143,8 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
       pendingRetrySeconds: options.pendingRetrySeconds ?? 5,
       desiredStateChanged: desiredState.changed,
       revocationListLifetimeMs,
+      artifacts,
+      fleetSigning,
     };
     const host = options.host ?? '127.0.0.1';
     const names = [...new Set([host, 'localhost', '127.0.0.1', ...(options.serverNames ?? [])])].filter((n) => n !== '0.0.0.0' && n !== '::');
@@ -117,8 +157,20 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
         ca: authority.trustAnchorsPem(),
       };
     };
-    const app = buildControlPlaneApp(deps, [...(options.routes ?? coreRoutes), deviceApiRoutes(desiredState)]);
+    if (presence) {
+      reconciler = startReconciler({
+        store,
+        changed: desiredState.changed,
+        presence,
+        logger,
+        intervalMs: reconcileIntervalMs,
+        staleAfterMs: options.staleAfterMs ?? 4 * reconcileIntervalMs,
+        overlapMs: reconcileIntervalMs,
+      });
+    }
+    const app = buildControlPlaneApp(deps, [...(options.routes ?? coreRoutes), deviceApiRoutes(desiredState), mirrorRoutes(mirror.storage)]);
     const running = await serveHttps(app, await tlsMaterial(), host, options.port ?? 0);
+    deps.publicUrl = running.url;
     authority.onChange(async () => {
       try {
         running.updateTls(await tlsMaterial());
@@ -155,11 +207,13 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
       port: running.port,
       deps,
       desiredState,
+      mirror,
       server: running,
       async close() {
         clearInterval(refresher);
         clearInterval(serverRenewal);
         await adminSocket?.close();
+        await reconciler?.stop();
         await revocations?.stop();
         await desiredState?.close();
         await running.close();
@@ -168,6 +222,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
       },
     };
   } catch (err) {
+    await reconciler?.stop();
     await revocations?.stop();
     await desiredState?.close();
     await store.close();

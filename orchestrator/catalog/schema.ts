@@ -1,6 +1,5 @@
 import { valid } from 'semver';
 import { z } from 'zod';
-import { isDigest } from '../../common/digest.js';
 
 /** True when no string (value or key) anywhere holds U+0000, which PostgreSQL text and jsonb refuse. */
 export function storable(v: unknown, depth = 0): boolean {
@@ -26,8 +25,8 @@ export const appVersion = z
 
 export const vendorBody = z.strictObject({
   name: vendorName,
-  /** Kept as given for the supply-chain admission; only its shape (an object) is checked here. */
-  trustPolicy: storedObject.default({}),
+  /** A vendor trust policy (trust/signing/policy.ts) for this vendor, with its namespace; checked by checkTrustPolicy. */
+  trustPolicy: storedObject,
 });
 
 export const trustPolicyBody = z.strictObject({ trustPolicy: storedObject });
@@ -39,15 +38,14 @@ export const appBody = z.strictObject({
   description: z.string().max(1000).refine((d) => storable(d), NUL_MESSAGE).default(''),
 });
 
-const importName = z.string().regex(/^[a-z][a-z0-9-]*:[a-z][a-z0-9-]*\/[a-z][a-z0-9-]*(@[0-9A-Za-z.+-]+)?$/, 'an import is a WIT interface name such as wasi:http/types@0.2.0');
-
+/**
+ * A version names its artifact; admission (artifact-admission.ts) resolves, verifies and reads
+ * it. Digest, size and imports are not accepted from the vendor: they come from the bytes.
+ */
 export const versionBody = z.strictObject({
   version: appVersion,
   component: z.strictObject({
-    repository: z.string().regex(/^oci:\/\/[A-Za-z0-9.-]+(:[0-9]{1,5})?\/[a-z0-9._/-]+$/, 'the repository is oci://registry/repository, without tag or digest').max(512),
-    digest: z.string().refine(isDigest, 'a digest is sha256: and 64 lowercase hex digits'),
-    sizeBytes: z.number().int().positive().max(2 ** 40),
+    /** `oci://registry/repo:VERSION` (the tag is the version, Margo's SemVer form) or `oci://registry/repo@sha256:…`. */
+    reference: z.string().max(600).regex(/^oci:\/\//, 'the reference is oci://registry/repository:VERSION or …@sha256:<digest>').refine((a) => storable(a), NUL_MESSAGE),
   }),
-  /** The component's imports, as the vendor's tooling read them; admission checks grants against these. */
-  imports: z.array(importName).max(512),
 });

@@ -4,6 +4,8 @@ import * as catalog from '../store/catalog.js';
 import type { AppRecord, AppVersionRecord } from '../store/catalog.js';
 import type { Store } from '../store/store.js';
 import { requireOwnApp, vendorOfRole } from './access.js';
+import type { ArtifactAdmission } from './artifact-admission.js';
+import { admissionRefusal } from './refusal.js';
 import type { appBody, versionBody } from './schema.js';
 
 const unknownApp = (id: string) => new HttpProblem(404, 'catalog.unknown_app', 'No such app', { detail: `no app '${id}'` });
@@ -32,15 +34,33 @@ export async function createApp(store: Store, role: string, body: z.output<typeo
   });
 }
 
-export async function addVersion(store: Store, role: string, appId: string, body: z.output<typeof versionBody>): Promise<AppVersionRecord> {
+/**
+ * A new version is what admission verified at `body.artifact`: digest, size and imports come
+ * from the verified artifact, never from the vendor. Registry work happens before the one short
+ * transaction that stores the row.
+ */
+export async function addVersion(store: Store, role: string, appId: string, body: z.output<typeof versionBody>, admission: ArtifactAdmission): Promise<AppVersionRecord> {
+  const app = await getOwnApp(store, role, appId);
+  if (await catalog.getVersion(store, appId, body.version)) throw versionExists(appId, body.version);
+  const vendor = await catalog.getVendor(store, app.vendor);
+  if (!vendor) throw validationProblem([{ field: 'vendor', message: `no vendor '${app.vendor}' is registered` }], 'catalog.unknown_vendor');
+  let admitted;
+  try {
+    admitted = await admission.admit(vendor, body.version, body.component.reference);
+  } catch (err) {
+    throw admissionRefusal(err, 'component.reference');
+  }
   return store.transaction(async (tx) => {
-    const app = await catalog.getApp(tx, appId);
-    if (!app) throw unknownApp(appId);
-    requireOwnApp(role, app);
-    const record = { appId, version: body.version, component: { ...body.component, digest: body.component.digest as AppVersionRecord['component']['digest'] }, imports: body.imports };
-    if (!(await catalog.insertVersion(tx, record))) {
-      throw new HttpProblem(409, 'catalog.version_exists', 'That version is registered already; versions are immutable', { detail: `app '${appId}' has version '${body.version}'` });
+    // The policy may have changed while the registry was being asked: admit only under the current one.
+    const now = await catalog.getVendor(tx, app.vendor);
+    if (JSON.stringify(now?.trustPolicy) !== JSON.stringify(vendor.trustPolicy)) {
+      throw new HttpProblem(409, 'catalog.policy_changed', "The vendor's trust policy changed during admission", { detail: 'try again', retryable: true });
     }
+    const record = { appId, version: body.version, component: admitted.component, imports: admitted.imports, verification: admitted.verification };
+    if (!(await catalog.insertVersion(tx, record))) throw versionExists(appId, body.version);
     return (await catalog.getVersion(tx, appId, body.version))!;
   });
 }
+
+const versionExists = (appId: string, version: string) =>
+  new HttpProblem(409, 'catalog.version_exists', 'That version is registered already; versions are immutable', { detail: `app '${appId}' has version '${version}'` });

@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { parseGrants } from '../../host-apis/grants.js';
 import { checkImports } from '../../host-apis/import-policy.js';
+import { vendorPolicy, type ArtifactAdmission } from '../catalog/artifact-admission.js';
+import { admissionRefusal } from '../catalog/refusal.js';
 import type { DesiredStateChanged } from '../desired-state/placement.js';
 import { HttpProblem, validationProblem } from '../http/problem.js';
 import type { PlacementSpec } from '../scheduling/plan.js';
@@ -9,7 +11,8 @@ import * as catalog from '../store/catalog.js';
 import * as deployments from '../store/deployments.js';
 import type { DeploymentRecord } from '../store/deployments.js';
 import * as placements from '../store/placements.js';
-import type { Store } from '../store/store.js';
+import type { Queryable, Store } from '../store/store.js';
+import { startRollingUpdate, type RolloutStep } from './rollout.js';
 import type { DeploymentBody } from './schema.js';
 
 export function placementSpecOf(body: DeploymentBody): PlacementSpec {
@@ -21,17 +24,58 @@ export function placementSpecOf(body: DeploymentBody): PlacementSpec {
 }
 
 /**
- * Admits a deployment whole or not at all: the app version exists, the grants parse and cover
- * the version's imports, node-locked devices exist; then it is stored and placed in the same
- * transaction, and the desired-state side hears of every device it lands on.
+ * The version's artifact against the vendor's *current* policy (a key may have been removed
+ * since admission), outside any transaction: cheap when nothing changed, a pull by digest and a
+ * full verification otherwise. Returns the policy fingerprint, which the transaction re-checks.
  */
-export async function createDeployment(store: Store, body: DeploymentBody, by: string, changed: DesiredStateChanged): Promise<{ deployment: DeploymentRecord; placement: ScheduleResult }> {
+async function recheckArtifact(db: Queryable, artifacts: ArtifactAdmission, appId: string, version: string, field: string): Promise<string | undefined> {
+  const v = await catalog.getVersion(db, appId, version);
+  const app = await catalog.getApp(db, appId);
+  const vendor = app && (await catalog.getVendor(db, app.vendor));
+  if (!v || !vendor) return undefined; // reported with the right field inside the transaction
+  try {
+    return await artifacts.recheck(vendor, v);
+  } catch (err) {
+    throw admissionRefusal(err, field);
+  }
+}
+
+/** Inside the transaction: the policy is still the one the artifact was just checked against. */
+async function samePolicy(tx: Queryable, appId: string, checked: string | undefined): Promise<void> {
+  const app = await catalog.getApp(tx, appId);
+  const vendor = app && (await catalog.getVendor(tx, app.vendor));
+  let now: string | undefined;
+  try {
+    now = vendor && vendorPolicy(vendor).fingerprint;
+  } catch {
+    now = undefined;
+  }
+  if (checked === undefined || now !== checked) {
+    throw new HttpProblem(409, 'deployment.policy_changed', "The vendor's trust policy changed while the artifact was being checked", { detail: 'try again', retryable: true });
+  }
+}
+
+/**
+ * Admits a deployment whole or not at all: the app version exists, its verified artifact still
+ * passes the vendor's current policy, the grants parse and cover the imports read from the
+ * component, node-locked devices exist; then it is stored and placed in the same transaction,
+ * and the desired-state side hears of every device it lands on.
+ */
+export async function createDeployment(
+  store: Store,
+  body: DeploymentBody,
+  by: string,
+  changed: DesiredStateChanged,
+  artifacts: ArtifactAdmission,
+): Promise<{ deployment: DeploymentRecord; placement: ScheduleResult }> {
+  const checked = await recheckArtifact(store, artifacts, body.app, body.version, 'version');
   return store.transaction(async (tx) => {
     const version = await catalog.getVersion(tx, body.app, body.version);
     if (!version) {
       const app = await catalog.getApp(tx, body.app);
       throw validationProblem([app ? { field: 'version', message: `app '${body.app}' has no version '${body.version}'` } : { field: 'app', message: `no app '${body.app}'` }], 'deployment.unknown_version');
     }
+    await samePolicy(tx, body.app, checked);
     let grants;
     try {
       grants = parseGrants(body.grants);
@@ -61,6 +105,17 @@ export async function createDeployment(store: Store, body: DeploymentBody, by: s
     if (!inserted) throw new HttpProblem(409, 'deployment.exists', 'A deployment with that id exists', { detail: `deployment '${id}' exists` });
     const deployment = (await deployments.getDeployment(tx, id))!;
     return { deployment, placement: await rescheduleDeployment(tx, deployment, changed) };
+  });
+}
+
+/** A rolling update to `version`, after its artifact passed the same re-check as a new deployment. */
+export async function admitRollout(store: Store, id: string, version: string, batchSize: number | undefined, changed: DesiredStateChanged, artifacts: ArtifactAdmission): Promise<RolloutStep> {
+  const d = await deployments.getDeployment(store, id);
+  const checked = d ? await recheckArtifact(store, artifacts, d.appId, version, 'version') : undefined;
+  return store.transaction(async (tx) => {
+    // Unknown deployments and versions are reported by startRollingUpdate with their own problems.
+    if (d && (await catalog.getVersion(tx, d.appId, version))) await samePolicy(tx, d.appId, checked);
+    return startRollingUpdate(tx, id, version, batchSize, changed);
   });
 }
 

@@ -1,8 +1,10 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
 import type { ControlPlaneDeps } from '../app.js';
-import { createDeployment, removeDeployment } from '../deployments/admission.js';
-import { rollback, startRollingUpdate } from '../deployments/rollout.js';
+import { ArtifactAdmission } from '../catalog/artifact-admission.js';
+import { admitRollout, createDeployment, removeDeployment } from '../deployments/admission.js';
+import { rollback } from '../deployments/rollout.js';
+import { RegistrySource } from '../../oci/source.js';
 import { deploymentBody, rolloutBody } from '../deployments/schema.js';
 import { aggregateStatus } from '../deployments/status.js';
 import type { DesiredStateChanged } from '../desired-state/placement.js';
@@ -21,6 +23,7 @@ export function operatorDeploymentRoutes(deps: ControlPlaneDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   const asOperator = requireOperator(deps, roles.operator);
   const changed = deps.desiredStateChanged ?? noChange;
+  const artifacts = deps.artifacts ?? new ArtifactAdmission({ source: new RegistrySource(), logger: deps.logger });
   const by = (c: { get(k: 'operator'): { name: string; tokenId: string } }) => `${c.get('operator').name} (${c.get('operator').tokenId})`;
   const found = async (id: string) => {
     const d = await deployments.getDeployment(deps.store, id);
@@ -30,7 +33,7 @@ export function operatorDeploymentRoutes(deps: ControlPlaneDeps): Hono<AppEnv> {
 
   app.post('/api/v1/admin/deployments', asOperator, async (c) => {
     const body = await readJson(c, deploymentBody, 1024 * 1024);
-    const { deployment, placement } = await createDeployment(deps.store, body, by(c), changed);
+    const { deployment, placement } = await createDeployment(deps.store, body, by(c), changed, artifacts);
     deps.logger.info({ deploymentId: deployment.id, app: deployment.appId, version: deployment.version, devices: placement.added.length, by: by(c) }, 'deployment created');
     return c.json({ ...deployment, placed: placement.added, unplaced: placement.unplaced }, 201);
   });
@@ -52,7 +55,7 @@ export function operatorDeploymentRoutes(deps: ControlPlaneDeps): Hono<AppEnv> {
   app.post('/api/v1/admin/deployments/:id/rollouts', asOperator, async (c) => {
     const body = await readJson(c, rolloutBody);
     const id = c.req.param('id');
-    const step = await deps.store.transaction((tx) => startRollingUpdate(tx, id, body.version, body.batchSize, changed));
+    const step = await admitRollout(deps.store, id, body.version, body.batchSize, changed, artifacts);
     return c.json({ deploymentId: id, step, ...(await found(id)).rollout }, 202);
   });
 

@@ -2,7 +2,10 @@ import { Hono } from 'hono';
 import type { ControlPlaneDeps } from '../app.js';
 import { canReadCatalog, canWriteCatalog, vendorOfRole } from '../catalog/access.js';
 import { appBody, trustPolicyBody, vendorBody } from '../catalog/schema.js';
+import { ArtifactAdmission } from '../catalog/artifact-admission.js';
 import { addVersion, createApp, getOwnApp } from '../catalog/service.js';
+import { checkTrustPolicy, replaceTrustPolicy } from '../catalog/trust-policy.js';
+import { RegistrySource } from '../../oci/source.js';
 import { readJson } from '../http/body.js';
 import type { AppEnv } from '../http/env.js';
 import { requireOperator, roles } from '../http/operator-auth.js';
@@ -17,11 +20,14 @@ export function vendorRoutes(deps: ControlPlaneDeps): Hono<AppEnv> {
   const asReader = requireOperator(deps, canReadCatalog);
   const asWriter = requireOperator(deps, canWriteCatalog);
   const role = (c: { get(k: 'operator'): { role: string } }) => c.get('operator').role;
+  const artifacts = deps.artifacts ?? new ArtifactAdmission({ source: new RegistrySource(), logger: deps.logger });
+  const changed = deps.desiredStateChanged ?? (async () => {});
 
   app.post('/api/v1/catalog/vendors', asAdmin, async (c) => {
     const body = await readJson(c, vendorBody);
-    if (!(await catalog.insertVendor(deps.store, body.name, body.trustPolicy))) throw new HttpProblem(409, 'catalog.vendor_exists', 'That vendor is registered already');
-    return c.json({ name: body.name, trustPolicy: body.trustPolicy }, 201);
+    const trustPolicy = checkTrustPolicy(body.name, body.trustPolicy);
+    if (!(await catalog.insertVendor(deps.store, body.name, trustPolicy))) throw new HttpProblem(409, 'catalog.vendor_exists', 'That vendor is registered already');
+    return c.json({ name: body.name, trustPolicy }, 201);
   });
 
   app.get('/api/v1/catalog/vendors/:name', asReader, async (c) => {
@@ -36,8 +42,9 @@ export function vendorRoutes(deps: ControlPlaneDeps): Hono<AppEnv> {
   // The trust policy decides whose signatures count for this vendor: the operator's call, not the vendor's.
   app.put('/api/v1/catalog/vendors/:name/trust-policy', asAdmin, async (c) => {
     const body = await readJson(c, trustPolicyBody);
-    if (!(await catalog.setTrustPolicy(deps.store, c.req.param('name'), body.trustPolicy))) throw new HttpProblem(404, 'catalog.unknown_vendor', 'No such vendor');
-    return c.json({ name: c.req.param('name'), trustPolicy: body.trustPolicy });
+    const replaced = await replaceTrustPolicy(deps.store, c.req.param('name'), body.trustPolicy, changed);
+    deps.logger.info({ vendor: c.req.param('name'), devices: replaced.devices.length }, 'vendor trust policy replaced');
+    return c.json({ name: c.req.param('name'), trustPolicy: replaced.trustPolicy, rerenderedDevices: replaced.devices.length });
   });
 
   app.get('/api/v1/catalog/apps', asReader, async (c) => c.json({ apps: await catalog.listApps(deps.store, vendorOfRole(role(c))) }));
@@ -54,7 +61,7 @@ export function vendorRoutes(deps: ControlPlaneDeps): Hono<AppEnv> {
   app.post('/api/v1/catalog/apps/:id/versions', asWriter, async (c) => {
     // Ownership before the body: another vendor learns nothing from validation errors.
     await getOwnApp(deps.store, role(c), c.req.param('id'));
-    return c.json(await addVersion(deps.store, role(c), c.req.param('id'), await readJson(c, versionBody)), 201);
+    return c.json(await addVersion(deps.store, role(c), c.req.param('id'), await readJson(c, versionBody), artifacts), 201);
   });
   return app;
 }

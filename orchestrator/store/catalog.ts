@@ -12,11 +12,32 @@ export interface AppRecord {
   description: string;
   createdAt: Date;
 }
+/**
+ * What admission verified for a version, kept so that a later re-check against an unchanged
+ * policy and unchanged fleet roots needs no network (docs/admission.md).
+ */
+export interface VersionVerification {
+  /** `compilePolicy(...).fingerprint` of the vendor policy the artifact verified against. */
+  policyFingerprint: string;
+  /** `compileRoots(...).fingerprint` of the fleet signing roots used. */
+  rootsFingerprint: string;
+  /** SHA-256 of the component bytes (the layer); `component.digest` is the manifest's. */
+  componentDigest: Digest;
+  /** Who signed: `key <id>` or `<subject> (issuer …)`. */
+  signer: string;
+  provenance?: { builderId: string; sourceRepository?: string };
+  verifiedAt: string;
+}
+
 export interface AppVersionRecord {
   appId: string;
   version: string;
+  /** `repository` is oci://registry/repo; `digest` the OCI manifest digest devices pull by; `sizeBytes` the component's. */
   component: { repository: string; digest: Digest; sizeBytes: number };
+  /** Read from the component bytes at admission, never taken from the vendor. */
   imports: string[];
+  /** Null only for rows written before verification was recorded. */
+  verification: VersionVerification | null;
   createdAt: Date;
 }
 
@@ -32,6 +53,16 @@ export async function setTrustPolicy(q: Queryable, name: string, trustPolicy: Re
 export async function getVendor(q: Queryable, name: string): Promise<VendorRecord | undefined> {
   const rows = await q.query<{ name: string; trust_policy: Record<string, unknown>; created_at: Date }>('SELECT * FROM vendors WHERE name = $1', [name]);
   return rows[0] && { name: rows[0].name, trustPolicy: rows[0].trust_policy, createdAt: rows[0].created_at };
+}
+
+/** Devices that run (or are moving to) an app of this vendor: their documents carry its policy. */
+export async function devicesRunningVendor(q: Queryable, vendor: string): Promise<string[]> {
+  const rows = await q.query<{ device_id: string }>(
+    `SELECT DISTINCT p.device_id FROM placements p JOIN deployments d ON d.id = p.deployment_id JOIN apps a ON a.id = d.app_id
+     WHERE a.vendor = $1 ORDER BY p.device_id`,
+    [vendor],
+  );
+  return rows.map((r) => r.device_id);
 }
 
 export async function listVendors(q: Queryable): Promise<string[]> {
@@ -68,6 +99,7 @@ interface VersionRow {
   digest: Digest;
   size_bytes: string | number;
   imports: string[];
+  verification: VersionVerification | null;
   created_at: Date;
 }
 const toVersion = (r: VersionRow): AppVersionRecord => ({
@@ -75,15 +107,20 @@ const toVersion = (r: VersionRow): AppVersionRecord => ({
   version: r.version,
   component: { repository: r.repository, digest: r.digest, sizeBytes: Number(r.size_bytes) },
   imports: r.imports,
+  verification: r.verification ?? null,
   createdAt: r.created_at,
 });
 
-/** Versions are immutable once registered: false when that version exists already. */
-export async function insertVersion(q: Queryable, v: Omit<AppVersionRecord, 'createdAt'>): Promise<boolean> {
+/**
+ * Versions are immutable once registered: false when that version exists already. Only what
+ * admission verified goes in here (orchestrator/catalog/service.ts addVersion); tests about
+ * scheduling insert already-verified rows directly.
+ */
+export async function insertVersion(q: Queryable, v: Omit<AppVersionRecord, 'createdAt' | 'verification'> & { verification?: VersionVerification | null }): Promise<boolean> {
   const rows = await q.query(
-    `INSERT INTO app_versions (app_id, version, repository, digest, size_bytes, imports) VALUES ($1, $2, $3, $4, $5, $6)
+    `INSERT INTO app_versions (app_id, version, repository, digest, size_bytes, imports, verification) VALUES ($1, $2, $3, $4, $5, $6, $7)
      ON CONFLICT DO NOTHING RETURNING version`,
-    [v.appId, v.version, v.component.repository, v.component.digest, v.component.sizeBytes, JSON.stringify(v.imports)],
+    [v.appId, v.version, v.component.repository, v.component.digest, v.component.sizeBytes, JSON.stringify(v.imports), v.verification ? JSON.stringify(v.verification) : null],
   );
   return rows.length === 1;
 }

@@ -3,6 +3,7 @@ import { createOperatorToken } from '../../orchestrator/admin/tokens.js';
 import { silentLogger } from '../../common/logger.js';
 import { call, startHarness, type Answer, type Harness } from '../orchestrator/harness.js';
 import { addDevice, capabilities, DIGEST_1, DIGEST_2 } from './fixtures.js';
+import { insertVerifiedVersion, testTrustPolicy } from '../support/verified-catalog.js';
 
 let h: Harness;
 const tokens: Record<string, string> = {};
@@ -33,28 +34,36 @@ function expectProblem(a: Answer, status: number, field?: string): void {
   if (field !== undefined) expect(a.body.errors.map((e: { field: string }) => e.field)).toContain(field);
 }
 
-const version = (v: string, digest: string, imports: string[] = []) => ({ version: v, component: { repository: 'oci://registry.test/acme/meter', digest, sizeBytes: 2048 }, imports });
+// Versions registered over HTTP are admitted from a registry (test/supply-chain/); here they go
+// straight into the store as admission would have stored them, and HTTP is used for refusals
+// that come before any registry is asked.
+const version = (v: string, reference = `oci://registry.test/acme/meter:${v}`) => ({ version: v, component: { reference } });
+const acmePolicy = testTrustPolicy('acme');
+const verified = (v: string, digest: `sha256:${string}`, imports: string[] = []) =>
+  insertVerifiedVersion(h.cp.deps.store, { appId: 'meter', version: v, digest, imports, rootsFingerprint: h.cp.deps.artifacts!.roots.fingerprint });
 
 describe('vendors, apps and versions', () => {
   it('admins register vendors; vendors create their own apps and versions', async () => {
-    expect((await h.admin('POST', '/api/v1/catalog/vendors', { name: 'acme', trustPolicy: { identities: ['x'] } })).status).toBe(201);
-    expect((await h.admin('POST', '/api/v1/catalog/vendors', { name: 'globex' })).status).toBe(201);
-    expectProblem(await h.admin('POST', '/api/v1/catalog/vendors', { name: 'acme' }), 409);
+    expect((await h.admin('POST', '/api/v1/catalog/vendors', { name: 'acme', trustPolicy: acmePolicy })).status).toBe(201);
+    const { vendor: _named, ...unnamed } = testTrustPolicy('globex');
+    // A policy that does not name its vendor gets this vendor's name.
+    expect((await h.admin('POST', '/api/v1/catalog/vendors', { name: 'globex', trustPolicy: unnamed })).body.trustPolicy.vendor).toBe('globex');
+    expectProblem(await h.admin('POST', '/api/v1/catalog/vendors', { name: 'acme', trustPolicy: acmePolicy }), 409);
     expect((await acme('POST', '/api/v1/catalog/apps', { id: 'meter', description: 'reads meters' })).body).toMatchObject({ id: 'meter', vendor: 'acme' });
     expect((await globex('POST', '/api/v1/catalog/apps', { id: 'globex-app' })).status).toBe(201);
-    expect((await acme('POST', '/api/v1/catalog/apps/meter/versions', version('1.0.0', DIGEST_1))).status).toBe(201);
-    expect((await acme('POST', '/api/v1/catalog/apps/meter/versions', version('1.1.0', DIGEST_2, ['berth:host/log@0.1.0']))).status).toBe(201);
-    expectProblem(await acme('POST', '/api/v1/catalog/apps/meter/versions', version('1.0.0', DIGEST_2)), 409);
+    await verified('1.0.0', DIGEST_1);
+    await verified('1.1.0', DIGEST_2, ['berth:host/log@0.1.0']);
+    expectProblem(await acme('POST', '/api/v1/catalog/apps/meter/versions', version('1.0.0')), 409);
     const list = await acme('GET', '/api/v1/catalog/apps');
     expect(list.body.apps.map((a: { id: string }) => a.id)).toEqual(['meter']);
     expect((await operator('GET', '/api/v1/catalog/apps')).body.apps.map((a: { id: string }) => a.id)).toEqual(['globex-app', 'meter']);
-    expect((await acme('GET', '/api/v1/catalog/vendors/acme')).body.trustPolicy).toEqual({ identities: ['x'] });
+    expect((await acme('GET', '/api/v1/catalog/vendors/acme')).body.trustPolicy).toEqual(acmePolicy);
   });
 
   it('a vendor touching another vendor\'s app is refused (403), and so is acting for another vendor', async () => {
     expectProblem(await globex('GET', '/api/v1/catalog/apps/meter'), 403);
     expectProblem(await globex('GET', '/api/v1/catalog/apps/meter/versions'), 403);
-    expectProblem(await globex('POST', '/api/v1/catalog/apps/meter/versions', version('9.0.0', DIGEST_1)), 403);
+    expectProblem(await globex('POST', '/api/v1/catalog/apps/meter/versions', version('9.0.0')), 403);
     expectProblem(await globex('POST', '/api/v1/catalog/apps', { id: 'sneaky', vendor: 'acme' }), 403);
     expectProblem(await globex('GET', '/api/v1/catalog/vendors/acme'), 403);
     expect((await acme('GET', '/api/v1/catalog/apps/meter/versions')).body.versions).toHaveLength(2);
@@ -66,24 +75,42 @@ describe('vendors, apps and versions', () => {
     expectProblem(await operator('POST', '/api/v1/catalog/apps', { id: 'op-app', vendor: 'acme' }), 403);
     expectProblem(await acme('POST', '/api/v1/admin/deployments', { app: 'meter', version: '1.0.0', grants: {} }), 403);
     expectProblem(await acme('PUT', '/api/v1/catalog/vendors/acme/trust-policy', { trustPolicy: {} }), 403);
-    expect((await h.admin('PUT', '/api/v1/catalog/vendors/acme/trust-policy', { trustPolicy: { identities: ['y'] } })).status).toBe(200);
+    // The same policy again: versions stay checked against an unchanged fingerprint.
+    expect((await h.admin('PUT', '/api/v1/catalog/vendors/acme/trust-policy', { trustPolicy: acmePolicy })).status).toBe(200);
   });
 
   it('bad input on each catalog endpoint names the field', async () => {
     expectProblem(await h.admin('POST', '/api/v1/catalog/vendors', { name: 'Not A Name' }), 422, 'name');
     expectProblem(await h.admin('POST', '/api/v1/catalog/vendors', { name: 'x', extra: 1 }), 422, 'body');
     expectProblem(await h.admin('PUT', '/api/v1/catalog/vendors/acme/trust-policy', { trustPolicy: 'trust me' }), 422, 'trustPolicy');
-    expectProblem(await h.admin('PUT', '/api/v1/catalog/vendors/nobody/trust-policy', { trustPolicy: {} }), 404);
+    expectProblem(await h.admin('PUT', '/api/v1/catalog/vendors/nobody/trust-policy', { trustPolicy: testTrustPolicy('nobody') }), 404);
+    // A policy is checked when it is set: valid, this vendor's, with a namespace.
+    expectProblem(await h.admin('POST', '/api/v1/catalog/vendors', { name: 'nopolicy' }), 422, 'trustPolicy');
+    expectProblem(await h.admin('POST', '/api/v1/catalog/vendors', { name: 'empty', trustPolicy: {} }), 422, 'trustPolicy');
+    expectProblem(await h.admin('POST', '/api/v1/catalog/vendors', { name: 'other', trustPolicy: acmePolicy }), 422, 'trustPolicy');
+    const { repositories: _r, ...noNamespace } = acmePolicy;
+    const refused = await h.admin('PUT', '/api/v1/catalog/vendors/acme/trust-policy', { trustPolicy: noNamespace });
+    expectProblem(refused, 422, 'trustPolicy');
+    expect(refused.body.detail).toMatch(/no repositories/);
+    expectProblem(await h.admin('PUT', '/api/v1/catalog/vendors/acme/trust-policy', { trustPolicy: { ...acmePolicy, publicKeys: ['not a key'] } }), 422, 'trustPolicy');
     // PostgreSQL refuses NUL in text and jsonb: refused up front, not a 500 from the store.
     expectProblem(await h.admin('PUT', '/api/v1/catalog/vendors/acme/trust-policy', { trustPolicy: { a: ['\u0000'] } }), 422, 'trustPolicy.a.0');
     expectProblem(await acme('POST', '/api/v1/catalog/apps', { id: 'nul-app', description: 'a\u0000b' }), 422, 'description');
     expectProblem(await acme('POST', '/api/v1/catalog/apps', { id: 'UPPER' }), 422, 'id');
     expectProblem(await h.admin('POST', '/api/v1/catalog/apps', { id: 'no-vendor' }), 422, 'vendor');
     expectProblem(await h.admin('POST', '/api/v1/catalog/apps', { id: 'ghost-vendor', vendor: 'nobody' }), 422, 'vendor');
-    expectProblem(await acme('POST', '/api/v1/catalog/apps/meter/versions', version('v1.0.0', DIGEST_1)), 422, 'version');
-    expectProblem(await acme('POST', '/api/v1/catalog/apps/meter/versions', version('2.0.0', 'sha256:abc')), 422, 'component.digest');
-    expectProblem(await acme('POST', '/api/v1/catalog/apps/meter/versions', { ...version('2.0.0', DIGEST_1), component: { repository: 'https://x/y', digest: DIGEST_1, sizeBytes: 1 } }), 422, 'component.repository');
-    expectProblem(await acme('POST', '/api/v1/catalog/apps/meter/versions', version('2.0.0', DIGEST_1, ['not an import'])), 422, 'imports.0');
+    expectProblem(await acme('POST', '/api/v1/catalog/apps/meter/versions', version('v1.0.0')), 422, 'version');
+    expectProblem(await acme('POST', '/api/v1/catalog/apps/meter/versions', version('2.0.0', 'https://x/y')), 422, 'component.reference');
+    // What admission reads from the artifact is not taken from the vendor (the old body shape).
+    expectProblem(await acme('POST', '/api/v1/catalog/apps/meter/versions', { version: '2.0.0', component: { repository: 'oci://registry.test/acme/meter', digest: DIGEST_1, sizeBytes: 1 }, imports: [] }), 422);
+    // Refusals that come before any registry is asked name the reference and say why.
+    const other = await acme('POST', '/api/v1/catalog/apps/meter/versions', version('2.0.0', 'oci://registry.test/globex/meter:2.0.0'));
+    expectProblem(other, 422, 'component.reference');
+    expect(other.body.code).toBe('policy.namespace');
+    const mistagged = await acme('POST', '/api/v1/catalog/apps/meter/versions', version('2.0.0', 'oci://registry.test/acme/meter:2.0.1'));
+    expectProblem(mistagged, 422, 'component.reference');
+    expect(mistagged.body.detail).toMatch(/not the version '2\.0\.0'/);
+    expectProblem(await acme('POST', '/api/v1/catalog/apps/meter/versions', version('2.0.0', 'oci://registry.test/acme/meter')), 422, 'component.reference');
     expectProblem(await acme('POST', '/api/v1/catalog/apps/meter/versions', undefined, '{"version":'), 400);
     expectProblem(await acme('GET', '/api/v1/catalog/apps/nope'), 404);
   });
@@ -185,10 +212,11 @@ describe('deployments', () => {
     const pick = <T,>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]!;
     const values = (): unknown[] => [null, true, 0, -1, 1.5, 1e308, '', 'x'.repeat(Math.floor(rand() * 300)), [], {}, [1, 'a'], { key: 1 }, '\u0000', '/a~2', 'Gt', ['In'], { matchExpressions: [{ key: 1 }] }];
     const good: Record<string, unknown> = {
-      '/api/v1/catalog/vendors': { name: 'fuzz', trustPolicy: {} },
+      '/api/v1/catalog/vendors': { name: 'fuzz', trustPolicy: testTrustPolicy('fuzz') },
       '/api/v1/catalog/vendors/acme/trust-policy': { trustPolicy: { a: 1 } },
       '/api/v1/catalog/apps': { id: 'fuzz-app', vendor: 'acme' },
-      '/api/v1/catalog/apps/meter/versions': version('3.0.0', DIGEST_1),
+      // Outside acme's namespace, so no mutation of it reaches a registry (those are test/supply-chain/'s).
+      '/api/v1/catalog/apps/meter/versions': version('3.0.0', 'oci://elsewhere.test/acme/meter:3.0.0'),
       '/api/v1/admin/deployments': { app: 'meter', version: '1.0.0', grants: { log: {} }, mode: 'spread', replicas: 1, deviceConstraints: { capacityRequirements: { memory: '1Mi' }, eligibilityRules: rules } },
       '/api/v1/admin/deployments/no-log/rollouts': { version: '1.1.0' },
       '/api/v1/admin/deployments/no-log/rollbacks': {},

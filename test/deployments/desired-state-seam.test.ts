@@ -14,6 +14,7 @@ import { rescheduleDevice } from '../../orchestrator/scheduling/scheduler.js';
 import * as devices from '../../orchestrator/store/devices.js';
 import { openStore, type Store } from '../../orchestrator/store/store.js';
 import { addCatalog, addDevice, DIGEST_1, DIGEST_2 } from './fixtures.js';
+import { offlineAdmission } from '../support/verified-catalog.js';
 
 // The scheduler against the real desired-state side: placements become each device's Margo manifest.
 let dir: string;
@@ -45,7 +46,7 @@ const componentDigestIn = async (deviceId: string) => {
 describe('scheduler → desired state', () => {
   it('a deployment reaches each placed device\'s manifest, version by version, and leaves it on revocation', async () => {
     const before = (await manifestOf('a')).version;
-    await createDeployment(store, deploymentBody.parse({ id: 'seam', app: 'sensor', version: '1.0.0', grants: {}, rollout: { batchSize: 1 } }), 'test', svc.changed);
+    await createDeployment(store, deploymentBody.parse({ id: 'seam', app: 'sensor', version: '1.0.0', grants: {}, rollout: { batchSize: 1 } }), 'test', svc.changed, offlineAdmission());
     const first = await manifestOf('a');
     expect(first.version).toBeGreaterThan(before);
     expect(first.body.deployments.map((d) => d.deploymentId)).toEqual(['seam']);

@@ -2,6 +2,7 @@ import type { DesiredStateChanged } from '../../orchestrator/desired-state/place
 import * as catalog from '../../orchestrator/store/catalog.js';
 import * as devices from '../../orchestrator/store/devices.js';
 import type { Queryable } from '../../orchestrator/store/store.js';
+import { insertTestVendor, insertVerifiedVersion } from '../support/verified-catalog.js';
 
 export const DIGEST_1 = `sha256:${'1'.repeat(64)}` as const;
 export const DIGEST_2 = `sha256:${'2'.repeat(64)}` as const;
@@ -30,10 +31,10 @@ export async function setCapabilities(q: Queryable, deviceId: string, manifest: 
 
 /** Vendor `acme`, app `sensor` with versions 1.0.0 and 1.1.0, importing only the baseline and logging. */
 export async function addCatalog(q: Queryable, app = 'sensor'): Promise<void> {
-  await catalog.insertVendor(q, 'acme', {});
+  await insertTestVendor(q, 'acme');
   await catalog.insertApp(q, { id: app, vendor: 'acme', description: '' });
   for (const [version, digest] of [['1.0.0', DIGEST_1], ['1.1.0', DIGEST_2]] as const) {
-    await catalog.insertVersion(q, { appId: app, version, component: { repository: 'oci://registry.test/acme/sensor', digest, sizeBytes: 1000 }, imports: [] });
+    await insertVerifiedVersion(q, { appId: app, version, digest, repository: 'oci://registry.test/acme/sensor' });
   }
 }
 

@@ -8,10 +8,12 @@ import { advance, rollback, startRollingUpdate } from '../../orchestrator/deploy
 import { deploymentBody } from '../../orchestrator/deployments/schema.js';
 import { aggregateStatus, recordDeviceStatus } from '../../orchestrator/deployments/status.js';
 import { rescheduleAll, rescheduleDevice } from '../../orchestrator/scheduling/scheduler.js';
+import { getVendor } from '../../orchestrator/store/catalog.js';
 import * as deployments from '../../orchestrator/store/deployments.js';
 import * as devices from '../../orchestrator/store/devices.js';
 import { placementsOfDeployment } from '../../orchestrator/store/placements.js';
 import { openStore, type Store, type StoreLocation } from '../../orchestrator/store/store.js';
+import { offlineAdmission } from '../support/verified-catalog.js';
 import { startPostgres, type PostgresServer } from '../support/postgres.js';
 import { addCatalog, addDevice, capabilities, DIGEST_1, DIGEST_2, recorder, setCapabilities } from './fixtures.js';
 
@@ -58,13 +60,13 @@ describe.each(backends)('scheduling over the store (%s)', (_name, location) => {
     await addDevice(store, 'f', { caps: capabilities({ labels: { site: 'north' } }) });
     const changed = recorder();
     const rules = [{ labelSelector: { matchExpressions: [{ key: 'site', operator: 'In', values: ['north'] }] } }];
-    const { deployment, placement } = await createDeployment(store, body({ id: 'dep-1', deviceConstraints: { eligibilityRules: rules } }), 'test', changed);
+    const { deployment, placement } = await createDeployment(store, body({ id: 'dep-1', deviceConstraints: { eligibilityRules: rules } }), 'test', changed, offlineAdmission());
     expect(placement.added).toEqual(['a', 'f']);
     expect(changed.all()).toEqual(['a', 'f']);
     expect(await placed(store, deployment.id)).toEqual(['a@1.0.0', 'f@1.0.0']);
     // The seam: what the desired-state side reads for a device.
     const [p] = await storePlacementSource.placementsForDevice(store, 'a');
-    expect(p).toEqual({ deploymentId: 'dep-1', deviceId: 'a', vendor: 'acme', app: 'sensor', version: '1.0.0', component: { repository: 'oci://registry.test/acme/sensor', digest: DIGEST_1, sizeBytes: 1000 }, grants: { log: {} }, tier: 'worker', trustPolicy: {} });
+    expect(p).toEqual({ deploymentId: 'dep-1', deviceId: 'a', vendor: 'acme', app: 'sensor', version: '1.0.0', component: { repository: 'oci://registry.test/acme/sensor', digest: DIGEST_1, sizeBytes: 1000 }, grants: { log: {} }, tier: 'worker', trustPolicy: (await getVendor(store, 'acme'))!.trustPolicy });
     expect(await storePlacementSource.placementsForDevice(store, 'e')).toEqual([]);
   });
 
@@ -72,7 +74,7 @@ describe.each(backends)('scheduling over the store (%s)', (_name, location) => {
     await addDevice(store, 'a');
     await addDevice(store, 'b', { caps: null });
     const rules = [{ propertySelector: { matchExpressions: [{ key: '/properties/cpus/0/cores', operator: 'Gt', values: ['2'] }] } }];
-    await createDeployment(store, body({ id: 'dep-2', deviceConstraints: { eligibilityRules: rules } }), 'test', recorder());
+    await createDeployment(store, body({ id: 'dep-2', deviceConstraints: { eligibilityRules: rules } }), 'test', recorder(), offlineAdmission());
     expect(await placed(store, 'dep-2')).toEqual(['a@1.0.0']);
     const changed = recorder();
     await store.transaction(async (tx) => {
@@ -102,8 +104,8 @@ describe.each(backends)('scheduling over the store (%s)', (_name, location) => {
     await addDevice(store, 'small', { caps: capabilities({ memory: '1Gi' }) });
     await addDevice(store, 'big', { caps: capabilities({ memory: '2Gi' }) });
     const capacityRequirements = { memory: '768Mi' };
-    await createDeployment(store, body({ id: 'one', deviceConstraints: { capacityRequirements } }), 'test', recorder());
-    await createDeployment(store, body({ id: 'two', deviceConstraints: { capacityRequirements } }), 'test', recorder());
+    await createDeployment(store, body({ id: 'one', deviceConstraints: { capacityRequirements } }), 'test', recorder(), offlineAdmission());
+    await createDeployment(store, body({ id: 'two', deviceConstraints: { capacityRequirements } }), 'test', recorder(), offlineAdmission());
     expect(await placed(store, 'one')).toEqual(['big@1.0.0', 'small@1.0.0']);
     expect(await placed(store, 'two')).toEqual(['big@1.0.0']);
     // Recomputing one device counts every claim on it but the deployment's own: nothing moves.
@@ -140,10 +142,10 @@ describe.each(backends)('scheduling over the store (%s)', (_name, location) => {
 
   it('node-lock and spread', async () => {
     for (const id of ['n1', 'n2', 'n3', 'n4']) await addDevice(store, id);
-    await createDeployment(store, body({ id: 'locked', deviceIds: ['n2', 'n4'] }), 'test', recorder());
+    await createDeployment(store, body({ id: 'locked', deviceIds: ['n2', 'n4'] }), 'test', recorder(), offlineAdmission());
     expect(await placed(store, 'locked')).toEqual(['n2@1.0.0', 'n4@1.0.0']);
     // Spread over the least loaded: n1 and n3 carry nothing yet.
-    await createDeployment(store, body({ id: 'spread', mode: 'spread', replicas: 2 }), 'test', recorder());
+    await createDeployment(store, body({ id: 'spread', mode: 'spread', replicas: 2 }), 'test', recorder(), offlineAdmission());
     expect(await placed(store, 'spread')).toEqual(['n1@1.0.0', 'n3@1.0.0']);
     // Losing one instance's device: replaced elsewhere, the other stays.
     const changed = recorder();
@@ -155,7 +157,7 @@ describe.each(backends)('scheduling over the store (%s)', (_name, location) => {
 
   it('a rolling update moves in waves, pauses on a failure, and rolls back on request', async () => {
     for (const id of ['r1', 'r2', 'r3', 'r4', 'r5']) await addDevice(store, id);
-    await createDeployment(store, body({ id: 'roll', rollout: { batchSize: 2 } }), 'test', recorder());
+    await createDeployment(store, body({ id: 'roll', rollout: { batchSize: 2 } }), 'test', recorder(), offlineAdmission());
     const report = (deviceId: string, state: 'installed' | 'failed' | 'installing', changed = recorder()) =>
       store.transaction((tx) => recordDeviceStatus(tx, { deploymentId: 'roll', deviceId, state, error: state === 'failed' ? { code: 'E1', message: 'trap at start' } : null, components: [], adoptedManifestVersion: 1 }, changed));
     for (const id of ['r1', 'r2', 'r3', 'r4', 'r5']) expect(await report(id, 'installed')).toBe('created');
@@ -199,7 +201,7 @@ describe.each(backends)('scheduling over the store (%s)', (_name, location) => {
 
   it('a rolling update with no failures completes, and the new version becomes the deployment version', async () => {
     for (const id of ['s1', 's2', 's3']) await addDevice(store, id);
-    await createDeployment(store, body({ id: 'ok', rollout: { batchSize: 2 } }), 'test', recorder());
+    await createDeployment(store, body({ id: 'ok', rollout: { batchSize: 2 } }), 'test', recorder(), offlineAdmission());
     const report = (deviceId: string) => store.transaction((tx) => recordDeviceStatus(tx, { deploymentId: 'ok', deviceId, state: 'installed', error: null, components: [], adoptedManifestVersion: 2 }, recorder()));
     await store.transaction((tx) => startRollingUpdate(tx, 'ok', '1.1.0', undefined, recorder()));
     await report('s1');
@@ -217,13 +219,13 @@ describe.each(backends)('scheduling over the store (%s)', (_name, location) => {
   it('admission is whole or nothing: a refused deployment leaves no row and no placement', async () => {
     await addDevice(store, 'x1');
     const changed = recorder();
-    await expect(createDeployment(store, body({ id: 'bad', deviceIds: ['x1', 'ghost'] }), 'test', changed)).rejects.toMatchObject({ status: 422, extras: { errors: [{ field: 'deviceIds.1' }] } });
-    await expect(createDeployment(store, body({ id: 'bad', version: '9.9.9' }), 'test', changed)).rejects.toMatchObject({ status: 422, extras: { errors: [{ field: 'version' }] } });
+    await expect(createDeployment(store, body({ id: 'bad', deviceIds: ['x1', 'ghost'] }), 'test', changed, offlineAdmission())).rejects.toMatchObject({ status: 422, extras: { errors: [{ field: 'deviceIds.1' }] } });
+    await expect(createDeployment(store, body({ id: 'bad', version: '9.9.9' }), 'test', changed, offlineAdmission())).rejects.toMatchObject({ status: 422, extras: { errors: [{ field: 'version' }] } });
     // A placement failure inside the transaction (the seam throws) undoes the deployment too.
     const failing = async () => {
       throw new Error('desired state down');
     };
-    await expect(createDeployment(store, body({ id: 'bad' }), 'test', failing)).rejects.toThrow('desired state down');
+    await expect(createDeployment(store, body({ id: 'bad' }), 'test', failing, offlineAdmission())).rejects.toThrow('desired state down');
     expect(await deployments.getDeployment(store, 'bad')).toBeUndefined();
     expect(await placed(store, 'bad')).toEqual([]);
     expect(changed.calls).toEqual([]);

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stateManifestSchema } from '../../wire/margo/manifest.js';
 import { startHarness, type Answer, type Harness } from '../orchestrator/harness.js';
 import { onboard, type TestDevice } from './support.js';
+import { insertVerifiedVersion, testTrustPolicy } from '../support/verified-catalog.js';
 
 // The device channel against the real scheduler: capabilities in, deployment placed, manifest
 // out, status back to the operator's aggregation.
@@ -17,10 +18,10 @@ beforeAll(async () => {
   h = await startHarness();
   meter = await onboard(h, 'meter-1', dir);
   other = await onboard(h, 'meter-2', dir);
-  expect((await h.admin('POST', '/api/v1/catalog/vendors', { name: 'acme' })).status).toBe(201);
+  expect((await h.admin('POST', '/api/v1/catalog/vendors', { name: 'acme', trustPolicy: testTrustPolicy('acme') })).status).toBe(201);
   expect((await h.admin('POST', '/api/v1/catalog/apps', { id: 'sensor', vendor: 'acme' })).status).toBe(201);
-  const version = { version: '1.0.0', component: { repository: 'oci://registry.test/acme/sensor', digest: `sha256:${'5'.repeat(64)}`, sizeBytes: 2048 }, imports: [] };
-  expect((await h.admin('POST', '/api/v1/catalog/apps/sensor/versions', version)).status).toBe(201);
+  // As admission stores a verified version (admission itself: test/supply-chain/).
+  await insertVerifiedVersion(h.cp.deps.store, { appId: 'sensor', version: '1.0.0', digest: `sha256:${'5'.repeat(64)}`, sizeBytes: 2048, rootsFingerprint: h.cp.deps.artifacts!.roots.fingerprint });
 });
 afterAll(async () => {
   await h?.stop();

@@ -34,7 +34,12 @@ export interface SigningCertificateRequest {
 }
 
 export async function createSigningCa(name = 'Berth fleet signing CA', validityDays = 3650): Promise<SigningCa> {
-  const keys = (await webcrypto.subtle.generateKey(ALG, false, ['sign', 'verify'])) as webcrypto.CryptoKeyPair;
+  return (await generateSigningCa(name, validityDays)).ca;
+}
+
+/** A new CA and its private key (PKCS#8 PEM), for a control plane that keeps it on disk. */
+export async function generateSigningCa(name = 'Berth fleet signing CA', validityDays = 3650): Promise<{ ca: SigningCa; privateKeyPem: string }> {
+  const keys = (await webcrypto.subtle.generateKey(ALG, true, ['sign', 'verify'])) as webcrypto.CryptoKeyPair;
   const now = Date.now();
   const caCert = await x509.X509CertificateGenerator.createSelfSigned({
     serialNumber: serial(),
@@ -50,6 +55,24 @@ export async function createSigningCa(name = 'Berth fleet signing CA', validityD
       await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
     ],
   });
+  const privateKeyPem = x509.PemConverter.encode(await webcrypto.subtle.exportKey('pkcs8', keys.privateKey), 'PRIVATE KEY');
+  return { ca: signingCaOf(caCert, keys.privateKey), privateKeyPem };
+}
+
+/** The CA a control plane kept on disk: its certificate and PKCS#8 private key. */
+export async function loadSigningCa(certPem: string, privateKeyPem: string): Promise<SigningCa> {
+  let caCert: x509.X509Certificate;
+  let privateKey: webcrypto.CryptoKey;
+  try {
+    caCert = new x509.X509Certificate(certPem);
+    privateKey = await webcrypto.subtle.importKey('pkcs8', x509.PemConverter.decodeFirst(privateKeyPem), { name: 'ECDSA', namedCurve: 'P-256' }, false, ['sign']);
+  } catch {
+    throw new BerthError('signing.ca', 'the fleet signing CA certificate or key on disk cannot be read (P-256 PEM expected)');
+  }
+  return signingCaOf(caCert, privateKey);
+}
+
+function signingCaOf(caCert: x509.X509Certificate, privateKey: webcrypto.CryptoKey): SigningCa {
   return {
     certPem: caCert.toString('pem'),
     async issue(req) {
@@ -63,7 +86,7 @@ export async function createSigningCa(name = 'Berth fleet signing CA', validityD
         notBefore,
         notAfter: new Date(notBefore.getTime() + (req.validityMs ?? 10 * 60_000)),
         publicKey,
-        signingKey: keys.privateKey,
+        signingKey: privateKey,
         signingAlgorithm: ALG,
         extensions: [
           new x509.BasicConstraintsExtension(false, undefined, true),

@@ -1,5 +1,6 @@
 import 'reflect-metadata';
-import { createHash, generateKeyPairSync, sign, webcrypto, type KeyObject } from 'node:crypto';
+import { createHash, createPrivateKey, generateKeyPairSync, sign, webcrypto, type KeyObject } from 'node:crypto';
+import { BerthError } from '../../common/errors.js';
 import { AsnConvert, OctetString } from '@peculiar/asn1-schema';
 import { AlgorithmIdentifier, Certificate } from '@peculiar/asn1-x509';
 import {
@@ -46,6 +47,14 @@ export interface TimestampAuthority {
 }
 
 export async function createTimestampAuthority(name = 'Berth fleet timestamp authority'): Promise<TimestampAuthority> {
+  return (await generateTimestampAuthority(name)).authority;
+}
+
+/**
+ * A new TSA: a root that signs one timeStamping leaf and is then forgotten (only the leaf key
+ * is kept, PKCS#8 PEM), so the chain can be given to verifiers and the leaf key kept on disk.
+ */
+export async function generateTimestampAuthority(name = 'Berth fleet timestamp authority'): Promise<{ authority: TimestampAuthority; privateKeyPem: string }> {
   const ALG = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
   const rootKeys = (await webcrypto.subtle.generateKey(ALG, false, ['sign', 'verify'])) as webcrypto.CryptoKeyPair;
   const now = Date.now();
@@ -75,9 +84,30 @@ export async function createTimestampAuthority(name = 'Berth fleet timestamp aut
       new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.timeStamping], true),
     ],
   });
-  const leafAsn = AsnConvert.parse(leaf.rawData, Certificate);
+  const certChainPem: [string, string] = [leaf.toString('pem'), root.toString('pem')];
+  return { authority: timestampAuthorityOf(certChainPem, privateKey), privateKeyPem: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString() };
+}
+
+/** The TSA a control plane kept on disk: its chain (leaf first) and the leaf's PKCS#8 key. */
+export function loadTimestampAuthority(certChainPem: [string, string], privateKeyPem: string): TimestampAuthority {
+  let key: KeyObject;
+  try {
+    key = createPrivateKey(privateKeyPem);
+  } catch {
+    throw new BerthError('signing.tsa', 'the timestamp authority key on disk cannot be read (PKCS#8 PEM expected)');
+  }
+  return timestampAuthorityOf(certChainPem, key);
+}
+
+function timestampAuthorityOf(certChainPem: [string, string], privateKey: KeyObject): TimestampAuthority {
+  let leafAsn: Certificate;
+  try {
+    leafAsn = AsnConvert.parse(new x509.X509Certificate(certChainPem[0]).rawData, Certificate);
+  } catch {
+    throw new BerthError('signing.tsa', 'the timestamp authority certificate cannot be read');
+  }
   return {
-    certChainPem: [leaf.toString('pem'), root.toString('pem')],
+    certChainPem,
     timestamp: (data, at = new Date()) => timestampResponse(createHash('sha256').update(data).digest(), undefined, at, privateKey, leafAsn),
     respond(requestDer, at = new Date()) {
       let req: TimeStampReq;

@@ -1,0 +1,155 @@
+import type { Digest } from '../../common/digest.js';
+import { BerthError, errorMessage } from '../../common/errors.js';
+import { silentLogger, type Logger } from '../../common/logger.js';
+import { formatReference, parseReference, versionToTag, type Reference } from '../../oci/reference.js';
+import type { ArtifactSource } from '../../oci/source.js';
+import { inspectComponent } from '../../runtime/component/inspect.js';
+import { VerificationCache } from '../../trust/signing/cache.js';
+import { fetchVerified } from '../../trust/signing/fetch-verified.js';
+import { checkNamespace, compilePolicy, type CompiledPolicy } from '../../trust/signing/policy.js';
+import { NO_ROOTS, type CompiledRoots } from '../../trust/signing/roots.js';
+import { describeSigner } from '../../trust/signing/verify.js';
+import type { AppVersionRecord, VendorRecord, VersionVerification } from '../store/catalog.js';
+
+/**
+ * Admission of artifacts (docs/admission.md): the only way a version gets into the catalog.
+ * The control plane resolves the tag once, pulls by digest, verifies against the vendor's
+ * stored policy and reads the imports from the verified bytes; nothing the vendor merely says
+ * is stored. All of it is network and CPU work done before any transaction.
+ */
+export interface ArtifactMirror {
+  /** Copies an admitted artifact (component and bundles) so devices can pull it from the control plane. */
+  copy(ref: Reference & { digest: Digest }): Promise<void>;
+}
+
+export interface ArtifactAdmissionOptions {
+  /** Where artifacts come from (registries, with per-registry credentials, CA and plain HTTP). */
+  source: ArtifactSource;
+  /** Fleet signing roots for certificate-signed bundles (the control plane's own CA and TSA). */
+  roots?: CompiledRoots;
+  cache?: VerificationCache;
+  /** Bound on one admission's registry work, resolve to last blob (default 120 s). */
+  timeoutMs?: number;
+  /** The control plane's mirror; called after a successful verification, before the version is stored. */
+  mirror?: ArtifactMirror;
+  logger?: Logger;
+}
+
+export interface AdmittedArtifact {
+  component: { repository: string; digest: Digest; sizeBytes: number };
+  imports: string[];
+  verification: VersionVerification;
+}
+
+/** The vendor's stored policy, checked as admission needs it: its own, and with a namespace. */
+export function vendorPolicy(vendor: VendorRecord): CompiledPolicy {
+  const policy = compilePolicy(vendor.trustPolicy);
+  if (policy.vendor !== vendor.name) throw new BerthError('policy.invalid', `vendor '${vendor.name}''s trust policy names vendor '${policy.vendor}'`);
+  if (!policy.repositories) throw new BerthError('policy.invalid', `vendor '${vendor.name}''s trust policy has no repositories (its namespace); nothing can be admitted for it`);
+  return policy;
+}
+
+export class ArtifactAdmission {
+  readonly roots: CompiledRoots;
+  readonly cache: VerificationCache;
+  private readonly timeoutMs: number;
+  private readonly logger: Logger;
+  /** (policy, roots, manifest digest) that passed a full re-check since start: re-checks stay cheap. */
+  private readonly rechecked = new Set<string>();
+
+  constructor(private readonly options: ArtifactAdmissionOptions) {
+    this.roots = options.roots ?? NO_ROOTS;
+    this.cache = options.cache ?? new VerificationCache();
+    this.timeoutMs = options.timeoutMs ?? 120_000;
+    this.logger = options.logger ?? silentLogger;
+  }
+
+  /** Parses `oci://registry/repo:VERSION` (or `…@sha256:…`); the tag, if any, must be the version. */
+  static reference(artifact: string, version: string): Reference {
+    const ref = parseReference(artifact);
+    const tag = versionToTag(version);
+    if (ref.tag !== undefined && ref.tag !== tag) throw new BerthError('oci.bad-reference', `the tag '${ref.tag}' is not the version '${version}' (tag ${tag})`);
+    if (ref.tag === undefined && ref.digest === undefined) throw new BerthError('oci.bad-reference', `name the version as the tag (oci://…:${tag}) or pin a digest`);
+    return ref;
+  }
+
+  /** Resolve once, pull by digest, verify, read imports; what the catalog stores for a new version. */
+  async admit(vendor: VendorRecord, version: string, artifact: string): Promise<AdmittedArtifact> {
+    const ref = ArtifactAdmission.reference(artifact, version);
+    const policy = vendorPolicy(vendor);
+    checkNamespace(policy, ref.registry, ref.repository); // before any network
+    return this.bounded(`admitting ${artifact}`, async () => {
+      const digest = await this.options.source.resolve(ref);
+      const pinned = { registry: ref.registry, repository: ref.repository, digest };
+      const fetched = await fetchVerified(this.options.source, pinned, policy, { roots: this.roots, cache: this.cache });
+      const imports = inspectComponent(fetched.component).imports;
+      if (this.options.mirror) {
+        try {
+          await this.options.mirror.copy(pinned);
+        } catch (err) {
+          throw new BerthError('admission.mirror', `the control plane could not mirror ${formatReference(pinned)}: ${errorMessage(err)}`);
+        }
+      }
+      this.rechecked.add(this.key(policy, digest));
+      const verified = fetched.verified;
+      const verification: VersionVerification = {
+        policyFingerprint: policy.fingerprint,
+        rootsFingerprint: this.roots.fingerprint,
+        componentDigest: verified.componentDigest,
+        signer: describeSigner(verified.signer),
+        verifiedAt: new Date().toISOString(),
+      };
+      if (verified.provenance) verification.provenance = verified.provenance;
+      this.logger.info({ vendor: vendor.name, artifact, digest, signer: verification.signer }, 'artifact admitted');
+      return {
+        component: { repository: `oci://${ref.registry}/${ref.repository}`, digest, sizeBytes: fetched.component.byteLength },
+        imports,
+        verification,
+      };
+    });
+  }
+
+  /**
+   * A stored version against the vendor's *current* policy. Unchanged policy and roots: the
+   * verdict stored at admission stands, no network. Otherwise the artifact is pulled again by its
+   * digest and verified in full (a removed key refuses its versions). Returns the policy
+   * fingerprint checked, so the caller's transaction can make sure it did not change meanwhile.
+   */
+  async recheck(vendor: VendorRecord, version: AppVersionRecord): Promise<string> {
+    const policy = vendorPolicy(vendor);
+    const ref = parseReference(`${version.component.repository}@${version.component.digest}`);
+    checkNamespace(policy, ref.registry, ref.repository);
+    const v = version.verification;
+    if (v && v.policyFingerprint === policy.fingerprint && v.rootsFingerprint === this.roots.fingerprint) return policy.fingerprint;
+    const key = this.key(policy, version.component.digest);
+    if (this.rechecked.has(key)) return policy.fingerprint;
+    await this.bounded(`re-checking ${version.appId} ${version.version}`, async () => {
+      const fetched = await fetchVerified(this.options.source, { ...ref, digest: version.component.digest }, policy, { roots: this.roots, cache: this.cache });
+      if (v && fetched.verified.componentDigest !== v.componentDigest) {
+        throw new BerthError('oci.digest-mismatch', `the component under ${version.component.digest} is now ${fetched.verified.componentDigest}, not the admitted ${v.componentDigest}`);
+      }
+    });
+    if (this.rechecked.size > 65_536) this.rechecked.clear();
+    this.rechecked.add(key);
+    return policy.fingerprint;
+  }
+
+  private key(policy: CompiledPolicy, digest: Digest): string {
+    return `${policy.fingerprint}/${this.roots.fingerprint}/${digest}`;
+  }
+
+  /** The transport bounds each exchange; this bounds the whole admission, however many exchanges. */
+  private async bounded<T>(what: string, work: () => Promise<T>): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new BerthError('oci.timeout', `${what}: the registry did not finish within ${this.timeoutMs} ms`)), this.timeoutMs);
+    });
+    const running = work();
+    running.catch(() => {}); // a late failure after the timeout is not an unhandled rejection
+    try {
+      return await Promise.race([running, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}
