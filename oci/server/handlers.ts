@@ -57,7 +57,13 @@ export async function getBlob(c: Context, ctx: RegistryContext, name: string, di
   // re-hashed here: the client checks every digest (and a swapped file is its to catch).
   const handle = await open(blob.path, 'r').catch(() => undefined);
   if (!handle) throw refuse.blobUnknown(digest);
-  const size = (await handle.stat()).size;
+  const size = await handle.stat().then(
+    (st) => st.size,
+    async (err: unknown) => {
+      await handle.close();
+      throw err;
+    },
+  );
   const stream = Readable.toWeb(createReadStream(blob.path, { fd: handle })) as unknown as ReadableStream<Uint8Array>;
   return c.body(stream, 200, { ...base, 'content-length': String(size) });
 }
