@@ -22,6 +22,8 @@ export interface DesiredStateOptions {
   issuer: string;
   /** How long a signed statement is valid (default 24 h); re-signed at half that. */
   statementLifetimeMs?: number;
+  /** Told of every manifest read for a device (its poll): the scheduler's presence tracking. */
+  onPoll?: (deviceId: string) => void;
 }
 
 export interface DeviceState {
@@ -89,6 +91,7 @@ export class DesiredStateService {
 
   /** The device's current manifest; a device seen for the first time gets version 1, rendered now. */
   async manifest(deviceId: string): Promise<stored.StoredManifest> {
+    this.o.onPoll?.(deviceId);
     const existing = await this.cache.get(deviceId, () => stored.getManifest(this.o.store, deviceId));
     if (existing) return existing;
     await this.o.store.transaction(async (tx) => {

@@ -13,6 +13,7 @@ function labelsOf(deviceLabels: Record<string, unknown>, manifest: unknown): Rec
 interface DeviceRow {
   id: string;
   status: Candidate['status'];
+  health: 'healthy' | 'unknown' | null;
   labels: Record<string, unknown>;
   manifest: unknown;
 }
@@ -24,7 +25,8 @@ interface DeviceRow {
  */
 export async function loadCandidates(q: Queryable, exclude: string | undefined, deviceId?: string): Promise<Candidate[]> {
   const devices = await q.query<DeviceRow>(
-    `SELECT d.id, d.status, d.labels, c.manifest FROM devices d LEFT JOIN device_capabilities c ON c.device_id = d.id
+    `SELECT d.id, d.status, d.labels, c.manifest, h.health FROM devices d LEFT JOIN device_capabilities c ON c.device_id = d.id
+     LEFT JOIN device_health h ON h.device_id = d.id
      ${deviceId === undefined ? '' : 'WHERE d.id = $1'} ORDER BY d.id`,
     deviceId === undefined ? [] : [deviceId],
   );
@@ -37,6 +39,7 @@ export async function loadCandidates(q: Queryable, exclude: string | undefined, 
   const byId = new Map<string, Candidate>();
   const out = devices.map((d) => {
     const c: Candidate = { id: d.id, status: d.status, labels: labelsOf(d.labels, d.manifest), used: ZERO, load: 0 };
+    if (d.health === 'unknown') c.health = 'unknown';
     if (d.manifest !== null && d.manifest !== undefined) c.capabilities = d.manifest;
     byId.set(d.id, c);
     return c;

@@ -26,13 +26,18 @@ export interface Candidate {
   usedByOlder?: Resources;
   /** Placements of other deployments on it: spread prefers the least loaded. */
   load: number;
+  /** `unknown`: the device went quiet (docs/scheduling.md "Health"); absent: healthy. */
+  health?: 'healthy' | 'unknown';
 }
 
-export type Refusal = 'not-active' | 'no-capabilities' | 'not-node-locked' | 'ineligible' | 'no-capacity';
+export type Refusal = 'not-active' | 'unhealthy' | 'no-capabilities' | 'not-node-locked' | 'ineligible' | 'no-capacity';
 
 /** Why a device is not a candidate, or undefined when it is one. Order: cheapest check first. */
 export function refusalOf(spec: PlacementSpec, c: Candidate): Refusal | undefined {
   if (c.status !== 'active') return 'not-active';
+  // A spread instance on a silent device may not be running: it moves to a device that answers.
+  // Every-device placements stay, so a device that comes back finds its state waiting.
+  if (spec.mode.kind === 'spread' && c.health === 'unknown') return 'unhealthy';
   if (spec.deviceIds && !spec.deviceIds.includes(c.id)) return 'not-node-locked';
   if (c.capabilities === undefined) return 'no-capabilities';
   if (!isEligible({ capabilities: c.capabilities, labels: c.labels }, spec.eligibilityRules ?? [])) return 'ineligible';

@@ -227,4 +227,22 @@ export const migrations: Migration[] = [
       `INSERT INTO revocation_list (singleton, crl_number) VALUES (true, 0)`,
     ],
   },
+  {
+    version: 7,
+    name: 'scheduler: device health (last poll, healthy/unknown) and the periodic reconcile\'s watermark',
+    statements: [
+      // No row: never tracked, counts as healthy. Written by each replica's presence flush and by
+      // the reconciler, which marks silent devices unknown (docs/scheduling.md "Health").
+      `CREATE TABLE device_health (
+         device_id text PRIMARY KEY REFERENCES devices (id) ON DELETE CASCADE,
+         health text NOT NULL CHECK (health IN ('healthy', 'unknown')),
+         last_seen_at timestamptz NOT NULL,
+         changed_at timestamptz NOT NULL DEFAULT now())`,
+      `CREATE INDEX device_health_changed ON device_health (changed_at)`,
+      // One row: when the last reconcile started, by the store's clock (shared by all replicas).
+      `CREATE TABLE scheduler_reconciles (
+         id integer PRIMARY KEY CHECK (id = 1),
+         started_at timestamptz NOT NULL)`,
+    ],
+  },
 ];
