@@ -41,24 +41,31 @@ export interface Reissued {
 export async function reissueRevocationList(tx: Queryable, p: RevocationPublishing, force: boolean): Promise<Reissued> {
   const now = p.now ?? new Date();
   const current = await lockRevocationList(tx);
-  const issuers = (await listTrustedAuthorities(tx)).filter((a) => a.kind === 'intermediate');
-  const wanted = issuers.map((a) => a.fingerprint).sort();
+  const trusted = (await listTrustedAuthorities(tx)).filter((a) => a.kind === 'intermediate');
+  const signers: KeyedCertificate[] = [];
+  const skipped: string[] = [];
+  for (const record of trusted) {
+    const issuer = await issuerWithKey(p.authority, record);
+    if (issuer) signers.push(issuer);
+    else skipped.push(record.fingerprint);
+  }
+  // Good enough when it covers every CA this replica can sign for and no CA that is no longer
+  // trusted: a replica missing a key neither re-issues at every check nor drops another
+  // replica's CRL for that CA.
+  const trustedSet = new Set(trusted.map((a) => a.fingerprint));
+  const covers = signers.every((s) => current.issuers.includes(fingerprintOf(s.certificate))) && current.issuers.every((f) => trustedSet.has(f));
   const fresh = current.nextUpdate !== null && current.nextUpdate.getTime() - now.getTime() > p.lifetimeMs / 2;
-  if (!force && current.document && fresh && sameSet(current.issuers, wanted)) return { list: current, reissued: false, skipped: [] };
+  if (!force && current.document && fresh && covers) return { list: current, reissued: false, skipped };
+  // Without a CA's CRL, relying parties refuse its devices' tokens (issuer not covered): fail closed.
+  for (const fingerprint of skipped) {
+    p.logger.error({ issuer: fingerprint, keyPath: p.authority.keyPath(fingerprint) }, 'no key for a trusted issuing CA: its CRL is left out of the revocation list');
+  }
   const number = current.number + 1;
   const thisUpdate = now;
   const nextUpdate = new Date(now.getTime() + p.lifetimeMs);
   const issued: IssuedCrl[] = [];
-  const skipped: string[] = [];
-  for (const record of issuers) {
-    const issuer = await issuerWithKey(p.authority, record);
-    // Without this CA's CRL, relying parties refuse its devices' tokens (issuer not covered): fail closed.
-    if (!issuer) {
-      skipped.push(record.fingerprint);
-      p.logger.error({ issuer: record.fingerprint, keyPath: p.authority.keyPath(record.fingerprint) }, 'no key for a trusted issuing CA: its CRL is left out of the revocation list');
-      continue;
-    }
-    const entries = await revokedBy(tx, record.fingerprint, new Date(now.getTime() - EXPIRED_GRACE_MS));
+  for (const issuer of signers) {
+    const entries = await revokedBy(tx, fingerprintOf(issuer.certificate), new Date(now.getTime() - EXPIRED_GRACE_MS));
     issued.push({ issuer: issuer.certificate, crl: await issueCrl(issuer, entries, { number, thisUpdate, nextUpdate }) });
   }
   const document = formatRevocationDocument(issued);
@@ -84,8 +91,4 @@ async function issuerWithKey(authority: FleetAuthority, record: AuthorityRecord)
   } catch {
     return undefined; // unreadable or not a key: treated like a missing one (logged by the caller)
   }
-}
-
-function sameSet(a: readonly string[], b: readonly string[]): boolean {
-  return a.length === b.length && [...a].sort().every((x, i) => x === b[i]);
 }

@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -164,13 +164,25 @@ describe.each(backends)('the published revocation list on %s', (_name, location,
   it('covers a new issuing CA after a rotation, and leaves out a CA whose key is missing (its tokens then refused)', async () => {
     const old = await onboard('before-rotation');
     await one.deps.authority.rotate();
-    await upkeep.ensure();
-    const rotated = await readRevocationList(one.store);
+    // The upkeep hears of the CA change by itself (FleetAuthority.onChange), no call needed.
+    const rotated = await eventually(async () => {
+      const l = await readRevocationList(one.store);
+      return l.issuers.length === 2 ? l : undefined;
+    });
     expect(rotated.issuers).toHaveLength(2);
     const renewed = await onboard('after-rotation');
     const list = await current();
     expect((await verify(renewed, list)).deviceId).toBe('after-rotation');
     expect((await verify(old, list)).deviceId).toBe('before-rotation');
+    // A replica that has only the active CA's key does not drop the retiring CA's CRL on a check.
+    const partialKeys = join(work, `pki-partial-${_name}`);
+    mkdirSync(partialKeys);
+    const active = one.deps.authority.issuer().certificate;
+    copyFileSync(one.deps.authority.keyPath(fingerprintOf(active)), join(partialKeys, `${fingerprintOf(active)}.key`));
+    const partial = await FleetAuthority.open({ store: one.store, keyDir: partialKeys, trustDomain: TD, logger: silentLogger });
+    const check = await one.store.transaction((tx) => reissueRevocationList(tx, { authority: partial, logger: silentLogger, lifetimeMs: DAY }, false));
+    expect(check).toMatchObject({ reissued: false, skipped: [fingerprintOf(old.chain[1]!)] });
+    expect((await readRevocationList(one.store)).issuers).toHaveLength(2);
     // The retiring CA's key is gone from this replica: its CRL cannot be signed, so it is left out.
     rmSync(one.deps.authority.keyPath(fingerprintOf(old.chain[1]!)));
     const forced = await one.store.transaction((tx) => reissueRevocationList(tx, { authority: one.deps.authority, logger: silentLogger, lifetimeMs: DAY }, true));
@@ -180,4 +192,34 @@ describe.each(backends)('the published revocation list on %s', (_name, location,
     expect(await refusal(verify(old, without))).toBe('revocations.issuer_not_covered');
     expect((await verify(renewed, without)).deviceId).toBe('after-rotation');
   });
+
+  it('is re-issued by the upkeep timer before it expires, with no revocation', async () => {
+    // The last test left a CA without its key: that alone must not make every check re-issue.
+    const idle = await one.store.transaction((tx) => reissueRevocationList(tx, { authority: one.deps.authority, logger: silentLogger, lifetimeMs: DAY }, false));
+    expect(idle).toMatchObject({ reissued: false, skipped: [expect.any(String)] });
+    // A list with a 2 s lifetime, then an upkeep checking every 100 ms: due after 1 s.
+    await one.store.transaction((tx) => reissueRevocationList(tx, { authority: one.deps.authority, logger: silentLogger, lifetimeMs: 2_000 }, true));
+    const before = await readRevocationList(one.store);
+    const brief = await startRevocationUpkeep({ store: one.store, authority: one.deps.authority, logger: silentLogger, lifetimeMs: 2_000, checkMs: 100 });
+    try {
+      const renewed = await eventually(async () => {
+        const l = await readRevocationList(one.store);
+        return l.number >= before.number + 2 ? l : undefined;
+      });
+      expect(renewed.nextUpdate!.getTime() - renewed.thisUpdate!.getTime()).toBe(2_000);
+    } finally {
+      await brief.stop();
+    }
+  });
 });
+
+/** Polls `probe` until it returns something, for at most 15 s. */
+async function eventually<T>(probe: () => Promise<T | undefined>): Promise<T> {
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    const found = await probe();
+    if (found !== undefined) return found;
+    if (Date.now() > deadline) throw new Error('timed out waiting for the revocation list to change');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
