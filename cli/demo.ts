@@ -1,78 +1,60 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { projectRoot } from '../common/paths.js';
-import type { Logger } from '../common/logger.js';
-import { Runtime } from '../runtime/runtime.js';
-import type { AppSupervisor } from '../runtime/supervisor.js';
-import { buildWatComponent } from '../runtime/wat-component.js';
-import { writeWitPackage } from '../runtime/wit-package.js';
+import { parseArgs } from 'node:util';
+import { defaultDemoCache, DEMO_APPS } from './demo/apps.js';
+import { DEMO_GRANTS } from './demo/grants.js';
+import { runSandboxDemo } from './demo/sandbox.js';
+import { runSystemDemo, type RunningDemo } from './demo/system.js';
 import type { Command } from './main.js';
 
 const say = (line: string) => process.stdout.write(line + '\n');
 
-interface Sample {
-  app: string;
-  what: string;
-  grants: object;
-  limits?: { cpuDeadlineMs?: number; memoryBytes?: number };
-}
+const USAGE = `berth demo [--exit] [--keep] [--dir DIR]
+  The whole system on this machine: registry, control plane, two devices, two vendors' signed apps.
+  --exit      stop after the summary instead of leaving the control plane up for a look
+  --keep      keep the demo's folder (default: removed when the demo stops)
+  --dir DIR   put the demo's state in DIR (default: a new temp folder)
+berth demo --sandbox
+  One device's runtime alone: three apps, two of them misbehaving, each confined.`;
 
-const SAMPLES: Sample[] = [
-  { app: 'greeter', what: 'well-behaved: logs a greeting on every call', grants: { log: {} } },
-  { app: 'runaway', what: 'never returns from run (300 ms CPU deadline)', grants: {}, limits: { cpuDeadlineMs: 300 } },
-  { app: 'hungry', what: 'grows its memory until refused (2 MiB limit)', grants: {}, limits: { memoryBytes: 2 * 2 ** 20 } },
-];
-
-/** Prints app log lines and runtime events as plain sentences. */
-function demoLogger(): Logger {
-  const print = (o: Record<string, unknown>, msg: string) => {
-    const who = `${o.vendor}/${o.app}`;
-    if (o.reason) say(`  ! ${who} stopped (${o.reason}): ${msg.replace(/^app stopped: /, '')}; restart in ${o.restartInMs} ms`);
-    else say(`  > ${who} says: ${msg}`);
-  };
-  return { info: print, warn: print, error: print, debug() {}, trace() {}, fatal: print } as unknown as Logger;
+function printSummary(d: RunningDemo): void {
+  say('\nSummary');
+  for (const [id, agent] of d.agents) {
+    const apps = DEMO_APPS.filter((a) => id === 'line-1' || a === 'sensor');
+    say(`  device ${id.padEnd(7)} manifest version ${agent.adoptedVersion()}, gateway http://127.0.0.1:${agent.gatewayPort}: ${apps.map((a) => `${DEMO_GRANTS[a].vendor}/${a}`).join(', ')} running`);
+  }
+  say(`  deployment to all apps answering: ${d.observed.secondsToAllRunning.toFixed(1)} s; workload identity ${d.observed.tokenSubject}`);
+  say(`\nThe control plane is at ${d.controlPlane.url} (fleet CA: ${d.caFile}), logs in ${d.logFile}.`);
+  say(`Look around, for instance:`);
+  say(`  curl --cacert ${d.caFile} -H 'authorization: Bearer ${d.adminToken}' ${d.controlPlane.url}/api/v1/admin/devices`);
+  say(`  curl http://127.0.0.1:${d.agents.get('line-1')!.gatewayPort}/analytics/summary`);
 }
 
 export const command: Command = {
-  summary: 'show several vendors\' apps side by side, each confined to its grants',
-  async run() {
-    const scratch = mkdtempSync(join(tmpdir(), 'berth-demo-'));
-    const runtime = new Runtime({ dataDir: join(scratch, 'device'), logger: demoLogger(), warmWorkers: 1, backoff: { initialMs: 200, maxMs: 2000, factor: 2, resetAfterMs: 60_000 } });
-    try {
-      say('Berth demo: three apps from the "demo" vendor on one simulated device.\n');
-      say('Building the sample components from examples/*.wat ...');
-      const witDir = await writeWitPackage(join(scratch, 'wit'));
-      const apps: AppSupervisor[] = [];
-      for (const sample of SAMPLES) {
-        const wat = readFileSync(join(projectRoot(), 'examples', `${sample.app}.wat`), 'utf8');
-        const bytes = await buildWatComponent(wat, witDir, 'berth:host/app');
-        say(`  ${sample.app.padEnd(8)} ${String(bytes.length).padStart(5)} bytes  ${sample.what}`);
-        apps.push(await runtime.startApp(bytes, { vendor: 'demo', app: sample.app, grants: sample.grants, limits: sample.limits }));
-      }
-      const [greeter] = apps as [AppSupervisor];
-      say('\nAll three are running, each in its own worker thread. For three seconds the greeter is');
-      say('called every half second while its neighbours misbehave:\n');
-      const latencies: number[] = [];
-      for (let i = 0; i < 6; i++) {
-        await new Promise((r) => setTimeout(r, 500));
-        const t0 = performance.now();
-        const outcome = await greeter.invoke('run');
-        latencies.push(performance.now() - t0);
-        if (!outcome.ok) say(`  greeter call failed: ${outcome.failure.message}`);
-      }
-      say('\nSummary');
-      for (const [i, app] of apps.entries()) {
-        const s = app.status();
-        say(`  ${SAMPLES[i]!.app.padEnd(8)} ${s.state.padEnd(8)} restarts ${String(s.restarts).padStart(2)}  last stop: ${s.lastStop ? `${s.lastStop.reason} (${s.lastStop.message})` : 'none'}`);
-      }
-      const worst = Math.max(...latencies);
-      say(`  greeter answered all ${latencies.length} calls; slowest ${worst.toFixed(1)} ms.`);
-      say('\nNext: `berth inspect` and `berth run` try one component; see README.md.');
+  summary: "run the whole system on this machine: control plane, two devices, two vendors' signed apps",
+  async run(argv) {
+    const { values } = parseArgs({ args: argv, options: { exit: { type: 'boolean' }, keep: { type: 'boolean' }, dir: { type: 'string' }, sandbox: { type: 'boolean' }, help: { type: 'boolean' } }, strict: true });
+    if (values.help) {
+      say(USAGE);
       return 0;
-    } finally {
-      await runtime.close();
-      rmSync(scratch, { recursive: true, force: true });
     }
+    if (values.sandbox) return runSandboxDemo();
+    const dir = values.dir ?? mkdtempSync(join(tmpdir(), 'berth-demo-'));
+    const removeDir = !values.keep && !values.dir;
+    say('Berth demo: one control plane, two devices, two vendors, each vendor\'s app signed and confined.\n');
+    const demo = await runSystemDemo({ dir, appCache: defaultDemoCache(), say });
+    printSummary(demo);
+    if (!values.exit) {
+      say('\nPress Ctrl-C to stop.');
+      await new Promise<void>((resolve) => {
+        process.once('SIGINT', resolve);
+        process.once('SIGTERM', resolve);
+      });
+    }
+    say('Stopping the devices, the control plane and the registry...');
+    await demo.stop();
+    if (removeDir) rmSync(dir, { recursive: true, force: true });
+    return 0;
   },
 };

@@ -1,0 +1,33 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { defaultDemoCache } from '../../cli/demo/apps.js';
+import { runSystemDemo, type RunningDemo } from '../../cli/demo/system.js';
+import { suiteTempDir } from '../support/tmp.js';
+
+// What `npm start` runs, end to end through the real parts (embedded registry, control plane
+// over TLS, two agents, signed apps): if this breaks, the README's main command is broken.
+describe('npm start: the whole system on one machine', () => {
+  let demo: RunningDemo;
+  const lines: string[] = [];
+
+  beforeAll(async () => {
+    demo = await runSystemDemo({ dir: suiteTempDir('system-demo'), appCache: defaultDemoCache(), say: (l) => lines.push(l) });
+  }, 240_000);
+  afterAll(() => demo?.stop());
+
+  it('runs the sensor on both devices and analytics on line-1 only, from signed and verified artifacts', async () => {
+    expect([...demo.agents.keys()]).toEqual(['line-1', 'line-2']);
+    for (const agent of demo.agents.values()) expect(agent.adoptedVersion()).toBeGreaterThan(0);
+    expect(demo.observed.readings['line-1']).toHaveLength(3);
+    expect(demo.observed.readings['line-2']).toHaveLength(3);
+    const admitted = lines.filter((l) => l.includes('verified and admitted'));
+    expect(admitted).toHaveLength(2);
+  });
+
+  it('passes line-1 readings, and only those, to analytics, which gets a token for its granted audience only', () => {
+    expect(demo.observed.summary.readings).toBe(3);
+    const line1 = demo.observed.readings['line-1']!;
+    expect(demo.observed.summary.mean).toBeCloseTo(line1.reduce((a, b) => a + b, 0) / line1.length, 1);
+    expect(demo.observed.tokenSubject).toBe('spiffe://demo.berth.local/device/line-1/workload/globex/analytics');
+    expect(demo.observed.refusedAudience).toBe('audience-not-granted(payroll)');
+  });
+});
