@@ -106,7 +106,7 @@ export async function startAgent(config: AgentConfig, options: StartAgentOptions
         status: { state: c.state, ...(c.error ? { error: c.error } : {}) },
         components: [{ name: c.app, state: c.state, ...(c.error ? { error: c.error } : {}) }],
         ...(c.usage ? { 'x-berth-extensions': { version: c.version, usage: c.usage } } : { 'x-berth-extensions': { version: c.version } }),
-      })
+      }, c.document)
       .catch((err: unknown) => deviceLog.error({ err: errorMessage(err) }, 'could not queue a status report'));
   });
 

@@ -21,6 +21,8 @@ interface RunningDeployment {
 /** A change in one deployment's state on this device (what the status reporter sends). */
 export interface DeploymentChange {
   deploymentId: string;
+  /** Digest of the ApplicationDeployment document this change is about. */
+  document: string;
   app: string;
   version: string;
   state: DeploymentState;
@@ -79,7 +81,7 @@ export class Reconciler extends EventEmitter<ReconcilerEvents> {
   }
 
   private change(plan: DeploymentPlan, state: DeploymentState, error?: DeploymentChange['error'], usage?: AppUsage): void {
-    this.emit('change', { deploymentId: plan.deploymentId, app: plan.app, version: plan.version, state, ...(error ? { error } : {}), ...(usage ? { usage } : {}) });
+    this.emit('change', { deploymentId: plan.deploymentId, document: plan.documentDigest, app: plan.app, version: plan.version, state, ...(error ? { error } : {}), ...(usage ? { usage } : {}) });
   }
 
   private async install(plan: DeploymentPlan, previous: RunningDeployment | undefined, source: ArtifactSource | undefined): Promise<void> {

@@ -20,7 +20,7 @@ interface QueueFile {
   nextSeq: number;
   entries: { seq: number; report: StatusReport }[];
   /** Last state enqueued per deployment, so a restart does not report the same thing again. */
-  last: Record<string, { state: DeploymentState; version: number; errorCode?: string }>;
+  last: Record<string, { state: DeploymentState; document: string; errorCode?: string }>;
 }
 
 /**
@@ -58,15 +58,20 @@ export class StatusQueue {
     return this.file.entries.map((e) => e.report);
   }
 
-  /** Queues a report unless it says what the last one for that deployment said. */
-  async enqueue(report: StatusReport): Promise<boolean> {
+  /**
+   * Queues a report unless it is no news: the same state (and error code) for the same
+   * deployment document as the last one queued. `document` is the digest of the
+   * ApplicationDeployment the report is about; a new manifest version that leaves the document
+   * alone changes nothing for that deployment.
+   */
+  async enqueue(report: StatusReport, document: string): Promise<boolean> {
     const last = this.file.last[report.deploymentId];
     const code = report.status.error?.code;
-    if (last && last.state === report.status.state && last.version === report.adoptedManifestVersion && last.errorCode === code) return false;
-    // "installing" again at a version already reported on is a retry or a restart's restore:
+    if (last && last.document === document && last.state === report.status.state && last.errorCode === code) return false;
+    // "installing" again for a document already reported on is a retry or a restart's restore:
     // only its outcome is news.
-    if (last && report.status.state === 'installing' && last.version === report.adoptedManifestVersion) return false;
-    this.file.last[report.deploymentId] = { state: report.status.state, version: report.adoptedManifestVersion, ...(code ? { errorCode: code } : {}) };
+    if (last && last.document === document && report.status.state === 'installing') return false;
+    this.file.last[report.deploymentId] = { state: report.status.state, document, ...(code ? { errorCode: code } : {}) };
     this.file.entries.push({ seq: this.file.nextSeq++, report });
     await this.persist();
     this.wake?.();

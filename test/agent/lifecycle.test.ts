@@ -53,8 +53,12 @@ describe('device agent processes against a real control plane and registry', () 
     const answer = await world.h.admin('POST', '/api/v1/admin/deployments/sensor-all/rollouts', { version: '1.1.0' });
     expect(answer.status, JSON.stringify(answer.body)).toBeLessThan(300);
     await a.waitForLog((l) => l.msg === 'app updated' && l.version === '1.1.0' && l.updatedFrom === '1.0.0', 'update on line-1', 30_000, from);
-    await waitFor(async () => (await world.status('sensor-all')).versions?.['1.1.0'] === 2, 60_000, 'both devices on 1.1.0');
-    expect((await world.status('sensor-all')).counts.installed).toBe(2);
+    const status = await waitFor(async () => {
+      const s = await world.status('sensor-all');
+      return s.versions?.['1.1.0'] === 2 && s.counts?.installed === 2 ? s : undefined;
+    }, 60_000, 'both devices on 1.1.0 and installed');
+    expect(status.counts.failed).toBe(0);
+    expect(b.logs.some((l) => l.msg === 'app updated' && l.version === '1.1.0')).toBe(true);
   });
 
   it('removes the deployment: the app is stopped on both devices and the adopted state has no deployments', async () => {

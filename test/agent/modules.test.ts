@@ -137,11 +137,11 @@ describe('status queue', () => {
     const data = join(dir, 'queue');
     const first = new StatusQueue(data, logger);
     await first.load();
-    expect(await first.enqueue(report('a', 'installing'))).toBe(true);
-    expect(await first.enqueue(report('a', 'installed'))).toBe(true);
-    expect(await first.enqueue(report('a', 'installed'))).toBe(false); // nothing new
-    await first.enqueue(report('gone', 'removed'));
-    await first.enqueue(report('b', 'failed'));
+    expect(await first.enqueue(report('a', 'installing'), 'doc-a1')).toBe(true);
+    expect(await first.enqueue(report('a', 'installed'), 'doc-a1')).toBe(true);
+    expect(await first.enqueue(report('a', 'installed', 3), 'doc-a1')).toBe(false); // a new manifest, the same deployment: nothing new
+    await first.enqueue(report('gone', 'removed'), 'doc-gone');
+    await first.enqueue(report('b', 'failed'), 'doc-b');
     const cp = controlPlane();
     const stop1 = new AbortController();
     const running = first.run(cp.client, new Backoff({ initialMs: 20, maxMs: 50 }), stop1.signal);
@@ -153,8 +153,8 @@ describe('status queue', () => {
     const second = new StatusQueue(data, logger);
     await second.load();
     expect(second.pending().map((r) => `${r.deploymentId}:${r.status.state}`)).toEqual(['a:installing', 'a:installed', 'gone:removed', 'b:failed']);
-    expect(await second.enqueue(report('a', 'installing'))).toBe(false);
-    expect(await second.enqueue(report('a', 'installed'))).toBe(false);
+    expect(await second.enqueue(report('a', 'installing', 4), 'doc-a1')).toBe(false);
+    expect(await second.enqueue(report('a', 'installed', 4), 'doc-a1')).toBe(false);
     cp.set('busy');
     const stop2 = new AbortController();
     const sending = second.run(cp.client, new Backoff({ initialMs: 20, maxMs: 50 }), stop2.signal);
@@ -171,5 +171,14 @@ describe('status queue', () => {
     ]);
     expect(JSON.parse(readFileSync(join(data, 'status-queue.json'), 'utf8')).entries).toEqual([]);
     expect(lines.some((l) => l.msg === 'status report refused by the control plane; dropped' && l.deploymentId === 'gone')).toBe(true);
+  });
+
+  it('a new document for a deployment is news, even in the same state', async () => {
+    const q = new StatusQueue(join(dir, 'queue-news'), logger);
+    expect(await q.enqueue(report('a', 'installed', 2), 'doc-1')).toBe(true);
+    expect(await q.enqueue(report('a', 'installing', 3), 'doc-2')).toBe(true);
+    expect(await q.enqueue(report('a', 'failed', 3), 'doc-2')).toBe(true);
+    expect(await q.enqueue(report('a', 'installing', 3), 'doc-2')).toBe(false); // a retry
+    expect(await q.enqueue(report('a', 'failed', 3), 'doc-2')).toBe(false); // failing the same way again
   });
 });

@@ -65,6 +65,7 @@ describe('device agent: crashes, tampering, offline restart, outage, node-lock',
     await agent.waitForLog((l) => l.security === true && l.event === 'agent.artifact_refused' && l.deploymentId === 'meter-edge', 'a security event');
     expect(agent.logs.some((l) => l.msg === 'app started' && l.deploymentId === 'meter-edge')).toBe(false);
     expect((await world.h.admin('DELETE', '/api/v1/admin/deployments/meter-edge')).status).toBeLessThan(300);
+    await waitFor(() => JSON.parse(readFileSync(join(agent.dataDir, 'desired', 'state.json'), 'utf8')).deployments.length === 3, 20_000, 'meter-edge gone from the adopted state');
   });
 
   it('restarted with no network at all, brings every app back from disk', async () => {
