@@ -102,3 +102,16 @@ describe('berth identity verify --revocations', () => {
     expect((await verify(join(dir, 'missing.pem'))).stderr).toMatch(/cannot read .*missing\.pem: ENOENT/);
   });
 });
+
+describe('the revocation route before the first list exists', () => {
+  it('answers 503 with a retryable problem, not an empty or broken document', async () => {
+    const { buildControlPlaneApp } = await import('../../orchestrator/app.js');
+    const { revocationRoutes } = await import('../../orchestrator/routes/revocation-routes.js');
+    const { silentLogger } = await import('../../common/logger.js');
+    const empty = { query: async () => [{ crl_number: 0, issuers: [], this_update: null, next_update: null, document: null, etag: null }] } as never;
+    const app = buildControlPlaneApp({ logger: silentLogger } as never, [() => revocationRoutes({ store: empty })]);
+    const answer = await app.request(PATH);
+    expect(answer.status).toBe(503);
+    expect(await answer.json()).toMatchObject({ code: 'revocations.not_ready', retryable: true, retryAfterSeconds: 5 });
+  });
+});
