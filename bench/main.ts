@@ -7,6 +7,7 @@ const benches: Record<string, () => Promise<{ run(argv: string[]): Promise<Bench
   'supply-chain': () => import('./supply-chain.js'),
   fleet: () => import('./fleet.js'),
   isolation: () => import('./isolation.js'),
+  e2e: () => import('./e2e.js'),
 };
 
 export async function main(argv: string[]): Promise<number> {
