@@ -166,7 +166,12 @@ export async function startAgent(config: AgentConfig, options: StartAgentOptions
   };
   let keys: JWK[] | undefined = await pinnedKeys(config.dataDir);
   tasks.push(
-    background('trust bundle', () => retrying('trust bundle refresh', async () => void (await refreshTrustBundle({ url: config.controlPlane.url, ca: roots, dir: idDir, logger: deviceLog })))),
+    background('trust bundle', () =>
+      retrying('trust bundle refresh', async () => {
+        await refreshTrustBundle({ url: config.controlPlane.url, ca: roots, dir: idDir, logger: deviceLog });
+        roots = (await bundleRootsPem(idDir)) ?? roots;
+      }),
+    ),
     background('capabilities', () =>
       retrying('capabilities report', async () => {
         const status = await reportCapabilities(client, await describeDevice(current.deviceId, config), signal);

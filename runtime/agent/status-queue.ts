@@ -100,6 +100,9 @@ export class StatusQueue {
         const answer = await client.request(`/api/v1/deployments/${encodeURIComponent(head.report.deploymentId)}/status`, { method: 'POST', json: head.report, signal });
         if (answer.status >= 200 && answer.status < 300) {
           this.logger.debug({ deploymentId: head.report.deploymentId, state: head.report.status.state, seq: head.seq }, 'status reported');
+        } else if (answer.status === 403 && answer.problem?.code === 'deployment.not_placed' && ['removing', 'removed'].includes(head.report.status.state)) {
+          // The control plane records reports only for placed deployments: a removal is expected to end this way.
+          this.logger.debug({ deploymentId: head.report.deploymentId, state: head.report.status.state }, 'removal report not recorded (the deployment is no longer placed)');
         } else if (answer.status >= 400 && answer.status < 500 && answer.status !== 408 && answer.status !== 429) {
           this.logger.warn({ deploymentId: head.report.deploymentId, state: head.report.status.state, status: answer.status, code: answer.problem?.code }, 'status report refused by the control plane; dropped');
         } else {

@@ -61,6 +61,21 @@ describe('device agent processes against a real control plane and registry', () 
     expect(b.logs.some((l) => l.msg === 'app updated' && l.version === '1.1.0')).toBe(true);
   });
 
+  it('rolls back to the previous version on both devices', async () => {
+    const from = [a.logs.length, b.logs.length];
+    const answer = await world.h.admin('POST', '/api/v1/admin/deployments/sensor-all/rollbacks', {});
+    expect(answer.status, JSON.stringify(answer.body)).toBeLessThan(300);
+    for (const [i, agent] of [a, b].entries()) {
+      await agent.waitForLog((l) => l.msg === 'app updated' && l.version === '1.0.0' && l.updatedFrom === '1.1.0', 'rollback', 30_000, from[i]);
+    }
+    await waitFor(async () => {
+      const s = await world.status('sensor-all');
+      return s.versions?.['1.0.0'] === 2 && s.counts?.installed === 2;
+    }, 60_000, 'both devices back on 1.0.0 and installed');
+    // The rolled-back artifact was verified before: it comes from the device's own store.
+    expect(a.logs.slice(from[0]).some((l) => l.msg === 'artifact pulled and verified')).toBe(false);
+  });
+
   it('removes the deployment: the app is stopped on both devices and the adopted state has no deployments', async () => {
     const marks = [a.logs.length, b.logs.length];
     expect((await world.h.admin('DELETE', '/api/v1/admin/deployments/sensor-all')).status).toBeLessThan(300);

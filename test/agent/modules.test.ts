@@ -9,7 +9,8 @@ import { AdoptedStateStore } from '../../runtime/agent/adopted-state.js';
 import { ArtifactStore } from '../../runtime/agent/artifact-store.js';
 import { Backoff } from '../../runtime/agent/backoff.js';
 import { loadAgentConfig, parseAgentConfig } from '../../runtime/agent/config.js';
-import type { ControlPlaneClient, RawAnswer } from '../../runtime/agent/control-plane-client.js';
+import { answerError, retryAfterSeconds, type ControlPlaneClient, type RawAnswer } from '../../runtime/agent/control-plane-client.js';
+import { planFromDocument } from '../../runtime/agent/deployment-plan.js';
 import { checkBinding, recordBinding } from '../../runtime/agent/node-lock.js';
 import { StatusQueue, type StatusReport } from '../../runtime/agent/status-queue.js';
 import { waitFor } from './support.js';
@@ -180,5 +181,51 @@ describe('status queue', () => {
     expect(await q.enqueue(report('a', 'failed', 3), 'doc-2')).toBe(true);
     expect(await q.enqueue(report('a', 'installing', 3), 'doc-2')).toBe(false); // a retry
     expect(await q.enqueue(report('a', 'failed', 3), 'doc-2')).toBe(false); // failing the same way again
+  });
+});
+
+describe('reading deployment documents', () => {
+  const doc = (yaml: string) => ({ deploymentId: 'meter-a', digest: sha256Digest(yaml), bytes: Buffer.from(yaml) });
+  const good = (over: { deviceId?: string; type?: string; ext?: string } = {}) => `apiVersion: application.margo.org/v1alpha1
+kind: ApplicationDeployment
+metadata:
+  name: meter-a
+  deviceId: ${over.deviceId ?? 'line-1'}
+  annotations: { id: meter-a, applicationId: acme-meter }
+spec:
+  applicationId: acme-meter
+  deploymentProfile:
+    type: ${over.type ?? 'custom'}
+    components:
+      - name: meter
+        properties:
+          repository: oci://registry.test/acme/meter
+          revision: 1.0.0
+          x-berth-extensions: { digest: "sha256:${'a'.repeat(64)}", sizeBytes: 10, mediaType: application/wasm }
+    x-berth-extensions: ${over.ext ?? `{ runtime: wasm-component, vendor: acme, grants: { log: {} }, tier: worker, trustPolicy: { vendor: acme, publicKeys: [k] } }`}
+`;
+
+  it('reads a Berth deployment', () => {
+    expect(planFromDocument(doc(good()), 'line-1')).toMatchObject({ vendor: 'acme', app: 'meter', version: '1.0.0', tier: 'worker', component: { ref: { registry: 'registry.test', repository: 'acme/meter' } } });
+  });
+
+  it('names what is wrong with a document it cannot run', () => {
+    expect(() => planFromDocument(doc(good({ deviceId: 'line-2' })), 'line-1')).toThrow(/it is for device 'line-2'/);
+    expect(() => planFromDocument(doc(good({ type: 'helm' })), 'line-1')).toThrow(/profile type 'helm'/);
+    expect(() => planFromDocument(doc(good({ ext: '{ runtime: wasm-component, vendor: acme, grants: {}, tier: worker }' })), 'line-1')).toThrow(/x-berth-extensions: trustPolicy/);
+    expect(() => planFromDocument(doc('kind: [\n'), 'line-1')).toThrow(/not YAML/);
+    expect(() => planFromDocument(doc('kind: Something\n'), 'line-1')).toThrow(/not an ApplicationDeployment: apiVersion/);
+  });
+});
+
+describe('retry advice in answers', () => {
+  const answer = (headers: Record<string, string>, problem?: Record<string, unknown>): RawAnswer => ({ status: 503, headers, bytes: Buffer.from(''), ...(problem ? { problem: problem as RawAnswer['problem'] } : {}) });
+  it('reads Retry-After (seconds or a date) and the problem document member', () => {
+    expect(retryAfterSeconds(answer({ 'retry-after': '12' }))).toBe(12);
+    const at = new Date(Date.now() + 30_000).toUTCString();
+    expect(retryAfterSeconds(answer({ 'retry-after': at }))).toBeGreaterThanOrEqual(28);
+    expect(retryAfterSeconds(answer({}, { type: 't', title: 't', status: 503, retryAfterSeconds: 9 }))).toBe(9);
+    expect(retryAfterSeconds(answer({ 'retry-after': 'soon' }))).toBeUndefined();
+    expect(answerError(answer({ 'retry-after': '4' }, { type: 't', title: 'busy', status: 503, code: 'store.busy' }), 'x').details).toMatchObject({ status: 503, retryAfterSeconds: 4 });
   });
 });

@@ -21,6 +21,7 @@ describe('device agent: crashes, tampering, offline restart, outage, node-lock',
     await world.publish('sensor', '1.0.0', variant(fixture('hello'), 'edge'));
     await world.publish('web', '1.0.0', fixture('http-server'));
     await world.publish('badge', '1.0.0', fixture('ungranted'));
+    await world.publish('nosy', '1.0.0', variant(fixture('ungranted'), 'nosy'));
     agent = await startAgentProcess(world, { name: 'edge-1' });
     await agent.waitForLog((l) => l.msg === 'capabilities reported', 'capabilities');
     await world.deploy({ id: 'sensor-edge', app: 'sensor', version: '1.0.0', grants: { log: {} }, deviceIds: ['edge-1'] });
@@ -40,6 +41,15 @@ describe('device agent: crashes, tampering, offline restart, outage, node-lock',
     expect(await httpGet(port, '/web/hello')).toEqual({ status: 200, body: 'GET /web/hello ' });
     await agent.waitForLog((l) => l.msg === 'got a token' && l.vendor === 'acme' && l.app === 'badge', 'the identity app got a token');
     await agent.waitForLog((l) => l.msg === 'app usage' && l.app === 'web' && l.usage?.instances >= 1, 'a periodic usage line');
+  });
+
+  it('an app cannot get a token for an audience it was not granted', async () => {
+    await world.deploy({ id: 'nosy-edge', app: 'nosy', version: '1.0.0', grants: { log: {}, identity: { audiences: ['something-else'] } }, deviceIds: ['edge-1'], tier: 'instance' });
+    const stop = await agent.waitForLog((l) => l.app === 'nosy' && l.reason === 'failed' && /get-token refused/.test(l.msg), 'the refusal', 60_000);
+    expect(stop.vendor).toBe('acme');
+    expect(agent.logs.some((l) => l.msg === 'got a token' && l.app === 'nosy')).toBe(false);
+    expect((await world.h.admin('DELETE', '/api/v1/admin/deployments/nosy-edge')).status).toBeLessThan(300);
+    await waitFor(() => JSON.parse(readFileSync(join(agent.dataDir, 'desired', 'state.json'), 'utf8')).deployments.length === 3, 20_000, 'nosy-edge gone from the adopted state');
   });
 
   it('restarts an app that crashed, and serves it again', async () => {
