@@ -70,3 +70,47 @@ describe('Berth client against the embedded registry', () => {
     await expect(pullComponent(client, 'acme/tampered', pushed.manifestDigest)).rejects.toMatchObject({ code: 'oci.digest-mismatch' });
   });
 });
+
+describe('embedded registry storage under concurrency and crashes', () => {
+  const dir = suiteTempDir('oci-server-concurrent');
+  let registry: RunningRegistryServer;
+  let client: RegistryClient;
+  beforeAll(async () => {
+    registry = await startRegistryServer({ dir });
+    client = new RegistryClient(registry.host, { plainHttp: true, attempts: 1 });
+  });
+  afterAll(async () => registry?.close());
+
+  it('ends concurrent pushes of the same and of different components in a consistent store', async () => {
+    const same = wasm(50_000);
+    const others = Array.from({ length: 4 }, () => wasm(20_000));
+    const results = await Promise.all([
+      ...Array.from({ length: 4 }, () => pushComponent(client, 'acme/race', '1.0.0', same, [signature(same)])),
+      ...others.map((c, i) => pushComponent(client, 'acme/race', `2.0.${i}`, c, [])),
+    ]);
+    expect(new Set(results.slice(0, 4).map((r) => r.manifestDigest)).size).toBe(1);
+    for (const [i, c] of others.entries()) expect((await pullComponent(client, 'acme/race', await resolveTag(client, 'acme/race', `2.0.${i}`))).componentDigest).toBe(sha256Digest(c));
+    const pulled = await pullComponent(client, 'acme/race', results[0]!.manifestDigest);
+    expect(verifyComponent(policy, pulled.component, pulled.bundles).componentDigest).toBe(sha256Digest(same));
+    expect(await readdir(join(dir, '_tmp'))).toEqual([]);
+  });
+
+  it('drops half-written files of a crash at the next start, and forgets expired upload sessions', async () => {
+    const { RegistryStorage } = await import('../../oci/server/storage.js');
+    const { registryApp } = await import('../../oci/server/routes.js');
+    const crashed = join(dir, 'crashed');
+    const first = await RegistryStorage.open(crashed);
+    await writeFile(first.tempPath(), 'half a blob');
+    await RegistryStorage.open(crashed);
+    expect(await readdir(join(crashed, '_tmp'))).toEqual([]);
+
+    const app = registryApp({ storage: await RegistryStorage.open(join(dir, 'ttl')), uploadTtlMs: 0 });
+    const opened = await app.request('/v2/acme/app/blobs/uploads/', { method: 'POST' });
+    const location = opened.headers.get('location')!;
+    await new Promise((r) => setTimeout(r, 5));
+    await app.request('/v2/acme/app/blobs/uploads/', { method: 'POST' }); // sweeps
+    const late = await app.request(location, { method: 'PATCH', body: new Uint8Array([1, 2, 3]) });
+    expect(late.status).toBe(404);
+    expect(await late.json()).toMatchObject({ errors: [{ code: 'BLOB_UPLOAD_UNKNOWN' }] });
+  });
+});
