@@ -7,7 +7,7 @@ export async function waitUntil(ms: number, what: string, check: () => Promise<b
   for (;;) {
     if (await check().catch(() => false)) return;
     if (Date.now() > deadline) throw new BerthError('demo.timeout', `gave up waiting for ${what} after ${ms / 1000} s (see the log file)`);
-    await new Promise((r) => setTimeout(r, 100));
+    await new Promise((r) => setTimeout(r, 20));
   }
 }
 
