@@ -16,6 +16,7 @@ const HELP = `usage: berth orchestrator <subcommand> [options]
     --cert-days <n>          device certificate lifetime in days (default 30)
     --require-approval       new devices wait for an operator (stored; --no-approval turns it off)
     --no-approval
+    --registry-config <file>  how admission reaches registries: CA, credentials, plain HTTP (docs/admission.md)
   devices                    list devices
   pending                    list onboarding requests waiting for approval
   approve <request-id>       approve a pending device
@@ -124,6 +125,7 @@ async function start(argv: string[]): Promise<number> {
       'cert-days': { type: 'string' },
       'require-approval': { type: 'boolean' },
       'no-approval': { type: 'boolean' },
+      'registry-config': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -136,6 +138,7 @@ async function start(argv: string[]): Promise<number> {
   const days = Number(values['cert-days'] ?? 30);
   if (!(days > 0 && days <= 3650)) throw new BerthError('cli.usage', `--cert-days must be between 0 and 3650, not '${values['cert-days']}'`);
   const dataDir = resolve(values['data-dir'] ?? DEFAULT_DATA_DIR);
+  const registryConfig = values['registry-config'] ? await (await import('../orchestrator/catalog/registry-config.js')).loadRegistryConfig(values['registry-config']) : {};
   const { startControlPlane } = await import('../orchestrator/control-plane.js');
   const { createLogger } = await import('../common/logger.js');
   const { pino } = await import('pino');
@@ -150,6 +153,7 @@ async function start(argv: string[]): Promise<number> {
     port,
     serverNames: values.name ?? [],
     certificateLifetimeMs: days * 86_400_000,
+    ...registryConfig,
     ...(values['require-approval'] ? { requireApproval: true } : values['no-approval'] ? { requireApproval: false } : {}),
   });
   const dd = JSON.stringify(dataDir);
