@@ -19,6 +19,13 @@ export function mirrorRoutes(storage: RegistryStorage): RouteModule {
     const auth = asDistributionRefusal(requireDevice(deps));
     app.use('/v2', auth);
     app.use('/v2/*', auth);
+    // Which device fetched which artifact: manifests only (blobs follow from them).
+    app.use('/v2/*', async (c, next) => {
+      await next();
+      if (c.req.method === 'GET' && c.res.status === 200 && c.req.path.includes('/manifests/')) {
+        deps.logger.info({ deviceId: c.get('device').deviceId, path: c.req.path.slice(0, 400) }, 'mirror: manifest served to device');
+      }
+    });
     app.route('/', registryApp({ storage, readOnly: true, logger: deps.logger }));
     return app;
   };

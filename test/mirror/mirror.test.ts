@@ -80,6 +80,7 @@ describe('the control plane mirror serving an air-gapped device (origin: docker-
     expect(Buffer.compare(verified.component, Buffer.from(component))).toBe(0);
     expect(verified.verified.signer).toEqual({ kind: 'key', keyId: vendor.keyId });
     expect(verified.verified.provenance).toBeDefined();
+    expect(h.logs.some((l) => l.msg === 'mirror: manifest served to device' && l.deviceId === 'gateway-1')).toBe(true);
   });
 
   it('serves the referrers through the API and the referrers tag it copied', async () => {
