@@ -245,4 +245,17 @@ export const migrations: Migration[] = [
          started_at timestamptz NOT NULL)`,
     ],
   },
+  {
+    version: 8,
+    name: 'revocation list: devices revoked before version 6 are listed too',
+    statements: [
+      `INSERT INTO revoked_certificates (serial, issuer_fingerprint, device_id, fingerprint, not_after, revoked_at)
+       SELECT c.serial, c.issuer_fingerprint, c.device_id, c.fingerprint, c.not_after, coalesce(d.revoked_at, now())
+         FROM device_certificates c JOIN devices d ON d.id = c.device_id
+        WHERE c.state = 'revoked'
+       ON CONFLICT (serial) DO NOTHING`,
+      // The next check re-issues the list with them (a list dated before this migration is not trusted to have them).
+      `UPDATE revocation_list SET next_update = NULL WHERE singleton`,
+    ],
+  },
 ];

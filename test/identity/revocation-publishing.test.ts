@@ -12,6 +12,7 @@ import { readRevocationList } from '../../orchestrator/revocations/list-store.js
 import { reissueRevocationList } from '../../orchestrator/revocations/publish.js';
 import { startRevocationUpkeep, type RevocationUpkeep } from '../../orchestrator/revocations/upkeep.js';
 import * as devices from '../../orchestrator/store/devices.js';
+import { migrations } from '../../orchestrator/store/migrations.js';
 import { openStore, type Store, type StoreLocation } from '../../orchestrator/store/store.js';
 import { createCsr } from '../../runtime/agent/enroll.js';
 import { verifyCsr } from '../../trust/csr.js';
@@ -146,6 +147,21 @@ describe.each(backends)('the published revocation list on %s', (_name, location,
     await one.store.query('DELETE FROM devices WHERE id = $1', ['gone-1']);
     await one.store.transaction((tx) => reissueRevocationList(tx, { authority: one.deps.authority, logger: silentLogger, lifetimeMs: DAY }, true));
     expect(await refusal(verify(gone, await current()))).toBe('token.revoked');
+  });
+
+  it('lists devices revoked before the list existed once migration 8 has run', async () => {
+    const early = await onboard('revoked-before-v6');
+    // What a revocation did before migration 6: device and certificates marked, nothing listed.
+    await one.store.transaction(async (tx) => {
+      await devices.setDeviceStatus(tx, 'revoked-before-v6', 'revoked', 'old');
+      await tx.query(`UPDATE device_certificates SET state = 'revoked' WHERE device_id = $1`, ['revoked-before-v6']);
+    });
+    expect(await refusal(verify(early, await current()))).toBe('accepted');
+    await one.store.transaction(async (tx) => {
+      for (const statement of migrations.find((m) => m.version === 8)!.statements) await tx.query(statement);
+    });
+    await upkeep.ensure();
+    expect(await refusal(verify(early, await current()))).toBe('token.revoked');
   });
 
   it('is re-issued once half its lifetime is gone, and not before', async () => {
