@@ -9,6 +9,8 @@ export interface RawAnswer {
   headers: Record<string, string | string[] | undefined>;
   bytes: Buffer;
   problem?: Problem;
+  /** The identity the request was made with (a renewal may switch it while a long-poll waits). */
+  identity?: DeviceIdentity;
 }
 
 export interface RequestOptions {
@@ -66,7 +68,7 @@ export class ControlPlaneClient {
           res.on('end', () => {
             const bytes = Buffer.concat(chunks);
             const status = res.statusCode ?? 0;
-            const answer: RawAnswer = { status, headers: res.headers, bytes };
+            const answer: RawAnswer = { status, headers: res.headers, bytes, identity };
             if (status >= 400) {
               try {
                 const p = problemSchema.safeParse(JSON.parse(bytes.toString('utf8')));

@@ -49,7 +49,8 @@ export async function pollDesiredState(ctx: FollowerContext, adopted: { etag?: s
 }
 
 async function verifyAnswer(ctx: FollowerContext, answer: RawAnswer, lastAdoptedVersion: number, signal?: AbortSignal): Promise<VerifiedDesiredState> {
-  const identity = ctx.identity();
+  // The statement is bound to the certificate the request went out with, not a newer one.
+  const identity = answer.identity ?? ctx.identity();
   const manifestDigest = sha256Digest(answer.bytes);
   const etagHeader = String(answer.headers.etag ?? '');
   const etag = etagHeader.replace(/^W\//, '').replace(/^"(.*)"$/, '$1');

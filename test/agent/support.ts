@@ -10,6 +10,7 @@ import type { AgentConfigInput } from '../../runtime/agent/config.js';
 import { generateVendorKey, loadPrivateKey } from '../../trust/signing/keys.js';
 import { serializeBundle, signComponent } from '../../trust/signing/sign.js';
 import { fixturePath } from '../fixtures/build.js';
+import type { ControlPlaneOptions } from '../../orchestrator/control-plane.js';
 import { startHarness, type Harness } from '../orchestrator/harness.js';
 import { startRegistry, type TestRegistry } from '../support/registry.js';
 
@@ -55,10 +56,10 @@ export interface World {
   stop(): Promise<void>;
 }
 
-export async function startWorld(): Promise<World> {
+export async function startWorld(cp: Partial<ControlPlaneOptions> = {}): Promise<World> {
   const dir = mkdtempSync(join(tmpdir(), 'berth-agent-'));
   const registry = await startRegistry();
-  const cpOptions = { dataDir: join(dir, 'cp'), registries: { [registry.host]: { plainHttp: true } } };
+  const cpOptions = { ...cp, dataDir: join(dir, 'cp'), registries: { [registry.host]: { plainHttp: true } } };
   let h = await startHarness(cpOptions);
   const port = h.cp.port;
   let cpRunning = true;

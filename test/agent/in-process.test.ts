@@ -1,0 +1,65 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { randomBytes } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createLogger } from '../../common/logger.js';
+import { startAgent, type RunningAgent } from '../../runtime/agent/agent.js';
+import { parseAgentConfig } from '../../runtime/agent/config.js';
+import { loadIdentity } from '../../runtime/agent/identity-files.js';
+import type { DeploymentChange } from '../../runtime/agent/reconciler.js';
+import { fixture, startWorld, variant, waitFor, type World } from './support.js';
+
+/**
+ * The programmatic entry (`startAgent`, what the demo and the benchmark build on), with device
+ * certificates short enough that the agent renews during the test: it keeps following its
+ * signed desired state with the renewed certificate (the statement is bound to it).
+ */
+describe('startAgent in process, across a certificate renewal', () => {
+  let world: World;
+  let agent: RunningAgent | undefined;
+  const lines: Record<string, any>[] = [];
+  const changes: DeploymentChange[] = [];
+  beforeAll(async () => {
+    world = await startWorld({ certificateLifetimeMs: 40_000 });
+    await world.publish('sensor', '1.0.0', variant(fixture('hello'), 'renew'));
+  });
+  afterAll(async () => {
+    await agent?.stop();
+    await world?.stop();
+  });
+
+  it('onboards, renews its certificate in time, and still adopts and runs new desired state', async () => {
+    const machineIdFile = join(world.dir, 'machine-id-inproc');
+    writeFileSync(machineIdFile, randomBytes(16).toString('hex'));
+    const caFile = join(world.dir, 'ca-inproc.pem');
+    writeFileSync(caFile, world.h.ca.join('\n'));
+    const config = parseAgentConfig({
+      controlPlane: { url: world.h.cp.url, ca: caFile },
+      dataDir: join(world.dir, 'inproc'),
+      onboarding: { credential: { kind: 'token', token: await world.h.enrollmentToken({ deviceId: 'inproc-1' }) }, deviceId: 'inproc-1' },
+      artifacts: { source: 'registry', registries: { [world.registry.host]: { plainHttp: true } } },
+      gateway: { port: 0 },
+      // Certificates live 40 s + 5 min of backdating: at 0.93 of that, renewal is due ~15 s in.
+      sync: { longPollSeconds: 2, pollIntervalSeconds: 0.1, backoffInitialSeconds: 0.2, backoffMaxSeconds: 1, renewalFraction: 0.93 },
+      nodeLock: { machineIdFile },
+    });
+    const logger = createLogger({ name: 'inproc', level: 'debug' }, { write: (l: string) => void lines.push(JSON.parse(l)) });
+    agent = await startAgent(config, { logger });
+    agent.events.on('change', (c) => changes.push(c));
+    expect(agent.deviceId).toBe('inproc-1');
+    const first = (await loadIdentity(join(config.dataDir, 'identity')))!;
+    await waitFor(() => lines.some((l) => l.msg === 'capabilities reported'), 20_000, 'capabilities');
+    await waitFor(() => lines.some((l) => l.msg === 'device certificate renewed'), 40_000, 'renewal');
+    const renewed = (await loadIdentity(join(config.dataDir, 'identity')))!;
+    expect(renewed.certificatePem).not.toBe(first.certificatePem);
+    expect(renewed.keyPem).not.toBe(first.keyPem);
+
+    await world.deploy({ id: 'sensor-inproc', app: 'sensor', version: '1.0.0', grants: { log: {} }, deviceIds: ['inproc-1'] });
+    await waitFor(() => changes.some((c) => c.deploymentId === 'sensor-inproc' && c.state === 'installed'), 30_000, 'installed after renewal');
+    await waitFor(() => lines.some((l) => l.msg === 'hello from wat' && l.app === 'sensor' && l.deviceId === 'inproc-1'), 10_000, 'the app ran');
+    await waitFor(async () => (await world.status('sensor-inproc')).counts?.installed === 1, 30_000, 'reported installed');
+    expect(agent.adoptedVersion()).toBeGreaterThan(1);
+    expect(agent.reconciler.apps().map((a) => a.plan.app)).toEqual(['sensor']);
+    expect(lines.filter((l) => l.security === true)).toEqual([]);
+  });
+});
