@@ -133,6 +133,16 @@ describe('following the signed desired state', () => {
     expect(events('agent.document_digest_mismatch').length).toBeGreaterThan(0);
   });
 
+  it('refuses a body that is not a Margo manifest, naming it', async () => {
+    const real = await manifestAnswer(press1);
+    const bytes = Buffer.from('{"manifestVersion":"three"}');
+    const garbage: RawAnswer = { ...real, bytes, headers: { ...real.headers, etag: `"${sha256(bytes)}"` } };
+    await expect(pollDesiredState(press1.ctx(replaying(press1.client, garbage)), { manifestVersion: 0 }, 0)).rejects.toMatchObject({
+      code: 'agent.bad_manifest',
+      message: expect.stringContaining('manifestVersion'),
+    });
+  });
+
   it('refuses an unsigned manifest and one signed by a key that was not pinned', async () => {
     const real = await manifestAnswer(press1);
     const unsigned: RawAnswer = { ...real, headers: { ...real.headers, 'berth-desired-state-signature': undefined } };
