@@ -100,6 +100,7 @@ describe('berth identity verify --revocations', () => {
     expect((await verify(forged)).stderr).toMatch(/revocation list refused/);
     expect((await verify(url.replace('https:', 'http:'))).stderr).toMatch(/only https:\/\/ URLs are accepted/);
     expect((await verify(join(dir, 'missing.pem'))).stderr).toMatch(/cannot read .*missing\.pem: ENOENT/);
+    expect((await verify(`${h.cp.url}/api/v1/no-such-list`)).stderr).toMatch(/could not fetch the revocation list from .*: HTTP 404/);
   });
 });
 
