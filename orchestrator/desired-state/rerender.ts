@@ -23,7 +23,12 @@ async function placementsOf(tx: Queryable, source: PlacementSource, deviceIds: r
  * device, in bulk statements per batch: placements (1), documents (2), versions (1), manifests (1).
  * `deviceIds` must be distinct and sorted (rows are locked in that order).
  */
-export async function renderDevices(tx: Queryable, source: PlacementSource, deviceIds: readonly string[]): Promise<stored.StoredManifest[]> {
+export async function renderDevices(
+  tx: Queryable,
+  source: PlacementSource,
+  deviceIds: readonly string[],
+  keep?: (digest: string, mediaType: string, bytes: Buffer) => void,
+): Promise<stored.StoredManifest[]> {
   const out: stored.StoredManifest[] = [];
   const render = batchRenderer();
   for (let start = 0; start < deviceIds.length; start += RENDER_BATCH) {
@@ -40,6 +45,7 @@ export async function renderDevices(tx: Queryable, source: PlacementSource, devi
       rendered.push({ deviceId, deployments, bundle });
     }
     await stored.putDocuments(tx, docs);
+    if (keep) for (const d of docs) keep(d.digest, d.mediaType, d.bytes);
     const versions = await stored.nextManifestVersions(tx, ids);
     const manifests = rendered.map(({ deviceId, deployments, bundle }) => {
       const manifestVersion = versions.get(deviceId);

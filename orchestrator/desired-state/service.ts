@@ -5,6 +5,7 @@ import type { DesiredStateSigner } from '../../trust/desired-state/sign.js';
 import * as stored from '../store/desired-state.js';
 import type { Queryable, Store } from '../store/store.js';
 import type { DesiredStateChanged, PlacementSource } from './placement.js';
+import { DocumentCache } from './document-cache.js';
 import { ManifestCache } from './manifest-cache.js';
 import { notifyPayloads } from './notify.js';
 import { renderDevices } from './rerender.js';
@@ -41,6 +42,7 @@ export class DesiredStateService {
   readonly changed: DesiredStateChanged;
   private readonly waiters = new Waiters();
   private readonly cache = new ManifestCache();
+  private readonly documents = new DocumentCache();
   private readonly signatures = new Map<string, { key: string; jws: string; refreshAt: number }>();
   private stopListening: (() => Promise<void>) | undefined;
   private readonly lifetimeMs: number;
@@ -69,7 +71,8 @@ export class DesiredStateService {
   /** Renders and stores new manifests for these devices inside `tx`; devices are woken at commit. */
   private async rerender(tx: Queryable, deviceIds: readonly string[]): Promise<void> {
     const unique = [...new Set(deviceIds)].sort();
-    await renderDevices(tx, this.o.placements, unique);
+    // Kept before commit: content-addressed, and only served to a device whose committed manifest names it.
+    await renderDevices(tx, this.o.placements, unique, (digest, mediaType, bytes) => this.documents.put(digest, mediaType, bytes));
     // NOTIFY is delivered at commit, to every replica listening (this one included).
     for (const payload of notifyPayloads(unique)) await tx.query('SELECT pg_notify($1, $2)', [DESIRED_STATE_CHANNEL, payload]);
   }
@@ -127,8 +130,23 @@ export class DesiredStateService {
     return jws;
   }
 
-  document(deviceId: string, digest: string) {
-    return stored.getDocument(this.o.store, deviceId, digest);
+  /**
+   * A document the device's manifests have named. From memory when the device's current manifest
+   * names it (the common case: fetching what it was just told about), else from the store, which
+   * also knows what its earlier manifests named.
+   */
+  async document(deviceId: string, digest: string): Promise<{ mediaType: string; bytes: Buffer; deploymentId: string | null } | undefined> {
+    const kept = this.documents.get(digest);
+    const current = kept && (await this.cache.get(deviceId, () => stored.getManifest(this.o.store, deviceId)));
+    if (kept && current) {
+      const named = JSON.parse(current.bytes.toString('utf8')) as { bundle: { digest: string } | null; deployments: { deploymentId: string; digest: string }[] };
+      if (named.bundle?.digest === digest) return { ...kept, deploymentId: null };
+      const deployment = named.deployments.find((d) => d.digest === digest);
+      if (deployment) return { ...kept, deploymentId: deployment.deploymentId };
+    }
+    const doc = await stored.getDocument(this.o.store, deviceId, digest);
+    if (doc) this.documents.put(digest, doc.mediaType, doc.bytes);
+    return doc;
   }
 
   /** Parks until the device's state changes (on any replica), `ms` passes, or the caller leaves. */
