@@ -12,7 +12,8 @@ import { fixture, startWorld, variant, waitFor, type World } from './support.js'
 /**
  * The programmatic entry (`startAgent`, what the demo and the benchmark build on), with device
  * certificates short enough that the agent renews during the test: it keeps following its
- * signed desired state with the renewed certificate (the statement is bound to it).
+ * signed desired state with the renewed certificate (the statement is bound to it), and pulls
+ * from the control plane's artifact mirror with it.
  */
 describe('startAgent in process, across a certificate renewal', () => {
   let world: World;
@@ -37,7 +38,8 @@ describe('startAgent in process, across a certificate renewal', () => {
       controlPlane: { url: world.h.cp.url, ca: caFile },
       dataDir: join(world.dir, 'inproc'),
       onboarding: { credential: { kind: 'token', token: await world.h.enrollmentToken({ deviceId: 'inproc-1' }) }, deviceId: 'inproc-1' },
-      artifacts: { source: 'registry', registries: { [world.registry.host]: { plainHttp: true } } },
+      // The control plane's mirror, over the device's own mTLS: this device never reaches the registry.
+      artifacts: { source: 'mirror' },
       gateway: { port: 0 },
       // Certificates live 40 s + 5 min of backdating: at 0.93 of that, renewal is due ~15 s in.
       sync: { longPollSeconds: 2, pollIntervalSeconds: 0.1, backoffInitialSeconds: 0.2, backoffMaxSeconds: 1, renewalFraction: 0.93 },
@@ -56,6 +58,7 @@ describe('startAgent in process, across a certificate renewal', () => {
 
     await world.deploy({ id: 'sensor-inproc', app: 'sensor', version: '1.0.0', grants: { log: {} }, deviceIds: ['inproc-1'] });
     await waitFor(() => changes.some((c) => c.deploymentId === 'sensor-inproc' && c.state === 'installed'), 30_000, 'installed after renewal');
+    expect(lines.find((l) => l.msg === 'artifact pulled and verified')).toMatchObject({ deploymentId: 'sensor-inproc', vendor: 'acme' });
     await waitFor(() => lines.some((l) => l.msg === 'hello from wat' && l.app === 'sensor' && l.deviceId === 'inproc-1'), 10_000, 'the app ran');
     await waitFor(async () => (await world.status('sensor-inproc')).counts?.installed === 1, 30_000, 'reported installed');
     expect(agent.adoptedVersion()).toBeGreaterThan(1);
