@@ -9,7 +9,7 @@ import type { AgentConfig } from './config.js';
 import { answerError, type ControlPlaneClient } from './control-plane-client.js';
 import { enroll, type EnrollmentCredential } from './enroll.js';
 import type { DeviceIdentity } from './identity-files.js';
-import { recordBinding } from './node-lock.js';
+import { readMachineId, recordBinding } from './node-lock.js';
 
 /** Where the device keeps its identity inside the data directory. */
 export const identityDir = (dataDir: string): string => join(dataDir, 'identity');
@@ -37,6 +37,8 @@ export async function credentialFrom(config: AgentConfig): Promise<EnrollmentCre
 /** Onboards (token or factory certificate) and binds the new identity to this machine. */
 export async function onboard(config: AgentConfig, fleetCa: string, logger: Logger): Promise<DeviceIdentity> {
   const credential = await credentialFrom(config);
+  // Before enrolling: an identity without its binding could never be started again.
+  await readMachineId(config.nodeLock.machineIdFile);
   const identity = await enroll({
     url: config.controlPlane.url,
     ca: fleetCa,

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -54,5 +54,16 @@ describe('berth device', () => {
     await expect(credentialFrom(factory)).rejects.toThrow(/holds no PEM certificate/);
     const none = parseAgentConfig({ controlPlane: { url: 'https://cp', ca: 'ca.pem' }, dataDir: 'd' }, dir);
     await expect(credentialFrom(none)).rejects.toMatchObject({ code: 'agent.not_onboarded' });
+  });
+
+  it('does not onboard a machine whose id it cannot read (the identity could never be bound)', async () => {
+    writeFileSync(join(dir, 'ca.pem'), '-----BEGIN CERTIFICATE-----\nMA==\n-----END CERTIFICATE-----\n');
+    const file = join(dir, 'nomachine.json');
+    const dataDir = join(dir, 'nomachine-data');
+    writeFileSync(file, JSON.stringify({ controlPlane: { url: 'https://127.0.0.1:1', ca: 'ca.pem' }, dataDir, onboarding: { credential: { kind: 'token', token: 't' } }, nodeLock: { machineIdFile: 'no-such-machine-id' } }));
+    const r = await berth('device', 'start', '--config', file);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/machine id .*no-such-machine-id|no-such-machine-id is missing/);
+    expect(existsSync(join(dataDir, 'identity', 'identity.json'))).toBe(false);
   });
 });
