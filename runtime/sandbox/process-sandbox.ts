@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BerthError, errorMessage } from '../../common/errors.js';
@@ -88,6 +88,8 @@ export class ProcessSandbox implements Sandbox {
 
   static async start(compiled: CompiledComponent, spec: AppSpec, hooks: SandboxHooks, options: ProcessTierOptions = { bubblewrap: 'auto' }): Promise<ProcessSandbox> {
     const bwrap = options.bubblewrap === 'auto' ? findBubblewrap() : null;
+    // The child's permissions and bubblewrap's bind name the app's folder: it must exist.
+    mkdirSync(spec.dataDir, { recursive: true, mode: 0o700 });
     const args = childNodeArgs(compiled, spec);
     const [command, argv] = bwrap ? [bwrap, [...bubblewrapArgs(compiled, spec), process.execPath, ...args]] : [process.execPath, args];
     const child = spawn(command, argv, { stdio: ['ignore', 'ignore', 'pipe', 'ipc'], env: {}, serialization: 'advanced' });
