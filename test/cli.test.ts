@@ -68,9 +68,9 @@ describe('berth command', () => {
   });
 });
 
-describe('berth demo', () => {
+describe('berth demo --sandbox', () => {
   it('runs three sample apps side by side and reports each one contained', async () => {
-    const r = await run(['demo']);
+    const r = await run(['demo', '--sandbox']);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/greeter\s+running\s+restarts\s+0/);
     expect(r.stdout).toMatch(/runaway\s+\w+\s+restarts\s+[1-9]\d*\s+last stop: deadline/);
