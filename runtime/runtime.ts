@@ -92,8 +92,21 @@ export class Runtime {
       this.logger[level]({ vendor: options.vendor, app: options.app, reason: report.reason, restartInMs: report.restartInMs, usage: supervisor.usage() }, `app stopped: ${report.message}`);
     });
     this.apps.add(supervisor);
+    // Forget an app once it has stopped for good (an update stops the old version), so its
+    // compiled component can be collected; a supervisor started again is tracked again.
+    supervisor.on('stopped', (report) => {
+      if (report.restartInMs === undefined) this.apps.delete(supervisor);
+    });
+    supervisor.on('state', (state) => {
+      if (state !== 'stopped') this.apps.add(supervisor);
+    });
     await supervisor.start();
     return supervisor;
+  }
+
+  /** The apps this runtime supervises now: started, running or in back-off; not the ones stopped for good. */
+  supervised(): AppSupervisor[] {
+    return [...this.apps];
   }
 
   /** Each start (and restart) of an app gets a new instance id, so its tokens and logs tell them apart. */

@@ -154,3 +154,22 @@ describe('pre-started workers', () => {
     }
   });
 });
+
+describe('what the runtime keeps of stopped apps', () => {
+  const runtime = new Runtime({ dataDir: suiteTempDir('supervised'), backoff: FAST_BACKOFF });
+  afterAll(() => runtime.close());
+
+  it('forgets an app stopped for good (an update stops the old version) but keeps one in back-off', async () => {
+    const kept = await runtime.startApp(bytes('hello'), { vendor: 'acme', app: 'kept', grants: { log: {} } });
+    const crashing = await runtime.startApp(bytes('trap'), { vendor: 'acme', app: 'crashing', grants: {} });
+    await waitFor(() => crashing.status().state === 'backoff' || undefined);
+    const old = await runtime.startApp(bytes('hello'), { vendor: 'acme', app: 'old', grants: { log: {} } });
+    await old.stop();
+    const left = runtime.supervised();
+    expect(left).toContain(kept);
+    expect(left).not.toContain(old);
+    expect(left).toContain(crashing);
+    await old.start();
+    expect(runtime.supervised()).toContain(old);
+  });
+});
