@@ -22,6 +22,7 @@ const commands: Record<string, () => Promise<{ command: Command }>> = {
   push: () => import('./push.js'),
   registry: () => import('./registry.js'),
   sign: () => import('./sign.js'),
+  'signing-cert': () => import('./signing-cert.js'),
   verify: () => import('./verify.js'),
   orchestrator: () => import('./orchestrator.js'),
   token: () => import('./token.js'),

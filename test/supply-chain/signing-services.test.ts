@@ -1,13 +1,15 @@
 import 'reflect-metadata';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { webcrypto } from 'node:crypto';
-import { mkdtemp, readFile, rm, unlink, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AsnConvert } from '@peculiar/asn1-schema';
 import { PKIStatus, TimeStampResp } from '@peculiar/asn1-tsp';
 import * as x509 from '@peculiar/x509';
 import { main } from '../../cli/main.js';
+import { silentLogger } from '../../common/logger.js';
+import { createOperatorToken } from '../../orchestrator/admin/tokens.js';
 import { vendorSigningIdentity } from '../../orchestrator/routes/signing-routes.js';
 import { loadOrCreateFleetSigning } from '../../trust/signing/fleet-signing.js';
 import { requestTimestamp } from '../../trust/signing/timestamp-client.js';
@@ -63,17 +65,24 @@ async function berth(...argv: string[]): Promise<{ code: number; out: string; er
 }
 
 describe('signing services of the control plane', () => {
-  it('berth sign --cert … --tsa-url <control plane> end to end: certificate for a CSR, timestamp, push, admission', async () => {
-    const { keyPem, csr } = await keyAndCsr();
-    const issued = await acme('POST', '/api/v1/signing/certificates', { csr });
-    expect(issued.status, JSON.stringify(issued.body)).toBe(201);
-    expect(issued.body).toMatchObject({ identity: 'spiffe://fleet.test/vendor/acme', issuer: h.cp.url, validForSeconds: 600, chain: [h.cp.deps.fleetSigning!.ca.certPem] });
+  it('berth signing-cert, then berth sign --cert … --tsa-url <control plane> end to end: certificate, timestamp, push, admission', async () => {
+    const { token } = await createOperatorToken(h.cp.deps.store, silentLogger, { name: 'acme release', role: 'vendor:acme', by: 'test' });
+    await writeFile(join(dir, 'fleet-ca.pem'), h.ca.join(''));
+    const previous = process.env.BERTH_VENDOR_TOKEN;
+    process.env.BERTH_VENDOR_TOKEN = token;
+    let got;
+    try {
+      got = await berth('signing-cert', '--url', h.cp.url, '--ca', join(dir, 'fleet-ca.pem'), '--out', join(dir, 'signing'));
+    } finally {
+      if (previous === undefined) delete process.env.BERTH_VENDOR_TOKEN;
+      else process.env.BERTH_VENDOR_TOKEN = previous;
+    }
+    expect(got.err).toBe('');
+    expect(got.out).toContain(`spiffe://fleet.test/vendor/acme, issuer ${h.cp.url}, valid 10 minutes`);
+    expect((await stat(join(dir, 'signing.key'))).mode & 0o777).toBe(0o600);
 
     const component = hello();
     await writeFile(join(dir, 'sensor.wasm'), component);
-    await writeFile(join(dir, 'signing.key'), keyPem, { mode: 0o600 });
-    await writeFile(join(dir, 'signing.crt'), issued.body.certificate);
-    await writeFile(join(dir, 'fleet-ca.pem'), h.ca.join(''));
     const signed = await berth('sign', join(dir, 'sensor.wasm'), '--key', join(dir, 'signing.key'), '--cert', join(dir, 'signing.crt'), '--tsa-url', `${h.cp.url}/api/v1/timestamp`, '--tsa-ca', join(dir, 'fleet-ca.pem'));
     expect(signed.err).toBe('');
     expect(signed.code).toBe(0);
@@ -84,6 +93,33 @@ describe('signing services of the control plane', () => {
     const admitted = await register(acme, 'sensor', '1.0.0', `oci://${registry.host}/acme/sensor:1.0.0`);
     expect(admitted.status, JSON.stringify(admitted.body)).toBe(201);
     expect(admitted.body.verification.signer).toContain(`spiffe://fleet.test/vendor/acme (issuer ${h.cp.url}`);
+  });
+
+  it('berth signing-cert refuses without a vendor token, and reports a refused token', async () => {
+    const previous = process.env.BERTH_VENDOR_TOKEN;
+    try {
+      delete process.env.BERTH_VENDOR_TOKEN;
+      const missing = await berth('signing-cert', '--url', h.cp.url, '--ca', join(dir, 'fleet-ca.pem'), '--out', join(dir, 'none'));
+      expect(missing.code).toBe(2);
+      expect(missing.err).toMatch(/set BERTH_VENDOR_TOKEN/);
+      process.env.BERTH_VENDOR_TOKEN = h.adminToken;
+      const refused = await berth('signing-cert', '--url', h.cp.url, '--ca', join(dir, 'fleet-ca.pem'), '--out', join(dir, 'none'));
+      expect(refused.code).toBe(1);
+      expect(refused.err).toMatch(/role 'admin' may not POST \/api\/v1\/signing\/certificates \(403\)/);
+    } finally {
+      if (previous === undefined) delete process.env.BERTH_VENDOR_TOKEN;
+      else process.env.BERTH_VENDOR_TOKEN = previous;
+    }
+  });
+
+  it('the certificate endpoint answers a CSR with the certificate and its chain', async () => {
+    const { csr } = await keyAndCsr();
+    const issued = await acme('POST', '/api/v1/signing/certificates', { csr });
+    expect(issued.status, JSON.stringify(issued.body)).toBe(201);
+    expect(issued.body).toMatchObject({ identity: 'spiffe://fleet.test/vendor/acme', issuer: h.cp.url, validForSeconds: 600, chain: [h.cp.deps.fleetSigning!.ca.certPem] });
+    const cert = new x509.X509Certificate(issued.body.certificate);
+    expect(cert.notAfter.getTime() - cert.notBefore.getTime()).toBe(600_000);
+    expect(await cert.verify({ publicKey: new x509.X509Certificate(h.cp.deps.fleetSigning!.ca.certPem).publicKey, signatureOnly: true })).toBe(true);
   });
 
   it("the certificate's identity is the token's vendor, whatever the CSR asks for; only vendor tokens get one; a bad CSR is 422", async () => {
