@@ -82,7 +82,7 @@ export class ArtifactAdmission {
       const digest = await this.options.source.resolve(ref);
       const pinned = { registry: ref.registry, repository: ref.repository, digest };
       const fetched = await fetchVerified(this.options.source, pinned, policy, { roots: this.roots, cache: this.cache });
-      const imports = inspectComponent(fetched.component).imports;
+      const imports = importsOf(fetched.component);
       if (this.options.mirror) {
         try {
           await this.options.mirror.copy(pinned);
@@ -151,5 +151,15 @@ export class ArtifactAdmission {
     } finally {
       clearTimeout(timer);
     }
+  }
+}
+
+/** The component's imports; a reader failure of any kind is the component's fault, never a 500. */
+function importsOf(component: Uint8Array): string[] {
+  try {
+    return inspectComponent(component).imports;
+  } catch (err) {
+    if (err instanceof BerthError) throw err;
+    throw new BerthError('malformed-component', `not a readable WebAssembly component: ${errorMessage(err)}`);
   }
 }

@@ -108,6 +108,13 @@ describe('refusals, each naming why', () => {
     expect(await refuse('1.0.0', `oci://${registry.host}/strict/app:1.0.0`, strict, 'strict-app')).toMatchObject({ status: 422, code: 'provenance.missing' });
   });
 
+  it('a signed layer that is not a WebAssembly component', async () => {
+    const notAComponent = new Uint8Array([0, 0x61, 0x73, 0x6d, 0x01, 0, 0, 0, ...randomBytes(64)]);
+    await push(registry, 'acme/sensor', '3.5.0', notAComponent, [signature(notAComponent, acmePrivate)]);
+    const r = await refuse('3.5.0', `oci://${registry.host}/acme/sensor:3.5.0`);
+    expect(r).toMatchObject({ status: 422, code: 'malformed-component', field: 'component.reference' });
+  });
+
   it("an artifact outside the vendor's namespace, a tag that is not the version, a tag the registry does not have", async () => {
     const component = variant(hello(), 'elsewhere');
     await push(registry, 'globex/sensor', '3.4.0', component, [signature(component, acmePrivate)]);
