@@ -41,8 +41,8 @@ export function operatorClient(baseUrl: string, ca: string | string[], token: st
               }
               const status = res.statusCode ?? 0;
               if (status >= 200 && status < 300) return resolve(parsed);
-              const fields = Array.isArray(parsed?.errors) ? ` (${parsed.errors.map((e: { field?: string; message?: string }) => `${e.field}: ${e.message}`).join('; ')})` : '';
-              reject(new BerthError(parsed?.code ?? `http.${status}`, `${method} ${path}: ${status} ${parsed?.detail ?? parsed?.title ?? text}${fields}`));
+              const fields = Array.isArray(parsed?.errors) ? parsed.errors.map((e: { field?: string; message?: string }) => `${e.field}: ${e.message}`).join('; ') : undefined;
+              reject(new BerthError(parsed?.code ?? `http.${status}`, `${method} ${path}: ${status} ${parsed?.detail ?? fields ?? parsed?.title ?? text}`));
             });
             res.on('error', reject);
           },
