@@ -78,12 +78,14 @@ export class ArtifactAdmission {
     const ref = ArtifactAdmission.reference(artifact, version);
     const policy = vendorPolicy(vendor);
     checkNamespace(policy, ref.registry, ref.repository); // before any network
-    return this.bounded(`admitting ${artifact}`, async () => {
+    return this.bounded(`admitting ${artifact}`, async (expired) => {
       const digest = await this.options.source.resolve(ref);
       const pinned = { registry: ref.registry, repository: ref.repository, digest };
       const fetched = await fetchVerified(this.options.source, pinned, policy, { roots: this.roots, cache: this.cache });
       const imports = importsOf(fetched.component);
       if (this.options.mirror) {
+        // A refusal already answered (time ran out) must not leave a mirrored copy behind.
+        if (expired()) throw new BerthError('oci.timeout', `admitting ${artifact}: too late to mirror`);
         try {
           await this.options.mirror.copy(pinned);
         } catch (err) {
@@ -139,12 +141,16 @@ export class ArtifactAdmission {
   }
 
   /** The transport bounds each exchange; this bounds the whole admission, however many exchanges. */
-  private async bounded<T>(what: string, work: () => Promise<T>): Promise<T> {
+  private async bounded<T>(what: string, work: (expired: () => boolean) => Promise<T>): Promise<T> {
     let timer: NodeJS.Timeout | undefined;
+    let over = false;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new BerthError('oci.timeout', `${what}: the registry did not finish within ${this.timeoutMs} ms`)), this.timeoutMs);
+      timer = setTimeout(() => {
+        over = true;
+        reject(new BerthError('oci.timeout', `${what}: the registry did not finish within ${this.timeoutMs} ms`));
+      }, this.timeoutMs);
     });
-    const running = work();
+    const running = work(() => over);
     running.catch(() => {}); // a late failure after the timeout is not an unhandled rejection
     try {
       return await Promise.race([running, timeout]);
