@@ -22,7 +22,8 @@ import { certificateToPem, fingerprintOf, generateP256, privateKeyToPem } from '
 type Message = { kind: 'provision'; devices: number } | { kind: 'deploy' } | { kind: 'stats' } | { kind: 'stop' };
 
 const dir = mkdtempSync(join(tmpdir(), 'berth-bench-fleet-'));
-const cp = await startControlPlane({ dataDir: join(dir, 'cp'), trustDomain: 'fleet.bench', logger: silentLogger, adminSocket: false, authorityRefreshMs: 0 });
+const storeUrl = process.env.BERTH_FLEET_STORE_URL;
+const cp = await startControlPlane({ dataDir: join(dir, 'cp'), trustDomain: 'fleet.bench', logger: silentLogger, adminSocket: false, authorityRefreshMs: 0, ...(storeUrl ? { storeUrl } : {}) });
 const send = (m: unknown) => process.send!(m);
 
 // BERTH_FLEET_QUERY_STATS=1: count and time every store query by its SQL (printed at stop), to
@@ -88,6 +89,8 @@ async function provision(n: number): Promise<void> {
         });
       }
     });
+    // Their current (empty) state, rendered as the scheduler would have when they were onboarded.
+    await store.transaction((tx) => cp.desiredState.changed(tx, ids));
     send({ kind: 'devices', devices: await Promise.all(issued.map(async (d) => ({ id: d.id, keyPem: await privateKeyToPem(d.keys.privateKey), certificatePem: certificateToPem(d.cert) }))) });
   }
 }

@@ -1,6 +1,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { Agent, request } from 'node:https';
+import { processTreeCpuSeconds, startBenchPostgres } from './fleet-postgres.js';
 import { percentile, type BenchResult, type Figure } from './report.js';
 
 /**
@@ -43,6 +44,8 @@ function arg(argv: string[], name: string, fallback: number): number {
   return v;
 }
 
+const progress = (line: string): void => void process.stderr.write(`fleet: ${line}\n`);
+
 async function limit<T>(items: readonly T[], concurrency: number, work: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
   await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, async () => {
@@ -57,7 +60,13 @@ export async function run(argv: string[]): Promise<BenchResult> {
   const profileAt = argv.indexOf('--profile');
   // `--profile DIR`: the control plane writes a V8 CPU profile there when it stops (node --cpu-prof).
   const profile = profileAt >= 0 && argv[profileAt + 1] ? ['--cpu-prof', `--cpu-prof-dir=${argv[profileAt + 1]}`] : [];
-  const child: ChildProcess = fork(new URL('./fleet-control-plane.js', import.meta.url), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: ['--max-old-space-size=4096', ...profile] });
+  // `--store postgres`: a PostgreSQL server (Debian postgresql-15) instead of the embedded PGlite.
+  const storeAt = argv.indexOf('--store');
+  const storeKind = storeAt >= 0 ? argv[storeAt + 1] : 'pglite';
+  if (storeKind !== 'pglite' && storeKind !== 'postgres') throw new Error('--store takes pglite or postgres');
+  const postgres = storeKind === 'postgres' ? await startBenchPostgres() : undefined;
+  const env = postgres ? { ...process.env, BERTH_FLEET_STORE_URL: postgres.url } : process.env;
+  const child: ChildProcess = fork(new URL('./fleet-control-plane.js', import.meta.url), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: ['--max-old-space-size=4096', ...profile], env });
   const inbox: { kind: string; [k: string]: unknown }[] = [];
   const waiters: (() => void)[] = [];
   child.on('message', (m: { kind: string }) => {
@@ -89,10 +98,14 @@ export async function run(argv: string[]): Promise<BenchResult> {
     let provisioned: Msg | undefined;
     while (!provisioned) {
       const m = await next('devices', 'provisioned');
-      if (m.kind === 'devices') creds.push(...(m.devices as DeviceCreds[]));
+      if (m.kind === 'devices') {
+        creds.push(...(m.devices as DeviceCreds[]));
+        if (creds.length % 2000 < 250) progress(`provisioned ${creds.length}/${n}`);
+      }
       else provisioned = m;
     }
     const provisionMs = Date.now() - provisionStart;
+    progress(`${creds.length} devices provisioned in ${(provisionMs / 1000).toFixed(1)} s`);
     const url = provisioned.url as string;
     const ca = provisioned.ca as string[];
 
@@ -112,6 +125,7 @@ export async function run(argv: string[]): Promise<BenchResult> {
       if (a.status !== 200 || !a.etag) throw new Error(`${d.id}: first poll answered ${a.status}`);
       etags.set(d.id, a.etag);
     });
+    progress(`first contact done (${device.length} mTLS connections)`);
     // A conditional poll on a warm connection: what a steady fleet costs.
     await limit(device, 200, async (d) => {
       const t = performance.now();
@@ -123,8 +137,10 @@ export async function run(argv: string[]): Promise<BenchResult> {
     const adoptedAt: number[] = [];
     let errors = 0;
     let stop = false;
+    const longPolled = new Set<string>();
     const adopt = async (d: (typeof device)[number]): Promise<void> => {
       while (!stop) {
+        longPolled.add(d.id);
         const a = await send(d.agent, ca, `${url}/api/v1/deployments?wait=60`, 'GET', { 'if-none-match': etags.get(d.id)! }).catch(() => undefined);
         if (!a || (a.status !== 200 && a.status !== 304)) {
           errors++;
@@ -152,22 +168,33 @@ export async function run(argv: string[]): Promise<BenchResult> {
       }
     };
     const polling = device.map(adopt);
-    // Wait until every device is parked on its long-poll, then deploy.
-    for (let parked = 0; parked < n && Date.now() < deadline; ) {
+    // Deploy once every device has long-polled at least once and nearly all are parked right now:
+    // with 10,000 devices some are always between a timed-out long-poll and the next, and those
+    // see the change on that next poll (their ETag is stale at once).
+    let parked = 0;
+    for (;;) {
       child.send({ kind: 'stats' });
       parked = (await next('stats')).waiting as number;
-      if (parked < n) await new Promise((r) => setTimeout(r, 200));
+      if (parked >= n || (longPolled.size === n && parked >= n * 0.99) || Date.now() > deadline) break;
+      await new Promise((r) => setTimeout(r, 200));
     }
+    progress(`${parked}/${n} parked on a long-poll; deploying`);
     child.send({ kind: 'stats' });
     const before = await next('stats');
+    const pgBefore = postgres ? processTreeCpuSeconds(postgres.pid) : 0;
     child.send({ kind: 'deploy' });
     const deployed = await next('deployed');
     const createdAt = deployed.createdAt as number;
     const end = createdAt + timeoutMs;
-    while (adoptedAt.length < n && Date.now() < end) await new Promise((r) => setTimeout(r, 100));
+    progress(`deployment committed after ${(((deployed.committedAt as number) - createdAt) / 1000).toFixed(1)} s`);
+    for (let tick = 0; adoptedAt.length < n && Date.now() < end; tick++) {
+      await new Promise((r) => setTimeout(r, 100));
+      if (tick % 50 === 49) progress(`${adoptedAt.length}/${n} adopted after ${((Date.now() - createdAt) / 1000).toFixed(0)} s`);
+    }
     stop = true;
     child.send({ kind: 'stats' });
     const after = await next('stats');
+    const pgSeconds = postgres ? processTreeCpuSeconds(postgres.pid) - pgBefore : 0;
     const cpuSeconds = (after.cpu.user + after.cpu.system - before.cpu.user - before.cpu.system) / 1e6;
     const sorted = adoptedAt.map((t) => (t - createdAt) / 1000).sort((a, b) => a - b);
     const at = (fraction: number) => (sorted.length >= Math.ceil(n * fraction) ? sorted[Math.ceil(n * fraction) - 1]! : NaN);
@@ -183,11 +210,12 @@ export async function run(argv: string[]): Promise<BenchResult> {
       { name: 'conditional poll p50', value: percentile(notModified, 50), unit: 'ms', note: '304 on a kept-alive connection, 200 in flight' },
       { name: 'conditional poll p99', value: percentile(notModified, 99), unit: 'ms' },
       { name: 'control-plane CPU, rollout', value: cpuSeconds, unit: 's', note: 'user+system from deploy until the end, one process' },
+      ...(postgres ? [{ name: 'PostgreSQL CPU, rollout', value: pgSeconds, unit: 's', note: 'user+system of the server and its backends' }] : []),
       { name: 'control-plane peak RSS', value: after.maxRssKiB / 1024, unit: 'MiB' },
       { name: 'errors', value: errors, unit: '', note: 'failed polls, digest mismatches, refused status reports' },
     ];
     void Promise.allSettled(polling);
-    return { bench: 'fleet', figures, notes: ['loopback only; devices and control plane share this machine\'s cores'] };
+    return { bench: 'fleet', figures, notes: [`store: ${storeKind}`, 'loopback only; devices and control plane share this machine\'s cores'] };
   } finally {
     for (const a of agents) a.destroy();
     child.send({ kind: 'stop' });
@@ -201,5 +229,6 @@ export async function run(argv: string[]): Promise<BenchResult> {
         r();
       });
     });
+    await postgres?.stop();
   }
 }
