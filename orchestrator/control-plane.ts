@@ -74,6 +74,8 @@ export interface ControlPlane {
   port: number;
   deps: ControlPlaneDeps;
   desiredState: DesiredStateService;
+  /** The periodic scheduler reconcile (absent when `reconcileIntervalMs` is 0). */
+  reconciler?: Reconciler;
   /** Copies of admitted artifacts, served to devices under /v2/ (docs/mirror.md). */
   mirror: ArtifactMirror;
   server: RunningServer;
@@ -207,6 +209,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
       port: running.port,
       deps,
       desiredState,
+      ...(reconciler ? { reconciler } : {}),
       mirror,
       server: running,
       async close() {
