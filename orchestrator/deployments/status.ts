@@ -37,6 +37,8 @@ export interface DeploymentStatus {
   /** Per version, when devices run more than one (during a rollout). */
   versions: Record<string, number>;
   errors: { deviceId: string; version: string; error: DeviceStatusRow['error'] }[];
+  /** The last resource usage each device reported for the version placed on it now. */
+  usage: Record<string, DeviceStatusRow['usage']>;
 }
 
 /** What operators see: how many placed devices are in each state, and the failures with their errors. */
@@ -51,5 +53,6 @@ export async function aggregateStatus(q: Queryable, deploymentId: string): Promi
     versions[r.version] = (versions[r.version] ?? 0) + 1;
   }
   const errors = rows.filter((r) => r.state === 'failed').map((r) => ({ deviceId: r.deviceId, version: r.version, error: r.error }));
-  return { deploymentId, version: d.version, rollout: d.rollout, devices: rows.length, counts, versions, errors };
+  const usage = Object.fromEntries(rows.filter((r) => r.usage).map((r) => [r.deviceId, r.usage]));
+  return { deploymentId, version: d.version, rollout: d.rollout, devices: rows.length, counts, versions, errors, usage };
 }

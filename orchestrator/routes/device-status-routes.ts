@@ -25,7 +25,7 @@ export function deviceStatusRoutes(deps: ControlPlaneDeps, svc: DesiredStateServ
       }
       return recordDeviceStatus(
         tx,
-        { deploymentId, deviceId: caller, state: report.status.state, error: report.status.error ?? null, components: report.components ?? [], adoptedManifestVersion: report.adoptedManifestVersion },
+        { deploymentId, deviceId: caller, state: report.status.state, error: report.status.error ?? null, components: report.components ?? [], adoptedManifestVersion: report.adoptedManifestVersion, usage: report['x-berth-extensions']?.usage ?? null },
         svc.changed,
       );
     });

@@ -258,4 +258,9 @@ export const migrations: Migration[] = [
       `UPDATE revocation_list SET next_update = NULL WHERE singleton`,
     ],
   },
+  {
+    version: 9,
+    name: 'deployment status: the resource usage a device reports with each status (docs/accounting.md)',
+    statements: [`ALTER TABLE deployment_device_status ADD COLUMN usage jsonb`],
+  },
 ];

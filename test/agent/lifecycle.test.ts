@@ -46,6 +46,8 @@ describe('device agent processes against a real control plane and registry', () 
       return s.counts?.installed === 2 ? s : undefined;
     }, 30_000, 'both devices report installed');
     expect(status.versions).toEqual({ '1.0.0': 2 });
+    // Each device's report carried its app's resource usage (docs/accounting.md).
+    for (const device of ['line-1', 'line-2']) expect(status.usage[device]).toMatchObject({ restarts: 0, memory: { bytes: expect.any(Number) }, cpu: { busyMs: expect.any(Number) }, hostCalls: expect.any(Object) });
   });
 
   it('updates to a new version: the new one is started, the old one stopped, and reported', async () => {

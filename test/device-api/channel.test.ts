@@ -97,6 +97,23 @@ describe('deployment to status', () => {
     expect((await meter.send(h, 'POST', '/api/v1/deployments/sensor-north/status', { json: report('installed') })).status).toBe(200);
     const status = await h.admin('GET', '/api/v1/admin/deployments/sensor-north/status');
     expect(status.body.counts).toMatchObject({ installed: 1 });
+    expect(status.body.usage).toEqual({});
+  });
+
+  it("keeps the resource usage a device reports with its status, and shows it with that device's status", async () => {
+    const version = (await manifest(meter)).manifestVersion;
+    const usage = { memory: { bytes: 131072, peakPages: 2 }, cpu: { busyMs: 12.5 }, hostCalls: { 'berth:host/log': 3 }, restarts: 1 };
+    const report = { deploymentId: 'sensor-north', deviceId: 'meter-1', adoptedManifestVersion: version, status: { state: 'installed' }, 'x-berth-extensions': { version: '1.0.0', usage } };
+    expect((await meter.send(h, 'POST', '/api/v1/deployments/sensor-north/status', { json: report })).status).toBe(200);
+    expect((await h.admin('GET', '/api/v1/admin/deployments/sensor-north/status')).body.usage).toEqual({ 'meter-1': usage });
+    // A later report without usage keeps the last one known.
+    expect((await meter.send(h, 'POST', '/api/v1/deployments/sensor-north/status', { json: { ...report, 'x-berth-extensions': { version: '1.0.0' } } })).status).toBe(200);
+    expect((await h.admin('GET', '/api/v1/admin/deployments/sensor-north/status')).body.usage).toEqual({ 'meter-1': usage });
+    // Usage that is not numbers, or too big, is refused by name and not recorded.
+    const refused = (u: unknown) => meter.send(h, 'POST', '/api/v1/deployments/sensor-north/status', { json: { ...report, 'x-berth-extensions': { usage: u } } });
+    expectProblem(await refused({ memory: 'lots' }), 422, 'x-berth-extensions.usage.memory');
+    expectProblem(await refused(Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`k${i}`, i]))), 422, 'x-berth-extensions.usage');
+    expect((await h.admin('GET', '/api/v1/admin/deployments/sensor-north/status')).body.usage).toEqual({ 'meter-1': usage });
   });
 
   it('status bad input: field named, other device 403, not placed 403, version from the future 422', async () => {
