@@ -7,6 +7,7 @@ import { DEMO_GRANTS } from './demo/grants.js';
 import { runSandboxDemo } from './demo/sandbox.js';
 import { runSystemDemo, type RunningDemo } from './demo/system.js';
 import type { Command } from './main.js';
+import { stopSignal } from './stop-signal.js';
 
 const say = (line: string) => process.stdout.write(line + '\n');
 
@@ -47,10 +48,7 @@ export const command: Command = {
     printSummary(demo);
     if (!values.exit) {
       say('\nPress Ctrl-C to stop.');
-      await new Promise<void>((resolve) => {
-        process.once('SIGINT', resolve);
-        process.once('SIGTERM', resolve);
-      });
+      await stopSignal();
     }
     say('Stopping the devices, the control plane and the registry...');
     await demo.stop();

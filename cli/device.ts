@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { BerthError } from '../common/errors.js';
 import type { Command } from './main.js';
+import { stopSignal } from './stop-signal.js';
 
 const HELP = `usage: berth device start --config <file>
 
@@ -31,11 +32,9 @@ export const command: Command = {
     const config = await loadAgentConfig(values.config);
     const logger = createLogger({ name: 'berth-device', level: config.logLevel });
     const interrupted = new AbortController();
-    const stopSignal = new Promise<string>((resolve) => {
-      for (const s of ['SIGINT', 'SIGTERM'] as const) process.once(s, () => (interrupted.abort(), resolve(s)));
-    });
+    const stopping = stopSignal().then((name) => (interrupted.abort(), name));
     const agent = await startAgent(config, { logger, signal: interrupted.signal });
-    const signal = await stopSignal;
+    const signal = await stopping;
     logger.info({ signal }, 'stopping');
     await agent.stop();
     return 0;

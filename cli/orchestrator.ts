@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { BerthError } from '../common/errors.js';
 import type { Command } from './main.js';
+import { stopSignal } from './stop-signal.js';
 
 const HELP = `usage: berth orchestrator <subcommand> [options]
 
@@ -166,14 +167,7 @@ async function start(argv: string[]): Promise<number> {
       '',
     ].join('\n'),
   );
-  await new Promise<void>((done) => {
-    const stop = () => {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
-      cp.close().then(done, done);
-    };
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
-  });
+  await stopSignal();
+  await cp.close().catch(() => {});
   return 0;
 }

@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { BerthError } from '../common/errors.js';
 import type { Command } from './main.js';
+import { stopSignal } from './stop-signal.js';
 
 const HELP = `usage: berth registry --dir <dir> [options]
 
@@ -98,15 +99,8 @@ export const command: Command = {
         '',
       ].join('\n'),
     );
-    await new Promise<void>((done) => {
-      const stop = () => {
-        process.off('SIGINT', stop);
-        process.off('SIGTERM', stop);
-        running.close().then(done, done);
-      };
-      process.on('SIGINT', stop);
-      process.on('SIGTERM', stop);
-    });
+    await stopSignal();
+    await running.close().catch(() => {});
     return 0;
   },
 };
