@@ -6,9 +6,9 @@ import { HttpGateway } from '../../runtime/gateway/gateway.js';
 import { serveSupervisedApp } from '../../runtime/gateway/supervised.js';
 import { workloadIdentityHandlers } from '../../runtime/identity/token-handlers.js';
 import { Runtime } from '../../runtime/runtime.js';
-import { createIntermediateCa, createRootCa, issueDeviceCertificate, type KeyedCertificate } from '../../trust/authority.js';
+import type { KeyedCertificate } from '../../trust/authority.js';
+import { testFleetDevice } from '../support/device-signer.js';
 import { verifyWorkloadToken } from '../../trust/workload/verify.js';
-import { generateP256 } from '../../trust/x509.js';
 import { suiteTempDir } from '../support/tmp.js';
 import { DEMO_GRANTS } from '../../cli/demo/grants.js';
 import { gatewayGet as get } from '../../cli/demo/wait.js';
@@ -26,11 +26,8 @@ describe('the demo apps on one device', () => {
 
   beforeAll(async () => {
     const apps: Record<DemoApp, Uint8Array> = await buildDemoApps(defaultDemoCache());
-    root = await createRootCa(TD);
-    const issuing = await createIntermediateCa(root, TD);
-    const keys = await generateP256();
-    const cert = await issueDeviceCertificate(issuing, TD, 'line-1', keys.publicKey, { lifetimeMs: 3_600_000 });
-    const signer = { trustDomain: TD, deviceId: 'line-1', privateKey: keys.privateKey, chain: [cert, issuing.certificate] };
+    let signer;
+    ({ root, signer } = await testFleetDevice(TD, 'line-1', 3_600_000));
     runtime = new Runtime({ dataDir: suiteTempDir('demo-apps'), logger: silentLogger, hostHandlers: workloadIdentityHandlers(() => signer) });
     gateway = new HttpGateway();
     port = await gateway.listen();

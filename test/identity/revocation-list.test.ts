@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { BerthError } from '../../common/errors.js';
-import { createIntermediateCa, createRootCa, issueDeviceCertificate, type KeyedCertificate } from '../../trust/authority.js';
+import { createIntermediateCa, createRootCa, type KeyedCertificate } from '../../trust/authority.js';
 import { issueCrl, type RevokedEntry } from '../../trust/revocation/crl.js';
 import { formatRevocationDocument } from '../../trust/revocation/document.js';
 import { RevocationListHolder } from '../../trust/revocation/holder.js';
@@ -14,25 +14,12 @@ import { issueWorkloadToken, type DeviceSigner } from '../../trust/workload/toke
 import { verifyWorkloadToken } from '../../trust/workload/verify.js';
 import { ECDSA_SHA256, certificateToPem, generateP256, x509 } from '../../trust/x509.js';
 import { suiteTempDir } from '../support/tmp.js';
+import { refusal, testDevice } from '../support/device-signer.js';
 
 const TD = 'factory.example';
 const HOUR = 3_600_000;
 const request = { vendor: 'acme', app: 'sensor', instance: 'i-1', audience: 'historian' };
-
-async function device(issuer: KeyedCertificate, deviceId: string): Promise<DeviceSigner> {
-  const keys = await generateP256();
-  const cert = await issueDeviceCertificate(issuer, TD, deviceId, keys.publicKey, { lifetimeMs: 24 * HOUR });
-  return { trustDomain: TD, deviceId, privateKey: keys.privateKey, chain: [cert, issuer.certificate] };
-}
-
-async function refusal(p: Promise<unknown>): Promise<string> {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(BerthError);
-  return (err as BerthError).code;
-}
+const device = (issuer: KeyedCertificate, deviceId: string): Promise<DeviceSigner> => testDevice(issuer, TD, deviceId);
 
 const revokedEntry = (d: DeviceSigner): RevokedEntry => ({ serial: d.chain[0]!.serialNumber, revokedAt: new Date() });
 

@@ -3,10 +3,10 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { workloadIdentityHandlers } from '../../runtime/identity/token-handlers.js';
 import { Runtime } from '../../runtime/runtime.js';
-import { createIntermediateCa, createRootCa, issueDeviceCertificate, type KeyedCertificate } from '../../trust/authority.js';
+import type { KeyedCertificate } from '../../trust/authority.js';
+import { testFleetDevice } from '../support/device-signer.js';
 import type { DeviceSigner } from '../../trust/workload/token.js';
 import { verifyWorkloadToken } from '../../trust/workload/verify.js';
-import { generateP256 } from '../../trust/x509.js';
 import { fixturePath } from '../fixtures/build.js';
 import { waitFor } from '../support/app-logs.js';
 import { suiteTempDir } from '../support/tmp.js';
@@ -22,11 +22,7 @@ for (const tier of ['worker', 'process'] as const)
     let runtime: Runtime;
 
     beforeAll(async () => {
-      root = await createRootCa(TD);
-      const issuing = await createIntermediateCa(root, TD);
-      const keys = await generateP256();
-      const cert = await issueDeviceCertificate(issuing, TD, 'plc-7', keys.publicKey, { lifetimeMs: 3_600_000 });
-      signer = { trustDomain: TD, deviceId: 'plc-7', privateKey: keys.privateKey, chain: [cert, issuing.certificate] };
+      ({ root, signer } = await testFleetDevice(TD, 'plc-7', 3_600_000));
       const handlers = workloadIdentityHandlers(() => signer);
       const log = (o: { app?: string }, msg: string) => lines.push({ app: o.app, msg });
       runtime = new Runtime({

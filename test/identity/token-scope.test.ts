@@ -5,10 +5,10 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { projectRoot } from '../../common/paths.js';
 import { workloadIdentityHandlers } from '../../runtime/identity/token-handlers.js';
 import type { AppSpec } from '../../runtime/sandbox/sandbox.js';
-import { createIntermediateCa, createRootCa, issueDeviceCertificate, type KeyedCertificate } from '../../trust/authority.js';
+import type { KeyedCertificate } from '../../trust/authority.js';
+import { testFleetDevice } from '../support/device-signer.js';
 import type { DeviceSigner } from '../../trust/workload/token.js';
 import { verifyWorkloadToken } from '../../trust/workload/verify.js';
-import { generateP256 } from '../../trust/x509.js';
 
 // Two vendors' apps side by side on one device: each gets tokens only in its own name and only
 // for its own granted audiences, whatever it passes. (runtime-tokens.test.ts runs real
@@ -18,11 +18,7 @@ let root: KeyedCertificate;
 let signer: DeviceSigner;
 
 beforeAll(async () => {
-  root = await createRootCa(TD);
-  const issuing = await createIntermediateCa(root, TD);
-  const keys = await generateP256();
-  const cert = await issueDeviceCertificate(issuing, TD, 'plc-7', keys.publicKey, { lifetimeMs: 3_600_000 });
-  signer = { trustDomain: TD, deviceId: 'plc-7', privateKey: keys.privateKey, chain: [cert, issuing.certificate] };
+  ({ root, signer } = await testFleetDevice(TD, 'plc-7', 3_600_000));
 });
 
 const spec = (vendor: string, app: string, audiences?: string[]) =>

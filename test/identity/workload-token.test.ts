@@ -2,29 +2,16 @@ import 'reflect-metadata';
 import { SignJWT } from 'jose';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { BerthError } from '../../common/errors.js';
-import { createIntermediateCa, createRootCa, issueDeviceCertificate, type KeyedCertificate } from '../../trust/authority.js';
+import { createIntermediateCa, createRootCa, type KeyedCertificate } from '../../trust/authority.js';
 import { parseWorkloadSpiffeId, workloadSpiffeId } from '../../trust/workload/spiffe-id.js';
 import { issueWorkloadToken, type DeviceSigner } from '../../trust/workload/token.js';
 import { verifyWorkloadToken } from '../../trust/workload/verify.js';
-import { generateP256 } from '../../trust/x509.js';
+import { refusal, testDevice } from '../support/device-signer.js';
 
 const TD = 'factory.example';
 const HOUR = 3_600_000;
+const device = (issuer: KeyedCertificate, deviceId: string, lifetimeMs = 24 * HOUR): Promise<DeviceSigner> => testDevice(issuer, TD, deviceId, lifetimeMs);
 
-async function device(issuer: KeyedCertificate, deviceId: string, lifetimeMs = 24 * HOUR): Promise<DeviceSigner> {
-  const keys = await generateP256();
-  const cert = await issueDeviceCertificate(issuer, TD, deviceId, keys.publicKey, { lifetimeMs });
-  return { trustDomain: TD, deviceId, privateKey: keys.privateKey, chain: [cert, issuer.certificate] };
-}
-
-async function refusal(p: Promise<unknown>): Promise<string> {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(BerthError);
-  return (err as BerthError).code;
-}
 
 describe('workload identity tokens', () => {
   let root: KeyedCertificate;
