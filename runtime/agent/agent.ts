@@ -18,7 +18,7 @@ import { planFromDocument, type DeploymentPlan } from './deployment-plan.js';
 import { deviceSigner } from './device-signer.js';
 import { loadIdentity, type DeviceIdentity } from './identity-files.js';
 import { checkBinding } from './node-lock.js';
-import { identityDir, onboard, pinKeys, pinnedKeys } from './onboarding.js';
+import { identityDir, onboard, pinKeys, pinnedKeys, pinnedSigningRoots, pinSigningRoots } from './onboarding.js';
 import { Reconciler, type DeploymentChange } from './reconciler.js';
 import { RenewalScheduler } from './renewal.js';
 import { StatusQueue } from './status-queue.js';
@@ -93,7 +93,8 @@ export async function startAgent(config: AgentConfig, options: StartAgentOptions
   const store = new AdoptedStateStore(config.dataDir, deviceLog);
   const queue = new StatusQueue(config.dataDir, deviceLog);
   await queue.load();
-  const reconciler = new Reconciler(runtime, gateway, new ArtifactStore(config.dataDir, deviceLog), deviceLog);
+  let signingRoots = await pinnedSigningRoots(config.dataDir);
+  const reconciler = new Reconciler(runtime, gateway, new ArtifactStore(config.dataDir, deviceLog), deviceLog, () => signingRoots);
   let reportVersion = 0;
   reconciler.on('change', (c) => {
     events.emit('change', c);
@@ -182,6 +183,7 @@ export async function startAgent(config: AgentConfig, options: StartAgentOptions
     background('status', () => queue.run(client, new Backoff(backoffSettings), signal)),
     background('sync', async () => {
       if (!keys) await retrying('pinning desired-state keys', async () => void (keys = await pinKeys(client, config.dataDir, deviceLog)));
+      if (!signingRoots) await retrying('pinning fleet signing roots', async () => void (signingRoots = await pinSigningRoots(client, config.dataDir, deviceLog)));
       if (signal.aborted) return;
       await runSync(
         {

@@ -1,8 +1,9 @@
 import { BerthError } from '../../common/errors.js';
 import type { Logger } from '../../common/logger.js';
 import type { ArtifactSource } from '../../oci/source.js';
-import { fetchVerified } from '../../trust/signing/fetch-verified.js';
+import { verifyDeploymentArtifact } from '../../trust/signing/deployment-artifact.js';
 import { compilePolicy } from '../../trust/signing/policy.js';
+import type { CompiledRoots } from '../../trust/signing/roots.js';
 import { describeSigner } from '../../trust/signing/verify.js';
 import type { ArtifactStore } from './artifact-store.js';
 import type { DeploymentPlan } from './deployment-plan.js';
@@ -10,9 +11,10 @@ import type { DeploymentPlan } from './deployment-plan.js';
 /**
  * The component of a deployment, verified: from the local store when it was verified before
  * against the same policy (bytes re-checked by digest), otherwise pulled by digest and verified
- * against the vendor trust policy carried in the signed deployment, then stored.
+ * against the vendor trust policy carried in the signed deployment (certificate-signed bundles
+ * against the fleet signing roots pinned at onboarding), then stored.
  */
-export async function obtainComponent(plan: DeploymentPlan, store: ArtifactStore, source: ArtifactSource | undefined, logger: Logger): Promise<Buffer> {
+export async function obtainComponent(plan: DeploymentPlan, store: ArtifactStore, source: ArtifactSource | undefined, logger: Logger, roots?: CompiledRoots): Promise<Buffer> {
   const policy = compilePolicy(plan.trustPolicy);
   if (policy.vendor !== plan.vendor) {
     throw new BerthError('agent.policy_vendor', `deployment ${plan.deploymentId}: the trust policy is vendor '${policy.vendor}''s, the app is vendor '${plan.vendor}''s`);
@@ -21,7 +23,8 @@ export async function obtainComponent(plan: DeploymentPlan, store: ArtifactStore
   if (held) return held.component;
   if (!source) throw new BerthError('agent.artifact_not_cached', `deployment ${plan.deploymentId}: ${plan.component.ref.digest} is not in the local store and the agent is offline`);
   const started = Date.now();
-  const artifact = await fetchVerified(source, plan.component.ref, policy);
+  const { registry, repository, digest } = plan.component.ref;
+  const artifact = await verifyDeploymentArtifact(source, { repository: `oci://${registry}/${repository}`, digest }, plan.trustPolicy, undefined, { vendor: plan.vendor, ...(roots ? { roots } : {}) });
   await store.put(
     {
       manifestDigest: artifact.manifestDigest,

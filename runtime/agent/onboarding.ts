@@ -2,9 +2,10 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { JWK } from 'jose';
 import { z } from 'zod';
-import { BerthError } from '../../common/errors.js';
+import { BerthError, errorMessage } from '../../common/errors.js';
 import type { Logger } from '../../common/logger.js';
 import { readTextFile, writePrivateFile } from '../../trust/key-files.js';
+import { compileRoots, type CompiledRoots } from '../../trust/signing/roots.js';
 import type { AgentConfig } from './config.js';
 import { answerError, type ControlPlaneClient } from './control-plane-client.js';
 import { enroll, type EnrollmentCredential } from './enroll.js';
@@ -14,6 +15,7 @@ import { readMachineId, recordBinding } from './node-lock.js';
 /** Where the device keeps its identity inside the data directory. */
 export const identityDir = (dataDir: string): string => join(dataDir, 'identity');
 const pinnedKeysPath = (dataDir: string): string => join(identityDir(dataDir), 'desired-state-keys.json');
+const pinnedRootsPath = (dataDir: string): string => join(identityDir(dataDir), 'signing-roots.json');
 
 async function readFileNamed(path: string, what: string): Promise<string> {
   try {
@@ -81,4 +83,35 @@ export async function pinKeys(client: ControlPlaneClient, dataDir: string, logge
   await writePrivateFile(pinnedKeysPath(dataDir), JSON.stringify({ keys: parsed.keys }, null, 2) + '\n');
   logger.info({ kids: parsed.keys.map((k) => k.kid) }, 'desired-state keys pinned');
   return parsed.keys as JWK[];
+}
+
+const signingRootsSchema = z.strictObject({ signingCas: z.array(z.string().max(16_384)).max(8), timestampAuthorities: z.array(z.array(z.string().max(16_384)).min(1).max(4)).max(8) });
+
+function compiledSigningRoots(text: string, where: string): CompiledRoots {
+  try {
+    return compileRoots(signingRootsSchema.parse(JSON.parse(text)));
+  } catch (err) {
+    throw new BerthError('agent.bad_signing_roots', `${where} are not the fleet signing roots (signing CAs and timestamp authority chains, PEM): ${errorMessage(err).slice(0, 300)}`);
+  }
+}
+
+/** The fleet signing roots pinned at onboarding, or undefined before they were pinned. */
+export async function pinnedSigningRoots(dataDir: string): Promise<CompiledRoots | undefined> {
+  const text = await readTextFile(pinnedRootsPath(dataDir));
+  return text === undefined ? undefined : compiledSigningRoots(text, pinnedRootsPath(dataDir));
+}
+
+/**
+ * Pins the fleet signing roots (`GET /api/v1/signing/roots`: the fleet signing CA and timestamp
+ * authority that certificate-signed components chain to) beside the desired-state keys, on the
+ * same first contact and with the same rule: never replaced by the channel afterwards.
+ */
+export async function pinSigningRoots(client: ControlPlaneClient, dataDir: string, logger: Logger): Promise<CompiledRoots> {
+  const answer = await client.request('/api/v1/signing/roots', { headers: { accept: 'application/json' }, maxBytes: 256 * 1024 });
+  if (answer.status !== 200) throw answerError(answer, 'GET /api/v1/signing/roots');
+  const text = answer.bytes.toString('utf8');
+  const roots = compiledSigningRoots(text, 'the control plane\'s /api/v1/signing/roots');
+  await writePrivateFile(pinnedRootsPath(dataDir), text.endsWith('\n') ? text : text + '\n');
+  logger.info({ fingerprint: roots.fingerprint }, 'fleet signing roots pinned');
+  return roots;
 }

@@ -11,6 +11,7 @@ import type { AppUsage } from '../accounting/app-account.js';
 import { obtainComponent } from './artifact-fetcher.js';
 import type { ArtifactStore } from './artifact-store.js';
 import type { DeploymentPlan } from './deployment-plan.js';
+import type { CompiledRoots } from '../../trust/signing/roots.js';
 
 interface RunningDeployment {
   plan: DeploymentPlan;
@@ -53,6 +54,8 @@ export class Reconciler extends EventEmitter<ReconcilerEvents> {
     private readonly gateway: HttpGateway | undefined,
     private readonly store: ArtifactStore,
     private readonly logger: Logger,
+    /** The fleet signing roots pinned at onboarding, for certificate-signed components. */
+    private readonly signingRoots: () => CompiledRoots | undefined = () => undefined,
   ) {
     super();
   }
@@ -89,7 +92,7 @@ export class Reconciler extends EventEmitter<ReconcilerEvents> {
     this.change(plan, 'installing');
     let supervisor: AppSupervisor;
     try {
-      const component = await obtainComponent(plan, this.store, source, this.logger);
+      const component = await obtainComponent(plan, this.store, source, this.logger, this.signingRoots());
       supervisor = await this.runtime.startApp(component, { vendor: plan.vendor, app: plan.app, grants: plan.grants, tier: plan.tier, ...(plan.limits ? { limits: plan.limits } : {}) });
     } catch (err) {
       const code = errorCode(err, 'agent.install_failed');
