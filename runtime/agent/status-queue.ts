@@ -89,10 +89,15 @@ export class StatusQueue {
     while (!signal.aborted) {
       const head = this.file.entries[0];
       if (!head) {
+        // Woken by a new entry or by the stop; the abort listener goes either way (one per idle
+        // spell would pile up on a long-lived signal).
+        let onAbort: () => void = () => {};
         await new Promise<void>((resolve) => {
           this.wake = resolve;
-          signal.addEventListener('abort', () => resolve(), { once: true });
+          onAbort = () => resolve();
+          signal.addEventListener('abort', onAbort, { once: true });
         });
+        signal.removeEventListener('abort', onAbort);
         this.wake = undefined;
         continue;
       }
