@@ -95,7 +95,10 @@ export class Runtime {
     // Forget an app once it has stopped for good (an update stops the old version), so its
     // compiled component can be collected; a supervisor started again is tracked again.
     supervisor.on('stopped', (report) => {
-      if (report.restartInMs === undefined) this.apps.delete(supervisor);
+      if (report.restartInMs !== undefined) return;
+      this.apps.delete(supervisor);
+      const { digest } = supervisor.spec;
+      if (![...this.apps].some((a) => a.spec.digest === digest)) this.engine.evict?.(digest);
     });
     supervisor.on('state', (state) => {
       if (state !== 'stopped') this.apps.add(supervisor);

@@ -92,8 +92,8 @@ export const agentConfigSchema = z.strictObject({
     })
     .default({ machineIdFile: '/etc/machine-id' }),
   runtime: z
-    .strictObject({ warmWorkers: z.number().int().min(0).max(64).default(0) })
-    .default({ warmWorkers: 0 }),
+    .strictObject({ warmWorkers: z.number().int().min(0).max(64).default(1) })
+    .default({ warmWorkers: 1 }),
   logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
 });
 

@@ -39,6 +39,8 @@ export interface Engine {
   readonly name: string;
   compile(bytes: Uint8Array, options: CompileOptions): Promise<CompiledComponent>;
   stats(): EngineStats;
+  /** Drops what is kept in memory for a digest no app uses any more (compiled code is executable memory). */
+  evict?(digest: string): void;
 }
 
 /** What the generated glue exports (jco `instantiation: 'sync'` mode). */

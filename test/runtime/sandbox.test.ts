@@ -172,4 +172,20 @@ describe('what the runtime keeps of stopped apps', () => {
     await old.start();
     expect(runtime.supervised()).toContain(old);
   });
+
+  it('keeps compiled code while any app uses its digest, and drops it once none does', async () => {
+    const engine = runtime.engine;
+    const a = await runtime.startApp(bytes('hello'), { vendor: 'acme', app: 'evict-a', grants: { log: {} } });
+    const b = await runtime.startApp(bytes('hello'), { vendor: 'acme', app: 'evict-b', grants: { log: {} } });
+    await a.stop();
+    const before = engine.stats();
+    const c = await runtime.startApp(bytes('hello'), { vendor: 'acme', app: 'evict-c', grants: { log: {} } });
+    expect(engine.stats().memoryHits).toBe(before.memoryHits + 1);
+    for (const s of runtime.supervised()) await s.stop();
+    await b.stop();
+    await c.stop();
+    const after = engine.stats();
+    await runtime.startApp(bytes('hello'), { vendor: 'acme', app: 'evict-d', grants: { log: {} } });
+    expect(engine.stats()).toMatchObject({ memoryHits: after.memoryHits, diskHits: after.diskHits + 1 });
+  });
 });
