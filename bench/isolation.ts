@@ -6,7 +6,7 @@ import { Runtime, type IsolationTier } from '../runtime/runtime.js';
 import { buildRootfs } from './container/bundle.js';
 import { coldStartsMs, invokeLatencyUs, LogTap, memoryOf } from './isolation-berth.js';
 import { detectOciRuntime, type OciRuntime } from './isolation-container.js';
-import { renderIsolationDoc, type IsolationData, type Measured } from './isolation-doc.js';
+import { PRESTARTED, renderIsolationDoc, type IsolationData, type Measured } from './isolation-doc.js';
 import { treeRssBytes } from './isolation-proc.js';
 import { CANARY, Listener, plantSecret, probeBerth, probeContainer, type ProbeColumn } from './isolation-probes.js';
 import { renderChart } from './isolation-svg.js';
@@ -48,6 +48,15 @@ export async function run(argv: string[]): Promise<BenchResult> {
     for (const tier of TIERS) {
       progress(`${tier}: cold start and invoke`);
       measured[tier] = { coldMs: await coldStartsMs(runtime, tier, counts.cold[tier]), invokeUs: await invokeLatencyUs(runtime, tier, counts.calls[tier], 15_000) };
+    }
+    // The device agent keeps one thread pre-started by default (docs/agent.md): a worker-tier
+    // deployment starts on it. Measured apart, on its own runtime, so the rows above stay fresh starts.
+    progress('worker on a pre-started thread: cold start');
+    const pooled = new Runtime({ dataDir: join(scratch, 'device-pooled'), logger: tap.logger, warmWorkers: 1 });
+    try {
+      measured[PRESTARTED] = { coldMs: await coldStartsMs(pooled, 'worker', counts.cold.worker, 200), invokeUs: [] };
+    } finally {
+      await pooled.close().catch(() => undefined);
     }
     progress(`container: ${oci ? oci.name : 'none'}`);
     if (oci) measured.container = await containerTimes(oci, counts.cold.container, counts.calls.container);
@@ -138,8 +147,10 @@ function figuresOf(data: IsolationData): Figure[] {
   const figures: Figure[] = [];
   for (const [who, m] of Object.entries(data.measured)) {
     figures.push({ name: `${who}: cold start p50`, value: percentile(m.coldMs, 50), unit: 'ms', note: `${m.coldMs.length} starts, to first result` });
-    figures.push({ name: `${who}: invoke p50`, value: percentile(m.invokeUs, 50), unit: 'µs', note: `${m.invokeUs.length} calls` });
-    figures.push({ name: `${who}: invoke p99`, value: percentile(m.invokeUs, 99), unit: 'µs' });
+    if (m.invokeUs.length > 0) {
+      figures.push({ name: `${who}: invoke p50`, value: percentile(m.invokeUs, 50), unit: 'µs', note: `${m.invokeUs.length} calls` });
+      figures.push({ name: `${who}: invoke p99`, value: percentile(m.invokeUs, 99), unit: 'µs' });
+    }
     if (m.memory) {
       const per = m.memory.bytesTotal / m.memory.started;
       figures.push({ name: `${who}: memory per instance`, value: per / 2 ** 20, unit: 'MiB', note: `${m.memory.started} started; ${m.memory.note}` });
