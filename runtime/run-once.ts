@@ -3,6 +3,7 @@ import type { GrantSet } from '../host-apis/grants.js';
 import { prepareApp } from './app-spec.js';
 import type { Engine } from './engine/engine.js';
 import { MessageBroker } from './messaging/broker.js';
+import { withOutboundHttp } from './http/handlers.js';
 import { withMessaging } from './messaging/handlers.js';
 import type { InvokeOutcome, StopReport } from './sandbox/protocol.js';
 import type { AppLimits } from './sandbox/sandbox.js';
@@ -33,8 +34,9 @@ export interface RunOnceResult {
  */
 export async function runOnce(bytes: Uint8Array, options: RunOnceOptions): Promise<RunOnceResult> {
   const { compiled, spec } = await prepareApp(options.engine, bytes, { vendor: options.vendor, app: options.app, grants: options.grants, limits: options.limits, dataRoot: options.dataDir });
-  // A broker of its own, so an app granted messaging runs here as on a device (alone on it).
-  const start = withMessaging((c, s, h) => WorkerSandbox.start(c, s, h), new MessageBroker());
+  // A broker of its own, so an app granted messaging runs here as on a device (alone on it), and
+  // the same outbound-HTTP handler as a device's.
+  const start = withOutboundHttp(withMessaging((c, s, h) => WorkerSandbox.start(c, s, h), new MessageBroker()));
   const sandbox = await start(compiled, spec, { log: options.log });
   let stop: StopReport | undefined;
   sandbox.onStop((report) => (stop = report));

@@ -1,4 +1,6 @@
 import { execFile } from 'node:child_process';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
@@ -46,6 +48,19 @@ describe('berth command', () => {
   it('run --invoke calls one export with JSON arguments and prints the result', async () => {
     const r = await run(['run', fixturePath('hello'), '--grant', 'log', '--invoke', 'add', '--arg', '40', '--arg', '2', '--data-dir', dataDir]);
     expect(r).toMatchObject({ code: 0, stdout: '42\n' });
+  });
+
+  it('run gives an app granted outbound-http the same HTTP client as a device: the granted origin answers', async () => {
+    const server = createServer((_req, res) => res.writeHead(200, { 'content-type': 'text/plain' }).end('hello from the laptop'));
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      const r = await run(['run', fixturePath('http-client'), '--grant', `config=target=${origin}/hello`, '--grant', `outbound-http=${origin}`, '--invoke', 'fetch-url', '--arg', '"target"', '--data-dir', dataDir]);
+      expect(r.stderr).toBe('');
+      expect(r).toMatchObject({ code: 0, stdout: '"200 hello from the laptop"\n' });
+    } finally {
+      server.close();
+    }
   });
 
   it('run refuses an ungranted import, naming the interface', async () => {
