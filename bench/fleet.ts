@@ -138,11 +138,16 @@ export async function run(argv: string[]): Promise<BenchResult> {
     let errors = 0;
     let stop = false;
     const longPolled = new Set<string>();
+    const kinds = new Map<string, number>();
     const adopt = async (d: (typeof device)[number]): Promise<void> => {
       while (!stop) {
         longPolled.add(d.id);
-        const a = await send(d.agent, ca, `${url}/api/v1/deployments?wait=60`, 'GET', { 'if-none-match': etags.get(d.id)! }).catch(() => undefined);
+        const a = await send(d.agent, ca, `${url}/api/v1/deployments?wait=60`, 'GET', { 'if-none-match': etags.get(d.id)! }).catch((err: Error) => {
+          kinds.set(`poll: ${err.message}`, (kinds.get(`poll: ${err.message}`) ?? 0) + 1);
+          return undefined;
+        });
         if (!a || (a.status !== 200 && a.status !== 304)) {
+          if (a) kinds.set(`poll: ${a.status}`, (kinds.get(`poll: ${a.status}`) ?? 0) + 1);
           errors++;
           await new Promise((r) => setTimeout(r, 500));
           continue;
@@ -154,12 +159,14 @@ export async function run(argv: string[]): Promise<BenchResult> {
         if (!dep) continue;
         const yaml = await send(d.agent, ca, url + dep.url);
         if (yaml.status !== 200 || `sha256:${createHash('sha256').update(yaml.body).digest('hex')}` !== dep.digest) {
+          kinds.set(`document: ${yaml.status}`, (kinds.get(`document: ${yaml.status}`) ?? 0) + 1);
           errors++;
           continue;
         }
         const status = JSON.stringify({ deploymentId: dep.deploymentId, deviceId: d.id, adoptedManifestVersion: m.manifestVersion, status: { state: 'installed' } });
         const posted = await send(d.agent, ca, `${url}/api/v1/deployments/${dep.deploymentId}/status`, 'POST', {}, status);
         if (posted.status !== 201 && posted.status !== 200) {
+          kinds.set(`status: ${posted.status}`, (kinds.get(`status: ${posted.status}`) ?? 0) + 1);
           errors++;
           continue;
         }
@@ -215,7 +222,8 @@ export async function run(argv: string[]): Promise<BenchResult> {
       { name: 'errors', value: errors, unit: '', note: 'failed polls, digest mismatches, refused status reports' },
     ];
     void Promise.allSettled(polling);
-    return { bench: 'fleet', figures, notes: [`store: ${storeKind}`, 'loopback only; devices and control plane share this machine\'s cores'] };
+    const errorKinds = [...kinds].map(([k, v]) => `${k} ×${v}`).join(', ');
+    return { bench: 'fleet', figures, notes: [`store: ${storeKind}`, ...(errorKinds ? [`errors: ${errorKinds}`] : []), 'loopback only; devices and control plane share this machine\'s cores'] };
   } finally {
     for (const a of agents) a.destroy();
     child.send({ kind: 'stop' });
