@@ -42,6 +42,11 @@ export async function startRollingUpdate(tx: Queryable, id: string, version: str
 
 /** Moves a rolling deployment on by at most one wave; pauses it when its current wave has a failure. */
 export async function advance(tx: Queryable, id: string, changed: DesiredStateChanged): Promise<RolloutStep> {
+  // Every status report calls this; most are for deployments that are not rolling. Those need not
+  // queue on the fleet-wide scheduler lock (it serialized all reports across replicas). A report
+  // about a new version can only follow the commit that started the rollout, so it sees `rolling`.
+  const peek = await deployments.getDeployment(tx, id);
+  if (peek && peek.rollout.state !== 'rolling') return 'not-rolling';
   const d = await locked(tx, id);
   const target = d.rollout.targetVersion;
   if (d.rollout.state !== 'rolling' || target === null) return 'not-rolling';
