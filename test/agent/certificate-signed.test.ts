@@ -90,8 +90,9 @@ describe('a certificate-signed component on a device', () => {
     const failed = changes.find((c) => c.deploymentId === 'meter-2' && c.state === 'failed')!;
     expect(failed.error?.message).toMatch(/refused/);
     expect(changes.some((c) => c.deploymentId === 'meter-2' && c.state === 'installed')).toBe(false);
-    // The operator sees why.
+    // The operator sees why, once the queued report is delivered.
+    await waitUntil(30_000, 'the failed report to reach the control plane', async () => (await fleet.admin.call('GET', '/api/v1/admin/deployments/meter-2/status')).counts.failed === 1);
     const status = await fleet.admin.call('GET', '/api/v1/admin/deployments/meter-2/status');
-    expect(status.counts.failed).toBe(1);
+    expect(status.errors).toEqual([expect.objectContaining({ deviceId: 'press-2', error: expect.objectContaining({ message: expect.stringMatching(/refused/) }) })]);
   });
 });
