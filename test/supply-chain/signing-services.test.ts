@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { webcrypto } from 'node:crypto';
 import { mkdtemp, readFile, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -7,7 +7,6 @@ import { join } from 'node:path';
 import { AsnConvert } from '@peculiar/asn1-schema';
 import { PKIStatus, TimeStampResp } from '@peculiar/asn1-tsp';
 import * as x509 from '@peculiar/x509';
-import { main } from '../../cli/main.js';
 import { silentLogger } from '../../common/logger.js';
 import { createOperatorToken } from '../../orchestrator/admin/tokens.js';
 import { vendorSigningIdentity } from '../../orchestrator/routes/signing-routes.js';
@@ -17,6 +16,7 @@ import { call, startHarness, type Harness } from '../orchestrator/harness.js';
 import { startRegistry, type TestRegistry } from '../support/registry.js';
 import { Transport } from '../../oci/transport.js';
 import { addVendor, clientOptions, hello, literal, push, register, type Caller } from './support.js';
+import { berth } from '../support/berth-in-process.js';
 
 x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
 const ALG = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
@@ -51,18 +51,6 @@ async function keyAndCsr(san?: string): Promise<{ keyPem: string; csr: string }>
   return { keyPem: x509.PemConverter.encode(await webcrypto.subtle.exportKey('pkcs8', keys.privateKey), 'PRIVATE KEY'), csr: csr.toString('pem') };
 }
 
-async function berth(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const o = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => ((out += String(chunk)), true));
-  const e = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => ((err += String(chunk)), true));
-  try {
-    return { code: await main(argv), out, err };
-  } finally {
-    o.mockRestore();
-    e.mockRestore();
-  }
-}
 
 describe('signing services of the control plane', () => {
   it('berth signing-cert, then berth sign --cert … --tsa-url <control plane> end to end: certificate, timestamp, push, admission', async () => {
