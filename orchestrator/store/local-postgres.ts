@@ -1,9 +1,9 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { chownSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
+import { freePort } from '../../oci/local-registry.js';
 
 /**
  * A PostgreSQL server from Debian's packages (postgresql-15) on 127.0.0.1 at a free port, with
@@ -25,16 +25,6 @@ export interface LocalPostgresOptions {
 }
 
 const BIN = process.env.BERTH_PG_BIN ?? '/usr/lib/postgresql/15/bin';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer().once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const a = srv.address();
-      srv.close(() => (typeof a === 'object' && a ? resolve(a.port) : reject(new Error('no port'))));
-    });
-  });
-}
 
 /** uid/gid to run PostgreSQL as: `postgres` when we are root, ourselves otherwise. */
 function postgresUser(): { uid?: number; gid?: number } {

@@ -18,10 +18,10 @@ import { serializeBundle, signComponentWithCertificate } from '../../trust/signi
 import { requestTimestamp } from '../../trust/signing/timestamp-client.js';
 import { fixture } from './support.js';
 import { suiteTempDir } from '../support/tmp.js';
+import { literal } from '../supply-chain/support.js';
 
 x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
 const TD = 'cert.test';
-const literal = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 // The air-gapped signing path all the way to a device: a vendor signs with a 10-minute
 // certificate from the fleet signing CA and a timestamp from the control plane's TSA; the

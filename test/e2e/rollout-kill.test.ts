@@ -2,7 +2,6 @@ import 'reflect-metadata';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,20 +13,10 @@ import type { AgentConfigInput } from '../../runtime/agent/config.js';
 import { generateVendorKey, loadPrivateKey } from '../../trust/signing/keys.js';
 import { serializeBundle, signComponent } from '../../trust/signing/sign.js';
 import { fixture, spawnAgent, variant, waitFor, type AgentProcess } from '../agent/support.js';
-import { startRegistry, type TestRegistry } from '../support/registry.js';
+import { freePort, startRegistry, type TestRegistry } from '../support/registry.js';
 import { suiteTempDir } from '../support/tmp.js';
 
 const BIN = join(projectRoot(), 'bin', 'berth.js');
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-    s.on('error', reject);
-  });
-}
 
 // The control plane is its own process here, killed with SIGKILL in the middle of a rolling
 // update and started again on the same data and port; the devices are `berth device start`
