@@ -20,8 +20,17 @@ export interface JsonAnswer {
 
 export const MAX_ANSWER_BYTES = 1024 * 1024;
 
+/** What an operator-side caller changes: its own headers (a bearer token) and bounds. */
+export interface RequestBounds {
+  headers?: Record<string, string>;
+  maxBytes?: number;
+  timeoutMs?: number;
+}
+
 /** One HTTPS request with a JSON body; the server is always verified (no trust on first use). */
-export function httpsJson(url: string, tls: DeviceTls, method: string, body?: unknown, agent?: Agent): Promise<JsonAnswer> {
+export function httpsJson(url: string, tls: DeviceTls, method: string, body?: unknown, agent?: Agent, bounds: RequestBounds = {}): Promise<JsonAnswer> {
+  const maxBytes = bounds.maxBytes ?? MAX_ANSWER_BYTES;
+  const timeoutMs = bounds.timeoutMs ?? 30_000;
   return new Promise((resolve, reject) => {
     const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
     const req = request(
@@ -33,15 +42,15 @@ export function httpsJson(url: string, tls: DeviceTls, method: string, body?: un
         cert: tls.cert,
         minVersion: 'TLSv1.3',
         agent: agent ?? false,
-        headers: { accept: 'application/json', ...(payload ? { 'content-type': 'application/json', 'content-length': String(payload.length) } : {}) },
-        timeout: 30_000,
+        headers: { accept: 'application/json', ...(payload ? { 'content-type': 'application/json', 'content-length': String(payload.length) } : {}), ...bounds.headers },
+        timeout: timeoutMs,
       },
       (res) => {
         const chunks: Buffer[] = [];
         let size = 0;
         res.on('data', (chunk: Buffer) => {
           size += chunk.length;
-          if (size > MAX_ANSWER_BYTES) req.destroy(new BerthError('agent.answer_too_large', `the control plane's answer exceeds ${MAX_ANSWER_BYTES} bytes`));
+          if (size > maxBytes) req.destroy(new BerthError('agent.answer_too_large', `the control plane's answer exceeds ${maxBytes} bytes`));
           else chunks.push(chunk);
         });
         res.on('end', () => {
@@ -58,7 +67,7 @@ export function httpsJson(url: string, tls: DeviceTls, method: string, body?: un
         res.on('error', reject);
       },
     );
-    req.on('timeout', () => req.destroy(new BerthError('agent.timeout', `no answer from ${url} within 30 s`)));
+    req.on('timeout', () => req.destroy(new BerthError('agent.timeout', `no answer from ${url} within ${timeoutMs / 1000} s`)));
     req.on('error', reject);
     req.end(payload);
   });
