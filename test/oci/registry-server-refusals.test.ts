@@ -21,7 +21,9 @@ interface Answer {
 function send(base: string, method: string, path: string, options: { headers?: Record<string, string>; body?: Uint8Array | string; chunks?: Uint8Array[] } = {}): Promise<Answer> {
   return new Promise((resolve, reject) => {
     const url = new URL(base);
-    const req = request({ host: url.hostname, port: url.port, method, path, headers: options.headers ?? {} }, (res) => {
+    // One connection per request: a server may answer a refusal before reading the body and close,
+    // and the client's late write then fails (EPIPE) on a socket no request listens to any more.
+    const req = request({ host: url.hostname, port: url.port, method, path, headers: options.headers ?? {}, agent: false }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => {
@@ -36,6 +38,7 @@ function send(base: string, method: string, path: string, options: { headers?: R
       });
     });
     req.on('error', reject);
+    req.on('socket', (socket) => socket.on('error', () => {}));
     if (options.chunks) {
       for (const c of options.chunks) req.write(c);
       req.end();
