@@ -1,5 +1,6 @@
 import { Hono } from 'hono';
 import { BerthError } from '../common/errors.js';
+import type { DeviceAuthCache } from './http/device-auth-cache.js';
 import type { AppEnv } from './http/env.js';
 import { HttpProblem, problemResponse, toHttpProblem } from './http/problem.js';
 import type { OnboardingDeps } from './onboarding/service.js';
@@ -26,6 +27,8 @@ export interface ControlPlaneDeps extends OnboardingDeps {
   publicUrl?: string;
   /** Lifetime of the signed revocation list's CRLs (docs/workload-identity.md). */
   revocationListLifetimeMs?: number;
+  /** Device authentication's store answers, kept between requests (http/device-auth-cache.ts). */
+  deviceAuth?: DeviceAuthCache;
 }
 
 /** A later issue's routes (Margo device API, apps, deployments) plug in as one of these. */

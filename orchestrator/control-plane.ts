@@ -14,6 +14,7 @@ import { FleetAuthority } from './pki/fleet-authority.js';
 import { putSetting } from './store/authorities.js';
 import { openStore, type Store, type StoreLocation } from './store/store.js';
 import type { PlacementSource } from './desired-state/placement.js';
+import { DeviceAuthCache } from './http/device-auth-cache.js';
 import { DesiredStateService } from './desired-state/service.js';
 import { loadOrCreateSigner } from './desired-state/signing-key.js';
 import { storePlacementSource } from './deployments/placement-source.js';
@@ -107,6 +108,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
   const reconcileIntervalMs = options.reconcileIntervalMs ?? 30_000;
   const presence = reconcileIntervalMs > 0 ? new DevicePresence() : undefined;
   let revocations: RevocationUpkeep | undefined;
+  let deviceAuth: DeviceAuthCache | undefined;
   try {
     const authority = await FleetAuthority.open({ store, keyDir: join(options.dataDir, 'pki'), trustDomain: options.trustDomain ?? 'berth.local', logger });
     // Its own key, beside the CA keys but never the TLS key (docs/desired-state.md).
@@ -136,6 +138,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
       ...(options.admissionTimeoutMs !== undefined ? { timeoutMs: options.admissionTimeoutMs } : {}),
     });
     if (options.requireApproval !== undefined) await putSetting(store, 'onboarding_approval_required', options.requireApproval);
+    deviceAuth = await DeviceAuthCache.open(store, logger);
     const deps: ControlPlaneDeps = {
       store,
       authority,
@@ -147,6 +150,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
       revocationListLifetimeMs,
       artifacts,
       fleetSigning,
+      deviceAuth,
     };
     const host = options.host ?? '127.0.0.1';
     const names = [...new Set([host, 'localhost', '127.0.0.1', ...(options.serverNames ?? [])])].filter((n) => n !== '0.0.0.0' && n !== '::');
@@ -219,6 +223,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
         await reconciler?.stop();
         await revocations?.stop();
         await desiredState?.close();
+        await deviceAuth?.close();
         await running.close();
         await store.close();
         lock.release();
@@ -228,6 +233,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     await reconciler?.stop();
     await revocations?.stop();
     await desiredState?.close();
+    await deviceAuth?.close();
     await store.close();
     lock.release();
     throw err;

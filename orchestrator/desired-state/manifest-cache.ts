@@ -55,6 +55,12 @@ export class ManifestCache {
     if (set) for (const t of set) t.dirty = true;
   }
 
+  /** Forgets every manifest, and keeps no read that is in flight (notifications were lost). */
+  clear(): void {
+    this.entries.clear();
+    for (const set of this.inflight.values()) for (const t of set) t.dirty = true;
+  }
+
   private put(m: StoredManifest): void {
     this.entries.delete(m.deviceId);
     this.entries.set(m.deviceId, { manifest: m, expires: Date.now() + this.ttlMs });

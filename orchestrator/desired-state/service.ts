@@ -54,9 +54,17 @@ export class DesiredStateService {
 
   static async open(o: DesiredStateOptions): Promise<DesiredStateService> {
     const service = new DesiredStateService(o);
-    service.stopListening = await o.store.listen(DESIRED_STATE_CHANNEL, (payload) => {
-      void service.changedElsewhere(payload.split('\n').filter((id) => id !== ''));
-    });
+    service.stopListening = await o.store.listen(
+      DESIRED_STATE_CHANNEL,
+      (payload) => void service.changedElsewhere(payload.split('\n').filter((id) => id !== '')),
+      () => {
+        // Changes committed while the notification connection was down were never heard: forget
+        // every cached manifest and let parked devices ask again.
+        o.logger.warn('store notifications were interrupted; forgetting cached manifests and waking long-polls');
+        service.cache.clear();
+        service.waiters.wakeAll();
+      },
+    );
     return service;
   }
 

@@ -25,6 +25,11 @@ export interface LifecycleDeps {
   desiredStateChanged?: DesiredStateChanged;
   /** Lifetime of the CRLs re-issued at revocation (default 24 h; docs/workload-identity.md). */
   revocationListLifetimeMs?: number;
+  /**
+   * Told of a device whose authentication changed, once committed: this replica then refuses on
+   * the very next request (the store's NOTIFY tells every replica, this one a moment later).
+   */
+  deviceAuth?: { forget(deviceId: string): void };
 }
 
 export async function approve(deps: LifecycleDeps, requestId: string, by: string): Promise<DeviceCertificateRecord> {
@@ -38,6 +43,7 @@ export async function approve(deps: LifecycleDeps, requestId: string, by: string
     await requests.decideRequest(tx, requestId, { status: 'approved', by, certificateFingerprint: issued.fingerprint });
     return issued;
   });
+  deps.deviceAuth?.forget(cert.deviceId);
   securityEvent(deps.logger, 'onboarding.approved', { deviceId: cert.deviceId, requestId, by, certificate: cert.fingerprint });
   securityEvent(deps.logger, 'onboarding.accepted', { deviceId: cert.deviceId, method: 'approval', requestId });
   return cert;
@@ -52,6 +58,7 @@ export async function deny(deps: LifecycleDeps, requestId: string, by: string): 
     await devices.setDeviceStatus(tx, request.deviceId, 'denied');
     return request.deviceId;
   });
+  deps.deviceAuth?.forget(deviceId);
   securityEvent(deps.logger, 'onboarding.denied', { deviceId, requestId, by });
 }
 
@@ -71,6 +78,7 @@ export async function revoke(deps: LifecycleDeps, deviceId: string, by: string, 
     const published = await reissueRevocationList(tx, { authority: deps.authority, logger: deps.logger, lifetimeMs: deps.revocationListLifetimeMs ?? DEFAULT_REVOCATION_LIST_LIFETIME_MS }, listed > 0);
     return { count, crlNumber: published.list.number };
   });
+  deps.deviceAuth?.forget(deviceId);
   securityEvent(deps.logger, 'device.revoked', { deviceId, by, reason, certificates: revoked.count, crlNumber: revoked.crlNumber });
   return revoked.count;
 }

@@ -6,6 +6,7 @@ import { deviceSpiffeId } from '../../trust/spiffe.js';
 import * as certificates from '../store/certificates.js';
 import type { Store } from '../store/store.js';
 import type { FleetAuthority } from '../pki/fleet-authority.js';
+import type { DeviceAuthCache } from './device-auth-cache.js';
 import type { AppEnv } from './env.js';
 import { HttpProblem } from './problem.js';
 
@@ -13,6 +14,29 @@ export interface DeviceAuthDeps {
   store: Store;
   authority: FleetAuthority;
   logger: Logger;
+  /** Keeps the store's answer per certificate between requests (absent: a query per request). */
+  deviceAuth?: DeviceAuthCache;
+}
+
+interface PeerOfConnection {
+  raw: boolean;
+  fingerprint: string;
+  subject: unknown;
+  issuer: unknown;
+}
+
+/** TLS 1.3 has no renegotiation: a connection's client certificate is read and hashed once. */
+const peers = new WeakMap<TLSSocket, PeerOfConnection>();
+
+function peerOf(socket: TLSSocket): PeerOfConnection {
+  let known = peers.get(socket);
+  if (!known) {
+    const peer = socket.getPeerCertificate();
+    const raw = Boolean(peer && peer.raw);
+    known = { raw, fingerprint: raw ? createHash('sha256').update(peer.raw).digest('hex') : '', subject: peer?.subject, issuer: peer?.issuer };
+    peers.set(socket, known);
+  }
+  return known;
 }
 
 /**
@@ -20,25 +44,27 @@ export interface DeviceAuthDeps {
  * at the handshake (`rejectUnauthorized: false`), so Node's `authorizationError` can be logged
  * and answered as a problem. The accepted-client policy (device active, certificate current,
  * issuer still trusted) is checked on every request, so a revocation reaches connections that
- * are kept alive or resumed from a session ticket.
+ * are kept alive or resumed from a session ticket (the store's part of it may come from
+ * `DeviceAuthCache`, which forgets a device when the store announces a change to it).
  */
 export function requireDevice(deps: DeviceAuthDeps): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const socket = c.env.incoming.socket as TLSSocket;
     const remote = socket.remoteAddress;
     if (!socket.encrypted) throw new HttpProblem(401, 'tls.required', 'Device endpoints require mutual TLS');
-    const peer = socket.getPeerCertificate();
-    if (!peer || !peer.raw) {
+    const peer = peerOf(socket);
+    if (!peer.raw) {
       securityEvent(deps.logger, 'tls.client_certificate_missing', { remote, path: c.req.path });
       throw new HttpProblem(401, 'tls.no_client_certificate', 'A client certificate is required', { detail: 'present the device certificate issued at onboarding' });
     }
-    const fingerprint = createHash('sha256').update(peer.raw).digest('hex');
+    const fingerprint = peer.fingerprint;
     if (!socket.authorized) {
       const reason = String(socket.authorizationError ?? 'unknown');
       securityEvent(deps.logger, 'tls.client_certificate_refused', { remote, fingerprint, subject: peer.subject, issuer: peer.issuer, authorizationError: reason });
       throw new HttpProblem(401, 'tls.untrusted_client_certificate', 'The client certificate is not trusted', { detail: `certificate refused: ${reason}` });
     }
-    const presented = await certificates.findPresented(deps.store, fingerprint);
+    const lookup = () => certificates.findPresented(deps.store, fingerprint);
+    const presented = await (deps.deviceAuth ? deps.deviceAuth.presented(fingerprint, lookup) : lookup());
     if (!presented) {
       securityEvent(deps.logger, 'device.unknown_certificate', { remote, fingerprint });
       throw new HttpProblem(403, 'device.unknown_certificate', 'The client certificate belongs to no device');
@@ -63,6 +89,7 @@ export function requireDevice(deps: DeviceAuthDeps): MiddlewareHandler<AppEnv> {
     if (presented.newerActive === 0 && presented.olderActive > 0) {
       // First use of a renewed certificate: the previous one stops working now.
       await deps.store.transaction((tx) => certificates.supersedeOthers(tx, cert.deviceId, fingerprint));
+      deps.deviceAuth?.forget(cert.deviceId);
     }
     c.set('device', {
       deviceId: cert.deviceId,

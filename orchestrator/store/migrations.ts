@@ -263,4 +263,29 @@ export const migrations: Migration[] = [
     name: 'deployment status: the resource usage a device reports with each status (docs/accounting.md)',
     statements: [`ALTER TABLE deployment_device_status ADD COLUMN usage jsonb`],
   },
+  {
+    version: 10,
+    name: 'device authentication: every change to what a presented certificate is allowed to do is announced (NOTIFY berth_device_auth)',
+    statements: [
+      // Replicas cache the accepted-client lookup (orchestrator/http/device-auth-cache.ts). A
+      // trigger, not the code paths that change devices, so no path (nor a later one) can forget
+      // to tell them; the payload is the device id, delivered at commit.
+      `CREATE FUNCTION berth_device_auth_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+       BEGIN
+         PERFORM pg_notify('berth_device_auth', OLD.id);
+         RETURN NULL;
+       END $$`,
+      `CREATE FUNCTION berth_device_certificate_auth_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+       BEGIN
+         PERFORM pg_notify('berth_device_auth', OLD.device_id);
+         RETURN NULL;
+       END $$`,
+      `CREATE TRIGGER devices_auth_changed AFTER UPDATE OF status ON devices
+       FOR EACH ROW WHEN (OLD.status IS DISTINCT FROM NEW.status) EXECUTE FUNCTION berth_device_auth_changed()`,
+      `CREATE TRIGGER devices_auth_removed AFTER DELETE ON devices FOR EACH ROW EXECUTE FUNCTION berth_device_auth_changed()`,
+      `CREATE TRIGGER device_certificates_auth_changed AFTER UPDATE OF state ON device_certificates
+       FOR EACH ROW WHEN (OLD.state IS DISTINCT FROM NEW.state) EXECUTE FUNCTION berth_device_certificate_auth_changed()`,
+      `CREATE TRIGGER device_certificates_auth_removed AFTER DELETE ON device_certificates FOR EACH ROW EXECUTE FUNCTION berth_device_certificate_auth_changed()`,
+    ],
+  },
 ];

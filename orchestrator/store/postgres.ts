@@ -34,7 +34,7 @@ export async function openPostgresStore(url: string): Promise<Store> {
       }
     },
     close: () => pool.end(),
-    listen: (channel, onPayload) => listenOn(url, channel, onPayload),
+    listen: (channel, onPayload, onReconnect) => listenOn(url, channel, onPayload, onReconnect),
   };
 }
 
@@ -42,13 +42,17 @@ export async function openPostgresStore(url: string): Promise<Store> {
  * A dedicated connection that LISTENs (a pooled one would lose the subscription when released).
  * A lost connection is reopened after a pause; waiters time out meanwhile, so nothing hangs.
  */
-async function listenOn(url: string, channel: string, onPayload: (payload: string) => void): Promise<() => Promise<void>> {
+async function listenOn(url: string, channel: string, onPayload: (payload: string) => void, onReconnect?: () => void): Promise<() => Promise<void>> {
   if (!/^[a-z_][a-z0-9_]*$/.test(channel)) throw new Error(`not a channel name: ${channel}`);
   let stopped = false;
   let client: pg.Client | undefined;
   let retry: NodeJS.Timeout | undefined;
   const reopen = (): void => {
-    retry = setTimeout(() => void open().catch(reopen), 1000);
+    retry = setTimeout(() => {
+      open().then(() => {
+        if (!stopped) onReconnect?.();
+      }, reopen);
+    }, 1000);
     retry.unref();
   };
   const open = async (): Promise<void> => {

@@ -15,9 +15,11 @@ export interface Store extends Queryable {
   /**
    * Calls `onPayload` for every `NOTIFY <channel>` committed by anyone on this database (this
    * process included); resolves to a function that stops listening. PostgreSQL: one dedicated
-   * connection per call. PGlite: its in-process notifications.
+   * connection per call, reopened when lost; `onReconnect` runs once it listens again, since
+   * whatever was notified meanwhile is gone (a cache fed by these payloads must forget all).
+   * PGlite: its in-process notifications, never lost.
    */
-  listen(channel: string, onPayload: (payload: string) => void): Promise<() => Promise<void>>;
+  listen(channel: string, onPayload: (payload: string) => void, onReconnect?: () => void): Promise<() => Promise<void>>;
 }
 
 export type StoreLocation = { kind: 'pglite'; dataDir: string } | { kind: 'postgres'; url: string };

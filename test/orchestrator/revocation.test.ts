@@ -65,6 +65,30 @@ describe('revocation', () => {
     }
   });
 
+  it('reaches a cached connection when the store changes the device by any path (the trigger announces it)', async () => {
+    const id = await onboard('by-store-1');
+    const agent = new Agent({ keepAlive: true, maxSockets: 1, ca: h.ca, key: id.keyPem, cert: id.certificatePem });
+    try {
+      expect((await call(`${h.cp.url}/api/v1/identity`, { ca: h.ca, agent })).status).toBe(200);
+      const cache = h.cp.deps.deviceAuth!;
+      const cached = cache.size;
+      expect((await call(`${h.cp.url}/api/v1/identity`, { ca: h.ca, agent })).status).toBe(200);
+      expect(cache.size).toBe(cached);
+      // Not through the lifecycle code (which also forgets locally): as another replica or an
+      // operator's SQL would do it. Only the store's NOTIFY can tell this replica.
+      await h.cp.deps.store.query(`UPDATE devices SET status = 'revoked' WHERE id = $1`, ['by-store-1']);
+      const deadline = Date.now() + 5000;
+      let answer = await call(`${h.cp.url}/api/v1/identity`, { ca: h.ca, agent });
+      while (answer.status === 200 && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 20));
+        answer = await call(`${h.cp.url}/api/v1/identity`, { ca: h.ca, agent });
+      }
+      expect(answer.body).toMatchObject({ status: 403, code: 'device.revoked' });
+    } finally {
+      agent.destroy();
+    }
+  });
+
   it('refuses renewal and re-onboarding of a revoked device', async () => {
     const id = await onboard('revoked-2');
     await h.admin('POST', '/api/v1/admin/device-revocations', { deviceId: 'revoked-2' });

@@ -10,6 +10,7 @@ import * as tokens from '../../orchestrator/store/tokens.js';
 import * as certs from '../../orchestrator/store/certificates.js';
 import * as authorities from '../../orchestrator/store/authorities.js';
 import { startPostgres, type PostgresServer } from '../support/postgres.js';
+import { DEVICE_AUTH_CHANNEL } from '../../orchestrator/http/device-auth-cache.js';
 
 // The same cases against both back ends: PGlite in a temp dir, and a PostgreSQL server started here.
 let pgServer: PostgresServer;
@@ -76,6 +77,9 @@ describe.each(backends)('store on %s', (_name, location) => {
   });
 
   it('tracks certificates: newest active supersedes the rest, revocation reaches all', async () => {
+    // Every change to what a certificate may do is announced at commit, to every listener.
+    const announced: string[] = [];
+    const stop = await store.listen(DEVICE_AUTH_CHANNEL, (deviceId) => announced.push(deviceId));
     await authorities.insertAuthority(store, { fingerprint: 'ca1', kind: 'root', certificatePem: 'x', issuerFingerprint: null, state: 'active', notAfter: new Date(Date.now() + 1e9) });
     const base = { deviceId: 'dev-a', issuerFingerprint: 'ca1', certificatePem: 'pem', notBefore: new Date(), notAfter: new Date(Date.now() + 1e6) };
     await store.transaction((tx) => certs.insertCertificate(tx, { ...base, fingerprint: 'c1', serial: '01', publicKeySha256: 'k1' }));
@@ -89,6 +93,15 @@ describe.each(backends)('store on %s', (_name, location) => {
     const presented = await certs.findPresented(store, 'c2');
     expect(presented).toMatchObject({ deviceStatus: 'revoked', certificate: { state: 'revoked' } });
     expect((await devices.getDevice(store, 'dev-a'))?.revokedReason).toBe('stolen');
+    // No change, no announcement; then a marker on another device (delivered in commit order).
+    await devices.setDeviceStatus(store, 'dev-a', 'revoked', 'again');
+    await devices.insertDevice(store, { id: 'dev-marker', status: 'active', labels: {}, method: 'token' });
+    await devices.setDeviceStatus(store, 'dev-marker', 'denied');
+    const deadline = Date.now() + 5000;
+    while (!announced.includes('dev-marker') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    await stop();
+    // Superseded, device revoked, certificates revoked (one per transaction: PostgreSQL folds repeats).
+    expect(announced).toEqual(['dev-a', 'dev-a', 'dev-a', 'dev-marker']);
   });
 
   it('raises the bundle sequence monotonically inside transactions', async () => {
@@ -104,5 +117,29 @@ describe.each(backends)('store on %s', (_name, location) => {
     store = await openStore(location());
     expect((await devices.getDevice(store, 'dev-b'))?.status).toBe('active');
     expect(await authorities.getSetting(store, 'trust_domain')).toBe('example.org');
+  });
+});
+
+describe('store on postgres: notifications', () => {
+  it('reopens a lost LISTEN connection and says so, since what was notified meanwhile is gone', async () => {
+    const store = await openStore({ kind: 'postgres', url: pgServer.url });
+    try {
+      const heard: string[] = [];
+      let reconnects = 0;
+      const stop = await store.listen('berth_test_reconnect', (p) => heard.push(p), () => reconnects++);
+      const killed = await store.query<{ pid: number }>(
+        `SELECT pg_terminate_backend(pid) AS pid FROM pg_stat_activity WHERE query = 'LISTEN berth_test_reconnect'`,
+      );
+      expect(killed).toHaveLength(1);
+      const deadline = Date.now() + 10_000;
+      while (reconnects === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      expect(reconnects).toBe(1);
+      await store.query(`SELECT pg_notify('berth_test_reconnect', 'after')`);
+      while (!heard.includes('after') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      expect(heard).toEqual(['after']);
+      await stop();
+    } finally {
+      await store.close();
+    }
   });
 });
