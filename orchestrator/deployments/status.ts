@@ -1,29 +1,28 @@
 import type { DesiredStateChanged } from '../desired-state/placement.js';
 import { HttpProblem } from '../http/problem.js';
 import * as deployments from '../store/deployments.js';
-import { statusOfPlacements, upsertDeviceStatus, type DeviceDeploymentState, type DeviceStatusRow } from '../store/deployment-status.js';
-import * as placements from '../store/placements.js';
+import { recordReports, statusOfPlacements, type DeviceDeploymentState, type DeviceReport, type DeviceStatusRow, type ReportOutcome } from '../store/deployment-status.js';
 import type { Queryable } from '../store/store.js';
 import { advance } from './rollout.js';
 
-export type DeviceReport = Omit<DeviceStatusRow, 'version'>;
+export type { DeviceReport, ReportOutcome };
 
 /**
- * The device channel's entry point for `POST /api/v1/deployments/{id}/status`: records the report
- * against the version placed on the device now, and moves a rolling update on (or pauses it) in
- * the same transaction. `not-placed` when the deployment is not (or no longer) on that device;
- * `stale` (nothing recorded) when the report was adopted from a manifest older than the one that
- * carried the version placed now: it speaks of the version before.
+ * The device channel's entry point for `POST /api/v1/deployments/{id}/status`: records reports
+ * against the versions placed on their devices now (store/deployment-status.ts says which are
+ * refused and why), and moves each rolling update they speak of on (or pauses it) in the same
+ * transaction, once per deployment however many of its devices reported.
  */
-export async function recordDeviceStatus(tx: Queryable, report: DeviceReport, changed: DesiredStateChanged): Promise<'created' | 'updated' | 'not-placed' | 'stale'> {
-  const placed = (await placements.placementsOfDevice(tx, report.deviceId)).find((p) => p.deploymentId === report.deploymentId);
-  if (!placed) return 'not-placed';
-  // Adopted from a manifest older than the one carrying the placed version: about the version before.
-  const since = placed.sinceManifestVersion;
-  if (since !== null && since !== undefined && report.adoptedManifestVersion !== null && report.adoptedManifestVersion < since) return 'stale';
-  const result = await upsertDeviceStatus(tx, { ...report, version: placed.version });
-  await advance(tx, report.deploymentId, changed);
-  return result;
+export async function recordDeviceStatuses(tx: Queryable, reports: readonly DeviceReport[], changed: DesiredStateChanged): Promise<ReportOutcome[]> {
+  const recorded = await recordReports(tx, reports);
+  const rolling = new Set(reports.filter((r, i) => recorded[i]!.rolling && (recorded[i]!.outcome === 'created' || recorded[i]!.outcome === 'updated')).map((r) => r.deploymentId));
+  for (const deploymentId of rolling) await advance(tx, deploymentId, changed);
+  return recorded.map((r) => r.outcome);
+}
+
+export async function recordDeviceStatus(tx: Queryable, report: DeviceReport, changed: DesiredStateChanged): Promise<ReportOutcome> {
+  const [outcome] = await recordDeviceStatuses(tx, [report], changed);
+  return outcome!;
 }
 
 const STATES: DeviceDeploymentState[] = ['pending', 'installing', 'installed', 'failed', 'removing', 'removed'];

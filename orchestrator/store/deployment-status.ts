@@ -14,17 +14,73 @@ export interface DeviceStatusRow {
   usage?: Record<string, unknown> | null;
 }
 
-export async function upsertDeviceStatus(q: Queryable, s: DeviceStatusRow): Promise<'created' | 'updated'> {
-  const rows = await q.query<{ inserted: boolean }>(
-    `INSERT INTO deployment_device_status (deployment_id, device_id, version, state, error, components, adopted_manifest_version, usage)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-     ON CONFLICT (deployment_id, device_id) DO UPDATE SET version = EXCLUDED.version, state = EXCLUDED.state, error = EXCLUDED.error,
-       components = EXCLUDED.components, adopted_manifest_version = EXCLUDED.adopted_manifest_version,
-       usage = coalesce(EXCLUDED.usage, deployment_device_status.usage), updated_at = now()
-     RETURNING (xmax = 0) AS inserted`,
-    [s.deploymentId, s.deviceId, s.version, s.state, s.error && JSON.stringify(s.error), JSON.stringify(s.components), s.adoptedManifestVersion, s.usage ? JSON.stringify(s.usage) : null],
+/** A device's report as it arrives; the version it is about is the one placed on the device now. */
+export type DeviceReport = Omit<DeviceStatusRow, 'version'>;
+
+/**
+ * What became of one report: recorded (`created`/`updated`), or not, because the deployment is
+ * not placed on the device, the report was adopted from a manifest older than the one carrying
+ * the version placed now (`stale`: it speaks of the version before), or from a manifestVersion
+ * the device was never given (`ahead`).
+ */
+export type ReportOutcome = 'created' | 'updated' | 'not-placed' | 'stale' | 'ahead';
+
+export interface RecordedReport {
+  outcome: ReportOutcome;
+  /** The deployment is in a rolling update, which this report may move on. */
+  rolling: boolean;
+}
+
+/**
+ * Records many devices' reports in one statement: each checked against its device's manifest and
+ * placement, and written only when it passes. One statement instead of four per report is what
+ * lets 10,000 devices report within seconds (docs/desired-state.md "Status reports"). No two
+ * reports may name the same deployment and device (an upsert touches a row once per statement).
+ */
+export async function recordReports(q: Queryable, reports: readonly DeviceReport[]): Promise<RecordedReport[]> {
+  if (reports.length === 0) return [];
+  const json = (v: unknown): string | null => (v === null || v === undefined ? null : JSON.stringify(v));
+  const rows = await q.query<{ i: number; outcome: ReportOutcome; rolling: boolean }>(
+    `WITH r AS (
+       SELECT * FROM unnest($1::int[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[], $8::text[])
+         AS r(i, deployment_id, device_id, state, error, components, adopted, usage)
+     ), j AS (
+       SELECT r.*, p.version AS placed,
+         CASE
+           WHEN m.manifest_version IS NOT NULL AND r.adopted > m.manifest_version THEN 'ahead'
+           WHEN p.version IS NULL THEN 'not-placed'
+           WHEN p.since_manifest_version IS NOT NULL AND r.adopted IS NOT NULL AND r.adopted < p.since_manifest_version THEN 'stale'
+           ELSE 'record'
+         END AS verdict
+       FROM r
+       LEFT JOIN device_desired_state m ON m.device_id = r.device_id
+       LEFT JOIN placements p ON p.deployment_id = r.deployment_id AND p.device_id = r.device_id
+     ), written AS (
+       INSERT INTO deployment_device_status (deployment_id, device_id, version, state, error, components, adopted_manifest_version, usage)
+       SELECT deployment_id, device_id, placed, state, error::jsonb, components::jsonb, adopted, usage::jsonb FROM j WHERE verdict = 'record'
+       ON CONFLICT (deployment_id, device_id) DO UPDATE SET version = EXCLUDED.version, state = EXCLUDED.state, error = EXCLUDED.error,
+         components = EXCLUDED.components, adopted_manifest_version = EXCLUDED.adopted_manifest_version,
+         usage = coalesce(EXCLUDED.usage, deployment_device_status.usage), updated_at = now()
+       RETURNING deployment_id, device_id, (xmax = 0) AS inserted
+     )
+     SELECT j.i, CASE WHEN j.verdict <> 'record' THEN j.verdict WHEN w.inserted THEN 'created' ELSE 'updated' END AS outcome,
+            coalesce(d.rollout_state = 'rolling', false) AS rolling
+     FROM j
+     LEFT JOIN written w ON w.deployment_id = j.deployment_id AND w.device_id = j.device_id
+     LEFT JOIN deployments d ON d.id = j.deployment_id
+     ORDER BY j.i`,
+    [
+      reports.map((_, i) => i),
+      reports.map((r) => r.deploymentId),
+      reports.map((r) => r.deviceId),
+      reports.map((r) => r.state),
+      reports.map((r) => json(r.error)),
+      reports.map((r) => JSON.stringify(r.components)),
+      reports.map((r) => r.adoptedManifestVersion),
+      reports.map((r) => json(r.usage)),
+    ],
   );
-  return rows[0]?.inserted ? 'created' : 'updated';
+  return rows.map((r) => ({ outcome: r.outcome, rolling: r.rolling }));
 }
 
 /**
