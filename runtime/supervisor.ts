@@ -3,6 +3,7 @@ import type { AppAccount, AppUsage } from './accounting/app-account.js';
 import type { CompiledComponent } from './engine/engine.js';
 import type { InvokeOutcome, StopReport } from './sandbox/protocol.js';
 import type { AppSpec, Sandbox, SandboxFactory, SandboxHooks } from './sandbox/sandbox.js';
+import { hasEntryPoint } from './sandbox/entry-point.js';
 
 export interface BackoffPolicy {
   initialMs: number;
@@ -114,7 +115,8 @@ export class AppSupervisor extends EventEmitter<SupervisorEvents> {
     this.setState('starting');
     let sandbox: Sandbox;
     try {
-      sandbox = await this.factory(this.compiled, this.spec, this.hooks);
+      // A tier that can start the entry point along with the instance saves a round trip.
+      sandbox = await this.factory(this.compiled, this.spec, { ...this.hooks, runEntryPoint: true });
     } catch (err) {
       this.ended({ reason: 'load-failed', message: err instanceof Error ? err.message : String(err), at: Date.now() });
       return;
@@ -129,12 +131,12 @@ export class AppSupervisor extends EventEmitter<SupervisorEvents> {
       if (this.sandbox === sandbox) this.ended(report);
     });
     this.setState('running');
-    if (hasEntryPoint(sandbox.exports)) void this.runEntryPoint(sandbox);
+    if (sandbox.entryPoint || hasEntryPoint(sandbox.exports)) void this.runEntryPoint(sandbox);
   }
 
   /** Calls the entry point without holding up start(): a long-running `run` is normal. */
   private async runEntryPoint(sandbox: Sandbox): Promise<void> {
-    const outcome = await sandbox.invoke('run');
+    const outcome = await (sandbox.entryPoint ?? sandbox.invoke('run'));
     if (!outcome.ok && outcome.failure.kind === 'app-error' && this.sandbox === sandbox) {
       // The entry point reported failure: the app is restarted as after a crash.
       this.sandbox = undefined;
@@ -165,9 +167,4 @@ export class AppSupervisor extends EventEmitter<SupervisorEvents> {
     }, delay);
     this.timer.unref?.();
   }
-}
-
-/** A plain app's entry point: `berth:host/entry#run` or a command's `wasi:cli/run#run`. */
-function hasEntryPoint(exports: string[]): boolean {
-  return exports.some((e) => /^(berth:host\/entry|wasi:cli\/run)(@[^#]*)?#run$/.test(e));
 }

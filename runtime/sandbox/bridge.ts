@@ -24,30 +24,41 @@ const WAITING = 0;
 const ANSWERED = 1;
 
 export class BridgeClient {
-  private readonly flag: Int32Array;
+  private connection: { channel: BridgeChannel; flag: Int32Array } | undefined;
   private nextId = 1;
 
+  /**
+   * `open` is the channel, or a function that opens one: called on the first call only, so an
+   * instance that never calls the host never pays for a channel.
+   */
   constructor(
-    private readonly channel: BridgeChannel,
+    private readonly open: BridgeChannel | (() => BridgeChannel),
     private readonly timeoutMs: number,
-  ) {
-    this.flag = new Int32Array(channel.signal);
+  ) {}
+
+  private connected(): { channel: BridgeChannel; flag: Int32Array } {
+    if (!this.connection) {
+      const channel = typeof this.open === 'function' ? this.open() : this.open;
+      this.connection = { channel, flag: new Int32Array(channel.signal) };
+    }
+    return this.connection;
   }
 
   /** Calls `method` on the host and blocks until it answers; the host's error is rethrown. */
   call(method: string, args: unknown[]): unknown {
+    const { channel, flag } = this.connected();
     const id = this.nextId++;
-    Atomics.store(this.flag, 0, WAITING);
-    this.channel.port.postMessage({ id, method, args } satisfies BridgeRequest);
+    Atomics.store(flag, 0, WAITING);
+    channel.port.postMessage({ id, method, args } satisfies BridgeRequest);
     const deadline = Date.now() + this.timeoutMs;
     for (;;) {
       const left = deadline - Date.now();
-      if (left <= 0 || Atomics.wait(this.flag, 0, WAITING, left) === 'timed-out') {
+      if (left <= 0 || Atomics.wait(flag, 0, WAITING, left) === 'timed-out') {
         throw new BridgeTimeout(method, this.timeoutMs);
       }
-      Atomics.store(this.flag, 0, WAITING);
+      Atomics.store(flag, 0, WAITING);
       let message;
-      while ((message = receiveMessageOnPort(this.channel.port))) {
+      while ((message = receiveMessageOnPort(channel.port))) {
         const response = message.message as BridgeResponse;
         if (response.id !== id) continue;
         if (response.ok) return response.value;

@@ -6,6 +6,8 @@ import type { BridgeChannel } from './bridge.js';
 
 /**
  * A worker hosts one app instance (worker tier) or several (instance tier); `slot` says which.
+ * It handles its messages strictly in order, one at a time, so results come back in the order
+ * the calls were sent.
  */
 export interface LoadRequest {
   type: 'load';
@@ -16,8 +18,15 @@ export interface LoadRequest {
   identity: AppIdentity;
   grants: GrantSet;
   dataDir: string;
-  bridge: BridgeChannel;
+  /** Nonzero once the controller has taken the slot off the thread: calls to it still queued are skipped. */
+  unloaded: SharedArrayBuffer;
+  /** The instance's synchronous bridge is opened by the worker on its first host call (`bridge` message). */
   bridgeTimeoutMs: number;
+  /**
+   * When set, the worker runs the app's entry point, as call `entryCall`, right after the
+   * instance is ready (if it has one: `ready.entryStarted`), saving the controller a round trip.
+   */
+  entryCall?: number;
 }
 
 export interface InvokeRequest {
@@ -62,14 +71,20 @@ export interface StopReport {
 
 export type InvokeOutcome = { ok: true; value: unknown } | { ok: false; failure: InvokeFailure };
 
+/** `at`, `endedAt`: the worker's `monotonicMs()`, on the clock the controller reads too. */
 export type FromWorker =
   | { type: 'idle' }
-  | { type: 'ready'; slot: number; exports: string[] }
-  | { type: 'load-failed'; slot: number; code: string; message: string }
-  | { type: 'result'; slot: number; id: number; ok: true; value: unknown }
-  | { type: 'result'; slot: number; id: number; ok: false; failure: InvokeFailure }
+  | { type: 'ready'; slot: number; exports: string[]; usage: UsageReport; entryStarted: boolean; at: number }
+  | { type: 'load-failed'; slot: number; code: string; message: string; at: number }
+  | ({ type: 'result'; slot: number; id: number; endedAt: number; usage?: UsageReport } & InvokeOutcome)
   | { type: 'log'; slot: number; record: AppLogRecord }
-  | ({ type: 'usage'; slot: number } & UsageReport);
+  /** The instance's first host call: the controller serves this channel with the slot's handlers. */
+  | { type: 'bridge'; slot: number; channel: BridgeChannel };
+
+/** Both threads of a process read the same monotonic clock, so their readings compare. */
+export function monotonicMs(): number {
+  return Number(process.hrtime.bigint()) / 1e6;
+}
 
 /**
  * Accounting (issue 7; docs/accounting.md): what one instance has used since it was loaded,

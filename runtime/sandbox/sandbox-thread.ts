@@ -1,8 +1,8 @@
-import { MessageChannel, type Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { BerthError } from '../../common/errors.js';
 import type { CompiledComponent } from '../engine/engine.js';
-import { serveBridge } from './bridge.js';
-import type { FromWorker, InvokeOutcome, InvokeRequest, LoadRequest, StopReason } from './protocol.js';
+import { serveBridge, type BridgeHandlers } from './bridge.js';
+import { monotonicMs, type FromWorker, type InvokeOutcome, type InvokeRequest, type LoadRequest, type StopReason, type UsageReport } from './protocol.js';
 import type { AppSpec, SandboxHooks } from './sandbox.js';
 
 const LOAD_TIMEOUT_MS = 15_000;
@@ -17,31 +17,48 @@ export interface SlotOwner {
   onEnd(reason: StopReason, message: string): void;
 }
 
-interface Slot {
-  owner: SlotOwner;
-  closeBridge: () => void;
-  ready?: { resolve: (exports: string[]) => void; reject: (err: Error) => void };
+export interface Placed {
+  slot: number;
+  exports: string[];
+  /** The entry point, started by the worker right after instantiation (SandboxHooks.runEntryPoint). */
+  entryPoint?: Promise<InvokeOutcome>;
 }
 
+interface Slot {
+  owner: SlotOwner;
+  handlers: BridgeHandlers;
+  closeBridge?: () => void;
+  unloaded: Int32Array;
+  ready?: { resolve: (placed: Placed) => void; reject: (err: Error) => void };
+}
+
+/** A call sent to the worker and not yet answered. */
 interface Call {
   slot: number;
   id: number;
+  fn: string;
+  deadlineMs: number;
+  /** An entry point started with its instance: it runs once the instance is ready, not before. */
+  afterLoad: boolean;
+  timer?: NodeJS.Timeout;
+  settled: Promise<InvokeOutcome>;
   resolve: (outcome: InvokeOutcome) => void;
 }
 
 /**
  * One sandbox worker thread holding one app instance (worker tier) or several (instance tier),
- * each in a numbered slot with its own host objects and its own bridge. The thread runs one
- * call at a time; each call has the calling app's deadline, and past it the whole thread is
- * ended, since nothing else can stop Wasm that never returns to JavaScript. The app that ran
- * past its deadline is told `deadline`; any neighbours on the thread are told `crash`.
+ * each in a numbered slot with its own host objects and its own bridge. Calls are sent as they
+ * come and the worker runs them one at a time, in order; each has the calling app's deadline,
+ * counted from when the worker started it (when the call before it ended), and past it the whole
+ * thread is ended, since nothing else can stop Wasm that never returns to JavaScript. The app that
+ * ran past its deadline is told `deadline`; any neighbours on the thread are told `crash`.
  */
 export class SandboxThread {
   private readonly slots = new Map<number, Slot>();
   private nextSlot = 0;
   private nextCall = 1;
-  private current: Call | undefined;
-  private queue: Promise<unknown> = Promise.resolve();
+  /** Sent and unanswered, in the order the worker runs them; the first is running or next. */
+  private readonly calls: Call[] = [];
   private ended: { reason: StopReason; message: string; culprit?: number } | undefined;
 
   constructor(
@@ -72,15 +89,18 @@ export class SandboxThread {
     return this.alive && this.slots.size < this.capacity;
   }
 
-  /** Instantiates an app in a new slot; resolves with its exported function names. */
-  place(compiled: CompiledComponent, owner: SlotOwner): Promise<{ slot: number; exports: string[] }> {
+  /**
+   * Instantiates an app in a new slot; resolves with its exported function names, and with its
+   * entry point's outcome when `owner.hooks.runEntryPoint` asked the worker to start it at once.
+   */
+  place(compiled: CompiledComponent, owner: SlotOwner): Promise<Placed> {
     if (!this.hasRoom()) return Promise.reject(new BerthError('sandbox-full', 'this sandbox thread has no room for another app'));
     const slotId = this.nextSlot++;
-    const { port1, port2 } = new MessageChannel();
-    const signal = new SharedArrayBuffer(4);
-    const closeBridge = serveBridge({ signal, port: port1 }, owner.hooks.hostHandlers?.(owner.spec) ?? {});
-    const slot: Slot = { owner, closeBridge };
+    const unloaded = new SharedArrayBuffer(4);
+    // Asked for now, as before any call: a wrapper may open per-instance state here (messaging).
+    const slot: Slot = { owner, handlers: owner.hooks.hostHandlers?.(owner.spec) ?? {}, unloaded: new Int32Array(unloaded) };
     this.slots.set(slotId, slot);
+    const entry = owner.hooks.runEntryPoint ? this.track(slotId, 'run', owner.spec.limits.cpuDeadlineMs, true) : undefined;
     const request: LoadRequest = {
       type: 'load',
       slot: slotId,
@@ -90,8 +110,9 @@ export class SandboxThread {
       identity: owner.spec.identity,
       grants: owner.spec.grants,
       dataDir: owner.spec.dataDir,
-      bridge: { signal, port: port2 },
+      unloaded,
       bridgeTimeoutMs: BRIDGE_TIMEOUT_MS,
+      entryCall: entry?.id,
     };
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
@@ -99,43 +120,41 @@ export class SandboxThread {
         reject(new BerthError('instantiation-failed', `the app did not instantiate within ${LOAD_TIMEOUT_MS} ms`));
       }, LOAD_TIMEOUT_MS);
       slot.ready = {
-        resolve: (exports) => {
+        resolve: (placed) => {
           clearTimeout(timer);
-          resolve({ slot: slotId, exports });
+          resolve(placed);
         },
         reject: (err) => {
           clearTimeout(timer);
           reject(err);
         },
       };
-      this.worker.postMessage(request, [port2]);
+      this.worker.postMessage(request);
     });
   }
 
-  invoke(slot: number, fn: string, args: unknown[]): Promise<InvokeOutcome> {
-    const run = () => this.invokeNow(slot, fn, args);
-    const result = this.queue.then(run, run);
-    this.queue = result;
-    return result;
-  }
-
-  private invokeNow(slotId: number, fn: string, args: unknown[]): Promise<InvokeOutcome> {
+  invoke(slotId: number, fn: string, args: unknown[]): Promise<InvokeOutcome> {
     const slot = this.slots.get(slotId);
     if (!slot) return Promise.resolve(gone(this.ended?.reason ?? 'stopped', this.ended?.message ?? 'the app is not loaded'));
-    const deadlineMs = slot.owner.spec.limits.cpuDeadlineMs;
-    return new Promise((resolve) => {
-      const id = this.nextCall++;
-      const timer = setTimeout(() => this.end('deadline', `${fn} ran past its ${deadlineMs} ms deadline`, slotId), deadlineMs);
-      this.current = {
-        slot: slotId,
-        id,
-        resolve: (outcome) => {
-          clearTimeout(timer);
-          resolve(outcome);
-        },
-      };
-      this.worker.postMessage({ type: 'invoke', slot: slotId, id, fn, args } satisfies InvokeRequest);
-    });
+    const call = this.track(slotId, fn, slot.owner.spec.limits.cpuDeadlineMs, false);
+    this.worker.postMessage({ type: 'invoke', slot: slotId, id: call.id, fn, args } satisfies InvokeRequest);
+    return call.settled;
+  }
+
+  /** Queues a call's bookkeeping; a call with none before it is running now, so its deadline runs. */
+  private track(slot: number, fn: string, deadlineMs: number, afterLoad: boolean): Call {
+    let resolve!: (outcome: InvokeOutcome) => void;
+    const settled = new Promise<InvokeOutcome>((r) => (resolve = r));
+    const call: Call = { slot, id: this.nextCall++, fn, deadlineMs, afterLoad, settled, resolve };
+    this.calls.push(call);
+    if (this.calls.length === 1 && !afterLoad) this.startDeadline(call, monotonicMs());
+    return call;
+  }
+
+  /** The call has been running since `startedAt` (the worker's clock, which this thread shares). */
+  private startDeadline(call: Call, startedAt: number): void {
+    const left = Math.min(call.deadlineMs, Math.max(0, call.deadlineMs - (monotonicMs() - startedAt)));
+    call.timer = setTimeout(() => this.end('deadline', `${call.fn} ran past its ${call.deadlineMs} ms deadline`, call.slot), left);
   }
 
   /** Takes one app off the thread; the thread itself ends when its last app is gone. */
@@ -155,66 +174,109 @@ export class SandboxThread {
     const slot = this.slots.get(slotId);
     if (!slot) return;
     this.slots.delete(slotId);
-    slot.closeBridge();
+    // Calls to it already sent are skipped by the worker, as if they had never been made.
+    Atomics.store(slot.unloaded, 0, 1);
+    slot.closeBridge?.();
   }
 
   private onMessage(m: FromWorker): void {
-    if (m.type === 'idle') return;
-    if (m.type === 'result') {
-      this.settle(m);
-      return;
-    }
-    const slot = this.slots.get(m.slot);
-    if (!slot) return;
     switch (m.type) {
+      case 'idle':
+        return;
+      case 'result':
+        this.settle(m);
+        return;
       case 'ready':
-        slot.ready?.resolve(m.exports);
-        slot.ready = undefined;
-        return;
       case 'load-failed':
-        this.removeSlot(m.slot);
-        slot.ready?.reject(new BerthError(m.code, m.message));
+        this.loaded(m);
         return;
-      case 'log':
-        slot.owner.hooks.log(slot.owner.spec.identity, m.record);
+      case 'bridge': {
+        const slot = this.slots.get(m.slot);
+        if (!slot || slot.closeBridge) m.channel.port.close();
+        else slot.closeBridge = serveBridge(m.channel, slot.handlers);
         return;
-      case 'usage':
-        slot.owner.onUsage(m.memoryPages);
-        slot.owner.hooks.usage?.(slot.owner.spec.identity, m); // accounting (issue 7, docs/accounting.md)
+      }
+      case 'log': {
+        const slot = this.slots.get(m.slot);
+        slot?.owner.hooks.log(slot.owner.spec.identity, m.record);
+      }
     }
   }
 
+  private loaded(m: Extract<FromWorker, { type: 'ready' | 'load-failed' }>): void {
+    const entry = this.calls.find((c) => c.afterLoad && c.slot === m.slot);
+    const started = m.type === 'ready' && m.entryStarted;
+    if (entry && started) this.startDeadline(entry, m.at);
+    else if (entry) {
+      // No entry point to run: the calls queued behind the load go on at once.
+      this.calls.splice(this.calls.indexOf(entry), 1);
+      const next = this.calls[0];
+      if (next && !next.timer && !next.afterLoad) this.startDeadline(next, m.at);
+    }
+    const slot = this.slots.get(m.slot);
+    if (!slot) {
+      // It timed out meanwhile: its instance, if any, has no owner any more.
+      if (m.type === 'ready' && this.alive) this.worker.postMessage({ type: 'unload', slot: m.slot });
+      return;
+    }
+    if (m.type === 'load-failed') {
+      this.removeSlot(m.slot);
+      slot.ready?.reject(new BerthError(m.code, m.message));
+      return;
+    }
+    this.usage(slot, m.usage);
+    slot.ready?.resolve({ slot: m.slot, exports: m.exports, entryPoint: started ? entry?.settled : undefined });
+    slot.ready = undefined;
+  }
+
+  private usage(slot: Slot, report: UsageReport): void {
+    slot.owner.onUsage(report.memoryPages);
+    slot.owner.hooks.usage?.(slot.owner.spec.identity, report); // accounting (issue 7, docs/accounting.md)
+  }
+
   /**
-   * Settles the call in flight, even if its app was unloaded meanwhile: the thread runs one call
-   * at a time, and the next ones wait for this one.
+   * Settles the call that ended, even if its app was unloaded meanwhile, and starts the deadline
+   * of the next one, which the worker started when this one ended.
    */
   private settle(m: Extract<FromWorker, { type: 'result' }>): void {
-    if (this.current?.id !== m.id) return;
-    const call = this.current;
-    this.current = undefined;
+    const index = this.calls.findIndex((c) => c.id === m.id);
+    if (index === -1) return;
+    const [call] = this.calls.splice(index, 1) as [Call];
+    clearTimeout(call.timer);
+    const next = this.calls[0];
+    if (next && !next.timer && !next.afterLoad) this.startDeadline(next, m.endedAt);
+    const slot = this.slots.get(m.slot);
+    if (slot && m.usage) this.usage(slot, m.usage);
     call.resolve(m.ok ? { ok: true, value: m.value } : { ok: false, failure: m.failure });
     // A trap leaves that component instance unusable; its neighbours are unaffected.
-    const slot = this.slots.get(m.slot);
     if (slot && !m.ok && m.failure.kind === 'trap') {
       void this.unload(m.slot);
       slot.owner.onEnd('trap', m.failure.message);
     }
   }
 
-  /** Ends the thread once: settles the call in flight and tells every slot why. */
+  /** Ends the thread once: settles every call sent and tells every slot why. */
   private end(reason: StopReason, message: string, culprit?: number): void {
     if (this.ended) return;
     this.ended = { reason, message, culprit };
     void this.worker.terminate();
-    const call = this.current;
-    this.current = undefined;
+    const calls = this.calls.splice(0);
     const slots = [...this.slots.entries()];
     this.slots.clear();
+    const culpritName = slots.find(([id]) => id === culprit)?.[1].owner.spec.identity.app ?? 'another app';
+    const whyFor = (id: number) =>
+      culprit === undefined || culprit === id
+        ? { reason, message }
+        : { reason: 'crash' as const, message: `its sandbox thread was ended: ${culpritName} ${reason === 'deadline' ? 'ran past its deadline' : 'failed'}` };
+    const present = new Set(slots.map(([id]) => id));
+    for (const call of calls) {
+      clearTimeout(call.timer);
+      const why = present.has(call.slot) ? whyFor(call.slot) : { reason: 'stopped' as const, message: 'the app is not loaded' };
+      call.resolve(gone(why.reason, why.message));
+    }
     for (const [id, slot] of slots) {
-      slot.closeBridge();
-      const own = culprit === undefined || culprit === id;
-      const why = own ? { reason, message } : { reason: 'crash' as const, message: `its sandbox thread was ended: ${slots.find(([c]) => c === culprit)?.[1].owner.spec.identity.app ?? 'another app'} ${reason === 'deadline' ? 'ran past its deadline' : 'failed'}` };
-      if (call?.slot === id) call.resolve(gone(why.reason, why.message));
+      slot.closeBridge?.();
+      const why = whyFor(id);
       slot.ready?.reject(new BerthError(why.reason === 'out-of-memory' ? 'out-of-memory' : 'crash', why.message));
       slot.owner.onEnd(why.reason, why.message);
     }

@@ -36,6 +36,12 @@ export interface SandboxHooks {
   hostHandlers?: (spec: AppSpec) => BridgeHandlers;
   /** Accounting (docs/accounting.md): an instance's cumulative usage, as its thread reports it. */
   usage?: (identity: AppIdentity, report: UsageReport) => void;
+  /**
+   * Set by the supervisor, which runs an app's entry point as soon as its instance is up. A tier
+   * that can start it in the same step as the instance (no round trip of its own) does, and hands
+   * its outcome over as `Sandbox.entryPoint`; otherwise the supervisor calls `run` itself.
+   */
+  runEntryPoint?: boolean;
 }
 
 /**
@@ -47,6 +53,8 @@ export interface Sandbox {
   readonly exports: string[];
   /** Memory pages of the guest as last reported. */
   readonly memoryPages: number;
+  /** The entry point's outcome when the sandbox started it itself (see SandboxHooks.runEntryPoint). */
+  readonly entryPoint?: Promise<InvokeOutcome>;
   invoke(fn: string, args?: unknown[]): Promise<InvokeOutcome>;
   stop(): Promise<void>;
   /** Called once, when the sandbox ends for any reason. */

@@ -1,35 +1,51 @@
-import { parentPort } from 'node:worker_threads';
+import { MessageChannel, parentPort, type MessagePort } from 'node:worker_threads';
 import { errorCode, errorMessage } from '../../common/errors.js';
 import type { AppLogRecord } from '../../host-apis/app-context.js';
 import type { ComponentGlue } from '../engine/engine.js';
 import { InstanceMeter } from '../accounting/instance-meter.js';
 import { AppInstance } from './app-instance.js';
-import { BridgeClient } from './bridge.js';
-import type { FromWorker, LoadRequest, ToWorker } from './protocol.js';
+import { BridgeClient, type BridgeChannel } from './bridge.js';
+import { hasEntryPoint } from './entry-point.js';
+import { monotonicMs, type FromWorker, type InvokeOutcome, type LoadRequest, type ToWorker } from './protocol.js';
 
 /**
  * A sandbox thread: started empty (so a pool can keep some ready), it loads app instances into
  * slots — one for the worker tier, several for the instance tier — and answers invocations one
- * at a time. A trap leaves an instance unusable; its controller decides what to end.
+ * at a time, in the order they were sent. A trap leaves an instance unusable: it is dropped here
+ * at once, and its controller decides what else to end.
  */
-const port = parentPort;
-if (!port) throw new Error('worker-main must run in a worker thread');
+if (!parentPort) throw new Error('worker-main must run in a worker thread');
+const port: MessagePort = parentPort;
 
-const send = (message: FromWorker) => port.postMessage(message);
-const instances = new Map<number, AppInstance>();
-const meters = new Map<number, InstanceMeter>();
-
-/** Accounting (docs/accounting.md); the heap is the thread's, so it is one app's only when alone. */
-function sendUsage(slot: number, instance: AppInstance): void {
-  const report = meters.get(slot)!.report(instance.memoryPages(), instances.size === 1);
-  send({ type: 'usage', slot, ...report });
+interface Loaded {
+  instance: AppInstance;
+  meter: InstanceMeter;
+  /** Set (nonzero) by the controller when it takes the slot off the thread. */
+  unloaded: Int32Array;
 }
 
-async function load(request: LoadRequest): Promise<void> {
+const send = (message: FromWorker) => port.postMessage(message);
+const slots = new Map<number, Loaded>();
+/** Each component's glue module, imported once per thread; every instance calls its `instantiate`. */
+const glues = new Map<string, ComponentGlue>();
+
+/** Accounting (docs/accounting.md); the heap is the thread's, so it is one app's only when alone. */
+function usageOf(loaded: Loaded) {
+  return loaded.meter.report(loaded.instance.memoryPages(), slots.size === 1);
+}
+
+function openBridge(slot: number): BridgeChannel {
+  const { port1, port2 } = new MessageChannel();
+  const signal = new SharedArrayBuffer(4);
+  port.postMessage({ type: 'bridge', slot, channel: { signal, port: port2 } } satisfies FromWorker, [port2]);
+  return { signal, port: port1 };
+}
+
+function load(request: LoadRequest, glue: ComponentGlue): void {
   const { slot } = request;
+  let loaded: Loaded;
   try {
-    const glue = (await import(request.glueUrl)) as ComponentGlue;
-    const bridge = new BridgeClient(request.bridge, request.bridgeTimeoutMs);
+    const bridge = new BridgeClient(() => openBridge(slot), request.bridgeTimeoutMs);
     const meter = new InstanceMeter();
     const instance = meter.measure(() =>
       AppInstance.create(glue, request.modules, request.imports, {
@@ -41,40 +57,74 @@ async function load(request: LoadRequest): Promise<void> {
         countHostCall: (iface) => meter.countCall(iface),
       }),
     );
-    instances.set(slot, instance);
-    meters.set(slot, meter);
-    send({ type: 'ready', slot, exports: instance.exportNames() });
-    sendUsage(slot, instance);
+    loaded = { instance, meter, unloaded: new Int32Array(request.unloaded) };
   } catch (err) {
-    send({ type: 'load-failed', slot, code: errorCode(err, 'instantiation-failed'), message: errorMessage(err) });
+    send({ type: 'load-failed', slot, code: errorCode(err, 'instantiation-failed'), message: errorMessage(err), at: monotonicMs() });
+    return;
+  }
+  slots.set(slot, loaded);
+  const exports = loaded.instance.exportNames();
+  const entry = request.entryCall !== undefined && hasEntryPoint(exports) && Atomics.load(loaded.unloaded, 0) === 0;
+  send({ type: 'ready', slot, exports, usage: usageOf(loaded), entryStarted: entry, at: monotonicMs() });
+  if (entry) invoke(slot, request.entryCall!, 'run', []);
+}
+
+function invoke(slot: number, id: number, fn: string, args: unknown[]): void {
+  const loaded = slots.get(slot);
+  if (!loaded || Atomics.load(loaded.unloaded, 0) !== 0) {
+    const failure = { kind: 'sandbox-stopped', reason: 'stopped', message: 'the app is not loaded' } as const;
+    send({ type: 'result', slot, id, ok: false, failure, endedAt: monotonicMs() });
+    return;
+  }
+  const outcome: InvokeOutcome = loaded.meter.measure(() => loaded.instance.invoke(fn, args));
+  const endedAt = monotonicMs();
+  loaded.instance.services.logger.reportDropped();
+  const usage = usageOf(loaded);
+  // A trapped instance is unusable; calls to it still queued here find it gone.
+  if (!outcome.ok && outcome.failure.kind === 'trap') slots.delete(slot);
+  send({ type: 'result', slot, id, ...outcome, usage, endedAt });
+}
+
+/**
+ * Messages wait while a glue module is being imported (the only asynchronous step), so that
+ * everything runs in the order it was sent: the controller matches results to calls by order.
+ */
+const backlog: ToWorker[] = [];
+let importing = false;
+
+function handle(message: ToWorker): void {
+  switch (message.type) {
+    case 'load': {
+      const glue = glues.get(message.glueUrl);
+      if (glue) return load(message, glue);
+      importing = true;
+      import(message.glueUrl).then(
+        (module: ComponentGlue) => {
+          glues.set(message.glueUrl, module);
+          load(message, module);
+        },
+        (err: unknown) => send({ type: 'load-failed', slot: message.slot, code: errorCode(err, 'instantiation-failed'), message: errorMessage(err), at: monotonicMs() }),
+      ).finally(() => {
+        importing = false;
+        while (!importing && backlog.length) handle(backlog.shift()!);
+      });
+      return;
+    }
+    case 'preload':
+      // A failure here will show again, with its reason, at load.
+      if (!glues.has(message.glueUrl)) import(message.glueUrl).then((module: ComponentGlue) => glues.set(message.glueUrl, module), () => {});
+      return;
+    case 'unload':
+      slots.delete(message.slot);
+      return;
+    case 'invoke':
+      invoke(message.slot, message.id, message.fn, message.args);
   }
 }
 
 port.on('message', (message: ToWorker) => {
-  switch (message.type) {
-    case 'load':
-      void load(message);
-      return;
-    case 'preload':
-      // The module cache keeps it; a failure here will show again, with its reason, at load.
-      import(message.glueUrl).catch(() => {});
-      return;
-    case 'unload':
-      instances.delete(message.slot);
-      meters.delete(message.slot);
-      return;
-    case 'invoke': {
-      const instance = instances.get(message.slot);
-      if (!instance) {
-        send({ type: 'result', slot: message.slot, id: message.id, ok: false, failure: { kind: 'trap', message: 'the app is not loaded' } });
-        return;
-      }
-      const outcome = meters.get(message.slot)!.measure(() => instance.invoke(message.fn, message.args));
-      instance.services.logger.reportDropped();
-      sendUsage(message.slot, instance);
-      send({ type: 'result', slot: message.slot, id: message.id, ...outcome });
-    }
-  }
+  if (importing) backlog.push(message);
+  else handle(message);
 });
 
 send({ type: 'idle' });

@@ -11,6 +11,7 @@ import { spawnSandboxWorker, whenIdle, type WorkerPool } from './worker-pool.js'
 export class ThreadSandbox implements Sandbox, SlotOwner {
   exports: string[] = [];
   memoryPages = 0;
+  entryPoint: Promise<InvokeOutcome> | undefined;
   private slot = -1;
   private stopped: StopReport | undefined;
   private readonly listeners: ((report: StopReport) => void)[] = [];
@@ -22,11 +23,15 @@ export class ThreadSandbox implements Sandbox, SlotOwner {
     readonly hooks: SandboxHooks,
   ) {}
 
-  /** Places the app on the thread; rejects (and ends nothing else) if it cannot instantiate. */
+  /**
+   * Places the app on the thread, and starts its entry point in the same step when the hooks ask
+   * for it; rejects (and ends nothing else) if it cannot instantiate.
+   */
   async place(compiled: CompiledComponent): Promise<this> {
-    const { slot, exports } = await this.thread.place(compiled, this);
+    const { slot, exports, entryPoint } = await this.thread.place(compiled, this);
     this.slot = slot;
     this.exports = exports;
+    this.entryPoint = entryPoint;
     return this;
   }
 
