@@ -2,8 +2,9 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { sha256Digest } from '../../common/digest.js';
 import { BerthError, errorMessage } from '../../common/errors.js';
-import { inspectComponent, type ComponentInfo } from '../component/inspect.js';
+import { inspectComponent, MAX_COMPONENT_BYTES, type ComponentInfo } from '../component/inspect.js';
 import { WASM_PAGE } from './memory-limit.js';
 import { compileCoreFile } from './core-module.js';
 import { TranspileCache, type TranspiledComponent } from './transpile-cache.js';
@@ -51,15 +52,17 @@ export class JcoEngine implements Engine {
   }
 
   async compile(bytes: Uint8Array, options: CompileOptions): Promise<CompiledComponent> {
-    const info = inspectComponent(bytes);
     const maxMemoryPages = Math.floor(options.memoryLimitBytes / WASM_PAGE);
-    if (maxMemoryPages < 1) throw new BerthError('memory-limit', `a memory limit of ${options.memoryLimitBytes} bytes is below one 64 KiB page`);
-    const key = `${info.digest}/${maxMemoryPages}`;
-    const hit = this.compiled.get(key);
+    // A component compiled before is known by its digest: it was read and checked then, so an
+    // app start from it hashes the bytes and parses nothing.
+    const hit = maxMemoryPages >= 1 && bytes.length <= MAX_COMPONENT_BYTES ? this.compiled.get(`${sha256Digest(bytes)}/${maxMemoryPages}`) : undefined;
     if (hit) {
       this.counters.memoryHits++;
       return hit;
     }
+    const info = inspectComponent(bytes);
+    if (maxMemoryPages < 1) throw new BerthError('memory-limit', `a memory limit of ${options.memoryLimitBytes} bytes is below one 64 KiB page`);
+    const key = `${info.digest}/${maxMemoryPages}`;
     const pending = this.compileUncached(bytes, info, maxMemoryPages);
     this.compiled.set(key, pending);
     // A failed compile is not cached: the same bytes fail the same way, but a transient

@@ -40,6 +40,8 @@ interface Call {
   deadlineMs: number;
   /** An entry point started with its instance: it runs once the instance is ready, not before. */
   afterLoad: boolean;
+  /** The worker cannot start a call before it was sent. */
+  sentAt: number;
   timer?: NodeJS.Timeout;
   settled: Promise<InvokeOutcome>;
   resolve: (outcome: InvokeOutcome) => void;
@@ -117,6 +119,8 @@ export class SandboxThread {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.removeSlot(slotId);
+        // Calls sent after it no longer wait for its entry point, which will not run.
+        if (entry) this.drop(entry, monotonicMs());
         reject(new BerthError('instantiation-failed', `the app did not instantiate within ${LOAD_TIMEOUT_MS} ms`));
       }, LOAD_TIMEOUT_MS);
       slot.ready = {
@@ -145,16 +149,31 @@ export class SandboxThread {
   private track(slot: number, fn: string, deadlineMs: number, afterLoad: boolean): Call {
     let resolve!: (outcome: InvokeOutcome) => void;
     const settled = new Promise<InvokeOutcome>((r) => (resolve = r));
-    const call: Call = { slot, id: this.nextCall++, fn, deadlineMs, afterLoad, settled, resolve };
+    const call: Call = { slot, id: this.nextCall++, fn, deadlineMs, afterLoad, sentAt: monotonicMs(), settled, resolve };
     this.calls.push(call);
-    if (this.calls.length === 1 && !afterLoad) this.startDeadline(call, monotonicMs());
+    if (this.calls.length === 1 && !afterLoad) this.startDeadline(call, call.sentAt);
     return call;
   }
 
-  /** The call has been running since `startedAt` (the worker's clock, which this thread shares). */
-  private startDeadline(call: Call, startedAt: number): void {
+  /**
+   * The call has been running since the worker became free for it at `freeAt` (the worker's
+   * clock, which this thread shares: the call before it ended, or its instance became ready), or
+   * since it was sent, if that was later.
+   */
+  private startDeadline(call: Call, freeAt: number): void {
+    const startedAt = Math.max(freeAt, call.sentAt);
     const left = Math.min(call.deadlineMs, Math.max(0, call.deadlineMs - (monotonicMs() - startedAt)));
     call.timer = setTimeout(() => this.end('deadline', `${call.fn} ran past its ${call.deadlineMs} ms deadline`, call.slot), left);
+  }
+
+  /** Forgets an entry point that will not run; the worker was free for the next call at `freeAt`. */
+  private drop(call: Call, freeAt: number): void {
+    const index = this.calls.indexOf(call);
+    if (index === -1) return;
+    this.calls.splice(index, 1);
+    call.resolve(gone('stopped', 'the app is not loaded'));
+    const next = this.calls[0];
+    if (index === 0 && next && !next.timer && !next.afterLoad) this.startDeadline(next, freeAt);
   }
 
   /** Takes one app off the thread; the thread itself ends when its last app is gone. */
@@ -207,12 +226,7 @@ export class SandboxThread {
     const entry = this.calls.find((c) => c.afterLoad && c.slot === m.slot);
     const started = m.type === 'ready' && m.entryStarted;
     if (entry && started) this.startDeadline(entry, m.at);
-    else if (entry) {
-      // No entry point to run: the calls queued behind the load go on at once.
-      this.calls.splice(this.calls.indexOf(entry), 1);
-      const next = this.calls[0];
-      if (next && !next.timer && !next.afterLoad) this.startDeadline(next, m.at);
-    }
+    else if (entry) this.drop(entry, m.at); // no entry point to run: the calls behind go on at once
     const slot = this.slots.get(m.slot);
     if (!slot) {
       // It timed out meanwhile: its instance, if any, has no owner any more.

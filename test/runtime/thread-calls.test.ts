@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { AppLogRecord } from '../../host-apis/app-context.js';
+import { parseGrants } from '../../host-apis/grants.js';
 import { JcoEngine } from '../../runtime/engine/jco-engine.js';
 import { InstanceTier } from '../../runtime/sandbox/instance-tier.js';
 import type { AppSpec, SandboxHooks } from '../../runtime/sandbox/sandbox.js';
@@ -23,8 +24,8 @@ afterAll(() => tier.close());
 
 const lines: { app: string; message: string }[] = [];
 let seq = 0;
-function spec(app: string, cpuDeadlineMs: number, grants: AppSpec['grants']): AppSpec {
-  return { identity: { vendor: 'acme', app, instance: `i${++seq}` }, digest: 'sha256:unused' as AppSpec['digest'], grants, dataDir: dir, limits: { memoryBytes: 4 * MiB, cpuDeadlineMs, jsHeapMb: 64 } };
+function spec(app: string, cpuDeadlineMs: number, grants: unknown): AppSpec {
+  return { identity: { vendor: 'acme', app, instance: `i${++seq}` }, digest: 'sha256:unused' as AppSpec['digest'], grants: parseGrants(grants), dataDir: dir, limits: { memoryBytes: 4 * MiB, cpuDeadlineMs, jsHeapMb: 64 } };
 }
 const hooks = (extra: Partial<SandboxHooks> = {}): SandboxHooks => ({ log: (id, record: AppLogRecord) => lines.push({ app: id.app, message: record.message }), ...extra });
 const slowToken: SandboxHooks['hostHandlers'] = () => ({ 'identity.getToken': () => new Promise((r) => setTimeout(() => r('token'), HOLD_MS)) });
