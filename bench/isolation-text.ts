@@ -39,6 +39,19 @@ export const METHOD: string[] = [
   '  spin for 1 s reporting its CPU time, and malloc-and-touch 1 MiB at a time up to 256 MiB.',
 ];
 
+/** Under the table of where Berth's cold starts go. */
+export const START_PARTS: string[] = [
+  'The sandbox thread’s part is the instance’s own usage account (docs/accounting.md): instantiating it',
+  '(jco’s generated glue builds its bindings and task machinery afresh for every instance, then the',
+  'core Wasm instances: three for `hello`), its entry point `run` (which logs one line) and the first',
+  '`add`; the first call into a new instance costs most, as the glue sets up its per-instance task',
+  'state then. The rest is the controlling thread (grants parsed, the compiled component found by its',
+  'digest, the supervisor) and the messages between the threads: the load, which also starts the entry',
+  'point, the instance being ready, the entry point’s result, and the result of `add`, which was sent',
+  'while `run` still ran and waited its turn in the sandbox thread. With two cores shared with other',
+  'work the threads often cannot run at once, and every message waits for a core to wake its reader.',
+];
+
 export const DISCUSSION: string[] = [
   '**What Wasm isolation gives.** A Berth app can only do what its imports let it do, and it gets an',
   'import only through a grant: there is no ambient authority to misuse. The probes show it: no host',

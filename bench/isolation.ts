@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { projectRoot } from '../common/paths.js';
 import { Runtime, type IsolationTier } from '../runtime/runtime.js';
 import { buildRootfs } from './container/bundle.js';
-import { coldStartsMs, invokeLatencyUs, LogTap, memoryOf } from './isolation-berth.js';
+import { coldStarts, invokeLatencyUs, LogTap, memoryOf } from './isolation-berth.js';
 import { detectOciRuntime, type OciRuntime } from './isolation-container.js';
 import { PRESTARTED, renderIsolationDoc, type IsolationData, type Measured } from './isolation-doc.js';
 import { treeRssBytes } from './isolation-proc.js';
@@ -47,14 +47,16 @@ export async function run(argv: string[]): Promise<BenchResult> {
     const measured: Record<string, Measured> = {};
     for (const tier of TIERS) {
       progress(`${tier}: cold start and invoke`);
-      measured[tier] = { coldMs: await coldStartsMs(runtime, tier, counts.cold[tier]), invokeUs: await invokeLatencyUs(runtime, tier, counts.calls[tier], 15_000) };
+      const cold = await coldStarts(runtime, tier, counts.cold[tier]);
+      measured[tier] = { coldMs: cold.totalMs, breakdown: cold, invokeUs: await invokeLatencyUs(runtime, tier, counts.calls[tier], 15_000) };
     }
     // The device agent keeps one thread pre-started by default (docs/agent.md): a worker-tier
     // deployment starts on it. Measured apart, on its own runtime, so the rows above stay fresh starts.
     progress('worker on a pre-started thread: cold start');
     const pooled = new Runtime({ dataDir: join(scratch, 'device-pooled'), logger: tap.logger, warmWorkers: 1 });
     try {
-      measured[PRESTARTED] = { coldMs: await coldStartsMs(pooled, 'worker', counts.cold.worker, 200), invokeUs: [] };
+      const cold = await coldStarts(pooled, 'worker', counts.cold.worker, 200);
+      measured[PRESTARTED] = { coldMs: cold.totalMs, breakdown: cold, invokeUs: [] };
     } finally {
       await pooled.close().catch(() => undefined);
     }
