@@ -2,6 +2,7 @@ import type { Worker } from 'node:worker_threads';
 import { BerthError } from '../../common/errors.js';
 import type { CompiledComponent } from '../engine/engine.js';
 import { serveBridge, type BridgeHandlers } from './bridge.js';
+import { CallQueue } from './call-queue.js';
 import { monotonicMs, type FromWorker, type InvokeOutcome, type InvokeRequest, type LoadRequest, type StopReason, type UsageReport } from './protocol.js';
 import type { AppSpec, SandboxHooks } from './sandbox.js';
 
@@ -32,21 +33,6 @@ interface Slot {
   ready?: { resolve: (placed: Placed) => void; reject: (err: Error) => void };
 }
 
-/** A call sent to the worker and not yet answered. */
-interface Call {
-  slot: number;
-  id: number;
-  fn: string;
-  deadlineMs: number;
-  /** An entry point started with its instance: it runs once the instance is ready, not before. */
-  afterLoad: boolean;
-  /** The worker cannot start a call before it was sent. */
-  sentAt: number;
-  timer?: NodeJS.Timeout;
-  settled: Promise<InvokeOutcome>;
-  resolve: (outcome: InvokeOutcome) => void;
-}
-
 /**
  * One sandbox worker thread holding one app instance (worker tier) or several (instance tier),
  * each in a numbered slot with its own host objects and its own bridge. Calls are sent as they
@@ -58,9 +44,7 @@ interface Call {
 export class SandboxThread {
   private readonly slots = new Map<number, Slot>();
   private nextSlot = 0;
-  private nextCall = 1;
-  /** Sent and unanswered, in the order the worker runs them; the first is running or next. */
-  private readonly calls: Call[] = [];
+  private readonly calls = new CallQueue((call) => this.end('deadline', `${call.fn} ran past its ${call.deadlineMs} ms deadline`, call.slot));
   private ended: { reason: StopReason; message: string; culprit?: number } | undefined;
 
   constructor(
@@ -102,7 +86,7 @@ export class SandboxThread {
     // Asked for now, as before any call: a wrapper may open per-instance state here (messaging).
     const slot: Slot = { owner, handlers: owner.hooks.hostHandlers?.(owner.spec) ?? {}, unloaded: new Int32Array(unloaded) };
     this.slots.set(slotId, slot);
-    const entry = owner.hooks.runEntryPoint ? this.track(slotId, 'run', owner.spec.limits.cpuDeadlineMs, true) : undefined;
+    const entry = owner.hooks.runEntryPoint ? this.calls.add(slotId, 'run', owner.spec.limits.cpuDeadlineMs, true) : undefined;
     const request: LoadRequest = {
       type: 'load',
       slot: slotId,
@@ -120,7 +104,7 @@ export class SandboxThread {
       const timer = setTimeout(() => {
         this.removeSlot(slotId);
         // Calls sent after it no longer wait for its entry point, which will not run.
-        if (entry) this.drop(entry, monotonicMs());
+        if (entry) this.calls.drop(entry, monotonicMs());
         reject(new BerthError('instantiation-failed', `the app did not instantiate within ${LOAD_TIMEOUT_MS} ms`));
       }, LOAD_TIMEOUT_MS);
       slot.ready = {
@@ -140,40 +124,9 @@ export class SandboxThread {
   invoke(slotId: number, fn: string, args: unknown[]): Promise<InvokeOutcome> {
     const slot = this.slots.get(slotId);
     if (!slot) return Promise.resolve(gone(this.ended?.reason ?? 'stopped', this.ended?.message ?? 'the app is not loaded'));
-    const call = this.track(slotId, fn, slot.owner.spec.limits.cpuDeadlineMs, false);
+    const call = this.calls.add(slotId, fn, slot.owner.spec.limits.cpuDeadlineMs);
     this.worker.postMessage({ type: 'invoke', slot: slotId, id: call.id, fn, args } satisfies InvokeRequest);
     return call.settled;
-  }
-
-  /** Queues a call's bookkeeping; a call with none before it is running now, so its deadline runs. */
-  private track(slot: number, fn: string, deadlineMs: number, afterLoad: boolean): Call {
-    let resolve!: (outcome: InvokeOutcome) => void;
-    const settled = new Promise<InvokeOutcome>((r) => (resolve = r));
-    const call: Call = { slot, id: this.nextCall++, fn, deadlineMs, afterLoad, sentAt: monotonicMs(), settled, resolve };
-    this.calls.push(call);
-    if (this.calls.length === 1 && !afterLoad) this.startDeadline(call, call.sentAt);
-    return call;
-  }
-
-  /**
-   * The call has been running since the worker became free for it at `freeAt` (the worker's
-   * clock, which this thread shares: the call before it ended, or its instance became ready), or
-   * since it was sent, if that was later.
-   */
-  private startDeadline(call: Call, freeAt: number): void {
-    const startedAt = Math.max(freeAt, call.sentAt);
-    const left = Math.min(call.deadlineMs, Math.max(0, call.deadlineMs - (monotonicMs() - startedAt)));
-    call.timer = setTimeout(() => this.end('deadline', `${call.fn} ran past its ${call.deadlineMs} ms deadline`, call.slot), left);
-  }
-
-  /** Forgets an entry point that will not run; the worker was free for the next call at `freeAt`. */
-  private drop(call: Call, freeAt: number): void {
-    const index = this.calls.indexOf(call);
-    if (index === -1) return;
-    this.calls.splice(index, 1);
-    call.resolve(gone('stopped', 'the app is not loaded'));
-    const next = this.calls[0];
-    if (index === 0 && next && !next.timer && !next.afterLoad) this.startDeadline(next, freeAt);
   }
 
   /** Takes one app off the thread; the thread itself ends when its last app is gone. */
@@ -223,10 +176,10 @@ export class SandboxThread {
   }
 
   private loaded(m: Extract<FromWorker, { type: 'ready' | 'load-failed' }>): void {
-    const entry = this.calls.find((c) => c.afterLoad && c.slot === m.slot);
+    const entry = this.calls.entryOf(m.slot);
     const started = m.type === 'ready' && m.entryStarted;
-    if (entry && started) this.startDeadline(entry, m.at);
-    else if (entry) this.drop(entry, m.at); // no entry point to run: the calls behind go on at once
+    if (entry && started) this.calls.entryStarted(entry, m.at);
+    else if (entry) this.calls.drop(entry, m.at); // no entry point to run: the calls behind go on at once
     const slot = this.slots.get(m.slot);
     if (!slot) {
       // It timed out meanwhile: its instance, if any, has no owner any more.
@@ -253,12 +206,8 @@ export class SandboxThread {
    * of the next one, which the worker started when this one ended.
    */
   private settle(m: Extract<FromWorker, { type: 'result' }>): void {
-    const index = this.calls.findIndex((c) => c.id === m.id);
-    if (index === -1) return;
-    const [call] = this.calls.splice(index, 1) as [Call];
-    clearTimeout(call.timer);
-    const next = this.calls[0];
-    if (next && !next.timer && !next.afterLoad) this.startDeadline(next, m.endedAt);
+    const call = this.calls.finish(m.id, m.endedAt);
+    if (!call) return;
     const slot = this.slots.get(m.slot);
     if (slot && m.usage) this.usage(slot, m.usage);
     call.resolve(m.ok ? { ok: true, value: m.value } : { ok: false, failure: m.failure });
@@ -274,7 +223,7 @@ export class SandboxThread {
     if (this.ended) return;
     this.ended = { reason, message, culprit };
     void this.worker.terminate();
-    const calls = this.calls.splice(0);
+    const calls = this.calls.takeAll();
     const slots = [...this.slots.entries()];
     this.slots.clear();
     const culpritName = slots.find(([id]) => id === culprit)?.[1].owner.spec.identity.app ?? 'another app';
@@ -284,7 +233,6 @@ export class SandboxThread {
         : { reason: 'crash' as const, message: `its sandbox thread was ended: ${culpritName} ${reason === 'deadline' ? 'ran past its deadline' : 'failed'}` };
     const present = new Set(slots.map(([id]) => id));
     for (const call of calls) {
-      clearTimeout(call.timer);
       const why = present.has(call.slot) ? whyFor(call.slot) : { reason: 'stopped' as const, message: 'the app is not loaded' };
       call.resolve(gone(why.reason, why.message));
     }
