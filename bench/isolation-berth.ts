@@ -64,9 +64,8 @@ export interface ColdStarts {
 
 /** Start to first result, `n` times, with the component already compiled (as after a first deploy). */
 export async function coldStarts(runtime: Runtime, tier: IsolationTier, n: number, pauseMs = 0): Promise<ColdStarts> {
-  // Compiles, and starts the instance tier's shared thread. The call before the stop matters:
-  // stopping an instance-tier app while its entry point is still running stalls the shared
-  // thread for its other apps (a runtime issue, reported), and the call waits for the entry point.
+  // Compiles, and starts the instance tier's shared thread. The first call is answered after the
+  // entry point (a sandbox thread runs calls in order), so each app is stopped idle.
   // The warm-up app stays up meanwhile: the runtime drops a digest's compiled code once no app
   // uses it, and this measures starts of an already-compiled component.
   const warmup = await startHello(runtime, tier, 'warmup');
