@@ -58,7 +58,7 @@ export const DISCUSSION: string[] = [
   'file, no other tenant\'s file (a symlink in its own folder does not lead out), an empty',
   'environment, no network except granted origins, a hard cap on linear memory, and a deadline per',
   'call; the table above says where each probe ended and how.',
-  'It is cheap: an instance-tier app costs a fraction of a MiB and starts in about a millisecond, so a',
+  'It is cheap: an instance-tier app costs a fraction of a MiB and starts in one or two milliseconds, so a',
   'device can run many more apps, and start them far faster, than it can containers.',
   '',
   '**What it does not give.** The instance and worker tiers share one operating-system process with',
