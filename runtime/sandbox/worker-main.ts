@@ -87,7 +87,7 @@ function invoke(slot: number, id: number, fn: string, args: unknown[]): void {
 
 /**
  * Messages wait while a glue module is being imported (the only asynchronous step), so that
- * everything runs in the order it was sent: the controller matches results to calls by order.
+ * everything runs in the order it was sent: the controller's call deadlines rely on that.
  */
 const backlog: ToWorker[] = [];
 let importing = false;
