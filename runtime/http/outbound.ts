@@ -101,12 +101,15 @@ function send(
       req.destroy();
       resolve(result);
     };
-    const timer = (ms: number | undefined, code: ErrorCode, what: string) => {
-      const at = Math.min(deadline, ms === undefined ? Infinity : Date.now() + ms);
-      const t = setTimeout(() => finish(failure(code, what)), Math.max(0, at - Date.now()));
+    const timer = (ms: number, code: ErrorCode, what: string) => {
+      const t = setTimeout(() => finish(failure(code, what)), Math.max(0, ms));
       timers.push(t);
       return t;
     };
+    // A phase limit (connect, first byte, between bytes) only where it ends before the overall
+    // deadline: one ending at the same moment would race the overall timer and name the wrong limit.
+    const phase = (ms: number | undefined, code: ErrorCode, what: string) =>
+      ms !== undefined && Date.now() + ms < deadline ? timer(ms, code, what) : undefined;
     const transport = scheme === 'https' ? https : http;
     const req = transport.request({
       host: host.includes(':') ? destination.address : host,
@@ -120,9 +123,9 @@ function send(
       maxHeaderSize: MAX_RESPONSE_HEADER_BYTES,
       ...(scheme === 'https' && options.ca ? { ca: options.ca } : {}),
     });
-    timer(undefined, { tag: 'HTTP-response-timeout' }, `no complete response within ${grant.timeoutMs} ms`);
-    const connectTimer = timer(request.connectTimeoutMs, { tag: 'connection-timeout' }, 'connect timed out');
-    const firstByte = timer(request.firstByteTimeoutMs, { tag: 'HTTP-response-timeout' }, 'no response headers in time');
+    timer(deadline - Date.now(), { tag: 'HTTP-response-timeout' }, `no complete response within ${grant.timeoutMs} ms`);
+    const connectTimer = phase(request.connectTimeoutMs, { tag: 'connection-timeout' }, 'connect timed out');
+    const firstByte = phase(request.firstByteTimeoutMs, { tag: 'HTTP-response-timeout' }, 'no response headers in time');
     req.on('socket', (socket) => socket.once(scheme === 'https' ? 'secureConnect' : 'connect', () => clearTimeout(connectTimer)));
     req.on('error', (err) => finish(failure(mapError(err), `request failed: ${err.message}`)));
     req.on('response', (res) => {
@@ -138,7 +141,7 @@ function send(
       const armIdle = () => {
         if (request.betweenBytesTimeoutMs === undefined) return;
         if (idle) clearTimeout(idle);
-        idle = timer(request.betweenBytesTimeoutMs, { tag: 'connection-read-timeout' }, 'response body stalled');
+        idle = phase(request.betweenBytesTimeoutMs, { tag: 'connection-read-timeout' }, 'response body stalled');
       };
       armIdle();
       res.on('data', (chunk: Buffer) => {
