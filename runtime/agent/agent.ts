@@ -229,6 +229,7 @@ export async function startAgent(config: AgentConfig, options: StartAgentOptions
       renewal.stop();
       if (usageTimer) clearInterval(usageTimer);
       await Promise.all(tasks);
+      client.close();
       await reconciler.stopAll();
       await gateway?.close();
       await runtime.close();

@@ -1,6 +1,7 @@
 import { request } from 'node:https';
 import { BerthError } from '../../common/errors.js';
 import { problemSchema, type Problem } from '../../wire/problem.js';
+import { ConnectionPool } from './connection-pool.js';
 import type { DeviceIdentity } from './identity-files.js';
 
 /** An answer with its exact bytes (digests and ETags are over them). */
@@ -21,13 +22,18 @@ export interface RequestOptions {
   maxBytes?: number;
   timeoutMs?: number;
   signal?: AbortSignal;
+  /** A POST that may be sent twice without harm (default: only GET, PUT, DELETE, HEAD are). */
+  idempotent?: boolean;
 }
 
 /**
  * The device's mutual-TLS channel to the control plane. Identity and trusted roots are read at
- * every request, so a renewed certificate or a rotated bundle is used from the next request on.
+ * every request, so a renewed certificate or a rotated bundle is used from the next request on;
+ * connections are kept alive between requests of one identity (connection-pool.ts).
  */
 export class ControlPlaneClient {
+  private readonly pool = new ConnectionPool();
+
   constructor(
     readonly baseUrl: string,
     private readonly current: () => { identity: DeviceIdentity; ca: string | string[] },
@@ -37,13 +43,37 @@ export class ControlPlaneClient {
     return new URL(path, this.baseUrl).href;
   }
 
-  request(path: string, o: RequestOptions = {}): Promise<RawAnswer> {
+  /**
+   * A request written to a kept-alive connection that the server closed at that moment (its
+   * keep-alive timer fired before it read the request) fails before any answer; an idempotent
+   * one is sent once more on a new connection (RFC 9112 §9.3.1). GET, PUT and DELETE are
+   * idempotent; a POST only when the caller says so (a status report is an upsert).
+   */
+  async request(path: string, o: RequestOptions = {}): Promise<RawAnswer> {
+    const method = o.method ?? 'GET';
+    const idempotent = o.idempotent ?? method !== 'POST';
+    try {
+      return await this.once(path, o);
+    } catch (err) {
+      if (!idempotent || !(err instanceof KeptAliveConnectionClosed)) throw err instanceof KeptAliveConnectionClosed ? err.cause : err;
+      return this.once(path, o, true);
+    }
+  }
+
+  /** Closes the kept-alive connections (the agent is stopping). */
+  close(): void {
+    this.pool.close();
+  }
+
+  private once(path: string, o: RequestOptions, freshConnection = false): Promise<RawAnswer> {
     const { identity, ca } = this.current();
     const payload = o.json === undefined ? undefined : Buffer.from(JSON.stringify(o.json));
     const maxBytes = o.maxBytes ?? 8 * 1024 * 1024;
     const timeoutMs = o.timeoutMs ?? 30_000;
     const url = this.url(path);
-    return new Promise((resolve, reject) => {
+    const { agent, release } = this.pool.acquire(identity, ca);
+    return new Promise<RawAnswer>((resolve, reject) => {
+      let answered = false;
       const req = request(
         url,
         {
@@ -52,12 +82,14 @@ export class ControlPlaneClient {
           key: identity.keyPem,
           cert: identity.certificatePem,
           minVersion: 'TLSv1.3',
-          agent: false,
+          // The retry of a request whose kept-alive connection was closed under it: a connection of its own.
+          agent: freshConnection ? false : agent,
           signal: o.signal,
           headers: { ...(payload ? { 'content-type': 'application/json', 'content-length': String(payload.length) } : {}), ...o.headers },
           timeout: timeoutMs,
         },
         (res) => {
+          answered = true;
           const chunks: Buffer[] = [];
           let size = 0;
           res.on('data', (chunk: Buffer) => {
@@ -83,9 +115,18 @@ export class ControlPlaneClient {
         },
       );
       req.on('timeout', () => req.destroy(new BerthError('agent.timeout', `no answer from ${url} within ${timeoutMs} ms`)));
-      req.on('error', reject);
+      req.on('error', (err: NodeJS.ErrnoException) => {
+        const closedUnderUs = !answered && !freshConnection && req.reusedSocket && (err.code === 'ECONNRESET' || err.message === 'socket hang up');
+        reject(closedUnderUs ? new KeptAliveConnectionClosed(err) : err);
+      });
       req.end(payload);
-    });
+    }).finally(release);
+  }
+}
+
+class KeptAliveConnectionClosed extends Error {
+  constructor(override readonly cause: Error) {
+    super(cause.message);
   }
 }
 

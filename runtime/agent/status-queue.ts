@@ -102,7 +102,7 @@ export class StatusQueue {
         continue;
       }
       try {
-        const answer = await client.request(`/api/v1/deployments/${encodeURIComponent(head.report.deploymentId)}/status`, { method: 'POST', json: head.report, signal });
+        const answer = await client.request(`/api/v1/deployments/${encodeURIComponent(head.report.deploymentId)}/status`, { method: 'POST', json: head.report, idempotent: true, signal });
         if (answer.status >= 200 && answer.status < 300) {
           this.logger.debug({ deploymentId: head.report.deploymentId, state: head.report.status.state, seq: head.seq }, 'status reported');
         } else if (answer.status === 403 && answer.problem?.code === 'deployment.not_placed' && ['removing', 'removed'].includes(head.report.status.state)) {
