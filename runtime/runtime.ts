@@ -1,3 +1,4 @@
+import type { Digest } from '../common/digest.js';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
@@ -110,6 +111,16 @@ export class Runtime {
   /** The apps this runtime supervises now: started, running or in back-off; not the ones stopped for good. */
   supervised(): AppSupervisor[] {
     return [...this.apps];
+  }
+
+  /**
+   * Removes compiled components kept on disk but for `keep` and whatever a supervised app runs;
+   * how many it removed. A device that updates its apps would otherwise keep every version it
+   * ever ran.
+   */
+  pruneCompiled(keep: ReadonlySet<Digest>): number {
+    const inUse = new Set<Digest>([...keep, ...[...this.apps].map((a) => a.spec.digest)]);
+    return this.engine.prune?.(inUse) ?? 0;
   }
 
   /** Each start (and restart) of an app gets a new instance id, so its tokens and logs tell them apart. */

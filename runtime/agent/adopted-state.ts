@@ -1,4 +1,4 @@
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { digestHex, sha256Digest, type Digest } from '../../common/digest.js';
 import { BerthError } from '../../common/errors.js';
@@ -83,5 +83,10 @@ export class AdoptedStateStore {
       throw new BerthError('agent.version_lowered', `refusing to store manifestVersion ${state.manifestVersion} over the adopted ${previous.manifestVersion}`);
     }
     await writePrivateFile(join(this.dir, 'state.json'), JSON.stringify(state, null, 2) + '\n');
+    // Only the adopted state's documents are read again (offline restore): the rest go.
+    const named = new Set(state.deployments.map((d) => `${digestHex(d.digest)}.yaml`));
+    for (const file of await readdir(join(this.dir, 'documents')).catch(() => [] as string[])) {
+      if (!named.has(file)) await rm(join(this.dir, 'documents', file), { force: true });
+    }
   }
 }

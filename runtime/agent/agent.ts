@@ -94,7 +94,7 @@ export async function startAgent(config: AgentConfig, options: StartAgentOptions
   const queue = new StatusQueue(config.dataDir, deviceLog);
   await queue.load();
   let signingRoots = await pinnedSigningRoots(config.dataDir);
-  const reconciler = new Reconciler(runtime, gateway, new ArtifactStore(config.dataDir, deviceLog), deviceLog, () => signingRoots);
+  const reconciler = new Reconciler(runtime, gateway, new ArtifactStore(config.dataDir, deviceLog), deviceLog, () => signingRoots, config.artifacts.retainUnused);
   let reportVersion = 0;
   reconciler.on('change', (c) => {
     events.emit('change', c);

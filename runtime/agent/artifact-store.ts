@@ -1,4 +1,4 @@
-import { mkdir, readFile, writeFile, rename } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { digestHex, sha256Digest, type Digest } from '../../common/digest.js';
 import { securityEvent, type Logger } from '../../common/logger.js';
@@ -56,6 +56,50 @@ export class ArtifactStore {
       return undefined;
     }
     return { record, component };
+  }
+
+  /**
+   * Removes what is not needed: every verified artifact but those of `keep` (manifest digests)
+   * and the `retainUnused` others verified most recently (so a rollback to the version before
+   * needs no download), then every blob no remaining record names. An unreadable record counts
+   * as unused. Returns the component digests still stored.
+   */
+  async prune(keep: ReadonlySet<Digest>, retainUnused: number): Promise<{ removed: number; bytesFreed: number; components: Set<Digest> }> {
+    const verifiedDir = join(this.dir, 'verified');
+    const blobsDir = join(this.dir, 'blobs');
+    const records: { file: string; record: ArtifactRecord | undefined }[] = [];
+    for (const file of await readdir(verifiedDir).catch(() => [] as string[])) {
+      const text = await readTextFile(join(verifiedDir, file));
+      let record: ArtifactRecord | undefined;
+      try {
+        record = text ? (JSON.parse(text) as ArtifactRecord) : undefined;
+      } catch {
+        record = undefined;
+      }
+      records.push({ file, record });
+    }
+    const unused = records
+      .filter((r) => !r.record || !keep.has(r.record.manifestDigest))
+      .sort((a, b) => String(b.record?.verifiedAt ?? '').localeCompare(String(a.record?.verifiedAt ?? '')));
+    const retained = new Set(unused.filter((r) => r.record).slice(0, retainUnused));
+    const components = new Set<Digest>();
+    let removed = 0;
+    for (const r of records) {
+      if (r.record && (keep.has(r.record.manifestDigest) || retained.has(r))) components.add(r.record.componentDigest);
+      else {
+        await rm(join(verifiedDir, r.file), { force: true });
+        removed++;
+      }
+    }
+    let bytesFreed = 0;
+    const named = new Set([...components].map(digestHex));
+    for (const file of await readdir(blobsDir).catch(() => [] as string[])) {
+      if (named.has(file)) continue;
+      const path = join(blobsDir, file);
+      bytesFreed += (await stat(path).catch(() => ({ size: 0 }))).size;
+      await rm(path, { force: true });
+    }
+    return { removed, bytesFreed, components };
   }
 
   async put(record: ArtifactRecord, component: Buffer): Promise<void> {

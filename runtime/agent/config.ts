@@ -12,6 +12,9 @@ import { DEVICE_ID_PATTERN } from '../../wire/margo/common.js';
  */
 const labelValue = z.union([z.string().max(1024), z.number(), z.boolean(), z.array(z.string().max(1024)).max(256)]);
 
+/** Verified components kept beyond those deployed now, most recent first, so a rollback needs no download. */
+const retainUnused = z.number().int().min(0).max(100).default(2);
+
 const registrySettings = z.strictObject({
   /** PEM file of a private CA that issued this registry's certificate. */
   ca: z.string().min(1).optional(),
@@ -58,11 +61,11 @@ export const agentConfigSchema = z.strictObject({
     .default({ vendor: 'berth', modelNumber: 'generic' }),
   artifacts: z
     .discriminatedUnion('source', [
-      z.strictObject({ source: z.literal('registry'), registries: z.record(z.string().min(1), registrySettings).default({}) }),
+      z.strictObject({ source: z.literal('registry'), registries: z.record(z.string().min(1), registrySettings).default({}), retainUnused }),
       /** The control plane's artifact mirror (docs/mirror.md), over the device's own mutual TLS. */
-      z.strictObject({ source: z.literal('mirror') }),
+      z.strictObject({ source: z.literal('mirror'), retainUnused }),
     ])
-    .default({ source: 'registry', registries: {} }),
+    .default({ source: 'registry', registries: {}, retainUnused: 2 }),
   gateway: z
     .strictObject({
       host: z.string().min(1).default('127.0.0.1'),

@@ -56,6 +56,8 @@ export class Reconciler extends EventEmitter<ReconcilerEvents> {
     private readonly logger: Logger,
     /** The fleet signing roots pinned at onboarding, for certificate-signed components. */
     private readonly signingRoots: () => CompiledRoots | undefined = () => undefined,
+    /** Verified artifacts kept beyond those planned now, most recent first (for a quick rollback). */
+    private readonly retainUnused = 2,
   ) {
     super();
   }
@@ -80,6 +82,23 @@ export class Reconciler extends EventEmitter<ReconcilerEvents> {
       const current = this.running.get(plan.deploymentId);
       if (current && current.plan.documentDigest === plan.documentDigest) continue;
       await this.install(plan, current, source);
+    }
+  }
+
+  /**
+   * Components no plan names any more leave the disk (the artifact store and the engine's
+   * compile cache), but for the few most recent: an edge device updating its apps for years
+   * must not fill its disk with every version it ever ran. Called once a state is adopted (and
+   * saved), so it delays nothing a deployment waits for; a failure is logged and left for the
+   * next change.
+   */
+  async collectGarbage(plans: readonly DeploymentPlan[]): Promise<void> {
+    try {
+      const pruned = await this.store.prune(new Set(plans.map((p) => p.component.ref.digest)), this.retainUnused);
+      const compiled = this.runtime.pruneCompiled(pruned.components);
+      if (pruned.removed > 0 || compiled > 0) this.logger.info({ artifacts: pruned.removed, bytesFreed: pruned.bytesFreed, compiled }, 'removed components no deployment uses');
+    } catch (err) {
+      this.logger.warn({ err: errorMessage(err) }, 'could not remove unused components; will try after the next change');
     }
   }
 

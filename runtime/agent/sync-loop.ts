@@ -56,6 +56,7 @@ export async function runSync(o: SyncOptions, initial: { adopted: AdoptedState |
         adopted = { deviceId, manifestVersion: s.manifestVersion, etag: s.etag, manifestDigest: s.manifestDigest, deployments: s.documents.map((d) => ({ deploymentId: d.deploymentId, digest: d.digest })), adoptedAt: new Date().toISOString() };
         await o.store.save(adopted);
         o.onAdopted(adopted);
+        await o.reconciler.collectGarbage(next);
         retries.reset();
         retryAt = o.reconciler.failures().size > 0 ? Date.now() + retries.next() : Infinity;
       }

@@ -41,6 +41,8 @@ export interface Engine {
   stats(): EngineStats;
   /** Drops what is kept in memory for a digest no app uses any more (compiled code is executable memory). */
   evict?(digest: string): void;
+  /** Removes what is kept on disk for every component but these; how many it removed. */
+  prune?(keep: ReadonlySet<Digest>): number;
 }
 
 /** What the generated glue exports (jco `instantiation: 'sync'` mode). */

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { sha256Digest } from '../../common/digest.js';
+import { sha256Digest, type Digest } from '../../common/digest.js';
 import { BerthError, errorMessage } from '../../common/errors.js';
 import { inspectComponent, MAX_COMPONENT_BYTES, type ComponentInfo } from '../component/inspect.js';
 import { WASM_PAGE } from './memory-limit.js';
@@ -74,6 +74,10 @@ export class JcoEngine implements Engine {
   /** Drops compiled modules of components no longer deployed (they hold executable memory). */
   evict(digest: string): void {
     for (const key of this.compiled.keys()) if (key.startsWith(`${digest}/`)) this.compiled.delete(key);
+  }
+
+  prune(keep: ReadonlySet<Digest>): number {
+    return this.cache.prune(keep);
   }
 
   private async compileUncached(bytes: Uint8Array, info: ComponentInfo, maxMemoryPages: number): Promise<CompiledComponent> {

@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { digestHex, type Digest } from '../../common/digest.js';
@@ -48,6 +48,23 @@ export class TranspileCache {
     const glueFile = join(dir, 'glue.mjs');
     if (!existsSync(glueFile) || Object.values(coreFiles).some((f) => !existsSync(f))) return undefined;
     return { glueFile, coreFiles };
+  }
+
+  /**
+   * Removes every component's folder but those of `keep`, and temporary folders left by a write
+   * that died an hour or more ago (a live write renames its own within moments).
+   */
+  prune(keep: ReadonlySet<Digest>, now = Date.now()): number {
+    const kept = new Set([...keep].map(digestHex));
+    let removed = 0;
+    for (const name of readdirSync(this.root)) {
+      const path = join(this.root, name);
+      const stale = name.endsWith('.tmp') ? now - statSync(path).mtimeMs > 3_600_000 : !kept.has(name);
+      if (!stale) continue;
+      rmSync(path, { recursive: true, force: true });
+      removed++;
+    }
+    return removed;
   }
 
   write(digest: Digest, glue: Uint8Array, coreModules: Record<string, Uint8Array>): TranspiledComponent {

@@ -50,7 +50,8 @@ describe('agent configuration', () => {
   it('refuses plain HTTP for a registry that is not on loopback', () => {
     expect(() => parseAgentConfig({ ...minimal, artifacts: { source: 'registry', registries: { 'registry.example:5000': { plainHttp: true } } } })).toThrow(/plain HTTP is allowed only for a loopback registry/);
     expect(parseAgentConfig({ ...minimal, artifacts: { source: 'registry', registries: { '127.0.0.1:5000': { plainHttp: true } } } }).artifacts).toMatchObject({ registries: { '127.0.0.1:5000': { plainHttp: true } } });
-    expect(parseAgentConfig({ ...minimal, artifacts: { source: 'mirror' } }).artifacts).toEqual({ source: 'mirror' });
+    expect(parseAgentConfig({ ...minimal, artifacts: { source: 'mirror' } }).artifacts).toEqual({ source: 'mirror', retainUnused: 2 });
+    expect(() => parseAgentConfig({ ...minimal, artifacts: { source: 'mirror', retainUnused: -1 } })).toThrow(/artifacts.retainUnused/);
     expect(() => parseAgentConfig({ ...minimal, artifacts: { source: 'mirror', registries: {} } })).toThrow(/artifacts/);
   });
 
