@@ -12,7 +12,7 @@ import * as deployments from '../store/deployments.js';
 import type { DeploymentRecord } from '../store/deployments.js';
 import * as placements from '../store/placements.js';
 import type { Queryable, Store } from '../store/store.js';
-import { startRollingUpdate, type RolloutStep } from './rollout.js';
+import { rollback, startRollingUpdate, type RolloutStep } from './rollout.js';
 import type { DeploymentBody } from './schema.js';
 
 export function placementSpecOf(body: DeploymentBody): PlacementSpec {
@@ -116,6 +116,27 @@ export async function admitRollout(store: Store, id: string, version: string, ba
     // Unknown deployments and versions are reported by startRollingUpdate with their own problems.
     if (d && (await catalog.getVersion(tx, d.appId, version))) await samePolicy(tx, d.appId, checked);
     return startRollingUpdate(tx, id, version, batchSize, changed);
+  });
+}
+
+/**
+ * A rollback to the version before the last rolling update, after that version's artifact passed
+ * the same re-check: a vendor key removed since (say, after a compromise) must not come back
+ * through a rollback any more than through a new deployment.
+ */
+export async function admitRollback(store: Store, id: string, changed: DesiredStateChanged, artifacts: ArtifactAdmission): Promise<string> {
+  const d = await deployments.getDeployment(store, id);
+  const previous = d?.rollout.previousVersion ?? null;
+  const checked = d && previous !== null ? await recheckArtifact(store, artifacts, d.appId, previous, 'rollout.previousVersion') : undefined;
+  return store.transaction(async (tx) => {
+    // No deployment or nothing to roll back to: rollback() answers with its own problems.
+    if (d && previous !== null && (await catalog.getVersion(tx, d.appId, previous))) {
+      await samePolicy(tx, d.appId, checked);
+      if ((await deployments.getDeployment(tx, id))?.rollout.previousVersion !== previous) {
+        throw new HttpProblem(409, 'deployment.changed', 'The deployment changed while the version to roll back to was being checked', { detail: 'try again', retryable: true });
+      }
+    }
+    return rollback(tx, id, changed);
   });
 }
 

@@ -2,8 +2,7 @@ import { Hono } from 'hono';
 import { z } from 'zod';
 import type { ControlPlaneDeps } from '../app.js';
 import { ArtifactAdmission } from '../catalog/artifact-admission.js';
-import { admitRollout, createDeployment, removeDeployment } from '../deployments/admission.js';
-import { rollback } from '../deployments/rollout.js';
+import { admitRollback, admitRollout, createDeployment, removeDeployment } from '../deployments/admission.js';
 import { RegistrySource } from '../../oci/source.js';
 import { deploymentBody, rolloutBody } from '../deployments/schema.js';
 import { aggregateStatus } from '../deployments/status.js';
@@ -62,7 +61,7 @@ export function operatorDeploymentRoutes(deps: ControlPlaneDeps): Hono<AppEnv> {
   app.post('/api/v1/admin/deployments/:id/rollbacks', asOperator, async (c) => {
     await readJson(c, z.strictObject({}));
     const id = c.req.param('id');
-    const version = await deps.store.transaction((tx) => rollback(tx, id, changed));
+    const version = await admitRollback(deps.store, id, changed, artifacts);
     return c.json({ deploymentId: id, version });
   });
 

@@ -99,6 +99,10 @@ describe('after admission', () => {
     expect((await deploy({ id: 'meter-new-key', version: '2.0.0' })).status).toBe(201);
     const back = await h.admin('POST', '/api/v1/admin/deployments/meter-new-key/rollouts', { version: '1.0.0' });
     expect(refusal(back)).toMatchObject({ status: 422, code: 'signing.untrusted-key', field: 'version' });
+    // Nor does a rollback bring the removed key's version back, and the rollout is left as it was.
+    const rolledBack = await h.admin('POST', '/api/v1/admin/deployments/meter-again/rollbacks', {});
+    expect(refusal(rolledBack)).toMatchObject({ status: 422, code: 'signing.untrusted-key', field: 'rollout.previousVersion' });
+    expect((await h.admin('GET', '/api/v1/admin/deployments/meter-again')).body.rollout).toMatchObject({ previousVersion: '1.0.0', targetVersion: '2.0.0' });
     // The device, verifying against the policy its signed desired state now carries, refuses too.
     await expect(verifyDeploymentArtifact(source, { repository: `oci://${registry.host}/rotco/meter`, digest: v1.manifestDigest }, policy(k2.publicKeyPem))).rejects.toMatchObject({
       code: 'signing.untrusted-key',
