@@ -1,6 +1,7 @@
 import { Hono } from 'hono';
 import { BerthError } from '../common/errors.js';
 import type { DeviceAuthCache } from './http/device-auth-cache.js';
+import type { RateLimit } from './http/rate-limit.js';
 import type { AppEnv } from './http/env.js';
 import { HttpProblem, problemResponse, toHttpProblem } from './http/problem.js';
 import type { OnboardingDeps } from './onboarding/service.js';
@@ -29,6 +30,8 @@ export interface ControlPlaneDeps extends OnboardingDeps {
   revocationListLifetimeMs?: number;
   /** Device authentication's store answers, kept between requests (http/device-auth-cache.ts). */
   deviceAuth?: DeviceAuthCache;
+  /** Per client address on the public timestamp authority (routes/signing-routes.ts has the default). */
+  timestampRateLimit?: RateLimit;
 }
 
 /** A later issue's routes (Margo device API, apps, deployments) plug in as one of these. */

@@ -15,6 +15,7 @@ import { putSetting } from './store/authorities.js';
 import { openStore, type Store, type StoreLocation } from './store/store.js';
 import type { PlacementSource } from './desired-state/placement.js';
 import { DeviceAuthCache } from './http/device-auth-cache.js';
+import type { RateLimit } from './http/rate-limit.js';
 import { DesiredStateService } from './desired-state/service.js';
 import { loadOrCreateSigner } from './desired-state/signing-key.js';
 import { storePlacementSource } from './deployments/placement-source.js';
@@ -68,6 +69,8 @@ export interface ControlPlaneOptions {
   registryDefaults?: RegistryClientOptions;
   /** Bound on one artifact admission's registry work (ms, default 120 s). */
   admissionTimeoutMs?: number;
+  /** Per client address, on the public timestamp authority (default 50/s, bursts of 100). */
+  timestampRateLimit?: RateLimit;
 }
 
 export interface ControlPlane {
@@ -151,6 +154,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
       artifacts,
       fleetSigning,
       deviceAuth,
+      ...(options.timestampRateLimit ? { timestampRateLimit: options.timestampRateLimit } : {}),
     };
     const host = options.host ?? '127.0.0.1';
     const names = [...new Set([host, 'localhost', '127.0.0.1', ...(options.serverNames ?? [])])].filter((n) => n !== '0.0.0.0' && n !== '::');

@@ -10,6 +10,7 @@ import { readJson } from '../http/body.js';
 import type { AppEnv } from '../http/env.js';
 import { requireOperator } from '../http/operator-auth.js';
 import { HttpProblem } from '../http/problem.js';
+import { rateLimit, type RateLimit } from '../http/rate-limit.js';
 
 /**
  * The fleet's signing services over HTTP (docs/signing.md "Against a control plane"): the RFC
@@ -19,6 +20,8 @@ import { HttpProblem } from '../http/problem.js';
  */
 export const MAX_TIMESTAMP_QUERY_BYTES = 4096;
 export const SIGNING_CERTIFICATE_LIFETIME_MS = 10 * 60_000;
+/** Each token costs a signature with the TSA key: one address cannot take it from everyone else. */
+export const DEFAULT_TIMESTAMP_RATE_LIMIT: RateLimit = { perSecond: 50, burst: 100 };
 
 /** The identity a vendor's signing certificates carry: its role as a URI in the fleet's trust domain. */
 export const vendorSigningIdentity = (trustDomain: string, vendor: string): string => `spiffe://${trustDomain}/vendor/${vendor}`;
@@ -33,6 +36,7 @@ export function signingRoutes(deps: ControlPlaneDeps): Hono<AppEnv> {
 
   app.post(
     '/api/v1/timestamp',
+    rateLimit(deps.timestampRateLimit ?? DEFAULT_TIMESTAMP_RATE_LIMIT, 'timestamp'),
     bodyLimit({
       maxSize: MAX_TIMESTAMP_QUERY_BYTES,
       onError: () => {
