@@ -32,6 +32,8 @@ export interface ControlPlaneDeps extends OnboardingDeps {
   deviceAuth?: DeviceAuthCache;
   /** Per client address on the public timestamp authority (routes/signing-routes.ts has the default). */
   timestampRateLimit?: RateLimit;
+  /** Rotates the desired-state signing key (desired-state/signing-key.ts); the new key id and the ones before. */
+  desiredStateKeys?: { rotate(): Promise<{ keyId: string; previous: string[] }> };
 }
 
 /** A later issue's routes (Margo device API, apps, deployments) plug in as one of these. */

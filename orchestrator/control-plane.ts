@@ -17,7 +17,7 @@ import type { PlacementSource } from './desired-state/placement.js';
 import { DeviceAuthCache } from './http/device-auth-cache.js';
 import type { RateLimit } from './http/rate-limit.js';
 import { DesiredStateService } from './desired-state/service.js';
-import { loadOrCreateSigner } from './desired-state/signing-key.js';
+import { loadOrCreateKeys, rotateSigningKey } from './desired-state/signing-key.js';
 import { storePlacementSource } from './deployments/placement-source.js';
 import { deviceApiRoutes } from './routes/device-api-routes.js';
 import { DevicePresence } from './scheduling/presence.js';
@@ -118,7 +118,10 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     desiredState = await DesiredStateService.open({
       store,
       placements: options.placementSource ?? storePlacementSource,
-      signer: await loadOrCreateSigner(join(options.dataDir, 'pki')),
+      ...(await (async () => {
+        const keys = await loadOrCreateKeys(join(options.dataDir, 'pki'));
+        return { signer: keys.signer, history: { previous: keys.previous, endorsements: keys.endorsements } };
+      })()),
       logger,
       issuer: `spiffe://${authority.trustDomain}`,
       ...(options.desiredStateLifetimeMs !== undefined ? { statementLifetimeMs: options.desiredStateLifetimeMs } : {}),
@@ -155,6 +158,14 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
       fleetSigning,
       deviceAuth,
       ...(options.timestampRateLimit ? { timestampRateLimit: options.timestampRateLimit } : {}),
+      desiredStateKeys: {
+        async rotate() {
+          const keys = await rotateSigningKey(join(options.dataDir, 'pki'));
+          desiredState!.useKeys(keys);
+          logger.info({ keyId: keys.signer.keyId, previous: keys.previous.map((k) => k.kid) }, 'desired-state signing key rotated');
+          return { keyId: keys.signer.keyId, previous: keys.previous.map((k) => String(k.kid)) };
+        },
+      },
     };
     const host = options.host ?? '127.0.0.1';
     const names = [...new Set([host, 'localhost', '127.0.0.1', ...(options.serverNames ?? [])])].filter((n) => n !== '0.0.0.0' && n !== '::');
@@ -199,10 +210,18 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
         ? setInterval(() => {
             if (refreshing) return;
             refreshing = true;
-            authority
-              .refreshIfChanged()
-              .catch((err: unknown) => logger.warn({ err }, 'could not check the store for CA changes'))
-              .finally(() => (refreshing = false));
+            Promise.all([
+              authority.refreshIfChanged().catch((err: unknown) => logger.warn({ err }, 'could not check the store for CA changes')),
+              // Another replica may have rotated the desired-state key in the shared key directory.
+              loadOrCreateKeys(join(options.dataDir, 'pki'))
+                .then((keys) => {
+                  if (keys.signer.keyId !== desiredState!.keyId) {
+                    desiredState!.useKeys(keys);
+                    logger.info({ keyId: keys.signer.keyId }, 'desired-state signing key rotated elsewhere; signing with it');
+                  }
+                })
+                .catch((err: unknown) => logger.warn({ err }, 'could not check the desired-state signing key')),
+            ]).finally(() => (refreshing = false));
           }, refreshMs).unref()
         : undefined;
     const adminSocket = options.adminSocket === false ? undefined : await serveAdminSocket(app, adminSocketPath(options.dataDir));

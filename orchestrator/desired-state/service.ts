@@ -18,6 +18,8 @@ export interface DesiredStateOptions {
   store: Store;
   placements: PlacementSource;
   signer: DesiredStateSigner;
+  /** Keys used before `signer`, and their endorsements of their successors (key rotation). */
+  history?: { previous: JWK[]; endorsements: string[] };
   logger: Logger;
   /** Issuer named in every statement (the trust domain). */
   issuer: string;
@@ -46,9 +48,13 @@ export class DesiredStateService {
   private readonly signatures = new Map<string, { key: string; jws: string; refreshAt: number }>();
   private stopListening: (() => Promise<void>) | undefined;
   private readonly lifetimeMs: number;
+  private signer: DesiredStateSigner;
+  private history: { previous: JWK[]; endorsements: string[] };
 
   private constructor(private readonly o: DesiredStateOptions) {
     this.lifetimeMs = o.statementLifetimeMs ?? 86_400_000;
+    this.signer = o.signer;
+    this.history = o.history ?? { previous: [], endorsements: [] };
     this.changed = (tx, deviceIds) => this.rerender(tx, deviceIds);
   }
 
@@ -68,8 +74,22 @@ export class DesiredStateService {
     return service;
   }
 
-  get publicJwks(): { keys: JWK[] } {
-    return { keys: [this.o.signer.publicJwk] };
+  /**
+   * The current key first, then the ones before it, with the endorsements that let a device which
+   * pinned an earlier key follow to the current one (devices trust only the endorsements).
+   */
+  get publicJwks(): { keys: JWK[]; endorsements: string[] } {
+    return { keys: [this.signer.publicJwk, ...this.history.previous.filter((k) => k.kid !== this.signer.keyId).reverse()], endorsements: this.history.endorsements };
+  }
+
+  get keyId(): string {
+    return this.signer.keyId;
+  }
+
+  /** Signs from now on with a rotated key (signing-key.ts); statements already handed out stay valid. */
+  useKeys(keys: { signer: DesiredStateSigner; previous: JWK[]; endorsements: string[] }): void {
+    this.signer = keys.signer;
+    this.history = { previous: keys.previous, endorsements: keys.endorsements };
   }
 
   get waiting(): number {
@@ -118,12 +138,12 @@ export class DesiredStateService {
    * device until half its lifetime, so a poll rarely costs a signature.
    */
   async signature(manifest: stored.StoredManifest, certificateFingerprintHex: string, now = Date.now()): Promise<string> {
-    const key = `${manifest.digest}|${certificateFingerprintHex}`;
+    const key = `${manifest.digest}|${certificateFingerprintHex}|${this.signer.keyId}`;
     const cached = this.signatures.get(manifest.deviceId);
     if (cached && cached.key === key && cached.refreshAt > now) return cached.jws;
     const parsed = JSON.parse(manifest.bytes.toString('utf8')) as { bundle: { digest: string } | null; deployments: { deploymentId: string; digest: string }[] };
     const iat = Math.floor(now / 1000);
-    const jws = await this.o.signer.sign({
+    const jws = await this.signer.sign({
       iss: this.o.issuer,
       sub: manifest.deviceId,
       cnf: { 'x5t#S256': thumbprintFromHexFingerprint(certificateFingerprintHex) },

@@ -20,6 +20,7 @@ export interface AdminDeps extends LifecycleDeps {
   store: Store;
   authority: FleetAuthority;
   logger: Logger;
+  desiredStateKeys?: { rotate(): Promise<{ keyId: string; previous: string[] }> };
 }
 
 const idField = z.string().min(1).max(255);
@@ -91,6 +92,13 @@ export function adminRoutes(deps: AdminDeps): Hono<AppEnv> {
   app.post('/api/v1/admin/ca/rotations', asAdmin, async (c) => {
     const body = await readJson(c, z.strictObject({ newRoot: z.boolean().default(false), rootKeyPem: z.string().max(16_384).optional() }));
     return c.json(await deps.authority.rotate(body), 201);
+  });
+
+  // A new desired-state signing key, endorsed by the current one: devices follow without re-onboarding.
+  app.post('/api/v1/admin/desired-state/key-rotations', asAdmin, async (c) => {
+    await readJson(c, z.strictObject({}));
+    if (!deps.desiredStateKeys) throw new HttpProblem(404, 'request.not_found', 'This control plane signs no desired state');
+    return c.json(await deps.desiredStateKeys.rotate(), 201);
   });
 
   app.post('/api/v1/admin/ca/retirements', asAdmin, async (c) => {

@@ -18,7 +18,7 @@ import { planFromDocument, type DeploymentPlan } from './deployment-plan.js';
 import { deviceSigner } from './device-signer.js';
 import { loadIdentity, type DeviceIdentity } from './identity-files.js';
 import { checkBinding } from './node-lock.js';
-import { identityDir, onboard, pinKeys, pinnedKeys, pinnedSigningRoots, pinSigningRoots } from './onboarding.js';
+import { followKeyRotation, identityDir, onboard, pinKeys, pinnedKeys, pinnedSigningRoots, pinSigningRoots } from './onboarding.js';
 import { Reconciler, type DeploymentChange } from './reconciler.js';
 import { RenewalScheduler } from './renewal.js';
 import { StatusQueue } from './status-queue.js';
@@ -187,7 +187,14 @@ export async function startAgent(config: AgentConfig, options: StartAgentOptions
       if (signal.aborted) return;
       await runSync(
         {
-          follower: { client, identity: () => current, keys: () => keys ?? [], documents: store, logger: deviceLog },
+          follower: {
+            client,
+            identity: () => current,
+            keys: () => keys ?? [],
+            followKeyRotation: async () => void (keys = await followKeyRotation(client, config.dataDir, keys ?? [], deviceLog)),
+            documents: store,
+            logger: deviceLog,
+          },
           store,
           reconciler,
           source: artifactSource(config, () => ({ ca: roots, key: current.keyPem, cert: current.certificatePem })),

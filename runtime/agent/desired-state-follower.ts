@@ -1,5 +1,5 @@
 import { X509Certificate } from 'node:crypto';
-import type { JWK } from 'jose';
+import { decodeProtectedHeader, type JWK } from 'jose';
 import { sha256Digest, type Digest } from '../../common/digest.js';
 import { BerthError } from '../../common/errors.js';
 import { securityEvent, type Logger } from '../../common/logger.js';
@@ -25,8 +25,10 @@ export type PollResult = { kind: 'unchanged' } | { kind: 'changed'; state: Verif
 export interface FollowerContext {
   client: ControlPlaneClient;
   identity: () => DeviceIdentity;
-  /** The desired-state keys pinned at onboarding. */
+  /** The desired-state keys pinned at onboarding (and followed through rotations since). */
   keys: () => readonly JWK[];
+  /** Asked when a statement names a key that is not pinned: pin what a pinned key endorsed. */
+  followKeyRotation?: () => Promise<void>;
   documents: AdoptedStateStore;
   logger: Logger;
 }
@@ -69,6 +71,7 @@ async function verifyAnswer(ctx: FollowerContext, answer: RawAnswer, lastAdopted
     securityEvent(ctx.logger, 'agent.desired_state_unsigned', { manifestVersion: manifest.manifestVersion });
     throw new BerthError('agent.desired_state_unsigned', 'the desired state came without a Berth-Desired-State-Signature');
   }
+  if (ctx.followKeyRotation && !ctx.keys().some((k) => k.kid === signingKeyId(jws))) await ctx.followKeyRotation();
   await verifyDesiredState(jws, {
     keys: ctx.keys(),
     deviceId: identity.deviceId,
@@ -99,4 +102,13 @@ async function fetchDocument(ctx: FollowerContext, deploymentId: string, digest:
   const doc = { deploymentId, digest, bytes: answer.bytes };
   await ctx.documents.putDocument(doc);
   return doc;
+}
+
+/** The `kid` a compact JWS names, if it names one (verification says whether it is any good). */
+function signingKeyId(jws: string): string | undefined {
+  try {
+    return decodeProtectedHeader(jws).kid;
+  } catch {
+    return undefined;
+  }
 }

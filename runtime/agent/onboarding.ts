@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { BerthError, errorMessage } from '../../common/errors.js';
 import type { Logger } from '../../common/logger.js';
 import { readTextFile, writePrivateFile } from '../../trust/key-files.js';
+import { acceptEndorsedKeys } from '../../trust/desired-state/key-endorsement.js';
 import { compileRoots, type CompiledRoots } from '../../trust/signing/roots.js';
 import type { AgentConfig } from './config.js';
 import { answerError, type ControlPlaneClient } from './control-plane-client.js';
@@ -83,6 +84,31 @@ export async function pinKeys(client: ControlPlaneClient, dataDir: string, logge
   await writePrivateFile(pinnedKeysPath(dataDir), JSON.stringify({ keys: parsed.keys }, null, 2) + '\n');
   logger.info({ kids: parsed.keys.map((k) => k.kid) }, 'desired-state keys pinned');
   return parsed.keys as JWK[];
+}
+
+const keysAnswerSchema = z.object({ endorsements: z.array(z.string().max(4096)).max(32).default([]) });
+
+/**
+ * Follows a rotation of the control plane's desired-state key: asks for the key set again and
+ * pins only keys that an already pinned key endorsed (trust/desired-state/key-endorsement.ts);
+ * the key list itself is not trusted, so the channel still cannot slip in a key of its own.
+ * Returns the keys pinned now (the same list when nothing new was endorsed).
+ */
+export async function followKeyRotation(client: ControlPlaneClient, dataDir: string, pinned: readonly JWK[], logger: Logger): Promise<JWK[]> {
+  const answer = await client.request('/api/v1/desired-state/keys', { headers: { accept: 'application/json' }, maxBytes: 64 * 1024 });
+  if (answer.status !== 200) throw answerError(answer, 'GET /api/v1/desired-state/keys');
+  let endorsements: string[];
+  try {
+    endorsements = keysAnswerSchema.parse(JSON.parse(answer.bytes.toString('utf8'))).endorsements;
+  } catch (err) {
+    throw new BerthError('agent.bad_keys', `the desired-state key set carries no readable endorsements: ${(err as Error).message.slice(0, 300)}`);
+  }
+  const accepted = await acceptEndorsedKeys(pinned, endorsements);
+  const added = accepted.filter((k) => !pinned.some((p) => p.kid === k.kid));
+  if (added.length === 0) return [...pinned];
+  await writePrivateFile(pinnedKeysPath(dataDir), JSON.stringify({ keys: accepted }, null, 2) + '\n');
+  logger.info({ added: added.map((k) => k.kid), pinned: accepted.map((k) => k.kid) }, 'desired-state key rotation followed: new key endorsed by a pinned one');
+  return accepted;
 }
 
 const signingRootsSchema = z.strictObject({ signingCas: z.array(z.string().max(16_384)).max(8), timestampAuthorities: z.array(z.array(z.string().max(16_384)).min(1).max(4)).max(8) });

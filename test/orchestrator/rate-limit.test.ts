@@ -1,4 +1,5 @@
 import { Hono } from 'hono';
+import type { BerthError } from '../../common/errors.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AppEnv } from '../../orchestrator/http/env.js';
 import { problemResponse, toHttpProblem } from '../../orchestrator/http/problem.js';
@@ -9,7 +10,7 @@ describe('rate limit (token bucket per client address)', () => {
   it('lets a burst through, refuses beyond it with Retry-After, refills with time, and keeps clients apart', async () => {
     let t = 0;
     const app = new Hono<AppEnv>();
-    app.onError((err, c) => problemResponse(c, toHttpProblem(err as Error)));
+    app.onError((err, c) => problemResponse(c, toHttpProblem(err as BerthError)));
     app.post('/x', rateLimit({ perSecond: 2, burst: 3 }, 'test', 2, () => t), (c) => c.text('ok'));
     const from = (address: string) => app.request('/x', { method: 'POST' }, { incoming: { socket: { remoteAddress: address } } } as never);
     for (let i = 0; i < 3; i++) expect((await from('10.0.0.1')).status).toBe(200);
