@@ -26,6 +26,7 @@ const HELP = `usage: berth orchestrator <subcommand> [options]
   trust-manufacturer <name> <ca.pem>   accept factory certificates issued by this CA
   rotate-ca [--new-root] [--root-key <file>]   new issuing CA (and root); old ones overlap
   retire-ca <fingerprint>    end the overlap for a rotated-out CA
+  rotate-desired-state-key   new desired-state signing key, endorsed by the current one (devices follow)
 
 Every command but start talks to a running control plane through <data-dir>/admin.sock
 (owner-only), or with --url <url> --token <token> --ca <ca.pem> over HTTPS.`;
@@ -90,6 +91,9 @@ export const command: Command = {
           newRoot: values['new-root'] === true,
           ...(values['root-key'] ? { rootKeyPem: readFileSync(values['root-key'], 'utf8') } : {}),
         });
+        break;
+      case 'rotate-desired-state-key':
+        out = await adminCall(target, 'POST', '/api/v1/admin/desired-state/key-rotations', {});
         break;
       case 'retire-ca':
         need(1, '<fingerprint>');

@@ -62,6 +62,8 @@ describe('control plane restart after kill -9', () => {
     expect(JSON.parse(revoked.stdout)).toMatchObject({ deviceId: 'victim', status: 'revoked' });
     await expect(berth('orchestrator', 'revoke', 'nobody')).rejects.toMatchObject({ stderr: expect.stringContaining('No such device') });
     const bundleBefore = (await call(`${first.url}/api/v1/trust-bundle`, { ca })).body;
+    const rotated = JSON.parse((await berth('orchestrator', 'rotate-desired-state-key')).stdout) as { keyId: string; previous: string[] };
+    expect(rotated.previous).toHaveLength(1);
 
     first.child.kill('SIGKILL');
     await new Promise((r) => first.child.once('exit', r));
@@ -72,6 +74,10 @@ describe('control plane restart after kill -9', () => {
     const me = await call(`${second.url}/api/v1/identity`, { ca, key: a.keyPem, cert: a.certificatePem });
     expect(me.status).toBe(200);
     expect(me.body.deviceId).toBe('survivor');
+    // The rotated desired-state key held, with the key before it and its endorsement.
+    const keys = (await call(`${second.url}/api/v1/desired-state/keys`, { ca, key: a.keyPem, cert: a.certificatePem })).body;
+    expect(keys.keys.map((k: { kid: string }) => k.kid)).toEqual([rotated.keyId, ...rotated.previous]);
+    expect(keys.endorsements).toHaveLength(1);
     // The revocation held.
     expect((await call(`${second.url}/api/v1/identity`, { ca, key: b.keyPem, cert: b.certificatePem })).body.code).toBe('device.revoked');
     // Used tokens stay used; unused ones still work once.
