@@ -1,13 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { randomBytes } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createLogger } from '../../common/logger.js';
-import { startAgent, type RunningAgent } from '../../runtime/agent/agent.js';
-import { parseAgentConfig } from '../../runtime/agent/config.js';
+import type { RunningAgent } from '../../runtime/agent/agent.js';
 import { loadIdentity } from '../../runtime/agent/identity-files.js';
-import type { DeploymentChange } from '../../runtime/agent/reconciler.js';
-import { fixture, startWorld, variant, waitFor, type World } from './support.js';
+import { fixture, startInProcessAgent, startWorld, variant, waitFor, type World } from './support.js';
 
 /**
  * The programmatic entry (`startAgent`, what the demo and the benchmark build on), with device
@@ -18,8 +13,6 @@ import { fixture, startWorld, variant, waitFor, type World } from './support.js'
 describe('startAgent in process, across a certificate renewal', () => {
   let world: World;
   let agent: RunningAgent | undefined;
-  const lines: Record<string, any>[] = [];
-  const changes: DeploymentChange[] = [];
   beforeAll(async () => {
     world = await startWorld({ certificateLifetimeMs: 40_000 });
     await world.publish('sensor', '1.0.0', variant(fixture('hello'), 'renew'));
@@ -30,24 +23,12 @@ describe('startAgent in process, across a certificate renewal', () => {
   });
 
   it('onboards, renews its certificate in time, and still adopts and runs new desired state', async () => {
-    const machineIdFile = join(world.dir, 'machine-id-inproc');
-    writeFileSync(machineIdFile, randomBytes(16).toString('hex'));
-    const caFile = join(world.dir, 'ca-inproc.pem');
-    writeFileSync(caFile, world.h.ca.join('\n'));
-    const config = parseAgentConfig({
-      controlPlane: { url: world.h.cp.url, ca: caFile },
-      dataDir: join(world.dir, 'inproc'),
-      onboarding: { credential: { kind: 'token', token: await world.h.enrollmentToken({ deviceId: 'inproc-1' }) }, deviceId: 'inproc-1' },
-      // The control plane's mirror, over the device's own mTLS: this device never reaches the registry.
-      artifacts: { source: 'mirror' },
-      gateway: { port: 0 },
-      // Certificates live 40 s + 5 min of backdating: at 0.93 of that, renewal is due ~15 s in.
+    // Certificates live 40 s + 5 min of backdating: at 0.93 of that, renewal is due ~15 s in.
+    const started = await startInProcessAgent(world, 'inproc-1', {
       sync: { longPollSeconds: 2, pollIntervalSeconds: 0.1, backoffInitialSeconds: 0.2, backoffMaxSeconds: 1, renewalFraction: 0.93 },
-      nodeLock: { machineIdFile },
     });
-    const logger = createLogger({ name: 'inproc', level: 'debug' }, { write: (l: string) => void lines.push(JSON.parse(l)) });
-    agent = await startAgent(config, { logger });
-    agent.events.on('change', (c) => changes.push(c));
+    agent = started.agent;
+    const { config, lines, changes } = started;
     expect(agent.deviceId).toBe('inproc-1');
     const first = (await loadIdentity(join(config.dataDir, 'identity')))!;
     await waitFor(() => lines.some((l) => l.msg === 'capabilities reported'), 20_000, 'capabilities');

@@ -1,17 +1,14 @@
-import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sha256Digest, type Digest } from '../../common/digest.js';
-import { createLogger, silentLogger } from '../../common/logger.js';
+import { silentLogger } from '../../common/logger.js';
 import { AdoptedStateStore } from '../../runtime/agent/adopted-state.js';
-import { startAgent, type RunningAgent } from '../../runtime/agent/agent.js';
+import type { RunningAgent } from '../../runtime/agent/agent.js';
 import { ArtifactStore, type ArtifactRecord } from '../../runtime/agent/artifact-store.js';
-import { parseAgentConfig } from '../../runtime/agent/config.js';
-import type { DeploymentChange } from '../../runtime/agent/reconciler.js';
 import { TranspileCache } from '../../runtime/engine/transpile-cache.js';
-import { fixture, startWorld, variant, waitFor, type World } from './support.js';
+import { fixture, startInProcessAgent, startWorld, variant, waitFor, type World } from './support.js';
 
 // A device updating its apps for years keeps only what it runs (and a few recent versions).
 const dir = mkdtempSync(join(tmpdir(), 'berth-gc-'));
@@ -99,24 +96,10 @@ describe('an agent updating an app', () => {
   });
 
   it('keeps on disk only the version it runs (retainUnused 0): artifact, compiled code, document', async () => {
-    const machineIdFile = join(world.dir, 'machine-id-gc');
-    writeFileSync(machineIdFile, randomBytes(16).toString('hex'));
-    const caFile = join(world.dir, 'ca-gc.pem');
-    writeFileSync(caFile, world.h.ca.join('\n'));
-    const dataDir = join(world.dir, 'gc-device');
-    const config = parseAgentConfig({
-      controlPlane: { url: world.h.cp.url, ca: caFile },
-      dataDir,
-      onboarding: { credential: { kind: 'token', token: await world.h.enrollmentToken({ deviceId: 'gc-1' }) }, deviceId: 'gc-1' },
-      artifacts: { source: 'mirror', retainUnused: 0 },
-      gateway: { port: 0 },
-      sync: { longPollSeconds: 2, pollIntervalSeconds: 0.1, backoffInitialSeconds: 0.2, backoffMaxSeconds: 1 },
-      nodeLock: { machineIdFile },
-    });
-    const lines: Record<string, any>[] = [];
-    agent = await startAgent(config, { logger: createLogger({ name: 'gc', level: 'debug' }, { write: (l: string) => void lines.push(JSON.parse(l)) }) });
-    const changes: DeploymentChange[] = [];
-    agent.events.on('change', (c) => changes.push(c));
+    const started = await startInProcessAgent(world, 'gc-1', { artifacts: { source: 'mirror', retainUnused: 0 } });
+    agent = started.agent;
+    const { lines, changes } = started;
+    const dataDir = started.config.dataDir;
     const installed = (version: string) => waitFor(() => changes.some((c) => c.deploymentId === 'sensor-gc' && c.state === 'installed' && c.version === version), 30_000, `${version} installed`);
     await world.deploy({ id: 'sensor-gc', app: 'sensor', version: '1.0.0', grants: { log: {} }, deviceIds: ['gc-1'] });
     await installed('1.0.0');

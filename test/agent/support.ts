@@ -6,7 +6,10 @@ import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { pushComponent } from '../../oci/artifact.js';
 import { RegistryClient } from '../../oci/client.js';
-import type { AgentConfigInput } from '../../runtime/agent/config.js';
+import { createLogger } from '../../common/logger.js';
+import { startAgent, type RunningAgent } from '../../runtime/agent/agent.js';
+import { parseAgentConfig, type AgentConfig, type AgentConfigInput } from '../../runtime/agent/config.js';
+import type { DeploymentChange } from '../../runtime/agent/reconciler.js';
 import { generateVendorKey, loadPrivateKey } from '../../trust/signing/keys.js';
 import { serializeBundle, signComponent } from '../../trust/signing/sign.js';
 import { fixturePath } from '../fixtures/build.js';
@@ -159,6 +162,37 @@ export async function startAgentProcess(world: World, s: AgentSetup): Promise<Ag
   const configPath = join(world.dir, `agent-${s.name}-${Date.now()}.json`);
   writeFileSync(configPath, JSON.stringify(config, null, 2));
   return spawnAgent(s.name, dataDir, configPath);
+}
+
+/** An agent in this process (`startAgent`), its log lines and deployment changes collected. */
+export interface InProcessAgent {
+  agent: RunningAgent;
+  config: AgentConfig;
+  lines: LogLine[];
+  changes: DeploymentChange[];
+}
+
+/** Onboards `name` with a fresh token and starts it in this process, pulling from the control plane's mirror. */
+export async function startInProcessAgent(world: World, name: string, overrides: Partial<AgentConfigInput> = {}): Promise<InProcessAgent> {
+  const caFile = join(world.dir, `ca-${name}.pem`);
+  writeFileSync(caFile, world.h.ca.join('\n'));
+  const machineIdFile = join(world.dir, `machine-id-${name}`);
+  writeFileSync(machineIdFile, randomBytes(16).toString('hex'));
+  const config = parseAgentConfig({
+    controlPlane: { url: world.h.cp.url, ca: caFile },
+    dataDir: join(world.dir, `in-process-${name}`),
+    onboarding: { credential: { kind: 'token', token: await world.h.enrollmentToken({ deviceId: name }) }, deviceId: name },
+    artifacts: { source: 'mirror' },
+    gateway: { port: 0 },
+    sync: { longPollSeconds: 2, pollIntervalSeconds: 0.1, backoffInitialSeconds: 0.2, backoffMaxSeconds: 1 },
+    nodeLock: { machineIdFile },
+    ...overrides,
+  });
+  const lines: LogLine[] = [];
+  const agent = await startAgent(config, { logger: createLogger({ name, level: 'debug' }, { write: (l: string) => void lines.push(JSON.parse(l)) }) });
+  const changes: DeploymentChange[] = [];
+  agent.events.on('change', (c) => changes.push(c));
+  return { agent, config, lines, changes };
 }
 
 export function spawnAgent(name: string, dataDir: string, configPath: string): AgentProcess {
