@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BerthError, errorCode, errorMessage } from '../../common/errors.js';
-import { silentLogger, type Logger } from '../../common/logger.js';
+import { securityEvent, silentLogger, type Logger } from '../../common/logger.js';
 import { HttpGateway } from '../gateway/gateway.js';
 import { workloadIdentityHandlers } from '../identity/token-handlers.js';
 import { Runtime } from '../runtime.js';
@@ -137,6 +137,20 @@ export async function startAgent(config: AgentConfig, options: StartAgentOptions
     dir: idDir,
     logger: deviceLog,
     fraction: config.sync.renewalFraction,
+    // A device offline past its certificate's lifetime: its factory identity (IEEE 802.1AR) is
+    // what re-enrolls it; a token was spent at onboarding, so an operator must issue a new one.
+    reenroll: async () => {
+      if (config.onboarding?.credential?.kind !== 'factory-certificate') {
+        throw new BerthError('agent.certificate_expired', `the device certificate expired at ${current.notAfter.toISOString()} and cannot be renewed; onboard the device again with a new enrollment token, or configure its factory certificate so it re-enrolls by itself`);
+      }
+      deviceLog.warn({ notAfter: current.notAfter.toISOString() }, 'device certificate expired; re-enrolling with the factory certificate');
+      const reenrolled = await onboard(config, fleetCa, deviceLog);
+      if (reenrolled.deviceId !== current.deviceId) {
+        securityEvent(deviceLog, 'agent.reenrolled_as_other_device', { deviceId: current.deviceId, answered: reenrolled.deviceId });
+        throw new BerthError('agent.reenrolled_as_other_device', `re-enrolling device '${current.deviceId}' returned the identity of '${reenrolled.deviceId}'; restart the agent to run as that device`);
+      }
+      return reenrolled;
+    },
     onRenewed: (renewed) => {
       current = renewed;
       void deviceSigner(renewed).then((s) => (signer = s));

@@ -51,7 +51,15 @@ export class RenewalScheduler {
 
   constructor(
     private identity: DeviceIdentity,
-    private readonly options: RenewOptions & { fraction: number; onRenewed?: (id: DeviceIdentity) => void },
+    private readonly options: RenewOptions & {
+      fraction: number;
+      onRenewed?: (id: DeviceIdentity) => void;
+      /**
+       * An expired certificate cannot renew itself (the control plane refuses it at mTLS): a new
+       * identity for the same device by other means, or a BerthError saying why there is none.
+       */
+      reenroll?: () => Promise<DeviceIdentity>;
+    },
   ) {}
 
   current(): DeviceIdentity {
@@ -78,9 +86,10 @@ export class RenewalScheduler {
   private async attempt(): Promise<void> {
     const logger = this.options.logger ?? silentLogger;
     try {
-      this.identity = await renew(this.identity, this.options);
+      const expired = this.identity.notAfter.getTime() <= Date.now();
+      this.identity = expired && this.options.reenroll ? await this.options.reenroll() : await renew(this.identity, this.options);
       this.failures = 0;
-      logger.info({ deviceId: this.identity.deviceId, notAfter: this.identity.notAfter.toISOString() }, 'device certificate renewed');
+      logger.info({ deviceId: this.identity.deviceId, notAfter: this.identity.notAfter.toISOString() }, expired ? 'device re-enrolled after its certificate expired' : 'device certificate renewed');
       this.options.onRenewed?.(this.identity);
       this.schedule(renewalDueAt(this.identity, this.options.fraction).getTime() - Date.now());
     } catch (err) {

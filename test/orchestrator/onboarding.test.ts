@@ -9,6 +9,7 @@ import { enroll } from '../../runtime/agent/enroll.js';
 import { renew, renewalDueAt } from '../../runtime/agent/renewal.js';
 import { identityPaths, loadIdentity } from '../../runtime/agent/identity-files.js';
 import { call, startHarness, type Harness } from './harness.js';
+import { manufacturer } from '../support/manufacturer.js';
 
 let h: Harness;
 let work: string;
@@ -22,27 +23,6 @@ afterAll(async () => {
 });
 let n = 0;
 const deviceDir = () => join(work, `d${n++}`);
-
-/** A manufacturer CA and an IDevID it issued, with the serialNumber subject attribute. */
-async function manufacturer(name: string) {
-  const keys = await generateP256();
-  const ca = await x509.X509CertificateGenerator.createSelfSigned({
-    serialNumber: randomSerial(), name: `CN=${name} device CA`, keys, signingAlgorithm: ECDSA_SHA256,
-    notBefore: new Date(Date.now() - 60_000), notAfter: new Date(Date.now() + 86_400_000),
-    extensions: [new x509.BasicConstraintsExtension(true, 0, true), new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign, true)],
-  });
-  const idevid = async (serial: string) => {
-    const devKeys = await generateP256();
-    const cert = await x509.X509CertificateGenerator.create({
-      serialNumber: randomSerial(), subject: `CN=${name} controller, 2.5.4.5=${serial}`, issuer: ca.subjectName,
-      notBefore: new Date(Date.now() - 60_000), notAfter: new Date(Date.now() + 86_400_000),
-      signingAlgorithm: ECDSA_SHA256, publicKey: devKeys.publicKey, signingKey: keys.privateKey,
-      extensions: [new x509.BasicConstraintsExtension(false, undefined, true)],
-    });
-    return { certificatesPem: [cert.toString('pem')], keyPem: await privateKeyToPem(devKeys.privateKey), cert };
-  };
-  return { ca, idevid };
-}
 
 describe('onboarding over real TLS', () => {
   it('onboards by enrollment token, binds id and labels, stores key 0600, and the certificate works for mTLS', async () => {
