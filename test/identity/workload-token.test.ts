@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { SignJWT } from 'jose';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { suiteTempDir } from '../support/tmp.js';
 import { BerthError } from '../../common/errors.js';
 import { createIntermediateCa, createRootCa, type KeyedCertificate } from '../../trust/authority.js';
 import { parseWorkloadSpiffeId, workloadSpiffeId } from '../../trust/workload/spiffe-id.js';
@@ -130,7 +131,6 @@ describe('berth identity verify', () => {
     const { join } = await import('node:path');
     const { projectRoot } = await import('../../common/paths.js');
     const { certificateToPem } = await import('../../trust/x509.js');
-    const { suiteTempDir } = await import('../support/tmp.js');
     const root = await createRootCa(TD);
     const signer = await device(await createIntermediateCa(root, TD), 'cli-device');
     const token = await issueWorkloadToken(signer, { vendor: 'acme', app: 'sensor', instance: 'i', audience: 'historian' });
