@@ -2,6 +2,7 @@ import { Hono } from 'hono';
 import { BerthError } from '../common/errors.js';
 import type { DeviceAuthCache } from './http/device-auth-cache.js';
 import type { RateLimit } from './http/rate-limit.js';
+import type { DesiredStateKeyRotation } from './desired-state/signing-key.js';
 import type { AppEnv } from './http/env.js';
 import { HttpProblem, problemResponse, toHttpProblem } from './http/problem.js';
 import type { OnboardingDeps } from './onboarding/service.js';
@@ -33,7 +34,7 @@ export interface ControlPlaneDeps extends OnboardingDeps {
   /** Per client address on the public timestamp authority (routes/signing-routes.ts has the default). */
   timestampRateLimit?: RateLimit;
   /** Rotates the desired-state signing key (desired-state/signing-key.ts); the new key id and the ones before. */
-  desiredStateKeys?: { rotate(): Promise<{ keyId: string; previous: string[] }> };
+  desiredStateKeys?: DesiredStateKeyRotation;
 }
 
 /** A later issue's routes (Margo device API, apps, deployments) plug in as one of these. */

@@ -17,7 +17,7 @@ import type { PlacementSource } from './desired-state/placement.js';
 import { DeviceAuthCache } from './http/device-auth-cache.js';
 import type { RateLimit } from './http/rate-limit.js';
 import { DesiredStateService } from './desired-state/service.js';
-import { loadOrCreateKeys, rotateSigningKey } from './desired-state/signing-key.js';
+import { loadKeys, loadOrCreateKeys, rotateSigningKey } from './desired-state/signing-key.js';
 import { storePlacementSource } from './deployments/placement-source.js';
 import { deviceApiRoutes } from './routes/device-api-routes.js';
 import { DevicePresence } from './scheduling/presence.js';
@@ -113,15 +113,15 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
   let revocations: RevocationUpkeep | undefined;
   let deviceAuth: DeviceAuthCache | undefined;
   try {
-    const authority = await FleetAuthority.open({ store, keyDir: join(options.dataDir, 'pki'), trustDomain: options.trustDomain ?? 'berth.local', logger });
+    const keyDir = join(options.dataDir, 'pki');
+    const authority = await FleetAuthority.open({ store, keyDir, trustDomain: options.trustDomain ?? 'berth.local', logger });
     // Its own key, beside the CA keys but never the TLS key (docs/desired-state.md).
+    const keys = await loadOrCreateKeys(keyDir);
     desiredState = await DesiredStateService.open({
       store,
       placements: options.placementSource ?? storePlacementSource,
-      ...(await (async () => {
-        const keys = await loadOrCreateKeys(join(options.dataDir, 'pki'));
-        return { signer: keys.signer, history: { previous: keys.previous, endorsements: keys.endorsements } };
-      })()),
+      signer: keys.signer,
+      history: { previous: keys.previous, endorsements: keys.endorsements },
       logger,
       issuer: `spiffe://${authority.trustDomain}`,
       ...(options.desiredStateLifetimeMs !== undefined ? { statementLifetimeMs: options.desiredStateLifetimeMs } : {}),
@@ -131,7 +131,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     revocations = await startRevocationUpkeep({ store, authority, logger, lifetimeMs: revocationListLifetimeMs, ...(options.revocationListCheckMs !== undefined ? { checkMs: options.revocationListCheckMs } : {}) });
     // The fleet signing CA and TSA, beside the CA keys (docs/signing.md); their certificates are
     // the roots certificate-signed bundles verify against.
-    const fleetSigning = await loadOrCreateFleetSigning(join(options.dataDir, 'pki', 'signing'));
+    const fleetSigning = await loadOrCreateFleetSigning(join(keyDir, 'signing'));
     const registries = options.registries ?? {};
     const registrySource = new RegistrySource((registry) => ({ ...options.registryDefaults, ...registries[registry] }));
     // Copies of admitted artifacts for devices without a route to the registry (docs/mirror.md).
@@ -160,10 +160,11 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
       ...(options.timestampRateLimit ? { timestampRateLimit: options.timestampRateLimit } : {}),
       desiredStateKeys: {
         async rotate() {
-          const keys = await rotateSigningKey(join(options.dataDir, 'pki'));
-          desiredState!.useKeys(keys);
-          logger.info({ keyId: keys.signer.keyId, previous: keys.previous.map((k) => k.kid) }, 'desired-state signing key rotated');
-          return { keyId: keys.signer.keyId, previous: keys.previous.map((k) => String(k.kid)) };
+          const rotated = await rotateSigningKey(keyDir);
+          desiredState!.useKeys(rotated);
+          const answer = { keyId: rotated.signer.keyId, previous: rotated.previous.map((k) => String(k.kid)) };
+          logger.info(answer, 'desired-state signing key rotated');
+          return answer;
         },
       },
     };
@@ -213,11 +214,11 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
             Promise.all([
               authority.refreshIfChanged().catch((err: unknown) => logger.warn({ err }, 'could not check the store for CA changes')),
               // Another replica may have rotated the desired-state key in the shared key directory.
-              loadOrCreateKeys(join(options.dataDir, 'pki'))
-                .then((keys) => {
-                  if (keys.signer.keyId !== desiredState!.keyId) {
-                    desiredState!.useKeys(keys);
-                    logger.info({ keyId: keys.signer.keyId }, 'desired-state signing key rotated elsewhere; signing with it');
+              loadKeys(keyDir)
+                .then((onDisk) => {
+                  if (onDisk && onDisk.signer.keyId !== desiredState!.keyId) {
+                    desiredState!.useKeys(onDisk);
+                    logger.info({ keyId: onDisk.signer.keyId }, 'desired-state signing key rotated elsewhere; signing with it');
                   }
                 })
                 .catch((err: unknown) => logger.warn({ err }, 'could not check the desired-state signing key')),

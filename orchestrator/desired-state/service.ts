@@ -2,6 +2,7 @@ import type { JWK } from 'jose';
 import type { Logger } from '../../common/logger.js';
 import { thumbprintFromHexFingerprint } from '../../trust/desired-state/statement.js';
 import type { DesiredStateSigner } from '../../trust/desired-state/sign.js';
+import type { DesiredStateKeys } from './signing-key.js';
 import * as stored from '../store/desired-state.js';
 import type { Queryable, Store } from '../store/store.js';
 import type { DesiredStateChanged, PlacementSource } from './placement.js';
@@ -48,13 +49,11 @@ export class DesiredStateService {
   private readonly signatures = new Map<string, { key: string; jws: string; refreshAt: number }>();
   private stopListening: (() => Promise<void>) | undefined;
   private readonly lifetimeMs: number;
-  private signer: DesiredStateSigner;
-  private history: { previous: JWK[]; endorsements: string[] };
+  private keys: DesiredStateKeys;
 
   private constructor(private readonly o: DesiredStateOptions) {
     this.lifetimeMs = o.statementLifetimeMs ?? 86_400_000;
-    this.signer = o.signer;
-    this.history = o.history ?? { previous: [], endorsements: [] };
+    this.keys = { signer: o.signer, previous: o.history?.previous ?? [], endorsements: o.history?.endorsements ?? [] };
     this.changed = (tx, deviceIds) => this.rerender(tx, deviceIds);
   }
 
@@ -79,17 +78,17 @@ export class DesiredStateService {
    * pinned an earlier key follow to the current one (devices trust only the endorsements).
    */
   get publicJwks(): { keys: JWK[]; endorsements: string[] } {
-    return { keys: [this.signer.publicJwk, ...this.history.previous.filter((k) => k.kid !== this.signer.keyId).reverse()], endorsements: this.history.endorsements };
+    const { signer, previous, endorsements } = this.keys;
+    return { keys: [signer.publicJwk, ...previous.filter((k) => k.kid !== signer.keyId).reverse()], endorsements };
   }
 
   get keyId(): string {
-    return this.signer.keyId;
+    return this.keys.signer.keyId;
   }
 
   /** Signs from now on with a rotated key (signing-key.ts); statements already handed out stay valid. */
-  useKeys(keys: { signer: DesiredStateSigner; previous: JWK[]; endorsements: string[] }): void {
-    this.signer = keys.signer;
-    this.history = { previous: keys.previous, endorsements: keys.endorsements };
+  useKeys(keys: DesiredStateKeys): void {
+    this.keys = keys;
   }
 
   get waiting(): number {
@@ -138,12 +137,12 @@ export class DesiredStateService {
    * device until half its lifetime, so a poll rarely costs a signature.
    */
   async signature(manifest: stored.StoredManifest, certificateFingerprintHex: string, now = Date.now()): Promise<string> {
-    const key = `${manifest.digest}|${certificateFingerprintHex}|${this.signer.keyId}`;
+    const key = `${manifest.digest}|${certificateFingerprintHex}|${this.keys.signer.keyId}`;
     const cached = this.signatures.get(manifest.deviceId);
     if (cached && cached.key === key && cached.refreshAt > now) return cached.jws;
     const parsed = JSON.parse(manifest.bytes.toString('utf8')) as { bundle: { digest: string } | null; deployments: { deploymentId: string; digest: string }[] };
     const iat = Math.floor(now / 1000);
-    const jws = await this.signer.sign({
+    const jws = await this.keys.signer.sign({
       iss: this.o.issuer,
       sub: manifest.deviceId,
       cnf: { 'x5t#S256': thumbprintFromHexFingerprint(certificateFingerprintHex) },

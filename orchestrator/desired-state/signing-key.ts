@@ -44,15 +44,28 @@ const newKeyPem = (): string => generateKeyPairSync('ec', { namedCurve: 'P-256' 
  * share the issuing key (a mounted secret).
  */
 export async function loadOrCreateKeys(keyDir: string): Promise<DesiredStateKeys> {
-  const path = join(keyDir, SIGNING_KEY_FILE);
-  let pem = await readTextFile(path);
-  if (pem === undefined) {
-    pem = newKeyPem();
-    await writePrivateFile(path, pem);
-  }
+  const existing = await loadKeys(keyDir);
+  if (existing) return existing;
+  await writePrivateFile(join(keyDir, SIGNING_KEY_FILE), newKeyPem());
+  return (await loadKeys(keyDir))!;
+}
+
+/**
+ * The keys as they are on disk, or undefined when there is no signing key: what a replica
+ * checking for a rotation made elsewhere reads (it must never make a key of its own, which no
+ * device could follow to).
+ */
+export async function loadKeys(keyDir: string): Promise<DesiredStateKeys | undefined> {
+  const pem = await readTextFile(join(keyDir, SIGNING_KEY_FILE));
+  if (pem === undefined) return undefined;
   const { signer } = await signerFrom(pem);
   const history = await readHistory(keyDir);
   return { signer, previous: history.previous.filter((k) => k.kid !== signer.keyId), endorsements: history.endorsements };
+}
+
+/** What operators call to rotate: the new key's id and the ids of the keys before it. */
+export interface DesiredStateKeyRotation {
+  rotate(): Promise<{ keyId: string; previous: string[] }>;
 }
 
 export async function loadOrCreateSigner(keyDir: string): Promise<DesiredStateSigner> {

@@ -9,6 +9,7 @@ import { approve, deny, revoke, type LifecycleDeps } from '../devices/lifecycle.
 import { readJson } from '../http/body.js';
 import type { AppEnv } from '../http/env.js';
 import { requireOperator, roles } from '../http/operator-auth.js';
+import type { DesiredStateKeyRotation } from '../desired-state/signing-key.js';
 import { HttpProblem } from '../http/problem.js';
 import type { FleetAuthority } from '../pki/fleet-authority.js';
 import { insertManufacturer, putSetting } from '../store/authorities.js';
@@ -20,7 +21,7 @@ export interface AdminDeps extends LifecycleDeps {
   store: Store;
   authority: FleetAuthority;
   logger: Logger;
-  desiredStateKeys?: { rotate(): Promise<{ keyId: string; previous: string[] }> };
+  desiredStateKeys?: DesiredStateKeyRotation;
 }
 
 const idField = z.string().min(1).max(255);

@@ -1,10 +1,10 @@
 import { generateKeyPairSync } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CompactSign } from 'jose';
 import { afterAll, describe, expect, it } from 'vitest';
-import { loadOrCreateKeys, rotateSigningKey } from '../../orchestrator/desired-state/signing-key.js';
+import { loadKeys, loadOrCreateKeys, rotateSigningKey, SIGNING_KEY_FILE } from '../../orchestrator/desired-state/signing-key.js';
 import { acceptEndorsedKeys, endorseKey, KEY_ENDORSEMENT_JWS_TYPE } from '../../trust/desired-state/key-endorsement.js';
 import { createDesiredStateSigner } from '../../trust/desired-state/sign.js';
 
@@ -46,6 +46,9 @@ describe('desired-state key endorsements', () => {
   });
 
   it('the control plane rotates on disk: the new key is endorsed by the old, and both are kept for devices that have not followed yet', async () => {
+    // A replica looking for a rotation made elsewhere reads only: no key, nothing made.
+    expect(await loadKeys(dir)).toBeUndefined();
+    expect(existsSync(join(dir, SIGNING_KEY_FILE))).toBe(false);
     const before = await loadOrCreateKeys(dir);
     expect(before.previous).toEqual([]);
     const rotated = await rotateSigningKey(dir);
