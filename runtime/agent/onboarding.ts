@@ -67,23 +67,29 @@ export async function pinnedKeys(dataDir: string): Promise<JWK[] | undefined> {
   return parsed.data.keys as JWK[];
 }
 
-/**
- * Pins the control plane's desired-state keys (`GET /api/v1/desired-state/keys`, over mTLS) on
- * the first contact after onboarding. Never called again once pinned: a changed key set is an
- * operator action (docs/agent.md), not something the channel can slip in.
- */
-export async function pinKeys(client: ControlPlaneClient, dataDir: string, logger: Logger): Promise<JWK[]> {
+/** `GET /api/v1/desired-state/keys` over mTLS, read with `schema`; `what` says what it failed to be. */
+async function fetchKeySet<T>(client: ControlPlaneClient, schema: z.ZodType<T>, what: string): Promise<T> {
   const answer = await client.request('/api/v1/desired-state/keys', { headers: { accept: 'application/json' }, maxBytes: 64 * 1024 });
   if (answer.status !== 200) throw answerError(answer, 'GET /api/v1/desired-state/keys');
-  let parsed;
   try {
-    parsed = jwksSchema.parse(JSON.parse(answer.bytes.toString('utf8')));
+    return schema.parse(JSON.parse(answer.bytes.toString('utf8')));
   } catch (err) {
-    throw new BerthError('agent.bad_keys', `the desired-state keys are not a JWKS of P-256 keys: ${(err as Error).message.slice(0, 300)}`);
+    throw new BerthError('agent.bad_keys', `the desired-state key set ${what}: ${(err as Error).message.slice(0, 300)}`);
   }
-  await writePrivateFile(pinnedKeysPath(dataDir), JSON.stringify({ keys: parsed.keys }, null, 2) + '\n');
-  logger.info({ kids: parsed.keys.map((k) => k.kid) }, 'desired-state keys pinned');
-  return parsed.keys as JWK[];
+}
+
+const savePinnedKeys = (dataDir: string, keys: readonly JWK[]): Promise<void> => writePrivateFile(pinnedKeysPath(dataDir), JSON.stringify({ keys }, null, 2) + '\n');
+
+/**
+ * Pins the control plane's desired-state keys on the first contact after onboarding. The list
+ * is trusted this once: later keys are pinned only through `followKeyRotation`, never because
+ * the channel offers them.
+ */
+export async function pinKeys(client: ControlPlaneClient, dataDir: string, logger: Logger): Promise<JWK[]> {
+  const { keys } = await fetchKeySet(client, jwksSchema, 'is not a JWKS of P-256 keys');
+  await savePinnedKeys(dataDir, keys as JWK[]);
+  logger.info({ kids: keys.map((k) => k.kid) }, 'desired-state keys pinned');
+  return keys as JWK[];
 }
 
 const keysAnswerSchema = z.object({ endorsements: z.array(z.string().max(4096)).max(32).default([]) });
@@ -95,18 +101,11 @@ const keysAnswerSchema = z.object({ endorsements: z.array(z.string().max(4096)).
  * Returns the keys pinned now (the same list when nothing new was endorsed).
  */
 export async function followKeyRotation(client: ControlPlaneClient, dataDir: string, pinned: readonly JWK[], logger: Logger): Promise<JWK[]> {
-  const answer = await client.request('/api/v1/desired-state/keys', { headers: { accept: 'application/json' }, maxBytes: 64 * 1024 });
-  if (answer.status !== 200) throw answerError(answer, 'GET /api/v1/desired-state/keys');
-  let endorsements: string[];
-  try {
-    endorsements = keysAnswerSchema.parse(JSON.parse(answer.bytes.toString('utf8'))).endorsements;
-  } catch (err) {
-    throw new BerthError('agent.bad_keys', `the desired-state key set carries no readable endorsements: ${(err as Error).message.slice(0, 300)}`);
-  }
+  const { endorsements } = await fetchKeySet(client, keysAnswerSchema, 'carries no readable endorsements');
   const accepted = await acceptEndorsedKeys(pinned, endorsements);
   const added = accepted.filter((k) => !pinned.some((p) => p.kid === k.kid));
   if (added.length === 0) return [...pinned];
-  await writePrivateFile(pinnedKeysPath(dataDir), JSON.stringify({ keys: accepted }, null, 2) + '\n');
+  await savePinnedKeys(dataDir, accepted);
   logger.info({ added: added.map((k) => k.kid), pinned: accepted.map((k) => k.kid) }, 'desired-state key rotation followed: new key endorsed by a pinned one');
   return accepted;
 }
