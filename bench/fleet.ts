@@ -1,6 +1,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { Agent, request } from 'node:https';
+import { closedUnderReuse } from '../runtime/agent/control-plane-client.js';
 import { processTreeCpuSeconds, startBenchPostgres } from './fleet-postgres.js';
 import { percentile, type BenchResult, type Figure } from './report.js';
 
@@ -30,11 +31,10 @@ interface Answer {
 let keepAliveRetries = 0;
 
 /**
- * One request on the device's kept-alive connection. A request written to a reused connection
- * that the server closed at the same moment (its keep-alive timer fired before it read the
- * request) is sent once more on a new connection, as RFC 9112 §9.3.1 allows for idempotent
- * requests and Node's documentation recommends (`request.reusedSocket`); every request here is
- * idempotent (GETs, and a status report is an upsert). Counted apart, never hidden.
+ * One request on the device's kept-alive connection. One that the server's keep-alive closed
+ * under it (`closedUnderReuse`) is sent once more on a new connection, as the device agent does;
+ * every request here is idempotent (GETs, and a status report is an upsert). Counted apart,
+ * never hidden.
  */
 function send(agent: Agent, ca: string[], url: string, method = 'GET', headers: Record<string, string> = {}, body?: string, retried = false): Promise<Answer> {
   return new Promise((resolve, reject) => {
@@ -47,7 +47,7 @@ function send(agent: Agent, ca: string[], url: string, method = 'GET', headers: 
       res.on('error', reject);
     });
     req.on('error', (err: NodeJS.ErrnoException) => {
-      if (!retried && !answered && req.reusedSocket && (err.code === 'ECONNRESET' || err.message === 'socket hang up')) {
+      if (!retried && !answered && closedUnderReuse(req, err)) {
         keepAliveRetries++;
         send(agent, ca, url, method, headers, body, true).then(resolve, reject);
       } else reject(retried ? new Error(`${err.message} (sent again on a new connection)`) : err);
@@ -151,6 +151,7 @@ export async function run(argv: string[]): Promise<BenchResult> {
     let stop = false;
     const longPolled = new Set<string>();
     const kinds = new Map<string, number>();
+    const tally = (kind: string): void => void kinds.set(kind, (kinds.get(kind) ?? 0) + 1);
     const adopt = async (d: (typeof device)[number]): Promise<void> => {
       while (!stop) {
         longPolled.add(d.id);
@@ -158,11 +159,11 @@ export async function run(argv: string[]): Promise<BenchResult> {
         const a = await send(d.agent, ca, `${url}/api/v1/deployments?wait=60`, 'GET', { 'if-none-match': etags.get(d.id)! }).catch((err: Error) => {
           const waited = Date.now() - sentAt;
           const kind = `poll ${deployStartedAt ? 'after' : 'before'} deploying, ${waited < 1000 ? 'within 1 s' : waited < 30_000 ? 'within 30 s' : 'after 30 s'}: ${err.message}`;
-          kinds.set(kind, (kinds.get(kind) ?? 0) + 1);
+          tally(kind);
           return undefined;
         });
         if (!a || (a.status !== 200 && a.status !== 304)) {
-          if (a) kinds.set(`poll: ${a.status}`, (kinds.get(`poll: ${a.status}`) ?? 0) + 1);
+          if (a) tally(`poll: ${a.status}`);
           errors++;
           await new Promise((r) => setTimeout(r, 500));
           continue;
@@ -174,14 +175,14 @@ export async function run(argv: string[]): Promise<BenchResult> {
         if (!dep) continue;
         const yaml = await send(d.agent, ca, url + dep.url);
         if (yaml.status !== 200 || `sha256:${createHash('sha256').update(yaml.body).digest('hex')}` !== dep.digest) {
-          kinds.set(`document: ${yaml.status}`, (kinds.get(`document: ${yaml.status}`) ?? 0) + 1);
+          tally(`document: ${yaml.status}`);
           errors++;
           continue;
         }
         const status = JSON.stringify({ deploymentId: dep.deploymentId, deviceId: d.id, adoptedManifestVersion: m.manifestVersion, status: { state: 'installed' } });
         const posted = await send(d.agent, ca, `${url}/api/v1/deployments/${dep.deploymentId}/status`, 'POST', {}, status);
         if (posted.status !== 201 && posted.status !== 200) {
-          kinds.set(`status: ${posted.status}`, (kinds.get(`status: ${posted.status}`) ?? 0) + 1);
+          tally(`status: ${posted.status}`);
           errors++;
           continue;
         }

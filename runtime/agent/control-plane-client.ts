@@ -1,3 +1,4 @@
+import type { ClientRequest } from 'node:http';
 import { request } from 'node:https';
 import { BerthError } from '../../common/errors.js';
 import { problemSchema, type Problem } from '../../wire/problem.js';
@@ -116,12 +117,20 @@ export class ControlPlaneClient {
       );
       req.on('timeout', () => req.destroy(new BerthError('agent.timeout', `no answer from ${url} within ${timeoutMs} ms`)));
       req.on('error', (err: NodeJS.ErrnoException) => {
-        const closedUnderUs = !answered && !freshConnection && req.reusedSocket && (err.code === 'ECONNRESET' || err.message === 'socket hang up');
-        reject(closedUnderUs ? new KeptAliveConnectionClosed(err) : err);
+        reject(!answered && !freshConnection && closedUnderReuse(req, err) ? new KeptAliveConnectionClosed(err) : err);
       });
       req.end(payload);
     }).finally(release);
   }
+}
+
+/**
+ * The request went out on a kept-alive connection that the server closed at that moment (its
+ * keep-alive timer fired before it read the request): safe to send again on a new connection if
+ * idempotent and nothing was answered (RFC 9112 §9.3.1; Node's `request.reusedSocket`).
+ */
+export function closedUnderReuse(req: ClientRequest, err: NodeJS.ErrnoException): boolean {
+  return req.reusedSocket && (err.code === 'ECONNRESET' || err.message === 'socket hang up');
 }
 
 class KeptAliveConnectionClosed extends Error {
