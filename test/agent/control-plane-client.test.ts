@@ -1,7 +1,5 @@
-import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ControlPlaneClient } from '../../runtime/agent/control-plane-client.js';
@@ -9,10 +7,11 @@ import { enroll } from '../../runtime/agent/enroll.js';
 import type { DeviceIdentity } from '../../runtime/agent/identity-files.js';
 import { startHarness, type Harness } from '../orchestrator/harness.js';
 import { createTestCa } from '../support/registry-ca.js';
+import { suiteTempDir } from '../support/tmp.js';
 
 // The agent's channel keeps its mTLS connection alive between requests of one identity.
 let h: Harness;
-let dir: string;
+const dir = suiteTempDir('cp-client');
 const handshakes = () => {
   let n = 0;
   h.cp.server.server.on('secureConnection', () => n++);
@@ -21,12 +20,8 @@ const handshakes = () => {
 
 beforeAll(async () => {
   h = await startHarness();
-  dir = mkdtempSync(join(tmpdir(), 'berth-cp-client-'));
 });
-afterAll(async () => {
-  await h?.stop();
-  rmSync(dir, { recursive: true, force: true });
-});
+afterAll(async () => h?.stop());
 
 async function onboard(id: string): Promise<DeviceIdentity> {
   const token = await h.enrollmentToken({ deviceId: id });
