@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { statSync } from 'node:fs';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -30,14 +31,25 @@ describe('onboarding over real TLS', () => {
     const dir = deviceDir();
     const id = await enroll({ url: h.cp.url, ca: h.ca, dir, credential: { kind: 'token', token } });
     expect(id.deviceId).toBe('press-7');
-    expect(statSync(identityPaths(dir).key).mode & 0o777).toBe(0o600);
-    expect(statSync(identityPaths(dir).meta).mode & 0o777).toBe(0o600);
+    for (const file of [identityPaths(dir).key, identityPaths(dir).meta, identityPaths(dir).certificate]) expect(statSync(file).mode & 0o777, file).toBe(0o600);
     const me = await call(`${h.cp.url}/api/v1/identity`, { ca: h.ca, key: id.keyPem, cert: id.certificatePem });
     expect(me.status).toBe(200);
     expect(me.body).toMatchObject({ deviceId: 'press-7', spiffeId: 'spiffe://fleet.test/device/press-7' });
     const devices = await h.admin('GET', '/api/v1/admin/devices');
     expect(devices.body.devices.find((d: { id: string }) => d.id === 'press-7')).toMatchObject({ status: 'active', labels: { line: '3' } });
     expect(h.events('onboarding.accepted').some((e) => e.deviceId === 'press-7')).toBe(true);
+  });
+
+  it('keeps only the SHA-256 of operator and enrollment token secrets in the store', async () => {
+    const operator = await h.admin('POST', '/api/v1/admin/tokens', { name: 'hash check', role: 'operator' });
+    expect(operator.status).toBe(201);
+    const enrollment = await h.enrollmentToken();
+    for (const [table, secret] of [['operator_tokens', operator.body.token as string], ['enrollment_tokens', enrollment]] as const) {
+      const rows = await h.cp.deps.store.query<{ row: string; secret_sha256: string }>(`SELECT row_to_json(t)::text AS row, secret_sha256 FROM ${table} t`);
+      // No column of any row holds a secret; the row for this one holds its hash.
+      expect(rows.some((r) => r.row.includes(secret))).toBe(false);
+      expect(rows.map((r) => r.secret_sha256)).toContain(createHash('sha256').update(secret).digest('hex'));
+    }
   });
 
   it('refuses a reused token and an expired token, logging each', async () => {
@@ -179,6 +191,8 @@ describe('onboarding over real TLS', () => {
     expect(renewed.deviceId).toBe('renew-me');
     expect(renewed.keyPem).not.toBe(id.keyPem);
     expect((await loadIdentity(dir))?.certificatePem).toBe(renewed.certificatePem);
+    // The renewed key and certificate replaced the old files, still owner-only.
+    for (const file of [identityPaths(dir).key, identityPaths(dir).meta, identityPaths(dir).certificate]) expect(statSync(file).mode & 0o777, file).toBe(0o600);
     expect(h.events('device.renewed').some((e) => e.deviceId === 'renew-me')).toBe(true);
     // Until the new certificate is used the old one still works (a lost answer must not strand the device).
     expect((await call(`${h.cp.url}/api/v1/identity`, { ca: h.ca, key: id.keyPem, cert: id.certificatePem })).status).toBe(200);

@@ -38,6 +38,8 @@ async function startChild(): Promise<{ child: ChildProcess; url: string }> {
     await new Promise((r) => setTimeout(r, 100));
   }
   expect(out).toContain('berth token create --data-dir');
+  // No --store-url: the embedded store, and the CA it made (or found) on disk.
+  expect(out).toContain('pglite store');
   return { child, url: /listening on (https:\/\/\S+)/.exec(out)![1]! };
 }
 
