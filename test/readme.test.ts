@@ -1,0 +1,43 @@
+import { accessSync, constants, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { projectRoot } from '../common/paths.js';
+
+const root = projectRoot();
+const readme = readFileSync(join(root, 'README.md'), 'utf8');
+const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { scripts: Record<string, string>; bin: Record<string, string> };
+const ci = readFileSync(join(root, '.ci', 'run'), 'utf8');
+
+/** The commands of the README's first `sh` block, without their comments. */
+function quickStart(): string[] {
+  const block = /```sh\n([\s\S]*?)```/.exec(readme)?.[1] ?? '';
+  return block.split('\n').map((l) => l.replace(/#.*$/, '').trim()).filter(Boolean);
+}
+
+/**
+ * The README's three commands are what a fresh clone is run with, and .ci/run runs them; these
+ * keep the three in step (running them is .ci/run's job, and the suite itself is the test one).
+ */
+describe('README quick start', () => {
+  it('is install, run and test, each backed by package.json', () => {
+    expect(quickStart()).toEqual(['npm install', 'npm start', 'npm test']);
+    // `npm install` builds dist/ (the berth command and the workers run from it) through prepare.
+    expect(pkg.scripts.prepare).toMatch(/npm run build/);
+    expect(pkg.scripts.start).toMatch(/bin\/berth\.js/);
+    expect(pkg.scripts.test).toMatch(/vitest run$/);
+    accessSync(join(root, pkg.bin.berth!), constants.X_OK);
+  });
+
+  it('.ci/run installs and then runs exactly the README test command', () => {
+    const commands = ci.split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+    expect(commands.at(-1)).toBe(quickStart()[2]);
+    expect(commands).toContainEqual(expect.stringMatching(/^npm install\b/));
+  });
+
+  it("lists the Debian packages the C fixture needs on the one line .ci/run reads", () => {
+    // The same expression .ci/run applies to the README.
+    const line = readme.split('\n').map((l) => /^apt-get install -y (.*)$/.exec(l)?.[1]).find(Boolean);
+    expect(ci).toContain("sed -n 's/^apt-get install -y \\(.*\\)$/\\1/p' README.md | head -n 1");
+    expect(line?.split(' ')).toEqual(expect.arrayContaining(['clang', 'lld', 'wasi-libc']));
+  });
+});
