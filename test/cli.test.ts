@@ -115,7 +115,9 @@ describe('berth command', () => {
 
   it('unknown commands and grants are usage errors', async () => {
     expect((await run(['frobnicate'])).code).toBe(2);
-    const r = await run(['run', fixturePath('hello'), '--grant', 'teleport']);
+    // With --data-dir: the engine's cache folder is made before the grants are read, and would
+    // otherwise be left as .berth/ in the working directory.
+    const r = await run(['run', fixturePath('hello'), '--grant', 'teleport', '--data-dir', dataDir]);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/unknown grant "teleport"/);
   });
