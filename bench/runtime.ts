@@ -114,7 +114,7 @@ export async function run(argv: string[]): Promise<BenchResult> {
     figures.push({ name: 'cold start, fresh worker', value: median(coldMs), unit: 'ms', note: 'compiled modules cached; to first call returned' });
 
     const pool = new WorkerPool(2, { jsHeapMb: DEFAULT_LIMITS.jsHeapMb });
-    pool.preload(compiled.glueUrl);
+    pool.preload(compiled);
     const pooledMs: number[] = [];
     for (let i = 0; i < (quick ? 5 : 20); i++) {
       await new Promise((r) => setTimeout(r, 120)); // let the pool refill, as it would between deployments

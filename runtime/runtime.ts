@@ -83,7 +83,7 @@ export class Runtime {
   async startApp(bytes: Uint8Array, options: StartAppOptions): Promise<AppSupervisor> {
     const grants: GrantSet = parseGrants(options.grants);
     const { compiled, spec } = await prepareApp(this.engine, bytes, { vendor: options.vendor, app: options.app, grants, limits: options.limits, dataRoot: this.options.dataDir });
-    this.pool?.preload(compiled.glueUrl);
+    this.pool?.preload(compiled);
     const hooks: SandboxHooks = { log: (id, record) => this.appLog(id, record), hostHandlers: this.options.hostHandlers, usage: (id, report) => this.usage.report(id, report) };
     // outbound-http (docs/http.md): each instance with the grant gets its main-thread HTTP handler.
     const factory = withOutboundHttp(withMessaging(this.tierFactory(options.tier ?? 'worker'), this.broker), { logger: this.logger, usage: this.usage });
@@ -94,12 +94,15 @@ export class Runtime {
     });
     this.apps.add(supervisor);
     // Forget an app once it has stopped for good (an update stops the old version), so its
-    // compiled component can be collected; a supervisor started again is tracked again.
+    // compiled component can be collected, and stop preloading it; a supervisor started again is tracked again.
     supervisor.on('stopped', (report) => {
       if (report.restartInMs !== undefined) return;
       this.apps.delete(supervisor);
       const { digest } = supervisor.spec;
-      if (![...this.apps].some((a) => a.spec.digest === digest)) this.engine.evict?.(digest);
+      if ([...this.apps].some((a) => a.spec.digest === digest)) return;
+      this.engine.evict?.(digest);
+      // the pool's preload holds the compiled modules too; workers already warmed keep theirs
+      this.pool?.forget(compiled.glueUrl);
     });
     supervisor.on('state', (state) => {
       if (state !== 'stopped') this.apps.add(supervisor);

@@ -37,10 +37,14 @@ export interface InvokeRequest {
   args: unknown[];
 }
 
-/** Imports an app's glue ahead of time, so a later `load` of that app skips parsing it. */
+/**
+ * Imports an app's glue ahead of time and warms it (warm-up.ts), so a later `load` of that app
+ * skips parsing and compiling it.
+ */
 export interface PreloadRequest {
   type: 'preload';
   glueUrl: string;
+  modules: Record<string, WebAssembly.Module>;
 }
 
 /** Drops one instance from a shared worker (instance tier); its host objects go with it. */

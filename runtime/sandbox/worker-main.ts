@@ -6,7 +6,8 @@ import { InstanceMeter } from '../accounting/instance-meter.js';
 import { AppInstance } from './app-instance.js';
 import { BridgeClient, type BridgeChannel } from './bridge.js';
 import { hasEntryPoint } from './entry-point.js';
-import { monotonicMs, type FromWorker, type InvokeOutcome, type LoadRequest, type ToWorker } from './protocol.js';
+import { warmUpGlue, warmUpHostApis } from './warm-up.js';
+import { monotonicMs, type FromWorker, type InvokeOutcome, type LoadRequest, type PreloadRequest, type ToWorker } from './protocol.js';
 
 /**
  * A sandbox thread: started empty (so a pool can keep some ready), it loads app instances into
@@ -28,6 +29,9 @@ const send = (message: FromWorker) => port.postMessage(message);
 const slots = new Map<number, Loaded>();
 /** Each component's glue module, imported once per thread; every instance calls its `instantiate`. */
 const glues = new Map<string, ComponentGlue>();
+/** Glues instantiated for real here: warming them up would only spend time. */
+const placed = new Set<string>();
+let hostApisWarm = false;
 
 /** Accounting (docs/accounting.md); the heap is the thread's, so it is one app's only when alone. */
 function usageOf(loaded: Loaded) {
@@ -43,6 +47,7 @@ function openBridge(slot: number): BridgeChannel {
 
 function load(request: LoadRequest, glue: ComponentGlue): void {
   const { slot } = request;
+  placed.add(request.glueUrl);
   let loaded: Loaded;
   try {
     const bridge = new BridgeClient(() => openBridge(slot), request.bridgeTimeoutMs);
@@ -86,6 +91,32 @@ function invoke(slot: number, id: number, fn: string, args: unknown[]): void {
 }
 
 /**
+ * Imports and warms a glue for an app that may be placed here later. The warm-up waits a turn, so
+ * that a load of the same app already sent (the pool hands out a worker as it is told to preload)
+ * runs first and the warm-up is skipped. A failure to import shows again, with its reason, at load.
+ */
+function preload({ glueUrl, modules }: PreloadRequest): void {
+  import(glueUrl).then(
+    (module: ComponentGlue) => {
+      glues.set(glueUrl, module);
+      setImmediate(() => {
+        if (placed.has(glueUrl)) return;
+        warmUpGlue(module, modules);
+        if (!hostApisWarm) {
+          hostApisWarm = true;
+          try {
+            warmUpHostApis();
+          } catch {
+            // only slower: the app's own linking will do this work
+          }
+        }
+      });
+    },
+    () => {},
+  );
+}
+
+/**
  * Messages wait while a glue module is being imported (the only asynchronous step), so that
  * everything runs in the order it was sent: the controller's call deadlines rely on that.
  */
@@ -111,8 +142,7 @@ function handle(message: ToWorker): void {
       return;
     }
     case 'preload':
-      // A failure here will show again, with its reason, at load.
-      if (!glues.has(message.glueUrl)) import(message.glueUrl).then((module: ComponentGlue) => glues.set(message.glueUrl, module), () => {});
+      if (!glues.has(message.glueUrl)) preload(message);
       return;
     case 'unload':
       slots.delete(message.slot);

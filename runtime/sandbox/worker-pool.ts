@@ -1,7 +1,20 @@
 import { Worker } from 'node:worker_threads';
 import { existsSync } from 'node:fs';
 import { distPath } from '../../common/paths.js';
-import type { PreloadRequest } from './protocol.js';
+import type { CompiledComponent } from '../engine/engine.js';
+import type { FromWorker, PreloadRequest } from './protocol.js';
+
+/** What a worker needs to preload an app: its glue and the core modules its warm-up reads. */
+export type Preload = Pick<CompiledComponent, 'glueUrl' | 'modules'>;
+
+/**
+ * How long after a taken worker has loaded its app the pool starts its replacement: a thread
+ * coming up costs ~35 ms of CPU, and on a two-core device it would otherwise compete with the
+ * start the caller is waiting for (its first call usually follows the load at once).
+ */
+const REFILL_AFTER_LOAD_MS = 25;
+/** Replaces a taken worker anyway when it never reports a load (its caller gave up on it). */
+const REFILL_AT_LATEST_MS = 2_000;
 
 let entry: string | undefined;
 
@@ -63,7 +76,7 @@ export function whenIdle(worker: Worker, timeoutMs = 10_000): Promise<Worker> {
  */
 export class WorkerPool {
   private readonly idle: Promise<Worker>[] = [];
-  private readonly preloads = new Set<string>();
+  private readonly preloads = new Map<string, PreloadRequest>();
   private closed = false;
 
   constructor(
@@ -75,7 +88,7 @@ export class WorkerPool {
 
   private startOne(): Promise<Worker> {
     const p = whenIdle(spawnSandboxWorker(this.limits)).then((worker) => {
-      for (const glueUrl of this.preloads) worker.postMessage({ type: 'preload', glueUrl } satisfies PreloadRequest);
+      for (const request of this.preloads.values()) worker.postMessage(request);
       return worker;
     });
     p.catch(() => {});
@@ -83,14 +96,16 @@ export class WorkerPool {
   }
 
   /**
-   * Has every idle worker, now and later, load this app's glue ahead of time: an app that is
-   * deployed here (and may crash and restart) then starts without parsing it. Glue is code
-   * generated from a component the runtime admitted; loading it runs no guest code.
+   * Has every idle worker, now and later, load this app's glue ahead of time and warm it up: an
+   * app that is deployed here (and may crash and restart) then starts without parsing or
+   * compiling it. Glue is code generated from a component the runtime admitted; loading and
+   * warming it runs no guest code (warm-up.ts).
    */
-  preload(glueUrl: string): void {
+  preload({ glueUrl, modules }: Preload): void {
     if (this.preloads.has(glueUrl)) return;
-    this.preloads.add(glueUrl);
-    for (const p of this.idle) void p.then((w) => w.postMessage({ type: 'preload', glueUrl } satisfies PreloadRequest), () => {});
+    const request: PreloadRequest = { type: 'preload', glueUrl, modules };
+    this.preloads.set(glueUrl, request);
+    for (const p of this.idle) void p.then((w) => w.postMessage(request), () => {});
   }
 
   forget(glueUrl: string): void {
@@ -101,15 +116,34 @@ export class WorkerPool {
   async acquire(): Promise<Worker> {
     if (this.closed) throw new Error('worker pool is closed');
     const next = this.idle.shift();
-    if (this.idle.length < this.size) this.idle.push(this.startOne());
-    if (next) {
-      try {
-        return await next;
-      } catch {
-        // fall through to a fresh worker
-      }
-    }
-    return whenIdle(spawnSandboxWorker(this.limits));
+    const worker = await (next ?? Promise.reject(new Error('pool empty'))).catch(() => whenIdle(spawnSandboxWorker(this.limits)));
+    this.refillAfterLoad(worker);
+    return worker;
+  }
+
+  private refillAfterLoad(worker: Worker): void {
+    const refill = () => {
+      clearTimeout(latest);
+      worker.off('message', onMessage).off('exit', refill);
+      setTimeout(() => {
+        if (!this.closed && this.idle.length < this.size) this.idle.push(this.startOne());
+      }, REFILL_AFTER_LOAD_MS);
+    };
+    const onMessage = (m: FromWorker) => {
+      if (m.type === 'ready' || m.type === 'load-failed') refill();
+    };
+    const latest = setTimeout(refill, REFILL_AT_LATEST_MS);
+    worker.on('message', onMessage).once('exit', refill);
+  }
+
+  /** The glues handed to every new worker. */
+  get preloaded(): string[] {
+    return [...this.preloads.keys()];
+  }
+
+  /** Workers started or starting and not yet taken. */
+  get idleWorkers(): number {
+    return this.idle.length;
   }
 
   matches(limits: WorkerLimits): boolean {
