@@ -1,5 +1,5 @@
 import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
-import { createHash } from 'node:crypto';
+import { nodeCrypto } from './node-crypto.js';
 import { join } from 'node:path';
 import type { GrantSet } from './grants.js';
 
@@ -110,7 +110,7 @@ export class KeyvalueStore {
   }
 
   private pathOf(key: string): string {
-    return join(this.dir, createHash('sha256').update(key).digest('hex') + ENTRY_SUFFIX);
+    return join(this.dir, nodeCrypto().createHash('sha256').update(key).digest('hex') + ENTRY_SUFFIX);
   }
 
   private readEntryFile(path: string): { key: string; value: Uint8Array } | undefined {

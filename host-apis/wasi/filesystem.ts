@@ -2,7 +2,7 @@
  * `wasi:filesystem/types` and `wasi:filesystem/preopens` for one app: its data directory,
  * preopened at `guestPath`, and nothing else of the host's file system.
  */
-import { randomBytes } from 'node:crypto';
+import { nodeCrypto } from '../node-crypto.js';
 import { realpathSync, statSync } from 'node:fs';
 import { BerthError } from '../../common/errors.js';
 import type { FsContext } from './fs-context.js';
@@ -77,7 +77,7 @@ export function createFilesystemHost(options: FilesystemHostOptions): Filesystem
     root,
     readOnly: options.readOnly === true,
     quota: new DiskQuota(options.quotaBytes, measureDirectory(root), options.maxEntries),
-    hashKey: randomBytes(16),
+    hashKey: nodeCrypto().randomBytes(16),
   };
   const guestPath = options.guestPath;
   return {

@@ -1,5 +1,5 @@
 /** The WIT records of `wasi:filesystem/types` as jco passes them, and conversions from Node. */
-import { createHash } from 'node:crypto';
+import { nodeCrypto } from '../node-crypto.js';
 import type { BigIntStats, Dirent, Stats } from 'node:fs';
 
 export type DescriptorType =
@@ -83,7 +83,7 @@ export function descriptorStatOf(s: BigIntStats): DescriptorStat {
  * and revealing nothing about the host's inode numbers.
  */
 export function metadataHashOf(key: Buffer, s: Stats | BigIntStats): MetadataHashValue {
-  const digest = createHash('sha256').update(key).update(`${s.dev}:${s.ino}`).digest();
+  const digest = nodeCrypto().createHash('sha256').update(key).update(`${s.dev}:${s.ino}`).digest();
   return { lower: digest.readBigUInt64LE(0), upper: digest.readBigUInt64LE(8) };
 }
 

@@ -1,5 +1,5 @@
 /** `wasi:random/random`, `wasi:random/insecure` and `wasi:random/insecure-seed`, from node:crypto. */
-import { randomBytes, randomFillSync } from 'node:crypto';
+import { nodeCrypto } from '../node-crypto.js';
 import { clampU64 } from './result.js';
 
 /** Above this a request is a guest bug or an attack on host memory: it traps. */
@@ -14,11 +14,11 @@ export interface RandomHost {
 function bytes(len: bigint): Uint8Array {
   const n = clampU64(len, MAX_RANDOM_BYTES + 1);
   if (n > MAX_RANDOM_BYTES) throw new RangeError(`get-random-bytes: ${len} bytes asked, at most ${MAX_RANDOM_BYTES} served`);
-  return randomFillSync(new Uint8Array(n));
+  return nodeCrypto().randomFillSync(new Uint8Array(n));
 }
 
 function u64(): bigint {
-  return randomBytes(8).readBigUInt64LE(0);
+  return nodeCrypto().randomBytes(8).readBigUInt64LE(0);
 }
 
 export function createRandomHost(): RandomHost {
