@@ -20,6 +20,7 @@ const expected: Record<string, { imports: string[]; exports: string[] }> = {
   membomb: { imports: [], exports: [ENTRY, 'pages: func() -> u32', 'grow: func(delta: u32) -> s32'] },
   trap: { imports: [], exports: [ENTRY] },
   recurse: { imports: [], exports: [ENTRY] },
+  'hang-on-start': { imports: [], exports: [ENTRY] },
   ungranted: { imports: ['berth:host/identity@0.1.0', LOG], exports: [ENTRY] },
   logflood: { imports: [LOG], exports: [ENTRY] },
   // C through wasi-libc and the preview1 command adapter: what the adapter needs, nothing of

@@ -41,6 +41,8 @@ export class InstanceTier {
         });
         return sandbox;
       } catch (err) {
+        // An app that never finished instantiating ended its thread: the same, for its later starts.
+        if (err instanceof BerthError && err.code === 'instantiation-deadline') this.quarantined.add(key);
         // Several starts raced for the last slot of a thread: take another.
         if (!(err instanceof BerthError && err.code === 'sandbox-full')) throw err;
       }

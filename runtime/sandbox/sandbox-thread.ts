@@ -2,11 +2,13 @@ import type { Worker } from 'node:worker_threads';
 import { BerthError } from '../../common/errors.js';
 import type { CompiledComponent } from '../engine/engine.js';
 import { serveBridge, type BridgeHandlers } from './bridge.js';
-import { CallQueue } from './call-queue.js';
+import { CallQueue, type QueuedCall } from './call-queue.js';
 import { monotonicMs, type FromWorker, type InvokeOutcome, type InvokeRequest, type LoadRequest, type StopReason, type UsageReport } from './protocol.js';
 import type { AppSpec, SandboxHooks } from './sandbox.js';
 
-const LOAD_TIMEOUT_MS = 15_000;
+const INSTANTIATE_DEADLINE_MS = 15_000;
+/** The name a load goes by in the call queue and in the message of its deadline. */
+const INSTANTIATION = 'instantiation';
 const BRIDGE_TIMEOUT_MS = 30_000;
 
 /** What a thread tells one of its instances: it sends results, logs and usage, and its end. */
@@ -43,6 +45,8 @@ interface Slot {
  */
 export class SandboxThread {
   private readonly slots = new Map<number, Slot>();
+  /** Loads sent and not yet answered, by slot: each is queued like a call (see place). */
+  private readonly loads = new Map<number, QueuedCall>();
   private nextSlot = 0;
   private readonly calls = new CallQueue((call) => this.end('deadline', `${call.fn} ran past its ${call.deadlineMs} ms deadline`, call.slot));
   private ended: { reason: StopReason; message: string; culprit?: number } | undefined;
@@ -86,6 +90,10 @@ export class SandboxThread {
     // Asked for now, as before any call: a wrapper may open per-instance state here (messaging).
     const slot: Slot = { owner, handlers: owner.hooks.hostHandlers?.(owner.spec) ?? {}, unloaded: new Int32Array(unloaded) };
     this.slots.set(slotId, slot);
+    // The load runs in the thread's order like a call, so it has a deadline like one: a start
+    // function that never returns would otherwise hold every neighbour's call on a shared thread,
+    // and their deadlines, which only start when the thread is free for them, would never fire.
+    this.loads.set(slotId, this.calls.add(slotId, INSTANTIATION, owner.spec.limits.instantiateDeadlineMs ?? INSTANTIATE_DEADLINE_MS));
     const entry = owner.hooks.runEntryPoint ? this.calls.add(slotId, 'run', owner.spec.limits.cpuDeadlineMs, true) : undefined;
     const request: LoadRequest = {
       type: 'load',
@@ -101,22 +109,7 @@ export class SandboxThread {
       entryCall: entry?.id,
     };
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.removeSlot(slotId);
-        // Calls sent after it no longer wait for its entry point, which will not run.
-        if (entry) this.calls.drop(entry, monotonicMs());
-        reject(new BerthError('instantiation-failed', `the app did not instantiate within ${LOAD_TIMEOUT_MS} ms`));
-      }, LOAD_TIMEOUT_MS);
-      slot.ready = {
-        resolve: (placed) => {
-          clearTimeout(timer);
-          resolve(placed);
-        },
-        reject: (err) => {
-          clearTimeout(timer);
-          reject(err);
-        },
-      };
+      slot.ready = { resolve, reject };
       this.worker.postMessage(request);
     });
   }
@@ -176,13 +169,17 @@ export class SandboxThread {
   }
 
   private loaded(m: Extract<FromWorker, { type: 'ready' | 'load-failed' }>): void {
+    // Also for a slot stopped while it loaded: the worker was busy with it all the same.
+    const load = this.loads.get(m.slot);
+    this.loads.delete(m.slot);
+    if (load) this.calls.finish(load.id, m.at);
     const entry = this.calls.entryOf(m.slot);
     const started = m.type === 'ready' && m.entryStarted;
     if (entry && started) this.calls.entryStarted(entry, m.at);
     else if (entry) this.calls.drop(entry, m.at); // no entry point to run: the calls behind go on at once
     const slot = this.slots.get(m.slot);
     if (!slot) {
-      // It timed out meanwhile: its instance, if any, has no owner any more.
+      // It was stopped meanwhile: its instance, if any, has no owner any more.
       if (m.type === 'ready' && this.alive) this.worker.postMessage({ type: 'unload', slot: m.slot });
       return;
     }
@@ -239,10 +236,16 @@ export class SandboxThread {
     for (const [id, slot] of slots) {
       slot.closeBridge?.();
       const why = whyFor(id);
-      slot.ready?.reject(new BerthError(why.reason === 'out-of-memory' ? 'out-of-memory' : 'crash', why.message));
+      slot.ready?.reject(new BerthError(startFailure(why.reason), why.message));
       slot.owner.onEnd(why.reason, why.message);
     }
   }
+}
+
+/** Why a start that was still loading failed: a deadline then can only be its instantiation's. */
+function startFailure(reason: StopReason): string {
+  if (reason === 'deadline') return 'instantiation-deadline';
+  return reason === 'out-of-memory' ? 'out-of-memory' : 'crash';
 }
 
 function gone(reason: StopReason, message: string): InvokeOutcome {

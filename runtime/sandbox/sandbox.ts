@@ -22,6 +22,12 @@ export interface AppLimits {
   cpuDeadlineMs: number;
   /** JS heap of the sandbox's own thread (glue and host objects), in MiB. */
   jsHeapMb: number;
+  /**
+   * Budget for the instance to come up (glue loaded, core modules instantiated, which runs their
+   * start functions); past it the sandbox thread is ended like a call past its deadline. 15 s
+   * when unset: a large component's first load in a busy thread takes far longer than a call.
+   */
+  instantiateDeadlineMs?: number;
 }
 
 export const DEFAULT_LIMITS: AppLimits = { memoryBytes: 64 * 2 ** 20, cpuDeadlineMs: 5_000, jsHeapMb: 64 };

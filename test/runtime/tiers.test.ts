@@ -139,6 +139,37 @@ describe('instance tier: what sharing a thread means', () => {
     await spin.stop();
     await neighbour.stop();
   });
+  it('an app that never finishes instantiating ends its thread once: neighbours are told why and restarted, its later starts run alone', async () => {
+    const neighbour = await runtime.startApp(bytes('hello'), { vendor: 'acme', app: 'bystander', grants: { log: {} }, tier: 'instance' });
+    const neighbourStop = nextStop(neighbour);
+    const hanging = await runtime.startApp(bytes('hang-on-start'), { vendor: 'acme', app: 'hanger', grants: {}, tier: 'instance', limits: { instantiateDeadlineMs: 300 } });
+    expect(hanging.status()).toMatchObject({ state: 'backoff', lastStop: { reason: 'load-failed', message: 'instantiation ran past its 300 ms deadline' } });
+    expect(await neighbourStop).toMatchObject({ reason: 'crash', message: 'its sandbox thread was ended: hanger ran past its deadline' });
+    await waitFor(() => neighbour.status().state === 'running', 10_000, 'the neighbour restarted');
+    expect(await neighbour.invoke('add', [2, 3])).toEqual({ ok: true, value: 5 });
+    // Its next starts hang on a thread of their own: the neighbour is not ended again.
+    await waitFor(() => hanging.status().restarts >= 3, 10_000, 'two more failed starts');
+    expect(hanging.status().lastStop).toMatchObject({ reason: 'load-failed' });
+    expect(neighbour.status().restarts).toBe(1);
+    expect(await neighbour.invoke('add', [3, 4])).toEqual({ ok: true, value: 7 });
+    await hanging.stop();
+    await neighbour.stop();
+  });
+});
+
+describe('worker tier: an app that never finishes instantiating', () => {
+  const { runtime } = quietRuntime('worker-hang');
+
+  it('is ended at its instantiation deadline and restarted with back-off, its neighbour undisturbed', async () => {
+    const neighbour = await runtime.startApp(bytes('hello'), { vendor: 'acme', app: 'bystander', grants: { log: {} } });
+    const hanging = await runtime.startApp(bytes('hang-on-start'), { vendor: 'acme', app: 'hanger', grants: {}, limits: { instantiateDeadlineMs: 300 } });
+    expect(hanging.status()).toMatchObject({ state: 'backoff', lastStop: { reason: 'load-failed', message: 'instantiation ran past its 300 ms deadline' } });
+    await waitFor(() => hanging.status().restarts >= 2, 10_000, 'a second failed start');
+    expect(neighbour.status()).toMatchObject({ state: 'running', restarts: 0 });
+    expect(await neighbour.invoke('add', [1, 2])).toEqual({ ok: true, value: 3 });
+    await hanging.stop();
+    await neighbour.stop();
+  });
 });
 
 describe('process tier: the boundary of the operating system', () => {
