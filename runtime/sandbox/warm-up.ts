@@ -21,13 +21,25 @@ export function warmUpGlue(glue: ComponentGlue, modules: Record<string, WebAssem
   } catch {
     return;
   }
+  if (settleQuietly(exports)) return;
   for (const fn of new Set(exportedFunctions(exports))) {
     try {
-      fn();
+      settleQuietly(fn());
     } catch {
       // stand-ins make calls fail part-way; what ran is compiled all the same
     }
   }
+}
+
+/**
+ * An async glue or export answers with a promise; one that rejects unobserved would end the
+ * thread (Node's default for an unhandled rejection), so every such answer gets a handler.
+ */
+function settleQuietly(value: unknown): boolean {
+  const thenable = value as { then?: unknown } | null | undefined;
+  if (typeof thenable?.then !== 'function') return false;
+  (value as PromiseLike<unknown>).then(undefined, () => {});
+  return true;
 }
 
 /**

@@ -101,15 +101,13 @@ function preload({ glueUrl, modules }: PreloadRequest): void {
       glues.set(glueUrl, module);
       setImmediate(() => {
         if (placed.has(glueUrl)) return;
-        warmUpGlue(module, modules);
-        if (!hostApisWarm) {
-          hostApisWarm = true;
-          try {
-            warmUpHostApis();
-          } catch {
-            // only slower: the app's own linking will do this work
-          }
+        try {
+          warmUpGlue(module, modules);
+          if (!hostApisWarm) warmUpHostApis();
+        } catch {
+          // only slower: the app's own start will do this work
         }
+        hostApisWarm = true;
       });
     },
     () => {},

@@ -45,6 +45,22 @@ describe('warming up a glue', () => {
     expect(coreInstancesMadeBy(() => warmUpGlue(glue, compiled.modules))).toBe(0);
   });
 
+  it('leaves no promise rejected unobserved (that would end the pooled thread): async glue and async exports', async () => {
+    const unobserved: unknown[] = [];
+    const record = (reason: unknown) => unobserved.push(reason);
+    process.on('unhandledRejection', record);
+    try {
+      const asyncGlue = { instantiate: () => Promise.reject(new Error('async instantiation')) } as unknown as ComponentGlue;
+      const asyncExports = { instantiate: () => ({ run: () => Promise.reject(new Error('async export')), 'wasi:http/incoming-handler@0.2.0': { handle: async () => { throw new Error('async method'); } } }) } as unknown as ComponentGlue;
+      warmUpGlue(asyncGlue, {});
+      warmUpGlue(asyncExports, {});
+      await new Promise((r) => setTimeout(r, 20));
+      expect(unobserved).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', record);
+    }
+  });
+
   it('leaves nothing behind that the real instance sees: it instantiates, runs and answers as without a warm-up', async () => {
     const compiled = await compile('hello');
     const glue = (await import(`${compiled.glueUrl}?fresh`)) as ComponentGlue;
