@@ -2,7 +2,7 @@ import type { CompiledComponent } from '../engine/engine.js';
 import type { InvokeOutcome, StopReason, StopReport } from './protocol.js';
 import type { AppSpec, Sandbox, SandboxHooks } from './sandbox.js';
 import { SandboxThread, type SlotOwner } from './sandbox-thread.js';
-import { spawnSandboxWorker, whenIdle, type WorkerPool } from './worker-pool.js';
+import { spawnSandboxWorker, type WorkerPool } from './worker-pool.js';
 
 /**
  * An app instance in a slot of a sandbox thread. In the `worker` tier (default) the thread is
@@ -68,9 +68,10 @@ export class ThreadSandbox implements Sandbox, SlotOwner {
 /** The worker tier: a thread of the app's own, from the pool when one is ready. */
 export class WorkerSandbox {
   static async start(compiled: CompiledComponent, spec: AppSpec, hooks: SandboxHooks, pool?: WorkerPool): Promise<ThreadSandbox> {
-    const worker = pool?.matches({ jsHeapMb: spec.limits.jsHeapMb })
-      ? await pool.acquire()
-      : await whenIdle(spawnSandboxWorker({ jsHeapMb: spec.limits.jsHeapMb }));
+    // A new thread is sent the load at once rather than after it says it is idle: the message
+    // waits for it, and the round trip saved is ~1 ms of a fresh start. A thread that fails to
+    // come up ends like any other (its error or exit), one that hangs at its load's deadline.
+    const worker = pool?.matches({ jsHeapMb: spec.limits.jsHeapMb }) ? await pool.acquire() : spawnSandboxWorker({ jsHeapMb: spec.limits.jsHeapMb });
     const thread = new SandboxThread(worker, 1);
     try {
       return await new ThreadSandbox('worker', thread, spec, hooks).place(compiled);
