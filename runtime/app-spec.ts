@@ -7,7 +7,8 @@ import { checkImports } from '../host-apis/import-policy.js';
 import type { CompiledComponent, Engine } from './engine/engine.js';
 import { DEFAULT_LIMITS, type AppLimits, type AppSpec } from './sandbox/sandbox.js';
 
-const NAME = /^[a-z0-9][a-z0-9._-]{0,62}$/;
+/** What a vendor or app name may be; it names a folder on the device, so nothing else is ever made there. */
+export const NAME = /^[a-z0-9][a-z0-9._-]{0,62}$/;
 
 /** The folder that holds one app's state under a device's data folder. */
 export function appDataDir(dataRoot: string, vendor: string, app: string): string {

@@ -9,6 +9,7 @@ import { parseGrants, type GrantSet } from '../host-apis/grants.js';
 import type { Engine } from './engine/engine.js';
 import { JcoEngine } from './engine/jco-engine.js';
 import { appDataDir, prepareApp } from './app-spec.js';
+import { pruneAppData, type AppDataPruneResult } from './app-data.js';
 import { MessageBroker } from './messaging/broker.js';
 import { withMessaging } from './messaging/handlers.js';
 import { withOutboundHttp } from './http/handlers.js';
@@ -124,6 +125,16 @@ export class Runtime {
   pruneCompiled(keep: ReadonlySet<Digest>): number {
     const inUse = new Set<Digest>([...keep, ...[...this.apps].map((a) => a.spec.digest)]);
     return this.engine.prune?.(inUse) ?? 0;
+  }
+
+  /**
+   * Marks the data folders of apps `planned` ("vendor/app") does not name, deletes those marked
+   * longer than `graceMs` ago, and unmarks those planned again (runtime/app-data.ts). An app this
+   * runtime supervises is never touched, whatever the plans say: its sandbox may be writing there.
+   */
+  pruneAppData(planned: ReadonlySet<string>, graceMs: number, now: number = Date.now()): Promise<AppDataPruneResult> {
+    const supervised = new Set([...this.apps].map((a) => `${a.spec.identity.vendor}/${a.spec.identity.app}`));
+    return pruneAppData(this.options.dataDir, { planned, supervised, graceMs, now });
   }
 
   /** Each start (and restart) of an app gets a new instance id, so its tokens and logs tell them apart. */
