@@ -33,6 +33,8 @@ export interface ControlPlaneDeps extends OnboardingDeps {
   deviceAuth?: DeviceAuthCache;
   /** Per client address on the public timestamp authority (routes/signing-routes.ts has the default). */
   timestampRateLimit?: RateLimit;
+  /** The mirror's garbage collection, asked for after a version is retired (mirror/gc.ts). */
+  mirrorCollector?: { request(): void };
   /** Rotates the desired-state signing key (desired-state/signing-key.ts); the new key id and the ones before. */
   desiredStateKeys?: DesiredStateKeyRotation;
 }

@@ -25,6 +25,7 @@ import { startReconciler, type Reconciler } from './scheduling/reconcile.js';
 import { RegistryStorage } from '../oci/server/storage.js';
 import { ArtifactMirror } from './mirror/mirror.js';
 import { mirrorRoutes } from './mirror/routes.js';
+import { MirrorCollector } from './mirror/gc.js';
 import { ArtifactAdmission } from './catalog/artifact-admission.js';
 import { RegistrySource } from '../oci/source.js';
 import type { RegistryClientOptions } from '../oci/client.js';
@@ -71,6 +72,8 @@ export interface ControlPlaneOptions {
   admissionTimeoutMs?: number;
   /** Per client address, on the public timestamp authority (default 50/s, bursts of 100). */
   timestampRateLimit?: RateLimit;
+  /** Mirror files younger than this are never garbage-collected (ms, default 10 min; docs/admission.md). */
+  mirrorGcMinAgeMs?: number;
 }
 
 export interface ControlPlane {
@@ -82,6 +85,8 @@ export interface ControlPlane {
   reconciler?: Reconciler;
   /** Copies of admitted artifacts, served to devices under /v2/ (docs/mirror.md). */
   mirror: ArtifactMirror;
+  /** Removes from the mirror what no catalog version needs: after each retirement and once at start. */
+  mirrorCollector: MirrorCollector;
   server: RunningServer;
   close(): Promise<void>;
 }
@@ -136,6 +141,13 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     const registrySource = new RegistrySource((registry) => ({ ...options.registryDefaults, ...registries[registry] }));
     // Copies of admitted artifacts for devices without a route to the registry (docs/mirror.md).
     const mirror = new ArtifactMirror(await RegistryStorage.open(join(options.dataDir, 'mirror')), registrySource, logger);
+    const mirrorCollector = new MirrorCollector({
+      store,
+      storage: mirror.storage,
+      lock: mirror.lock,
+      logger,
+      ...(options.mirrorGcMinAgeMs !== undefined ? { minAgeMs: options.mirrorGcMinAgeMs } : {}),
+    });
     const artifacts = new ArtifactAdmission({
       source: registrySource,
       mirror,
@@ -155,6 +167,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
       desiredStateChanged: desiredState.changed,
       revocationListLifetimeMs,
       artifacts,
+      mirrorCollector,
       fleetSigning,
       deviceAuth,
       ...(options.timestampRateLimit ? { timestampRateLimit: options.timestampRateLimit } : {}),
@@ -232,6 +245,8 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     authority.onChange(writeTrust);
     await writePrivateFile(join(options.dataDir, 'control-plane.json'), JSON.stringify({ url: running.url, pid: process.pid, trustDomain: authority.trustDomain }) + '\n');
     logger.info({ url: running.url, trustDomain: authority.trustDomain, store: store.kind }, 'control plane listening');
+    // What versions retired while no control plane ran (or on another replica) left in this mirror.
+    mirrorCollector.request();
     return {
       url: running.url,
       port: running.port,
@@ -239,10 +254,12 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
       desiredState,
       ...(reconciler ? { reconciler } : {}),
       mirror,
+      mirrorCollector,
       server: running,
       async close() {
         clearInterval(refresher);
         clearInterval(serverRenewal);
+        await mirrorCollector.idle();
         await adminSocket?.close();
         await reconciler?.stop();
         await revocations?.stop();

@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, rmdir, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
 import { digestHex, isDigest, sha256Digest, type Digest } from '../../common/digest.js';
 import { descriptorSchema, type Descriptor } from '../manifest.js';
@@ -175,6 +175,77 @@ export class RegistryStorage {
     return found;
   }
 
+  /**
+   * Garbage collection (the control plane's mirror, orchestrator/mirror/gc.ts): removes every
+   * link of a repository to a digest `keep` does not list for it (tags pointing elsewhere,
+   * referrer entries whose subject or referrer is not kept), then every blob no remaining link
+   * names. A file modified after `olderThan` is left alone, and so is a blob a surviving link
+   * names, so a write in progress is never pulled out from under its manifest. The caller makes
+   * sure no copy into the storage runs meanwhile (the server itself never deletes).
+   */
+  async sweep(keep: ReadonlyMap<string, ReadonlySet<Digest>>, olderThan: Date): Promise<StorageSweep> {
+    const removed: StorageSweep = { links: 0, blobs: 0, bytes: 0 };
+    const linked = new Set<string>();
+    const old = async (path: string) => {
+      const s = await statOf(path);
+      return s !== undefined && s.mtimeMs < olderThan.getTime();
+    };
+    const drop = async (path: string) => {
+      await rm(path, { force: true });
+      removed.links++;
+    };
+    for (const name of await this.repositoryNames()) {
+      const held = keep.get(name) ?? new Set<Digest>();
+      const kept = (hex: string) => held.has(`sha256:${hex}`);
+      for (const kind of ['_layers', '_manifests'] as const) {
+        for (const hex of await listDir(this.entry(name, kind, '.'))) {
+          const path = this.entry(name, kind, hex);
+          if (!kept(hex) && (await old(path))) await drop(path);
+          else linked.add(hex);
+        }
+      }
+      for (const tag of await listDir(this.entry(name, '_tags', '.'))) {
+        const path = this.entry(name, '_tags', tag);
+        const pointed = await readText(path);
+        if (!(pointed !== undefined && isDigest(pointed) && held.has(pointed)) && (await old(path))) await drop(path);
+      }
+      for (const subject of await listDir(this.entry(name, '_referrers', '.'))) {
+        const dir = this.entry(name, '_referrers', subject);
+        for (const hex of await listDir(dir)) {
+          if (!(kept(subject) && kept(hex)) && (await old(join(dir, hex)))) await drop(join(dir, hex));
+        }
+        await rmdirIfEmpty(dir);
+      }
+      // An emptied repository goes, and the folders of its name with it.
+      for (const kind of ['_layers', '_manifests', '_tags', '_referrers']) await rmdirIfEmpty(join(this.repoDir(name), kind));
+      let dir = this.repoDir(name);
+      while (dir !== join(this.root, 'repositories') && (await rmdirIfEmpty(dir))) dir = dirname(dir);
+    }
+    const blobs = join(this.root, 'blobs', 'sha256');
+    for (const hex of await listDir(blobs)) {
+      const path = join(blobs, hex);
+      if (linked.has(hex)) continue;
+      const s = await statOf(path);
+      if (!s || s.mtimeMs >= olderThan.getTime()) continue;
+      await rm(path, { force: true });
+      removed.blobs++;
+      removed.bytes += s.size;
+    }
+    return removed;
+  }
+
+  /** Every repository held (a folder with any of the link folders; names nest, as `a/b` and `a/b/c`). */
+  async repositoryNames(): Promise<string[]> {
+    const names: string[] = [];
+    const walk = async (dir: string, prefix: string[]) => {
+      const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
+      if (prefix.length > 0 && entries.some((e) => e.isDirectory() && e.name.startsWith('_'))) names.push(prefix.join('/'));
+      for (const e of entries) if (e.isDirectory() && !e.name.startsWith('_')) await walk(join(dir, e.name), [...prefix, e.name]);
+    };
+    await walk(join(this.root, 'repositories'), []);
+    return names.sort();
+  }
+
   private blobPath(digest: Digest): string {
     return join(this.root, 'blobs', 'sha256', digestHex(digest));
   }
@@ -213,6 +284,26 @@ async function hashFile(path: string): Promise<{ digest: Digest; size: number }>
     hash.update(chunk as Buffer);
   }
   return { digest: `sha256:${hash.digest('hex')}`, size };
+}
+
+/** What `sweep` removed: repository links (layer, manifest, tag and referrer entries) and blobs. */
+export interface StorageSweep {
+  links: number;
+  blobs: number;
+  bytes: number;
+}
+
+async function listDir(dir: string): Promise<string[]> {
+  return readdir(dir).catch(() => [] as string[]);
+}
+
+/** True when the folder was empty and is gone. */
+async function rmdirIfEmpty(dir: string): Promise<boolean> {
+  if ((await listDir(dir)).length > 0) return false;
+  return rmdir(dir).then(
+    () => true,
+    () => false,
+  );
 }
 
 async function statOf(path: string) {

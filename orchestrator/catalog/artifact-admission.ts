@@ -20,6 +20,8 @@ import type { AppVersionRecord, VendorRecord, VersionVerification } from '../sto
 export interface ArtifactMirror {
   /** Copies an admitted artifact (component and bundles) so devices can pull it from the control plane. */
   copy(ref: Reference & { digest: Digest }): Promise<void>;
+  /** Runs an admission, copy to commit, with the mirror's garbage collection held off (mirror/gc.ts). */
+  hold?<T>(work: () => Promise<T>): Promise<T>;
 }
 
 export interface ArtifactAdmissionOptions {
@@ -62,6 +64,15 @@ export class ArtifactAdmission {
     this.cache = options.cache ?? new VerificationCache();
     this.timeoutMs = options.timeoutMs ?? 120_000;
     this.logger = options.logger ?? silentLogger;
+  }
+
+  /**
+   * Runs `work` (an admission and the transaction storing its version) so that no garbage
+   * collection of the mirror runs between the copy and the commit.
+   */
+  holdingMirror<T>(work: () => Promise<T>): Promise<T> {
+    const mirror = this.options.mirror;
+    return mirror?.hold ? mirror.hold(work) : work();
   }
 
   /** Parses `oci://registry/repo:VERSION` (or `…@sha256:…`); the tag, if any, must be the version. */

@@ -6,7 +6,8 @@ import type { Store } from '../store/store.js';
 import { requireOwnApp, vendorOfRole } from './access.js';
 import type { ArtifactAdmission } from './artifact-admission.js';
 import { admissionRefusal } from './refusal.js';
-import type { appBody, versionBody } from './schema.js';
+import { appVersion, type appBody, type versionBody } from './schema.js';
+import { lockScheduler } from '../scheduling/scheduler.js';
 
 const unknownApp = (id: string) => new HttpProblem(404, 'catalog.unknown_app', 'No such app', { detail: `no app '${id}'` });
 
@@ -44,21 +45,54 @@ export async function addVersion(store: Store, role: string, appId: string, body
   if (await catalog.getVersion(store, appId, body.version)) throw versionExists(appId, body.version);
   const vendor = await catalog.getVendor(store, app.vendor);
   if (!vendor) throw validationProblem([{ field: 'vendor', message: `no vendor '${app.vendor}' is registered` }], 'catalog.unknown_vendor');
-  let admitted;
-  try {
-    admitted = await admission.admit(vendor, body.version, body.component.reference);
-  } catch (err) {
-    throw admissionRefusal(err, 'component.reference');
+  // Copy into the mirror and commit of the row under the mirror's lock: no collection in between.
+  return admission.holdingMirror(async () => {
+    let admitted;
+    try {
+      admitted = await admission.admit(vendor, body.version, body.component.reference);
+    } catch (err) {
+      throw admissionRefusal(err, 'component.reference');
+    }
+    return store.transaction(async (tx) => {
+      // The policy may have changed while the registry was being asked: admit only under the current one.
+      const now = await catalog.getVendor(tx, app.vendor);
+      if (JSON.stringify(now?.trustPolicy) !== JSON.stringify(vendor.trustPolicy)) {
+        throw new HttpProblem(409, 'catalog.policy_changed', "The vendor's trust policy changed during admission", { detail: 'try again', retryable: true });
+      }
+      const record = { appId, version: body.version, component: admitted.component, imports: admitted.imports, verification: admitted.verification };
+      if (!(await catalog.insertVersion(tx, record))) throw versionExists(appId, body.version);
+      return (await catalog.getVersion(tx, appId, body.version))!;
+    });
+  });
+}
+
+/**
+ * Retires a version (docs/admission.md, "Retiring versions and mirror clean-up"): refused (409,
+ * naming them) while any deployment still needs it, as its current version, an unfinished
+ * rollout's target, the version a rollback returns to, or a placement. One transaction, under
+ * the scheduler lock (rollouts and placements change under it) and the row's own lock (a new
+ * deployment reading the row holds it FOR KEY SHARE until it commits). The same number can be
+ * registered again afterwards: admission runs in full, and devices pull by digest.
+ */
+export async function retireVersion(store: Store, role: string, appId: string, version: string): Promise<AppVersionRecord> {
+  await getOwnApp(store, role, appId);
+  if (!appVersion.safeParse(version).success) {
+    throw validationProblem([{ field: 'version', message: 'a version is SemVer 2.0 without a leading v, with _ in place of +' }]);
   }
   return store.transaction(async (tx) => {
-    // The policy may have changed while the registry was being asked: admit only under the current one.
-    const now = await catalog.getVendor(tx, app.vendor);
-    if (JSON.stringify(now?.trustPolicy) !== JSON.stringify(vendor.trustPolicy)) {
-      throw new HttpProblem(409, 'catalog.policy_changed', "The vendor's trust policy changed during admission", { detail: 'try again', retryable: true });
+    await lockScheduler(tx);
+    const row = await catalog.getVersion(tx, appId, version, 'update');
+    if (!row) throw new HttpProblem(404, 'catalog.unknown_version', 'No such version', { detail: `app '${appId}' has no version '${version}'` });
+    const users = await catalog.versionUsers(tx, appId, version);
+    if (users.length > 0) {
+      const named = users.map((u) => `${u.deploymentId} (${u.uses.join(', ')})`).join('; ');
+      throw new HttpProblem(409, 'catalog.version_in_use', 'Deployments still use that version', {
+        detail: `app '${appId}' version '${version}' is still needed by deployment${users.length > 1 ? 's' : ''} ${named}`,
+        errors: users.map((u) => ({ field: `deployments.${u.deploymentId}`, message: `uses ${appId} ${version} as ${u.uses.join(', ')}` })),
+      });
     }
-    const record = { appId, version: body.version, component: admitted.component, imports: admitted.imports, verification: admitted.verification };
-    if (!(await catalog.insertVersion(tx, record))) throw versionExists(appId, body.version);
-    return (await catalog.getVersion(tx, appId, body.version))!;
+    await catalog.deleteVersion(tx, appId, version);
+    return row;
   });
 }
 

@@ -70,7 +70,7 @@ export async function createDeployment(
 ): Promise<{ deployment: DeploymentRecord; placement: ScheduleResult }> {
   const checked = await recheckArtifact(store, artifacts, body.app, body.version, 'version');
   return store.transaction(async (tx) => {
-    const version = await catalog.getVersion(tx, body.app, body.version);
+    const version = await catalog.getVersion(tx, body.app, body.version, 'key share');
     if (!version) {
       const app = await catalog.getApp(tx, body.app);
       throw validationProblem([app ? { field: 'version', message: `app '${body.app}' has no version '${body.version}'` } : { field: 'app', message: `no app '${body.app}'` }], 'deployment.unknown_version');

@@ -29,7 +29,7 @@ export async function startRollingUpdate(tx: Queryable, id: string, version: str
     throw new HttpProblem(409, 'rollout.in_progress', 'A rollout is in progress', { detail: `deployment '${id}' is ${d.rollout.state} towards ${d.rollout.targetVersion}; roll back first` });
   }
   if (version === d.version) throw validationProblem([{ field: 'version', message: `the deployment already runs ${version}` }], 'rollout.same_version');
-  const v = await catalog.getVersion(tx, d.appId, version);
+  const v = await catalog.getVersion(tx, d.appId, version, 'key share');
   if (!v) throw validationProblem([{ field: 'version', message: `app '${d.appId}' has no version '${version}'` }], 'rollout.unknown_version');
   try {
     checkImports(d.appId, v.imports, parseGrants(d.grants));

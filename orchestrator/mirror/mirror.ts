@@ -9,6 +9,7 @@ import { MEDIA_TYPE } from '../../oci/media-types.js';
 import { mirrorRepository } from '../../oci/mirror-source.js';
 import { formatReference, type Reference } from '../../oci/reference.js';
 import type { RegistryStorage } from '../../oci/server/storage.js';
+import { MirrorLock } from './gc.js';
 
 /** Where copies come from: RegistrySource satisfies it (same CA and credential settings as admission). */
 export interface OriginRegistries {
@@ -37,6 +38,8 @@ const MAX_CONFIG_BYTES = 64 * 1024;
  */
 export class ArtifactMirror {
   private readonly logger: Logger;
+  /** Copies hold it shared, garbage collection alone (gc.ts). */
+  readonly lock = new MirrorLock();
 
   constructor(
     readonly storage: RegistryStorage,
@@ -44,6 +47,11 @@ export class ArtifactMirror {
     logger?: Logger,
   ) {
     this.logger = logger ?? silentLogger;
+  }
+
+  /** Admission runs its copy and the commit of its version inside this, so no collection runs in between. */
+  hold<T>(work: () => Promise<T>): Promise<T> {
+    return this.lock.holdShared(work);
   }
 
   /** The seam admission calls (orchestrator/catalog/artifact-admission.ts `ArtifactMirror`). */

@@ -3,7 +3,8 @@ import type { ControlPlaneDeps } from '../app.js';
 import { canReadCatalog, canWriteCatalog, vendorOfRole } from '../catalog/access.js';
 import { appBody, trustPolicyBody, vendorBody } from '../catalog/schema.js';
 import { ArtifactAdmission } from '../catalog/artifact-admission.js';
-import { addVersion, createApp, getOwnApp } from '../catalog/service.js';
+import { addVersion, createApp, getOwnApp, retireVersion } from '../catalog/service.js';
+import { securityEvent } from '../../common/logger.js';
 import { checkTrustPolicy, replaceTrustPolicy } from '../catalog/trust-policy.js';
 import { RegistrySource } from '../../oci/source.js';
 import { readJson } from '../http/body.js';
@@ -62,6 +63,22 @@ export function vendorRoutes(deps: ControlPlaneDeps): Hono<AppEnv> {
     // Ownership before the body: another vendor learns nothing from validation errors.
     await getOwnApp(deps.store, role(c), c.req.param('id'));
     return c.json(await addVersion(deps.store, role(c), c.req.param('id'), await readJson(c, versionBody), artifacts), 201);
+  });
+
+  // Retiring: refused while a deployment needs the version; the mirror is cleaned up after (docs/admission.md).
+  app.delete('/api/v1/catalog/apps/:id/versions/:version', asWriter, async (c) => {
+    const caller = c.get('operator');
+    const retired = await retireVersion(deps.store, caller.role, c.req.param('id'), c.req.param('version'));
+    securityEvent(deps.logger, 'catalog.version_retired', {
+      app: retired.appId,
+      version: retired.version,
+      repository: retired.component.repository,
+      digest: retired.component.digest,
+      by: caller.name,
+      token: caller.tokenId,
+    });
+    deps.mirrorCollector?.request();
+    return c.body(null, 204);
   });
   return app;
 }

@@ -125,9 +125,51 @@ export async function insertVersion(q: Queryable, v: Omit<AppVersionRecord, 'cre
   return rows.length === 1;
 }
 
-export async function getVersion(q: Queryable, appId: string, version: string): Promise<AppVersionRecord | undefined> {
-  const rows = await q.query<VersionRow>('SELECT * FROM app_versions WHERE app_id = $1 AND version = $2', [appId, version]);
+/**
+ * `lock`: 'key share' keeps the row from being deleted (a retirement) until this transaction
+ * ends, as a deployment about to reference it needs; 'update' is the retirement's own lock.
+ */
+export async function getVersion(q: Queryable, appId: string, version: string, lock?: 'key share' | 'update'): Promise<AppVersionRecord | undefined> {
+  const suffix = lock === 'key share' ? ' FOR KEY SHARE' : lock === 'update' ? ' FOR UPDATE' : '';
+  const rows = await q.query<VersionRow>(`SELECT * FROM app_versions WHERE app_id = $1 AND version = $2${suffix}`, [appId, version]);
   return rows[0] && toVersion(rows[0]);
+}
+
+/** How a deployment still needs a version: what it runs (or rolls away from), rolls to, can roll back to, or has placed. */
+export type VersionUse = 'current' | 'rollout target' | 'rollback target' | 'placed';
+
+/**
+ * The deployments that still need this version's artifact: as their current version (during a
+ * rollout, the one being moved away from), as the target of an unfinished rollout, as the
+ * version a rollback would return to (kept until the next rollout or a rollback clears it), or
+ * through a placement that still carries it.
+ */
+export async function versionUsers(q: Queryable, appId: string, version: string): Promise<{ deploymentId: string; uses: VersionUse[] }[]> {
+  const rows = await q.query<{ id: string; current: boolean; target: boolean; previous: boolean; placed: boolean }>(
+    `SELECT d.id, d.version = $2::text AS current,
+            COALESCE(d.target_version = $2::text, false) AS target,
+            COALESCE(d.previous_version = $2::text, false) AS previous,
+            EXISTS (SELECT 1 FROM placements p WHERE p.deployment_id = d.id AND p.version = $2::text) AS placed
+     FROM deployments d WHERE d.app_id = $1`,
+    [appId, version],
+  );
+  return rows
+    .map((r) => ({
+      deploymentId: r.id,
+      uses: ([['current', r.current], ['rollout target', r.target], ['rollback target', r.previous], ['placed', r.placed]] as const).filter(([, on]) => on).map(([use]) => use),
+    }))
+    .filter((u) => u.uses.length > 0)
+    .sort((a, b) => (a.deploymentId < b.deploymentId ? -1 : a.deploymentId > b.deploymentId ? 1 : 0));
+}
+
+/** Removes a version row; false when there was none. Callers check `versionUsers` first, in the same transaction. */
+export async function deleteVersion(q: Queryable, appId: string, version: string): Promise<boolean> {
+  return (await q.query('DELETE FROM app_versions WHERE app_id = $1 AND version = $2 RETURNING version', [appId, version])).length === 1;
+}
+
+/** Every catalog version's artifact: what the control plane's mirror must keep (orchestrator/mirror/gc.ts). */
+export async function versionArtifacts(q: Queryable): Promise<{ repository: string; digest: Digest }[]> {
+  return q.query<{ repository: string; digest: Digest }>('SELECT DISTINCT repository, digest FROM app_versions ORDER BY repository, digest');
 }
 
 export async function listVersions(q: Queryable, appId: string): Promise<AppVersionRecord[]> {

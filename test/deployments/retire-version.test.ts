@@ -1,0 +1,85 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { retireVersion } from '../../orchestrator/catalog/service.js';
+import { createDeployment } from '../../orchestrator/deployments/admission.js';
+import { rollback, startRollingUpdate } from '../../orchestrator/deployments/rollout.js';
+import { deploymentBody } from '../../orchestrator/deployments/schema.js';
+import { recordDeviceStatus } from '../../orchestrator/deployments/status.js';
+import * as catalog from '../../orchestrator/store/catalog.js';
+import { getDeployment } from '../../orchestrator/store/deployments.js';
+import { openStore, type Store, type StoreLocation } from '../../orchestrator/store/store.js';
+import { offlineAdmission } from '../support/verified-catalog.js';
+import { startPostgres, type PostgresServer } from '../support/postgres.js';
+import { addCatalog, addDevice, DIGEST_1, recorder } from './fixtures.js';
+
+let pgServer: PostgresServer;
+let tempDir: string;
+beforeAll(async () => {
+  tempDir = mkdtempSync(join(tmpdir(), 'berth-retire-'));
+  pgServer = await startPostgres();
+});
+afterAll(async () => {
+  await pgServer?.stop();
+  rmSync(tempDir, { recursive: true, force: true });
+});
+
+const backends: [string, () => StoreLocation][] = [
+  ['pglite', () => ({ kind: 'pglite', dataDir: join(tempDir, 'pglite') })],
+  ['postgres', () => ({ kind: 'postgres', url: pgServer.url })],
+];
+const body = (o: Record<string, unknown>) => deploymentBody.parse({ app: 'sensor', version: '1.0.0', grants: { log: {} }, ...o });
+const refusal = (p: Promise<unknown>) => p.then(
+  () => undefined,
+  (err: { status?: number; code?: string; message?: string; extras?: { errors?: { field: string }[] } }) => ({ status: err.status, code: err.code, message: err.message, fields: err.extras?.errors?.map((e) => e.field) }),
+);
+
+describe.each(backends)('retiring a catalog version (%s)', (_name, location) => {
+  let store: Store;
+  beforeAll(async () => {
+    store = await openStore(location());
+  });
+  afterAll(async () => {
+    await store?.close();
+  });
+  beforeEach(async () => {
+    await store.query('TRUNCATE deployment_device_status, placements, deployments, app_versions, apps, vendors, device_capabilities, devices CASCADE');
+    await addCatalog(store); // acme/sensor 1.0.0 and 1.1.0
+    await addDevice(store, 'a');
+  });
+
+  it('removes an unused version, which then cannot be deployed, and can be registered again', async () => {
+    const retired = await retireVersion(store, 'vendor:acme', 'sensor', '1.0.0');
+    expect(retired.component.digest).toBe(DIGEST_1);
+    expect((await catalog.listVersions(store, 'sensor')).map((v) => v.version)).toEqual(['1.1.0']);
+    expect(await catalog.versionArtifacts(store)).toHaveLength(1);
+    expect(await refusal(createDeployment(store, body({ id: 'late' }), 'test', recorder(), offlineAdmission()))).toMatchObject({ status: 422, code: 'deployment.unknown_version', fields: ['version'] });
+    // Same number again: a new row (admission would run in full; here the store insert it ends with).
+    expect(await catalog.insertVersion(store, { appId: 'sensor', version: '1.0.0', component: { repository: 'oci://registry.test/acme/sensor', digest: DIGEST_1, sizeBytes: 1 }, imports: [] })).toBe(true);
+  });
+
+  it('answers 404 for an unknown app or version, 403 for another vendor, 422 for a malformed version', async () => {
+    expect(await refusal(retireVersion(store, 'admin', 'sensor', '9.9.9'))).toMatchObject({ status: 404, code: 'catalog.unknown_version' });
+    expect(await refusal(retireVersion(store, 'admin', 'nothing', '1.0.0'))).toMatchObject({ status: 404, code: 'catalog.unknown_app' });
+    expect(await refusal(retireVersion(store, 'vendor:globex', 'sensor', '1.0.0'))).toMatchObject({ status: 403, code: 'catalog.other_vendor' });
+    expect(await refusal(retireVersion(store, 'admin', 'sensor', 'v1.0.0'))).toMatchObject({ status: 422, fields: ['version'] });
+    expect(await catalog.listVersions(store, 'sensor')).toHaveLength(2);
+  });
+
+  it('is refused while a deployment runs it, rolls to it, or can roll back to it; allowed once none does', async () => {
+    await createDeployment(store, body({ id: 'dep-1' }), 'test', recorder(), offlineAdmission());
+    expect(await refusal(retireVersion(store, 'admin', 'sensor', '1.0.0'))).toMatchObject({ status: 409, code: 'catalog.version_in_use', message: expect.stringContaining('dep-1 (current, placed)'), fields: ['deployments.dep-1'] });
+    // Rolling to 1.1.0: 1.1.0 is the target, 1.0.0 still current.
+    await store.transaction((tx) => startRollingUpdate(tx, 'dep-1', '1.1.0', 1, recorder()));
+    expect(await refusal(retireVersion(store, 'admin', 'sensor', '1.1.0'))).toMatchObject({ status: 409, message: expect.stringContaining('dep-1 (rollout target, placed)') });
+    // The rollout completes: 1.1.0 current, 1.0.0 the version a rollback returns to.
+    await store.transaction((tx) => recordDeviceStatus(tx, { deploymentId: 'dep-1', deviceId: 'a', state: 'installed', error: null, components: [], adoptedManifestVersion: 1 }, recorder()));
+    expect((await getDeployment(store, 'dep-1'))?.rollout).toMatchObject({ state: 'done', previousVersion: '1.0.0' });
+    expect(await refusal(retireVersion(store, 'admin', 'sensor', '1.0.0'))).toMatchObject({ status: 409, message: expect.stringContaining('dep-1 (rollback target)') });
+    // After the rollback, 1.0.0 is current again and 1.1.0 is needed by nothing.
+    await store.transaction((tx) => rollback(tx, 'dep-1', recorder()));
+    expect((await retireVersion(store, 'admin', 'sensor', '1.1.0')).version).toBe('1.1.0');
+    expect((await catalog.listVersions(store, 'sensor')).map((v) => v.version)).toEqual(['1.0.0']);
+  });
+});
