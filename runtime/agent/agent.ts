@@ -94,7 +94,7 @@ export async function startAgent(config: AgentConfig, options: StartAgentOptions
   const queue = new StatusQueue(config.dataDir, deviceLog);
   await queue.load();
   let signingRoots = await pinnedSigningRoots(config.dataDir);
-  const reconciler = new Reconciler(runtime, gateway, new ArtifactStore(config.dataDir, deviceLog), deviceLog, () => signingRoots, config.artifacts.retainUnused);
+  const reconciler = new Reconciler(runtime, gateway, new ArtifactStore(config.dataDir, deviceLog), deviceLog, () => signingRoots, config.artifacts.retainUnused, config.runtime.removedAppDataDays * 86_400_000);
   let reportVersion = 0;
   reconciler.on('change', (c) => {
     events.emit('change', c);
@@ -128,6 +128,12 @@ export async function startAgent(config: AgentConfig, options: StartAgentOptions
     await runtime.close();
     throw err;
   }
+
+  // A device that adopts nothing new for weeks still gives back removed apps' disk at each start.
+  // Only with every adopted deployment read back: one whose document is missing names an app
+  // that must not start its countdown; with no adopted state nothing is known to be unplanned.
+  if (adopted && plans.length === adopted.deployments.length) await reconciler.pruneAppData(plans);
+  else if (adopted) deviceLog.warn({ restored: plans.length, adopted: adopted.deployments.length }, 'not every adopted deployment could be read back; removed apps\' data is left for the next adopted state');
 
   const controller = new AbortController();
   const signal = controller.signal;

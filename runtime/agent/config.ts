@@ -95,8 +95,16 @@ export const agentConfigSchema = z.strictObject({
     })
     .default({ machineIdFile: '/etc/machine-id' }),
   runtime: z
-    .strictObject({ warmWorkers: z.number().int().min(0).max(64).default(1) })
-    .default({ warmWorkers: 1 }),
+    .strictObject({
+      warmWorkers: z.number().int().min(0).max(64).default(1),
+      /**
+       * Days the data of an app no adopted deployment names is kept before it is deleted (0 = at
+       * the first clean-up): a deployment removed by mistake, or a desired state that briefly
+       * names nothing, must not cost an app its data at once.
+       */
+      removedAppDataDays: z.number().min(0).max(3650).default(7),
+    })
+    .default({ warmWorkers: 1, removedAppDataDays: 7 }),
   logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
 });
 

@@ -48,6 +48,7 @@ const SECURITY_CODES = /^(signing\.|provenance\.|policy\.|oci\.digest-mismatch|a
 export class Reconciler extends EventEmitter<ReconcilerEvents> {
   private readonly running = new Map<string, RunningDeployment>();
   private readonly failed = new Map<string, string>();
+  private appDataRemovals = 0;
 
   constructor(
     private readonly runtime: Runtime,
@@ -58,6 +59,8 @@ export class Reconciler extends EventEmitter<ReconcilerEvents> {
     private readonly signingRoots: () => CompiledRoots | undefined = () => undefined,
     /** Verified artifacts kept beyond those planned now, most recent first (for a quick rollback). */
     private readonly retainUnused = 2,
+    /** How long the data of an app no plan names is kept before it is deleted (`runtime.removedAppDataDays`). */
+    private readonly removedAppDataMs = 7 * 86_400_000,
   ) {
     super();
   }
@@ -99,6 +102,34 @@ export class Reconciler extends EventEmitter<ReconcilerEvents> {
       if (pruned.removed > 0 || compiled > 0) this.logger.info({ artifacts: pruned.removed, bytesFreed: pruned.bytesFreed, compiled }, 'removed components no deployment uses');
     } catch (err) {
       this.logger.warn({ err: errorMessage(err) }, 'could not remove unused components; will try after the next change');
+    }
+    await this.pruneAppData(plans);
+  }
+
+  /** How many removed apps' data folders this agent deleted since it started. */
+  appDataRemoved(): number {
+    return this.appDataRemovals;
+  }
+
+  /**
+   * The data of apps no plan names is kept for the grace period, then deleted (docs/agent.md,
+   * "Removed apps' data"). `plans` must be every deployment of the adopted state: an app left out
+   * would start its countdown. Never throws: a failure is logged and the next clean-up tries again.
+   */
+  async pruneAppData(plans: readonly DeploymentPlan[]): Promise<void> {
+    const days = this.removedAppDataMs / 86_400_000;
+    try {
+      const r = await this.runtime.pruneAppData(new Set(plans.map((p) => `${p.vendor}/${p.app}`)), this.removedAppDataMs);
+      for (const a of r.marked) this.logger.info({ vendor: a.vendor, app: a.app, keptForDays: days }, 'no deployment names this app any more; its data is kept for the grace period');
+      for (const a of r.replanned) this.logger.info({ vendor: a.vendor, app: a.app }, 'app deployed again within the grace period; its data is kept');
+      for (const a of r.removed) this.logger.info({ vendor: a.vendor, app: a.app, bytesFreed: a.bytes, unplannedSince: a.unplannedSince }, 'removed the data of an app no deployment names');
+      for (const e of r.leftAlone) this.logger.warn({ entry: e.entry, reason: e.reason }, 'left alone an entry among the apps\' data folders that the runtime did not make');
+      for (const f of r.failed) this.logger.warn({ entry: f.entry, err: f.error }, 'could not clean up an app\'s data folder; will try at the next clean-up');
+      if (r.clockUnset) this.logger.warn('the clock is not set; removed apps\' data is neither marked nor deleted until it is');
+      this.appDataRemovals += r.removed.length;
+      if (r.removed.length > 0) this.logger.info({ removed: r.removed.length, bytesFreed: r.removed.reduce((n, a) => n + a.bytes, 0), removedSinceStart: this.appDataRemovals }, 'removed apps\' data past the grace period');
+    } catch (err) {
+      this.logger.warn({ err: errorMessage(err) }, 'could not clean up removed apps\' data; will try at the next clean-up');
     }
   }
 

@@ -55,6 +55,15 @@ describe('agent configuration', () => {
     expect(() => parseAgentConfig({ ...minimal, artifacts: { source: 'mirror', registries: {} } })).toThrow(/artifacts/);
   });
 
+  it('runtime.removedAppDataDays: 7 days by default, 0 to 3650, a bad value named', () => {
+    expect(parseAgentConfig(minimal).runtime).toEqual({ warmWorkers: 1, removedAppDataDays: 7 });
+    expect(parseAgentConfig({ ...minimal, runtime: { removedAppDataDays: 0 } }).runtime).toEqual({ warmWorkers: 1, removedAppDataDays: 0 });
+    expect(parseAgentConfig({ ...minimal, runtime: { removedAppDataDays: 3650 } }).runtime.removedAppDataDays).toBe(3650);
+    for (const bad of [-1, 3651, 'seven']) {
+      expect(() => parseAgentConfig({ ...minimal, runtime: { removedAppDataDays: bad } })).toThrow(expect.objectContaining({ code: 'agent.bad_config', message: expect.stringMatching(/runtime\.removedAppDataDays: /) }));
+    }
+  });
+
   it('says which file is unreadable or not YAML', async () => {
     await expect(loadAgentConfig(join(dir, 'missing.yaml'))).rejects.toThrow(/cannot read the agent configuration/);
     writeFileSync(join(dir, 'broken.yaml'), 'controlPlane: [\n');

@@ -3,12 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sha256Digest, type Digest } from '../../common/digest.js';
-import { silentLogger } from '../../common/logger.js';
+import { createLogger, silentLogger } from '../../common/logger.js';
 import { AdoptedStateStore } from '../../runtime/agent/adopted-state.js';
-import type { RunningAgent } from '../../runtime/agent/agent.js';
+import { startAgent, type RunningAgent } from '../../runtime/agent/agent.js';
 import { ArtifactStore, type ArtifactRecord } from '../../runtime/agent/artifact-store.js';
 import { TranspileCache } from '../../runtime/engine/transpile-cache.js';
-import { fixture, startInProcessAgent, startWorld, variant, waitFor, type World } from './support.js';
+import { fixture, startInProcessAgent, startWorld, variant, waitFor, type LogLine, type World } from './support.js';
 
 // A device updating its apps for years keeps only what it runs (and a few recent versions).
 const dir = mkdtempSync(join(tmpdir(), 'berth-gc-'));
@@ -89,6 +89,8 @@ describe('an agent updating an app', () => {
     world = await startWorld();
     await world.publish('sensor', '1.0.0', variant(fixture('hello'), 'gc-1'));
     await world.publish('sensor', '1.1.0', variant(fixture('hello'), 'gc-2'));
+    await world.publish('vault', '1.0.0', variant(fixture('hello'), 'gc-vault'));
+    await world.publish('keeper', '1.0.0', variant(fixture('hello'), 'gc-keeper'));
   });
   afterAll(async () => {
     await agent?.stop();
@@ -119,5 +121,43 @@ describe('an agent updating an app', () => {
     expect(after.compiled).toEqual([agent.reconciler.apps()[0]!.supervisor.spec.digest.slice(7)]);
     expect(after.blobs).toEqual(after.compiled);
     expect(readdirSync(join(dataDir, 'desired', 'documents'))).toHaveLength(1);
+  });
+
+  it('deletes a removed app\'s data folder (removedAppDataDays 0) at the next adopted state and at a restart, and keeps a deployed app\'s', async () => {
+    await agent?.stop();
+    const started = await startInProcessAgent(world, 'gc-data', { runtime: { removedAppDataDays: 0 } });
+    agent = started.agent;
+    const { lines, changes, config } = started;
+    const appsDir = join(config.dataDir, 'runtime', 'apps', 'acme');
+    const grants = { log: {}, keyvalue: { quotaBytes: 4096 } };
+    await world.deploy({ id: 'vault-gc', app: 'vault', version: '1.0.0', grants, deviceIds: ['gc-data'] });
+    await world.deploy({ id: 'keeper-gc', app: 'keeper', version: '1.0.0', grants, deviceIds: ['gc-data'] });
+    for (const id of ['vault-gc', 'keeper-gc']) await waitFor(() => changes.some((c) => c.deploymentId === id && c.state === 'installed'), 30_000, `${id} installed`);
+    // What the apps kept: the runtime made their folders for the keyvalue grant; the store makes
+    // keyvalue/ at its first write.
+    for (const app of ['vault', 'keeper']) {
+      expect(existsSync(join(appsDir, app))).toBe(true);
+      mkdirSync(join(appsDir, app, 'keyvalue'), { recursive: true });
+      writeFileSync(join(appsDir, app, 'keyvalue', 'entry'), 'state');
+    }
+    expect((await world.h.admin('DELETE', '/api/v1/admin/deployments/vault-gc')).status).toBeLessThan(300);
+    await waitFor(() => changes.some((c) => c.deploymentId === 'vault-gc' && c.state === 'removed'), 30_000, 'vault removed');
+    const removal = await waitFor(() => lines.find((l) => l.msg === 'removed the data of an app no deployment names' && l.app === 'vault'), 10_000, 'vault\'s data removed');
+    expect(removal).toMatchObject({ vendor: 'acme', app: 'vault', bytesFreed: 5 });
+    expect(existsSync(join(appsDir, 'vault'))).toBe(false);
+    expect(readdirSync(join(appsDir, 'keeper', 'keyvalue'))).toEqual(['entry']);
+    expect(agent.reconciler.appDataRemoved()).toBe(1);
+
+    // A restart cleans up too, before any new state is adopted: a folder no adopted plan names
+    // (say, from an older agent) is gone once the agent is up; the deployed app's stays.
+    await agent.stop();
+    agent = undefined;
+    mkdirSync(join(appsDir, 'orphan', 'files'), { recursive: true });
+    writeFileSync(join(appsDir, 'orphan', 'files', 'old'), 'x');
+    const restartLines: LogLine[] = [];
+    agent = await startAgent(config, { logger: createLogger({ name: 'gc-data', level: 'debug' }, { write: (l: string) => void restartLines.push(JSON.parse(l)) }) });
+    expect(restartLines.find((l) => l.msg === 'removed the data of an app no deployment names')).toMatchObject({ app: 'orphan', bytesFreed: 1 });
+    expect(existsSync(join(appsDir, 'orphan'))).toBe(false);
+    expect(readdirSync(join(appsDir, 'keeper', 'keyvalue'))).toEqual(['entry']);
   });
 });
