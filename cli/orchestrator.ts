@@ -27,6 +27,9 @@ const HELP = `usage: berth orchestrator <subcommand> [options]
   rotate-ca [--new-root] [--root-key <file>]   new issuing CA (and root); old ones overlap
   retire-ca <fingerprint>    end the overlap for a rotated-out CA
   rotate-desired-state-key   new desired-state signing key, endorsed by the current one (devices follow)
+  retire-version <app> <version>   remove a catalog version no deployment needs; its mirror copy
+                             is cleaned up after (docs/admission.md); a vendor uses --url with
+                             its own token
 
 Every command but start talks to a running control plane through <data-dir>/admin.sock
 (owner-only), or with --url <url> --token <token> --ca <ca.pem> over HTTPS.`;
@@ -95,6 +98,13 @@ export const command: Command = {
       case 'rotate-desired-state-key':
         out = await adminCall(target, 'POST', '/api/v1/admin/desired-state/key-rotations', {});
         break;
+      case 'retire-version': {
+        need(2, '<app> <version>');
+        const [app, version] = positionals as [string, string];
+        await adminCall(target, 'DELETE', `/api/v1/catalog/apps/${encodeURIComponent(app)}/versions/${encodeURIComponent(version)}`);
+        out = { app, version, retired: true };
+        break;
+      }
       case 'retire-ca':
         need(1, '<fingerprint>');
         out = await adminCall(target, 'POST', '/api/v1/admin/ca/retirements', { fingerprint: positionals[0] });

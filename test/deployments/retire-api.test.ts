@@ -1,4 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { main } from '../../cli/main.js';
 import { silentLogger } from '../../common/logger.js';
 import { createOperatorToken } from '../../orchestrator/admin/tokens.js';
 import { call, startHarness, type Answer, type Harness } from '../orchestrator/harness.js';
@@ -86,6 +89,32 @@ describe('DELETE /api/v1/catalog/apps/{id}/versions/{version}', () => {
       expect(a.headers['content-type']).toContain('application/problem+json');
     }
     expectProblem(await retire(acme, 'v1.1.0'), 422, 'request.invalid');
+    expect(await versions()).toEqual(['1.1.0']);
+  });
+
+  it('berth orchestrator retire-version: over the admin socket, and as the vendor over HTTPS', async () => {
+    for (const [v, digest] of [['4.0.0', DIGEST_1], ['4.1.0', DIGEST_2]] as const) {
+      await insertVerifiedVersion(h.cp.deps.store, { appId: 'meter', version: v, digest, rootsFingerprint: h.cp.deps.artifacts!.roots.fingerprint });
+    }
+    const out: string[] = [];
+    const err: string[] = [];
+    const spies = [
+      vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => (out.push(String(chunk)), true)),
+      vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => (err.push(String(chunk)), true)),
+    ];
+    const caFile = join(h.dir, 'test-ca.pem');
+    writeFileSync(caFile, h.ca.join('\n'));
+    try {
+      expect(await main(['orchestrator', 'retire-version', 'meter', '4.0.0', '--data-dir', h.dir])).toBe(0);
+      expect(JSON.parse(out.join(''))).toEqual({ app: 'meter', version: '4.0.0', retired: true });
+      expect(await main(['orchestrator', 'retire-version', 'meter', '4.1.0', '--url', h.cp.url, '--token', tokens['vendor:globex']!, '--ca', caFile])).toBe(1);
+      expect(err.join('')).toContain('another vendor');
+      expect(await main(['orchestrator', 'retire-version', 'meter', '4.1.0', '--url', h.cp.url, '--token', tokens['vendor:acme']!, '--ca', caFile])).toBe(0);
+      expect(await main(['orchestrator', 'retire-version', 'meter', '4.1.0', '--data-dir', h.dir])).toBe(1);
+      expect(err.join('')).toContain('No such version');
+    } finally {
+      for (const s of spies) s.mockRestore();
+    }
     expect(await versions()).toEqual(['1.1.0']);
   });
 });
