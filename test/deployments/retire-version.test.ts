@@ -82,4 +82,22 @@ describe.each(backends)('retiring a catalog version (%s)', (_name, location) => 
     expect((await retireVersion(store, 'admin', 'sensor', '1.1.0')).version).toBe('1.1.0');
     expect((await catalog.listVersions(store, 'sensor')).map((v) => v.version)).toEqual(['1.0.0']);
   });
+
+  it('a deployment racing a retirement of its version gets the ordinary 422, never an error from the foreign key', async () => {
+    // A retirement that has locked and deleted the row but not committed yet (PGlite runs one
+    // transaction at a time, so the interleaving is only possible on PostgreSQL).
+    let deleted!: () => void;
+    const rowGone = new Promise<void>((r) => (deleted = r));
+    const retiring = store.transaction(async (tx) => {
+      await catalog.getVersion(tx, 'sensor', '1.0.0', 'update');
+      await catalog.deleteVersion(tx, 'sensor', '1.0.0');
+      deleted();
+      await new Promise((r) => setTimeout(r, 300));
+    });
+    if (store.kind === 'postgres') await rowGone;
+    const deploying = refusal(createDeployment(store, body({ id: 'racer' }), 'test', recorder(), offlineAdmission()));
+    await retiring;
+    expect(await deploying).toMatchObject({ status: 422, code: 'deployment.unknown_version' });
+    expect(await getDeployment(store, 'racer')).toBeUndefined();
+  });
 });
