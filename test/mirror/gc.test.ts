@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { readdir } from 'node:fs/promises';
+import { readdir, utimes } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { digestHex, sha256Digest, type Digest } from '../../common/digest.js';
@@ -85,7 +85,9 @@ describe('mirror garbage collection after a version is retired (origin: docker-r
     await origin.stop(); // the device pulls from the mirror alone
   });
   afterAll(async () => {
+    const dir = h?.dir;
     await h?.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
     if (work) rmSync(work, { recursive: true, force: true });
   });
 
@@ -153,5 +155,21 @@ describe('mirror garbage collection after a version is retired (origin: docker-r
     const careful = new MirrorCollector({ store: h.cp.deps.store, storage, lock: h.cp.mirror.lock });
     expect(await careful.collect()).toEqual({ links: 0, blobs: 0, bytes: 0 });
     expect((await blobFiles(h)).has(digestHex(sha256Digest(orphan)))).toBe(true);
+  });
+
+  it('collects at control-plane start what is older than the age rule', async () => {
+    // Left behind as by a retirement on another replica: a repository no version names.
+    const stale = new TextEncoder().encode('{"stale":true}');
+    await h.cp.mirror.storage.putBlob('127.0.0.1_1/acme/gone', stale, sha256Digest(stale));
+    const hour = new Date(Date.now() - 3_600_000);
+    const layer = join(h.dir, 'mirror', 'repositories', '127.0.0.1_1', 'acme', 'gone', '_layers', digestHex(sha256Digest(stale)));
+    for (const path of [layer, join(h.dir, 'mirror', 'blobs', 'sha256', digestHex(sha256Digest(stale)))]) await utimes(path, hour, hour);
+    const dataDir = h.dir;
+    await h.cp.close();
+    h = await startHarness({ dataDir }); // default age rule
+    await h.cp.mirrorCollector.idle();
+    expect(await h.cp.mirror.storage.repositoryNames()).toEqual([repository]);
+    expect((await blobFiles(h)).has(digestHex(sha256Digest(stale)))).toBe(false);
+    expect(await h.cp.mirror.storage.manifest(repository, v2.manifestDigest)).toBeDefined();
   });
 });
