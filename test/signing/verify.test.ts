@@ -170,6 +170,17 @@ describe('verification cache', () => {
     expect(() => cache.verify(policyB, component, bundles)).toThrow(expect.objectContaining({ code: 'signing.untrusted-key' }));
   });
 
+  it('does not let an earlier verdict vouch for the same bytes carried with other signatures', () => {
+    const cache = new VerificationCache();
+    cache.verify(policyA, component, [signature(component)]);
+    expect(() => cache.verify(policyA, component, [])).toThrow(expect.objectContaining({ code: 'signing.unsigned' }));
+    expect(() => cache.verify(policyA, component, [signature(component, vendorB)])).toThrow(expect.objectContaining({ code: 'signing.untrusted-key' }));
+    const [signed, attested] = [signature(component), attestation()];
+    cache.verify(policyA, component, [attested, signed]);
+    cache.verify(policyA, component, [signed, attested]);
+    expect(cache.hits).toBe(1);
+  });
+
   it('does not let a cached digest vouch for other bytes', () => {
     const cache = new VerificationCache();
     cache.verify(policyA, component, [signature(component)]);

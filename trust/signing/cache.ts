@@ -4,9 +4,11 @@ import { NO_ROOTS, type CompiledRoots } from './roots.js';
 import { verifyComponent, type BundleBytes, type VerifiedComponent } from './verify.js';
 
 /**
- * Each (policy, component digest) is verified once. Only successes are kept: a failure may be
- * a registry hiccup that a later pull fixes. The policy fingerprint is part of the key, so a
- * policy change (a key removed, a requirement added) never serves an old verdict.
+ * Each (policy, roots, component digest, bundles) is verified once. Only successes are kept: a
+ * failure may be a registry hiccup that a later pull fixes. The policy fingerprint is part of the
+ * key, so a policy change (a key removed, a requirement added) never serves an old verdict; the
+ * bundles are too, so another manifest of the same bytes whose own signatures do not pass is
+ * refused at admission as every device will refuse it, not waved through on an earlier verdict.
  */
 export class VerificationCache {
   private readonly entries = new Map<string, VerifiedComponent>();
@@ -16,7 +18,7 @@ export class VerificationCache {
   constructor(private readonly maxEntries = 4096) {}
 
   verify(policy: CompiledPolicy, component: Uint8Array, bundles: readonly BundleBytes[], roots: CompiledRoots = NO_ROOTS): VerifiedComponent {
-    const key = `${policy.fingerprint}/${roots.fingerprint}/${sha256Digest(component)}`;
+    const key = `${policy.fingerprint}/${roots.fingerprint}/${sha256Digest(component)}/${bundlesFingerprint(bundles)}`;
     const cached = this.entries.get(key);
     if (cached) {
       this.hits++;
@@ -30,4 +32,12 @@ export class VerificationCache {
     if (this.entries.size > this.maxEntries) this.entries.delete(this.entries.keys().next().value as string);
     return result;
   }
+}
+
+/** Order-independent: the same bundles listed in another order are the same evidence. */
+function bundlesFingerprint(bundles: readonly BundleBytes[]): string {
+  return bundles
+    .map((b) => `${b.kind}:${sha256Digest(b.bytes)}`)
+    .sort()
+    .join(',');
 }
