@@ -1,4 +1,4 @@
-import { valid } from 'semver';
+import { parse } from 'semver';
 import { z } from 'zod';
 
 /** True when no string (value or key) anywhere holds U+0000, which PostgreSQL text and jsonb refuse. */
@@ -21,7 +21,19 @@ export const appId = z.string().regex(/^[-a-z0-9]{1,200}$/, 'an app id is 1-200 
 export const appVersion = z
   .string()
   .max(128)
-  .refine((v) => !v.includes('+') && valid(v.replace('_', '+')) === v.replace('_', '+'), 'a version is SemVer 2.0 without a leading v, with _ in place of +');
+  .refine(isMargoVersion, 'a version is SemVer 2.0 without a leading v, with _ in place of +');
+
+/**
+ * Whether `v` is SemVer with `_` for the `+` of build metadata. semver's `valid` answers the
+ * version without its build metadata, so comparing with it refused every version that had some;
+ * the parsed parts, put back together, must give the text exactly (no `v`, no spaces).
+ */
+function isMargoVersion(v: string): boolean {
+  if (v.includes('+')) return false;
+  const text = v.replace('_', '+');
+  const parsed = parse(text);
+  return parsed !== null && `${parsed.version}${parsed.build.length ? `+${parsed.build.join('.')}` : ''}` === text;
+}
 
 export const vendorBody = z.strictObject({
   name: vendorName,
