@@ -1,29 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createOperatorToken } from '../../orchestrator/admin/tokens.js';
-import { silentLogger } from '../../common/logger.js';
-import { call, startHarness, type Answer, type Harness } from '../orchestrator/harness.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { call, type Answer } from '../orchestrator/harness.js';
+import { harnessWithRoles } from './operator-api.js';
 import { addDevice, capabilities, DIGEST_1, DIGEST_2 } from './fixtures.js';
 import { insertVerifiedVersion, testTrustPolicy } from '../support/verified-catalog.js';
 
-let h: Harness;
-const tokens: Record<string, string> = {};
-beforeAll(async () => {
-  h = await startHarness();
-  for (const role of ['vendor:acme', 'vendor:globex', 'operator'] as const) {
-    tokens[role] = (await createOperatorToken(h.cp.deps.store, silentLogger, { name: role.replace(':', ' '), role, by: 'test' })).token;
-  }
-});
-afterAll(async () => {
-  await h?.stop();
-});
-
-const as = (role: string) => (method: string, path: string, body?: unknown, raw?: string) =>
-  call(h.cp.url + path, {
-    method,
-    ca: h.ca,
-    headers: { authorization: `Bearer ${tokens[role]}`, ...(raw !== undefined ? { 'content-type': 'application/json' } : {}) },
-    ...(raw !== undefined ? { raw } : body === undefined ? {} : { json: body }),
-  });
+const api = harnessWithRoles();
+const as = api.as;
 const acme = as('vendor:acme');
 const globex = as('vendor:globex');
 const operator = as('operator');
@@ -40,15 +22,15 @@ function expectProblem(a: Answer, status: number, field?: string): void {
 const version = (v: string, reference = `oci://registry.test/acme/meter:${v}`) => ({ version: v, component: { reference } });
 const acmePolicy = testTrustPolicy('acme');
 const verified = (v: string, digest: `sha256:${string}`, imports: string[] = []) =>
-  insertVerifiedVersion(h.cp.deps.store, { appId: 'meter', version: v, digest, imports, rootsFingerprint: h.cp.deps.artifacts!.roots.fingerprint });
+  insertVerifiedVersion(api.h.cp.deps.store, { appId: 'meter', version: v, digest, imports, rootsFingerprint: api.h.cp.deps.artifacts!.roots.fingerprint });
 
 describe('vendors, apps and versions', () => {
   it('admins register vendors; vendors create their own apps and versions', async () => {
-    expect((await h.admin('POST', '/api/v1/catalog/vendors', { name: 'acme', trustPolicy: acmePolicy })).status).toBe(201);
+    expect((await api.h.admin('POST', '/api/v1/catalog/vendors', { name: 'acme', trustPolicy: acmePolicy })).status).toBe(201);
     const { vendor: _named, ...unnamed } = testTrustPolicy('globex');
     // A policy that does not name its vendor gets this vendor's name.
-    expect((await h.admin('POST', '/api/v1/catalog/vendors', { name: 'globex', trustPolicy: unnamed })).body.trustPolicy.vendor).toBe('globex');
-    expectProblem(await h.admin('POST', '/api/v1/catalog/vendors', { name: 'acme', trustPolicy: acmePolicy }), 409);
+    expect((await api.h.admin('POST', '/api/v1/catalog/vendors', { name: 'globex', trustPolicy: unnamed })).body.trustPolicy.vendor).toBe('globex');
+    expectProblem(await api.h.admin('POST', '/api/v1/catalog/vendors', { name: 'acme', trustPolicy: acmePolicy }), 409);
     expect((await acme('POST', '/api/v1/catalog/apps', { id: 'meter', description: 'reads meters' })).body).toMatchObject({ id: 'meter', vendor: 'acme' });
     expect((await globex('POST', '/api/v1/catalog/apps', { id: 'globex-app' })).status).toBe(201);
     await verified('1.0.0', DIGEST_1);
@@ -68,7 +50,7 @@ describe('vendors, apps and versions', () => {
     expectProblem(await globex('GET', '/api/v1/catalog/vendors/acme'), 403);
     expect((await acme('GET', '/api/v1/catalog/apps/meter/versions')).body.versions).toHaveLength(2);
     // Nothing was added by the refused calls.
-    expect((await h.admin('GET', '/api/v1/catalog/apps/meter/versions')).body.versions.map((v: { version: string }) => v.version)).toEqual(['1.0.0', '1.1.0']);
+    expect((await api.h.admin('GET', '/api/v1/catalog/apps/meter/versions')).body.versions.map((v: { version: string }) => v.version)).toEqual(['1.0.0', '1.1.0']);
   });
 
   it('roles: operators do not write the catalog, vendors do not deploy or set trust policies', async () => {
@@ -76,29 +58,29 @@ describe('vendors, apps and versions', () => {
     expectProblem(await acme('POST', '/api/v1/admin/deployments', { app: 'meter', version: '1.0.0', grants: {} }), 403);
     expectProblem(await acme('PUT', '/api/v1/catalog/vendors/acme/trust-policy', { trustPolicy: {} }), 403);
     // The same policy again: versions stay checked against an unchanged fingerprint.
-    expect((await h.admin('PUT', '/api/v1/catalog/vendors/acme/trust-policy', { trustPolicy: acmePolicy })).status).toBe(200);
+    expect((await api.h.admin('PUT', '/api/v1/catalog/vendors/acme/trust-policy', { trustPolicy: acmePolicy })).status).toBe(200);
   });
 
   it('bad input on each catalog endpoint names the field', async () => {
-    expectProblem(await h.admin('POST', '/api/v1/catalog/vendors', { name: 'Not A Name' }), 422, 'name');
-    expectProblem(await h.admin('POST', '/api/v1/catalog/vendors', { name: 'x', extra: 1 }), 422, 'body');
-    expectProblem(await h.admin('PUT', '/api/v1/catalog/vendors/acme/trust-policy', { trustPolicy: 'trust me' }), 422, 'trustPolicy');
-    expectProblem(await h.admin('PUT', '/api/v1/catalog/vendors/nobody/trust-policy', { trustPolicy: testTrustPolicy('nobody') }), 404);
+    expectProblem(await api.h.admin('POST', '/api/v1/catalog/vendors', { name: 'Not A Name' }), 422, 'name');
+    expectProblem(await api.h.admin('POST', '/api/v1/catalog/vendors', { name: 'x', extra: 1 }), 422, 'body');
+    expectProblem(await api.h.admin('PUT', '/api/v1/catalog/vendors/acme/trust-policy', { trustPolicy: 'trust me' }), 422, 'trustPolicy');
+    expectProblem(await api.h.admin('PUT', '/api/v1/catalog/vendors/nobody/trust-policy', { trustPolicy: testTrustPolicy('nobody') }), 404);
     // A policy is checked when it is set: valid, this vendor's, with a namespace.
-    expectProblem(await h.admin('POST', '/api/v1/catalog/vendors', { name: 'nopolicy' }), 422, 'trustPolicy');
-    expectProblem(await h.admin('POST', '/api/v1/catalog/vendors', { name: 'empty', trustPolicy: {} }), 422, 'trustPolicy');
-    expectProblem(await h.admin('POST', '/api/v1/catalog/vendors', { name: 'other', trustPolicy: acmePolicy }), 422, 'trustPolicy');
+    expectProblem(await api.h.admin('POST', '/api/v1/catalog/vendors', { name: 'nopolicy' }), 422, 'trustPolicy');
+    expectProblem(await api.h.admin('POST', '/api/v1/catalog/vendors', { name: 'empty', trustPolicy: {} }), 422, 'trustPolicy');
+    expectProblem(await api.h.admin('POST', '/api/v1/catalog/vendors', { name: 'other', trustPolicy: acmePolicy }), 422, 'trustPolicy');
     const { repositories: _r, ...noNamespace } = acmePolicy;
-    const refused = await h.admin('PUT', '/api/v1/catalog/vendors/acme/trust-policy', { trustPolicy: noNamespace });
+    const refused = await api.h.admin('PUT', '/api/v1/catalog/vendors/acme/trust-policy', { trustPolicy: noNamespace });
     expectProblem(refused, 422, 'trustPolicy');
     expect(refused.body.detail).toMatch(/no repositories/);
-    expectProblem(await h.admin('PUT', '/api/v1/catalog/vendors/acme/trust-policy', { trustPolicy: { ...acmePolicy, publicKeys: ['not a key'] } }), 422, 'trustPolicy');
+    expectProblem(await api.h.admin('PUT', '/api/v1/catalog/vendors/acme/trust-policy', { trustPolicy: { ...acmePolicy, publicKeys: ['not a key'] } }), 422, 'trustPolicy');
     // PostgreSQL refuses NUL in text and jsonb: refused up front, not a 500 from the store.
-    expectProblem(await h.admin('PUT', '/api/v1/catalog/vendors/acme/trust-policy', { trustPolicy: { a: ['\u0000'] } }), 422, 'trustPolicy.a.0');
+    expectProblem(await api.h.admin('PUT', '/api/v1/catalog/vendors/acme/trust-policy', { trustPolicy: { a: ['\u0000'] } }), 422, 'trustPolicy.a.0');
     expectProblem(await acme('POST', '/api/v1/catalog/apps', { id: 'nul-app', description: 'a\u0000b' }), 422, 'description');
     expectProblem(await acme('POST', '/api/v1/catalog/apps', { id: 'UPPER' }), 422, 'id');
-    expectProblem(await h.admin('POST', '/api/v1/catalog/apps', { id: 'no-vendor' }), 422, 'vendor');
-    expectProblem(await h.admin('POST', '/api/v1/catalog/apps', { id: 'ghost-vendor', vendor: 'nobody' }), 422, 'vendor');
+    expectProblem(await api.h.admin('POST', '/api/v1/catalog/apps', { id: 'no-vendor' }), 422, 'vendor');
+    expectProblem(await api.h.admin('POST', '/api/v1/catalog/apps', { id: 'ghost-vendor', vendor: 'nobody' }), 422, 'vendor');
     expectProblem(await acme('POST', '/api/v1/catalog/apps/meter/versions', version('v1.0.0')), 422, 'version');
     expectProblem(await acme('POST', '/api/v1/catalog/apps/meter/versions', version('2.0.0', 'https://x/y')), 422, 'component.reference');
     // What admission reads from the artifact is not taken from the vendor (the old body shape).
@@ -118,7 +100,7 @@ describe('vendors, apps and versions', () => {
 
 describe('deployments', () => {
   beforeAll(async () => {
-    const store = h.cp.deps.store;
+    const store = api.h.cp.deps.store;
     await addDevice(store, 'line-1', { labels: { site: 'north' }, caps: capabilities({ memory: '2Gi' }) });
     await addDevice(store, 'line-2', { labels: { site: 'north' }, caps: capabilities({ memory: '2Gi' }) });
     await addDevice(store, 'line-3', { labels: { site: 'south' } });
@@ -202,7 +184,7 @@ describe('deployments', () => {
     expect(await devicesOf('spread-2')).toEqual(['line-2']);
     expect(await devicesOf('locked')).toEqual([]);
     // A newly eligible device takes the missing spread instance on the next recompute.
-    await h.cp.deps.store.query(`UPDATE devices SET labels = '{"site":"north"}'::jsonb WHERE id = 'line-3'`);
+    await api.h.cp.deps.store.query(`UPDATE devices SET labels = '{"site":"north"}'::jsonb WHERE id = 'line-3'`);
     expect((await operator('POST', '/api/v1/admin/scheduler/sweeps', {})).status).toBe(200);
     expect(await devicesOf('spread-2')).toEqual(['line-2', 'line-3']);
   });
@@ -235,7 +217,7 @@ describe('deployments', () => {
       for (let i = 0; i < 60; i++) {
         const raw = rand() < 0.2 ? Buffer.from(Array.from({ length: Math.floor(rand() * 64) }, () => Math.floor(rand() * 256))).toString('latin1') : JSON.stringify(mutate(valid));
         const method = path.endsWith('trust-policy') ? 'PUT' : 'POST';
-        const answer = await call(`${h.cp.url}${path}`, { method, ca: h.ca, raw, headers: { 'content-type': 'application/json', authorization: `Bearer ${h.adminToken}` } });
+        const answer = await call(`${api.h.cp.url}${path}`, { method, ca: api.h.ca, raw, headers: { 'content-type': 'application/json', authorization: `Bearer ${api.h.adminToken}` } });
         expect(answer.status, `${path} ${raw}`).toBeLessThan(500);
         if (answer.status >= 400) expect(answer.headers['content-type'], `${path} ${raw}`).toContain('application/problem+json');
       }

@@ -1,7 +1,8 @@
 import type { DesiredStateChanged } from '../../orchestrator/desired-state/placement.js';
 import * as catalog from '../../orchestrator/store/catalog.js';
 import * as devices from '../../orchestrator/store/devices.js';
-import type { Queryable } from '../../orchestrator/store/store.js';
+import { afterAll, beforeAll, beforeEach } from 'vitest';
+import { openStore, type Queryable, type Store, type StoreLocation } from '../../orchestrator/store/store.js';
 import { insertTestVendor, insertVerifiedVersion } from '../support/verified-catalog.js';
 
 export const DIGEST_1 = `sha256:${'1'.repeat(64)}` as const;
@@ -47,4 +48,23 @@ export function recorder(): DesiredStateChanged & { calls: string[][]; all(): st
   fn.calls = calls;
   fn.all = () => [...new Set(calls.flat())].sort();
   return fn;
+}
+
+/**
+ * Opens a store for a describe block (closed after it) and, before each case, empties its fleet
+ * and catalog and adds the catalog (`addCatalog`) and whatever `more` adds.
+ */
+export function useFleetStore(location: () => StoreLocation, use: (store: Store) => void, more: (store: Store) => Promise<void> = async () => {}): void {
+  let store: Store | undefined;
+  beforeAll(async () => {
+    use((store = await openStore(location())));
+  });
+  afterAll(async () => {
+    await store?.close();
+  });
+  beforeEach(async () => {
+    await store!.query('TRUNCATE deployment_device_status, placements, deployments, app_versions, apps, vendors, device_capabilities, devices CASCADE');
+    await addCatalog(store!);
+    await more(store!);
+  });
 }

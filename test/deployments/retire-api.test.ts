@@ -1,34 +1,24 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { main } from '../../cli/main.js';
-import { silentLogger } from '../../common/logger.js';
-import { createOperatorToken } from '../../orchestrator/admin/tokens.js';
-import { call, startHarness, type Answer, type Harness } from '../orchestrator/harness.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { Answer } from '../orchestrator/harness.js';
+import { berth } from '../support/berth-in-process.js';
 import { insertVerifiedVersion, testTrustPolicy } from '../support/verified-catalog.js';
 import { DIGEST_1, DIGEST_2 } from './fixtures.js';
+import { harnessWithRoles } from './operator-api.js';
 
 const DIGEST_3 = `sha256:${'3'.repeat(64)}` as const;
-let h: Harness;
-const tokens: Record<string, string> = {};
+const api = harnessWithRoles();
 beforeAll(async () => {
-  h = await startHarness();
-  for (const role of ['vendor:acme', 'vendor:globex', 'operator'] as const) {
-    tokens[role] = (await createOperatorToken(h.cp.deps.store, silentLogger, { name: role.replace(':', ' '), role, by: 'test' })).token;
-  }
-  expect((await h.admin('POST', '/api/v1/catalog/vendors', { name: 'acme', trustPolicy: testTrustPolicy('acme') })).status).toBe(201);
-  expect((await h.admin('POST', '/api/v1/catalog/vendors', { name: 'globex', trustPolicy: testTrustPolicy('globex') })).status).toBe(201);
+  expect((await api.h.admin('POST', '/api/v1/catalog/vendors', { name: 'acme', trustPolicy: testTrustPolicy('acme') })).status).toBe(201);
+  expect((await api.h.admin('POST', '/api/v1/catalog/vendors', { name: 'globex', trustPolicy: testTrustPolicy('globex') })).status).toBe(201);
   expect((await acme('POST', '/api/v1/catalog/apps', { id: 'meter' })).status).toBe(201);
   for (const [v, digest] of [['1.0.0', DIGEST_1], ['1.1.0', DIGEST_2], ['2.0.0', DIGEST_3], ['3.0.0-rc.1', DIGEST_3]] as const) {
-    await insertVerifiedVersion(h.cp.deps.store, { appId: 'meter', version: v, digest, rootsFingerprint: h.cp.deps.artifacts!.roots.fingerprint });
+    await insertVerifiedVersion(api.h.cp.deps.store, { appId: 'meter', version: v, digest, rootsFingerprint: api.h.cp.deps.artifacts!.roots.fingerprint });
   }
 });
-afterAll(async () => {
-  await h?.stop();
-});
 
-const as = (role: string) => (method: string, path: string, body?: unknown) =>
-  call(h.cp.url + path, { method, ca: h.ca, headers: { authorization: `Bearer ${tokens[role]}` }, ...(body === undefined ? {} : { json: body }) });
+const as = api.as;
 const acme = as('vendor:acme');
 const globex = as('vendor:globex');
 const operator = as('operator');
@@ -46,14 +36,14 @@ describe('DELETE /api/v1/catalog/apps/{id}/versions/{version}', () => {
     const answer = await retire(acme, '2.0.0');
     expect(answer.status, JSON.stringify(answer.body)).toBe(204);
     expect(await versions()).not.toContain('2.0.0');
-    const event = h.events('catalog.version_retired').find((e) => e.version === '2.0.0');
+    const event = api.h.events('catalog.version_retired').find((e) => e.version === '2.0.0');
     expect(event).toMatchObject({ app: 'meter', digest: DIGEST_3, by: 'vendor acme', repository: 'oci://registry.test/acme/meter' });
     const deploy = await operator('POST', '/api/v1/admin/deployments', { id: 'too-late', app: 'meter', version: '2.0.0', grants: {} });
     expectProblem(deploy, 422, 'deployment.unknown_version');
     // Twice: it is gone.
     expectProblem(await retire(acme, '2.0.0'), 404, 'catalog.unknown_version');
     // A pre-release works as a path segment; admins may retire too.
-    expect((await retire(h.admin, '3.0.0-rc.1')).status).toBe(204);
+    expect((await retire(api.h.admin, '3.0.0-rc.1')).status).toBe(204);
   });
 
   it('is refused (409, naming the deployment) while a deployment runs the version or can roll back to it', async () => {
@@ -67,7 +57,7 @@ describe('DELETE /api/v1/catalog/apps/{id}/versions/{version}', () => {
     const rolled = await operator('POST', '/api/v1/admin/deployments/meter-north/rollouts', { version: '1.1.0' });
     expect(rolled.status, JSON.stringify(rolled.body)).toBe(202);
     expect((await operator('GET', '/api/v1/admin/deployments/meter-north')).body).toMatchObject({ version: '1.1.0', rollout: { previousVersion: '1.0.0' } });
-    const target = await retire(h.admin, '1.0.0');
+    const target = await retire(api.h.admin, '1.0.0');
     expectProblem(target, 409, 'catalog.version_in_use');
     expect(target.body.detail).toContain('meter-north (rollback target)');
     expect(await versions()).toEqual(['1.0.0', '1.1.0']);
@@ -79,7 +69,7 @@ describe('DELETE /api/v1/catalog/apps/{id}/versions/{version}', () => {
 
   it('404 for an unknown app or version, 403 for another vendor or the operator role, 4xx problems for bad version strings', async () => {
     expectProblem(await retire(acme, '9.9.9'), 404, 'catalog.unknown_version');
-    expectProblem(await retire(h.admin, '1.1.0', 'no-such-app'), 404, 'catalog.unknown_app');
+    expectProblem(await retire(api.h.admin, '1.1.0', 'no-such-app'), 404, 'catalog.unknown_app');
     expectProblem(await retire(globex, '1.1.0'), 403, 'catalog.other_vendor');
     expectProblem(await retire(operator, '1.1.0'), 403);
     for (const bad of ['v1.1.0', 'latest', '1.1', '%ZZ', '%E0%A4%A', '1.0.0%00', 'x'.repeat(300), '..', '1.0.0%2Fx']) {
@@ -94,27 +84,22 @@ describe('DELETE /api/v1/catalog/apps/{id}/versions/{version}', () => {
 
   it('berth orchestrator retire-version: over the admin socket, and as the vendor over HTTPS', async () => {
     for (const [v, digest] of [['4.0.0', DIGEST_1], ['4.1.0', DIGEST_2]] as const) {
-      await insertVerifiedVersion(h.cp.deps.store, { appId: 'meter', version: v, digest, rootsFingerprint: h.cp.deps.artifacts!.roots.fingerprint });
+      await insertVerifiedVersion(api.h.cp.deps.store, { appId: 'meter', version: v, digest, rootsFingerprint: api.h.cp.deps.artifacts!.roots.fingerprint });
     }
-    const out: string[] = [];
-    const err: string[] = [];
-    const spies = [
-      vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => (out.push(String(chunk)), true)),
-      vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => (err.push(String(chunk)), true)),
-    ];
-    const caFile = join(h.dir, 'test-ca.pem');
-    writeFileSync(caFile, h.ca.join('\n'));
-    try {
-      expect(await main(['orchestrator', 'retire-version', 'meter', '4.0.0', '--data-dir', h.dir])).toBe(0);
-      expect(JSON.parse(out.join(''))).toEqual({ app: 'meter', version: '4.0.0', retired: true });
-      expect(await main(['orchestrator', 'retire-version', 'meter', '4.1.0', '--url', h.cp.url, '--token', tokens['vendor:globex']!, '--ca', caFile])).toBe(1);
-      expect(err.join('')).toContain('another vendor');
-      expect(await main(['orchestrator', 'retire-version', 'meter', '4.1.0', '--url', h.cp.url, '--token', tokens['vendor:acme']!, '--ca', caFile])).toBe(0);
-      expect(await main(['orchestrator', 'retire-version', 'meter', '4.1.0', '--data-dir', h.dir])).toBe(1);
-      expect(err.join('')).toContain('No such version');
-    } finally {
-      for (const s of spies) s.mockRestore();
-    }
+    const caFile = join(api.h.dir, 'test-ca.pem');
+    writeFileSync(caFile, api.h.ca.join('\n'));
+    const said = (r: { code: number; out: string; err: string }) => `exit ${r.code}; stdout: ${r.out}; stderr: ${r.err}`;
+    const bySocket = await berth('orchestrator', 'retire-version', 'meter', '4.0.0', '--data-dir', api.h.dir);
+    expect(bySocket.code, said(bySocket)).toBe(0);
+    expect(JSON.parse(bySocket.out)).toEqual({ app: 'meter', version: '4.0.0', retired: true });
+    const otherVendor = await berth('orchestrator', 'retire-version', 'meter', '4.1.0', '--url', api.h.cp.url, '--token', api.token('vendor:globex'), '--ca', caFile);
+    expect(otherVendor.code, said(otherVendor)).toBe(1);
+    expect(otherVendor.err).toContain('another vendor');
+    const ownVendor = await berth('orchestrator', 'retire-version', 'meter', '4.1.0', '--url', api.h.cp.url, '--token', api.token('vendor:acme'), '--ca', caFile);
+    expect(ownVendor.code, said(ownVendor)).toBe(0);
+    const gone = await berth('orchestrator', 'retire-version', 'meter', '4.1.0', '--data-dir', api.h.dir);
+    expect(gone.code, said(gone)).toBe(1);
+    expect(gone.err).toContain('No such version');
     expect(await versions()).toEqual(['1.1.0']);
   });
 });

@@ -1,7 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { retireVersion } from '../../orchestrator/catalog/service.js';
 import { createDeployment } from '../../orchestrator/deployments/admission.js';
 import { rollback, startRollingUpdate } from '../../orchestrator/deployments/rollout.js';
@@ -9,45 +6,23 @@ import { deploymentBody } from '../../orchestrator/deployments/schema.js';
 import { recordDeviceStatus } from '../../orchestrator/deployments/status.js';
 import * as catalog from '../../orchestrator/store/catalog.js';
 import { getDeployment } from '../../orchestrator/store/deployments.js';
-import { openStore, type Store, type StoreLocation } from '../../orchestrator/store/store.js';
+import type { Store } from '../../orchestrator/store/store.js';
 import { offlineAdmission } from '../support/verified-catalog.js';
-import { startPostgres, type PostgresServer } from '../support/postgres.js';
-import { addCatalog, addDevice, DIGEST_1, recorder } from './fixtures.js';
+import { storeBackends } from '../support/postgres.js';
+import { addDevice, DIGEST_1, recorder, useFleetStore } from './fixtures.js';
 
-let pgServer: PostgresServer;
-let tempDir: string;
-beforeAll(async () => {
-  tempDir = mkdtempSync(join(tmpdir(), 'berth-retire-'));
-  pgServer = await startPostgres();
-});
-afterAll(async () => {
-  await pgServer?.stop();
-  rmSync(tempDir, { recursive: true, force: true });
-});
+const stores = storeBackends('retire');
 
-const backends: [string, () => StoreLocation][] = [
-  ['pglite', () => ({ kind: 'pglite', dataDir: join(tempDir, 'pglite') })],
-  ['postgres', () => ({ kind: 'postgres', url: pgServer.url })],
-];
 const body = (o: Record<string, unknown>) => deploymentBody.parse({ app: 'sensor', version: '1.0.0', grants: { log: {} }, ...o });
 const refusal = (p: Promise<unknown>) => p.then(
   () => undefined,
   (err: { status?: number; code?: string; message?: string; extras?: { errors?: { field: string }[] } }) => ({ status: err.status, code: err.code, message: err.message, fields: err.extras?.errors?.map((e) => e.field) }),
 );
 
-describe.each(backends)('retiring a catalog version (%s)', (_name, location) => {
+describe.each(stores.each)('retiring a catalog version (%s)', (_name, location) => {
   let store: Store;
-  beforeAll(async () => {
-    store = await openStore(location());
-  });
-  afterAll(async () => {
-    await store?.close();
-  });
-  beforeEach(async () => {
-    await store.query('TRUNCATE deployment_device_status, placements, deployments, app_versions, apps, vendors, device_capabilities, devices CASCADE');
-    await addCatalog(store); // acme/sensor 1.0.0 and 1.1.0
-    await addDevice(store, 'a');
-  });
+  // acme/sensor 1.0.0 and 1.1.0, device a
+  useFleetStore(location, (s) => (store = s), (s) => addDevice(s, 'a'));
 
   it('removes an unused version, which then cannot be deployed, and can be registered again', async () => {
     const retired = await retireVersion(store, 'vendor:acme', 'sensor', '1.0.0');

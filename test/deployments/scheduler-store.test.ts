@@ -1,7 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createDeployment, removeDeployment } from '../../orchestrator/deployments/admission.js';
 import { storePlacementSource } from '../../orchestrator/deployments/placement-source.js';
 import { advance, rollback, startRollingUpdate } from '../../orchestrator/deployments/rollout.js';
@@ -12,44 +9,21 @@ import { getVendor } from '../../orchestrator/store/catalog.js';
 import * as deployments from '../../orchestrator/store/deployments.js';
 import * as devices from '../../orchestrator/store/devices.js';
 import { placementsOfDeployment } from '../../orchestrator/store/placements.js';
-import { openStore, type Store, type StoreLocation } from '../../orchestrator/store/store.js';
+import type { Store } from '../../orchestrator/store/store.js';
 import { offlineAdmission } from '../support/verified-catalog.js';
-import { startPostgres, type PostgresServer } from '../support/postgres.js';
-import { addCatalog, addDevice, capabilities, DIGEST_1, DIGEST_2, recorder, setCapabilities } from './fixtures.js';
+import { storeBackends } from '../support/postgres.js';
+import { addDevice, capabilities, DIGEST_1, DIGEST_2, recorder, setCapabilities, useFleetStore } from './fixtures.js';
 
-let pgServer: PostgresServer;
-let tempDir: string;
-beforeAll(async () => {
-  tempDir = mkdtempSync(join(tmpdir(), 'berth-sched-'));
-  pgServer = await startPostgres();
-});
-afterAll(async () => {
-  await pgServer?.stop();
-  rmSync(tempDir, { recursive: true, force: true });
-});
+const stores = storeBackends('sched');
 
 const body = (o: Record<string, unknown>) => deploymentBody.parse({ app: 'sensor', version: '1.0.0', grants: { log: {} }, ...o });
 const placed = async (store: Store, id: string) => (await placementsOfDeployment(store, id)).map((p) => `${p.deviceId}@${p.version}`);
 
-let counter = 0;
-const backends: [string, () => StoreLocation][] = [
-  ['pglite', () => ({ kind: 'pglite', dataDir: join(tempDir, `pglite-${++counter}`) })],
-  ['postgres', () => ({ kind: 'postgres', url: pgServer.url })],
-];
 
-describe.each(backends)('scheduling over the store (%s)', (_name, location) => {
+describe.each(stores.each)('scheduling over the store (%s)', (_name, location) => {
   let store: Store;
-  beforeAll(async () => {
-    store = await openStore(location());
-  });
-  afterAll(async () => {
-    await store?.close();
-  });
-  beforeEach(async () => {
-    // Each case starts from an empty fleet and catalog.
-    await store.query('TRUNCATE deployment_device_status, placements, deployments, app_versions, apps, vendors, device_capabilities, devices CASCADE');
-    await addCatalog(store);
-  });
+  // Each case starts from an empty fleet and the catalog alone.
+  useFleetStore(location, (s) => (store = s));
 
   it('every-device: placed on each eligible active device, never on revoked, pending or unreported ones; the seam hears of each', async () => {
     await addDevice(store, 'a', { labels: { site: 'north' } });

@@ -1,35 +1,19 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openStore, type Store, type StoreLocation } from '../../orchestrator/store/store.js';
+import { openStore, type Store } from '../../orchestrator/store/store.js';
 import { migrate } from '../../orchestrator/store/migrate.js';
 import { migrations } from '../../orchestrator/store/migrations.js';
 import * as devices from '../../orchestrator/store/devices.js';
 import * as tokens from '../../orchestrator/store/tokens.js';
 import * as certs from '../../orchestrator/store/certificates.js';
 import * as authorities from '../../orchestrator/store/authorities.js';
-import { startPostgres, type PostgresServer } from '../support/postgres.js';
+import { storeBackends } from '../support/postgres.js';
 import { DEVICE_AUTH_CHANNEL } from '../../orchestrator/http/device-auth-cache.js';
 
 // The same cases against both back ends: PGlite in a temp dir, and a PostgreSQL server started here.
-let pgServer: PostgresServer;
-let tempDir: string;
-beforeAll(async () => {
-  tempDir = mkdtempSync(join(tmpdir(), 'berth-store-'));
-  pgServer = await startPostgres();
-});
-afterAll(async () => {
-  await pgServer?.stop();
-  rmSync(tempDir, { recursive: true, force: true });
-});
+const stores = storeBackends('store');
 
-const backends: [string, () => StoreLocation][] = [
-  ['pglite', () => ({ kind: 'pglite', dataDir: join(tempDir, 'pglite') })],
-  ['postgres', () => ({ kind: 'postgres', url: pgServer.url })],
-];
 
-describe.each(backends)('store on %s', (_name, location) => {
+describe.each(stores.each)('store on %s', (_name, location) => {
   let store: Store;
   beforeAll(async () => {
     store = await openStore(location());
@@ -122,7 +106,7 @@ describe.each(backends)('store on %s', (_name, location) => {
 
 describe('store on postgres: notifications', () => {
   it('reopens a lost LISTEN connection and says so, since what was notified meanwhile is gone', async () => {
-    const store = await openStore({ kind: 'postgres', url: pgServer.url });
+    const store = await openStore({ kind: 'postgres', url: stores.postgres().url });
     try {
       const heard: string[] = [];
       let reconnects = 0;
