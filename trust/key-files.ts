@@ -1,4 +1,5 @@
-import { chmod, mkdir, open, readFile, rename } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { chmod, mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 
 /**
@@ -7,16 +8,23 @@ import { dirname } from 'node:path';
  */
 export async function writePrivateFile(path: string, contents: string): Promise<void> {
   await mkdir(dirname(path), { recursive: true, mode: 0o700 });
-  const temp = `${path}.${process.pid}.tmp`;
-  const handle = await open(temp, 'w', 0o600);
+  // A temp name of this write's own: two writes of one file at once (a CA change seen by a
+  // rotation and by the periodic refresh together) each rename a whole file; the last one wins.
+  const temp = `${path}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
   try {
-    await handle.writeFile(contents);
-    await handle.sync();
-  } finally {
-    await handle.close();
+    const handle = await open(temp, 'wx', 0o600);
+    try {
+      await handle.writeFile(contents);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await chmod(temp, 0o600); // the umask may have narrowed it further, never widened; make it exact
+    await rename(temp, path);
+  } catch (err) {
+    await rm(temp, { force: true });
+    throw err;
   }
-  await chmod(temp, 0o600); // the umask may have narrowed it further, never widened; make it exact
-  await rename(temp, path);
 }
 
 export async function readTextFile(path: string): Promise<string | undefined> {

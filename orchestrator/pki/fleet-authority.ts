@@ -1,6 +1,6 @@
 import { webcrypto } from 'node:crypto';
 import { join } from 'node:path';
-import { BerthError } from '../../common/errors.js';
+import { BerthError, errorMessage } from '../../common/errors.js';
 import type { Logger } from '../../common/logger.js';
 import { securityEvent } from '../../common/logger.js';
 import { createIntermediateCa, createRootCa, type KeyedCertificate } from '../../trust/authority.js';
@@ -92,8 +92,20 @@ export class FleetAuthority {
     return join(this.options.keyDir, `${typeof kc === 'string' ? kc : fingerprintOf(kc.certificate)}.key`);
   }
 
-  /** Re-reads authorities and sequence from the store (after a rotation, here or on another replica). */
-  async reload(): Promise<void> {
+  /**
+   * Re-reads authorities and sequence from the store (after a rotation, here or on another
+   * replica). Reloads run one after another: a rotation's own reload and the periodic refresh
+   * would otherwise switch state and tell the listeners twice at once.
+   */
+  reload(): Promise<void> {
+    const next = this.reloading.catch(() => {}).then(() => this.reloadNow());
+    this.reloading = next;
+    return next;
+  }
+
+  private reloading: Promise<void> = Promise.resolve();
+
+  private async reloadNow(): Promise<void> {
     const { store } = this.options;
     // Read everything first and switch over only when the issuing key is at hand, so a failed
     // reload (key not yet distributed) leaves the previous state whole and is retried.
@@ -111,7 +123,15 @@ export class FleetAuthority {
     this.trusted = trusted;
     this.sequence = sequence;
     this.issuing = issuing;
-    for (const l of this.listeners) await l();
+    // The new state is in force; a listener that fails (a file it writes) is logged, and must not
+    // turn a committed rotation into an error answer.
+    for (const l of this.listeners) {
+      try {
+        await l();
+      } catch (err) {
+        this.options.logger.error({ err: errorMessage(err) }, 'a fleet CA change listener failed');
+      }
+    }
   }
 
   /**

@@ -47,7 +47,7 @@ describe('control plane on PostgreSQL with two replicas', () => {
   it('a CA rotation on one replica reaches the other through the store', async () => {
     const before = two.cp.deps.authority.bundleSequence;
     const rotated = await one.admin('POST', '/api/v1/admin/ca/rotations', { newRoot: true });
-    expect(rotated.status).toBe(201);
+    expect(rotated.status, JSON.stringify({ body: rotated.body, errors: one.logs.filter((l) => (l.level as number) >= 50) })).toBe(201);
     // Replica two shares the key directory here (a shared secret mount in production).
     const { cpSync } = await import('node:fs');
     cpSync(join(work, 'one', 'pki'), join(work, 'two', 'pki'), { recursive: true });
