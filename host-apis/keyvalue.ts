@@ -63,7 +63,8 @@ export class KeyvalueStore {
     const header = Buffer.alloc(4);
     header.writeUInt32BE(keyBytes.length);
     const target = this.pathOf(key);
-    const tmp = `${target}.${process.pid}.tmp`;
+    // Two instances of one app (an update's overlap, on two threads) may write one key at once.
+    const tmp = `${target}.${process.pid}.${nodeCrypto().randomBytes(6).toString('hex')}.tmp`;
     try {
       const fd = openSync(tmp, 'w', 0o600);
       try {
