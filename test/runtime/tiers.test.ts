@@ -157,12 +157,14 @@ describe('instance tier: what sharing a thread means', () => {
   });
 });
 
-describe('worker tier: an app that never finishes instantiating', () => {
-  const { runtime } = quietRuntime('worker-hang');
+// The process tier runs the app in a worker tier inside its child, so the same deadline holds there.
+for (const tier of ['worker', 'process'] as IsolationTier[])
+describe(`${tier} tier: an app that never finishes instantiating`, () => {
+  const { runtime } = quietRuntime(`${tier}-hang`);
 
   it('is ended at its instantiation deadline and restarted with back-off, its neighbour undisturbed', async () => {
-    const neighbour = await runtime.startApp(bytes('hello'), { vendor: 'acme', app: 'bystander', grants: { log: {} } });
-    const hanging = await runtime.startApp(bytes('hang-on-start'), { vendor: 'acme', app: 'hanger', grants: {}, limits: { instantiateDeadlineMs: 300 } });
+    const neighbour = await runtime.startApp(bytes('hello'), { vendor: 'acme', app: 'bystander', grants: { log: {} }, tier });
+    const hanging = await runtime.startApp(bytes('hang-on-start'), { vendor: 'acme', app: 'hanger', grants: {}, tier, limits: { instantiateDeadlineMs: 300 } });
     expect(hanging.status()).toMatchObject({ state: 'backoff', lastStop: { reason: 'load-failed', message: 'instantiation ran past its 300 ms deadline' } });
     await waitFor(() => hanging.status().restarts >= 2, 10_000, 'a second failed start');
     expect(neighbour.status()).toMatchObject({ state: 'running', restarts: 0 });
