@@ -30,6 +30,7 @@ import { ArtifactAdmission } from './catalog/artifact-admission.js';
 import { RegistrySource } from '../oci/source.js';
 import type { RegistryClientOptions } from '../oci/client.js';
 import { loadOrCreateFleetSigning } from '../trust/signing/fleet-signing.js';
+import { signingRootsDigest } from '../trust/signing/roots.js';
 import { DEFAULT_REVOCATION_LIST_LIFETIME_MS } from './revocations/publish.js';
 import { startRevocationUpkeep, type RevocationUpkeep } from './revocations/upkeep.js';
 
@@ -122,7 +123,12 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     const authority = await FleetAuthority.open({ store, keyDir, trustDomain: options.trustDomain ?? 'berth.local', logger });
     // Its own key, beside the CA keys but never the TLS key (docs/desired-state.md).
     const keys = await loadOrCreateKeys(keyDir);
+    // The fleet signing CA and TSA, beside the CA keys (docs/signing.md); their certificates are
+    // the roots certificate-signed bundles verify against, and their digest rides in every
+    // desired-state statement so devices follow a rotation of them.
+    const fleetSigning = await loadOrCreateFleetSigning(join(keyDir, 'signing'));
     desiredState = await DesiredStateService.open({
+      signingRootsDigest: signingRootsDigest(fleetSigning.roots),
       store,
       placements: options.placementSource ?? storePlacementSource,
       signer: keys.signer,
@@ -134,9 +140,6 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     });
     const revocationListLifetimeMs = options.revocationListLifetimeMs ?? DEFAULT_REVOCATION_LIST_LIFETIME_MS;
     revocations = await startRevocationUpkeep({ store, authority, logger, lifetimeMs: revocationListLifetimeMs, ...(options.revocationListCheckMs !== undefined ? { checkMs: options.revocationListCheckMs } : {}) });
-    // The fleet signing CA and TSA, beside the CA keys (docs/signing.md); their certificates are
-    // the roots certificate-signed bundles verify against.
-    const fleetSigning = await loadOrCreateFleetSigning(join(keyDir, 'signing'));
     const registries = options.registries ?? {};
     const registrySource = new RegistrySource((registry) => ({ ...options.registryDefaults, ...registries[registry] }));
     // Copies of admitted artifacts for devices without a route to the registry (docs/mirror.md).

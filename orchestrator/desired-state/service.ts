@@ -26,6 +26,12 @@ export interface DesiredStateOptions {
   issuer: string;
   /** How long a signed statement is valid (default 24 h); re-signed at half that. */
   statementLifetimeMs?: number;
+  /**
+   * Digest of the fleet signing roots served at `GET /api/v1/signing/roots`, put in every statement
+   * so devices follow a rotation of the signing CA or TSA (docs/signing.md). One value per control
+   * plane, computed once, not per device.
+   */
+  signingRootsDigest?: string;
   /** Told of every manifest read for a device (its poll): the scheduler's presence tracking. */
   onPoll?: (deviceId: string) => void;
 }
@@ -50,10 +56,12 @@ export class DesiredStateService {
   private stopListening: (() => Promise<void>) | undefined;
   private readonly lifetimeMs: number;
   private keys: DesiredStateKeys;
+  private rootsDigest: string | undefined;
 
   private constructor(private readonly o: DesiredStateOptions) {
     this.lifetimeMs = o.statementLifetimeMs ?? 86_400_000;
     this.keys = { signer: o.signer, previous: o.history?.previous ?? [], endorsements: o.history?.endorsements ?? [] };
+    this.rootsDigest = o.signingRootsDigest;
     this.changed = (tx, deviceIds) => this.rerender(tx, deviceIds);
   }
 
@@ -89,6 +97,19 @@ export class DesiredStateService {
   /** Signs from now on with a rotated key (signing-key.ts); statements already handed out stay valid. */
   useKeys(keys: DesiredStateKeys): void {
     this.keys = keys;
+  }
+
+  /**
+   * The fleet signing roots changed (a rotation here or on another replica): statements signed from
+   * now on name the new digest. Cached statements are re-signed at a device's next fetch (the
+   * digest is part of the cache key).
+   */
+  useSigningRootsDigest(digest: string | undefined): void {
+    this.rootsDigest = digest;
+  }
+
+  get signingRootsDigest(): string | undefined {
+    return this.rootsDigest;
   }
 
   get waiting(): number {
@@ -137,7 +158,8 @@ export class DesiredStateService {
    * device until half its lifetime, so a poll rarely costs a signature.
    */
   async signature(manifest: stored.StoredManifest, certificateFingerprintHex: string, now = Date.now()): Promise<string> {
-    const key = `${manifest.digest}|${certificateFingerprintHex}|${this.keys.signer.keyId}`;
+    const rootsDigest = this.rootsDigest;
+    const key = `${manifest.digest}|${certificateFingerprintHex}|${this.keys.signer.keyId}|${rootsDigest ?? ''}`;
     const cached = this.signatures.get(manifest.deviceId);
     if (cached && cached.key === key && cached.refreshAt > now) return cached.jws;
     const parsed = JSON.parse(manifest.bytes.toString('utf8')) as { bundle: { digest: string } | null; deployments: { deploymentId: string; digest: string }[] };
@@ -150,6 +172,7 @@ export class DesiredStateService {
       manifestDigest: manifest.digest as `sha256:${string}`,
       bundleDigest: parsed.bundle?.digest ?? null,
       deployments: parsed.deployments.map((d) => ({ deploymentId: d.deploymentId, digest: d.digest })),
+      ...(rootsDigest !== undefined ? { signingRootsDigest: rootsDigest } : {}),
       iat,
       exp: iat + Math.floor(this.lifetimeMs / 1000),
     });

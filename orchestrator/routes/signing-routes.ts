@@ -55,7 +55,12 @@ export function signingRoutes(deps: ControlPlaneDeps): Hono<AppEnv> {
     },
   );
 
-  app.get('/api/v1/signing/roots', (c) => c.json(signing.roots));
+  // Exactly the two members `signingRootsDigest` covers: devices check this document against the
+  // digest signed into their desired state before they pin it.
+  app.get('/api/v1/signing/roots', (c) => {
+    const { signingCas, timestampAuthorities } = signing.roots;
+    return c.json({ signingCas, timestampAuthorities });
+  });
 
   app.post('/api/v1/signing/certificates', asVendor, async (c) => {
     const vendor = vendorOfRole(c.get('operator').role)!;

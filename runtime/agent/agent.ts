@@ -18,7 +18,7 @@ import { planFromDocument, type DeploymentPlan } from './deployment-plan.js';
 import { deviceSigner } from './device-signer.js';
 import { loadIdentity, type DeviceIdentity } from './identity-files.js';
 import { checkBinding } from './node-lock.js';
-import { followKeyRotation, identityDir, onboard, pinKeys, pinnedKeys, pinnedSigningRoots, pinSigningRoots } from './onboarding.js';
+import { followKeyRotation, followSigningRoots, identityDir, onboard, pinKeys, pinnedKeys, pinnedSigningRoots, pinSigningRoots } from './onboarding.js';
 import { Reconciler, type DeploymentChange } from './reconciler.js';
 import { RenewalScheduler } from './renewal.js';
 import { StatusQueue } from './status-queue.js';
@@ -94,7 +94,7 @@ export async function startAgent(config: AgentConfig, options: StartAgentOptions
   const queue = new StatusQueue(config.dataDir, deviceLog);
   await queue.load();
   let signingRoots = await pinnedSigningRoots(config.dataDir);
-  const reconciler = new Reconciler(runtime, gateway, new ArtifactStore(config.dataDir, deviceLog), deviceLog, () => signingRoots, config.artifacts.retainUnused, config.runtime.removedAppDataDays * 86_400_000);
+  const reconciler = new Reconciler(runtime, gateway, new ArtifactStore(config.dataDir, deviceLog), deviceLog, () => signingRoots?.compiled, config.artifacts.retainUnused, config.runtime.removedAppDataDays * 86_400_000);
   let reportVersion = 0;
   reconciler.on('change', (c) => {
     events.emit('change', c);
@@ -212,6 +212,9 @@ export async function startAgent(config: AgentConfig, options: StartAgentOptions
             identity: () => current,
             keys: () => keys ?? [],
             followKeyRotation: async () => void (keys = await followKeyRotation(client, config.dataDir, keys ?? [], deviceLog)),
+            signingRootsDigest: () => signingRoots?.digest,
+            // Used from the next component verified on: the reconciler reads `signingRoots` each time.
+            followSigningRoots: async (signed) => void (signingRoots = await followSigningRoots(client, config.dataDir, signed, deviceLog)),
             documents: store,
             logger: deviceLog,
           },

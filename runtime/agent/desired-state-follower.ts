@@ -29,6 +29,13 @@ export interface FollowerContext {
   keys: () => readonly JWK[];
   /** Asked when a statement names a key that is not pinned: pin what a pinned key endorsed. */
   followKeyRotation?: () => Promise<void>;
+  /** Digest of the pinned fleet signing roots (undefined before they are pinned). */
+  signingRootsDigest?: () => string | undefined;
+  /**
+   * Asked when a verified statement names other fleet signing roots than the pinned ones: pin the
+   * served roots if (and only if) their digest is the signed one; throws otherwise.
+   */
+  followSigningRoots?: (signedDigest: string) => Promise<void>;
   documents: AdoptedStateStore;
   logger: Logger;
 }
@@ -72,7 +79,7 @@ async function verifyAnswer(ctx: FollowerContext, answer: RawAnswer, lastAdopted
     throw new BerthError('agent.desired_state_unsigned', 'the desired state came without a Berth-Desired-State-Signature');
   }
   if (ctx.followKeyRotation && !ctx.keys().some((k) => k.kid === signingKeyId(jws))) await ctx.followKeyRotation();
-  await verifyDesiredState(jws, {
+  const claims = await verifyDesiredState(jws, {
     keys: ctx.keys(),
     deviceId: identity.deviceId,
     certificateThumbprint: certificateThumbprint(new X509Certificate(identity.certificatePem).raw),
@@ -80,6 +87,11 @@ async function verifyAnswer(ctx: FollowerContext, answer: RawAnswer, lastAdopted
     manifest: { digest: manifestDigest, manifestVersion: manifest.manifestVersion, deployments: manifest.deployments, bundleDigest: manifest.bundle?.digest ?? null },
     logger: ctx.logger,
   });
+  // Before any component of this state is verified: it may be signed under rotated roots. A
+  // refusal aborts the round (the pinned roots and the adopted state stay; retried later). A
+  // statement without the claim (an older control plane) changes nothing.
+  const signedRoots = claims.signingRootsDigest;
+  if (signedRoots !== undefined && ctx.followSigningRoots && ctx.signingRootsDigest?.() !== signedRoots) await ctx.followSigningRoots(signedRoots);
   const documents: LoadedDocument[] = [];
   for (const d of manifest.deployments) {
     const held = await ctx.documents.document(d.deploymentId, d.digest as Digest);

@@ -3,10 +3,10 @@ import { join } from 'node:path';
 import type { JWK } from 'jose';
 import { z } from 'zod';
 import { BerthError, errorMessage } from '../../common/errors.js';
-import type { Logger } from '../../common/logger.js';
+import { securityEvent, type Logger } from '../../common/logger.js';
 import { readTextFile, writePrivateFile } from '../../trust/key-files.js';
 import { acceptEndorsedKeys } from '../../trust/desired-state/key-endorsement.js';
-import { compileRoots, type CompiledRoots } from '../../trust/signing/roots.js';
+import { compileRoots, signingRootsDigest, type CompiledRoots, type FleetSigningRoots } from '../../trust/signing/roots.js';
 import type { AgentConfig } from './config.js';
 import { answerError, type ControlPlaneClient } from './control-plane-client.js';
 import { enroll, type EnrollmentCredential } from './enroll.js';
@@ -112,31 +112,64 @@ export async function followKeyRotation(client: ControlPlaneClient, dataDir: str
 
 const signingRootsSchema = z.strictObject({ signingCas: z.array(z.string().max(16_384)).max(8), timestampAuthorities: z.array(z.array(z.string().max(16_384)).min(1).max(4)).max(8) });
 
-function compiledSigningRoots(text: string, where: string): CompiledRoots {
+/** Pinned fleet signing roots: compiled for verification, and their digest (`signingRootsDigest`). */
+export interface PinnedSigningRoots {
+  compiled: CompiledRoots;
+  /** What a desired-state statement's `signingRootsDigest` claim is compared with. */
+  digest: string;
+}
+
+function readSigningRoots(text: string, where: string): { roots: FleetSigningRoots; pinned: PinnedSigningRoots } {
   try {
-    return compileRoots(signingRootsSchema.parse(JSON.parse(text)));
+    const roots = signingRootsSchema.parse(JSON.parse(text));
+    return { roots, pinned: { compiled: compileRoots(roots), digest: signingRootsDigest(roots) } };
   } catch (err) {
     throw new BerthError('agent.bad_signing_roots', `${where} are not the fleet signing roots (signing CAs and timestamp authority chains, PEM): ${errorMessage(err).slice(0, 300)}`);
   }
 }
 
-/** The fleet signing roots pinned at onboarding, or undefined before they were pinned. */
-export async function pinnedSigningRoots(dataDir: string): Promise<CompiledRoots | undefined> {
+/** The fleet signing roots pinned (at onboarding or by following a rotation), or undefined before. */
+export async function pinnedSigningRoots(dataDir: string): Promise<PinnedSigningRoots | undefined> {
   const text = await readTextFile(pinnedRootsPath(dataDir));
-  return text === undefined ? undefined : compiledSigningRoots(text, pinnedRootsPath(dataDir));
+  return text === undefined ? undefined : readSigningRoots(text, pinnedRootsPath(dataDir)).pinned;
 }
+
+async function fetchSigningRoots(client: ControlPlaneClient): Promise<{ roots: FleetSigningRoots; pinned: PinnedSigningRoots }> {
+  const answer = await client.request('/api/v1/signing/roots', { headers: { accept: 'application/json' }, maxBytes: 256 * 1024 });
+  if (answer.status !== 200) throw answerError(answer, 'GET /api/v1/signing/roots');
+  return readSigningRoots(answer.bytes.toString('utf8'), "the control plane's /api/v1/signing/roots");
+}
+
+const saveSigningRoots = (dataDir: string, roots: FleetSigningRoots): Promise<void> =>
+  writePrivateFile(pinnedRootsPath(dataDir), JSON.stringify({ signingCas: roots.signingCas, timestampAuthorities: roots.timestampAuthorities }, null, 2) + '\n');
 
 /**
  * Pins the fleet signing roots (`GET /api/v1/signing/roots`: the fleet signing CA and timestamp
  * authority that certificate-signed components chain to) beside the desired-state keys, on the
- * same first contact and with the same rule: never replaced by the channel afterwards.
+ * same first contact and with the same rule: never replaced because the channel offers others,
+ * only through `followSigningRoots` when a verified statement vouches for them.
  */
-export async function pinSigningRoots(client: ControlPlaneClient, dataDir: string, logger: Logger): Promise<CompiledRoots> {
-  const answer = await client.request('/api/v1/signing/roots', { headers: { accept: 'application/json' }, maxBytes: 256 * 1024 });
-  if (answer.status !== 200) throw answerError(answer, 'GET /api/v1/signing/roots');
-  const text = answer.bytes.toString('utf8');
-  const roots = compiledSigningRoots(text, 'the control plane\'s /api/v1/signing/roots');
-  await writePrivateFile(pinnedRootsPath(dataDir), text.endsWith('\n') ? text : text + '\n');
-  logger.info({ fingerprint: roots.fingerprint }, 'fleet signing roots pinned');
-  return roots;
+export async function pinSigningRoots(client: ControlPlaneClient, dataDir: string, logger: Logger): Promise<PinnedSigningRoots> {
+  const { roots, pinned } = await fetchSigningRoots(client);
+  await saveSigningRoots(dataDir, roots);
+  logger.info({ fingerprint: pinned.compiled.fingerprint, digest: pinned.digest }, 'fleet signing roots pinned');
+  return pinned;
+}
+
+/**
+ * Follows a rotation of the fleet signing CA or TSA: a verified desired-state statement names
+ * `signedDigest`, which differs from the pinned roots' digest. The roots document is fetched again
+ * and pinned only if its digest is the signed one: the desired-state key vouches for it (that key
+ * already chooses every vendor's trust policy, so this gives it no new power), the channel does
+ * not. Anything else is refused (a security event) and the pinned roots stay.
+ */
+export async function followSigningRoots(client: ControlPlaneClient, dataDir: string, signedDigest: string, logger: Logger): Promise<PinnedSigningRoots> {
+  const { roots, pinned } = await fetchSigningRoots(client);
+  if (pinned.digest !== signedDigest) {
+    securityEvent(logger, 'agent.signing_roots_mismatch', { signed: signedDigest, received: pinned.digest });
+    throw new BerthError('agent.signing_roots_mismatch', `the fleet signing roots served have digest ${pinned.digest}, not the ${signedDigest} the desired state vouches for; keeping the pinned roots`);
+  }
+  await saveSigningRoots(dataDir, roots);
+  logger.info({ fingerprint: pinned.compiled.fingerprint, digest: pinned.digest, signingCas: roots.signingCas.length, timestampAuthorities: roots.timestampAuthorities.length }, 'fleet signing roots rotation followed: new roots vouched for by the signed desired state');
+  return pinned;
 }

@@ -22,6 +22,12 @@ export const desiredStateClaimsSchema = z.object({
   manifestDigest: digest,
   bundleDigest: digest.nullable(),
   deployments: z.array(z.object({ deploymentId: z.string().min(1), digest })),
+  /**
+   * sha256 of the fleet signing roots the control plane serves (trust/signing/roots.ts
+   * `signingRootsDigest`): lets a device follow a rotation of the signing CA or TSA. Optional, so
+   * statements from a control plane that does not send it still verify (and change nothing).
+   */
+  signingRootsDigest: digest.optional(),
   iat: z.number().int(),
   exp: z.number().int(),
 });

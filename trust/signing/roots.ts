@@ -49,4 +49,16 @@ export function compileRoots(input: FleetSigningRoots): CompiledRoots {
   return { certificateAuthorities, timestampAuthorities, fingerprint: hash.digest('hex') };
 }
 
+/**
+ * The digest of the fleet signing roots as `GET /api/v1/signing/roots` serves them: sha256 over
+ * one canonical JSON serialisation (member order fixed, no whitespace), so the control plane
+ * (which signs it into every desired-state statement) and a device (which checks a fetched roots
+ * document against that claim) compute it alike from whatever bytes came over the wire. The
+ * order of the lists is part of it: the control plane serves them in one order (current first).
+ */
+export function signingRootsDigest(roots: FleetSigningRoots): `sha256:${string}` {
+  const canonical = JSON.stringify({ signingCas: [...roots.signingCas], timestampAuthorities: roots.timestampAuthorities.map((chain) => [...chain]) });
+  return `sha256:${createHash('sha256').update(canonical, 'utf8').digest('hex')}`;
+}
+
 export const NO_ROOTS: CompiledRoots = { certificateAuthorities: [], timestampAuthorities: [], fingerprint: 'none' };
