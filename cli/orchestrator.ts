@@ -27,6 +27,8 @@ const HELP = `usage: berth orchestrator <subcommand> [options]
   rotate-ca [--new-root] [--root-key <file>]   new issuing CA (and root); old ones overlap
   retire-ca <fingerprint>    end the overlap for a rotated-out CA
   rotate-desired-state-key   new desired-state signing key, endorsed by the current one (devices follow)
+  rotate-signing-ca [--tsa]  new fleet signing CA (and timestamp authority with --tsa); the old
+                             ones stay in the signing roots; devices follow (docs/signing.md)
   retire-version <app> <version>   remove a catalog version no deployment needs; its mirror copy
                              is cleaned up after (docs/admission.md); a vendor uses --url with
                              its own token
@@ -56,7 +58,7 @@ export const command: Command = {
     const { values, positionals } = parseArgs({
       args: rest,
       allowPositionals: true,
-      options: { ...common, reason: { type: 'string' }, 'new-root': { type: 'boolean' }, 'root-key': { type: 'string' } },
+      options: { ...common, reason: { type: 'string' }, 'new-root': { type: 'boolean' }, 'root-key': { type: 'string' }, tsa: { type: 'boolean' } },
     });
     if (values.help) {
       process.stdout.write(HELP + '\n');
@@ -97,6 +99,9 @@ export const command: Command = {
         break;
       case 'rotate-desired-state-key':
         out = await adminCall(target, 'POST', '/api/v1/admin/desired-state/key-rotations', {});
+        break;
+      case 'rotate-signing-ca':
+        out = await adminCall(target, 'POST', '/api/v1/admin/signing/rotations', { signingCa: true, timestampAuthority: values.tsa === true });
         break;
       case 'retire-version': {
         need(2, '<app> <version>');

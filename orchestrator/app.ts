@@ -8,7 +8,7 @@ import { HttpProblem, problemResponse, toHttpProblem } from './http/problem.js';
 import type { OnboardingDeps } from './onboarding/service.js';
 import type { ArtifactAdmission } from './catalog/artifact-admission.js';
 import type { FleetSigning } from '../trust/signing/fleet-signing.js';
-import { adminRoutes } from './routes/admin-routes.js';
+import { adminRoutes, type FleetSigningRotation } from './routes/admin-routes.js';
 import { identityRoutes } from './routes/identity-routes.js';
 import { onboardingRoutes } from './routes/onboarding-routes.js';
 import { trustRoutes } from './routes/trust-routes.js';
@@ -37,6 +37,8 @@ export interface ControlPlaneDeps extends OnboardingDeps {
   mirrorCollector?: { request(): void };
   /** Rotates the desired-state signing key (desired-state/signing-key.ts); the new key id and the ones before. */
   desiredStateKeys?: DesiredStateKeyRotation;
+  /** Rotates the fleet signing CA and/or TSA with overlap (docs/signing.md). */
+  fleetSigningRotation?: FleetSigningRotation;
 }
 
 /** A later issue's routes (Margo device API, apps, deployments) plug in as one of these. */

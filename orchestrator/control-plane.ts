@@ -29,8 +29,9 @@ import { MirrorCollector } from './mirror/gc.js';
 import { ArtifactAdmission } from './catalog/artifact-admission.js';
 import { RegistrySource } from '../oci/source.js';
 import type { RegistryClientOptions } from '../oci/client.js';
-import { loadOrCreateFleetSigning } from '../trust/signing/fleet-signing.js';
+import { loadFleetSigning, loadOrCreateFleetSigning, rotateFleetSigning, type FleetSigning } from '../trust/signing/fleet-signing.js';
 import { signingRootsDigest } from '../trust/signing/roots.js';
+import { fingerprintOfPem } from '../trust/signing/roots-fingerprint.js';
 import { DEFAULT_REVOCATION_LIST_LIFETIME_MS } from './revocations/publish.js';
 import { startRevocationUpkeep, type RevocationUpkeep } from './revocations/upkeep.js';
 
@@ -126,7 +127,8 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     // The fleet signing CA and TSA, beside the CA keys (docs/signing.md); their certificates are
     // the roots certificate-signed bundles verify against, and their digest rides in every
     // desired-state statement so devices follow a rotation of them.
-    const fleetSigning = await loadOrCreateFleetSigning(join(keyDir, 'signing'));
+    const signingDir = join(keyDir, 'signing');
+    const fleetSigning = await loadOrCreateFleetSigning(signingDir);
     desiredState = await DesiredStateService.open({
       signingRootsDigest: signingRootsDigest(fleetSigning.roots),
       store,
@@ -174,6 +176,23 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
       fleetSigning,
       deviceAuth,
       ...(options.timestampRateLimit ? { timestampRateLimit: options.timestampRateLimit } : {}),
+      fleetSigningRotation: {
+        rotate(what) {
+          const run = signingRotations.then(async () => {
+            const rotated = await rotateFleetSigning(signingDir, what);
+            useFleetSigning(rotated);
+            return {
+              signingCa: fingerprintOfPem(rotated.ca.certPem),
+              timestampAuthority: fingerprintOfPem(rotated.tsa.certChainPem[0]),
+              signingCas: rotated.roots.signingCas.length,
+              timestampAuthorities: rotated.roots.timestampAuthorities.length,
+              signingRootsDigest: signingRootsDigest(rotated.roots),
+            };
+          });
+          signingRotations = run.catch(() => undefined);
+          return run;
+        },
+      },
       desiredStateKeys: {
         async rotate() {
           const rotated = await rotateSigningKey(keyDir);
@@ -183,6 +202,14 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
           return answer;
         },
       },
+    };
+    // One rotation at a time on this replica (each reads what the one before wrote).
+    let signingRotations: Promise<unknown> = Promise.resolve();
+    /** New fleet signing roots (rotated here or by another replica): issue, admit and sign with them. */
+    const useFleetSigning = (next: FleetSigning): void => {
+      deps.fleetSigning = next;
+      artifacts.useRoots(next.compiled);
+      desiredState!.useSigningRootsDigest(signingRootsDigest(next.roots));
     };
     const host = options.host ?? '127.0.0.1';
     const names = [...new Set([host, 'localhost', '127.0.0.1', ...(options.serverNames ?? [])])].filter((n) => n !== '0.0.0.0' && n !== '::');
@@ -238,6 +265,15 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
                   }
                 })
                 .catch((err: unknown) => logger.warn({ err }, 'could not check the desired-state signing key')),
+              // Another replica may have rotated the fleet signing CA or TSA in the shared directory.
+              loadFleetSigning(signingDir)
+                .then((onDisk) => {
+                  if (onDisk && signingRootsDigest(onDisk.roots) !== desiredState!.signingRootsDigest) {
+                    useFleetSigning(onDisk);
+                    logger.info({ signingCas: onDisk.roots.signingCas.length, timestampAuthorities: onDisk.roots.timestampAuthorities.length }, 'fleet signing roots rotated elsewhere; using them');
+                  }
+                })
+                .catch((err: unknown) => logger.warn({ err }, 'could not check the fleet signing roots')),
             ]).finally(() => (refreshing = false));
           }, refreshMs).unref()
         : undefined;

@@ -52,7 +52,8 @@ export function vendorPolicy(vendor: VendorRecord): CompiledPolicy {
 }
 
 export class ArtifactAdmission {
-  readonly roots: CompiledRoots;
+  /** Replaced when the fleet signing CA or TSA is rotated (useRoots); verdicts are keyed by its fingerprint. */
+  roots: CompiledRoots;
   readonly cache: VerificationCache;
   private readonly timeoutMs: number;
   private readonly logger: Logger;
@@ -65,6 +66,11 @@ export class ArtifactAdmission {
     this.timeoutMs = options.timeoutMs ?? 120_000;
     this.logger = options.logger ?? silentLogger;
   }
+  /** The fleet signing roots after a rotation (here or on another replica): used from the next check on. */
+  useRoots(roots: CompiledRoots): void {
+    this.roots = roots;
+  }
+
 
   /**
    * Runs `work` (an admission and the transaction storing its version) so that no garbage

@@ -22,6 +22,21 @@ export interface AdminDeps extends LifecycleDeps {
   authority: FleetAuthority;
   logger: Logger;
   desiredStateKeys?: DesiredStateKeyRotation;
+  fleetSigningRotation?: FleetSigningRotation;
+}
+
+/** What a rotation of the fleet signing CA and/or TSA answers (docs/signing.md "Rotating the roots"). */
+export interface FleetSigningRotated {
+  /** hex SHA-256 of the DER certificates now issuing / stamping. */
+  signingCa: string;
+  timestampAuthority: string;
+  signingCas: number;
+  timestampAuthorities: number;
+  signingRootsDigest: string;
+}
+
+export interface FleetSigningRotation {
+  rotate(what: { signingCa: boolean; timestampAuthority: boolean }): Promise<FleetSigningRotated>;
 }
 
 const idField = z.string().min(1).max(255);
@@ -100,6 +115,19 @@ export function adminRoutes(deps: AdminDeps): Hono<AppEnv> {
     await readJson(c, z.strictObject({}));
     if (!deps.desiredStateKeys) throw new HttpProblem(404, 'request.not_found', 'This control plane signs no desired state');
     return c.json(await deps.desiredStateKeys.rotate(), 201);
+  });
+
+  // A new fleet signing CA and/or TSA; the old ones stay in the served roots, and devices follow
+  // through the signingRootsDigest of their signed desired state.
+  app.post('/api/v1/admin/signing/rotations', asAdmin, async (c) => {
+    const body = await readJson(c, z.strictObject({ signingCa: z.boolean().default(true), timestampAuthority: z.boolean().default(false) }));
+    if (!deps.fleetSigningRotation) throw new HttpProblem(404, 'request.not_found', 'This control plane runs no fleet signing CA');
+    if (!body.signingCa && !body.timestampAuthority) {
+      throw new HttpProblem(422, 'request.invalid', 'Nothing to rotate', { errors: [{ field: 'signingCa', message: 'signingCa or timestampAuthority must be true' }] });
+    }
+    const rotated = await deps.fleetSigningRotation.rotate(body);
+    deps.logger.info({ ...rotated, by: by(c) }, 'fleet signing roots rotated');
+    return c.json(rotated, 201);
   });
 
   app.post('/api/v1/admin/ca/retirements', asAdmin, async (c) => {

@@ -4,6 +4,7 @@ import { bodyLimit } from 'hono/body-limit';
 import { z } from 'zod';
 import { securityEvent } from '../../common/logger.js';
 import { verifyCsr } from '../../trust/csr.js';
+import type { FleetSigning } from '../../trust/signing/fleet-signing.js';
 import type { ControlPlaneDeps } from '../app.js';
 import { vendorOfRole } from '../catalog/access.js';
 import { readJson } from '../http/body.js';
@@ -30,8 +31,9 @@ const certificateBody = z.strictObject({ csr: z.string().max(8192) });
 
 export function signingRoutes(deps: ControlPlaneDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
-  const signing = deps.fleetSigning;
-  if (!signing) return app;
+  if (!deps.fleetSigning) return app;
+  // Read at each request: a rotation (here or picked up from another replica) replaces it.
+  const signing = (): FleetSigning => deps.fleetSigning!;
   const asVendor = requireOperator(deps, (role) => vendorOfRole(role) !== undefined);
 
   app.post(
@@ -50,7 +52,7 @@ export function signingRoutes(deps: ControlPlaneDeps): Hono<AppEnv> {
       }
       const query = new Uint8Array(await c.req.arrayBuffer());
       // A malformed query still gets a DER answer (status rejection, naming why), as RFC 3161 asks.
-      const reply = signing.tsa.respond(query);
+      const reply = signing().tsa.respond(query);
       return c.body(new Uint8Array(reply), 200, { 'content-type': 'application/timestamp-reply', 'cache-control': 'no-store' });
     },
   );
@@ -58,7 +60,7 @@ export function signingRoutes(deps: ControlPlaneDeps): Hono<AppEnv> {
   // Exactly the two members `signingRootsDigest` covers: devices check this document against the
   // digest signed into their desired state before they pin it.
   app.get('/api/v1/signing/roots', (c) => {
-    const { signingCas, timestampAuthorities } = signing.roots;
+    const { signingCas, timestampAuthorities } = signing().roots;
     return c.json({ signingCas, timestampAuthorities });
   });
 
@@ -69,14 +71,15 @@ export function signingRoutes(deps: ControlPlaneDeps): Hono<AppEnv> {
     const identity = vendorSigningIdentity(deps.authority.trustDomain, vendor);
     const issuer = deps.publicUrl;
     if (!issuer) throw new HttpProblem(503, 'signing.unavailable', 'The control plane does not know its own URL yet');
-    const certificate = await signing.ca.issue({
+    const ca = signing().ca;
+    const certificate = await ca.issue({
       publicKey: createPublicKey({ key: Buffer.from(csr.request.publicKey.rawData), format: 'der', type: 'spki' }),
       subject: identity,
       issuer,
       validityMs: SIGNING_CERTIFICATE_LIFETIME_MS,
     });
     securityEvent(deps.logger, 'signing.certificate_issued', { vendor, identity, key: csr.publicKeySha256, token: c.get('operator').tokenId });
-    return c.json({ certificate, chain: [signing.ca.certPem], identity, issuer, validForSeconds: SIGNING_CERTIFICATE_LIFETIME_MS / 1000 }, 201);
+    return c.json({ certificate, chain: [ca.certPem], identity, issuer, validForSeconds: SIGNING_CERTIFICATE_LIFETIME_MS / 1000 }, 201);
   });
   return app;
 }

@@ -1,4 +1,6 @@
+import { createPrivateKey, createPublicKey, X509Certificate } from 'node:crypto';
 import { join } from 'node:path';
+import { z } from 'zod';
 import { BerthError } from '../../common/errors.js';
 import { readTextFile, writePrivateFile } from '../key-files.js';
 import { generateSigningCa, loadSigningCa, type SigningCa } from './fleet-ca.js';
@@ -20,18 +22,38 @@ export interface FleetSigning {
 }
 
 const FILES = { caCert: 'signing-ca.pem', caKey: 'signing-ca.key', tsaChain: 'tsa-chain.pem', tsaKey: 'tsa.key' };
+/** Roots rotated out (certificates only: they issue nothing any more), newest first. */
+const HISTORY_FILE = 'signing-history.json';
+/** `signingCas` and `timestampAuthorities` are at most 8 each (what devices accept): current + 7. */
+const MAX_ROOTS = 8;
 
-export async function loadOrCreateFleetSigning(dir: string): Promise<FleetSigning> {
+const historySchema = z.strictObject({
+  signingCas: z.array(z.string().max(16_384)).max(MAX_ROOTS),
+  timestampAuthorities: z.array(z.array(z.string().max(16_384)).min(1).max(4)).max(MAX_ROOTS),
+});
+type History = z.infer<typeof historySchema>;
+
+export function loadOrCreateFleetSigning(dir: string): Promise<FleetSigning> {
+  return load(dir, true) as Promise<FleetSigning>;
+}
+
+/**
+ * The fleet signing services as they are on disk, or undefined when there are none: what a replica
+ * checking for a rotation made by another reads (it must never make a CA of its own).
+ */
+export function loadFleetSigning(dir: string): Promise<FleetSigning | undefined> {
+  return load(dir, false);
+}
+
+async function load(dir: string, create: boolean): Promise<FleetSigning | undefined> {
   const [caCert, caKey, tsaChain, tsaKey] = await Promise.all(Object.values(FILES).map((f) => readTextFile(join(dir, f))));
+  if (!create && caCert === undefined && caKey === undefined && tsaChain === undefined && tsaKey === undefined) return undefined;
   let ca: SigningCa;
   if (caCert !== undefined && caKey !== undefined) {
+    checkPair(caCert, caKey, 'signing.ca', `${FILES.caCert} and ${FILES.caKey}`);
     ca = await loadSigningCa(caCert, caKey);
-  } else if (caCert === undefined && caKey === undefined) {
-    const made = await generateSigningCa();
-    // Key first: a certificate without its key on disk would be unusable after a crash.
-    await writePrivateFile(join(dir, FILES.caKey), made.privateKeyPem);
-    await writePrivateFile(join(dir, FILES.caCert), made.ca.certPem);
-    ca = made.ca;
+  } else if (caCert === undefined && caKey === undefined && create) {
+    ca = await writeNewCa(dir);
   } else {
     throw new BerthError('signing.ca', `${dir} holds only half of the fleet signing CA (${FILES.caCert} and ${FILES.caKey} go together)`);
   }
@@ -39,17 +61,81 @@ export async function loadOrCreateFleetSigning(dir: string): Promise<FleetSignin
   if (tsaChain !== undefined && tsaKey !== undefined) {
     const chain = splitPem(tsaChain);
     if (chain.length !== 2) throw new BerthError('signing.tsa', `${FILES.tsaChain} must hold the TSA certificate and its root`);
+    checkPair(chain[0]!, tsaKey, 'signing.tsa', `${FILES.tsaChain} and ${FILES.tsaKey}`);
     tsa = loadTimestampAuthority([chain[0]!, chain[1]!], tsaKey);
-  } else if (tsaChain === undefined && tsaKey === undefined) {
-    const made = await generateTimestampAuthority();
-    await writePrivateFile(join(dir, FILES.tsaKey), made.privateKeyPem);
-    await writePrivateFile(join(dir, FILES.tsaChain), made.authority.certChainPem.join(''));
-    tsa = made.authority;
+  } else if (tsaChain === undefined && tsaKey === undefined && create) {
+    tsa = await writeNewTsa(dir);
   } else {
     throw new BerthError('signing.tsa', `${dir} holds only half of the timestamp authority (${FILES.tsaChain} and ${FILES.tsaKey} go together)`);
   }
-  const roots: FleetSigningRoots = { signingCas: [ca.certPem], timestampAuthorities: [[...tsa.certChainPem]] };
+  const history = await readHistory(dir);
+  // Current first, then the rotated-out ones still trusted, so what was signed under them verifies.
+  const roots: FleetSigningRoots = {
+    signingCas: [ca.certPem, ...history.signingCas.filter((pem) => pem !== ca.certPem)].slice(0, MAX_ROOTS),
+    timestampAuthorities: [[...tsa.certChainPem], ...history.timestampAuthorities.filter((chain) => chain.join('') !== tsa.certChainPem.join(''))].slice(0, MAX_ROOTS),
+  };
   return { ca, tsa, roots, compiled: compileRoots(roots) };
+}
+
+async function writeNewCa(dir: string): Promise<SigningCa> {
+  const made = await generateSigningCa();
+  // Key first: a certificate without its key on disk would be unusable after a crash.
+  await writePrivateFile(join(dir, FILES.caKey), made.privateKeyPem);
+  await writePrivateFile(join(dir, FILES.caCert), made.ca.certPem);
+  return made.ca;
+}
+
+async function writeNewTsa(dir: string): Promise<TimestampAuthority> {
+  const made = await generateTimestampAuthority();
+  await writePrivateFile(join(dir, FILES.tsaKey), made.privateKeyPem);
+  await writePrivateFile(join(dir, FILES.tsaChain), made.authority.certChainPem.join(''));
+  return made.authority;
+}
+
+async function readHistory(dir: string): Promise<History> {
+  const text = await readTextFile(join(dir, HISTORY_FILE));
+  if (text === undefined) return { signingCas: [], timestampAuthorities: [] };
+  const parsed = historySchema.safeParse(JSON.parse(text));
+  if (!parsed.success) throw new BerthError('signing.ca', `${join(dir, HISTORY_FILE)} is not a fleet signing history; restore it from the replica it came from`);
+  return parsed.data;
+}
+
+/**
+ * A new fleet signing CA and/or timestamp authority, with overlap: the new one issues (or stamps)
+ * from now on, the one it replaces stays in the served roots (at most 8 of each, oldest dropped)
+ * so components signed under it still verify. The history is written before the new key and
+ * certificate, so a crash in between leaves the old one in use (listed twice, served once), never
+ * a root that is not served.
+ */
+export async function rotateFleetSigning(dir: string, what: { signingCa: boolean; timestampAuthority: boolean }): Promise<FleetSigning> {
+  const current = await loadFleetSigning(dir);
+  if (!current) throw new BerthError('signing.ca', `${dir} holds no fleet signing CA to rotate`);
+  const history = await readHistory(dir);
+  const next: History = {
+    signingCas: what.signingCa ? [current.ca.certPem, ...history.signingCas.filter((pem) => pem !== current.ca.certPem)].slice(0, MAX_ROOTS - 1) : history.signingCas,
+    timestampAuthorities: what.timestampAuthority
+      ? [[...current.tsa.certChainPem], ...history.timestampAuthorities.filter((c) => c.join('') !== current.tsa.certChainPem.join(''))].slice(0, MAX_ROOTS - 1)
+      : history.timestampAuthorities,
+  };
+  await writePrivateFile(join(dir, HISTORY_FILE), JSON.stringify(next, null, 2) + '\n');
+  if (what.signingCa) await writeNewCa(dir);
+  if (what.timestampAuthority) await writeNewTsa(dir);
+  return (await loadFleetSigning(dir))!;
+}
+
+/**
+ * A certificate and key that do not belong together (a rotation interrupted between its two
+ * writes, or a half-copied directory) would issue certificates nothing verifies: refuse them.
+ */
+function checkPair(certPem: string, keyPem: string, code: string, files: string): void {
+  let same: boolean;
+  try {
+    const fromKey = createPublicKey(createPrivateKey(keyPem)).export({ type: 'spki', format: 'der' });
+    same = new X509Certificate(certPem).publicKey.export({ type: 'spki', format: 'der' }).equals(fromKey);
+  } catch {
+    return; // unreadable: the loaders below say so in their own words
+  }
+  if (!same) throw new BerthError(code, `${files} do not belong together (a rotation interrupted, or a partial copy); restore the pair from a replica or backup`);
 }
 
 function splitPem(text: string): string[] {
