@@ -87,7 +87,8 @@ export class JcoEngine implements Engine {
       modules[name] = await compileCoreFile(file, maxMemoryPages, `core module ${name} of ${info.digest}`);
       this.counters.compiles++;
     }
-    return { engine: this.name, digest: info.digest, info, glueUrl: pathToFileURL(transpiled.glueFile).href, modules, maxMemoryPages, coreFiles: transpiled.coreFiles };
+    const glueScript = transpiled.glueScript ? { glueScript: transpiled.glueScript } : {};
+    return { engine: this.name, digest: info.digest, info, glueUrl: pathToFileURL(transpiled.glueFile).href, ...glueScript, modules, maxMemoryPages, coreFiles: transpiled.coreFiles };
   }
 
   private async transpiled(bytes: Uint8Array, info: ComponentInfo): Promise<TranspiledComponent> {

@@ -2,10 +2,12 @@ import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, wri
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { digestHex, type Digest } from '../../common/digest.js';
+import { glueAsScript } from './glue-script.js';
 
 /**
- * Transpiled components on disk, one folder per component digest: the glue as `glue.mjs`, the
- * core modules under the names the glue asks for, and `index.json` listing them. A folder is
+ * Transpiled components on disk, one folder per component digest: the glue as `glue.mjs` (and
+ * as the script `glue.cjs` when it converts, glue-script.ts), the core modules under the names
+ * the glue asks for, and `index.json` listing them. A folder is
  * written under a temporary name and renamed into place, so readers never see half of one and
  * two processes transpiling the same digest at once both end up with a whole folder.
  *
@@ -14,6 +16,8 @@ import { digestHex, type Digest } from '../../common/digest.js';
  */
 export interface TranspiledComponent {
   glueFile: string;
+  /** The same glue as a CommonJS script, when it could be made. */
+  glueScript?: string;
   coreFiles: Record<string, string>;
 }
 
@@ -47,7 +51,8 @@ export class TranspileCache {
     const coreFiles = Object.fromEntries(index.coreModules.map((name) => [name, join(dir, 'core', encodeURIComponent(name))]));
     const glueFile = join(dir, 'glue.mjs');
     if (!existsSync(glueFile) || Object.values(coreFiles).some((f) => !existsSync(f))) return undefined;
-    return { glueFile, coreFiles };
+    const glueScript = join(dir, 'glue.cjs');
+    return { glueFile, coreFiles, ...(existsSync(glueScript) ? { glueScript } : {}) };
   }
 
   /**
@@ -72,6 +77,8 @@ export class TranspileCache {
     const tmp = `${dir}.${randomBytes(6).toString('hex')}.tmp`;
     mkdirSync(join(tmp, 'core'), { recursive: true, mode: 0o700 });
     writeFileSync(join(tmp, 'glue.mjs'), glue, { mode: 0o600 });
+    const script = glueAsScript(Buffer.from(glue).toString('utf8'));
+    if (script !== undefined) writeFileSync(join(tmp, 'glue.cjs'), script, { mode: 0o600 });
     for (const [name, bytes] of Object.entries(coreModules)) writeFileSync(join(tmp, 'core', encodeURIComponent(name)), bytes, { mode: 0o600 });
     const index: CacheIndex = { format: 1, toolchain: this.toolchain, coreModules: Object.keys(coreModules) };
     writeFileSync(join(tmp, 'index.json'), JSON.stringify(index));

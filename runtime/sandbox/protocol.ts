@@ -13,6 +13,8 @@ export interface LoadRequest {
   type: 'load';
   slot: number;
   glueUrl: string;
+  /** The glue as a CommonJS script, loaded in place of the module when present. */
+  glueScript?: string;
   modules: Record<string, WebAssembly.Module>;
   imports: string[];
   identity: AppIdentity;
@@ -44,6 +46,7 @@ export interface InvokeRequest {
 export interface PreloadRequest {
   type: 'preload';
   glueUrl: string;
+  glueScript?: string;
   modules: Record<string, WebAssembly.Module>;
 }
 

@@ -99,6 +99,7 @@ export class SandboxThread {
       type: 'load',
       slot: slotId,
       glueUrl: compiled.glueUrl,
+      ...(compiled.glueScript ? { glueScript: compiled.glueScript } : {}),
       modules: compiled.modules,
       imports: compiled.info.imports,
       identity: owner.spec.identity,

@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module';
 import { MessageChannel, parentPort, type MessagePort } from 'node:worker_threads';
 import { errorCode, errorMessage } from '../../common/errors.js';
 import type { AppLogRecord } from '../../host-apis/app-context.js';
@@ -95,23 +96,40 @@ function invoke(slot: number, id: number, fn: string, args: unknown[]): void {
  * that a load of the same app already sent (the pool hands out a worker as it is told to preload)
  * runs first and the warm-up is skipped. A failure to import shows again, with its reason, at load.
  */
-function preload({ glueUrl, modules }: PreloadRequest): void {
-  import(glueUrl).then(
-    (module: ComponentGlue) => {
-      glues.set(glueUrl, module);
-      setImmediate(() => {
-        if (placed.has(glueUrl)) return;
-        try {
-          warmUpGlue(module, modules);
-          if (!hostApisWarm) warmUpHostApis();
-        } catch {
-          // only slower: the app's own start will do this work
-        }
-        hostApisWarm = true;
-      });
-    },
-    () => {},
-  );
+function preload({ glueUrl, glueScript, modules }: PreloadRequest): void {
+  const warm = (module: ComponentGlue) => {
+    glues.set(glueUrl, module);
+    setImmediate(() => {
+      if (placed.has(glueUrl)) return;
+      try {
+        warmUpGlue(module, modules);
+        if (!hostApisWarm) warmUpHostApis();
+      } catch {
+        // only slower: the app's own start will do this work
+      }
+      hostApisWarm = true;
+    });
+  };
+  const script = glueFromScript(glueScript);
+  if (script) warm(script);
+  else import(glueUrl).then(warm, () => {});
+}
+
+const requireScript = createRequire(import.meta.url);
+
+/**
+ * The glue from its CommonJS script (runtime/engine/glue-script.ts), synchronously and without
+ * starting the ES module loader; undefined when there is none or it does not load, and the module
+ * is imported instead.
+ */
+function glueFromScript(path: string | undefined): ComponentGlue | undefined {
+  if (!path) return undefined;
+  try {
+    const glue = requireScript(path) as Partial<ComponentGlue>;
+    return typeof glue.instantiate === 'function' ? (glue as ComponentGlue) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /**
@@ -124,8 +142,11 @@ let importing = false;
 function handle(message: ToWorker): void {
   switch (message.type) {
     case 'load': {
-      const glue = glues.get(message.glueUrl);
-      if (glue) return load(message, glue);
+      const glue = glues.get(message.glueUrl) ?? glueFromScript(message.glueScript);
+      if (glue) {
+        glues.set(message.glueUrl, glue);
+        return load(message, glue);
+      }
       importing = true;
       import(message.glueUrl).then(
         (module: ComponentGlue) => {
