@@ -20,6 +20,8 @@ export interface CompiledComponent {
   glueUrl: string;
   /** Path of the same glue as a CommonJS script (faster to load in a fresh thread), when there is one. */
   glueScript?: string;
+  /** V8's code cache of `glueScript`, made after a warm-up (glue-loader.ts); a thread compiles without it. */
+  glueCodeCache?: Uint8Array;
   /** Compiled core modules by the name the glue asks for; structured-cloneable to workers. */
   modules: Record<string, WebAssembly.Module>;
   maxMemoryPages: number;

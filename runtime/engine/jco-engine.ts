@@ -7,6 +7,8 @@ import { BerthError, errorMessage } from '../../common/errors.js';
 import { inspectComponent, MAX_COMPONENT_BYTES, type ComponentInfo } from '../component/inspect.js';
 import { WASM_PAGE } from './memory-limit.js';
 import { compileCoreFile } from './core-module.js';
+import { loadGlueScript } from './glue-loader.js';
+import { warmUpGlue } from '../sandbox/warm-up.js';
 import { TranspileCache, type TranspiledComponent } from './transpile-cache.js';
 import type { CompileOptions, CompiledComponent, Engine, EngineStats } from './engine.js';
 
@@ -87,7 +89,7 @@ export class JcoEngine implements Engine {
       modules[name] = await compileCoreFile(file, maxMemoryPages, `core module ${name} of ${info.digest}`);
       this.counters.compiles++;
     }
-    const glueScript = transpiled.glueScript ? { glueScript: transpiled.glueScript } : {};
+    const glueScript = transpiled.glueScript ? { glueScript: transpiled.glueScript, ...warmCodeCache(transpiled.glueScript, modules) } : {};
     return { engine: this.name, digest: info.digest, info, glueUrl: pathToFileURL(transpiled.glueFile).href, ...glueScript, modules, maxMemoryPages, coreFiles: transpiled.coreFiles };
   }
 
@@ -109,5 +111,21 @@ export class JcoEngine implements Engine {
     if (!glue) throw new BerthError('malformed-component', `transpiling ${info.digest} produced no glue module`);
     const core = Object.fromEntries(Object.entries(files).filter(([name]) => name.endsWith('.wasm')));
     return this.cache.write(info.digest, glue, core);
+  }
+}
+
+/**
+ * V8's code cache of the glue script after a warm-up against stand-ins (which runs jco's glue,
+ * never the component's code: sandbox/warm-up.ts), made once per component here and handed to
+ * every sandbox thread that loads it (glue-loader.ts). None when anything fails: threads then
+ * compile the glue themselves.
+ */
+function warmCodeCache(glueScript: string, modules: Record<string, WebAssembly.Module>): { glueCodeCache?: Uint8Array } {
+  try {
+    const { glue, script } = loadGlueScript(glueScript);
+    warmUpGlue(glue, modules);
+    return { glueCodeCache: new Uint8Array(script.createCachedData()) };
+  } catch {
+    return {};
   }
 }

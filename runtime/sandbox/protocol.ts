@@ -15,6 +15,8 @@ export interface LoadRequest {
   glueUrl: string;
   /** The glue as a CommonJS script, loaded in place of the module when present. */
   glueScript?: string;
+  /** V8's code cache of that script; sent with a thread's first load of the glue only. */
+  glueCodeCache?: Uint8Array;
   modules: Record<string, WebAssembly.Module>;
   imports: string[];
   identity: AppIdentity;
@@ -47,6 +49,7 @@ export interface PreloadRequest {
   type: 'preload';
   glueUrl: string;
   glueScript?: string;
+  glueCodeCache?: Uint8Array;
   modules: Record<string, WebAssembly.Module>;
 }
 

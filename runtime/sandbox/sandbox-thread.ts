@@ -45,6 +45,7 @@ interface Slot {
  */
 export class SandboxThread {
   private readonly slots = new Map<number, Slot>();
+  private readonly gluesSent = new Set<string>();
   /** Loads sent and not yet answered, by slot: each is queued like a call (see place). */
   private readonly loads = new Map<number, QueuedCall>();
   private nextSlot = 0;
@@ -100,6 +101,8 @@ export class SandboxThread {
       slot: slotId,
       glueUrl: compiled.glueUrl,
       ...(compiled.glueScript ? { glueScript: compiled.glueScript } : {}),
+      // The worker keeps a glue once loaded: its code cache crosses only with the first load.
+      ...(compiled.glueCodeCache && !this.gluesSent.has(compiled.glueUrl) ? { glueCodeCache: compiled.glueCodeCache } : {}),
       modules: compiled.modules,
       imports: compiled.info.imports,
       identity: owner.spec.identity,
@@ -109,6 +112,7 @@ export class SandboxThread {
       bridgeTimeoutMs: BRIDGE_TIMEOUT_MS,
       entryCall: entry?.id,
     };
+    this.gluesSent.add(compiled.glueUrl);
     return new Promise((resolve, reject) => {
       slot.ready = { resolve, reject };
       this.worker.postMessage(request);

@@ -1,13 +1,14 @@
-import { createRequire } from 'node:module';
 import { MessageChannel, parentPort, type MessagePort } from 'node:worker_threads';
 import { errorCode, errorMessage } from '../../common/errors.js';
 import type { AppLogRecord } from '../../host-apis/app-context.js';
 import type { ComponentGlue } from '../engine/engine.js';
+import { loadGlueScript } from '../engine/glue-loader.js';
 import { InstanceMeter } from '../accounting/instance-meter.js';
 import { AppInstance } from './app-instance.js';
 import { BridgeClient, type BridgeChannel } from './bridge.js';
 import { hasEntryPoint } from './entry-point.js';
-import { warmUpGlue, warmUpHostApis } from './warm-up.js';
+import { warmUpHostApis } from './host-warm-up.js';
+import { warmUpGlue } from './warm-up.js';
 import { monotonicMs, type FromWorker, type InvokeOutcome, type LoadRequest, type PreloadRequest, type ToWorker } from './protocol.js';
 
 /**
@@ -96,7 +97,7 @@ function invoke(slot: number, id: number, fn: string, args: unknown[]): void {
  * that a load of the same app already sent (the pool hands out a worker as it is told to preload)
  * runs first and the warm-up is skipped. A failure to import shows again, with its reason, at load.
  */
-function preload({ glueUrl, glueScript, modules }: PreloadRequest): void {
+function preload({ glueUrl, glueScript, glueCodeCache, modules }: PreloadRequest): void {
   const warm = (module: ComponentGlue) => {
     glues.set(glueUrl, module);
     setImmediate(() => {
@@ -110,23 +111,20 @@ function preload({ glueUrl, glueScript, modules }: PreloadRequest): void {
       hostApisWarm = true;
     });
   };
-  const script = glueFromScript(glueScript);
+  const script = glueFromScript(glueScript, glueCodeCache);
   if (script) warm(script);
   else import(glueUrl).then(warm, () => {});
 }
 
-const requireScript = createRequire(import.meta.url);
-
 /**
- * The glue from its CommonJS script (runtime/engine/glue-script.ts), synchronously and without
- * starting the ES module loader; undefined when there is none or it does not load, and the module
- * is imported instead.
+ * The glue from its CommonJS script (runtime/engine/glue-script.ts), synchronously, without
+ * starting the ES module loader, and with the code cache the engine made when there is one;
+ * undefined when there is no script or it does not load, and the module is imported instead.
  */
-function glueFromScript(path: string | undefined): ComponentGlue | undefined {
+function glueFromScript(path: string | undefined, codeCache: Uint8Array | undefined): ComponentGlue | undefined {
   if (!path) return undefined;
   try {
-    const glue = requireScript(path) as Partial<ComponentGlue>;
-    return typeof glue.instantiate === 'function' ? (glue as ComponentGlue) : undefined;
+    return loadGlueScript(path, codeCache).glue;
   } catch {
     return undefined;
   }
@@ -142,7 +140,7 @@ let importing = false;
 function handle(message: ToWorker): void {
   switch (message.type) {
     case 'load': {
-      const glue = glues.get(message.glueUrl) ?? glueFromScript(message.glueScript);
+      const glue = glues.get(message.glueUrl) ?? glueFromScript(message.glueScript, message.glueCodeCache);
       if (glue) {
         glues.set(message.glueUrl, glue);
         return load(message, glue);

@@ -5,7 +5,7 @@ import type { CompiledComponent } from '../engine/engine.js';
 import type { FromWorker, PreloadRequest } from './protocol.js';
 
 /** What a worker needs to preload an app: its glue and the core modules its warm-up reads. */
-export type Preload = Pick<CompiledComponent, 'glueUrl' | 'glueScript' | 'modules'>;
+export type Preload = Pick<CompiledComponent, 'glueUrl' | 'glueScript' | 'glueCodeCache' | 'modules'>;
 
 /**
  * How long after a taken worker has loaded its app the pool starts its replacement: a thread
@@ -101,9 +101,9 @@ export class WorkerPool {
    * compiling it. Glue is code generated from a component the runtime admitted; loading and
    * warming it runs no guest code (warm-up.ts).
    */
-  preload({ glueUrl, glueScript, modules }: Preload): void {
+  preload({ glueUrl, glueScript, glueCodeCache, modules }: Preload): void {
     if (this.preloads.has(glueUrl)) return;
-    const request: PreloadRequest = { type: 'preload', glueUrl, ...(glueScript ? { glueScript } : {}), modules };
+    const request: PreloadRequest = { type: 'preload', glueUrl, ...(glueScript ? { glueScript } : {}), ...(glueCodeCache ? { glueCodeCache } : {}), modules };
     this.preloads.set(glueUrl, request);
     for (const p of this.idle) void p.then((w) => w.postMessage(request), () => {});
   }

@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { parseGrants } from '../../host-apis/grants.js';
 import { JcoEngine } from '../../runtime/engine/jco-engine.js';
 import type { ComponentGlue, CompiledComponent } from '../../runtime/engine/engine.js';
+import { loadGlueScript } from '../../runtime/engine/glue-loader.js';
 import { glueAsScript } from '../../runtime/engine/glue-script.js';
 import { AppInstance } from '../../runtime/sandbox/app-instance.js';
 import { DEFAULT_LIMITS } from '../../runtime/sandbox/sandbox.js';
@@ -56,6 +57,19 @@ describe("jco's glue as a CommonJS script", () => {
     copyFileSync(saved, moduleFile);
     writeFileSync(compiled.glueScript!, 'this is not javascript (');
     expect(await startAndAdd(compiled)).toEqual({ ok: true, value: 42 });
+  });
+
+  it("comes with V8's code cache made after a warm-up, and a thread given a damaged one still runs the glue right", async () => {
+    const compiled = await compileIn(join(suiteTempDir('glue-code-cache'), 'cache'));
+    // The warmed functions are in it, not the top level alone (~3 KB for hello's glue).
+    expect(compiled.glueCodeCache!.byteLength).toBeGreaterThan(20_000);
+    const withCache = loadGlueScript(compiled.glueScript!, compiled.glueCodeCache);
+    expect(AppInstance.create(withCache.glue, compiled.modules, compiled.info.imports, context()).invoke('add', [40, 2])).toEqual({ ok: true, value: 42 });
+    const damaged = new Uint8Array(compiled.glueCodeCache!);
+    damaged.fill(7, 0, 64);
+    const loaded = loadGlueScript(compiled.glueScript!, damaged);
+    expect(AppInstance.create(loaded.glue, compiled.modules, compiled.info.imports, context()).invoke('add', [1, 2])).toEqual({ ok: true, value: 3 });
+    expect(await startAndAdd({ ...compiled, glueCodeCache: damaged })).toEqual({ ok: true, value: 42 });
   });
 
   it('a cache written before scripts existed still loads, by the module', async () => {
