@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { enroll } from '../../runtime/agent/enroll.js';
+import { signingRootsDigest, type FleetSigningRoots } from '../../trust/signing/roots.js';
 import { startPostgres, type PostgresServer } from '../support/postgres.js';
 import { call, startHarness, type Harness } from './harness.js';
 
@@ -61,5 +62,26 @@ describe('control plane on PostgreSQL with two replicas', () => {
     const token = await one.enrollmentToken({ deviceId: 'after-rotation' });
     const id = await enroll({ url: one.cp.url, ca: one.ca, dir: join(work, 'dev3'), credential: { kind: 'token', token } });
     expect((await call(`${two.cp.url}/api/v1/identity`, { ca: two.ca, key: id.keyPem, cert: id.certificatePem })).status).toBe(200);
+  });
+
+  it('a fleet signing rotation on one replica reaches the other through the shared key directory', async () => {
+    const rootsOf = async (h: Harness) => (await call(`${h.cp.url}/api/v1/signing/roots`, { ca: h.ca })).body as FleetSigningRoots;
+    const before = await rootsOf(two);
+    const rotated = await one.admin('POST', '/api/v1/admin/signing/rotations', { signingCa: true, timestampAuthority: true });
+    expect(rotated.status, JSON.stringify(rotated.body)).toBe(201);
+    expect(signingRootsDigest(await rootsOf(one))).toBe(rotated.body.signingRootsDigest);
+    // Replica two shares the signing directory (a shared secret mount in production).
+    cpSync(join(work, 'one', 'pki', 'signing'), join(work, 'two', 'pki', 'signing'), { recursive: true });
+    const deadline = Date.now() + 10_000;
+    let seen = await rootsOf(two);
+    while (signingRootsDigest(seen) !== rotated.body.signingRootsDigest && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 50));
+      seen = await rootsOf(two);
+    }
+    expect(signingRootsDigest(seen)).toBe(rotated.body.signingRootsDigest);
+    // The overlap: the old CA and TSA stay served after the new ones, so what they signed still verifies.
+    expect(seen.signingCas).toHaveLength(before.signingCas.length + 1);
+    expect(seen.signingCas.slice(1)).toEqual(before.signingCas);
+    expect(seen.timestampAuthorities.slice(1)).toEqual(before.timestampAuthorities);
   });
 });
