@@ -29,6 +29,7 @@ const HELP = `usage: berth orchestrator <subcommand> [options]
   rotate-desired-state-key   new desired-state signing key, endorsed by the current one (devices follow)
   rotate-signing-ca [--tsa]  new fleet signing CA (and timestamp authority with --tsa); the old
                              ones stay in the signing roots; devices follow (docs/signing.md)
+  retire-signing-root <fingerprint>   take a rotated-out signing CA or TSA out of the roots
   retire-version <app> <version>   remove a catalog version no deployment needs; its mirror copy
                              is cleaned up after (docs/admission.md); a vendor uses --url with
                              its own token
@@ -102,6 +103,10 @@ export const command: Command = {
         break;
       case 'rotate-signing-ca':
         out = await adminCall(target, 'POST', '/api/v1/admin/signing/rotations', { signingCa: true, timestampAuthority: values.tsa === true });
+        break;
+      case 'retire-signing-root':
+        need(1, '<fingerprint>');
+        out = await adminCall(target, 'POST', '/api/v1/admin/signing/retirements', { fingerprint: positionals[0] });
         break;
       case 'retire-version': {
         need(2, '<app> <version>');

@@ -29,7 +29,7 @@ import { MirrorCollector } from './mirror/gc.js';
 import { ArtifactAdmission } from './catalog/artifact-admission.js';
 import { RegistrySource } from '../oci/source.js';
 import type { RegistryClientOptions } from '../oci/client.js';
-import { loadFleetSigning, loadOrCreateFleetSigning, rotateFleetSigning, type FleetSigning } from '../trust/signing/fleet-signing.js';
+import { loadFleetSigning, loadOrCreateFleetSigning, retireFleetSigningRoot, rotateFleetSigning, type FleetSigning } from '../trust/signing/fleet-signing.js';
 import { signingRootsDigest } from '../trust/signing/roots.js';
 import { fingerprintOfPem } from '../trust/signing/roots-fingerprint.js';
 import { DEFAULT_REVOCATION_LIST_LIFETIME_MS } from './revocations/publish.js';
@@ -188,6 +188,15 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
               timestampAuthorities: rotated.roots.timestampAuthorities.length,
               signingRootsDigest: signingRootsDigest(rotated.roots),
             };
+          });
+          signingRotations = run.catch(() => undefined);
+          return run;
+        },
+        retire(fingerprint) {
+          const run = signingRotations.then(async () => {
+            const next = await retireFleetSigningRoot(signingDir, fingerprint);
+            useFleetSigning(next);
+            return { signingCas: next.roots.signingCas.length, timestampAuthorities: next.roots.timestampAuthorities.length, signingRootsDigest: signingRootsDigest(next.roots) };
           });
           signingRotations = run.catch(() => undefined);
           return run;

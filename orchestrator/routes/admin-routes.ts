@@ -37,6 +37,8 @@ export interface FleetSigningRotated {
 
 export interface FleetSigningRotation {
   rotate(what: { signingCa: boolean; timestampAuthority: boolean }): Promise<FleetSigningRotated>;
+  /** Takes a rotated-out CA or TSA out of the served roots. */
+  retire(fingerprint: string): Promise<Omit<FleetSigningRotated, 'signingCa' | 'timestampAuthority'>>;
 }
 
 const idField = z.string().min(1).max(255);
@@ -128,6 +130,20 @@ export function adminRoutes(deps: AdminDeps): Hono<AppEnv> {
     const rotated = await deps.fleetSigningRotation.rotate(body);
     deps.logger.info({ ...rotated, by: by(c) }, 'fleet signing roots rotated');
     return c.json(rotated, 201);
+  });
+
+  app.post('/api/v1/admin/signing/retirements', asAdmin, async (c) => {
+    const body = await readJson(c, z.strictObject({ fingerprint: z.string().regex(/^[0-9a-f]{64}$/) }));
+    if (!deps.fleetSigningRotation) throw new HttpProblem(404, 'request.not_found', 'This control plane runs no fleet signing CA');
+    try {
+      const retired = await deps.fleetSigningRotation.retire(body.fingerprint);
+      deps.logger.info({ fingerprint: body.fingerprint, ...retired, by: by(c) }, 'fleet signing root retired');
+      return c.json({ fingerprint: body.fingerprint, ...retired });
+    } catch (err) {
+      if (err instanceof BerthError && err.code === 'signing.root_in_use') throw new HttpProblem(409, err.code, 'The signing root is in use', { detail: err.message });
+      if (err instanceof BerthError && err.code === 'signing.unknown_root') throw new HttpProblem(404, err.code, 'No such signing root', { detail: err.message });
+      throw err;
+    }
   });
 
   app.post('/api/v1/admin/ca/retirements', asAdmin, async (c) => {

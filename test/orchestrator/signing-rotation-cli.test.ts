@@ -52,4 +52,34 @@ describe('berth orchestrator rotate-signing-ca', () => {
     expect(asOperator.status).toBe(403);
     expect((await served()).signingCas).toHaveLength(3);
   });
+
+  it('retires a rotated-out CA and TSA: gone from the served roots and from disk, the digest in statements follows; the ones in use and unknown ones are refused', async () => {
+    const before = await served();
+    const [inUseCa, , oldestCa] = before.signingCas.map(fingerprintOfPem);
+    const [inUseTsa, oldTsa] = before.timestampAuthorities.map((chain) => fingerprintOfPem(chain[0]!));
+    const retired = await berth('orchestrator', 'retire-signing-root', oldestCa!, '--data-dir', h.dir);
+    expect(retired.err).toBe('');
+    expect(retired.code).toBe(0);
+    const afterCa = await served();
+    expect(afterCa.signingCas.map(fingerprintOfPem)).toEqual(before.signingCas.slice(0, 2).map(fingerprintOfPem));
+    expect(JSON.parse(retired.out)).toMatchObject({ fingerprint: oldestCa, signingCas: 2, timestampAuthorities: 2, signingRootsDigest: signingRootsDigest(afterCa) });
+    expect(h.cp.desiredState.signingRootsDigest).toBe(signingRootsDigest(afterCa));
+
+    expect((await h.admin('POST', '/api/v1/admin/signing/retirements', { fingerprint: oldTsa })).status).toBe(200);
+    expect((await served()).timestampAuthorities.map((chain) => fingerprintOfPem(chain[0]!))).toEqual([inUseTsa]);
+    expect((await loadFleetSigning(join(h.dir, 'pki', 'signing')))!.roots).toEqual(await served());
+
+    for (const [fingerprint, status, code] of [
+      [inUseCa, 409, 'signing.root_in_use'],
+      [inUseTsa, 409, 'signing.root_in_use'],
+      [oldestCa, 404, 'signing.unknown_root'],
+      ['f'.repeat(64), 404, 'signing.unknown_root'],
+    ] as const) {
+      const answer = await h.admin('POST', '/api/v1/admin/signing/retirements', { fingerprint });
+      expect(answer.status, fingerprint).toBe(status);
+      expect(answer.body.code).toBe(code);
+    }
+    expect((await h.admin('POST', '/api/v1/admin/signing/retirements', { fingerprint: 'not hex' })).status).toBe(422);
+    expect((await served()).signingCas).toHaveLength(2);
+  });
 });

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { BerthError } from '../../common/errors.js';
 import { readTextFile, writePrivateFile } from '../key-files.js';
 import { generateSigningCa, loadSigningCa, type SigningCa } from './fleet-ca.js';
+import { fingerprintOfPem } from './roots-fingerprint.js';
 import { compileRoots, type CompiledRoots, type FleetSigningRoots } from './roots.js';
 import { generateTimestampAuthority, loadTimestampAuthority, type TimestampAuthority } from './timestamp-authority.js';
 
@@ -120,6 +121,30 @@ export async function rotateFleetSigning(dir: string, what: { signingCa: boolean
   await writePrivateFile(join(dir, HISTORY_FILE), JSON.stringify(next, null, 2) + '\n');
   if (what.signingCa) await writeNewCa(dir);
   if (what.timestampAuthority) await writeNewTsa(dir);
+  return (await loadFleetSigning(dir))!;
+}
+
+/**
+ * Ends the overlap for one rotated-out signing CA or TSA, named by the fingerprint of its
+ * certificate (a TSA by its leaf): it leaves the served roots, and once devices follow the new
+ * roots digest nothing signed or stamped under it verifies any more. The CA or TSA in use cannot
+ * be retired (rotate first), and one not in the history is not known.
+ */
+export async function retireFleetSigningRoot(dir: string, fingerprint: string): Promise<FleetSigning> {
+  const current = await loadFleetSigning(dir);
+  if (!current) throw new BerthError('signing.ca', `${dir} holds no fleet signing CA`);
+  if (fingerprint === fingerprintOfPem(current.ca.certPem) || fingerprint === fingerprintOfPem(current.tsa.certChainPem[0]!)) {
+    throw new BerthError('signing.root_in_use', `${fingerprint} is the signing CA or TSA in use; rotate it before retiring it`);
+  }
+  const history = await readHistory(dir);
+  const next: History = {
+    signingCas: history.signingCas.filter((pem) => fingerprintOfPem(pem) !== fingerprint),
+    timestampAuthorities: history.timestampAuthorities.filter((chain) => fingerprintOfPem(chain[0]!) !== fingerprint),
+  };
+  if (next.signingCas.length === history.signingCas.length && next.timestampAuthorities.length === history.timestampAuthorities.length) {
+    throw new BerthError('signing.unknown_root', `no rotated-out signing CA or TSA has the fingerprint ${fingerprint}`);
+  }
+  await writePrivateFile(join(dir, HISTORY_FILE), JSON.stringify(next, null, 2) + '\n');
   return (await loadFleetSigning(dir))!;
 }
 
