@@ -177,29 +177,12 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
       deviceAuth,
       ...(options.timestampRateLimit ? { timestampRateLimit: options.timestampRateLimit } : {}),
       fleetSigningRotation: {
-        rotate(what) {
-          const run = signingRotations.then(async () => {
-            const rotated = await rotateFleetSigning(signingDir, what);
-            useFleetSigning(rotated);
-            return {
-              signingCa: fingerprintOfPem(rotated.ca.certPem),
-              timestampAuthority: fingerprintOfPem(rotated.tsa.certChainPem[0]),
-              signingCas: rotated.roots.signingCas.length,
-              timestampAuthorities: rotated.roots.timestampAuthorities.length,
-              signingRootsDigest: signingRootsDigest(rotated.roots),
-            };
-          });
-          signingRotations = run.catch(() => undefined);
-          return run;
+        async rotate(what) {
+          const rotated = await changeFleetSigning(() => rotateFleetSigning(signingDir, what));
+          return { signingCa: fingerprintOfPem(rotated.ca.certPem), timestampAuthority: fingerprintOfPem(rotated.tsa.certChainPem[0]), ...rootsSummary(rotated) };
         },
-        retire(fingerprint) {
-          const run = signingRotations.then(async () => {
-            const next = await retireFleetSigningRoot(signingDir, fingerprint);
-            useFleetSigning(next);
-            return { signingCas: next.roots.signingCas.length, timestampAuthorities: next.roots.timestampAuthorities.length, signingRootsDigest: signingRootsDigest(next.roots) };
-          });
-          signingRotations = run.catch(() => undefined);
-          return run;
+        async retire(fingerprint) {
+          return rootsSummary(await changeFleetSigning(() => retireFleetSigningRoot(signingDir, fingerprint)));
         },
       },
       desiredStateKeys: {
@@ -212,14 +195,24 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
         },
       },
     };
-    // One rotation at a time on this replica (each reads what the one before wrote).
-    let signingRotations: Promise<unknown> = Promise.resolve();
     /** New fleet signing roots (rotated here or by another replica): issue, admit and sign with them. */
     const useFleetSigning = (next: FleetSigning): void => {
       deps.fleetSigning = next;
       artifacts.useRoots(next.compiled);
       desiredState!.useSigningRootsDigest(signingRootsDigest(next.roots));
     };
+    // One change of the signing roots at a time on this replica (each reads what the one before wrote).
+    let signingChanges: Promise<unknown> = Promise.resolve();
+    const changeFleetSigning = (change: () => Promise<FleetSigning>): Promise<FleetSigning> => {
+      const run = signingChanges.then(async () => {
+        const next = await change();
+        useFleetSigning(next);
+        return next;
+      });
+      signingChanges = run.catch(() => undefined);
+      return run;
+    };
+    const rootsSummary = (next: FleetSigning) => ({ signingCas: next.roots.signingCas.length, timestampAuthorities: next.roots.timestampAuthorities.length, signingRootsDigest: signingRootsDigest(next.roots) });
     const host = options.host ?? '127.0.0.1';
     const names = [...new Set([host, 'localhost', '127.0.0.1', ...(options.serverNames ?? [])])].filter((n) => n !== '0.0.0.0' && n !== '::');
     const tlsMaterial = async (): Promise<TlsMaterial> => {

@@ -71,7 +71,6 @@ export class ArtifactAdmission {
     this.roots = roots;
   }
 
-
   /**
    * Runs `work` (an admission and the transaction storing its version) so that no garbage
    * collection of the mirror runs between the copy and the commit.

@@ -97,7 +97,8 @@ export class ProcessSandbox implements Sandbox {
     let stderr = '';
     child.stderr!.on('data', (d: string) => (stderr = (stderr + d).slice(-2000)));
     const sandbox = new ProcessSandbox(child, spec, hooks, bwrap !== null);
-    const { coreFiles, digest, engine, glueUrl, glueScript, glueCodeCache, info, maxMemoryPages } = compiled;
+    // Compiled modules cannot cross a process boundary; the child compiles its own from coreFiles.
+    const { modules: _notPortable, ...component } = compiled;
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => fail(`the app's process did not start within ${LOAD_TIMEOUT_MS} ms`), LOAD_TIMEOUT_MS);
       const fail = (message: string, code = 'instantiation-failed') => {
@@ -119,7 +120,7 @@ export class ProcessSandbox implements Sandbox {
         fail(why);
         sandbox.end('crash', why);
       });
-      child.send({ type: 'load', component: { coreFiles, digest, engine, glueUrl, ...(glueScript ? { glueScript } : {}), ...(glueCodeCache ? { glueCodeCache } : {}), info, maxMemoryPages }, spec } satisfies ToChild);
+      child.send({ type: 'load', component, spec } satisfies ToChild);
     });
     return sandbox;
   }

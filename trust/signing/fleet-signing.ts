@@ -72,8 +72,8 @@ async function load(dir: string, create: boolean): Promise<FleetSigning | undefi
   const history = await readHistory(dir);
   // Current first, then the rotated-out ones still trusted, so what was signed under them verifies.
   const roots: FleetSigningRoots = {
-    signingCas: [ca.certPem, ...history.signingCas.filter((pem) => pem !== ca.certPem)].slice(0, MAX_ROOTS),
-    timestampAuthorities: [[...tsa.certChainPem], ...history.timestampAuthorities.filter((chain) => chain.join('') !== tsa.certChainPem.join(''))].slice(0, MAX_ROOTS),
+    signingCas: firstThen(ca.certPem, history.signingCas, MAX_ROOTS),
+    timestampAuthorities: firstThen([...tsa.certChainPem], history.timestampAuthorities, MAX_ROOTS),
   };
   return { ca, tsa, roots, compiled: compileRoots(roots) };
 }
@@ -112,13 +112,12 @@ export async function rotateFleetSigning(dir: string, what: { signingCa: boolean
   const current = await loadFleetSigning(dir);
   if (!current) throw new BerthError('signing.ca', `${dir} holds no fleet signing CA to rotate`);
   const history = await readHistory(dir);
+  // The history holds at most MAX_ROOTS - 1: the new CA or TSA takes the first place served.
   const next: History = {
-    signingCas: what.signingCa ? [current.ca.certPem, ...history.signingCas.filter((pem) => pem !== current.ca.certPem)].slice(0, MAX_ROOTS - 1) : history.signingCas,
-    timestampAuthorities: what.timestampAuthority
-      ? [[...current.tsa.certChainPem], ...history.timestampAuthorities.filter((c) => c.join('') !== current.tsa.certChainPem.join(''))].slice(0, MAX_ROOTS - 1)
-      : history.timestampAuthorities,
+    signingCas: what.signingCa ? firstThen(current.ca.certPem, history.signingCas, MAX_ROOTS - 1) : history.signingCas,
+    timestampAuthorities: what.timestampAuthority ? firstThen([...current.tsa.certChainPem], history.timestampAuthorities, MAX_ROOTS - 1) : history.timestampAuthorities,
   };
-  await writePrivateFile(join(dir, HISTORY_FILE), JSON.stringify(next, null, 2) + '\n');
+  await writeHistory(dir, next);
   if (what.signingCa) await writeNewCa(dir);
   if (what.timestampAuthority) await writeNewTsa(dir);
   return (await loadFleetSigning(dir))!;
@@ -144,8 +143,19 @@ export async function retireFleetSigningRoot(dir: string, fingerprint: string): 
   if (next.signingCas.length === history.signingCas.length && next.timestampAuthorities.length === history.timestampAuthorities.length) {
     throw new BerthError('signing.unknown_root', `no rotated-out signing CA or TSA has the fingerprint ${fingerprint}`);
   }
-  await writePrivateFile(join(dir, HISTORY_FILE), JSON.stringify(next, null, 2) + '\n');
+  await writeHistory(dir, next);
   return (await loadFleetSigning(dir))!;
+}
+
+const writeHistory = (dir: string, history: History): Promise<void> => writePrivateFile(join(dir, HISTORY_FILE), JSON.stringify(history, null, 2) + '\n');
+
+/**
+ * `first`, then the others that are not the same certificate (or chain), at most `max`: the
+ * order roots are served in, the one in use first.
+ */
+function firstThen<T extends string | readonly string[]>(first: T, others: readonly T[], max: number): T[] {
+  const text = (x: T): string => (typeof x === 'string' ? x : x.join(''));
+  return [first, ...others.filter((x) => text(x) !== text(first))].slice(0, max);
 }
 
 /**
