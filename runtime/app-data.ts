@@ -1,7 +1,7 @@
-import { lstat, open, readdir, rename, rm, rmdir, writeFile } from 'node:fs/promises';
-import { constants } from 'node:fs';
+import { lstat, open, readdir, rm, rmdir } from 'node:fs/promises';
+import { constants, type Dirent } from 'node:fs';
 import { join } from 'node:path';
-import { randomUUID } from 'node:crypto';
+import { writePrivateFile } from '../trust/key-files.js';
 import { NAME } from './app-spec.js';
 
 /**
@@ -67,14 +67,12 @@ async function kindOf(path: string): Promise<EntryKind> {
   return s.isSymbolicLink() ? 'symlink' : s.isDirectory() ? 'directory' : 'other';
 }
 
-/** Sum of regular file sizes below `dir`, links not followed (lstat only). */
-async function bytesBelow(dir: string): Promise<number> {
+/** Sum of regular file sizes at or below one entry of a folder, links not followed (lstat only). */
+async function bytesOf(path: string, entry: Dirent): Promise<number> {
+  if (entry.isFile()) return (await lstat(path)).size;
+  if (!entry.isDirectory()) return 0;
   let total = 0;
-  for (const e of await readdir(dir, { withFileTypes: true })) {
-    const path = join(dir, e.name);
-    if (e.isDirectory()) total += await bytesBelow(path);
-    else if (e.isFile()) total += (await lstat(path)).size;
-  }
+  for (const e of await readdir(path, { withFileTypes: true })) total += await bytesOf(join(path, e.name), e);
   return total;
 }
 
@@ -95,15 +93,8 @@ async function readMarker(appDir: string): Promise<number | undefined> {
 }
 
 /** Written to a temporary name and renamed over, so a crash leaves the old mark or the new one, and rename replaces a link rather than following it. */
-async function writeMarker(appDir: string, since: number): Promise<void> {
-  const tmp = join(appDir, `${UNPLANNED_MARKER}.${randomUUID()}.tmp`);
-  await writeFile(tmp, JSON.stringify({ unplannedSince: new Date(since).toISOString() }) + '\n', { mode: 0o600, flag: 'wx' });
-  try {
-    await rename(tmp, join(appDir, UNPLANNED_MARKER));
-  } catch (err) {
-    await rm(tmp, { force: true });
-    throw err;
-  }
+function writeMarker(appDir: string, since: number): Promise<void> {
+  return writePrivateFile(join(appDir, UNPLANNED_MARKER), JSON.stringify({ unplannedSince: new Date(since).toISOString() }) + '\n');
 }
 
 /**
@@ -117,8 +108,7 @@ async function removeAppDir(appDir: string): Promise<number> {
   for (const e of await readdir(appDir, { withFileTypes: true })) {
     if (e.name === UNPLANNED_MARKER) continue;
     const path = join(appDir, e.name);
-    if (e.isDirectory()) bytes += await bytesBelow(path);
-    else if (e.isFile()) bytes += (await lstat(path)).size;
+    bytes += await bytesOf(path, e);
     await rm(path, { recursive: true, force: true });
   }
   await rm(join(appDir, UNPLANNED_MARKER), { force: true });
