@@ -156,14 +156,13 @@ export class RegistryStorage {
   /** Tags in lexical order, or undefined for an unknown repository. */
   async tags(name: string): Promise<string[] | undefined> {
     if (!(await this.hasRepository(name))) return undefined;
-    const entries = await readdir(this.entry(name, '_tags', '.')).catch(() => [] as string[]);
-    return entries.filter(isTag).sort();
+    return (await listDir(this.entry(name, '_tags', '.'))).filter(isTag).sort();
   }
 
   /** Descriptors of the manifests whose subject is `subject`, optionally of one artifactType. */
   async referrers(name: string, subject: Digest, artifactType?: string): Promise<Descriptor[]> {
     const dir = this.entry(name, '_referrers', digestHex(subject));
-    const files = (await readdir(dir).catch(() => [] as string[])).filter((f) => /^[0-9a-f]{64}$/.test(f)).sort();
+    const files = (await listDir(dir)).filter((f) => /^[0-9a-f]{64}$/.test(f)).sort();
     const found: Descriptor[] = [];
     for (const file of files) {
       const parsed = descriptorSchema.safeParse(safeJson(await readText(join(dir, file))));
