@@ -76,8 +76,9 @@ export async function addVersion(store: Store, role: string, appId: string, body
  */
 export async function retireVersion(store: Store, role: string, appId: string, version: string): Promise<AppVersionRecord> {
   await getOwnApp(store, role, appId);
-  if (!appVersion.safeParse(version).success) {
-    throw validationProblem([{ field: 'version', message: 'a version is SemVer 2.0 without a leading v, with _ in place of +' }]);
+  const checked = appVersion.safeParse(version);
+  if (!checked.success) {
+    throw validationProblem([{ field: 'version', message: checked.error.issues[0]!.message }]);
   }
   return store.transaction(async (tx) => {
     await lockScheduler(tx);
