@@ -1,5 +1,6 @@
 import type { Digest } from '../../common/digest.js';
 import type { ComponentInfo } from '../component/inspect.js';
+import type { TableCap } from './table-limit.js';
 
 /**
  * The narrow seam between Berth and the thing that executes WebAssembly (docs/engine.md).
@@ -25,6 +26,10 @@ export interface CompiledComponent {
   /** Compiled core modules by the name the glue asks for; structured-cloneable to workers. */
   modules: Record<string, WebAssembly.Module>;
   maxMemoryPages: number;
+  /** How the tables of its core modules were capped (table-limit.ts). */
+  tableCap: TableCap;
+  /** Per core module, the entries its own tables can reach: summed over instances at instantiation. */
+  tableEntries: Record<string, number>;
   /**
    * The files the modules were compiled from (core modules before the memory cap), so that a
    * sandbox in another process, which cannot receive compiled modules, compiles its own.

@@ -6,8 +6,9 @@ import { sha256Digest, type Digest } from '../../common/digest.js';
 import { BerthError, errorMessage } from '../../common/errors.js';
 import { inspectComponent, MAX_COMPONENT_BYTES, type ComponentInfo } from '../component/inspect.js';
 import { WASM_PAGE } from './memory-limit.js';
-import { compileCoreFile } from './core-module.js';
+import { compileCoreFile, tableCapOf } from './core-module.js';
 import { loadGlueScript } from './glue-loader.js';
+import { GLUE_PATCH, patchGlue } from './glue-patch.js';
 import { warmUpGlue } from '../sandbox/warm-up.js';
 import { TranspileCache, type TranspiledComponent } from './transpile-cache.js';
 import type { CompileOptions, CompiledComponent, Engine, EngineStats } from './engine.js';
@@ -46,7 +47,7 @@ export class JcoEngine implements Engine {
   constructor(options: { cacheDir: string }) {
     const version = jcoVersion();
     this.name = `v8+jco@${version}`;
-    this.cache = new TranspileCache(options.cacheDir, this.name);
+    this.cache = new TranspileCache(options.cacheDir, `${this.name}+${GLUE_PATCH}`);
   }
 
   stats(): EngineStats {
@@ -85,12 +86,14 @@ export class JcoEngine implements Engine {
   private async compileUncached(bytes: Uint8Array, info: ComponentInfo, maxMemoryPages: number): Promise<CompiledComponent> {
     const transpiled = await this.transpiled(bytes, info);
     const modules: Record<string, WebAssembly.Module> = {};
+    const tableEntries: Record<string, number> = {};
+    const tableCap = tableCapOf(Object.values(transpiled.coreFiles));
     for (const [name, file] of Object.entries(transpiled.coreFiles)) {
-      modules[name] = await compileCoreFile(file, maxMemoryPages, `core module ${name} of ${info.digest}`);
+      ({ module: modules[name], tableEntries: tableEntries[name] } = await compileCoreFile(file, maxMemoryPages, tableCap, `core module ${name} of ${info.digest}`));
       this.counters.compiles++;
     }
     const glueScript = transpiled.glueScript ? { glueScript: transpiled.glueScript, ...warmCodeCache(transpiled.glueScript, modules) } : {};
-    return { engine: this.name, digest: info.digest, info, glueUrl: pathToFileURL(transpiled.glueFile).href, ...glueScript, modules, maxMemoryPages, coreFiles: transpiled.coreFiles };
+    return { engine: this.name, digest: info.digest, info, glueUrl: pathToFileURL(transpiled.glueFile).href, ...glueScript, modules, maxMemoryPages, tableCap, tableEntries, coreFiles: transpiled.coreFiles };
   }
 
   private async transpiled(bytes: Uint8Array, info: ComponentInfo): Promise<TranspiledComponent> {
@@ -107,8 +110,9 @@ export class JcoEngine implements Engine {
       throw new BerthError('malformed-component', `component ${info.digest} was refused by the transpiler: ${errorMessage(err)}`);
     }
     this.counters.transpiles++;
-    const glue = files[`${GLUE_NAME}.js`];
-    if (!glue) throw new BerthError('malformed-component', `transpiling ${info.digest} produced no glue module`);
+    const generated = files[`${GLUE_NAME}.js`];
+    if (!generated) throw new BerthError('malformed-component', `transpiling ${info.digest} produced no glue module`);
+    const glue = new TextEncoder().encode(patchGlue(new TextDecoder().decode(generated)));
     const core = Object.fromEntries(Object.entries(files).filter(([name]) => name.endsWith('.wasm')));
     return this.cache.write(info.digest, glue, core);
   }

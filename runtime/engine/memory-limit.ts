@@ -1,4 +1,5 @@
 import { BerthError } from '../../common/errors.js';
+import { encodeLeb as leb, ModuleReader, rewriteSections } from './module-bytes.js';
 
 /**
  * Caps every linear memory of a core module at `maxPages` (64 KiB pages) by rewriting the
@@ -13,52 +14,12 @@ export const WASM_PAGE = 65536;
 const SECTION_IMPORT = 2;
 const SECTION_MEMORY = 5;
 
-class Reader {
-  constructor(
-    readonly bytes: Uint8Array,
-    public pos: number,
-  ) {}
-  byte(): number {
-    if (this.pos >= this.bytes.length) throw bad('unexpected end of module');
-    return this.bytes[this.pos++]!;
-  }
-  leb(): bigint {
-    let result = 0n;
-    let shift = 0n;
-    for (let i = 0; i < 10; i++) {
-      const b = this.byte();
-      result |= BigInt(b & 0x7f) << shift;
-      if ((b & 0x80) === 0) return result;
-      shift += 7n;
-    }
-    throw bad('invalid LEB128');
-  }
-  skip(n: number): void {
-    if (n > this.bytes.length - this.pos) throw bad('section runs past the end');
-    this.pos += n;
-  }
-  name(): void {
-    this.skip(Number(this.leb()));
-  }
-}
-
 function bad(reason: string): BerthError {
   return new BerthError('malformed-component', `cannot apply the memory limit: ${reason}`);
 }
 
-function leb(value: bigint): number[] {
-  const out: number[] = [];
-  do {
-    let b = Number(value & 0x7fn);
-    value >>= 7n;
-    if (value !== 0n) b |= 0x80;
-    out.push(b);
-  } while (value !== 0n);
-  return out;
-}
-
 /** Re-encodes one memory type with the maximum capped; refuses a minimum above the cap. */
-function cappedLimits(r: Reader, maxPages: number, out: number[]): void {
+function cappedLimits(r: ModuleReader, maxPages: number, out: number[]): void {
   const flags = r.byte();
   const hasMax = (flags & 0x01) !== 0;
   const min = r.leb();
@@ -71,7 +32,7 @@ function cappedLimits(r: Reader, maxPages: number, out: number[]): void {
 }
 
 function rewriteImports(section: Uint8Array, maxPages: number): Uint8Array {
-  const r = new Reader(section, 0);
+  const r = new ModuleReader(section, 0, bad);
   const out: number[] = [];
   const count = r.leb();
   out.push(...leb(count));
@@ -103,14 +64,14 @@ function rewriteImports(section: Uint8Array, maxPages: number): Uint8Array {
   return Uint8Array.from(out);
 }
 
-function skipLimits(r: Reader): void {
+function skipLimits(r: ModuleReader): void {
   const flags = r.byte();
   r.leb();
   if (flags & 0x01) r.leb();
 }
 
 function rewriteMemories(section: Uint8Array, maxPages: number): Uint8Array {
-  const r = new Reader(section, 0);
+  const r = new ModuleReader(section, 0, bad);
   const out: number[] = [];
   const count = r.leb();
   out.push(...leb(count));
@@ -120,29 +81,5 @@ function rewriteMemories(section: Uint8Array, maxPages: number): Uint8Array {
 }
 
 export function capMemory(module: Uint8Array, maxPages: number): Uint8Array {
-  if (module.length < 8 || module[0] !== 0 || module[1] !== 0x61 || module[2] !== 0x73 || module[3] !== 0x6d) throw bad('not a core module');
-  const parts: Uint8Array[] = [module.subarray(0, 8)];
-  const r = new Reader(module, 8);
-  while (r.pos < module.length) {
-    const sectionStart = r.pos;
-    const id = r.byte();
-    const size = Number(r.leb());
-    const start = r.pos;
-    r.skip(size);
-    const body = module.subarray(start, start + size);
-    if (id === SECTION_IMPORT || id === SECTION_MEMORY) {
-      const rewritten = id === SECTION_IMPORT ? rewriteImports(body, maxPages) : rewriteMemories(body, maxPages);
-      parts.push(Uint8Array.of(id, ...leb(BigInt(rewritten.length))), rewritten);
-    } else {
-      parts.push(module.subarray(sectionStart, start + size));
-    }
-  }
-  const total = parts.reduce((n, p) => n + p.length, 0);
-  const result = new Uint8Array(total);
-  let offset = 0;
-  for (const p of parts) {
-    result.set(p, offset);
-    offset += p.length;
-  }
-  return result;
+  return rewriteSections(module, [SECTION_IMPORT, SECTION_MEMORY], (id, body) => (id === SECTION_IMPORT ? rewriteImports(body, maxPages) : rewriteMemories(body, maxPages)), bad);
 }

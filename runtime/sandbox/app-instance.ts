@@ -3,6 +3,7 @@ import { linkHostApis, type HostContext, type InstanceServices } from '../../hos
 import type { ComponentGlue } from '../engine/engine.js';
 import { WasiExit } from '../../host-apis/wasi/cli.js';
 import type { InvokeFailure } from './protocol.js';
+import { CoreBudget, type CoreBudgetLimits } from './core-budget.js';
 import { GATEWAY_EXPORT, gatewayAdapter } from '../../host-apis/wasi/http-gateway-adapter.js';
 
 /**
@@ -15,8 +16,10 @@ export class AppInstance {
     readonly services: InstanceServices,
   ) {}
 
-  static create(glue: ComponentGlue, modules: Record<string, WebAssembly.Module>, componentImports: string[], context: HostContext): AppInstance {
+  /** `limits` bound what its core instances add up to (core-budget.ts); sandbox threads always pass them. */
+  static create(glue: ComponentGlue, modules: Record<string, WebAssembly.Module>, componentImports: string[], context: HostContext, limits?: CoreBudgetLimits): AppInstance {
     const { imports, services } = linkHostApis(componentImports, context);
+    const budget = limits && new CoreBudget(modules, limits);
     let memory: WebAssembly.Memory | undefined;
     const exportsObject = glue.instantiate(
       (name) => {
@@ -26,6 +29,7 @@ export class AppInstance {
       },
       imports,
       (module, importObject) => {
+        budget?.admit(module);
         const instance = new WebAssembly.Instance(module, importObject);
         for (const value of Object.values(instance.exports)) if (!memory && value instanceof WebAssembly.Memory) memory = value;
         return instance;

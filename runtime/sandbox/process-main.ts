@@ -36,7 +36,8 @@ async function load(message: Extract<ToChild, { type: 'load' }>): Promise<void> 
   try {
     const modules: Record<string, WebAssembly.Module> = {};
     for (const [name, file] of Object.entries(component.coreFiles)) {
-      modules[name] = await compileCoreFile(file, component.maxMemoryPages, `core module ${name} of ${component.digest}`);
+      // The parent's caps, so that both sides count the same entries per module.
+      modules[name] = (await compileCoreFile(file, component.maxMemoryPages, component.tableCap, `core module ${name} of ${component.digest}`)).module;
     }
     const compiled: CompiledComponent = { ...component, modules };
     const started = await WorkerSandbox.start(compiled, spec, {

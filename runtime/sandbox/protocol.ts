@@ -1,6 +1,7 @@
 import type { GrantSet } from '../../host-apis/grants.js';
 import type { AppIdentity, AppLogRecord } from '../../host-apis/app-context.js';
 import type { BridgeChannel } from './bridge.js';
+import type { CoreBudgetLimits } from './core-budget.js';
 
 /** Messages between a sandbox's controller (main thread) and its worker. */
 
@@ -18,6 +19,8 @@ export interface LoadRequest {
   /** V8's code cache of that script; sent with a thread's first load of the glue only. */
   glueCodeCache?: Uint8Array;
   modules: Record<string, WebAssembly.Module>;
+  /** What its core instances may add up to (core-budget.ts). */
+  coreLimits: CoreBudgetLimits;
   imports: string[];
   identity: AppIdentity;
   grants: GrantSet;

@@ -104,6 +104,7 @@ export class SandboxThread {
       // The worker keeps a glue once loaded: its code cache crosses only with the first load.
       ...(compiled.glueCodeCache && !this.gluesSent.has(compiled.glueUrl) ? { glueCodeCache: compiled.glueCodeCache } : {}),
       modules: compiled.modules,
+      coreLimits: { tableEntries: compiled.tableEntries, tableBudget: compiled.tableCap.budget },
       imports: compiled.info.imports,
       identity: owner.spec.identity,
       grants: owner.spec.grants,

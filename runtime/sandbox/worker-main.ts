@@ -62,7 +62,7 @@ function load(request: LoadRequest, glue: ComponentGlue): void {
         logSink: (record: AppLogRecord) => send({ type: 'log', slot, record }),
         hostCall: (method, args) => meter.blocked(() => bridge.call(method, args)),
         countHostCall: (iface) => meter.countCall(iface),
-      }),
+      }, request.coreLimits),
     );
     loaded = { instance, meter, unloaded: new Int32Array(request.unloaded) };
   } catch (err) {

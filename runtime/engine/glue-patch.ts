@@ -1,0 +1,31 @@
+import { BerthError } from '../../common/errors.js';
+
+/**
+ * The one change Berth makes to jco's generated glue: a ceiling on resource handles. The glue
+ * keeps each resource type's handles in a JavaScript array (two slots a handle, freed slots
+ * reused) and also adds every handle it ever made to a set it never reads nor shrinks. Both live
+ * on the sandbox thread's heap and grow by copying themselves whole, so a guest that makes handles
+ * without end (its own resource's `resource.new`, or a host constructor in a loop) reaches an
+ * allocation past the heap limit, which ends the whole process (docs/hostile.md, "Heap").
+ *
+ * The patch drops the write-only set and refuses a handle past `MAX_HANDLES` live ones of a type
+ * with a trap. A glue that has resource tables but not the helper this was written for (another
+ * jco) is refused rather than run without the ceiling.
+ */
+
+/** Live handles of one resource type in one instance. */
+export const MAX_HANDLES = 65_536;
+
+/** Names the patch in the transpile cache's key, so glue cached before it is made again. */
+export const GLUE_PATCH = 'handles-1';
+
+const CREATE_OWN = /(function rscTableCreateOwn\(table, rep\) \{\s*const free = table\[0\] & ~T_FLAG;)\s*table\._createdReps\.add\(rep\);/;
+
+export function patchGlue(glue: string): string {
+  if (!glue.includes('rscTableCreateOwn')) return glue;
+  if (!CREATE_OWN.test(glue) || (glue.match(/_createdReps/g) ?? []).length !== (glue.match(/_createdReps = new Set\(\);/g) ?? []).length + 1) {
+    throw new BerthError('engine-unsupported', 'the transpiler made resource tables Berth cannot put a ceiling on (a jco version it does not know)');
+  }
+  const ceiling = `if (free === 0 && table.length >= ${2 * (MAX_HANDLES + 1)}) throw new WebAssembly.RuntimeError('too many resource handles: an instance may hold at most ${MAX_HANDLES} of one type');`;
+  return glue.replace(CREATE_OWN, `$1\n    ${ceiling}`);
+}

@@ -1,0 +1,42 @@
+import { BerthError } from '../../common/errors.js';
+
+/**
+ * What the core instances of one app instance may add up to, checked as the glue instantiates
+ * them. A component may instantiate a core module any number of times, and each instance has
+ * tables of its own (kept on the thread's JavaScript heap, table-limit.ts) and memories of its
+ * own: the caps written into each module bound one instance, this bounds their number and sum.
+ */
+export interface CoreBudgetLimits {
+  /** Entries each core module's own tables can reach (CompiledComponent.tableEntries). */
+  tableEntries: Record<string, number>;
+  /** All tables of the app instance together (TableCap.budget). */
+  tableBudget: number;
+}
+
+/** Core instances per app instance: jco's glue makes 3–4 for the components seen; composed ones a few more. */
+export const MAX_CORE_INSTANCES = 100;
+
+export class CoreBudget {
+  private readonly names = new Map<WebAssembly.Module, string>();
+  private instances = 0;
+  private entries = 0;
+
+  constructor(
+    modules: Record<string, WebAssembly.Module>,
+    private readonly limits: CoreBudgetLimits,
+  ) {
+    for (const [name, module] of Object.entries(modules)) this.names.set(module, name);
+  }
+
+  /** Counts one more instance of `module`; throws, before it is made, when it would go over. */
+  admit(module: WebAssembly.Module): void {
+    if (++this.instances > MAX_CORE_INSTANCES) {
+      throw new BerthError('resource-limit', `the component instantiates more than ${MAX_CORE_INSTANCES} core instances`);
+    }
+    const name = this.names.get(module);
+    this.entries += name === undefined ? 0 : (this.limits.tableEntries[name] ?? 0);
+    if (this.entries > this.limits.tableBudget) {
+      throw new BerthError('table-limit', `the component's core instances could grow their tables to ${this.entries} entries in all, over the limit of ${this.limits.tableBudget} entries`);
+    }
+  }
+}
