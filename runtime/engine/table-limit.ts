@@ -44,18 +44,23 @@ function copyRefType(r: ModuleReader, out: number[]): void {
   out.push(...r.bytes.subarray(start, r.pos));
 }
 
-/** Rewrites one table type's limits through `cap`; flags 0x04/0x05 are 64-bit tables (same shape). */
-function rewriteLimits(r: ModuleReader, out: number[], cap: (t: TableType) => bigint): TableType {
+/** Reads one table type's limits; flags 0x04/0x05 are 64-bit tables (same shape). */
+function readLimits(r: ModuleReader): TableType & { flags: number } {
   const flags = r.byte();
   if ((flags & ~0x05) !== 0) throw bad(`unknown table limits flags ${flags}`);
   const initial = r.leb();
-  const max = flags & 0x01 ? r.leb() : undefined;
+  return flags & 0x01 ? { flags, initial, max: r.leb() } : { flags, initial };
+}
+
+/** Rewrites one table type's limits with the maximum `cap` gives it; the capped maximum. */
+function rewriteLimits(r: ModuleReader, out: number[], cap: (t: TableType) => bigint): bigint {
+  const { flags, initial, max } = readLimits(r);
   const capped = cap({ initial, max });
   if (initial > capped) {
     throw new BerthError('table-limit', `the component needs a table of ${initial} entries at start, over its limit of ${capped} entries`);
   }
   out.push(flags | 0x01, ...encodeLeb(initial), ...encodeLeb(capped));
-  return { initial, max: capped };
+  return capped;
 }
 
 function fits(t: TableType, budget: number): boolean {
@@ -71,7 +76,7 @@ function definedTables(module: Uint8Array): TableType[] {
     for (let i = 0n; i < count; i++) {
       if (body[r.pos] === 0x40) throw bad('tables with an initialiser expression are not supported');
       copyRefType(r, []);
-      tables.push(rewriteLimits(r, [], (t) => t.max ?? t.initial));
+      tables.push(readLimits(r));
     }
     return body;
   }, bad);
@@ -113,7 +118,7 @@ export function capTables(module: Uint8Array, cap: TableCap): { bytes: Uint8Arra
       if (id === SECTION_TABLE) {
         if (body[r.pos] === 0x40) throw bad('tables with an initialiser expression are not supported');
         copyRefType(r, out);
-        entries += rewriteLimits(r, out, defined).max!;
+        entries += rewriteLimits(r, out, defined);
         continue;
       }
       if (copyImportUntilTable(r, out)) {

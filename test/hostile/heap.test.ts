@@ -1,0 +1,48 @@
+import { describe, expect, it } from 'vitest';
+import { TABLE_ENTRIES_PER_APP } from '../../runtime/engine/table-limit.js';
+import { MAX_HANDLES } from '../../runtime/engine/glue-patch.js';
+import { bytes, hostileBench, nextStop, TIERS } from './support.js';
+
+const HOARD = 'berth:fixtures/handles@0.1.0#hoard';
+
+/**
+ * Hostile apps that grow what V8 keeps on the sandbox thread's JavaScript heap. Past the heap
+ * limit in one allocation, Node ends the whole process rather than the worker (exit 134, which
+ * here would end this test file's fork): each case passing at all shows the runtime survived.
+ */
+for (const tier of TIERS)
+  describe(`hostile heap, ${tier} tier`, () => {
+    const bench = hostileBench(`heap-${tier}`);
+    const start = (fixture: string, app: string) => bench.runtime.startApp(bytes(fixture), { vendor: 'mallory', app, grants: {}, tier });
+
+    it('a table grown towards V8 ceiling in one step is refused inside the guest', async () => {
+      await bench.whileNeighbourAnswers(async () => {
+        const app = await start('tablebomb', 'leap');
+        expect(await app.invoke('grow-table', [9_999_999])).toEqual({ ok: true, value: -1 });
+        expect(await app.invoke('table-size')).toEqual({ ok: true, value: 1 });
+        await app.stop();
+      });
+    });
+
+    it('a table grown step by step stops at the per-app table budget', async () => {
+      await bench.whileNeighbourAnswers(async () => {
+        const app = await start('tablebomb', 'creep');
+        // 1 + 100,000 a step: the third step would pass 262,144 entries.
+        expect(await app.invoke('fill-table', [100_000])).toEqual({ ok: true, value: 200_001 });
+        expect(await app.invoke('grow-table', [TABLE_ENTRIES_PER_APP - 200_001])).toEqual({ ok: true, value: 200_001 });
+        expect(await app.invoke('grow-table', [1])).toEqual({ ok: true, value: -1 });
+        await app.stop();
+      });
+    });
+
+    it('resource handles hoarded without end are cut at the handle ceiling with a trap', async () => {
+      await bench.whileNeighbourAnswers(async () => {
+        const app = await start('handlebomb', 'hoard');
+        expect(await app.invoke(HOARD, [1_000])).toEqual({ ok: true, value: 1_000 });
+        const stopped = nextStop(app);
+        expect(await app.invoke(HOARD, [10_000_000])).toMatchObject({ ok: false, failure: { kind: 'trap', message: `too many resource handles: an instance may hold at most ${MAX_HANDLES} of one type` } });
+        expect(await stopped).toMatchObject({ reason: 'trap' });
+        await app.stop();
+      });
+    });
+  });
