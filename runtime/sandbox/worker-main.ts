@@ -5,6 +5,8 @@ import type { ComponentGlue } from '../engine/engine.js';
 import { loadGlueScript } from '../engine/glue-loader.js';
 import { InstanceMeter } from '../accounting/instance-meter.js';
 import { AppInstance } from './app-instance.js';
+import { exceedsBytes, MAX_RESULT_BYTES } from './result-size.js';
+import { GATEWAY_EXPORT } from '../../host-apis/wasi/http-gateway-adapter.js';
 import { BridgeClient, type BridgeChannel } from './bridge.js';
 import { hasEntryPoint } from './entry-point.js';
 import { warmUpHostApis } from './host-warm-up.js';
@@ -83,13 +85,21 @@ function invoke(slot: number, id: number, fn: string, args: unknown[]): void {
     send({ type: 'result', slot, id, ok: false, failure, endedAt: monotonicMs() });
     return;
   }
-  const outcome: InvokeOutcome = loaded.meter.measure(() => loaded.instance.invoke(fn, args));
+  const outcome: InvokeOutcome = bounded(fn, loaded.meter.measure(() => loaded.instance.invoke(fn, args)));
   const endedAt = monotonicMs();
   loaded.instance.services.logger.reportDropped();
   const usage = usageOf(loaded);
   // A trapped instance is unusable; calls to it still queued here find it gone.
   if (!outcome.ok && outcome.failure.kind === 'trap') slots.delete(slot);
   send({ type: 'result', slot, id, ...outcome, usage, endedAt });
+}
+
+/** A result too large to hand the host is treated as a trap: the instance is dropped (result-size.ts). */
+function bounded(fn: string, outcome: InvokeOutcome): InvokeOutcome {
+  if (fn === GATEWAY_EXPORT) return outcome;
+  const value = outcome.ok ? outcome.value : outcome.failure.kind === 'app-error' ? outcome.failure.payload : undefined;
+  if (!exceedsBytes(value)) return outcome;
+  return { ok: false, failure: { kind: 'trap', message: `the result of ${fn} is larger than ${MAX_RESULT_BYTES / 2 ** 20} MiB, more than an app may hand the host` } };
 }
 
 /**

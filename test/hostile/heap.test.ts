@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { TABLE_ENTRIES_PER_APP } from '../../runtime/engine/table-limit.js';
 import { MAX_HANDLES } from '../../runtime/engine/glue-patch.js';
+import { MAX_RESULT_BYTES } from '../../runtime/sandbox/result-size.js';
 import { bytes, hostileBench, nextStop, TIERS } from './support.js';
 
 const HOARD = 'berth:fixtures/handles@0.1.0#hoard';
@@ -42,6 +43,19 @@ for (const tier of TIERS)
         const stopped = nextStop(app);
         expect(await app.invoke(HOARD, [10_000_000])).toMatchObject({ ok: false, failure: { kind: 'trap', message: `too many resource handles: an instance may hold at most ${MAX_HANDLES} of one type` } });
         expect(await stopped).toMatchObject({ reason: 'trap' });
+        await app.stop();
+      });
+    });
+
+    it('a result lifted from guest memory too large to hand the host is refused in the sandbox', async () => {
+      await bench.whileNeighbourAnswers(async () => {
+        const app = await bench.runtime.startApp(bytes('bigvalue'), { vendor: 'mallory', app: 'swamp', grants: { log: {} }, tier, limits: { cpuDeadlineMs: 30_000 } });
+        expect(await app.invoke('words', [10])).toEqual({ ok: true, value: Array(10).fill('a') });
+        const stopped = nextStop(app);
+        // 3 million one-letter strings: 24 MiB of guest memory, far more as host objects.
+        const message = `the result of words is larger than ${MAX_RESULT_BYTES / 2 ** 20} MiB, more than an app may hand the host`;
+        expect(await app.invoke('words', [3_000_000])).toEqual({ ok: false, failure: { kind: 'trap', message } });
+        expect(await stopped).toMatchObject({ reason: 'trap', message });
         await app.stop();
       });
     });
