@@ -23,6 +23,13 @@ const expected: Record<string, { imports: string[]; exports: string[] }> = {
   'hang-on-start': { imports: [], exports: [ENTRY] },
   ungranted: { imports: ['berth:host/identity@0.1.0', LOG], exports: [ENTRY] },
   logflood: { imports: [LOG], exports: [ENTRY] },
+  // Heap hostiles (docs/hostile.md "Heap").
+  tablebomb: { imports: [], exports: ['grow-table: func(delta: u32) -> s32', 'fill-table: func(step: u32) -> u32', 'table-size: func() -> u32'] },
+  handlebomb: { imports: [], exports: ['berth:fixtures/handles@0.1.0'] },
+  bigvalue: {
+    imports: [LOG],
+    exports: ['shout: func(bytes: u32) -> string', 'numbers: func(count: u32) -> list<u32>', 'words: func(count: u32) -> list<string>', 'log-long: func(bytes: u32)', 'log-fields: func(count: u32)'],
+  },
   // C through wasi-libc and the preview1 command adapter: what the adapter needs, nothing of
   // berth:host; no sockets, no random, no monotonic clock.
   files: {
