@@ -67,6 +67,11 @@ export class CallQueue {
     return call;
   }
 
+  /** The call the thread runs now (calls run in the order they were sent), if any. */
+  running(): QueuedCall | undefined {
+    return this.calls[0];
+  }
+
   /** Every call still queued, taken off (the thread ended). */
   takeAll(): QueuedCall[] {
     const calls = this.calls.splice(0);

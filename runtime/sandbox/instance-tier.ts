@@ -37,12 +37,12 @@ export class InstanceTier {
         // A runaway app ends its whole thread; so that it cannot do that to its neighbours
         // again and again, its later instances run alone.
         sandbox.onStop((report) => {
-          if (report.reason === 'deadline') this.quarantined.add(key);
+          if (report.reason === 'deadline' || report.reason === 'out-of-memory') this.quarantined.add(key);
         });
         return sandbox;
       } catch (err) {
-        // An app that never finished instantiating ended its thread: the same, for its later starts.
-        if (err instanceof BerthError && err.code === 'instantiation-deadline') this.quarantined.add(key);
+        // An app that never finished instantiating, or ran out of heap doing so, ended its thread: the same, for its later starts.
+        if (err instanceof BerthError && (err.code === 'instantiation-deadline' || err.code === 'out-of-memory')) this.quarantined.add(key);
         // Several starts raced for the last slot of a thread: take another.
         if (!(err instanceof BerthError && err.code === 'sandbox-full')) throw err;
       }

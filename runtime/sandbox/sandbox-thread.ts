@@ -58,8 +58,10 @@ export class SandboxThread {
   ) {
     worker.on('message', (m: FromWorker) => this.onMessage(m));
     worker.on('error', (err: Error & { code?: string }) => {
-      const oom = err.code === 'ERR_WORKER_OUT_OF_MEMORY';
-      this.end(oom ? 'out-of-memory' : 'crash', oom ? 'the sandbox thread exhausted its JS heap' : `the sandbox thread failed: ${err.message}`);
+      // Out of heap, the app whose call (or load) was running is taken for the culprit: on a
+      // shared thread its neighbours are told `crash` and restarted, and it runs alone from then on.
+      if (err.code === 'ERR_WORKER_OUT_OF_MEMORY') this.end('out-of-memory', 'the sandbox thread exhausted its JS heap', this.calls.running()?.slot);
+      else this.end('crash', `the sandbox thread failed: ${err.message}`);
     });
     worker.on('exit', (code) => this.end('crash', `the sandbox thread exited with code ${code}`));
   }
@@ -233,7 +235,7 @@ export class SandboxThread {
     const whyFor = (id: number) =>
       culprit === undefined || culprit === id
         ? { reason, message }
-        : { reason: 'crash' as const, message: `its sandbox thread was ended: ${culpritName} ${reason === 'deadline' ? 'ran past its deadline' : 'failed'}` };
+        : { reason: 'crash' as const, message: `its sandbox thread was ended: ${culpritName} ${CULPRIT_DID[reason] ?? 'failed'}` };
     const present = new Set(slots.map(([id]) => id));
     for (const call of calls) {
       const why = present.has(call.slot) ? whyFor(call.slot) : { reason: 'stopped' as const, message: 'the app is not loaded' };
@@ -247,6 +249,9 @@ export class SandboxThread {
     }
   }
 }
+
+/** What a culprit did that ended its thread, as its neighbours are told. */
+const CULPRIT_DID: Partial<Record<StopReason, string>> = { deadline: 'ran past its deadline', 'out-of-memory': 'exhausted the thread\'s JS heap' };
 
 /** Why a start that was still loading failed: a deadline then can only be its instantiation's. */
 function startFailure(reason: StopReason): string {

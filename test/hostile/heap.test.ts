@@ -2,6 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { TABLE_ENTRIES_PER_APP } from '../../runtime/engine/table-limit.js';
 import { MAX_HANDLES } from '../../runtime/engine/glue-patch.js';
 import { MAX_RESULT_BYTES } from '../../runtime/sandbox/result-size.js';
+import type { ThreadSandbox } from '../../runtime/sandbox/worker-sandbox.js';
+import type { AppSupervisor } from '../../runtime/supervisor.js';
+import { waitFor } from '../support/app-logs.js';
 import { bytes, hostileBench, nextStop, TIERS } from './support.js';
 
 const HOARD = 'berth:fixtures/handles@0.1.0#hoard';
@@ -60,3 +63,30 @@ for (const tier of TIERS)
       });
     });
   });
+
+/**
+ * On a shared thread the heap is shared: an app that exhausts it gradually ends the thread (never
+ * the process). The app whose call was running is taken for the culprit and runs alone from then
+ * on; its neighbours there are told why and restarted.
+ */
+describe('hostile heap, instance tier, a shared thread run out of heap', () => {
+  const bench = hostileBench('heap-shared', { instanceTier: { appsPerThread: 8, threadHeapMb: 64 } });
+  const threadOf = (app: AppSupervisor) => (app.currentSandbox as ThreadSandbox).threadId;
+
+  it('ends the thread only; the culprit then runs alone and its neighbour is restarted', async () => {
+    await bench.whileNeighbourAnswers(async () => {
+      const local = await bench.runtime.startApp(bytes('hello'), { vendor: 'acme', app: 'local', grants: { log: {} }, tier: 'instance' });
+      const swamp = await bench.runtime.startApp(bytes('bigvalue'), { vendor: 'mallory', app: 'swamp', grants: { log: {} }, tier: 'instance', limits: { cpuDeadlineMs: 30_000 } });
+      expect(threadOf(local)).toBe(threadOf(swamp));
+      const localStop = nextStop(local);
+      // 8 million strings lifted on a 64 MiB thread: out of heap while lifting, before any size check.
+      expect(await swamp.invoke('words', [8_000_000])).toMatchObject({ ok: false, failure: { kind: 'sandbox-stopped', reason: 'out-of-memory' } });
+      expect(await localStop).toMatchObject({ reason: 'crash', message: "its sandbox thread was ended: swamp exhausted the thread's JS heap" });
+      await waitFor(() => local.status().state === 'running' && swamp.status().state === 'running', 10_000, 'both restarted');
+      expect(threadOf(swamp)).not.toBe(threadOf(local));
+      expect(await local.invoke('add', [2, 3])).toEqual({ ok: true, value: 5 });
+      await swamp.stop();
+      await local.stop();
+    });
+  });
+});
