@@ -1,0 +1,56 @@
+import { spawnSync } from 'node:child_process';
+import { pathToFileURL } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { distPath } from '../../common/paths.js';
+import { fixturePath } from '../fixtures/build.js';
+import { suiteTempDir } from '../support/tmp.js';
+
+/**
+ * The same attacks as heap.test.ts, in a Node process of their own (the built runtime in dist/),
+ * so that an abort of the whole process shows as its exit code and Node's FATAL line here rather
+ * than as a lost test fork: the runtime process must outlive every one, in every tier, and a
+ * neighbour in it must still answer.
+ */
+const script = `
+import { readFileSync } from 'node:fs';
+const { Runtime } = await import(process.env.RUNTIME);
+const wasm = (name) => readFileSync(process.env['FIXTURE_' + name]);
+const runtime = new Runtime({ dataDir: process.env.DATA_DIR });
+const neighbour = await runtime.startApp(wasm('hello'), { vendor: 'neighbour', app: 'steady', grants: { log: {} }, tier: 'worker' });
+const out = {};
+for (const tier of ['instance', 'worker', 'process']) {
+  const table = await runtime.startApp(wasm('tablebomb'), { vendor: 'mallory', app: 'leap-' + tier, grants: {}, tier });
+  out[tier + ' grow-table'] = await table.invoke('grow-table', [9999999]);
+  out[tier + ' fill-table'] = await table.invoke('fill-table', [100000]);
+  await table.stop();
+  const hoard = await runtime.startApp(wasm('handlebomb'), { vendor: 'mallory', app: 'hoard-' + tier, grants: {}, tier });
+  out[tier + ' hoard'] = (await hoard.invoke('berth:fixtures/handles@0.1.0#hoard', [10000000])).failure?.kind;
+  await hoard.stop();
+  out[tier + ' neighbour'] = await neighbour.invoke('add', [20, 22]);
+}
+await runtime.close();
+console.log(JSON.stringify(out));
+`;
+
+describe('hostile heap, the runtime in a process of its own', () => {
+  it('outlives a table grown to V8 ceiling and hoarded handles in every tier, and its neighbour answers', () => {
+    const env = {
+      PATH: process.env.PATH,
+      RUNTIME: pathToFileURL(distPath('runtime/runtime.js')).href,
+      DATA_DIR: suiteTempDir('heap-process'),
+      FIXTURE_hello: fixturePath('hello'),
+      FIXTURE_tablebomb: fixturePath('tablebomb'),
+      FIXTURE_handlebomb: fixturePath('handlebomb'),
+    };
+    const child = spawnSync(process.execPath, ['--input-type=module', '-e', script], { env, encoding: 'utf8', timeout: 120_000 });
+    const fatal = child.stderr.split('\n').filter((l) => /FATAL|heap out of memory/.test(l));
+    expect({ status: child.status, signal: child.signal, fatal }).toEqual({ status: 0, signal: null, fatal: [] });
+    const out = JSON.parse(child.stdout.trim().split('\n').pop()!) as Record<string, unknown>;
+    for (const tier of ['instance', 'worker', 'process']) {
+      expect(out[`${tier} grow-table`]).toEqual({ ok: true, value: -1 });
+      expect(out[`${tier} fill-table`]).toEqual({ ok: true, value: 200_001 });
+      expect(out[`${tier} hoard`]).toBe('trap');
+      expect(out[`${tier} neighbour`]).toEqual({ ok: true, value: 42 });
+    }
+  }, 150_000);
+});
