@@ -1,4 +1,5 @@
 import { receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
+import { exceedsBytes } from './result-size.js';
 import { BerthError, errorMessage } from '../../common/errors.js';
 
 /**
@@ -46,6 +47,8 @@ export class BridgeClient {
 
   /** Calls `method` on the host and blocks until it answers; the host's error is rethrown. */
   call(method: string, args: unknown[]): unknown {
+    // Copied to the controlling thread, whose heap is every app's: bounded like a call's result.
+    if (exceedsBytes(args, MAX_HOST_CALL_BYTES)) throw new BerthError('host-call-too-large', `host call ${method} carries more than ${MAX_HOST_CALL_BYTES / 2 ** 20} MiB`);
     const { channel, flag } = this.connected();
     const id = this.nextId++;
     Atomics.store(flag, 0, WAITING);
@@ -67,6 +70,12 @@ export class BridgeClient {
     }
   }
 }
+
+/**
+ * What one host call may carry to the controlling thread (docs/hostile.md, "Heap"): above the
+ * largest body a grant allows (64 MiB of outbound HTTP request), far below what would strain it.
+ */
+export const MAX_HOST_CALL_BYTES = 80 * 2 ** 20;
 
 export class BridgeTimeout extends BerthError {
   constructor(method: string, timeoutMs: number) {

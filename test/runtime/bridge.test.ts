@@ -28,6 +28,17 @@ async function callFromWorker(handlers: Record<string, (...a: any[]) => unknown>
 }
 
 describe('synchronous bridge', () => {
+  it('refuses a host call carrying more than the controlling thread should hold, before sending it', async () => {
+    const asked: number[] = [];
+    const results = await callFromWorker({ note: (text: string) => asked.push(text.length) }, [
+      { method: 'note', args: ['x'.repeat(41 * 2 ** 20)] },
+      { method: 'note', args: ['fine'] },
+    ], 5_000);
+    expect(results[0]).toEqual({ ok: false, error: { code: 'host-call-too-large', message: 'host call note carries more than 80 MiB' } });
+    expect(results[1]).toEqual({ ok: true, value: 1 });
+    expect(asked).toEqual([4]);
+  });
+
   it('blocks the guest thread while the host does asynchronous work, then returns its answer', async () => {
     const results = await callFromWorker({ slowDouble: async (x: number) => (await new Promise((r) => setTimeout(r, 30)), x * 2) }, [
       { method: 'slowDouble', args: [21] },
