@@ -16,16 +16,47 @@ import { BerthError } from '../../common/errors.js';
 /** Live handles of one resource type in one instance. */
 export const MAX_HANDLES = 65_536;
 
+/**
+ * Elements of one list lifted from guest memory into JavaScript values (lists of strings,
+ * records, tuples, variants; lists of numbers become typed arrays and are not counted). jco
+ * lifts them by pushing onto an array, whose growth copies it whole: on Node 24 a list of 8
+ * million strings in a 64 MiB worker aborted the process.
+ */
+export const MAX_LIST_ELEMENTS = 1_048_576;
+
 /** Names the patch in the transpile cache's key, so glue cached before it is made again. */
-export const GLUE_PATCH = 'handles-1';
+export const GLUE_PATCH = 'handles-lists-1';
+
+const LIST_LOOP = /for \(let i = 0; i < len\d+; i\+\+\)/g;
+const LIST_LIFT = /(var result\d+ = \[\];)(\s*for \(let i = 0; i < (len\d+); i\+\+\) \{\s*const base = base\d+ \+ i \* \d+;)/g;
 
 const CREATE_OWN = /(function rscTableCreateOwn\(table, rep\) \{\s*const free = table\[0\] & ~T_FLAG;)\s*table\._createdReps\.add\(rep\);/;
 
 export function patchGlue(glue: string): string {
+  return capLists(capHandles(glue));
+}
+
+function unsupported(what: string): BerthError {
+  return new BerthError('engine-unsupported', `the transpiler made ${what} Berth cannot put a ceiling on (a jco version it does not know)`);
+}
+
+function capHandles(glue: string): string {
   if (!glue.includes('rscTableCreateOwn')) return glue;
   if (!CREATE_OWN.test(glue) || (glue.match(/_createdReps/g) ?? []).length !== (glue.match(/_createdReps = new Set\(\);/g) ?? []).length + 1) {
-    throw new BerthError('engine-unsupported', 'the transpiler made resource tables Berth cannot put a ceiling on (a jco version it does not know)');
+    throw unsupported('resource tables');
   }
   const ceiling = `if (free === 0 && table.length >= ${2 * (MAX_HANDLES + 1)}) throw new WebAssembly.RuntimeError('too many resource handles: an instance may hold at most ${MAX_HANDLES} of one type');`;
   return glue.replace(CREATE_OWN, `$1\n    ${ceiling}`);
+}
+
+/** Every loop that lifts a list element by element gets a length check before it allocates anything. */
+function capLists(glue: string): string {
+  const loops = (glue.match(LIST_LOOP) ?? []).length;
+  let patched = 0;
+  const result = glue.replace(LIST_LIFT, (_, declare: string, loop: string, len: string) => {
+    patched++;
+    return `if (${len} > ${MAX_LIST_ELEMENTS}) throw new WebAssembly.RuntimeError(\`a list of \${${len}} elements is over the limit of ${MAX_LIST_ELEMENTS}\`);\n${declare}${loop}`;
+  });
+  if (patched !== loops) throw unsupported('list lifting');
+  return result;
 }

@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { distPath } from '../../common/paths.js';
+import { MAX_LIST_ELEMENTS } from '../../runtime/engine/glue-patch.js';
 import { fixturePath } from '../fixtures/build.js';
 import { suiteTempDir } from '../support/tmp.js';
 
@@ -26,6 +27,9 @@ for (const tier of ['instance', 'worker', 'process']) {
   const hoard = await runtime.startApp(wasm('handlebomb'), { vendor: 'mallory', app: 'hoard-' + tier, grants: {}, tier });
   out[tier + ' hoard'] = (await hoard.invoke('berth:fixtures/handles@0.1.0#hoard', [10000000])).failure?.kind;
   await hoard.stop();
+  const horde = await runtime.startApp(wasm('bigvalue'), { vendor: 'mallory', app: 'horde-' + tier, grants: { log: {} }, tier });
+  out[tier + ' words'] = (await horde.invoke('words', [8000000])).failure?.message;
+  await horde.stop();
   out[tier + ' neighbour'] = await neighbour.invoke('add', [20, 22]);
 }
 await runtime.close();
@@ -33,7 +37,7 @@ console.log(JSON.stringify(out));
 `;
 
 describe('hostile heap, the runtime in a process of its own', () => {
-  it('outlives a table grown to V8 ceiling and hoarded handles in every tier, and its neighbour answers', () => {
+  it('outlives a table grown to the V8 ceiling, hoarded handles and a huge list in every tier, and its neighbour answers', () => {
     const env = {
       PATH: process.env.PATH,
       RUNTIME: pathToFileURL(distPath('runtime/runtime.js')).href,
@@ -41,6 +45,7 @@ describe('hostile heap, the runtime in a process of its own', () => {
       FIXTURE_hello: fixturePath('hello'),
       FIXTURE_tablebomb: fixturePath('tablebomb'),
       FIXTURE_handlebomb: fixturePath('handlebomb'),
+      FIXTURE_bigvalue: fixturePath('bigvalue'),
     };
     const child = spawnSync(process.execPath, ['--input-type=module', '-e', script], { env, encoding: 'utf8', timeout: 120_000 });
     const fatal = child.stderr.split('\n').filter((l) => /FATAL|heap out of memory/.test(l));
@@ -50,6 +55,7 @@ describe('hostile heap, the runtime in a process of its own', () => {
       expect(out[`${tier} grow-table`]).toEqual({ ok: true, value: -1 });
       expect(out[`${tier} fill-table`]).toEqual({ ok: true, value: 200_001 });
       expect(out[`${tier} hoard`]).toBe('trap');
+      expect(out[`${tier} words`]).toBe(`a list of 8000000 elements is over the limit of ${MAX_LIST_ELEMENTS}`);
       expect(out[`${tier} neighbour`]).toEqual({ ok: true, value: 42 });
     }
   }, 150_000);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { TABLE_ENTRIES_PER_APP } from '../../runtime/engine/table-limit.js';
-import { MAX_HANDLES } from '../../runtime/engine/glue-patch.js';
+import { MAX_HANDLES, MAX_LIST_ELEMENTS } from '../../runtime/engine/glue-patch.js';
 import { MAX_RESULT_BYTES } from '../../runtime/sandbox/result-size.js';
 import type { ThreadSandbox } from '../../runtime/sandbox/worker-sandbox.js';
 import type { AppSupervisor } from '../../runtime/supervisor.js';
@@ -50,14 +50,26 @@ for (const tier of TIERS)
       });
     });
 
+    it('a list longer than the lifting limit is refused before the glue builds it', async () => {
+      await bench.whileNeighbourAnswers(async () => {
+        const app = await bench.runtime.startApp(bytes('bigvalue'), { vendor: 'mallory', app: 'horde', grants: { log: {} }, tier });
+        const stopped = nextStop(app);
+        // 8 million strings: on Node 24 the glue's growing array aborted the process in a 64 MiB worker.
+        const message = `a list of 8000000 elements is over the limit of ${MAX_LIST_ELEMENTS}`;
+        expect(await app.invoke('words', [8_000_000])).toEqual({ ok: false, failure: { kind: 'trap', message } });
+        expect(await stopped).toMatchObject({ reason: 'trap', message });
+        await app.stop();
+      });
+    });
+
     it('a result lifted from guest memory too large to hand the host is refused in the sandbox', async () => {
       await bench.whileNeighbourAnswers(async () => {
         const app = await bench.runtime.startApp(bytes('bigvalue'), { vendor: 'mallory', app: 'swamp', grants: { log: {} }, tier, limits: { cpuDeadlineMs: 30_000 } });
         expect(await app.invoke('words', [10])).toEqual({ ok: true, value: Array(10).fill('a') });
         const stopped = nextStop(app);
-        // 3 million one-letter strings: 24 MiB of guest memory, far more as host objects.
+        // A million one-letter strings (within the list limit): 8 MiB of guest memory, more as host objects.
         const message = `the result of words is larger than ${MAX_RESULT_BYTES / 2 ** 20} MiB, more than an app may hand the host`;
-        expect(await app.invoke('words', [3_000_000])).toEqual({ ok: false, failure: { kind: 'trap', message } });
+        expect(await app.invoke('words', [1_000_000])).toEqual({ ok: false, failure: { kind: 'trap', message } });
         expect(await stopped).toMatchObject({ reason: 'trap', message });
         await app.stop();
       });
@@ -79,8 +91,8 @@ describe('hostile heap, instance tier, a shared thread run out of heap', () => {
       const swamp = await bench.runtime.startApp(bytes('bigvalue'), { vendor: 'mallory', app: 'swamp', grants: { log: {} }, tier: 'instance', limits: { cpuDeadlineMs: 30_000 } });
       expect(threadOf(local)).toBe(threadOf(swamp));
       const localStop = nextStop(local);
-      // 8 million strings lifted on a 64 MiB thread: out of heap while lifting, before any size check.
-      expect(await swamp.invoke('words', [8_000_000])).toMatchObject({ ok: false, failure: { kind: 'sandbox-stopped', reason: 'out-of-memory' } });
+      // A million log fields lifted on a 64 MiB thread: out of heap while lifting, before the logger cuts them.
+      expect(await swamp.invoke('log-fields', [1_000_000])).toMatchObject({ ok: false, failure: { kind: 'sandbox-stopped', reason: 'out-of-memory' } });
       expect(await localStop).toMatchObject({ reason: 'crash', message: "its sandbox thread was ended: swamp exhausted the thread's JS heap" });
       await waitFor(() => local.status().state === 'running' && swamp.status().state === 'running', 10_000, 'both restarted');
       expect(threadOf(swamp)).not.toBe(threadOf(local));

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { parse } from '@bytecodealliance/jco';
 import { capTables, planTableCap } from '../../runtime/engine/table-limit.js';
 import { CoreBudget, MAX_CORE_INSTANCES } from '../../runtime/sandbox/core-budget.js';
-import { patchGlue } from '../../runtime/engine/glue-patch.js';
+import { MAX_LIST_ELEMENTS, patchGlue } from '../../runtime/engine/glue-patch.js';
 
 const tableModule = (tables: string) =>
   parse(`(module ${tables}
@@ -72,5 +72,13 @@ describe('glue patch', () => {
   it('refuses resource tables of a shape it was not written for, rather than run them unbounded', () => {
     expect(patchGlue('const x = 1;')).toBe('const x = 1;');
     expect(() => patchGlue('function rscTableCreateOwn(table, rep) { table.push(rep); }')).toThrow(/cannot put a ceiling on/);
+    expect(() => patchGlue('var r = new Array(len1); for (let i = 0; i < len1; i++) { r[i] = i; }')).toThrow(/list lifting Berth cannot put a ceiling on/);
+  });
+
+  it('checks a lifted list length before the glue allocates for it', () => {
+    const lift = 'var result1 = [];\nfor (let i = 0; i < len1; i++) {\n  const base = base1 + i * 8;\n  result1.push(base);\n}\nreturn result1;';
+    const run = (len1: number) => new Function('len1', 'base1', patchGlue(lift))(len1, 0) as number[];
+    expect(run(3)).toEqual([0, 8, 16]);
+    expect(() => run(MAX_LIST_ELEMENTS + 1)).toThrow(`a list of ${MAX_LIST_ELEMENTS + 1} elements is over the limit of ${MAX_LIST_ELEMENTS}`);
   });
 });
