@@ -67,6 +67,8 @@ export class Reconciler extends EventEmitter<ReconcilerEvents> {
   private turn: Promise<unknown> = Promise.resolve();
   /** The source of the last apply, for a rollback whose good artifact left the store after all. */
   private source: ArtifactSource | undefined;
+  /** The plans of the last apply. */
+  private planned: readonly DeploymentPlan[] = [];
 
   constructor(
     private readonly runtime: Runtime,
@@ -98,6 +100,7 @@ export class Reconciler extends EventEmitter<ReconcilerEvents> {
   apply(plans: readonly DeploymentPlan[], source: ArtifactSource | undefined): Promise<void> {
     return this.exclusive(async () => {
       this.source = source;
+      this.planned = plans;
       const wanted = new Map(plans.map((p) => [p.deploymentId, p]));
       for (const [id, r] of [...this.running]) {
         if (!wanted.has(id)) await this.remove(id, r);
@@ -136,6 +139,11 @@ export class Reconciler extends EventEmitter<ReconcilerEvents> {
    * next change.
    */
   async collectGarbage(plans: readonly DeploymentPlan[]): Promise<void> {
+    await this.pruneArtifacts(plans);
+    await this.pruneAppData(plans);
+  }
+
+  private async pruneArtifacts(plans: readonly DeploymentPlan[]): Promise<void> {
     try {
       // A version on probation, or rolled back to, keeps the good one's artifact whatever the retention.
       const keep = [...plans.map((p) => p.component.ref.digest), ...(this.lastKnownGood?.records.goodComponents() ?? [])];
@@ -145,7 +153,6 @@ export class Reconciler extends EventEmitter<ReconcilerEvents> {
     } catch (err) {
       this.logger.warn({ err: errorMessage(err) }, 'could not remove unused components; will try after the next change');
     }
-    await this.pruneAppData(plans);
   }
 
   /** How many removed apps' data folders this agent deleted since it started. */
@@ -256,6 +263,8 @@ export class Reconciler extends EventEmitter<ReconcilerEvents> {
     await this.lastKnownGood?.records.clear(entry.plan.deploymentId);
     this.logger.info({ deploymentId: entry.plan.deploymentId, version: entry.plan.version }, 'app passed its probation');
     this.change(entry.plan, 'installed', undefined, entry.supervisor.usage());
+    // The version it replaced is no longer kept for it (its document goes with the next adopted state).
+    await this.pruneArtifacts(this.planned);
   }
 
   /** The update failed its probation: the good version is started again, the new one stopped, and that is reported. */
