@@ -349,10 +349,10 @@ export class Reconciler extends EventEmitter<ReconcilerEvents> {
   }
 
   async stopAll(): Promise<void> {
-    for (const r of this.running.values()) {
-      r.probation?.cancel();
-      r.unroute?.();
-    }
+    for (const r of this.running.values()) r.probation?.cancel();
+    // A rollback already decided finishes first, so nothing starts after the stop.
+    await this.turn.catch(() => undefined);
+    for (const r of this.running.values()) r.unroute?.();
     this.running.clear();
   }
 }
