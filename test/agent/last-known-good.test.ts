@@ -17,6 +17,7 @@ describe('last-known-good: a crashing update goes back by itself, and the rollou
     // `run` traps at once: every instance crashes as it starts, a restart storm.
     await world.publish('sensor', '2.0.0', variant(fixture('trap'), 'lkg-bad'));
     await world.publish('sensor', '1.1.0', variant(fixture('hello'), 'lkg-next'));
+    await world.publish('meter', '1.0.0', variant(fixture('hello'), 'lkg-meter'));
   }, 120_000);
   afterAll(async () => {
     for (const a of running) await a.stop().catch(() => undefined);
@@ -63,6 +64,13 @@ describe('last-known-good: a crashing update goes back by itself, and the rollou
     expect(paused.errors).toEqual([{ deviceId: 'lkg-1', version: '2.0.0', error: expect.objectContaining({ code: 'agent.rolled_back', source: 'device' }) }]);
     // No further wave and no new rollout while paused (the existing API: roll back first).
     expect((await world.h.admin('POST', '/api/v1/admin/deployments/sensor-lkg/rollouts', { version: '1.1.0' })).status).toBe(409);
+
+    // A new desired state that leaves this deployment's document as it was does not try 2.0.0 again.
+    const mark = changes.length;
+    await world.deploy({ id: 'meter-lkg', app: 'meter', version: '1.0.0', grants: { log: {} }, deviceIds: ['lkg-1'] });
+    await waitFor(() => changes.some((c) => c.deploymentId === 'meter-lkg' && c.state === 'installed'), 60_000, 'the next desired state applied');
+    expect(changes.slice(mark).filter((c) => c.deploymentId === 'sensor-lkg')).toEqual([]);
+    expect(agent.reconciler.apps().find((a) => a.deploymentId === 'sensor-lkg')!.plan.version).toBe('1.0.0');
 
     // A restart keeps the rollback: 1.0.0 comes back from disk, 2.0.0 is not tried again.
     await agent.stop();
