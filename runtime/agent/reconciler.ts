@@ -227,7 +227,11 @@ export class Reconciler extends EventEmitter<ReconcilerEvents> {
       return;
     }
     // What to go back to if this one fails its probation: not a version still on probation itself.
+    // Recorded before the old one stops, so a crash in between still finds it at the restart.
     const good = previous ? (previous.probation?.good ?? previous.plan) : resumedGood;
+    const lkg = good && this.lastKnownGood && this.lastKnownGood.settings.windowMs > 0 ? this.lastKnownGood : undefined;
+    if (good && lkg) await lkg.records.set(probationRecord(plan, good));
+    else await this.lastKnownGood?.records.clear(plan.deploymentId);
     previous?.probation?.cancel();
     if (previous) await previous.supervisor.stop();
     const entry: RunningDeployment = { plan, supervisor, unroute };
@@ -236,19 +240,12 @@ export class Reconciler extends EventEmitter<ReconcilerEvents> {
     this.logger.info({ ...log, tier: plan.tier, digest: plan.component.ref.digest, updatedFrom: previous?.plan.version }, previous ? 'app updated' : 'app started');
     // An update is `installed` once it passed its probation: until then it is still `installing`,
     // so a rollout's wave waits for the health window of its devices (docs/agent.md).
-    if (good && this.lastKnownGood && this.lastKnownGood.settings.windowMs > 0) return this.startProbation(entry, good, this.lastKnownGood);
-    await this.lastKnownGood?.records.clear(plan.deploymentId);
+    if (good && lkg) return this.watch(entry, good, lkg);
     this.change(plan, 'installed', undefined, supervisor.usage());
   }
 
-  private async startProbation(entry: RunningDeployment, good: DeploymentPlan, lkg: LastKnownGoodOptions): Promise<void> {
+  private watch(entry: RunningDeployment, good: DeploymentPlan, lkg: LastKnownGoodOptions): void {
     const { plan } = entry;
-    await lkg.records.set({
-      deploymentId: plan.deploymentId,
-      good: { digest: good.documentDigest, version: good.version, component: good.component.ref.digest },
-      candidate: { digest: plan.documentDigest, version: plan.version },
-      state: 'probation',
-    });
     const cancel = watchProbation(entry.supervisor, lkg.settings, {
       failed: (verdict) => void this.exclusive(() => this.goBack(entry, verdict)).catch((err: unknown) => this.logger.error({ deploymentId: plan.deploymentId, err: errorMessage(err) }, 'rollback to the last known good version failed')),
       passed: () => void this.exclusive(() => this.passed(entry)).catch(() => undefined),
@@ -292,13 +289,7 @@ export class Reconciler extends EventEmitter<ReconcilerEvents> {
     this.running.set(id, { plan: good, supervisor, unroute, rolledBackFrom: plan });
     const rollback: DeviceRollback = { fromVersion: plan.version, toVersion: good.version, reason: verdict.reason, restarts: verdict.restarts, at: new Date().toISOString() };
     const message = rollbackMessage(rollback, verdict, lkg.settings);
-    await lkg.records.set({
-      deploymentId: id,
-      good: { digest: good.documentDigest, version: good.version, component: good.component.ref.digest },
-      candidate: { digest: plan.documentDigest, version: plan.version },
-      state: 'rolled-back',
-      rollback: { ...rollback, message },
-    });
+    await lkg.records.set({ ...probationRecord(plan, good), state: 'rolled-back', rollback: { ...rollback, message } });
     this.logger.warn({ ...log, lastStop: verdict.lastStop }, 'app rolled back to its last known good version');
     this.change(plan, 'failed', { code: ROLLED_BACK_CODE, source: 'device', message }, entry.supervisor.usage(), rollback);
   }
@@ -355,6 +346,15 @@ export class Reconciler extends EventEmitter<ReconcilerEvents> {
     for (const r of this.running.values()) r.unroute?.();
     this.running.clear();
   }
+}
+
+function probationRecord(plan: DeploymentPlan, good: DeploymentPlan): LastKnownGoodRecord {
+  return {
+    deploymentId: plan.deploymentId,
+    good: { digest: good.documentDigest, version: good.version, component: good.component.ref.digest },
+    candidate: { digest: plan.documentDigest, version: plan.version },
+    state: 'probation',
+  };
 }
 
 /** What the status report says of a rollback: from what, to what, why (code points, never half a pair). */
