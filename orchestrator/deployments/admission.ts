@@ -109,13 +109,13 @@ export async function createDeployment(
 }
 
 /** A rolling update to `version`, after its artifact passed the same re-check as a new deployment. */
-export async function admitRollout(store: Store, id: string, version: string, batchSize: number | undefined, changed: DesiredStateChanged, artifacts: ArtifactAdmission): Promise<RolloutStep> {
+export async function admitRollout(store: Store, id: string, version: string, batchSize: number | undefined, changed: DesiredStateChanged, artifacts: ArtifactAdmission, waveTimeoutSeconds?: number): Promise<RolloutStep> {
   const d = await deployments.getDeployment(store, id);
   const checked = d ? await recheckArtifact(store, artifacts, d.appId, version, 'version') : undefined;
   return store.transaction(async (tx) => {
     // Unknown deployments and versions are reported by startRollingUpdate with their own problems.
     if (d && (await catalog.getVersion(tx, d.appId, version))) await samePolicy(tx, d.appId, checked);
-    return startRollingUpdate(tx, id, version, batchSize, changed);
+    return startRollingUpdate(tx, id, version, batchSize, changed, waveTimeoutSeconds);
   });
 }
 

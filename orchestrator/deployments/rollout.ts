@@ -4,7 +4,8 @@ import type { DesiredStateChanged } from '../desired-state/placement.js';
 import { HttpProblem, validationProblem } from '../http/problem.js';
 import * as catalog from '../store/catalog.js';
 import * as deployments from '../store/deployments.js';
-import type { DeploymentRecord } from '../store/deployments.js';
+import { DEFAULT_WAVE_TIMEOUT_SECONDS, type DeploymentRecord } from '../store/deployments.js';
+import { pauseForFailures, pauseForTimeout } from './rollout-pause.js';
 import { statusOfPlacements } from '../store/deployment-status.js';
 import * as placements from '../store/placements.js';
 import type { Queryable } from '../store/store.js';
@@ -21,9 +22,17 @@ async function locked(tx: Queryable, id: string): Promise<DeploymentRecord> {
 
 /**
  * Starts a rolling update to `version`: devices move in waves of `batchSize`, each wave only once
- * every device of the previous one reports `installed` on the new version.
+ * every device of the previous one reports `installed` on the new version; a wave not installed
+ * everywhere `waveTimeoutSeconds` after it started pauses the rollout (pauseOverdueWaves).
  */
-export async function startRollingUpdate(tx: Queryable, id: string, version: string, batchSize: number | undefined, changed: DesiredStateChanged): Promise<RolloutStep> {
+export async function startRollingUpdate(
+  tx: Queryable,
+  id: string,
+  version: string,
+  batchSize: number | undefined,
+  changed: DesiredStateChanged,
+  waveTimeoutSeconds = DEFAULT_WAVE_TIMEOUT_SECONDS,
+): Promise<RolloutStep> {
   const d = await locked(tx, id);
   if (d.rollout.state === 'rolling' || d.rollout.state === 'paused') {
     throw new HttpProblem(409, 'rollout.in_progress', 'A rollout is in progress', { detail: `deployment '${id}' is ${d.rollout.state} towards ${d.rollout.targetVersion}; roll back first` });
@@ -36,7 +45,13 @@ export async function startRollingUpdate(tx: Queryable, id: string, version: str
   } catch (err) {
     throw validationProblem([{ field: 'version', message: (err as Error).message }], 'rollout.imports_not_granted');
   }
-  await deployments.setRollout(tx, id, { state: 'rolling', targetVersion: version, previousVersion: d.version, ...(batchSize ? { batchSize } : {}) });
+  await deployments.setRollout(tx, id, {
+    state: 'rolling',
+    targetVersion: version,
+    previousVersion: d.version,
+    ...(batchSize ? { batchSize } : {}),
+    waveTimeoutSeconds,
+  });
   return advance(tx, id, changed);
 }
 
@@ -52,8 +67,9 @@ export async function advance(tx: Queryable, id: string, changed: DesiredStateCh
   if (d.rollout.state !== 'rolling' || target === null) return 'not-rolling';
   const statuses = await statusOfPlacements(tx, id);
   const wave = statuses.filter((s) => s.version === target);
-  if (wave.some((s) => s.state === 'failed')) {
-    await deployments.setRollout(tx, id, { state: 'paused', targetVersion: target });
+  const failed = wave.filter((s) => s.state === 'failed');
+  if (failed.length > 0) {
+    await deployments.setRollout(tx, id, { state: 'paused', targetVersion: target, reason: pauseForFailures(target, failed) });
     return 'paused';
   }
   if (wave.some((s) => s.state !== 'installed')) return 'waiting';
@@ -66,7 +82,29 @@ export async function advance(tx: Queryable, id: string, changed: DesiredStateCh
   await placements.upsertPlacements(tx, next.map((deviceId) => ({ deploymentId: id, deviceId, version: target })));
   await changed(tx, next);
   await placements.stampManifestVersions(tx, id, next);
+  await deployments.startWave(tx, id);
   return 'next-wave';
+}
+
+/**
+ * Pauses every rolling update whose current wave outlived its timeout, naming the devices of the
+ * wave not (yet) `installed` on the new version: a device that never reports would otherwise hold
+ * the rollout for ever. Called by the scheduler's periodic reconcile (docs/scheduling.md).
+ */
+export async function pauseOverdueWaves(tx: Queryable): Promise<string[]> {
+  const due = await deployments.overdueWaves(tx);
+  const paused: string[] = [];
+  for (const id of due) {
+    const d = await locked(tx, id);
+    const target = d.rollout.targetVersion;
+    // Moved on (or paused) since the first look: the lock makes this answer the settled one.
+    if (d.rollout.state !== 'rolling' || target === null || !(await deployments.overdueWaves(tx)).includes(id)) continue;
+    const silent = (await statusOfPlacements(tx, id)).filter((s) => s.version === target && s.state !== 'installed');
+    if (silent.length === 0) continue;
+    await deployments.setRollout(tx, id, { state: 'paused', targetVersion: target, reason: pauseForTimeout(target, silent, d.rollout.waveTimeoutSeconds) });
+    paused.push(id);
+  }
+  return paused;
 }
 
 /** Every device back to the version before the last rolling update, at once (not in waves). */

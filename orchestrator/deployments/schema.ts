@@ -60,4 +60,9 @@ export const deploymentBody = z
   });
 export type DeploymentBody = z.output<typeof deploymentBody>;
 
-export const rolloutBody = z.strictObject({ version: appVersion, batchSize: z.number().int().positive().max(100_000).optional() });
+export const rolloutBody = z.strictObject({
+  version: appVersion,
+  batchSize: z.number().int().positive().max(100_000).optional(),
+  /** A wave not installed on all its devices this long after it started pauses the rollout (default 900 s). */
+  waveTimeoutSeconds: z.number().int().min(1).max(7 * 86_400).optional(),
+});

@@ -54,7 +54,7 @@ export function operatorDeploymentRoutes(deps: ControlPlaneDeps): Hono<AppEnv> {
   app.post('/api/v1/admin/deployments/:id/rollouts', asOperator, async (c) => {
     const body = await readJson(c, rolloutBody);
     const id = c.req.param('id');
-    const step = await admitRollout(deps.store, id, body.version, body.batchSize, changed, artifacts);
+    const step = await admitRollout(deps.store, id, body.version, body.batchSize, changed, artifacts, body.waveTimeoutSeconds);
     return c.json({ deploymentId: id, step, ...(await found(id)).rollout }, 202);
   });
 

@@ -1,4 +1,5 @@
 import type { Logger } from '../../common/logger.js';
+import { pauseOverdueWaves } from '../deployments/rollout.js';
 import type { DesiredStateChanged } from '../desired-state/placement.js';
 import * as health from '../store/device-health.js';
 import type { Store } from '../store/store.js';
@@ -19,7 +20,7 @@ export interface ReconcileOptions {
   sweepAbove?: number;
 }
 
-export type ReconcileResult = { skipped: true } | { skipped: false; stale: string[]; rescheduled: number | 'all' };
+export type ReconcileResult = { skipped: true } | { skipped: false; stale: string[]; rescheduled: number | 'all'; pausedRollouts: string[] };
 
 /**
  * One periodic pass, in one transaction: mark silent devices `unknown`, then recompute placements
@@ -42,8 +43,10 @@ export async function reconcileOnce(o: ReconcileOptions): Promise<ReconcileResul
       for (const id of deviceIds) await rescheduleDevice(tx, id, o.changed);
       rescheduled = deviceIds.length;
     }
+    // Rollouts are moved on by device reports; the one thing a report cannot do is not arrive.
+    const pausedRollouts = await pauseOverdueWaves(tx);
     await health.setLastReconcile(tx, now);
-    return { skipped: false, stale, rescheduled };
+    return { skipped: false, stale, rescheduled, pausedRollouts };
   });
 }
 
@@ -75,6 +78,7 @@ export function startReconciler(o: ReconcilerOptions): Reconciler {
     if (!result.skipped && (result.stale.length > 0 || result.rescheduled !== 0)) {
       o.logger.info({ stale: result.stale.length, rescheduled: result.rescheduled }, 'scheduler reconciled');
     }
+    if (!result.skipped && result.pausedRollouts.length > 0) o.logger.warn({ deployments: result.pausedRollouts }, 'rollouts paused: a wave outlived its timeout');
     o.onPass?.(result);
     return result;
   };

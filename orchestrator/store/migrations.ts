@@ -288,4 +288,15 @@ export const migrations: Migration[] = [
       `CREATE TRIGGER device_certificates_auth_removed AFTER DELETE ON device_certificates FOR EACH ROW EXECUTE FUNCTION berth_device_certificate_auth_changed()`,
     ],
   },
+  {
+    version: 11,
+    name: 'rollouts: why one paused, and when its current wave started and how long it may take (docs/scheduling.md)',
+    statements: [
+      // {code, message, version, devices, at}; null unless paused.
+      `ALTER TABLE deployments ADD COLUMN rollout_reason jsonb`,
+      // Set when a wave's devices are moved; a rolling wave older than its timeout pauses the rollout.
+      `ALTER TABLE deployments ADD COLUMN wave_started_at timestamptz`,
+      `ALTER TABLE deployments ADD COLUMN wave_timeout_seconds integer NOT NULL DEFAULT 900`,
+    ],
+  },
 ];

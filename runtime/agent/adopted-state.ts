@@ -4,6 +4,7 @@ import { digestHex, sha256Digest, type Digest } from '../../common/digest.js';
 import { BerthError } from '../../common/errors.js';
 import { securityEvent, type Logger } from '../../common/logger.js';
 import { readTextFile, writePrivateFile } from '../../trust/key-files.js';
+import { lastKnownGoodDocuments } from './last-known-good.js';
 
 /**
  * The last desired state this device adopted, on disk (`<data>/desired/`): `state.json` (version,
@@ -83,8 +84,10 @@ export class AdoptedStateStore {
       throw new BerthError('agent.version_lowered', `refusing to store manifestVersion ${state.manifestVersion} over the adopted ${previous.manifestVersion}`);
     }
     await writePrivateFile(join(this.dir, 'state.json'), JSON.stringify(state, null, 2) + '\n');
-    // Only the adopted state's documents are read again (offline restore): the rest go.
-    const named = new Set(state.deployments.map((d) => `${digestHex(d.digest)}.yaml`));
+    // Only the adopted state's documents are read again (offline restore), and the last known
+    // good ones a rollback may go back to (docs/agent.md, "Last-known-good"): the rest go.
+    const keep = [...state.deployments.map((d) => d.digest), ...(await lastKnownGoodDocuments(this.dir))];
+    const named = new Set(keep.map((d) => `${digestHex(d as Digest)}.yaml`));
     for (const file of await readdir(join(this.dir, 'documents')).catch(() => [] as string[])) {
       if (!named.has(file)) await rm(join(this.dir, 'documents', file), { force: true });
     }

@@ -19,6 +19,7 @@ import { deviceSigner } from './device-signer.js';
 import { loadIdentity, type DeviceIdentity } from './identity-files.js';
 import { checkBinding } from './node-lock.js';
 import { followKeyRotation, followSigningRoots, identityDir, onboard, pinKeys, pinnedKeys, pinnedSigningRoots, pinSigningRoots } from './onboarding.js';
+import { lastKnownGoodOf } from './last-known-good.js';
 import { Reconciler, type DeploymentChange } from './reconciler.js';
 import { RenewalScheduler } from './renewal.js';
 import { StatusQueue } from './status-queue.js';
@@ -94,7 +95,8 @@ export async function startAgent(config: AgentConfig, options: StartAgentOptions
   const queue = new StatusQueue(config.dataDir, deviceLog);
   await queue.load();
   let signingRoots = await pinnedSigningRoots(config.dataDir);
-  const reconciler = new Reconciler(runtime, gateway, new ArtifactStore(config.dataDir, deviceLog), deviceLog, () => signingRoots?.compiled, config.artifacts.retainUnused, config.runtime.removedAppDataDays * 86_400_000);
+  const lastKnownGood = await lastKnownGoodOf(config, store, current.deviceId, deviceLog);
+  const reconciler = new Reconciler(runtime, gateway, new ArtifactStore(config.dataDir, deviceLog), deviceLog, () => signingRoots?.compiled, config.artifacts.retainUnused, config.runtime.removedAppDataDays * 86_400_000, lastKnownGood);
   let reportVersion = 0;
   reconciler.on('change', (c) => {
     events.emit('change', c);
@@ -106,7 +108,7 @@ export async function startAgent(config: AgentConfig, options: StartAgentOptions
         adoptedManifestVersion: reportVersion,
         status: { state: c.state, ...(c.error ? { error: c.error } : {}) },
         components: [{ name: c.app, state: c.state, ...(c.error ? { error: c.error } : {}) }],
-        ...(c.usage ? { 'x-berth-extensions': { version: c.version, usage: c.usage } } : { 'x-berth-extensions': { version: c.version } }),
+        'x-berth-extensions': { version: c.version, ...(c.usage ? { usage: c.usage } : {}), ...(c.rollback ? { rollback: c.rollback } : {}) },
       }, c.document)
       .catch((err: unknown) => deviceLog.error({ err: errorMessage(err) }, 'could not queue a status report'));
   });

@@ -105,6 +105,17 @@ export const agentConfigSchema = z.strictObject({
       removedAppDataDays: z.number().min(0).max(3650).default(7),
     })
     .default({ warmWorkers: 1, removedAppDataDays: 7 }),
+  /**
+   * Last-known-good (docs/agent.md): after an update, the new version is on probation for
+   * `windowSeconds` (0 = off); `maxRestarts` restarts within it, or a first start that fails,
+   * and the agent goes back to the version before by itself.
+   */
+  lastKnownGood: z
+    .strictObject({
+      windowSeconds: z.number().min(0).max(86_400).default(60),
+      maxRestarts: z.number().int().min(1).max(1000).default(3),
+    })
+    .default({ windowSeconds: 60, maxRestarts: 3 }),
   logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
 });
 

@@ -98,7 +98,8 @@ describe('an agent updating an app', () => {
   });
 
   it('keeps on disk only the version it runs (retainUnused 0): artifact, compiled code, document', async () => {
-    const started = await startInProcessAgent(world, 'gc-1', { artifacts: { source: 'mirror', retainUnused: 0 } });
+    // Without probation: a version on probation keeps the one it replaced (test/agent/last-known-good.test.ts).
+    const started = await startInProcessAgent(world, 'gc-1', { artifacts: { source: 'mirror', retainUnused: 0 }, lastKnownGood: { windowSeconds: 0, maxRestarts: 3 } });
     agent = started.agent;
     const { lines, changes } = started;
     const dataDir = started.config.dataDir;

@@ -156,6 +156,8 @@ export async function startAgentProcess(world: World, s: AgentSetup): Promise<Ag
     gateway: { host: '127.0.0.1', port: 0, enabled: true },
     sync: { longPollSeconds: 5, pollIntervalSeconds: 0.1, backoffInitialSeconds: 0.2, backoffMaxSeconds: 1, renewalFraction: 0.5, usageLogSeconds: 2 },
     nodeLock: { machineIdFile },
+    // A short health window, so an update is reported installed soon (docs/agent.md, "Last-known-good").
+    lastKnownGood: { windowSeconds: 1, maxRestarts: 3 },
     logLevel: 'debug',
     ...s.overrides,
   };
@@ -186,6 +188,7 @@ export async function startInProcessAgent(world: World, name: string, overrides:
     gateway: { port: 0 },
     sync: { longPollSeconds: 2, pollIntervalSeconds: 0.1, backoffInitialSeconds: 0.2, backoffMaxSeconds: 1 },
     nodeLock: { machineIdFile },
+    lastKnownGood: { windowSeconds: 1, maxRestarts: 3 },
     ...overrides,
   });
   const lines: LogLine[] = [];

@@ -120,7 +120,7 @@ describe('deployments', () => {
     const rolling = await operator('POST', '/api/v1/admin/deployments/meter-north/rollouts', { version: '1.1.0' });
     expect(rolling.status, JSON.stringify(rolling.body)).toBe(202);
     // Devices have not reported installed on 1.0.0, but a wave only waits on the new version.
-    expect(rolling.body).toMatchObject({ step: 'next-wave', state: 'rolling', targetVersion: '1.1.0' });
+    expect(rolling.body).toMatchObject({ step: 'next-wave', state: 'rolling', targetVersion: '1.1.0', reason: null, waveTimeoutSeconds: 900, waveStartedAt: expect.any(String) });
     expect((await operator('GET', '/api/v1/admin/deployments/meter-north/status')).body.versions).toEqual({ '1.0.0': 1, '1.1.0': 1 });
     expectProblem(await operator('POST', '/api/v1/admin/deployments/meter-north/rollouts', { version: '1.1.0' }), 409);
     const back = await operator('POST', '/api/v1/admin/deployments/meter-north/rollbacks', {});
@@ -165,6 +165,8 @@ describe('deployments', () => {
     expectProblem(await operator('POST', '/api/v1/admin/deployments/no-log/rollouts', { version: 'latest' }), 422, 'version');
     expectProblem(await operator('POST', '/api/v1/admin/deployments/no-log/rollouts', { version: '1.0.0' }), 422, 'version');
     expectProblem(await operator('POST', '/api/v1/admin/deployments/no-log/rollouts', { version: '1.1.0', batchSize: 0 }), 422, 'batchSize');
+    expectProblem(await operator('POST', '/api/v1/admin/deployments/no-log/rollouts', { version: '1.1.0', waveTimeoutSeconds: 0 }), 422, 'waveTimeoutSeconds');
+    expectProblem(await operator('POST', '/api/v1/admin/deployments/no-log/rollouts', { version: '1.1.0', waveTimeoutSeconds: 'soon' }), 422, 'waveTimeoutSeconds');
     expectProblem(await operator('POST', '/api/v1/admin/deployments/absent/rollouts', { version: '1.1.0' }), 404);
     expectProblem(await operator('POST', '/api/v1/admin/deployments/no-log/rollbacks', { please: true }), 422, 'body');
     expectProblem(await operator('GET', '/api/v1/admin/deployments/absent/status'), 404);

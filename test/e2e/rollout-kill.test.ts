@@ -85,6 +85,8 @@ describe('a rolling update survives kill -9 of the control plane', () => {
         gateway: { host: '127.0.0.1', port: 0, enabled: false },
         sync: { longPollSeconds: 5, pollIntervalSeconds: 0.1, backoffInitialSeconds: 0.2, backoffMaxSeconds: 1 },
         nodeLock: { machineIdFile },
+        // A short health window: each wave waits for its devices' probation (docs/agent.md).
+        lastKnownGood: { windowSeconds: 1, maxRestarts: 3 },
         logLevel: 'debug',
       };
       const configPath = join(dir, `${name}.json`);

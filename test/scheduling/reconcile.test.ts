@@ -86,7 +86,7 @@ describe.each(stores)('periodic reconcile ($name)', ({ open }) => {
 
   it('the first pass sweeps every deployment; later passes look only at what changed', async () => {
     const first = await reconcileOnce(options());
-    expect(first).toEqual({ skipped: false, stale: [], rescheduled: 'all' });
+    expect(first).toEqual({ skipped: false, stale: [], rescheduled: 'all', pausedRollouts: [] });
     const second = await reconcileOnce(options());
     expect(second).toMatchObject({ skipped: false, stale: [] });
   });

@@ -8,6 +8,24 @@ export type DeploymentState = (typeof deploymentStates)[number];
 const usageValue: z.ZodType<unknown> = z.lazy(() => z.union([z.number().finite(), z.null(), z.record(z.string().max(128), usageValue).refine((o) => Object.keys(o).length <= 256, 'at most 256 members')]));
 const usageSchema = z.record(z.string().max(64), usageValue).refine((o) => Object.keys(o).length <= 32 && JSON.stringify(o).length <= 65_536, 'a usage report is at most 32 members and 64 KiB');
 
+/**
+ * Last-known-good (docs/agent.md): the device went back by itself from the version the report is
+ * about to the one it ran before, because the new one failed its probation. The report's state is
+ * Margo's `failed` with `error.code` = ROLLED_BACK_CODE; this member says from what, to what, why.
+ */
+export const ROLLED_BACK_CODE = 'agent.rolled_back';
+export const rollbackReasons = ['restart-storm', 'start-failed'] as const;
+export type RollbackReason = (typeof rollbackReasons)[number];
+export const rollbackSchema = z.object({
+  fromVersion: z.string().max(128),
+  toVersion: z.string().max(128),
+  reason: z.enum(rollbackReasons),
+  /** Restarts counted within the health window when it was decided. */
+  restarts: z.number().int().min(0).max(1_000_000),
+  at: z.string().max(64),
+});
+export type DeviceRollback = z.infer<typeof rollbackSchema>;
+
 const errorSchema = z.object({ code: z.string().max(256).optional(), source: z.string().max(256).optional(), message: z.string().max(4096).optional() });
 
 /** Margo's DeploymentStatusManifest, as a device reports it. */
@@ -17,7 +35,7 @@ export const deploymentStatusSchema = z.object({
   adoptedManifestVersion: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER),
   status: z.object({ state: z.enum(deploymentStates), error: errorSchema.optional() }),
   components: z.array(z.object({ name: z.string().min(1).max(256), state: z.enum(deploymentStates), error: errorSchema.optional() })).max(64).optional(),
-  /** Berth: the app version the report is about and its resource usage (docs/accounting.md). */
-  'x-berth-extensions': z.object({ version: z.string().max(128).optional(), usage: usageSchema.optional() }).optional(),
+  /** Berth: the app version the report is about, its resource usage (docs/accounting.md), and a rollback the device made by itself. */
+  'x-berth-extensions': z.object({ version: z.string().max(128).optional(), usage: usageSchema.optional(), rollback: rollbackSchema.optional() }).optional(),
 });
 export type DeploymentStatus = z.infer<typeof deploymentStatusSchema>;
