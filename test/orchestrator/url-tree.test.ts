@@ -79,6 +79,12 @@ const SERVED = `
   POST /api/v1/admin/deployments/:id/rollbacks
   POST /api/v1/admin/scheduler/sweeps
   POST /api/v1/admin/scheduler/sweeps
+  POST /api/v1/timestamp
+  POST /api/v1/timestamp
+  POST /api/v1/timestamp
+  GET /api/v1/signing/roots
+  POST /api/v1/signing/certificates
+  POST /api/v1/signing/certificates
   ALL /api/v1/capabilities/*
   ALL /api/v1/deployments
   ALL /api/v1/deployments/*
@@ -104,8 +110,9 @@ const SERVED = `
 describe('the control plane URL tree', () => {
   it('serves exactly the routes it served before, in the same order', () => {
     // Built from the real route modules, as the control plane builds it; no request is made, so
-    // their collaborators (store, authority, desired state, mirror storage) are never reached.
-    const deps = { logger: console } as unknown as ControlPlaneDeps;
+    // their collaborators (store, authority, desired state, mirror storage) are never reached; a
+    // fleet signing service is there because without one the signing group serves nothing.
+    const deps = { logger: console, fleetSigning: {} } as unknown as ControlPlaneDeps;
     const app = buildControlPlaneApp(deps, [...coreRoutes, deviceApiRoutes({} as never), mirrorRoutes({} as never)]);
     expect(app.routes.map((r) => `${r.method} ${r.path}`)).toEqual(SERVED);
   });
