@@ -19,12 +19,11 @@ import type { RateLimit } from './http/rate-limit.js';
 import { serveHttps, type RunningServer } from './http/serve.js';
 import { ArtifactMirror } from './mirror/mirror.js';
 import { MirrorCollector } from './mirror/gc.js';
-import { mirrorRoutes } from './mirror/routes.js';
 import { factoryMethod } from './onboarding/factory-method.js';
 import { tokenMethod } from './onboarding/token-method.js';
 import { FleetAuthority } from './pki/fleet-authority.js';
 import { DEFAULT_REVOCATION_LIST_LIFETIME_MS } from './revocations/publish.js';
-import { deviceApiRoutes } from './routes/device-api-routes.js';
+import { controlPlaneRoutes } from './routes/index.js';
 import { DevicePresence } from './scheduling/presence.js';
 import type { Reconciler } from './scheduling/reconcile.js';
 import { putSetting } from './store/authorities.js';
@@ -205,7 +204,7 @@ function openDesiredState(options: ControlPlaneOptions, { store, authority, keys
 /** Serves the app over HTTPS (and the admin socket), keeps its TLS and this replica current, and publishes how local tools reach it. */
 async function serve(options: ControlPlaneOptions, held: StoreAndJobs, services: Services, logger: Logger): Promise<ControlPlane> {
   const { authority, deps, desiredState, mirror, mirrorCollector } = services;
-  const app = buildControlPlaneApp(deps, [...(options.routes ?? coreRoutes), deviceApiRoutes(desiredState), mirrorRoutes(mirror.storage)]);
+  const app = buildControlPlaneApp(deps, controlPlaneRoutes(options.routes ?? coreRoutes, desiredState, mirror.storage));
   const host = options.host ?? '127.0.0.1';
   const tls = new ServerTls(authority, host, options.serverNames);
   const running = await serveHttps(app, await tls.material(), host, options.port ?? 0);

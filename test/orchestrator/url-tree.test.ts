@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { buildControlPlaneApp, coreRoutes, type ControlPlaneDeps } from '../../orchestrator/app.js';
-import { mirrorRoutes } from '../../orchestrator/mirror/routes.js';
-import { deviceApiRoutes } from '../../orchestrator/routes/device-api-routes.js';
+import { controlPlaneRoutes } from '../../orchestrator/routes/index.js';
 
 /**
  * Every route the control plane serves, in the order Hono registered it: one line per handler
@@ -113,7 +112,7 @@ describe('the control plane URL tree', () => {
     // their collaborators (store, authority, desired state, mirror storage) are never reached; a
     // fleet signing service is there because without one the signing group serves nothing.
     const deps = { logger: console, fleetSigning: {} } as unknown as ControlPlaneDeps;
-    const app = buildControlPlaneApp(deps, [...coreRoutes, deviceApiRoutes({} as never), mirrorRoutes({} as never)]);
+    const app = buildControlPlaneApp(deps, controlPlaneRoutes(coreRoutes, {} as never, {} as never));
     expect(app.routes.map((r) => `${r.method} ${r.path}`)).toEqual(SERVED);
   });
 });
