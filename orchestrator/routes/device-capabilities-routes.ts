@@ -25,7 +25,7 @@ const changed = (deps: ControlPlaneDeps): DesiredStateChanged => deps.desiredSta
 /** Margo `PUT/DELETE /api/v1/capabilities/{deviceId}`. */
 export function deviceCapabilitiesRoutes(deps: ControlPlaneDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
-  app.put('/api/v1/capabilities/:deviceId{.+}', async (c) => {
+  app.put('/:deviceId{.+}', async (c) => {
     const deviceId = ownDeviceId(c.get('device').deviceId, deviceIdParam(c.req.param('deviceId')));
     const manifest = await readJson(c, deviceCapabilitiesSchema, 256 * 1024);
     if (manifest.properties.id !== deviceId) throw validationProblem([{ field: 'properties.id', message: `must be the device id in the path ('${deviceId}')` }]);
@@ -38,7 +38,7 @@ export function deviceCapabilitiesRoutes(deps: ControlPlaneDeps): Hono<AppEnv> {
     deps.logger.info({ deviceId, created }, 'device capabilities reported');
     return c.body(null, created ? 201 : 200, { 'cache-control': 'no-store' });
   });
-  app.delete('/api/v1/capabilities/:deviceId{.+}', async (c) => {
+  app.delete('/:deviceId{.+}', async (c) => {
     const deviceId = ownDeviceId(c.get('device').deviceId, deviceIdParam(c.req.param('deviceId')));
     const removed = await deps.store.transaction(async (tx) => {
       const had = await capabilities.deleteCapabilities(tx, deviceId);

@@ -50,7 +50,7 @@ async function manifestAnswer(c: Context<AppEnv>, svc: DesiredStateService, m: S
 export function deviceDeploymentsRoutes(svc: DesiredStateService): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
 
-  app.get('/api/v1/deployments', async (c) => {
+  app.get('/deployments', async (c) => {
     const deviceId = c.get('device').deviceId;
     if (!acceptsManifest(c.req.header('accept'))) {
       throw new HttpProblem(406, 'request.not_acceptable', 'The manifest is served only as ' + MANIFEST_MEDIA_TYPE, { detail: `Accept: ${c.req.header('accept')}` });
@@ -69,7 +69,7 @@ export function deviceDeploymentsRoutes(svc: DesiredStateService): Hono<AppEnv> 
     return manifestAnswer(c, svc, m, matchesEtag(ifNoneMatch, m.digest));
   });
 
-  app.get('/api/v1/deployments/:deploymentId/:digest', async (c) => {
+  app.get('/deployments/:deploymentId/:digest', async (c) => {
     const deploymentId = deploymentIdParam(c.req.param('deploymentId'));
     const digest = digestParam(c.req.param('digest'));
     const doc = await svc.document(c.get('device').deviceId, digest);
@@ -77,7 +77,7 @@ export function deviceDeploymentsRoutes(svc: DesiredStateService): Hono<AppEnv> 
     return c.body(new Uint8Array(doc.bytes), 200, { 'content-type': doc.mediaType, 'cache-control': IMMUTABLE, etag: etagOf(digest) });
   });
 
-  app.get('/api/v1/bundles/:digest', async (c) => {
+  app.get('/bundles/:digest', async (c) => {
     const digest = digestParam(c.req.param('digest'));
     // Content-addressed, but only for a device whose manifests named it: others get 404.
     const doc = await svc.document(c.get('device').deviceId, digest);
@@ -87,6 +87,6 @@ export function deviceDeploymentsRoutes(svc: DesiredStateService): Hono<AppEnv> 
   });
 
   // The public half of the desired-state signing key, for agents to pin (docs/desired-state.md).
-  app.get('/api/v1/desired-state/keys', (c) => c.json(svc.publicJwks, 200, { 'cache-control': 'no-store' }));
+  app.get('/desired-state/keys', (c) => c.json(svc.publicJwks, 200, { 'cache-control': 'no-store' }));
   return app;
 }

@@ -12,7 +12,7 @@ import { deploymentIdParam } from './device-params.js';
 export function deviceStatusRoutes(deps: ControlPlaneDeps, svc: DesiredStateService): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   const reports = new StatusReportQueue(deps.store, svc.changed);
-  app.post('/api/v1/deployments/:deploymentId/status', async (c) => {
+  app.post('/:deploymentId/status', async (c) => {
     const deploymentId = deploymentIdParam(c.req.param('deploymentId'));
     const caller = c.get('device').deviceId;
     const report = await readJson(c, deploymentStatusSchema);

@@ -12,15 +12,15 @@ import { TRUST_BUNDLE_PATH } from './trust-routes.js';
 export function identityRoutes(deps: LifecycleDeps & DeviceAuthDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   const deviceOnly = requireDevice(deps);
-  app.use('/api/v1/identity', deviceOnly);
+  app.use('/', deviceOnly);
   // The revocation list is for relying parties, which are not devices: the one public path here.
-  app.use('/api/v1/identity/*', (c, next) => (c.req.path === REVOCATIONS_PATH ? next() : deviceOnly(c, next)));
-  app.route('/', revocationRoutes(deps));
-  app.get('/api/v1/identity', (c) => {
+  app.use('/*', (c, next) => (c.req.path === REVOCATIONS_PATH ? next() : deviceOnly(c, next)));
+  app.route('/revocations', revocationRoutes(deps));
+  app.get('/', (c) => {
     const d = c.get('device');
     return c.json({ deviceId: d.deviceId, spiffeId: d.spiffeId, notAfter: d.notAfter.toISOString(), bundleSequence: deps.authority.bundleSequence });
   });
-  app.post('/api/v1/identity/renew', async (c) => {
+  app.post('/renew', async (c) => {
     const body = await readJson(c, renewalRequestSchema);
     const cert = await renew(deps, c.get('device'), body.csr);
     return c.json(issuedIdentity(deps.authority, cert, new URL(TRUST_BUNDLE_PATH, c.req.url).href), 201, { 'cache-control': 'no-store' });

@@ -31,14 +31,14 @@ export function onboardingRoutes(deps: OnboardingDeps): Hono<AppEnv> {
     return c.json(body satisfies OnboardingAnswer, 202, { 'retry-after': String(deps.pendingRetrySeconds), location: body.pollUri, 'cache-control': 'no-store' });
   };
 
-  app.post(ONBOARDING_PATH, async (c) => {
+  app.post('/', async (c) => {
     const body = await readJson(c, onboardingRequestSchema);
     const outcome = await onboard(deps, body);
     if (outcome.kind === 'pending') return pending(c, outcome.requestId, outcome.deviceId);
     return c.json(issuedIdentity(deps.authority, outcome.certificate, bundleUri(c)) satisfies OnboardingAnswer, 201, { 'cache-control': 'no-store' });
   });
 
-  app.get(`${ONBOARDING_PATH}/:requestId`, async (c) => {
+  app.get('/:requestId', async (c) => {
     const id = c.req.param('requestId');
     if (!/^[0-9a-f]{32}$/.test(id)) throw new HttpProblem(404, 'onboarding.unknown_request', 'No such onboarding request');
     const request = await requests.getRequest(deps.store, id);

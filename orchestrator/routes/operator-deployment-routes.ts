@@ -30,35 +30,35 @@ export function operatorDeploymentRoutes(deps: ControlPlaneDeps): Hono<AppEnv> {
     return d;
   };
 
-  app.post('/api/v1/admin/deployments', asOperator, async (c) => {
+  app.post('/deployments', asOperator, async (c) => {
     const body = await readJson(c, deploymentBody, 1024 * 1024);
     const { deployment, placement } = await createDeployment(deps.store, body, by(c), changed, artifacts);
     deps.logger.info({ deploymentId: deployment.id, app: deployment.appId, version: deployment.version, devices: placement.added.length, by: by(c) }, 'deployment created');
     return c.json({ ...deployment, placed: placement.added, unplaced: placement.unplaced }, 201);
   });
 
-  app.get('/api/v1/admin/deployments', asOperator, async (c) => c.json({ deployments: await deployments.listDeployments(deps.store) }));
+  app.get('/deployments', asOperator, async (c) => c.json({ deployments: await deployments.listDeployments(deps.store) }));
 
-  app.get('/api/v1/admin/deployments/:id', asOperator, async (c) => {
+  app.get('/deployments/:id', asOperator, async (c) => {
     const d = await found(c.req.param('id'));
     return c.json({ ...d, placements: await placements.placementsOfDeployment(deps.store, d.id) });
   });
 
-  app.delete('/api/v1/admin/deployments/:id', asOperator, async (c) => {
+  app.delete('/deployments/:id', asOperator, async (c) => {
     const devices = await removeDeployment(deps.store, c.req.param('id'), changed);
     return c.json({ deploymentId: c.req.param('id'), removedFrom: devices });
   });
 
-  app.get('/api/v1/admin/deployments/:id/status', asOperator, async (c) => c.json(await aggregateStatus(deps.store, c.req.param('id'))));
+  app.get('/deployments/:id/status', asOperator, async (c) => c.json(await aggregateStatus(deps.store, c.req.param('id'))));
 
-  app.post('/api/v1/admin/deployments/:id/rollouts', asOperator, async (c) => {
+  app.post('/deployments/:id/rollouts', asOperator, async (c) => {
     const body = await readJson(c, rolloutBody);
     const id = c.req.param('id');
     const step = await admitRollout(deps.store, id, body.version, body.batchSize, changed, artifacts, body.waveTimeoutSeconds);
     return c.json({ deploymentId: id, step, ...(await found(id)).rollout }, 202);
   });
 
-  app.post('/api/v1/admin/deployments/:id/rollbacks', asOperator, async (c) => {
+  app.post('/deployments/:id/rollbacks', asOperator, async (c) => {
     await readJson(c, z.strictObject({}));
     const id = c.req.param('id');
     const version = await admitRollback(deps.store, id, changed, artifacts);
@@ -66,7 +66,7 @@ export function operatorDeploymentRoutes(deps: ControlPlaneDeps): Hono<AppEnv> {
   });
 
   // A full recompute, for after changes the scheduler was not told of (and as a periodic safety net).
-  app.post('/api/v1/admin/scheduler/sweeps', asOperator, async (c) => {
+  app.post('/scheduler/sweeps', asOperator, async (c) => {
     await deps.store.transaction((tx) => rescheduleAll(tx, changed));
     return c.json({ swept: true });
   });

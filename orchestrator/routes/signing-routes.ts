@@ -37,7 +37,7 @@ export function signingRoutes(deps: ControlPlaneDeps): Hono<AppEnv> {
   const asVendor = requireOperator(deps, (role) => vendorOfRole(role) !== undefined);
 
   app.post(
-    '/api/v1/timestamp',
+    '/timestamp',
     rateLimit(deps.timestampRateLimit ?? DEFAULT_TIMESTAMP_RATE_LIMIT, 'timestamp'),
     bodyLimit({
       maxSize: MAX_TIMESTAMP_QUERY_BYTES,
@@ -59,12 +59,12 @@ export function signingRoutes(deps: ControlPlaneDeps): Hono<AppEnv> {
 
   // Exactly the two members `signingRootsDigest` covers: devices check this document against the
   // digest signed into their desired state before they pin it.
-  app.get('/api/v1/signing/roots', (c) => {
+  app.get('/signing/roots', (c) => {
     const { signingCas, timestampAuthorities } = signing().roots;
     return c.json({ signingCas, timestampAuthorities });
   });
 
-  app.post('/api/v1/signing/certificates', asVendor, async (c) => {
+  app.post('/signing/certificates', asVendor, async (c) => {
     const vendor = vendorOfRole(c.get('operator').role)!;
     const body = await readJson(c, certificateBody, 16 * 1024);
     const csr = await verifyCsr(body.csr);

@@ -24,14 +24,14 @@ export function vendorRoutes(deps: ControlPlaneDeps): Hono<AppEnv> {
   const artifacts = deps.artifacts ?? new ArtifactAdmission({ source: new RegistrySource(), logger: deps.logger });
   const changed = deps.desiredStateChanged ?? (async () => {});
 
-  app.post('/api/v1/catalog/vendors', asAdmin, async (c) => {
+  app.post('/vendors', asAdmin, async (c) => {
     const body = await readJson(c, vendorBody);
     const trustPolicy = checkTrustPolicy(body.name, body.trustPolicy);
     if (!(await catalog.insertVendor(deps.store, body.name, trustPolicy))) throw new HttpProblem(409, 'catalog.vendor_exists', 'That vendor is registered already');
     return c.json({ name: body.name, trustPolicy }, 201);
   });
 
-  app.get('/api/v1/catalog/vendors/:name', asReader, async (c) => {
+  app.get('/vendors/:name', asReader, async (c) => {
     const name = c.req.param('name');
     const own = vendorOfRole(role(c));
     if (own !== undefined && own !== name) throw new HttpProblem(403, 'catalog.other_vendor', 'Another vendor', { detail: `vendor '${own}' may not read vendor '${name}'` });
@@ -41,32 +41,32 @@ export function vendorRoutes(deps: ControlPlaneDeps): Hono<AppEnv> {
   });
 
   // The trust policy decides whose signatures count for this vendor: the operator's call, not the vendor's.
-  app.put('/api/v1/catalog/vendors/:name/trust-policy', asAdmin, async (c) => {
+  app.put('/vendors/:name/trust-policy', asAdmin, async (c) => {
     const body = await readJson(c, trustPolicyBody);
     const replaced = await replaceTrustPolicy(deps.store, c.req.param('name'), body.trustPolicy, changed);
     deps.logger.info({ vendor: c.req.param('name'), devices: replaced.devices.length }, 'vendor trust policy replaced');
     return c.json({ name: c.req.param('name'), trustPolicy: replaced.trustPolicy, rerenderedDevices: replaced.devices.length });
   });
 
-  app.get('/api/v1/catalog/apps', asReader, async (c) => c.json({ apps: await catalog.listApps(deps.store, vendorOfRole(role(c))) }));
+  app.get('/apps', asReader, async (c) => c.json({ apps: await catalog.listApps(deps.store, vendorOfRole(role(c))) }));
 
-  app.post('/api/v1/catalog/apps', asWriter, async (c) => c.json(await createApp(deps.store, role(c), await readJson(c, appBody)), 201));
+  app.post('/apps', asWriter, async (c) => c.json(await createApp(deps.store, role(c), await readJson(c, appBody)), 201));
 
-  app.get('/api/v1/catalog/apps/:id', asReader, async (c) => c.json(await getOwnApp(deps.store, role(c), c.req.param('id'))));
+  app.get('/apps/:id', asReader, async (c) => c.json(await getOwnApp(deps.store, role(c), c.req.param('id'))));
 
-  app.get('/api/v1/catalog/apps/:id/versions', asReader, async (c) => {
+  app.get('/apps/:id/versions', asReader, async (c) => {
     const a = await getOwnApp(deps.store, role(c), c.req.param('id'));
     return c.json({ app: a.id, versions: await catalog.listVersions(deps.store, a.id) });
   });
 
-  app.post('/api/v1/catalog/apps/:id/versions', asWriter, async (c) => {
+  app.post('/apps/:id/versions', asWriter, async (c) => {
     // Ownership before the body: another vendor learns nothing from validation errors.
     await getOwnApp(deps.store, role(c), c.req.param('id'));
     return c.json(await addVersion(deps.store, role(c), c.req.param('id'), await readJson(c, versionBody), artifacts), 201);
   });
 
   // Retiring: refused while a deployment needs the version; the mirror is cleaned up after (docs/admission.md).
-  app.delete('/api/v1/catalog/apps/:id/versions/:version', asWriter, async (c) => {
+  app.delete('/apps/:id/versions/:version', asWriter, async (c) => {
     const caller = c.get('operator');
     const retired = await retireVersion(deps.store, caller.role, c.req.param('id'), c.req.param('version'));
     securityEvent(deps.logger, 'catalog.version_retired', {

@@ -1,6 +1,6 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { existsSync, mkdirSync, realpathSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BerthError, errorMessage } from '../../common/errors.js';
 import { distPath, projectRoot } from '../../common/paths.js';
@@ -17,6 +17,27 @@ const DEADLINE_GRACE_MS = 2_000;
 export interface ProcessTierOptions {
   /** Wrap the child in bubblewrap namespaces (no network, private /tmp) when bwrap is installed. */
   bubblewrap: 'auto' | 'never';
+  /** The Node executable the child runs; this process's own (process.execPath) when not given. */
+  node?: string;
+}
+
+/**
+ * The Node binary the child runs, through any symlinks (a version manager's shim, npm's .bin),
+ * so that bubblewrap can bind the file itself back in wherever it is installed.
+ */
+export function nodeExecutable(node = process.execPath): string {
+  return realpathSync(node);
+}
+
+/**
+ * What of the Node installation the child needs visible: the binary, and the `lib` folder beside
+ * its `bin` folder when there is one (a Node built with a shared libnode loads it from there).
+ * Bound even where the sandbox hides nothing today: a node under /tmp (an unpacked CI binary)
+ * vanished behind the private /tmp before, and home folders or /opt may be hidden next.
+ */
+export function nodeInstallation(node: string): string[] {
+  const lib = join(dirname(dirname(node)), 'lib');
+  return basename(dirname(node)) === 'bin' && existsSync(lib) ? [node, lib] : [node];
 }
 
 /** Node 22.13+/23.5+ call it --permission; Node 20 and early 22 only know the experimental name. */
@@ -53,11 +74,11 @@ export function childNodeArgs(compiled: CompiledComponent, spec: AppSpec, entry 
   ];
 }
 
-export function bubblewrapArgs(compiled: CompiledComponent, spec: AppSpec): string[] {
+export function bubblewrapArgs(compiled: CompiledComponent, spec: AppSpec, node = nodeExecutable()): string[] {
   const glueDir = dirname(fileURLToPath(compiled.glueUrl));
   // The whole tree read-only, then a private /tmp with only what the child needs bound back in
-  // (Berth itself may live under /tmp too, as a checkout in CI may).
-  const readOnly = [distPath(''), join(projectRoot(), 'package.json'), glueDir, ...Object.values(compiled.coreFiles).map(dirname)];
+  // (Berth itself, or the Node binary, may live under /tmp too, as a checkout in CI may).
+  const readOnly = [...nodeInstallation(node), distPath(''), join(projectRoot(), 'package.json'), glueDir, ...Object.values(compiled.coreFiles).map(dirname)];
   const binds = [...new Set(readOnly)].flatMap((p) => ['--ro-bind', p, p]);
   return ['--ro-bind', '/', '/', '--tmpfs', '/tmp', ...binds, '--bind', spec.dataDir, spec.dataDir, '--dev', '/dev', '--proc', '/proc', '--unshare-all', '--die-with-parent', '--new-session', '--cap-drop', 'ALL', '--'];
 }
@@ -91,7 +112,8 @@ export class ProcessSandbox implements Sandbox {
     // The child's permissions and bubblewrap's bind name the app's folder: it must exist.
     mkdirSync(spec.dataDir, { recursive: true, mode: 0o700 });
     const args = childNodeArgs(compiled, spec);
-    const [command, argv] = bwrap ? [bwrap, [...bubblewrapArgs(compiled, spec), process.execPath, ...args]] : [process.execPath, args];
+    const node = nodeExecutable(options.node);
+    const [command, argv] = bwrap ? [bwrap, [...bubblewrapArgs(compiled, spec, node), node, ...args]] : [node, args];
     const child = spawn(command, argv, { stdio: ['ignore', 'ignore', 'pipe', 'ipc'], env: {}, serialization: 'advanced' });
     child.stderr!.setEncoding('utf8');
     let stderr = '';

@@ -6,6 +6,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { projectRoot } from '../../common/paths.js';
 import { enroll } from '../../runtime/agent/enroll.js';
+import type { AppEnv } from '../../orchestrator/http/env.js';
 import { RevocationList } from '../../trust/revocation/list.js';
 import { issueWorkloadToken, type DeviceSigner } from '../../trust/workload/token.js';
 import { importPrivateKeyPem, parseCertificates } from '../../trust/x509.js';
@@ -110,7 +111,9 @@ describe('the revocation route before the first list exists', () => {
     const { revocationRoutes } = await import('../../orchestrator/routes/revocation-routes.js');
     const { silentLogger } = await import('../../common/logger.js');
     const empty = { query: async () => [{ crl_number: 0, issuers: [], this_update: null, next_update: null, document: null, etag: null }] } as never;
-    const app = buildControlPlaneApp({ logger: silentLogger } as never, [() => revocationRoutes({ store: empty })]);
+    const { Hono } = await import('hono');
+    // The group alone, mounted where the URL tree (routes/index.ts) puts it.
+    const app = buildControlPlaneApp({ logger: silentLogger } as never, [() => new Hono<AppEnv>().route(PATH, revocationRoutes({ store: empty }))]);
     const answer = await app.request(PATH);
     expect(answer.status).toBe(503);
     expect(await answer.json()).toMatchObject({ code: 'revocations.not_ready', retryable: true, retryAfterSeconds: 5 });

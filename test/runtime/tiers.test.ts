@@ -3,7 +3,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { JcoEngine } from '../../runtime/engine/jco-engine.js';
-import { bubblewrapArgs, childNodeArgs, ProcessSandbox } from '../../runtime/sandbox/process-sandbox.js';
+import { bubblewrapArgs, childNodeArgs, nodeExecutable, ProcessSandbox } from '../../runtime/sandbox/process-sandbox.js';
 import { distPath, projectRoot } from '../../common/paths.js';
 import { InstanceTier } from '../../runtime/sandbox/instance-tier.js';
 import { WorkerSandbox } from '../../runtime/sandbox/worker-sandbox.js';
@@ -187,14 +187,14 @@ describe('process tier: the boundary of the operating system', () => {
     expect(() => process.kill(pid!, 0)).toThrow();
   });
 
-  it('binds the code of Berth back in after hiding /tmp, wherever the checkout lives', async () => {
+  it('binds the code of Berth and the Node binary back in after hiding /tmp, wherever they live', async () => {
     const engine = new JcoEngine({ cacheDir: join(dataDir, 'cache-binds') });
     const compiled = await engine.compile(bytes('hello'), { memoryLimitBytes: 4 * MiB });
     const spec = { identity: { vendor: 'acme', app: 'b', instance: 'i' }, digest: compiled.digest, grants: {}, dataDir, limits: { memoryBytes: 4 * MiB, cpuDeadlineMs: 1000, jsHeapMb: 64 } };
     const args = bubblewrapArgs(compiled, spec);
     const afterTmpfs = args.slice(args.indexOf('/tmp') + 1);
     const roBinds = afterTmpfs.flatMap((a, i) => (a === '--ro-bind' ? [afterTmpfs[i + 1]] : []));
-    expect(roBinds).toEqual(expect.arrayContaining([distPath(''), join(projectRoot(), 'package.json')]));
+    expect(roBinds).toEqual(expect.arrayContaining([nodeExecutable(), distPath(''), join(projectRoot(), 'package.json')]));
     expect(afterTmpfs.slice(afterTmpfs.indexOf('--bind'), afterTmpfs.indexOf('--bind') + 3)).toEqual(['--bind', dataDir, dataDir]);
   });
 
