@@ -12,6 +12,7 @@ import type { AppEnv } from '../http/env.js';
 import { requireOperator } from '../http/operator-auth.js';
 import { HttpProblem } from '../http/problem.js';
 import { rateLimit, type RateLimit } from '../http/rate-limit.js';
+import { truncateText } from '../../common/text.js';
 
 /**
  * The fleet's signing services over HTTP (docs/signing.md "Against a control plane"): the RFC
@@ -48,7 +49,7 @@ export function signingRoutes(deps: ControlPlaneDeps): Hono<AppEnv> {
     async (c) => {
       const type = (c.req.header('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
       if (type !== 'application/timestamp-query') {
-        throw new HttpProblem(415, 'request.unsupported_media_type', 'The body must be application/timestamp-query', { detail: `content type '${type.slice(0, 100)}' is not a timestamp query` });
+        throw new HttpProblem(415, 'request.unsupported_media_type', 'The body must be application/timestamp-query', { detail: `content type '${truncateText(type, 100)}' is not a timestamp query` });
       }
       const query = new Uint8Array(await c.req.arrayBuffer());
       // A malformed query still gets a DER answer (status rejection, naming why), as RFC 3161 asks.

@@ -1,5 +1,6 @@
 import type { PlacementSpec } from '../scheduling/plan.js';
 import type { Queryable } from './store.js';
+import { jsonParam } from './sanitise.js';
 
 export type RolloutState = 'none' | 'rolling' | 'paused' | 'done' | 'rolled-back';
 export type Tier = 'instance' | 'worker' | 'process';
@@ -59,7 +60,7 @@ export async function insertDeployment(q: Queryable, d: NewDeployment): Promise<
   const rows = await q.query(
     `INSERT INTO deployments (id, app_id, version, grants, tier, limits, parameters, placement, batch_size, created_by)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (id) DO NOTHING RETURNING id`,
-    [d.id, d.appId, d.version, JSON.stringify(d.grants), d.tier, d.limits && JSON.stringify(d.limits), d.parameters && JSON.stringify(d.parameters), JSON.stringify(d.placement), d.batchSize, d.createdBy],
+    [d.id, d.appId, d.version, jsonParam(d.grants), d.tier, jsonParam(d.limits), jsonParam(d.parameters), jsonParam(d.placement), d.batchSize, d.createdBy],
   );
   return rows.length === 1;
 }
@@ -88,6 +89,6 @@ export async function setRollout(
        previous_version = CASE WHEN $5::boolean THEN $6 ELSE previous_version END,
        batch_size = COALESCE($7, batch_size), grants = COALESCE($8, grants), updated_at = now()
      WHERE id = $1`,
-    [id, r.version ?? null, r.state, r.targetVersion, r.previousVersion !== undefined, r.previousVersion ?? null, r.batchSize ?? null, r.grants ? JSON.stringify(r.grants) : null],
+    [id, r.version ?? null, r.state, r.targetVersion, r.previousVersion !== undefined, r.previousVersion ?? null, r.batchSize ?? null, jsonParam(r.grants)],
   );
 }

@@ -1,4 +1,5 @@
 import type { Queryable } from './store.js';
+import { jsonParam } from './sanitise.js';
 
 export type DeviceStatus = 'pending' | 'active' | 'denied' | 'revoked';
 
@@ -43,7 +44,7 @@ export async function insertDevice(q: Queryable, d: { id: string; status: Device
   const rows = await q.query(
     `INSERT INTO devices (id, status, labels, onboarding_method) VALUES ($1, $2, $3, $4)
      ON CONFLICT (id) DO NOTHING RETURNING id`,
-    [d.id, d.status, JSON.stringify(d.labels), d.method],
+    [d.id, d.status, jsonParam(d.labels), d.method],
   );
   return rows.length === 1;
 }
