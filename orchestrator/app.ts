@@ -5,6 +5,7 @@ import type { RateLimit } from './http/rate-limit.js';
 import type { DesiredStateKeyRotation } from './desired-state/signing-key.js';
 import type { AppEnv } from './http/env.js';
 import { HttpProblem, problemResponse, toHttpProblem } from './http/problem.js';
+import { refuseUnsafePaths } from './http/path-params.js';
 import type { OnboardingDeps } from './onboarding/service.js';
 import type { ArtifactAdmission } from './catalog/artifact-admission.js';
 import type { FleetSigning } from '../trust/signing/fleet-signing.js';
@@ -48,6 +49,7 @@ export const coreRoutes: RouteModule[] = [(d) => trustRoutes(d.authority), onboa
 
 export function buildControlPlaneApp(deps: ControlPlaneDeps, modules: readonly RouteModule[] = coreRoutes): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
+  app.use('*', refuseUnsafePaths);
   for (const module of modules) app.route('/', module(deps));
   app.notFound((c) => problemResponse(c, new HttpProblem(404, 'request.not_found', 'No such endpoint', { detail: `${c.req.method} ${c.req.path} is not an endpoint of this control plane` })));
   app.onError((err, c) => {

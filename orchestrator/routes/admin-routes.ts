@@ -11,6 +11,7 @@ import type { AppEnv } from '../http/env.js';
 import { requireOperator, roles } from '../http/operator-auth.js';
 import type { DesiredStateKeyRotation } from '../desired-state/signing-key.js';
 import { HttpProblem } from '../http/problem.js';
+import { pathParam } from '../http/path-params.js';
 import type { FleetAuthority } from '../pki/fleet-authority.js';
 import { insertManufacturer, putSetting } from '../store/authorities.js';
 import * as devices from '../store/devices.js';
@@ -42,6 +43,8 @@ export interface FleetSigningRotation {
 }
 
 const idField = z.string().min(1).max(255);
+/** Onboarding request ids are 16 random bytes in hex (onboarding/service.ts). */
+const ONBOARDING_REQUEST_ID = /^[0-9a-f]{32}$/;
 
 /** Operator endpoints under /api/v1/admin, bearer tokens with roles. Handlers only parse and call. */
 export function adminRoutes(deps: AdminDeps): Hono<AppEnv> {
@@ -74,7 +77,7 @@ export function adminRoutes(deps: AdminDeps): Hono<AppEnv> {
   });
 
   app.post('/api/v1/admin/onboarding-requests/:id/:decision{approve|deny}', asOperator, async (c) => {
-    const id = c.req.param('id');
+    const id = pathParam(c, 'id', ONBOARDING_REQUEST_ID);
     if (c.req.param('decision') === 'approve') {
       const cert = await approve(deps, id, by(c));
       return c.json({ requestId: id, status: 'approved', deviceId: cert.deviceId });
