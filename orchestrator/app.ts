@@ -46,7 +46,7 @@ export interface ControlPlaneDeps extends OnboardingDeps {
 /** A later issue's routes (Margo device API, apps, deployments) plug in as one of these. */
 export type RouteModule = (deps: ControlPlaneDeps) => Hono<AppEnv>;
 
-export const coreRoutes: RouteModule[] = [(d) => trustRoutes(d.authority), onboardingRoutes, identityRoutes, adminRoutes, vendorRoutes, operatorDeploymentRoutes, signingRoutes];
+export const coreRoutes: RouteModule[] = [trustRoutes, onboardingRoutes, identityRoutes, adminRoutes, vendorRoutes, operatorDeploymentRoutes, signingRoutes];
 
 export function buildControlPlaneApp(deps: ControlPlaneDeps, modules: readonly RouteModule[] = coreRoutes): Hono<AppEnv> {
   const app = new Hono<AppEnv>();

@@ -6,6 +6,7 @@ import { certificateToPem, privateKeyToPem } from '../trust/x509.js';
 import { buildControlPlaneApp, coreRoutes, type ControlPlaneDeps, type RouteModule } from './app.js';
 import { serveAdminSocket } from './http/admin-socket.js';
 import { serveHttps, type RunningServer, type TlsMaterial } from './http/serve.js';
+import { checkPublicUrl } from './http/public-url.js';
 import { lockDataDir } from './data-dir-lock.js';
 import { writePrivateFile } from '../trust/key-files.js';
 import { factoryMethod } from './onboarding/factory-method.js';
@@ -76,6 +77,12 @@ export interface ControlPlaneOptions {
   timestampRateLimit?: RateLimit;
   /** Mirror files younger than this are never garbage-collected (ms, default 10 min; docs/admission.md). */
   mirrorGcMinAgeMs?: number;
+  /**
+   * The URL devices and tools reach this control plane at (`https://host[:port][/prefix]`), the
+   * base of every URL it hands out; default the listener's own `https://<host>:<port>`. Never
+   * taken from a request's Host header (http/public-url.ts).
+   */
+  publicUrl?: string;
 }
 
 export interface ControlPlane {
@@ -103,6 +110,7 @@ const SERVER_CERT_LIFETIME_MS = 30 * 86_400_000;
 /** Opens store and CA, builds the app, and serves it over HTTPS with optional client certificates. */
 export async function startControlPlane(options: ControlPlaneOptions): Promise<ControlPlane> {
   const logger = options.logger ?? createLogger({ name: 'berth-orchestrator' });
+  const configuredPublicUrl = options.publicUrl === undefined ? undefined : checkPublicUrl(options.publicUrl);
   mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
   const lock = lockDataDir(join(options.dataDir, 'control-plane.lock'));
   const location: StoreLocation = options.storeUrl ? { kind: 'postgres', url: options.storeUrl } : { kind: 'pglite', dataDir: join(options.dataDir, 'store') };
@@ -214,7 +222,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     };
     const rootsSummary = (next: FleetSigning) => ({ signingCas: next.roots.signingCas.length, timestampAuthorities: next.roots.timestampAuthorities.length, signingRootsDigest: signingRootsDigest(next.roots) });
     const host = options.host ?? '127.0.0.1';
-    const names = [...new Set([host, 'localhost', '127.0.0.1', ...(options.serverNames ?? [])])].filter((n) => n !== '0.0.0.0' && n !== '::');
+    const names = [...new Set([host, 'localhost', '127.0.0.1', ...(options.serverNames ?? []), ...(configuredPublicUrl ? [new URL(configuredPublicUrl).hostname.replace(/^\[|\]$/g, '')] : [])])].filter((n) => n !== '0.0.0.0' && n !== '::');
     const tlsMaterial = async (): Promise<TlsMaterial> => {
       const issuer = await authority.serverIssuer();
       const server = await issueServerCertificate(issuer, authority.trustDomain, names, { lifetimeMs: SERVER_CERT_LIFETIME_MS });
@@ -237,7 +245,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     }
     const app = buildControlPlaneApp(deps, [...(options.routes ?? coreRoutes), deviceApiRoutes(desiredState), mirrorRoutes(mirror.storage)]);
     const running = await serveHttps(app, await tlsMaterial(), host, options.port ?? 0);
-    deps.publicUrl = running.url;
+    deps.publicUrl = configuredPublicUrl ?? running.url;
     authority.onChange(async () => {
       try {
         running.updateTls(await tlsMaterial());

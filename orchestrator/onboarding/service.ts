@@ -22,6 +22,8 @@ export interface OnboardingDeps {
   certificateLifetimeMs: number;
   /** Seconds a pending device is told to wait before asking again. */
   pendingRetrySeconds: number;
+  /** The control plane's own URL: every URL it hands out starts with it (http/public-url.ts). */
+  publicUrl?: string;
 }
 
 export type OnboardingOutcome =
