@@ -13,6 +13,8 @@ import type { DesiredStateKeyRotation } from '../desired-state/signing-key.js';
 import { HttpProblem } from '../http/problem.js';
 import { pathParam } from '../http/path-params.js';
 import type { FleetAuthority } from '../pki/fleet-authority.js';
+import { rotateCa } from '../pki/ca-rotation-input.js';
+import { strictPemBlock } from '../http/pem-input.js';
 import { insertManufacturer, putSetting } from '../store/authorities.js';
 import * as devices from '../store/devices.js';
 import * as requests from '../store/requests.js';
@@ -95,8 +97,9 @@ export function adminRoutes(deps: AdminDeps): Hono<AppEnv> {
   app.post('/api/v1/admin/manufacturers', asAdmin, async (c) => {
     const body = await readJson(c, z.strictObject({ name: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,62}$/), certificate: z.string().min(1).max(16_384) }));
     let cert: x509.X509Certificate;
+    const der = strictPemBlock('certificate', body.certificate, 'CERTIFICATE');
     try {
-      cert = new x509.X509Certificate(body.certificate);
+      cert = new x509.X509Certificate(der);
     } catch {
       throw new HttpProblem(422, 'manufacturer.bad_certificate', 'The manufacturer CA certificate does not parse', { errors: [{ field: 'certificate', message: 'must be one PEM certificate' }] });
     }
@@ -112,7 +115,7 @@ export function adminRoutes(deps: AdminDeps): Hono<AppEnv> {
 
   app.post('/api/v1/admin/ca/rotations', asAdmin, async (c) => {
     const body = await readJson(c, z.strictObject({ newRoot: z.boolean().default(false), rootKeyPem: z.string().max(16_384).optional() }));
-    return c.json(await deps.authority.rotate(body), 201);
+    return c.json(await rotateCa(deps.authority, body), 201);
   });
 
   // A new desired-state signing key, endorsed by the current one: devices follow without re-onboarding.
