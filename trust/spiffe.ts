@@ -2,11 +2,16 @@ import { BerthError } from '../common/errors.js';
 
 /** Margo's deviceId grammar: hierarchical segments, so gateways can name the devices behind them. */
 const DEVICE_ID = /^[A-Za-z0-9._~-]+(\/[A-Za-z0-9._~-]+)*$/;
+/**
+ * The segment that starts a workload's part of a SPIFFE ID (trust/workload/spiffe-id.ts): a
+ * device id holding it would name, or be read as, a workload of another device.
+ */
+export const WORKLOAD_SEGMENT = 'workload';
 /** SPIFFE trust domain: lowercase letters, digits, dots, dashes, underscores. */
 const TRUST_DOMAIN = /^[a-z0-9._-]+$/;
 
 export function isDeviceId(value: unknown): value is string {
-  return typeof value === 'string' && value.length <= 255 && DEVICE_ID.test(value) && !value.split('/').some((s) => s === '.' || s === '..');
+  return typeof value === 'string' && value.length <= 255 && DEVICE_ID.test(value) && !value.split('/').some((s) => s === '.' || s === '..' || s === WORKLOAD_SEGMENT);
 }
 
 export function assertTrustDomain(value: string): string {
