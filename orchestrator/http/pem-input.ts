@@ -8,8 +8,9 @@ import { validationProblem } from './problem.js';
  */
 const BLOCK = /-----BEGIN ([A-Z0-9 ]+)-----\r?\n([A-Za-z0-9+/=\r\n]+?)\r?\n?-----END \1-----/g;
 
-export function strictPemBlock(field: string, text: string, label: string): Uint8Array {
-  const refuse = (message: string) => validationProblem([{ field, message }], 'request.bad_pem');
+/** The DER of the one `label` block in `text`, or a 422 with `code` naming `field`. */
+export function strictPemBlock(field: string, text: string, label: string, code: string): Uint8Array {
+  const refuse = (message: string) => validationProblem([{ field, message }], code);
   const blocks = [...text.matchAll(BLOCK)];
   if (blocks.length === 0) throw refuse(`must be one PEM block '${label}'`);
   if (blocks.length > 1) throw refuse(`must be exactly one PEM block, not ${blocks.length}`);

@@ -33,7 +33,7 @@ export async function rotateCa(authority: FleetAuthority, request: CaRotationReq
 
 /** The key as PKCS#8 PEM once it is known to be one ECDSA P-256 private key and nothing else. */
 async function p256PrivateKeyPem(text: string): Promise<string> {
-  const der = strictPemBlock('rootKeyPem', text, 'PRIVATE KEY');
+  const der = strictPemBlock('rootKeyPem', text, 'PRIVATE KEY', 'key.bad_private_key');
   let key: webcrypto.CryptoKey;
   try {
     key = await webcrypto.subtle.importKey('pkcs8', der, EC_P256, true, ['sign']);
@@ -43,6 +43,6 @@ async function p256PrivateKeyPem(text: string): Promise<string> {
   return privateKeyToPem(key);
 }
 
-function rootKeyProblem(message: string, code = 'ca.bad_root_key') {
+function rootKeyProblem(message: string, code = 'key.bad_private_key') {
   return validationProblem([{ field: 'rootKeyPem', message }], code);
 }

@@ -97,7 +97,7 @@ export function adminRoutes(deps: AdminDeps): Hono<AppEnv> {
   app.post('/api/v1/admin/manufacturers', asAdmin, async (c) => {
     const body = await readJson(c, z.strictObject({ name: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,62}$/), certificate: z.string().min(1).max(16_384) }));
     let cert: x509.X509Certificate;
-    const der = strictPemBlock('certificate', body.certificate, 'CERTIFICATE');
+    const der = strictPemBlock('certificate', body.certificate, 'CERTIFICATE', 'manufacturer.bad_certificate');
     try {
       cert = new x509.X509Certificate(der);
     } catch {
