@@ -13,6 +13,8 @@ const HELP = `usage: berth orchestrator <subcommand> [options]
     --host <addr>            listen address (default 127.0.0.1)
     --port <n>               listen port (default 8443; 0 picks a free one)
     --name <host>            extra DNS name or IP for the server certificate (repeatable)
+    --public-url <url>       the https URL devices reach this control plane at; every URL it
+                             hands out starts with it (default https://<host>:<port>)
     --trust-domain <td>      SPIFFE trust domain (default berth.local; fixed at first start)
     --cert-days <n>          device certificate lifetime in days (default 30)
     --require-approval       new devices wait for an operator (stored; --no-approval turns it off)
@@ -146,6 +148,7 @@ async function start(argv: string[]): Promise<number> {
       host: { type: 'string' },
       port: { type: 'string' },
       name: { type: 'string', multiple: true },
+      'public-url': { type: 'string' },
       'trust-domain': { type: 'string' },
       'cert-days': { type: 'string' },
       'require-approval': { type: 'boolean' },
@@ -177,6 +180,7 @@ async function start(argv: string[]): Promise<number> {
     host: values.host ?? '127.0.0.1',
     port,
     serverNames: values.name ?? [],
+    ...(values['public-url'] ? { publicUrl: values['public-url'] } : {}),
     certificateLifetimeMs: days * 86_400_000,
     ...registryConfig,
     ...(values['require-approval'] ? { requireApproval: true } : values['no-approval'] ? { requireApproval: false } : {}),

@@ -1,6 +1,7 @@
 import type { GrantSet } from './grants.js';
 import type { AppLogLevel, AppLogRecord, AppLogSink } from './app-context.js';
 import { TokenBucket } from './rate-limiter.js';
+import { truncateText } from '../common/text.js';
 
 const MAX_MESSAGE = 4096;
 const MAX_FIELDS = 32;
@@ -55,7 +56,7 @@ export class AppLogger {
 }
 
 function truncate(s: string, max: number): string {
-  return s.length > max ? s.slice(0, max) + '…' : s;
+  return truncateText(s, max + 1, '…');
 }
 
 /** `berth:host/log`, built from the app's logger. */

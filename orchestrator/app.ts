@@ -5,6 +5,8 @@ import type { RateLimit } from './http/rate-limit.js';
 import type { DesiredStateKeyRotation } from './desired-state/signing-key.js';
 import type { AppEnv } from './http/env.js';
 import { HttpProblem, problemResponse, toHttpProblem } from './http/problem.js';
+import { refuseUnsafePaths } from './http/path-params.js';
+import { clientFaultProblem, isClientFault } from './http/client-fault.js';
 import type { OnboardingDeps } from './onboarding/service.js';
 import type { ArtifactAdmission } from './catalog/artifact-admission.js';
 import type { FleetSigning } from '../trust/signing/fleet-signing.js';
@@ -44,10 +46,15 @@ export { coreRoutes };
 
 export function buildControlPlaneApp(deps: ControlPlaneDeps, modules: readonly RouteModule[] = coreRoutes): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
+  app.use('*', refuseUnsafePaths);
   for (const module of modules) app.route('/', module(deps));
   app.notFound((c) => problemResponse(c, new HttpProblem(404, 'request.not_found', 'No such endpoint', { detail: `${c.req.method} ${c.req.path} is not an endpoint of this control plane` })));
   app.onError((err, c) => {
     if (err instanceof BerthError) return problemResponse(c, toHttpProblem(err));
+    if (isClientFault(err, c.req.raw)) {
+      deps.logger.debug({ err, path: c.req.path, method: c.req.method }, 'request failed on the client side');
+      return problemResponse(c, clientFaultProblem());
+    }
     deps.logger.error({ err, path: c.req.path, method: c.req.method }, 'unexpected error');
     return problemResponse(c, new HttpProblem(500, 'internal', 'Internal error', { detail: 'the control plane failed; the error is logged', retryable: true, backoffStrategy: 'exponential' }));
   });

@@ -17,6 +17,7 @@ import { serveAdminSocket } from './http/admin-socket.js';
 import { DeviceAuthCache } from './http/device-auth-cache.js';
 import type { RateLimit } from './http/rate-limit.js';
 import { serveHttps, type RunningServer } from './http/serve.js';
+import { checkPublicUrl } from './http/public-url.js';
 import { ArtifactMirror } from './mirror/mirror.js';
 import { MirrorCollector } from './mirror/gc.js';
 import { factoryMethod } from './onboarding/factory-method.js';
@@ -71,6 +72,12 @@ export interface ControlPlaneOptions {
   timestampRateLimit?: RateLimit;
   /** Mirror files younger than this are never garbage-collected (ms, default 10 min; docs/admission.md). */
   mirrorGcMinAgeMs?: number;
+  /**
+   * The URL devices and tools reach this control plane at (`https://host[:port][/prefix]`), the
+   * base of every URL it hands out; default the listener's own `https://<host>:<port>`. Never
+   * taken from a request's Host header (http/public-url.ts).
+   */
+  publicUrl?: string;
 }
 
 export interface ControlPlane {
@@ -102,9 +109,10 @@ export const DEFAULT_CERTIFICATE_LIFETIME_MS = 30 * 86_400_000;
  */
 export async function startControlPlane(options: ControlPlaneOptions): Promise<ControlPlane> {
   const logger = options.logger ?? createLogger({ name: 'berth-orchestrator' });
+  const publicUrl = options.publicUrl === undefined ? undefined : checkPublicUrl(options.publicUrl);
   const held = await StoreAndJobs.open(options.dataDir, options.storeUrl);
   try {
-    return await serve(options, held, await openServices(options, held, logger), logger);
+    return await serve({ ...options, ...(publicUrl ? { publicUrl } : {}) }, held, await openServices(options, held, logger), logger);
   } catch (err) {
     await held.stopJobs();
     await held.close();
@@ -206,9 +214,10 @@ async function serve(options: ControlPlaneOptions, held: StoreAndJobs, services:
   const { authority, deps, desiredState, mirror, mirrorCollector } = services;
   const app = buildControlPlaneApp(deps, controlPlaneRoutes(options.routes ?? coreRoutes, desiredState, mirror.storage));
   const host = options.host ?? '127.0.0.1';
-  const tls = new ServerTls(authority, host, options.serverNames);
+  const publicHost = options.publicUrl ? [new URL(options.publicUrl).hostname.replace(/^\[|\]$/g, '')] : [];
+  const tls = new ServerTls(authority, host, [...(options.serverNames ?? []), ...publicHost]);
   const running = await serveHttps(app, await tls.material(), host, options.port ?? 0);
-  deps.publicUrl = running.url;
+  deps.publicUrl = options.publicUrl ?? running.url;
   const stopTlsRenewal = tls.keepCurrent(running, logger);
   const refresh = startReplicaRefresh(
     [

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { BerthError } from '../../common/errors.js';
 import { securityEvent, type Logger } from '../../common/logger.js';
 import { isDeviceId } from '../../trust/spiffe.js';
+import { refuseNestedId } from '../onboarding/device-id-claim.js';
 import { hashSecret, isRole } from '../http/operator-auth.js';
 import * as tokens from '../store/tokens.js';
 import type { Queryable } from '../store/store.js';
@@ -36,6 +37,7 @@ export async function createEnrollmentToken(q: Queryable, logger: Logger, input:
   const id = `enr_${randomBytes(6).toString('hex')}`;
   const token = newSecret();
   const expiresAt = new Date(Date.now() + input.ttlSeconds * 1000);
+  if (input.deviceId !== undefined) await refuseNestedId(q, input.deviceId);
   await tokens.insertEnrollmentToken(q, { id, secretSha256: hashSecret(token), deviceId: input.deviceId ?? null, labels: input.labels ?? {}, expiresAt, createdBy: input.by });
   securityEvent(logger, 'onboarding.token_created', { id, deviceId: input.deviceId, expiresAt: expiresAt.toISOString(), by: input.by });
   return { id, token, expiresAt: expiresAt.toISOString(), deviceId: input.deviceId ?? null };

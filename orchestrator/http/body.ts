@@ -16,9 +16,7 @@ export async function readJson<S extends z.ZodType>(c: Context, schema: S, limit
       detail: type ? `content type '${type}' is not accepted; send application/json` : 'the request has no content type; send application/json',
     });
   }
-  const declared = Number(c.req.header('content-length') ?? NaN);
-  if (Number.isFinite(declared) && declared > limit) throw tooLarge(limit);
-  const bytes = await readLimited(c.req.raw, limit);
+  const bytes = await readBody(c, limit);
   let parsed: unknown;
   try {
     parsed = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
@@ -65,6 +63,24 @@ function tooLarge(limit: number): HttpProblem {
   return new HttpProblem(413, 'request.too_large', 'The request body is too large', { detail: `the body exceeds ${limit} bytes` });
 }
 
+/**
+ * The body stream failed: the client cut it short, closed the connection, or framed it wrongly
+ * (a bad chunk size, fewer bytes than its Content-Length). The client's fault, so a 400 and no
+ * error-level log line (docs/trust.md "Errors").
+ */
+function unreadable(err: unknown): HttpProblem {
+  return new HttpProblem(400, 'request.body_unreadable', 'The request body could not be read', {
+    detail: `the body was cut short or its framing is not valid (${err instanceof Error ? err.message : String(err)})`,
+  });
+}
+
+/** The raw body, at most `limit` bytes: 413 past it, 400 when the client's bytes cannot be read. */
+export async function readBody(c: Context, limit = DEFAULT_BODY_LIMIT): Promise<Uint8Array> {
+  const declared = Number(c.req.header('content-length') ?? NaN);
+  if (Number.isFinite(declared) && declared > limit) throw tooLarge(limit);
+  return readLimited(c.req.raw, limit);
+}
+
 /** Reads at most `limit` bytes, stopping early (chunked bodies carry no Content-Length). */
 async function readLimited(req: Request, limit: number): Promise<Uint8Array> {
   if (!req.body) return new Uint8Array();
@@ -72,7 +88,9 @@ async function readLimited(req: Request, limit: number): Promise<Uint8Array> {
   const chunks: Uint8Array[] = [];
   let total = 0;
   for (;;) {
-    const { done, value } = await reader.read();
+    const { done, value } = await reader.read().catch((err: unknown) => {
+      throw unreadable(err);
+    });
     if (done) break;
     total += value.byteLength;
     if (total > limit) {

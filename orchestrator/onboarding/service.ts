@@ -13,6 +13,7 @@ import * as requests from '../store/requests.js';
 import type { Queryable, Store } from '../store/store.js';
 import { getSetting } from '../store/authorities.js';
 import type { Attestation, OnboardingMethod } from './method.js';
+import { refuseNestedId } from './device-id-claim.js';
 
 export interface OnboardingDeps {
   store: Store;
@@ -22,6 +23,8 @@ export interface OnboardingDeps {
   certificateLifetimeMs: number;
   /** Seconds a pending device is told to wait before asking again. */
   pendingRetrySeconds: number;
+  /** The control plane's own URL: every URL it hands out starts with it (http/public-url.ts). */
+  publicUrl?: string;
 }
 
 export type OnboardingOutcome =
@@ -80,7 +83,9 @@ async function admit(
       errors: [{ field: 'csr', message: `SAN names device '${csrDeviceId}', expected '${deviceId}'` }],
     });
   }
+  await devices.lockDeviceIds(tx);
   const existing = await devices.getDevice(tx, deviceId, true);
+  if (!existing) await refuseNestedId(tx, deviceId);
   if (existing) {
     const sameFactoryIdentity = att.reonboardIdentifier && (await devices.resolveIdentifiers(tx, [att.reonboardIdentifier]))[0] === deviceId;
     if (!sameFactoryIdentity) throw duplicate(`device id '${deviceId}' is already taken by another key`);

@@ -1,5 +1,6 @@
 import type { RevokedEntry } from '../../trust/revocation/crl.js';
 import type { Queryable } from '../store/store.js';
+import { jsonParam } from '../store/sanitise.js';
 
 /** The published revocation list as stored: one row, read by every replica. */
 export interface StoredRevocationList {
@@ -64,6 +65,6 @@ export async function readRevocationList(q: Queryable): Promise<StoredRevocation
 export async function saveRevocationList(tx: Queryable, list: StoredRevocationList): Promise<void> {
   await tx.query(
     `UPDATE revocation_list SET crl_number = $1, issuers = $2::jsonb, this_update = $3, next_update = $4, document = $5, etag = $6 WHERE singleton`,
-    [list.number, JSON.stringify(list.issuers), list.thisUpdate, list.nextUpdate, list.document, list.etag],
+    [list.number, jsonParam(list.issuers), list.thisUpdate, list.nextUpdate, list.document, list.etag],
   );
 }

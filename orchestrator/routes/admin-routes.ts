@@ -11,7 +11,10 @@ import type { AppEnv } from '../http/env.js';
 import { requireOperator, roles } from '../http/operator-auth.js';
 import type { DesiredStateKeyRotation } from '../desired-state/signing-key.js';
 import { HttpProblem } from '../http/problem.js';
+import { pathParam } from '../http/path-params.js';
 import type { FleetAuthority } from '../pki/fleet-authority.js';
+import { rotateCa } from '../pki/ca-rotation-input.js';
+import { strictPemBlock } from '../http/pem-input.js';
 import { insertManufacturer, putSetting } from '../store/authorities.js';
 import * as devices from '../store/devices.js';
 import * as requests from '../store/requests.js';
@@ -42,6 +45,8 @@ export interface FleetSigningRotation {
 }
 
 const idField = z.string().min(1).max(255);
+/** Onboarding request ids are 16 random bytes in hex (onboarding/service.ts). */
+const ONBOARDING_REQUEST_ID = /^[0-9a-f]{32}$/;
 
 /** Operator endpoints under /api/v1/admin, bearer tokens with roles. Handlers only parse and call. */
 export function adminRoutes(deps: AdminDeps): Hono<AppEnv> {
@@ -74,7 +79,7 @@ export function adminRoutes(deps: AdminDeps): Hono<AppEnv> {
   });
 
   app.post('/onboarding-requests/:id/:decision{approve|deny}', asOperator, async (c) => {
-    const id = c.req.param('id');
+    const id = pathParam(c, 'id', ONBOARDING_REQUEST_ID);
     if (c.req.param('decision') === 'approve') {
       const cert = await approve(deps, id, by(c));
       return c.json({ requestId: id, status: 'approved', deviceId: cert.deviceId });
@@ -92,8 +97,9 @@ export function adminRoutes(deps: AdminDeps): Hono<AppEnv> {
   app.post('/manufacturers', asAdmin, async (c) => {
     const body = await readJson(c, z.strictObject({ name: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,62}$/), certificate: z.string().min(1).max(16_384) }));
     let cert: x509.X509Certificate;
+    const der = strictPemBlock('certificate', body.certificate, 'CERTIFICATE', 'manufacturer.bad_certificate');
     try {
-      cert = new x509.X509Certificate(body.certificate);
+      cert = new x509.X509Certificate(der);
     } catch {
       throw new HttpProblem(422, 'manufacturer.bad_certificate', 'The manufacturer CA certificate does not parse', { errors: [{ field: 'certificate', message: 'must be one PEM certificate' }] });
     }
@@ -109,7 +115,7 @@ export function adminRoutes(deps: AdminDeps): Hono<AppEnv> {
 
   app.post('/ca/rotations', asAdmin, async (c) => {
     const body = await readJson(c, z.strictObject({ newRoot: z.boolean().default(false), rootKeyPem: z.string().max(16_384).optional() }));
-    return c.json(await deps.authority.rotate(body), 201);
+    return c.json(await rotateCa(deps.authority, body), 201);
   });
 
   // A new desired-state signing key, endorsed by the current one: devices follow without re-onboarding.

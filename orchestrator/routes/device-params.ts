@@ -1,10 +1,7 @@
-import { HttpProblem } from '../http/problem.js';
+import { badParameter } from '../http/path-params.js';
 import { DEPLOYMENT_ID_PATTERN, DEVICE_ID_PATTERN, DIGEST_PATTERN } from '../../wire/margo/common.js';
 
-/** Path parameters of the device API, checked before anything reads the store. */
-function badParameter(field: string, message: string): HttpProblem {
-  return new HttpProblem(400, 'request.bad_parameter', 'A path or query parameter is not valid', { detail: `${field}: ${message}`, errors: [{ field, message }] });
-}
+/** Path parameters of the device API, checked before anything reads the store (http/path-params.ts). */
 
 export function deviceIdParam(value: string | undefined): string {
   if (!value || value.length > 253 || !DEVICE_ID_PATTERN.test(value)) throw badParameter('deviceId', 'not a Margo device id');

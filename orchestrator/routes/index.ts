@@ -24,7 +24,7 @@ function under(prefix: string, group: RouteModule): RouteModule {
  */
 export const coreRoutes: RouteModule[] = [
   // Margo's trust bootstrap at the paths Margo fixes: /.well-known/margo and /api/v1/trust-bundle (public).
-  (d) => trustRoutes(d.authority),
+  trustRoutes,
   // Devices without a certificate yet: POST /, GET /:requestId.
   under('/api/v1/onboarding', onboardingRoutes),
   // A device's own identity over mTLS: GET /, POST /renew; and the public /revocations.

@@ -4,6 +4,7 @@ import { onboardingRequestSchema, type OnboardingAnswer, type PendingOnboarding 
 import { readJson } from '../http/body.js';
 import type { AppEnv } from '../http/env.js';
 import { HttpProblem } from '../http/problem.js';
+import { publicLink } from '../http/public-url.js';
 import { issuedIdentity } from '../pki/issuance.js';
 import { onboard, type OnboardingDeps } from '../onboarding/service.js';
 import * as certificates from '../store/certificates.js';
@@ -19,14 +20,14 @@ export const ONBOARDING_PATH = '/api/v1/onboarding';
  */
 export function onboardingRoutes(deps: OnboardingDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
-  const bundleUri = (c: Context) => new URL(TRUST_BUNDLE_PATH, c.req.url).href;
+  const bundleUri = () => publicLink(deps, TRUST_BUNDLE_PATH);
   const pending = (c: Context, requestId: string, deviceId: string) => {
     const body: PendingOnboarding = {
       status: 'pending',
       requestId,
       deviceId,
       retryAfterSeconds: deps.pendingRetrySeconds,
-      pollUri: new URL(`${ONBOARDING_PATH}/${requestId}`, c.req.url).href,
+      pollUri: publicLink(deps, `${ONBOARDING_PATH}/${requestId}`),
     };
     return c.json(body satisfies OnboardingAnswer, 202, { 'retry-after': String(deps.pendingRetrySeconds), location: body.pollUri, 'cache-control': 'no-store' });
   };
@@ -35,7 +36,7 @@ export function onboardingRoutes(deps: OnboardingDeps): Hono<AppEnv> {
     const body = await readJson(c, onboardingRequestSchema);
     const outcome = await onboard(deps, body);
     if (outcome.kind === 'pending') return pending(c, outcome.requestId, outcome.deviceId);
-    return c.json(issuedIdentity(deps.authority, outcome.certificate, bundleUri(c)) satisfies OnboardingAnswer, 201, { 'cache-control': 'no-store' });
+    return c.json(issuedIdentity(deps.authority, outcome.certificate, bundleUri()) satisfies OnboardingAnswer, 201, { 'cache-control': 'no-store' });
   });
 
   app.get('/:requestId', async (c) => {
@@ -49,7 +50,7 @@ export function onboardingRoutes(deps: OnboardingDeps): Hono<AppEnv> {
     if (!current || current.deviceStatus !== 'active' || current.certificate.state === 'revoked') {
       throw new HttpProblem(403, 'device.revoked', 'The device has been revoked', { retryable: false });
     }
-    return c.json(issuedIdentity(deps.authority, current.certificate, bundleUri(c)) satisfies OnboardingAnswer, 200, { 'cache-control': 'no-store' });
+    return c.json(issuedIdentity(deps.authority, current.certificate, bundleUri()) satisfies OnboardingAnswer, 200, { 'cache-control': 'no-store' });
   });
   return app;
 }

@@ -1,4 +1,4 @@
-import { Hono } from 'hono';
+import { Hono, type Context } from 'hono';
 import { z } from 'zod';
 import type { ControlPlaneDeps } from '../app.js';
 import { ArtifactAdmission } from '../catalog/artifact-admission.js';
@@ -11,11 +11,18 @@ import { readJson } from '../http/body.js';
 import type { AppEnv } from '../http/env.js';
 import { requireOperator, roles } from '../http/operator-auth.js';
 import { HttpProblem } from '../http/problem.js';
+import { pathParam } from '../http/path-params.js';
 import { rescheduleAll } from '../scheduling/scheduler.js';
 import * as deployments from '../store/deployments.js';
 import * as placements from '../store/placements.js';
 
 const noChange: DesiredStateChanged = async () => {};
+
+/**
+ * A deployment id in an operator path: a safe segment rather than the admission pattern, so a
+ * deployment admitted under an older, looser rule can still be read and removed.
+ */
+const deploymentId = (c: Context): string => pathParam(c, 'id');
 
 /** Deployments under /api/v1/admin/deployments (operators). Handlers parse, call, answer. */
 export function operatorDeploymentRoutes(deps: ControlPlaneDeps): Hono<AppEnv> {
@@ -40,27 +47,27 @@ export function operatorDeploymentRoutes(deps: ControlPlaneDeps): Hono<AppEnv> {
   app.get('/deployments', asOperator, async (c) => c.json({ deployments: await deployments.listDeployments(deps.store) }));
 
   app.get('/deployments/:id', asOperator, async (c) => {
-    const d = await found(c.req.param('id'));
+    const d = await found(deploymentId(c));
     return c.json({ ...d, placements: await placements.placementsOfDeployment(deps.store, d.id) });
   });
 
   app.delete('/deployments/:id', asOperator, async (c) => {
-    const devices = await removeDeployment(deps.store, c.req.param('id'), changed);
-    return c.json({ deploymentId: c.req.param('id'), removedFrom: devices });
+    const devices = await removeDeployment(deps.store, deploymentId(c), changed);
+    return c.json({ deploymentId: deploymentId(c), removedFrom: devices });
   });
 
-  app.get('/deployments/:id/status', asOperator, async (c) => c.json(await aggregateStatus(deps.store, c.req.param('id'))));
+  app.get('/deployments/:id/status', asOperator, async (c) => c.json(await aggregateStatus(deps.store, deploymentId(c))));
 
   app.post('/deployments/:id/rollouts', asOperator, async (c) => {
     const body = await readJson(c, rolloutBody);
-    const id = c.req.param('id');
+    const id = deploymentId(c);
     const step = await admitRollout(deps.store, id, body.version, body.batchSize, changed, artifacts, body.waveTimeoutSeconds);
     return c.json({ deploymentId: id, step, ...(await found(id)).rollout }, 202);
   });
 
   app.post('/deployments/:id/rollbacks', asOperator, async (c) => {
     await readJson(c, z.strictObject({}));
-    const id = c.req.param('id');
+    const id = deploymentId(c);
     const version = await admitRollback(deps.store, id, changed, artifacts);
     return c.json({ deploymentId: id, version });
   });

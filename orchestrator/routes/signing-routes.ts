@@ -7,11 +7,12 @@ import { verifyCsr } from '../../trust/csr.js';
 import type { FleetSigning } from '../../trust/signing/fleet-signing.js';
 import type { ControlPlaneDeps } from '../app.js';
 import { vendorOfRole } from '../catalog/access.js';
-import { readJson } from '../http/body.js';
+import { readBody, readJson } from '../http/body.js';
 import type { AppEnv } from '../http/env.js';
 import { requireOperator } from '../http/operator-auth.js';
 import { HttpProblem } from '../http/problem.js';
 import { rateLimit, type RateLimit } from '../http/rate-limit.js';
+import { truncateText } from '../../common/text.js';
 
 /**
  * The fleet's signing services over HTTP (docs/signing.md "Against a control plane"): the RFC
@@ -48,9 +49,9 @@ export function signingRoutes(deps: ControlPlaneDeps): Hono<AppEnv> {
     async (c) => {
       const type = (c.req.header('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
       if (type !== 'application/timestamp-query') {
-        throw new HttpProblem(415, 'request.unsupported_media_type', 'The body must be application/timestamp-query', { detail: `content type '${type.slice(0, 100)}' is not a timestamp query` });
+        throw new HttpProblem(415, 'request.unsupported_media_type', 'The body must be application/timestamp-query', { detail: `content type '${truncateText(type, 100)}' is not a timestamp query` });
       }
-      const query = new Uint8Array(await c.req.arrayBuffer());
+      const query = await readBody(c, MAX_TIMESTAMP_QUERY_BYTES);
       // A malformed query still gets a DER answer (status rejection, naming why), as RFC 3161 asks.
       const reply = signing().tsa.respond(query);
       return c.body(new Uint8Array(reply), 200, { 'content-type': 'application/timestamp-reply', 'cache-control': 'no-store' });

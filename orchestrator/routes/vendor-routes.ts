@@ -1,7 +1,8 @@
 import { Hono } from 'hono';
 import type { ControlPlaneDeps } from '../app.js';
 import { canReadCatalog, canWriteCatalog, vendorOfRole } from '../catalog/access.js';
-import { appBody, trustPolicyBody, vendorBody } from '../catalog/schema.js';
+import { appBody, appId, trustPolicyBody, vendorBody, vendorName } from '../catalog/schema.js';
+import { pathParam } from '../http/path-params.js';
 import { ArtifactAdmission } from '../catalog/artifact-admission.js';
 import { addVersion, createApp, getOwnApp, retireVersion } from '../catalog/service.js';
 import { securityEvent } from '../../common/logger.js';
@@ -32,7 +33,7 @@ export function vendorRoutes(deps: ControlPlaneDeps): Hono<AppEnv> {
   });
 
   app.get('/vendors/:name', asReader, async (c) => {
-    const name = c.req.param('name');
+    const name = pathParam(c, 'name', vendorName);
     const own = vendorOfRole(role(c));
     if (own !== undefined && own !== name) throw new HttpProblem(403, 'catalog.other_vendor', 'Another vendor', { detail: `vendor '${own}' may not read vendor '${name}'` });
     const vendor = await catalog.getVendor(deps.store, name);
@@ -42,33 +43,35 @@ export function vendorRoutes(deps: ControlPlaneDeps): Hono<AppEnv> {
 
   // The trust policy decides whose signatures count for this vendor: the operator's call, not the vendor's.
   app.put('/vendors/:name/trust-policy', asAdmin, async (c) => {
+    const name = pathParam(c, 'name', vendorName);
     const body = await readJson(c, trustPolicyBody);
-    const replaced = await replaceTrustPolicy(deps.store, c.req.param('name'), body.trustPolicy, changed);
-    deps.logger.info({ vendor: c.req.param('name'), devices: replaced.devices.length }, 'vendor trust policy replaced');
-    return c.json({ name: c.req.param('name'), trustPolicy: replaced.trustPolicy, rerenderedDevices: replaced.devices.length });
+    const replaced = await replaceTrustPolicy(deps.store, name, body.trustPolicy, changed);
+    deps.logger.info({ vendor: name, devices: replaced.devices.length }, 'vendor trust policy replaced');
+    return c.json({ name, trustPolicy: replaced.trustPolicy, rerenderedDevices: replaced.devices.length });
   });
 
   app.get('/apps', asReader, async (c) => c.json({ apps: await catalog.listApps(deps.store, vendorOfRole(role(c))) }));
 
   app.post('/apps', asWriter, async (c) => c.json(await createApp(deps.store, role(c), await readJson(c, appBody)), 201));
 
-  app.get('/apps/:id', asReader, async (c) => c.json(await getOwnApp(deps.store, role(c), c.req.param('id'))));
+  app.get('/apps/:id', asReader, async (c) => c.json(await getOwnApp(deps.store, role(c), pathParam(c, 'id', appId))));
 
   app.get('/apps/:id/versions', asReader, async (c) => {
-    const a = await getOwnApp(deps.store, role(c), c.req.param('id'));
+    const a = await getOwnApp(deps.store, role(c), pathParam(c, 'id', appId));
     return c.json({ app: a.id, versions: await catalog.listVersions(deps.store, a.id) });
   });
 
   app.post('/apps/:id/versions', asWriter, async (c) => {
     // Ownership before the body: another vendor learns nothing from validation errors.
-    await getOwnApp(deps.store, role(c), c.req.param('id'));
-    return c.json(await addVersion(deps.store, role(c), c.req.param('id'), await readJson(c, versionBody), artifacts), 201);
+    const id = pathParam(c, 'id', appId);
+    await getOwnApp(deps.store, role(c), id);
+    return c.json(await addVersion(deps.store, role(c), id, await readJson(c, versionBody), artifacts), 201);
   });
 
   // Retiring: refused while a deployment needs the version; the mirror is cleaned up after (docs/admission.md).
   app.delete('/apps/:id/versions/:version', asWriter, async (c) => {
     const caller = c.get('operator');
-    const retired = await retireVersion(deps.store, caller.role, c.req.param('id'), c.req.param('version'));
+    const retired = await retireVersion(deps.store, caller.role, pathParam(c, 'id', appId), pathParam(c, 'version'));
     securityEvent(deps.logger, 'catalog.version_retired', {
       app: retired.appId,
       version: retired.version,

@@ -1,4 +1,5 @@
 import type { Queryable } from './store.js';
+import { JsonParam } from './sanitise.js';
 
 export type AuthorityState = 'active' | 'retiring' | 'retired';
 
@@ -57,7 +58,7 @@ export async function getSetting<T>(q: Queryable, name: string): Promise<T | und
 export async function putSetting(q: Queryable, name: string, value: unknown): Promise<void> {
   await q.query(
     'INSERT INTO settings (name, value) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET value = EXCLUDED.value',
-    [name, JSON.stringify(value)],
+    [name, new JsonParam(value)],
   );
 }
 

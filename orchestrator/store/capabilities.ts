@@ -1,5 +1,6 @@
 import type { DeviceCapabilities } from '../../wire/margo/capabilities.js';
 import type { Queryable } from './store.js';
+import { jsonParam } from './sanitise.js';
 
 /** Stores a device's reported capabilities; `true` when this is the first report. */
 export async function putCapabilities(q: Queryable, deviceId: string, manifest: DeviceCapabilities): Promise<boolean> {
@@ -7,7 +8,7 @@ export async function putCapabilities(q: Queryable, deviceId: string, manifest: 
     `INSERT INTO device_capabilities (device_id, manifest) VALUES ($1, $2::jsonb)
      ON CONFLICT (device_id) DO UPDATE SET manifest = EXCLUDED.manifest, updated_at = now()
      RETURNING (xmax = 0) AS created`,
-    [deviceId, JSON.stringify(manifest)],
+    [deviceId, jsonParam(manifest)],
   );
   return rows[0]?.created === true;
 }

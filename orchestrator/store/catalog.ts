@@ -1,5 +1,6 @@
 import type { Digest } from '../../common/digest.js';
 import type { Queryable } from './store.js';
+import { jsonParam } from './sanitise.js';
 
 export interface VendorRecord {
   name: string;
@@ -42,12 +43,12 @@ export interface AppVersionRecord {
 }
 
 export async function insertVendor(q: Queryable, name: string, trustPolicy: Record<string, unknown>): Promise<boolean> {
-  const rows = await q.query('INSERT INTO vendors (name, trust_policy) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING name', [name, JSON.stringify(trustPolicy)]);
+  const rows = await q.query('INSERT INTO vendors (name, trust_policy) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING name', [name, jsonParam(trustPolicy)]);
   return rows.length === 1;
 }
 
 export async function setTrustPolicy(q: Queryable, name: string, trustPolicy: Record<string, unknown>): Promise<boolean> {
-  return (await q.query('UPDATE vendors SET trust_policy = $2 WHERE name = $1 RETURNING name', [name, JSON.stringify(trustPolicy)])).length === 1;
+  return (await q.query('UPDATE vendors SET trust_policy = $2 WHERE name = $1 RETURNING name', [name, jsonParam(trustPolicy)])).length === 1;
 }
 
 export async function getVendor(q: Queryable, name: string): Promise<VendorRecord | undefined> {
@@ -120,7 +121,7 @@ export async function insertVersion(q: Queryable, v: Omit<AppVersionRecord, 'cre
   const rows = await q.query(
     `INSERT INTO app_versions (app_id, version, repository, digest, size_bytes, imports, verification) VALUES ($1, $2, $3, $4, $5, $6, $7)
      ON CONFLICT DO NOTHING RETURNING version`,
-    [v.appId, v.version, v.component.repository, v.component.digest, v.component.sizeBytes, JSON.stringify(v.imports), v.verification ? JSON.stringify(v.verification) : null],
+    [v.appId, v.version, v.component.repository, v.component.digest, v.component.sizeBytes, jsonParam(v.imports), jsonParam(v.verification)],
   );
   return rows.length === 1;
 }

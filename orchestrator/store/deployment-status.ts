@@ -1,4 +1,5 @@
 import type { Queryable } from './store.js';
+import { jsonParam } from './sanitise.js';
 
 export type DeviceDeploymentState = 'pending' | 'installing' | 'installed' | 'failed' | 'removing' | 'removed';
 
@@ -39,7 +40,6 @@ export interface RecordedReport {
  */
 export async function recordReports(q: Queryable, reports: readonly DeviceReport[]): Promise<RecordedReport[]> {
   if (reports.length === 0) return [];
-  const json = (v: unknown): string | null => (v === null || v === undefined ? null : JSON.stringify(v));
   const rows = await q.query<{ i: number; outcome: ReportOutcome; rolling: boolean }>(
     `WITH r AS (
        SELECT * FROM unnest($1::int[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[], $8::text[])
@@ -74,10 +74,10 @@ export async function recordReports(q: Queryable, reports: readonly DeviceReport
       reports.map((r) => r.deploymentId),
       reports.map((r) => r.deviceId),
       reports.map((r) => r.state),
-      reports.map((r) => json(r.error)),
-      reports.map((r) => JSON.stringify(r.components)),
+      reports.map((r) => jsonParam(r.error)),
+      reports.map((r) => jsonParam(r.components)),
       reports.map((r) => r.adoptedManifestVersion),
-      reports.map((r) => json(r.usage)),
+      reports.map((r) => jsonParam(r.usage)),
     ],
   );
   return rows.map((r) => ({ outcome: r.outcome, rolling: r.rolling }));

@@ -1,5 +1,6 @@
 import type { PlacementSpec } from '../scheduling/plan.js';
 import type { Queryable } from './store.js';
+import { jsonParam } from './sanitise.js';
 
 export type RolloutState = 'none' | 'rolling' | 'paused' | 'done' | 'rolled-back';
 
@@ -92,7 +93,7 @@ export async function insertDeployment(q: Queryable, d: NewDeployment): Promise<
   const rows = await q.query(
     `INSERT INTO deployments (id, app_id, version, grants, tier, limits, parameters, placement, batch_size, created_by)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (id) DO NOTHING RETURNING id`,
-    [d.id, d.appId, d.version, JSON.stringify(d.grants), d.tier, d.limits && JSON.stringify(d.limits), d.parameters && JSON.stringify(d.parameters), JSON.stringify(d.placement), d.batchSize, d.createdBy],
+    [d.id, d.appId, d.version, jsonParam(d.grants), d.tier, jsonParam(d.limits), jsonParam(d.parameters), jsonParam(d.placement), d.batchSize, d.createdBy],
   );
   return rows.length === 1;
 }
@@ -124,7 +125,7 @@ export async function setRollout(
        rollout_reason = $9::jsonb, wave_timeout_seconds = COALESCE($10, wave_timeout_seconds),
        wave_started_at = CASE WHEN $3 = 'rolling' THEN wave_started_at END, updated_at = now()
      WHERE id = $1`,
-    [id, r.version ?? null, r.state, r.targetVersion, r.previousVersion !== undefined, r.previousVersion ?? null, r.batchSize ?? null, r.grants ? JSON.stringify(r.grants) : null, r.reason ? JSON.stringify(r.reason) : null, r.waveTimeoutSeconds ?? null],
+    [id, r.version ?? null, r.state, r.targetVersion, r.previousVersion !== undefined, r.previousVersion ?? null, r.batchSize ?? null, jsonParam(r.grants), r.reason ? jsonParam(r.reason) : null, r.waveTimeoutSeconds ?? null],
   );
 }
 

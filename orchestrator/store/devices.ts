@@ -1,4 +1,5 @@
 import type { Queryable } from './store.js';
+import { jsonParam } from './sanitise.js';
 
 export type DeviceStatus = 'pending' | 'active' | 'denied' | 'revoked';
 
@@ -43,7 +44,7 @@ export async function insertDevice(q: Queryable, d: { id: string; status: Device
   const rows = await q.query(
     `INSERT INTO devices (id, status, labels, onboarding_method) VALUES ($1, $2, $3, $4)
      ON CONFLICT (id) DO NOTHING RETURNING id`,
-    [d.id, d.status, JSON.stringify(d.labels), d.method],
+    [d.id, d.status, jsonParam(d.labels), d.method],
   );
   return rows.length === 1;
 }
@@ -95,4 +96,27 @@ export async function resolveIdentifiers(q: Queryable, ids: readonly DeviceIdent
 
 export async function identifiersOf(q: Queryable, deviceId: string): Promise<DeviceIdentifier[]> {
   return q.query<DeviceIdentifier>('SELECT kind, value FROM device_identifiers WHERE device_id = $1 ORDER BY kind, value', [deviceId]);
+}
+
+/** Any fixed number: every replica takes the same advisory lock while it claims a device id. */
+const DEVICE_ID_LOCK = 0x62657277;
+
+/**
+ * Serialises device-id claims for the rest of the transaction, so two onboardings racing for
+ * `gw` and `gw/child` cannot both see the other absent.
+ */
+export async function lockDeviceIds(q: Queryable): Promise<void> {
+  await q.query('SELECT pg_advisory_xact_lock($1)', [DEVICE_ID_LOCK]);
+}
+
+/**
+ * Devices whose id is an ancestor or a descendant of `id` (a path prefix followed by `/`), in
+ * any status: a device's SPIFFE ID must never be a prefix of another's (docs/onboarding.md).
+ */
+export async function nestedDeviceIds(q: Queryable, id: string): Promise<string[]> {
+  const rows = await q.query<{ id: string }>(
+    `SELECT id FROM devices WHERE starts_with(id, $1 || '/') OR starts_with($1, id || '/') ORDER BY id LIMIT 5`,
+    [id],
+  );
+  return rows.map((r) => r.id);
 }

@@ -1,4 +1,5 @@
 import { PGlite } from '@electric-sql/pglite';
+import { storeParams } from './sanitise.js';
 import type { Queryable, Store } from './store.js';
 
 /**
@@ -10,7 +11,7 @@ export async function openPgliteStore(dataDir: string): Promise<Store> {
   const db = await PGlite.create(dataDir);
   const wrap = (q: { query: PGlite['query'] }): Queryable => ({
     async query<Row extends object>(sql: string, params: readonly unknown[] = []) {
-      const result = await q.query<Row>(sql, params as unknown[]);
+      const result = await q.query<Row>(sql, storeParams(params));
       return result.rows;
     },
   });

@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { storeParams } from './sanitise.js';
 import type { Queryable, Store } from './store.js';
 
 /** A PostgreSQL server by URL: a pool of connections, one per transaction. */
@@ -11,7 +12,7 @@ export async function openPostgresStore(url: string): Promise<Store> {
   probe.release();
   const wrap = (client: pg.Pool | pg.PoolClient): Queryable => ({
     async query<Row extends object>(sql: string, params: readonly unknown[] = []) {
-      const result = await client.query(sql, params as unknown[]);
+      const result = await client.query(sql, storeParams(params));
       return result.rows as Row[];
     },
   });

@@ -1,4 +1,5 @@
 import type { Queryable } from './store.js';
+import { jsonParam } from './sanitise.js';
 
 /** Tokens are stored only as the SHA-256 of their secret; the secret is shown once at creation. */
 
@@ -16,7 +17,7 @@ export async function insertEnrollmentToken(
 ): Promise<void> {
   await q.query(
     `INSERT INTO enrollment_tokens (id, secret_sha256, device_id, labels, expires_at, created_by) VALUES ($1, $2, $3, $4, $5, $6)`,
-    [t.id, t.secretSha256, t.deviceId, JSON.stringify(t.labels), t.expiresAt, t.createdBy],
+    [t.id, t.secretSha256, t.deviceId, jsonParam(t.labels), t.expiresAt, t.createdBy],
   );
 }
 

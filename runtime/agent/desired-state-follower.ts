@@ -10,6 +10,7 @@ import { stateManifestSchema, type StateManifest } from '../../wire/margo/manife
 import type { AdoptedStateStore, LoadedDocument } from './adopted-state.js';
 import { answerError, type ControlPlaneClient, type RawAnswer } from './control-plane-client.js';
 import type { DeviceIdentity } from './identity-files.js';
+import { truncateText } from '../../common/text.js';
 
 /** A desired state whose manifest, signature and documents all checked out. */
 export interface VerifiedDesiredState {
@@ -71,7 +72,7 @@ async function verifyAnswer(ctx: FollowerContext, answer: RawAnswer, lastAdopted
   try {
     manifest = stateManifestSchema.parse(JSON.parse(answer.bytes.toString('utf8')));
   } catch (err) {
-    throw new BerthError('agent.bad_manifest', `the state manifest is not a Margo manifest: ${(err as Error).message.slice(0, 500)}`);
+    throw new BerthError('agent.bad_manifest', `the state manifest is not a Margo manifest: ${truncateText((err as Error).message, 500)}`);
   }
   const jws = answer.headers[DESIRED_STATE_SIGNATURE_HEADER];
   if (typeof jws !== 'string' || !jws) {

@@ -12,6 +12,7 @@ import { answerError, type ControlPlaneClient } from './control-plane-client.js'
 import { enroll, type EnrollmentCredential } from './enroll.js';
 import type { DeviceIdentity } from './identity-files.js';
 import { readMachineId, recordBinding } from './node-lock.js';
+import { truncateText } from '../../common/text.js';
 
 /** Where the device keeps its identity inside the data directory. */
 export const identityDir = (dataDir: string): string => join(dataDir, 'identity');
@@ -74,7 +75,7 @@ async function fetchKeySet<T>(client: ControlPlaneClient, schema: z.ZodType<T>, 
   try {
     return schema.parse(JSON.parse(answer.bytes.toString('utf8')));
   } catch (err) {
-    throw new BerthError('agent.bad_keys', `the desired-state key set ${what}: ${(err as Error).message.slice(0, 300)}`);
+    throw new BerthError('agent.bad_keys', `the desired-state key set ${what}: ${truncateText((err as Error).message, 300)}`);
   }
 }
 
@@ -124,7 +125,7 @@ function readSigningRoots(text: string, where: string): { roots: FleetSigningRoo
     const roots = signingRootsSchema.parse(JSON.parse(text));
     return { roots, pinned: { compiled: compileRoots(roots), digest: signingRootsDigest(roots) } };
   } catch (err) {
-    throw new BerthError('agent.bad_signing_roots', `${where} are not the fleet signing roots (signing CAs and timestamp authority chains, PEM): ${errorMessage(err).slice(0, 300)}`);
+    throw new BerthError('agent.bad_signing_roots', `${where} are not the fleet signing roots (signing CAs and timestamp authority chains, PEM): ${truncateText(errorMessage(err), 300)}`);
   }
 }
 

@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import { BerthError, errorCode, errorMessage } from '../../common/errors.js';
 import { securityEvent, type Logger } from '../../common/logger.js';
 import type { ArtifactSource } from '../../oci/source.js';
-import { ROLLED_BACK_CODE, type DeploymentState, type DeviceRollback } from '../../wire/margo/status.js';
+import { ROLLED_BACK_CODE, STATUS_MESSAGE_LIMIT, type DeploymentState, type DeviceRollback } from '../../wire/margo/status.js';
 import type { HttpGateway } from '../gateway/gateway.js';
 import { serveSupervisedApp } from '../gateway/supervised.js';
 import type { Runtime } from '../runtime.js';
@@ -14,6 +14,7 @@ import type { DeploymentPlan } from './deployment-plan.js';
 import type { CompiledRoots } from '../../trust/signing/roots.js';
 import type { LastKnownGood, LastKnownGoodRecord } from './last-known-good.js';
 import { watchProbation, type ProbationSettings, type ProbationVerdict } from './probation.js';
+import { truncateText } from '../../common/text.js';
 
 interface RunningDeployment {
   plan: DeploymentPlan;
@@ -211,7 +212,7 @@ export class Reconciler extends EventEmitter<ReconcilerEvents> {
       if (SECURITY_CODES.test(code)) securityEvent(this.logger, 'agent.artifact_refused', { ...log, code, message });
       else this.logger.error({ ...log, code, err: message }, 'deployment could not be installed');
       this.failed.set(plan.deploymentId, `${code}: ${message}`);
-      this.change(plan, 'failed', { code, source: 'device', message: message.slice(0, 4000) });
+      this.change(plan, 'failed', { code, source: 'device', message: truncateText(message, STATUS_MESSAGE_LIMIT, '…') });
       return;
     }
     // The new version is up: move the route, then stop the old one.
@@ -223,7 +224,7 @@ export class Reconciler extends EventEmitter<ReconcilerEvents> {
       await supervisor.stop();
       if (previous?.unroute && this.gateway && previous.supervisor.spec.grants['inbound-http']) previous.unroute = serveSupervisedApp(this.gateway, previous.supervisor);
       this.failed.set(plan.deploymentId, errorMessage(err));
-      this.change(plan, 'failed', { code: errorCode(err, 'agent.route'), source: 'device', message: errorMessage(err) });
+      this.change(plan, 'failed', { code: errorCode(err, 'agent.route'), source: 'device', message: truncateText(errorMessage(err), STATUS_MESSAGE_LIMIT, '…') });
       return;
     }
     // What to go back to if this one fails its probation: not a version still on probation itself.

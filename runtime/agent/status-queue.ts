@@ -5,6 +5,7 @@ import { readTextFile, writePrivateFile } from '../../trust/key-files.js';
 import type { DeploymentState } from '../../wire/margo/status.js';
 import { Backoff, pause } from './backoff.js';
 import { answerError, type ControlPlaneClient } from './control-plane-client.js';
+import { wellFormedJson } from '../../common/text.js';
 
 /** One Margo DeploymentStatusManifest waiting to be sent (plus Berth's extension member). */
 export interface StatusReport {
@@ -72,7 +73,9 @@ export class StatusQueue {
     // only its outcome is news.
     if (last && last.document === document && report.status.state === 'installing') return false;
     this.file.last[report.deploymentId] = { state: report.status.state, document, ...(code ? { errorCode: code } : {}) };
-    this.file.entries.push({ seq: this.file.nextSeq++, report });
+    // Well-formed text only: a lone surrogate (a guest's, or a careless cut) must not make the
+    // report one the control plane cannot store.
+    this.file.entries.push({ seq: this.file.nextSeq++, report: wellFormedJson(report) });
     await this.persist();
     this.wake?.();
     return true;

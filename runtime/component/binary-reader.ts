@@ -1,4 +1,5 @@
 import { BerthError } from '../../common/errors.js';
+import { truncateText } from '../../common/text.js';
 
 /**
  * A bounds-checked reader for the top level of a WebAssembly component binary: enough to
@@ -132,7 +133,7 @@ function externName(c: Cursor): string {
   const start = c.pos;
   const name = c.name();
   if (tag === 0x01) c.name(); // version suffix; the name already carries the version
-  if (!isValidExternName(name)) throw malformed(`${JSON.stringify(name.slice(0, 80))} at offset ${start} is not a valid import or export name`);
+  if (!isValidExternName(name)) throw malformed(`${JSON.stringify(truncateText(name, 80))} at offset ${start} is not a valid import or export name`);
   return name;
 }
 

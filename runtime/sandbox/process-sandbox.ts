@@ -9,6 +9,7 @@ import type { BridgeHandlers } from './bridge.js';
 import type { FromChild, ToChild } from './process-protocol.js';
 import type { InvokeOutcome, StopReason, StopReport } from './protocol.js';
 import type { AppSpec, Sandbox, SandboxHooks } from './sandbox.js';
+import { tailText } from '../../common/text.js';
 
 const LOAD_TIMEOUT_MS = 20_000;
 /** The child enforces the deadline itself; the parent kills it if even that does not answer. */
@@ -117,7 +118,7 @@ export class ProcessSandbox implements Sandbox {
     const child = spawn(command, argv, { stdio: ['ignore', 'ignore', 'pipe', 'ipc'], env: {}, serialization: 'advanced' });
     child.stderr!.setEncoding('utf8');
     let stderr = '';
-    child.stderr!.on('data', (d: string) => (stderr = (stderr + d).slice(-2000)));
+    child.stderr!.on('data', (d: string) => (stderr = tailText(stderr + d, 2000)));
     const sandbox = new ProcessSandbox(child, spec, hooks, bwrap !== null);
     // Compiled modules cannot cross a process boundary; the child compiles its own from coreFiles.
     const { modules: _notPortable, ...component } = compiled;

@@ -149,7 +149,8 @@ describe('bad input gets a 4xx problem naming it, never a 500', () => {
     expectProblem(await h.admin('POST', '/api/v1/admin/ca/rotations', { rootKeyPem: 'not a key' }), 422, 'key.bad_private_key');
     const { generateP256, privateKeyToPem } = await import('../../trust/x509.js');
     const stranger = await privateKeyToPem((await generateP256()).privateKey);
-    expectProblem(await h.admin('POST', '/api/v1/admin/ca/rotations', { rootKeyPem: stranger }), 409, 'pki.wrong_root_key');
+    // Bad input naming its field (rootKeyPem), like every admin PEM input: 422, not a conflict.
+    expectProblem(await h.admin('POST', '/api/v1/admin/ca/rotations', { rootKeyPem: stranger }), 422, 'pki.wrong_root_key');
   });
 
   it('random bodies on every JSON endpoint get 4xx problems (bounded: 40 per endpoint)', async () => {

@@ -2,6 +2,7 @@ import { createHash, type KeyObject } from 'node:crypto';
 import { z } from 'zod';
 import { BerthError } from '../../common/errors.js';
 import { keyIdOf, loadPublicKey } from './keys.js';
+import { truncateText } from '../../common/text.js';
 
 /**
  * A vendor's trust policy, kept by the control plane per vendor and carried to devices in the
@@ -50,7 +51,7 @@ export function anchored(source: string, what: string): RegExp {
   try {
     return new RegExp(`^(?:${source})$`, 'u');
   } catch {
-    throw new BerthError('policy.invalid', `${what} '${source.slice(0, 100)}' is not a valid regular expression`);
+    throw new BerthError('policy.invalid', `${what} '${truncateText(source, 100)}' is not a valid regular expression`);
   }
 }
 

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { digestHex, type Digest } from '../../common/digest.js';
 import { BerthError } from '../../common/errors.js';
 import type { CompiledPolicy } from './policy.js';
+import { truncateText } from '../../common/text.js';
 
 /** In-toto statements with a SLSA provenance v1 predicate, as `berth attest` writes them. */
 export const IN_TOTO_STATEMENT_V1 = 'https://in-toto.io/Statement/v1';
@@ -82,17 +83,17 @@ export function checkProvenance(payload: Buffer, componentDigest: Digest, policy
     throw new BerthError('provenance.subject-mismatch', `provenance statement is about ${named}, not the component ${componentDigest}`);
   }
   if (statement.data.predicateType !== SLSA_PROVENANCE_V1) {
-    throw new BerthError('provenance.invalid', `attestation predicate is '${statement.data.predicateType.slice(0, 100)}', expected ${SLSA_PROVENANCE_V1}`);
+    throw new BerthError('provenance.invalid', `attestation predicate is '${truncateText(statement.data.predicateType, 100)}', expected ${SLSA_PROVENANCE_V1}`);
   }
   const slsa = slsaSchema.safeParse(statement.data.predicate);
   if (!slsa.success) throw new BerthError('provenance.invalid', `SLSA provenance predicate is malformed at ${slsa.error.issues[0]?.path.join('.') ?? '?'}`);
   const builderId = slsa.data.runDetails.builder.id;
   const sourceRepository = sourceOf(slsa.data.buildDefinition.externalParameters);
   if (policy.builderIds && !policy.builderIds.some((re) => re.test(builderId))) {
-    throw new BerthError('provenance.builder', `component was built by '${builderId.slice(0, 200)}', which vendor '${policy.vendor}' does not trust as a builder`);
+    throw new BerthError('provenance.builder', `component was built by '${truncateText(builderId, 200)}', which vendor '${policy.vendor}' does not trust as a builder`);
   }
   if (policy.sourceRepositories && !(sourceRepository && policy.sourceRepositories.some((re) => re.test(sourceRepository)))) {
-    throw new BerthError('provenance.source', `component was built from ${sourceRepository ? `'${sourceRepository.slice(0, 200)}'` : 'an unnamed source'}, not a source repository vendor '${policy.vendor}' allows`);
+    throw new BerthError('provenance.source', `component was built from ${sourceRepository ? `'${truncateText(sourceRepository, 200)}'` : 'an unnamed source'}, not a source repository vendor '${policy.vendor}' allows`);
   }
   return sourceRepository ? { builderId, sourceRepository } : { builderId };
 }

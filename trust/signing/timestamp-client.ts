@@ -6,6 +6,7 @@ import { MessageImprint, PKIStatus, TimeStampReq, TimeStampReqVersion, TimeStamp
 import { RFC3161Timestamp } from '@sigstore/core';
 import { BerthError } from '../../common/errors.js';
 import { header, Transport, type TransportOptions } from '../../oci/transport.js';
+import { truncateText } from '../../common/text.js';
 
 /**
  * RFC 3161 over HTTP (POST application/timestamp-query): asks the fleet's timestamp authority
@@ -35,7 +36,7 @@ export async function requestTimestamp(url: string, data: Uint8Array, options: T
   });
   if (res.status !== 200) throw new BerthError('signing.timestamp', `timestamp authority answered ${res.status}`);
   const type = (header(res, 'content-type') ?? '').split(';')[0]!.trim();
-  if (type !== 'application/timestamp-reply') throw new BerthError('signing.timestamp', `timestamp authority answered with '${type.slice(0, 100)}', expected application/timestamp-reply`);
+  if (type !== 'application/timestamp-reply') throw new BerthError('signing.timestamp', `timestamp authority answered with '${truncateText(type, 100)}', expected application/timestamp-reply`);
   let parsed: TimeStampResp;
   let token: RFC3161Timestamp;
   try {

@@ -4,6 +4,7 @@ import { BerthError, errorMessage } from '../../common/errors.js';
 import { checkCodeSigningLeaf } from './fleet-ca.js';
 import type { CompiledPolicy } from './policy.js';
 import type { CompiledRoots } from './roots.js';
+import { truncateText } from '../../common/text.js';
 
 /** Who signed a bundle, once verified. */
 export type SignerIdentity = { kind: 'key'; keyId: string } | { kind: 'certificate'; subject: string; issuer: string; signedAt: Date };
@@ -27,7 +28,7 @@ function trustMaterial(policy: CompiledPolicy, roots: CompiledRoots): TrustMater
     publicKey: (hint) => {
       const key = policy.keys.get(hint);
       if (!key) {
-        throw new BerthError('signing.untrusted-key', `signed by key ${hint.slice(0, 64) || '(no key id)'}, which is not among vendor '${policy.vendor}''s keys`);
+        throw new BerthError('signing.untrusted-key', `signed by key ${truncateText(hint, 64) || '(no key id)'}, which is not among vendor '${policy.vendor}''s keys`);
       }
       return { publicKey: key, validFor: () => true };
     },
@@ -39,10 +40,10 @@ export function parseBundle(bytes: Uint8Array, what: string): Bundle {
   try {
     bundle = bundleFromJSON(JSON.parse(Buffer.from(bytes).toString('utf8')));
   } catch (err) {
-    throw new BerthError('signing.bad-bundle', `${what} is not a valid Sigstore bundle: ${errorMessage(err).slice(0, 200)}`);
+    throw new BerthError('signing.bad-bundle', `${what} is not a valid Sigstore bundle: ${truncateText(errorMessage(err), 200)}`);
   }
   if (bundle.mediaType !== BUNDLE_V03_MEDIA_TYPE) {
-    throw new BerthError('signing.bad-bundle', `${what} has media type '${String(bundle.mediaType).slice(0, 100)}', expected ${BUNDLE_V03_MEDIA_TYPE}`);
+    throw new BerthError('signing.bad-bundle', `${what} has media type '${truncateText(String(bundle.mediaType), 100)}', expected ${BUNDLE_V03_MEDIA_TYPE}`);
   }
   return bundle;
 }
@@ -74,7 +75,7 @@ export function verifyBundle(policy: CompiledPolicy, roots: CompiledRoots, bundl
     const libraryCode = String((err as { code?: unknown }).code ?? '');
     const cause = (err as { cause?: unknown }).cause;
     const detail = errorMessage(err) + (cause instanceof Error ? ` (${cause.message})` : '');
-    throw new BerthError(LIBRARY_CODES[libraryCode] ?? 'signing.verify-failed', `signature does not verify for vendor '${policy.vendor}': ${detail.slice(0, 300)}`);
+    throw new BerthError(LIBRARY_CODES[libraryCode] ?? 'signing.verify-failed', `signature does not verify for vendor '${policy.vendor}': ${truncateText(detail, 300)}`);
   }
   if (material.$case === 'publicKey') return { kind: 'key', keyId: material.publicKey.hint };
 
@@ -85,7 +86,7 @@ export function verifyBundle(policy: CompiledPolicy, roots: CompiledRoots, bundl
   if (!policy.identities.some((id) => id.subject.test(subject) && id.issuer.test(issuer))) {
     throw new BerthError(
       'signing.identity-mismatch',
-      `signer '${subject.slice(0, 200)}' from issuer '${issuer.slice(0, 200)}' matches none of vendor '${policy.vendor}''s identities (${policy.identities.map((i) => i.text).join('; ')})`,
+      `signer '${truncateText(subject, 200)}' from issuer '${truncateText(issuer, 200)}' matches none of vendor '${policy.vendor}''s identities (${policy.identities.map((i) => i.text).join('; ')})`,
     );
   }
   const first = entity.timestamps[0];

@@ -6,6 +6,7 @@ import { checkProvenance, type Provenance } from './provenance.js';
 import { NO_ROOTS, type CompiledRoots } from './roots.js';
 import { IN_TOTO_PAYLOAD_TYPE } from './sign.js';
 import { parseBundle, verifyBundle, type SignerIdentity } from './verify-bundle.js';
+import { truncateText } from '../../common/text.js';
 
 export { parseBundle, type SignerIdentity } from './verify-bundle.js';
 
@@ -41,7 +42,7 @@ export function verifyAttestationBundle(policy: CompiledPolicy, bytes: Uint8Arra
   const bundle = parseBundle(bytes, 'attestation bundle');
   if (bundle.content.$case !== 'dsseEnvelope') throw new BerthError('signing.bad-bundle', 'attestation bundle does not hold a DSSE envelope');
   if (bundle.content.dsseEnvelope.payloadType !== IN_TOTO_PAYLOAD_TYPE) {
-    throw new BerthError('signing.bad-bundle', `attestation payload type is '${bundle.content.dsseEnvelope.payloadType.slice(0, 100)}', expected ${IN_TOTO_PAYLOAD_TYPE}`);
+    throw new BerthError('signing.bad-bundle', `attestation payload type is '${truncateText(bundle.content.dsseEnvelope.payloadType, 100)}', expected ${IN_TOTO_PAYLOAD_TYPE}`);
   }
   verifyBundle(policy, roots, bundle);
   return Buffer.from(bundle.content.dsseEnvelope.payload);

@@ -8,6 +8,9 @@ export type DeploymentState = (typeof deploymentStates)[number];
 const usageValue: z.ZodType<unknown> = z.lazy(() => z.union([z.number().finite(), z.null(), z.record(z.string().max(128), usageValue).refine((o) => Object.keys(o).length <= 256, 'at most 256 members')]));
 const usageSchema = z.record(z.string().max(64), usageValue).refine((o) => Object.keys(o).length <= 32 && JSON.stringify(o).length <= 65_536, 'a usage report is at most 32 members and 64 KiB');
 
+/** Longest error message in a status report (UTF-16 code units); devices cut theirs to it on a code-point boundary. */
+export const STATUS_MESSAGE_LIMIT = 4096;
+
 /**
  * Last-known-good (docs/agent.md): the device went back by itself from the version the report is
  * about to the one it ran before, because the new one failed its probation. The report's state is
@@ -26,7 +29,7 @@ export const rollbackSchema = z.object({
 });
 export type DeviceRollback = z.infer<typeof rollbackSchema>;
 
-const errorSchema = z.object({ code: z.string().max(256).optional(), source: z.string().max(256).optional(), message: z.string().max(4096).optional() });
+const errorSchema = z.object({ code: z.string().max(256).optional(), source: z.string().max(256).optional(), message: z.string().max(STATUS_MESSAGE_LIMIT).optional() });
 
 /** Margo's DeploymentStatusManifest, as a device reports it. */
 export const deploymentStatusSchema = z.object({
