@@ -6,9 +6,11 @@ import { controlPlaneRoutes } from '../../orchestrator/routes/index.js';
  * Every route the control plane serves, in the order Hono registered it: one line per handler
  * (a route behind a role check is two, the check and the handler; `ALL` lines are middleware).
  * Taken from the app as it was before each route group was mounted under its prefix, so that
- * moving a group, or a path within one, shows up here as a changed URL.
+ * moving a group, or a path within one, shows up here as a changed URL. The first line is the
+ * app-wide check of path escapes (http/path-params.ts).
  */
 const SERVED = `
+  ALL /*
   GET /.well-known/margo
   GET /api/v1/trust-bundle
   POST /api/v1/onboarding
