@@ -6,6 +6,7 @@ import { deviceSpiffeId } from '../../trust/spiffe.js';
 import * as certificates from '../store/certificates.js';
 import type { Store } from '../store/store.js';
 import type { FleetAuthority } from '../pki/fleet-authority.js';
+import { validateClientChain, type ClientChainVerdict } from './client-chain.js';
 import type { DeviceAuthCache } from './device-auth-cache.js';
 import type { AppEnv } from './env.js';
 import { HttpProblem } from './problem.js';
@@ -20,6 +21,8 @@ export interface DeviceAuthDeps {
 
 interface PeerOfConnection {
   raw: boolean;
+  /** Berth's own path validation of the presented chain, once per connection (set when authorized). */
+  chain?: ClientChainVerdict;
   fingerprint: string;
   subject: unknown;
   issuer: unknown;
@@ -62,6 +65,12 @@ export function requireDevice(deps: DeviceAuthDeps): MiddlewareHandler<AppEnv> {
       const reason = String(socket.authorizationError ?? 'unknown');
       securityEvent(deps.logger, 'tls.client_certificate_refused', { remote, fingerprint, subject: peer.subject, issuer: peer.issuer, authorizationError: reason });
       throw new HttpProblem(401, 'tls.untrusted_client_certificate', 'The client certificate is not trusted', { detail: `certificate refused: ${reason}` });
+    }
+    peer.chain ??= validateClientChain(socket, deps.authority.roots(), new Date());
+    if (peer.chain.refused) {
+      const { reason, message } = peer.chain.refused;
+      securityEvent(deps.logger, 'tls.client_certificate_refused', { remote, fingerprint, subject: peer.subject, issuer: peer.issuer, reason });
+      throw new HttpProblem(401, 'tls.untrusted_client_certificate', 'The client certificate is not trusted', { detail: `certificate refused (${reason}): ${message}` });
     }
     const lookup = () => certificates.findPresented(deps.store, fingerprint);
     const presented = await (deps.deviceAuth ? deps.deviceAuth.presented(fingerprint, lookup) : lookup());
