@@ -81,8 +81,7 @@ export async function startAgent(config: AgentConfig, options: StartAgentOptions
     events.emit('change', c);
     reports.changed(c);
   });
-  const restored = await restoreOffline(apps, new AdoptedStateStore(config.dataDir, deviceLog), deviceId, events, deviceLog);
-  if (restored.adopted) reports.version = restored.adopted.manifestVersion;
+  const restored = await restoreOffline(apps, new AdoptedStateStore(config.dataDir, deviceLog), deviceId, reports, events, deviceLog);
   let adopted = restored.adopted;
 
   const tasks = new AgentTasks(deviceLog, backoff);
@@ -102,41 +101,7 @@ export async function startAgent(config: AgentConfig, options: StartAgentOptions
     }),
   );
   tasks.run('status', () => reports.run(client, new Backoff(backoff), tasks.signal));
-  tasks.run('sync', async () => {
-    await pinTrust(trust, client, tasks, config.dataDir, deviceLog);
-    if (tasks.signal.aborted) return;
-    await runSync(
-      {
-        follower: {
-          client,
-          identity: () => trust.current().identity,
-          keys: () => [...(trust.current().desiredStateKeys ?? [])],
-          followKeyRotation: async () => trust.adoptDesiredStateKeys(await followKeyRotation(client, config.dataDir, [...(trust.current().desiredStateKeys ?? [])], deviceLog)),
-          signingRootsDigest: () => trust.current().signingRoots?.digest,
-          followSigningRoots: async (signed) => trust.adoptSigningRoots(await followSigningRoots(client, config.dataDir, signed, deviceLog)),
-          documents: restored.store,
-          logger: deviceLog,
-        },
-        store: restored.store,
-        reconciler: apps.reconciler,
-        source: artifactSource(config, () => ({ ca: trust.current().roots, key: trust.current().identity.keyPem, cert: trust.current().identity.certificatePem })),
-        deviceId: () => deviceId,
-        longPollSeconds: config.sync.longPollSeconds,
-        pollIntervalMs: config.sync.pollIntervalSeconds * 1000,
-        backoff,
-        logger: deviceLog,
-        onApplying: (v) => (reports.version = v),
-        onAdopted: (a) => {
-          adopted = a;
-          deviceLog.info({ manifestVersion: a.manifestVersion, deployments: a.deployments.length, running: apps.reconciler.apps().length, failed: apps.reconciler.failures().size }, 'desired state adopted');
-          events.emit('adopted', { manifestVersion: a.manifestVersion, deployments: a.deployments.length });
-        },
-        onRefused: (code, message) => events.emit('refused', { code, message }),
-      },
-      { adopted, plans: restored.plans },
-      tasks.signal,
-    );
-  });
+  tasks.run('sync', () => followDesiredState({ config, trust, client, tasks, apps, restored, reports, events, backoff, deviceLog, onAdopted: (a) => (adopted = a) }));
   const usageTimer = logUsage(apps.reconciler, config.sync.usageLogSeconds, deviceLog);
   deviceLog.info({ controlPlane: config.controlPlane.url, gatewayPort: apps.gatewayPort, adoptedVersion: adopted?.manifestVersion ?? 0 }, 'device agent started');
 
@@ -157,6 +122,59 @@ export async function startAgent(config: AgentConfig, options: StartAgentOptions
       deviceLog.info('device agent stopped');
     },
   };
+}
+
+interface SyncParts {
+  config: AgentConfig;
+  trust: DeviceTrustState;
+  client: ControlPlaneClient;
+  tasks: AgentTasks;
+  apps: Apps;
+  restored: { store: AdoptedStateStore; adopted: AdoptedState | undefined; plans: DeploymentPlan[] };
+  reports: StatusReports;
+  events: EventEmitter<AgentEvents>;
+  backoff: BackoffSettings;
+  deviceLog: Logger;
+  onAdopted: (adopted: AdoptedState) => void;
+}
+
+/** Pins what the device needs to trust desired state, then follows it until the agent stops. */
+async function followDesiredState(p: SyncParts): Promise<void> {
+  const { config, trust, client, tasks, apps, restored, reports, events, deviceLog } = p;
+  await pinTrust(trust, client, tasks, config.dataDir, deviceLog);
+  if (tasks.signal.aborted) return;
+  const pinned = () => [...(trust.current().desiredStateKeys ?? [])];
+  await runSync(
+    {
+      follower: {
+        client,
+        identity: () => trust.current().identity,
+        keys: pinned,
+        followKeyRotation: async () => trust.adoptDesiredStateKeys(await followKeyRotation(client, config.dataDir, pinned(), deviceLog)),
+        signingRootsDigest: () => trust.current().signingRoots?.digest,
+        followSigningRoots: async (signed) => trust.adoptSigningRoots(await followSigningRoots(client, config.dataDir, signed, deviceLog)),
+        documents: restored.store,
+        logger: deviceLog,
+      },
+      store: restored.store,
+      reconciler: apps.reconciler,
+      source: artifactSource(config, () => ({ ca: trust.current().roots, key: trust.current().identity.keyPem, cert: trust.current().identity.certificatePem })),
+      deviceId: () => trust.current().identity.deviceId,
+      longPollSeconds: config.sync.longPollSeconds,
+      pollIntervalMs: config.sync.pollIntervalSeconds * 1000,
+      backoff: p.backoff,
+      logger: deviceLog,
+      onApplying: (v) => (reports.version = v),
+      onAdopted: (a) => {
+        p.onAdopted(a);
+        deviceLog.info({ manifestVersion: a.manifestVersion, deployments: a.deployments.length, running: apps.reconciler.apps().length, failed: apps.reconciler.failures().size }, 'desired state adopted');
+        events.emit('adopted', { manifestVersion: a.manifestVersion, deployments: a.deployments.length });
+      },
+      onRefused: (code, message) => events.emit('refused', { code, message }),
+    },
+    { adopted: restored.adopted, plans: restored.plans },
+    tasks.signal,
+  );
 }
 
 async function readProvisionedCa(config: AgentConfig): Promise<string> {
@@ -244,13 +262,15 @@ class StatusReports {
 }
 
 /** Offline first: the last adopted state runs from disk before any network contact. */
-async function restoreOffline(apps: Apps, store: AdoptedStateStore, deviceId: string, events: EventEmitter<AgentEvents>, deviceLog: Logger): Promise<{ store: AdoptedStateStore; adopted: AdoptedState | undefined; plans: DeploymentPlan[] }> {
+async function restoreOffline(apps: Apps, store: AdoptedStateStore, deviceId: string, reports: StatusReports, events: EventEmitter<AgentEvents>, deviceLog: Logger): Promise<{ store: AdoptedStateStore; adopted: AdoptedState | undefined; plans: DeploymentPlan[] }> {
   const { reconciler } = apps;
   let adopted: AdoptedState | undefined;
   let plans: DeploymentPlan[] = [];
   try {
     adopted = await store.load(deviceId);
     if (adopted) {
+      // Changes while the restored apps start are reported against the adopted version.
+      reports.version = adopted.manifestVersion;
       plans = await restorePlans(store, adopted, deviceId, deviceLog);
       await reconciler.apply(plans, undefined);
       events.emit('restored', { manifestVersion: adopted.manifestVersion, apps: reconciler.apps().length, failed: reconciler.failures().size });
