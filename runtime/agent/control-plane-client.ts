@@ -84,7 +84,7 @@ export class ControlPlaneClient {
           ca,
           key: identity.keyPem,
           cert: identity.certificatePem,
-          checkServerIdentity: controlPlaneIdentityCheck(trustDomain),
+          checkServerIdentity: controlPlaneIdentityCheck(trustDomain, ca),
           minVersion: 'TLSv1.3',
           // The retry of a request whose kept-alive connection was closed under it: a connection of its own.
           agent: freshConnection ? false : agent,

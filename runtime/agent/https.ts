@@ -43,7 +43,7 @@ export function httpsJson(url: string, tls: DeviceTls, method: string, body?: un
         ca: tls.ca,
         key: tls.key,
         cert: tls.cert,
-        checkServerIdentity: controlPlaneIdentityCheck(tls.trustDomain),
+        checkServerIdentity: controlPlaneIdentityCheck(tls.trustDomain, tls.ca),
         minVersion: 'TLSv1.3',
         agent: agent ?? false,
         headers: { accept: 'application/json', ...(payload ? { 'content-type': 'application/json', 'content-length': String(payload.length) } : {}), ...bounds.headers },

@@ -57,6 +57,9 @@ describe('the agent verifies the control plane by its SPIFFE ID, not only its ho
     await expect(httpsJson(noSpiffeId, { ca }, 'GET')).rejects.toMatchObject({ code: 'agent.not_the_control_plane', message: expect.stringContaining('no SPIFFE ID') });
     await expect(httpsJson(otherDomain, { ca, trustDomain: TD }, 'GET')).rejects.toMatchObject({ code: 'agent.not_the_control_plane', message: expect.stringContaining('spiffe://other.test/control-plane') });
     await expect(httpsJson(deviceAsServer, { ca, trustDomain: TD }, 'GET')).rejects.toMatchObject({ code: 'agent.not_the_control_plane', message: expect.stringContaining(`spiffe://${TD}/device/dev-2`) });
+    // OpenSSL accepts a server certificate that states no purpose; Berth's path validation does not.
+    const vague = await serve(await makeCert(issuing, { subject: 'CN=127.0.0.1', sans: [{ type: 'url', value: `spiffe://${TD}/control-plane` }, { type: 'ip', value: '127.0.0.1' }] }));
+    await expect(httpsJson(vague, { ca, trustDomain: TD }, 'GET')).rejects.toMatchObject({ code: 'agent.not_the_control_plane', details: { reason: 'chain.key_usage' } });
     // Before onboarding the trust domain is not known yet; a device certificate is still no control plane.
     await expect(httpsJson(deviceAsServer, { ca }, 'GET')).rejects.toMatchObject({ code: 'agent.not_the_control_plane' });
 
