@@ -6,7 +6,7 @@ import { deviceSpiffeId } from '../../trust/spiffe.js';
 import * as certificates from '../store/certificates.js';
 import type { Store } from '../store/store.js';
 import type { FleetAuthority } from '../pki/fleet-authority.js';
-import { validateClientChain, type ClientChainVerdict } from './client-chain.js';
+import { ClientChainValidator, type ClientChainVerdict } from './client-chain.js';
 import type { DeviceAuthCache } from './device-auth-cache.js';
 import type { AppEnv } from './env.js';
 import { HttpProblem } from './problem.js';
@@ -51,6 +51,8 @@ function peerOf(socket: TLSSocket): PeerOfConnection {
  * `DeviceAuthCache`, which forgets a device when the store announces a change to it).
  */
 export function requireDevice(deps: DeviceAuthDeps): MiddlewareHandler<AppEnv> {
+  // Anchors: every CA the TLS server trusts (roots and intermediates not retired).
+  const chains = new ClientChainValidator(() => deps.authority.trustAnchorsPem());
   return async (c, next) => {
     const socket = c.env.incoming.socket as TLSSocket;
     const remote = socket.remoteAddress;
@@ -66,7 +68,7 @@ export function requireDevice(deps: DeviceAuthDeps): MiddlewareHandler<AppEnv> {
       securityEvent(deps.logger, 'tls.client_certificate_refused', { remote, fingerprint, subject: peer.subject, issuer: peer.issuer, authorizationError: reason });
       throw new HttpProblem(401, 'tls.untrusted_client_certificate', 'The client certificate is not trusted', { detail: `certificate refused: ${reason}` });
     }
-    peer.chain ??= validateClientChain(socket, deps.authority.roots(), new Date());
+    peer.chain ??= chains.validate(socket, new Date());
     if (peer.chain.refused) {
       const { reason, message } = peer.chain.refused;
       securityEvent(deps.logger, 'tls.client_certificate_refused', { remote, fingerprint, subject: peer.subject, issuer: peer.issuer, reason });

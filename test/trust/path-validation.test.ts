@@ -4,7 +4,7 @@ import { connect, createServer, type TLSSocket } from 'node:tls';
 import type { AddressInfo } from 'node:net';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { BerthError } from '../../common/errors.js';
-import { validateClientChain } from '../../orchestrator/http/client-chain.js';
+import { ClientChainValidator } from '../../orchestrator/http/client-chain.js';
 import { issueServerCertificate, type KeyedCertificate } from '../../trust/authority.js';
 import { validatePath } from '../../trust/path/validate.js';
 import { issueCrl } from '../../trust/revocation/crl.js';
@@ -152,6 +152,7 @@ describe('every place Berth accepts a certificate refuses the wrong chains', () 
   it('device mTLS: the chain a client presents is validated as a device TLS client after the handshake', async () => {
     const server = await issueServerCertificate(fleet.issuing, TD, ['localhost'], { lifetimeMs: 3_600_000 });
     const verdicts: Array<{ authorized: boolean; reason: string | undefined }> = [];
+    const chains = new ClientChainValidator(() => [fleet.root.certificate.toString('pem')]);
     const tls = createServer(
       {
         key: await privateKeyToPem(server.keys.privateKey),
@@ -162,7 +163,7 @@ describe('every place Berth accepts a certificate refuses the wrong chains', () 
         minVersion: 'TLSv1.3',
       },
       (socket: TLSSocket) => {
-        verdicts.push({ authorized: socket.authorized, reason: validateClientChain(socket, [fleet.root.certificate], new Date()).refused?.reason });
+        verdicts.push({ authorized: socket.authorized, reason: chains.validate(socket, new Date()).refused?.reason });
         socket.end('ok');
       },
     );
