@@ -6,6 +6,7 @@ import { deviceSpiffeId } from '../../trust/spiffe.js';
 import * as certificates from '../store/certificates.js';
 import type { Store } from '../store/store.js';
 import type { FleetAuthority } from '../pki/fleet-authority.js';
+import { ClientChainValidator, type ClientChainVerdict } from './client-chain.js';
 import type { DeviceAuthCache } from './device-auth-cache.js';
 import type { AppEnv } from './env.js';
 import { HttpProblem } from './problem.js';
@@ -20,6 +21,8 @@ export interface DeviceAuthDeps {
 
 interface PeerOfConnection {
   raw: boolean;
+  /** Berth's own path validation of the presented chain, once per connection (set when authorized). */
+  chain?: ClientChainVerdict;
   fingerprint: string;
   subject: unknown;
   issuer: unknown;
@@ -48,6 +51,8 @@ function peerOf(socket: TLSSocket): PeerOfConnection {
  * `DeviceAuthCache`, which forgets a device when the store announces a change to it).
  */
 export function requireDevice(deps: DeviceAuthDeps): MiddlewareHandler<AppEnv> {
+  // Anchors: every CA the TLS server trusts (roots and intermediates not retired).
+  const chains = new ClientChainValidator(() => deps.authority.trustAnchorsPem());
   return async (c, next) => {
     const socket = c.env.incoming.socket as TLSSocket;
     const remote = socket.remoteAddress;
@@ -62,6 +67,12 @@ export function requireDevice(deps: DeviceAuthDeps): MiddlewareHandler<AppEnv> {
       const reason = String(socket.authorizationError ?? 'unknown');
       securityEvent(deps.logger, 'tls.client_certificate_refused', { remote, fingerprint, subject: peer.subject, issuer: peer.issuer, authorizationError: reason });
       throw new HttpProblem(401, 'tls.untrusted_client_certificate', 'The client certificate is not trusted', { detail: `certificate refused: ${reason}` });
+    }
+    peer.chain ??= chains.validate(socket, new Date());
+    if (peer.chain.refused) {
+      const { reason, message } = peer.chain.refused;
+      securityEvent(deps.logger, 'tls.client_certificate_refused', { remote, fingerprint, subject: peer.subject, issuer: peer.issuer, reason });
+      throw new HttpProblem(401, 'tls.untrusted_client_certificate', 'The client certificate is not trusted', { detail: `certificate refused (${reason}): ${message}` });
     }
     const lookup = () => certificates.findPresented(deps.store, fingerprint);
     const presented = await (deps.deviceAuth ? deps.deviceAuth.presented(fingerprint, lookup) : lookup());

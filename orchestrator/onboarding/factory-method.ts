@@ -2,7 +2,7 @@ import { webcrypto } from 'node:crypto';
 import type { z } from 'zod';
 import { BerthError } from '../../common/errors.js';
 import { securityEvent, type Logger } from '../../common/logger.js';
-import { verifyChain } from '../../trust/chain.js';
+import { validatePath } from '../../trust/path/validate.js';
 import { EC_P256, ECDSA_SHA256, fingerprintOf, x509 } from '../../trust/x509.js';
 import { FACTORY_SIGNING_PREFIX, type factoryOnboardingSchema } from '../../wire/onboarding.js';
 import { HttpProblem } from '../http/problem.js';
@@ -42,9 +42,9 @@ export function factoryMethod(logger: Logger): OnboardingMethod<z.infer<typeof f
       const anchors = manufacturers.map((m) => new x509.X509Certificate(m.certificatePem));
       let anchor: x509.X509Certificate;
       try {
-        anchor = await verifyChain(leaf, chain.slice(1), anchors);
+        ({ anchor } = validatePath({ leaf, intermediates: chain.slice(1), anchors, purpose: 'factory-identity', at: new Date() }));
       } catch (err) {
-        return refuse('onboarding.factory_untrusted', err instanceof BerthError ? err.message : 'chain verification failed');
+        return refuse('onboarding.factory_untrusted', err instanceof BerthError ? `${err.code}: ${err.message}` : 'chain verification failed');
       }
       const alg = leaf.publicKey.algorithm as { name: string; namedCurve?: string };
       if (alg.name !== 'ECDSA' || alg.namedCurve !== 'P-256') return refuse('onboarding.factory_bad_key', 'the factory key must be ECDSA P-256');

@@ -6,8 +6,8 @@ import { securityEvent, silentLogger, type Logger } from '../../common/logger.js
 import { HttpGateway } from '../gateway/gateway.js';
 import { workloadIdentityHandlers } from '../identity/token-handlers.js';
 import { Runtime } from '../runtime.js';
-import type { DeviceSigner } from '../../trust/workload/token.js';
 import { AdoptedStateStore, type AdoptedState } from './adopted-state.js';
+import { AgentTasks } from './agent-tasks.js';
 import { artifactSource } from './artifact-source.js';
 import { ArtifactStore } from './artifact-store.js';
 import { Backoff, pause, type BackoffSettings } from './backoff.js';
@@ -15,17 +15,16 @@ import { describeDevice, reportCapabilities } from './capabilities.js';
 import type { AgentConfig } from './config.js';
 import { ControlPlaneClient } from './control-plane-client.js';
 import { planFromDocument, type DeploymentPlan } from './deployment-plan.js';
-import { deviceSigner } from './device-signer.js';
 import { loadIdentity, type DeviceIdentity } from './identity-files.js';
 import { checkBinding } from './node-lock.js';
-import { followKeyRotation, followSigningRoots, identityDir, onboard, pinKeys, pinnedKeys, pinnedSigningRoots, pinSigningRoots } from './onboarding.js';
+import { followKeyRotation, followSigningRoots, identityDir, onboard, pinKeys, pinSigningRoots } from './onboarding.js';
 import { lastKnownGoodOf } from './last-known-good.js';
 import { Reconciler, type DeploymentChange } from './reconciler.js';
 import { RenewalScheduler } from './renewal.js';
 import { StatusQueue } from './status-queue.js';
 import { runSync } from './sync-loop.js';
-import { bundleRootsPem, refreshTrustBundle } from './trust-bundle.js';
-import type { JWK } from 'jose';
+import { refreshTrustBundle } from './trust-bundle.js';
+import { DeviceTrustState } from './trust-state.js';
 
 export interface AgentEvents {
   /** Apps brought back from disk before any network contact. */
@@ -36,6 +35,8 @@ export interface AgentEvents {
   refused: [{ code: string; message: string }];
   change: [DeploymentChange];
   capabilities: [{ status: number }];
+  /** A renewal is complete: from now on every token, request and check uses the new identity. */
+  renewed: [{ notAfter: Date }];
 }
 
 export interface RunningAgent {
@@ -45,6 +46,8 @@ export interface RunningAgent {
   events: EventEmitter<AgentEvents>;
   runtime: Runtime;
   reconciler: Reconciler;
+  /** The device's trust state (identity, signer, roots, pinned keys and signing roots). */
+  trust: DeviceTrustState;
   adoptedVersion(): number;
   stop(): Promise<void>;
 }
@@ -58,31 +61,152 @@ export interface StartAgentOptions {
 /**
  * The device agent (docs/agent.md): onboards if it must, brings back the last adopted apps from
  * disk at once, then follows the signed desired state, reports status and capabilities, and
- * keeps its certificate fresh, all in the background until `stop()`.
+ * keeps its certificate fresh, all in the background until `stop()`. A composition of named
+ * parts: the device's trust state (trust-state.ts), the apps (runtime, gateway, reconciler),
+ * status reporting, certificate renewal and the background tasks.
  */
 export async function startAgent(config: AgentConfig, options: StartAgentOptions = {}): Promise<RunningAgent> {
   const logger = options.logger ?? silentLogger;
   await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
-  let fleetCa: string;
+  const fleetCa = await readProvisionedCa(config);
+  const backoff: BackoffSettings = { initialMs: config.sync.backoffInitialSeconds * 1000, maxMs: config.sync.backoffMaxSeconds * 1000 };
+  const trust = await DeviceTrustState.open(await deviceIdentity(config, fleetCa, backoff, logger, options.signal), { identityDir: identityDir(config.dataDir), dataDir: config.dataDir, provisionedCa: fleetCa });
+  const deviceId = trust.current().identity.deviceId;
+  const deviceLog = logger.child({ deviceId });
+  const events = new EventEmitter<AgentEvents>();
+  const client = new ControlPlaneClient(config.controlPlane.url, () => ({ identity: trust.current().identity, ca: trust.current().roots, trustDomain: trust.current().trustDomain }));
+  const documents = new AdoptedStateStore(config.dataDir, deviceLog);
+  const apps = await startApps(config, trust, documents, deviceLog);
+  const reports = new StatusReports(deviceId, new StatusQueue(config.dataDir, deviceLog), deviceLog);
+  await reports.load();
+  apps.reconciler.on('change', (c) => {
+    events.emit('change', c);
+    reports.changed(c);
+  });
+  const restored = await restoreOffline(apps, documents, deviceId, reports, events, deviceLog);
+  let adopted = restored.adopted;
+
+  const tasks = new AgentTasks(deviceLog, backoff);
+  const renewal = startRenewal(config, trust, fleetCa, events, deviceLog);
+  tasks.run('trust bundle', () =>
+    tasks.retrying('trust bundle refresh', async () => {
+      const { roots, trustDomain } = trust.current();
+      await refreshTrustBundle({ url: config.controlPlane.url, ca: roots, dir: identityDir(config.dataDir), logger: deviceLog, trustDomain });
+      await trust.adoptStoredBundle();
+    }),
+  );
+  tasks.run('capabilities', () =>
+    tasks.retrying('capabilities report', async () => {
+      const status = await reportCapabilities(client, await describeDevice(deviceId, config), tasks.signal);
+      deviceLog.info({ status }, 'capabilities reported');
+      events.emit('capabilities', { status });
+    }),
+  );
+  tasks.run('status', () => reports.run(client, new Backoff(backoff), tasks.signal));
+  tasks.run('sync', () => followDesiredState({ config, trust, client, tasks, apps, restored, reports, events, backoff, deviceLog, onAdopted: (a) => (adopted = a) }));
+  const usageTimer = logUsage(apps.reconciler, config.sync.usageLogSeconds, deviceLog);
+  deviceLog.info({ controlPlane: config.controlPlane.url, gatewayPort: apps.gatewayPort, adoptedVersion: adopted?.manifestVersion ?? 0 }, 'device agent started');
+
+  return {
+    deviceId,
+    gatewayPort: apps.gatewayPort,
+    events,
+    runtime: apps.runtime,
+    reconciler: apps.reconciler,
+    trust,
+    adoptedVersion: () => adopted?.manifestVersion ?? 0,
+    async stop() {
+      renewal.stop();
+      if (usageTimer) clearInterval(usageTimer);
+      await tasks.stop();
+      client.close();
+      await apps.stop();
+      deviceLog.info('device agent stopped');
+    },
+  };
+}
+
+interface SyncParts {
+  config: AgentConfig;
+  trust: DeviceTrustState;
+  client: ControlPlaneClient;
+  tasks: AgentTasks;
+  apps: Apps;
+  restored: { store: AdoptedStateStore; adopted: AdoptedState | undefined; plans: DeploymentPlan[] };
+  reports: StatusReports;
+  events: EventEmitter<AgentEvents>;
+  backoff: BackoffSettings;
+  deviceLog: Logger;
+  onAdopted: (adopted: AdoptedState) => void;
+}
+
+/** Pins what the device needs to trust desired state, then follows it until the agent stops. */
+async function followDesiredState(p: SyncParts): Promise<void> {
+  const { config, trust, client, tasks, apps, restored, reports, events, deviceLog } = p;
+  await pinTrust(trust, client, tasks, config.dataDir, deviceLog);
+  if (tasks.signal.aborted) return;
+  const pinned = () => [...(trust.current().desiredStateKeys ?? [])];
+  await runSync(
+    {
+      follower: {
+        client,
+        identity: () => trust.current().identity,
+        keys: pinned,
+        followKeyRotation: async () => trust.adoptDesiredStateKeys(await followKeyRotation(client, config.dataDir, pinned(), deviceLog)),
+        signingRootsDigest: () => trust.current().signingRoots?.digest,
+        followSigningRoots: async (signed) => trust.adoptSigningRoots(await followSigningRoots(client, config.dataDir, signed, deviceLog)),
+        documents: restored.store,
+        logger: deviceLog,
+      },
+      store: restored.store,
+      reconciler: apps.reconciler,
+      source: artifactSource(config, () => ({ ca: trust.current().roots, key: trust.current().identity.keyPem, cert: trust.current().identity.certificatePem })),
+      deviceId: () => trust.current().identity.deviceId,
+      longPollSeconds: config.sync.longPollSeconds,
+      pollIntervalMs: config.sync.pollIntervalSeconds * 1000,
+      backoff: p.backoff,
+      logger: deviceLog,
+      onApplying: (v) => (reports.version = v),
+      onAdopted: (a) => {
+        p.onAdopted(a);
+        deviceLog.info({ manifestVersion: a.manifestVersion, deployments: a.deployments.length, running: apps.reconciler.apps().length, failed: apps.reconciler.failures().size }, 'desired state adopted');
+        events.emit('adopted', { manifestVersion: a.manifestVersion, deployments: a.deployments.length });
+      },
+      onRefused: (code, message) => events.emit('refused', { code, message }),
+    },
+    { adopted: restored.adopted, plans: restored.plans },
+    tasks.signal,
+  );
+}
+
+async function readProvisionedCa(config: AgentConfig): Promise<string> {
   try {
-    fleetCa = await readFile(config.controlPlane.ca, 'utf8');
+    return await readFile(config.controlPlane.ca, 'utf8');
   } catch (err) {
     throw new BerthError('agent.bad_config', `controlPlane.ca: cannot read ${config.controlPlane.ca}: ${(err as Error).message}`);
   }
-  const backoffSettings: BackoffSettings = { initialMs: config.sync.backoffInitialSeconds * 1000, maxMs: config.sync.backoffMaxSeconds * 1000 };
-  const idDir = identityDir(config.dataDir);
+}
 
-  let identity = await loadIdentity(idDir);
-  if (identity) await checkBinding(config.dataDir, config.nodeLock.machineIdFile, identity, logger);
-  else identity = await onboardWithRetry(config, fleetCa, backoffSettings, logger, options.signal);
-  let current: DeviceIdentity = identity;
-  let signer: DeviceSigner = await deviceSigner(current);
-  let roots: string | string[] = (await bundleRootsPem(idDir)) ?? fleetCa;
-  const client = new ControlPlaneClient(config.controlPlane.url, () => ({ identity: current, ca: roots }));
-  const deviceLog = logger.child({ deviceId: current.deviceId });
-  const events = new EventEmitter<AgentEvents>();
+/** The identity on disk (checked against this machine), else a new one from onboarding. */
+async function deviceIdentity(config: AgentConfig, fleetCa: string, backoff: BackoffSettings, logger: Logger, signal?: AbortSignal): Promise<DeviceIdentity> {
+  const identity = await loadIdentity(identityDir(config.dataDir));
+  if (!identity) return onboardWithRetry(config, fleetCa, backoff, logger, signal);
+  await checkBinding(config.dataDir, config.nodeLock.machineIdFile, identity, logger);
+  return identity;
+}
 
-  const runtime = new Runtime({ dataDir: join(config.dataDir, 'runtime'), logger: deviceLog, warmWorkers: config.runtime.warmWorkers, hostHandlers: workloadIdentityHandlers(() => signer) });
+/** The apps: runtime (whose tokens are signed with the current trust state), gateway, reconciler. */
+interface Apps {
+  runtime: Runtime;
+  gateway: HttpGateway | undefined;
+  gatewayPort: number | undefined;
+  reconciler: Reconciler;
+  stop(): Promise<void>;
+}
+
+async function startApps(config: AgentConfig, trust: DeviceTrustState, documents: AdoptedStateStore, deviceLog: Logger): Promise<Apps> {
+  // The signer is read from the trust state at each token: after a renewal, the new key at once.
+  const runtime = new Runtime({ dataDir: join(config.dataDir, 'runtime'), logger: deviceLog, warmWorkers: config.runtime.warmWorkers, hostHandlers: workloadIdentityHandlers(() => trust.current().signer) });
   const gateway = config.gateway.enabled ? new HttpGateway({ host: config.gateway.host, port: config.gateway.port, logger: deviceLog }) : undefined;
   let gatewayPort: number | undefined;
   try {
@@ -91,183 +215,132 @@ export async function startAgent(config: AgentConfig, options: StartAgentOptions
     await runtime.close();
     throw new BerthError('agent.gateway', `the device gateway cannot listen on ${config.gateway.host}:${config.gateway.port}: ${errorMessage(err)}`);
   }
-  const store = new AdoptedStateStore(config.dataDir, deviceLog);
-  const queue = new StatusQueue(config.dataDir, deviceLog);
-  await queue.load();
-  let signingRoots = await pinnedSigningRoots(config.dataDir);
-  const lastKnownGood = await lastKnownGoodOf(config, store, current.deviceId, deviceLog);
-  const reconciler = new Reconciler(runtime, gateway, new ArtifactStore(config.dataDir, deviceLog), deviceLog, () => signingRoots?.compiled, config.artifacts.retainUnused, config.runtime.removedAppDataDays * 86_400_000, lastKnownGood);
-  let reportVersion = 0;
-  reconciler.on('change', (c) => {
-    events.emit('change', c);
-    if (reportVersion === 0) return;
-    void queue
+  const lastKnownGood = await lastKnownGoodOf(config, documents, trust.current().identity.deviceId, deviceLog);
+  const reconciler = new Reconciler(runtime, gateway, new ArtifactStore(config.dataDir, deviceLog), deviceLog, () => trust.current().signingRoots?.compiled, config.artifacts.retainUnused, config.runtime.removedAppDataDays * 86_400_000, lastKnownGood);
+  return {
+    runtime,
+    gateway,
+    gatewayPort,
+    reconciler,
+    async stop() {
+      await reconciler.stopAll();
+      await gateway?.close();
+      await runtime.close();
+    },
+  };
+}
+
+/** Status reports of app changes, queued oldest first, for the manifest version being applied. */
+class StatusReports {
+  /** 0 until a desired state was adopted or is being applied: nothing to report against before. */
+  version = 0;
+
+  constructor(
+    private readonly deviceId: string,
+    private readonly queue: StatusQueue,
+    private readonly logger: Logger,
+  ) {}
+
+  load(): Promise<void> {
+    return this.queue.load();
+  }
+
+  changed(c: DeploymentChange): void {
+    if (this.version === 0) return;
+    void this.queue
       .enqueue({
         deploymentId: c.deploymentId,
-        deviceId: current.deviceId,
-        adoptedManifestVersion: reportVersion,
+        deviceId: this.deviceId,
+        adoptedManifestVersion: this.version,
         status: { state: c.state, ...(c.error ? { error: c.error } : {}) },
         components: [{ name: c.app, state: c.state, ...(c.error ? { error: c.error } : {}) }],
         'x-berth-extensions': { version: c.version, ...(c.usage ? { usage: c.usage } : {}), ...(c.rollback ? { rollback: c.rollback } : {}) },
       }, c.document)
-      .catch((err: unknown) => deviceLog.error({ err: errorMessage(err) }, 'could not queue a status report'));
-  });
+      .catch((err: unknown) => this.logger.error({ err: errorMessage(err) }, 'could not queue a status report'));
+  }
 
-  // Offline first: the last adopted state runs from disk before any network contact.
+  run(client: ControlPlaneClient, backoff: Backoff, signal: AbortSignal): Promise<void> {
+    return this.queue.run(client, backoff, signal);
+  }
+}
+
+/** Offline first: the last adopted state runs from disk before any network contact. */
+async function restoreOffline(apps: Apps, store: AdoptedStateStore, deviceId: string, reports: StatusReports, events: EventEmitter<AgentEvents>, deviceLog: Logger): Promise<{ store: AdoptedStateStore; adopted: AdoptedState | undefined; plans: DeploymentPlan[] }> {
+  const { reconciler } = apps;
   let adopted: AdoptedState | undefined;
   let plans: DeploymentPlan[] = [];
   try {
-    adopted = await store.load(current.deviceId);
+    adopted = await store.load(deviceId);
     if (adopted) {
-      reportVersion = adopted.manifestVersion;
-      plans = await restorePlans(store, adopted, current.deviceId, deviceLog);
+      // Changes while the restored apps start are reported against the adopted version.
+      reports.version = adopted.manifestVersion;
+      plans = await restorePlans(store, adopted, deviceId, deviceLog);
       await reconciler.apply(plans, undefined);
       events.emit('restored', { manifestVersion: adopted.manifestVersion, apps: reconciler.apps().length, failed: reconciler.failures().size });
       deviceLog.info({ manifestVersion: adopted.manifestVersion, apps: reconciler.apps().length, failed: reconciler.failures().size }, 'adopted state restored from disk');
     }
   } catch (err) {
-    await gateway?.close();
-    await runtime.close();
+    await apps.gateway?.close();
+    await apps.runtime.close();
     throw err;
   }
-
   // A device that adopts nothing new for weeks still gives back removed apps' disk at each start.
   // Only with every adopted deployment read back: one whose document is missing names an app
   // that must not start its countdown; with no adopted state nothing is known to be unplanned.
   if (adopted && plans.length === adopted.deployments.length) await reconciler.pruneAppData(plans);
   else if (adopted) deviceLog.warn({ restored: plans.length, adopted: adopted.deployments.length }, 'not every adopted deployment could be read back; removed apps\' data is left for the next adopted state');
+  return { store, adopted, plans };
+}
 
-  const controller = new AbortController();
-  const signal = controller.signal;
-  const renewal = new RenewalScheduler(current, {
+/**
+ * Keeps the certificate fresh. A renewal is done only once the trust state has switched to the
+ * new identity (key, certificate, signer, bundle together); `renewed` is emitted after that.
+ */
+function startRenewal(config: AgentConfig, trust: DeviceTrustState, fleetCa: string, events: EventEmitter<AgentEvents>, deviceLog: Logger): RenewalScheduler {
+  const renewal = new RenewalScheduler(trust.current().identity, {
     url: config.controlPlane.url,
     ca: fleetCa,
-    dir: idDir,
+    dir: identityDir(config.dataDir),
     logger: deviceLog,
     fraction: config.sync.renewalFraction,
-    // A device offline past its certificate's lifetime: its factory identity (IEEE 802.1AR) is
-    // what re-enrolls it; a token was spent at onboarding, so an operator must issue a new one.
-    reenroll: async () => {
-      if (config.onboarding?.credential?.kind !== 'factory-certificate') {
-        throw new BerthError('agent.certificate_expired', `the device certificate expired at ${current.notAfter.toISOString()} and cannot be renewed; onboard the device again with a new enrollment token, or configure its factory certificate so it re-enrolls by itself`);
-      }
-      deviceLog.warn({ notAfter: current.notAfter.toISOString() }, 'device certificate expired; re-enrolling with the factory certificate');
-      const reenrolled = await onboard(config, fleetCa, deviceLog);
-      if (reenrolled.deviceId !== current.deviceId) {
-        securityEvent(deviceLog, 'agent.reenrolled_as_other_device', { deviceId: current.deviceId, answered: reenrolled.deviceId });
-        throw new BerthError('agent.reenrolled_as_other_device', `re-enrolling device '${current.deviceId}' returned the identity of '${reenrolled.deviceId}'; restart the agent to run as that device`);
-      }
-      return reenrolled;
-    },
-    onRenewed: (renewed) => {
-      current = renewed;
-      void deviceSigner(renewed).then((s) => (signer = s));
-      void bundleRootsPem(idDir).then((r) => r && (roots = r));
+    reenroll: () => reenroll(config, trust.current().identity, fleetCa, deviceLog),
+    onRenewed: async (renewed) => {
+      await trust.adoptIdentity(renewed);
+      events.emit('renewed', { notAfter: renewed.notAfter });
     },
   });
   renewal.start();
+  return renewal;
+}
 
-  const tasks: Promise<void>[] = [];
-  const background = async (name: string, task: () => Promise<void>) => {
-    try {
-      await task();
-    } catch (err) {
-      if (!signal.aborted) deviceLog.error({ task: name, code: errorCode(err, 'unexpected'), err: errorMessage(err) }, 'agent task ended');
-    }
-  };
-  const retrying = async (what: string, once: () => Promise<void>) => {
-    const backoff = new Backoff(backoffSettings);
-    while (!signal.aborted) {
-      try {
-        return await once();
-      } catch (err) {
-        const delay = backoff.next(err);
-        deviceLog.warn({ task: what, code: errorCode(err, 'network'), err: errorMessage(err), retryInMs: delay }, `${what} failed; will retry`);
-        await pause(delay, signal);
-      }
-    }
-  };
-  let keys: JWK[] | undefined = await pinnedKeys(config.dataDir);
-  tasks.push(
-    background('trust bundle', () =>
-      retrying('trust bundle refresh', async () => {
-        await refreshTrustBundle({ url: config.controlPlane.url, ca: roots, dir: idDir, logger: deviceLog });
-        roots = (await bundleRootsPem(idDir)) ?? roots;
-      }),
-    ),
-    background('capabilities', () =>
-      retrying('capabilities report', async () => {
-        const status = await reportCapabilities(client, await describeDevice(current.deviceId, config), signal);
-        deviceLog.info({ status }, 'capabilities reported');
-        events.emit('capabilities', { status });
-      }),
-    ),
-    background('status', () => queue.run(client, new Backoff(backoffSettings), signal)),
-    background('sync', async () => {
-      if (!keys) await retrying('pinning desired-state keys', async () => void (keys = await pinKeys(client, config.dataDir, deviceLog)));
-      if (!signingRoots) await retrying('pinning fleet signing roots', async () => void (signingRoots = await pinSigningRoots(client, config.dataDir, deviceLog)));
-      if (signal.aborted) return;
-      await runSync(
-        {
-          follower: {
-            client,
-            identity: () => current,
-            keys: () => keys ?? [],
-            followKeyRotation: async () => void (keys = await followKeyRotation(client, config.dataDir, keys ?? [], deviceLog)),
-            signingRootsDigest: () => signingRoots?.digest,
-            // Used from the next component verified on: the reconciler reads `signingRoots` each time.
-            followSigningRoots: async (signed) => void (signingRoots = await followSigningRoots(client, config.dataDir, signed, deviceLog)),
-            documents: store,
-            logger: deviceLog,
-          },
-          store,
-          reconciler,
-          source: artifactSource(config, () => ({ ca: roots, key: current.keyPem, cert: current.certificatePem })),
-          deviceId: () => current.deviceId,
-          longPollSeconds: config.sync.longPollSeconds,
-          pollIntervalMs: config.sync.pollIntervalSeconds * 1000,
-          backoff: backoffSettings,
-          logger: deviceLog,
-          onApplying: (v) => (reportVersion = v),
-          onAdopted: (a) => {
-            adopted = a;
-            deviceLog.info({ manifestVersion: a.manifestVersion, deployments: a.deployments.length, running: reconciler.apps().length, failed: reconciler.failures().size }, 'desired state adopted');
-            events.emit('adopted', { manifestVersion: a.manifestVersion, deployments: a.deployments.length });
-          },
-          onRefused: (code, message) => events.emit('refused', { code, message }),
-        },
-        { adopted, plans },
-        signal,
-      );
-    }),
-  );
-  const usageTimer =
-    config.sync.usageLogSeconds > 0
-      ? setInterval(() => {
-          for (const a of reconciler.apps()) deviceLog.info({ deploymentId: a.deploymentId, vendor: a.plan.vendor, app: a.plan.app, state: a.supervisor.status().state, usage: a.supervisor.usage() }, 'app usage');
-        }, config.sync.usageLogSeconds * 1000).unref()
-      : undefined;
-  deviceLog.info({ controlPlane: config.controlPlane.url, gatewayPort, adoptedVersion: adopted?.manifestVersion ?? 0 }, 'device agent started');
+/**
+ * A device offline past its certificate's lifetime: its factory identity (IEEE 802.1AR) is what
+ * re-enrolls it; a token was spent at onboarding, so an operator must issue a new one.
+ */
+async function reenroll(config: AgentConfig, current: DeviceIdentity, fleetCa: string, deviceLog: Logger): Promise<DeviceIdentity> {
+  if (config.onboarding?.credential?.kind !== 'factory-certificate') {
+    throw new BerthError('agent.certificate_expired', `the device certificate expired at ${current.notAfter.toISOString()} and cannot be renewed; onboard the device again with a new enrollment token, or configure its factory certificate so it re-enrolls by itself`);
+  }
+  deviceLog.warn({ notAfter: current.notAfter.toISOString() }, 'device certificate expired; re-enrolling with the factory certificate');
+  const reenrolled = await onboard(config, fleetCa, deviceLog);
+  if (reenrolled.deviceId !== current.deviceId) {
+    securityEvent(deviceLog, 'agent.reenrolled_as_other_device', { deviceId: current.deviceId, answered: reenrolled.deviceId });
+    throw new BerthError('agent.reenrolled_as_other_device', `re-enrolling device '${current.deviceId}' returned the identity of '${reenrolled.deviceId}'; restart the agent to run as that device`);
+  }
+  return reenrolled;
+}
 
-  return {
-    deviceId: current.deviceId,
-    gatewayPort,
-    events,
-    runtime,
-    reconciler,
-    adoptedVersion: () => adopted?.manifestVersion ?? 0,
-    async stop() {
-      controller.abort();
-      renewal.stop();
-      if (usageTimer) clearInterval(usageTimer);
-      await Promise.all(tasks);
-      client.close();
-      await reconciler.stopAll();
-      await gateway?.close();
-      await runtime.close();
-      deviceLog.info('device agent stopped');
-    },
-  };
+/** Desired-state keys and fleet signing roots are pinned once, before the first desired state is followed. */
+async function pinTrust(trust: DeviceTrustState, client: ControlPlaneClient, tasks: AgentTasks, dataDir: string, deviceLog: Logger): Promise<void> {
+  if (!trust.current().desiredStateKeys) await tasks.retrying('pinning desired-state keys', async () => trust.adoptDesiredStateKeys(await pinKeys(client, dataDir, deviceLog)));
+  if (!trust.current().signingRoots) await tasks.retrying('pinning fleet signing roots', async () => trust.adoptSigningRoots(await pinSigningRoots(client, dataDir, deviceLog)));
+}
+
+function logUsage(reconciler: Reconciler, seconds: number, deviceLog: Logger): NodeJS.Timeout | undefined {
+  if (seconds <= 0) return undefined;
+  return setInterval(() => {
+    for (const a of reconciler.apps()) deviceLog.info({ deploymentId: a.deploymentId, vendor: a.plan.vendor, app: a.plan.app, state: a.supervisor.status().state, usage: a.supervisor.usage() }, 'app usage');
+  }, seconds * 1000).unref();
 }
 
 async function onboardWithRetry(config: AgentConfig, fleetCa: string, settings: BackoffSettings, logger: Logger, signal?: AbortSignal): Promise<DeviceIdentity> {

@@ -1,4 +1,5 @@
 import { Agent } from 'node:https';
+import { controlPlaneIdentityCheck } from './control-plane-identity.js';
 import type { DeviceIdentity } from './identity-files.js';
 
 interface PooledAgent {
@@ -21,13 +22,13 @@ export class ConnectionPool {
   private current: PooledAgent | undefined;
 
   /** The agent for this identity, and a release to call when the request has ended. */
-  acquire(identity: DeviceIdentity, ca: string | string[]): { agent: Agent; release: () => void } {
-    const key = `${identity.certificatePem}\n${[ca].flat().join('\n')}`;
+  acquire(identity: DeviceIdentity, ca: string | string[], trustDomain: string): { agent: Agent; release: () => void } {
+    const key = `${trustDomain}\n${identity.certificatePem}\n${[ca].flat().join('\n')}`;
     if (this.current?.key !== key) {
       if (this.current) this.retire(this.current);
       this.current = {
         key,
-        agent: new Agent({ keepAlive: true, maxSockets: 4, ca, key: identity.keyPem, cert: identity.certificatePem, minVersion: 'TLSv1.3' }),
+        agent: new Agent({ keepAlive: true, maxSockets: 4, ca, key: identity.keyPem, cert: identity.certificatePem, checkServerIdentity: controlPlaneIdentityCheck(trustDomain, ca), minVersion: 'TLSv1.3' }),
         inFlight: 0,
         retired: false,
       };

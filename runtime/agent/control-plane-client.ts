@@ -3,6 +3,8 @@ import { request } from 'node:https';
 import { BerthError } from '../../common/errors.js';
 import { problemSchema, type Problem } from '../../wire/problem.js';
 import { ConnectionPool } from './connection-pool.js';
+import { trustDomainOf } from './device-signer.js';
+import { controlPlaneIdentityCheck } from './control-plane-identity.js';
 import type { DeviceIdentity } from './identity-files.js';
 
 /** An answer with its exact bytes (digests and ETags are over them). */
@@ -37,7 +39,7 @@ export class ControlPlaneClient {
 
   constructor(
     readonly baseUrl: string,
-    private readonly current: () => { identity: DeviceIdentity; ca: string | string[] },
+    private readonly current: () => { identity: DeviceIdentity; ca: string | string[]; trustDomain?: string },
   ) {}
 
   url(path: string): string {
@@ -67,12 +69,12 @@ export class ControlPlaneClient {
   }
 
   private once(path: string, o: RequestOptions, freshConnection = false): Promise<RawAnswer> {
-    const { identity, ca } = this.current();
+    const { identity, ca, trustDomain = trustDomainOf(identity) } = this.current();
     const payload = o.json === undefined ? undefined : Buffer.from(JSON.stringify(o.json));
     const maxBytes = o.maxBytes ?? 8 * 1024 * 1024;
     const timeoutMs = o.timeoutMs ?? 30_000;
     const url = this.url(path);
-    const { agent, release } = this.pool.acquire(identity, ca);
+    const { agent, release } = this.pool.acquire(identity, ca, trustDomain);
     return new Promise<RawAnswer>((resolve, reject) => {
       let answered = false;
       const req = request(
@@ -82,6 +84,7 @@ export class ControlPlaneClient {
           ca,
           key: identity.keyPem,
           cert: identity.certificatePem,
+          checkServerIdentity: controlPlaneIdentityCheck(trustDomain, ca),
           minVersion: 'TLSv1.3',
           // The retry of a request whose kept-alive connection was closed under it: a connection of its own.
           agent: freshConnection ? false : agent,

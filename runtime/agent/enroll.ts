@@ -3,6 +3,7 @@ import { BerthError } from '../../common/errors.js';
 import { securityEvent, silentLogger, type Logger } from '../../common/logger.js';
 import { ECDSA_SHA256, generateP256, importPrivateKeyPem, privateKeyToPem, x509, type CryptoKeyPair } from '../../trust/x509.js';
 import { FACTORY_SIGNING_PREFIX, type IssuedIdentity, type OnboardingRequest, type PendingOnboarding } from '../../wire/onboarding.js';
+import { trustDomainOf } from './device-signer.js';
 import { failure, httpsJson, type DeviceTls } from './https.js';
 import { saveIdentity, type DeviceIdentity } from './identity-files.js';
 import { refreshTrustBundle } from './trust-bundle.js';
@@ -69,7 +70,8 @@ export async function enroll(options: EnrollOptions): Promise<DeviceIdentity> {
           signature: await signWithFactoryKey(options.credential.keyPem, csr),
           ...(options.credential.macAddresses ? { macAddresses: options.credential.macAddresses } : {}),
         };
-  const tls: DeviceTls = { ca: options.ca };
+  // A device that knows its trust domain accepts only that domain's control plane.
+  const tls: DeviceTls = { ca: options.ca, ...(options.trustDomain ? { trustDomain: options.trustDomain } : {}) };
   let answer = await httpsJson(new URL('/api/v1/onboarding', options.url).href, tls, 'POST', body);
   const deadline = Date.now() + (options.maxWaitMs ?? 24 * 3600_000);
   while (answer.status === 202) {
@@ -86,7 +88,7 @@ export async function enroll(options: EnrollOptions): Promise<DeviceIdentity> {
   }
   const issued = answer.body as IssuedIdentity;
   const identity = await storeIssued(options.dir, keys, issued);
-  await refreshTrustBundle({ url: options.url, ca: options.ca, dir: options.dir, logger });
+  await refreshTrustBundle({ url: options.url, ca: options.ca, dir: options.dir, logger, trustDomain: trustDomainOf(identity) });
   return identity;
 }
 

@@ -1,6 +1,7 @@
 import { request, Agent } from 'node:https';
 import { BerthError } from '../../common/errors.js';
 import { problemSchema, type Problem } from '../../wire/problem.js';
+import { controlPlaneIdentityCheck } from './control-plane-identity.js';
 
 /** TLS settings of the device's connection to the control plane. */
 export interface DeviceTls {
@@ -9,6 +10,8 @@ export interface DeviceTls {
   /** Client key and certificate chain, once the device has them. */
   key?: string;
   cert?: string;
+  /** The trust domain whose control plane the server must be (undefined before onboarding: any). */
+  trustDomain?: string;
 }
 
 export interface JsonAnswer {
@@ -27,7 +30,7 @@ export interface RequestBounds {
   timeoutMs?: number;
 }
 
-/** One HTTPS request with a JSON body; the server is always verified (no trust on first use). */
+/** One HTTPS request with a JSON body; the server is always verified as the control plane (no trust on first use). */
 export function httpsJson(url: string, tls: DeviceTls, method: string, body?: unknown, agent?: Agent, bounds: RequestBounds = {}): Promise<JsonAnswer> {
   const maxBytes = bounds.maxBytes ?? MAX_ANSWER_BYTES;
   const timeoutMs = bounds.timeoutMs ?? 30_000;
@@ -40,6 +43,7 @@ export function httpsJson(url: string, tls: DeviceTls, method: string, body?: un
         ca: tls.ca,
         key: tls.key,
         cert: tls.cert,
+        checkServerIdentity: controlPlaneIdentityCheck(tls.trustDomain, tls.ca),
         minVersion: 'TLSv1.3',
         agent: agent ?? false,
         headers: { accept: 'application/json', ...(payload ? { 'content-type': 'application/json', 'content-length': String(payload.length) } : {}), ...bounds.headers },

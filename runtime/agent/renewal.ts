@@ -3,6 +3,7 @@ import { securityEvent, silentLogger, type Logger } from '../../common/logger.js
 import { generateP256 } from '../../trust/x509.js';
 import type { IssuedIdentity } from '../../wire/onboarding.js';
 import { createCsr, storeIssued } from './enroll.js';
+import { trustDomainOf } from './device-signer.js';
 import { failure, httpsJson } from './https.js';
 import type { DeviceIdentity } from './identity-files.js';
 import { bundleRootsPem, refreshTrustBundle } from './trust-bundle.js';
@@ -27,7 +28,8 @@ export async function renew(identity: DeviceIdentity, options: RenewOptions): Pr
   const csr = await createCsr(keys);
   // The last accepted bundle supersedes the provisioned roots (it follows CA rotations).
   const ca = (await bundleRootsPem(options.dir)) ?? options.ca;
-  const answer = await httpsJson(new URL('/api/v1/identity/renew', options.url).href, { ca, key: identity.keyPem, cert: identity.certificatePem }, 'POST', { csr });
+  const trustDomain = trustDomainOf(identity);
+  const answer = await httpsJson(new URL('/api/v1/identity/renew', options.url).href, { ca, key: identity.keyPem, cert: identity.certificatePem, trustDomain }, 'POST', { csr });
   if (answer.status !== 201) throw failure(answer, 'renewal');
   const issued = answer.body as IssuedIdentity;
   if (issued.deviceId !== identity.deviceId) {
@@ -36,7 +38,7 @@ export async function renew(identity: DeviceIdentity, options: RenewOptions): Pr
   }
   const renewed = await storeIssued(options.dir, keys, issued);
   // Renewal is also when the device learns of a CA rotation: keep the bundle current.
-  await refreshTrustBundle({ ...options, ca });
+  await refreshTrustBundle({ ...options, ca, trustDomain });
   return renewed;
 }
 
@@ -53,7 +55,11 @@ export class RenewalScheduler {
     private identity: DeviceIdentity,
     private readonly options: RenewOptions & {
       fraction: number;
-      onRenewed?: (id: DeviceIdentity) => void;
+      /**
+       * Awaited before the renewal counts as done (and before the next one is scheduled): the
+       * agent switches its whole trust state here, so nothing runs on with the old key after.
+       */
+      onRenewed?: (id: DeviceIdentity) => void | Promise<void>;
       /**
        * An expired certificate cannot renew itself (the control plane refuses it at mTLS): a new
        * identity for the same device by other means, or a BerthError saying why there is none.
@@ -87,10 +93,11 @@ export class RenewalScheduler {
     const logger = this.options.logger ?? silentLogger;
     try {
       const expired = this.identity.notAfter.getTime() <= Date.now();
-      this.identity = expired && this.options.reenroll ? await this.options.reenroll() : await renew(this.identity, this.options);
+      const next = expired && this.options.reenroll ? await this.options.reenroll() : await renew(this.identity, this.options);
+      await this.options.onRenewed?.(next);
+      this.identity = next;
       this.failures = 0;
-      logger.info({ deviceId: this.identity.deviceId, notAfter: this.identity.notAfter.toISOString() }, expired ? 'device re-enrolled after its certificate expired' : 'device certificate renewed');
-      this.options.onRenewed?.(this.identity);
+      logger.info({ deviceId: next.deviceId, notAfter: next.notAfter.toISOString() }, expired ? 'device re-enrolled after its certificate expired' : 'device certificate renewed');
       this.schedule(renewalDueAt(this.identity, this.options.fraction).getTime() - Date.now());
     } catch (err) {
       this.failures++;

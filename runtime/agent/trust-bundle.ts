@@ -30,14 +30,15 @@ export async function bundleRootsPem(dir: string): Promise<string[] | undefined>
  * device already trusts (never trust on first use), and keeps it unless its `spiffe_sequence`
  * is lower than the stored one: that is a rollback, refused and logged as a security event.
  */
-export async function refreshTrustBundle(options: { url: string; ca: string | string[]; dir: string; logger?: Logger }): Promise<SpiffeBundle> {
+export async function refreshTrustBundle(options: { url: string; ca: string | string[]; dir: string; logger?: Logger; trustDomain?: string }): Promise<SpiffeBundle> {
   const logger = options.logger ?? silentLogger;
-  const wk = await httpsJson(new URL('/.well-known/margo', options.url).href, { ca: options.ca }, 'GET');
+  const tls = { ca: options.ca, ...(options.trustDomain ? { trustDomain: options.trustDomain } : {}) };
+  const wk = await httpsJson(new URL('/.well-known/margo', options.url).href, tls, 'GET');
   if (wk.status !== 200) throw failure(wk, 'trust bootstrap');
   const where = wellKnownMargoSchema.safeParse(wk.body);
   if (!where.success) throw new BerthError('agent.bad_well_known', '/.well-known/margo is not {trustDomain, trustBundleUri}');
   if (new URL(where.data.trustBundleUri).protocol !== 'https:') throw new BerthError('agent.bad_well_known', 'the trust bundle URI must be https');
-  const answer = await httpsJson(where.data.trustBundleUri, { ca: options.ca }, 'GET');
+  const answer = await httpsJson(where.data.trustBundleUri, tls, 'GET');
   if (answer.status !== 200) throw failure(answer, 'trust bundle');
   const parsed = bundleSchema.safeParse(answer.body);
   if (!parsed.success) throw new BerthError('agent.bad_bundle', `the trust bundle is not a SPIFFE bundle: ${parsed.error.issues[0]?.message}`);

@@ -6,7 +6,8 @@ import { ControlPlaneClient } from '../../runtime/agent/control-plane-client.js'
 import { enroll } from '../../runtime/agent/enroll.js';
 import type { DeviceIdentity } from '../../runtime/agent/identity-files.js';
 import { startHarness, type Harness } from '../orchestrator/harness.js';
-import { createTestCa } from '../support/registry-ca.js';
+import { createRootCa, issueServerCertificate } from '../../trust/authority.js';
+import { privateKeyToPem } from '../../trust/x509.js';
 import { suiteTempDir } from '../support/tmp.js';
 
 // The agent's channel keeps its mTLS connection alive between requests of one identity.
@@ -59,9 +60,11 @@ describe('control-plane client: a kept-alive connection closed under a request',
   let ca: string;
   const connections: number[] = [];
   beforeAll(async () => {
-    const testCa = await createTestCa();
-    ca = testCa.certPem;
-    const tls = await testCa.issueServerCertificate(['127.0.0.1']);
+    // A stand-in control plane: its certificate names the control plane's SPIFFE ID, as the agent requires.
+    const testCa = await createRootCa('fleet.test');
+    ca = testCa.certificate.toString('pem');
+    const issued = await issueServerCertificate(testCa, 'fleet.test', ['127.0.0.1'], { lifetimeMs: 3_600_000 });
+    const tls = { keyPem: await privateKeyToPem(issued.keys.privateKey), certPem: issued.certificate.toString('pem') };
     // The second request on any connection finds it closed (what a keep-alive timer firing
     // before the server read the request looks like to the client); requests on new connections are answered.
     const seen = new WeakMap<object, number>();

@@ -1,7 +1,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
 import { bundleToJSON } from '@sigstore/bundle';
-import { checkCodeSigningLeaf, createSigningCa, type SigningCa } from '../../trust/signing/fleet-ca.js';
+import { checkSigningCertificatePath } from '../../trust/signing/certificate-path.js';
+import { createSigningCa, type SigningCa } from '../../trust/signing/fleet-ca.js';
 import { compilePolicy } from '../../trust/signing/policy.js';
 import { compileRoots, type CompiledRoots } from '../../trust/signing/roots.js';
 import { serializeBundle, signComponent, signComponentWithCertificate } from '../../trust/signing/sign.js';
@@ -128,8 +129,11 @@ describe('short-lived certificates from the fleet signing CA with an RFC 3161 ti
     const tsaRoots = compileRoots({ signingCas: [tsa.certChainPem[1]], timestampAuthorities: [tsa.certChainPem] });
     const bytes = new TextEncoder().encode(JSON.stringify(bundle));
     expect(() => verifyComponent(policy, component, [{ kind: 'message-signature', bytes }], tsaRoots)).toThrow(expect.objectContaining({ code: 'signing.bad-signature' }));
-    expect(() => checkCodeSigningLeaf(Buffer.from(tsaLeaf, 'base64'))).toThrow(expect.objectContaining({ code: 'signing.certificate', message: expect.stringMatching(/not a code-signing certificate/) }));
-    expect(() => checkCodeSigningLeaf(Buffer.from(cert.replace(/-----[A-Z ]+-----|\s/g, ''), 'base64'))).not.toThrow();
+    const material = (rawBase64: string) => ({ $case: 'certificate' as const, certificate: { rawBytes: Buffer.from(rawBase64, 'base64') } });
+    expect(() => checkSigningCertificatePath(material(tsaLeaf), tsaRoots.signingAnchors, new Date())).toThrow(
+      expect.objectContaining({ code: 'signing.certificate', details: { reason: 'chain.wrong_purpose' } }),
+    );
+    expect(() => checkSigningCertificatePath(material(cert.replace(/-----[A-Z ]+-----|\s/g, '')), roots.signingAnchors, new Date())).not.toThrow();
   });
 
   it('caches per roots as well as per policy', async () => {

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { x509, generateP256, ECDSA_SHA256, importPrivateKeyPem, privateKeyToPem, fingerprintOf, type CryptoKeyPair } from '../../trust/x509.js';
 import { createRootCa, createIntermediateCa, issueDeviceCertificate, uriSans } from '../../trust/authority.js';
 import { verifyCsr } from '../../trust/csr.js';
-import { verifyChain } from '../../trust/chain.js';
+import { validatePath } from '../../trust/path/validate.js';
 import { buildSpiffeBundle, bundleAuthorities } from '../../trust/bundle.js';
 import { deviceIdFromSpiffeId, isDeviceId } from '../../trust/spiffe.js';
 import { BerthError } from '../../common/errors.js';
@@ -34,10 +34,10 @@ describe('fleet PKI', () => {
     expect(lifetime).toBeGreaterThan(3_600_000);
     expect(lifetime).toBeLessThanOrEqual(3_600_000 + 5 * 60_000 + 1000);
     // Only the intermediate's key was needed to issue; the root verifies the chain.
-    const anchor = await verifyChain(cert, [issuing.certificate], [root.certificate]);
+    const { anchor } = validatePath({ leaf: cert, intermediates: [issuing.certificate], anchors: [root.certificate], purpose: 'device-tls-client', at: new Date() });
     expect(fingerprintOf(anchor)).toBe(fingerprintOf(root.certificate));
     const other = await createRootCa('fleet.test');
-    await expect(verifyChain(cert, [issuing.certificate], [other.certificate])).rejects.toMatchObject({ code: 'chain.untrusted' });
+    expect(() => validatePath({ leaf: cert, intermediates: [issuing.certificate], anchors: [other.certificate], purpose: 'device-tls-client', at: new Date() })).toThrow(expect.objectContaining({ code: 'chain.untrusted' }));
   });
 
   it('round-trips a private key through PKCS#8 PEM', async () => {

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
-import { BerthError, errorMessage } from '../../common/errors.js';
-import { verifyChain } from '../chain.js';
+import { BerthError, errorCode, errorMessage } from '../../common/errors.js';
+import { validatePath } from '../path/validate.js';
+import { signedBy } from '../path/signature.js';
 import { fingerprintOf, x509 } from '../x509.js';
 import { crlNumberOf, normalizeSerial, unknownCriticalExtension } from './crl.js';
 import { parseRevocationDocument } from './document.js';
@@ -93,10 +94,10 @@ export class RevocationList {
    * no CRL in the list is from the CA that signed it (a retired CA, or a list older than a CA
    * rotation), `revocations.expired` when that CRL has expired since it was loaded.
    */
-  async check(certificate: x509.X509Certificate, deviceId: string, now: Date): Promise<void> {
+  check(certificate: x509.X509Certificate, deviceId: string, now: Date): void {
     let covering: IssuerRevocations | undefined;
     for (const candidate of this.issuers) {
-      if (candidate.issuer.subject === certificate.issuer && (await signedBy(certificate, candidate.issuer))) {
+      if (candidate.issuer.subject === certificate.issuer && signedBy(certificate, candidate.issuer)) {
         covering = candidate;
         break;
       }
@@ -110,7 +111,7 @@ export class RevocationList {
   }
 }
 
-/** The CA certificate in the document that signed `crl`, checked to chain to the roots and allowed to sign CRLs. */
+/** The CA certificate in the document that signed `crl`, validated to the roots for signing CRLs. */
 async function verifiedSigner(crl: x509.X509Crl, certificates: readonly x509.X509Certificate[], roots: readonly x509.X509Certificate[], now: Date): Promise<x509.X509Certificate> {
   let signer: x509.X509Certificate | undefined;
   for (const candidate of [...certificates, ...roots]) {
@@ -121,21 +122,10 @@ async function verifiedSigner(crl: x509.X509Crl, certificates: readonly x509.X50
     }
   }
   if (!signer) refuse('revocations.untrusted', `the CRL from "${crl.issuer}" is not signed by a CA certificate in the list or the trust bundle`);
-  const basic = signer.getExtension(x509.BasicConstraintsExtension);
-  const usage = signer.getExtension(x509.KeyUsagesExtension);
-  if (!basic?.ca || (usage && !(usage.usages & x509.KeyUsageFlags.cRLSign))) refuse('revocations.untrusted', `"${signer.subject}" is not a CA allowed to sign CRLs`);
   try {
-    await verifyChain(signer, [], roots, now);
+    validatePath({ leaf: signer, intermediates: certificates, anchors: roots, purpose: 'crl-signing', at: now });
   } catch (err) {
-    refuse('revocations.untrusted', `the CRL signer "${signer.subject}" is not trusted by the bundle (${errorMessage(err)})`);
+    throw new BerthError('revocations.untrusted', `revocation list refused: the CRL signer "${signer.subject}" is not trusted by the bundle to sign CRLs (${errorMessage(err)})`, { reason: errorCode(err, 'chain.untrusted') });
   }
   return signer;
-}
-
-async function signedBy(cert: x509.X509Certificate, issuer: x509.X509Certificate): Promise<boolean> {
-  try {
-    return await cert.verify({ publicKey: issuer.publicKey, signatureOnly: true });
-  } catch {
-    return false;
-  }
 }

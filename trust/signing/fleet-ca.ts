@@ -1,7 +1,6 @@
 import 'reflect-metadata';
 import { webcrypto, type KeyObject } from 'node:crypto';
 import * as x509 from '@peculiar/x509';
-import { X509Certificate } from '@sigstore/core';
 import { BerthError } from '../../common/errors.js';
 
 x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
@@ -13,8 +12,6 @@ x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoPro
  * same Sigstore verification and the same policy fields work as with public Fulcio.
  */
 export const OID_FULCIO_ISSUER_V2 = '1.3.6.1.4.1.57264.1.8';
-const OID_EXTENDED_KEY_USAGE = '2.5.29.37';
-const OID_CODE_SIGNING = '1.3.6.1.5.5.7.3.3';
 const ALG = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
 
 export interface SigningCa {
@@ -101,21 +98,6 @@ function signingCaOf(caCert: x509.X509Certificate, privateKey: webcrypto.CryptoK
       return leaf.toString('pem');
     },
   };
-}
-
-/** A leaf must be for code signing: a TLS or device certificate from the same CA must not sign. */
-export function checkCodeSigningLeaf(der: Uint8Array): void {
-  // @sigstore/core's parser: an order of magnitude cheaper than a full @peculiar/x509 parse.
-  let usages: string[] = [];
-  try {
-    const ext = X509Certificate.parse(Buffer.from(der) as Buffer<ArrayBuffer>).extension(OID_EXTENDED_KEY_USAGE);
-    usages = ext?.valueObj.subs[0]?.subs.map((s) => s.toOID()) ?? [];
-  } catch {
-    throw new BerthError('signing.certificate', 'signing certificate cannot be parsed');
-  }
-  if (!usages.includes(OID_CODE_SIGNING)) {
-    throw new BerthError('signing.certificate', 'signing certificate is not a code-signing certificate (extended key usage)');
-  }
 }
 
 export function derUtf8(text: string): ArrayBuffer {

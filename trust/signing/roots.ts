@@ -1,7 +1,9 @@
 import { createHash } from 'node:crypto';
 import { X509Certificate } from '@sigstore/core';
 import type { TrustMaterial } from '@sigstore/verify';
-import { BerthError } from '../../common/errors.js';
+import { BerthError, errorCode, errorMessage } from '../../common/errors.js';
+import { validatePath } from '../path/validate.js';
+import { x509 } from '../x509.js';
 import { pemToDer } from './sign.js';
 
 /**
@@ -20,6 +22,8 @@ type CertAuthority = TrustMaterial['certificateAuthorities'][number];
 
 export interface CompiledRoots {
   certificateAuthorities: CertAuthority[];
+  /** The same signing CA certificates, for Berth's path validation (trust/path/validate.ts). */
+  signingAnchors: x509.X509Certificate[];
   timestampAuthorities: CertAuthority[];
   fingerprint: string;
 }
@@ -41,12 +45,14 @@ export function compileRoots(input: FleetSigningRoots): CompiledRoots {
     // Each CA certificate stands alone as an anchor; the chain verifier checks its validity dates.
     return { certChain: [parse(pem, `signing CA certificate ${i + 1}`)], validFor: ALWAYS };
   });
+  const signingAnchors = input.signingCas.map((pem) => new x509.X509Certificate(pem));
   const timestampAuthorities = input.timestampAuthorities.map((chain, i) => {
     if (chain.length === 0) throw new BerthError('policy.invalid', `timestamp authority ${i + 1} has no certificates`);
     hash.update(`tsa:${chain.join('')}`);
+    checkTimestampChain(chain, i);
     return { certChain: chain.map((pem, j) => parse(pem, `timestamp authority ${i + 1} certificate ${j + 1}`)), validFor: ALWAYS };
   });
-  return { certificateAuthorities, timestampAuthorities, fingerprint: hash.digest('hex') };
+  return { certificateAuthorities, signingAnchors, timestampAuthorities, fingerprint: hash.digest('hex') };
 }
 
 /**
@@ -61,4 +67,18 @@ export function signingRootsDigest(roots: FleetSigningRoots): `sha256:${string}`
   return `sha256:${createHash('sha256').update(canonical, 'utf8').digest('hex')}`;
 }
 
-export const NO_ROOTS: CompiledRoots = { certificateAuthorities: [], timestampAuthorities: [], fingerprint: 'none' };
+export const NO_ROOTS: CompiledRoots = { certificateAuthorities: [], signingAnchors: [], timestampAuthorities: [], fingerprint: 'none' };
+
+/**
+ * A TSA chain (its signing certificate first, its root last) must be fit for timestamping: the
+ * leaf's timeStamping extended key usage critical and sole, each CA allowed to sign certificates.
+ * Validity is checked per timestamp, at its signing time, by the Sigstore verifier.
+ */
+function checkTimestampChain(chain: readonly string[], i: number): void {
+  try {
+    const certs = chain.map((pem) => new x509.X509Certificate(pem));
+    validatePath({ leaf: certs[0]!, intermediates: certs.slice(1, -1), anchors: [certs[certs.length - 1]!], purpose: 'timestamping', at: null });
+  } catch (err) {
+    throw new BerthError('policy.invalid', `timestamp authority ${i + 1} is not fit for timestamping: ${errorMessage(err)}`, { reason: errorCode(err, 'chain.malformed') });
+  }
+}

@@ -1,7 +1,7 @@
 import { BUNDLE_V03_MEDIA_TYPE, bundleFromJSON, type Bundle } from '@sigstore/bundle';
 import { Verifier, toSignedEntity, type TrustMaterial } from '@sigstore/verify';
 import { BerthError, errorMessage } from '../../common/errors.js';
-import { checkCodeSigningLeaf } from './fleet-ca.js';
+import { checkSigningCertificatePath } from './certificate-path.js';
 import type { CompiledPolicy } from './policy.js';
 import type { CompiledRoots } from './roots.js';
 import { truncateText } from '../../common/text.js';
@@ -79,8 +79,9 @@ export function verifyBundle(policy: CompiledPolicy, roots: CompiledRoots, bundl
   }
   if (material.$case === 'publicKey') return { kind: 'key', keyId: material.publicKey.hint };
 
-  const leaf = material.$case === 'certificate' ? material.certificate.rawBytes : material.x509CertificateChain.certificates[0]!.rawBytes;
-  checkCodeSigningLeaf(leaf);
+  const first = entity.timestamps[0];
+  const signedAt = first?.$case === 'timestamp-authority' ? first.timestamp.signingTime : new Date(0);
+  checkSigningCertificatePath(material, roots.signingAnchors, signedAt);
   const subject = signer.identity?.subjectAlternativeName ?? '';
   const issuer = signer.identity?.extensions?.issuer ?? '';
   if (!policy.identities.some((id) => id.subject.test(subject) && id.issuer.test(issuer))) {
@@ -89,7 +90,5 @@ export function verifyBundle(policy: CompiledPolicy, roots: CompiledRoots, bundl
       `signer '${truncateText(subject, 200)}' from issuer '${truncateText(issuer, 200)}' matches none of vendor '${policy.vendor}''s identities (${policy.identities.map((i) => i.text).join('; ')})`,
     );
   }
-  const first = entity.timestamps[0];
-  const signedAt = first?.$case === 'timestamp-authority' ? first.timestamp.signingTime : new Date(0);
   return { kind: 'certificate', subject, issuer, signedAt };
 }

@@ -1,7 +1,7 @@
 import { decodeProtectedHeader, errors as joseErrors, jwtVerify } from 'jose';
-import { BerthError, errorMessage } from '../../common/errors.js';
+import { BerthError, errorCode, errorMessage } from '../../common/errors.js';
 import { uriSans } from '../authority.js';
-import { verifyChain } from '../chain.js';
+import { validatePath } from '../path/validate.js';
 import { deviceIdFromSpiffeId } from '../spiffe.js';
 import { fingerprintOf, x509 } from '../x509.js';
 import { parseWorkloadSpiffeId } from './spiffe-id.js';
@@ -39,8 +39,8 @@ export interface VerifiedWorkload {
 const MAX_TOKEN_LENGTH = 16 * 1024;
 const MAX_CHAIN = 4;
 
-function refuse(code: string, message: string): never {
-  throw new BerthError(code, `workload token refused: ${message}`);
+function refuse(code: string, message: string, details?: Record<string, unknown>): never {
+  throw new BerthError(code, `workload token refused: ${message}`, details);
 }
 
 /**
@@ -68,9 +68,11 @@ export async function verifyWorkloadToken(token: string, options: VerifyOptions)
   const [leaf, ...intermediates] = chain;
   const now = options.now ?? new Date();
   try {
-    await verifyChain(leaf!, intermediates, options.roots, now);
+    // A device certificate signs tokens: a code-signing or server certificate from a fleet CA,
+    // or a leaf issued by a device certificate, is refused here (docs/trust.md).
+    validatePath({ leaf: leaf!, intermediates, anchors: options.roots, purpose: 'workload-token', at: now });
   } catch (err) {
-    refuse('token.untrusted_chain', errorMessage(err));
+    refuse('token.untrusted_chain', errorMessage(err), { reason: errorCode(err, 'chain.untrusted') });
   }
   const sans = uriSans(leaf!);
   const deviceId = sans.length === 1 ? deviceIdFromSpiffeId(options.trustDomain, sans[0]!) : undefined;
