@@ -4,6 +4,8 @@ import { createLogger, type Logger } from '../common/logger.js';
 import { issueServerCertificate } from '../trust/authority.js';
 import { certificateToPem, privateKeyToPem } from '../trust/x509.js';
 import { buildControlPlaneApp, coreRoutes, type ControlPlaneDeps, type RouteModule } from './app.js';
+import type { Hono } from 'hono';
+import type { AppEnv } from './http/env.js';
 import { serveAdminSocket } from './http/admin-socket.js';
 import { serveHttps, type RunningServer, type TlsMaterial } from './http/serve.js';
 import { lockDataDir } from './data-dir-lock.js';
@@ -90,6 +92,8 @@ export interface ControlPlane {
   /** Removes from the mirror what no catalog version needs: after each retirement and once at start. */
   mirrorCollector: MirrorCollector;
   server: RunningServer;
+  /** The HTTP app served: its `routes` are the whole URL tree (the fuzz benchmark walks them). */
+  app: Hono<AppEnv>;
   close(): Promise<void>;
 }
 
@@ -297,6 +301,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
       mirror,
       mirrorCollector,
       server: running,
+      app,
       async close() {
         clearInterval(refresher);
         clearInterval(serverRenewal);
