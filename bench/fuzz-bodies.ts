@@ -75,12 +75,12 @@ export class BodyGenerator {
     const properties = (s.properties ?? {}) as Record<string, Schema>;
     const required = new Set((s.required ?? []) as string[]);
     for (const [key, sub] of Object.entries(properties)) {
-      if (required.has(key) || this.rng.chance(mode === 'boundary' ? 0.9 : 0.5)) out[key] = this.value(sub, root, mode, depth + 1);
+      if (required.has(key) || this.rng.chance(mode === 'boundary' ? 0.9 : 0.7)) out[key] = this.value(sub, root, mode, depth + 1);
     }
     const extra = s.additionalProperties;
     if (extra && typeof extra === 'object') {
       const names = (s.propertyNames ?? { type: 'string' }) as Schema;
-      for (let i = this.rng.int(0, 3); i > 0; i--) out[String(this.string(names, mode))] = this.value(extra as Schema, root, mode, depth + 1);
+      for (let i = this.rng.int(1, 3); i > 0; i--) out[String(this.string(names, mode))] = this.value(extra as Schema, root, mode, depth + 1);
     }
     return out;
   }
@@ -110,7 +110,7 @@ export class BodyGenerator {
 
   /** One mutation at a random place in `value`. */
   private mutate(value: Json, depth: number): Json {
-    if (depth < 6 && value !== null && typeof value === 'object' && this.rng.chance(0.6)) {
+    if (depth < 6 && value !== null && typeof value === 'object' && this.rng.chance(0.85)) {
       if (Array.isArray(value)) {
         if (value.length === 0) return [this.hostileValue()];
         const i = this.rng.int(0, value.length - 1);
@@ -120,19 +120,22 @@ export class BodyGenerator {
       }
       const keys = Object.keys(value);
       if (keys.length && this.rng.chance(0.8)) {
-        const key = this.rng.pick(keys);
+        // Mostly into what holds strings: that is where text meets the store.
+        const nested = keys.filter((k) => typeof value[k] === 'string' || (value[k] !== null && typeof value[k] === 'object'));
+        const key = this.rng.pick(nested.length && this.rng.chance(0.7) ? nested : keys);
         return { ...value, [key]: this.mutate(value[key]!, depth + 1) };
       }
       return { ...value, [this.rng.pick(['extra', '__proto__', 'constructor', '\ud800', 'a\u0000b', ''])]: this.hostileValue() };
     }
-    if (typeof value === 'string' && this.rng.chance(0.5)) return this.hostileString(value);
+    if (typeof value === 'string' && this.rng.chance(0.7)) return this.hostileString(value);
     return this.hostileValue();
   }
 
   /** A string with something PostgreSQL, URLs or logs may choke on. */
   hostileString(base = ''): string {
     const cut = this.rng.int(0, base.length);
-    const insert = this.rng.pick(['\ud800', '\udfff', '\ud83d', '\u0000', '\u202e', '\ufeff', '\r\n', '../', '%00', '\u00e9\u0301', '\ud83d\ude00', 'a'.repeat(70_000)]);
+    // Weighted toward what PostgreSQL refuses (lone surrogates, NUL).
+    const insert = this.rng.pick(['\ud800', '\udfff', '\ud83d', '\u0000', '\ud800', '\u0000', '\u202e', '\ufeff', '\r\n', '../', '%00', '\u00e9\u0301', '\ud83d\ude00', 'a'.repeat(70_000)]);
     return base.slice(0, cut) + insert + base.slice(cut);
   }
 

@@ -33,12 +33,16 @@ const REGISTRY_SHAPES: { method: string; path: string }[] = [
   { method: 'PUT', path: '/v2/:name/manifests/:reference' },
 ];
 
+export function routeKey(r: FuzzRoute): string {
+  return `${r.target} ${r.method} ${r.path}`;
+}
+
 /** Every (method, pattern) of the control plane's app, plus the registry's shapes on both servers. */
 export function routesToFuzz(ready: FuzzTargetReady): FuzzRoute[] {
   const seen = new Set<string>();
   const out: FuzzRoute[] = [];
   const add = (r: FuzzRoute) => {
-    const key = `${r.target} ${r.method} ${r.path}`;
+    const key = routeKey(r);
     if (!seen.has(key)) seen.add(key), out.push(r);
   };
   for (const r of ready.routes) add({ target: 'control-plane', method: r.method, path: r.path });
@@ -63,6 +67,8 @@ export class RequestFactory {
     private readonly rng: Rng,
     private readonly ready: FuzzTargetReady,
     private readonly schemas: Record<string, unknown>,
+    /** Per route, the credentials that got past its authentication in the warm-up. */
+    private readonly admitted: Map<string, readonly CredentialName[]>,
     private readonly rawFraction: number,
   ) {
     const ids = ready.ids;
@@ -73,13 +79,23 @@ export class RequestFactory {
   make(route: FuzzRoute): FuzzRequest {
     const rng = this.rng;
     const method = this.method(route);
-    const credential = route.target === 'registry' ? rng.pick<CredentialName>(['none', 'none', 'admin', 'garbage']) : rng.pick(CREDENTIALS);
+    const credential = this.credential(route);
     const path = this.path(route.path);
     const headers = this.headers(credential);
     const body = this.body(route, method, headers);
     const request: FuzzRequest = { target: route.target, route: `${route.method} ${route.path}`, credential, method, path, headers, ...(body ? { body } : {}) };
-    if (rng.chance(this.rawFraction)) request.raw = this.raw(request);
+    // Raw framing matters where a body is read: mostly there.
+    const readsBody = body !== undefined && headers['content-type'] === 'application/json';
+    if (rng.chance(readsBody ? this.rawFraction * 3 : this.rawFraction / 2)) request.raw = this.raw(request);
     return request;
+  }
+
+  /** Half the time a credential the route admits (so its handler is reached), else any. */
+  private credential(route: FuzzRoute): CredentialName {
+    const rng = this.rng;
+    if (route.target === 'registry') return rng.pick<CredentialName>(['none', 'none', 'admin', 'garbage']);
+    const admitted = this.admitted.get(routeKey(route)) ?? [];
+    return admitted.length && rng.chance(0.5) ? rng.pick(admitted) : rng.pick(CREDENTIALS);
   }
 
   private method(route: FuzzRoute): string {
@@ -123,7 +139,10 @@ export class RequestFactory {
     if (!carries && !rng.chance(0.05)) return undefined;
     const schema = this.schemas[`${method} ${route.path}`] as Record<string, unknown> | undefined;
     const choice = rng.next();
-    if (schema && choice < 0.8) return Buffer.from(this.bodies.body(schema));
+    if (schema && choice < 0.8) {
+      if (rng.chance(0.8)) headers['content-type'] = 'application/json';
+      return Buffer.from(this.bodies.body(schema));
+    }
     if (choice < 0.9) return brokenJson(rng);
     if (choice < 0.95) return Buffer.alloc(0);
     headers['content-type'] ??= 'application/json';

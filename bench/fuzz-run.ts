@@ -1,9 +1,9 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { Rng } from './fuzz-rng.js';
-import { RequestFactory, routesToFuzz, type FuzzRoute } from './fuzz-requests.js';
+import { RequestFactory, routeKey, routesToFuzz, type FuzzRoute } from './fuzz-requests.js';
 import { FuzzSender } from './fuzz-send.js';
-import type { FuzzOutcome, FuzzRequest, FuzzTargetReady, FuzzTargetReply } from './fuzz-types.js';
+import type { CredentialName, FuzzOutcome, FuzzRequest, FuzzTargetReady, FuzzTargetReply } from './fuzz-types.js';
 
 export interface FuzzOptions {
   /** Stop after this many generated requests (the warm-up is not counted). */
@@ -75,11 +75,11 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
   try {
     const routes = routesToFuzz(target.ready);
     say(`fuzz: seed ${options.seed}, ${routes.length} routes, up to ${options.requests} requests or ${options.seconds} s`);
-    await warmUp(sender, target.ready, routes);
+    const admitted = await warmUp(sender, target.ready, routes);
     const schemas = await target.ask();
     say(`fuzz: body schemas known for ${Object.keys(schemas).length} routes`);
     const rng = new Rng(options.seed);
-    const factory = new RequestFactory(rng, target.ready, schemas, options.rawFraction ?? 0.05);
+    const factory = new RequestFactory(rng, target.ready, schemas, admitted, options.rawFraction ?? 0.08);
     const tally = new Tally();
     const t0 = performance.now();
     const limitMs = options.seconds * 1000;
@@ -110,7 +110,7 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
       crashes,
       errorLines: target.errorLines.length,
       findings: [...tally.findings.values()],
-      errorLineSamples: distinctLines(target.errorLines).slice(0, 8),
+      errorLineSamples: distinctLines(target.errorLines).slice(0, 20),
       closed: Object.fromEntries(tally.closed),
     };
   } finally {
@@ -119,27 +119,48 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
   }
 }
 
-/** One plausible request per route and credential, so each route's body schema is met once. */
-async function warmUp(sender: FuzzSender, ready: FuzzTargetReady, routes: FuzzRoute[]): Promise<void> {
-  const ids = ready.ids;
-  const fill = (p: string) =>
-    p
-      .replace(/:decision\{[^}]*\}/g, 'deny')
-      .replace(/:(id|name)\b/g, (_, k: string) => (p.includes('/apps/') && k === 'id' ? ids.app : p.includes('deployments') ? ids.deployment : p.includes('vendors') ? ids.vendor : 'x'))
-      .replace(/:deploymentId/g, ids.deployment)
-      .replace(/:deviceId(\{[^}]*\})?/g, ids.device)
-      .replace(/:version/g, '9.9.9')
-      .replace(/:[A-Za-z]+(\{[^}]*\})?/g, 'x')
-      .replace(/\*/g, 'x');
+/**
+ * One plausible request per route and credential, in order (so a seed repeats): each route's
+ * body schema is met once, and the credentials that get past its authentication are learnt.
+ * Bodies are `[]`, which readJson refuses after reading: the warm-up creates nothing, and
+ * DELETEs name nothing that exists.
+ */
+async function warmUp(sender: FuzzSender, ready: FuzzTargetReady, routes: FuzzRoute[]): Promise<Map<string, CredentialName[]>> {
+  const admitted = new Map<string, CredentialName[]>();
   for (const route of routes) {
-    if (route.target !== 'control-plane' || route.method === 'ALL' || route.method === 'GET' || route.method === 'DELETE') continue;
-    for (const credential of ['admin', 'vendor', 'device'] as const) {
+    if (route.target !== 'control-plane') continue;
+    const method = route.method === 'ALL' ? 'GET' : route.method;
+    const path = warmUpPath(route.path, method === 'DELETE' ? undefined : ready.ids);
+    const passed: CredentialName[] = [];
+    for (const credential of WARM_UP_CREDENTIALS) {
       const headers: Record<string, string> = { 'content-type': 'application/json' };
-      if (credential !== 'device') headers.authorization = `Bearer ${ready.credentials[credential]}`;
-      // `[]` reaches readJson and fails validation there: nothing is created by the warm-up.
-      await sender.send({ target: 'control-plane', route: route.path, credential, method: route.method, path: fill(route.path), headers, body: Buffer.from('[]') });
+      const token = credential === 'device' || credential === 'none' ? undefined : ready.credentials[credential];
+      if (token) headers.authorization = `Bearer ${token}`;
+      const body = method === 'GET' || method === 'HEAD' || method === 'DELETE' ? undefined : Buffer.from('[]');
+      const o = await sender.send({ target: 'control-plane', route: route.path, credential, method, path, headers, ...(body ? { body } : {}) });
+      if (o.status !== undefined && o.status !== 401 && o.status !== 403) passed.push(credential);
     }
+    admitted.set(routeKey(route), passed);
   }
+  return admitted;
+}
+
+const WARM_UP_CREDENTIALS = ['none', 'admin', 'operator', 'vendor', 'otherVendor', 'enrollment', 'device'] as const;
+
+/** The pattern with ids that exist (or, without `ids`, ones that do not). */
+function warmUpPath(pattern: string, ids: FuzzTargetReady['ids'] | undefined): string {
+  const id = (k: string) => {
+    if (!ids) return k === 'deviceId' ? 'fuzz-none/x' : 'fuzz-none';
+    if (k === 'deviceId') return ids.device;
+    if (k === 'deploymentId' || pattern.includes('/deployments/')) return ids.deployment;
+    if (pattern.includes('/apps/')) return k === 'version' ? '9.9.9' : ids.app;
+    if (pattern.includes('/vendors/')) return ids.vendor;
+    return 'fuzz-none';
+  };
+  return pattern
+    .replace(/:decision\{[^}]*\}/g, 'deny')
+    .replace(/:([A-Za-z]+)(\{[^}]*\})?/g, (_, k: string) => id(k))
+    .replace(/\*/g, 'fuzz-none');
 }
 
 class Tally {

@@ -37,7 +37,7 @@ export async function run(argv: string[]): Promise<BenchResult> {
 
 function printFindings(report: FuzzReport): void {
   const out = (s: string) => process.stderr.write(s + '\n');
-  for (const f of report.findings.slice(0, 12)) {
+  for (const f of report.findings.slice(0, 40)) {
     out(`finding: ${f.kind} ${f.status ?? ''} ${f.code ?? ''} ×${f.count} on ${f.target} ${f.route}`);
     out(`  reproduce: ${JSON.stringify(f.reproducer)}`);
   }
