@@ -30,7 +30,7 @@ export interface Finding {
   status?: number;
   code?: string;
   count: number;
-  reproducer: { credential: string; method: string; path: string; headers: Record<string, string>; bodyPrefix?: string; rawPrefix?: string };
+  reproducer: { credential: string; method: string; path: string; headers: Record<string, string>; bodyPrefix?: string; bodyBase64Prefix?: string; rawPrefix?: string };
 }
 
 export interface ErrorLine {
@@ -206,11 +206,25 @@ class Tally {
         method: r.method,
         path: r.path.slice(0, 300),
         headers,
-        ...(r.body ? { bodyPrefix: r.body.subarray(0, 300).toString('utf8') } : {}),
+        ...(r.body ? bodyPrefix(r.body.subarray(0, 300)) : {}),
         ...(r.raw ? { rawPrefix: r.raw.subarray(0, 600).toString('latin1') } : {}),
       },
     });
   }
+}
+
+/** Text when the bytes are UTF-8 (lone surrogates show as JSON escapes), else base64. */
+function bodyPrefix(bytes: Buffer): { bodyPrefix: string } | { bodyBase64Prefix: string } {
+  try {
+    return { bodyPrefix: new TextDecoder('utf-8', { fatal: true }).decode(bytes) };
+  } catch {
+    return { bodyBase64Prefix: bytes.toString('base64') };
+  }
+}
+
+/** One line per finding, for assertions and summaries. */
+export function findingLine(f: Finding): string {
+  return `${f.kind} ${f.status ?? '-'} ${f.code ?? '-'} ${f.target} ${f.route} (sent as ${f.method} ${f.reproducer.path.slice(0, 80)})`;
 }
 
 function distinctLines(lines: ErrorLine[]): ErrorLine[] {
