@@ -67,6 +67,13 @@ export class FuzzSender {
       }, this.deadlineMs);
       req.on('error', (err: NodeJS.ErrnoException) => done({ closed: err.code ?? err.message }));
       req.on('socket', guard);
+      // An answer to CONNECT (or an upgrade) comes as these events, never as 'response'.
+      const tunnel = (res: IncomingMessage, socket: Socket) => {
+        socket.destroy();
+        done({ status: res.statusCode ?? 0 });
+      };
+      req.on('connect', tunnel);
+      req.on('upgrade', tunnel);
       req.end(r.body);
     });
   }
