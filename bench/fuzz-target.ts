@@ -80,6 +80,12 @@ function schemas(): Record<string, unknown> {
   return found;
 }
 
+// The fuzzer gone (killed, or failed before telling us to stop): no server outlives it.
+process.on('disconnect', () => {
+  rmSync(dir, { recursive: true, force: true });
+  process.exit(1);
+});
+
 process.on('message', (m: FuzzTargetMessage) => {
   void (async () => {
     try {
