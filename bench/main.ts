@@ -8,6 +8,7 @@ const benches: Record<string, () => Promise<{ run(argv: string[]): Promise<Bench
   fleet: () => import('./fleet.js'),
   isolation: () => import('./isolation.js'),
   e2e: () => import('./e2e.js'),
+  fuzz: () => import('./fuzz.js'),
 };
 
 export async function main(argv: string[]): Promise<number> {

@@ -9,6 +9,8 @@ import { FleetSigningState } from './control-plane/fleet-signing-state.js';
 import { startReplicaRefresh } from './control-plane/replica-refresh.js';
 import { ServerTls } from './control-plane/server-tls.js';
 import { StoreAndJobs } from './control-plane/store-and-jobs.js';
+import type { Hono } from 'hono';
+import type { AppEnv } from './http/env.js';
 import type { PlacementSource } from './desired-state/placement.js';
 import { DesiredStateService } from './desired-state/service.js';
 import { loadOrCreateKeys, type DesiredStateKeys } from './desired-state/signing-key.js';
@@ -92,6 +94,8 @@ export interface ControlPlane {
   /** Removes from the mirror what no catalog version needs: after each retirement and once at start. */
   mirrorCollector: MirrorCollector;
   server: RunningServer;
+  /** The HTTP app served: its `routes` are the whole URL tree (the fuzz benchmark walks them). */
+  app: Hono<AppEnv>;
   close(): Promise<void>;
 }
 
@@ -242,6 +246,7 @@ async function serve(options: ControlPlaneOptions, held: StoreAndJobs, services:
     mirror,
     mirrorCollector,
     server: running,
+    app,
     async close() {
       refresh.stop();
       stopTlsRenewal();

@@ -1,4 +1,5 @@
 import type { Context } from 'hono';
+import { routePath } from 'hono/route';
 import type { z } from 'zod';
 import { HttpProblem, validationProblem } from './problem.js';
 
@@ -10,6 +11,7 @@ export const DEFAULT_BODY_LIMIT = 64 * 1024;
  * not JSON → 400, not the schema → 422 naming each field. Handlers see only valid input.
  */
 export async function readJson<S extends z.ZodType>(c: Context, schema: S, limit = DEFAULT_BODY_LIMIT): Promise<z.infer<S>> {
+  bodySchemas.set(`${c.req.method} ${routePath(c)}`, schema);
   const type = (c.req.header('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
   if (type !== 'application/json') {
     throw new HttpProblem(415, 'request.unsupported_media_type', 'The request body must be application/json', {
@@ -34,6 +36,13 @@ export async function readJson<S extends z.ZodType>(c: Context, schema: S, limit
   }
   return result.data;
 }
+
+/**
+ * The schema each route reads its body with, keyed `METHOD /route/:pattern`, as requests reach
+ * readJson: the fuzz benchmark (bench/fuzz-*.ts) generates bodies from it for routes it was
+ * never told about. Bounded by the number of routes.
+ */
+export const bodySchemas = new Map<string, z.ZodType>();
 
 const MAX_DEPTH = 64;
 const TOO_DEEP: (string | number)[] = [];
