@@ -1,5 +1,6 @@
 import { Hono, type Context } from 'hono';
 import { silentLogger, type Logger } from '../../common/logger.js';
+import { isClientFault } from '../../common/client-fault.js';
 import { DistributionError, refuse } from './errors.js';
 import { continueUpload, getBlob, getManifest, listReferrers, listTags, putManifest, startUpload, type RegistryContext } from './handlers.js';
 import type { RegistryStorage } from './storage.js';
@@ -87,6 +88,10 @@ export function registryApp(options: RegistryAppOptions): Hono {
   app.notFound((c) => errorResponse(c, new DistributionError(404, 'UNSUPPORTED', `${c.req.path.slice(0, 200)} is not an endpoint of this registry`)));
   app.onError((err, c) => {
     if (err instanceof DistributionError) return errorResponse(c, err);
+    if (isClientFault(err, c.req.raw)) {
+      logger.debug({ err, path: c.req.path, method: c.req.method }, 'registry request failed on the client side');
+      return errorResponse(c, new DistributionError(400, 'BLOB_UPLOAD_INVALID', 'the request body could not be read: the client closed the connection or its framing is not valid'));
+    }
     logger.error({ err, path: c.req.path, method: c.req.method }, 'registry request failed');
     return errorResponse(c, new DistributionError(500, 'UNKNOWN', 'the registry failed; the error is logged'));
   });
