@@ -1,13 +1,11 @@
 import { BerthError } from '../common/errors.js';
+import { isDeviceId } from '../wire/ids.js';
 
-/** Margo's deviceId grammar: hierarchical segments, so gateways can name the devices behind them. */
-const DEVICE_ID = /^[A-Za-z0-9._~-]+(\/[A-Za-z0-9._~-]+)*$/;
 /** SPIFFE trust domain: lowercase letters, digits, dots, dashes, underscores. */
 const TRUST_DOMAIN = /^[a-z0-9._-]+$/;
 
-export function isDeviceId(value: unknown): value is string {
-  return typeof value === 'string' && value.length <= 255 && DEVICE_ID.test(value) && !value.split('/').some((s) => s === '.' || s === '..');
-}
+/** Margo's deviceId grammar (wire/ids.ts): hierarchical segments, so gateways can name the devices behind them. */
+export { isDeviceId } from '../wire/ids.js';
 
 export function assertTrustDomain(value: string): string {
   if (!TRUST_DOMAIN.test(value) || value.length > 255) {

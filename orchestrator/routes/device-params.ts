@@ -1,5 +1,6 @@
 import { HttpProblem } from '../http/problem.js';
-import { DEPLOYMENT_ID_PATTERN, DEVICE_ID_PATTERN, DIGEST_PATTERN } from '../../wire/margo/common.js';
+import { DIGEST_PATTERN } from '../../wire/margo/common.js';
+import { DEPLOYMENT_ID_PATTERN, isDeviceId } from '../../wire/ids.js';
 
 /** Path parameters of the device API, checked before anything reads the store. */
 function badParameter(field: string, message: string): HttpProblem {
@@ -7,7 +8,7 @@ function badParameter(field: string, message: string): HttpProblem {
 }
 
 export function deviceIdParam(value: string | undefined): string {
-  if (!value || value.length > 253 || !DEVICE_ID_PATTERN.test(value)) throw badParameter('deviceId', 'not a Margo device id');
+  if (!isDeviceId(value)) throw badParameter('deviceId', 'not a Margo device id');
   return value;
 }
 

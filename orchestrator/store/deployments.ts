@@ -1,8 +1,9 @@
 import type { PlacementSpec } from '../scheduling/plan.js';
 import type { Queryable } from './store.js';
+import type { Limits } from '../../wire/limits.js';
+import type { Tier } from '../../wire/tier.js';
 
 export type RolloutState = 'none' | 'rolling' | 'paused' | 'done' | 'rolled-back';
-export type Tier = 'instance' | 'worker' | 'process';
 
 export interface DeploymentRecord {
   id: string;
@@ -11,7 +12,7 @@ export interface DeploymentRecord {
   version: string;
   grants: Record<string, unknown>;
   tier: Tier;
-  limits: { memoryBytes?: number; cpuDeadlineMs?: number } | null;
+  limits: Limits | null;
   parameters: Record<string, unknown> | null;
   placement: PlacementSpec;
   rollout: { state: RolloutState; targetVersion: string | null; previousVersion: string | null; batchSize: number };

@@ -1,5 +1,6 @@
 import { BerthError } from '../../common/errors.js';
 import { deviceSpiffeId, isDeviceId } from '../spiffe.js';
+import { NAME_PATTERN } from '../../wire/ids.js';
 
 /**
  * A workload's SPIFFE ID: its device's ID, then `/workload/<vendor>/<app>`:
@@ -7,7 +8,7 @@ import { deviceSpiffeId, isDeviceId } from '../spiffe.js';
  * Device ids may themselves contain `/` (gateways), so the workload part is read from the end:
  * the last `/workload/` followed by exactly two names. Vendor and app names never contain `/`.
  */
-const NAME = /^[a-z0-9][a-z0-9._-]{0,62}$/;
+const NAME = NAME_PATTERN;
 const MARKER = '/workload/';
 
 export interface WorkloadName {

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { deviceIdSchema, EXTENSION_KEY_PATTERN } from './common.js';
+import { deviceIdSchema } from '../ids.js';
+import { EXTENSION_KEY_PATTERN } from './common.js';
 
 const labelValue = z.union([z.string().max(1024), z.number(), z.boolean(), z.array(z.string().max(1024)).max(256), z.array(z.number()).max(256)]);
 const architecture = z.enum(['amd64', 'arm64', 'arm', 'riscv64', 'other']);

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { deploymentIdSchema, deviceIdSchema } from './common.js';
+import { deploymentIdSchema, deviceIdSchema } from '../ids.js';
 
 export const deploymentStates = ['pending', 'installing', 'installed', 'failed', 'removing', 'removed'] as const;
 export type DeploymentState = (typeof deploymentStates)[number];
