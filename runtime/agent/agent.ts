@@ -21,6 +21,7 @@ import { checkBinding } from './node-lock.js';
 import { followKeyRotation, followSigningRoots, identityDir, onboard, pinKeys, pinnedKeys, pinnedSigningRoots, pinSigningRoots } from './onboarding.js';
 import { Reconciler, type DeploymentChange } from './reconciler.js';
 import { RenewalScheduler } from './renewal.js';
+import { statusReportOf } from './status-report.js';
 import { StatusQueue } from './status-queue.js';
 import { runSync } from './sync-loop.js';
 import { bundleRootsPem, refreshTrustBundle } from './trust-bundle.js';
@@ -100,14 +101,7 @@ export async function startAgent(config: AgentConfig, options: StartAgentOptions
     events.emit('change', c);
     if (reportVersion === 0) return;
     void queue
-      .enqueue({
-        deploymentId: c.deploymentId,
-        deviceId: current.deviceId,
-        adoptedManifestVersion: reportVersion,
-        status: { state: c.state, ...(c.error ? { error: c.error } : {}) },
-        components: [{ name: c.app, state: c.state, ...(c.error ? { error: c.error } : {}) }],
-        ...(c.usage ? { 'x-berth-extensions': { version: c.version, usage: c.usage } } : { 'x-berth-extensions': { version: c.version } }),
-      }, c.document)
+      .enqueue(statusReportOf(c, current.deviceId, reportVersion), c.document)
       .catch((err: unknown) => deviceLog.error({ err: errorMessage(err) }, 'could not queue a status report'));
   });
 
