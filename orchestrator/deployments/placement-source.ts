@@ -36,7 +36,7 @@ const PLACEMENT_QUERY = `SELECT p.deployment_id, p.device_id, a.vendor, a.id AS 
  * as stored: the device refuses that one deployment and says why, rather than this device's
  * whole render failing.
  */
-function effectiveGrantsOf(stored: Record<string, unknown>): GrantSet {
+export function effectiveGrantsOf(stored: Record<string, unknown>): GrantSet {
   const parsed = grantSetSchema.safeParse(stored);
   return parsed.success ? parsed.data : (stored as GrantSet);
 }

@@ -3,6 +3,7 @@ import { storable, storedObject } from '../catalog/schema.js';
 import { grantSetSchema } from '../../wire/grants.js';
 import { appIdSchema, deploymentIdSchema, deviceIdSchema, versionSchema } from '../../wire/ids.js';
 import { limitsSchema } from '../../wire/limits.js';
+import { parametersSchema } from '../../wire/margo/application-deployment.js';
 import { DEFAULT_TIER, tierSchema } from '../../wire/tier.js';
 import { expressionProblem, OPERATORS } from '../scheduling/eligibility.js';
 import { QUANTITY } from '../scheduling/capacity.js';
@@ -44,7 +45,8 @@ export const deploymentBody = z
     grants: storedObject.pipe(grantSetSchema),
     tier: tierSchema.default(DEFAULT_TIER),
     limits: limitsSchema.optional(),
-    parameters: storedObject.optional(),
+    /** Margo parameters, in the shape the device reads them (a bare object was admitted and refused by every device). */
+    parameters: storedObject.pipe(parametersSchema).optional(),
     deviceConstraints: deviceConstraints.default({}),
     /** Node-lock: only these devices. */
     deviceIds: z.array(deviceIdSchema).min(1).max(10_000).optional(),

@@ -18,6 +18,9 @@ export const berthProfileExtensionSchema = z.object({
   limits: limitsSchema.optional(),
 });
 
+/** Margo's deployment parameters: each a value and the components (and JSON Pointers) it is for. */
+export const parametersSchema = z.record(z.string(), z.object({ value: z.unknown(), targets: z.array(z.object({ pointer: z.string(), components: z.array(z.string()) })) }));
+
 /** Margo's ApplicationDeployment (application.margo.org/v1alpha1), the part Berth writes and reads. */
 export const applicationDeploymentSchema = z.object({
   apiVersion: z.literal('application.margo.org/v1alpha1'),
@@ -45,7 +48,7 @@ export const applicationDeploymentSchema = z.object({
         ),
       })
       .and(extensions),
-    parameters: z.record(z.string(), z.object({ value: z.unknown(), targets: z.array(z.object({ pointer: z.string(), components: z.array(z.string()) })) })).optional(),
+    parameters: parametersSchema.optional(),
   }),
 });
 export type ApplicationDeployment = z.infer<typeof applicationDeploymentSchema>;
