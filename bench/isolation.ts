@@ -2,7 +2,8 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { freemem, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { projectRoot } from '../common/paths.js';
-import { Runtime, type IsolationTier } from '../runtime/runtime.js';
+import { Runtime } from '../runtime/runtime.js';
+import { TIERS } from '../wire/tier.js';
 import { buildRootfs } from './container/bundle.js';
 import { coldStarts, invokeLatencyUs, LogTap, memoryOf } from './isolation-berth.js';
 import { detectOciRuntime, type OciRuntime } from './isolation-container.js';
@@ -14,7 +15,6 @@ import { describeMachine, percentile, type BenchResult, type Figure } from './re
 
 const GiB = 2 ** 30;
 const progress = (what: string): void => void process.stderr.write(`isolation: ${what}\n`);
-const TIERS: IsolationTier[] = ['instance', 'worker', 'process'];
 
 /**
  * `npm run bench -- isolation [--quick] [--no-docs]`: the `hello` workload (add two u32) under each

@@ -1,5 +1,6 @@
 import { BerthError } from '../common/errors.js';
-import { GRANT_NAMES, parseGrants, type GrantSet } from './grants.js';
+import { GRANT_NAMES, type GrantSet } from '../wire/grants.js';
+import { parseGrants } from './grants.js';
 
 /**
  * Grants from the command line, `--grant NAME[=VALUE]`, for trying an app locally:

@@ -1,5 +1,5 @@
 import { BerthError } from '../common/errors.js';
-import type { GrantName, GrantSet } from './grants.js';
+import type { GrantName, GrantSet } from '../wire/grants.js';
 
 /**
  * Which grant an imported interface needs. Interfaces that carry no authority of their own

@@ -1,7 +1,7 @@
 import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { nodeCrypto } from './node-crypto.js';
 import { join } from 'node:path';
-import type { GrantSet } from './grants.js';
+import type { GrantSet } from '../wire/grants.js';
 
 export type KeyvalueGrant = NonNullable<GrantSet['keyvalue']>;
 

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { BerthError } from '../common/errors.js';
 import type { AppIdentity, AppLogSink } from './app-context.js';
 import { createConfigHost, secretRedactor } from './config.js';
-import type { GrantSet } from './grants.js';
+import type { GrantSet } from '../wire/grants.js';
 import { checkImports, interfaceName } from './import-policy.js';
 import { createKeyvalueHost, KeyvalueStore } from './keyvalue.js';
 import { AppLogger, createLogHost, DEFAULT_LOG_GRANT } from './log.js';

@@ -1,4 +1,4 @@
-import type { GrantSet } from './grants.js';
+import type { GrantSet } from '../wire/grants.js';
 import type { AppLogLevel, AppLogRecord, AppLogSink } from './app-context.js';
 import { TokenBucket } from './rate-limiter.js';
 import { truncateText } from '../common/text.js';

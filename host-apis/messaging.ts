@@ -1,4 +1,4 @@
-import type { GrantSet } from './grants.js';
+import type { GrantSet } from '../wire/grants.js';
 
 export type MessagingGrant = NonNullable<GrantSet['messaging']>;
 

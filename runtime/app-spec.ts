@@ -2,13 +2,14 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { BerthError } from '../common/errors.js';
-import type { GrantSet } from '../host-apis/grants.js';
+import { NAME_PATTERN } from '../wire/ids.js';
+import type { GrantSet } from '../wire/grants.js';
 import { checkImports } from '../host-apis/import-policy.js';
 import type { CompiledComponent, Engine } from './engine/engine.js';
 import { DEFAULT_LIMITS, type AppLimits, type AppSpec } from './sandbox/sandbox.js';
 
-/** What a vendor or app name may be; it names a folder on the device, so nothing else is ever made there. */
-export const NAME = /^[a-z0-9][a-z0-9._-]{0,62}$/;
+/** What a vendor or app name may be (wire/ids.ts); it names a folder on the device, so nothing else is ever made there. */
+export const NAME = NAME_PATTERN;
 
 /** The folder that holds one app's state under a device's data folder. */
 export function appDataDir(dataRoot: string, vendor: string, app: string): string {

@@ -1,5 +1,5 @@
 import type { AppIdentity, AppLogRecord } from '../host-apis/app-context.js';
-import type { GrantSet } from '../host-apis/grants.js';
+import type { GrantSet } from '../wire/grants.js';
 import { prepareApp } from './app-spec.js';
 import type { Engine } from './engine/engine.js';
 import { MessageBroker } from './messaging/broker.js';

@@ -5,7 +5,9 @@ import { randomUUID } from 'node:crypto';
 import { BerthError } from '../common/errors.js';
 import { silentLogger, type Logger } from '../common/logger.js';
 import type { AppIdentity, AppLogRecord } from '../host-apis/app-context.js';
-import { parseGrants, type GrantSet } from '../host-apis/grants.js';
+import { parseGrants } from '../host-apis/grants.js';
+import type { GrantSet } from '../wire/grants.js';
+import { DEFAULT_TIER, TIERS, type Tier } from '../wire/tier.js';
 import type { Engine } from './engine/engine.js';
 import { JcoEngine } from './engine/jco-engine.js';
 import { appDataDir, prepareApp } from './app-spec.js';
@@ -38,8 +40,8 @@ export interface RuntimeOptions {
   hostHandlers?: (spec: AppSpec) => BridgeHandlers;
 }
 
-export const ISOLATION_TIERS = ['instance', 'worker', 'process'] as const;
-export type IsolationTier = (typeof ISOLATION_TIERS)[number];
+/** The runtime's name for the wire's tier (wire/tier.ts). */
+export type IsolationTier = Tier;
 
 export interface StartAppOptions {
   vendor: string;
@@ -87,7 +89,7 @@ export class Runtime {
     this.pool?.preload(compiled);
     const hooks: SandboxHooks = { log: (id, record) => this.appLog(id, record), hostHandlers: this.options.hostHandlers, usage: (id, report) => this.usage.report(id, report) };
     // outbound-http (docs/http.md): each instance with the grant gets its main-thread HTTP handler.
-    const factory = withOutboundHttp(withMessaging(this.tierFactory(options.tier ?? 'worker'), this.broker), { logger: this.logger, usage: this.usage });
+    const factory = withOutboundHttp(withMessaging(this.tierFactory(options.tier ?? DEFAULT_TIER), this.broker), { logger: this.logger, usage: this.usage });
     const supervisor = new AppSupervisor(compiled, spec, factory, hooks, this.options.backoff ?? DEFAULT_BACKOFF, this.usage.account(options.vendor, options.app));
     supervisor.on('stopped', (report) => {
       const level = report.reason === 'stopped' ? 'info' : 'warn';
@@ -149,7 +151,7 @@ export class Runtime {
       case 'process':
         return (c, s, h) => ProcessSandbox.start(c, fresh(s), h, this.options.processTier);
       default:
-        throw new BerthError('invalid-tier', `unknown isolation tier "${String(tier)}"; tiers: ${ISOLATION_TIERS.join(', ')}`);
+        throw new BerthError('invalid-tier', `unknown isolation tier "${String(tier)}"; tiers: ${TIERS.join(', ')}`);
     }
   }
 

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { macAddressesSchema } from './ids.js';
 
 /**
  * The onboarding and renewal exchange between the device agent and the control plane.
@@ -22,7 +23,7 @@ export const factoryOnboardingSchema = z.strictObject({
   /** base64url ECDSA P-256 SHA-256 (IEEE P1363) signature by the IDevID key over FACTORY_SIGNING_PREFIX + CSR DER. */
   signature: z.string().regex(/^[A-Za-z0-9_-]{20,200}$/),
   /** Extra identifiers the device reports (e.g. MAC addresses), resolved to the same device id. */
-  macAddresses: z.array(z.string().regex(/^([0-9a-f]{2}:){5}[0-9a-f]{2}$/)).max(8).optional(),
+  macAddresses: macAddressesSchema.optional(),
 });
 
 export const onboardingRequestSchema = z.discriminatedUnion('method', [tokenOnboardingSchema, factoryOnboardingSchema]);

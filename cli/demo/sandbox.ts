@@ -7,6 +7,7 @@ import { Runtime } from '../../runtime/runtime.js';
 import type { AppSupervisor } from '../../runtime/supervisor.js';
 import { buildWatComponent } from '../../runtime/wat-component.js';
 import { writeWitPackage } from '../../runtime/wit-package.js';
+import type { Limits } from '../../wire/limits.js';
 
 const say = (line: string) => process.stdout.write(line + '\n');
 
@@ -14,7 +15,7 @@ interface Sample {
   app: string;
   what: string;
   grants: object;
-  limits?: { cpuDeadlineMs?: number; memoryBytes?: number };
+  limits?: Limits;
 }
 
 const SAMPLES: Sample[] = [

@@ -5,7 +5,7 @@
  * checks it again (it trusts no app-supplied data) and owns the network. A refusal is the WASI
  * `HTTP-request-denied` error code and a `host` line in the app's log.
  */
-import type { GrantSet } from '../grants.js';
+import type { GrantSet } from '../../wire/grants.js';
 import { fail } from './result.js';
 import type { ErrorCode } from './http-body.js';
 import { allowedBy, formatOrigin, parseAllowPattern, requestOrigin } from './http-origin.js';

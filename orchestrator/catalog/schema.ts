@@ -1,5 +1,5 @@
-import { parse } from 'semver';
 import { z } from 'zod';
+import { appIdSchema, vendorNameSchema, versionSchema } from '../../wire/ids.js';
 
 /** True when no string (value or key) anywhere holds U+0000, which PostgreSQL text and jsonb refuse. */
 export function storable(v: unknown, depth = 0): boolean {
@@ -13,30 +13,8 @@ const NUL_MESSAGE = 'must not contain U+0000 (NUL) or nest deeper than 64 levels
 /** A JSON object kept as given (trust policy, grants, parameters): any shape the store can hold. */
 export const storedObject = z.record(z.string(), z.unknown()).refine((o) => storable(o), NUL_MESSAGE);
 
-/** Vendor names are the `<name>` of a `vendor:<name>` role. */
-export const vendorName = z.string().regex(/^[a-z0-9][a-z0-9._-]{0,62}$/, 'a vendor name is lowercase letters, digits, . _ - (at most 63)');
-/** Margo `applicationId`. */
-export const appId = z.string().regex(/^[-a-z0-9]{1,200}$/, 'an app id is 1-200 lowercase letters, digits and -');
-/** SemVer as Margo writes it: no leading v, `_` in place of `+` (OCI tags cannot hold `+`). */
-export const appVersion = z
-  .string()
-  .max(128)
-  .refine(isMargoVersion, 'a version is SemVer 2.0 without a leading v, with _ in place of +');
-
-/**
- * Whether `v` is SemVer with `_` for the `+` of build metadata. semver's `valid` answers the
- * version without its build metadata, so comparing with it refused every version that had some;
- * the parsed parts, put back together, must give the text exactly (no `v`, no spaces).
- */
-function isMargoVersion(v: string): boolean {
-  if (v.includes('+')) return false;
-  const text = v.replace('_', '+');
-  const parsed = parse(text);
-  return parsed !== null && `${parsed.version}${parsed.build.length ? `+${parsed.build.join('.')}` : ''}` === text;
-}
-
 export const vendorBody = z.strictObject({
-  name: vendorName,
+  name: vendorNameSchema,
   /** A vendor trust policy (trust/signing/policy.ts) for this vendor, with its namespace; checked by checkTrustPolicy. */
   trustPolicy: storedObject,
 });
@@ -44,9 +22,9 @@ export const vendorBody = z.strictObject({
 export const trustPolicyBody = z.strictObject({ trustPolicy: storedObject });
 
 export const appBody = z.strictObject({
-  id: appId,
+  id: appIdSchema,
   /** Required for admins; a vendor token may only name itself (or leave it out). */
-  vendor: vendorName.optional(),
+  vendor: vendorNameSchema.optional(),
   description: z.string().max(1000).refine((d) => storable(d), NUL_MESSAGE).default(''),
 });
 
@@ -55,7 +33,7 @@ export const appBody = z.strictObject({
  * it. Digest, size and imports are not accepted from the vendor: they come from the bytes.
  */
 export const versionBody = z.strictObject({
-  version: appVersion,
+  version: versionSchema,
   component: z.strictObject({
     /** `oci://registry/repo:VERSION` (the tag is the version, Margo's SemVer form) or `oci://registry/repo@sha256:…`. */
     reference: z.string().max(600).regex(/^oci:\/\//, 'the reference is oci://registry/repository:VERSION or …@sha256:<digest>').refine((a) => storable(a), NUL_MESSAGE),

@@ -6,7 +6,8 @@ import type { Store } from '../store/store.js';
 import { requireOwnApp, vendorOfRole } from './access.js';
 import type { ArtifactAdmission } from './artifact-admission.js';
 import { admissionRefusal } from './refusal.js';
-import { appVersion, type appBody, type versionBody } from './schema.js';
+import { versionSchema } from '../../wire/ids.js';
+import type { appBody, versionBody } from './schema.js';
 import { lockScheduler } from '../scheduling/scheduler.js';
 
 const unknownApp = (id: string) => new HttpProblem(404, 'catalog.unknown_app', 'No such app', { detail: `no app '${id}'` });
@@ -76,7 +77,7 @@ export async function addVersion(store: Store, role: string, appId: string, body
  */
 export async function retireVersion(store: Store, role: string, appId: string, version: string): Promise<AppVersionRecord> {
   await getOwnApp(store, role, appId);
-  const checked = appVersion.safeParse(version);
+  const checked = versionSchema.safeParse(version);
   if (!checked.success) {
     throw validationProblem([{ field: 'version', message: checked.error.issues[0]!.message }]);
   }

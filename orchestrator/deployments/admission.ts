@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { parseGrants } from '../../host-apis/grants.js';
 import { checkImports } from '../../host-apis/import-policy.js';
 import { vendorPolicy, type ArtifactAdmission } from '../catalog/artifact-admission.js';
 import { admissionRefusal } from '../catalog/refusal.js';
@@ -76,10 +75,8 @@ export async function createDeployment(
       throw validationProblem([app ? { field: 'version', message: `app '${body.app}' has no version '${body.version}'` } : { field: 'app', message: `no app '${body.app}'` }], 'deployment.unknown_version');
     }
     await samePolicy(tx, body.app, checked);
-    let grants;
     try {
-      grants = parseGrants(body.grants);
-      checkImports(body.app, version.imports, grants);
+      checkImports(body.app, version.imports, body.grants);
     } catch (err) {
       throw validationProblem([{ field: 'grants', message: (err as Error).message }], 'deployment.grants_refused');
     }
@@ -93,7 +90,8 @@ export async function createDeployment(
       id,
       appId: body.app,
       version: body.version,
-      // Stored as given (defaults are applied where grants are read), so the record is what the operator wrote.
+      // Effective: the body's grants were parsed with the wire schema, which applied the defaults
+      // once, here; the signed desired state carries these values (docs/deployments.md "Grants").
       grants: body.grants,
       tier: body.tier,
       limits: body.limits ?? null,

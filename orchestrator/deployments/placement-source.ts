@@ -1,6 +1,7 @@
 import type { Digest } from '../../common/digest.js';
 import type { Placement, PlacementSource } from '../desired-state/placement.js';
-import type { Tier } from '../store/deployments.js';
+import { grantSetSchema, type GrantSet } from '../../wire/grants.js';
+import type { Tier } from '../../wire/tier.js';
 import type { Queryable } from '../store/store.js';
 
 interface Row {
@@ -28,6 +29,18 @@ const PLACEMENT_QUERY = `SELECT p.deployment_id, p.device_id, a.vendor, a.id AS 
        JOIN vendors ven ON ven.name = a.vendor
        JOIN app_versions v ON v.app_id = d.app_id AND v.version = p.version`;
 
+/**
+ * The effective grants of a stored deployment. Admission stores them effective; a deployment
+ * admitted before grants were (stored as the operator wrote them) gets the same defaults here,
+ * so every rendered document carries effective values. Grants that no longer parse are passed
+ * as stored: the device refuses that one deployment and says why, rather than this device's
+ * whole render failing.
+ */
+export function effectiveGrantsOf(stored: Record<string, unknown>): GrantSet {
+  const parsed = grantSetSchema.safeParse(stored);
+  return parsed.success ? parsed.data : (stored as GrantSet);
+}
+
 function placementOf(r: Row): Placement {
   const p: Placement = {
     deploymentId: r.deployment_id,
@@ -36,7 +49,7 @@ function placementOf(r: Row): Placement {
     app: r.app_id,
     version: r.version,
     component: { repository: r.repository, digest: r.digest, sizeBytes: Number(r.size_bytes) },
-    grants: r.grants,
+    grants: effectiveGrantsOf(r.grants),
     tier: r.tier,
     trustPolicy: r.trust_policy,
   };

@@ -1,6 +1,10 @@
 import { z } from 'zod';
-import { appId, appVersion, storable, storedObject } from '../catalog/schema.js';
-import { grantSetSchema } from '../../host-apis/grants.js';
+import { storable, storedObject } from '../catalog/schema.js';
+import { grantSetSchema } from '../../wire/grants.js';
+import { appIdSchema, deploymentIdSchema, deviceIdSchema, versionSchema } from '../../wire/ids.js';
+import { limitsSchema } from '../../wire/limits.js';
+import { parametersSchema } from '../../wire/margo/application-deployment.js';
+import { DEFAULT_TIER, tierSchema } from '../../wire/tier.js';
 import { expressionProblem, OPERATORS } from '../scheduling/eligibility.js';
 import { QUANTITY } from '../scheduling/capacity.js';
 
@@ -32,21 +36,20 @@ export const deviceConstraints = z.strictObject({
   eligibilityRules: z.array(z.strictObject({ propertySelector: selector(true).optional(), labelSelector: selector(false).optional() })).max(32).optional(),
 });
 
-const deviceId = z.string().regex(/^[A-Za-z0-9._~-]+(\/[A-Za-z0-9._~-]+)*$/, 'a device id as Margo defines it').max(255);
-
 export const deploymentBody = z
   .strictObject({
-    id: z.string().regex(/^[a-z0-9][-a-z0-9]{0,62}$/, 'a deployment id is lowercase letters, digits and - (at most 63)').optional(),
-    app: appId,
-    version: appVersion,
-    /** Checked against grantSetSchema and against the version's imports at admission. */
-    grants: storedObject,
-    tier: z.enum(['instance', 'worker', 'process']).default('worker'),
-    limits: z.strictObject({ memoryBytes: z.number().int().positive().max(2 ** 40).optional(), cpuDeadlineMs: z.number().int().positive().max(3_600_000).optional() }).optional(),
-    parameters: storedObject.optional(),
+    id: deploymentIdSchema.optional(),
+    app: appIdSchema,
+    version: versionSchema,
+    /** Parsed with the wire schema, so the body carries the effective grants (defaults applied, once, here). */
+    grants: storedObject.pipe(grantSetSchema),
+    tier: tierSchema.default(DEFAULT_TIER),
+    limits: limitsSchema.optional(),
+    /** Margo parameters, in the shape the device reads them (a bare object was admitted and refused by every device). */
+    parameters: storedObject.pipe(parametersSchema).optional(),
     deviceConstraints: deviceConstraints.default({}),
     /** Node-lock: only these devices. */
-    deviceIds: z.array(deviceId).min(1).max(10_000).optional(),
+    deviceIds: z.array(deviceIdSchema).min(1).max(10_000).optional(),
     mode: z.enum(['every', 'spread']).default('every'),
     /** Spread only: how many instances. */
     replicas: z.number().int().positive().max(100_000).optional(),
@@ -55,13 +58,11 @@ export const deploymentBody = z
   .superRefine((d, ctx) => {
     if (d.mode === 'spread' && d.replicas === undefined) ctx.addIssue({ code: 'custom', path: ['replicas'], message: 'spread needs replicas' });
     if (d.mode === 'every' && d.replicas !== undefined) ctx.addIssue({ code: 'custom', path: ['replicas'], message: 'replicas is only for mode spread' });
-    const bad = grantSetSchema.safeParse(d.grants);
-    if (!bad.success) for (const i of bad.error.issues) ctx.addIssue({ code: 'custom', path: ['grants', ...i.path.map((p) => (typeof p === 'symbol' ? String(p) : p))], message: i.message });
   });
 export type DeploymentBody = z.output<typeof deploymentBody>;
 
 export const rolloutBody = z.strictObject({
-  version: appVersion,
+  version: versionSchema,
   batchSize: z.number().int().positive().max(100_000).optional(),
   /** A wave not installed on all its devices this long after it started pauses the rollout (default 900 s). */
   waveTimeoutSeconds: z.number().int().min(1).max(7 * 86_400).optional(),

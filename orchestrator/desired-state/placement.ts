@@ -1,5 +1,8 @@
 import type { Digest } from '../../common/digest.js';
 import type { Queryable } from '../store/store.js';
+import type { GrantSet } from '../../wire/grants.js';
+import type { Limits } from '../../wire/limits.js';
+import type { Tier } from '../../wire/tier.js';
 
 /**
  * The seam between scheduling (what should run where) and the device channel (telling each
@@ -21,10 +24,10 @@ export interface Placement {
     digest: Digest;
     sizeBytes: number;
   };
-  /** As accepted by host-apis/grants.ts `parseGrants` (validated at admission). */
-  grants: Record<string, unknown>;
-  tier: 'instance' | 'worker' | 'process';
-  limits?: { memoryBytes?: number; cpuDeadlineMs?: number };
+  /** Effective grants (wire/grants.ts): every default applied, as the device receives them. */
+  grants: GrantSet;
+  tier: Tier;
+  limits?: Limits;
   /** Margo parameters, already resolved for this device. */
   parameters?: Record<string, unknown>;
   /**

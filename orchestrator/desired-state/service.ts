@@ -10,6 +10,7 @@ import { DocumentCache } from './document-cache.js';
 import { ManifestCache } from './manifest-cache.js';
 import { notifyPayloads } from './notify.js';
 import { renderDevices } from './rerender.js';
+import { renderEffectiveGrantsOnce } from './effective-grants-upgrade.js';
 import { Waiters } from './waiters.js';
 
 /** The NOTIFY channel: payloads are device ids, newline-separated, a few KiB at most (notify.ts). */
@@ -78,6 +79,8 @@ export class DesiredStateService {
         service.waiters.wakeAll();
       },
     );
+    const rerendered = await renderEffectiveGrantsOnce(o.store, service.changed);
+    if (rerendered > 0) o.logger.info({ devices: rerendered }, 'desired state re-rendered once so every document carries effective grants');
     return service;
   }
 

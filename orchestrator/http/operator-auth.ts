@@ -5,10 +5,11 @@ import * as tokens from '../store/tokens.js';
 import type { Store } from '../store/store.js';
 import type { AppEnv } from './env.js';
 import { HttpProblem } from './problem.js';
+import { NAME_PATTERN } from '../../wire/ids.js';
 
 /** Roles: `admin` (everything), `operator` (devices and onboarding), `vendor:<name>` (its own apps, later). */
 export type Role = 'admin' | 'operator' | `vendor:${string}`;
-const ROLE = /^(admin|operator|vendor:[a-z0-9][a-z0-9._-]{0,62})$/;
+const ROLE = new RegExp(`^(admin|operator|vendor:${NAME_PATTERN.source.slice(1, -1)})$`);
 
 export function isRole(value: unknown): value is Role {
   return typeof value === 'string' && ROLE.test(value);

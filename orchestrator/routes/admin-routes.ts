@@ -4,6 +4,7 @@ import { BerthError } from '../../common/errors.js';
 import type { Logger } from '../../common/logger.js';
 import { fingerprintOf, x509 } from '../../trust/x509.js';
 import { labelsSchema } from '../../wire/onboarding.js';
+import { NAME_PATTERN } from '../../wire/ids.js';
 import { createEnrollmentToken, createOperatorToken } from '../admin/tokens.js';
 import { approve, deny, revoke, type LifecycleDeps } from '../devices/lifecycle.js';
 import { readJson } from '../http/body.js';
@@ -95,7 +96,7 @@ export function adminRoutes(deps: AdminDeps): Hono<AppEnv> {
   });
 
   app.post('/manufacturers', asAdmin, async (c) => {
-    const body = await readJson(c, z.strictObject({ name: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,62}$/), certificate: z.string().min(1).max(16_384) }));
+    const body = await readJson(c, z.strictObject({ name: z.string().regex(NAME_PATTERN, 'a manufacturer name is 1-63 lowercase letters, digits, . _ -, starting with a letter or digit'), certificate: z.string().min(1).max(16_384) }));
     let cert: x509.X509Certificate;
     const der = strictPemBlock('certificate', body.certificate, 'CERTIFICATE', 'manufacturer.bad_certificate');
     try {

@@ -1,10 +1,11 @@
 import { badParameter } from '../http/path-params.js';
-import { DEPLOYMENT_ID_PATTERN, DEVICE_ID_PATTERN, DIGEST_PATTERN } from '../../wire/margo/common.js';
+import { DIGEST_PATTERN } from '../../wire/margo/common.js';
+import { DEPLOYMENT_ID_PATTERN, isDeviceId } from '../../wire/ids.js';
 
 /** Path parameters of the device API, checked before anything reads the store (http/path-params.ts). */
 
 export function deviceIdParam(value: string | undefined): string {
-  if (!value || value.length > 253 || !DEVICE_ID_PATTERN.test(value)) throw badParameter('deviceId', 'not a Margo device id');
+  if (!isDeviceId(value)) throw badParameter('deviceId', 'not a Margo device id');
   return value;
 }
 

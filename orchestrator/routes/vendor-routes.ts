@@ -1,7 +1,8 @@
 import { Hono } from 'hono';
 import type { ControlPlaneDeps } from '../app.js';
 import { canReadCatalog, canWriteCatalog, vendorOfRole } from '../catalog/access.js';
-import { appBody, appId, trustPolicyBody, vendorBody, vendorName } from '../catalog/schema.js';
+import { appBody, trustPolicyBody, vendorBody } from '../catalog/schema.js';
+import { appIdSchema as appId, vendorNameSchema as vendorName } from '../../wire/ids.js';
 import { pathParam } from '../http/path-params.js';
 import { ArtifactAdmission } from '../catalog/artifact-admission.js';
 import { addVersion, createApp, getOwnApp, retireVersion } from '../catalog/service.js';

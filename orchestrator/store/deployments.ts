@@ -1,6 +1,8 @@
 import type { PlacementSpec } from '../scheduling/plan.js';
 import type { Queryable } from './store.js';
 import { jsonParam } from './sanitise.js';
+import type { Limits } from '../../wire/limits.js';
+import type { Tier } from '../../wire/tier.js';
 
 export type RolloutState = 'none' | 'rolling' | 'paused' | 'done' | 'rolled-back';
 
@@ -15,7 +17,6 @@ export interface RolloutPause {
 
 /** How long a wave may take before its rollout pauses, unless the rollout says otherwise. */
 export const DEFAULT_WAVE_TIMEOUT_SECONDS = 900;
-export type Tier = 'instance' | 'worker' | 'process';
 
 export interface DeploymentRecord {
   id: string;
@@ -24,7 +25,7 @@ export interface DeploymentRecord {
   version: string;
   grants: Record<string, unknown>;
   tier: Tier;
-  limits: { memoryBytes?: number; cpuDeadlineMs?: number } | null;
+  limits: Limits | null;
   parameters: Record<string, unknown> | null;
   placement: PlacementSpec;
   rollout: {

@@ -21,6 +21,7 @@ import { followKeyRotation, followSigningRoots, identityDir, onboard, pinKeys, p
 import { lastKnownGoodOf } from './last-known-good.js';
 import { Reconciler, type DeploymentChange } from './reconciler.js';
 import { RenewalScheduler } from './renewal.js';
+import { statusReportOf } from './status-report.js';
 import { StatusQueue } from './status-queue.js';
 import { runSync } from './sync-loop.js';
 import { refreshTrustBundle } from './trust-bundle.js';
@@ -248,14 +249,7 @@ class StatusReports {
   changed(c: DeploymentChange): void {
     if (this.version === 0) return;
     void this.queue
-      .enqueue({
-        deploymentId: c.deploymentId,
-        deviceId: this.deviceId,
-        adoptedManifestVersion: this.version,
-        status: { state: c.state, ...(c.error ? { error: c.error } : {}) },
-        components: [{ name: c.app, state: c.state, ...(c.error ? { error: c.error } : {}) }],
-        'x-berth-extensions': { version: c.version, ...(c.usage ? { usage: c.usage } : {}), ...(c.rollback ? { rollback: c.rollback } : {}) },
-      }, c.document)
+      .enqueue(statusReportOf(c, this.deviceId, this.version), c.document)
       .catch((err: unknown) => this.logger.error({ err: errorMessage(err) }, 'could not queue a status report'));
   }
 

@@ -1,7 +1,7 @@
 import { cpus, totalmem, arch } from 'node:os';
 import { statfs } from 'node:fs/promises';
 import type { DeviceCapabilities } from '../../wire/margo/capabilities.js';
-import { ISOLATION_TIERS } from '../runtime.js';
+import { TIERS } from '../../wire/tier.js';
 import type { AgentConfig } from './config.js';
 import { answerError, type ControlPlaneClient } from './control-plane-client.js';
 
@@ -29,7 +29,7 @@ export async function describeDevice(deviceId: string, config: AgentConfig): Pro
       supportedDeploymentTypes: ['custom'],
     },
     labels: config.labels,
-    'x-berth-extensions': { runtime: 'wasm-component', tiers: [...ISOLATION_TIERS], storageAvailable: mebibytes(Number(fs.bavail) * Number(fs.bsize)), node: process.version },
+    'x-berth-extensions': { runtime: 'wasm-component', tiers: [...TIERS], storageAvailable: mebibytes(Number(fs.bavail) * Number(fs.bsize)), node: process.version },
   };
 }
 

@@ -3,14 +3,14 @@ import { isAbsolute, resolve, dirname } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { BerthError } from '../../common/errors.js';
-import { DEVICE_ID_PATTERN } from '../../wire/margo/common.js';
+import { deviceIdSchema, macAddressesSchema } from '../../wire/ids.js';
+import { capabilityLabelsSchema } from '../../wire/margo/capabilities.js';
 
 /**
  * The device agent's configuration file (docs/agent.md), JSON or YAML. Every field is checked and
  * a bad one is named with its path; unknown fields are refused so a typo never silently falls
  * back to a default.
  */
-const labelValue = z.union([z.string().max(1024), z.number(), z.boolean(), z.array(z.string().max(1024)).max(256)]);
 
 /** Verified components kept beyond those deployed now, most recent first, so a rollback needs no download. */
 const retainUnused = z.number().int().min(0).max(100).default(2);
@@ -32,7 +32,7 @@ const credential = z.discriminatedUnion('kind', [
     kind: z.literal('factory-certificate'),
     certificates: z.string().min(1).describe('PEM file: IDevID leaf first, then manufacturer intermediates'),
     key: z.string().min(1).describe('PEM file of the IDevID private key'),
-    macAddresses: z.array(z.string().regex(/^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/)).max(16).optional(),
+    macAddresses: macAddressesSchema.optional(),
   }),
 ]);
 
@@ -47,11 +47,11 @@ export const agentConfigSchema = z.strictObject({
     .strictObject({
       credential,
       /** Ask for this device id (the control plane decides). */
-      deviceId: z.string().regex(DEVICE_ID_PATTERN).max(253).optional(),
+      deviceId: deviceIdSchema.optional(),
       maxWaitSeconds: z.number().int().min(1).max(30 * 86_400).default(86_400),
     })
     .optional(),
-  labels: z.record(z.string().min(1).max(317), labelValue).default({}),
+  labels: capabilityLabelsSchema.default({}),
   device: z
     .strictObject({
       vendor: z.string().min(1).max(256).default('berth'),

@@ -4,8 +4,10 @@ import { isDigest, type Digest } from '../../common/digest.js';
 import { BerthError } from '../../common/errors.js';
 import { parseReference, type Reference } from '../../oci/reference.js';
 import { applicationDeploymentSchema, berthComponentExtensionSchema, berthProfileExtensionSchema } from '../../wire/margo/application-deployment.js';
-import type { IsolationTier } from '../runtime.js';
 import type { LoadedDocument } from './adopted-state.js';
+import type { GrantSet } from '../../wire/grants.js';
+import type { Limits } from '../../wire/limits.js';
+import type { Tier } from '../../wire/tier.js';
 
 /**
  * What the agent runs for one ApplicationDeployment: read from the document the control plane
@@ -20,9 +22,10 @@ export interface DeploymentPlan {
   app: string;
   version: string;
   component: { name: string; ref: Reference & { digest: Digest }; sizeBytes: number };
-  grants: Record<string, unknown>;
-  tier: IsolationTier;
-  limits: { memoryBytes?: number; cpuDeadlineMs?: number } | undefined;
+  /** Effective grants, as signed: the agent applies no default of its own. */
+  grants: GrantSet;
+  tier: Tier;
+  limits: Limits | undefined;
   trustPolicy: unknown;
 }
 

@@ -1,4 +1,4 @@
-import type { GrantSet } from '../../host-apis/grants.js';
+import type { GrantSet } from '../../wire/grants.js';
 import type { AppIdentity, AppLogRecord } from '../../host-apis/app-context.js';
 import type { BridgeChannel } from './bridge.js';
 import type { CoreBudgetLimits } from './core-budget.js';

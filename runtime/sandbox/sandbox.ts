@@ -1,6 +1,7 @@
 import type { Digest } from '../../common/digest.js';
 import type { AppIdentity, AppLogRecord } from '../../host-apis/app-context.js';
-import type { GrantSet } from '../../host-apis/grants.js';
+import type { GrantSet } from '../../wire/grants.js';
+import type { Tier } from '../../wire/tier.js';
 import type { CompiledComponent } from '../engine/engine.js';
 import type { BridgeHandlers } from './bridge.js';
 import type { InvokeOutcome, StopReport, UsageReport } from './protocol.js';
@@ -55,7 +56,7 @@ export interface SandboxHooks {
  * in what the boundary is and what it costs; the app sees the same host APIs in each.
  */
 export interface Sandbox {
-  readonly tier: 'instance' | 'worker' | 'process';
+  readonly tier: Tier;
   readonly exports: string[];
   /** Memory pages of the guest as last reported. */
   readonly memoryPages: number;

@@ -212,7 +212,7 @@ spec:
           repository: oci://registry.test/acme/meter
           revision: 1.0.0
           x-berth-extensions: { digest: "sha256:${'a'.repeat(64)}", sizeBytes: 10, mediaType: application/wasm }
-    x-berth-extensions: ${over.ext ?? `{ runtime: wasm-component, vendor: acme, grants: { log: {} }, tier: worker, trustPolicy: { vendor: acme, publicKeys: [k] } }`}
+    x-berth-extensions: ${over.ext ?? `{ runtime: wasm-component, vendor: acme, grants: { log: { linesPerSecond: 100, burst: 200 } }, tier: worker, trustPolicy: { vendor: acme, publicKeys: [k] } }`}
 `;
 
   it('reads a Berth deployment', () => {
@@ -223,6 +223,8 @@ spec:
     expect(() => planFromDocument(doc(good({ deviceId: 'line-2' })), 'line-1')).toThrow(/it is for device 'line-2'/);
     expect(() => planFromDocument(doc(good({ type: 'helm' })), 'line-1')).toThrow(/profile type 'helm'/);
     expect(() => planFromDocument(doc(good({ ext: '{ runtime: wasm-component, vendor: acme, grants: {}, tier: worker }' })), 'line-1')).toThrow(/x-berth-extensions: trustPolicy/);
+    // Grants arrive effective (docs/deployments.md "Grants"): the agent fills in no default of its own.
+    expect(() => planFromDocument(doc(good({ ext: '{ runtime: wasm-component, vendor: acme, grants: { log: {} }, tier: worker, trustPolicy: {} }' })), 'line-1')).toThrow(/grants\.log\.linesPerSecond/);
     expect(() => planFromDocument(doc('kind: [\n'), 'line-1')).toThrow(/not YAML/);
     expect(() => planFromDocument(doc('kind: Something\n'), 'line-1')).toThrow(/not an ApplicationDeployment: apiVersion/);
   });

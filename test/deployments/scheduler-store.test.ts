@@ -40,8 +40,13 @@ describe.each(stores.each)('scheduling over the store (%s)', (_name, location) =
     expect(await placed(store, deployment.id)).toEqual(['a@1.0.0', 'f@1.0.0']);
     // The seam: what the desired-state side reads for a device.
     const [p] = await storePlacementSource.placementsForDevice(store, 'a');
-    expect(p).toEqual({ deploymentId: 'dep-1', deviceId: 'a', vendor: 'acme', app: 'sensor', version: '1.0.0', component: { repository: 'oci://registry.test/acme/sensor', digest: DIGEST_1, sizeBytes: 1000 }, grants: { log: {} }, tier: 'worker', trustPolicy: (await getVendor(store, 'acme'))!.trustPolicy });
+    // Effective grants: the defaults admission applied (docs/deployments.md "Grants").
+    expect(p).toEqual({ deploymentId: 'dep-1', deviceId: 'a', vendor: 'acme', app: 'sensor', version: '1.0.0', component: { repository: 'oci://registry.test/acme/sensor', digest: DIGEST_1, sizeBytes: 1000 }, grants: { log: { linesPerSecond: 100, burst: 200 } }, tier: 'worker', trustPolicy: (await getVendor(store, 'acme'))!.trustPolicy });
     expect(await storePlacementSource.placementsForDevice(store, 'e')).toEqual([]);
+    // A deployment stored before admission stored grants effective (as the operator wrote them)
+    // renders with the same effective values as a new one.
+    await store.query(`UPDATE deployments SET grants = '{"log": {}}'::jsonb WHERE id = 'dep-1'`);
+    expect((await storePlacementSource.placementsForDevice(store, 'a'))[0]!.grants).toEqual({ log: { linesPerSecond: 100, burst: 200 } });
   });
 
   it('recomputes when a device reports capabilities, changes health, or is revoked', async () => {

@@ -2,6 +2,7 @@ import type { Placement, PlacementSource } from '../../orchestrator/desired-stat
 import { renderBundle, renderDeployment, renderManifest, type Rendered, type RenderedDeployment } from '../../orchestrator/desired-state/render.js';
 import type { Queryable } from '../../orchestrator/store/store.js';
 import { placement } from '../device-api/support.js';
+import { effectiveGrants } from '../../wire/grants.js';
 
 /** Device ids the YAML library writes plain and ids it must quote (numbers, keywords, odd starts). */
 export const DEVICE_IDS = ['dev-000001', 'A', 'line/7/press', 'a.b~c_d', 'Zz9', '123', '0x1F', '1e5', 'true', 'NULL', 'yes', 'y', '-dash', '.inf', '~', '_x', 'x'.repeat(200)];
@@ -11,7 +12,7 @@ export function placementsFor(deviceId: string, i: number): Placement[] {
   const list = [placement(deviceId, 'meter-everywhere')];
   if (i % 2 === 0) list.push(placement(deviceId, 'k'.repeat(95), { limits: { memoryBytes: 1 << 20 }, parameters: { note: 'berth-device-id-sentinel-5f0c2a9e' } }));
   if (i % 3 === 0) list.push(placement(deviceId, 'l'.repeat(120), { tier: 'process', parameters: { deviceId } }));
-  if (i % 5 === 0) list.push(placement(deviceId, 'a-first', { grants: { log: {}, keyvalue: { quotaBytes: 1024 } } }));
+  if (i % 5 === 0) list.push(placement(deviceId, 'a-first', { grants: effectiveGrants({ log: {}, keyvalue: { quotaBytes: 1024 } }) }));
   return list;
 }
 

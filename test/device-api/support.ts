@@ -2,6 +2,7 @@ import { createHash, X509Certificate } from 'node:crypto';
 import { join } from 'node:path';
 import type { Placement, PlacementSource } from '../../orchestrator/desired-state/placement.js';
 import type { Queryable } from '../../orchestrator/store/store.js';
+import { effectiveGrants } from '../../wire/grants.js';
 import { enroll } from '../../runtime/agent/enroll.js';
 import { call, type Answer, type CallOptions, type Harness } from '../orchestrator/harness.js';
 
@@ -22,7 +23,7 @@ export function placement(deviceId: string, deploymentId: string, over: Partial<
     app: 'meter',
     version: '1.2.0',
     component: { repository: 'oci://registry.test/acme/meter', digest: `sha256:${'a'.repeat(64)}`, sizeBytes: 4096 },
-    grants: { log: {} },
+    grants: effectiveGrants({ log: {} }),
     tier: 'worker',
     trustPolicy: { publicKeys: [] },
     ...over,

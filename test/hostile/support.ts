@@ -6,7 +6,7 @@ import type { AppSupervisor } from '../../runtime/supervisor.js';
 import { fixturePath } from '../fixtures/build.js';
 import { suiteTempDir } from '../support/tmp.js';
 
-export const TIERS: IsolationTier[] = ['instance', 'worker', 'process'];
+export { TIERS } from '../../wire/tier.js';
 export const bytes = (name: string) => readFileSync(fixturePath(name));
 
 /**

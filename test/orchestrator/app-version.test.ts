@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { appVersion } from '../../orchestrator/catalog/schema.js';
+import { versionSchema as appVersion } from '../../wire/ids.js';
 
 describe('catalog app versions (Margo: SemVer, _ for +)', () => {
   it.each(['1.0.0', '0.1.2-rc.1', '1.2.3_build.7', '1.2.3-rc.1_build.7', '10.20.30_20261201.sha.abc123'])('accepts %s', (v) => {

@@ -1,5 +1,6 @@
 import { BerthError } from '../../common/errors.js';
-import { deviceSpiffeId, isDeviceId, WORKLOAD_NAME as NAME, WORKLOAD_SEGMENT } from '../spiffe.js';
+import { deviceSpiffeId, isDeviceId, WORKLOAD_SEGMENT } from '../spiffe.js';
+import { NAME_PATTERN } from '../../wire/ids.js';
 
 /**
  * A workload's SPIFFE ID: its device's ID, then `/workload/<vendor>/<app>`:
@@ -7,6 +8,7 @@ import { deviceSpiffeId, isDeviceId, WORKLOAD_NAME as NAME, WORKLOAD_SEGMENT } f
  * Device ids may themselves contain `/` (gateways), so the workload part is read from the end:
  * the last `/workload/` followed by exactly two names. Vendor and app names never contain `/`.
  */
+const NAME = NAME_PATTERN;
 const MARKER = `/${WORKLOAD_SEGMENT}/`;
 
 export interface WorkloadName {

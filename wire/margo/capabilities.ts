@@ -1,7 +1,10 @@
 import { z } from 'zod';
-import { deviceIdSchema, EXTENSION_KEY_PATTERN } from './common.js';
+import { deviceIdSchema } from '../ids.js';
+import { EXTENSION_KEY_PATTERN } from './common.js';
 
 const labelValue = z.union([z.string().max(1024), z.number(), z.boolean(), z.array(z.string().max(1024)).max(256), z.array(z.number()).max(256)]);
+/** A device's labels, as its agent is configured with them and as it reports them. */
+export const capabilityLabelsSchema = z.record(z.string().min(1).max(317), labelValue);
 const architecture = z.enum(['amd64', 'arm64', 'arm', 'riscv64', 'other']);
 const quantity = z.string().regex(/^[0-9]+(Mi|Gi|Ki)$/, 'a quantity like 512Mi, 2Gi or 64Ki');
 
@@ -27,7 +30,7 @@ export const capabilityPropertiesSchema = z.looseObject({
 export const deviceCapabilitiesSchema = z
   .object({
     properties: capabilityPropertiesSchema,
-    labels: z.record(z.string().min(1).max(317), labelValue).optional(),
+    labels: capabilityLabelsSchema.optional(),
   })
   .catchall(z.record(z.string(), z.unknown()))
   .superRefine((value, ctx) => {

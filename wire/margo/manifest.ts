@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { deploymentIdSchema, digestSchema, BUNDLE_MEDIA_TYPE } from './common.js';
+import { deploymentIdSchema } from '../ids.js';
+import { digestSchema, BUNDLE_MEDIA_TYPE } from './common.js';
 
 /** Margo's UnsignedAppStateManifest: the whole desired state of one device. */
 export const stateManifestSchema = z.object({

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { deploymentIdSchema, deviceIdSchema } from './common.js';
+import { deploymentIdSchema, deviceIdSchema } from '../ids.js';
 
 export const deploymentStates = ['pending', 'installing', 'installed', 'failed', 'removing', 'removed'] as const;
 export type DeploymentState = (typeof deploymentStates)[number];
@@ -10,6 +10,8 @@ const usageSchema = z.record(z.string().max(64), usageValue).refine((o) => Objec
 
 /** Longest error message in a status report (UTF-16 code units); devices cut theirs to it on a code-point boundary. */
 export const STATUS_MESSAGE_LIMIT = 4096;
+/** The bounds of a status report's error fields; the agent cuts each to them (runtime/agent/status-report.ts). */
+export const STATUS_ERROR_FIELD_MAX = { code: 256, source: 256, message: STATUS_MESSAGE_LIMIT } as const;
 
 /**
  * Last-known-good (docs/agent.md): the device went back by itself from the version the report is
@@ -29,7 +31,7 @@ export const rollbackSchema = z.object({
 });
 export type DeviceRollback = z.infer<typeof rollbackSchema>;
 
-const errorSchema = z.object({ code: z.string().max(256).optional(), source: z.string().max(256).optional(), message: z.string().max(STATUS_MESSAGE_LIMIT).optional() });
+const errorSchema = z.object({ code: z.string().max(STATUS_ERROR_FIELD_MAX.code).optional(), source: z.string().max(STATUS_ERROR_FIELD_MAX.source).optional(), message: z.string().max(STATUS_ERROR_FIELD_MAX.message).optional() });
 
 /** Margo's DeploymentStatusManifest, as a device reports it. */
 export const deploymentStatusSchema = z.object({
