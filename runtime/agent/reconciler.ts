@@ -281,7 +281,7 @@ export class Reconciler extends EventEmitter<ReconcilerEvents> {
       this.logger.error({ ...log, code: errorCode(err, 'agent.install_failed'), err: errorMessage(err) }, 'the last known good version could not be started; the new one stays');
       await lkg.records.clear(id);
       // It keeps being restarted with back-off, and the rollout hears that it failed.
-      this.change(plan, 'failed', { code: 'agent.probation_failed', source: 'device', message: `version ${plan.version} failed its probation (${verdict.reason}) and version ${good.version} could not be started again: ${errorMessage(err).slice(0, 1000)}` }, entry.supervisor.usage());
+      this.change(plan, 'failed', { code: 'agent.probation_failed', source: 'device', message: `version ${plan.version} failed its probation (${verdict.reason}) and version ${good.version} could not be started again: ${truncateText(errorMessage(err), 1000)}` }, entry.supervisor.usage());
       return;
     }
     entry.unroute?.();
