@@ -46,7 +46,7 @@ export async function requestTimestamp(url: string, data: Uint8Array, options: T
     throw new BerthError('signing.timestamp', 'timestamp authority answer is not a DER TimeStampResp');
   }
   if (parsed.status.status !== PKIStatus.granted && parsed.status.status !== PKIStatus.grantedWithMods) {
-    throw new BerthError('signing.timestamp', `timestamp authority refused: ${(parsed.status.statusString ? truncateText(parsed.status.statusString.join(' '), 200) : undefined) ?? `status ${parsed.status.status}`}`);
+    throw new BerthError('signing.timestamp', `timestamp authority refused: ${parsed.status.statusString ? truncateText(parsed.status.statusString.join(' '), 200) : `status ${parsed.status.status}`}`);
   }
   try {
     token.tstInfo.verify(Buffer.from(data));
