@@ -5,6 +5,7 @@ import type { RateLimit } from './http/rate-limit.js';
 import type { DesiredStateKeyRotation } from './desired-state/signing-key.js';
 import type { AppEnv } from './http/env.js';
 import { HttpProblem, problemResponse, toHttpProblem } from './http/problem.js';
+import { storeUnavailable } from './http/store-unavailable.js';
 import type { OnboardingDeps } from './onboarding/service.js';
 import type { ArtifactAdmission } from './catalog/artifact-admission.js';
 import type { FleetSigning } from '../trust/signing/fleet-signing.js';
@@ -52,6 +53,11 @@ export function buildControlPlaneApp(deps: ControlPlaneDeps, modules: readonly R
   app.notFound((c) => problemResponse(c, new HttpProblem(404, 'request.not_found', 'No such endpoint', { detail: `${c.req.method} ${c.req.path} is not an endpoint of this control plane` })));
   app.onError((err, c) => {
     if (err instanceof BerthError) return problemResponse(c, toHttpProblem(err));
+    const unavailable = storeUnavailable(err);
+    if (unavailable) {
+      deps.logger.warn({ err: (err as Error).message, path: c.req.path, method: c.req.method }, 'store unreachable; answered 503');
+      return problemResponse(c, unavailable);
+    }
     deps.logger.error({ err, path: c.req.path, method: c.req.method }, 'unexpected error');
     return problemResponse(c, new HttpProblem(500, 'internal', 'Internal error', { detail: 'the control plane failed; the error is logged', retryable: true, backoffStrategy: 'exponential' }));
   });
