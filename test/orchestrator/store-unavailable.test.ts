@@ -1,5 +1,7 @@
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { storeUnavailable } from '../../orchestrator/http/store-unavailable.js';
+import { openStore } from '../../orchestrator/store/store.js';
 import { startPostgres, type PostgresServer } from '../support/postgres.js';
 import { suiteTempDir } from '../support/tmp.js';
 import { startHarness, type Harness } from './harness.js';
@@ -26,5 +28,33 @@ describe('the store is unreachable', () => {
     expect(answer.headers['retry-after']).toBe('2');
     expect(h.logs.filter((l) => (l.level as number) >= 50)).toEqual([]);
     expect(h.logs.some((l) => l.msg === 'store unreachable; answered 503')).toBe(true);
+  });
+});
+
+describe('the store server goes away in the middle of a transaction', () => {
+  let pg: PostgresServer | undefined;
+  afterAll(async () => {
+    await pg?.stop();
+  });
+
+  // A replica of the chaos test (test/chaos) died of this: the pool's checked-out client emitted
+  // 'error' with nobody listening, and Node ended the process.
+  it('fails that transaction, and the process lives on', async () => {
+    pg = await startPostgres();
+    const store = await openStore({ kind: 'postgres', url: pg.url });
+    try {
+      const transaction = store.transaction(async (tx) => {
+        await tx.query('SELECT 1');
+        await pg!.stop();
+        // The connection's end arrives while the transaction holds its client between queries.
+        await new Promise((r) => setTimeout(r, 300));
+        return tx.query('SELECT 1');
+      });
+      await expect(transaction).rejects.toThrow();
+      const err = await transaction.catch((e: unknown) => e);
+      expect(storeUnavailable(err)?.status).toBe(503);
+    } finally {
+      await store.close().catch(() => {});
+    }
   });
 });
