@@ -87,6 +87,25 @@ export class StatusQueue {
     return this.writing;
   }
 
+  /**
+   * Writes the file, again and again with back-off until it is written (a full disk freed): an
+   * entry gone from memory but still in the file would be sent again after a restart, and
+   * nothing else writes the file until the next report is queued, which may be never.
+   */
+  private async saveUntilWritten(backoff: Backoff, signal: AbortSignal): Promise<void> {
+    while (!signal.aborted) {
+      try {
+        await this.persist();
+        backoff.reset();
+        return;
+      } catch (err) {
+        const delay = backoff.next(err);
+        this.logger.warn({ code: errorCode(err, 'io'), err: errorMessage(err), retryInMs: delay, queued: this.file.entries.length }, 'status queue not saved; will retry');
+        await pause(delay, signal);
+      }
+    }
+  }
+
   /** Sends until `signal` aborts; waits for new entries when empty, backs off when the control plane fails. */
   async run(client: ControlPlaneClient, backoff: Backoff, signal: AbortSignal): Promise<void> {
     while (!signal.aborted) {
@@ -119,8 +138,8 @@ export class StatusQueue {
           throw answerError(answer, 'status report');
         }
         this.file.entries.shift();
-        await this.persist();
         backoff.reset();
+        await this.saveUntilWritten(backoff, signal);
       } catch (err) {
         if (signal.aborted) return;
         const delay = backoff.next(err);
