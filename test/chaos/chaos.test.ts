@@ -52,6 +52,9 @@ describe(`chaos: two replicas on PostgreSQL, three agents, a rolling update unde
 
   afterAll(async () => {
     for (const p of [...agents, ...replicas]) await p.stop().catch(() => {});
+    // BERTH_CHAOS_LOGS=<dir>: every process's log lines kept there, for a run replayed by its seed.
+    const keep = process.env.BERTH_CHAOS_LOGS;
+    if (keep) for (const p of [...agents, ...replicas]) writeFileSync(join(keep, `${p.name}.jsonl`), p.logs.map((l) => JSON.stringify(l)).join('\n') + '\n');
     await pg?.stop().catch(() => {});
     await registry?.stop().catch(() => {});
     for (const m of mounts) unmount(m);
@@ -139,7 +142,11 @@ describe(`chaos: two replicas on PostgreSQL, three agents, a rolling update unde
 
     // --- Version 1 everywhere, before any fault.
     await admins[0]!.call('POST', '/api/v1/admin/deployments', { id: DEPLOYMENT, app: 'meter', version: V1, grants: { log: {} }, deviceIds, rollout: { batchSize: 1 } });
-    await until(async () => (await admins[0]!.call('GET', `/api/v1/admin/deployments/${DEPLOYMENT}/status`)).counts?.installed === AGENTS, 90_000, `${AGENTS} devices on ${V1}`);
+    let before: unknown;
+    await until(async () => {
+      before = await admins[0]!.call('GET', `/api/v1/admin/deployments/${DEPLOYMENT}/status`);
+      return (before as { counts?: { installed?: number } }).counts?.installed === AGENTS;
+    }, 90_000, `${AGENTS} devices on ${V1}`, () => JSON.stringify(before));
     say(`set up in ${((Date.now() - started) / 1000).toFixed(1)} s; every device runs ${V1}`);
 
     // --- The rolling update, and the faults while it runs.
@@ -255,9 +262,6 @@ describe(`chaos: two replicas on PostgreSQL, three agents, a rolling update unde
     const runs = records.map((d) => `${d.deviceId}: ${componentsRun(d).map((r) => `${r.version}@life${r.life}`).join(' ')}`);
     say(`components started: ${runs.join('; ')}`);
     for (const p of [...agents, ...replicas]) say(`${p.name} (${p.lives} lives) warned: ${warnings(p)}`);
-    // BERTH_CHAOS_LOGS=<dir>: every process's log lines kept there, for a run replayed by its seed.
-    const keep = process.env.BERTH_CHAOS_LOGS;
-    if (keep) for (const p of [...agents, ...replicas]) writeFileSync(join(keep, `${p.name}.jsonl`), p.logs.map((l) => JSON.stringify(l)).join('\n') + '\n');
 
     expect(faultErrors, 'every planned fault was carried out').toEqual([]);
     expect(crashes, 'no process died on its own').toEqual([]);
