@@ -261,7 +261,8 @@ describe(`chaos: two replicas on PostgreSQL, three agents, a rolling update unde
     const replicaErrors = replicas.flatMap((p) => p.logs.filter((l) => typeof l.level === 'number' && l.level >= 50).map((l) => `${p.name}: ${l.msg} ${JSON.stringify(l.err ?? '').slice(0, 200)}`));
     const runs = records.map((d) => `${d.deviceId}: ${componentsRun(d).map((r) => `${r.version}@life${r.life}`).join(' ')}`);
     say(`components started: ${runs.join('; ')}`);
-    for (const p of [...agents, ...replicas]) say(`${p.name} (${p.lives} lives) warned: ${warnings(p)}`);
+    for (const p of [...agents, ...replicas]) say(`${p.name} (${p.lives} lives, ${p.failedStarts.length} failed starts) warned: ${warnings(p)}`);
+    for (const p of [...agents, ...replicas]) for (const f of p.failedStarts) say(`failed start, started again: ${f.split('\n').filter((l) => /Error|exited/.test(l)).slice(0, 3).join(' | ')}`);
 
     expect(faultErrors, 'every planned fault was carried out').toEqual([]);
     expect(crashes, 'no process died on its own').toEqual([]);

@@ -36,9 +36,31 @@ export class BerthProcess {
     return this.life;
   }
 
-  async start(timeoutMs = 90_000): Promise<void> {
+  /**
+   * Starts the process and waits until it says it is ready. One that exits before that (a
+   * replica whose database is still restarting exits non-zero) is started again after a second,
+   * as its supervisor (systemd, Kubernetes) would, at most `attempts` times: a failed start is
+   * noted, not a crash. An exit after it was ready is a crash.
+   */
+  async start(timeoutMs = 90_000, attempts = 5): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.startOnce(timeoutMs);
+      } catch (err) {
+        if (attempt >= attempts || !(err instanceof ExitedBeforeReady)) throw err;
+        this.failedStarts.push(err.message);
+        await new Promise((r) => setTimeout(r, 1000));
+      }
+    }
+  }
+
+  /** Starts that ended with the process exiting before it was ready, with its last lines. */
+  readonly failedStarts: string[] = [];
+
+  private async startOnce(timeoutMs: number): Promise<void> {
     if (this.child) throw new Error(`${this.name} is already running`);
     const life = ++this.life;
+    let ready = false;
     const from = this.logs.length;
     const child = spawn(process.execPath, [BIN, ...this.args()], { cwd: projectRoot(), stdio: ['ignore', 'pipe', 'pipe'], env: this.env() });
     this.child = child;
@@ -56,14 +78,15 @@ export class BerthProcess {
     createInterface({ input: child.stderr! }).on('line', (l) => collect(l, 'stderr'));
     child.once('exit', (code, sig) => {
       if (this.child === child) this.child = undefined;
-      if (!this.expectingExit) this.crashes.push(`${this.name} life ${life} exited (${code ?? sig}) on its own:\n${this.tail(20)}`);
+      if (!this.expectingExit && ready) this.crashes.push(`${this.name} life ${life} exited (${code ?? sig}) on its own:\n${this.tail(20)}`);
     });
     const deadline = Date.now() + timeoutMs;
     while (!this.logs.slice(from).some(this.ready)) {
-      if (this.child !== child) throw new Error(`${this.name} exited before it was ready:\n${this.tail(30)}`);
+      if (this.child !== child) throw new ExitedBeforeReady(`${this.name} life ${life} exited before it was ready:\n${this.tail(12)}`);
       if (Date.now() > deadline) throw new Error(`${this.name} not ready in ${timeoutMs} ms:\n${this.tail(30)}`);
       await new Promise((r) => setTimeout(r, 50));
     }
+    ready = true;
   }
 
   /** `kill -9`: no shutdown code runs. */
@@ -94,6 +117,8 @@ export class BerthProcess {
       .join('\n');
   }
 }
+
+class ExitedBeforeReady extends Error {}
 
 /** `berth orchestrator start` on PostgreSQL, on a fixed port so devices find it again after a restart. */
 export function replicaProcess(name: string, o: { dataDir: string; storeUrl: string; port: number; registryConfig: string }): BerthProcess {
