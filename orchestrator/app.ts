@@ -7,6 +7,7 @@ import type { AppEnv } from './http/env.js';
 import { HttpProblem, problemResponse, toHttpProblem } from './http/problem.js';
 import { refuseUnsafePaths } from './http/path-params.js';
 import { clientFaultProblem, isClientFault } from './http/client-fault.js';
+import { storeUnavailable } from './http/store-unavailable.js';
 import type { OnboardingDeps } from './onboarding/service.js';
 import type { ArtifactAdmission } from './catalog/artifact-admission.js';
 import type { FleetSigning } from '../trust/signing/fleet-signing.js';
@@ -54,6 +55,11 @@ export function buildControlPlaneApp(deps: ControlPlaneDeps, modules: readonly R
     if (isClientFault(err, c.req.raw)) {
       deps.logger.debug({ err, path: c.req.path, method: c.req.method }, 'request failed on the client side');
       return problemResponse(c, clientFaultProblem());
+    }
+    const unavailable = storeUnavailable(err);
+    if (unavailable) {
+      deps.logger.warn({ err: (err as Error).message, path: c.req.path, method: c.req.method }, 'store unreachable; answered 503');
+      return problemResponse(c, unavailable);
     }
     deps.logger.error({ err, path: c.req.path, method: c.req.method }, 'unexpected error');
     return problemResponse(c, new HttpProblem(500, 'internal', 'Internal error', { detail: 'the control plane failed; the error is logged', retryable: true, backoffStrategy: 'exponential' }));

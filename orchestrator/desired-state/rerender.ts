@@ -20,7 +20,7 @@ async function placementsOf(tx: Queryable, source: PlacementSource, deviceIds: r
 /**
  * Renders these devices' documents, bundles and manifests from their placements and stores them
  * in `tx`, allocating each device's next manifestVersion in the same transaction. In memory per
- * device, in bulk statements per batch: placements (1), documents (2), versions (1), manifests (1).
+ * device, in bulk statements per batch: versions (1), placements (1), documents (2), manifests (1).
  * `deviceIds` must be distinct and sorted (rows are locked in that order).
  */
 export async function renderDevices(
@@ -33,6 +33,11 @@ export async function renderDevices(
   const render = batchRenderer();
   for (let start = 0; start < deviceIds.length; start += RENDER_BATCH) {
     const ids = deviceIds.slice(start, start + RENDER_BATCH);
+    // Versions first: allocating them locks the devices' rows until commit, and only then are
+    // placements read, so they include whatever a transaction that held a row before us (a
+    // scheduler placing a deployment on another replica) committed. Read before the lock, a
+    // render could save the next version without a placement committed meanwhile.
+    const versions = await stored.nextManifestVersions(tx, ids);
     const placements = await placementsOf(tx, source, ids);
     const docs: Parameters<typeof stored.putDocuments>[1][number][] = [];
     const rendered: { deviceId: string; deployments: RenderedDeployment[]; bundle: Awaited<ReturnType<typeof renderBundleFast>> | null }[] = [];
@@ -46,7 +51,6 @@ export async function renderDevices(
     }
     await stored.putDocuments(tx, docs);
     if (keep) for (const d of docs) keep(d.digest, d.mediaType, d.bytes);
-    const versions = await stored.nextManifestVersions(tx, ids);
     const manifests = rendered.map(({ deviceId, deployments, bundle }) => {
       const manifestVersion = versions.get(deviceId);
       if (manifestVersion === undefined) throw new Error(`no manifestVersion allocated for ${deviceId}`);

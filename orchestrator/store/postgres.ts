@@ -22,6 +22,12 @@ export async function openPostgresStore(url: string): Promise<Store> {
     query: direct.query,
     async transaction(work) {
       const client = await pool.connect();
+      // The pool listens for a lost connection only on idle clients. A checked-out one that
+      // loses its server (a restart, a failover) emits 'error', which would end the process:
+      // noted here instead, the transaction's next query fails, and the client is discarded.
+      let lost: Error | undefined;
+      const onError = (err: Error): void => void (lost = err);
+      client.on('error', onError);
       try {
         await client.query('BEGIN');
         const result = await work(wrap(client));
@@ -31,7 +37,8 @@ export async function openPostgresStore(url: string): Promise<Store> {
         await client.query('ROLLBACK').catch(() => {});
         throw err;
       } finally {
-        client.release();
+        client.removeListener('error', onError);
+        client.release(lost);
       }
     },
     close: () => pool.end(),

@@ -83,8 +83,30 @@ export class StatusQueue {
 
   private persist(): Promise<void> {
     const snapshot = JSON.stringify(this.file) + '\n';
-    this.writing = this.writing.then(() => writePrivateFile(this.path, snapshot));
+    // Each write starts after the one before whether that one failed or not: a failed write (a
+    // full disk) must not reject every later one, or the file would stay at its old content for
+    // the rest of the process and a restart would send reports the control plane already has.
+    this.writing = this.writing.catch(() => {}).then(() => writePrivateFile(this.path, snapshot));
     return this.writing;
+  }
+
+  /**
+   * Writes the file, again and again with back-off until it is written (a full disk freed): an
+   * entry gone from memory but still in the file would be sent again after a restart, and
+   * nothing else writes the file until the next report is queued, which may be never.
+   */
+  private async saveUntilWritten(backoff: Backoff, signal: AbortSignal): Promise<void> {
+    while (!signal.aborted) {
+      try {
+        await this.persist();
+        backoff.reset();
+        return;
+      } catch (err) {
+        const delay = backoff.next(err);
+        this.logger.warn({ code: errorCode(err, 'io'), err: errorMessage(err), retryInMs: delay, queued: this.file.entries.length }, 'status queue not saved; will retry');
+        await pause(delay, signal);
+      }
+    }
   }
 
   /** Sends until `signal` aborts; waits for new entries when empty, backs off when the control plane fails. */
@@ -104,21 +126,23 @@ export class StatusQueue {
         this.wake = undefined;
         continue;
       }
+      const about = { deploymentId: head.report.deploymentId, state: head.report.status.state, adoptedManifestVersion: head.report.adoptedManifestVersion, seq: head.seq };
       try {
+        this.logger.debug(about, 'sending status report');
         const answer = await client.request(`/api/v1/deployments/${encodeURIComponent(head.report.deploymentId)}/status`, { method: 'POST', json: head.report, idempotent: true, signal });
         if (answer.status >= 200 && answer.status < 300) {
-          this.logger.debug({ deploymentId: head.report.deploymentId, state: head.report.status.state, seq: head.seq }, 'status reported');
+          this.logger.debug(about, 'status reported');
         } else if (answer.status === 403 && answer.problem?.code === 'deployment.not_placed' && ['removing', 'removed'].includes(head.report.status.state)) {
           // The control plane records reports only for placed deployments: a removal is expected to end this way.
-          this.logger.debug({ deploymentId: head.report.deploymentId, state: head.report.status.state }, 'removal report not recorded (the deployment is no longer placed)');
+          this.logger.debug(about, 'removal report not recorded (the deployment is no longer placed)');
         } else if (answer.status >= 400 && answer.status < 500 && answer.status !== 408 && answer.status !== 429) {
-          this.logger.warn({ deploymentId: head.report.deploymentId, state: head.report.status.state, status: answer.status, code: answer.problem?.code }, 'status report refused by the control plane; dropped');
+          this.logger.warn({ ...about, status: answer.status, code: answer.problem?.code }, 'status report refused by the control plane; dropped');
         } else {
           throw answerError(answer, 'status report');
         }
         this.file.entries.shift();
-        await this.persist();
         backoff.reset();
+        await this.saveUntilWritten(backoff, signal);
       } catch (err) {
         if (signal.aborted) return;
         const delay = backoff.next(err);
