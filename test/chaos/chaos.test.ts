@@ -127,6 +127,9 @@ describe(`chaos: two replicas on PostgreSQL, three agents, a rolling update unde
         gateway: { enabled: false },
         sync: { longPollSeconds: 5, pollIntervalSeconds: 0.1, backoffInitialSeconds: 0.2, backoffMaxSeconds: 1, usageLogSeconds: 0 },
         runtime: { warmWorkers: 0 },
+        // A short health window: rollouts wait for it on every device (docs/agent.md), and the
+        // faults then also land on versions still on probation.
+        lastKnownGood: { windowSeconds: 2, maxRestarts: 3 },
         nodeLock: { machineIdFile: join(root, `machine-id-${i}`) },
         logLevel: 'debug',
       };
