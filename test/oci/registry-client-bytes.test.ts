@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../common/logger.js';
 import { startRegistryServer, type RunningRegistryServer } from '../../oci/server/serve.js';
+import { rawExchange } from '../support/raw-exchange.js';
 
 /**
  * The embedded registry, like the control plane, answers a request whose bytes are wrong (bad
@@ -26,30 +27,9 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-/** Writes `parts` with a pause between them, then reads until the server closes or 5 s pass. */
-function rawExchange(parts: string[], endAfterWrite: boolean): Promise<string> {
+function send(parts: string[], endAfterWrite: boolean): Promise<string> {
   const url = new URL(registry.url);
-  return new Promise((resolve) => {
-    const socket = connect({ host: url.hostname, port: Number(url.port) });
-    let answer = '';
-    const done = () => {
-      clearTimeout(timer);
-      socket.destroy();
-      resolve(answer);
-    };
-    const timer = setTimeout(done, 5000);
-    socket.setEncoding('utf8');
-    socket.on('data', (d: string) => (answer += d));
-    socket.on('close', done);
-    socket.on('error', done);
-    socket.once('connect', async () => {
-      for (const part of parts) {
-        socket.write(part);
-        await new Promise((r) => setTimeout(r, 50));
-      }
-      if (endAfterWrite) socket.end();
-    });
-  });
+  return rawExchange(() => ({ socket: connect({ host: url.hostname, port: Number(url.port) }), ready: 'connect' }), parts, endAfterWrite);
 }
 
 async function uploadLocation(): Promise<string> {
@@ -72,7 +52,7 @@ describe('the embedded registry and broken request bytes', () => {
   for (const [name, parts, end] of cases) {
     it(`${name}: a 4xx or a closed connection, and no error-level log line`, async () => {
       const before = logs.length;
-      const answer = await rawExchange(parts(await uploadLocation()), end);
+      const answer = await send(parts(await uploadLocation()), end);
       const status = /^HTTP\/1\.1 (\d{3})/.exec(answer)?.[1];
       if (status !== undefined) expect(Number(status)).toBeLessThan(500);
       // The server has had its chance to log the failure once the exchange is over.

@@ -1,6 +1,7 @@
 import { connect } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHarness, type Harness } from './harness.js';
+import { rawExchange } from '../support/raw-exchange.js';
 
 /**
  * A request whose bytes are wrong (bad chunking, a body cut short, lengths that lie, a body too
@@ -18,30 +19,9 @@ afterAll(async () => {
 
 const PINO_ERROR = 50;
 
-/** Writes `parts` (with a pause between them), then reads until the server closes or 5 s pass. */
-function rawExchange(h: Harness, parts: string[], endAfterWrite = false): Promise<string> {
+function send(h: Harness, parts: string[], endAfterWrite = false): Promise<string> {
   const url = new URL(h.cp.url);
-  return new Promise((resolve) => {
-    const socket = connect({ host: url.hostname, port: Number(url.port), ca: h.ca, minVersion: 'TLSv1.3' });
-    let answer = '';
-    const done = () => {
-      clearTimeout(timer);
-      socket.destroy();
-      resolve(answer);
-    };
-    const timer = setTimeout(done, 5000);
-    socket.setEncoding('utf8');
-    socket.on('data', (d: string) => (answer += d));
-    socket.on('close', done);
-    socket.on('error', done);
-    socket.once('secureConnect', async () => {
-      for (const part of parts) {
-        socket.write(part);
-        await new Promise((r) => setTimeout(r, 50));
-      }
-      if (endAfterWrite) socket.end();
-    });
-  });
+  return rawExchange(() => ({ socket: connect({ host: url.hostname, port: Number(url.port), ca: h.ca, minVersion: 'TLSv1.3' }), ready: 'secureConnect' }), parts, endAfterWrite);
 }
 
 const head = (headers: string) => `POST /api/v1/onboarding HTTP/1.1\r\nHost: cp.test\r\nContent-Type: application/json\r\n${headers}\r\n`;
@@ -61,7 +41,7 @@ const cases: [string, string[], boolean][] = [
 describe('malformed request bytes are a 4xx or a closed connection, never an error-level log line', () => {
   it.each(cases)('%s', async (_name, parts, endAfterWrite) => {
     const before = h.logs.length;
-    const answer = await rawExchange(h, parts, endAfterWrite);
+    const answer = await send(h, parts, endAfterWrite);
     const status = /^HTTP\/1\.1 (\d{3})/.exec(answer)?.[1];
     if (status !== undefined) {
       expect(Number(status), answer.slice(0, 300)).toBeGreaterThanOrEqual(400);
@@ -74,7 +54,7 @@ describe('malformed request bytes are a 4xx or a closed connection, never an err
   });
 
   it('the control plane still answers afterwards', async () => {
-    const answer = await rawExchange(h, ['GET /.well-known/margo HTTP/1.1\r\nHost: cp.test\r\nConnection: close\r\n\r\n']);
+    const answer = await send(h, ['GET /.well-known/margo HTTP/1.1\r\nHost: cp.test\r\nConnection: close\r\n\r\n']);
     expect(answer).toMatch(/^HTTP\/1\.1 200/);
   });
 });
