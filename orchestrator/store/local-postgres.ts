@@ -32,22 +32,59 @@ function postgresUser(): { uid?: number; gid?: number } {
   return { uid: Number(execFileSync('id', ['-u', 'postgres']).toString().trim()), gid: Number(execFileSync('id', ['-g', 'postgres']).toString().trim()) };
 }
 
-export async function startLocalPostgres(options: LocalPostgresOptions = {}): Promise<LocalPostgres> {
-  const root = mkdtempSync(join(tmpdir(), `${options.name ?? 'berth-pg'}-`));
+/** A new database cluster in `root` (data and socket folders), owned by the user PostgreSQL runs as, with a free port chosen. */
+export interface PostgresCluster {
+  root: string;
+  dataDir: string;
+  socketDir: string;
+  port: number;
+  url: string;
+  user: { uid?: number; gid?: number };
+}
+
+export async function initPostgresCluster(root: string): Promise<PostgresCluster> {
   const dataDir = join(root, 'data');
   const socketDir = join(root, 'sock');
-  mkdirSync(dataDir, { mode: 0o700 });
-  mkdirSync(socketDir, { mode: 0o700 });
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  mkdirSync(socketDir, { recursive: true, mode: 0o700 });
   const user = postgresUser();
   if (user.uid !== undefined && user.gid !== undefined) for (const d of [root, dataDir, socketDir]) chownSync(d, user.uid, user.gid);
   // cwd must be readable by the postgres user, or initdb complains about it.
   execFileSync(join(BIN, 'initdb'), ['-D', dataDir, '-U', 'berth', '--auth=trust', '-E', 'UTF8', '--no-sync'], { stdio: 'pipe', cwd: root, ...user });
   const port = await freePort();
-  const args = ['-D', dataDir, '-h', '127.0.0.1', '-p', String(port), '-k', socketDir, '-c', 'max_connections=50', ...(options.fast ? ['-c', 'fsync=off'] : [])];
-  const child: ChildProcess = spawn(join(BIN, 'postgres'), args, { stdio: ['ignore', 'ignore', 'pipe'], cwd: root, ...user });
+  return { root, dataDir, socketDir, port, url: `postgres://berth@127.0.0.1:${port}/postgres`, user };
+}
+
+/** The server process on a cluster; `log()` is the tail of what it wrote to stderr. */
+export function spawnPostgres(cluster: PostgresCluster, settings: readonly string[]): { child: ChildProcess; log: () => string } {
+  const args = ['-D', cluster.dataDir, '-h', '127.0.0.1', '-p', String(cluster.port), '-k', cluster.socketDir, ...settings.flatMap((s) => ['-c', s])];
+  const child = spawn(join(BIN, 'postgres'), args, { stdio: ['ignore', 'ignore', 'pipe'], cwd: cluster.root, ...cluster.user });
   let log = '';
-  child.stderr?.on('data', (d: Buffer) => (log += d.toString()));
-  const url = `postgres://berth@127.0.0.1:${port}/postgres`;
+  child.stderr?.on('data', (d: Buffer) => (log = (log + d.toString()).slice(-4000)));
+  return { child, log: () => log };
+}
+
+/** Waits until the server takes connections; throws (with its log) if it exits first or `ms` pass. */
+export async function waitUntilAccepting(url: string, server: { child: ChildProcess; log: () => string }, ms: number): Promise<void> {
+  for (const deadline = Date.now() + ms; ; ) {
+    if (server.child.exitCode !== null) throw new Error(`postgres exited early: ${server.log()}`);
+    const client = new pg.Client({ connectionString: url });
+    try {
+      await client.connect();
+      await client.end();
+      return;
+    } catch {
+      await client.end().catch(() => {});
+      if (Date.now() > deadline) throw new Error(`postgres did not accept connections in ${ms / 1000} s: ${server.log()}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+}
+
+export async function startLocalPostgres(options: LocalPostgresOptions = {}): Promise<LocalPostgres> {
+  const cluster = await initPostgresCluster(mkdtempSync(join(tmpdir(), `${options.name ?? 'berth-pg'}-`)));
+  const server = spawnPostgres(cluster, ['max_connections=50', ...(options.fast ? ['fsync=off'] : [])]);
+  const { child } = server;
   const stop = async () => {
     if (child.exitCode === null) {
       const exited = new Promise((r) => child.once('exit', r));
@@ -55,26 +92,13 @@ export async function startLocalPostgres(options: LocalPostgresOptions = {}): Pr
       await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))]);
       if (child.exitCode === null) child.kill('SIGKILL');
     }
-    rmSync(root, { recursive: true, force: true });
+    rmSync(cluster.root, { recursive: true, force: true });
   };
-  for (const deadline = Date.now() + 30_000; ; ) {
-    if (child.exitCode !== null) {
-      await stop();
-      throw new Error(`postgres exited early: ${log}`);
-    }
-    const client = new pg.Client({ connectionString: url });
-    try {
-      await client.connect();
-      await client.end();
-      break;
-    } catch {
-      await client.end().catch(() => {});
-      if (Date.now() > deadline) {
-        await stop();
-        throw new Error(`postgres did not start in 30 s: ${log}`);
-      }
-      await new Promise((r) => setTimeout(r, 100));
-    }
+  try {
+    await waitUntilAccepting(cluster.url, server, 30_000);
+  } catch (err) {
+    await stop();
+    throw err;
   }
-  return { url, pid: child.pid!, stop };
+  return { url: cluster.url, pid: child.pid!, stop };
 }

@@ -1,8 +1,6 @@
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { chownSync, mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import type { ChildProcess } from 'node:child_process';
 import pg from 'pg';
-import { freePort } from '../../oci/local-registry.js';
+import { initPostgresCluster, spawnPostgres, waitUntilAccepting } from '../../orchestrator/store/local-postgres.js';
 
 /**
  * A PostgreSQL server (Debian's postgresql-15) that the chaos test can crash and start again on
@@ -17,26 +15,9 @@ export interface ChaosPostgres {
   stop(): Promise<void>;
 }
 
-const BIN = process.env.BERTH_PG_BIN ?? '/usr/lib/postgresql/15/bin';
-
-function postgresUser(): { uid?: number; gid?: number } {
-  if (process.getuid?.() !== 0) return {};
-  const id = (flag: string) => Number(execFileSync('id', [flag, 'postgres']).toString().trim());
-  return { uid: id('-u'), gid: id('-g') };
-}
-
 export async function chaosPostgres(root: string): Promise<ChaosPostgres> {
-  const dataDir = join(root, 'data');
-  const socketDir = join(root, 'sock');
-  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-  mkdirSync(socketDir, { recursive: true, mode: 0o700 });
-  const user = postgresUser();
-  if (user.uid !== undefined && user.gid !== undefined) for (const d of [root, dataDir, socketDir]) chownSync(d, user.uid, user.gid);
-  execFileSync(join(BIN, 'initdb'), ['-D', dataDir, '-U', 'berth', '--auth=trust', '-E', 'UTF8', '--no-sync'], { stdio: 'pipe', cwd: root, ...user });
-  const port = await freePort();
-  const url = `postgres://berth@127.0.0.1:${port}/postgres`;
+  const cluster = await initPostgresCluster(root);
   let child: ChildProcess | undefined;
-  let log = '';
 
   const exited = (c: ChildProcess) => (c.exitCode !== null || c.signalCode !== null ? Promise.resolve() : new Promise<void>((r) => c.once('exit', () => r())));
   const signal = async (sig: NodeJS.Signals) => {
@@ -50,25 +31,11 @@ export async function chaosPostgres(root: string): Promise<ChaosPostgres> {
   };
 
   const server: ChaosPostgres = {
-    url,
+    url: cluster.url,
     async start() {
-      const args = ['-D', dataDir, '-h', '127.0.0.1', '-p', String(port), '-k', socketDir, '-c', 'max_connections=80', '-c', 'fsync=off'];
-      const c = spawn(join(BIN, 'postgres'), args, { stdio: ['ignore', 'ignore', 'pipe'], cwd: root, ...user });
-      child = c;
-      c.stderr?.on('data', (d: Buffer) => (log = (log + d.toString()).slice(-4000)));
-      for (const deadline = Date.now() + 60_000; ; ) {
-        if (c.exitCode !== null) throw new Error(`postgres exited early: ${log}`);
-        const client = new pg.Client({ connectionString: url });
-        try {
-          await client.connect();
-          await client.end();
-          return;
-        } catch {
-          await client.end().catch(() => {});
-          if (Date.now() > deadline) throw new Error(`postgres did not accept connections in 60 s: ${log}`);
-          await new Promise((r) => setTimeout(r, 100));
-        }
-      }
+      const running = spawnPostgres(cluster, ['max_connections=80', 'fsync=off']);
+      child = running.child;
+      await waitUntilAccepting(cluster.url, running, 60_000);
     },
     crash: () => signal('SIGQUIT'),
     stop: () => signal('SIGINT'),
