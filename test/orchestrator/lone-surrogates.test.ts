@@ -66,7 +66,7 @@ describe('a lone surrogate in a stored body is kept as U+FFFD, never a 500', () 
 
     const selector = { labelSelector: { matchExpressions: [{ key: 'plain', operator: 'NotIn', values: [`a${HIGH}`, `b${LOW}`] }] } };
     const created = await h.admin('POST', '/api/v1/admin/deployments', {
-      id: 'sur-dep', app: 'meter', version: '1.0.0', grants: {}, parameters: { [`p${LOW}`]: `q${HIGH}` }, deviceIds: [device.id], deviceConstraints: { eligibilityRules: [selector] },
+      id: 'sur-dep', app: 'meter', version: '1.0.0', grants: {}, parameters: { [`p${LOW}`]: { value: `q${HIGH}`, targets: [{ pointer: `/x${LOW}`, components: [`c${HIGH}`] }] } }, deviceIds: [device.id], deviceConstraints: { eligibilityRules: [selector] },
     });
     expectStored(created);
     expect(created.body.placed).toEqual([device.id]);
