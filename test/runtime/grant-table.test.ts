@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseGrants } from '../../host-apis/grants.js';
+import { GRANT_DEFINITIONS, GRANT_TABLE, interfacesOf } from '../../host-apis/grant-table/index.js';
 import { judgeImport } from '../../host-apis/import-policy.js';
 import { linkHostApis } from '../../host-apis/linker.js';
 import { GRANT_NAMES, type GrantName } from '../../wire/grants.js';
@@ -44,6 +45,17 @@ const OFFERED = [...new Set(Object.values(ALLOWED).flat())];
 describe('one grant, the imports it allows', () => {
   it('the pinned map covers exactly the wire vocabulary', () => {
     expect(Object.keys(ALLOWED).sort()).toEqual([...GRANT_NAMES].sort());
+  });
+
+  it('the grant table has one entry per wire grant, and no other', () => {
+    expect(GRANT_DEFINITIONS.map((d) => d.name).sort()).toEqual([...GRANT_NAMES].sort());
+    for (const [key, definition] of Object.entries(GRANT_TABLE)) expect(definition.name).toBe(key);
+  });
+
+  it("each table entry's interfaces are exactly what the grant allowed before the table", () => {
+    for (const definition of GRANT_DEFINITIONS) {
+      expect({ name: definition.name, interfaces: interfacesOf(definition).sort() }).toEqual({ name: definition.name, interfaces: [...ALLOWED[definition.name]].sort() });
+    }
   });
 
   it('each grant alone allows exactly its interfaces, whatever the version suffix', () => {
