@@ -6,6 +6,7 @@ import { parseGrants } from '../../host-apis/grants.js';
 import { GRANT_DEFINITIONS, GRANT_TABLE, interfacesOf } from '../../host-apis/grant-table/index.js';
 import { judgeImport } from '../../host-apis/import-policy.js';
 import { linkHostApis } from '../../host-apis/linker.js';
+import { GRANT_HANDLERS } from '../../runtime/grant-handlers.js';
 import { GRANT_NAMES, type GrantName } from '../../wire/grants.js';
 
 /**
@@ -50,6 +51,9 @@ describe('one grant, the imports it allows', () => {
   it('the grant table has one entry per wire grant, and no other', () => {
     expect(GRANT_DEFINITIONS.map((d) => d.name).sort()).toEqual([...GRANT_NAMES].sort());
     for (const [key, definition] of Object.entries(GRANT_TABLE)) expect(definition.name).toBe(key);
+    // The main-thread half says for every grant whether it has handlers, and names no other.
+    expect(Object.keys(GRANT_HANDLERS).sort()).toEqual([...GRANT_NAMES].sort());
+    expect(Object.entries(GRANT_HANDLERS).filter(([, handlers]) => handlers).map(([name]) => name).sort()).toEqual(['identity', 'messaging', 'outbound-http']);
   });
 
   it("each table entry's interfaces are exactly what the grant allowed before the table", () => {
@@ -70,6 +74,8 @@ describe('one grant, the imports it allows', () => {
     const all = parseGrants(SAMPLE);
     expect(judgeImport('wasi:sockets/tcp@0.2.0', all)).toMatchObject({ allowed: false });
     expect(judgeImport('wasi:http/incoming-handler@0.2.0', all)).toMatchObject({ allowed: false });
+    // Interface names are the component's text: one spelled like an Object property is refused, not a crash.
+    for (const name of ['constructor', '__proto__', 'toString']) expect(judgeImport(name, all)).toMatchObject({ allowed: false, reason: expect.stringContaining('not offered') });
   });
 
   const dataDir = mkdtempSync(join(tmpdir(), 'berth-grant-table-'));
