@@ -15,4 +15,8 @@ export const configGrant: GrantDefinition<'config'> = {
   providers: { 'berth:host/config': ({ context }) => createConfigHost(context.grants.config!) },
   flags: { config: keyValue, secret: keyValue },
   usage: 'config=KEY=VALUE  secret=KEY=VALUE',
+  forLog: (grant) => {
+    const secrets = new Set(grant.secrets);
+    return { ...grant, values: Object.fromEntries(Object.entries(grant.values).map(([k, v]) => [k, secrets.has(k) ? '[secret]' : v])) };
+  },
 };

@@ -1,5 +1,5 @@
 import { BerthError } from '../../common/errors.js';
-import type { GrantName } from '../../wire/grants.js';
+import type { GrantName, GrantSet } from '../../wire/grants.js';
 import type { InstanceServices } from '../linker.js';
 
 /** Builds the host object of one interface for one instance, from the instance's grants. */
@@ -26,10 +26,15 @@ export interface GrantDefinition<N extends GrantName = GrantName> {
   flags: Readonly<Record<string, FlagParser>>;
   /** One line of `--grant` help. */
   usage: string;
+  /** The grant as it may be logged, when it holds something that must not be (config secrets). */
+  forLog?: (grant: NonNullable<GrantSet[N]>) => NonNullable<GrantSet[N]>;
 }
 
+/** The entry of any one grant (a union, so each keeps its own grant's types). */
+export type AnyGrantDefinition = { [N in GrantName]: GrantDefinition<N> }[GrantName];
+
 /** The interfaces a grant allows: the ones it provides. */
-export function interfacesOf(definition: GrantDefinition): string[] {
+export function interfacesOf(definition: Pick<GrantDefinition, 'providers'>): string[] {
   return Object.keys(definition.providers);
 }
 

@@ -1,7 +1,7 @@
 import type { GrantName } from '../../wire/grants.js';
 import { clocksGrant } from './clocks.js';
 import { configGrant } from './config.js';
-import type { GrantDefinition } from './definition.js';
+import type { AnyGrantDefinition, GrantDefinition } from './definition.js';
 import { filesGrant } from './files.js';
 import { identityGrant } from './identity.js';
 import { inboundHttpGrant } from './inbound-http.js';
@@ -29,6 +29,6 @@ export const GRANT_TABLE: { readonly [N in GrantName]: GrantDefinition<N> } = {
   random: randomGrant,
 };
 
-export const GRANT_DEFINITIONS: readonly GrantDefinition[] = Object.values(GRANT_TABLE);
+export const GRANT_DEFINITIONS: readonly AnyGrantDefinition[] = Object.values(GRANT_TABLE);
 
-export { interfacesOf, type GrantDefinition, type Provider } from './definition.js';
+export { interfacesOf, type AnyGrantDefinition, type GrantDefinition, type Provider } from './definition.js';
