@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import { resolve } from 'node:path';
 import { BerthError } from '../common/errors.js';
 import type { AppIdentity, AppLogRecord } from '../host-apis/app-context.js';
-import { grantsFromFlags } from '../host-apis/grant-flags.js';
+import { grantFlagUsage, grantsFromFlags } from '../host-apis/grant-flags.js';
 import { JcoEngine } from '../runtime/engine/jco-engine.js';
 import { runOnce } from '../runtime/run-once.js';
 import { readComponentFile } from './inspect.js';
@@ -13,9 +13,8 @@ const HELP = `usage: berth run <component.wasm> [--grant NAME[=VALUE]]... [--inv
 Runs one component locally, in the same sandbox and with the same checks as on a device.
 An import the component declares but that no --grant covers is refused before it starts.
 
-  --grant NAME[=VALUE]  log[=RATE] config=KEY=VALUE secret=KEY=VALUE keyvalue[=QUOTA]
-                        files[=QUOTA] clocks random identity=AUD[,AUD] outbound-http=ORIGIN[,..]
-                        inbound-http=/ROUTE messaging=TOPIC[,..]   (QUOTA: bytes, or 1M, 64K ...)
+  --grant NAME[=VALUE]  one grant (QUOTA: bytes, or 1M, 64K ...), as one of:
+${grantFlagUsage().map((usage) => `                          ${usage}`).join('\n')}
   --invoke FUNC         the export to call (default: run, the app's entry point)
   --arg VALUE           an argument for FUNC, as JSON (42, "text", true); repeat for more
   --memory MIB          linear memory limit (default 64)

@@ -1,5 +1,6 @@
 import { BerthError } from '../common/errors.js';
 import { grantSetSchema, type GrantSet } from '../wire/grants.js';
+import { GRANT_DEFINITIONS } from './grant-table/index.js';
 
 /** Parses grants from any source (deployment JSON, CLI), naming the offending field on failure. */
 export function parseGrants(input: unknown): GrantSet {
@@ -14,10 +15,12 @@ export function parseGrants(input: unknown): GrantSet {
   return result.data;
 }
 
-/** A copy safe to log: secret config values replaced. */
+/** A copy safe to log: each grant as its table entry says it may be logged (secret config values replaced). */
 export function describeGrants(grants: GrantSet): GrantSet {
-  if (!grants.config) return grants;
-  const secrets = new Set(grants.config.secrets);
-  const values = Object.fromEntries(Object.entries(grants.config.values).map(([k, v]) => [k, secrets.has(k) ? '[secret]' : v]));
-  return { ...grants, config: { ...grants.config, values } };
+  const described: Record<string, unknown> = { ...grants };
+  for (const definition of GRANT_DEFINITIONS) {
+    const grant = grants[definition.name];
+    if (grant !== undefined && definition.forLog) described[definition.name] = (definition.forLog as (g: typeof grant) => unknown)(grant);
+  }
+  return described as GrantSet;
 }

@@ -1,5 +1,6 @@
 import { BerthError } from '../common/errors.js';
 import type { GrantName, GrantSet } from '../wire/grants.js';
+import { GRANT_DEFINITIONS, interfacesOf } from './grant-table/index.js';
 
 /**
  * Which grant an imported interface needs. Interfaces that carry no authority of their own
@@ -22,23 +23,14 @@ const BASELINE = new Set([
   'wasi:cli/terminal-stderr',
 ]);
 
-const BY_INTERFACE: Record<string, GrantName[]> = {
-  'berth:host/log': ['log'],
-  'berth:host/config': ['config'],
-  'berth:host/keyvalue': ['keyvalue'],
-  'berth:host/identity': ['identity'],
-  'berth:host/messaging': ['messaging'],
-  'wasi:clocks/wall-clock': ['clocks'],
-  'wasi:clocks/monotonic-clock': ['clocks'],
-  'wasi:random/random': ['random'],
-  'wasi:random/insecure': ['random'],
-  'wasi:random/insecure-seed': ['random'],
-  'wasi:filesystem/types': ['files'],
-  'wasi:filesystem/preopens': ['files'],
-  'wasi:http/outgoing-handler': ['outbound-http'],
-  // The shared HTTP types come with either HTTP grant.
-  'wasi:http/types': ['outbound-http', 'inbound-http'],
-};
+/** Which grants allow each interface, read from the grant table: a grant allows what it provides. */
+const BY_INTERFACE: Readonly<Record<string, GrantName[]>> = (() => {
+  const byInterface: Record<string, GrantName[]> = {};
+  for (const definition of GRANT_DEFINITIONS) {
+    for (const iface of interfacesOf(definition)) (byInterface[iface] ??= []).push(definition.name);
+  }
+  return byInterface;
+})();
 
 export type ImportVerdict = { interface: string; allowed: true; grant: GrantName | 'baseline' } | { interface: string; allowed: false; reason: string };
 
@@ -50,7 +42,7 @@ export function interfaceName(importName: string): string {
 export function judgeImport(importName: string, grants: GrantSet): ImportVerdict {
   const iface = interfaceName(importName);
   if (BASELINE.has(iface)) return { interface: importName, allowed: true, grant: 'baseline' };
-  const needs = BY_INTERFACE[iface];
+  const needs = Object.hasOwn(BY_INTERFACE, iface) ? BY_INTERFACE[iface] : undefined;
   if (!needs) return { interface: importName, allowed: false, reason: `${importName} is not offered by Berth to any app` };
   const granted = needs.find((g) => grants[g] !== undefined);
   if (granted) return { interface: importName, allowed: true, grant: granted };

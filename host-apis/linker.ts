@@ -1,13 +1,11 @@
-import { join } from 'node:path';
 import { BerthError } from '../common/errors.js';
 import type { AppIdentity, AppLogSink } from './app-context.js';
-import { createConfigHost, secretRedactor } from './config.js';
+import { secretRedactor } from './config.js';
 import type { GrantSet } from '../wire/grants.js';
 import { checkImports, interfaceName } from './import-policy.js';
-import { createKeyvalueHost, KeyvalueStore } from './keyvalue.js';
-import { AppLogger, createLogHost, DEFAULT_LOG_GRANT } from './log.js';
-import { createMessagingHost } from './messaging.js';
-import { wasiProviders } from './wasi-providers.js';
+import { GRANT_DEFINITIONS, type Provider } from './grant-table/index.js';
+import { AppLogger, DEFAULT_LOG_GRANT } from './log.js';
+import { baselineProviders } from './wasi-providers.js';
 
 /**
  * Everything an app instance's host APIs are built from. One context per instance: nothing in
@@ -31,23 +29,13 @@ export interface InstanceServices {
   logger: AppLogger;
 }
 
-type Provider = (services: InstanceServices) => unknown;
-
-const berthProviders: Record<string, Provider> = {
-  'berth:host/log': ({ logger }) => createLogHost(logger),
-  'berth:host/config': ({ context }) => createConfigHost(context.grants.config!),
-  'berth:host/keyvalue': ({ context }) =>
-    createKeyvalueHost(new KeyvalueStore(join(context.dataDir, 'keyvalue'), context.grants.keyvalue!.quotaBytes)),
-  'berth:host/identity': ({ context }) => ({
-    getToken(audience: string): string {
-      const grant = context.grants.identity!;
-      if (!grant.audiences.includes(audience)) throw { payload: { tag: 'audience-not-granted', val: audience } };
-      if (!context.hostCall) throw { payload: { tag: 'unavailable', val: 'this device cannot sign workload tokens' } };
-      return context.hostCall('identity.getToken', [audience]) as string;
-    },
-  }),
-  'berth:host/messaging': ({ context }) => createMessagingHost(context.grants.messaging!, context.hostCall),
-};
+/**
+ * Every host object this runtime can link, by interface: the baseline ones (no authority) and
+ * each grant's (host-apis/grant-table/). Which of them an instance gets is decided by its grants,
+ * in `checkImports`, before any is built. An interface two grants share (`wasi:http/types`) is
+ * authority-free and built the same by both.
+ */
+const PROVIDERS: ReadonlyMap<string, Provider> = new Map([...Object.entries(baselineProviders()), ...GRANT_DEFINITIONS.flatMap((d) => Object.entries(d.providers))]);
 
 export interface LinkedInstance {
   /** The import object for jco's `instantiate`, keyed by unversioned interface name. */
@@ -65,12 +53,11 @@ export function linkHostApis(componentImports: string[], context: HostContext): 
   checkImports(app, componentImports, context.grants);
   const logger = new AppLogger(context.grants.log ?? DEFAULT_LOG_GRANT, context.logSink, secretRedactor(context.grants.config));
   const services: InstanceServices = { context, logger };
-  const wasi = wasiProviders();
   const imports: Record<string, unknown> = {};
   for (const name of componentImports) {
     const iface = interfaceName(name);
     if (iface in imports) continue;
-    const provider = berthProviders[iface] ?? wasi[iface];
+    const provider = PROVIDERS.get(iface);
     if (!provider) throw new BerthError('import-not-granted', `app ${app} refused: ${name} has no host implementation in this runtime`, { app, refused: [name] });
     const host = provider(services);
     imports[iface] = context.countHostCall ? countingCalls(host, iface, context.countHostCall) : host;

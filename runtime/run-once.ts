@@ -3,8 +3,7 @@ import type { GrantSet } from '../wire/grants.js';
 import { prepareApp } from './app-spec.js';
 import type { Engine } from './engine/engine.js';
 import { MessageBroker } from './messaging/broker.js';
-import { withOutboundHttp } from './http/handlers.js';
-import { withMessaging } from './messaging/handlers.js';
+import { withGrantHandlers } from './grant-handlers.js';
 import type { InvokeOutcome, StopReport } from './sandbox/protocol.js';
 import type { AppLimits } from './sandbox/sandbox.js';
 import { WorkerSandbox } from './sandbox/worker-sandbox.js';
@@ -36,7 +35,7 @@ export async function runOnce(bytes: Uint8Array, options: RunOnceOptions): Promi
   const { compiled, spec } = await prepareApp(options.engine, bytes, { vendor: options.vendor, app: options.app, grants: options.grants, limits: options.limits, dataRoot: options.dataDir });
   // A broker of its own, so an app granted messaging runs here as on a device (alone on it), and
   // the same outbound-HTTP handler as a device's.
-  const start = withOutboundHttp(withMessaging((c, s, h) => WorkerSandbox.start(c, s, h), new MessageBroker()));
+  const start = withGrantHandlers((c, s, h) => WorkerSandbox.start(c, s, h), { broker: new MessageBroker() });
   const sandbox = await start(compiled, spec, { log: options.log });
   let stop: StopReport | undefined;
   sandbox.onStop((report) => (stop = report));

@@ -13,8 +13,8 @@ import { JcoEngine } from './engine/jco-engine.js';
 import { appDataDir, prepareApp } from './app-spec.js';
 import { pruneAppData, type AppDataPruneResult } from './app-data.js';
 import { MessageBroker } from './messaging/broker.js';
-import { withMessaging } from './messaging/handlers.js';
-import { withOutboundHttp } from './http/handlers.js';
+import { withGrantHandlers } from './grant-handlers.js';
+import type { DeviceSigner } from '../trust/workload/token.js';
 import { UsageLedger } from './accounting/ledger.js';
 import type { BridgeHandlers } from './sandbox/bridge.js';
 import { DEFAULT_LIMITS, type AppLimits, type AppSpec, type SandboxFactory, type SandboxHooks } from './sandbox/sandbox.js';
@@ -36,7 +36,9 @@ export interface RuntimeOptions {
   usage?: UsageLedger;
   instanceTier?: InstanceTierOptions;
   processTier?: ProcessTierOptions;
-  /** Per-instance host handlers answered on this thread (see SandboxHooks.hostHandlers). */
+  /** Signs the workload tokens of apps granted `identity` (read at each token, so a renewed key is used at once). */
+  workloadSigner?: () => DeviceSigner | undefined;
+  /** Per-instance host handlers answered on this thread (see SandboxHooks.hostHandlers); they win over the grants' own. */
   hostHandlers?: (spec: AppSpec) => BridgeHandlers;
 }
 
@@ -88,8 +90,9 @@ export class Runtime {
     const { compiled, spec } = await prepareApp(this.engine, bytes, { vendor: options.vendor, app: options.app, grants, limits: options.limits, dataRoot: this.options.dataDir });
     this.pool?.preload(compiled);
     const hooks: SandboxHooks = { log: (id, record) => this.appLog(id, record), hostHandlers: this.options.hostHandlers, usage: (id, report) => this.usage.report(id, report) };
-    // outbound-http (docs/http.md): each instance with the grant gets its main-thread HTTP handler.
-    const factory = withOutboundHttp(withMessaging(this.tierFactory(options.tier ?? DEFAULT_TIER), this.broker), { logger: this.logger, usage: this.usage });
+    // Each instance gets the main-thread handlers of its grants (runtime/grant-handlers.ts).
+    const services = { broker: this.broker, logger: this.logger, usage: this.usage, workloadSigner: this.options.workloadSigner };
+    const factory = withGrantHandlers(this.tierFactory(options.tier ?? DEFAULT_TIER), services);
     const supervisor = new AppSupervisor(compiled, spec, factory, hooks, this.options.backoff ?? DEFAULT_BACKOFF, this.usage.account(options.vendor, options.app));
     supervisor.on('stopped', (report) => {
       const level = report.reason === 'stopped' ? 'info' : 'warn';

@@ -4,7 +4,6 @@ import { join } from 'node:path';
 import { BerthError, errorCode, errorMessage } from '../../common/errors.js';
 import { securityEvent, silentLogger, type Logger } from '../../common/logger.js';
 import { HttpGateway } from '../gateway/gateway.js';
-import { workloadIdentityHandlers } from '../identity/token-handlers.js';
 import { Runtime } from '../runtime.js';
 import { AdoptedStateStore, type AdoptedState } from './adopted-state.js';
 import { AgentTasks } from './agent-tasks.js';
@@ -207,7 +206,7 @@ interface Apps {
 
 async function startApps(config: AgentConfig, trust: DeviceTrustState, documents: AdoptedStateStore, deviceLog: Logger): Promise<Apps> {
   // The signer is read from the trust state at each token: after a renewal, the new key at once.
-  const runtime = new Runtime({ dataDir: join(config.dataDir, 'runtime'), logger: deviceLog, warmWorkers: config.runtime.warmWorkers, hostHandlers: workloadIdentityHandlers(() => trust.current().signer) });
+  const runtime = new Runtime({ dataDir: join(config.dataDir, 'runtime'), logger: deviceLog, warmWorkers: config.runtime.warmWorkers, workloadSigner: () => trust.current().signer });
   const gateway = config.gateway.enabled ? new HttpGateway({ host: config.gateway.host, port: config.gateway.port, logger: deviceLog }) : undefined;
   let gatewayPort: number | undefined;
   try {

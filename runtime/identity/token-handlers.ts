@@ -1,7 +1,7 @@
 import { BerthError } from '../../common/errors.js';
 import { issueWorkloadToken, type DeviceSigner } from '../../trust/workload/token.js';
 import type { BridgeHandlers } from '../sandbox/bridge.js';
-import type { AppSpec } from '../sandbox/sandbox.js';
+import type { AppSpec, SandboxFactory } from '../sandbox/sandbox.js';
 
 /** Thrown to the guest as the `err` case of `get-token` (berth:host/identity error variant). */
 function guestError(tag: 'audience-not-granted' | 'unavailable', val: string): never {
@@ -30,4 +30,13 @@ export function workloadIdentityHandlers(currentSigner: () => DeviceSigner | und
       }
     },
   });
+}
+
+/**
+ * Wraps a sandbox factory of any tier so that each instance gets the workload-token handler
+ * beside the runtime's own (the way `withMessaging` adds messaging); the runtime's own win.
+ */
+export function withWorkloadIdentity(factory: SandboxFactory, currentSigner: () => DeviceSigner | undefined): SandboxFactory {
+  const handlers = workloadIdentityHandlers(currentSigner);
+  return (compiled, spec, hooks) => factory(compiled, spec, { ...hooks, hostHandlers: (s: AppSpec) => ({ ...handlers(s), ...(hooks.hostHandlers?.(s) ?? {}) }) });
 }
