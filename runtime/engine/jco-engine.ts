@@ -6,7 +6,7 @@ import { sha256Digest, type Digest } from '../../common/digest.js';
 import { BerthError, errorMessage } from '../../common/errors.js';
 import { inspectComponent, MAX_COMPONENT_BYTES, type ComponentInfo } from '../component/inspect.js';
 import { WASM_PAGE } from './memory-limit.js';
-import { compileCoreFile, tableCapOf } from './core-module.js';
+import { compileCoreFile, memoryCapOf, tableCapOf } from './core-module.js';
 import { loadGlueScript } from './glue-loader.js';
 import { GLUE_PATCH, patchGlue } from './glue-patch.js';
 import { warmUpGlue } from '../sandbox/warm-up.js';
@@ -88,12 +88,13 @@ export class JcoEngine implements Engine {
     const modules: Record<string, WebAssembly.Module> = {};
     const tableEntries: Record<string, number> = {};
     const tableCap = tableCapOf(Object.values(transpiled.coreFiles));
+    const memoryCap = memoryCapOf(transpiled.coreFiles, maxMemoryPages);
     for (const [name, file] of Object.entries(transpiled.coreFiles)) {
-      ({ module: modules[name], tableEntries: tableEntries[name] } = await compileCoreFile(file, maxMemoryPages, tableCap, `core module ${name} of ${info.digest}`));
+      ({ module: modules[name], tableEntries: tableEntries[name] } = await compileCoreFile(file, name, memoryCap, tableCap, `core module ${name} of ${info.digest}`));
       this.counters.compiles++;
     }
     const glueScript = transpiled.glueScript ? { glueScript: transpiled.glueScript, ...warmCodeCache(transpiled.glueScript, modules) } : {};
-    return { engine: this.name, digest: info.digest, info, glueUrl: pathToFileURL(transpiled.glueFile).href, ...glueScript, modules, maxMemoryPages, tableCap, tableEntries, coreFiles: transpiled.coreFiles };
+    return { engine: this.name, digest: info.digest, info, glueUrl: pathToFileURL(transpiled.glueFile).href, ...glueScript, modules, maxMemoryPages, memoryCap, tableCap, tableEntries, coreFiles: transpiled.coreFiles };
   }
 
   private async transpiled(bytes: Uint8Array, info: ComponentInfo): Promise<TranspiledComponent> {
