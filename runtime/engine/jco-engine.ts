@@ -16,6 +16,16 @@ import type { CompileOptions, CompiledComponent, Engine, EngineStats } from './e
 const GLUE_NAME = 'component';
 
 /**
+ * The largest instantiation glue Berth accepts from jco. Its size is not bounded by the
+ * component's: jco writes the lifting and lowering code of a type out in full at every use, so
+ * a type nested in itself doubles the glue at every level (a 1.6 KB component of tuples nested
+ * 14 deep gives 4.7 MB of glue per function that takes it). The glue is decoded and patched on
+ * the controlling thread and parsed on every sandbox thread of the app; the largest seen from a
+ * real component (a JavaScript one serving wasi:http) is about 0.8 MB.
+ */
+export const MAX_GLUE_BYTES = 8 * 2 ** 20;
+
+/**
  * jco's tools are Wasm components themselves and are not re-entrant: a second call started
  * while one is pending traps. Every transpile in this process goes through this one queue.
  */
@@ -113,6 +123,9 @@ export class JcoEngine implements Engine {
     this.counters.transpiles++;
     const generated = files[`${GLUE_NAME}.js`];
     if (!generated) throw new BerthError('malformed-component', `transpiling ${info.digest} produced no glue module`);
+    if (generated.length > MAX_GLUE_BYTES) {
+      throw new BerthError('glue-limit', `transpiling ${info.digest} produced ${(generated.length / 2 ** 20).toFixed(1)} MiB of glue, over the limit of ${MAX_GLUE_BYTES / 2 ** 20} MiB (deeply nested types written out at every use)`);
+    }
     const glue = new TextEncoder().encode(patchGlue(new TextDecoder().decode(generated)));
     const core = Object.fromEntries(Object.entries(files).filter(([name]) => name.endsWith('.wasm')));
     return this.cache.write(info.digest, glue, core);
