@@ -25,6 +25,8 @@ for (const tier of TIERS)
         expect(await app.invoke('fill-all', [1])).toEqual({ ok: true, value: LIMIT_PAGES });
         expect(await app.invoke('fill-one', [1])).toEqual({ ok: true, value: LIMIT_PAGES / 4 });
         expect(await app.invoke('fill-all', [LIMIT_PAGES])).toEqual({ ok: true, value: LIMIT_PAGES });
+        // Usage counts every memory the app's core instances export, not only the first.
+        expect(app.usage()!.memory).toMatchObject({ pages: LIMIT_PAGES, peakPages: LIMIT_PAGES });
         await app.stop();
       });
     });
