@@ -26,6 +26,8 @@ const expected: Record<string, { imports: string[]; exports: string[] }> = {
   // Heap hostiles (docs/hostile.md "Heap").
   tablebomb: { imports: [], exports: ['grow-table: func(delta: u32) -> s32', 'fill-table: func(step: u32) -> u32', 'table-size: func() -> u32'] },
   handlebomb: { imports: [], exports: ['berth:fixtures/handles@0.1.0'] },
+  memfarm: { imports: [], exports: ['fill-all: func(step: u32) -> u32', 'fill-one: func(step: u32) -> u32'] },
+  memclones: { imports: [], exports: ['fill-all: func(step: u32) -> u32', 'fill-one: func(step: u32) -> u32'] },
   bigvalue: {
     imports: [LOG],
     exports: ['shout: func(bytes: u32) -> string', 'numbers: func(count: u32) -> list<u32>', 'words: func(count: u32) -> list<string>', 'log-long: func(bytes: u32)', 'log-fields: func(count: u32)'],

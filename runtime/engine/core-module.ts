@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { BerthError, errorMessage } from '../../common/errors.js';
 import { capMemory } from './memory-limit.js';
+import { planMemoryCap, type MemoryCap } from './memory-budget.js';
 import { capTables, planTableCap, type TableCap } from './table-limit.js';
 
 export interface CoreModule {
@@ -14,9 +15,14 @@ export function tableCapOf(files: string[]): TableCap {
   return planTableCap(files.map((file) => readFileSync(file)));
 }
 
+/** The memory cap of a component: its memory limit shared by the memories of all its core modules (memory-budget.ts). */
+export function memoryCapOf(files: Record<string, string>, maxMemoryPages: number): MemoryCap {
+  return planMemoryCap(Object.fromEntries(Object.entries(files).map(([name, file]) => [name, readFileSync(file)])), maxMemoryPages);
+}
+
 /** Reads a transpiled core module, caps its memories and tables, and compiles it (also in the process tier's child). */
-export async function compileCoreFile(file: string, maxMemoryPages: number, tableCap: TableCap, what: string): Promise<CoreModule> {
-  const { bytes, entries } = capTables(capMemory(readFileSync(file), maxMemoryPages), tableCap);
+export async function compileCoreFile(file: string, name: string, memoryCap: MemoryCap, tableCap: TableCap, what: string): Promise<CoreModule> {
+  const { bytes, entries } = capTables(capMemory(readFileSync(file), memoryCap.budget, memoryCap.maxima[name] ?? []), tableCap);
   try {
     return { module: await WebAssembly.compile(bytes), tableEntries: entries };
   } catch (err) {

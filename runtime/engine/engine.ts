@@ -1,5 +1,6 @@
 import type { Digest } from '../../common/digest.js';
 import type { ComponentInfo } from '../component/inspect.js';
+import type { MemoryCap } from './memory-budget.js';
 import type { TableCap } from './table-limit.js';
 
 /**
@@ -8,7 +9,7 @@ import type { TableCap } from './table-limit.js';
  * same two steps: compile bytes once per digest, then instantiate cheaply many times.
  */
 export interface CompileOptions {
-  /** Linear memory ceiling for every memory of the component, in bytes (rounded down to pages). */
+  /** Linear memory ceiling for all memories of the component together, in bytes (rounded down to pages). */
   memoryLimitBytes: number;
 }
 
@@ -26,6 +27,8 @@ export interface CompiledComponent {
   /** Compiled core modules by the name the glue asks for; structured-cloneable to workers. */
   modules: Record<string, WebAssembly.Module>;
   maxMemoryPages: number;
+  /** How that ceiling is shared by the memories of its core modules (memory-budget.ts). */
+  memoryCap: MemoryCap;
   /** How the tables of its core modules were capped (table-limit.ts). */
   tableCap: TableCap;
   /** Per core module, the entries its own tables can reach: summed over instances at instantiation. */

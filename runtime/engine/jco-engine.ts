@@ -6,7 +6,7 @@ import { sha256Digest, type Digest } from '../../common/digest.js';
 import { BerthError, errorMessage } from '../../common/errors.js';
 import { inspectComponent, MAX_COMPONENT_BYTES, type ComponentInfo } from '../component/inspect.js';
 import { WASM_PAGE } from './memory-limit.js';
-import { compileCoreFile, tableCapOf } from './core-module.js';
+import { compileCoreFile, memoryCapOf, tableCapOf } from './core-module.js';
 import { loadGlueScript } from './glue-loader.js';
 import { GLUE_PATCH, patchGlue } from './glue-patch.js';
 import { warmUpGlue } from '../sandbox/warm-up.js';
@@ -14,6 +14,16 @@ import { TranspileCache, type TranspiledComponent } from './transpile-cache.js';
 import type { CompileOptions, CompiledComponent, Engine, EngineStats } from './engine.js';
 
 const GLUE_NAME = 'component';
+
+/**
+ * The largest instantiation glue Berth accepts from jco. Its size is not bounded by the
+ * component's: jco writes the lifting and lowering code of a type out in full at every use, so
+ * a type nested in itself doubles the glue at every level (a 1.6 KB component of tuples nested
+ * 14 deep gives 4.7 MB of glue per function that takes it). The glue is decoded and patched on
+ * the controlling thread and parsed on every sandbox thread of the app; the largest seen from a
+ * real component (a JavaScript one serving wasi:http) is about 0.8 MB.
+ */
+export const MAX_GLUE_BYTES = 8 * 2 ** 20;
 
 /**
  * jco's tools are Wasm components themselves and are not re-entrant: a second call started
@@ -88,12 +98,13 @@ export class JcoEngine implements Engine {
     const modules: Record<string, WebAssembly.Module> = {};
     const tableEntries: Record<string, number> = {};
     const tableCap = tableCapOf(Object.values(transpiled.coreFiles));
+    const memoryCap = memoryCapOf(transpiled.coreFiles, maxMemoryPages);
     for (const [name, file] of Object.entries(transpiled.coreFiles)) {
-      ({ module: modules[name], tableEntries: tableEntries[name] } = await compileCoreFile(file, maxMemoryPages, tableCap, `core module ${name} of ${info.digest}`));
+      ({ module: modules[name], tableEntries: tableEntries[name] } = await compileCoreFile(file, name, memoryCap, tableCap, `core module ${name} of ${info.digest}`));
       this.counters.compiles++;
     }
     const glueScript = transpiled.glueScript ? { glueScript: transpiled.glueScript, ...warmCodeCache(transpiled.glueScript, modules) } : {};
-    return { engine: this.name, digest: info.digest, info, glueUrl: pathToFileURL(transpiled.glueFile).href, ...glueScript, modules, maxMemoryPages, tableCap, tableEntries, coreFiles: transpiled.coreFiles };
+    return { engine: this.name, digest: info.digest, info, glueUrl: pathToFileURL(transpiled.glueFile).href, ...glueScript, modules, maxMemoryPages, memoryCap, tableCap, tableEntries, coreFiles: transpiled.coreFiles };
   }
 
   private async transpiled(bytes: Uint8Array, info: ComponentInfo): Promise<TranspiledComponent> {
@@ -112,6 +123,9 @@ export class JcoEngine implements Engine {
     this.counters.transpiles++;
     const generated = files[`${GLUE_NAME}.js`];
     if (!generated) throw new BerthError('malformed-component', `transpiling ${info.digest} produced no glue module`);
+    if (generated.length > MAX_GLUE_BYTES) {
+      throw new BerthError('glue-limit', `transpiling ${info.digest} produced ${(generated.length / 2 ** 20).toFixed(1)} MiB of glue, over the limit of ${MAX_GLUE_BYTES / 2 ** 20} MiB (deeply nested types written out at every use)`);
+    }
     const glue = new TextEncoder().encode(patchGlue(new TextDecoder().decode(generated)));
     const core = Object.fromEntries(Object.entries(files).filter(([name]) => name.endsWith('.wasm')));
     return this.cache.write(info.digest, glue, core);

@@ -20,7 +20,7 @@ export class AppInstance {
   static create(glue: ComponentGlue, modules: Record<string, WebAssembly.Module>, componentImports: string[], context: HostContext, limits?: CoreBudgetLimits): AppInstance {
     const { imports, services } = linkHostApis(componentImports, context);
     const budget = limits && new CoreBudget(modules, limits);
-    let memory: WebAssembly.Memory | undefined;
+    const memories = new Set<WebAssembly.Memory>();
     const exportsObject = glue.instantiate(
       (name) => {
         const module = modules[name];
@@ -31,20 +31,23 @@ export class AppInstance {
       (module, importObject) => {
         budget?.admit(module);
         const instance = new WebAssembly.Instance(module, importObject);
-        for (const value of Object.values(instance.exports)) if (!memory && value instanceof WebAssembly.Memory) memory = value;
+        for (const value of Object.values(instance.exports)) if (value instanceof WebAssembly.Memory) memories.add(value);
         return instance;
       },
     );
     const instance = new AppInstance(exportsObject, services);
-    instance.memory = memory;
+    instance.memories = [...memories];
     return instance;
   }
 
-  private memory: WebAssembly.Memory | undefined;
+  private memories: WebAssembly.Memory[] = [];
 
-  /** Pages of the component's main linear memory, for accounting and limit tests. */
+  /**
+   * Pages of the component's linear memories together (each counted once, however many modules
+   * import it), for accounting and limit tests. A memory no core instance exports is not seen.
+   */
   memoryPages(): number {
-    return this.memory ? this.memory.buffer.byteLength / 65536 : 0;
+    return this.memories.reduce((pages, memory) => pages + memory.buffer.byteLength / 65536, 0);
   }
 
   /** Exported functions by the names `invoke` accepts. */

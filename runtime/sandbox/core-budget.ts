@@ -1,16 +1,29 @@
 import { BerthError } from '../../common/errors.js';
+import type { CompiledComponent } from '../engine/engine.js';
+import { memoryPagesOf } from '../engine/memory-budget.js';
 
 /**
  * What the core instances of one app instance may add up to, checked as the glue instantiates
  * them. A component may instantiate a core module any number of times, and each instance has
  * tables of its own (kept on the thread's JavaScript heap, table-limit.ts) and memories of its
- * own: the caps written into each module bound one instance, this bounds their number and sum.
+ * own (linear memory, off the JavaScript heap but not off the device's): the caps written into
+ * each module bound one instance, this bounds their number and sum.
  */
 export interface CoreBudgetLimits {
   /** Entries each core module's own tables can reach (CompiledComponent.tableEntries). */
   tableEntries: Record<string, number>;
   /** All tables of the app instance together (TableCap.budget). */
   tableBudget: number;
+  /** Pages each core module's own memories can reach together, once capped (memory-budget.ts). */
+  memoryPages: Record<string, number>;
+  /** All memories of the app instance together, in pages (MemoryCap.budget). */
+  memoryBudget: number;
+}
+
+/** The limits of a compiled component, as sent to the thread that instantiates it. */
+export function coreLimitsOf(compiled: CompiledComponent): CoreBudgetLimits {
+  const memoryPages = Object.fromEntries(Object.keys(compiled.modules).map((name) => [name, memoryPagesOf(compiled.memoryCap, name)]));
+  return { tableEntries: compiled.tableEntries, tableBudget: compiled.tableCap.budget, memoryPages, memoryBudget: compiled.memoryCap.budget };
 }
 
 /** Core instances per app instance: jco's glue makes 3–4 for the components seen; composed ones a few more. */
@@ -20,6 +33,7 @@ export class CoreBudget {
   private readonly names = new Map<WebAssembly.Module, string>();
   private instances = 0;
   private entries = 0;
+  private pages = 0;
 
   constructor(
     modules: Record<string, WebAssembly.Module>,
@@ -37,6 +51,11 @@ export class CoreBudget {
     this.entries += name === undefined ? 0 : (this.limits.tableEntries[name] ?? 0);
     if (this.entries > this.limits.tableBudget) {
       throw new BerthError('table-limit', `the component's core instances could grow their tables to ${this.entries} entries in all, over the limit of ${this.limits.tableBudget} entries`);
+    }
+    // A module instantiated again brings memories of its own, each able to reach its cap.
+    this.pages += name === undefined ? 0 : (this.limits.memoryPages[name] ?? 0);
+    if (this.pages > this.limits.memoryBudget) {
+      throw new BerthError('memory-limit', `the component's core instances could grow their memories to ${this.pages} pages (${(this.pages * 65536) / 2 ** 20} MiB) in all, over its memory limit of ${this.limits.memoryBudget} pages (${(this.limits.memoryBudget * 65536) / 2 ** 20} MiB)`);
     }
   }
 }

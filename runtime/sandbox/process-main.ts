@@ -37,7 +37,7 @@ async function load(message: Extract<ToChild, { type: 'load' }>): Promise<void> 
     const modules: Record<string, WebAssembly.Module> = {};
     for (const [name, file] of Object.entries(component.coreFiles)) {
       // The parent's caps, so that both sides count the same entries per module.
-      modules[name] = (await compileCoreFile(file, component.maxMemoryPages, component.tableCap, `core module ${name} of ${component.digest}`)).module;
+      modules[name] = (await compileCoreFile(file, name, component.memoryCap, component.tableCap, `core module ${name} of ${component.digest}`)).module;
     }
     const compiled: CompiledComponent = { ...component, modules };
     const started = await WorkerSandbox.start(compiled, spec, {

@@ -1,6 +1,7 @@
 import type { Worker } from 'node:worker_threads';
 import { BerthError } from '../../common/errors.js';
 import type { CompiledComponent } from '../engine/engine.js';
+import { coreLimitsOf } from './core-budget.js';
 import { serveBridge, type BridgeHandlers } from './bridge.js';
 import { CallQueue, type QueuedCall } from './call-queue.js';
 import { monotonicMs, type FromWorker, type InvokeOutcome, type InvokeRequest, type LoadRequest, type StopReason, type UsageReport } from './protocol.js';
@@ -106,7 +107,7 @@ export class SandboxThread {
       // The worker keeps a glue once loaded: its code cache crosses only with the first load.
       ...(compiled.glueCodeCache && !this.gluesSent.has(compiled.glueUrl) ? { glueCodeCache: compiled.glueCodeCache } : {}),
       modules: compiled.modules,
-      coreLimits: { tableEntries: compiled.tableEntries, tableBudget: compiled.tableCap.budget },
+      coreLimits: coreLimitsOf(compiled),
       imports: compiled.info.imports,
       identity: owner.spec.identity,
       grants: owner.spec.grants,

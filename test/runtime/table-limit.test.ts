@@ -54,7 +54,7 @@ describe('table caps', () => {
 describe('core budget', () => {
   it('sums the tables of every core instance, so one module instantiated again and again is refused', () => {
     const module = new WebAssembly.Module(Uint8Array.of(0, 0x61, 0x73, 0x6d, 1, 0, 0, 0));
-    const budget = new CoreBudget({ m: module }, { tableEntries: { m: 400 }, tableBudget: 1_000 });
+    const budget = new CoreBudget({ m: module }, { tableEntries: { m: 400 }, tableBudget: 1_000, memoryPages: {}, memoryBudget: 1 });
     budget.admit(module);
     budget.admit(module);
     expect(() => budget.admit(module)).toThrow(/grow their tables to 1200 entries in all, over the limit of 1000/);
@@ -62,7 +62,7 @@ describe('core budget', () => {
 
   it('counts core instances', () => {
     const module = new WebAssembly.Module(Uint8Array.of(0, 0x61, 0x73, 0x6d, 1, 0, 0, 0));
-    const budget = new CoreBudget({ m: module }, { tableEntries: { m: 0 }, tableBudget: 1_000 });
+    const budget = new CoreBudget({ m: module }, { tableEntries: { m: 0 }, tableBudget: 1_000, memoryPages: {}, memoryBudget: 1 });
     for (let i = 0; i < MAX_CORE_INSTANCES; i++) budget.admit(module);
     expect(() => budget.admit(module)).toThrow(`the component instantiates more than ${MAX_CORE_INSTANCES} core instances`);
   });
