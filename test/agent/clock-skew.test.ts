@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { libfaketime, skewableClockEnv } from '../chaos/environment.js';
-import { fixture, httpGet, startAgentProcess, startWorld, waitFor, type AgentProcess, type World } from './support.js';
+import { fixture, httpGet, variant, startAgentProcess, startWorld, waitFor, type AgentProcess, type World } from './support.js';
 
 /**
  * A device whose clock is an hour off the control plane's (docs/trust.md, "Clock skew"): the
@@ -22,6 +22,7 @@ describe.skipIf(!libfaketime())('a device an hour off the control plane\'s clock
   beforeAll(async () => {
     world = await startWorld();
     await world.publish('web', '1.0.0', fixture('http-server'));
+    await world.publish('web', '1.1.0', variant(fixture('http-server'), '1.1.0'));
     for (const s of skews) {
       const clockFile = join(world.dir, `clock-${s.name}`);
       writeFileSync(clockFile, `${s.offset}\n`);
@@ -44,6 +45,20 @@ describe.skipIf(!libfaketime())('a device an hour off the control plane\'s clock
       const started = agent.logs.find((l) => l.msg === 'device agent started')!;
       expect(Math.abs((started.time as number) - Date.now() - s.hours * 3_600_000)).toBeLessThan(10 * 60_000);
       expect(agent.logs.some((l) => /certificate is not yet valid|not yet valid/i.test(String(l.msg) + JSON.stringify(l.err ?? '')))).toBe(false);
+    }
+  }, 150_000);
+
+  it('takes a rolling update (probation, then installed) an hour behind and an hour ahead', async () => {
+    const rolling = await world.h.admin('POST', '/api/v1/admin/deployments/web-skew/rollouts', { version: '1.1.0', batchSize: 1 });
+    expect(rolling.status, JSON.stringify(rolling.body)).toBe(202);
+    const done = await waitFor(async () => {
+      const s = await world.status('web-skew');
+      return s.rollout?.state === 'done' && s.counts?.installed === 2 ? s : undefined;
+    }, 90_000, 'the rollout to finish on both skewed devices');
+    expect(done.versions).toEqual({ '1.1.0': 2 });
+    for (const [i, s] of skews.entries()) {
+      expect(agents[i]!.logs.some((l) => l.msg === 'app passed its probation' && l.version === '1.1.0'), `${s.name} passed probation`).toBe(true);
+      expect((await httpGet(await agents[i]!.gatewayPort(), '/web/again')).status).toBe(200);
     }
   }, 150_000);
 });
