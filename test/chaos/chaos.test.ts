@@ -128,6 +128,9 @@ describe(`chaos: two replicas on PostgreSQL, three agents, a rolling update unde
         sync: { longPollSeconds: 5, pollIntervalSeconds: 0.1, backoffInitialSeconds: 0.2, backoffMaxSeconds: 1, usageLogSeconds: 0 },
         runtime: { warmWorkers: 0 },
         nodeLock: { machineIdFile: join(root, `machine-id-${i}`) },
+        // A short health window: each wave waits for its device's probation (docs/agent.md), and
+        // three waves of the default minute would not fit the convergence bound.
+        lastKnownGood: { windowSeconds: 2, maxRestarts: 3 },
         logLevel: 'debug',
       };
       writeFileSync(configPaths[i]!, JSON.stringify(config));
