@@ -11,8 +11,14 @@ export interface KeyedCertificate {
 }
 
 const DAY = 86_400_000;
-/** Issued certificates start a little in the past: device clocks drift. */
-const BACKDATE_MS = 5 * 60_000;
+/**
+ * Every certificate the fleet CA issues starts this long before it is issued, so a device whose
+ * clock is behind (up to this much) still sees the control plane's fresh server certificate, and
+ * its own, as valid. Lifetimes stay bounded by notAfter, which is not moved (docs/trust.md,
+ * "Clock skew").
+ */
+export const CERTIFICATE_BACKDATE_MS = 2 * 3_600_000;
+const BACKDATE_MS = CERTIFICATE_BACKDATE_MS;
 
 export async function createRootCa(trustDomain: string, lifetimeDays = 3650, now = new Date()): Promise<KeyedCertificate> {
   const keys = await generateP256();

@@ -38,6 +38,12 @@ export interface DeploymentStatus {
   errors: { deviceId: string; version: string; error: DeviceStatusRow['error'] }[];
   /** The last resource usage each device reported for the version placed on it now. */
   usage: Record<string, DeviceStatusRow['usage']>;
+  /**
+   * Devices whose last report names a version other than the one placed on them (a late report
+   * on the old version, a device that went back to its last-known-good): what they run, by
+   * their word. They count as `pending` on the placed version above (docs/deployments.md).
+   */
+  otherVersions: { deviceId: string; placedVersion: string; version: string; state: DeviceDeploymentState }[];
 }
 
 /** What operators see: how many placed devices are in each state, and the failures with their errors. */
@@ -53,5 +59,6 @@ export async function aggregateStatus(q: Queryable, deploymentId: string): Promi
   }
   const errors = rows.filter((r) => r.state === 'failed').map((r) => ({ deviceId: r.deviceId, version: r.version, error: r.error }));
   const usage = Object.fromEntries(rows.filter((r) => r.usage).map((r) => [r.deviceId, r.usage]));
-  return { deploymentId, version: d.version, rollout: d.rollout, devices: rows.length, counts, versions, errors, usage };
+  const otherVersions = rows.flatMap((r) => (r.otherVersion ? [{ deviceId: r.deviceId, placedVersion: r.version, ...r.otherVersion }] : []));
+  return { deploymentId, version: d.version, rollout: d.rollout, devices: rows.length, counts, versions, errors, usage, otherVersions };
 }

@@ -26,6 +26,8 @@ export function deviceStatusRoutes(deps: ControlPlaneDeps, svc: DesiredStateServ
       components: report.components ?? [],
       adoptedManifestVersion: report.adoptedManifestVersion,
       usage: report['x-berth-extensions']?.usage ?? null,
+      // The version the report is about, by the device's word; never taken for the placed one.
+      version: report['x-berth-extensions']?.version ?? null,
     });
     if (result === 'ahead') {
       throw validationProblem([{ field: 'adoptedManifestVersion', message: `above the device's current manifestVersion (${(await svc.manifest(caller)).manifestVersion})` }]);

@@ -15,8 +15,13 @@ export interface DeviceStatusRow {
   usage?: Record<string, unknown> | null;
 }
 
-/** A device's report as it arrives; the version it is about is the one placed on the device now. */
-export type DeviceReport = Omit<DeviceStatusRow, 'version'>;
+/**
+ * A device's report as it arrives. `version` is the version the device says it runs
+ * (`x-berth-extensions.version`); a report without one is about the version placed on the
+ * device now. A report naming another version (late news of the old one, a device that rolled
+ * back) is recorded as what it is and never counts as the placed version's (docs/deployments.md).
+ */
+export type DeviceReport = Omit<DeviceStatusRow, 'version'> & { version?: string | null };
 
 /**
  * What became of one report: recorded (`created`/`updated`), or not, because the deployment is
@@ -42,8 +47,8 @@ export async function recordReports(q: Queryable, reports: readonly DeviceReport
   if (reports.length === 0) return [];
   const rows = await q.query<{ i: number; outcome: ReportOutcome; rolling: boolean }>(
     `WITH r AS (
-       SELECT * FROM unnest($1::int[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[], $8::text[])
-         AS r(i, deployment_id, device_id, state, error, components, adopted, usage)
+       SELECT * FROM unnest($1::int[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[], $8::text[], $9::text[])
+         AS r(i, deployment_id, device_id, state, error, components, adopted, usage, reported)
      ), j AS (
        SELECT r.*, p.version AS placed,
          CASE
@@ -57,7 +62,7 @@ export async function recordReports(q: Queryable, reports: readonly DeviceReport
        LEFT JOIN placements p ON p.deployment_id = r.deployment_id AND p.device_id = r.device_id
      ), written AS (
        INSERT INTO deployment_device_status (deployment_id, device_id, version, state, error, components, adopted_manifest_version, usage)
-       SELECT deployment_id, device_id, placed, state, error::jsonb, components::jsonb, adopted, usage::jsonb FROM j WHERE verdict = 'record'
+       SELECT deployment_id, device_id, coalesce(reported, placed), state, error::jsonb, components::jsonb, adopted, usage::jsonb FROM j WHERE verdict = 'record'
        ON CONFLICT (deployment_id, device_id) DO UPDATE SET version = EXCLUDED.version, state = EXCLUDED.state, error = EXCLUDED.error,
          components = EXCLUDED.components, adopted_manifest_version = EXCLUDED.adopted_manifest_version,
          usage = coalesce(EXCLUDED.usage, deployment_device_status.usage), updated_at = now()
@@ -78,18 +83,33 @@ export async function recordReports(q: Queryable, reports: readonly DeviceReport
       reports.map((r) => jsonParam(r.components)),
       reports.map((r) => r.adoptedManifestVersion),
       reports.map((r) => jsonParam(r.usage)),
+      reports.map((r) => r.version ?? null),
     ],
   );
   return rows.map((r) => ({ outcome: r.outcome, rolling: r.rolling }));
+}
+
+/** A placed device and its last report, as far as it speaks of the version placed now. */
+export interface PlacementStatus {
+  deviceId: string;
+  /** The version placed on the device. */
+  version: string;
+  /** Its state on the placed version: `pending` until the device reports on that version. */
+  state: DeviceDeploymentState;
+  error: DeviceStatusRow['error'];
+  usage: DeviceStatusRow['usage'];
+  /** The device's last report when it named another version than the placed one, else null. */
+  otherVersion: { version: string; state: DeviceDeploymentState } | null;
 }
 
 /**
  * Each placed device of a deployment with its last report, if that report is about the version
  * placed now; a device that has not reported on its current version counts as pending.
  */
-export async function statusOfPlacements(q: Queryable, deploymentId: string): Promise<{ deviceId: string; version: string; state: DeviceDeploymentState; error: DeviceStatusRow['error']; usage: DeviceStatusRow['usage'] }[]> {
+export async function statusOfPlacements(q: Queryable, deploymentId: string): Promise<PlacementStatus[]> {
   return q.query(
     `SELECT p.device_id AS "deviceId", p.version,
+            CASE WHEN s.version <> p.version THEN jsonb_build_object('version', s.version, 'state', s.state) END AS "otherVersion",
             CASE WHEN s.version = p.version THEN s.state ELSE 'pending' END AS state,
             CASE WHEN s.version = p.version THEN s.error ELSE NULL END AS error,
             CASE WHEN s.version = p.version THEN s.usage ELSE NULL END AS usage

@@ -1,5 +1,6 @@
 import { BerthError } from '../../common/errors.js';
 import { securityEvent, silentLogger, type Logger } from '../../common/logger.js';
+import { CERTIFICATE_BACKDATE_MS } from '../../trust/authority.js';
 import { generateP256 } from '../../trust/x509.js';
 import type { IssuedIdentity } from '../../wire/onboarding.js';
 import { createCsr, storeIssued } from './enroll.js';
@@ -15,10 +16,24 @@ export interface RenewOptions {
   logger?: Logger;
 }
 
-/** When renewal is due: at `fraction` of the certificate's lifetime (e.g. 0.5 = half way). */
+/**
+ * When the certificate was issued: its notBefore is backdated by CERTIFICATE_BACKDATE_MS for
+ * clock skew, and that margin is not lifetime. A certificate shorter than the margin (an older
+ * one backdated less) counts from notBefore.
+ */
+export function issuedAt(identity: Pick<DeviceIdentity, 'notBefore' | 'notAfter'>): number {
+  const issued = identity.notBefore.getTime() + CERTIFICATE_BACKDATE_MS;
+  return issued < identity.notAfter.getTime() ? issued : identity.notBefore.getTime();
+}
+
+/**
+ * When renewal is due: at `fraction` of the certificate's lifetime from its issue (e.g. 0.5 =
+ * half way). Counting from the backdated notBefore would put a short-lived certificate's renewal
+ * in the past and renew it in a loop.
+ */
 export function renewalDueAt(identity: DeviceIdentity, fraction: number): Date {
   if (!(fraction > 0 && fraction < 1)) throw new BerthError('agent.bad_fraction', `renewal fraction must be between 0 and 1, not ${fraction}`);
-  const start = identity.notBefore.getTime();
+  const start = issuedAt(identity);
   return new Date(start + (identity.notAfter.getTime() - start) * fraction);
 }
 

@@ -34,15 +34,18 @@ export async function runSync(o: SyncOptions, initial: { adopted: AdoptedState |
   let plans = initial.plans;
   const errors = new Backoff(o.backoff);
   const retries = new Backoff(o.backoff);
-  let retryAt = o.reconciler.failures().size > 0 ? Date.now() : Infinity;
+  // Retry times are on the monotonic clock: a wall clock stepped back (NTP, an RTC-less boot)
+  // would otherwise put the next retry of a failed deployment hours away.
+  const now = (): number => performance.now();
+  let retryAt = o.reconciler.failures().size > 0 ? now() : Infinity;
   while (!signal.aborted) {
     try {
-      if (o.reconciler.failures().size > 0 && Date.now() >= retryAt) {
+      if (o.reconciler.failures().size > 0 && now() >= retryAt) {
         await o.reconciler.apply(plans, o.source);
-        retryAt = o.reconciler.failures().size > 0 ? Date.now() + retries.next() : Infinity;
+        retryAt = o.reconciler.failures().size > 0 ? now() + retries.next() : Infinity;
         if (retryAt === Infinity) retries.reset();
       }
-      const untilRetry = retryAt === Infinity ? o.longPollSeconds : Math.max(0, Math.floor((retryAt - Date.now()) / 1000));
+      const untilRetry = retryAt === Infinity ? o.longPollSeconds : Math.max(0, Math.floor((retryAt - now()) / 1000));
       const result = await pollDesiredState(o.follower, { ...(adopted ? { etag: adopted.etag } : {}), manifestVersion: adopted?.manifestVersion ?? 0 }, Math.min(o.longPollSeconds, untilRetry), signal);
       errors.reset();
       if (result.kind === 'changed') {
@@ -58,7 +61,7 @@ export async function runSync(o: SyncOptions, initial: { adopted: AdoptedState |
         o.onAdopted(adopted);
         await o.reconciler.collectGarbage(next);
         retries.reset();
-        retryAt = o.reconciler.failures().size > 0 ? Date.now() + retries.next() : Infinity;
+        retryAt = o.reconciler.failures().size > 0 ? now() + retries.next() : Infinity;
       }
       if (o.pollIntervalMs > 0) await pause(o.pollIntervalMs, signal);
     } catch (err) {

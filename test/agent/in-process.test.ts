@@ -23,9 +23,9 @@ describe('startAgent in process, across a certificate renewal', () => {
   });
 
   it('onboards, renews its certificate in time, and still adopts and runs new desired state', async () => {
-    // Certificates live 40 s + 5 min of backdating: at 0.93 of that, renewal is due ~15 s in.
+    // Certificates live 40 s from issue (the backdating is not lifetime): at 0.4, renewal is due ~16 s in.
     const started = await startInProcessAgent(world, 'inproc-1', {
-      sync: { longPollSeconds: 2, pollIntervalSeconds: 0.1, backoffInitialSeconds: 0.2, backoffMaxSeconds: 1, renewalFraction: 0.93 },
+      sync: { longPollSeconds: 2, pollIntervalSeconds: 0.1, backoffInitialSeconds: 0.2, backoffMaxSeconds: 1, renewalFraction: 0.4 },
     });
     agent = started.agent;
     const { config, lines, changes } = started;

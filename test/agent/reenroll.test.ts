@@ -12,7 +12,7 @@ import { startInProcessAgent, startWorld, waitFor, type World } from './support.
 // A device offline past its certificate's lifetime: the factory identity re-enrolls it; a device
 // onboarded by token is told plainly that it needs a new one.
 const LIFETIME_MS = 4000;
-// Certificates are backdated 5 minutes: at this fraction, renewal falls due just before expiry.
+// Renewal counts from issue: at this fraction, it falls due just before expiry.
 const sync = { longPollSeconds: 2, pollIntervalSeconds: 0.1, backoffInitialSeconds: 0.2, backoffMaxSeconds: 1, renewalFraction: 0.999 };
 
 describe('an agent whose certificate expired while it was not running', () => {

@@ -28,9 +28,9 @@ describe('workload tokens across a certificate renewal', () => {
   });
 
   it('signs the very next token after a renewal with the new key, carrying the new certificate', async () => {
-    // Certificates live 30 s + 5 min of backdating: at 0.93 of that, renewal is due ~7 s in.
+    // Certificates live 30 s from issue (the backdating is not lifetime): at 0.25, renewal is due ~7.5 s in.
     const started = await startInProcessAgent(world, 'switch-1', {
-      sync: { longPollSeconds: 2, pollIntervalSeconds: 0.1, backoffInitialSeconds: 0.2, backoffMaxSeconds: 1, renewalFraction: 0.93 },
+      sync: { longPollSeconds: 2, pollIntervalSeconds: 0.1, backoffInitialSeconds: 0.2, backoffMaxSeconds: 1, renewalFraction: 0.25 },
     });
     agent = started.agent;
     const running = agent;

@@ -137,6 +137,8 @@ export interface AgentSetup {
   machineId?: string;
   token?: string;
   overrides?: Partial<AgentConfigInput>;
+  /** The agent process's environment (default: this one's). */
+  env?: NodeJS.ProcessEnv;
 }
 
 /** Writes a config and starts the agent as its own process: `node bin/berth.js device start --config …`. */
@@ -163,7 +165,7 @@ export async function startAgentProcess(world: World, s: AgentSetup): Promise<Ag
   };
   const configPath = join(world.dir, `agent-${s.name}-${Date.now()}.json`);
   writeFileSync(configPath, JSON.stringify(config, null, 2));
-  return spawnAgent(s.name, dataDir, configPath);
+  return spawnAgent(s.name, dataDir, configPath, s.env);
 }
 
 /** An agent in this process (`startAgent`), its log lines and deployment changes collected. */
@@ -198,8 +200,9 @@ export async function startInProcessAgent(world: World, name: string, overrides:
   return { agent, config, lines, changes };
 }
 
-export function spawnAgent(name: string, dataDir: string, configPath: string): AgentProcess {
-  const child = spawn(process.execPath, [join(ROOT, 'bin/berth.js'), 'device', 'start', '--config', configPath], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+/** `env`: the agent process's environment (e.g. a libfaketime preload that moves its clock). */
+export function spawnAgent(name: string, dataDir: string, configPath: string, env: NodeJS.ProcessEnv = process.env): AgentProcess {
+  const child = spawn(process.execPath, [join(ROOT, 'bin/berth.js'), 'device', 'start', '--config', configPath], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env });
   const logs: LogLine[] = [];
   const rl = createInterface({ input: child.stdout! });
   rl.on('line', (line) => {

@@ -7,7 +7,8 @@ export type Fault =
   | { kind: 'kill-replica'; atMs: number; replica: number; downMs: number }
   | { kind: 'restart-postgres'; atMs: number; downMs: number }
   | { kind: 'fill-disk'; atMs: number; agent: number; holdMs: number }
-  | { kind: 'skew-clock'; atMs: number; agent: number };
+  /** The agent's wall clock moved by `hours` (one device behind, another ahead). */
+  | { kind: 'skew-clock'; atMs: number; agent: number; hours: -1 | 1 };
 
 /** mulberry32: small, fast, and the same sequence on every platform for a given seed. */
 export function seededRandom(seed: number): () => number {
@@ -52,7 +53,12 @@ export function planFaults(random: () => number, s: PlanShape): Fault[] {
   faults.push({ kind: 'kill-replica', atMs: at(), replica: pick(s.replicas), downMs: between(500, 3000) });
   faults.push({ kind: 'restart-postgres', atMs: at(), downMs: between(200, 2000) });
   if (s.diskFull) faults.push({ kind: 'fill-disk', atMs: at(), agent: pick(s.agents), holdMs: between(3000, 6000) });
-  if (s.clockSkew) faults.push({ kind: 'skew-clock', atMs: at(), agent: pick(s.agents) });
+  if (s.clockSkew) {
+    // Two different devices: one an hour behind, one an hour ahead (docs/trust.md, "Clock skew").
+    const behind = pick(s.agents);
+    const ahead = (behind + 1 + pick(s.agents - 1)) % s.agents;
+    faults.push({ kind: 'skew-clock', atMs: at(), agent: behind, hours: -1 }, { kind: 'skew-clock', atMs: at(), agent: ahead, hours: 1 });
+  }
   return faults.sort((a, b) => a.atMs - b.atMs);
 }
 
@@ -67,6 +73,6 @@ export function describeFault(f: Fault): string {
     case 'fill-disk':
       return `+${f.atMs} ms fill agent ${f.agent}'s disk for ${f.holdMs} ms, kill -9 and start it on the full disk`;
     case 'skew-clock':
-      return `+${f.atMs} ms agent ${f.agent}'s clock one hour ahead`;
+      return `+${f.atMs} ms agent ${f.agent}'s clock one hour ${f.hours < 0 ? 'behind' : 'ahead'}`;
   }
 }

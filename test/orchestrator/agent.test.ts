@@ -3,11 +3,14 @@ import { retryAfter } from '../../runtime/agent/enroll.js';
 import { renewalDueAt } from '../../runtime/agent/renewal.js';
 
 describe('device agent timing', () => {
-  const identity = { deviceId: 'd', keyPem: '', certificatePem: '', notBefore: new Date('2030-01-01T00:00:00Z'), notAfter: new Date('2030-01-11T00:00:00Z') };
+  const identity = { deviceId: 'd', keyPem: '', certificatePem: '', notBefore: new Date('2029-12-31T22:00:00Z'), notAfter: new Date('2030-01-11T00:00:00Z') };
 
   it('renews at the configured fraction of the lifetime', () => {
+    // Issued 2030-01-01T00:00 (notBefore backdated 2 h for clock skew), valid 10 days from issue.
     expect(renewalDueAt(identity, 0.5).toISOString()).toBe('2030-01-06T00:00:00.000Z');
     expect(renewalDueAt(identity, 0.8).toISOString()).toBe('2030-01-09T00:00:00.000Z');
+    // A certificate shorter than the backdate margin counts from notBefore (still renewed before expiry).
+    expect(renewalDueAt({ ...identity, notAfter: new Date('2030-01-01T00:00:00Z') }, 0.5).toISOString()).toBe('2029-12-31T23:00:00.000Z');
     for (const bad of [0, 1, -0.5, 2, NaN]) expect(() => renewalDueAt(identity, bad)).toThrow(/between 0 and 1/);
   });
 

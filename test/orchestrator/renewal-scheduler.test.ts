@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { enroll } from '../../runtime/agent/enroll.js';
 import { loadIdentity } from '../../runtime/agent/identity-files.js';
-import { RenewalScheduler, renewalDueAt } from '../../runtime/agent/renewal.js';
+import { RenewalScheduler, issuedAt, renewalDueAt } from '../../runtime/agent/renewal.js';
 import type { DeviceIdentity } from '../../runtime/agent/identity-files.js';
 import { call, startHarness, type Harness } from './harness.js';
 
@@ -25,9 +25,9 @@ describe('agent renewal scheduler', () => {
     const token = await h.enrollmentToken({ deviceId: 'sched-1' });
     const dir = join(work, 'dev');
     const first = await enroll({ url: h.cp.url, ca: h.ca, dir, credential: { kind: 'token', token } });
-    const lifetime = first.notAfter.getTime() - first.notBefore.getTime();
-    // Certificates are backdated 5 minutes; pick the fraction that falls ~1 s from now.
-    const fraction = (Date.now() + 1000 - first.notBefore.getTime()) / lifetime;
+    // Lifetime counts from issue, not from the backdated notBefore: pick the fraction ~1 s from now.
+    const lifetime = first.notAfter.getTime() - issuedAt(first);
+    const fraction = (Date.now() + 1000 - issuedAt(first)) / lifetime;
     expect(renewalDueAt(first, fraction).getTime()).toBeLessThan(first.notAfter.getTime());
     const renewed = await new Promise<DeviceIdentity>((resolve) => {
       const scheduler: RenewalScheduler = new RenewalScheduler(first, { url: h.cp.url, ca: h.ca, dir, fraction, onRenewed: (id): void => (scheduler.stop(), resolve(id)) });
