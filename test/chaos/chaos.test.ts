@@ -131,9 +131,6 @@ describe(`chaos: two replicas on PostgreSQL, three agents, a rolling update unde
         // faults then also land on versions still on probation.
         lastKnownGood: { windowSeconds: 2, maxRestarts: 3 },
         nodeLock: { machineIdFile: join(root, `machine-id-${i}`) },
-        // A short health window: each wave waits for its device's probation (docs/agent.md), and
-        // three waves of the default minute would not fit the convergence bound.
-        lastKnownGood: { windowSeconds: 2, maxRestarts: 3 },
         logLevel: 'debug',
       };
       writeFileSync(configPaths[i]!, JSON.stringify(config));
