@@ -1,3 +1,4 @@
+import type { TransportOptions } from './transport.js';
 import type { Digest } from '../common/digest.js';
 import { BerthError } from '../common/errors.js';
 import { bundleRootsPem } from '../runtime/agent/trust-bundle.js';
@@ -22,6 +23,8 @@ export interface MirrorTls {
   /** The device key and certificate chain it was issued at onboarding. */
   key: string;
   cert: string;
+  /** That the server is the control plane, not only a fleet certificate for its host name (its SPIFFE ID; runtime/agent/control-plane-identity.ts). */
+  checkServerIdentity?: TransportOptions['checkServerIdentity'];
 }
 
 export interface MirrorSourceOptions {
@@ -30,7 +33,7 @@ export interface MirrorSourceOptions {
   /** Called on every fetch, so a renewed certificate is used as soon as it is saved. */
   tls: () => MirrorTls | Promise<MirrorTls>;
   /** Timeouts, retries and size limits; TLS and auth come from `tls`. */
-  client?: Omit<RegistryClientOptions, 'ca' | 'key' | 'cert' | 'plainHttp' | 'credentials'>;
+  client?: Omit<RegistryClientOptions, 'ca' | 'key' | 'cert' | 'checkServerIdentity' | 'plainHttp' | 'credentials'>;
 }
 
 export class MirrorSource implements ArtifactSource {
@@ -57,7 +60,7 @@ export class MirrorSource implements ArtifactSource {
 
   async fetch(ref: Reference & { digest: Digest }, onProgress?: Progress): Promise<PulledArtifact> {
     const tls = await this.options.tls();
-    const client = new RegistryClient(this.host, { ...this.options.client, ca: tls.ca, key: tls.key, cert: tls.cert });
+    const client = new RegistryClient(this.host, { ...this.options.client, ca: tls.ca, key: tls.key, cert: tls.cert, ...(tls.checkServerIdentity ? { checkServerIdentity: tls.checkServerIdentity } : {}) });
     return pullComponent(client, mirrorRepository(ref), ref.digest, onProgress);
   }
 }

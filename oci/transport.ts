@@ -1,3 +1,4 @@
+import type { PeerCertificate } from 'node:tls';
 import { request as httpRequest, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { BerthError } from '../common/errors.js';
@@ -13,6 +14,8 @@ export interface TransportOptions {
   /** Client key and certificate chain (PEM) for registries that ask for mutual TLS (the control plane's mirror). */
   key?: string;
   cert?: string;
+  /** Who the server must be beyond its host name (the control plane's mirror: its SPIFFE ID); Node's tls option of that name. */
+  checkServerIdentity?: (host: string, cert: PeerCertificate) => Error | undefined;
   /** Whole exchange, headers and body (default 60 s). */
   deadlineMs?: number;
   /** No byte for this long is a timeout (default 15 s). */
@@ -53,7 +56,7 @@ export function header(res: HttpResponse, name: string): string | undefined {
 const RETRYABLE_CODES = new Set(['oci.timeout', 'oci.connection', 'oci.truncated']);
 
 export class Transport {
-  readonly options: Required<Omit<TransportOptions, 'ca' | 'key' | 'cert'>> & Pick<TransportOptions, 'ca' | 'key' | 'cert'>;
+  readonly options: Required<Omit<TransportOptions, 'ca' | 'key' | 'cert' | 'checkServerIdentity'>> & Pick<TransportOptions, 'ca' | 'key' | 'cert' | 'checkServerIdentity'>;
 
   constructor(options: TransportOptions = {}) {
     this.options = {
@@ -63,6 +66,7 @@ export class Transport {
       backoffMs: options.backoffMs ?? 200,
       ...(options.ca ? { ca: options.ca } : {}),
       ...(options.key && options.cert ? { key: options.key, cert: options.cert } : {}),
+      ...(options.checkServerIdentity ? { checkServerIdentity: options.checkServerIdentity } : {}),
     };
   }
 
@@ -114,6 +118,7 @@ export class Transport {
           headers,
           ...(isTls && this.options.ca ? { ca: this.options.ca } : {}),
           ...(isTls && this.options.key ? { key: this.options.key, cert: this.options.cert } : {}),
+          ...(isTls && this.options.checkServerIdentity ? { checkServerIdentity: this.options.checkServerIdentity } : {}),
           timeout: this.options.idleTimeoutMs,
         },
         (res) => this.readBody(req, res, fail, (body) => {

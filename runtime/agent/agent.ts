@@ -17,6 +17,7 @@ import { planFromDocument, type DeploymentPlan } from './deployment-plan.js';
 import { loadIdentity, type DeviceIdentity } from './identity-files.js';
 import { checkBinding } from './node-lock.js';
 import { followKeyRotation, followSigningRoots, identityDir, onboard, pinKeys, pinSigningRoots } from './onboarding.js';
+import { controlPlaneIdentityCheck } from './control-plane-identity.js';
 import { lastKnownGoodOf } from './last-known-good.js';
 import { Reconciler, type DeploymentChange } from './reconciler.js';
 import { RenewalScheduler } from './renewal.js';
@@ -160,7 +161,10 @@ async function followDesiredState(p: SyncParts): Promise<void> {
       },
       store: restored.store,
       reconciler: apps.reconciler,
-      source: artifactSource(config, () => ({ ca: trust.current().roots, key: trust.current().identity.keyPem, cert: trust.current().identity.certificatePem })),
+      source: artifactSource(config, () => {
+        const now = trust.current();
+        return { ca: now.roots, key: now.identity.keyPem, cert: now.identity.certificatePem, checkServerIdentity: controlPlaneIdentityCheck(now.trustDomain, now.roots) };
+      }),
       deviceId: () => trust.current().identity.deviceId,
       longPollSeconds: config.sync.longPollSeconds,
       pollIntervalMs: config.sync.pollIntervalSeconds * 1000,

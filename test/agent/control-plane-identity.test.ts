@@ -3,6 +3,9 @@ import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ControlPlaneClient } from '../../runtime/agent/control-plane-client.js';
+import { controlPlaneIdentityCheck } from '../../runtime/agent/control-plane-identity.js';
+import { MirrorSource } from '../../oci/mirror-source.js';
+import { parseReference } from '../../oci/reference.js';
 import { httpsJson } from '../../runtime/agent/https.js';
 import type { DeviceIdentity } from '../../runtime/agent/identity-files.js';
 import { createIntermediateCa, createRootCa, issueDeviceCertificate, issueServerCertificate, type KeyedCertificate } from '../../trust/authority.js';
@@ -72,6 +75,23 @@ describe('the agent verifies the control plane by its SPIFFE ID, not only its ho
       await expect(client(deviceAsServer).request('/')).rejects.toMatchObject({ code: 'agent.not_the_control_plane' });
     } finally {
       // Kept-alive connections of the accepted request.
+      for (const s of servers) s.closeAllConnections();
+    }
+  });
+
+  it('checks the artifact mirror (the control plane too) by its SPIFFE ID, as the agent sets it up', async () => {
+    const ca = root.certificate.toString('pem');
+    const genuine = await serve(await issueServerCertificate(issuing, TD, ['127.0.0.1'], { lifetimeMs: 3_600_000 }));
+    const noSpiffeId = await serve(await makeCert(issuing, { subject: 'CN=127.0.0.1', keyUsage: x509.KeyUsageFlags.digitalSignature, eku: [x509.ExtendedKeyUsage.serverAuth], sans: [{ type: 'ip', value: '127.0.0.1' }] }));
+    const mirror = (url: string) =>
+      new MirrorSource({ url: new URL(url).origin, tls: () => ({ ca, key: device.keyPem, cert: device.certificatePem, checkServerIdentity: controlPlaneIdentityCheck(TD, ca) }), client: { attempts: 1 } });
+    const ref = { ...parseReference('oci://registry.test/acme/app:1.0.0'), digest: `sha256:${'0'.repeat(64)}` as const };
+    try {
+      // The genuine control plane answers (not with a manifest: this stand-in answers {"ok":true}), so whatever fails is not who it is.
+      const answered = await mirror(genuine).fetch(ref).then(() => undefined, (err: Error) => err);
+      expect(String(answered?.message)).not.toContain('not the control plane');
+      await expect(mirror(noSpiffeId).fetch(ref)).rejects.toThrow(/not the control plane/);
+    } finally {
       for (const s of servers) s.closeAllConnections();
     }
   });
