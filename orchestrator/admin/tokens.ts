@@ -7,9 +7,13 @@ import { hashSecret, isRole } from '../http/operator-auth.js';
 import * as tokens from '../store/tokens.js';
 import type { Queryable } from '../store/store.js';
 
-/** A fresh secret: 32 random bytes, base64url. Shown once; only its hash is kept. */
+/**
+ * A fresh secret: `berth_` and 32 random bytes, base64url. Shown once; only its hash is kept. The
+ * prefix lets secret scanners recognise a leaked token, and means a token never starts with `-`,
+ * which command-line parsers take for an option (`--token -Xy…` was refused about once in 64).
+ */
 function newSecret(): string {
-  return randomBytes(32).toString('base64url');
+  return `berth_${randomBytes(32).toString('base64url')}`;
 }
 
 export async function createOperatorToken(q: Queryable, logger: Logger, input: { name: string; role: string; by: string }): Promise<{ id: string; token: string; role: string }> {
