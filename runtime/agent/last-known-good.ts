@@ -50,6 +50,7 @@ export async function lastKnownGoodDocuments(desiredDir: string): Promise<Set<st
 export class LastKnownGood {
   private records = new Map<string, LastKnownGoodRecord>();
   private writing: Promise<void> = Promise.resolve();
+  private retry: NodeJS.Timeout | undefined;
   private readonly path: string;
 
   constructor(
@@ -57,6 +58,8 @@ export class LastKnownGood {
     private readonly documents: AdoptedStateStore,
     private readonly deviceId: string,
     private readonly logger: Logger,
+    /** How long after a failed write the latest records are written again. */
+    private readonly retryMs = 5_000,
   ) {
     this.path = join(dataDir, 'desired', FILE);
   }
@@ -108,11 +111,29 @@ export class LastKnownGood {
     }
   }
 
-  /** Writes in call order, each a snapshot taken when it was asked for. */
+  /**
+   * Writes in call order, each a snapshot taken when it was asked for. A write that fails (a full
+   * disk) does not fail the update or the agent's start: the records in memory hold for this
+   * process, the failure is logged, and the latest snapshot is written again a few seconds later.
+   */
   private persist(): Promise<void> {
     const snapshot = JSON.stringify({ records: [...this.records.values()] } satisfies RecordsFile, null, 2) + '\n';
-    this.writing = this.writing.catch(() => undefined).then(() => writePrivateFile(this.path, snapshot));
+    this.writing = this.writing.then(() =>
+      writePrivateFile(this.path, snapshot).catch((err: unknown) => {
+        this.logger.warn({ path: this.path, err: errorMessage(err) }, 'could not save the last-known-good records; kept in memory, retrying');
+        this.retryLater();
+      }),
+    );
     return this.writing;
+  }
+
+  private retryLater(): void {
+    if (this.retry) return;
+    this.retry = setTimeout(() => {
+      this.retry = undefined;
+      void this.persist();
+    }, this.retryMs);
+    this.retry.unref();
   }
 }
 
