@@ -76,7 +76,13 @@ export class StatusQueue {
     // Well-formed text only: a lone surrogate (a guest's, or a careless cut) must not make the
     // report one the control plane cannot store.
     this.file.entries.push({ seq: this.file.nextSeq++, report: wellFormedJson(report) });
-    await this.persist();
+    try {
+      await this.persist();
+    } catch (err) {
+      // A full disk: the report is in memory and is sent all the same (the sender writes the file
+      // once it can); only a restart before then would lose it.
+      this.logger.warn({ deploymentId: report.deploymentId, err: errorMessage(err) }, 'status report kept in memory; the queue file could not be written');
+    }
     this.wake?.();
     return true;
   }
