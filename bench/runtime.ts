@@ -5,7 +5,7 @@ import { MessageChannel, Worker } from 'node:worker_threads';
 import { parse } from '@bytecodealliance/jco';
 import { distPath, projectRoot } from '../common/paths.js';
 import { parseGrants } from '../host-apis/grants.js';
-import { JcoEngine } from '../runtime/engine/jco-engine.js';
+import { JcoEngine } from '../runtime/engine/jco/jco-engine.js';
 import type { ComponentGlue } from '../runtime/engine/engine.js';
 import { AppInstance } from '../runtime/sandbox/app-instance.js';
 import { serveBridge } from '../runtime/sandbox/bridge.js';

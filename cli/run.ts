@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { BerthError } from '../common/errors.js';
 import type { AppIdentity, AppLogRecord } from '../host-apis/app-context.js';
 import { grantFlagUsage, grantsFromFlags } from '../host-apis/grant-flags.js';
-import { JcoEngine } from '../runtime/engine/jco-engine.js';
+import { JcoEngine } from '../runtime/engine/jco/jco-engine.js';
 import { runOnce } from '../runtime/run-once.js';
 import { readComponentFile } from './inspect.js';
 import type { Command } from './main.js';

@@ -9,7 +9,7 @@ import { parseGrants } from '../host-apis/grants.js';
 import type { GrantSet } from '../wire/grants.js';
 import { DEFAULT_TIER, TIERS, type Tier } from '../wire/tier.js';
 import type { Engine } from './engine/engine.js';
-import { JcoEngine } from './engine/jco-engine.js';
+import { JcoEngine } from './engine/jco/jco-engine.js';
 import { appDataDir, prepareApp } from './app-spec.js';
 import { pruneAppData, type AppDataPruneResult } from './app-data.js';
 import { MessageBroker } from './messaging/broker.js';

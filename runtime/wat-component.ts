@@ -1,5 +1,5 @@
 import { componentEmbed, componentNew, parse } from '@bytecodealliance/jco';
-import { withJcoTools } from './engine/jco-engine.js';
+import { withJcoTools } from './engine/jco/jco-engine.js';
 import * as shimFilesystem from '@bytecodealliance/preview2-shim/filesystem';
 
 // Declared by the shim's JavaScript but not by its type definitions.

@@ -1,7 +1,7 @@
 import type { Digest } from '../../common/digest.js';
 import type { ComponentInfo } from '../component/inspect.js';
-import type { MemoryCap } from './memory-budget.js';
-import type { TableCap } from './table-limit.js';
+import type { MemoryCap } from './jco/memory-budget.js';
+import type { TableCap } from './jco/table-limit.js';
 
 /**
  * The narrow seam between Berth and the thing that executes WebAssembly (docs/engine.md).

@@ -3,7 +3,7 @@ import { linkHostApis, type HostContext, type InstanceServices } from '../../hos
 import type { ComponentGlue } from '../engine/engine.js';
 import { WasiExit } from '../../host-apis/wasi/cli.js';
 import type { InvokeFailure } from './protocol.js';
-import { CoreBudget, type CoreBudgetLimits } from './core-budget.js';
+import { CoreBudget, type CoreBudgetLimits } from '../engine/jco/core-budget.js';
 import { GATEWAY_EXPORT, gatewayAdapter } from '../../host-apis/wasi/http-gateway-adapter.js';
 
 /**

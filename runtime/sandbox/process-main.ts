@@ -1,5 +1,5 @@
 import { errorCode, errorMessage } from '../../common/errors.js';
-import { compileCoreFile } from '../engine/core-module.js';
+import { compileCoreFile } from '../engine/jco/core-module.js';
 import type { CompiledComponent } from '../engine/engine.js';
 import type { BridgeHandlers } from './bridge.js';
 import type { FromChild, ToChild } from './process-protocol.js';

@@ -1,7 +1,7 @@
 import type { GrantSet } from '../../wire/grants.js';
 import type { AppIdentity, AppLogRecord } from '../../host-apis/app-context.js';
 import type { BridgeChannel } from './bridge.js';
-import type { CoreBudgetLimits } from './core-budget.js';
+import type { CoreBudgetLimits } from '../engine/jco/core-budget.js';
 
 /** Messages between a sandbox's controller (main thread) and its worker. */
 

@@ -1,7 +1,7 @@
 import type { Worker } from 'node:worker_threads';
 import { BerthError } from '../../common/errors.js';
 import type { CompiledComponent } from '../engine/engine.js';
-import { coreLimitsOf } from './core-budget.js';
+import { coreLimitsOf } from '../engine/jco/core-budget.js';
 import { serveBridge, type BridgeHandlers } from './bridge.js';
 import { CallQueue, type QueuedCall } from './call-queue.js';
 import { monotonicMs, type FromWorker, type InvokeOutcome, type InvokeRequest, type LoadRequest, type StopReason, type UsageReport } from './protocol.js';

@@ -2,7 +2,7 @@ import { MessageChannel, parentPort, type MessagePort } from 'node:worker_thread
 import { errorCode, errorMessage } from '../../common/errors.js';
 import type { AppLogRecord } from '../../host-apis/app-context.js';
 import type { ComponentGlue } from '../engine/engine.js';
-import { loadGlueScript } from '../engine/glue-loader.js';
+import { loadGlueScript } from '../engine/jco/glue-loader.js';
 import { InstanceMeter } from '../accounting/instance-meter.js';
 import { AppInstance } from './app-instance.js';
 import { exceedsBytes, MAX_RESULT_BYTES } from './result-size.js';
@@ -10,7 +10,7 @@ import { GATEWAY_EXPORT } from '../../host-apis/wasi/http-gateway-adapter.js';
 import { BridgeClient, type BridgeChannel } from './bridge.js';
 import { hasEntryPoint } from './entry-point.js';
 import { warmUpHostApis } from './host-warm-up.js';
-import { warmUpGlue } from './warm-up.js';
+import { warmUpGlue } from '../engine/jco/warm-up.js';
 import { monotonicMs, type FromWorker, type InvokeOutcome, type LoadRequest, type PreloadRequest, type ToWorker } from './protocol.js';
 
 /**

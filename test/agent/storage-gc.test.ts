@@ -7,7 +7,7 @@ import { createLogger, silentLogger } from '../../common/logger.js';
 import { AdoptedStateStore } from '../../runtime/agent/adopted-state.js';
 import { startAgent, type RunningAgent } from '../../runtime/agent/agent.js';
 import { ArtifactStore, type ArtifactRecord } from '../../runtime/agent/artifact-store.js';
-import { TranspileCache } from '../../runtime/engine/transpile-cache.js';
+import { TranspileCache } from '../../runtime/engine/jco/transpile-cache.js';
 import { fixture, startInProcessAgent, startWorld, variant, waitFor, type LogLine, type World } from './support.js';
 
 // A device updating its apps for years keeps only what it runs (and a few recent versions).

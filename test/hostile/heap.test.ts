@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { TABLE_ENTRIES_PER_APP } from '../../runtime/engine/table-limit.js';
-import { MAX_HANDLES, MAX_LIST_ELEMENTS } from '../../runtime/engine/glue-patch.js';
+import { TABLE_ENTRIES_PER_APP } from '../../runtime/engine/jco/table-limit.js';
+import { MAX_HANDLES, MAX_LIST_ELEMENTS } from '../../runtime/engine/jco/glue-patch.js';
 import { MAX_RESULT_BYTES } from '../../runtime/sandbox/result-size.js';
 import type { ThreadSandbox } from '../../runtime/sandbox/worker-sandbox.js';
 import type { AppSupervisor } from '../../runtime/supervisor.js';

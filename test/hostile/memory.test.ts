@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { WASM_PAGE } from '../../runtime/engine/memory-limit.js';
+import { WASM_PAGE } from '../../runtime/engine/jco/memory-limit.js';
 import { bytes, hostileBench, TIERS } from './support.js';
 
 /** 64 pages: the limit the hostile apps get, all their memories together. */

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AppLogRecord } from '../../host-apis/app-context.js';
 import { parseGrants } from '../../host-apis/grants.js';
-import { JcoEngine } from '../../runtime/engine/jco-engine.js';
+import { JcoEngine } from '../../runtime/engine/jco/jco-engine.js';
 import { runOnce, type RunOnceOptions } from '../../runtime/run-once.js';
 import { Runtime } from '../../runtime/runtime.js';
 import { fixturePath } from '../fixtures/build.js';

@@ -2,7 +2,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BerthError } from '../../common/errors.js';
-import { JcoEngine } from '../../runtime/engine/jco-engine.js';
+import { JcoEngine } from '../../runtime/engine/jco/jco-engine.js';
 import { fixturePath } from '../fixtures/build.js';
 import { suiteTempDir } from '../support/tmp.js';
 

@@ -1,7 +1,7 @@
 import { readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { componentEmbed, componentNew, parse } from '@bytecodealliance/jco';
-import { JcoEngine, MAX_GLUE_BYTES } from '../../runtime/engine/jco-engine.js';
+import { JcoEngine, MAX_GLUE_BYTES } from '../../runtime/engine/jco/jco-engine.js';
 import { suiteTempDir } from '../support/tmp.js';
 
 /**

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { parse } from '@bytecodealliance/jco';
-import { capMemory } from '../../runtime/engine/memory-limit.js';
-import { memoryPagesOf, planMemoryCap } from '../../runtime/engine/memory-budget.js';
-import { CoreBudget } from '../../runtime/sandbox/core-budget.js';
+import { capMemory } from '../../runtime/engine/jco/memory-limit.js';
+import { memoryPagesOf, planMemoryCap } from '../../runtime/engine/jco/memory-budget.js';
+import { CoreBudget } from '../../runtime/engine/jco/core-budget.js';
 
 const withMemories = (...memories: string[]) =>
   parse(`(module ${memories.map((m) => `(memory ${m})`).join(' ')}

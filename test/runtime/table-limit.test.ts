@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { parse } from '@bytecodealliance/jco';
-import { capTables, planTableCap } from '../../runtime/engine/table-limit.js';
-import { CoreBudget, MAX_CORE_INSTANCES } from '../../runtime/sandbox/core-budget.js';
-import { MAX_LIST_ELEMENTS, patchGlue } from '../../runtime/engine/glue-patch.js';
+import { capTables, planTableCap } from '../../runtime/engine/jco/table-limit.js';
+import { CoreBudget, MAX_CORE_INSTANCES } from '../../runtime/engine/jco/core-budget.js';
+import { MAX_LIST_ELEMENTS, patchGlue } from '../../runtime/engine/jco/glue-patch.js';
 
 const tableModule = (tables: string) =>
   parse(`(module ${tables}

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { AppLogRecord } from '../../host-apis/app-context.js';
 import { parseGrants } from '../../host-apis/grants.js';
-import { JcoEngine } from '../../runtime/engine/jco-engine.js';
+import { JcoEngine } from '../../runtime/engine/jco/jco-engine.js';
 import { InstanceTier } from '../../runtime/sandbox/instance-tier.js';
 import type { AppSpec, SandboxHooks } from '../../runtime/sandbox/sandbox.js';
 import { fixturePath } from '../fixtures/build.js';

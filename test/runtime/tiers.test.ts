@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { JcoEngine } from '../../runtime/engine/jco-engine.js';
+import { JcoEngine } from '../../runtime/engine/jco/jco-engine.js';
 import { bubblewrapArgs, childNodeArgs, nodeExecutable, ProcessSandbox } from '../../runtime/sandbox/process-sandbox.js';
 import { distPath, projectRoot } from '../../common/paths.js';
 import { InstanceTier } from '../../runtime/sandbox/instance-tier.js';

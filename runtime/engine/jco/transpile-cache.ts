@@ -1,7 +1,7 @@
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { digestHex, type Digest } from '../../common/digest.js';
+import { digestHex, type Digest } from '../../../common/digest.js';
 import { glueAsScript } from './glue-script.js';
 
 /**

@@ -1,4 +1,4 @@
-import { BerthError } from '../../common/errors.js';
+import { BerthError } from '../../../common/errors.js';
 import { definedMemories, WASM_PAGE } from './memory-limit.js';
 
 /**

@@ -1,4 +1,4 @@
-import { BerthError } from '../../common/errors.js';
+import { BerthError } from '../../../common/errors.js';
 import { encodeLeb, ModuleReader, rewriteSections } from './module-bytes.js';
 
 /**

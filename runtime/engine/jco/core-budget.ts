@@ -1,6 +1,6 @@
-import { BerthError } from '../../common/errors.js';
-import type { CompiledComponent } from '../engine/engine.js';
-import { memoryPagesOf } from '../engine/memory-budget.js';
+import { BerthError } from '../../../common/errors.js';
+import type { CompiledComponent } from '../engine.js';
+import { memoryPagesOf } from './memory-budget.js';
 
 /**
  * What the core instances of one app instance may add up to, checked as the glue instantiates

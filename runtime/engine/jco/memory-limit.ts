@@ -1,4 +1,4 @@
-import { BerthError } from '../../common/errors.js';
+import { BerthError } from '../../../common/errors.js';
 import { encodeLeb as leb, ModuleReader, rewriteSections } from './module-bytes.js';
 
 /**

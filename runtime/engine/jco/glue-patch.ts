@@ -1,4 +1,4 @@
-import { BerthError } from '../../common/errors.js';
+import { BerthError } from '../../../common/errors.js';
 
 /**
  * The one change Berth makes to jco's generated glue: a ceiling on resource handles. The glue

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { BerthError, errorMessage } from '../../common/errors.js';
+import { BerthError, errorMessage } from '../../../common/errors.js';
 import { capMemory } from './memory-limit.js';
 import { planMemoryCap, type MemoryCap } from './memory-budget.js';
 import { capTables, planTableCap, type TableCap } from './table-limit.js';

@@ -2,16 +2,16 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { sha256Digest, type Digest } from '../../common/digest.js';
-import { BerthError, errorMessage } from '../../common/errors.js';
-import { inspectComponent, MAX_COMPONENT_BYTES, type ComponentInfo } from '../component/inspect.js';
+import { sha256Digest, type Digest } from '../../../common/digest.js';
+import { BerthError, errorMessage } from '../../../common/errors.js';
+import { inspectComponent, MAX_COMPONENT_BYTES, type ComponentInfo } from '../../component/inspect.js';
 import { WASM_PAGE } from './memory-limit.js';
 import { compileCoreFile, memoryCapOf, tableCapOf } from './core-module.js';
 import { loadGlueScript } from './glue-loader.js';
 import { GLUE_PATCH, patchGlue } from './glue-patch.js';
-import { warmUpGlue } from '../sandbox/warm-up.js';
+import { warmUpGlue } from './warm-up.js';
 import { TranspileCache, type TranspiledComponent } from './transpile-cache.js';
-import type { CompileOptions, CompiledComponent, Engine, EngineStats } from './engine.js';
+import type { CompileOptions, CompiledComponent, Engine, EngineStats } from '../engine.js';
 
 const GLUE_NAME = 'component';
 
