@@ -1,0 +1,138 @@
+import type { Ptr } from './ffi.js';
+import type { ExportedFunc } from './component-plan.js';
+import type { LoadedComponent } from './component.js';
+import { alloc, cstr, free, VAL_SIZE } from './native.js';
+import type { Interrupt, StoreState } from './store.js';
+import type { WasmtimeThread } from './thread.js';
+import { camelCase } from './types.js';
+
+/** wasmtime_component_func_t: {{u64 store_id, u32} (16 with padding), u32, void *}. */
+const FUNC_SIZE = 32;
+
+/** The guest's own `err`, thrown as jco throws it from an export: an error with a `payload`. */
+export class GuestError extends Error {
+  constructor(readonly payload: unknown) {
+    super(typeof payload === 'string' ? payload : 'the app returned an error');
+  }
+}
+
+/** The guest trapped, or was interrupted (`interrupt` says why). */
+export class GuestTrap extends Error {
+  constructor(
+    message: string,
+    readonly interrupt?: { reason: 'deadline' | 'stopped'; message: string },
+  ) {
+    super(message);
+  }
+}
+
+/** One instantiated component in its own store. */
+export class WasmtimeInstance {
+  private readonly funcs = new Map<string, Buffer>();
+  private poisoned: string | undefined;
+
+  constructor(
+    private readonly thread: WasmtimeThread,
+    private readonly loaded: LoadedComponent,
+    readonly store: StoreState,
+    private readonly instance: Buffer,
+  ) {}
+
+  /** Export names as the jco engine reports them: `add`, `berth:host/entry@0.1.0#run`. */
+  exportNames(): string[] {
+    return this.loaded.plan.exports.map((e) => (e.iface ? `${e.iface}#${camelCase(e.name)}` : camelCase(e.name)));
+  }
+
+  /** `add`, `interface#function` (version optional), or `run` for the app's entry point. */
+  resolve(fn: string): ExportedFunc | undefined {
+    const exports = this.loaded.plan.exports;
+    const top = exports.find((e) => !e.iface && (e.name === fn || camelCase(e.name) === fn));
+    if (top) return top;
+    if (fn === 'run') return this.resolve('berth:host/entry#run') ?? this.resolve('wasi:cli/run#run');
+    const hash = fn.indexOf('#');
+    if (hash === -1) return undefined;
+    const iface = fn.slice(0, hash);
+    const name = fn.slice(hash + 1);
+    return exports.find((e) => e.iface && (e.iface === iface || e.iface.split('@')[0] === iface) && (e.name === name || camelCase(e.name) === name));
+  }
+
+  /**
+   * Calls an export with plain values. Returns its value; throws GuestError for the guest's own
+   * `err`, GuestTrap for a trap or an interrupt, and rethrows what a host function threw.
+   */
+  call(target: ExportedFunc, args: unknown[], deadlineMs: number): unknown {
+    if (this.poisoned) throw new GuestTrap(`the instance can no longer be called: ${this.poisoned}`);
+    const { api, codec } = this.thread;
+    const { params, result } = target.type;
+    const func = this.func(target);
+    const argv = alloc(Math.max(1, params.length) * VAL_SIZE);
+    const resv = alloc(VAL_SIZE);
+    let lowered = 0;
+    try {
+      for (; lowered < params.length; lowered++) codec.lower(argv + BigInt(lowered * VAL_SIZE), params[lowered]!.type, args[lowered], this.store.resources, params[lowered]!.name);
+      this.store.hostError = undefined;
+      this.store.interrupted = undefined;
+      this.store.deadlineMs = deadlineMs;
+      this.store.deadlineAt = performance.now() + deadlineMs;
+      api.wasmtime_context_set_epoch_deadline(this.store.ctx, 1);
+      const error = api.wasmtime_component_func_call(func, this.store.ctx, argv, params.length, resv, result ? 1 : 0) as Ptr;
+      this.store.deadlineAt = Infinity;
+      if (error) {
+        const message = this.thread.errorMessage(error);
+        this.poisoned = message;
+        if (this.store.hostError !== undefined) throw this.store.hostError;
+        // Set by the epoch callback during the call (TypeScript cannot see that).
+        const interrupt = this.store.interrupted as Interrupt | undefined;
+        throw new GuestTrap(interrupt ? interrupt.message : message, interrupt);
+      }
+      const value = result ? codec.lift(resv, result, this.store.resources) : undefined;
+      if (result) api.wasmtime_component_val_delete(resv);
+      this.thread.check(api.wasmtime_component_func_post_return(func, this.store.ctx), 'post-return');
+      if (result?.kind === 'result') {
+        const r = value as { tag: 'ok' | 'err'; val: unknown };
+        if (r.tag === 'err') throw new GuestError(r.val);
+        return r.val;
+      }
+      return value;
+    } finally {
+      for (let i = 0; i < lowered; i++) api.wasmtime_component_val_delete(argv + BigInt(i * VAL_SIZE));
+      free(argv);
+      free(resv);
+    }
+  }
+
+  private func(target: ExportedFunc): Buffer {
+    const key = `${target.iface ?? ''}#${target.name}`;
+    let func = this.funcs.get(key);
+    if (func) return func;
+    const { api } = this.thread;
+    const lookup = (parent: Ptr | null, name: string): Ptr => {
+      const bytes = cstr(name);
+      const index = api.wasmtime_component_instance_get_export_index(this.instance, this.store.ctx, parent, bytes, bytes.length) as Ptr;
+      if (!index) throw new Error(`the instance has no export ${name}`);
+      return index;
+    };
+    const parent = target.iface ? lookup(null, target.iface) : null;
+    const index = lookup(parent, target.name);
+    const out = alloc(FUNC_SIZE);
+    try {
+      if (!api.wasmtime_component_instance_get_func(this.instance, this.store.ctx, index, out)) throw new Error(`export ${target.name} is not a function`);
+      func = Buffer.from(koffiCopy(out, FUNC_SIZE));
+    } finally {
+      free(out);
+      api.wasmtime_component_export_index_delete(index);
+      if (parent) api.wasmtime_component_export_index_delete(parent);
+    }
+    this.funcs.set(key, func);
+    return func;
+  }
+
+  close(): void {
+    this.store.close();
+  }
+}
+
+import { koffi } from './ffi.js';
+function koffiCopy(p: Ptr, n: number): Uint8Array {
+  return koffi.decode(p, 'uint8_t', n) as Uint8Array;
+}

@@ -1,0 +1,73 @@
+import type { Ptr, WasmtimeApi } from './ffi.js';
+import { alloc, free, ptr, takeError } from './native.js';
+import { ValueError, type ResourceBridge } from './values.js';
+
+/**
+ * A store's host resources: the guest holds a handle whose rep indexes this table, and the
+ * table holds the host object (a stream, a descriptor). Wasmtime runs no destructor for live
+ * handles when a store is deleted, so the table is swept by `close`.
+ */
+export class ResourceTable implements ResourceBridge {
+  private readonly objects = new Map<number, object>();
+  private nextRep = 1;
+  private readonly out: Ptr = alloc(16);
+  ctx: Ptr = 0n;
+
+  constructor(
+    private readonly api: WasmtimeApi,
+    /** The host type id of an object's class (its resource), or undefined. */
+    private readonly typeOf: (value: object) => number | undefined,
+  ) {}
+
+  lower(value: unknown, owned: boolean): Ptr {
+    const type = value && typeof value === 'object' ? this.typeOf(value) : undefined;
+    if (type === undefined) throw new ValueError(`expected a host resource object, got ${value === null ? 'null' : typeof value}`);
+    const rep = this.nextRep++;
+    this.objects.set(rep, value as object);
+    const host = this.api.wasmtime_component_resource_host_new(owned, rep, type) as Ptr;
+    try {
+      const error = this.api.wasmtime_component_resource_host_to_any(this.ctx, host, this.out) as Ptr;
+      if (error) throw new ValueError(`a resource could not be handed to the guest: ${takeError(this.api, error, this.out)}`);
+      return ptr(this.out);
+    } finally {
+      this.api.wasmtime_component_resource_host_delete(host);
+    }
+  }
+
+  lift(any: Ptr, owned: boolean): unknown {
+    const error = this.api.wasmtime_component_resource_any_to_host(this.ctx, any, this.out) as Ptr;
+    if (error) throw new ValueError(`the guest passed a resource the host did not create: ${takeError(this.api, error, this.out)}`);
+    const host = ptr(this.out);
+    const rep = this.api.wasmtime_component_resource_host_rep(host) as number;
+    this.api.wasmtime_component_resource_host_delete(host);
+    const value = this.objects.get(rep);
+    if (value === undefined) throw new ValueError(`the guest passed an unknown resource handle (${rep})`);
+    // An owned handle moves to the host: the guest can no longer drop it, so it leaves the table.
+    if (owned) this.objects.delete(rep);
+    return value;
+  }
+
+  /** The guest dropped its handle: the host object is disposed of. */
+  drop(rep: number): void {
+    const value = this.objects.get(rep);
+    this.objects.delete(rep);
+    dispose(value);
+  }
+
+  close(): void {
+    for (const value of this.objects.values()) dispose(value);
+    this.objects.clear();
+    free(this.out);
+  }
+}
+
+function dispose(value: unknown): void {
+  const fn = value && (value as { [Symbol.dispose]?: () => void })[Symbol.dispose];
+  if (typeof fn === 'function') {
+    try {
+      fn.call(value);
+    } catch {
+      // A host object failing to clean up must not fail the guest's drop.
+    }
+  }
+}
