@@ -6,7 +6,8 @@ import { parse } from '@bytecodealliance/jco';
 import { distPath, projectRoot } from '../common/paths.js';
 import { parseGrants } from '../host-apis/grants.js';
 import { JcoEngine } from '../runtime/engine/jco/jco-engine.js';
-import type { ComponentGlue } from '../runtime/engine/engine.js';
+import type { ComponentGlue } from '../runtime/engine/jco/glue-types.js';
+import { JcoGuestComponent } from '../runtime/engine/jco/guest.js';
 import { AppInstance } from '../runtime/sandbox/app-instance.js';
 import { serveBridge } from '../runtime/sandbox/bridge.js';
 import { DEFAULT_LIMITS, type AppSpec } from '../runtime/sandbox/sandbox.js';
@@ -55,20 +56,20 @@ export async function run(argv: string[]): Promise<BenchResult> {
     // Instantiation with compiled modules cached, in this thread.
     const engine = new JcoEngine({ cacheDir: join(scratch, 'warm') });
     const compiled = await engine.compile(hello, { memoryLimitBytes: 16 * MiB });
-    const glue = (await import(compiled.glueUrl)) as ComponentGlue;
+    const glue = (await import(compiled.artifact.glueUrl)) as ComponentGlue;
     const grants = parseGrants({ log: {} });
     const context = { identity: { vendor: 'bench', app: 'hello', instance: 'x' }, grants, dataDir: scratch, logSink: () => {} };
     const instantiateMs: number[] = [];
     const n = quick ? 500 : 5000;
     for (let i = 0; i < n; i++) {
       const t0 = performance.now();
-      AppInstance.create(glue, compiled.modules, compiled.info.imports, context);
+      AppInstance.create(new JcoGuestComponent(glue, compiled.artifact), compiled.info.imports, context);
       instantiateMs.push(performance.now() - t0);
     }
     figures.push({ name: 'instantiate p50 (modules cached)', value: percentile(instantiateMs.slice(n / 10), 50), unit: 'ms', note: `${n} instances, host APIs linked` });
     figures.push({ name: 'instantiate p99 (modules cached)', value: percentile(instantiateMs.slice(n / 10), 99), unit: 'ms' });
 
-    const instance = AppInstance.create(glue, compiled.modules, compiled.info.imports, context);
+    const instance = AppInstance.create(new JcoGuestComponent(glue, compiled.artifact), compiled.info.imports, context);
     const calls = quick ? 2000 : 20000;
     const tc = performance.now();
     for (let i = 0; i < calls; i++) instance.invoke('add', [i, 1]);

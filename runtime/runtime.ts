@@ -108,7 +108,7 @@ export class Runtime {
       if ([...this.apps].some((a) => a.spec.digest === digest)) return;
       this.engine.evict?.(digest);
       // the pool's preload holds the compiled modules too; workers already warmed keep theirs
-      this.pool?.forget(compiled.glueUrl);
+      this.pool?.forget(compiled);
     });
     supervisor.on('state', (state) => {
       if (state !== 'stopped') this.apps.add(supervisor);

@@ -18,6 +18,8 @@ for (const [entry, outfile] of entries) {
     minify: true,
     sourcemap: true,
     logLevel: 'warning',
+    // koffi finds its native part beside its own files: it is loaded from node_modules, never bundled.
+    external: ['koffi'],
     // common/paths.ts finds the package from its own location: give the bundle its file URL.
     banner: { js: 'const __berthModuleUrl = require("node:url").pathToFileURL(__filename).href;' },
     define: { 'import.meta.url': '__berthModuleUrl' },

@@ -1,43 +1,30 @@
 import type { Digest } from '../../common/digest.js';
+import type { EngineKind } from '../../wire/engine.js';
 import type { ComponentInfo } from '../component/inspect.js';
-import type { MemoryCap } from './jco/memory-budget.js';
-import type { TableCap } from './jco/table-limit.js';
+import type { JcoArtifact } from './jco/artifact.js';
+import type { WasmtimeArtifact } from './wasmtime/artifact.js';
 
 /**
- * The narrow seam between Berth and the thing that executes WebAssembly (docs/engine.md).
- * Today that is V8 through jco's transpiled glue; a wasmtime-backed engine would implement the
- * same two steps: compile bytes once per digest, then instantiate cheaply many times.
+ * The seam between Berth and what executes WebAssembly (docs/engine.md), cut the way Wasmtime's
+ * embedding API is: an engine compiles bytes into an opaque artifact, once per digest; a sandbox
+ * loads the artifact in its thread (runtime/engine/guest.ts) and instantiates it once per app
+ * instance, with host objects built from that app's grants. Nothing outside runtime/engine/
+ * looks inside an artifact.
  */
 export interface CompileOptions {
-  /** Linear memory ceiling for all memories of the component together, in bytes (rounded down to pages). */
+  /** Linear memory ceiling of one app instance, in bytes (rounded down to pages). */
   memoryLimitBytes: number;
 }
 
 /** A component ready to instantiate: everything a sandbox needs, cheap to send to a worker. */
 export interface CompiledComponent {
-  engine: string;
+  engine: EngineKind;
+  /** The engine and its version, as status and accounts show it (`wasmtime@49.0.0+winch`). */
+  engineName: string;
   digest: Digest;
   info: ComponentInfo;
-  /** file: URL of the generated instantiation glue (an ES module exporting `instantiate`). */
-  glueUrl: string;
-  /** Path of the same glue as a CommonJS script (faster to load in a fresh thread), when there is one. */
-  glueScript?: string;
-  /** V8's code cache of `glueScript`, made after a warm-up (glue-loader.ts); a thread compiles without it. */
-  glueCodeCache?: Uint8Array;
-  /** Compiled core modules by the name the glue asks for; structured-cloneable to workers. */
-  modules: Record<string, WebAssembly.Module>;
   maxMemoryPages: number;
-  /** How that ceiling is shared by the memories of its core modules (memory-budget.ts). */
-  memoryCap: MemoryCap;
-  /** How the tables of its core modules were capped (table-limit.ts). */
-  tableCap: TableCap;
-  /** Per core module, the entries its own tables can reach: summed over instances at instantiation. */
-  tableEntries: Record<string, number>;
-  /**
-   * The files the modules were compiled from (core modules before the memory cap), so that a
-   * sandbox in another process, which cannot receive compiled modules, compiles its own.
-   */
-  coreFiles: Record<string, string>;
+  artifact: JcoArtifact | WasmtimeArtifact;
 }
 
 export interface EngineStats {
@@ -48,6 +35,7 @@ export interface EngineStats {
 }
 
 export interface Engine {
+  readonly kind: EngineKind;
   readonly name: string;
   compile(bytes: Uint8Array, options: CompileOptions): Promise<CompiledComponent>;
   stats(): EngineStats;
@@ -55,13 +43,4 @@ export interface Engine {
   evict?(digest: string): void;
   /** Removes what is kept on disk for every component but these; how many it removed. */
   prune?(keep: ReadonlySet<Digest>): number;
-}
-
-/** What the generated glue exports (jco `instantiation: 'sync'` mode). */
-export interface ComponentGlue {
-  instantiate(
-    getCoreModule: (name: string) => WebAssembly.Module,
-    imports: Record<string, unknown>,
-    instantiateCore?: (module: WebAssembly.Module, imports?: WebAssembly.Imports) => WebAssembly.Instance,
-  ): Record<string, unknown>;
 }

@@ -1,6 +1,5 @@
 import { errorCode, errorMessage } from '../../common/errors.js';
-import { compileCoreFile } from '../engine/jco/core-module.js';
-import type { CompiledComponent } from '../engine/engine.js';
+import { revivedCompiled } from '../engine/artifact.js';
 import type { BridgeHandlers } from './bridge.js';
 import type { FromChild, ToChild } from './process-protocol.js';
 import type { Sandbox } from './sandbox.js';
@@ -34,12 +33,7 @@ const forwardingHandlers: BridgeHandlers = new Proxy({}, { get: (_t, method: str
 async function load(message: Extract<ToChild, { type: 'load' }>): Promise<void> {
   const { component, spec } = message;
   try {
-    const modules: Record<string, WebAssembly.Module> = {};
-    for (const [name, file] of Object.entries(component.coreFiles)) {
-      // The parent's caps, so that both sides count the same entries per module.
-      modules[name] = (await compileCoreFile(file, name, component.memoryCap, component.tableCap, `core module ${name} of ${component.digest}`)).module;
-    }
-    const compiled: CompiledComponent = { ...component, modules };
+    const compiled = await revivedCompiled(component);
     const started = await WorkerSandbox.start(compiled, spec, {
       log: (identity, record) => send({ type: 'log', identity, record }),
       usage: (identity, report) => send({ type: 'usage', identity, report }),

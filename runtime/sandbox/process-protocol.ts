@@ -1,15 +1,12 @@
 import type { AppIdentity, AppLogRecord } from '../../host-apis/app-context.js';
-import type { CompiledComponent } from '../engine/engine.js';
+import type { PortableCompiled } from '../engine/artifact.js';
 import type { InvokeOutcome, StopReason, UsageReport } from './protocol.js';
 import type { AppSpec } from './sandbox.js';
 
 /** IPC between a process-tier sandbox (parent) and its child process. */
 
-/** A compiled component minus the compiled modules, which cannot cross a process boundary. */
-export type PortableComponent = Omit<CompiledComponent, 'modules'>;
-
 export type ToChild =
-  | { type: 'load'; component: PortableComponent; spec: AppSpec }
+  | { type: 'load'; component: PortableCompiled; spec: AppSpec }
   | { type: 'invoke'; id: number; fn: string; args: unknown[] }
   | { type: 'host-answer'; id: number; ok: true; value: unknown }
   | { type: 'host-answer'; id: number; ok: false; error: unknown };

@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { BerthError, errorMessage } from '../../common/errors.js';
 import { distPath, projectRoot } from '../../common/paths.js';
 import type { CompiledComponent } from '../engine/engine.js';
+import { artifactFiles, koffiDirs, portableCompiled } from '../engine/artifact.js';
 import type { BridgeHandlers } from './bridge.js';
 import type { FromChild, ToChild } from './process-protocol.js';
 import type { InvokeOutcome, StopReason, StopReport } from './protocol.js';
@@ -61,12 +62,13 @@ function childEntry(): string {
 
 /** What the child may read and write: Berth's code, this app's compiled files, its data. */
 export function childNodeArgs(compiled: CompiledComponent, spec: AppSpec, entry = childEntry()): string[] {
-  const glueDir = dirname(fileURLToPath(compiled.glueUrl));
   // package.json: common/paths.ts finds Berth's files from it.
-  const reads = [distPath(''), join(projectRoot(), 'package.json'), glueDir, ...Object.values(compiled.coreFiles).map(dirname), spec.dataDir];
+  const reads = [distPath(''), join(projectRoot(), 'package.json'), ...childReads(compiled), spec.dataDir];
   return [
     permissionFlag(),
     ...[...new Set(reads)].map((p) => `--allow-fs-read=${p}`),
+    // Wasmtime is native code reached through koffi, a native addon (the library's hash was checked).
+    ...(compiled.engine === 'wasmtime' ? ['--allow-addons'] : []),
     `--allow-fs-write=${spec.dataDir}`,
     '--allow-worker',
     '--no-warnings',
@@ -75,11 +77,16 @@ export function childNodeArgs(compiled: CompiledComponent, spec: AppSpec, entry 
   ];
 }
 
+/** The artifact's files, and for Wasmtime the FFI package that loads the library. */
+function childReads(compiled: CompiledComponent): string[] {
+  const files = artifactFiles(compiled.artifact);
+  return compiled.engine === 'wasmtime' ? [...files, ...koffiDirs()] : files;
+}
+
 export function bubblewrapArgs(compiled: CompiledComponent, spec: AppSpec, node = nodeExecutable()): string[] {
-  const glueDir = dirname(fileURLToPath(compiled.glueUrl));
   // The whole tree read-only, then a private /tmp with only what the child needs bound back in
   // (Berth itself, or the Node binary, may live under /tmp too, as a checkout in CI may).
-  const readOnly = [...nodeInstallation(node), distPath(''), join(projectRoot(), 'package.json'), glueDir, ...Object.values(compiled.coreFiles).map(dirname)];
+  const readOnly = [...nodeInstallation(node), distPath(''), join(projectRoot(), 'package.json'), ...childReads(compiled)];
   const binds = [...new Set(readOnly)].flatMap((p) => ['--ro-bind', p, p]);
   return ['--ro-bind', '/', '/', '--tmpfs', '/tmp', ...binds, '--bind', spec.dataDir, spec.dataDir, '--dev', '/dev', '--proc', '/proc', '--unshare-all', '--die-with-parent', '--new-session', '--cap-drop', 'ALL', '--'];
 }
@@ -120,8 +127,8 @@ export class ProcessSandbox implements Sandbox {
     let stderr = '';
     child.stderr!.on('data', (d: string) => (stderr = tailText(stderr + d, 2000)));
     const sandbox = new ProcessSandbox(child, spec, hooks, bwrap !== null);
-    // Compiled modules cannot cross a process boundary; the child compiles its own from coreFiles.
-    const { modules: _notPortable, ...component } = compiled;
+    // Compiled modules cannot cross a process boundary; the child compiles its own (process-main.ts).
+    const component = portableCompiled(compiled);
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => fail(`the app's process did not start within ${LOAD_TIMEOUT_MS} ms`), LOAD_TIMEOUT_MS);
       const fail = (message: string, code = 'instantiation-failed') => {

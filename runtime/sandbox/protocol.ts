@@ -1,6 +1,7 @@
 import type { GrantSet } from '../../wire/grants.js';
 import type { AppIdentity, AppLogRecord } from '../../host-apis/app-context.js';
 import type { BridgeChannel } from './bridge.js';
+import type { CompiledComponent } from '../engine/engine.js';
 import type { CoreBudgetLimits } from '../engine/jco/core-budget.js';
 
 /** Messages between a sandbox's controller (main thread) and its worker. */
@@ -13,14 +14,8 @@ import type { CoreBudgetLimits } from '../engine/jco/core-budget.js';
 export interface LoadRequest {
   type: 'load';
   slot: number;
-  glueUrl: string;
-  /** The glue as a CommonJS script, loaded in place of the module when present. */
-  glueScript?: string;
-  /** V8's code cache of that script; sent with a thread's first load of the glue only. */
-  glueCodeCache?: Uint8Array;
-  modules: Record<string, WebAssembly.Module>;
-  /** What its core instances may add up to (core-budget.ts). */
-  coreLimits: CoreBudgetLimits;
+  /** What the engine compiled, as that thread should have it (runtime/engine/artifact.ts). */
+  artifact: CompiledComponent['artifact'];
   imports: string[];
   identity: AppIdentity;
   grants: GrantSet;
@@ -29,6 +24,8 @@ export interface LoadRequest {
   unloaded: SharedArrayBuffer;
   /** The instance's synchronous bridge is opened by the worker on its first host call (`bridge` message). */
   bridgeTimeoutMs: number;
+  /** Each call's CPU deadline: an engine that can interrupt a guest in its thread keeps it there. */
+  cpuDeadlineMs: number;
   /**
    * When set, the worker runs the app's entry point, as call `entryCall`, right after the
    * instance is ready (if it has one: `ready.entryStarted`), saving the controller a round trip.
@@ -44,16 +41,10 @@ export interface InvokeRequest {
   args: unknown[];
 }
 
-/**
- * Imports an app's glue ahead of time and warms it (warm-up.ts), so a later `load` of that app
- * skips parsing and compiling it.
- */
+/** Loads an app's artifact ahead of time and warms it, so a later `load` of that app is quicker. */
 export interface PreloadRequest {
   type: 'preload';
-  glueUrl: string;
-  glueScript?: string;
-  glueCodeCache?: Uint8Array;
-  modules: Record<string, WebAssembly.Module>;
+  artifact: CompiledComponent['artifact'];
 }
 
 /** Drops one instance from a shared worker (instance tier); its host objects go with it. */

@@ -1,7 +1,7 @@
 import type { Worker } from 'node:worker_threads';
 import { BerthError } from '../../common/errors.js';
 import type { CompiledComponent } from '../engine/engine.js';
-import { coreLimitsOf } from '../engine/jco/core-budget.js';
+import { artifactForThread, artifactKey, interruptsInThread } from '../engine/artifact.js';
 import { serveBridge, type BridgeHandlers } from './bridge.js';
 import { CallQueue, type QueuedCall } from './call-queue.js';
 import { monotonicMs, type FromWorker, type InvokeOutcome, type InvokeRequest, type LoadRequest, type StopReason, type UsageReport } from './protocol.js';
@@ -33,6 +33,8 @@ interface Slot {
   handlers: BridgeHandlers;
   closeBridge?: () => void;
   unloaded: Int32Array;
+  /** How long the controller lets a call run before it ends the thread (controllerDeadline). */
+  callDeadlineMs: number;
   ready?: { resolve: (placed: Placed) => void; reject: (err: Error) => void };
 }
 
@@ -46,7 +48,8 @@ interface Slot {
  */
 export class SandboxThread {
   private readonly slots = new Map<number, Slot>();
-  private readonly gluesSent = new Set<string>();
+  /** Artifacts this thread has been sent: what it keeps once loaded need not cross again. */
+  private readonly artifactsSent = new Set<string>();
   /** Loads sent and not yet answered, by slot: each is queued like a call (see place). */
   private readonly loads = new Map<number, QueuedCall>();
   private nextSlot = 0;
@@ -92,31 +95,29 @@ export class SandboxThread {
     const slotId = this.nextSlot++;
     const unloaded = new SharedArrayBuffer(4);
     // Asked for now, as before any call: a wrapper may open per-instance state here (messaging).
-    const slot: Slot = { owner, handlers: owner.hooks.hostHandlers?.(owner.spec) ?? {}, unloaded: new Int32Array(unloaded) };
+    const slot: Slot = { owner, handlers: owner.hooks.hostHandlers?.(owner.spec) ?? {}, unloaded: new Int32Array(unloaded), callDeadlineMs: owner.spec.limits.cpuDeadlineMs };
     this.slots.set(slotId, slot);
     // The load runs in the thread's order like a call, so it has a deadline like one: a start
     // function that never returns would otherwise hold every neighbour's call on a shared thread,
     // and their deadlines, which only start when the thread is free for them, would never fire.
     this.loads.set(slotId, this.calls.add(slotId, INSTANTIATION, owner.spec.limits.instantiateDeadlineMs ?? INSTANTIATE_DEADLINE_MS));
-    const entry = owner.hooks.runEntryPoint ? this.calls.add(slotId, 'run', owner.spec.limits.cpuDeadlineMs, true) : undefined;
+    slot.callDeadlineMs = controllerDeadline(compiled.artifact, owner.spec.limits.cpuDeadlineMs);
+    const entry = owner.hooks.runEntryPoint ? this.calls.add(slotId, 'run', slot.callDeadlineMs, true) : undefined;
+    const key = artifactKey(compiled.artifact);
     const request: LoadRequest = {
       type: 'load',
       slot: slotId,
-      glueUrl: compiled.glueUrl,
-      ...(compiled.glueScript ? { glueScript: compiled.glueScript } : {}),
-      // The worker keeps a glue once loaded: its code cache crosses only with the first load.
-      ...(compiled.glueCodeCache && !this.gluesSent.has(compiled.glueUrl) ? { glueCodeCache: compiled.glueCodeCache } : {}),
-      modules: compiled.modules,
-      coreLimits: coreLimitsOf(compiled),
+      artifact: artifactForThread(compiled.artifact, !this.artifactsSent.has(key)),
       imports: compiled.info.imports,
       identity: owner.spec.identity,
       grants: owner.spec.grants,
       dataDir: owner.spec.dataDir,
       unloaded,
       bridgeTimeoutMs: BRIDGE_TIMEOUT_MS,
+      cpuDeadlineMs: owner.spec.limits.cpuDeadlineMs,
       entryCall: entry?.id,
     };
-    this.gluesSent.add(compiled.glueUrl);
+    this.artifactsSent.add(key);
     return new Promise((resolve, reject) => {
       slot.ready = { resolve, reject };
       this.worker.postMessage(request);
@@ -126,7 +127,7 @@ export class SandboxThread {
   invoke(slotId: number, fn: string, args: unknown[]): Promise<InvokeOutcome> {
     const slot = this.slots.get(slotId);
     if (!slot) return Promise.resolve(gone(this.ended?.reason ?? 'stopped', this.ended?.message ?? 'the app is not loaded'));
-    const call = this.calls.add(slotId, fn, slot.owner.spec.limits.cpuDeadlineMs);
+    const call = this.calls.add(slotId, fn, slot.callDeadlineMs);
     this.worker.postMessage({ type: 'invoke', slot: slotId, id: call.id, fn, args } satisfies InvokeRequest);
     return call.settled;
   }
@@ -217,10 +218,11 @@ export class SandboxThread {
     const slot = this.slots.get(m.slot);
     if (slot && m.usage) this.usage(slot, m.usage);
     call.resolve(m.ok ? { ok: true, value: m.value } : { ok: false, failure: m.failure });
-    // A trap leaves that component instance unusable; its neighbours are unaffected.
-    if (slot && !m.ok && m.failure.kind === 'trap') {
+    // A trap, or an interrupt by the engine (deadline, stop), leaves that component instance
+    // unusable; its neighbours are unaffected.
+    if (slot && !m.ok && (m.failure.kind === 'trap' || m.failure.kind === 'sandbox-stopped')) {
       void this.unload(m.slot);
-      slot.owner.onEnd('trap', m.failure.message);
+      slot.owner.onEnd(m.failure.kind === 'trap' ? 'trap' : m.failure.reason, m.failure.message);
     }
   }
 
@@ -249,6 +251,16 @@ export class SandboxThread {
       slot.owner.onEnd(why.reason, why.message);
     }
   }
+}
+
+/**
+ * An engine that interrupts a guest in its own thread keeps the call's deadline there, and only
+ * its neighbours' calls wait for it; the controller ends the thread only if that fails, after a
+ * grace period (a guest blocked in a host call is not running Wasm and cannot be interrupted).
+ */
+export const INTERRUPT_GRACE_MS = 2_000;
+function controllerDeadline(artifact: CompiledComponent['artifact'], cpuDeadlineMs: number): number {
+  return interruptsInThread(artifact) ? cpuDeadlineMs + INTERRUPT_GRACE_MS : cpuDeadlineMs;
 }
 
 /** What a culprit did that ended its thread, as its neighbours are told. */

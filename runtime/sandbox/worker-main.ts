@@ -1,8 +1,8 @@
 import { MessageChannel, parentPort, type MessagePort } from 'node:worker_threads';
 import { errorCode, errorMessage } from '../../common/errors.js';
 import type { AppLogRecord } from '../../host-apis/app-context.js';
-import type { ComponentGlue } from '../engine/engine.js';
-import { loadGlueScript } from '../engine/jco/glue-loader.js';
+import type { GuestComponent } from '../engine/guest.js';
+import { GuestLoader } from '../engine/thread-loader.js';
 import { InstanceMeter } from '../accounting/instance-meter.js';
 import { AppInstance } from './app-instance.js';
 import { exceedsBytes, MAX_RESULT_BYTES } from './result-size.js';
@@ -10,7 +10,6 @@ import { GATEWAY_EXPORT } from '../../host-apis/wasi/http-gateway-adapter.js';
 import { BridgeClient, type BridgeChannel } from './bridge.js';
 import { hasEntryPoint } from './entry-point.js';
 import { warmUpHostApis } from './host-warm-up.js';
-import { warmUpGlue } from '../engine/jco/warm-up.js';
 import { monotonicMs, type FromWorker, type InvokeOutcome, type LoadRequest, type PreloadRequest, type ToWorker } from './protocol.js';
 
 /**
@@ -25,16 +24,16 @@ const port: MessagePort = parentPort;
 interface Loaded {
   instance: AppInstance;
   meter: InstanceMeter;
+  /** Each call's CPU deadline, for an engine that interrupts a guest itself. */
+  deadlineMs: number;
   /** Set (nonzero) by the controller when it takes the slot off the thread. */
   unloaded: Int32Array;
 }
 
 const send = (message: FromWorker) => port.postMessage(message);
 const slots = new Map<number, Loaded>();
-/** Each component's glue module, imported once per thread; every instance calls its `instantiate`. */
-const glues = new Map<string, ComponentGlue>();
-/** Glues instantiated for real here: warming them up would only spend time. */
-const placed = new Set<string>();
+/** Each artifact, loaded once per thread, whichever engine made it. */
+const loader = new GuestLoader();
 let hostApisWarm = false;
 
 /** Accounting (docs/accounting.md); the heap is the thread's, so it is one app's only when alone. */
@@ -49,24 +48,23 @@ function openBridge(slot: number): BridgeChannel {
   return { signal, port: port1 };
 }
 
-function load(request: LoadRequest, glue: ComponentGlue): void {
+function load(request: LoadRequest, component: GuestComponent): void {
   const { slot } = request;
-  placed.add(request.glueUrl);
   let loaded: Loaded;
   try {
     const bridge = new BridgeClient(() => openBridge(slot), request.bridgeTimeoutMs);
     const meter = new InstanceMeter();
     const instance = meter.measure(() =>
-      AppInstance.create(glue, request.modules, request.imports, {
+      AppInstance.create(component, request.imports, {
         identity: request.identity,
         grants: request.grants,
         dataDir: request.dataDir,
         logSink: (record: AppLogRecord) => send({ type: 'log', slot, record }),
         hostCall: (method, args) => meter.blocked(() => bridge.call(method, args)),
         countHostCall: (iface) => meter.countCall(iface),
-      }, request.coreLimits),
+      }),
     );
-    loaded = { instance, meter, unloaded: new Int32Array(request.unloaded) };
+    loaded = { instance, meter, deadlineMs: request.cpuDeadlineMs, unloaded: new Int32Array(request.unloaded) };
   } catch (err) {
     send({ type: 'load-failed', slot, code: errorCode(err, 'instantiation-failed'), message: errorMessage(err), at: monotonicMs() });
     return;
@@ -85,12 +83,12 @@ function invoke(slot: number, id: number, fn: string, args: unknown[]): void {
     send({ type: 'result', slot, id, ok: false, failure, endedAt: monotonicMs() });
     return;
   }
-  const outcome: InvokeOutcome = bounded(fn, loaded.meter.measure(() => loaded.instance.invoke(fn, args)));
+  const outcome: InvokeOutcome = bounded(fn, loaded.meter.measure(() => loaded.instance.invoke(fn, args, loaded.deadlineMs)));
   const endedAt = monotonicMs();
   loaded.instance.services.logger.reportDropped();
   const usage = usageOf(loaded);
-  // A trapped instance is unusable; calls to it still queued here find it gone.
-  if (!outcome.ok && outcome.failure.kind === 'trap') slots.delete(slot);
+  // A trapped or interrupted instance is unusable; calls to it still queued here find it gone.
+  if (!outcome.ok && (outcome.failure.kind === 'trap' || outcome.failure.kind === 'sandbox-stopped')) drop(slot);
   send({ type: 'result', slot, id, ...outcome, usage, endedAt });
 }
 
@@ -102,42 +100,16 @@ function bounded(fn: string, outcome: InvokeOutcome): InvokeOutcome {
   return { ok: false, failure: { kind: 'trap', message: `the result of ${fn} is larger than ${MAX_RESULT_BYTES / 2 ** 20} MiB, more than an app may hand the host` } };
 }
 
-/**
- * Imports and warms a glue for an app that may be placed here later. The warm-up waits a turn, so
- * that a load of the same app already sent (the pool hands out a worker as it is told to preload)
- * runs first and the warm-up is skipped. A failure to import shows again, with its reason, at load.
- */
-function preload({ glueUrl, glueScript, glueCodeCache, modules }: PreloadRequest): void {
-  const warm = (module: ComponentGlue) => {
-    glues.set(glueUrl, module);
-    setImmediate(() => {
-      if (placed.has(glueUrl)) return;
-      try {
-        warmUpGlue(module, modules);
-        if (!hostApisWarm) warmUpHostApis();
-      } catch {
-        // only slower: the app's own start will do this work
-      }
-      hostApisWarm = true;
-    });
-  };
-  const script = glueFromScript(glueScript, glueCodeCache);
-  if (script) warm(script);
-  else import(glueUrl).then(warm, () => {});
+function drop(slot: number): void {
+  slots.get(slot)?.instance.close();
+  slots.delete(slot);
 }
 
-/**
- * The glue from its CommonJS script (runtime/engine/glue-script.ts), synchronously, without
- * starting the ES module loader, and with the code cache the engine made when there is one;
- * undefined when there is no script or it does not load, and the module is imported instead.
- */
-function glueFromScript(path: string | undefined, codeCache: Uint8Array | undefined): ComponentGlue | undefined {
-  if (!path) return undefined;
-  try {
-    return loadGlueScript(path, codeCache).glue;
-  } catch {
-    return undefined;
-  }
+function preload({ artifact }: PreloadRequest): void {
+  loader.preload(artifact, () => {
+    if (!hostApisWarm) warmUpHostApis();
+    hostApisWarm = true;
+  });
 }
 
 /**
@@ -150,17 +122,17 @@ let importing = false;
 function handle(message: ToWorker): void {
   switch (message.type) {
     case 'load': {
-      const glue = glues.get(message.glueUrl) ?? glueFromScript(message.glueScript, message.glueCodeCache);
-      if (glue) {
-        glues.set(message.glueUrl, glue);
-        return load(message, glue);
+      let component: GuestComponent | Promise<GuestComponent>;
+      try {
+        component = loader.load(message.artifact);
+      } catch (err) {
+        send({ type: 'load-failed', slot: message.slot, code: errorCode(err, 'instantiation-failed'), message: errorMessage(err), at: monotonicMs() });
+        return;
       }
+      if (!(component instanceof Promise)) return load(message, component);
       importing = true;
-      import(message.glueUrl).then(
-        (module: ComponentGlue) => {
-          glues.set(message.glueUrl, module);
-          load(message, module);
-        },
+      component.then(
+        (loaded) => load(message, loaded),
         (err: unknown) => send({ type: 'load-failed', slot: message.slot, code: errorCode(err, 'instantiation-failed'), message: errorMessage(err), at: monotonicMs() }),
       ).finally(() => {
         importing = false;
@@ -169,10 +141,10 @@ function handle(message: ToWorker): void {
       return;
     }
     case 'preload':
-      if (!glues.has(message.glueUrl)) preload(message);
+      preload(message);
       return;
     case 'unload':
-      slots.delete(message.slot);
+      drop(message.slot);
       return;
     case 'invoke':
       invoke(message.slot, message.id, message.fn, message.args);

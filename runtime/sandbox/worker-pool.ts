@@ -3,9 +3,10 @@ import { existsSync } from 'node:fs';
 import { distPath } from '../../common/paths.js';
 import type { CompiledComponent } from '../engine/engine.js';
 import type { FromWorker, PreloadRequest } from './protocol.js';
+import { artifactKey } from '../engine/artifact.js';
 
-/** What a worker needs to preload an app: its glue and the core modules its warm-up reads. */
-export type Preload = Pick<CompiledComponent, 'glueUrl' | 'glueScript' | 'glueCodeCache' | 'modules'>;
+/** What a worker needs to preload an app: its artifact. */
+export type Preload = Pick<CompiledComponent, 'artifact'>;
 
 /**
  * How long after a taken worker has loaded its app the pool starts its replacement: a thread
@@ -101,15 +102,16 @@ export class WorkerPool {
    * compiling it. Glue is code generated from a component the runtime admitted; loading and
    * warming it runs no guest code (warm-up.ts).
    */
-  preload({ glueUrl, glueScript, glueCodeCache, modules }: Preload): void {
-    if (this.preloads.has(glueUrl)) return;
-    const request: PreloadRequest = { type: 'preload', glueUrl, ...(glueScript ? { glueScript } : {}), ...(glueCodeCache ? { glueCodeCache } : {}), modules };
-    this.preloads.set(glueUrl, request);
+  preload({ artifact }: Preload): void {
+    const key = artifactKey(artifact);
+    if (this.preloads.has(key)) return;
+    const request: PreloadRequest = { type: 'preload', artifact };
+    this.preloads.set(key, request);
     for (const p of this.idle) void p.then((w) => w.postMessage(request), () => {});
   }
 
-  forget(glueUrl: string): void {
-    this.preloads.delete(glueUrl);
+  forget({ artifact }: Preload): void {
+    this.preloads.delete(artifactKey(artifact));
   }
 
   /** A started worker: from the pool when one is ready, else a new one. */

@@ -19,7 +19,7 @@ describe('JcoEngine', () => {
     expect(second).toBe(first);
     const stats = engine.stats();
     expect(stats.transpiles).toBe(1);
-    expect(stats.compiles).toBe(Object.keys(first.modules).length);
+    expect(stats.compiles).toBe(Object.keys(first.artifact.modules).length);
     expect(stats.memoryHits).toBe(1);
     expect(first.maxMemoryPages).toBe(64);
     expect(readdirSync(cacheDir)).toContain(first.digest.slice('sha256:'.length));

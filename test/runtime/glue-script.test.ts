@@ -5,7 +5,9 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parseGrants } from '../../host-apis/grants.js';
 import { JcoEngine } from '../../runtime/engine/jco/jco-engine.js';
-import type { ComponentGlue, CompiledComponent } from '../../runtime/engine/engine.js';
+import type { CompiledComponent } from '../../runtime/engine/engine.js';
+import type { ComponentGlue } from '../../runtime/engine/jco/glue-types.js';
+import { JcoGuestComponent } from '../../runtime/engine/jco/guest.js';
 import { loadGlueScript } from '../../runtime/engine/jco/glue-loader.js';
 import { glueAsScript } from '../../runtime/engine/jco/glue-script.js';
 import { AppInstance } from '../../runtime/sandbox/app-instance.js';
@@ -31,10 +33,10 @@ async function startAndAdd(compiled: CompiledComponent): Promise<unknown> {
 describe("jco's glue as a CommonJS script", () => {
   it.each(['hello', 'files', 'js-app'])('is written beside the module for %s and instantiates like it', async (name) => {
     const compiled = await compileIn(join(suiteTempDir('glue-script'), 'cache'), name);
-    expect(compiled.glueScript).toBe(join(dirname(fileURLToPath(compiled.glueUrl)), 'glue.cjs'));
-    const glue = createRequire(import.meta.url)(compiled.glueScript!) as ComponentGlue;
+    expect(compiled.artifact.glueScript).toBe(join(dirname(fileURLToPath(compiled.artifact.glueUrl)), 'glue.cjs'));
+    const glue = createRequire(import.meta.url)(compiled.artifact.glueScript!) as ComponentGlue;
     expect(typeof glue.instantiate).toBe('function');
-    if (name === 'hello') expect(AppInstance.create(glue, compiled.modules, compiled.info.imports, context()).invoke('add', [40, 2])).toEqual({ ok: true, value: 42 });
+    if (name === 'hello') expect(AppInstance.create(new JcoGuestComponent(glue, compiled.artifact), compiled.info.imports, context()).invoke('add', [40, 2])).toEqual({ ok: true, value: 42 });
   });
 
   it('is not made from glue it was not written for: an import, another export, import.meta', () => {
@@ -48,37 +50,37 @@ describe("jco's glue as a CommonJS script", () => {
 
   it('is what a sandbox thread loads: the app starts with the module unloadable, and with a broken script it falls back to the module', async () => {
     const compiled = await compileIn(join(suiteTempDir('glue-script-load'), 'cache'));
-    const moduleFile = fileURLToPath(compiled.glueUrl);
+    const moduleFile = fileURLToPath(compiled.artifact.glueUrl);
     const saved = join(suiteTempDir('glue-script-saved'), 'glue.mjs');
     copyFileSync(moduleFile, saved);
     writeFileSync(moduleFile, 'throw new Error("the module was imported");\n');
     expect(await startAndAdd(compiled)).toEqual({ ok: true, value: 42 });
 
     copyFileSync(saved, moduleFile);
-    writeFileSync(compiled.glueScript!, 'this is not javascript (');
+    writeFileSync(compiled.artifact.glueScript!, 'this is not javascript (');
     expect(await startAndAdd(compiled)).toEqual({ ok: true, value: 42 });
   });
 
   it("comes with V8's code cache made after a warm-up, and a thread given a damaged one still runs the glue right", async () => {
     const compiled = await compileIn(join(suiteTempDir('glue-code-cache'), 'cache'));
     // The warmed functions are in it, not the top level alone (~3 KB for hello's glue).
-    expect(compiled.glueCodeCache!.byteLength).toBeGreaterThan(20_000);
-    const withCache = loadGlueScript(compiled.glueScript!, compiled.glueCodeCache);
-    expect(AppInstance.create(withCache.glue, compiled.modules, compiled.info.imports, context()).invoke('add', [40, 2])).toEqual({ ok: true, value: 42 });
-    const damaged = new Uint8Array(compiled.glueCodeCache!);
+    expect(compiled.artifact.glueCodeCache!.byteLength).toBeGreaterThan(20_000);
+    const withCache = loadGlueScript(compiled.artifact.glueScript!, compiled.artifact.glueCodeCache);
+    expect(AppInstance.create(new JcoGuestComponent(withCache.glue, compiled.artifact), compiled.info.imports, context()).invoke('add', [40, 2])).toEqual({ ok: true, value: 42 });
+    const damaged = new Uint8Array(compiled.artifact.glueCodeCache!);
     damaged.fill(7, 0, 64);
-    const loaded = loadGlueScript(compiled.glueScript!, damaged);
-    expect(AppInstance.create(loaded.glue, compiled.modules, compiled.info.imports, context()).invoke('add', [1, 2])).toEqual({ ok: true, value: 3 });
-    expect(await startAndAdd({ ...compiled, glueCodeCache: damaged })).toEqual({ ok: true, value: 42 });
+    const loaded = loadGlueScript(compiled.artifact.glueScript!, damaged);
+    expect(AppInstance.create(new JcoGuestComponent(loaded.glue, compiled.artifact), compiled.info.imports, context()).invoke('add', [1, 2])).toEqual({ ok: true, value: 3 });
+    expect(await startAndAdd({ ...compiled, artifact: { ...compiled.artifact, glueCodeCache: damaged } })).toEqual({ ok: true, value: 42 });
   });
 
   it('a cache written before scripts existed still loads, by the module', async () => {
     const cacheDir = join(suiteTempDir('glue-script-old'), 'cache');
     const first = await compileIn(cacheDir);
-    rmSync(first.glueScript!);
+    rmSync(first.artifact.glueScript!);
     const again = await compileIn(cacheDir);
-    expect(again.glueScript).toBeUndefined();
-    expect(existsSync(fileURLToPath(again.glueUrl))).toBe(true);
+    expect(again.artifact.glueScript).toBeUndefined();
+    expect(existsSync(fileURLToPath(again.artifact.glueUrl))).toBe(true);
     expect(await startAndAdd(again)).toEqual({ ok: true, value: 42 });
   });
 });

@@ -4,7 +4,9 @@ import { describe, expect, it } from 'vitest';
 import { parseGrants } from '../../host-apis/grants.js';
 import type { AppLogRecord } from '../../host-apis/app-context.js';
 import { JcoEngine } from '../../runtime/engine/jco/jco-engine.js';
-import type { ComponentGlue, CompiledComponent } from '../../runtime/engine/engine.js';
+import type { CompiledComponent } from '../../runtime/engine/engine.js';
+import type { ComponentGlue } from '../../runtime/engine/jco/glue-types.js';
+import { JcoGuestComponent } from '../../runtime/engine/jco/guest.js';
 import { AppInstance } from '../../runtime/sandbox/app-instance.js';
 import { Runtime } from '../../runtime/runtime.js';
 import { DEFAULT_LIMITS } from '../../runtime/sandbox/sandbox.js';
@@ -42,8 +44,8 @@ describe('warming up a glue', () => {
   // One fixture per toolchain, the HTTP one for its resource-heavy glue.
   it.each(['hello', 'files', 'js-app', 'http-server'])('runs %s\'s glue against stand-ins without instantiating any of its core modules', async (name) => {
     const compiled = await compile(name);
-    const glue = (await import(compiled.glueUrl)) as ComponentGlue;
-    expect(coreInstancesMadeBy(() => warmUpGlue(glue, compiled.modules))).toBe(0);
+    const glue = (await import(compiled.artifact.glueUrl)) as ComponentGlue;
+    expect(coreInstancesMadeBy(() => warmUpGlue(glue, compiled.artifact.modules))).toBe(0);
   });
 
   it('leaves no promise rejected unobserved (that would end the pooled thread): async glue and async exports', async () => {
@@ -64,13 +66,13 @@ describe('warming up a glue', () => {
 
   it('leaves nothing behind that the real instance sees: it instantiates, runs and answers as without a warm-up', async () => {
     const compiled = await compile('hello');
-    const glue = (await import(`${compiled.glueUrl}?fresh`)) as ComponentGlue;
-    warmUpGlue(glue, compiled.modules);
+    const glue = (await import(`${compiled.artifact.glueUrl}?fresh`)) as ComponentGlue;
+    warmUpGlue(glue, compiled.artifact.modules);
     warmUpHostApis();
     const records: AppLogRecord[] = [];
     const context = { identity: { vendor: 'acme', app: 'hello', instance: 'one' }, grants: parseGrants({ log: {} }), dataDir: suiteTempDir('warm-up-app'), logSink: (r: AppLogRecord) => records.push(r) };
     const made = coreInstancesMadeBy(() => {
-      const instance = AppInstance.create(glue, compiled.modules, compiled.info.imports, context);
+      const instance = AppInstance.create(new JcoGuestComponent(glue, compiled.artifact), compiled.info.imports, context);
       expect(instance.invoke('add', [40, 2])).toEqual({ ok: true, value: 42 });
       expect(instance.invoke('run', [])).toEqual({ ok: true, value: undefined });
     });

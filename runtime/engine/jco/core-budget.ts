@@ -1,6 +1,4 @@
 import { BerthError } from '../../../common/errors.js';
-import type { CompiledComponent } from '../engine.js';
-import { memoryPagesOf } from './memory-budget.js';
 
 /**
  * What the core instances of one app instance may add up to, checked as the glue instantiates
@@ -10,7 +8,7 @@ import { memoryPagesOf } from './memory-budget.js';
  * each module bound one instance, this bounds their number and sum.
  */
 export interface CoreBudgetLimits {
-  /** Entries each core module's own tables can reach (CompiledComponent.tableEntries). */
+  /** Entries each core module's own tables can reach (JcoArtifact.tableEntries). */
   tableEntries: Record<string, number>;
   /** All tables of the app instance together (TableCap.budget). */
   tableBudget: number;
@@ -18,12 +16,6 @@ export interface CoreBudgetLimits {
   memoryPages: Record<string, number>;
   /** All memories of the app instance together, in pages (MemoryCap.budget). */
   memoryBudget: number;
-}
-
-/** The limits of a compiled component, as sent to the thread that instantiates it. */
-export function coreLimitsOf(compiled: CompiledComponent): CoreBudgetLimits {
-  const memoryPages = Object.fromEntries(Object.keys(compiled.modules).map((name) => [name, memoryPagesOf(compiled.memoryCap, name)]));
-  return { tableEntries: compiled.tableEntries, tableBudget: compiled.tableCap.budget, memoryPages, memoryBudget: compiled.memoryCap.budget };
 }
 
 /** Core instances per app instance: jco's glue makes 3–4 for the components seen; composed ones a few more. */

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Script } from 'node:vm';
-import type { ComponentGlue } from '../engine.js';
+import type { ComponentGlue } from './glue-types.js';
 
 /**
  * Loads the glue script (glue-script.ts) in the calling thread, with V8's code cache when one is

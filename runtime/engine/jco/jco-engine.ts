@@ -12,6 +12,10 @@ import { GLUE_PATCH, patchGlue } from './glue-patch.js';
 import { warmUpGlue } from './warm-up.js';
 import { TranspileCache, type TranspiledComponent } from './transpile-cache.js';
 import type { CompileOptions, CompiledComponent, Engine, EngineStats } from '../engine.js';
+import type { JcoArtifact } from './artifact.js';
+
+/** What this engine's compile returns: its artifact is visible to tests and benchmarks of it. */
+export type JcoCompiled = CompiledComponent & { artifact: JcoArtifact };
 
 const GLUE_NAME = 'component';
 
@@ -49,9 +53,10 @@ function jcoVersion(): string {
  * and memory limit (cached in memory; V8 offers Node no way to keep machine code on disk).
  */
 export class JcoEngine implements Engine {
+  readonly kind = 'jco' as const;
   readonly name: string;
   private readonly cache: TranspileCache;
-  private readonly compiled = new Map<string, Promise<CompiledComponent>>();
+  private readonly compiled = new Map<string, Promise<JcoCompiled>>();
   private readonly counters: EngineStats = { transpiles: 0, compiles: 0, memoryHits: 0, diskHits: 0 };
 
   constructor(options: { cacheDir: string }) {
@@ -64,7 +69,7 @@ export class JcoEngine implements Engine {
     return { ...this.counters };
   }
 
-  async compile(bytes: Uint8Array, options: CompileOptions): Promise<CompiledComponent> {
+  async compile(bytes: Uint8Array, options: CompileOptions): Promise<JcoCompiled> {
     const maxMemoryPages = Math.floor(options.memoryLimitBytes / WASM_PAGE);
     // A component compiled before is known by its digest: it was read and checked then, so an
     // app start from it hashes the bytes and parses nothing.
@@ -93,7 +98,7 @@ export class JcoEngine implements Engine {
     return this.cache.prune(keep);
   }
 
-  private async compileUncached(bytes: Uint8Array, info: ComponentInfo, maxMemoryPages: number): Promise<CompiledComponent> {
+  private async compileUncached(bytes: Uint8Array, info: ComponentInfo, maxMemoryPages: number): Promise<JcoCompiled> {
     const transpiled = await this.transpiled(bytes, info);
     const modules: Record<string, WebAssembly.Module> = {};
     const tableEntries: Record<string, number> = {};
@@ -104,7 +109,8 @@ export class JcoEngine implements Engine {
       this.counters.compiles++;
     }
     const glueScript = transpiled.glueScript ? { glueScript: transpiled.glueScript, ...warmCodeCache(transpiled.glueScript, modules) } : {};
-    return { engine: this.name, digest: info.digest, info, glueUrl: pathToFileURL(transpiled.glueFile).href, ...glueScript, modules, maxMemoryPages, memoryCap, tableCap, tableEntries, coreFiles: transpiled.coreFiles };
+    const artifact: JcoArtifact = { engine: 'jco', glueUrl: pathToFileURL(transpiled.glueFile).href, ...glueScript, modules, memoryCap, tableCap, tableEntries, coreFiles: transpiled.coreFiles };
+    return { engine: 'jco', engineName: this.name, digest: info.digest, info, maxMemoryPages, artifact };
   }
 
   private async transpiled(bytes: Uint8Array, info: ComponentInfo): Promise<TranspiledComponent> {

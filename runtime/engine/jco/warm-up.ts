@@ -1,4 +1,4 @@
-import type { ComponentGlue } from '../engine.js';
+import type { ComponentGlue } from './glue-types.js';
 
 /**
  * Runs a component's glue once against stand-ins, in a pooled thread before any app is placed

@@ -1,3 +1,4 @@
+import { camelCase } from '../guest.js';
 import type { Ptr, WasmtimeApi } from './ffi.js';
 import { alloc, free, ptr, textOut, u8, VALTYPE_SIZE } from './native.js';
 
@@ -31,10 +32,9 @@ export interface FuncType {
   result?: WitType;
 }
 
-/** jco's names: `read-via-stream` is `readViaStream`, `input-stream` is `InputStream`. */
-export function camelCase(name: string): string {
-  return name.replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase());
-}
+export { camelCase };
+
+/** jco's class names: `input-stream` is `InputStream`. */
 export function pascalCase(name: string): string {
   const camel = camelCase(name);
   return camel.charAt(0).toUpperCase() + camel.slice(1);
