@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
-import { dirname } from 'node:path';
+import { existsSync, realpathSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import type { CompiledComponent } from './engine.js';
 import { jcoArtifactFiles, jcoArtifactForThread, type JcoArtifact } from './jco/artifact.js';
 import { compileCoreFile } from './jco/core-module.js';
@@ -28,11 +29,15 @@ export function interruptsInThread(artifact: Artifact): boolean {
 }
 
 /** A compiled component as it can cross a process boundary: compiled V8 modules cannot. */
-export type PortableArtifact = Omit<JcoArtifact, 'modules'> | WasmtimeArtifact;
+export type PortableArtifact = Omit<JcoArtifact, 'modules'> | Omit<WasmtimeArtifact, 'epochActive'>;
 export type PortableCompiled = Omit<CompiledComponent, 'artifact'> & { artifact: PortableArtifact };
 
 export function portableCompiled(compiled: CompiledComponent): PortableCompiled {
-  if (compiled.artifact.engine === 'wasmtime') return compiled;
+  if (compiled.artifact.engine === 'wasmtime') {
+    // Another process makes its own engine and epoch ticker (wasmtime/thread-loader.ts).
+    const { epochActive: _thisProcess, ...artifact } = compiled.artifact;
+    return { ...compiled, artifact };
+  }
   const { modules: _notPortable, ...artifact } = compiled.artifact;
   return { ...compiled, artifact };
 }
@@ -40,7 +45,7 @@ export function portableCompiled(compiled: CompiledComponent): PortableCompiled 
 /** In the other process: the component as the sandbox needs it, jco's core modules compiled again. */
 export async function revivedCompiled(portable: PortableCompiled): Promise<CompiledComponent> {
   const artifact = portable.artifact;
-  if (artifact.engine === 'wasmtime') return { ...portable, artifact };
+  if (artifact.engine === 'wasmtime') return { ...portable, artifact: { ...artifact, epochActive: new SharedArrayBuffer(8) } };
   const modules: Record<string, WebAssembly.Module> = {};
   for (const [name, file] of Object.entries(artifact.coreFiles)) {
     // The parent's caps, so that both sides count the same entries per module.
@@ -51,12 +56,9 @@ export async function revivedCompiled(portable: PortableCompiled): Promise<Compi
 
 /** Where the FFI package and its native part live, for a sandbox process that must read them. */
 export function koffiDirs(): string[] {
-  const require = createRequire(import.meta.url);
-  const dirs = [dirname(require.resolve('koffi/package.json'))];
-  try {
-    dirs.push(dirname(require.resolve(`@koromix/koffi-${process.platform}-${process.arch}/package.json`)));
-  } catch {
-    // koffi 3 may carry its native part itself
-  }
-  return dirs;
+  const koffi = dirname(createRequire(import.meta.url).resolve('koffi'));
+  // koffi 3 keeps its native part in a package per platform, installed beside it.
+  const native = join(koffi, '..', '@koromix', `koffi-${process.platform}-${process.arch}`);
+  const dirs = existsSync(native) ? [koffi, native] : [koffi];
+  return [...new Set(dirs.flatMap((d) => [d, realpathSync(d)]))];
 }

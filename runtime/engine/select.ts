@@ -1,0 +1,32 @@
+import { BerthError } from '../../common/errors.js';
+import type { EngineChoice } from '../../wire/engine.js';
+import type { Engine } from './engine.js';
+import { JcoEngine } from './jco/jco-engine.js';
+
+export interface EngineSelection {
+  choice: EngineChoice;
+  /** Where compiled artifacts are kept. */
+  cacheDir: string;
+  /** A Wasmtime library from config (checked against the pin like any other). */
+  wasmtimeLibrary?: string;
+  /** Told once why Wasmtime is not used when `auto` falls back to jco. */
+  notice?: (message: string) => void;
+  env?: NodeJS.ProcessEnv;
+}
+
+/**
+ * The engine a device or `berth run` uses: Wasmtime wherever its pinned library can be had
+ * (docs/engine.md), else jco. Asked for by name, an engine that cannot run is an error.
+ */
+export async function selectEngine(selection: EngineSelection): Promise<Engine> {
+  if (selection.choice === 'jco') return new JcoEngine({ cacheDir: selection.cacheDir });
+  const { locateWasmtimeLibrary } = await import('./wasmtime/library.js');
+  const found = await locateWasmtimeLibrary({ path: selection.wasmtimeLibrary, env: selection.env });
+  if ('missing' in found) {
+    if (selection.choice === 'wasmtime') throw new BerthError('engine-unavailable', `the Wasmtime engine cannot run: ${found.missing}`);
+    selection.notice?.(`${found.missing}; running on jco`);
+    return new JcoEngine({ cacheDir: selection.cacheDir });
+  }
+  const { WasmtimeEngine } = await import('./wasmtime/wasmtime-engine.js');
+  return new WasmtimeEngine({ cacheDir: selection.cacheDir, library: found.path });
+}
