@@ -1,17 +1,20 @@
-import { componentEmbed, componentNew, parse } from '@bytecodealliance/jco';
+import { importOptional, JCO, PREVIEW2_SHIM } from '../common/optional-package.js';
 import { withJcoTools } from './engine/jco/jco-engine.js';
-import * as shimFilesystem from '@bytecodealliance/preview2-shim/filesystem';
 
-// Declared by the shim's JavaScript but not by its type definitions.
-const { _setPreopens } = shimFilesystem as unknown as { _setPreopens(preopens: Record<string, string>): void };
+type Jco = typeof import('@bytecodealliance/jco');
+// `_setPreopens` is declared by the shim's JavaScript but not by its type definitions.
+type ShimFilesystem = { _setPreopens(preopens: Record<string, string>): void };
 
 /**
  * Builds a component from a WAT core module and a world in a WIT folder (see wit-package.ts):
  * the fast path for small samples and test fixtures. jco's wasm-tools reads the WIT folder
  * through preview2-shim's file system, which has no preopens unless given one, so the folder
- * is preopened for the call. This runs in build tools only, never inside the runtime.
+ * is preopened for the call. This runs in build tools only, never inside the runtime; both
+ * packages are loaded here, not at module load, since a device install leaves them out.
  */
-export function buildWatComponent(wat: string, witDir: string, world: string): Promise<Uint8Array> {
+export async function buildWatComponent(wat: string, witDir: string, world: string): Promise<Uint8Array> {
+  const { componentEmbed, componentNew, parse } = await importOptional<Jco>(JCO);
+  const { _setPreopens } = await importOptional<ShimFilesystem>(PREVIEW2_SHIM, `${PREVIEW2_SHIM.name}/filesystem`);
   return withJcoTools(async () => {
     _setPreopens({ [witDir]: witDir });
     const core = await parse(wat);

@@ -1,4 +1,5 @@
-import { PGlite } from '@electric-sql/pglite';
+import type { PGlite } from '@electric-sql/pglite';
+import { importOptional, PGLITE } from '../../common/optional-package.js';
 import { storeParams } from './sanitise.js';
 import type { Queryable, Store } from './store.js';
 
@@ -8,6 +9,8 @@ import type { Queryable, Store } from './store.js';
  * control-plane replicas need a PostgreSQL server instead.
  */
 export async function openPgliteStore(dataDir: string): Promise<Store> {
+  // Loaded here: a device install leaves PGlite out, and a control plane on PostgreSQL never needs it.
+  const { PGlite } = await importOptional<typeof import('@electric-sql/pglite')>(PGLITE);
   const db = await PGlite.create(dataDir);
   const wrap = (q: { query: PGlite['query'] }): Queryable => ({
     async query<Row extends object>(sql: string, params: readonly unknown[] = []) {

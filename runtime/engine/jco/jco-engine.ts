@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { sha256Digest, type Digest } from '../../../common/digest.js';
 import { BerthError, errorMessage } from '../../../common/errors.js';
+import { importOptional, JCO, resolveOptional } from '../../../common/optional-package.js';
 import { inspectComponent, MAX_COMPONENT_BYTES, type ComponentInfo } from '../../component/inspect.js';
 import { WASM_PAGE } from './memory-limit.js';
 import { compileCoreFile, memoryCapOf, tableCapOf } from './core-module.js';
@@ -40,9 +40,9 @@ export function withJcoTools<T>(work: () => Promise<T>): Promise<T> {
   return result;
 }
 
+/** jco's version; a BerthError naming the missing package where a device install left jco out. */
 function jcoVersion(): string {
-  const require = createRequire(import.meta.url);
-  const api = require.resolve('@bytecodealliance/jco');
+  const api = resolveOptional(JCO, import.meta.url);
   const pkg = JSON.parse(readFileSync(join(dirname(api), '..', 'package.json'), 'utf8')) as { version: string };
   return pkg.version;
 }
@@ -119,7 +119,7 @@ export class JcoEngine implements Engine {
       this.counters.diskHits++;
       return cached;
     }
-    const { transpile } = await import('@bytecodealliance/jco');
+    const { transpile } = await importOptional<typeof import('@bytecodealliance/jco')>(JCO);
     let files: Record<string, Uint8Array>;
     try {
       ({ files } = await withJcoTools(() => transpile(bytes, { name: GLUE_NAME, instantiation: 'sync', noTypescript: true, quiet: true })));

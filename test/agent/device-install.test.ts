@@ -1,0 +1,71 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { BerthError } from '../../common/errors.js';
+import { importOptional, JCO, PGLITE, PREVIEW2_SHIM, resolveOptional, type OptionalPackage } from '../../common/optional-package.js';
+import { distPath, projectRoot } from '../../common/paths.js';
+import { importGraph } from '../support/import-graph.js';
+import { suiteTempDir } from '../support/tmp.js';
+
+// A device installs with `npm ci --omit=dev` (docs/engine.md): only package.json's
+// `dependencies` are there. These tests read the compiled berth command in dist/ (what
+// bin/berth.js runs), so they need `npm run build` first, as every test that runs the CLI does.
+
+interface PackageJson {
+  dependencies: Record<string, string>;
+  devDependencies: Record<string, string>;
+}
+const pkg = JSON.parse(readFileSync(join(projectRoot(), 'package.json'), 'utf8')) as PackageJson;
+const LEFT_OUT: OptionalPackage[] = [JCO, PREVIEW2_SHIM, PGLITE];
+const ABSENT: OptionalPackage = { name: '@berth-test/not-installed', neededBy: 'the test part' };
+
+describe('a device install', () => {
+  it('leaves out the jco engine, component building and the embedded store', () => {
+    for (const { name } of LEFT_OUT) {
+      expect(pkg.dependencies[name], name).toBeUndefined();
+      expect(pkg.devDependencies[name], name).toBeDefined();
+    }
+  });
+
+  it('loads nothing outside `dependencies` when the berth command or the device agent loads a module', () => {
+    const graph = importGraph([distPath('cli/main.js')]);
+    expect(graph.unresolved).toEqual([]);
+    // The walk must reach the device path and the modules that load optional packages, or this
+    // test would pass by walking nothing.
+    for (const module of ['cli/device.js', 'runtime/agent/agent.js', 'runtime/runtime.js', 'runtime/engine/jco/jco-engine.js', 'runtime/wat-component.js', 'orchestrator/store/pglite.js']) {
+      expect(graph.modules, module).toContain(distPath(module));
+    }
+    const outside = graph.packageImports
+      .filter((i) => !(i.packageName in pkg.dependencies))
+      .map((i) => `${i.specifier} from ${i.chain.map((f) => relative(projectRoot(), f)).join(' → ')}`);
+    expect(outside).toEqual([]);
+  });
+
+  it('the walk finds a static import of a package through a chain of modules, and only static ones', () => {
+    const dir = suiteTempDir('imports');
+    writeFileSync(join(dir, 'entry.js'), "import { b } from './b.js';\nexport const later = () => import('./c.js');\n");
+    writeFileSync(join(dir, 'b.js'), "import 'node:fs';\nexport { parse } from 'yaml';\nexport const b = () => import('@bytecodealliance/jco');\n");
+    writeFileSync(join(dir, 'c.js'), "import { transpile } from '@bytecodealliance/jco/sub';\nimport './gone.js';\n");
+    const graph = importGraph([join(dir, 'entry.js')]);
+    expect(graph.packageImports.map((i) => [i.packageName, i.chain.map((f) => relative(dir, f))])).toEqual([
+      ['yaml', ['entry.js', 'b.js']],
+      ['@bytecodealliance/jco', ['entry.js', 'c.js']],
+    ]);
+    expect(graph.unresolved).toEqual([`${join(dir, 'c.js')} → ./gone.js`]);
+  });
+
+  it('a part whose package is not installed fails with an error naming the package, what needs it and how to get it', async () => {
+    const refused = await importOptional(ABSENT).catch((err: unknown) => err);
+    expect(refused).toBeInstanceOf(BerthError);
+    expect((refused as BerthError).code).toBe('package-missing');
+    expect((refused as BerthError).message).toMatch(/^the test part needs @berth-test\/not-installed, which is not installed .*npm install/);
+    expect(() => resolveOptional(ABSENT, import.meta.url, `${ABSENT.name}/sub`)).toThrow(/the test part needs @berth-test\/not-installed/);
+    await expect(importOptional(PGLITE, 'berth-test-other-package')).rejects.toMatchObject({ code: 'ERR_MODULE_NOT_FOUND' });
+  });
+
+  it('an installed optional package loads', async () => {
+    const jco = await importOptional<{ transpile: unknown }>(JCO);
+    expect(typeof jco.transpile).toBe('function');
+    expect(resolveOptional(JCO, import.meta.url)).toContain(join('node_modules', '@bytecodealliance', 'jco'));
+  });
+});
