@@ -6,11 +6,17 @@ import * as v from './wit-values.js';
 
 /**
  * The round-trip property of issue #13 ("Process safety"), engine-neutral: generated values of
- * every WIT type go through the `echo` fixture (test/fixtures/js/echo.js) and must come back
- * equal. An engine supplies only `invoke`, which calls one export of an `echo` instance whose
- * `berth:fixtures/token` import is the test's own `EchoToken` (echo-host.ts) and answers as
- * Berth's sandboxes do: `{ ok: true, value }`, or `{ ok: false, failure }` with the guest's own
- * `err` as `kind: 'app-error'` (payload = the err value) and a trap as `kind: 'trap'`.
+ * every WIT type go through the `echo` fixture (JavaScript: compound types, resources, errors)
+ * and the `echo-scalars` fixture (WAT: flat scalars) and must come back equal. An engine
+ * supplies only `invoke`, which calls one export of an instance of the right fixture (see
+ * `routeByInterface`) and answers as Berth's sandboxes do: `{ ok: true, value }`, or
+ * `{ ok: false, failure }` with the guest's own `err` as `kind: 'app-error'` (payload = the err
+ * value) and a trap as `kind: 'trap'`. The `echo` instance's `berth:fixtures/token` import is
+ * the test's own `EchoToken` (echo-host.ts). Values are in jco's convention (wit-values.ts).
+ *
+ *   const invoke = routeByInterface({ [SCALARS_INTERFACE]: callScalars, [VALUES_INTERFACE]: callEcho });
+ *   await roundTripCases(invoke, seed, 10_000); // throws at the first difference, naming seed and case
+ *   await trapCase(callEcho);                   // last: a trapped instance takes no more calls
  */
 export type EchoInvoke = (fn: string, args: unknown[]) => InvokeOutcome | Promise<InvokeOutcome>;
 
