@@ -25,13 +25,8 @@ const CASES = fromEnv('BERTH_ECHO_CASES', 10_000, 10_000, 10_000_000);
 const MiB = 2 ** 20;
 const dir = suiteTempDir('echo');
 const engine = new JcoEngine({ cacheDir: `${dir}/cache` });
-const runtime = new Runtime({ dataDir: `${dir}/runtime`, logger: silent() as never });
+const runtime = new Runtime({ dataDir: `${dir}/runtime`, engine });
 afterAll(() => runtime.close());
-
-function silent(): Record<string, unknown> {
-  const none = () => {};
-  return { level: 'warn', trace: none, debug: none, info: none, warn: none, error: none };
-}
 
 function fromEnv(name: string, fallback: number, min: number, max: number): number {
   const raw = process.env[name];
@@ -89,6 +84,11 @@ describe('values of every WIT type round-trip through the echo component (jco en
     expect(after).toMatchObject({ ok: false, failure: { kind: 'trap' } });
   });
 
+  it('Berth itself refuses the echo app: no grant offers berth:fixtures/token (only this test links it)', async () => {
+    const refused = runtime.startApp(readFileSync(fixturePath('echo')), { vendor: 'acme', app: 'echo', grants: {} });
+    await expect(refused).rejects.toThrow(/acme\/echo refused: berth:fixtures\/token@0\.1\.0 is not offered by Berth to any app/);
+  });
+
   it('a case reproduces from its seed and index alone', () => {
     const a = echoCase(SEED, 1234);
     const b = echoCase(SEED, 1234);
@@ -112,6 +112,8 @@ function modelEcho(fn: string, args: unknown[]): InvokeOutcome {
       return { ok: true, value: args };
     case 'token-label':
       return { ok: true, value: (first as EchoToken).label() };
+    case 'token-labels':
+      return { ok: true, value: (first as EchoToken[]).map((t) => t.label()) };
     case 'make-tokens':
       return { ok: true, value: (first as string[]).map((label) => new EchoToken(label)) };
     case 'maybe-fail':

@@ -122,6 +122,11 @@ const VALUE_CASES: Record<string, (g: Gen) => CaseBody> = {
     const text = label(g);
     return { args: [new EchoToken(text)], expect: ok(text) };
   },
+  'token-labels': (g) => {
+    const tokens = v.list(g, (g) => new EchoToken(label(g)));
+    const args = tokens.length > 1 && g.bool(0.3) ? [...tokens, tokens[0]!] : tokens;
+    return { args: [args], expect: ok(args.map((t) => t.label())) };
+  },
   'echo-tokens': same((g) => v.list(g, (g) => new EchoToken(label(g)))),
   'make-tokens': (g) => {
     const labels = v.list(g, label);
