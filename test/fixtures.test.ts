@@ -68,6 +68,9 @@ const expected: Record<string, { imports: string[]; exports: string[] }> = {
       'receive: func(max: u32) -> result<list<string>, string>', 'flood: func(topic: string, count: u32, size: u32) -> string', 'crash: func()',
     ],
   },
+  // The round-trip fixture: a test-only host resource in, one interface of echo functions out.
+  echo: { imports: ['berth:fixtures/token@0.1.0'], exports: ['berth:fixtures/echo-values@0.1.0'] },
+  'echo-scalars': { imports: [], exports: ['berth:fixtures/echo-scalars@0.1.0'] },
 };
 
 /** The `import`/`export` lines of componentWit's single world, without the keyword. */
