@@ -1,13 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseGrants } from '../../host-apis/grants.js';
-import type { ComponentGlue } from '../../runtime/engine/engine.js';
-import { loadGlueScript } from '../../runtime/engine/glue-loader.js';
-import { JcoEngine } from '../../runtime/engine/jco-engine.js';
+import type { Engine } from '../../runtime/engine/engine.js';
+import type { GuestComponent } from '../../runtime/engine/guest.js';
+import { GuestLoader } from '../../runtime/engine/thread-loader.js';
 import { Runtime } from '../../runtime/runtime.js';
 import type { InvokeOutcome } from '../../runtime/sandbox/protocol.js';
 import { AppInstance } from '../../runtime/sandbox/app-instance.js';
-import { coreLimitsOf } from '../../runtime/sandbox/core-budget.js';
+import { TEST_ENGINES, testEngine } from '../support/engines.js';
 import { fixturePath } from '../fixtures/build.js';
 import { echoCase, echoExport, ECHO_FUNCTIONS, roundTripCases, routeByInterface, SCALARS_INTERFACE, trapCase, VALUES_INTERFACE, type EchoInvoke } from '../support/echo-cases.js';
 import { EchoToken, tokenHostImports } from '../support/echo-host.js';
@@ -16,17 +16,13 @@ import { suiteTempDir } from '../support/tmp.js';
 
 /**
  * Issue #13 ("Process safety"): values of every WIT type round-trip through the `echo` and
- * `echo-scalars` fixtures on the jco engine. The cases and their comparison are engine-neutral
- * (support/echo-cases.ts); this file only says how jco is called. BERTH_SEED reproduces a failure.
+ * `echo-scalars` fixtures on each engine. The cases and their comparison are engine-neutral
+ * (support/echo-cases.ts); this file only says how an engine is called. BERTH_SEED reproduces a failure.
  */
 const SEED = fromEnv('BERTH_SEED', 20261207, 0, 2 ** 32 - 1);
 /** BERTH_ECHO_CASES runs more (a longer hunt); never fewer than issue #13 asks for. */
 const CASES = fromEnv('BERTH_ECHO_CASES', 10_000, 10_000, 10_000_000);
 const MiB = 2 ** 20;
-const dir = suiteTempDir('echo');
-const engine = new JcoEngine({ cacheDir: `${dir}/cache` });
-const runtime = new Runtime({ dataDir: `${dir}/runtime`, engine });
-afterAll(() => runtime.close());
 
 function fromEnv(name: string, fallback: number, min: number, max: number): number {
   const raw = process.env[name];
@@ -37,30 +33,35 @@ function fromEnv(name: string, fallback: number, min: number, max: number): numb
 }
 
 /**
- * An instance made the way a sandbox thread makes one (the engine's compiled component, its glue
- * script, AppInstance with the component's core budget), except that the glue also gets the
- * test's own `berth:fixtures/token`: Berth's import policy refuses an interface it does not offer,
- * so the token is added beside what the linker builds (nothing else: the fixture imports only it).
+ * An instance made the way a sandbox thread makes one (the engine's artifact loaded by the
+ * thread's loader, AppInstance over it), except that it also gets the test's own
+ * `berth:fixtures/token`: Berth's import policy refuses an interface it does not offer, so the
+ * token is added beside what the linker builds (the fixture imports nothing else).
  */
-async function valuesInstance(): Promise<EchoInvoke> {
+async function valuesInstance(engine: Engine, dir: string): Promise<EchoInvoke> {
   const compiled = await engine.compile(readFileSync(fixturePath('echo')), { memoryLimitBytes: 64 * MiB });
-  if (!compiled.glueScript) throw new Error('the jco engine gave no glue script');
-  const { glue } = loadGlueScript(compiled.glueScript, compiled.glueCodeCache);
-  const withToken: ComponentGlue = { instantiate: (core, imports, instantiateCore) => glue.instantiate(core, { ...imports, ...tokenHostImports() }, instantiateCore) };
+  const loaded = await new GuestLoader().load(compiled.artifact);
+  const withToken: GuestComponent = { instantiate: (imports) => loaded.instantiate({ ...imports, ...tokenHostImports() }) };
   const context = { identity: { vendor: 'acme', app: 'echo', instance: 'echo-1' }, grants: parseGrants({}), dataDir: dir, logSink: () => {} };
-  const instance = AppInstance.create(withToken, compiled.modules, [], context, coreLimitsOf(compiled));
-  return (fn, args) => instance.invoke(fn, args);
+  const instance = AppInstance.create(withToken, [], context);
+  return (fn, args) => instance.invoke(fn, args, 30_000);
 }
 
 /** `echo-scalars` imports nothing: it runs as any app does, in a sandbox of the default tier. */
-async function scalarsApp(): Promise<EchoInvoke> {
+async function scalarsApp(runtime: Runtime): Promise<EchoInvoke> {
   const app = await runtime.startApp(readFileSync(fixturePath('echo-scalars')), { vendor: 'acme', app: 'echo-scalars', grants: {} });
   return (fn, args) => app.invoke(fn, args);
 }
 
-describe('values of every WIT type round-trip through the echo component (jco engine)', () => {
+for (const kind of TEST_ENGINES) describe(`values of every WIT type round-trip through the echo component (${kind} engine)`, async () => {
+  const dir = suiteTempDir(`echo-${kind}`);
+  const engine = await testEngine(kind, `${dir}/cache`);
+  const runtime = new Runtime({ dataDir: `${dir}/runtime`, engine });
+  afterAll(() => runtime.close());
+  const echo = () => valuesInstance(engine, dir);
+
   it(`${CASES} generated cases come back equal (seed ${SEED})`, async () => {
-    const invoke = routeByInterface({ [SCALARS_INTERFACE]: await scalarsApp(), [VALUES_INTERFACE]: await valuesInstance() });
+    const invoke = routeByInterface({ [SCALARS_INTERFACE]: await scalarsApp(runtime), [VALUES_INTERFACE]: await echo() });
     const summary = await roundTripCases(invoke, SEED, CASES);
     expect(summary.cases).toBe(CASES);
     expect(Object.keys(summary.byFunction).sort()).toEqual([...ECHO_FUNCTIONS].sort());
@@ -68,7 +69,7 @@ describe('values of every WIT type round-trip through the echo component (jco en
   });
 
   it('a token passed in comes back as the host object itself; a borrowed one is read, not taken', async () => {
-    const invoke = await valuesInstance();
+    const invoke = await echo();
     const token = new EchoToken('mine');
     expect(await invoke(echoExport('token-label'), [token])).toEqual({ ok: true, value: 'mine' });
     const back = await invoke(echoExport('echo-token'), [token]);
@@ -77,7 +78,7 @@ describe('values of every WIT type round-trip through the echo component (jco en
   });
 
   it('the guest err is the payload of an app-error; a throw in the guest is a trap, and the instance stays trapped', async () => {
-    const invoke = await valuesInstance();
+    const invoke = await echo();
     expect(await invoke(echoExport('maybe-fail'), [true, 'nope'])).toMatchObject({ ok: false, failure: { kind: 'app-error', payload: 'nope' } });
     expect(await invoke(echoExport('echo-result-empty'), [{ tag: 'err' }])).toMatchObject({ ok: false, failure: { kind: 'app-error', payload: undefined } });
     const after = await trapCase(invoke);

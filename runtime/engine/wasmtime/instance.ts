@@ -95,6 +95,7 @@ export class WasmtimeInstance {
       }
       return value;
     } finally {
+      this.store.resources.endCall();
       for (let i = 0; i < lowered; i++) api.wasmtime_component_val_delete(argv + BigInt(i * VAL_SIZE));
       free(argv);
       free(resv);

@@ -9,6 +9,8 @@ import { ValueError, type ResourceBridge } from './values.js';
  */
 export class ResourceTable implements ResourceBridge {
   private readonly objects = new Map<number, object>();
+  /** Handles lent to the guest for one call, by rep (see `lower`). */
+  private readonly lent = new Map<number, Ptr>();
   private nextRep = 1;
   private readonly out: Ptr = alloc(16);
   ctx: Ptr = 0n;
@@ -19,19 +21,36 @@ export class ResourceTable implements ResourceBridge {
     private readonly typeOf: (value: object) => number | undefined,
   ) {}
 
+  /**
+   * A host object handed to the guest. Wasmtime makes borrows only inside a call, so a borrow
+   * the host lends to an export is an owned handle that the host takes back after the call
+   * (`endCall`), without disposing of the object it still owns.
+   */
   lower(value: unknown, owned: boolean): Ptr {
     const type = value && typeof value === 'object' ? this.typeOf(value) : undefined;
     if (type === undefined) throw new ValueError(`expected a host resource object, got ${value === null ? 'null' : typeof value}`);
     const rep = this.nextRep++;
     this.objects.set(rep, value as object);
-    const host = this.api.wasmtime_component_resource_host_new(owned, rep, type) as Ptr;
+    const host = this.api.wasmtime_component_resource_host_new(true, rep, type) as Ptr;
     try {
       const error = this.api.wasmtime_component_resource_host_to_any(this.ctx, host, this.out) as Ptr;
       if (error) throw new ValueError(`a resource could not be handed to the guest: ${takeError(this.api, error, this.out)}`);
-      return ptr(this.out);
+      const any = ptr(this.out);
+      if (!owned) this.lent.set(rep, any);
+      return any;
     } finally {
       this.api.wasmtime_component_resource_host_delete(host);
     }
+  }
+
+  /** Takes back the handles lent for the call that ended; the objects stay the host's. */
+  endCall(): void {
+    for (const [rep, any] of this.lent) {
+      const error = this.api.wasmtime_component_resource_any_drop(this.ctx, any) as Ptr;
+      if (error) takeError(this.api, error, this.out);
+      this.objects.delete(rep);
+    }
+    this.lent.clear();
   }
 
   lift(any: Ptr, owned: boolean): unknown {
@@ -47,8 +66,9 @@ export class ResourceTable implements ResourceBridge {
     return value;
   }
 
-  /** The guest dropped its handle: the host object is disposed of. */
+  /** The guest dropped its handle: the host object is disposed of (unless it was only lent). */
   drop(rep: number): void {
+    if (this.lent.has(rep)) return;
     const value = this.objects.get(rep);
     this.objects.delete(rep);
     dispose(value);

@@ -6,8 +6,8 @@ import type { WitType } from './types.js';
  * Component values between Wasmtime (wasmtime_component_val_t) and the JavaScript shape every
  * Berth host API is written in: the component model's JS binding convention as jco defines it
  * (docs/engine.md). u64/s64 are BigInt, records have camelCase keys, variants are {tag, val},
- * enums strings, flags objects of booleans, option<T> is T or undefined (an option inside an
- * option is {tag: 'some' | 'none'}), list<u8> and other numeric lists are typed arrays, and
+ * enums strings, flags objects of booleans, option<T> is T or undefined (an option of an option
+ * is {tag: 'some' | 'none'} outside, the inner one plain), list<u8> and other numeric lists are typed arrays, and
  * resources are host objects. A `result` at the top of a call is return-or-throw (see call.ts);
  * anywhere else it is {tag: 'ok' | 'err', val}.
  */
@@ -44,8 +44,9 @@ export class ValueCodec {
       case 'u16': return koffi.decode.uint16(at);
       case 's32': return koffi.decode.int32(at);
       case 'u32': return koffi.decode.uint32(at);
-      case 's64': return koffi.decode(at, 'int64_t') as bigint;
-      case 'u64': return koffi.decode(at, 'uint64_t') as bigint;
+      // koffi gives a Number for values that fit one: the convention is always a BigInt.
+      case 's64': return BigInt(koffi.decode(at, 'int64_t') as number | bigint);
+      case 'u64': return BigInt(koffi.decode(at, 'uint64_t') as number | bigint);
       case 'f32': return koffi.decode.float(at);
       case 'f64': return koffi.decode.double(at);
       case 'char': return String.fromCodePoint(koffi.decode.uint32(at));
@@ -75,6 +76,7 @@ export class ValueCodec {
         return Object.fromEntries(type.names.map((f) => [f.key, set.has(f.name)]));
       }
       case 'option': {
+        // An option of something that may itself be undefined (an option) is tagged, to tell none from some(none).
         const inner = ptr(at);
         if (type.type.kind === 'option') return inner ? { tag: 'some', val: this.lift(inner, type.type, resources) } : { tag: 'none' };
         return inner ? this.lift(inner, type.type, resources) : undefined;
@@ -189,10 +191,9 @@ export class ValueCodec {
         let inner: { some: boolean; val?: unknown };
         if (type.type.kind === 'option') {
           const v = value as { tag?: unknown; val?: unknown } | undefined | null;
-          if (v === undefined || v === null) inner = { some: false };
-          else if (v.tag === 'none') inner = { some: true, val: undefined };
-          else if (v.tag === 'some') inner = { some: true, val: v.val };
-          else return fail("an option: undefined or {tag: 'some' | 'none'}");
+          if (v?.tag === 'none') inner = { some: false };
+          else if (v?.tag === 'some') inner = { some: true, val: v.val };
+          else return fail("an option of an option: {tag: 'some' | 'none'}");
         } else inner = value === undefined || value === null ? { some: false } : { some: true, val: value };
         writePtr(at, inner.some ? this.boxed(type.type, inner.val, resources, path) : 0n);
         return K.option;
