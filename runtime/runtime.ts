@@ -9,7 +9,7 @@ import { parseGrants } from '../host-apis/grants.js';
 import type { GrantSet } from '../wire/grants.js';
 import { DEFAULT_TIER, TIERS, type Tier } from '../wire/tier.js';
 import type { Engine } from './engine/engine.js';
-import { JcoEngine } from './engine/jco/jco-engine.js';
+import { defaultEngine } from './engine/default-engine.js';
 import { appDataDir, prepareApp } from './app-spec.js';
 import { pruneAppData, type AppDataPruneResult } from './app-data.js';
 import { MessageBroker } from './messaging/broker.js';
@@ -72,7 +72,7 @@ export class Runtime {
 
   constructor(private readonly options: RuntimeOptions) {
     mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
-    this.engine = options.engine ?? new JcoEngine({ cacheDir: join(options.dataDir, 'cache') });
+    this.engine = options.engine ?? defaultEngine(join(options.dataDir, 'cache'));
     this.logger = options.logger ?? silentLogger;
     this.usage = options.usage ?? new UsageLedger();
     this.broker = new MessageBroker(this.usage);

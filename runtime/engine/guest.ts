@@ -25,7 +25,8 @@ export interface GuestInstance {
 }
 
 export interface GuestComponent {
-  instantiate(imports: HostImports): GuestInstance;
+  /** `stop`, when set (nonzero) from another thread, stops the instance's running call if the engine can. */
+  instantiate(imports: HostImports, stop?: Int32Array): GuestInstance;
 }
 
 /** The engine stopped the guest mid-call: past its deadline, or because it was stopped. */

@@ -11,11 +11,14 @@ export class GuestLoader {
   private readonly jco = new JcoThreadLoader();
   private wasmtime: WasmtimeThreadLoader | undefined;
 
+  /** `halt`: the thread's flag; set, every guest here that an engine can stop is stopped. */
+  constructor(private readonly halt = new Int32Array(new SharedArrayBuffer(4))) {}
+
   load(artifact: CompiledComponent['artifact']): GuestComponent | Promise<GuestComponent> {
     if (artifact.engine === 'jco') return this.jco.load(artifact);
     if (this.wasmtime) return this.wasmtime.load(artifact);
     return import('./wasmtime/thread-loader.js').then(({ WasmtimeThreadLoader }) => {
-      this.wasmtime ??= new WasmtimeThreadLoader();
+      this.wasmtime ??= new WasmtimeThreadLoader(this.halt);
       return this.wasmtime.load(artifact);
     });
   }

@@ -16,9 +16,10 @@ export class AppInstance {
     readonly services: InstanceServices,
   ) {}
 
-  static create(component: GuestComponent, componentImports: string[], context: HostContext): AppInstance {
+  /** `stop`: set (nonzero) when the app is taken off its thread; an engine that can stops its running call then. */
+  static create(component: GuestComponent, componentImports: string[], context: HostContext, stop?: Int32Array): AppInstance {
     const { imports, services } = linkHostApis(componentImports, context);
-    return new AppInstance(component.instantiate(imports), services);
+    return new AppInstance(component.instantiate(imports, stop), services);
   }
 
   /** Pages of the component's linear memories together, for accounting and limit tests. */

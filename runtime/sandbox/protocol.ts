@@ -53,7 +53,12 @@ export interface UnloadRequest {
   slot: number;
 }
 
-export type ToWorker = LoadRequest | InvokeRequest | PreloadRequest | UnloadRequest;
+/** The thread's guests were halted (its halt flag): it exits once the call it runs has ended. */
+export interface ExitRequest {
+  type: 'exit';
+}
+
+export type ToWorker = LoadRequest | InvokeRequest | PreloadRequest | UnloadRequest | ExitRequest;
 
 /** How an invocation ended. `app-error` is the guest's own `err` result; the rest are faults. */
 export type InvokeFailure =

@@ -2,9 +2,10 @@ import type { Worker } from 'node:worker_threads';
 import { BerthError } from '../../common/errors.js';
 import type { CompiledComponent } from '../engine/engine.js';
 import { artifactForThread, artifactKey, interruptsInThread } from '../engine/artifact.js';
+import { haltFlagOf } from './worker-pool.js';
 import { serveBridge, type BridgeHandlers } from './bridge.js';
 import { CallQueue, type QueuedCall } from './call-queue.js';
-import { monotonicMs, type FromWorker, type InvokeOutcome, type InvokeRequest, type LoadRequest, type StopReason, type UsageReport } from './protocol.js';
+import { monotonicMs, type ToWorker, type FromWorker, type InvokeOutcome, type InvokeRequest, type LoadRequest, type StopReason, type UsageReport } from './protocol.js';
 import type { AppSpec, SandboxHooks } from './sandbox.js';
 
 const INSTANTIATE_DEADLINE_MS = 15_000;
@@ -55,6 +56,9 @@ export class SandboxThread {
   private nextSlot = 0;
   private readonly calls = new CallQueue((call) => this.end('deadline', `${call.fn} ran past its ${call.deadlineMs} ms deadline`, call.slot));
   private ended: { reason: StopReason; message: string; culprit?: number } | undefined;
+  /** Slots whose engine stops a guest in its thread: the thread is never terminated under them (retire). */
+  private readonly interruptible = new Set<number>();
+  private readonly exited: Promise<void>;
 
   constructor(
     private readonly worker: Worker,
@@ -68,6 +72,7 @@ export class SandboxThread {
       else this.end('crash', `the sandbox thread failed: ${err.message}`);
     });
     worker.on('exit', (code) => this.end('crash', `the sandbox thread exited with code ${code}`));
+    this.exited = new Promise((resolve) => worker.once('exit', () => resolve()));
   }
 
   get threadId(): number {
@@ -102,6 +107,7 @@ export class SandboxThread {
     // and their deadlines, which only start when the thread is free for them, would never fire.
     this.loads.set(slotId, this.calls.add(slotId, INSTANTIATION, owner.spec.limits.instantiateDeadlineMs ?? INSTANTIATE_DEADLINE_MS));
     slot.callDeadlineMs = controllerDeadline(compiled.artifact, owner.spec.limits.cpuDeadlineMs);
+    if (interruptsInThread(compiled.artifact)) this.interruptible.add(slotId);
     const entry = owner.hooks.runEntryPoint ? this.calls.add(slotId, 'run', slot.callDeadlineMs, true) : undefined;
     const key = artifactKey(compiled.artifact);
     const request: LoadRequest = {
@@ -142,7 +148,26 @@ export class SandboxThread {
 
   async terminate(): Promise<void> {
     this.end('stopped', 'stopped by the runtime');
-    await this.worker.terminate();
+    await this.exited;
+  }
+
+  /**
+   * Ends the worker. A thread that is running a guest inside Wasmtime must not be terminated
+   * from outside: V8 would unwind through Wasmtime's frames (a host callback that never
+   * returns), which corrupts the process and every tenant in it. So its guests are halted at the
+   * next epoch tick and it is asked to exit on its own; only if it does not, it is terminated.
+   */
+  private retire(): void {
+    const running = this.calls.running();
+    if (!running || !this.interruptible.has(running.slot)) {
+      void this.worker.terminate();
+      return;
+    }
+    Atomics.store(haltFlagOf(this.worker), 0, 1);
+    this.worker.postMessage({ type: 'exit' } satisfies ToWorker);
+    const timer = setTimeout(() => void this.worker.terminate(), EXIT_GRACE_MS);
+    timer.unref();
+    void this.exited.then(() => clearTimeout(timer));
   }
 
   private removeSlot(slotId: number): void {
@@ -230,7 +255,7 @@ export class SandboxThread {
   private end(reason: StopReason, message: string, culprit?: number): void {
     if (this.ended) return;
     this.ended = { reason, message, culprit };
-    void this.worker.terminate();
+    this.retire();
     const calls = this.calls.takeAll();
     const slots = [...this.slots.entries()];
     this.slots.clear();
@@ -259,6 +284,8 @@ export class SandboxThread {
  * grace period (a guest blocked in a host call is not running Wasm and cannot be interrupted).
  */
 export const INTERRUPT_GRACE_MS = 2_000;
+/** How long a halted thread has to exit on its own before it is terminated all the same. */
+const EXIT_GRACE_MS = 5_000;
 function controllerDeadline(artifact: CompiledComponent['artifact'], cpuDeadlineMs: number): number {
   return interruptsInThread(artifact) ? cpuDeadlineMs + INTERRUPT_GRACE_MS : cpuDeadlineMs;
 }

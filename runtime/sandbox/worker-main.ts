@@ -1,4 +1,4 @@
-import { MessageChannel, parentPort, type MessagePort } from 'node:worker_threads';
+import { MessageChannel, parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { errorCode, errorMessage } from '../../common/errors.js';
 import type { AppLogRecord } from '../../host-apis/app-context.js';
 import type { GuestComponent } from '../engine/guest.js';
@@ -32,8 +32,10 @@ interface Loaded {
 
 const send = (message: FromWorker) => port.postMessage(message);
 const slots = new Map<number, Loaded>();
+/** Set by the controller to stop every guest of this thread that an engine can stop (sandbox-thread.ts retire). */
+const halt = new Int32Array((workerData as { halt: SharedArrayBuffer }).halt);
 /** Each artifact, loaded once per thread, whichever engine made it. */
-const loader = new GuestLoader();
+const loader = new GuestLoader(halt);
 let hostApisWarm = false;
 
 /** Accounting (docs/accounting.md); the heap is the thread's, so it is one app's only when alone. */
@@ -62,7 +64,7 @@ function load(request: LoadRequest, component: GuestComponent): void {
         logSink: (record: AppLogRecord) => send({ type: 'log', slot, record }),
         hostCall: (method, args) => meter.blocked(() => bridge.call(method, args)),
         countHostCall: (iface) => meter.countCall(iface),
-      }),
+      }, new Int32Array(request.unloaded)),
     );
     loaded = { instance, meter, deadlineMs: request.cpuDeadlineMs, unloaded: new Int32Array(request.unloaded) };
   } catch (err) {
@@ -78,7 +80,7 @@ function load(request: LoadRequest, component: GuestComponent): void {
 
 function invoke(slot: number, id: number, fn: string, args: unknown[]): void {
   const loaded = slots.get(slot);
-  if (!loaded || Atomics.load(loaded.unloaded, 0) !== 0) {
+  if (!loaded || Atomics.load(loaded.unloaded, 0) !== 0 || Atomics.load(halt, 0) !== 0) {
     const failure = { kind: 'sandbox-stopped', reason: 'stopped', message: 'the app is not loaded' } as const;
     send({ type: 'result', slot, id, ok: false, failure, endedAt: monotonicMs() });
     return;
@@ -148,6 +150,9 @@ function handle(message: ToWorker): void {
       return;
     case 'invoke':
       invoke(message.slot, message.id, message.fn, message.args);
+      return;
+    case 'exit':
+      process.exit(0);
   }
 }
 

@@ -35,8 +35,19 @@ export interface WorkerLimits {
  * inherited argv, and a bounded JS heap; its stdout/stderr are captured and dropped, since an
  * app's output reaches the logs only through its host APIs.
  */
+/** Each sandbox worker's halt flag: set, every guest it runs in Wasmtime stops at the next epoch tick. */
+const haltFlags = new WeakMap<Worker, Int32Array>();
+
+export function haltFlagOf(worker: Worker): Int32Array {
+  let flag = haltFlags.get(worker);
+  if (!flag) haltFlags.set(worker, (flag = new Int32Array(new SharedArrayBuffer(4))));
+  return flag;
+}
+
 export function spawnSandboxWorker(limits: WorkerLimits): Worker {
+  const halt = new SharedArrayBuffer(4);
   const worker = new Worker(workerEntry(), {
+    workerData: { halt },
     env: {},
     argv: [],
     execArgv: [],
@@ -44,6 +55,7 @@ export function spawnSandboxWorker(limits: WorkerLimits): Worker {
     stderr: true,
     resourceLimits: { maxOldGenerationSizeMb: limits.jsHeapMb, maxYoungGenerationSizeMb: Math.max(4, Math.ceil(limits.jsHeapMb / 8)), stackSizeMb: 4 },
   });
+  haltFlags.set(worker, new Int32Array(halt));
   worker.stdout.resume();
   worker.stderr.resume();
   return worker;

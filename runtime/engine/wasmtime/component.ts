@@ -70,7 +70,7 @@ export class LoadedComponent {
     return linker;
   }
 
-  instantiate(host: HostImports, limits: StoreLimits): WasmtimeInstance {
+  instantiate(host: HostImports, limits: StoreLimits, stopFlags: Int32Array[] = []): WasmtimeInstance {
     const classes = new Map<unknown, number>();
     for (const r of this.resources) {
       const cls = host[r.iface]?.[r.cls];
@@ -84,6 +84,7 @@ export class LoadedComponent {
       return undefined;
     };
     const store = new StoreState(this.thread, () => host, limits, typeOf);
+    store.stopFlags = stopFlags;
     const out = alloc(16);
     try {
       const error = this.thread.api.wasmtime_component_linker_instantiate(this.linker, store.ctx, this.component, out) as Ptr;

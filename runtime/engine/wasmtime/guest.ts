@@ -19,13 +19,15 @@ export class WasmtimeGuestComponent implements GuestComponent {
     private readonly loaded: LoadedComponent,
     artifact: WasmtimeArtifact,
     epochActive: SharedArrayBuffer,
+    private readonly halt: Int32Array,
   ) {
     this.limits = { memoryBytes: artifact.memoryBytes, tableElements: TABLE_ENTRIES_PER_APP, instances: MAX_CORE_INSTANCES, tables: MAX_TABLES, memories: MAX_MEMORIES };
     this.epochActive = new Int32Array(epochActive);
   }
 
-  instantiate(imports: HostImports): GuestInstance {
-    return new WasmtimeGuestInstance(this.loaded.instantiate(imports as Record<string, Record<string, unknown>>, this.limits), this.epochActive);
+  instantiate(imports: HostImports, stop?: Int32Array): GuestInstance {
+    const stopFlags = stop ? [this.halt, stop] : [this.halt];
+    return new WasmtimeGuestInstance(this.loaded.instantiate(imports as Record<string, Record<string, unknown>>, this.limits, stopFlags), this.epochActive);
   }
 }
 

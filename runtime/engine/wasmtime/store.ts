@@ -33,8 +33,8 @@ export class StoreState {
   /** performance.now() past which the running call is interrupted. */
   deadlineAt = Infinity;
   deadlineMs = 0;
-  /** Set from another thread to stop the instance at its next epoch tick. */
-  stopFlag: Int32Array | undefined;
+  /** Any of them set from another thread stops the instance at its next epoch tick. */
+  stopFlags: Int32Array[] = [];
 
   constructor(
     private readonly thread: WasmtimeThread,
@@ -93,7 +93,7 @@ export class StoreState {
 
   /** Runs on every epoch tick while the guest runs: interrupts it past its deadline or when stopped. */
   epoch(delta: Ptr, kind: Ptr): Ptr {
-    if (this.stopFlag && Atomics.load(this.stopFlag, 0) !== 0) {
+    if (this.stopFlags.some((flag) => Atomics.load(flag, 0) !== 0)) {
       this.interrupted = { reason: 'stopped', message: 'the app was stopped while it ran' };
       return this.thread.newError('berth: interrupted (stopped)');
     }

@@ -13,6 +13,8 @@ import { WasmtimeThread } from './thread.js';
 export class WasmtimeThreadLoader {
   private readonly components = new Map<string, LoadedComponent>();
 
+  constructor(private readonly halt: Int32Array) {}
+
   load(artifact: WasmtimeArtifact): WasmtimeGuestComponent {
     const own = artifact.pid === process.pid;
     const engine = own ? { engine: artifact.engineAddress, epochActive: artifact.epochActive } : processEngine(artifact.library, artifact.settings);
@@ -28,6 +30,6 @@ export class WasmtimeThreadLoader {
       }
       this.components.set(artifact.path, loaded);
     }
-    return new WasmtimeGuestComponent(loaded, artifact, engine.epochActive);
+    return new WasmtimeGuestComponent(loaded, artifact, engine.epochActive, this.halt);
   }
 }
