@@ -1,5 +1,5 @@
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { buildDemoApps, defaultDemoCache } from '../cli/demo/apps.js';
@@ -39,9 +39,11 @@ export interface HttpReport {
   path: string;
   bare: TargetResult;
   apps: TargetResult[];
+  /** Load average (1, 5, 15 min) before and after: on a shared machine every figure depends on it. */
+  load: { before: number[]; after: number[] };
 }
 
-export const DEFAULTS: HttpBenchOptions = { seconds: 5, warmupSeconds: 1, connections: 8, path: `${SENSOR_ROUTE}/reading`, tiers: TIERS, engines: benchEngines(), load: 'auto' };
+export const DEFAULTS: HttpBenchOptions = { seconds: 5, warmupSeconds: 3, connections: 8, path: `${SENSOR_ROUTE}/reading`, tiers: TIERS, engines: benchEngines(), load: 'auto' };
 const MAX = { seconds: 60, warmupSeconds: 10, connections: 256 };
 
 /**
@@ -53,6 +55,7 @@ export async function runHttpBench(options: HttpBenchOptions): Promise<HttpRepor
   const tool = resolveTool(options.load);
   const progress = options.progress ?? (() => {});
   const scratch = mkdtempSync(join(tmpdir(), 'berth-bench-http-'));
+  const before = loadavg();
   try {
     const { sensor } = await buildDemoApps(defaultDemoCache());
     const measure = async (served: Served): Promise<LoadResult> => {
@@ -74,7 +77,7 @@ export async function runHttpBench(options: HttpBenchOptions): Promise<HttpRepor
         apps.push({ ...load, target: `${engine}/${tier}`, engine, tier, ratio: load.requestsPerSecond / bare.requestsPerSecond });
       }
     }
-    return { tool, connections: options.connections, seconds: options.seconds, path: options.path, bare, apps };
+    return { tool, connections: options.connections, seconds: options.seconds, path: options.path, bare, apps, load: { before, after: loadavg() } };
   } finally {
     rmSync(scratch, { recursive: true, force: true });
   }
@@ -130,6 +133,10 @@ export function toBenchResult(report: HttpReport): BenchResult {
     figures.push({ name: `${who}: errors`, value: t.errors, unit: '', note: t.errorKinds.join('; ') });
     if (t.target !== 'bare') figures.push({ name: `${who}: share of bare`, value: t.ratio * 100, unit: '%' });
   }
-  const notes = [`GET ${report.path}, ${report.connections} keep-alive connections, ${report.seconds} s per target, load from ${report.tool} in a second process on loopback`];
+  const load = (l: number[]) => l.map((x) => x.toFixed(2)).join(' ');
+  const notes = [
+    `GET ${report.path}, ${report.connections} keep-alive connections, ${report.seconds} s per target, load from ${report.tool} in a second process on loopback`,
+    `load average before ${load(report.load.before)}, after ${load(report.load.after)}`,
+  ];
   return { bench: 'http', figures, notes, data: report };
 }
