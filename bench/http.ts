@@ -10,7 +10,7 @@ import { benchEngines, SENSOR_ROUTE, serveApp, serveBare, type AppTarget, type B
 import type { BenchResult, Figure } from './report.js';
 
 export interface HttpBenchOptions {
-  /** Measured time per target, after the warm-up. */
+  /** Measured time per target, after the warm-up (5 s by default: V8 compiles the guest's hot code again, optimised, in the background during the first seconds). */
   seconds: number;
   warmupSeconds: number;
   connections: number;
@@ -43,7 +43,7 @@ export interface HttpReport {
   load: { before: number[]; after: number[] };
 }
 
-export const DEFAULTS: HttpBenchOptions = { seconds: 5, warmupSeconds: 3, connections: 8, path: `${SENSOR_ROUTE}/reading`, tiers: TIERS, engines: benchEngines(), load: 'auto' };
+export const DEFAULTS: HttpBenchOptions = { seconds: 5, warmupSeconds: 5, connections: 8, path: `${SENSOR_ROUTE}/reading`, tiers: TIERS, engines: benchEngines(), load: 'auto' };
 const MAX = { seconds: 60, warmupSeconds: 10, connections: 256 };
 
 /**
