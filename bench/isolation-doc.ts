@@ -5,6 +5,10 @@ import type { ColdStarts } from './isolation-berth.js';
 import { DISCUSSION, METHOD, START_PARTS } from './isolation-text.js';
 
 export interface Measured {
+  /** The engine that ran it, when the run measured more than one (the chart groups by column, one bar per engine). */
+  engine?: string;
+  /** The column it belongs to (a tier, the pre-started worker, the container) when its key says more (e.g. the engine too). */
+  column?: string;
   coldMs: number[];
   /** Berth's tiers: where each cold start's time went. */
   breakdown?: ColdStarts;

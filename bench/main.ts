@@ -9,6 +9,7 @@ const benches: Record<string, () => Promise<{ run(argv: string[]): Promise<Bench
   isolation: () => import('./isolation.js'),
   e2e: () => import('./e2e.js'),
   fuzz: () => import('./fuzz.js'),
+  http: () => import('./http.js'),
 };
 
 export async function main(argv: string[]): Promise<number> {

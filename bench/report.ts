@@ -14,6 +14,8 @@ export interface BenchResult {
   bench: string;
   figures: Figure[];
   notes?: string[];
+  /** The benchmark's own structured results, for scripts reading the JSON line. */
+  data?: unknown;
 }
 
 export interface Machine {

@@ -12,13 +12,24 @@ export type LogGrant = NonNullable<GrantSet['log']>;
 export const DEFAULT_LOG_GRANT: LogGrant = { linesPerSecond: 100, burst: 200 };
 
 /**
+ * How often a count of dropped lines may be reported. The report is a line of its own: made at
+ * the end of every call, an app over its rate that is called often (an HTTP app under load) sent
+ * one per request, so the flood reached the device's logs as reports, and each cost the app's
+ * thread a message to the controlling thread (docs/http.md, "Performance").
+ */
+export const DROP_REPORT_INTERVAL_MS = 1_000;
+
+/**
  * The app's log lines, bounded in size and rate. Lines over the rate are dropped and counted;
- * the count is reported once the app is allowed to log again, so an operator sees that lines
- * are missing without the flood itself reaching the device's logs.
+ * the count is reported when the app is allowed to log again or its call ends, at most once a
+ * second (a report held back is made by a timer once the interval has passed), so an operator
+ * sees that lines are missing without the flood itself reaching the device's logs.
  */
 export class AppLogger {
   private readonly bucket: TokenBucket;
   private dropped = 0;
+  private lastReport = -Infinity;
+  private timer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(
     grant: LogGrant,
@@ -44,6 +55,17 @@ export class AppLogger {
   /** Says how many lines were dropped since the last report; called when a call into the app ends. */
   reportDropped(): void {
     if (this.dropped === 0) return;
+    const wait = this.lastReport + DROP_REPORT_INTERVAL_MS - performance.now();
+    if (wait > 0) {
+      // Between calls the thread's event loop runs, so a count held back is not lost.
+      this.timer ??= setTimeout(() => {
+        this.timer = undefined;
+        this.reportDropped();
+      }, wait);
+      this.timer.unref?.();
+      return;
+    }
+    this.lastReport = performance.now();
     this.sink({ level: 'warn', source: 'host', message: `${this.dropped} log lines dropped: over the rate limit`, fields: { dropped: String(this.dropped) } });
     this.dropped = 0;
   }

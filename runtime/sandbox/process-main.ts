@@ -1,6 +1,8 @@
 import { errorCode, errorMessage } from '../../common/errors.js';
 import { revivedCompiled } from '../engine/artifact.js';
+import type { AppIdentity } from '../../host-apis/app-context.js';
 import type { BridgeHandlers } from './bridge.js';
+import type { UsageReport } from './protocol.js';
 import type { FromChild, ToChild } from './process-protocol.js';
 import type { Sandbox } from './sandbox.js';
 import { WorkerSandbox } from './worker-sandbox.js';
@@ -19,6 +21,31 @@ let sandbox: Sandbox | undefined;
 let nextHostCall = 1;
 const pendingHostCalls = new Map<number, { resolve: (v: unknown) => void; reject: (e: unknown) => void }>();
 
+/**
+ * The latest usage report not yet sent. A call's report is made just before its result, so it
+ * rides on the result's message instead of one of its own: one IPC message less per call (an
+ * HTTP app is called once per request). A report no result follows (an instance's load) is sent
+ * alone once this turn of the event loop is over.
+ */
+let unsentUsage: { identity: AppIdentity; report: UsageReport } | undefined;
+
+function reportUsage(identity: AppIdentity, report: UsageReport): void {
+  if (!unsentUsage) setImmediate(sendUnsentUsage);
+  unsentUsage = { identity, report };
+}
+
+function sendUnsentUsage(): void {
+  if (unsentUsage) send({ type: 'usage', ...unsentUsage });
+  unsentUsage = undefined;
+}
+
+/** The report to send with a result, taken so that it is not also sent alone. */
+function takeUsage(): UsageReport | undefined {
+  const report = unsentUsage?.report;
+  unsentUsage = undefined;
+  return report;
+}
+
 function askParent(method: string, args: unknown[]): Promise<unknown> {
   const id = nextHostCall++;
   return new Promise((resolve, reject) => {
@@ -36,7 +63,7 @@ async function load(message: Extract<ToChild, { type: 'load' }>): Promise<void> 
     const compiled = await revivedCompiled(component);
     const started = await WorkerSandbox.start(compiled, spec, {
       log: (identity, record) => send({ type: 'log', identity, record }),
-      usage: (identity, report) => send({ type: 'usage', identity, report }),
+      usage: reportUsage,
       hostHandlers: () => forwardingHandlers,
     });
     sandbox = started;
@@ -63,7 +90,10 @@ process.on('message', (message: ToChild) => {
         send({ type: 'result', id: message.id, outcome: { ok: false, failure: { kind: 'trap', message: 'the app is not loaded' } } });
         return;
       }
-      void sandbox.invoke(message.fn, message.args).then((outcome) => send({ type: 'result', id: message.id, outcome }));
+      void sandbox.invoke(message.fn, message.args).then((outcome) => {
+        const usage = takeUsage();
+        send({ type: 'result', id: message.id, outcome, ...(usage ? { usage } : {}) });
+      });
       return;
     case 'host-answer': {
       const pending = pendingHostCalls.get(message.id);

@@ -14,7 +14,8 @@ export type ToChild =
 export type FromChild =
   | { type: 'ready'; exports: string[] }
   | { type: 'load-failed'; code: string; message: string }
-  | { type: 'result'; id: number; outcome: InvokeOutcome }
+  /** `usage`: the instance's latest usage report, when one was made since the last sent (it rides here rather than alone). */
+  | { type: 'result'; id: number; outcome: InvokeOutcome; usage?: UsageReport }
   | { type: 'log'; identity: AppIdentity; record: AppLogRecord }
   | { type: 'usage'; identity: AppIdentity; report: UsageReport }
   | { type: 'host-call'; id: number; method: string; args: unknown[] }

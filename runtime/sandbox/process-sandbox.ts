@@ -8,7 +8,7 @@ import type { CompiledComponent } from '../engine/engine.js';
 import { artifactFiles, koffiDirs, portableCompiled } from '../engine/artifact.js';
 import type { BridgeHandlers } from './bridge.js';
 import type { FromChild, ToChild } from './process-protocol.js';
-import type { InvokeOutcome, StopReason, StopReport } from './protocol.js';
+import type { InvokeOutcome, StopReason, StopReport, UsageReport } from './protocol.js';
 import type { AppSpec, Sandbox, SandboxHooks } from './sandbox.js';
 import { tailText } from '../../common/text.js';
 
@@ -165,10 +165,10 @@ export class ProcessSandbox implements Sandbox {
         this.hooks.log(this.spec.identity, m.record);
         return;
       case 'usage':
-        this.memoryPages = m.report.memoryPages;
-        this.hooks.usage?.(this.spec.identity, m.report);
+        this.usage(m.report);
         return;
       case 'result': {
+        if (m.usage) this.usage(m.usage);
         const call = this.calls.get(m.id);
         this.calls.delete(m.id);
         if (call) {
@@ -183,6 +183,11 @@ export class ProcessSandbox implements Sandbox {
       case 'ended':
         this.end(m.reason, m.message);
     }
+  }
+
+  private usage(report: UsageReport): void {
+    this.memoryPages = report.memoryPages;
+    this.hooks.usage?.(this.spec.identity, report);
   }
 
   private handlers: BridgeHandlers | undefined;

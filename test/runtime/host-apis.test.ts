@@ -1,12 +1,12 @@
 import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { AppLogRecord } from '../../host-apis/app-context.js';
 import { createConfigHost, secretRedactor } from '../../host-apis/config.js';
 import { parseGrants } from '../../host-apis/grants.js';
 import { KeyvalueStore } from '../../host-apis/keyvalue.js';
 import { linkHostApis } from '../../host-apis/linker.js';
-import { AppLogger, createLogHost, LineSplitter } from '../../host-apis/log.js';
+import { AppLogger, createLogHost, DROP_REPORT_INTERVAL_MS, LineSplitter } from '../../host-apis/log.js';
 import { suiteTempDir } from '../support/tmp.js';
 
 const enc = (s: string) => new TextEncoder().encode(s);
@@ -99,6 +99,30 @@ describe('log', () => {
     expect(out[2]!.message.length).toBeLessThanOrEqual(4097);
     expect(out[2]!.fields!.k!.length).toBeLessThanOrEqual(1025);
     expect(out[2]!.level).toBe('warn');
+  });
+
+  it('reports dropped lines at most once a second however often the app is called, and loses no count', () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'performance'] });
+    try {
+      const out: AppLogRecord[] = [];
+      const logger = new AppLogger({ linesPerSecond: 10, burst: 10 }, (r) => out.push(r), (t) => t);
+      const host = createLogHost(logger);
+      // An HTTP app logging a line per request, 1,000 requests a second for 3 seconds: each
+      // request is a call, and the sandbox asks for a report at the end of every call.
+      for (let i = 0; i < 3000; i++) {
+        host.log('info', `request ${i}`, []);
+        logger.reportDropped();
+        vi.advanceTimersByTime(1);
+      }
+      vi.advanceTimersByTime(DROP_REPORT_INTERVAL_MS);
+      const reports = out.filter((r) => r.source === 'host');
+      const kept = out.filter((r) => r.source === 'log');
+      expect(reports.length).toBeGreaterThanOrEqual(3);
+      expect(reports.length).toBeLessThanOrEqual(4); // one a second, and the last count after the flood
+      expect(kept.length + reports.reduce((n, r) => n + Number(r.fields!.dropped), 0)).toBe(3000);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('redacts secret config values from log lines', () => {

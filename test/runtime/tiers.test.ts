@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { parseGrants } from '../../host-apis/grants.js';
 import { JcoEngine } from '../../runtime/engine/jco/jco-engine.js';
 import { bubblewrapArgs, childNodeArgs, nodeExecutable, ProcessSandbox } from '../../runtime/sandbox/process-sandbox.js';
 import { distPath, projectRoot } from '../../common/paths.js';
@@ -185,6 +186,28 @@ describe('process tier: the boundary of the operating system', () => {
     expect(pid).not.toBe(process.pid);
     await app.stop();
     expect(() => process.kill(pid!, 0)).toThrow();
+  });
+
+  it("sends a call's usage with its result, not in an IPC message of its own, and still reports it before the call resolves", async () => {
+    const engine = new JcoEngine({ cacheDir: join(dataDir, 'cache-usage') });
+    const compiled = await engine.compile(bytes('hello'), { memoryLimitBytes: 4 * MiB });
+    const spec = { identity: { vendor: 'acme', app: 'u', instance: 'i' }, digest: compiled.digest, grants: parseGrants({ log: {} }), dataDir, limits: { memoryBytes: 4 * MiB, cpuDeadlineMs: 5_000, jsHeapMb: 64 } };
+    const reports: number[] = [];
+    const sandbox = await ProcessSandbox.start(compiled, spec, { log: () => {}, usage: (_id, report) => reports.push(report.busyMs) });
+    const messages: string[] = [];
+    try {
+      await waitFor(() => reports.length > 0, 10_000, "the load's usage report"); // sent alone: no result follows a load
+      (sandbox as unknown as { child: { on(event: 'message', f: (m: { type: string }) => void): void } }).child.on('message', (m) => messages.push(m.type));
+      for (let i = 0; i < 20; i++) {
+        const before = reports.length;
+        expect(await sandbox.invoke('add', [i, 1])).toEqual({ ok: true, value: i + 1 });
+        expect(reports.length, 'the usage of the call, reported before it resolved').toBe(before + 1);
+      }
+      expect(messages.filter((t) => t === 'result')).toHaveLength(20);
+      expect(messages.filter((t) => t === 'usage')).toEqual([]);
+    } finally {
+      await sandbox.stop();
+    }
   });
 
   it('binds the code of Berth and the Node binary back in after hiding /tmp, wherever they live', async () => {

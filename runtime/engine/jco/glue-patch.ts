@@ -1,7 +1,7 @@
 import { BerthError } from '../../../common/errors.js';
 
 /**
- * The one change Berth makes to jco's generated glue: a ceiling on resource handles. The glue
+ * The changes Berth makes to jco's generated glue. First, a ceiling on resource handles. The glue
  * keeps each resource type's handles in a JavaScript array (two slots a handle, freed slots
  * reused) and also adds every handle it ever made to a set it never reads nor shrinks. Both live
  * on the sandbox thread's heap and grow by copying themselves whole, so a guest that makes handles
@@ -25,7 +25,7 @@ export const MAX_HANDLES = 65_536;
 export const MAX_LIST_ELEMENTS = 1_048_576;
 
 /** Names the patch in the transpile cache's key, so glue cached before it is made again. */
-export const GLUE_PATCH = 'handles-lists-1';
+export const GLUE_PATCH = 'handles-lists-debuglog-2';
 
 const LIST_LOOP = /for \(let i = 0; i < len\d+; i\+\+\)/g;
 const LIST_LIFT = /(var result\d+ = \[\];)(\s*for \(let i = 0; i < (len\d+); i\+\+\) \{\s*const base = base\d+ \+ i \* \d+;)/g;
@@ -33,7 +33,20 @@ const LIST_LIFT = /(var result\d+ = \[\];)(\s*for \(let i = 0; i < (len\d+); i\+
 const CREATE_OWN = /(function rscTableCreateOwn\(table, rep\) \{\s*const free = table\[0\] & ~T_FLAG;)\s*table\._createdReps\.add\(rep\);/;
 
 export function patchGlue(glue: string): string {
-  return capLists(capHandles(glue));
+  return quietDebugLog(capLists(capHandles(glue)));
+}
+
+/**
+ * jco 1.35's glue calls `_debugLog` several times in every call across the component boundary,
+ * and each call reads `process.env.JCO_DEBUG` (a lookup in the process's environment, not a
+ * property read): profiled serving HTTP from a JavaScript component, that was 15% of a request
+ * (docs/http.md, "Performance"). Sandbox threads never print jco's debug output, so the helper
+ * becomes a no-op. A glue without this exact helper is left as it is: only slower.
+ */
+const DEBUG_LOG = /const _debugLog = \(\.\.\.args\) => \{\s*if \(!globalThis\?\.process\?\.env\?\.JCO_DEBUG\) \{ return; \}\s*console\.debug\(\.\.\.args\);\s*\};/;
+
+function quietDebugLog(glue: string): string {
+  return glue.replace(DEBUG_LOG, 'const _debugLog = (...args) => {};');
 }
 
 function unsupported(what: string): BerthError {

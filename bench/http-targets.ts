@@ -1,0 +1,98 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { DEMO_GRANTS } from '../cli/demo/grants.js';
+import { BerthError } from '../common/errors.js';
+import { silentLogger } from '../common/logger.js';
+import { HttpGateway } from '../runtime/gateway/gateway.js';
+import { serveSupervisedApp } from '../runtime/gateway/supervised.js';
+import { Runtime } from '../runtime/runtime.js';
+import type { Tier } from '../wire/tier.js';
+
+/**
+ * An engine this benchmark can run apps on. Only jco exists today; when the engine kind is
+ * declared in wire/ (issue 13's second engine), this becomes that type.
+ */
+export type BenchEngine = 'jco';
+
+/** The engines measured, in the order they are reported: the one place a new engine is added. */
+export function benchEngines(): BenchEngine[] {
+  return ['jco'];
+}
+
+/** One app target: the demo's sensor app on an engine, in an isolation tier, behind the gateway. */
+export interface AppTarget {
+  engine: BenchEngine;
+  tier: Tier;
+}
+
+/** Something answering HTTP on loopback, ready for load. */
+export interface Served {
+  port: number;
+  close(): Promise<void>;
+}
+
+/** The route the sensor app's `inbound-http` grant gives it in the demo (cli/demo/grants.ts). */
+export const SENSOR_ROUTE = DEMO_GRANTS.sensor.grants['inbound-http'].route;
+
+/** A device runtime on `engine`: the one place the benchmark chooses how to run an engine. */
+function runtimeOn(engine: BenchEngine, dataDir: string): Runtime {
+  switch (engine) {
+    case 'jco':
+      return new Runtime({ dataDir, logger: silentLogger });
+    default:
+      throw new BerthError('bench.unknown-engine', `no engine '${String(engine)}' to benchmark; engines: ${benchEngines().join(', ')}`);
+  }
+}
+
+/**
+ * The demo's sensor app with the demo's grants, in `target.tier` on `target.engine`, served by
+ * the device gateway exactly as the agent serves it (serveSupervisedApp); resolves once `path`
+ * answered 200.
+ */
+export async function serveApp(target: AppTarget, component: Uint8Array, scratch: string, path: string): Promise<Served> {
+  const runtime = runtimeOn(target.engine, join(scratch, `${target.engine}-${target.tier}`));
+  const gateway = new HttpGateway({ logger: silentLogger });
+  const close = async () => {
+    await gateway.close();
+    await runtime.close();
+  };
+  try {
+    const { vendor, grants } = DEMO_GRANTS.sensor;
+    const supervisor = await runtime.startApp(component, { vendor, app: 'sensor', grants, tier: target.tier });
+    serveSupervisedApp(gateway, supervisor);
+    const port = await gateway.listen();
+    await answers(port, path);
+    return { port, close };
+  } catch (err) {
+    await close().catch(() => undefined);
+    throw err;
+  }
+}
+
+/**
+ * A bare Node `http` handler answering the same request with a body of the same shape as the
+ * sensor's reading: what serving HTTP from Node costs without an app, a sandbox or a gateway.
+ */
+export async function serveBare(): Promise<Served> {
+  let celsius = 21.5;
+  let seq = 0;
+  const server = http.createServer((_req, res) => {
+    celsius = Math.round((celsius + Math.random() - 0.5) * 100) / 100;
+    const body = `${JSON.stringify({ sensor: 'acme/sensor', celsius, takenAt: Math.floor(Date.now() / 1000), seq: ++seq, published: 'ok' })}\n`;
+    res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+    res.end(body);
+  });
+  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(0, '127.0.0.1', resolve));
+  const close = async () => {
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  };
+  return { port: (server.address() as AddressInfo).port, close };
+}
+
+async function answers(port: number, path: string): Promise<void> {
+  const res = await fetch(`http://127.0.0.1:${port}${path}`, { signal: AbortSignal.timeout(30_000) });
+  const body = await res.text();
+  if (res.status !== 200) throw new BerthError('bench.target-not-answering', `GET ${path} answered ${res.status}: ${body.slice(0, 200)}`);
+}
