@@ -24,9 +24,15 @@ export interface GuestInstance {
   close(): void;
 }
 
+export interface InstantiateOptions {
+  /** Set (nonzero) from another thread: stops the instance's running call, if the engine can. */
+  stop?: Int32Array;
+  /** How long its start (start functions of its core modules) may run, for an engine that can stop it. */
+  deadlineMs?: number;
+}
+
 export interface GuestComponent {
-  /** `stop`, when set (nonzero) from another thread, stops the instance's running call if the engine can. */
-  instantiate(imports: HostImports, stop?: Int32Array): GuestInstance;
+  instantiate(imports: HostImports, options?: InstantiateOptions): GuestInstance;
 }
 
 /** The engine stopped the guest mid-call: past its deadline, or because it was stopped. */

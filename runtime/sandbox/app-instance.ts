@@ -1,7 +1,7 @@
 import { errorMessage } from '../../common/errors.js';
 import { linkHostApis, type HostContext, type InstanceServices } from '../../host-apis/linker.js';
 import { WasiExit } from '../../host-apis/wasi/cli.js';
-import { InterruptedError, type GuestComponent, type GuestInstance } from '../engine/guest.js';
+import { InterruptedError, type GuestComponent, type GuestInstance, type InstantiateOptions } from '../engine/guest.js';
 import type { InvokeFailure } from './protocol.js';
 import { GATEWAY_EXPORT, gatewayAdapter } from '../../host-apis/wasi/http-gateway-adapter.js';
 
@@ -16,10 +16,9 @@ export class AppInstance {
     readonly services: InstanceServices,
   ) {}
 
-  /** `stop`: set (nonzero) when the app is taken off its thread; an engine that can stops its running call then. */
-  static create(component: GuestComponent, componentImports: string[], context: HostContext, stop?: Int32Array): AppInstance {
+  static create(component: GuestComponent, componentImports: string[], context: HostContext, options?: InstantiateOptions): AppInstance {
     const { imports, services } = linkHostApis(componentImports, context);
-    return new AppInstance(component.instantiate(imports, stop), services);
+    return new AppInstance(component.instantiate(imports, options), services);
   }
 
   /** Pages of the component's linear memories together, for accounting and limit tests. */

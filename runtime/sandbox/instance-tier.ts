@@ -1,5 +1,6 @@
 import { BerthError } from '../../common/errors.js';
 import type { CompiledComponent } from '../engine/engine.js';
+import { interruptsInThread } from '../engine/artifact.js';
 import type { AppSpec, SandboxHooks } from './sandbox.js';
 import { SandboxThread } from './sandbox-thread.js';
 import { ThreadSandbox } from './worker-sandbox.js';
@@ -36,13 +37,14 @@ export class InstanceTier {
         const sandbox = await new ThreadSandbox('instance', thread, spec, hooks).place(compiled);
         // A runaway app ends its whole thread; so that it cannot do that to its neighbours
         // again and again, its later instances run alone.
+        // (An engine that stops a runaway inside the thread leaves the thread and its neighbours be.)
         sandbox.onStop((report) => {
-          if (report.reason === 'deadline' || report.reason === 'out-of-memory') this.quarantined.add(key);
+          if ((report.reason === 'deadline' && !interruptsInThread(compiled.artifact)) || report.reason === 'out-of-memory') this.quarantined.add(key);
         });
         return sandbox;
       } catch (err) {
         // An app that never finished instantiating, or ran out of heap doing so, ended its thread: the same, for its later starts.
-        if (err instanceof BerthError && (err.code === 'instantiation-deadline' || err.code === 'out-of-memory')) this.quarantined.add(key);
+        if (err instanceof BerthError && ((err.code === 'instantiation-deadline' && !interruptsInThread(compiled.artifact)) || err.code === 'out-of-memory')) this.quarantined.add(key);
         // Several starts raced for the last slot of a thread: take another.
         if (!(err instanceof BerthError && err.code === 'sandbox-full')) throw err;
       }

@@ -26,6 +26,8 @@ export interface LoadRequest {
   bridgeTimeoutMs: number;
   /** Each call's CPU deadline: an engine that can interrupt a guest in its thread keeps it there. */
   cpuDeadlineMs: number;
+  /** The same for the instance's start. */
+  instantiateDeadlineMs: number;
   /**
    * When set, the worker runs the app's entry point, as call `entryCall`, right after the
    * instance is ready (if it has one: `ready.entryStarted`), saving the controller a round trip.

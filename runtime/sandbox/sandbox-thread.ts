@@ -105,7 +105,8 @@ export class SandboxThread {
     // The load runs in the thread's order like a call, so it has a deadline like one: a start
     // function that never returns would otherwise hold every neighbour's call on a shared thread,
     // and their deadlines, which only start when the thread is free for them, would never fire.
-    this.loads.set(slotId, this.calls.add(slotId, INSTANTIATION, owner.spec.limits.instantiateDeadlineMs ?? INSTANTIATE_DEADLINE_MS));
+    const instantiateDeadlineMs = owner.spec.limits.instantiateDeadlineMs ?? INSTANTIATE_DEADLINE_MS;
+    this.loads.set(slotId, this.calls.add(slotId, INSTANTIATION, controllerDeadline(compiled.artifact, instantiateDeadlineMs)));
     slot.callDeadlineMs = controllerDeadline(compiled.artifact, owner.spec.limits.cpuDeadlineMs);
     if (interruptsInThread(compiled.artifact)) this.interruptible.add(slotId);
     const entry = owner.hooks.runEntryPoint ? this.calls.add(slotId, 'run', slot.callDeadlineMs, true) : undefined;
@@ -121,6 +122,7 @@ export class SandboxThread {
       unloaded,
       bridgeTimeoutMs: BRIDGE_TIMEOUT_MS,
       cpuDeadlineMs: owner.spec.limits.cpuDeadlineMs,
+      instantiateDeadlineMs,
       entryCall: entry?.id,
     };
     this.artifactsSent.add(key);

@@ -64,7 +64,7 @@ function load(request: LoadRequest, component: GuestComponent): void {
         logSink: (record: AppLogRecord) => send({ type: 'log', slot, record }),
         hostCall: (method, args) => meter.blocked(() => bridge.call(method, args)),
         countHostCall: (iface) => meter.countCall(iface),
-      }, new Int32Array(request.unloaded)),
+      }, { stop: new Int32Array(request.unloaded), deadlineMs: request.instantiateDeadlineMs }),
     );
     loaded = { instance, meter, deadlineMs: request.cpuDeadlineMs, unloaded: new Int32Array(request.unloaded) };
   } catch (err) {

@@ -14,7 +14,7 @@ export class JcoGuestComponent implements GuestComponent {
     private readonly artifact: JcoArtifact,
   ) {}
 
-  /** V8 cannot stop a guest inside its thread: `stop` is not used (the controller ends the thread). */
+  /** V8 cannot stop a guest inside its thread: no option is used (the controller ends the thread). */
   instantiate(imports: HostImports): GuestInstance {
     const { modules } = this.artifact;
     const budget = new CoreBudget(modules, coreLimitsOf(this.artifact));

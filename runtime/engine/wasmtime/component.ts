@@ -4,8 +4,8 @@ import { hostFunc, unversioned } from './host-funcs.js';
 import { alloc, cstr, free, ptr } from './native.js';
 import { pascalCase } from './types.js';
 import type { WasmtimeThread } from './thread.js';
-import { StoreState, type StoreLimits } from './store.js';
-import { WasmtimeInstance } from './instance.js';
+import { StoreState, type Interrupt, type StoreLimits } from './store.js';
+import { GuestTrap, WasmtimeInstance } from './instance.js';
 
 export type HostImports = Record<string, Record<string, unknown>>;
 
@@ -70,7 +70,7 @@ export class LoadedComponent {
     return linker;
   }
 
-  instantiate(host: HostImports, limits: StoreLimits, stopFlags: Int32Array[] = []): WasmtimeInstance {
+  instantiate(host: HostImports, limits: StoreLimits, stopFlags: Int32Array[] = [], deadlineMs = Infinity): WasmtimeInstance {
     const classes = new Map<unknown, number>();
     for (const r of this.resources) {
       const cls = host[r.iface]?.[r.cls];
@@ -87,8 +87,18 @@ export class LoadedComponent {
     store.stopFlags = stopFlags;
     const out = alloc(16);
     try {
+      store.deadlineMs = deadlineMs;
+      store.deadlineAt = performance.now() + deadlineMs;
       const error = this.thread.api.wasmtime_component_linker_instantiate(this.linker, store.ctx, this.component, out) as Ptr;
-      if (error) throw new Error(`instantiation failed: ${this.thread.errorMessage(error)}`);
+      store.deadlineAt = Infinity;
+      if (error) {
+        const message = this.thread.errorMessage(error);
+        // Set by the epoch callback during the start (TypeScript cannot see that).
+        const interrupt = store.interrupted as Interrupt | undefined;
+        if (interrupt) throw new GuestTrap(interrupt.message, interrupt);
+        if (store.hostError !== undefined) throw store.hostError;
+        throw new Error(`instantiation failed: ${message}`);
+      }
       const instance = Buffer.from(koffiBytes(out, 16));
       return new WasmtimeInstance(this.thread, this, store, instance);
     } catch (err) {

@@ -1,4 +1,5 @@
-import { InterruptedError, type GuestComponent, type GuestInstance, type HostImports } from '../guest.js';
+import { BerthError } from '../../../common/errors.js';
+import { InterruptedError, type GuestComponent, type GuestInstance, type HostImports, type InstantiateOptions } from '../guest.js';
 import { MAX_CORE_INSTANCES } from '../jco/core-budget.js';
 import { TABLE_ENTRIES_PER_APP } from '../jco/table-limit.js';
 import type { WasmtimeArtifact } from './artifact.js';
@@ -6,6 +7,9 @@ import type { LoadedComponent } from './component.js';
 import { GuestTrap, type WasmtimeInstance } from './instance.js';
 import { callEnded, callStarted } from './process-engine.js';
 import type { StoreLimits } from './store.js';
+
+/** A start with no deadline of its own (a test's, a tool's): the sandbox always gives one. */
+const DEFAULT_START_DEADLINE_MS = 15_000;
 
 /** Memories and tables of one instance: as many as the jco engine lets its core instances have. */
 const MAX_MEMORIES = 16;
@@ -25,9 +29,19 @@ export class WasmtimeGuestComponent implements GuestComponent {
     this.epochActive = new Int32Array(epochActive);
   }
 
-  instantiate(imports: HostImports, stop?: Int32Array): GuestInstance {
-    const stopFlags = stop ? [this.halt, stop] : [this.halt];
-    return new WasmtimeGuestInstance(this.loaded.instantiate(imports as Record<string, Record<string, unknown>>, this.limits, stopFlags), this.epochActive);
+  /** The start runs under the epoch like a call: past its deadline, or when stopped, it is interrupted. */
+  instantiate(imports: HostImports, options: InstantiateOptions = {}): GuestInstance {
+    const stopFlags = options.stop ? [this.halt, options.stop] : [this.halt];
+    callStarted(this.epochActive);
+    try {
+      const instance = this.loaded.instantiate(imports as Record<string, Record<string, unknown>>, this.limits, stopFlags, options.deadlineMs ?? DEFAULT_START_DEADLINE_MS);
+      return new WasmtimeGuestInstance(instance, this.epochActive);
+    } catch (err) {
+      if (err instanceof GuestTrap && err.interrupt) throw new BerthError(err.interrupt.reason === 'deadline' ? 'instantiation-deadline' : 'stopped', `instantiation ${err.interrupt.message}`);
+      throw err;
+    } finally {
+      callEnded(this.epochActive);
+    }
   }
 }
 

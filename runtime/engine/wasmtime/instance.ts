@@ -4,7 +4,16 @@ import type { LoadedComponent } from './component.js';
 import { alloc, cstr, free, VAL_SIZE } from './native.js';
 import type { Interrupt, StoreState } from './store.js';
 import type { WasmtimeThread } from './thread.js';
-import { camelCase } from './types.js';
+import { camelCase, type WitType } from './types.js';
+import { isScalar, readScalar, writeScalar } from './scalars.js';
+
+interface CallSlots {
+  capacity: number;
+  args: Ptr;
+  result: Ptr;
+  view: DataView;
+  resultView: DataView;
+}
 
 /** wasmtime_component_func_t: {{u64 store_id, u32} (16 with padding), u32, void *}. */
 const FUNC_SIZE = 32;
@@ -30,6 +39,7 @@ export class GuestTrap extends Error {
 export class WasmtimeInstance {
   private readonly funcs = new Map<string, Buffer>();
   private poisoned: string | undefined;
+  private slots: CallSlots | undefined;
 
   constructor(
     private readonly thread: WasmtimeThread,
@@ -65,17 +75,20 @@ export class WasmtimeInstance {
     const { api, codec } = this.thread;
     const { params, result } = target.type;
     const func = this.func(target);
-    const argv = alloc(Math.max(1, params.length) * VAL_SIZE);
-    const resv = alloc(VAL_SIZE);
-    let lowered = 0;
+    const slots = this.slotsFor(params.length);
+    const owning: number[] = [];
     try {
-      for (; lowered < params.length; lowered++) codec.lower(argv + BigInt(lowered * VAL_SIZE), params[lowered]!.type, args[lowered], this.store.resources, params[lowered]!.name);
+      params.forEach((param, i) => {
+        if (isScalar(param.type)) return writeScalar(slots.view, i * VAL_SIZE, param.type, args[i], param.name);
+        codec.lower(slots.args + BigInt(i * VAL_SIZE), param.type, args[i], this.store.resources, param.name);
+        owning.push(i);
+      });
       this.store.hostError = undefined;
       this.store.interrupted = undefined;
       this.store.deadlineMs = deadlineMs;
       this.store.deadlineAt = performance.now() + deadlineMs;
       api.wasmtime_context_set_epoch_deadline(this.store.ctx, 1);
-      const error = api.wasmtime_component_func_call(func, this.store.ctx, argv, params.length, resv, result ? 1 : 0) as Ptr;
+      const error = api.wasmtime_component_func_call(func, this.store.ctx, slots.args, params.length, slots.result, result ? 1 : 0) as Ptr;
       this.store.deadlineAt = Infinity;
       if (error) {
         const message = this.thread.errorMessage(error);
@@ -85,9 +98,9 @@ export class WasmtimeInstance {
         const interrupt = this.store.interrupted as Interrupt | undefined;
         throw new GuestTrap(interrupt ? interrupt.message : message, interrupt);
       }
-      const value = result ? codec.lift(resv, result, this.store.resources) : undefined;
-      if (result) api.wasmtime_component_val_delete(resv);
-      this.thread.check(api.wasmtime_component_func_post_return(func, this.store.ctx), 'post-return');
+      // Wasmtime 49 runs the export's post-return itself, within the call: calling it again
+      // cost more than the call and did nothing (measured; docs/engine.md).
+      const value = result ? this.liftResult(slots, result) : undefined;
       if (result?.kind === 'result') {
         const r = value as { tag: 'ok' | 'err'; val: unknown };
         if (r.tag === 'err') throw new GuestError(r.val);
@@ -96,10 +109,34 @@ export class WasmtimeInstance {
       return value;
     } finally {
       this.store.resources.endCall();
-      for (let i = 0; i < lowered; i++) api.wasmtime_component_val_delete(argv + BigInt(i * VAL_SIZE));
-      free(argv);
-      free(resv);
+      for (const i of owning) api.wasmtime_component_val_delete(slots.args + BigInt(i * VAL_SIZE));
     }
+  }
+
+  private liftResult(slots: CallSlots, result: WitType): unknown {
+    if (isScalar(result)) return readScalar(slots.resultView, 0, result);
+    try {
+      return this.thread.codec.lift(slots.result, result, this.store.resources);
+    } finally {
+      this.thread.api.wasmtime_component_val_delete(slots.result);
+    }
+  }
+
+  /**
+   * The instance's argument and result slots, kept from call to call (a call never re-enters its
+   * instance), with DataViews over them made once (koffi.view keeps a little memory per view).
+   */
+  private slotsFor(params: number): CallSlots {
+    if (!this.slots || this.slots.capacity < params) {
+      if (this.slots) free(this.slots.args);
+      const capacity = Math.max(4, params);
+      const bytes = (capacity + 1) * VAL_SIZE;
+      const args = alloc(bytes);
+      const result = args + BigInt(capacity * VAL_SIZE);
+      const buffer = koffi.view(args, bytes);
+      this.slots = { capacity, args, result, view: new DataView(buffer, 0, capacity * VAL_SIZE), resultView: new DataView(buffer, capacity * VAL_SIZE, VAL_SIZE) };
+    }
+    return this.slots;
   }
 
   private func(target: ExportedFunc): Buffer {
@@ -129,6 +166,8 @@ export class WasmtimeInstance {
   }
 
   close(): void {
+    if (this.slots) free(this.slots.args);
+    this.slots = undefined;
     this.store.close();
   }
 }

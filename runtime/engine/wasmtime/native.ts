@@ -52,7 +52,7 @@ export function writeText(api: WasmtimeApi, at: Ptr, text: string): void {
   writeBytes(api, at, encoder.encode(text));
 }
 
-/** Native memory Berth owns (freed by `free`), for out-parameters and argument arrays. */
+/** Native memory Berth owns (freed by `free`), zeroed, for out-parameters and argument arrays. */
 export function alloc(bytes: number): Ptr {
   const p = koffi.alloc('uint8_t', bytes) as Ptr;
   zero(p, bytes);
@@ -61,8 +61,13 @@ export function alloc(bytes: number): Ptr {
 export function free(p: Ptr): void {
   koffi.free(p);
 }
+
+/** koffi makes a type per array length; made once per length (making one costs tens of microseconds). */
+const byteArrays = new Map<number, unknown>();
 export function zero(p: Ptr, bytes: number): void {
-  koffi.encode(p, koffi.array('uint8_t', bytes), new Uint8Array(bytes));
+  let type = byteArrays.get(bytes);
+  if (!type) byteArrays.set(bytes, (type = koffi.array('uint8_t', bytes)));
+  koffi.encode(p, type as never, new Uint8Array(bytes));
 }
 
 /** Reads and frees a wasmtime_error_t: its message. */
