@@ -9,10 +9,16 @@ const ITEM_RESOURCE = 4;
 /** wasmtime_component_item_t: a kind byte, then a union of at most 16 bytes (a valtype). */
 const ITEM_SIZE = 24;
 
+export interface ImportedResource {
+  name: string;
+  /** Its resource_type_t (a clone, freed by `releasePlan`): the same type may be exported by several interfaces. */
+  type: Ptr;
+}
+
 export interface ImportedInterface {
   /** As the component names it, with its version (`wasi:io/streams@0.2.3`). */
   name: string;
-  resources: string[];
+  resources: ImportedResource[];
   funcs: { name: string; type: FuncType }[];
 }
 
@@ -59,13 +65,13 @@ export function componentPlan(api: WasmtimeApi, engine: Ptr, component: Ptr): Co
     };
     const members = (instance: Ptr) => {
       const funcs: { name: string; type: FuncType }[] = [];
-      const resources: string[] = [];
+      const resources: ImportedResource[] = [];
       each(
         Number(api.wasmtime_component_instance_type_export_count(instance, engine)),
         (i) => api.wasmtime_component_instance_type_export_nth(instance, engine, i, slots, slots + 8n, slots + 16n),
         (name, kind, of) => {
           if (kind === ITEM_FUNC) funcs.push({ name, type: reader.funcType(of) });
-          else if (kind === ITEM_RESOURCE) resources.push(name);
+          else if (kind === ITEM_RESOURCE) resources.push({ name, type: api.wasmtime_component_resource_type_clone(of) as Ptr });
         },
       );
       return { funcs, resources };
@@ -84,7 +90,11 @@ export function componentPlan(api: WasmtimeApi, engine: Ptr, component: Ptr): Co
       (i) => api.wasmtime_component_type_export_nth(ty, engine, i, slots, slots + 8n, slots + 16n),
       (name, kind, of) => {
         if (kind === ITEM_FUNC) plan.exports.push({ name, type: reader.funcType(of) });
-        else if (kind === ITEM_INSTANCE) for (const f of members(of).funcs) plan.exports.push({ iface: name, ...f });
+        else if (kind === ITEM_INSTANCE) {
+          const { funcs, resources } = members(of);
+          for (const f of funcs) plan.exports.push({ iface: name, ...f });
+          for (const r of resources) api.wasmtime_component_resource_type_delete(r.type);
+        }
       },
     );
     return plan;
@@ -93,4 +103,9 @@ export function componentPlan(api: WasmtimeApi, engine: Ptr, component: Ptr): Co
     free(slots);
     reader.close();
   }
+}
+
+/** Frees the resource types a plan holds (once its linker is built). */
+export function releasePlan(api: WasmtimeApi, plan: ComponentPlan): void {
+  for (const iface of plan.imports) for (const r of iface.resources) api.wasmtime_component_resource_type_delete(r.type);
 }

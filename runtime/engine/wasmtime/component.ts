@@ -1,5 +1,5 @@
 import type { Ptr } from './ffi.js';
-import { componentPlan, type ComponentPlan } from './component-plan.js';
+import { componentPlan, releasePlan, type ComponentPlan, type ImportedResource } from './component-plan.js';
 import { hostFunc, unversioned } from './host-funcs.js';
 import { alloc, cstr, free, ptr } from './native.js';
 import { pascalCase } from './types.js';
@@ -34,6 +34,7 @@ export class LoadedComponent {
     const linker = api.wasmtime_component_linker_new(this.thread.engine) as Ptr;
     const root = api.wasmtime_component_linker_root(linker) as Ptr;
     const out = alloc(8);
+    const owners: { type: Ptr; host: number }[] = [];
     try {
       for (const iface of this.plan.imports) {
         const name = cstr(iface.name);
@@ -41,12 +42,11 @@ export class LoadedComponent {
         const instance = ptr(out);
         try {
           for (const resource of iface.resources) {
-            const type = this.thread.resourceType(unversioned(iface.name), resource);
-            this.resources.push({ iface: unversioned(iface.name), cls: pascalCase(resource), type });
+            const type = this.hostTypeOf(iface.name, resource, owners);
             const rtype = api.wasmtime_component_resource_type_new_host(type) as Ptr;
-            const rname = cstr(resource);
+            const rname = cstr(resource.name);
             try {
-              this.thread.check(api.wasmtime_component_linker_instance_add_resource(instance, rname, rname.length, rtype, trampolines.resourceDrop, BigInt(type), null), `linking ${iface.name}/${resource}`);
+              this.thread.check(api.wasmtime_component_linker_instance_add_resource(instance, rname, rname.length, rtype, trampolines.resourceDrop, BigInt(type), null), `linking ${iface.name}/${resource.name}`);
             } finally {
               api.wasmtime_component_resource_type_delete(rtype);
             }
@@ -66,8 +66,24 @@ export class LoadedComponent {
     } finally {
       api.wasmtime_component_linker_instance_delete(root);
       free(out);
+      releasePlan(api, this.plan);
     }
     return linker;
+  }
+
+  /**
+   * A resource one interface defines and others use (`pollable`, used by clocks and streams) is
+   * one type: it gets the host type of the interface that brought it first, whose class the host
+   * objects are instances of.
+   */
+  private hostTypeOf(iface: string, resource: ImportedResource, owners: { type: Ptr; host: number }[]): number {
+    const { api } = this.thread;
+    const seen = owners.find((o) => api.wasmtime_component_resource_type_equal(o.type, resource.type));
+    if (seen) return seen.host;
+    const host = this.thread.resourceType(unversioned(iface), resource.name);
+    owners.push({ type: resource.type, host });
+    this.resources.push({ iface: unversioned(iface), cls: pascalCase(resource.name), type: host });
+    return host;
   }
 
   instantiate(host: HostImports, limits: StoreLimits, stopFlags: Int32Array[] = [], deadlineMs = Infinity): WasmtimeInstance {

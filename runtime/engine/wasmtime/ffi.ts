@@ -73,6 +73,7 @@ const SIG = {
   wasmtime_component_result_type_err: ['bool', [P, P]],
   wasmtime_component_resource_type_new_host: [P, ['uint32_t']],
   wasmtime_component_resource_type_delete: ['void', [P]],
+  wasmtime_component_resource_type_clone: [P, [P]],
   wasmtime_component_resource_type_equal: ['bool', [P, P]],
   wasmtime_component_resource_any_type: [P, [P]],
   wasmtime_component_resource_any_owned: ['bool', [P]],

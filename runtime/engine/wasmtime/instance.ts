@@ -1,4 +1,4 @@
-import type { Ptr } from './ffi.js';
+import type { Ptr, WasmtimeApi } from './ffi.js';
 import type { ExportedFunc } from './component-plan.js';
 import type { LoadedComponent } from './component.js';
 import { alloc, cstr, free, VAL_SIZE } from './native.js';
@@ -6,6 +6,17 @@ import type { Interrupt, StoreState } from './store.js';
 import type { WasmtimeThread } from './thread.js';
 import { camelCase, type WitType } from './types.js';
 import { isScalar, readScalar, writeScalar } from './scalars.js';
+
+/**
+ * Drops a slot's value and leaves a bool in it. Wasmtime assigns results over what a slot holds,
+ * dropping it first, and val_delete drops in place without clearing: a slot reused after a
+ * string would have that string freed twice (measured: a double free in the next call).
+ */
+function emptySlot(api: WasmtimeApi, slot: Ptr, view: DataView, at: number): void {
+  api.wasmtime_component_val_delete(slot);
+  view.setUint8(at, 0);
+  view.setBigUint64(at + 8, 0n, true);
+}
 
 interface CallSlots {
   capacity: number;
@@ -109,7 +120,7 @@ export class WasmtimeInstance {
       return value;
     } finally {
       this.store.resources.endCall();
-      for (const i of owning) api.wasmtime_component_val_delete(slots.args + BigInt(i * VAL_SIZE));
+      for (const i of owning) emptySlot(api, slots.args + BigInt(i * VAL_SIZE), slots.view, i * VAL_SIZE);
     }
   }
 
@@ -118,7 +129,7 @@ export class WasmtimeInstance {
     try {
       return this.thread.codec.lift(slots.result, result, this.store.resources);
     } finally {
-      this.thread.api.wasmtime_component_val_delete(slots.result);
+      emptySlot(this.thread.api, slots.result, slots.resultView, 0);
     }
   }
 
