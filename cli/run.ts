@@ -3,12 +3,15 @@ import { resolve } from 'node:path';
 import { BerthError } from '../common/errors.js';
 import type { AppIdentity, AppLogRecord } from '../host-apis/app-context.js';
 import { grantFlagUsage, grantsFromFlags } from '../host-apis/grant-flags.js';
-import { JcoEngine } from '../runtime/engine/jco/jco-engine.js';
+import { defaultEngineChoice, parseEngineChoice } from '../runtime/engine/choice.js';
+import type { Engine } from '../runtime/engine/engine.js';
+import { selectEngine } from '../runtime/engine/select.js';
 import { runOnce } from '../runtime/run-once.js';
 import { readComponentFile } from './inspect.js';
+import type { EngineChoice } from '../wire/engine.js';
 import type { Command } from './main.js';
 
-const HELP = `usage: berth run <component.wasm> [--grant NAME[=VALUE]]... [--invoke FUNC] [--arg VALUE]...
+const HELP = `usage: berth run <component.wasm> [--grant NAME[=VALUE]]... [--invoke FUNC] [--arg VALUE]... [--engine auto|wasmtime|jco]
 
 Runs one component locally, in the same sandbox and with the same checks as on a device.
 An import the component declares but that no --grant covers is refused before it starts.
@@ -20,7 +23,13 @@ ${grantFlagUsage().map((usage) => `                          ${usage}`).join('\n
   --memory MIB          linear memory limit (default 64)
   --deadline MS         CPU deadline of the call (default 5000)
   --vendor NAME --app NAME   the app's identity (default: local/<file name>)
-  --data-dir DIR        where the app's data (keyvalue, files) is kept (default: .berth)`;
+  --data-dir DIR        where the app's data (keyvalue, files) is kept (default: .berth)
+  --engine auto|wasmtime|jco   the WebAssembly engine (default auto: Wasmtime where its pinned
+                        library is found, else jco; BERTH_ENGINE sets the default)
+  --wasmtime-library PATH   the pinned Wasmtime library to load (else BERTH_WASMTIME_LIBRARY,
+                        Berth's cache, or the Python wasmtime package)
+
+The engine that runs is said in one line on stderr, with the reason when auto falls back to jco.`;
 
 export const command: Command = {
   summary: 'run a component locally with the given grants',
@@ -37,17 +46,21 @@ export const command: Command = {
         vendor: { type: 'string' },
         app: { type: 'string' },
         'data-dir': { type: 'string' },
+        engine: { type: 'string' },
+        'wasmtime-library': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     });
     if (values.help) return void process.stdout.write(HELP + '\n'), 0;
     const [file] = positionals;
     if (!file || positionals.length > 1) throw new BerthError('usage', `expected one component file\n${HELP}`);
+    const choice = values.engine === undefined ? defaultEngineChoice() : parseEngineChoice(values.engine, '--engine');
     const bytes = await readComponentFile(file);
     const dataDir = resolve(values['data-dir'] ?? '.berth');
+    const engine = await chooseEngine(choice, resolve(dataDir, 'cache'), values['wasmtime-library']);
     const app = values.app ?? defaultAppName(file);
     const result = await runOnce(bytes, {
-      engine: new JcoEngine({ cacheDir: resolve(dataDir, 'cache') }),
+      engine,
       vendor: values.vendor ?? 'local',
       app,
       grants: grantsFromFlags(values.grant ?? []),
@@ -69,6 +82,14 @@ export const command: Command = {
     return 1;
   },
 };
+
+/** The engine, said on stderr before the app's own lines (stdout stays the call's result alone). */
+async function chooseEngine(choice: EngineChoice, cacheDir: string, wasmtimeLibrary: string | undefined): Promise<Engine> {
+  const notice = (message: string) => process.stderr.write(`berth run: ${message}\n`);
+  const engine = await selectEngine({ choice, cacheDir, wasmtimeLibrary, notice });
+  process.stderr.write(`berth run: engine ${engine.name}\n`);
+  return engine;
+}
 
 function printAppLog(identity: AppIdentity, record: AppLogRecord): void {
   const fields = record.fields ? ' ' + Object.entries(record.fields).map(([k, v]) => `${k}=${v}`).join(' ') : '';

@@ -93,7 +93,9 @@ export class Runtime {
     // Each instance gets the main-thread handlers of its grants (runtime/grant-handlers.ts).
     const services = { broker: this.broker, logger: this.logger, usage: this.usage, workloadSigner: this.options.workloadSigner };
     const factory = withGrantHandlers(this.tierFactory(options.tier ?? DEFAULT_TIER), services);
-    const supervisor = new AppSupervisor(compiled, spec, factory, hooks, this.options.backoff ?? DEFAULT_BACKOFF, this.usage.account(options.vendor, options.app));
+    const account = this.usage.account(options.vendor, options.app);
+    account.recordEngine(compiled.engineName);
+    const supervisor = new AppSupervisor(compiled, spec, factory, hooks, this.options.backoff ?? DEFAULT_BACKOFF, account);
     supervisor.on('stopped', (report) => {
       const level = report.reason === 'stopped' ? 'info' : 'warn';
       this.logger[level]({ vendor: options.vendor, app: options.app, reason: report.reason, restartInMs: report.restartInMs, usage: supervisor.usage() }, `app stopped: ${report.message}`);

@@ -7,19 +7,28 @@ import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { projectRoot } from '../common/paths.js';
 import { fixturePath } from './fixtures/build.js';
+import { wasmtimeLibrary } from './support/engines.js';
 import { suiteTempDir } from './support/tmp.js';
 
 const exec = promisify(execFile);
 const berth = join(projectRoot(), 'bin', 'berth.js');
 
-async function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+async function run(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await exec(process.execPath, [berth, ...args], { timeout: 60_000 });
+    const { stdout, stderr } = await exec(process.execPath, [berth, ...args], { timeout: 60_000, env });
     return { code: 0, stdout, stderr };
   } catch (err) {
     const e = err as { code: number; stdout: string; stderr: string };
     return { code: e.code, stdout: e.stdout, stderr: e.stderr };
   }
+}
+
+/** `berth run` says first which engine runs (one line on stderr); the rest of stderr is the app's. */
+const ENGINE_LINE = /^berth run: engine (\S+)\n/;
+async function runApp(args: string[]): Promise<{ code: number; stdout: string; stderr: string; engine: string | undefined }> {
+  const r = await run(args);
+  const engine = ENGINE_LINE.exec(r.stderr)?.[1];
+  return { ...r, stderr: r.stderr.replace(ENGINE_LINE, ''), engine };
 }
 
 describe('berth command', () => {
@@ -75,15 +84,15 @@ describe('berth command', () => {
   it('run with config and keyvalue grants, as the README shows: the store persists between runs', async () => {
     const dir = suiteTempDir('cli-readme');
     const readme = ['run', fixturePath('js-app'), '--grant', 'log', '--grant', 'config=greeting=hi', '--grant', 'keyvalue=1M', '--data-dir', dir];
-    expect(await run(readme)).toMatchObject({ code: 0, stderr: '[local/js-app info] hi #1\n' });
-    expect(await run(readme)).toMatchObject({ code: 0, stderr: '[local/js-app info] hi #2\n' });
+    expect(await runApp(readme)).toMatchObject({ code: 0, stderr: '[local/js-app info] hi #1\n' });
+    expect(await runApp(readme)).toMatchObject({ code: 0, stderr: '[local/js-app info] hi #2\n' });
   });
 
   // The redaction is wired per instance by the host-API linker inside the sandbox; this goes
   // through all of it, where the unit test in test/runtime/host-apis.test.ts only sees the logger.
   it('run never prints a secret the app logs', async () => {
     const secret = `s3cret-${process.pid}`;
-    const r = await run(['run', fixturePath('js-app'), '--grant', 'log', '--grant', `secret=greeting=${secret}`, '--grant', 'keyvalue', '--data-dir', suiteTempDir('cli-secret')]);
+    const r = await runApp(['run', fixturePath('js-app'), '--grant', 'log', '--grant', `secret=greeting=${secret}`, '--grant', 'keyvalue', '--data-dir', suiteTempDir('cli-secret')]);
     expect(r).toMatchObject({ code: 0, stderr: '[local/js-app info] [redacted] #1\n' });
     expect(r.stdout + r.stderr).not.toContain(secret);
   });
@@ -93,7 +102,7 @@ describe('berth command', () => {
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     try {
-      const r = await run(['run', fixturePath('http-client'), '--grant', `config=target=${origin}/hello`, '--grant', `outbound-http=${origin}`, '--invoke', 'fetch-url', '--arg', '"target"', '--data-dir', dataDir]);
+      const r = await runApp(['run', fixturePath('http-client'), '--grant', `config=target=${origin}/hello`, '--grant', `outbound-http=${origin}`, '--invoke', 'fetch-url', '--arg', '"target"', '--data-dir', dataDir]);
       expect(r.stderr).toBe('');
       expect(r).toMatchObject({ code: 0, stdout: '"200 hello from the laptop"\n' });
     } finally {
@@ -113,6 +122,46 @@ describe('berth command', () => {
     expect(r.stderr).toMatch(/sandbox-stopped: run ran past its 300 ms deadline/);
   });
 
+  // Each engine by name, the Wasmtime library given by flag: the same call, the same answer, and
+  // the first stderr line says which engine ran it.
+  it('run --engine jco and --engine wasmtime run the same app and say which engine ran', async () => {
+    const call = ['run', fixturePath('hello'), '--grant', 'log', '--invoke', 'add', '--arg', '40', '--arg', '2', '--data-dir', dataDir];
+    const jco = await runApp([...call, '--engine', 'jco']);
+    expect(jco).toMatchObject({ code: 0, stdout: '42\n', stderr: '', engine: expect.stringMatching(/^v8\+jco@\d/) });
+    const wasmtime = await runApp([...call, '--engine', 'wasmtime', '--wasmtime-library', await wasmtimeLibrary()]);
+    expect(wasmtime).toMatchObject({ code: 0, stdout: '42\n', stderr: '', engine: expect.stringMatching(/^wasmtime@\d+\.\d+\.\d+\+/) });
+  });
+
+  it('run on Wasmtime keeps the README example working: the JavaScript app and its store', async () => {
+    const dir = suiteTempDir('cli-wasmtime');
+    const readme = ['run', fixturePath('js-app'), '--grant', 'log', '--grant', 'config=greeting=hi', '--grant', 'keyvalue=1M', '--data-dir', dir, '--engine', 'wasmtime', '--wasmtime-library', await wasmtimeLibrary()];
+    expect(await runApp(readme)).toMatchObject({ code: 0, stderr: '[local/js-app info] hi #1\n', engine: expect.stringMatching(/^wasmtime@/) });
+    expect(await runApp(readme)).toMatchObject({ code: 0, stderr: '[local/js-app info] hi #2\n', engine: expect.stringMatching(/^wasmtime@/) });
+  });
+
+  it('run --engine auto without a Wasmtime library says why in one line and runs on jco', async () => {
+    const dir = suiteTempDir('cli-auto');
+    // No library named, none in this cache, no python3 on PATH: nothing to find.
+    const env = { ...process.env, PATH: join(dir, 'no-bin'), XDG_CACHE_HOME: join(dir, 'xdg'), BERTH_WASMTIME_LIBRARY: '' };
+    const r = await run(['run', fixturePath('hello'), '--grant', 'log', '--engine', 'auto', '--data-dir', dir], env);
+    expect(r.code).toBe(0);
+    const lines = r.stderr.split('\n');
+    expect(lines[0]).toMatch(/^berth run: no Wasmtime library: none in the cache \(.*\); .*running on jco$/);
+    expect(lines[1]).toMatch(/^berth run: engine v8\+jco@/);
+    expect(lines.slice(2)).toEqual(['[local/hello info] hello from wat', '']);
+  });
+
+  it('run refuses an unknown --engine and a Wasmtime library that is not the pinned one', async () => {
+    const bad = await run(['run', fixturePath('hello'), '--engine', 'v8', '--data-dir', dataDir]);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toBe('berth run: --engine takes one of auto, wasmtime, jco, got "v8"\n');
+    const fake = join(projectRoot(), 'package.json');
+    const wrong = await run(['run', fixturePath('hello'), '--engine', 'wasmtime', '--wasmtime-library', fake, '--data-dir', dataDir]);
+    expect(wrong.code).toBe(1);
+    expect(wrong.stderr).toContain(`the configured Wasmtime library ${fake} has sha256`);
+    expect(wrong.stderr).toMatch(/: refused\n$/);
+  });
+
   it('unknown commands and grants are usage errors', async () => {
     expect((await run(['frobnicate'])).code).toBe(2);
     // With --data-dir: the engine's cache folder is made before the grants are read, and would
@@ -124,9 +173,13 @@ describe('berth command', () => {
 });
 
 describe('berth demo --sandbox', () => {
-  it('runs three sample apps side by side and reports each one contained', async () => {
-    const r = await run(['demo', '--sandbox']);
+  // As `npm start` runs it after the install command: no engine named, so `auto`, which finds
+  // the Wasmtime library the install put in place (named here, as the install's cache may be elsewhere).
+  it('runs three sample apps side by side on Wasmtime, says so, and reports each one contained', async () => {
+    const env = { ...process.env, BERTH_ENGINE: '', BERTH_WASMTIME_LIBRARY: await wasmtimeLibrary() };
+    const r = await run(['demo', '--sandbox'], env);
     expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^Berth demo: three apps from the "demo" vendor on one simulated device, on wasmtime@\d+\.\d+\.\d+\+\w+\.\n/);
     expect(r.stdout).toMatch(/greeter\s+running\s+restarts\s+0/);
     expect(r.stdout).toMatch(/runaway\s+\w+\s+restarts\s+[1-9]\d*\s+last stop: deadline/);
     expect(r.stdout).toMatch(/hungry\s+\w+\s+restarts\s+[1-9]\d*\s+last stop: failed \(run returned an error: out of memory\)/);

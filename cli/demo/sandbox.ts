@@ -3,6 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { projectRoot } from '../../common/paths.js';
 import type { Logger } from '../../common/logger.js';
+import { defaultEngineChoice } from '../../runtime/engine/choice.js';
+import type { Engine } from '../../runtime/engine/engine.js';
+import { selectEngine } from '../../runtime/engine/select.js';
 import { Runtime } from '../../runtime/runtime.js';
 import type { AppSupervisor } from '../../runtime/supervisor.js';
 import { buildWatComponent } from '../../runtime/wat-component.js';
@@ -34,12 +37,18 @@ function demoLogger(): Logger {
   return { info: print, warn: print, error: print, debug() {}, trace() {}, fatal: print } as unknown as Logger;
 }
 
+/** The engine a device would choose (`auto`, or BERTH_ENGINE), with the reason when it is not Wasmtime. */
+async function demoEngine(cacheDir: string): Promise<Engine> {
+  return selectEngine({ choice: defaultEngineChoice(), cacheDir, notice: (message) => say(`Wasmtime is not used: ${message}`) });
+}
+
 /** `berth demo --sandbox`: one device's runtime alone, three apps, two of them misbehaving. */
 export async function runSandboxDemo(): Promise<number> {
   const scratch = mkdtempSync(join(tmpdir(), 'berth-demo-'));
-  const runtime = new Runtime({ dataDir: join(scratch, 'device'), logger: demoLogger(), warmWorkers: 1, backoff: { initialMs: 200, maxMs: 2000, factor: 2, resetAfterMs: 60_000 } });
+  const engine = await demoEngine(join(scratch, 'device', 'cache'));
+  const runtime = new Runtime({ engine, dataDir: join(scratch, 'device'), logger: demoLogger(), warmWorkers: 1, backoff: { initialMs: 200, maxMs: 2000, factor: 2, resetAfterMs: 60_000 } });
   try {
-    say('Berth demo: three apps from the "demo" vendor on one simulated device.\n');
+    say(`Berth demo: three apps from the "demo" vendor on one simulated device, on ${engine.name}.\n`);
     say('Building the sample components from examples/*.wat ...');
     const witDir = await writeWitPackage(join(scratch, 'wit'));
     const apps: AppSupervisor[] = [];

@@ -91,6 +91,7 @@ export async function runSystemDemo(o: DemoOptions): Promise<RunningDemo> {
       agents.set(device.id, agent);
       say(`   ${device.id} onboarded as spiffe://${DEMO_TRUST_DOMAIN}/device/${device.id}; its app gateway is http://127.0.0.1:${agent.gatewayPort}`);
     }
+    sayEngines(agents, say);
 
     say('5. The operator deploys: the sensor to every plant-a device, analytics node-locked to line-1');
     const t0 = performance.now();
@@ -140,4 +141,12 @@ export async function runSystemDemo(o: DemoOptions): Promise<RunningDemo> {
 
 async function deploy(admin: OperatorClient, app: DemoApp, placement: Record<string, unknown>): Promise<void> {
   await admin.call('POST', '/api/v1/admin/deployments', { id: `${app}-demo`, app, version: '1.0.0', grants: DEMO_GRANTS[app].grants, tier: 'worker', ...placement });
+}
+
+/** Which engine the devices run their apps on (each agent chose with `auto`), and why not Wasmtime when it fell back. */
+function sayEngines(agents: Map<string, RunningAgent>, say: (line: string) => void): void {
+  const names = new Set([...agents.values()].map((a) => a.runtime.engine.name));
+  say(`   their apps run on ${[...names].join(' and ')}`);
+  const fallback = [...agents.values()].find((a) => a.engineFallback)?.engineFallback;
+  if (fallback) say(`   (Wasmtime is not used: ${fallback})`);
 }

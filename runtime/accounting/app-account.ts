@@ -32,6 +32,8 @@ export interface AppUsage {
   stops: Record<string, number>;
   /** Filled in by the supervisor, which decides restarts. */
   restarts: number;
+  /** The engine and its version the app was last started on (`wasmtime@49.0.0+winch`); absent before its first start. */
+  engine?: string;
 }
 
 interface Totals {
@@ -55,6 +57,12 @@ export class AppAccount {
   private readonly bytes = { in: 0, out: 0 };
   private readonly messaging = { published: 0, received: 0, dropped: 0 };
   private readonly stops = new Map<string, number>();
+  private engine: string | undefined;
+
+  /** The engine the app is started on (the CompiledComponent's `engineName`); a later start on another engine replaces it. */
+  recordEngine(engineName: string): void {
+    this.engine = engineName;
+  }
 
   report(instance: string, report: UsageReport): void {
     // A report that trails its instance's end was folded already (instances run one after another).
@@ -96,6 +104,7 @@ export class AppAccount {
       instances: this.instances,
       stops: Object.fromEntries(this.stops),
       restarts: 0,
+      ...(this.engine ? { engine: this.engine } : {}),
     };
   }
 

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { BerthError, errorCode, errorMessage } from '../../common/errors.js';
 import { securityEvent, silentLogger, type Logger } from '../../common/logger.js';
 import { HttpGateway } from '../gateway/gateway.js';
+import type { Engine } from '../engine/engine.js';
 import { Runtime } from '../runtime.js';
 import { AdoptedStateStore, type AdoptedState } from './adopted-state.js';
 import { AgentTasks } from './agent-tasks.js';
@@ -12,6 +13,7 @@ import { ArtifactStore } from './artifact-store.js';
 import { Backoff, pause, type BackoffSettings } from './backoff.js';
 import { describeDevice, reportCapabilities } from './capabilities.js';
 import type { AgentConfig } from './config.js';
+import { deviceEngineOf, selectDeviceEngine } from './engine.js';
 import { ControlPlaneClient } from './control-plane-client.js';
 import { planFromDocument, type DeploymentPlan } from './deployment-plan.js';
 import { loadIdentity, type DeviceIdentity } from './identity-files.js';
@@ -46,6 +48,8 @@ export interface RunningAgent {
   gatewayPort: number | undefined;
   events: EventEmitter<AgentEvents>;
   runtime: Runtime;
+  /** Why the apps do not run on Wasmtime, when `auto` fell back to jco (the engine is `runtime.engine`). */
+  engineFallback: string | undefined;
   reconciler: Reconciler;
   /** The device's trust state (identity, signer, roots, pinned keys and signing roots). */
   trust: DeviceTrustState;
@@ -69,6 +73,7 @@ export interface StartAgentOptions {
 export async function startAgent(config: AgentConfig, options: StartAgentOptions = {}): Promise<RunningAgent> {
   const logger = options.logger ?? silentLogger;
   await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
+  const selected = await selectDeviceEngine(config, logger);
   const fleetCa = await readProvisionedCa(config);
   const backoff: BackoffSettings = { initialMs: config.sync.backoffInitialSeconds * 1000, maxMs: config.sync.backoffMaxSeconds * 1000 };
   const trust = await DeviceTrustState.open(await deviceIdentity(config, fleetCa, backoff, logger, options.signal), { identityDir: identityDir(config.dataDir), dataDir: config.dataDir, provisionedCa: fleetCa });
@@ -77,7 +82,7 @@ export async function startAgent(config: AgentConfig, options: StartAgentOptions
   const events = new EventEmitter<AgentEvents>();
   const client = new ControlPlaneClient(config.controlPlane.url, () => ({ identity: trust.current().identity, ca: trust.current().roots, trustDomain: trust.current().trustDomain }));
   const documents = new AdoptedStateStore(config.dataDir, deviceLog);
-  const apps = await startApps(config, trust, documents, deviceLog);
+  const apps = await startApps(config, selected.engine, trust, documents, deviceLog);
   const reports = new StatusReports(deviceId, new StatusQueue(config.dataDir, deviceLog), deviceLog);
   await reports.load();
   apps.reconciler.on('change', (c) => {
@@ -98,7 +103,7 @@ export async function startAgent(config: AgentConfig, options: StartAgentOptions
   );
   tasks.run('capabilities', () =>
     tasks.retrying('capabilities report', async () => {
-      const status = await reportCapabilities(client, await describeDevice(deviceId, config), tasks.signal);
+      const status = await reportCapabilities(client, await describeDevice(deviceId, config, deviceEngineOf(selected.engine)), tasks.signal);
       deviceLog.info({ status }, 'capabilities reported');
       events.emit('capabilities', { status });
     }),
@@ -113,6 +118,7 @@ export async function startAgent(config: AgentConfig, options: StartAgentOptions
     gatewayPort: apps.gatewayPort,
     events,
     runtime: apps.runtime,
+    engineFallback: selected.fallback,
     reconciler: apps.reconciler,
     trust,
     adoptedVersion: () => adopted?.manifestVersion ?? 0,
@@ -208,9 +214,9 @@ interface Apps {
   stop(): Promise<void>;
 }
 
-async function startApps(config: AgentConfig, trust: DeviceTrustState, documents: AdoptedStateStore, deviceLog: Logger): Promise<Apps> {
+async function startApps(config: AgentConfig, engine: Engine, trust: DeviceTrustState, documents: AdoptedStateStore, deviceLog: Logger): Promise<Apps> {
   // The signer is read from the trust state at each token: after a renewal, the new key at once.
-  const runtime = new Runtime({ dataDir: join(config.dataDir, 'runtime'), logger: deviceLog, warmWorkers: config.runtime.warmWorkers, workloadSigner: () => trust.current().signer });
+  const runtime = new Runtime({ engine, dataDir: join(config.dataDir, 'runtime'), logger: deviceLog, warmWorkers: config.runtime.warmWorkers, workloadSigner: () => trust.current().signer });
   const gateway = config.gateway.enabled ? new HttpGateway({ host: config.gateway.host, port: config.gateway.port, logger: deviceLog }) : undefined;
   let gatewayPort: number | undefined;
   try {

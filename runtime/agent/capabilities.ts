@@ -1,6 +1,7 @@
 import { cpus, totalmem, arch } from 'node:os';
 import { statfs } from 'node:fs/promises';
 import type { DeviceCapabilities } from '../../wire/margo/capabilities.js';
+import type { DeviceEngine } from '../../wire/engine.js';
 import { TIERS } from '../../wire/tier.js';
 import type { AgentConfig } from './config.js';
 import { answerError, type ControlPlaneClient } from './control-plane-client.js';
@@ -12,9 +13,10 @@ const mebibytes = (bytes: number): string => `${Math.max(0, Math.floor(bytes / (
 
 /**
  * This device's Margo DeviceCapabilitiesManifest: real CPU count and architecture, total
- * memory, the size of the file system holding the data directory, and the operator's labels.
+ * memory, the size of the file system holding the data directory, the operator's labels, and
+ * the WebAssembly engine its apps run on.
  */
-export async function describeDevice(deviceId: string, config: AgentConfig): Promise<DeviceCapabilities> {
+export async function describeDevice(deviceId: string, config: AgentConfig, engine: DeviceEngine): Promise<DeviceCapabilities> {
   const fs = await statfs(config.dataDir);
   return {
     properties: {
@@ -29,7 +31,7 @@ export async function describeDevice(deviceId: string, config: AgentConfig): Pro
       supportedDeploymentTypes: ['custom'],
     },
     labels: config.labels,
-    'x-berth-extensions': { runtime: 'wasm-component', tiers: [...TIERS], storageAvailable: mebibytes(Number(fs.bavail) * Number(fs.bsize)), node: process.version },
+    'x-berth-extensions': { runtime: 'wasm-component', tiers: [...TIERS], storageAvailable: mebibytes(Number(fs.bavail) * Number(fs.bsize)), node: process.version, engine },
   };
 }
 

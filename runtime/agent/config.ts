@@ -3,6 +3,7 @@ import { isAbsolute, resolve, dirname } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { BerthError } from '../../common/errors.js';
+import { engineChoiceSchema } from '../../wire/engine.js';
 import { deviceIdSchema, macAddressesSchema } from '../../wire/ids.js';
 import { capabilityLabelsSchema } from '../../wire/margo/capabilities.js';
 
@@ -103,6 +104,13 @@ export const agentConfigSchema = z.strictObject({
        * names nothing, must not cost an app its data at once.
        */
       removedAppDataDays: z.number().min(0).max(3650).default(7),
+      /**
+       * The WebAssembly engine (docs/engine.md): `auto` is Wasmtime where its pinned library is
+       * found, else jco. Unset, BERTH_ENGINE decides, else `auto`.
+       */
+      engine: engineChoiceSchema.optional(),
+      /** The pinned Wasmtime library file, checked against the pin like any other (docs/engine.md). */
+      wasmtimeLibrary: z.string().min(1).optional(),
     })
     .default({ warmWorkers: 1, removedAppDataDays: 7 }),
   /**
@@ -134,6 +142,7 @@ export function parseAgentConfig(input: unknown, baseDir = process.cwd()): Agent
   c.controlPlane.ca = abs(c.controlPlane.ca);
   c.dataDir = abs(c.dataDir);
   c.nodeLock.machineIdFile = abs(c.nodeLock.machineIdFile);
+  if (c.runtime.wasmtimeLibrary) c.runtime.wasmtimeLibrary = abs(c.runtime.wasmtimeLibrary);
   const cred = c.onboarding?.credential;
   if (cred?.kind === 'token-file') cred.file = abs(cred.file);
   if (cred?.kind === 'factory-certificate') {

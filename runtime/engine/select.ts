@@ -1,4 +1,4 @@
-import { BerthError } from '../../common/errors.js';
+import { BerthError, errorCode, errorMessage } from '../../common/errors.js';
 import type { EngineChoice } from '../../wire/engine.js';
 import type { Engine } from './engine.js';
 import { JcoEngine } from './jco/jco-engine.js';
@@ -24,9 +24,20 @@ export async function selectEngine(selection: EngineSelection): Promise<Engine> 
   const found = await locateWasmtimeLibrary({ path: selection.wasmtimeLibrary, env: selection.env });
   if ('missing' in found) {
     if (selection.choice === 'wasmtime') throw new BerthError('engine-unavailable', `the Wasmtime engine cannot run: ${found.missing}`);
+    const jco = jcoOrNone(selection.cacheDir, found.missing);
     selection.notice?.(`${found.missing}; running on jco`);
-    return new JcoEngine({ cacheDir: selection.cacheDir });
+    return jco;
   }
   const { WasmtimeEngine } = await import('./wasmtime/wasmtime-engine.js');
   return new WasmtimeEngine({ cacheDir: selection.cacheDir, library: found.path });
+}
+
+/** jco as the fallback; on a device install that left jco out too, one error naming both reasons. */
+function jcoOrNone(cacheDir: string, wasmtimeMissing: string): JcoEngine {
+  try {
+    return new JcoEngine({ cacheDir });
+  } catch (err) {
+    if (errorCode(err, '') !== 'package-missing') throw err;
+    throw new BerthError('engine-unavailable', `no engine can run apps here: ${wasmtimeMissing}; and ${errorMessage(err)}`);
+  }
 }

@@ -29,6 +29,16 @@ describe('app account', () => {
     });
   });
 
+  it('records the engine the app was started on, from its first start; a start on another engine replaces it', () => {
+    const account = new AppAccount();
+    expect(account.snapshot()).not.toHaveProperty('engine');
+    account.recordEngine('v8+jco@1.35.0');
+    account.report('a', report({ busyMs: 1 }));
+    expect(account.snapshot().engine).toBe('v8+jco@1.35.0');
+    account.recordEngine('wasmtime@49.0.0+winch');
+    expect(account.snapshot().engine).toBe('wasmtime@49.0.0+winch');
+  });
+
   it('charges an invocation ended at its deadline with the deadline, since nothing inside could measure it', () => {
     const account = new AppAccount();
     account.report('a', report({ busyMs: 1 }));

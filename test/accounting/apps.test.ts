@@ -27,6 +27,9 @@ describe('resource accounting per app', () => {
     expect((received as { value: string[] }).value).toHaveLength(50);
 
     const p = pub.usage()!;
+    // The engine the app runs on (each test project's), as its compiled component names it.
+    expect(p.engine).toBe(runtime.engine.name);
+    expect(p.engine).toMatch(/^(wasmtime|v8\+jco)@\d/);
     expect(p.hostCalls).toEqual({ 'berth:host/messaging': 50 });
     expect(p.bytes).toEqual({ in: 0, out: 5000 });
     expect(p.messaging).toEqual({ published: 50, received: 0, dropped: 0 });
@@ -48,7 +51,7 @@ describe('resource accounting per app', () => {
     await sub.stop();
     // The final usage is logged when the app is stopped.
     const logged = records.find((r) => r.app === `counter-${tier}` && r.msg === 'app stopped: stopped by the runtime');
-    expect(logged).toMatchObject({ reason: 'stopped', usage: { hostCalls: { 'berth:host/messaging': 50 }, memory: { pages: 0 } } });
+    expect(logged).toMatchObject({ reason: 'stopped', usage: { hostCalls: { 'berth:host/messaging': 50 }, memory: { pages: 0 }, engine: runtime.engine.name } });
   });
 
   it('memory: the guest memory reached equals the cap for the memory bomb; restarts are counted and logged with usage', async () => {

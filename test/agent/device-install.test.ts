@@ -1,5 +1,7 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { cpSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
+import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { BerthError } from '../../common/errors.js';
 import { importOptional, JCO, PGLITE, PREVIEW2_SHIM, resolveOptional, type OptionalPackage } from '../../common/optional-package.js';
@@ -18,6 +20,23 @@ interface PackageJson {
 const pkg = JSON.parse(readFileSync(join(projectRoot(), 'package.json'), 'utf8')) as PackageJson;
 const LEFT_OUT: OptionalPackage[] = [JCO, PREVIEW2_SHIM, PGLITE];
 const ABSENT: OptionalPackage = { name: '@berth-test/not-installed', neededBy: 'the test part' };
+
+const exec = promisify(execFile);
+
+/** Berth's built files and this checkout's node_modules (linked) without one package: a device install that left it out. */
+function fakeInstallWithout(left: string): string {
+  const root = suiteTempDir('device-install');
+  for (const part of ['bin', 'dist', 'scripts', 'package.json']) cpSync(join(projectRoot(), part), join(root, part), { recursive: true });
+  const modules = join(projectRoot(), 'node_modules');
+  for (const name of readdirSync(modules)) {
+    const scoped = name.startsWith('@') ? readdirSync(join(modules, name)).map((n) => `${name}/${n}`) : [name];
+    for (const pkgName of scoped.filter((n) => n !== left)) {
+      mkdirSync(join(root, 'node_modules', pkgName, '..'), { recursive: true });
+      symlinkSync(join(modules, pkgName), join(root, 'node_modules', pkgName));
+    }
+  }
+  return root;
+}
 
 describe('a device install', () => {
   it('leaves out the jco engine, component building and the embedded store', () => {
@@ -61,6 +80,31 @@ describe('a device install', () => {
     expect((refused as BerthError).message).toMatch(/^the test part needs @berth-test\/not-installed, which is not installed .*npm install/);
     expect(() => resolveOptional(ABSENT, import.meta.url, `${ABSENT.name}/sub`)).toThrow(/the test part needs @berth-test\/not-installed/);
     await expect(importOptional(PGLITE, 'berth-test-other-package')).rejects.toMatchObject({ code: 'ERR_MODULE_NOT_FOUND' });
+  });
+
+  // A real install without jco (everything else as installed here) and a machine with no
+  // Wasmtime library: the agent stops at once, with one line naming both reasons and the ways out.
+  it('an agent with neither jco nor a Wasmtime library fails to start with one error naming both', async () => {
+    const root = fakeInstallWithout(JCO.name);
+    const config = join(root, 'agent.json');
+    writeFileSync(config, JSON.stringify({ controlPlane: { url: 'https://127.0.0.1:9', ca: 'ca.pem' }, dataDir: 'data' }));
+    const env = { ...process.env, PATH: join(root, 'no-bin'), XDG_CACHE_HOME: join(root, 'cache'), BERTH_ENGINE: '', BERTH_WASMTIME_LIBRARY: '' };
+    const r = await exec(process.execPath, [join(root, 'bin', 'berth.js'), 'device', 'start', '--config', config], { env, timeout: 60_000 }).then(
+      () => ({ code: 0, stderr: '' }),
+      (err: { code: number; stderr: string }) => err,
+    );
+    expect(r.code).toBe(1);
+    const lines = r.stderr.split('\n').filter(Boolean);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^berth device: no engine can run apps here: no Wasmtime library: none in the cache .*npm run fetch-wasmtime`; and the jco engine needs @bytecodealliance\/jco, which is not installed/);
+  });
+
+  it('npm run fetch-wasmtime in an install without jco does not promise jco when it finds no library', async () => {
+    const root = fakeInstallWithout(JCO.name);
+    const env = { ...process.env, PATH: join(root, 'no-bin'), XDG_CACHE_HOME: join(root, 'cache'), BERTH_WASMTIME_LIBRARY: '' };
+    const { stdout } = await exec(process.execPath, [join(root, 'scripts', 'fetch-wasmtime.mjs')], { env, timeout: 60_000 });
+    expect(stdout).toMatch(/^berth: no Wasmtime library: .*python3 is not installed.*\. jco is not installed either \(a device install\), so Berth cannot run apps until the library is in place \(docs\/engine\.md, "A device install"\)\n$/);
+    expect(stdout).not.toContain('runs on jco');
   });
 
   it('an installed optional package loads', async () => {

@@ -3,6 +3,10 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fixture, startAgentProcess, startWorld, variant, waitFor, type AgentProcess, type World } from './support.js';
 
+// Each test project runs its agents on one engine (vitest.config.ts sets BERTH_ENGINE).
+const ENGINE = process.env.BERTH_ENGINE === 'wasmtime' ? 'wasmtime' : 'jco';
+const ENGINE_NAME = ENGINE === 'wasmtime' ? /^wasmtime@\d+\.\d+\.\d+\+\w+$/ : /^v8\+jco@\d+\.\d+\.\d+$/;
+
 describe('device agent processes against a real control plane and registry', () => {
   let world: World;
   let a: AgentProcess;
@@ -33,6 +37,9 @@ describe('device agent processes against a real control plane and registry', () 
     expect(caps.properties.memory).toMatch(/^[1-9][0-9]*Mi$/);
     expect(caps.properties.storage).toMatch(/^[1-9][0-9]*Mi$/);
     expect(caps.labels).toEqual({ site: 'test', name: 'line-1' });
+    // The engine its apps run on: the test project's (BERTH_ENGINE), named with its version.
+    expect(caps['x-berth-extensions'].engine).toEqual({ kind: ENGINE, name: expect.stringMatching(ENGINE_NAME) });
+    expect(a.logs.filter((l) => l.msg === 'engine selected')).toEqual([expect.objectContaining({ level: 30, engine: caps['x-berth-extensions'].engine.name })]);
   });
 
   it('deploys one app to both devices: pulled, verified, started, reported installed', async () => {
@@ -46,8 +53,8 @@ describe('device agent processes against a real control plane and registry', () 
       return s.counts?.installed === 2 ? s : undefined;
     }, 30_000, 'both devices report installed');
     expect(status.versions).toEqual({ '1.0.0': 2 });
-    // Each device's report carried its app's resource usage (docs/accounting.md).
-    for (const device of ['line-1', 'line-2']) expect(status.usage[device]).toMatchObject({ restarts: 0, memory: { bytes: expect.any(Number) }, cpu: { busyMs: expect.any(Number) }, hostCalls: expect.any(Object) });
+    // Each device's report carried its app's resource usage (docs/accounting.md), and the engine it runs on.
+    for (const device of ['line-1', 'line-2']) expect(status.usage[device]).toMatchObject({ restarts: 0, memory: { bytes: expect.any(Number) }, cpu: { busyMs: expect.any(Number) }, hostCalls: expect.any(Object), engine: expect.stringMatching(ENGINE_NAME) });
   });
 
   it('updates to a new version: the new one is started, the old one stopped, and reported', async () => {

@@ -11,6 +11,8 @@ import { Backoff } from '../../runtime/agent/backoff.js';
 import { loadAgentConfig, parseAgentConfig } from '../../runtime/agent/config.js';
 import { answerError, retryAfterSeconds, type ControlPlaneClient, type RawAnswer } from '../../runtime/agent/control-plane-client.js';
 import { planFromDocument } from '../../runtime/agent/deployment-plan.js';
+import { deviceEngineOf, selectDeviceEngine } from '../../runtime/agent/engine.js';
+import { defaultEngineChoice } from '../../runtime/engine/choice.js';
 import { checkBinding, recordBinding } from '../../runtime/agent/node-lock.js';
 import { StatusQueue, type StatusReport } from '../../runtime/agent/status-queue.js';
 import { waitFor } from './support.js';
@@ -62,6 +64,36 @@ describe('agent configuration', () => {
     for (const bad of [-1, 3651, 'seven']) {
       expect(() => parseAgentConfig({ ...minimal, runtime: { removedAppDataDays: bad } })).toThrow(expect.objectContaining({ code: 'agent.bad_config', message: expect.stringMatching(/runtime\.removedAppDataDays: /) }));
     }
+  });
+
+  it('runtime.engine: unset by default (BERTH_ENGINE, else auto, decides), one of auto, wasmtime, jco, a bad value named', () => {
+    expect(parseAgentConfig(minimal).runtime.engine).toBeUndefined();
+    for (const engine of ['auto', 'wasmtime', 'jco'] as const) expect(parseAgentConfig({ ...minimal, runtime: { engine } }).runtime.engine).toBe(engine);
+    for (const bad of ['v8', 'Wasmtime', '', 1]) {
+      expect(() => parseAgentConfig({ ...minimal, runtime: { engine: bad } })).toThrow(expect.objectContaining({ code: 'agent.bad_config', message: expect.stringMatching(/runtime\.engine: /) }));
+    }
+    expect(defaultEngineChoice({})).toBe('auto');
+    expect(defaultEngineChoice({ BERTH_ENGINE: 'jco' })).toBe('jco');
+    expect(() => defaultEngineChoice({ BERTH_ENGINE: 'v8' })).toThrow('BERTH_ENGINE takes one of auto, wasmtime, jco, got "v8"');
+  });
+
+  it('runtime.wasmtimeLibrary: a path resolved against the file, never empty', () => {
+    expect(parseAgentConfig(minimal).runtime.wasmtimeLibrary).toBeUndefined();
+    expect(parseAgentConfig({ ...minimal, runtime: { wasmtimeLibrary: 'lib/_libwasmtime.so' } }, dir).runtime.wasmtimeLibrary).toBe(join(dir, 'lib', '_libwasmtime.so'));
+    expect(parseAgentConfig({ ...minimal, runtime: { wasmtimeLibrary: '/opt/w.so' } }, dir).runtime.wasmtimeLibrary).toBe('/opt/w.so');
+    expect(() => parseAgentConfig({ ...minimal, runtime: { wasmtimeLibrary: '' } })).toThrow(/runtime\.wasmtimeLibrary: /);
+  });
+
+  it("selects the device's engine from its config, logs the choice once, and refuses a library that is not the pinned one", async () => {
+    const from = lines.length;
+    const jco = await selectDeviceEngine(parseAgentConfig({ ...minimal, runtime: { engine: 'jco' } }, dir), logger);
+    expect(jco).toMatchObject({ engine: { kind: 'jco' }, fallback: undefined });
+    expect(deviceEngineOf(jco.engine)).toEqual({ kind: 'jco', name: expect.stringMatching(/^v8\+jco@\d/) });
+    expect(lines.slice(from).filter((l) => l.msg === 'engine selected')).toEqual([expect.objectContaining({ level: 30, engine: jco.engine.name })]);
+    const library = join(dir, 'not-wasmtime.so');
+    writeFileSync(library, 'not a library');
+    const config = parseAgentConfig({ ...minimal, runtime: { engine: 'wasmtime', wasmtimeLibrary: library } }, dir);
+    await expect(selectDeviceEngine(config, logger)).rejects.toMatchObject({ code: 'wasmtime-library-hash', message: expect.stringContaining(library) });
   });
 
   it('says which file is unreadable or not YAML', async () => {

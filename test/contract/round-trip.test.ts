@@ -213,7 +213,8 @@ describe('contract: device → control plane', () => {
       }
       const deviceId = deviceIdCandidate(g);
       if (!deviceIdSchema.safeParse(deviceId).success) return false; // the agent only has an id the control plane issued
-      const manifest = await describeDevice(deviceId, config);
+      const engine = g.bool() ? { kind: 'wasmtime' as const, name: 'wasmtime@49.0.0+winch' } : { kind: 'jco' as const, name: 'v8+jco@1.35.0' };
+      const manifest = await describeDevice(deviceId, config, engine);
       const parsed = deviceCapabilitiesSchema.safeParse(JSON.parse(JSON.stringify(manifest)));
       expect(parsed.success ? 'accepted' : parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')).toBe('accepted');
       return true;

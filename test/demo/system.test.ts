@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultDemoCache } from '../../cli/demo/apps.js';
 import { runSystemDemo, type RunningDemo } from '../../cli/demo/system.js';
+import { wasmtimeLibrary } from '../support/engines.js';
 import { suiteTempDir } from '../support/tmp.js';
 
 // What `npm start` runs, end to end through the real parts (embedded registry, control plane
@@ -10,6 +11,10 @@ describe('npm start: the whole system on one machine', () => {
   const lines: string[] = [];
 
   beforeAll(async () => {
+    // As after the README's install command: no engine named (`auto`), the library in place
+    // (named here, as the install's cache may be elsewhere), so the devices run on Wasmtime.
+    process.env.BERTH_ENGINE = '';
+    process.env.BERTH_WASMTIME_LIBRARY = await wasmtimeLibrary();
     demo = await runSystemDemo({ dir: suiteTempDir('system-demo'), appCache: defaultDemoCache(), say: (l) => lines.push(l) });
   }, 240_000);
   afterAll(() => demo?.stop());
@@ -21,6 +26,13 @@ describe('npm start: the whole system on one machine', () => {
     expect(demo.observed.readings['line-2']).toHaveLength(3);
     const admitted = lines.filter((l) => l.includes('verified and admitted'));
     expect(admitted).toHaveLength(2);
+  });
+
+  it('says which engine the devices run their apps on: Wasmtime, chosen by auto', () => {
+    const names = [...demo.agents.values()].map((a) => a.runtime.engine.name);
+    expect(names).toEqual([expect.stringMatching(/^wasmtime@\d+\.\d+\.\d+\+\w+$/), names[0]]);
+    expect(lines).toContain(`   their apps run on ${names[0]}`);
+    expect(lines.some((l) => l.includes('Wasmtime is not used'))).toBe(false);
   });
 
   it('passes line-1 readings, and only those, to analytics, which gets a token for its granted audience only', () => {

@@ -102,7 +102,8 @@ describe('deployment to status', () => {
 
   it("keeps the resource usage a device reports with its status, and shows it with that device's status", async () => {
     const version = (await manifest(meter)).manifestVersion;
-    const usage = { memory: { bytes: 131072, peakPages: 2 }, cpu: { busyMs: 12.5 }, hostCalls: { 'berth:host/log': 3 }, restarts: 1 };
+    // The engine the app runs on is the usage's one text member (docs/accounting.md).
+    const usage = { memory: { bytes: 131072, peakPages: 2 }, cpu: { busyMs: 12.5 }, hostCalls: { 'berth:host/log': 3 }, restarts: 1, engine: 'wasmtime@49.0.0+winch' };
     const report = { deploymentId: 'sensor-north', deviceId: 'meter-1', adoptedManifestVersion: version, status: { state: 'installed' }, 'x-berth-extensions': { version: '1.0.0', usage } };
     expect((await meter.send(h, 'POST', '/api/v1/deployments/sensor-north/status', { json: report })).status).toBe(200);
     expect((await h.admin('GET', '/api/v1/admin/deployments/sensor-north/status')).body.usage).toEqual({ 'meter-1': usage });
@@ -112,6 +113,8 @@ describe('deployment to status', () => {
     // Usage that is not numbers, or too big, is refused by name and not recorded.
     const refused = (u: unknown) => meter.send(h, 'POST', '/api/v1/deployments/sensor-north/status', { json: { ...report, 'x-berth-extensions': { usage: u } } });
     expectProblem(await refused({ memory: 'lots' }), 422, 'x-berth-extensions.usage.memory');
+    expectProblem(await refused({ engine: 42 }), 422, 'x-berth-extensions.usage.engine');
+    expectProblem(await refused({ engine: 'wasmtime 49; rm -rf /' }), 422, 'x-berth-extensions.usage.engine');
     expectProblem(await refused(Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`k${i}`, i]))), 422, 'x-berth-extensions.usage');
     expect((await h.admin('GET', '/api/v1/admin/deployments/sensor-north/status')).body.usage).toEqual({ 'meter-1': usage });
   });

@@ -45,7 +45,8 @@ function pythonWithoutWasmtime(pipIs: 'real' | 'absent' | 'serving a bogus wheel
     real: '',
     absent: 'echo "python3: No module named pip" >&2; exit 1',
     // `-d <dir>` is pip's last argument.
-    'serving a bogus wheel': `for last; do :; done; echo "not a wheel" > "$last/${pin.wheel}"; exit 0`,
+    // It also keeps the arguments pip was given, beside itself.
+    'serving a bogus wheel': `echo "$*" > "${python}.args"; for last; do :; done; echo "not a wheel" > "$last/${pin.wheel}"; exit 0`,
   };
   const pip = fakes[pipIs] ? `if [ "$1" = -m ] && [ "$2" = pip ]; then ${fakes[pipIs]}; fi\n` : '';
   const probe = 'case "$2" in *find_spec*) echo \'{"origin": null, "version": null}\'; exit 0;; esac\n';
@@ -154,9 +155,12 @@ describe('locating the Wasmtime library', () => {
 
   it('refuses a wheel from pip whose hash is not the pin, and installs nothing', async () => {
     const root = suiteTempDir('wasmtime-bogus');
-    const found = await locateWasmtimeLibrary({ cacheRoot: root, python: pythonWithoutWasmtime('serving a bogus wheel'), fetch: true, env: env() });
+    const python = pythonWithoutWasmtime('serving a bogus wheel');
+    const found = await locateWasmtimeLibrary({ cacheRoot: root, python, fetch: true, env: env() });
     expect(reasonOf(found)).toContain(`the wheel pip downloaded, ${pin.wheel}, has sha256 ${sha256OfText('not a wheel\n')}, pinned ${pin.wheelSha256}: refused`);
     expect(readdirSync(root)).toEqual([]);
+    // pip keeps no copy of the wheel in its own cache.
+    expect(readFileSync(`${python}.args`, 'utf8')).toMatch(/^-m pip download wasmtime==\S+ --no-deps --only-binary=:all: --no-cache-dir -d \S+\n$/);
   });
 
   it('a corrupted cache file is removed even when it cannot be fetched again, and the reason says so', async () => {

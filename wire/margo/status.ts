@@ -1,12 +1,18 @@
 import { z } from 'zod';
+import { engineNameSchema } from '../engine.js';
 import { deploymentIdSchema, deviceIdSchema } from '../ids.js';
 
 export const deploymentStates = ['pending', 'installing', 'installed', 'failed', 'removing', 'removed'] as const;
 export type DeploymentState = (typeof deploymentStates)[number];
 
-/** A usage report: nested objects of numbers (memory, cpu, hostCalls, bytes, restarts), bounded in size (the body reader's 64-level limit bounds the nesting). */
+/** A usage report: nested objects of numbers (memory, cpu, hostCalls, bytes, restarts) and the engine's name, bounded in size (the body reader's 64-level limit bounds the nesting). */
 const usageValue: z.ZodType<unknown> = z.lazy(() => z.union([z.number().finite(), z.null(), z.record(z.string().max(128), usageValue).refine((o) => Object.keys(o).length <= 256, 'at most 256 members')]));
-const usageSchema = z.record(z.string().max(64), usageValue).refine((o) => Object.keys(o).length <= 32 && JSON.stringify(o).length <= 65_536, 'a usage report is at most 32 members and 64 KiB');
+/** Its one text member: the engine the app runs on (docs/accounting.md). */
+const usageSchema = z
+  .object({ engine: engineNameSchema.optional() })
+  .catchall(usageValue)
+  .refine((o) => Object.keys(o).every((k) => k.length <= 64), 'a usage member name is at most 64 characters')
+  .refine((o) => Object.keys(o).length <= 32 && JSON.stringify(o).length <= 65_536, 'a usage report is at most 32 members and 64 KiB');
 
 /** Longest error message in a status report (UTF-16 code units); devices cut theirs to it on a code-point boundary. */
 export const STATUS_MESSAGE_LIMIT = 4096;

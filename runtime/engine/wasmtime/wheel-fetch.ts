@@ -46,7 +46,8 @@ export async function fetchLibraryInto(target: string, python: string, env: Node
 }
 
 async function downloadWheel(dir: string, python: string, env: NodeJS.ProcessEnv, pin: WasmtimeLibraryPin): Promise<{ path: string } | { missing: string }> {
-  const args = ['-m', 'pip', 'download', `wasmtime==${pin.version}`, '--no-deps', '--only-binary=:all:', '-d', dir];
+  // --no-cache-dir: the wheel is deleted once its library is out; pip would keep a second copy in ~/.cache/pip.
+  const args = ['-m', 'pip', 'download', `wasmtime==${pin.version}`, '--no-deps', '--only-binary=:all:', '--no-cache-dir', '-d', dir];
   const pip = await runTool(python, args, env, PIP_TIMEOUT_MS);
   if (!pip.ok) {
     if (pip.notFound) return { missing: `${python} is not installed, so pip cannot fetch the wasmtime wheel` };
