@@ -62,6 +62,8 @@ export async function serveApp(target: AppTarget, component: Uint8Array, scratch
   try {
     const { vendor, grants } = DEMO_GRANTS.sensor;
     const supervisor = await runtime.startApp(component, { vendor, app: 'sensor', grants, tier: target.tier });
+    const { state, lastStop } = supervisor.status();
+    if (state !== 'running') throw new BerthError('bench.target-not-running', `the sensor app did not start on ${target.engine}/${target.tier}: ${lastStop?.message ?? state}`);
     serveSupervisedApp(gateway, supervisor);
     const port = await gateway.listen();
     await answers(port, path);

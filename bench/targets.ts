@@ -24,6 +24,7 @@ export function targetLine(t: Target): string {
 }
 
 function show(v: number): string {
+  if (Number.isInteger(v)) return v.toLocaleString('en-US');
   if (Math.abs(v) >= 100) return Math.round(v).toLocaleString('en-US');
   if (Math.abs(v) >= 1) return v.toFixed(2);
   return v.toPrecision(2);
