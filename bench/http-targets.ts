@@ -7,18 +7,20 @@ import { silentLogger } from '../common/logger.js';
 import { HttpGateway } from '../runtime/gateway/gateway.js';
 import { serveSupervisedApp } from '../runtime/gateway/supervised.js';
 import { Runtime } from '../runtime/runtime.js';
+import type { EngineKind } from '../wire/engine.js';
 import type { Tier } from '../wire/tier.js';
+import { BENCH_ENGINES, benchEngine } from './engines.js';
 
-/**
- * An engine this benchmark can run apps on. Only jco exists today; when the engine kind is
- * declared in wire/ (issue 13's second engine), this becomes that type.
- */
-export type BenchEngine = 'jco';
+/** An engine this benchmark can run apps on. */
+export type BenchEngine = EngineKind;
 
 /** The engines measured, in the order they are reported: the one place a new engine is added. */
 export function benchEngines(): BenchEngine[] {
-  return ['jco'];
+  return [...BENCH_ENGINES];
 }
+
+/** Issue 13: the sensor app on Wasmtime serves at least this share of the bare handler's requests/s. */
+export const WASMTIME_SHARE_TARGET = 0.25;
 
 /** One app target: the demo's sensor app on an engine, in an isolation tier, behind the gateway. */
 export interface AppTarget {
@@ -35,14 +37,14 @@ export interface Served {
 /** The route the sensor app's `inbound-http` grant gives it in the demo (cli/demo/grants.ts). */
 export const SENSOR_ROUTE = DEMO_GRANTS.sensor.grants['inbound-http'].route;
 
-/** A device runtime on `engine`: the one place the benchmark chooses how to run an engine. */
-function runtimeOn(engine: BenchEngine, dataDir: string): Runtime {
-  switch (engine) {
-    case 'jco':
-      return new Runtime({ dataDir, logger: silentLogger });
-    default:
-      throw new BerthError('bench.unknown-engine', `no engine '${String(engine)}' to benchmark; engines: ${benchEngines().join(', ')}`);
-  }
+/**
+ * A device runtime on `engine`: the one place the benchmark chooses how to run an engine. The
+ * compiled sensor app is kept in `cacheDir`, shared by the runtimes of one engine (one per tier),
+ * so it is compiled once per engine and run.
+ */
+async function runtimeOn(engine: BenchEngine, dataDir: string, cacheDir: string): Promise<Runtime> {
+  if (!benchEngines().includes(engine)) throw new BerthError('bench.unknown-engine', `no engine '${String(engine)}' to benchmark; engines: ${benchEngines().join(', ')}`);
+  return new Runtime({ dataDir, engine: await benchEngine(engine, cacheDir), logger: silentLogger });
 }
 
 /**
@@ -51,7 +53,7 @@ function runtimeOn(engine: BenchEngine, dataDir: string): Runtime {
  * answered 200.
  */
 export async function serveApp(target: AppTarget, component: Uint8Array, scratch: string, path: string): Promise<Served> {
-  const runtime = runtimeOn(target.engine, join(scratch, `${target.engine}-${target.tier}`));
+  const runtime = await runtimeOn(target.engine, join(scratch, `${target.engine}-${target.tier}`), join(scratch, `${target.engine}-cache`));
   const gateway = new HttpGateway({ logger: silentLogger });
   const close = async () => {
     await gateway.close();
@@ -60,6 +62,8 @@ export async function serveApp(target: AppTarget, component: Uint8Array, scratch
   try {
     const { vendor, grants } = DEMO_GRANTS.sensor;
     const supervisor = await runtime.startApp(component, { vendor, app: 'sensor', grants, tier: target.tier });
+    const { state, lastStop } = supervisor.status();
+    if (state !== 'running') throw new BerthError('bench.target-not-running', `the sensor app did not start on ${target.engine}/${target.tier}: ${lastStop?.message ?? state}`);
     serveSupervisedApp(gateway, supervisor);
     const port = await gateway.listen();
     await answers(port, path);

@@ -3,10 +3,12 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { buildDemoApps, defaultDemoCache } from '../cli/demo/apps.js';
-import { BerthError } from '../common/errors.js';
+import { BerthError, errorMessage } from '../common/errors.js';
 import { TIERS, type Tier } from '../wire/tier.js';
 import { LOAD_TOOLS, resolveTool, runLoad, type LoadResult, type LoadTool } from './http-load.js';
-import { benchEngines, SENSOR_ROUTE, serveApp, serveBare, type AppTarget, type BenchEngine, type Served } from './http-targets.js';
+import { benchEngines, SENSOR_ROUTE, serveApp, serveBare, WASMTIME_SHARE_TARGET, type AppTarget, type BenchEngine, type Served } from './http-targets.js';
+import { target, targetLine, type Target } from './targets.js';
+import { enginesFromArgs } from './engines.js';
 import type { BenchResult, Figure } from './report.js';
 
 export interface HttpBenchOptions {
@@ -30,7 +32,11 @@ export interface TargetResult extends LoadResult {
   tier: Tier | 'bare';
   /** Requests per second as a share of the bare handler's, in the same run. */
   ratio: number;
+  /** Why the target could not be served at all (its app did not start or answer); its figures are then zero. */
+  failure?: string;
 }
+
+const NOT_SERVED: LoadResult = { tool: '', requests: 0, errors: 0, errorKinds: [], seconds: 0, requestsPerSecond: 0, p50Ms: NaN, p99Ms: NaN };
 
 export interface HttpReport {
   tool: 'node' | 'wrk';
@@ -73,7 +79,8 @@ export async function runHttpBench(options: HttpBenchOptions): Promise<HttpRepor
       for (const tier of options.tiers) {
         const target: AppTarget = { engine, tier };
         progress(`http: ${engine}/${tier}`);
-        const load = await measure(await serveApp(target, sensor, scratch, options.path));
+        // A target that cannot be served is reported with its reason; the others are still measured.
+        const load = await serveApp(target, sensor, scratch, options.path).then(measure, (err: unknown): LoadResult & { failure: string } => ({ ...NOT_SERVED, tool, failure: errorMessage(err) }));
         apps.push({ ...load, target: `${engine}/${tier}`, engine, tier, ratio: load.requestsPerSecond / bare.requestsPerSecond });
       }
     }
@@ -84,7 +91,7 @@ export async function runHttpBench(options: HttpBenchOptions): Promise<HttpRepor
 }
 
 /**
- * `npm run bench -- http [--seconds S] [--warmup S] [--connections N] [--path P] [--tiers a,b]
+ * `npm run bench -- http [--seconds S] [--warmup S] [--connections N] [--path P] [--tiers a,b] [--engines jco,wasmtime]
  * [--load auto|node|wrk] [--quick]`.
  */
 export async function run(argv: string[]): Promise<BenchResult> {
@@ -96,7 +103,7 @@ export async function run(argv: string[]): Promise<BenchResult> {
 export function parseHttpArgs(argv: string[]): HttpBenchOptions {
   const { values } = parseArgs({
     args: argv,
-    options: { seconds: { type: 'string' }, warmup: { type: 'string' }, connections: { type: 'string' }, path: { type: 'string' }, tiers: { type: 'string' }, load: { type: 'string' }, quick: { type: 'boolean' } },
+    options: { seconds: { type: 'string' }, warmup: { type: 'string' }, connections: { type: 'string' }, path: { type: 'string' }, tiers: { type: 'string' }, engines: { type: 'string' }, load: { type: 'string' }, quick: { type: 'boolean' } },
   });
   const quick = values.quick ? { seconds: 1, warmupSeconds: 0.5 } : {};
   const path = values.path ?? DEFAULTS.path;
@@ -113,6 +120,7 @@ export function parseHttpArgs(argv: string[]): HttpBenchOptions {
     ...(values.connections !== undefined ? { connections: Math.round(bounded(values.connections, 1, MAX.connections, '--connections')) } : {}),
     path,
     tiers: tiers as Tier[],
+    engines: values.engines === undefined ? DEFAULTS.engines : enginesFromArgs(['--engines', values.engines]),
     load: load as LoadTool,
   };
 }
@@ -123,11 +131,16 @@ function bounded(text: string, min: number, max: number, flag: string): number {
   return n;
 }
 
+/** Issue 13: on Wasmtime, at least 25 % of the bare handler's requests/s, judged per tier. */
+export function httpTargets(report: HttpReport): Target[] {
+  return report.apps.filter((t) => t.engine === 'wasmtime').map((t) => target(`${t.target} via gateway: share of the bare handler's requests/s`, t.ratio * 100, '%', 'min', WASMTIME_SHARE_TARGET * 100));
+}
+
 export function toBenchResult(report: HttpReport): BenchResult {
   const figures: Figure[] = [];
   for (const t of [report.bare, ...report.apps]) {
     const who = t.target === 'bare' ? 'bare node http' : `${t.target} via gateway`;
-    figures.push({ name: `${who}: requests/s`, value: t.requestsPerSecond, unit: 'req/s', note: `${t.requests} requests in ${t.seconds.toFixed(1)} s` });
+    figures.push({ name: `${who}: requests/s`, value: t.requestsPerSecond, unit: 'req/s', note: t.failure ? `NOT SERVED: ${t.failure.split('\n')[0]!.slice(0, 160)}` : `${t.requests} requests in ${t.seconds.toFixed(1)} s` });
     figures.push({ name: `${who}: p50`, value: t.p50Ms, unit: 'ms' });
     figures.push({ name: `${who}: p99`, value: t.p99Ms, unit: 'ms' });
     figures.push({ name: `${who}: errors`, value: t.errors, unit: '', note: t.errorKinds.join('; ') });
@@ -135,6 +148,7 @@ export function toBenchResult(report: HttpReport): BenchResult {
   }
   const load = (l: number[]) => l.map((x) => x.toFixed(2)).join(' ');
   const notes = [
+    ...httpTargets(report).map(targetLine),
     `GET ${report.path}, ${report.connections} keep-alive connections, ${report.seconds} s per target, load from ${report.tool} in a second process on loopback`,
     `load average before ${load(report.load.before)}, after ${load(report.load.after)}`,
   ];

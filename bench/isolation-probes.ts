@@ -1,7 +1,8 @@
 import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { join, relative } from 'node:path';
-import type { Runtime, IsolationTier } from '../runtime/runtime.js';
+import { errorMessage } from '../common/errors.js';
+import type { Runtime, IsolationTier, StartAppOptions } from '../runtime/runtime.js';
 import type { AppSupervisor } from '../runtime/supervisor.js';
 import { fixture, type LogTap } from './isolation-berth.js';
 import type { OciRuntime } from './isolation-container.js';
@@ -53,54 +54,84 @@ const nextStop = (app: AppSupervisor, ms: number) =>
     new Promise<{ reason: string; message: string }>((resolve) => setTimeout(() => resolve({ reason: 'none', message: `still running after ${ms} ms` }), ms)),
   ]);
 
-/** The probes in one Berth tier. `secret` is another tenant's file on the host. */
-export async function probeBerth(runtime: Runtime, tier: IsolationTier, tap: LogTap, listener: Listener, secret: string): Promise<ProbeColumn> {
+/** A probe that could not run (its app did not start, say): every cell it would fill says why. */
+const notRun = (err: unknown): Cell => ({ verdict: 'n/a', detail: `the probe could not run: ${errorMessage(err).split('\n')[0]!.slice(0, 200)}` });
+
+/** Runs one probe; a probe that throws fills its cells with why, and the other probes still run. */
+async function attempt<K extends Boundary>(cells: readonly K[], probe: () => Promise<Record<K, Cell>>): Promise<Record<K, Cell>> {
+  try {
+    return await probe();
+  } catch (err) {
+    return Object.fromEntries(cells.map((c) => [c, notRun(err)])) as Record<K, Cell>;
+  }
+}
+
+/** Fails at once when the app stopped without having started (it will not answer). */
+function started(app: AppSupervisor): void {
+  const stop = app.status().lastStop;
+  if (stop && app.status().state !== 'running' && app.status().restarts > 0) throw new Error(`${stop.reason}: ${stop.message}`);
+}
+
+/**
+ * The probes in one Berth tier. `secret` is another tenant's file on the host; `label` tells apart
+ * the probes' apps of runtimes that share a log tap (one per engine).
+ */
+export async function probeBerth(runtime: Runtime, tier: IsolationTier, tap: LogTap, listener: Listener, secret: string, label: string = tier): Promise<ProbeColumn> {
   const apps: AppSupervisor[] = [];
+  const start = async (bytes: Uint8Array, options: Omit<StartAppOptions, 'vendor' | 'tier'>): Promise<AppSupervisor> => {
+    const app = await runtime.startApp(bytes, { ...options, vendor: 'bench', tier });
+    apps.push(app);
+    return app;
+  };
   try {
     // files: /etc/passwd, `..`, and symlinks planted in its own folder that point at the other tenant's file.
-    const name = `probe-files-${tier}`;
-    const own = join(runtime.appDataDir('bench', name), 'files');
-    mkdirSync(own, { recursive: true });
-    symlinkSync(secret, join(own, 'link-abs'));
-    symlinkSync(relative(own, secret), join(own, 'link-rel'));
-    apps.push(await runtime.startApp(fixture('files'), { vendor: 'bench', app: name, grants: { files: {}, clocks: {} }, tier }));
-    const lines = await waitUntil(() => (tap.of(name).some((l) => l.startsWith('env ')) ? tap.of(name) : undefined), 30_000, `the files probe under ${tier}`);
-    const line = (label: string) => lines.find((l) => l.startsWith(`${label} `)) ?? `${label} (no answer)`;
-    const outside = ['etc-passwd', 'dotdot', 'relative-dotdot'].map(line);
-    const tenant = ['symlink-abs', 'symlink-rel'].map(line);
-    const env = line('env');
+    const files = await attempt(['host file outside (/etc/passwd)', 'another tenant’s data', 'host environment'], async () => {
+      const name = `probe-files-${label}`;
+      const own = join(runtime.appDataDir('bench', name), 'files');
+      mkdirSync(own, { recursive: true });
+      symlinkSync(secret, join(own, 'link-abs'));
+      symlinkSync(relative(own, secret), join(own, 'link-rel'));
+      const app = await start(fixture('files'), { app: name, grants: { files: {}, clocks: {} } });
+      const lines = await waitUntil(() => (started(app), tap.of(name).some((l) => l.startsWith('env ')) ? tap.of(name) : undefined), 30_000, `the files probe under ${tier}`);
+      const line = (key: string) => lines.find((l) => l.startsWith(`${key} `)) ?? `${key} (no answer)`;
+      const outside = ['etc-passwd', 'dotdot', 'relative-dotdot'].map(line);
+      const tenant = ['symlink-abs', 'symlink-rel'].map(line);
+      const env = line('env');
+      return {
+        'host file outside (/etc/passwd)': deny(outside.every((l) => l.includes(' denied ')), outside.join('; ')),
+        'another tenant’s data': deny(tenant.every((l) => l.includes(' denied ')), `symlinks to it: ${tenant.join('; ')}`),
+        'host environment': deny(env === 'env denied none', env === 'env denied none' ? 'empty environment' : env),
+      };
+    });
 
     // network: the only way out is wasi:http, granted here for another origin only.
-    const before = listener.accepted;
-    const client = await runtime.startApp(fixture('http-client'), {
-      vendor: 'bench',
-      app: `probe-net-${tier}`,
-      grants: { config: { values: { url: `http://127.0.0.1:${listener.port}/` } }, 'outbound-http': { allow: ['http://198.51.100.7:80'] } },
-      tier,
+    const network = await attempt(['network (127.0.0.1 listener)'], async () => {
+      const before = listener.accepted;
+      const client = await start(fixture('http-client'), {
+        app: `probe-net-${label}`,
+        grants: { config: { values: { url: `http://127.0.0.1:${listener.port}/` } }, 'outbound-http': { allow: ['http://198.51.100.7:80'] } },
+      });
+      started(client);
+      const fetched = await client.invoke('fetchUrl', ['url']);
+      const reached = listener.accepted - before;
+      const netDetail = fetched.ok ? `fetched: ${String(fetched.value)}` : `${fetched.failure.message.slice(0, 90)}; listener saw ${reached} connection(s)`;
+      return { 'network (127.0.0.1 listener)': deny(!fetched.ok && reached === 0, netDetail) };
     });
-    apps.push(client);
-    const fetched = await client.invoke('fetchUrl', ['url']);
-    const reached = listener.accepted - before;
-    const netDetail = fetched.ok ? `fetched: ${String(fetched.value)}` : `${fetched.failure.message.slice(0, 90)}; listener saw ${reached} connection(s)`;
 
-    const spin = await runtime.startApp(fixture('spin'), { vendor: 'bench', app: `probe-spin-${tier}`, grants: {}, tier, limits: { cpuDeadlineMs: 300 } });
-    apps.push(spin);
-    const t0 = performance.now();
-    const spinStop = await nextStop(spin, 10_000);
-    const spinMs = performance.now() - t0;
+    const cpu = await attempt(['CPU exhaustion'], async () => {
+      const spin = await start(fixture('spin'), { app: `probe-spin-${label}`, grants: {}, limits: { cpuDeadlineMs: 300 } });
+      const t0 = performance.now();
+      const spinStop = await nextStop(spin, 10_000);
+      const spinMs = performance.now() - t0;
+      return { 'CPU exhaustion': deny(spinStop.reason === 'deadline', `${spinStop.reason} after ${spinMs.toFixed(0)} ms (limit 300 ms per call)`) };
+    });
 
-    const bomb = await runtime.startApp(fixture('membomb'), { vendor: 'bench', app: `probe-bomb-${tier}`, grants: {}, tier, limits: { memoryBytes: 4 * 2 ** 20 } });
-    apps.push(bomb);
-    const bombStop = bomb.status().lastStop ?? (await nextStop(bomb, 10_000));
-
-    return {
-      'host file outside (/etc/passwd)': deny(outside.every((l) => l.includes(' denied ')), outside.join('; ')),
-      'another tenant’s data': deny(tenant.every((l) => l.includes(' denied ')), `symlinks to it: ${tenant.join('; ')}`),
-      'host environment': deny(env === 'env denied none', env === 'env denied none' ? 'empty environment' : env),
-      'network (127.0.0.1 listener)': deny(!fetched.ok && reached === 0, netDetail),
-      'CPU exhaustion': deny(spinStop.reason === 'deadline', `${spinStop.reason} after ${spinMs.toFixed(0)} ms (limit 300 ms per call)`),
-      'memory exhaustion': deny(/refused/.test(bombStop.message), `${bombStop.message} (limit 4 MiB)`),
-    };
+    const memory = await attempt(['memory exhaustion'], async () => {
+      const bomb = await start(fixture('membomb'), { app: `probe-bomb-${label}`, grants: {}, limits: { memoryBytes: 4 * 2 ** 20 } });
+      const bombStop = bomb.status().lastStop ?? (await nextStop(bomb, 10_000));
+      return { 'memory exhaustion': deny(/refused/.test(bombStop.message), `${bombStop.message} (limit 4 MiB)`) };
+    });
+    return { ...files, ...network, ...cpu, ...memory };
   } finally {
     await Promise.all(apps.map((a) => a.stop()));
   }

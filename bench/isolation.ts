@@ -5,37 +5,49 @@ import { projectRoot } from '../common/paths.js';
 import { Runtime } from '../runtime/runtime.js';
 import { TIERS } from '../wire/tier.js';
 import { buildRootfs } from './container/bundle.js';
-import { coldStarts, invokeLatencyUs, LogTap, memoryOf } from './isolation-berth.js';
+import { coldStarts, invokeLatencyUs, LogTap, memoryOf, type MemoryFigure } from './isolation-berth.js';
 import { detectOciRuntime, type OciRuntime } from './isolation-container.js';
-import { PRESTARTED, renderIsolationDoc, type IsolationData, type Measured } from './isolation-doc.js';
+import { columnKey, PRESTARTED, renderIsolationDoc, type IsolationData, type Measured } from './isolation-doc.js';
+import type { ManyAppsInput } from './isolation-memory-main.js';
+import { isolationTargets, MANY_APPS } from './isolation-targets.js';
 import { treeRssBytes } from './isolation-proc.js';
 import { CANARY, Listener, plantSecret, probeBerth, probeContainer, type ProbeColumn } from './isolation-probes.js';
 import { renderChart } from './isolation-svg.js';
 import { describeMachine, percentile, type BenchResult, type Figure } from './report.js';
+import { benchEngine, enginesFromArgs } from './engines.js';
+import { inFreshProcess } from './fresh-process.js';
+import { targetLine } from './targets.js';
+import type { EngineKind } from '../wire/engine.js';
 
 const GiB = 2 ** 30;
 const progress = (what: string): void => void process.stderr.write(`isolation: ${what}\n`);
 
 /**
- * `npm run bench -- isolation [--quick] [--no-docs]`: the `hello` workload (add two u32) under each
- * Berth tier and in a crun/runc container, side by side; docs/isolation.md explains the method.
+ * `npm run bench -- isolation [--quick] [--no-docs] [--engines jco,wasmtime]`: the `hello` workload
+ * (add two u32) under each Berth tier on each engine and in a crun/runc container, side by side;
+ * docs/isolation.md explains the method.
  */
 export async function run(argv: string[]): Promise<BenchResult> {
   const quick = argv.includes('--quick');
+  const engines = enginesFromArgs(argv);
   const counts = quick
-    ? { cold: { instance: 10, worker: 5, process: 3, container: 5 }, calls: { instance: 300, worker: 300, process: 100, container: 5 }, mem: { instance: 50, worker: 10, process: 3, container: 5 }, thousand: false }
-    : { cold: { instance: 30, worker: 20, process: 8, container: 20 }, calls: { instance: 2000, worker: 2000, process: 500, container: 30 }, mem: { instance: 200, worker: 40, process: 8, container: 20 }, thousand: true };
+    ? { cold: { instance: 10, worker: 5, process: 3, container: 5 }, calls: { instance: 300, worker: 300, process: 100, container: 5 }, mem: { instance: 50, worker: 10, process: 3, container: 5 }, many: { jco: 50, wasmtime: 200 } }
+    : { cold: { instance: 30, worker: 20, process: 8, container: 20 }, calls: { instance: 2000, worker: 2000, process: 500, container: 30 }, mem: { instance: 200, worker: 40, process: 8, container: 20 }, many: MANY_APPS };
   const scratch = mkdtempSync(join(tmpdir(), 'berth-bench-isolation-'));
   const loadBefore = loadavg();
   const tap = new LogTap();
   const previousCanary = process.env[CANARY];
   process.env[CANARY] = 'visible-on-the-host';
   const listener = await Listener.open();
-  const deviceDir = join(scratch, 'device');
-  const runtime = new Runtime({ dataDir: deviceDir, logger: tap.logger, warmWorkers: 0 });
+  const runtimes: { engine: EngineKind; runtime: Runtime; deviceDir: string; cacheDir: string }[] = [];
   let oci: OciRuntime | undefined;
   const ociTried: string[] = [];
   try {
+    for (const engine of engines) {
+      const deviceDir = join(scratch, `device-${engine}`);
+      const cacheDir = join(scratch, `cache-${engine}`);
+      runtimes.push({ engine, deviceDir, cacheDir, runtime: new Runtime({ dataDir: deviceDir, engine: await benchEngine(engine, cacheDir), logger: tap.logger, warmWorkers: 0 }) });
+    }
     try {
       const rootfs = await buildRootfs(join(scratch, 'container'));
       const found = await detectOciRuntime(join(scratch, 'container'), rootfs);
@@ -44,43 +56,60 @@ export async function run(argv: string[]): Promise<BenchResult> {
     } catch (err) {
       ociTried.push((err as Error).message);
     }
-    const measured: Record<string, Measured> = {};
-    for (const tier of TIERS) {
-      progress(`${tier}: cold start and invoke`);
-      const cold = await coldStarts(runtime, tier, counts.cold[tier]);
-      measured[tier] = { coldMs: cold.totalMs, breakdown: cold, invokeUs: await invokeLatencyUs(runtime, tier, counts.calls[tier], 15_000) };
+    // Memory of many instance-tier apps first, each engine in a fresh process of its own.
+    const many: Record<string, MemoryFigure> = {};
+    for (const { engine } of runtimes) {
+      const count = counts.many[engine];
+      progress(`${engine}: memory of ${count} instance-tier apps, in a fresh process`);
+      if (freemem() < 3 * GiB) {
+        progress(`${engine}: skipped, less than 3 GiB free`);
+        continue;
+      }
+      const input: ManyAppsInput = { engine, dataDir: join(scratch, `many-${engine}`), cacheDir: join(scratch, `cache-${engine}`), count, budgetMs: 150_000 };
+      many[engine] = await inFreshProcess<MemoryFigure>('isolation-memory-main.js', input, 300_000);
     }
-    // The device agent keeps one thread pre-started by default (docs/agent.md): a worker-tier
-    // deployment starts on it. Measured apart, on its own runtime, so the rows above stay fresh starts.
-    progress('worker on a pre-started thread: cold start');
-    const pooled = new Runtime({ dataDir: join(scratch, 'device-pooled'), logger: tap.logger, warmWorkers: 1 });
-    try {
-      const cold = await coldStarts(pooled, 'worker', counts.cold.worker, 200);
-      measured[PRESTARTED] = { coldMs: cold.totalMs, breakdown: cold, invokeUs: [] };
-    } finally {
-      await pooled.close().catch(() => undefined);
+
+    const measured: Record<string, Measured> = {};
+    for (const { engine, runtime, deviceDir } of runtimes) {
+      for (const tier of TIERS) {
+        progress(`${engine}/${tier}: cold start and invoke`);
+        const cold = await coldStarts(runtime, tier, counts.cold[tier]);
+        measured[columnKey(tier, engine)] = { engine, column: tier, coldMs: cold.totalMs, breakdown: cold, invokeUs: await invokeLatencyUs(runtime, tier, counts.calls[tier], 15_000) };
+      }
+      // The device agent keeps one thread pre-started by default (docs/agent.md): a worker-tier
+      // deployment starts on it. Measured apart, on its own runtime, so the rows above stay fresh starts.
+      progress(`${engine}/worker on a pre-started thread: cold start`);
+      const pooled = new Runtime({ dataDir: `${deviceDir}-pooled`, engine: runtime.engine, logger: tap.logger, warmWorkers: 1 });
+      try {
+        const cold = await coldStarts(pooled, 'worker', counts.cold.worker, 200);
+        measured[columnKey(PRESTARTED, engine)] = { engine, column: PRESTARTED, coldMs: cold.totalMs, breakdown: cold, invokeUs: [] };
+      } finally {
+        await pooled.close().catch(() => undefined);
+      }
     }
     progress(`container: ${oci ? oci.name : 'none'}`);
     if (oci) measured.container = await containerTimes(oci, counts.cold.container, counts.calls.container);
 
-    // Memory: the 1,000 first, on a fresh process, so its figure reuses no memory freed by others.
-    let thousand: { started: number; bytesTotal: number; note: string } | undefined;
     progress('memory');
-    if (counts.thousand && freemem() > 3 * GiB) thousand = await memoryOf(runtime, 'instance', 1000, 120_000);
-    for (const tier of TIERS) {
-      if (tier === 'instance' && thousand) continue; // measured above, on a fresh process
-      const m = await memoryOf(runtime, tier, counts.mem[tier], 60_000);
-      measured[tier]!.memory = { started: m.started, bytesTotal: m.bytesTotal, note: m.note };
+    for (const { engine, runtime } of runtimes) {
+      for (const tier of TIERS) {
+        const m = many[engine] && tier === 'instance' ? { ...many[engine], fresh: true } : await memoryOf(runtime, tier, counts.mem[tier], 60_000);
+        measured[columnKey(tier, engine)]!.memory = m;
+      }
     }
     if (oci) measured.container!.memory = await containerMemory(oci, counts.mem.container);
-    // The 200 ran after the 1,000 and reuses memory they freed: the fresh 1,000 is the fairer figure.
-    if (thousand) measured.instance!.memory = { ...thousand, note: 'RSS growth of this process, 1,000 apps on a fresh process' };
 
     const probes: Record<string, ProbeColumn> = {};
-    const secret = plantSecret(deviceDir);
     progress('probes');
-    for (const tier of TIERS) probes[tier] = await probeBerth(runtime, tier, tap, listener, secret);
+    for (const { engine, runtime, deviceDir } of runtimes) {
+      const secret = plantSecret(deviceDir);
+      for (const tier of TIERS) {
+        progress(`probes: ${engine}/${tier}`);
+        probes[columnKey(tier, engine)] = await probeBerth(runtime, tier, tap, listener, secret, `${tier}-${engine}`);
+      }
+    }
     if (oci) {
+      const secret = plantSecret(runtimes[0]?.deviceDir ?? scratch);
       probes.container = await probeContainer(oci, listener, secret, false);
       probes['container + limits'] = await probeContainer(oci, listener, secret, true);
     }
@@ -91,7 +120,6 @@ export async function run(argv: string[]): Promise<BenchResult> {
       oci: oci ? `${oci.version} (${oci.name})` : undefined,
       ociTried,
       measured,
-      thousand,
       probes,
       quick,
     };
@@ -101,9 +129,9 @@ export async function run(argv: string[]): Promise<BenchResult> {
       writeFileSync(join(docs, 'isolation.md'), renderIsolationDoc(data));
       writeFileSync(join(docs, 'isolation.svg'), renderChart(data));
     }
-    return { bench: 'isolation', figures: figuresOf(data), notes: notesOf(data) };
+    return { bench: 'isolation', figures: figuresOf(data), notes: notesOf(data), data };
   } finally {
-    await runtime.close().catch(() => undefined);
+    for (const { runtime } of runtimes) await runtime.close().catch(() => undefined);
     await oci?.removeAll();
     await listener.close();
     if (previousCanary === undefined) delete process.env[CANARY];
@@ -159,12 +187,11 @@ function figuresOf(data: IsolationData): Figure[] {
       figures.push({ name: `${who}: fit in 1 GiB`, value: Math.floor(GiB / per), unit: 'instances' });
     }
   }
-  if (data.thousand) figures.push({ name: 'instance: RSS growth for 1,000 apps', value: data.thousand.bytesTotal / 2 ** 20, unit: 'MiB', note: `${data.thousand.started} started and answering` });
   return figures;
 }
 
 function notesOf(data: IsolationData): string[] {
-  const notes = [`OCI runtime: ${data.ociTried.join('; ')}`, `load average before ${data.load.before.map((l) => l.toFixed(2)).join(' ')}, after ${data.load.after.map((l) => l.toFixed(2)).join(' ')}`];
+  const notes = [...isolationTargets(data).map(targetLine), `OCI runtime: ${data.ociTried.join('; ')}`, `load average before ${data.load.before.map((l) => l.toFixed(2)).join(' ')}, after ${data.load.after.map((l) => l.toFixed(2)).join(' ')}`];
   for (const [who, column] of Object.entries(data.probes)) {
     notes.push(`${who}: ${Object.entries(column).map(([b, c]) => `${b} ${c.verdict}`).join(', ')}`);
   }

@@ -13,7 +13,7 @@ const exec = promisify(execFile);
 
 /**
  * `npm run bench -- http` is how docs/benchmarks.md's HTTP figures are made. This short run keeps
- * it working: the demo's sensor app through the device gateway on every engine and tier, and the
+ * it working: the demo's sensor app through the device gateway on every engine (jco and Wasmtime) and tier, and the
  * bare Node handler, each answered requests from the load process and none failed. No figure's
  * size is asserted (performance is the benchmark's business, not the suite's).
  */
@@ -29,8 +29,9 @@ describe('npm run bench -- http, short run', () => {
     expect({ tool: report.tool, connections: report.connections, path: report.path }).toEqual({ tool: 'node', connections: 2, path: '/sensor/reading' });
     const wanted = benchEngines().flatMap((engine) => TIERS.map((tier) => `${engine}/${tier}`));
     expect(report.apps.map((a) => a.target)).toEqual(wanted);
+    expect(report.apps.map((a) => a.engine)).toContain('wasmtime');
     for (const t of [report.bare, ...report.apps]) {
-      expect({ target: t.target, errors: t.errors, errorKinds: t.errorKinds }).toEqual({ target: t.target, errors: 0, errorKinds: [] });
+      expect({ target: t.target, failure: t.failure, errors: t.errors, errorKinds: t.errorKinds }).toEqual({ target: t.target, failure: undefined, errors: 0, errorKinds: [] });
       expect(t.requests, `${t.target} answered`).toBeGreaterThan(0);
       for (const v of [t.requestsPerSecond, t.p50Ms, t.p99Ms, t.ratio]) expect(Number.isFinite(v) && v > 0, `${t.target}: ${v}`).toBe(true);
       expect(t.p50Ms).toBeLessThanOrEqual(t.p99Ms);
@@ -40,6 +41,10 @@ describe('npm run bench -- http, short run', () => {
     for (const target of wanted) {
       for (const figure of ['requests/s', 'p50', 'p99', 'errors', 'share of bare']) expect(lines.some((l) => l.startsWith(`${target} via gateway: ${figure}`)), `${target} ${figure}`).toBe(true);
     }
+    // Issue 13's target, judged for every Wasmtime tier: at least 25 % of the bare handler's rate.
+    for (const tier of TIERS) {
+      expect(lines.some((l) => l.startsWith(`note: target: wasmtime/${tier} via gateway: share of the bare handler's requests/s ≥ 25 %: `) && / — (met|NOT met)$/.test(l)), tier).toBe(true);
+    }
   }, 300_000);
 
   it('refuses options out of bounds, naming them', () => {
@@ -48,7 +53,9 @@ describe('npm run bench -- http, short run', () => {
     expect(() => parseHttpArgs(['--tiers', 'worker,vm'])).toThrow(/unknown tier 'vm'/);
     expect(() => parseHttpArgs(['--path', '/analytics/x'])).toThrow(/--path must be under the sensor's route/);
     expect(() => parseHttpArgs(['--load', 'ab'])).toThrow(/--load must be one of auto, node, wrk/);
-    expect(parseHttpArgs([])).toMatchObject({ seconds: 5, connections: 8, path: '/sensor/reading', tiers: TIERS });
+    expect(() => parseHttpArgs(['--engines', 'jco,v8'])).toThrow(/unknown engine 'v8'/);
+    expect(parseHttpArgs([])).toMatchObject({ seconds: 5, connections: 8, path: '/sensor/reading', tiers: TIERS, engines: ['jco', 'wasmtime'] });
+    expect(parseHttpArgs(['--engines', 'wasmtime']).engines).toEqual(['wasmtime']);
   });
 
   it("reads wrk's figures, counting non-2xx answers and socket errors as errors", () => {

@@ -15,7 +15,6 @@ const data = (columns: Record<string, Measured>): IsolationData => ({
   oci: 'runc',
   ociTried: [],
   measured: columns,
-  thousand: undefined,
   probes: {},
   quick: false,
 });
