@@ -7,6 +7,8 @@
  * else ever notifies it, so it sleeps exactly until the timeout, without burning CPU.
  */
 
+import { checkWait, waitSlice } from '../blocking-wait.js';
+
 export interface PollableSource {
   ready(): boolean;
   /** The `process.hrtime.bigint()` instant at which the source becomes ready by itself. */
@@ -28,7 +30,8 @@ export function sleepUntil(deadline: bigint): void {
     const remaining = deadline - process.hrtime.bigint();
     if (remaining <= 0n) return;
     // Atomics.wait takes milliseconds; rounding up avoids a spin of zero-length waits.
-    Atomics.wait(sleepCell, 0, 0, Math.ceil(Number(remaining) / 1e6));
+    Atomics.wait(sleepCell, 0, 0, waitSlice(Math.ceil(Number(remaining) / 1e6)));
+    checkWait();
   }
 }
 

@@ -1,6 +1,7 @@
 import { receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import { exceedsBytes } from './result-size.js';
 import { BerthError, errorMessage } from '../../common/errors.js';
+import { checkWait, waitSlice } from '../../host-apis/blocking-wait.js';
 
 /**
  * Makes asynchronous host work look synchronous to the guest (no JSPI on Node 20): the worker
@@ -56,8 +57,10 @@ export class BridgeClient {
     const deadline = Date.now() + this.timeoutMs;
     for (;;) {
       const left = deadline - Date.now();
-      if (left <= 0 || Atomics.wait(flag, 0, WAITING, left) === 'timed-out') {
-        throw new BridgeTimeout(method, this.timeoutMs);
+      if (left <= 0) throw new BridgeTimeout(method, this.timeoutMs);
+      if (Atomics.wait(flag, 0, WAITING, waitSlice(left)) === 'timed-out') {
+        checkWait();
+        continue;
       }
       Atomics.store(flag, 0, WAITING);
       let message;

@@ -82,6 +82,14 @@ describe('local stores give back their disk', () => {
   });
 });
 
+/** The digests (hex) whose compiled code is on disk, in either engine's layout (docs/engine.md). */
+function compiledOnDisk(cacheDir: string): string[] {
+  const names = readdirSync(cacheDir).filter((n) => !n.endsWith('.tmp'));
+  const wasmtime = names.filter((n) => n.startsWith('wasmtime-'));
+  if (wasmtime.length === 0) return names; // jco: a folder per digest
+  return wasmtime.flatMap((d) => readdirSync(join(cacheDir, d)).filter((n) => n.endsWith('.cwasm')).map((n) => n.slice(0, -'.cwasm'.length)));
+}
+
 describe('an agent updating an app', () => {
   let world: World;
   let agent: RunningAgent | undefined;
@@ -109,7 +117,7 @@ describe('an agent updating an app', () => {
     const listing = () => ({
       verified: readdirSync(join(dataDir, 'artifacts', 'verified')),
       blobs: readdirSync(join(dataDir, 'artifacts', 'blobs')),
-      compiled: readdirSync(join(dataDir, 'runtime', 'cache')).filter((n) => !n.endsWith('.tmp')),
+      compiled: compiledOnDisk(join(dataDir, 'runtime', 'cache')),
     });
     expect(listing().blobs).toHaveLength(1);
     const answer = await world.h.admin('POST', '/api/v1/admin/deployments/sensor-gc/rollouts', { version: '1.1.0' });

@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { distPath } from '../../common/paths.js';
-import { MAX_LIST_ELEMENTS } from '../../runtime/engine/jco/glue-patch.js';
+import { MAX_LIST_ELEMENTS } from '../../runtime/engine/value-limits.js';
 import { fixturePath } from '../fixtures/build.js';
 import { suiteTempDir } from '../support/tmp.js';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { TABLE_ENTRIES_PER_APP } from '../../runtime/engine/jco/table-limit.js';
-import { MAX_HANDLES, MAX_LIST_ELEMENTS } from '../../runtime/engine/jco/glue-patch.js';
+import { MAX_HANDLES, MAX_LIST_ELEMENTS } from '../../runtime/engine/value-limits.js';
 import { MAX_RESULT_BYTES } from '../../runtime/sandbox/result-size.js';
 import type { ThreadSandbox } from '../../runtime/sandbox/worker-sandbox.js';
 import type { AppSupervisor } from '../../runtime/supervisor.js';
@@ -8,6 +8,9 @@ import { waitFor } from '../support/app-logs.js';
 import { bytes, hostileBench, nextStop, TIERS } from './support.js';
 
 const HOARD = 'berth:fixtures/handles@0.1.0#hoard';
+/** Wasmtime bounds what it copies between guest and host itself, and Berth's lifting is capped by heap share (docs/engine.md). */
+const onWasmtime = process.env.BERTH_ENGINE === 'wasmtime';
+const LIFT_TOO_LARGE = /^a value lifted from the guest needs more than [\d.]+ MiB of the sandbox thread's heap/;
 
 /**
  * Hostile apps that grow what V8 keeps on the sandbox thread's JavaScript heap. Past the heap
@@ -39,7 +42,9 @@ for (const tier of TIERS)
       });
     });
 
-    it('resource handles hoarded without end are cut at the handle ceiling with a trap', async () => {
+    // Wasmtime 49's C API has no limit on a store's resource handles nor a hook to count them:
+    // a known gap on that engine (docs/engine.md, "Known gaps").
+    it.skipIf(onWasmtime)('resource handles hoarded without end are cut at the handle ceiling with a trap', async () => {
       await bench.whileNeighbourAnswers(async () => {
         const app = await start('handlebomb', 'hoard');
         expect(await app.invoke(HOARD, [1_000])).toEqual({ ok: true, value: 1_000 });
@@ -55,7 +60,8 @@ for (const tier of TIERS)
         const app = await bench.runtime.startApp(bytes('bigvalue'), { vendor: 'mallory', app: 'horde', grants: { log: {} }, tier });
         const stopped = nextStop(app);
         // 8 million strings: on Node 24 the glue's growing array aborted the process in a 64 MiB worker.
-        const message = `a list of 8000000 elements is over the limit of ${MAX_LIST_ELEMENTS}`;
+        // Wasmtime refuses it first: its own budget for what one call copies between guest and host.
+        const message = onWasmtime ? expect.stringMatching(/^too much data is being copied between the host and the guest/) : `a list of 8000000 elements is over the limit of ${MAX_LIST_ELEMENTS}`;
         expect(await app.invoke('words', [8_000_000])).toEqual({ ok: false, failure: { kind: 'trap', message } });
         expect(await stopped).toMatchObject({ reason: 'trap', message });
         await app.stop();
@@ -68,7 +74,10 @@ for (const tier of TIERS)
         expect(await app.invoke('words', [10])).toEqual({ ok: true, value: Array(10).fill('a') });
         const stopped = nextStop(app);
         // A million one-letter strings (within the list limit): 8 MiB of guest memory, more as host objects.
-        const message = `the result of words is larger than ${MAX_RESULT_BYTES / 2 ** 20} MiB, more than an app may hand the host`;
+        const tooLarge = `the result of words is larger than ${MAX_RESULT_BYTES / 2 ** 20} MiB, more than an app may hand the host`;
+        // On Wasmtime the lifting may stop it first, at its share of the thread's heap (a
+        // worker's heap is smaller than a shared thread's): one of the two, never a crash.
+        const message = onWasmtime ? expect.toSatisfy((m: string) => m === tooLarge || LIFT_TOO_LARGE.test(m)) : tooLarge;
         expect(await app.invoke('words', [1_000_000])).toEqual({ ok: false, failure: { kind: 'trap', message } });
         expect(await stopped).toMatchObject({ reason: 'trap', message });
         await app.stop();
@@ -85,7 +94,27 @@ describe('hostile heap, instance tier, a shared thread run out of heap', () => {
   const bench = hostileBench('heap-shared', { instanceTier: { appsPerThread: 8, threadHeapMb: 64 } });
   const threadOf = (app: AppSupervisor) => (app.currentSandbox as ThreadSandbox).threadId;
 
-  it('ends the thread only; the culprit then runs alone and its neighbour is restarted', async () => {
+  // On Wasmtime a thread must never end inside a guest's call (docs/engine.md): the value is
+  // refused while it is lifted, before it can exhaust the heap, and the thread goes on.
+
+  it.runIf(onWasmtime)('refuses the value as it is lifted, past its share of the heap: the culprit traps, its neighbour is undisturbed', async () => {
+    await bench.whileNeighbourAnswers(async () => {
+      const local = await bench.runtime.startApp(bytes('hello'), { vendor: 'acme', app: 'local', grants: { log: {} }, tier: 'instance' });
+      const swamp = await bench.runtime.startApp(bytes('bigvalue'), { vendor: 'mallory', app: 'swamp', grants: { log: {} }, tier: 'instance', limits: { cpuDeadlineMs: 30_000 } });
+      expect(threadOf(local)).toBe(threadOf(swamp));
+      const stopped = nextStop(swamp);
+      const outcome = await swamp.invoke('log-fields', [1_000_000]);
+      expect(outcome).toMatchObject({ ok: false, failure: { kind: 'trap', message: expect.stringMatching(LIFT_TOO_LARGE) } });
+      expect(await stopped).toMatchObject({ reason: 'trap' });
+      expect(local.status()).toMatchObject({ state: 'running', restarts: 0 });
+      expect(await local.invoke('add', [2, 3])).toEqual({ ok: true, value: 5 });
+      await waitFor(() => swamp.status().state === 'running', 10_000, 'the culprit restarted');
+      await swamp.stop();
+      await local.stop();
+    });
+  });
+
+  it.runIf(!onWasmtime)('ends the thread only; the culprit then runs alone and its neighbour is restarted', async () => {
     await bench.whileNeighbourAnswers(async () => {
       const local = await bench.runtime.startApp(bytes('hello'), { vendor: 'acme', app: 'local', grants: { log: {} }, tier: 'instance' });
       const swamp = await bench.runtime.startApp(bytes('bigvalue'), { vendor: 'mallory', app: 'swamp', grants: { log: {} }, tier: 'instance', limits: { cpuDeadlineMs: 30_000 } });

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { parse } from '@bytecodealliance/jco';
 import { capTables, planTableCap } from '../../runtime/engine/jco/table-limit.js';
 import { CoreBudget, MAX_CORE_INSTANCES } from '../../runtime/engine/jco/core-budget.js';
-import { MAX_LIST_ELEMENTS, patchGlue } from '../../runtime/engine/jco/glue-patch.js';
+import { patchGlue } from '../../runtime/engine/jco/glue-patch.js';
+import { MAX_LIST_ELEMENTS } from '../../runtime/engine/value-limits.js';
 
 const tableModule = (tables: string) =>
   parse(`(module ${tables}

@@ -1,4 +1,5 @@
 import { BerthError } from '../../../common/errors.js';
+import { listTooLong, MAX_HANDLES, MAX_LIST_ELEMENTS, TOO_MANY_HANDLES } from '../value-limits.js';
 
 /**
  * The changes Berth makes to jco's generated glue. First, a ceiling on resource handles. The glue
@@ -12,17 +13,6 @@ import { BerthError } from '../../../common/errors.js';
  * with a trap. A glue that has resource tables but not the helper this was written for (another
  * jco) is refused rather than run without the ceiling.
  */
-
-/** Live handles of one resource type in one instance. */
-export const MAX_HANDLES = 65_536;
-
-/**
- * Elements of one list lifted from guest memory into JavaScript values (lists of strings,
- * records, tuples, variants; lists of numbers become typed arrays and are not counted). jco
- * lifts them by pushing onto an array, whose growth copies it whole: on Node 24 a list of 8
- * million strings in a 64 MiB worker aborted the process.
- */
-export const MAX_LIST_ELEMENTS = 1_048_576;
 
 /** Names the patch in the transpile cache's key, so glue cached before it is made again. */
 export const GLUE_PATCH = 'handles-lists-debuglog-2';
@@ -58,7 +48,7 @@ function capHandles(glue: string): string {
   if (!CREATE_OWN.test(glue) || (glue.match(/_createdReps/g) ?? []).length !== (glue.match(/_createdReps = new Set\(\);/g) ?? []).length + 1) {
     throw unsupported('resource tables');
   }
-  const ceiling = `if (free === 0 && table.length >= ${2 * (MAX_HANDLES + 1)}) throw new WebAssembly.RuntimeError('too many resource handles: an instance may hold at most ${MAX_HANDLES} of one type');`;
+  const ceiling = `if (free === 0 && table.length >= ${2 * (MAX_HANDLES + 1)}) throw new WebAssembly.RuntimeError(${JSON.stringify(TOO_MANY_HANDLES)});`;
   return glue.replace(CREATE_OWN, `$1\n    ${ceiling}`);
 }
 
@@ -68,7 +58,7 @@ function capLists(glue: string): string {
   let patched = 0;
   const result = glue.replace(LIST_LIFT, (_, declare: string, loop: string, len: string) => {
     patched++;
-    return `if (${len} > ${MAX_LIST_ELEMENTS}) throw new WebAssembly.RuntimeError(\`a list of \${${len}} elements is over the limit of ${MAX_LIST_ELEMENTS}\`);\n${declare}${loop}`;
+    return `if (${len} > ${MAX_LIST_ELEMENTS}) throw new WebAssembly.RuntimeError(\`${listTooLong('${' + len + '}')}\`);\n${declare}${loop}`;
   });
   if (patched !== loops) throw unsupported('list lifting');
   return result;

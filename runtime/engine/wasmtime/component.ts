@@ -103,10 +103,7 @@ export class LoadedComponent {
     store.stopFlags = stopFlags;
     const out = alloc(16);
     try {
-      store.deadlineMs = deadlineMs;
-      store.deadlineAt = performance.now() + deadlineMs;
-      const error = this.thread.api.wasmtime_component_linker_instantiate(this.linker, store.ctx, this.component, out) as Ptr;
-      store.deadlineAt = Infinity;
+      const error = store.guarded(deadlineMs, () => this.thread.api.wasmtime_component_linker_instantiate(this.linker, store.ctx, this.component, out) as Ptr);
       if (error) {
         const message = this.thread.errorMessage(error);
         // Set by the epoch callback during the start (TypeScript cannot see that).

@@ -95,12 +95,8 @@ export class WasmtimeInstance {
         owning.push(i);
       });
       this.store.hostError = undefined;
-      this.store.interrupted = undefined;
-      this.store.deadlineMs = deadlineMs;
-      this.store.deadlineAt = performance.now() + deadlineMs;
       api.wasmtime_context_set_epoch_deadline(this.store.ctx, 1);
-      const error = api.wasmtime_component_func_call(func, this.store.ctx, slots.args, params.length, slots.result, result ? 1 : 0) as Ptr;
-      this.store.deadlineAt = Infinity;
+      const error = this.store.guarded(deadlineMs, () => api.wasmtime_component_func_call(func, this.store.ctx, slots.args, params.length, slots.result, result ? 1 : 0) as Ptr);
       if (error) {
         const message = this.thread.errorMessage(error);
         this.poisoned = message;

@@ -1,9 +1,10 @@
 import { koffi, type Ptr } from './ffi.js';
 import type { HostFunc } from './host-funcs.js';
-import { VAL_SIZE } from './native.js';
 import { ResourceTable } from './resources.js';
 import type { WasmtimeThread } from './thread.js';
 import type { WitType } from './types.js';
+import { setWaitCheck } from '../../../host-apis/blocking-wait.js';
+import { InterruptedError } from '../guest.js';
 
 /** Limits a store is made with (docs/engine.md: how they compare with the jco engine's). */
 export interface StoreLimits {
@@ -62,7 +63,7 @@ export class StoreState {
   hostCall(fn: HostFunc, args: Ptr, nargs: number, results: Ptr, nresults: number): Ptr {
     const { codec } = this.thread;
     try {
-      const values = fn.type.params.map((p, i) => (i < nargs ? codec.lift(args + BigInt(i * VAL_SIZE), p.type, this.resources) : undefined));
+      const values = codec.liftParams(args, fn.type.params, nargs, this.resources);
       const iface = this.host()[fn.iface];
       if (!iface) throw new Error(`${fn.iface} is not linked for this app`);
       const result = fn.type.result;
@@ -91,15 +92,42 @@ export class StoreState {
     return 0n;
   }
 
+  /** Why the running call must end now, if it must: the app was stopped, or its deadline passed. */
+  private interruption(): Interrupt | undefined {
+    if (this.stopFlags.some((flag) => Atomics.load(flag, 0) !== 0)) return { reason: 'stopped', message: 'the app was stopped while it ran' };
+    if (performance.now() > this.deadlineAt) return { reason: 'deadline', message: `ran past its ${this.deadlineMs} ms deadline` };
+    return undefined;
+  }
+
+  /**
+   * Runs `enter` (an instantiation or a call into the guest) under a deadline: the epoch callback
+   * interrupts guest code past it, and a host function blocked in a wait asks between slices
+   * (host-apis/blocking-wait.ts) and ends the call with an InterruptedError.
+   */
+  guarded<T>(deadlineMs: number, enter: () => T): T {
+    this.interrupted = undefined;
+    this.deadlineMs = deadlineMs;
+    this.deadlineAt = performance.now() + deadlineMs;
+    setWaitCheck(() => {
+      const interrupt = this.interruption();
+      if (!interrupt) return;
+      this.interrupted = interrupt;
+      throw new InterruptedError(interrupt.reason, interrupt.message);
+    });
+    try {
+      return enter();
+    } finally {
+      setWaitCheck(undefined);
+      this.deadlineAt = Infinity;
+    }
+  }
+
   /** Runs on every epoch tick while the guest runs: interrupts it past its deadline or when stopped. */
   epoch(delta: Ptr, kind: Ptr): Ptr {
-    if (this.stopFlags.some((flag) => Atomics.load(flag, 0) !== 0)) {
-      this.interrupted = { reason: 'stopped', message: 'the app was stopped while it ran' };
-      return this.thread.newError('berth: interrupted (stopped)');
-    }
-    if (performance.now() > this.deadlineAt) {
-      this.interrupted = { reason: 'deadline', message: `ran past its ${this.deadlineMs} ms deadline` };
-      return this.thread.newError('berth: interrupted (deadline)');
+    const interrupt = this.interruption();
+    if (interrupt) {
+      this.interrupted = interrupt;
+      return this.thread.newError(`berth: interrupted (${interrupt.reason})`);
     }
     koffi.encode(delta, 'uint64_t', 1n);
     koffi.encode(kind, 'uint8_t', 0); // WASMTIME_UPDATE_DEADLINE_CONTINUE

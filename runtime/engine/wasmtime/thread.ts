@@ -2,6 +2,7 @@ import { koffi, wasmtimeApi, type Ptr, type WasmtimeApi } from './ffi.js';
 import { trampolines, type Trampolines } from './callbacks.js';
 import type { HostFunc } from './host-funcs.js';
 import { takeError, alloc } from './native.js';
+import { trapText } from './trap-text.js';
 import { ValueCodec } from './values.js';
 import type { StoreState } from './store.js';
 
@@ -76,8 +77,9 @@ export class WasmtimeThread {
     if (error) throw new Error(`${what}: ${takeError(this.api, error as Ptr, this.scratch)}`);
   }
 
+  /** A trap or instantiation error as one line: its root cause and the frame it happened in. */
   errorMessage(error: Ptr): string {
-    return takeError(this.api, error, this.scratch);
+    return trapText(takeError(this.api, error, this.scratch));
   }
 
   newError(message: string): Ptr {

@@ -1,6 +1,8 @@
 import { koffi, type Ptr, type WasmtimeApi } from './ffi.js';
 import { bytesAt, ENTRY_SIZE, NAME_SIZE, nameAt, PAYLOAD, ptr, size, u8, VAL_SIZE, writeBytes, writePtr, writeText, writeU8 } from './native.js';
 import type { WitType } from './types.js';
+import { getHeapStatistics } from 'node:v8';
+import { LIFT_HEAP_SHARE, liftTooLarge, listTooLong, MAX_LIST_ELEMENTS } from '../value-limits.js';
 
 /**
  * Component values between Wasmtime (wasmtime_component_val_t) and the JavaScript shape every
@@ -32,9 +34,31 @@ const TYPED: Partial<Record<string, { array: new (n: number) => ArrayLike<number
 };
 
 export class ValueCodec {
+  /** What one lifted value may take of this thread's heap, in V8's layout as estimated by `charge`. */
+  private readonly budget = Math.floor(getHeapStatistics().heap_size_limit * LIFT_HEAP_SHARE);
+  private spent = 0;
+
   constructor(private readonly api: WasmtimeApi) {}
 
+  /** Lifts one value the guest hands the host (an export's result), within the lift budget. */
   lift(p: Ptr, type: WitType, resources: ResourceBridge): unknown {
+    this.spent = 0;
+    return this.value(p, type, resources);
+  }
+
+  /** Lifts a host call's arguments, within one lift budget for them all (`undefined` past `count`). */
+  liftParams(args: Ptr, params: readonly { type: WitType }[], count: number, resources: ResourceBridge): unknown[] {
+    this.spent = 0;
+    return params.map((p, i) => (i < count ? this.value(args + BigInt(i * VAL_SIZE), p.type, resources) : undefined));
+  }
+
+  /** Counts what the next JavaScript value will take; past the budget the guest's call traps before it is built. */
+  private charge(bytes: number): void {
+    this.spent += bytes;
+    if (this.spent > this.budget) throw new ValueError(liftTooLarge(this.spent, this.budget));
+  }
+
+  private value(p: Ptr, type: WitType, resources: ResourceBridge): unknown {
     const at = p + PAYLOAD;
     switch (type.kind) {
       case 'bool': return u8(at) !== 0;
@@ -45,31 +69,37 @@ export class ValueCodec {
       case 's32': return koffi.decode.int32(at);
       case 'u32': return koffi.decode.uint32(at);
       // koffi gives a Number for values that fit one: the convention is always a BigInt.
-      case 's64': return BigInt(koffi.decode(at, 'int64_t') as number | bigint);
-      case 'u64': return BigInt(koffi.decode(at, 'uint64_t') as number | bigint);
+      case 's64': this.charge(24); return BigInt(koffi.decode(at, 'int64_t') as number | bigint);
+      case 'u64': this.charge(24); return BigInt(koffi.decode(at, 'uint64_t') as number | bigint);
       case 'f32': return koffi.decode.float(at);
       case 'f64': return koffi.decode.double(at);
       case 'char': return String.fromCodePoint(koffi.decode.uint32(at));
-      case 'string': return nameAt(at);
+      case 'string':
+        this.charge(16 + size(at));
+        return nameAt(at);
       case 'list': return this.liftList(at, type.element, resources);
       case 'tuple': {
         const data = ptr(at + 8n);
-        return type.types.map((t, i) => this.lift(data + BigInt(i * VAL_SIZE), t, resources));
+        this.charge(16 + 8 * type.types.length);
+        return type.types.map((t, i) => this.value(data + BigInt(i * VAL_SIZE), t, resources));
       }
       case 'record': {
         const data = ptr(at + 8n);
+        this.charge(24 + 8 * type.fields.length);
         const out: Record<string, unknown> = {};
-        type.fields.forEach((f, i) => (out[f.key] = this.lift(data + BigInt(i * ENTRY_SIZE + NAME_SIZE), f.type, resources)));
+        type.fields.forEach((f, i) => (out[f.key] = this.value(data + BigInt(i * ENTRY_SIZE + NAME_SIZE), f.type, resources)));
         return out;
       }
       case 'variant': {
+        this.charge(32);
         const tag = nameAt(at);
         const c = type.cases.find((x) => x.name === tag);
         const payload = ptr(at + 16n);
-        return c?.type && payload ? { tag, val: this.lift(payload, c.type, resources) } : { tag };
+        return c?.type && payload ? { tag, val: this.value(payload, c.type, resources) } : { tag };
       }
       case 'enum': return nameAt(at);
       case 'flags': {
+        this.charge(24 + 8 * type.names.length);
         const set = new Set<string>();
         const data = ptr(at + 8n);
         for (let i = 0; i < size(at); i++) set.add(nameAt(data + BigInt(i * NAME_SIZE)));
@@ -78,14 +108,15 @@ export class ValueCodec {
       case 'option': {
         // An option of something that may itself be undefined (an option) is tagged, to tell none from some(none).
         const inner = ptr(at);
-        if (type.type.kind === 'option') return inner ? { tag: 'some', val: this.lift(inner, type.type, resources) } : { tag: 'none' };
-        return inner ? this.lift(inner, type.type, resources) : undefined;
+        if (type.type.kind === 'option') return inner ? { tag: 'some', val: this.value(inner, type.type, resources) } : { tag: 'none' };
+        return inner ? this.value(inner, type.type, resources) : undefined;
       }
       case 'result': {
+        this.charge(32);
         const ok = u8(at) !== 0;
         const inner = ptr(at + 8n);
         const t = ok ? type.ok : type.err;
-        return { tag: ok ? 'ok' : 'err', val: t && inner ? this.lift(inner, t, resources) : undefined };
+        return { tag: ok ? 'ok' : 'err', val: t && inner ? this.value(inner, t, resources) : undefined };
       }
       case 'own':
       case 'borrow':
@@ -99,12 +130,16 @@ export class ValueCodec {
     const n = size(at);
     const data = ptr(at + 8n);
     const typed = TYPED[element.kind];
+    // A typed array's elements live outside the heap (and are bounded by the guest's own memory).
     if (typed) {
+      this.charge(64);
       const out = new typed.array(n);
-      for (let i = 0; i < n; i++) out[i] = this.lift(data + BigInt(i * VAL_SIZE), element, resources) as number | bigint;
+      for (let i = 0; i < n; i++) out[i] = this.value(data + BigInt(i * VAL_SIZE), element, resources) as number | bigint;
       return out;
     }
-    return Array.from({ length: n }, (_, i) => this.lift(data + BigInt(i * VAL_SIZE), element, resources));
+    if (n > MAX_LIST_ELEMENTS) throw new ValueError(listTooLong(n));
+    this.charge(16 + 8 * n);
+    return Array.from({ length: n }, (_, i) => this.value(data + BigInt(i * VAL_SIZE), element, resources));
   }
 
   /**

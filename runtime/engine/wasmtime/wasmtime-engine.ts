@@ -133,6 +133,11 @@ export class WasmtimeEngine implements Engine {
     return { api: wasmtimeApiOf(this.shared.library), engine: this.shared.engine };
   }
 
+  /** Forgets that a digest's file was checked, so the next start of it reads the disk again. */
+  evict(digest: string): void {
+    this.checked.delete(join(this.dir, `${digest.slice('sha256:'.length)}.cwasm`));
+  }
+
   prune(keep: ReadonlySet<Digest>): number {
     const wanted = new Set([...keep].map((d) => `${d.slice('sha256:'.length)}.cwasm`));
     let removed = 0;
