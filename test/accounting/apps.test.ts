@@ -8,6 +8,11 @@ import { suiteTempDir } from '../support/tmp.js';
 const PAGE = 65536;
 const FAST_BACKOFF = { initialMs: 50, maxMs: 400, factor: 2, resetAfterMs: 60_000 };
 const bytes = (name: string) => readFileSync(fixturePath(name));
+/**
+ * Wasmtime's C API (49) gives no access to a component's core memories, so an app's linear
+ * memory is not observed on that engine and reads 0 (docs/engine.md, "Known gaps").
+ */
+const memoryObserved = process.env.BERTH_ENGINE !== 'wasmtime';
 
 describe('resource accounting per app', () => {
   const records: Record<string, unknown>[] = [];
@@ -36,7 +41,7 @@ describe('resource accounting per app', () => {
     expect(p.cpu.busyMs).toBeGreaterThan(0);
     // Each publish waited for the broker on the main thread; that wait is not the app's CPU.
     expect(p.cpu.blockedMs).toBeGreaterThan(0);
-    expect(p.memory.pages).toBeGreaterThan(0);
+    if (memoryObserved) expect(p.memory.pages).toBeGreaterThan(0);
     // A thread's heap is one app's only in the worker tier; shared threads report none.
     if (tier !== 'instance') expect(p.memory.jsHeapBytes).toBeGreaterThan(0);
     else expect(p.memory.jsHeapBytes).toBeUndefined();
@@ -54,7 +59,7 @@ describe('resource accounting per app', () => {
     expect(logged).toMatchObject({ reason: 'stopped', usage: { hostCalls: { 'berth:host/messaging': 50 }, memory: { pages: 0 }, engine: runtime.engine.name } });
   });
 
-  it('memory: the guest memory reached equals the cap for the memory bomb; restarts are counted and logged with usage', async () => {
+  it.runIf(memoryObserved)('memory: the guest memory reached equals the cap for the memory bomb; restarts are counted and logged with usage', async () => {
     const cap = 49; // 1 page, then +16 at a time: the bomb reaches exactly 49 pages
     const bomb = await runtime.startApp(bytes('membomb'), { vendor: 'acme', app: 'membomb', grants: {}, limits: { memoryBytes: cap * PAGE } });
     const stops: string[] = [];

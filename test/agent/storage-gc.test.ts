@@ -87,7 +87,7 @@ function compiledOnDisk(cacheDir: string): string[] {
   const names = readdirSync(cacheDir).filter((n) => !n.endsWith('.tmp'));
   const wasmtime = names.filter((n) => n.startsWith('wasmtime-'));
   if (wasmtime.length === 0) return names; // jco: a folder per digest
-  return wasmtime.flatMap((d) => readdirSync(join(cacheDir, d)).filter((n) => n.endsWith('.cwasm')).map((n) => n.slice(0, -'.cwasm'.length)));
+  return wasmtime.flatMap((d) => readdirSync(join(cacheDir, d)).filter((n) => n.endsWith('.cwasm')).map((n) => n.split('-')[0]!));
 }
 
 describe('an agent updating an app', () => {

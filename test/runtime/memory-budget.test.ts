@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parse } from '@bytecodealliance/jco';
-import { capMemory } from '../../runtime/engine/jco/memory-limit.js';
-import { memoryPagesOf, planMemoryCap } from '../../runtime/engine/jco/memory-budget.js';
+import { capMemory } from '../../runtime/engine/core-wasm/memory-limit.js';
+import { memoryPagesOf, planMemoryCap } from '../../runtime/engine/core-wasm/memory-budget.js';
 import { CoreBudget } from '../../runtime/engine/jco/core-budget.js';
 
 const withMemories = (...memories: string[]) =>

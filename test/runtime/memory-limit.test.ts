@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parse } from '@bytecodealliance/jco';
-import { capMemory } from '../../runtime/engine/jco/memory-limit.js';
+import { capMemory } from '../../runtime/engine/core-wasm/memory-limit.js';
 
 const growModule = (memory: string) =>
   parse(`(module ${memory}

@@ -1,6 +1,6 @@
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { memoryPagesOf, type MemoryCap } from './memory-budget.js';
+import { memoryPagesOf, type MemoryCap } from '../core-wasm/memory-budget.js';
 import type { TableCap } from './table-limit.js';
 import type { CoreBudgetLimits } from './core-budget.js';
 

@@ -1,4 +1,5 @@
 import { BerthError } from '../../../common/errors.js';
+import { overMemoryBudget } from '../core-wasm/memory-budget.js';
 
 /**
  * What the core instances of one app instance may add up to, checked as the glue instantiates
@@ -47,7 +48,7 @@ export class CoreBudget {
     // A module instantiated again brings memories of its own, each able to reach its cap.
     this.pages += name === undefined ? 0 : (this.limits.memoryPages[name] ?? 0);
     if (this.pages > this.limits.memoryBudget) {
-      throw new BerthError('memory-limit', `the component's core instances could grow their memories to ${this.pages} pages (${(this.pages * 65536) / 2 ** 20} MiB) in all, over its memory limit of ${this.limits.memoryBudget} pages (${(this.limits.memoryBudget * 65536) / 2 ** 20} MiB)`);
+      throw overMemoryBudget(this.pages, this.limits.memoryBudget);
     }
   }
 }

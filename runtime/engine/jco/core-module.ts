@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { BerthError, errorMessage } from '../../../common/errors.js';
-import { capMemory } from './memory-limit.js';
-import { planMemoryCap, type MemoryCap } from './memory-budget.js';
+import { capMemory } from '../core-wasm/memory-limit.js';
+import { planMemoryCap, type MemoryCap } from '../core-wasm/memory-budget.js';
 import { capTables, planTableCap, type TableCap } from './table-limit.js';
 
 export interface CoreModule {

@@ -5,7 +5,7 @@ import { sha256Digest, type Digest } from '../../../common/digest.js';
 import { BerthError, errorMessage } from '../../../common/errors.js';
 import { importOptional, JCO, resolveOptional } from '../../../common/optional-package.js';
 import { inspectComponent, MAX_COMPONENT_BYTES, type ComponentInfo } from '../../component/inspect.js';
-import { WASM_PAGE } from './memory-limit.js';
+import { WASM_PAGE } from '../core-wasm/memory-limit.js';
 import { compileCoreFile, memoryCapOf, tableCapOf } from './core-module.js';
 import { loadGlueScript } from './glue-loader.js';
 import { GLUE_PATCH, patchGlue } from './glue-patch.js';

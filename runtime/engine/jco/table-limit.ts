@@ -1,5 +1,5 @@
 import { BerthError } from '../../../common/errors.js';
-import { encodeLeb, ModuleReader, rewriteSections } from './module-bytes.js';
+import { encodeLeb, ModuleReader, rewriteSections } from '../core-wasm/module-bytes.js';
 
 /**
  * Caps the Wasm tables of a component's core modules. V8 keeps a table's entries on the JavaScript

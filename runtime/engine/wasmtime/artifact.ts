@@ -14,6 +14,8 @@ export interface WasmtimeArtifact {
   path: string;
   /** Linear memory of one memory of the instance, in bytes (the store's limiter). */
   memoryBytes: number;
+  /** Memories the instance's core instances define in all, as planned (memory-plan.ts): the store's limit. */
+  memories: number;
   /** The process's engine, by address (Wasmtime's engine is thread-safe), and the process it is in. */
   engineAddress: bigint;
   pid: number;

@@ -12,7 +12,6 @@ import type { StoreLimits } from './store.js';
 const DEFAULT_START_DEADLINE_MS = 15_000;
 
 /** Memories and tables of one instance: as many as the jco engine lets its core instances have. */
-const MAX_MEMORIES = 16;
 const MAX_TABLES = 64;
 
 export class WasmtimeGuestComponent implements GuestComponent {
@@ -25,7 +24,7 @@ export class WasmtimeGuestComponent implements GuestComponent {
     epochActive: SharedArrayBuffer,
     private readonly halt: Int32Array,
   ) {
-    this.limits = { memoryBytes: artifact.memoryBytes, tableElements: TABLE_ENTRIES_PER_APP, instances: MAX_CORE_INSTANCES, tables: MAX_TABLES, memories: MAX_MEMORIES };
+    this.limits = { memoryBytes: artifact.memoryBytes, tableElements: TABLE_ENTRIES_PER_APP, instances: MAX_CORE_INSTANCES, tables: MAX_TABLES, memories: artifact.memories };
     this.epochActive = new Int32Array(epochActive);
   }
 

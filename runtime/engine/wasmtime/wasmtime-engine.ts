@@ -4,7 +4,8 @@ import type { Digest } from '../../../common/digest.js';
 import { BerthError } from '../../../common/errors.js';
 import { inspectComponent } from '../../component/inspect.js';
 import type { CompileOptions, CompiledComponent, Engine, EngineStats } from '../engine.js';
-import { WASM_PAGE } from '../jco/memory-limit.js';
+import { WASM_PAGE } from '../core-wasm/memory-limit.js';
+import { planComponentMemory } from './memory-plan.js';
 import type { WasmtimeArtifact } from './artifact.js';
 import { DEFAULT_ENGINE_SETTINGS, settingsKey, type EngineSettings } from './engine-config.js';
 import { wasmtimeApi as wasmtimeApiOf, type Ptr } from './ffi.js';
@@ -13,6 +14,11 @@ import { WASMTIME_VERSION } from './pin.js';
 import { processEngine, type ProcessEngine } from './process-engine.js';
 
 export type WasmtimeCompiled = CompiledComponent & { artifact: WasmtimeArtifact };
+
+interface PlannedArtifact {
+  path: string;
+  memories: number;
+}
 
 /**
  * Wasmtime through its C API: a component is compiled once per digest, library version and
@@ -25,9 +31,9 @@ export class WasmtimeEngine implements Engine {
   readonly name: string;
   private readonly dir: string;
   private readonly shared: ProcessEngine;
-  private readonly pending = new Map<string, Promise<string>>();
-  /** Artifacts checked to load into this process's engine (a stale or damaged file is compiled again). */
-  private readonly checked = new Set<string>();
+  private readonly pending = new Map<string, Promise<PlannedArtifact>>();
+  /** Artifacts checked to load into this process's engine (a stale or damaged file is compiled again), with their memory count. */
+  private readonly checked = new Map<string, number>();
   private readonly counters: EngineStats = { transpiles: 0, compiles: 0, memoryHits: 0, diskHits: 0 };
 
   constructor(options: { cacheDir: string; library: string; settings?: EngineSettings }) {
@@ -46,13 +52,14 @@ export class WasmtimeEngine implements Engine {
     const maxMemoryPages = Math.floor(options.memoryLimitBytes / WASM_PAGE);
     if (maxMemoryPages < 1) throw new BerthError('memory-limit', `a memory limit of ${options.memoryLimitBytes} bytes is below one 64 KiB page`);
     const info = inspectComponent(bytes);
-    const path = await this.artifactPath(info.digest, bytes);
+    const { path, memories } = await this.artifactPath(info.digest, bytes, maxMemoryPages);
     const artifact: WasmtimeArtifact = {
       engine: 'wasmtime',
       library: this.shared.library,
       settings: this.shared.settings,
       path,
       memoryBytes: maxMemoryPages * WASM_PAGE,
+      memories,
       engineAddress: this.shared.engine,
       pid: process.pid,
       epochActive: this.shared.epochActive,
@@ -60,32 +67,35 @@ export class WasmtimeEngine implements Engine {
     return { engine: 'wasmtime', engineName: this.name, digest: info.digest, info, maxMemoryPages, artifact };
   }
 
-  private artifactPath(digest: Digest, bytes: Uint8Array): Promise<string> {
-    const path = join(this.dir, `${digest.slice('sha256:'.length)}.cwasm`);
-    if (this.checked.has(path)) {
+  /** The memory cap is written into the component (memory-plan.ts), so an artifact is per digest and cap. */
+  private artifactPath(digest: Digest, bytes: Uint8Array, maxMemoryPages: number): Promise<PlannedArtifact> {
+    const path = join(this.dir, `${digest.slice('sha256:'.length)}-${maxMemoryPages}p.cwasm`);
+    const known = this.checked.get(path);
+    if (known !== undefined) {
       this.counters.memoryHits++;
-      return Promise.resolve(path);
+      return Promise.resolve({ path, memories: known });
     }
     let pending = this.pending.get(path);
     if (!pending) {
-      pending = this.compiledFile(path, digest, bytes).finally(() => this.pending.delete(path));
+      pending = this.compiledFile(path, digest, bytes, maxMemoryPages).finally(() => this.pending.delete(path));
       this.pending.set(path, pending);
     }
     return pending;
   }
 
-  private async compiledFile(path: string, digest: Digest, bytes: Uint8Array): Promise<string> {
+  private async compiledFile(path: string, digest: Digest, bytes: Uint8Array, maxMemoryPages: number): Promise<PlannedArtifact> {
+    const plan = planComponentMemory(bytes, maxMemoryPages);
     if (existsSync(path) && this.loads(path)) {
       this.counters.diskHits++;
     } else {
-      const serialized = await this.compileBytes(bytes, digest);
+      const serialized = await this.compileBytes(plan.bytes, digest);
       const temp = `${path}.${process.pid}.tmp`;
       writeFileSync(temp, serialized, { mode: 0o600 });
       renameSync(temp, path);
       this.counters.compiles++;
     }
-    this.checked.add(path);
-    return path;
+    this.checked.set(path, plan.memories);
+    return { path, memories: plan.memories };
   }
 
   /** Whether a file on disk loads into this engine (same library, same settings, undamaged). */
@@ -135,14 +145,16 @@ export class WasmtimeEngine implements Engine {
 
   /** Forgets that a digest's file was checked, so the next start of it reads the disk again. */
   evict(digest: string): void {
-    this.checked.delete(join(this.dir, `${digest.slice('sha256:'.length)}.cwasm`));
+    const prefix = join(this.dir, `${digest.slice('sha256:'.length)}-`);
+    for (const path of this.checked.keys()) if (path.startsWith(prefix)) this.checked.delete(path);
   }
 
+  /** Files are `<hex digest>-<memory pages>p.cwasm`: one per memory limit an app of that digest had. */
   prune(keep: ReadonlySet<Digest>): number {
-    const wanted = new Set([...keep].map((d) => `${d.slice('sha256:'.length)}.cwasm`));
+    const wanted = new Set([...keep].map((d) => d.slice('sha256:'.length)));
     let removed = 0;
     for (const name of readdirSync(this.dir)) {
-      if (wanted.has(name)) continue;
+      if (wanted.has(name.split('-')[0]!.split('.')[0]!)) continue;
       rmSync(join(this.dir, name), { force: true });
       this.checked.delete(join(this.dir, name));
       removed++;

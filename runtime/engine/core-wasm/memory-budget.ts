@@ -56,6 +56,11 @@ export function planMemoryCap(modules: Record<string, Uint8Array>, budget: numbe
   return { budget, maxima };
 }
 
+/** The error of core instances whose memories could reach more than the app's limit together. */
+export function overMemoryBudget(pages: number, budget: number): BerthError {
+  return new BerthError('memory-limit', `the component's core instances could grow their memories to ${pages} pages (${mib(pages)}) in all, over its memory limit of ${budget} pages (${mib(budget)})`);
+}
+
 /** Pages the memories a module defines can reach together, once capped (what one instance of it may cost). */
 export function memoryPagesOf(cap: MemoryCap, module: string): number {
   return (cap.maxima[module] ?? []).reduce((sum, pages) => sum + pages, 0);
