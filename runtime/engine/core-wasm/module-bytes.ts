@@ -51,21 +51,19 @@ export function encodeLeb(value: bigint): number[] {
 export function rewriteSections(module: Uint8Array, ids: number[], rewrite: (id: number, body: Uint8Array) => Uint8Array, bad: (reason: string) => Error = (r) => new Error(r)): Uint8Array {
   if (module.length < 8 || module[0] !== 0 || module[1] !== 0x61 || module[2] !== 0x73 || module[3] !== 0x6d) throw bad('not a core module');
   const parts: Uint8Array[] = [module.subarray(0, 8)];
-  const r = new ModuleReader(module, 8, bad);
-  while (r.pos < module.length) {
-    const sectionStart = r.pos;
-    const id = r.byte();
-    const size = Number(r.leb());
-    const start = r.pos;
-    r.skip(size);
-    const body = module.subarray(start, start + size);
-    if (ids.includes(id)) {
-      const rewritten = rewrite(id, body);
-      parts.push(Uint8Array.of(id, ...encodeLeb(BigInt(rewritten.length))), rewritten);
+  for (const s of sectionsOf(module, bad)) {
+    if (ids.includes(s.id)) {
+      const rewritten = rewrite(s.id, module.subarray(s.start, s.end));
+      parts.push(Uint8Array.of(s.id, ...encodeLeb(BigInt(rewritten.length))), rewritten);
     } else {
-      parts.push(module.subarray(sectionStart, start + size));
+      parts.push(module.subarray(s.head, s.end));
     }
   }
+  return concatBytes(parts);
+}
+
+/** The parts in one new Uint8Array of its own (never a view into Node's shared buffer pool). */
+export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
   const result = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
   let offset = 0;
   for (const p of parts) {
@@ -73,4 +71,27 @@ export function rewriteSections(module: Uint8Array, ids: number[], rewrite: (id:
     offset += p.length;
   }
   return result;
+}
+
+/** One section of a module or component: its id, where its id byte is, and its body's bounds. */
+export interface Section {
+  id: number;
+  head: number;
+  start: number;
+  end: number;
+}
+
+/** The sections after the 8-byte preamble of a core module or a component (same framing). */
+export function sectionsOf(bytes: Uint8Array, bad: (reason: string) => Error): Section[] {
+  const r = new ModuleReader(bytes, 8, bad);
+  const out: Section[] = [];
+  while (r.pos < bytes.length) {
+    const head = r.pos;
+    const id = r.byte();
+    const size = Number(r.leb());
+    const start = r.pos;
+    r.skip(size);
+    out.push({ id, head, start, end: start + size });
+  }
+  return out;
 }

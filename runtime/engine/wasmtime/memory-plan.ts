@@ -1,7 +1,7 @@
 import { BerthError } from '../../../common/errors.js';
 import { memoryPagesOf, overMemoryBudget, planMemoryCap } from '../core-wasm/memory-budget.js';
 import { capMemory, definedMemories } from '../core-wasm/memory-limit.js';
-import { encodeLeb, ModuleReader } from '../core-wasm/module-bytes.js';
+import { concatBytes, encodeLeb, ModuleReader, sectionsOf, type Section } from '../core-wasm/module-bytes.js';
 
 /**
  * One memory budget for all the linear memories of an app instance on Wasmtime, as on jco
@@ -60,27 +60,9 @@ function countInstances(level: Level, times: number, out: Map<string, number>): 
   for (const [nested, n] of level.componentInstantiations) countInstances(nested, n * times, out);
 }
 
-interface Section {
-  id: number;
-  start: number;
-  end: number;
-  /** Where the section's id byte is. */
-  head: number;
-}
-
 function sections(bytes: Uint8Array): Section[] {
   if (bytes.length < 8 || COMPONENT_PREAMBLE.some((b, i) => bytes[i] !== b)) throw bad('not a component');
-  const r = new ModuleReader(bytes, 8, bad);
-  const out: Section[] = [];
-  while (r.pos < bytes.length) {
-    const head = r.pos;
-    const id = r.byte();
-    const size = Number(r.leb());
-    const start = r.pos;
-    r.skip(size);
-    out.push({ id, start, end: start + size, head });
-  }
-  return out;
+  return sectionsOf(bytes, bad);
 }
 
 /** Modules are keyed by their order in the whole binary, nested components included (as rewriteLevel walks it). */
@@ -183,5 +165,5 @@ function rewriteLevel(bytes: Uint8Array, rewrite: (key: string, module: Uint8Arr
     if (next) parts.push(Uint8Array.of(s.id, ...encodeLeb(BigInt(next.length))), next);
     else parts.push(bytes.subarray(s.head, s.end));
   }
-  return Buffer.concat(parts);
+  return concatBytes(parts);
 }

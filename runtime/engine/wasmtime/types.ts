@@ -131,7 +131,7 @@ export class TypeReader {
         for (let i = 0; i < count; i++) {
           const hasPayload = this.slots + 16n;
           let name = '';
-          const type = this.optionalPayload((t) => {
+          const type = this.optional((t) => {
             a.wasmtime_component_variant_type_case_nth(of, i, this.slots, this.slots + 8n, hasPayload, t);
             name = textOut(this.slots, this.slots + 8n);
             return u8(hasPayload) !== 0;
@@ -163,18 +163,6 @@ export class TypeReader {
         return { kind: 'unsupported', what: kind ?? `type kind ${u8(slot)}` };
       default:
         return { kind };
-    }
-  }
-
-  private optionalPayload(write: (slot: Ptr) => boolean): WitType | undefined {
-    const slot = alloc(VALTYPE_SIZE);
-    try {
-      if (!write(slot)) return undefined;
-      const type = this.read(slot);
-      this.api.wasmtime_component_valtype_delete(slot);
-      return type;
-    } finally {
-      free(slot);
     }
   }
 }
