@@ -1,5 +1,5 @@
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import type { Digest } from '../../../common/digest.js';
 import { BerthError } from '../../../common/errors.js';
 import { inspectComponent } from '../../component/inspect.js';
@@ -14,6 +14,22 @@ import { WASMTIME_VERSION } from './pin.js';
 import { processEngine, type ProcessEngine } from './process-engine.js';
 
 export type WasmtimeCompiled = CompiledComponent & { artifact: WasmtimeArtifact };
+
+/**
+ * Compiles running in this process, by engine, digest and memory limit: several agents in one
+ * process (the demo's two devices, tests) that need the same component at once compile it once.
+ * Only while in flight; the serialized bytes are not kept after.
+ */
+const inFlight = new Map<string, Promise<Uint8Array>>();
+
+function compiledOnce(key: string, compile: () => Promise<Uint8Array>): Promise<Uint8Array> {
+  let pending = inFlight.get(key);
+  if (!pending) {
+    pending = compile().finally(() => inFlight.delete(key));
+    inFlight.set(key, pending);
+  }
+  return pending;
+}
 
 interface PlannedArtifact {
   path: string;
@@ -88,7 +104,7 @@ export class WasmtimeEngine implements Engine {
     if (existsSync(path) && this.loads(path)) {
       this.counters.diskHits++;
     } else {
-      const serialized = await this.compileBytes(plan.bytes, digest);
+      const serialized = await compiledOnce(`${this.name}/${basename(path)}`, () => this.compileBytes(plan.bytes, digest));
       const temp = `${path}.${process.pid}.tmp`;
       writeFileSync(temp, serialized, { mode: 0o600 });
       renameSync(temp, path);
