@@ -17,14 +17,28 @@ export class GuestLoader {
   load(artifact: CompiledComponent['artifact']): GuestComponent | Promise<GuestComponent> {
     if (artifact.engine === 'jco') return this.jco.load(artifact);
     if (this.wasmtime) return this.wasmtime.load(artifact);
-    return import('./wasmtime/thread-loader.js').then(({ WasmtimeThreadLoader }) => {
-      this.wasmtime ??= new WasmtimeThreadLoader(this.halt);
-      return this.wasmtime.load(artifact);
-    });
+    return this.wasmtimeLoader().then((loader) => loader.load(artifact));
   }
 
-  /** Loads and warms an artifact ahead of an app's start (only the jco engine has work to do early). */
+  /**
+   * Loads and warms an artifact ahead of an app's start, so that a pre-started thread has done
+   * what does not depend on the app's grants: jco imports and warms its glue; Wasmtime opens the
+   * thread's FFI and maps the precompiled component. A failure here is left for `load` to report.
+   */
   preload(artifact: CompiledComponent['artifact'], warmed: () => void): void {
-    if (artifact.engine === 'jco') this.jco.preload(artifact, warmed);
+    if (artifact.engine === 'jco') return this.jco.preload(artifact, warmed);
+    this.wasmtimeLoader().then(
+      (loader) => {
+        loader.preload(artifact);
+        warmed();
+      },
+      () => undefined,
+    );
+  }
+
+  private async wasmtimeLoader(): Promise<WasmtimeThreadLoader> {
+    const { WasmtimeThreadLoader } = await import('./wasmtime/thread-loader.js');
+    this.wasmtime ??= new WasmtimeThreadLoader(this.halt);
+    return this.wasmtime;
   }
 }

@@ -16,6 +16,20 @@ export class WasmtimeThreadLoader {
   constructor(private readonly halt: Int32Array) {}
 
   load(artifact: WasmtimeArtifact): WasmtimeGuestComponent {
+    const { loaded, epochActive } = this.loaded(artifact);
+    return new WasmtimeGuestComponent(loaded, artifact, epochActive, this.halt);
+  }
+
+  /** Opens this thread's FFI and maps the component, ahead of its first instance. */
+  preload(artifact: WasmtimeArtifact): void {
+    try {
+      this.loaded(artifact);
+    } catch {
+      // Reported by `load`, when an app of it starts.
+    }
+  }
+
+  private loaded(artifact: WasmtimeArtifact): { loaded: LoadedComponent; epochActive: SharedArrayBuffer } {
     const own = artifact.pid === process.pid;
     const engine = own ? { engine: artifact.engineAddress, epochActive: artifact.epochActive } : processEngine(artifact.library, artifact.settings);
     const thread = WasmtimeThread.open(artifact.library, engine.engine);
@@ -30,6 +44,6 @@ export class WasmtimeThreadLoader {
       }
       this.components.set(artifact.path, loaded);
     }
-    return new WasmtimeGuestComponent(loaded, artifact, engine.epochActive, this.halt);
+    return { loaded, epochActive: engine.epochActive };
   }
 }
