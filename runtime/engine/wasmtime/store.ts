@@ -114,9 +114,12 @@ export class StoreState {
       this.interrupted = interrupt;
       throw new InterruptedError(interrupt.reason, interrupt.message);
     });
+    const outer = this.thread.active;
+    this.thread.active = this;
     try {
       return enter();
     } finally {
+      this.thread.active = outer;
       setWaitCheck(undefined);
       this.deadlineAt = Infinity;
     }

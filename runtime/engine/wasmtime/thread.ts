@@ -65,7 +65,11 @@ export class WasmtimeThread {
     this.stores.delete(id);
   }
 
+  /** The store whose guest this thread is running now (StoreState.guarded): its callbacks need no lookup. */
+  active: StoreState | undefined;
+
   private store(ctx: Ptr): StoreState {
+    if (this.active?.ctx === ctx) return this.active;
     const id = (this.api.wasmtime_context_get_data(ctx) as Ptr | null) ?? 0n;
     const state = this.stores.get(id);
     if (!state) throw new Error(`Wasmtime called back for an unknown store ${id}`);

@@ -128,6 +128,7 @@ export class ValueCodec {
 
   private liftList(at: Ptr, element: WitType, resources: ResourceBridge): unknown {
     const n = size(at);
+    if (n === 0) return TYPED[element.kind] ? new TYPED[element.kind]!.array(0) : [];
     const data = ptr(at + 8n);
     const typed = TYPED[element.kind];
     // A typed array's elements live outside the heap (and are bounded by the guest's own memory).
@@ -139,7 +140,9 @@ export class ValueCodec {
     }
     if (n > MAX_LIST_ELEMENTS) throw new ValueError(listTooLong(n));
     this.charge(16 + 8 * n);
-    return Array.from({ length: n }, (_, i) => this.value(data + BigInt(i * VAL_SIZE), element, resources));
+    const out: unknown[] = new Array(n);
+    for (let i = 0; i < n; i++) out[i] = this.value(data + BigInt(i * VAL_SIZE), element, resources);
+    return out;
   }
 
   /**
