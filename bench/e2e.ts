@@ -59,7 +59,7 @@ export async function run(argv: string[]): Promise<BenchResult> {
     };
 
     const uncached = await deploy('e2e-0');
-    figures.push({ name: 'deploy → answering, artifact not on device', value: uncached, unit: 'ms', note: 'long-poll wake, signed state, pull 12 MiB + verify, transpile + compile, start' });
+    figures.push({ name: 'deploy → answering, artifact not on device', value: uncached, unit: 'ms', note: 'long-poll wake, signed state, pull 12 MiB + verify, compile (Wasmtime: Winch; jco: transpile + compile), start' });
     await remove('e2e-0');
     const cached: number[] = [];
     for (let i = 1; i <= rounds; i++) {
