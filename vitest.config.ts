@@ -4,10 +4,19 @@ import { defineConfig } from 'vitest/config';
 const RUNTIME_FACING = ['runtime', 'hostile', 'wasi', 'http', 'messaging', 'identity', 'accounting', 'agent'].map((dir) => `test/${dir}/**/*.test.ts`);
 /** Tests of one engine's own parts, or that run each engine themselves. */
 const ENGINE_OWN = [
-  'test/runtime/engine.test.ts', 'test/runtime/glue-*.test.ts', 'test/runtime/warm-up.test.ts', 'test/runtime/table-limit.test.ts',
-  'test/runtime/memory-budget.test.ts', 'test/runtime/memory-limit.test.ts', 'test/runtime/echo-roundtrip.test.ts',
-  'test/runtime/wasmtime-*.test.ts', 'test/runtime/component.test.ts', 'test/runtime/grant-table.test.ts', 'test/runtime/grants.test.ts',
-  'test/runtime/call-queue.test.ts', 'test/agent/device-install.test.ts',
+  'test/runtime/engine.test.ts',
+  'test/runtime/glue-*.test.ts',
+  'test/runtime/warm-up.test.ts',
+  'test/runtime/table-limit.test.ts',
+  'test/runtime/memory-budget.test.ts',
+  'test/runtime/memory-limit.test.ts',
+  'test/runtime/echo-roundtrip.test.ts',
+  'test/runtime/wasmtime-*.test.ts',
+  'test/runtime/component.test.ts',
+  'test/runtime/grant-table.test.ts',
+  'test/runtime/grants.test.ts',
+  'test/runtime/call-queue.test.ts',
+  'test/agent/device-install.test.ts',
 ];
 
 export default defineConfig({

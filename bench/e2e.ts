@@ -29,7 +29,16 @@ export async function run(argv: string[]): Promise<BenchResult> {
   const fleet = await startLocalFleet(dir, 'bench.berth.local', silentLogger);
   try {
     const { sensor } = await buildDemoApps(defaultDemoCache());
-    await publishSignedApp({ admin: fleet.admin, controlPlaneUrl: fleet.controlPlane.url, ca: fleet.ca, registry: fleet.registry.host, vendor: 'acme', app: 'sensor', version: '1.0.0', component: sensor });
+    await publishSignedApp({
+      admin: fleet.admin,
+      controlPlaneUrl: fleet.controlPlane.url,
+      ca: fleet.ca,
+      registry: fleet.registry.host,
+      vendor: 'acme',
+      app: 'sensor',
+      version: '1.0.0',
+      component: sensor,
+    });
     const device: LocalDevice = { id: 'bench-1', labels: { site: 'bench' }, dataDir: join(dir, 'device') };
     agent = await startLocalDevice(fleet, device, silentLogger);
 
@@ -43,7 +52,13 @@ export async function run(argv: string[]): Promise<BenchResult> {
       };
       agent!.events.on('change', onChange);
       try {
-        await fleet.admin.call('POST', '/api/v1/admin/deployments', { id, app: 'sensor', version: '1.0.0', grants: DEMO_GRANTS.sensor.grants, deviceIds: [device.id] });
+        await fleet.admin.call('POST', '/api/v1/admin/deployments', {
+          id,
+          app: 'sensor',
+          version: '1.0.0',
+          grants: DEMO_GRANTS.sensor.grants,
+          deviceIds: [device.id],
+        });
         phases.admitted.push(performance.now() - t0);
         await waitUntil(120_000, `deployment ${id} to answer`, () => answering(agent!));
       } finally {
@@ -59,7 +74,12 @@ export async function run(argv: string[]): Promise<BenchResult> {
     };
 
     const uncached = await deploy('e2e-0');
-    figures.push({ name: 'deploy → answering, artifact not on device', value: uncached, unit: 'ms', note: 'long-poll wake, signed state, pull 12 MiB + verify, compile (Wasmtime: Winch; jco: transpile + compile), start' });
+    figures.push({
+      name: 'deploy → answering, artifact not on device',
+      value: uncached,
+      unit: 'ms',
+      note: 'long-poll wake, signed state, pull 12 MiB + verify, compile (Wasmtime: Winch; jco: transpile + compile), start',
+    });
     await remove('e2e-0');
     const cached: number[] = [];
     for (let i = 1; i <= rounds; i++) {
@@ -69,9 +89,24 @@ export async function run(argv: string[]): Promise<BenchResult> {
     figures.push({ name: 'deploy → answering, artifact cached p50', value: percentile(cached, 50), unit: 'ms', note: `n=${cached.length}; target < 1000 ms` });
     figures.push({ name: 'deploy → answering, artifact cached max', value: Math.max(...cached), unit: 'ms' });
     const cachedPhase = (xs: number[]) => percentile(xs.slice(1), 50);
-    figures.push({ name: '  cached: admission answered p50', value: cachedPhase(phases.admitted), unit: 'ms', note: 'POST /api/v1/admin/deployments (re-verification, scheduling, signed state)' });
-    figures.push({ name: '  cached: agent installing p50', value: cachedPhase(phases.installing), unit: 'ms', note: 'long-poll woken, state verified, plan made' });
-    figures.push({ name: '  cached: agent installed p50', value: cachedPhase(phases.installed), unit: 'ms', note: 'artifact re-checked, app compiled from cache and started' });
+    figures.push({
+      name: '  cached: admission answered p50',
+      value: cachedPhase(phases.admitted),
+      unit: 'ms',
+      note: 'POST /api/v1/admin/deployments (re-verification, scheduling, signed state)',
+    });
+    figures.push({
+      name: '  cached: agent installing p50',
+      value: cachedPhase(phases.installing),
+      unit: 'ms',
+      note: 'long-poll woken, state verified, plan made',
+    });
+    figures.push({
+      name: '  cached: agent installed p50',
+      value: cachedPhase(phases.installed),
+      unit: 'ms',
+      note: 'artifact re-checked, app compiled from cache and started',
+    });
 
     // Offline restart: the app is deployed, then the agent stops and every server goes away.
     await deploy('e2e-offline');
@@ -90,7 +125,12 @@ export async function run(argv: string[]): Promise<BenchResult> {
         await restarted.stop();
       }
     }
-    figures.push({ name: 'offline restart → answering p50', value: percentile(restarts, 50), unit: 'ms', note: `n=${restarts.length}; no control plane, no registry; from disk` });
+    figures.push({
+      name: 'offline restart → answering p50',
+      value: percentile(restarts, 50),
+      unit: 'ms',
+      note: `n=${restarts.length}; no control plane, no registry; from disk`,
+    });
     notes.push('One agent in this process; the control plane and registry share the machine (2 cores here).');
     return { bench: 'e2e', figures, notes };
   } finally {

@@ -32,6 +32,8 @@ export function enginesFromArgs(argv: string[]): EngineKind[] {
   if (at === -1) return [...BENCH_ENGINES];
   const listed = (argv[at + 1] ?? '').split(',').filter(Boolean);
   if (listed.length === 0) throw new BerthError('bench.invalid-option', `--engines needs a list: ${ENGINES.join(',')}`);
-  for (const e of listed) if (!(ENGINES as readonly string[]).includes(e)) throw new BerthError('bench.invalid-option', `--engines: unknown engine '${e}'; engines: ${ENGINES.join(', ')}`);
+  for (const e of listed)
+    if (!(ENGINES as readonly string[]).includes(e))
+      throw new BerthError('bench.invalid-option', `--engines: unknown engine '${e}'; engines: ${ENGINES.join(', ')}`);
   return BENCH_ENGINES.filter((e) => listed.includes(e));
 }

@@ -23,7 +23,14 @@ type Message = { kind: 'provision'; devices: number } | { kind: 'deploy' } | { k
 
 const dir = mkdtempSync(join(tmpdir(), 'berth-bench-fleet-'));
 const storeUrl = process.env.BERTH_FLEET_STORE_URL;
-const cp = await startControlPlane({ dataDir: join(dir, 'cp'), trustDomain: 'fleet.bench', logger: silentLogger, adminSocket: false, authorityRefreshMs: 0, ...(storeUrl ? { storeUrl } : {}) });
+const cp = await startControlPlane({
+  dataDir: join(dir, 'cp'),
+  trustDomain: 'fleet.bench',
+  logger: silentLogger,
+  adminSocket: false,
+  authorityRefreshMs: 0,
+  ...(storeUrl ? { storeUrl } : {}),
+});
 const send = (m: unknown) => process.send!(m);
 
 // BERTH_FLEET_QUERY_STATS=1: count and time every store query by its SQL (printed at stop), to
@@ -57,7 +64,13 @@ async function provision(n: number): Promise<void> {
   await store.transaction(async (tx) => {
     await catalog.insertVendor(tx, 'acme', {});
     await catalog.insertApp(tx, { id: 'meter', vendor: 'acme', description: 'fleet bench' });
-    await catalog.insertVersion(tx, { appId: 'meter', version: '1.0.0', component: { repository: 'oci://registry.bench/acme/meter', digest: `sha256:${'7'.repeat(64)}`, sizeBytes: 65536 }, imports: [], verification: null });
+    await catalog.insertVersion(tx, {
+      appId: 'meter',
+      version: '1.0.0',
+      component: { repository: 'oci://registry.bench/acme/meter', digest: `sha256:${'7'.repeat(64)}`, sizeBytes: 65536 },
+      imports: [],
+      verification: null,
+    });
   });
   const batch = 250;
   for (let start = 0; start < n; start += batch) {
@@ -75,7 +88,10 @@ async function provision(n: number): Promise<void> {
         await devices.insertDevice(tx, { id: d.id, status: 'active', labels: {}, method: 'bench' });
         await tx.query('INSERT INTO device_capabilities (device_id, manifest) VALUES ($1, $2::jsonb)', [
           d.id,
-          JSON.stringify({ properties: { id: d.id, vendor: 'acme', modelNumber: 'm', serialNumber: d.id, cpus: [{ cores: 4, architecture: 'arm64' }], memory: '4Gi' }, labels: {} }),
+          JSON.stringify({
+            properties: { id: d.id, vendor: 'acme', modelNumber: 'm', serialNumber: d.id, cpus: [{ cores: 4, architecture: 'arm64' }], memory: '4Gi' },
+            labels: {},
+          }),
         ]);
         await certificates.insertCertificate(tx, {
           fingerprint: fingerprintOf(d.cert),
@@ -91,7 +107,12 @@ async function provision(n: number): Promise<void> {
     });
     // Their current (empty) state, rendered as the scheduler would have when they were onboarded.
     await store.transaction((tx) => cp.desiredState.changed(tx, ids));
-    send({ kind: 'devices', devices: await Promise.all(issued.map(async (d) => ({ id: d.id, keyPem: await privateKeyToPem(d.keys.privateKey), certificatePem: certificateToPem(d.cert) }))) });
+    send({
+      kind: 'devices',
+      devices: await Promise.all(
+        issued.map(async (d) => ({ id: d.id, keyPem: await privateKeyToPem(d.keys.privateKey), certificatePem: certificateToPem(d.cert) })),
+      ),
+    });
   }
 }
 
@@ -109,7 +130,18 @@ process.on('message', (m: Message) => {
         // supply-chain bench's): store the deployment, place it and render every device's state in
         // one transaction.
         const placement = await cp.deps.store.transaction(async (tx) => {
-          const record = { id: 'meter-everywhere', appId: 'meter', version: '1.0.0', grants: {}, tier: 'worker' as const, limits: null, parameters: null, placement: { mode: { kind: 'every' as const } }, createdBy: 'bench', batchSize: 1 };
+          const record = {
+            id: 'meter-everywhere',
+            appId: 'meter',
+            version: '1.0.0',
+            grants: {},
+            tier: 'worker' as const,
+            limits: null,
+            parameters: null,
+            placement: { mode: { kind: 'every' as const } },
+            createdBy: 'bench',
+            batchSize: 1,
+          };
           await deployments.insertDeployment(tx, record);
           const stored = await deployments.getDeployment(tx, record.id);
           return rescheduleDeployment(tx, stored!, cp.deps.desiredStateChanged!);
@@ -118,7 +150,8 @@ process.on('message', (m: Message) => {
       } else if (m.kind === 'stats') {
         send({ kind: 'stats', waiting: cp.desiredState.waiting, cpu: process.cpuUsage(), maxRssKiB: process.resourceUsage().maxRSS });
       } else if (m.kind === 'stop') {
-        for (const [sql, st] of [...queryStats].sort((a, b) => b[1].ms - a[1].ms).slice(0, 25)) process.stderr.write(`${String(st.n).padStart(7)} ${st.ms.toFixed(0).padStart(7)} ms  ${sql}\n`);
+        for (const [sql, st] of [...queryStats].sort((a, b) => b[1].ms - a[1].ms).slice(0, 25))
+          process.stderr.write(`${String(st.n).padStart(7)} ${st.ms.toFixed(0).padStart(7)} ms  ${sql}\n`);
         await cp.close();
         rmSync(dir, { recursive: true, force: true });
         process.exit(0);

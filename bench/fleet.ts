@@ -67,9 +67,11 @@ const progress = (line: string): void => void process.stderr.write(`fleet: ${lin
 
 async function limit<T>(items: readonly T[], concurrency: number, work: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
-  await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, async () => {
-    while (next < items.length) await work(items[next++]!);
-  }));
+  await Promise.all(
+    Array.from({ length: Math.min(concurrency, items.length) }, async () => {
+      while (next < items.length) await work(items[next++]!);
+    }),
+  );
 }
 
 export async function run(argv: string[]): Promise<BenchResult> {
@@ -85,7 +87,11 @@ export async function run(argv: string[]): Promise<BenchResult> {
   if (storeKind !== 'pglite' && storeKind !== 'postgres') throw new Error('--store takes pglite or postgres');
   const postgres = storeKind === 'postgres' ? await startBenchPostgres() : undefined;
   const env = postgres ? { ...process.env, BERTH_FLEET_STORE_URL: postgres.url } : process.env;
-  const child: ChildProcess = fork(new URL('./fleet-control-plane.js', import.meta.url), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: ['--max-old-space-size=4096', ...profile], env });
+  const child: ChildProcess = fork(new URL('./fleet-control-plane.js', import.meta.url), [], {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    execArgv: ['--max-old-space-size=4096', ...profile],
+    env,
+  });
   const inbox: { kind: string; [k: string]: unknown }[] = [];
   const waiters: (() => void)[] = [];
   child.on('message', (m: { kind: string }) => {
@@ -120,8 +126,7 @@ export async function run(argv: string[]): Promise<BenchResult> {
       if (m.kind === 'devices') {
         creds.push(...(m.devices as DeviceCreds[]));
         if (creds.length % 2000 < 250) progress(`provisioned ${creds.length}/${n}`);
-      }
-      else provisioned = m;
+      } else provisioned = m;
     }
     const provisionMs = Date.now() - provisionStart;
     progress(`${creds.length} devices provisioned in ${(provisionMs / 1000).toFixed(1)} s`);
@@ -179,7 +184,12 @@ export async function run(argv: string[]): Promise<BenchResult> {
           errors++;
           continue;
         }
-        const status = JSON.stringify({ deploymentId: dep.deploymentId, deviceId: d.id, adoptedManifestVersion: m.manifestVersion, status: { state: 'installed' } });
+        const status = JSON.stringify({
+          deploymentId: dep.deploymentId,
+          deviceId: d.id,
+          adoptedManifestVersion: m.manifestVersion,
+          status: { state: 'installed' },
+        });
         const posted = await send(d.agent, ca, `${url}/api/v1/deployments/${dep.deploymentId}/status`, 'POST', {}, status);
         if (posted.status !== 201 && posted.status !== 200) {
           tally(`status: ${posted.status}`);
@@ -238,23 +248,42 @@ export async function run(argv: string[]): Promise<BenchResult> {
     const figures: Figure[] = [
       { name: 'devices', value: n, unit: '', note: 'each its own P-256 key and certificate, one mTLS connection kept alive while it polls' },
       { name: 'provisioning', value: provisionMs / 1000, unit: 's', note: 'keys, certificates and store rows (not part of the figures below)' },
-      { name: 'deployment committed', value: ((deployed.committedAt as number) - createdAt) / 1000, unit: 's', note: `placement on ${String(deployed.placed)} devices, every manifest rendered, versioned, stored` },
+      {
+        name: 'deployment committed',
+        value: ((deployed.committedAt as number) - createdAt) / 1000,
+        unit: 's',
+        note: `placement on ${String(deployed.placed)} devices, every manifest rendered, versioned, stored`,
+      },
       { name: 'adopted by 50%', value: at(0.5), unit: 's', note: 'from creation: manifest + YAML digest checked + status accepted' },
       { name: 'adopted by 95%', value: at(0.95), unit: 's' },
       { name: 'adopted by 100%', value: at(1), unit: 's', note: `${adoptedAt.length}/${n} within ${timeoutMs / 1000} s` },
       { name: 'first poll p50', value: percentile(latencies, 50), unit: 'ms', note: 'new mTLS connection + 200 manifest, 200 in flight' },
       { name: 'first poll p99', value: percentile(latencies, 99), unit: 'ms' },
-      { name: 'conditional poll p50', value: percentile(notModified, 50), unit: 'ms', note: `304, 200 in flight, ${conditionalReused} of ${n} on a kept-alive connection (the rest reconnect: idle past the server's keep-alive)` },
+      {
+        name: 'conditional poll p50',
+        value: percentile(notModified, 50),
+        unit: 'ms',
+        note: `304, 200 in flight, ${conditionalReused} of ${n} on a kept-alive connection (the rest reconnect: idle past the server's keep-alive)`,
+      },
       { name: 'conditional poll p99', value: percentile(notModified, 99), unit: 'ms' },
       { name: 'control-plane CPU, rollout', value: cpuSeconds, unit: 's', note: 'user+system from deploy until the end, one process' },
       ...(postgres ? [{ name: 'PostgreSQL CPU, rollout', value: pgSeconds, unit: 's', note: 'user+system of the server and its backends' }] : []),
       { name: 'control-plane peak RSS', value: after.maxRssKiB / 1024, unit: 'MiB' },
       { name: 'errors', value: errors, unit: '', note: 'failed polls, digest mismatches, refused status reports' },
-      { name: 'keep-alive races retried', value: keepAliveRetries, unit: '', note: 'request on a kept-alive connection the server closed before reading it, sent again once (not an error)' },
+      {
+        name: 'keep-alive races retried',
+        value: keepAliveRetries,
+        unit: '',
+        note: 'request on a kept-alive connection the server closed before reading it, sent again once (not an error)',
+      },
     ];
     void Promise.allSettled(polling);
     const errorKinds = [...kinds].map(([k, v]) => `${k} ×${v}`).join(', ');
-    return { bench: 'fleet', figures, notes: [`store: ${storeKind}`, ...(errorKinds ? [`errors: ${errorKinds}`] : []), 'loopback only; devices and control plane share this machine\'s cores'] };
+    return {
+      bench: 'fleet',
+      figures,
+      notes: [`store: ${storeKind}`, ...(errorKinds ? [`errors: ${errorKinds}`] : []), "loopback only; devices and control plane share this machine's cores"],
+    };
   } finally {
     for (const a of agents) a.destroy();
     child.send({ kind: 'stop' });

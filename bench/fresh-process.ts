@@ -10,7 +10,11 @@ const exec = promisify(execFile);
  * instances already would grow less, and the figure would flatter whichever ran later.
  */
 export async function inFreshProcess<T>(script: string, input: unknown, timeoutMs: number): Promise<T> {
-  const { stdout } = await exec(process.execPath, ['--expose-gc', distPath(`bench/${script}`), JSON.stringify(input)], { timeout: timeoutMs, killSignal: 'SIGKILL', maxBuffer: 16 * 2 ** 20 });
+  const { stdout } = await exec(process.execPath, ['--expose-gc', distPath(`bench/${script}`), JSON.stringify(input)], {
+    timeout: timeoutMs,
+    killSignal: 'SIGKILL',
+    maxBuffer: 16 * 2 ** 20,
+  });
   const last = stdout.trimEnd().split('\n').at(-1) ?? '';
   try {
     return JSON.parse(last) as T;

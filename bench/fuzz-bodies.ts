@@ -12,14 +12,55 @@ type Schema = Record<string, unknown>;
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
 const RAW_MARK = '\u0001raw:';
-const WILD_NUMBERS = ['1e400', '-1e400', '123456789012345678901234567890', '-0', '1.0e-400', '9007199254740993', '0.1e1', '2147483648', '-2147483649', '18446744073709551616'];
+const WILD_NUMBERS = [
+  '1e400',
+  '-1e400',
+  '123456789012345678901234567890',
+  '-0',
+  '1.0e-400',
+  '9007199254740993',
+  '0.1e1',
+  '2147483648',
+  '-2147483649',
+  '18446744073709551616',
+];
 
 /** Strings tried first against a pattern, so that ids, digests and versions come out valid. */
 const CANDIDATES = [
-  'fuzzco', 'fuzzco-meter', '1.0.0', 'fuzzco-meter-all', 'othervendor', 'a', 'a1', 'dev-1', 'x.y', '0.0.1-rc.1',
-  `sha256:${'7'.repeat(64)}`, '7'.repeat(64), 'admin', 'operator', 'vendor:fuzzco', 'worker', 'process', 'wasm',
-  'oci://127.0.0.1:5000/fuzzco/meter:1.0.0', 'spiffe://fuzz.bench/device/dev-1', '2026-01-01T00:00:00Z', 'https://example.com/x',
-  'amd64', 'arm64', 'key', 'value', 'env', 'PENDING', 'INSTALLED', 'RUNNING', 'FAILED', '64Mi', '1Gi', '100m',
+  'fuzzco',
+  'fuzzco-meter',
+  '1.0.0',
+  'fuzzco-meter-all',
+  'othervendor',
+  'a',
+  'a1',
+  'dev-1',
+  'x.y',
+  '0.0.1-rc.1',
+  `sha256:${'7'.repeat(64)}`,
+  '7'.repeat(64),
+  'admin',
+  'operator',
+  'vendor:fuzzco',
+  'worker',
+  'process',
+  'wasm',
+  'oci://127.0.0.1:5000/fuzzco/meter:1.0.0',
+  'spiffe://fuzz.bench/device/dev-1',
+  '2026-01-01T00:00:00Z',
+  'https://example.com/x',
+  'amd64',
+  'arm64',
+  'key',
+  'value',
+  'env',
+  'PENDING',
+  'INSTALLED',
+  'RUNNING',
+  'FAILED',
+  '64Mi',
+  '1Gi',
+  '100m',
 ];
 
 export class BodyGenerator {
@@ -44,7 +85,8 @@ export class BodyGenerator {
     if (Array.isArray(s.enum)) return this.rng.pick(s.enum as Json[]);
     const alternatives = (s.anyOf ?? s.oneOf) as Schema[] | undefined;
     if (alternatives?.length) return this.value(this.rng.pick(alternatives), root, mode, depth + 1);
-    if (Array.isArray(s.allOf) && s.allOf.length) return this.value({ ...s, allOf: undefined, ...(s.allOf as Schema[]).reduce((a, b) => ({ ...a, ...b }), {}) }, root, mode, depth + 1);
+    if (Array.isArray(s.allOf) && s.allOf.length)
+      return this.value({ ...s, allOf: undefined, ...(s.allOf as Schema[]).reduce((a, b) => ({ ...a, ...b }), {}) }, root, mode, depth + 1);
     const type = Array.isArray(s.type) ? this.rng.pick(s.type as string[]) : (s.type as string | undefined);
     switch (type) {
       case 'object':
@@ -135,7 +177,22 @@ export class BodyGenerator {
   hostileString(base = ''): string {
     const cut = this.rng.int(0, base.length);
     // Weighted toward what PostgreSQL refuses (lone surrogates, NUL).
-    const insert = this.rng.pick(['\ud800', '\udfff', '\ud83d', '\u0000', '\ud800', '\u0000', '\u202e', '\ufeff', '\r\n', '../', '%00', '\u00e9\u0301', '\ud83d\ude00', 'a'.repeat(70_000)]);
+    const insert = this.rng.pick([
+      '\ud800',
+      '\udfff',
+      '\ud83d',
+      '\u0000',
+      '\ud800',
+      '\u0000',
+      '\u202e',
+      '\ufeff',
+      '\r\n',
+      '../',
+      '%00',
+      '\u00e9\u0301',
+      '\ud83d\ude00',
+      'a'.repeat(70_000),
+    ]);
     return base.slice(0, cut) + insert + base.slice(cut);
   }
 
@@ -167,7 +224,22 @@ export class BodyGenerator {
 
 /** Bodies that are no JSON a schema could describe: raw bytes, truncations, oddities. */
 export function brokenJson(rng: Rng): Buffer {
-  const texts = ['{', '{"a":', '[1,2', '{"a":1}{"b":2}', 'null', '"\\ud800"', '"\\u0000"', '{"a":"\\x"}', '\ufeff{}', '{"a":1,}', 'NaN', '1e999999', '[' .repeat(100_000), '{}'.padEnd(2000, ' ')];
+  const texts = [
+    '{',
+    '{"a":',
+    '[1,2',
+    '{"a":1}{"b":2}',
+    'null',
+    '"\\ud800"',
+    '"\\u0000"',
+    '{"a":"\\x"}',
+    '\ufeff{}',
+    '{"a":1,}',
+    'NaN',
+    '1e999999',
+    '['.repeat(100_000),
+    '{}'.padEnd(2000, ' '),
+  ];
   if (rng.chance(0.5)) return Buffer.from(rng.pick(texts));
   const bytes = rng.bytes(rng.pick([1, 16, 1024, 70_000]));
   if (rng.chance(0.3)) bytes[0] = 0x7b;

@@ -43,19 +43,50 @@ export function routesToFuzz(ready: FuzzTargetReady): FuzzRoute[] {
   const out: FuzzRoute[] = [];
   const add = (r: FuzzRoute) => {
     const key = routeKey(r);
-    if (!seen.has(key)) seen.add(key), out.push(r);
+    if (!seen.has(key)) (seen.add(key), out.push(r));
   };
   for (const r of ready.routes) add({ target: 'control-plane', method: r.method, path: r.path });
-  for (const r of REGISTRY_SHAPES) add({ target: 'registry', ...r }), add({ target: 'control-plane', ...r });
+  for (const r of REGISTRY_SHAPES) (add({ target: 'registry', ...r }), add({ target: 'control-plane', ...r }));
   return out;
 }
 
 /** Values for a path parameter: ones that exist, and hostile ones. */
 function hostileSegments(rng: Rng): string[] {
   return [
-    '', '%00', 'a%00', `${'%00'.repeat(3)}`, '%ED%A0%80', '%uD800', '%C0%AE%C0%AE', '..', '%2e%2e', '..%2F..%2Fetc%2Fpasswd', '%2F', '%',
-    '%zz', '%E2%80%AE', '%C3%A9', '%F0%9F%98%80', '%EF%BB%BF', 'x'.repeat(rng.pick([64, 256, 4096, 9000])), '-', '-a', 'a-', 'A', '0',
-    '%20', '%0D%0A', 'sha256:', `sha256:${'z'.repeat(64)}`, `sha512:${'a'.repeat(128)}`, 'null', 'undefined', '__proto__', '%3F', '%23', ';',
+    '',
+    '%00',
+    'a%00',
+    `${'%00'.repeat(3)}`,
+    '%ED%A0%80',
+    '%uD800',
+    '%C0%AE%C0%AE',
+    '..',
+    '%2e%2e',
+    '..%2F..%2Fetc%2Fpasswd',
+    '%2F',
+    '%',
+    '%zz',
+    '%E2%80%AE',
+    '%C3%A9',
+    '%F0%9F%98%80',
+    '%EF%BB%BF',
+    'x'.repeat(rng.pick([64, 256, 4096, 9000])),
+    '-',
+    '-a',
+    'a-',
+    'A',
+    '0',
+    '%20',
+    '%0D%0A',
+    'sha256:',
+    `sha256:${'z'.repeat(64)}`,
+    `sha512:${'a'.repeat(128)}`,
+    'null',
+    'undefined',
+    '__proto__',
+    '%3F',
+    '%23',
+    ';',
   ];
 }
 
@@ -110,7 +141,8 @@ export class RequestFactory {
     const value = () => (rng.chance(0.35) ? rng.pick(this.known) : rng.pick(hostileSegments(rng)));
     let path = pattern.replace(/:[A-Za-z]+(\{[^}]*\})?\??/g, () => value()).replace(/\*/g, () => Array.from({ length: rng.int(1, 3) }, value).join('/'));
     if (rng.chance(0.05)) path = path.replace(/\/$/, '') + rng.pick(['/', '//', '/..', '/%2e', '/.']);
-    if (rng.chance(0.15)) path += '?' + rng.pick(['n=-1', 'n=99999999999999999999', 'last=%00', 'x=%ED%A0%80', 'a=1&a=2', '=', '&&', `q=${'y'.repeat(5000)}`, 'digest=sha256:zz']);
+    if (rng.chance(0.15))
+      path += '?' + rng.pick(['n=-1', 'n=99999999999999999999', 'last=%00', 'x=%ED%A0%80', 'a=1&a=2', '=', '&&', `q=${'y'.repeat(5000)}`, 'digest=sha256:zz']);
     // Node's client refuses bytes outside 0x21-0xff in a path: send those percent-encoded.
     return path.replace(/[^\u0021-\u007e]/g, (ch) => encodeURIComponent(ch));
   }
@@ -119,12 +151,38 @@ export class RequestFactory {
     const rng = this.rng;
     const c = this.ready.credentials;
     const headers: Record<string, string> = {};
-    const bearer: Partial<Record<CredentialName, string>> = { admin: c.admin, operator: c.operator, vendor: c.vendor, otherVendor: c.otherVendor, enrollment: c.enrollment };
+    const bearer: Partial<Record<CredentialName, string>> = {
+      admin: c.admin,
+      operator: c.operator,
+      vendor: c.vendor,
+      otherVendor: c.otherVendor,
+      enrollment: c.enrollment,
+    };
     if (bearer[credential]) headers.authorization = `Bearer ${bearer[credential]}`;
-    if (credential === 'garbage') headers.authorization = rng.pick(['Bearer ', 'Bearer x', `Bearer ${'A'.repeat(200)}=`, 'Basic YWRtaW46YWRtaW4=', `Bearer ${c.admin}x`, 'bearer ' + c.admin, `Bearer ${'%00'.repeat(10)}abcdefghijkl`]);
+    if (credential === 'garbage')
+      headers.authorization = rng.pick([
+        'Bearer ',
+        'Bearer x',
+        `Bearer ${'A'.repeat(200)}=`,
+        'Basic YWRtaW46YWRtaW4=',
+        `Bearer ${c.admin}x`,
+        'bearer ' + c.admin,
+        `Bearer ${'%00'.repeat(10)}abcdefghijkl`,
+      ]);
     const type = rng.int(0, 9);
     if (type <= 5) headers['content-type'] = 'application/json';
-    else if (type <= 8) headers['content-type'] = rng.pick(['text/plain', 'application/json; charset=utf-16', 'APPLICATION/JSON', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=', 'application/vnd.oci.image.manifest.v1+json', 'application/octet-stream', ';', 'application/json;;;']);
+    else if (type <= 8)
+      headers['content-type'] = rng.pick([
+        'text/plain',
+        'application/json; charset=utf-16',
+        'APPLICATION/JSON',
+        'application/x-www-form-urlencoded',
+        'multipart/form-data; boundary=',
+        'application/vnd.oci.image.manifest.v1+json',
+        'application/octet-stream',
+        ';',
+        'application/json;;;',
+      ]);
     if (rng.chance(0.03)) headers['x-fuzz-pad'] = 'p'.repeat(rng.pick([8_000, 20_000]));
     if (rng.chance(0.03)) for (let i = 0; i < 120; i++) headers[`x-fuzz-${i}`] = String(i);
     if (rng.chance(0.05)) headers.host = rng.pick(['evil.example', 'localhost:1', '[::1]', 'a'.repeat(300)]);
@@ -159,10 +217,32 @@ export class RequestFactory {
     const framing = rng.int(0, 2);
     if (framing === 0) {
       lines.push('transfer-encoding: chunked');
-      const chunk = rng.pick(['zz\r\n{}\r\n0\r\n\r\n', '-1\r\n{}\r\n0\r\n\r\n', 'fffffffffffffffffffff\r\n{}\r\n', '5\r\n{}\r\n0\r\n\r\n', '2;x=\u0001\r\n{}\r\n0\r\n\r\n', '2\r\n{}0\r\n\r\n', '2\r\n{}\r\n', '0x2\r\n{}\r\n0\r\n\r\n', ' 2\r\n{}\r\n0\r\n\r\n', '2\r\n{}\r\n0\r\nx-trailer: \u0000\r\n\r\n']);
+      const chunk = rng.pick([
+        'zz\r\n{}\r\n0\r\n\r\n',
+        '-1\r\n{}\r\n0\r\n\r\n',
+        'fffffffffffffffffffff\r\n{}\r\n',
+        '5\r\n{}\r\n0\r\n\r\n',
+        '2;x=\u0001\r\n{}\r\n0\r\n\r\n',
+        '2\r\n{}0\r\n\r\n',
+        '2\r\n{}\r\n',
+        '0x2\r\n{}\r\n0\r\n\r\n',
+        ' 2\r\n{}\r\n0\r\n\r\n',
+        '2\r\n{}\r\n0\r\nx-trailer: \u0000\r\n\r\n',
+      ]);
       tail = Buffer.from(chunk, 'latin1');
     } else if (framing === 1) {
-      const length = rng.pick(['-1', 'abc', '1e3', '99999999999999999999', ' 2', '2, 3', '0x10', '', String(body.length + 100), String(Math.max(0, body.length - 1))]);
+      const length = rng.pick([
+        '-1',
+        'abc',
+        '1e3',
+        '99999999999999999999',
+        ' 2',
+        '2, 3',
+        '0x10',
+        '',
+        String(body.length + 100),
+        String(Math.max(0, body.length - 1)),
+      ]);
       lines.push(`content-length: ${length}`);
       if (rng.chance(0.3)) lines.push(rng.pick([`content-length: ${body.length + 1}`, 'transfer-encoding: chunked']));
       tail = body;

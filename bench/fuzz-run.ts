@@ -30,7 +30,15 @@ export interface Finding {
   status?: number;
   code?: string;
   count: number;
-  reproducer: { credential: string; method: string; path: string; headers: Record<string, string>; bodyPrefix?: string; bodyBase64Prefix?: string; rawPrefix?: string };
+  reproducer: {
+    credential: string;
+    method: string;
+    path: string;
+    headers: Record<string, string>;
+    bodyPrefix?: string;
+    bodyBase64Prefix?: string;
+    rawPrefix?: string;
+  };
 }
 
 export interface ErrorLine {
@@ -192,7 +200,9 @@ class Tally {
     const many = Object.keys(r.headers).filter((k) => k.startsWith('x-fuzz-') && k !== 'x-fuzz-pad');
     const shown = Object.entries(r.headers).filter(([k]) => !many.includes(k));
     if (many.length) shown.push([`x-fuzz-0 … x-fuzz-${many.length - 1}`, 'their index']);
-    const headers = Object.fromEntries(shown.map(([k, v]) => [k, k === 'authorization' ? `${v.slice(0, 12)}…(${r.credential})` : v.length > 200 ? `${v.slice(0, 40)}…(${v.length} chars)` : v]));
+    const headers = Object.fromEntries(
+      shown.map(([k, v]) => [k, k === 'authorization' ? `${v.slice(0, 12)}…(${r.credential})` : v.length > 200 ? `${v.slice(0, 40)}…(${v.length} chars)` : v]),
+    );
     this.findings.set(key, {
       kind,
       method: r.method,

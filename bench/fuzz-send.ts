@@ -87,7 +87,13 @@ export class FuzzSender {
       let settled = false;
       const socket: Socket = toRegistry
         ? netConnect({ host: base.hostname, port })
-        : tlsConnect({ host: base.hostname, port, ca: this.ready.ca, servername: 'localhost', ...(r.credential === 'device' ? { key: this.ready.credentials.device.keyPem, cert: this.ready.credentials.device.certificatePem } : {}) });
+        : tlsConnect({
+            host: base.hostname,
+            port,
+            ca: this.ready.ca,
+            servername: 'localhost',
+            ...(r.credential === 'device' ? { key: this.ready.credentials.device.keyPem, cert: this.ready.credentials.device.certificatePem } : {}),
+          });
       const done = (o: FuzzOutcome) => {
         if (settled) return;
         settled = true;

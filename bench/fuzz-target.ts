@@ -30,7 +30,14 @@ const send = (m: unknown, then: () => void = () => {}) => process.send!(m, undef
 
 const ids: SeededIds = { vendor: 'fuzzco', app: 'fuzzco-meter', version: '1.0.0', deployment: 'fuzzco-meter-all', device: 'fuzz-dev-q7' };
 
-const cp = await startControlPlane({ dataDir: join(dir, 'cp'), trustDomain: 'fuzz.bench', logger, adminSocket: false, authorityRefreshMs: 0, reconcileIntervalMs: 0 });
+const cp = await startControlPlane({
+  dataDir: join(dir, 'cp'),
+  trustDomain: 'fuzz.bench',
+  logger,
+  adminSocket: false,
+  authorityRefreshMs: 0,
+  reconcileIntervalMs: 0,
+});
 const registry = await startRegistryServer({ dir: join(dir, 'registry'), logger: registryLogger, maxBlobBytes: 4 * 1024 * 1024 });
 
 async function prepare(): Promise<FuzzTargetReady> {
@@ -42,10 +49,27 @@ async function prepare(): Promise<FuzzTargetReady> {
   await store.transaction(async (tx) => {
     await catalog.insertVendor(tx, ids.vendor, {});
     await catalog.insertApp(tx, { id: ids.app, vendor: ids.vendor, description: 'fuzz bench' });
-    await catalog.insertVersion(tx, { appId: ids.app, version: ids.version, component: { repository: `oci://${registry.host}/${ids.vendor}/meter`, digest: `sha256:${'7'.repeat(64)}`, sizeBytes: 65536 }, imports: [], verification: null });
+    await catalog.insertVersion(tx, {
+      appId: ids.app,
+      version: ids.version,
+      component: { repository: `oci://${registry.host}/${ids.vendor}/meter`, digest: `sha256:${'7'.repeat(64)}`, sizeBytes: 65536 },
+      imports: [],
+      verification: null,
+    });
   });
   await store.transaction(async (tx) => {
-    const record = { id: ids.deployment, appId: ids.app, version: ids.version, grants: {}, tier: 'worker' as const, limits: null, parameters: null, placement: { mode: { kind: 'every' as const } }, createdBy: 'fuzz', batchSize: 1 };
+    const record = {
+      id: ids.deployment,
+      appId: ids.app,
+      version: ids.version,
+      grants: {},
+      tier: 'worker' as const,
+      limits: null,
+      parameters: null,
+      placement: { mode: { kind: 'every' as const } },
+      createdBy: 'fuzz',
+      batchSize: 1,
+    };
     await deployments.insertDeployment(tx, record);
     await rescheduleDeployment(tx, (await deployments.getDeployment(tx, record.id))!, cp.deps.desiredStateChanged!);
   });

@@ -9,7 +9,10 @@ import type { BenchResult } from './report.js';
  * (bench/fuzz-run.ts). Targets: 0 answers 5xx, 0 hangs, 0 crashes, 0 error-level log lines.
  */
 export async function run(argv: string[]): Promise<BenchResult> {
-  const { values } = parseArgs({ args: argv, options: { requests: { type: 'string' }, seconds: { type: 'string' }, seed: { type: 'string' }, concurrency: { type: 'string' } } });
+  const { values } = parseArgs({
+    args: argv,
+    options: { requests: { type: 'string' }, seconds: { type: 'string' }, seed: { type: 'string' }, concurrency: { type: 'string' } },
+  });
   const seed = values.seed ?? randomBytes(6).toString('hex');
   const report = await runFuzz({
     requests: positive(values.requests, 100_000, '--requests'),
@@ -29,7 +32,12 @@ export async function run(argv: string[]): Promise<BenchResult> {
       { name: 'crashes', value: report.crashes, unit: '', note: 'server process gone; target 0' },
       { name: 'error-level log lines', value: report.errorLines, unit: '', note: 'control plane and registry; target 0' },
       ...Object.entries(report.statuses).map(([status, n]) => ({ name: `status ${status}`, value: n, unit: '' })),
-      ...Object.entries(report.closed).map(([why, n]) => ({ name: `no answer: ${why}`, value: n, unit: '', note: 'connection closed by the server or refused by the client' })),
+      ...Object.entries(report.closed).map(([why, n]) => ({
+        name: `no answer: ${why}`,
+        value: n,
+        unit: '',
+        note: 'connection closed by the server or refused by the client',
+      })),
     ],
     notes: [`seed ${report.seed} (repeat with --seed ${report.seed})`],
   };

@@ -55,11 +55,26 @@ export async function runNodeLoad(spec: LoadSpec): Promise<LoadResult> {
   const seconds = (Math.min(performance.now(), endAt) - countFrom) / 1000;
   latencies.sort((a, b) => a - b);
   const at = (p: number) => (latencies.length ? latencies[Math.min(latencies.length - 1, Math.ceil((p / 100) * latencies.length) - 1)]! : NaN);
-  return { tool: 'node', requests: tally.requests, errors: tally.errors, errorKinds: [...tally.kinds], seconds, requestsPerSecond: tally.requests / seconds, p50Ms: at(50), p99Ms: at(99) };
+  return {
+    tool: 'node',
+    requests: tally.requests,
+    errors: tally.errors,
+    errorKinds: [...tally.kinds],
+    seconds,
+    requestsPerSecond: tally.requests / seconds,
+    p50Ms: at(50),
+    p99Ms: at(99),
+  };
 }
 
 /** One connection sending requests back to back until `endAt`; a failed one is replaced. */
-async function connectionLoop(spec: LoadSpec, request: Buffer, endAt: number, done: (sentAt: number) => void, fail: (kind: string, sentAt: number) => void): Promise<void> {
+async function connectionLoop(
+  spec: LoadSpec,
+  request: Buffer,
+  endAt: number,
+  done: (sentAt: number) => void,
+  fail: (kind: string, sentAt: number) => void,
+): Promise<void> {
   // Bounded: a connection that keeps failing stops after this many in a row.
   let failuresInRow = 0;
   while (performance.now() < endAt && failuresInRow < 50) {
@@ -68,7 +83,13 @@ async function connectionLoop(spec: LoadSpec, request: Buffer, endAt: number, do
   }
 }
 
-function connection(spec: LoadSpec, request: Buffer, endAt: number, done: (sentAt: number) => void, fail: (kind: string, sentAt: number) => void): Promise<'ended' | 'failed'> {
+function connection(
+  spec: LoadSpec,
+  request: Buffer,
+  endAt: number,
+  done: (sentAt: number) => void,
+  fail: (kind: string, sentAt: number) => void,
+): Promise<'ended' | 'failed'> {
   return new Promise((resolve) => {
     const socket = net.connect({ port: spec.port, host: '127.0.0.1', noDelay: true });
     let pending: Buffer = Buffer.alloc(0);

@@ -48,8 +48,18 @@ async function runWrk(spec: LoadSpec, timeout: number): Promise<LoadResult> {
   const url = `http://127.0.0.1:${spec.port}${spec.path}`;
   const wrk = (ms: number) =>
     new Promise<string>((resolve, reject) => {
-      const args = ['-t1', `-c${spec.connections}`, `-d${Math.max(1, Math.round(ms / 1000))}s`, `--timeout`, `${Math.ceil(spec.requestTimeoutMs / 1000)}s`, '--latency', url];
-      execFile('wrk', args, { timeout }, (err, stdout, stderr) => (err ? reject(new BerthError('bench.load-failed', `wrk failed: ${err.message} ${stderr}`.trim())) : resolve(stdout)));
+      const args = [
+        '-t1',
+        `-c${spec.connections}`,
+        `-d${Math.max(1, Math.round(ms / 1000))}s`,
+        `--timeout`,
+        `${Math.ceil(spec.requestTimeoutMs / 1000)}s`,
+        '--latency',
+        url,
+      ];
+      execFile('wrk', args, { timeout }, (err, stdout, stderr) =>
+        err ? reject(new BerthError('bench.load-failed', `wrk failed: ${err.message} ${stderr}`.trim())) : resolve(stdout),
+      );
     });
   // wrk has no warm-up of its own: a first short run, not counted.
   if (spec.warmupMs > 0) await wrk(spec.warmupMs);
@@ -71,7 +81,16 @@ export function parseWrk(out: string): LoadResult {
   const socketErrors = socket ? socket.slice(1).reduce((sum, n) => sum + Number(n), 0) : 0;
   const errorKinds = [...(non2xx ? [`${non2xx} non-2xx/3xx`] : []), ...(socketErrors ? [socket![0]] : [])];
   // wrk counts a non-2xx answer among its requests; here it is an error, as in the Node client.
-  return { tool: 'wrk', requests: requests - non2xx, errors: non2xx + socketErrors, errorKinds, seconds, requestsPerSecond: (requests - non2xx) / seconds, p50Ms: quantile('50'), p99Ms: quantile('99') };
+  return {
+    tool: 'wrk',
+    requests: requests - non2xx,
+    errors: non2xx + socketErrors,
+    errorKinds,
+    seconds,
+    requestsPerSecond: (requests - non2xx) / seconds,
+    p50Ms: quantile('50'),
+    p99Ms: quantile('99'),
+  };
 }
 
 function toMs(value: number, unit: string): number {

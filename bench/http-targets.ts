@@ -43,7 +43,8 @@ export const SENSOR_ROUTE = DEMO_GRANTS.sensor.grants['inbound-http'].route;
  * so it is compiled once per engine and run.
  */
 async function runtimeOn(engine: BenchEngine, dataDir: string, cacheDir: string): Promise<Runtime> {
-  if (!benchEngines().includes(engine)) throw new BerthError('bench.unknown-engine', `no engine '${String(engine)}' to benchmark; engines: ${benchEngines().join(', ')}`);
+  if (!benchEngines().includes(engine))
+    throw new BerthError('bench.unknown-engine', `no engine '${String(engine)}' to benchmark; engines: ${benchEngines().join(', ')}`);
   return new Runtime({ dataDir, engine: await benchEngine(engine, cacheDir), logger: silentLogger });
 }
 
@@ -63,7 +64,8 @@ export async function serveApp(target: AppTarget, component: Uint8Array, scratch
     const { vendor, grants } = DEMO_GRANTS.sensor;
     const supervisor = await runtime.startApp(component, { vendor, app: 'sensor', grants, tier: target.tier });
     const { state, lastStop } = supervisor.status();
-    if (state !== 'running') throw new BerthError('bench.target-not-running', `the sensor app did not start on ${target.engine}/${target.tier}: ${lastStop?.message ?? state}`);
+    if (state !== 'running')
+      throw new BerthError('bench.target-not-running', `the sensor app did not start on ${target.engine}/${target.tier}: ${lastStop?.message ?? state}`);
     serveSupervisedApp(gateway, supervisor);
     const port = await gateway.listen();
     await answers(port, path);

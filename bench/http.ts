@@ -49,7 +49,15 @@ export interface HttpReport {
   load: { before: number[]; after: number[] };
 }
 
-export const DEFAULTS: HttpBenchOptions = { seconds: 5, warmupSeconds: 5, connections: 8, path: `${SENSOR_ROUTE}/reading`, tiers: TIERS, engines: benchEngines(), load: 'auto' };
+export const DEFAULTS: HttpBenchOptions = {
+  seconds: 5,
+  warmupSeconds: 5,
+  connections: 8,
+  path: `${SENSOR_ROUTE}/reading`,
+  tiers: TIERS,
+  engines: benchEngines(),
+  load: 'auto',
+};
 const MAX = { seconds: 60, warmupSeconds: 10, connections: 256 };
 
 /**
@@ -66,7 +74,17 @@ export async function runHttpBench(options: HttpBenchOptions): Promise<HttpRepor
     const { sensor } = await buildDemoApps(defaultDemoCache());
     const measure = async (served: Served): Promise<LoadResult> => {
       try {
-        return await runLoad({ port: served.port, path: options.path, connections: options.connections, warmupMs: options.warmupSeconds * 1000, durationMs: options.seconds * 1000, requestTimeoutMs: 10_000 }, tool);
+        return await runLoad(
+          {
+            port: served.port,
+            path: options.path,
+            connections: options.connections,
+            warmupMs: options.warmupSeconds * 1000,
+            durationMs: options.seconds * 1000,
+            requestTimeoutMs: 10_000,
+          },
+          tool,
+        );
       } finally {
         await served.close();
       }
@@ -80,7 +98,11 @@ export async function runHttpBench(options: HttpBenchOptions): Promise<HttpRepor
         const target: AppTarget = { engine, tier };
         progress(`http: ${engine}/${tier}`);
         // A target that cannot be served is reported with its reason; the others are still measured.
-        const load = await serveApp(target, sensor, scratch, options.path).then(measure, (err: unknown): LoadResult & { failure: string } => ({ ...NOT_SERVED, tool, failure: errorMessage(err) }));
+        const load = await serveApp(target, sensor, scratch, options.path).then(measure, (err: unknown): LoadResult & { failure: string } => ({
+          ...NOT_SERVED,
+          tool,
+          failure: errorMessage(err),
+        }));
         apps.push({ ...load, target: `${engine}/${tier}`, engine, tier, ratio: load.requestsPerSecond / bare.requestsPerSecond });
       }
     }
@@ -103,15 +125,27 @@ export async function run(argv: string[]): Promise<BenchResult> {
 export function parseHttpArgs(argv: string[]): HttpBenchOptions {
   const { values } = parseArgs({
     args: argv,
-    options: { seconds: { type: 'string' }, warmup: { type: 'string' }, connections: { type: 'string' }, path: { type: 'string' }, tiers: { type: 'string' }, engines: { type: 'string' }, load: { type: 'string' }, quick: { type: 'boolean' } },
+    options: {
+      seconds: { type: 'string' },
+      warmup: { type: 'string' },
+      connections: { type: 'string' },
+      path: { type: 'string' },
+      tiers: { type: 'string' },
+      engines: { type: 'string' },
+      load: { type: 'string' },
+      quick: { type: 'boolean' },
+    },
   });
   const quick = values.quick ? { seconds: 1, warmupSeconds: 0.5 } : {};
   const path = values.path ?? DEFAULTS.path;
-  if (!path.startsWith(`${SENSOR_ROUTE}/`) && path !== SENSOR_ROUTE) throw new BerthError('bench.invalid-option', `--path must be under the sensor's route ${SENSOR_ROUTE}, not '${path}'`);
+  if (!path.startsWith(`${SENSOR_ROUTE}/`) && path !== SENSOR_ROUTE)
+    throw new BerthError('bench.invalid-option', `--path must be under the sensor's route ${SENSOR_ROUTE}, not '${path}'`);
   const tiers = values.tiers === undefined ? DEFAULTS.tiers : values.tiers.split(',');
-  for (const t of tiers) if (!(TIERS as readonly string[]).includes(t)) throw new BerthError('bench.invalid-option', `--tiers: unknown tier '${t}'; tiers: ${TIERS.join(', ')}`);
+  for (const t of tiers)
+    if (!(TIERS as readonly string[]).includes(t)) throw new BerthError('bench.invalid-option', `--tiers: unknown tier '${t}'; tiers: ${TIERS.join(', ')}`);
   const load = values.load ?? DEFAULTS.load;
-  if (!(LOAD_TOOLS as readonly string[]).includes(load)) throw new BerthError('bench.invalid-option', `--load must be one of ${LOAD_TOOLS.join(', ')}, not '${load}'`);
+  if (!(LOAD_TOOLS as readonly string[]).includes(load))
+    throw new BerthError('bench.invalid-option', `--load must be one of ${LOAD_TOOLS.join(', ')}, not '${load}'`);
   return {
     ...DEFAULTS,
     ...quick,
@@ -133,14 +167,21 @@ function bounded(text: string, min: number, max: number, flag: string): number {
 
 /** Issue 13: on Wasmtime, at least 25 % of the bare handler's requests/s, judged per tier. */
 export function httpTargets(report: HttpReport): Target[] {
-  return report.apps.filter((t) => t.engine === 'wasmtime').map((t) => target(`${t.target} via gateway: share of the bare handler's requests/s`, t.ratio * 100, '%', 'min', WASMTIME_SHARE_TARGET * 100));
+  return report.apps
+    .filter((t) => t.engine === 'wasmtime')
+    .map((t) => target(`${t.target} via gateway: share of the bare handler's requests/s`, t.ratio * 100, '%', 'min', WASMTIME_SHARE_TARGET * 100));
 }
 
 export function toBenchResult(report: HttpReport): BenchResult {
   const figures: Figure[] = [];
   for (const t of [report.bare, ...report.apps]) {
     const who = t.target === 'bare' ? 'bare node http' : `${t.target} via gateway`;
-    figures.push({ name: `${who}: requests/s`, value: t.requestsPerSecond, unit: 'req/s', note: t.failure ? `NOT SERVED: ${t.failure.split('\n')[0]!.slice(0, 160)}` : `${t.requests} requests in ${t.seconds.toFixed(1)} s` });
+    figures.push({
+      name: `${who}: requests/s`,
+      value: t.requestsPerSecond,
+      unit: 'req/s',
+      note: t.failure ? `NOT SERVED: ${t.failure.split('\n')[0]!.slice(0, 160)}` : `${t.requests} requests in ${t.seconds.toFixed(1)} s`,
+    });
     figures.push({ name: `${who}: p50`, value: t.p50Ms, unit: 'ms' });
     figures.push({ name: `${who}: p99`, value: t.p99Ms, unit: 'ms' });
     figures.push({ name: `${who}: errors`, value: t.errors, unit: '', note: t.errorKinds.join('; ') });

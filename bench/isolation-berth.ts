@@ -131,7 +131,11 @@ export async function memoryOf(runtime: Runtime, tier: IsolationTier, k: number,
     if (tier === 'process') {
       const pids = apps.map((a) => (a.currentSandbox as ProcessSandbox).pid).filter((p): p is number => p !== undefined);
       const children = treeRssBytes(pids);
-      return { started: apps.length, bytesTotal: children + Math.max(0, process.memoryUsage().rss - before), note: 'children VmRSS (with bwrap, if any) + parent RSS growth' };
+      return {
+        started: apps.length,
+        bytesTotal: children + Math.max(0, process.memoryUsage().rss - before),
+        note: 'children VmRSS (with bwrap, if any) + parent RSS growth',
+      };
     }
     return { started: apps.length, bytesTotal: process.memoryUsage().rss - before, note: 'RSS growth of this process' };
   } finally {

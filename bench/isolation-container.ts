@@ -87,7 +87,10 @@ export class OciRuntime {
 
   /** Deletes every container this run started, including any a timeout left behind. */
   async removeAll(): Promise<void> {
-    const listed = await exec(this.name, [...this.global(), 'list', '-q'], { timeout: 10_000 }).then((r) => r.stdout.split('\n').filter(Boolean), () => []);
+    const listed = await exec(this.name, [...this.global(), 'list', '-q'], { timeout: 10_000 }).then(
+      (r) => r.stdout.split('\n').filter(Boolean),
+      () => [],
+    );
     for (const id of new Set([...this.started, ...listed])) await this.remove(id);
   }
 }

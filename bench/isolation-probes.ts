@@ -13,7 +13,14 @@ export interface Cell {
   verdict: Verdict;
   detail: string;
 }
-export const BOUNDARIES = ['host file outside (/etc/passwd)', 'another tenant’s data', 'host environment', 'network (127.0.0.1 listener)', 'CPU exhaustion', 'memory exhaustion'] as const;
+export const BOUNDARIES = [
+  'host file outside (/etc/passwd)',
+  'another tenant’s data',
+  'host environment',
+  'network (127.0.0.1 listener)',
+  'CPU exhaustion',
+  'memory exhaustion',
+] as const;
 export type Boundary = (typeof BOUNDARIES)[number];
 export type ProbeColumn = Record<Boundary, Cell>;
 
@@ -23,7 +30,10 @@ export const CANARY = 'BERTH_ISOLATION_CANARY';
 /** A loopback listener that counts who got through to it. */
 export class Listener {
   accepted = 0;
-  private constructor(private readonly server: Server, readonly port: number) {}
+  private constructor(
+    private readonly server: Server,
+    readonly port: number,
+  ) {}
   static async open(): Promise<Listener> {
     const server = createServer((socket) => socket.destroy());
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -76,7 +86,14 @@ function started(app: AppSupervisor): void {
  * The probes in one Berth tier. `secret` is another tenant's file on the host; `label` tells apart
  * the probes' apps of runtimes that share a log tap (one per engine).
  */
-export async function probeBerth(runtime: Runtime, tier: IsolationTier, tap: LogTap, listener: Listener, secret: string, label: string = tier): Promise<ProbeColumn> {
+export async function probeBerth(
+  runtime: Runtime,
+  tier: IsolationTier,
+  tap: LogTap,
+  listener: Listener,
+  secret: string,
+  label: string = tier,
+): Promise<ProbeColumn> {
   const apps: AppSupervisor[] = [];
   const start = async (bytes: Uint8Array, options: Omit<StartAppOptions, 'vendor' | 'tier'>): Promise<AppSupervisor> => {
     const app = await runtime.startApp(bytes, { ...options, vendor: 'bench', tier });
@@ -92,14 +109,24 @@ export async function probeBerth(runtime: Runtime, tier: IsolationTier, tap: Log
       symlinkSync(secret, join(own, 'link-abs'));
       symlinkSync(relative(own, secret), join(own, 'link-rel'));
       const app = await start(fixture('files'), { app: name, grants: { files: {}, clocks: {} } });
-      const lines = await waitUntil(() => (started(app), tap.of(name).some((l) => l.startsWith('env ')) ? tap.of(name) : undefined), 30_000, `the files probe under ${tier}`);
+      const lines = await waitUntil(
+        () => (started(app), tap.of(name).some((l) => l.startsWith('env ')) ? tap.of(name) : undefined),
+        30_000,
+        `the files probe under ${tier}`,
+      );
       const line = (key: string) => lines.find((l) => l.startsWith(`${key} `)) ?? `${key} (no answer)`;
       const outside = ['etc-passwd', 'dotdot', 'relative-dotdot'].map(line);
       const tenant = ['symlink-abs', 'symlink-rel'].map(line);
       const env = line('env');
       return {
-        'host file outside (/etc/passwd)': deny(outside.every((l) => l.includes(' denied ')), outside.join('; ')),
-        'another tenant’s data': deny(tenant.every((l) => l.includes(' denied ')), `symlinks to it: ${tenant.join('; ')}`),
+        'host file outside (/etc/passwd)': deny(
+          outside.every((l) => l.includes(' denied ')),
+          outside.join('; '),
+        ),
+        'another tenant’s data': deny(
+          tenant.every((l) => l.includes(' denied ')),
+          `symlinks to it: ${tenant.join('; ')}`,
+        ),
         'host environment': deny(env === 'env denied none', env === 'env denied none' ? 'empty environment' : env),
       };
     });
@@ -158,7 +185,10 @@ export async function probeContainer(oci: OciRuntime, listener: Listener, secret
   const share = cpu ? Number(cpu[1]) / Number(cpu[2]) : NaN;
   const cpuCell: Cell = !spin.ok
     ? { verdict: 'stopped', detail: `ended: ${spin.out}` }
-    : { verdict: limited && share < 0.2 ? 'bounded' : 'not stopped', detail: `busy loop ran its full ${SPIN_MS} ms, ${(share * 100).toFixed(0)}% of a core${limited ? ' (quota 10%)' : ''}` };
+    : {
+        verdict: limited && share < 0.2 ? 'bounded' : 'not stopped',
+        detail: `busy loop ran its full ${SPIN_MS} ms, ${(share * 100).toFixed(0)}% of a core${limited ? ' (quota 10%)' : ''}`,
+      };
   const memCell: Cell = alloc.ok
     ? { verdict: 'not stopped', detail: `${alloc.out} MiB (the probe's own cap: ${ALLOC_CAP_MIB} MiB)` }
     : { verdict: 'stopped', detail: `killed before ${ALLOC_CAP_MIB} MiB: ${alloc.out}${limited ? ' (limit 64 MiB)' : ''}` };
@@ -166,7 +196,10 @@ export async function probeContainer(oci: OciRuntime, listener: Listener, secret
     'host file outside (/etc/passwd)': deny(passwd.ok && passwd.out.startsWith('denied'), `${said(passwd)} (rootfs has no /etc; the host's is not mounted)`),
     'another tenant’s data': deny(tenant.ok && tenant.out.startsWith('denied'), `host path of it: ${said(tenant)}`),
     'host environment': deny(env.ok && env.out.startsWith('denied'), `${CANARY}: ${said(env)} (config.json env only)`),
-    'network (127.0.0.1 listener)': deny(net.ok && net.out.startsWith('denied') && reached === 0, `${said(net)}; listener saw ${reached} connection(s) (own network namespace)`),
+    'network (127.0.0.1 listener)': deny(
+      net.ok && net.out.startsWith('denied') && reached === 0,
+      `${said(net)}; listener saw ${reached} connection(s) (own network namespace)`,
+    ),
     'CPU exhaustion': cpuCell,
     'memory exhaustion': memCell,
   };

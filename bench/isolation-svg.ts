@@ -33,10 +33,7 @@ export function barsOf(measured: Record<string, Measured>, value: (m: Measured) 
  */
 export function renderChart(d: IsolationData): string {
   const cold = barsOf(d.measured, (m) => percentile(m.coldMs, 50));
-  const memory = barsOf(
-    Object.fromEntries(Object.entries(d.measured).filter(([, m]) => m.memory)),
-    (m) => perInstance(m) / 2 ** 20,
-  );
+  const memory = barsOf(Object.fromEntries(Object.entries(d.measured).filter(([, m]) => m.memory)), (m) => perInstance(m) / 2 ** 20);
   const engines = [...new Set([...cold, ...memory].flatMap((b) => (b.engine ? [b.engine] : [])))];
   const left = panel(cold, engines, 'Cold start to first result, p50 (ms)');
   const right = panel(memory, engines, 'Resident memory per instance (MiB)');
@@ -97,10 +94,16 @@ function panel(bars: Bar[], engines: string[], title: string): { svg: string; wi
       if (!(b.value > 0 && Number.isFinite(b.value))) return;
       const x = cx - groupW / 2 + i * (barW + BAR.gap);
       const top = y(b.value);
-      out.push(`<rect x="${x.toFixed(1)}" y="${top.toFixed(1)}" width="${barW}" height="${(base - top).toFixed(1)}" fill="${colour(b, engines)}"><title>${escape(`${b.column}${b.engine ? ` (${b.engine})` : ''}: ${label(b.value)}`)}</title></rect>`);
-      out.push(`<text x="${(x + barW / 2).toFixed(1)}" y="${(top - 5).toFixed(1)}" text-anchor="middle" font-size="${column.bars.length > 1 ? 10 : 12}">${label(b.value)}</text>`);
+      out.push(
+        `<rect x="${x.toFixed(1)}" y="${top.toFixed(1)}" width="${barW}" height="${(base - top).toFixed(1)}" fill="${colour(b, engines)}"><title>${escape(`${b.column}${b.engine ? ` (${b.engine})` : ''}: ${label(b.value)}`)}</title></rect>`,
+      );
+      out.push(
+        `<text x="${(x + barW / 2).toFixed(1)}" y="${(top - 5).toFixed(1)}" text-anchor="middle" font-size="${column.bars.length > 1 ? 10 : 12}">${label(b.value)}</text>`,
+      );
     });
-    wrapLabel(column.name, LABEL_CHARS).forEach((line, i) => out.push(`<text x="${cx.toFixed(1)}" y="${base + 18 + i * 14}" text-anchor="middle">${escape(line)}</text>`));
+    wrapLabel(column.name, LABEL_CHARS).forEach((line, i) =>
+      out.push(`<text x="${cx.toFixed(1)}" y="${base + 18 + i * 14}" text-anchor="middle">${escape(line)}</text>`),
+    );
     x0 += column.width;
   }
   out.push(`<line x1="${LAYOUT.left}" x2="${width - LAYOUT.right}" y1="${base}" y2="${base}" stroke="${OTHER}"/>`);

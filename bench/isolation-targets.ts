@@ -25,7 +25,8 @@ export function isolationTargets(d: IsolationData): Target[] {
       const c = percentile(container.coldMs, 50);
       for (const [column, factor] of Object.entries(FASTER)) {
         const m = measuredAt(d, column, engine);
-        if (m) out.push(target(`${engine}: \`${column}\` cold start, times faster than the container`, c / percentile(m.coldMs, 50), '×', 'min', factor[engine]));
+        if (m)
+          out.push(target(`${engine}: \`${column}\` cold start, times faster than the container`, c / percentile(m.coldMs, 50), '×', 'min', factor[engine]));
       }
     }
     const instance = measuredAt(d, 'instance', engine);
@@ -37,4 +38,3 @@ export function isolationTargets(d: IsolationData): Target[] {
   }
   return out;
 }
-

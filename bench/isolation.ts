@@ -31,8 +31,18 @@ export async function run(argv: string[]): Promise<BenchResult> {
   const quick = argv.includes('--quick');
   const engines = enginesFromArgs(argv);
   const counts = quick
-    ? { cold: { instance: 10, worker: 5, process: 3, container: 5 }, calls: { instance: 300, worker: 300, process: 100, container: 5 }, mem: { instance: 50, worker: 10, process: 3, container: 5 }, many: { jco: 50, wasmtime: 200 } }
-    : { cold: { instance: 30, worker: 20, process: 8, container: 20 }, calls: { instance: 2000, worker: 2000, process: 500, container: 30 }, mem: { instance: 200, worker: 40, process: 8, container: 20 }, many: MANY_APPS };
+    ? {
+        cold: { instance: 10, worker: 5, process: 3, container: 5 },
+        calls: { instance: 300, worker: 300, process: 100, container: 5 },
+        mem: { instance: 50, worker: 10, process: 3, container: 5 },
+        many: { jco: 50, wasmtime: 200 },
+      }
+    : {
+        cold: { instance: 30, worker: 20, process: 8, container: 20 },
+        calls: { instance: 2000, worker: 2000, process: 500, container: 30 },
+        mem: { instance: 200, worker: 40, process: 8, container: 20 },
+        many: MANY_APPS,
+      };
   const scratch = mkdtempSync(join(tmpdir(), 'berth-bench-isolation-'));
   const loadBefore = loadavg();
   const tap = new LogTap();
@@ -46,7 +56,12 @@ export async function run(argv: string[]): Promise<BenchResult> {
     for (const engine of engines) {
       const deviceDir = join(scratch, `device-${engine}`);
       const cacheDir = join(scratch, `cache-${engine}`);
-      runtimes.push({ engine, deviceDir, cacheDir, runtime: new Runtime({ dataDir: deviceDir, engine: await benchEngine(engine, cacheDir), logger: tap.logger, warmWorkers: 0 }) });
+      runtimes.push({
+        engine,
+        deviceDir,
+        cacheDir,
+        runtime: new Runtime({ dataDir: deviceDir, engine: await benchEngine(engine, cacheDir), logger: tap.logger, warmWorkers: 0 }),
+      });
     }
     try {
       const rootfs = await buildRootfs(join(scratch, 'container'));
@@ -74,7 +89,13 @@ export async function run(argv: string[]): Promise<BenchResult> {
       for (const tier of TIERS) {
         progress(`${engine}/${tier}: cold start and invoke`);
         const cold = await coldStarts(runtime, tier, counts.cold[tier]);
-        measured[columnKey(tier, engine)] = { engine, column: tier, coldMs: cold.totalMs, breakdown: cold, invokeUs: await invokeLatencyUs(runtime, tier, counts.calls[tier], 15_000) };
+        measured[columnKey(tier, engine)] = {
+          engine,
+          column: tier,
+          coldMs: cold.totalMs,
+          breakdown: cold,
+          invokeUs: await invokeLatencyUs(runtime, tier, counts.calls[tier], 15_000),
+        };
       }
       // The device agent keeps one thread pre-started by default (docs/agent.md): a worker-tier
       // deployment starts on it. Measured apart, on its own runtime, so the rows above stay fresh starts.
@@ -191,9 +212,17 @@ function figuresOf(data: IsolationData): Figure[] {
 }
 
 function notesOf(data: IsolationData): string[] {
-  const notes = [...isolationTargets(data).map(targetLine), `OCI runtime: ${data.ociTried.join('; ')}`, `load average before ${data.load.before.map((l) => l.toFixed(2)).join(' ')}, after ${data.load.after.map((l) => l.toFixed(2)).join(' ')}`];
+  const notes = [
+    ...isolationTargets(data).map(targetLine),
+    `OCI runtime: ${data.ociTried.join('; ')}`,
+    `load average before ${data.load.before.map((l) => l.toFixed(2)).join(' ')}, after ${data.load.after.map((l) => l.toFixed(2)).join(' ')}`,
+  ];
   for (const [who, column] of Object.entries(data.probes)) {
-    notes.push(`${who}: ${Object.entries(column).map(([b, c]) => `${b} ${c.verdict}`).join(', ')}`);
+    notes.push(
+      `${who}: ${Object.entries(column)
+        .map(([b, c]) => `${b} ${c.verdict}`)
+        .join(', ')}`,
+    );
   }
   return notes;
 }

@@ -39,23 +39,43 @@ export async function run(argv: string[]): Promise<BenchResult> {
       const keepAlive = new Agent({ keepAlive: true, maxSockets: 8, ca, key: device.keyPem, cert: device.certificatePem });
       const kept = await bounded(quick ? 1000 : 5000, 15_000, 8, () => get(url, keepAlive));
       keepAlive.destroy();
-      figures.push({ name: 'mTLS request, kept-alive', value: kept.perSecond, unit: 'req/s', note: `${kept.count} GET /api/v1/identity, 8 connections, policy checked per request` });
+      figures.push({
+        name: 'mTLS request, kept-alive',
+        value: kept.perSecond,
+        unit: 'req/s',
+        note: `${kept.count} GET /api/v1/identity, 8 connections, policy checked per request`,
+      });
 
       const fresh = await bounded(quick ? 100 : 500, 15_000, 8, () =>
         get(url, new Agent({ keepAlive: false, maxCachedSessions: 0, ca, key: device.keyPem, cert: device.certificatePem })),
       );
-      figures.push({ name: 'mTLS request, new connection', value: fresh.perSecond, unit: 'req/s', note: `${fresh.count} full TLS 1.3 handshakes, 8 at a time` });
+      figures.push({
+        name: 'mTLS request, new connection',
+        value: fresh.perSecond,
+        unit: 'req/s',
+        note: `${fresh.count} full TLS 1.3 handshakes, 8 at a time`,
+      });
 
       const resumedAgent = new Agent({ keepAlive: false, ca, key: device.keyPem, cert: device.certificatePem });
       await get(url, resumedAgent);
       const resumed = await bounded(quick ? 100 : 500, 15_000, 1, () => get(url, resumedAgent));
-      figures.push({ name: 'mTLS request, resumed session', value: resumed.perSecond, unit: 'req/s', note: `${resumed.count} new connections from a session ticket, one at a time` });
+      figures.push({
+        name: 'mTLS request, resumed session',
+        value: resumed.perSecond,
+        unit: 'req/s',
+        note: `${resumed.count} new connections from a session ticket, one at a time`,
+      });
 
       const tokens = await Promise.all(Array.from({ length: quick ? 40 : 200 }, token));
       const onboarded = await bounded(tokens.length, 30_000, 4, (i) =>
         enroll({ url: cp.url, ca, dir: join(scratch, `d${i}`), credential: { kind: 'token', token: tokens[i]! } }).then(() => undefined),
       );
-      figures.push({ name: 'onboarding round trip', value: onboarded.perSecond, unit: '/s', note: `${onboarded.count} token onboardings (key + CSR + TLS + issue + store + files), 4 at a time` });
+      figures.push({
+        name: 'onboarding round trip',
+        value: onboarded.perSecond,
+        unit: '/s',
+        note: `${onboarded.count} token onboardings (key + CSR + TLS + issue + store + files), 4 at a time`,
+      });
     } finally {
       await cp.close();
     }

@@ -43,7 +43,11 @@ export async function describeMachine(): Promise<Machine> {
 export function formatTable(result: BenchResult): string {
   const rows = result.figures.map((f) => [f.name, formatValue(f.value), f.unit, f.note ?? '']);
   const widths = [0, 1, 2, 3].map((i) => Math.max(...rows.map((r) => r[i]!.length), ['figure', 'value', 'unit', 'note'][i]!.length));
-  const line = (cells: string[]) => cells.map((c, i) => (i === 1 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ').trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => (i === 1 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!)))
+      .join('  ')
+      .trimEnd();
   const out = [`# ${result.bench}`, line(['figure', 'value', 'unit', 'note']), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)];
   for (const n of result.notes ?? []) out.push(`note: ${n}`);
   return out.join('\n');

@@ -63,7 +63,12 @@ export async function measureGuest(kind: EngineKind, engine: Engine, dataDir: st
   const exportCallUs = ((performance.now() - t0) * 1000) / counts.calls;
   app.close();
 
-  return { instantiateMs: instantiateMs.slice(Math.floor(counts.instances / 10)), exportCallUs, hostCallUs: await hostCallUs(engine, loader, counts.floods), runawayOverrunMs: kind === 'wasmtime' ? await runawayOverrunMs(engine, loader, dataDir, counts.runaways) : [] };
+  return {
+    instantiateMs: instantiateMs.slice(Math.floor(counts.instances / 10)),
+    exportCallUs,
+    hostCallUs: await hostCallUs(engine, loader, counts.floods),
+    runawayOverrunMs: kind === 'wasmtime' ? await runawayOverrunMs(engine, loader, dataDir, counts.runaways) : [],
+  };
 }
 
 /**

@@ -32,7 +32,8 @@ async function main(): Promise<void> {
   const before = process.memoryUsage().rss;
   const live: AppInstance[] = [first];
   const end = performance.now() + input.budgetMs;
-  while (live.length - 1 < input.count && performance.now() < end) live.push(AppInstance.create(hello.component, hello.imports, helloContext(input.dataDir, `i${live.length}`)));
+  while (live.length - 1 < input.count && performance.now() < end)
+    live.push(AppInstance.create(hello.component, hello.imports, helloContext(input.dataDir, `i${live.length}`)));
   for (const app of live) {
     const r = app.invoke('add', [2, 3]);
     if (!r.ok || r.value !== 5) throw new Error(`an instance answered ${JSON.stringify(r)}`);

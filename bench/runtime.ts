@@ -53,7 +53,13 @@ export async function run(argv: string[]): Promise<BenchResult> {
       process.stderr.write(`runtime: ${kind}\n`);
       measured.push(await measureEngine(kind, join(scratch, kind), quick));
     }
-    const data: RuntimeData = { engines: measured, workerHostCall: await workerHostCall(quick ? 2000 : 20000), targets: [], load: { before, after: loadavg() }, quick };
+    const data: RuntimeData = {
+      engines: measured,
+      workerHostCall: await workerHostCall(quick ? 2000 : 20000),
+      targets: [],
+      load: { before, after: loadavg() },
+      quick,
+    };
     data.targets = runtimeTargets(data);
     return { bench: 'runtime', figures: figuresOf(data), notes: notesOf(data), data };
   } finally {
@@ -78,7 +84,12 @@ async function measureEngine(kind: EngineKind, dir: string, quick: boolean): Pro
   }
   const cacheDir = join(dir, 'warm');
   const engine = await benchEngine(kind, cacheDir);
-  const guest = await measureGuest(kind, engine, dir, quick ? { instances: 500, calls: 2000, floods: 1, runaways: 3 } : { instances: 5000, calls: 20000, floods: 5, runaways: 20 });
+  const guest = await measureGuest(
+    kind,
+    engine,
+    dir,
+    quick ? { instances: 500, calls: 2000, floods: 1, runaways: 3 } : { instances: 5000, calls: 20000, floods: 5, runaways: 20 },
+  );
   const count = kind === 'wasmtime' ? (quick ? 1000 : 10_000) : quick ? 200 : 2000;
   const memoryInput: InstancesMemoryInput = { engine: kind, cacheDir, dataDir: dir, count, budgetMs: 120_000 };
   const memory = await inFreshProcess<InstancesMemory>('runtime-memory-main.js', memoryInput, 180_000);
@@ -113,9 +124,15 @@ function figuresOf(data: RuntimeData): Figure[] {
   const figures: Figure[] = [];
   const p = percentile;
   for (const e of data.engines) {
-    const add = (name: string, value: number, unit: string, note?: string) => figures.push({ name: `${e.engine}: ${name}`, value, unit, ...(note ? { note } : {}) });
+    const add = (name: string, value: number, unit: string, note?: string) =>
+      figures.push({ name: `${e.engine}: ${name}`, value, unit, ...(note ? { note } : {}) });
     const per = perInstanceBytes(e.memory);
-    add('compile, cold', p(e.compileColdMs, 50), 'ms', `hello; median of ${e.compileColdMs.length} fresh caches${e.engine === 'jco' ? ' (transpile included)' : ''}`);
+    add(
+      'compile, cold',
+      p(e.compileColdMs, 50),
+      'ms',
+      `hello; median of ${e.compileColdMs.length} fresh caches${e.engine === 'jco' ? ' (transpile included)' : ''}`,
+    );
     add('compile, cached on disk', p(e.compileCachedMs, 50), 'ms', 'a new engine over the same cache');
     add('instantiate p50', p(e.guest.instantiateMs, 50), 'ms', `${e.guest.instantiateMs.length} instances of hello, host APIs linked, in-thread`);
     add('instantiate p99', p(e.guest.instantiateMs, 99), 'ms');
@@ -124,14 +141,29 @@ function figuresOf(data: RuntimeData): Figure[] {
     add('memory per live instance', per / 2 ** 10, 'KiB', `${e.memory.started} live hello instances in one thread of a fresh process: RSS growth`);
     add('instances in 1 GiB', Math.floor(GiB / per), 'instances');
     if (e.guest.runawayOverrunMs.length > 0) {
-      add('runaway past its deadline, in-thread, p50', p(e.guest.runawayOverrunMs, 50), 'ms', `spin, 50 ms deadline, ${e.guest.runawayOverrunMs.length} runs: deadline to the call returning`);
+      add(
+        'runaway past its deadline, in-thread, p50',
+        p(e.guest.runawayOverrunMs, 50),
+        'ms',
+        `spin, 50 ms deadline, ${e.guest.runawayOverrunMs.length} runs: deadline to the call returning`,
+      );
       add('runaway past its deadline, in-thread, max', Math.max(...e.guest.runawayOverrunMs), 'ms');
     }
     add('cold start, fresh worker', p(e.sandbox.coldMs, 50), 'ms', 'compiled; to first call returned');
     add('cold start, pre-started worker', p(e.sandbox.pooledMs, 50), 'ms', 'pool of 2');
-    add('runaway past its deadline, worker, p50', p(e.sandbox.runawayOverrunMs, 50), 'ms', `spin, 50 ms deadline, ${e.sandbox.runawayOverrunMs.length} runs: deadline to the outcome in the controlling thread`);
+    add(
+      'runaway past its deadline, worker, p50',
+      p(e.sandbox.runawayOverrunMs, 50),
+      'ms',
+      `spin, 50 ms deadline, ${e.sandbox.runawayOverrunMs.length} runs: deadline to the outcome in the controlling thread`,
+    );
     add('runaway past its deadline, worker, max', Math.max(...e.sandbox.runawayOverrunMs), 'ms');
-    add('stop a runaway app', p(e.sandbox.stopMs, 50), 'ms', e.engine === 'jco' ? 'worker.terminate()' : 'halted at the next epoch tick; the thread exits on its own');
+    add(
+      'stop a runaway app',
+      p(e.sandbox.stopMs, 50),
+      'ms',
+      e.engine === 'jco' ? 'worker.terminate()' : 'halted at the next epoch tick; the thread exits on its own',
+    );
   }
   figures.push({ name: 'host call in a worker, V8 import', value: data.workerHostCall.directUs, unit: 'µs', note: 'core Wasm → JS, engine-neutral' });
   figures.push({ name: 'host call in a worker, sync bridge', value: data.workerHostCall.bridgeUs, unit: 'µs', note: 'Atomics.wait + main-thread answer' });

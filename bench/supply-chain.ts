@@ -90,10 +90,25 @@ export async function run(argv: string[]): Promise<BenchResult> {
     { name: 'verify p95', value: percentile(verifyMs, 95), unit: 'ms' },
     { name: 'verify p50 (64 B artifact)', value: percentile(verifyTinyMs, 50), unit: 'ms', note: 'bundle parse + ECDSA P-256 verify; target < 2 ms' },
     { name: 'verify p95 (64 B artifact)', value: percentile(verifyTinyMs, 95), unit: 'ms' },
-    { name: 'sign p50 (private CA + timestamp)', value: percentile(certSignMs, 50), unit: 'ms', note: '64 B artifact; in-process TSA (no HTTP), certificate issued once' },
-    { name: 'verify p50 (private CA + timestamp)', value: percentile(certVerifyMs, 50), unit: 'ms', note: 'chain to fleet CA, TSA token, identity policy, code-signing EKU' },
+    {
+      name: 'sign p50 (private CA + timestamp)',
+      value: percentile(certSignMs, 50),
+      unit: 'ms',
+      note: '64 B artifact; in-process TSA (no HTTP), certificate issued once',
+    },
+    {
+      name: 'verify p50 (private CA + timestamp)',
+      value: percentile(certVerifyMs, 50),
+      unit: 'ms',
+      note: 'chain to fleet CA, TSA token, identity policy, code-signing EKU',
+    },
     { name: 'verify p95 (private CA + timestamp)', value: percentile(certVerifyMs, 95), unit: 'ms' },
-    { name: 'verify cached p50', value: percentile(cachedMs, 50), unit: 'ms', note: `${cache.misses} miss, ${cache.hits} hits (cache key hashes the component)` },
+    {
+      name: 'verify cached p50',
+      value: percentile(cachedMs, 50),
+      unit: 'ms',
+      note: `${cache.misses} miss, ${cache.hits} hits (cache key hashes the component)`,
+    },
   ];
 
   const registry = await startLocalRegistry();
@@ -111,7 +126,12 @@ export async function run(argv: string[]): Promise<BenchResult> {
     }
     figures.push(
       { name: 'push throughput', value: pullMiB / pushS, unit: 'MiB/s', note: `${pullMiB} MiB component + signature, docker-registry 2.8 on loopback` },
-      { name: 'pull throughput (best of 3)', value: pullMiB / Math.min(...pullS), unit: 'MiB/s', note: 'by digest, manifest + blob + referrers, digests checked' },
+      {
+        name: 'pull throughput (best of 3)',
+        value: pullMiB / Math.min(...pullS),
+        unit: 'MiB/s',
+        note: 'by digest, manifest + blob + referrers, digests checked',
+      },
     );
   } finally {
     await registry.stop();

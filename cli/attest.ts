@@ -39,7 +39,14 @@ export const command: Command = {
       process.stdout.write(HELP + '\n');
       return 0;
     }
-    const missing = positionals.length !== 1 ? 'give exactly one component file' : !values.key ? '--key is required' : !values['builder-id'] ? '--builder-id is required' : undefined;
+    const missing =
+      positionals.length !== 1
+        ? 'give exactly one component file'
+        : !values.key
+          ? '--key is required'
+          : !values['builder-id']
+            ? '--builder-id is required'
+            : undefined;
     if (missing) {
       process.stderr.write(`berth attest: ${missing}\n\n${HELP}\n`);
       return 2;

@@ -23,7 +23,9 @@ function printSummary(d: RunningDemo): void {
   say('\nSummary');
   for (const [id, agent] of d.agents) {
     const apps = DEMO_APPS.filter((a) => id === 'line-1' || a === 'sensor');
-    say(`  device ${id.padEnd(7)} manifest version ${agent.adoptedVersion()}, gateway http://127.0.0.1:${agent.gatewayPort}: ${apps.map((a) => `${DEMO_GRANTS[a].vendor}/${a}`).join(', ')} running`);
+    say(
+      `  device ${id.padEnd(7)} manifest version ${agent.adoptedVersion()}, gateway http://127.0.0.1:${agent.gatewayPort}: ${apps.map((a) => `${DEMO_GRANTS[a].vendor}/${a}`).join(', ')} running`,
+    );
   }
   say(`  deployment to all apps answering: ${d.observed.secondsToAllRunning.toFixed(1)} s; workload identity ${d.observed.tokenSubject}`);
   say(`\nThe control plane is at ${d.controlPlane.url} (fleet CA: ${d.caFile}), logs in ${d.logFile}.`);
@@ -35,7 +37,11 @@ function printSummary(d: RunningDemo): void {
 export const command: Command = {
   summary: "run the whole system on this machine: control plane, two devices, two vendors' signed apps",
   async run(argv) {
-    const { values } = parseArgs({ args: argv, options: { exit: { type: 'boolean' }, keep: { type: 'boolean' }, dir: { type: 'string' }, sandbox: { type: 'boolean' }, help: { type: 'boolean' } }, strict: true });
+    const { values } = parseArgs({
+      args: argv,
+      options: { exit: { type: 'boolean' }, keep: { type: 'boolean' }, dir: { type: 'string' }, sandbox: { type: 'boolean' }, help: { type: 'boolean' } },
+      strict: true,
+    });
     if (values.help) {
       say(USAGE);
       return 0;
@@ -43,7 +49,7 @@ export const command: Command = {
     if (values.sandbox) return runSandboxDemo();
     const dir = values.dir ?? mkdtempSync(join(tmpdir(), 'berth-demo-'));
     const removeDir = !values.keep && !values.dir;
-    say('Berth demo: one control plane, two devices, two vendors, each vendor\'s app signed and confined.\n');
+    say("Berth demo: one control plane, two devices, two vendors, each vendor's app signed and confined.\n");
     const demo = await runSystemDemo({ dir, appCache: defaultDemoCache(), say });
     printSummary(demo);
     if (!values.exit) {

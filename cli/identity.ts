@@ -55,9 +55,10 @@ export const command: Command = {
         help: { type: 'boolean', short: 'h' },
       },
     });
-    if (values.help) return void process.stdout.write(HELP + '\n'), 0;
+    if (values.help) return (void process.stdout.write(HELP + '\n'), 0);
     const [verb, tokenArg] = positionals;
-    if (verb !== 'verify' || !tokenArg || !values.audience || !values.bundle || !values['trust-domain']) throw new BerthError('usage', `missing arguments\n${HELP}`);
+    if (verb !== 'verify' || !tokenArg || !values.audience || !values.bundle || !values['trust-domain'])
+      throw new BerthError('usage', `missing arguments\n${HELP}`);
     const token = tokenArg === '-' ? (await readStdin()).trim() : tokenArg;
     const roots = await readRoots(values.bundle);
     const now = new Date();

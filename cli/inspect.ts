@@ -12,8 +12,12 @@ Prints the component's digest, size, imports and exports. Nothing is run.
 export const command: Command = {
   summary: 'show what a component is and what it imports',
   async run(argv) {
-    const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } });
-    if (values.help) return void process.stdout.write(HELP + '\n'), 0;
+    const { values, positionals } = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: { json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+    });
+    if (values.help) return (void process.stdout.write(HELP + '\n'), 0);
     const [file] = positionals;
     if (!file || positionals.length > 1) throw new BerthError('usage', `expected one component file\n${HELP}`);
     const bytes = await readComponentFile(file);

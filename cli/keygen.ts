@@ -27,7 +27,8 @@ export const command: Command = {
       await writeFile(`${prefix}.key`, key.privateKeyPem, { mode: 0o600, flag });
       await writeFile(`${prefix}.pub`, key.publicKeyPem, { mode: 0o644, flag });
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw new BerthError('cli.exists', `${(err as NodeJS.ErrnoException).path} exists; use --force to overwrite`);
+      if ((err as NodeJS.ErrnoException).code === 'EEXIST')
+        throw new BerthError('cli.exists', `${(err as NodeJS.ErrnoException).path} exists; use --force to overwrite`);
       throw new BerthError('cli.bad-file', `cannot write the key files: ${(err as Error).message}`);
     }
     process.stdout.write(`wrote ${prefix}.key (private, 0600) and ${prefix}.pub\nkey id ${key.keyId}\n`);

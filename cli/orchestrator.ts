@@ -88,7 +88,10 @@ export const command: Command = {
         break;
       case 'revoke':
         need(1, '<device-id>');
-        out = await adminCall(target, 'POST', '/api/v1/admin/device-revocations', { deviceId: positionals[0], ...(values.reason ? { reason: values.reason } : {}) });
+        out = await adminCall(target, 'POST', '/api/v1/admin/device-revocations', {
+          deviceId: positionals[0],
+          ...(values.reason ? { reason: values.reason } : {}),
+        });
         break;
       case 'trust-manufacturer':
         need(2, '<name> <ca.pem>');
@@ -166,7 +169,9 @@ async function start(argv: string[]): Promise<number> {
   const days = Number(values['cert-days'] ?? 30);
   if (!(days > 0 && days <= 3650)) throw new BerthError('cli.usage', `--cert-days must be between 0 and 3650, not '${values['cert-days']}'`);
   const dataDir = resolve(values['data-dir'] ?? DEFAULT_DATA_DIR);
-  const registryConfig = values['registry-config'] ? await (await import('../orchestrator/catalog/registry-config.js')).loadRegistryConfig(values['registry-config']) : {};
+  const registryConfig = values['registry-config']
+    ? await (await import('../orchestrator/catalog/registry-config.js')).loadRegistryConfig(values['registry-config'])
+    : {};
   const { startControlPlane } = await import('../orchestrator/control-plane.js');
   const { createLogger } = await import('../common/logger.js');
   const { pino } = await import('pino');

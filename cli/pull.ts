@@ -28,7 +28,14 @@ export const command: Command = {
     const { values, positionals } = parseArgs({
       args: argv,
       allowPositionals: true,
-      options: { out: { type: 'string' }, policy: { type: 'string' }, key: { type: 'string', multiple: true }, help: { type: 'boolean', short: 'h' }, ...REGISTRY_FLAG_OPTIONS, ...ROOT_FLAG_OPTIONS },
+      options: {
+        out: { type: 'string' },
+        policy: { type: 'string' },
+        key: { type: 'string', multiple: true },
+        help: { type: 'boolean', short: 'h' },
+        ...REGISTRY_FLAG_OPTIONS,
+        ...ROOT_FLAG_OPTIONS,
+      },
     });
     if (values.help) {
       process.stdout.write(HELP + '\n');
@@ -61,7 +68,9 @@ export const command: Command = {
     }
     process.stdout.write(
       `pulled ${formatReference(pinned(ref, digest))}\n  component ${artifact.componentDigest} → ${out}\n  bundles ${artifact.bundles.length}\n` +
-        (verified ? `  verified: signed by vendor '${verified.vendor}' ${describeSigner(verified.signer)}${verified.provenance ? `, built by ${verified.provenance.builderId}` : ''}\n` : ''),
+        (verified
+          ? `  verified: signed by vendor '${verified.vendor}' ${describeSigner(verified.signer)}${verified.provenance ? `, built by ${verified.provenance.builderId}` : ''}\n`
+          : ''),
     );
     return 0;
   },

@@ -66,7 +66,8 @@ export const command: Command = {
     const attestationPaths = values.attestation ?? (existsSync(attestationPathFor(componentPath)) ? [attestationPathFor(componentPath)] : []);
     for (const path of attestationPaths) {
       const bytes = await readInput(path, 'attestation bundle', 1024 * 1024);
-      if (parseBundle(bytes, `attestation bundle ${path}`).content.$case !== 'dsseEnvelope') throw new BerthError('signing.bad-bundle', `${path} is not a DSSE attestation bundle`);
+      if (parseBundle(bytes, `attestation bundle ${path}`).content.$case !== 'dsseEnvelope')
+        throw new BerthError('signing.bad-bundle', `${path} is not a DSSE attestation bundle`);
       bundles.push({ kind: 'dsse-envelope', predicateType: SLSA_PROVENANCE_V1, bytes });
     }
 

@@ -52,12 +52,14 @@ export function registryCommandOptions(argv: string[]): RegistryCommandOptions |
   const port = Number(values.port ?? 5000);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new BerthError('cli.usage', `--port must be 0-65535, not '${values.port}'`);
   const mib = Number(values['max-blob-mib'] ?? 512);
-  if (!Number.isInteger(mib) || mib < 1 || mib > 64 * 1024) throw new BerthError('cli.usage', `--max-blob-mib must be 1-65536, not '${values['max-blob-mib']}'`);
+  if (!Number.isInteger(mib) || mib < 1 || mib > 64 * 1024)
+    throw new BerthError('cli.usage', `--max-blob-mib must be 1-65536, not '${values['max-blob-mib']}'`);
   if ((values.cert === undefined) !== (values.key === undefined)) throw new BerthError('cli.usage', '--cert and --key go together');
   const host = values.host ?? '127.0.0.1';
   const loopback = LOOPBACK.has(host) || /^127\./.test(host);
   if (!loopback && !values.cert) throw new BerthError('cli.usage', `plain HTTP is for loopback only; give --cert and --key to listen on ${host}`);
-  if (!loopback && !values['read-only']) throw new BerthError('cli.usage', `the registry has no authentication: anywhere but loopback it must be --read-only (listening on ${host})`);
+  if (!loopback && !values['read-only'])
+    throw new BerthError('cli.usage', `the registry has no authentication: anywhere but loopback it must be --read-only (listening on ${host})`);
   const options: RegistryCommandOptions = { dir: resolve(values.dir), host, port, readOnly: values['read-only'] === true, maxBlobBytes: mib * 1024 * 1024 };
   if (values.cert && values.key) options.tls = { cert: readPem(values.cert, 'certificate'), key: readPem(values.key, 'key') };
   return options;
@@ -88,7 +90,8 @@ export const command: Command = {
       running = await startRegistryServer({ ...options, logger });
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
-      if (code === 'EADDRINUSE' || code === 'EACCES') throw new BerthError('cli.listen', `cannot listen on ${options.host}:${options.port}: ${(err as Error).message}`);
+      if (code === 'EADDRINUSE' || code === 'EACCES')
+        throw new BerthError('cli.listen', `cannot listen on ${options.host}:${options.port}: ${(err as Error).message}`);
       throw err;
     }
     const scheme = options.tls ? '' : ' --plain-http';

@@ -17,7 +17,9 @@ Runs one component locally, in the same sandbox and with the same checks as on a
 An import the component declares but that no --grant covers is refused before it starts.
 
   --grant NAME[=VALUE]  one grant (QUOTA: bytes, or 1M, 64K ...), as one of:
-${grantFlagUsage().map((usage) => `                          ${usage}`).join('\n')}
+${grantFlagUsage()
+  .map((usage) => `                          ${usage}`)
+  .join('\n')}
   --invoke FUNC         the export to call (default: run, the app's entry point)
   --arg VALUE           an argument for FUNC, as JSON (42, "text", true); repeat for more
   --memory MIB          linear memory limit (default 64)
@@ -51,7 +53,7 @@ export const command: Command = {
         help: { type: 'boolean', short: 'h' },
       },
     });
-    if (values.help) return void process.stdout.write(HELP + '\n'), 0;
+    if (values.help) return (void process.stdout.write(HELP + '\n'), 0);
     const [file] = positionals;
     if (!file || positionals.length > 1) throw new BerthError('usage', `expected one component file\n${HELP}`);
     const choice = values.engine === undefined ? defaultEngineChoice() : parseEngineChoice(values.engine, '--engine');
@@ -92,7 +94,12 @@ async function chooseEngine(choice: EngineChoice, cacheDir: string, wasmtimeLibr
 }
 
 function printAppLog(identity: AppIdentity, record: AppLogRecord): void {
-  const fields = record.fields ? ' ' + Object.entries(record.fields).map(([k, v]) => `${k}=${v}`).join(' ') : '';
+  const fields = record.fields
+    ? ' ' +
+      Object.entries(record.fields)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(' ')
+    : '';
   const where = record.source === 'log' ? '' : ` ${record.source}`;
   process.stderr.write(`[${identity.vendor}/${identity.app} ${record.level}${where}] ${record.message}${fields}\n`);
 }
@@ -112,7 +119,12 @@ function positiveNumber(text: string, flag: string): number {
 }
 
 function defaultAppName(file: string): string {
-  const base = file.split(/[\\/]/).pop()!.replace(/\.wasm$/, '').toLowerCase().replace(/[^a-z0-9._-]/g, '-');
+  const base = file
+    .split(/[\\/]/)
+    .pop()!
+    .replace(/\.wasm$/, '')
+    .toLowerCase()
+    .replace(/[^a-z0-9._-]/g, '-');
   return /^[a-z0-9]/.test(base) ? base.slice(0, 63) : `app-${base}`.slice(0, 63);
 }
 

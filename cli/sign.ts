@@ -22,13 +22,30 @@ timestamp from the fleet timestamp authority. No transparency log is contacted.
 export const command: Command = {
   summary: 'sign a component with a vendor key (Sigstore bundle)',
   async run(argv) {
-    const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { key: { type: 'string' }, cert: { type: 'string' }, 'tsa-url': { type: 'string' }, 'tsa-ca': { type: 'string' }, out: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
+    const { values, positionals } = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        key: { type: 'string' },
+        cert: { type: 'string' },
+        'tsa-url': { type: 'string' },
+        'tsa-ca': { type: 'string' },
+        out: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
     if (values.help) {
       process.stdout.write(HELP + '\n');
       return 0;
     }
     const problem =
-      positionals.length !== 1 ? 'give exactly one component file' : !values.key ? '--key is required' : values.cert && !values['tsa-url'] ? '--cert needs --tsa-url (a certificate outlives nothing without a timestamp)' : undefined;
+      positionals.length !== 1
+        ? 'give exactly one component file'
+        : !values.key
+          ? '--key is required'
+          : values.cert && !values['tsa-url']
+            ? '--cert needs --tsa-url (a certificate outlives nothing without a timestamp)'
+            : undefined;
     if (problem) {
       process.stderr.write(`berth sign: ${problem}\n\n${HELP}\n`);
       return 2;

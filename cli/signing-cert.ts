@@ -27,7 +27,10 @@ const ALG = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
 export const command: Command = {
   summary: 'get a short-lived code-signing certificate from the control plane (fleet signing CA)',
   async run(argv) {
-    const { values } = parseArgs({ args: argv, options: { url: { type: 'string' }, ca: { type: 'string' }, out: { type: 'string' }, force: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } });
+    const { values } = parseArgs({
+      args: argv,
+      options: { url: { type: 'string' }, ca: { type: 'string' }, out: { type: 'string' }, force: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+    });
     if (values.help) {
       process.stdout.write(HELP + '\n');
       return 0;
@@ -42,17 +45,25 @@ export const command: Command = {
     const keys = (await webcrypto.subtle.generateKey(ALG, true, ['sign', 'verify'])) as webcrypto.CryptoKeyPair;
     const csr = await x509.Pkcs10CertificateRequestGenerator.create({ name: 'CN=berth vendor signing key', keys, signingAlgorithm: ALG });
     const { adminCall } = await import('../orchestrator/admin/client.js');
-    const issued = (await adminCall({ kind: 'https', url: values.url!, token: token!, ca }, 'POST', '/api/v1/signing/certificates', { csr: csr.toString('pem') })) as { certificate: string; identity: string; issuer: string; validForSeconds: number };
+    const issued = (await adminCall({ kind: 'https', url: values.url!, token: token!, ca }, 'POST', '/api/v1/signing/certificates', {
+      csr: csr.toString('pem'),
+    })) as { certificate: string; identity: string; issuer: string; validForSeconds: number };
     const prefix = values.out ?? 'signing';
     const flag = values.force ? 'w' : 'wx';
     try {
-      await writeFile(`${prefix}.key`, x509.PemConverter.encode(await webcrypto.subtle.exportKey('pkcs8', keys.privateKey), 'PRIVATE KEY'), { mode: 0o600, flag });
+      await writeFile(`${prefix}.key`, x509.PemConverter.encode(await webcrypto.subtle.exportKey('pkcs8', keys.privateKey), 'PRIVATE KEY'), {
+        mode: 0o600,
+        flag,
+      });
       await writeFile(`${prefix}.crt`, issued.certificate, { mode: 0o644, flag });
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw new BerthError('cli.exists', `${(err as NodeJS.ErrnoException).path} exists; use --force to overwrite`);
+      if ((err as NodeJS.ErrnoException).code === 'EEXIST')
+        throw new BerthError('cli.exists', `${(err as NodeJS.ErrnoException).path} exists; use --force to overwrite`);
       throw new BerthError('cli.bad-file', `cannot write the key or certificate: ${(err as Error).message}`);
     }
-    process.stdout.write(`wrote ${prefix}.key (private, 0600) and ${prefix}.crt: ${issued.identity}, issuer ${issued.issuer}, valid ${issued.validForSeconds / 60} minutes\n`);
+    process.stdout.write(
+      `wrote ${prefix}.key (private, 0600) and ${prefix}.crt: ${issued.identity}, issuer ${issued.issuer}, valid ${issued.validForSeconds / 60} minutes\n`,
+    );
     return 0;
   },
 };

@@ -58,7 +58,9 @@ export const command: Command = {
         ...(values['device-id'] ? { deviceId: values['device-id'] } : {}),
         ...(Object.keys(labels).length ? { labels } : {}),
       });
-      process.stdout.write(`enrollment token ${out.id}${out.deviceId ? ` for device ${out.deviceId}` : ''}, expires ${out.expiresAt}; shown once:\n${out.token}\n`);
+      process.stdout.write(
+        `enrollment token ${out.id}${out.deviceId ? ` for device ${out.deviceId}` : ''}, expires ${out.expiresAt}; shown once:\n${out.token}\n`,
+      );
       return 0;
     }
     throw new BerthError('cli.usage', `unknown subcommand '${sub}'; see berth token --help`);

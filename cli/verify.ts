@@ -78,7 +78,9 @@ export const command: Command = {
     const result = verifyComponent(policy, component, bundles, roots);
     process.stdout.write(
       `verified ${label}\n  vendor ${result.vendor}, ${describeSigner(result.signer)}\n` +
-        (result.provenance ? `  provenance: builder ${result.provenance.builderId}${result.provenance.sourceRepository ? `, source ${result.provenance.sourceRepository}` : ''}\n` : ''),
+        (result.provenance
+          ? `  provenance: builder ${result.provenance.builderId}${result.provenance.sourceRepository ? `, source ${result.provenance.sourceRepository}` : ''}\n`
+          : ''),
     );
     return 0;
   },

@@ -27,7 +27,7 @@ export const command: Command = {
   summary: 'write the WIT folder (berth:host + WASI) that apps are built against',
   async run(argv) {
     const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { help: { type: 'boolean', short: 'h' } } });
-    if (values.help) return void process.stdout.write(HELP + '\n'), 0;
+    if (values.help) return (void process.stdout.write(HELP + '\n'), 0);
     const [dir] = positionals;
     if (!dir || positionals.length > 1) throw new BerthError('usage', `expected one output folder\n${HELP}`);
     const target = resolve(dir);

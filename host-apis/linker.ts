@@ -35,7 +35,10 @@ export interface InstanceServices {
  * in `checkImports`, before any is built. An interface two grants share (`wasi:http/types`) is
  * authority-free and built the same by both.
  */
-const PROVIDERS: ReadonlyMap<string, Provider> = new Map([...Object.entries(baselineProviders()), ...GRANT_DEFINITIONS.flatMap((d) => Object.entries(d.providers))]);
+const PROVIDERS: ReadonlyMap<string, Provider> = new Map([
+  ...Object.entries(baselineProviders()),
+  ...GRANT_DEFINITIONS.flatMap((d) => Object.entries(d.providers)),
+]);
 
 export interface LinkedInstance {
   /** The import object for jco's `instantiate`, keyed by unversioned interface name. */
@@ -58,7 +61,8 @@ export function linkHostApis(componentImports: string[], context: HostContext): 
     const iface = interfaceName(name);
     if (iface in imports) continue;
     const provider = PROVIDERS.get(iface);
-    if (!provider) throw new BerthError('import-not-granted', `app ${app} refused: ${name} has no host implementation in this runtime`, { app, refused: [name] });
+    if (!provider)
+      throw new BerthError('import-not-granted', `app ${app} refused: ${name} has no host implementation in this runtime`, { app, refused: [name] });
     const host = provider(services);
     imports[iface] = context.countHostCall ? countingCalls(host, iface, context.countHostCall) : host;
   }

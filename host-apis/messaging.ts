@@ -4,10 +4,7 @@ export type MessagingGrant = NonNullable<GrantSet['messaging']>;
 
 /** `berth:host/messaging` error variant, as the component model lifts it (u64 as bigint). */
 export type MessagingError =
-  | { tag: 'topic-not-granted'; val: string }
-  | { tag: 'payload-too-large'; val: bigint }
-  | { tag: 'queue-full' }
-  | { tag: 'unavailable'; val: string };
+  { tag: 'topic-not-granted'; val: string } | { tag: 'payload-too-large'; val: bigint } | { tag: 'queue-full' } | { tag: 'unavailable'; val: string };
 
 /** `berth:host/messaging` `message` record. */
 export interface GuestMessage {

@@ -131,7 +131,10 @@ export async function resolveTag(client: RegistryClient, repository: string, tag
 
 export function checkComponentManifest(manifest: ImageManifest, what: string): Descriptor {
   if (manifest.config.mediaType !== MEDIA_TYPE.wasmConfig) {
-    throw new BerthError('oci.wrong-media-type', `${what} is not a wasm component: config media type is '${manifest.config.mediaType}', expected ${MEDIA_TYPE.wasmConfig}`);
+    throw new BerthError(
+      'oci.wrong-media-type',
+      `${what} is not a wasm component: config media type is '${manifest.config.mediaType}', expected ${MEDIA_TYPE.wasmConfig}`,
+    );
   }
   if (manifest.layers.length !== 1 || manifest.layers[0]!.mediaType !== MEDIA_TYPE.wasmLayer) {
     const types = manifest.layers.map((l) => l.mediaType).join(', ') || 'none';
@@ -153,7 +156,9 @@ export async function pullComponent(client: RegistryClient, repository: string, 
 async function pullBundles(client: RegistryClient, repository: string, subject: Digest): Promise<AttachedBundle[]> {
   const referrers = await client.getReferrers(repository, subject);
   if (!referrers) return [];
-  const candidates = referrers.index.manifests.filter((d) => d.mediaType === MEDIA_TYPE.imageManifest && (d.artifactType ?? MEDIA_TYPE.sigstoreBundle) === MEDIA_TYPE.sigstoreBundle);
+  const candidates = referrers.index.manifests.filter(
+    (d) => d.mediaType === MEDIA_TYPE.imageManifest && (d.artifactType ?? MEDIA_TYPE.sigstoreBundle) === MEDIA_TYPE.sigstoreBundle,
+  );
   if (candidates.length > MAX_REFERRERS) {
     throw new BerthError('oci.too-large', `${repository}@${subject} has ${candidates.length} referrers, more than the ${MAX_REFERRERS} Berth reads`);
   }
@@ -178,4 +183,3 @@ async function pullBundles(client: RegistryClient, repository: string, subject: 
   }
   return bundles;
 }
-

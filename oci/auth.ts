@@ -83,7 +83,10 @@ export class Authenticator {
     const res = await this.transport.send({ method: 'GET', url: realmUrl.toString(), headers, maxBytes: MAX_TOKEN_RESPONSE, what: `a token for ${scope}` });
     if (res.status !== 200) {
       if (res.status === 401 || res.status === 403) {
-        throw new BerthError('oci.unauthorized', `token service refused ${this.credentials ? 'the credentials' : 'anonymous access'} for ${scope} (${res.status})`);
+        throw new BerthError(
+          'oci.unauthorized',
+          `token service refused ${this.credentials ? 'the credentials' : 'anonymous access'} for ${scope} (${res.status})`,
+        );
       }
       throw statusError({ what: `a token for ${scope}`, url: realmUrl.toString() }, res);
     }

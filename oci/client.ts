@@ -68,7 +68,10 @@ export class RegistryClient {
     if (res.status !== 200) throw statusError({ what, url: this.base }, res);
     const mediaType = (header(res, 'content-type') ?? '').split(';')[0]!.trim();
     if (!accept.includes(mediaType)) {
-      throw new BerthError('oci.wrong-media-type', `registry served ${what} as '${mediaType.slice(0, 100) || 'no media type'}', expected ${accept.join(' or ')}`);
+      throw new BerthError(
+        'oci.wrong-media-type',
+        `registry served ${what} as '${mediaType.slice(0, 100) || 'no media type'}', expected ${accept.join(' or ')}`,
+      );
     }
     const digest = sha256Digest(res.body);
     if (reference.startsWith('sha256:') && digest !== reference) {

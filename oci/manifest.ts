@@ -5,7 +5,11 @@ import { MEDIA_TYPE } from './media-types.js';
 
 /** OCI descriptors, image manifests and indexes, parsed strictly enough to trust their digests. */
 const digest = z.string().refine(isDigest, 'not a sha256 digest') as unknown as z.ZodType<Digest>;
-const mediaType = z.string().min(1).max(255).regex(/^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*\/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*$/, 'not a media type');
+const mediaType = z
+  .string()
+  .min(1)
+  .max(255)
+  .regex(/^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*\/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*$/, 'not a media type');
 const annotations = z.record(z.string(), z.string()).optional();
 
 export const descriptorSchema = z.object({

@@ -48,19 +48,29 @@ export class MirrorSource implements ArtifactSource {
       throw new BerthError('mirror.bad-url', `mirror URL '${options.url.slice(0, 100)}' is not a URL`);
     }
     if (url.protocol !== 'https:') throw new BerthError('mirror.bad-url', `the mirror is reached over mutual TLS: '${url.origin}' is not https`);
-    if (url.pathname !== '/' || url.search || url.username) throw new BerthError('mirror.bad-url', 'the mirror URL is the control plane origin only (https://host:port)');
+    if (url.pathname !== '/' || url.search || url.username)
+      throw new BerthError('mirror.bad-url', 'the mirror URL is the control plane origin only (https://host:port)');
     this.host = url.host;
   }
 
   /** Devices pull by digest only; a tag here means the caller skipped admission's resolution. */
   async resolve(ref: Reference): Promise<Digest> {
     if (ref.digest) return ref.digest;
-    throw new BerthError('mirror.digest-required', `the mirror serves artifacts by digest only; oci://${ref.registry}/${ref.repository}:${ref.tag ?? ''} names a tag`);
+    throw new BerthError(
+      'mirror.digest-required',
+      `the mirror serves artifacts by digest only; oci://${ref.registry}/${ref.repository}:${ref.tag ?? ''} names a tag`,
+    );
   }
 
   async fetch(ref: Reference & { digest: Digest }, onProgress?: Progress): Promise<PulledArtifact> {
     const tls = await this.options.tls();
-    const client = new RegistryClient(this.host, { ...this.options.client, ca: tls.ca, key: tls.key, cert: tls.cert, ...(tls.checkServerIdentity ? { checkServerIdentity: tls.checkServerIdentity } : {}) });
+    const client = new RegistryClient(this.host, {
+      ...this.options.client,
+      ca: tls.ca,
+      key: tls.key,
+      cert: tls.cert,
+      ...(tls.checkServerIdentity ? { checkServerIdentity: tls.checkServerIdentity } : {}),
+    });
     return pullComponent(client, mirrorRepository(ref), ref.digest, onProgress);
   }
 }
@@ -97,7 +107,8 @@ export function mirrorRepository(ref: Pick<Reference, 'registry' | 'repository'>
   try {
     return checkRepository(name);
   } catch (err) {
-    if (err instanceof DistributionError) throw new BerthError('mirror.bad-reference', `oci://${registry}/${ref.repository} has no mirror repository name: ${err.message}`);
+    if (err instanceof DistributionError)
+      throw new BerthError('mirror.bad-reference', `oci://${registry}/${ref.repository} has no mirror repository name: ${err.message}`);
     throw err;
   }
 }

@@ -56,7 +56,8 @@ export function header(res: HttpResponse, name: string): string | undefined {
 const RETRYABLE_CODES = new Set(['oci.timeout', 'oci.connection', 'oci.truncated']);
 
 export class Transport {
-  readonly options: Required<Omit<TransportOptions, 'ca' | 'key' | 'cert' | 'checkServerIdentity'>> & Pick<TransportOptions, 'ca' | 'key' | 'cert' | 'checkServerIdentity'>;
+  readonly options: Required<Omit<TransportOptions, 'ca' | 'key' | 'cert' | 'checkServerIdentity'>> &
+    Pick<TransportOptions, 'ca' | 'key' | 'cert' | 'checkServerIdentity'>;
 
   constructor(options: TransportOptions = {}) {
     this.options = {
@@ -121,12 +122,13 @@ export class Transport {
           ...(isTls && this.options.checkServerIdentity ? { checkServerIdentity: this.options.checkServerIdentity } : {}),
           timeout: this.options.idleTimeoutMs,
         },
-        (res) => this.readBody(req, res, fail, (body) => {
-          if (settled) return;
-          settled = true;
-          clearTimeout(deadline);
-          resolve({ status: res.statusCode ?? 0, headers: res.headers, body });
-        }),
+        (res) =>
+          this.readBody(req, res, fail, (body) => {
+            if (settled) return;
+            settled = true;
+            clearTimeout(deadline);
+            resolve({ status: res.statusCode ?? 0, headers: res.headers, body });
+          }),
       );
       clientReq.on('timeout', () =>
         fail(new BerthError('oci.timeout', `registry went silent for ${this.options.idleTimeoutMs} ms while answering ${req.what}`, { url: req.url })),
@@ -233,7 +235,11 @@ function registryErrorText(body: Buffer): string {
   try {
     const parsed = JSON.parse(body.subarray(0, 4096).toString('utf8')) as { errors?: Array<{ code?: unknown; message?: unknown }> };
     const first = parsed.errors?.[0];
-    if (first) return `${String(first.code ?? '')} ${String(first.message ?? '')}`.trim().slice(0, 200).replace(/[^\x20-\x7e]/g, '?');
+    if (first)
+      return `${String(first.code ?? '')} ${String(first.message ?? '')}`
+        .trim()
+        .slice(0, 200)
+        .replace(/[^\x20-\x7e]/g, '?');
   } catch {
     /* not JSON: no detail */
   }
@@ -241,7 +247,11 @@ function registryErrorText(body: Buffer): string {
 }
 
 export function isRetryable(err: unknown): boolean {
-  return err instanceof BerthError && (RETRYABLE_CODES.has(err.code) || (err.code === 'oci.registry-error' && typeof err.details?.status === 'number' && (err.details.status >= 500 || err.details.status === 429)));
+  return (
+    err instanceof BerthError &&
+    (RETRYABLE_CODES.has(err.code) ||
+      (err.code === 'oci.registry-error' && typeof err.details?.status === 'number' && (err.details.status >= 500 || err.details.status === 429)))
+  );
 }
 
 export function backoff(base: number, attempt: number): number {

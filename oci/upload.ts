@@ -10,7 +10,15 @@ type Send = (req: HttpRequest) => Promise<HttpResponse>;
  * with the whole blob (monolithic) or PATCH chunks with Content-Range followed by a closing PUT
  * with the digest. Every Location the registry hands out must stay on the registry's origin.
  */
-export async function uploadSession(send: Send, base: string, repository: string, bytes: Uint8Array, digest: Digest, chunkBytes: number, onProgress?: Progress): Promise<void> {
+export async function uploadSession(
+  send: Send,
+  base: string,
+  repository: string,
+  bytes: Uint8Array,
+  digest: Digest,
+  chunkBytes: number,
+  onProgress?: Progress,
+): Promise<void> {
   const what = `upload of blob ${digest}`;
   const start = await send({ method: 'POST', url: `${base}/v2/${repository}/blobs/uploads/`, maxBytes: 64 * 1024, what, retry: false });
   if (start.status !== 202) throw statusError({ what, url: base }, start);

@@ -49,7 +49,12 @@ export function buildControlPlaneApp(deps: ControlPlaneDeps, modules: readonly R
   const app = new Hono<AppEnv>();
   app.use('*', refuseUnsafePaths);
   for (const module of modules) app.route('/', module(deps));
-  app.notFound((c) => problemResponse(c, new HttpProblem(404, 'request.not_found', 'No such endpoint', { detail: `${c.req.method} ${c.req.path} is not an endpoint of this control plane` })));
+  app.notFound((c) =>
+    problemResponse(
+      c,
+      new HttpProblem(404, 'request.not_found', 'No such endpoint', { detail: `${c.req.method} ${c.req.path} is not an endpoint of this control plane` }),
+    ),
+  );
   app.onError((err, c) => {
     if (err instanceof BerthError) return problemResponse(c, toHttpProblem(err));
     if (isClientFault(err, c.req.raw)) {
@@ -62,7 +67,14 @@ export function buildControlPlaneApp(deps: ControlPlaneDeps, modules: readonly R
       return problemResponse(c, unavailable);
     }
     deps.logger.error({ err, path: c.req.path, method: c.req.method }, 'unexpected error');
-    return problemResponse(c, new HttpProblem(500, 'internal', 'Internal error', { detail: 'the control plane failed; the error is logged', retryable: true, backoffStrategy: 'exponential' }));
+    return problemResponse(
+      c,
+      new HttpProblem(500, 'internal', 'Internal error', {
+        detail: 'the control plane failed; the error is logged',
+        retryable: true,
+        backoffStrategy: 'exponential',
+      }),
+    );
   });
   return app;
 }

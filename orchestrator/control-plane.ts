@@ -149,7 +149,12 @@ async function openServices(options: ControlPlaneOptions, held: StoreAndJobs, lo
   const presence = reconcileIntervalMs > 0 ? new DevicePresence() : undefined;
   const desiredState = (held.desiredState = await openDesiredState(options, { store, authority, keys, fleetSigning, presence, logger }));
   const revocationListLifetimeMs = options.revocationListLifetimeMs ?? DEFAULT_REVOCATION_LIST_LIFETIME_MS;
-  await held.startRevocationUpkeep({ authority, logger, lifetimeMs: revocationListLifetimeMs, ...(options.revocationListCheckMs !== undefined ? { checkMs: options.revocationListCheckMs } : {}) });
+  await held.startRevocationUpkeep({
+    authority,
+    logger,
+    lifetimeMs: revocationListLifetimeMs,
+    ...(options.revocationListCheckMs !== undefined ? { checkMs: options.revocationListCheckMs } : {}),
+  });
   const { mirror, mirrorCollector, artifacts } = await openArtifactServices(options, store, fleetSigning.signing, logger);
   if (options.requireApproval !== undefined) await putSetting(store, 'onboarding_approval_required', options.requireApproval);
   const deviceAuth = (held.deviceAuth = await DeviceAuthCache.open(store, logger));
@@ -199,7 +204,10 @@ interface DesiredStateParts {
   logger: Logger;
 }
 
-function openDesiredState(options: ControlPlaneOptions, { store, authority, keys, fleetSigning, presence, logger }: DesiredStateParts): Promise<DesiredStateService> {
+function openDesiredState(
+  options: ControlPlaneOptions,
+  { store, authority, keys, fleetSigning, presence, logger }: DesiredStateParts,
+): Promise<DesiredStateService> {
   return DesiredStateService.open({
     signingRootsDigest: fleetSigning.rootsDigest,
     store,
@@ -261,7 +269,14 @@ async function serve(options: ControlPlaneOptions, held: StoreAndJobs, services:
 
 /** What local tools need to reach this control plane: its URL and the fleet roots to verify it. */
 async function publishLocalTrust(dataDir: string, authority: FleetAuthority, url: string): Promise<void> {
-  const writeTrust = () => writePrivateFile(join(dataDir, 'ca.pem'), authority.roots().map((r) => r.toString('pem') + '\n').join(''));
+  const writeTrust = () =>
+    writePrivateFile(
+      join(dataDir, 'ca.pem'),
+      authority
+        .roots()
+        .map((r) => r.toString('pem') + '\n')
+        .join(''),
+    );
   await writeTrust();
   authority.onChange(writeTrust);
   await writePrivateFile(join(dataDir, 'control-plane.json'), JSON.stringify({ url, pid: process.pid, trustDomain: authority.trustDomain }) + '\n');

@@ -173,7 +173,16 @@ async function pruneOne(appDir: string, ref: AppRef, o: PruneAppDataOptions, res
  * not stop the others.
  */
 export async function pruneAppData(dataRoot: string, o: PruneAppDataOptions): Promise<AppDataPruneResult> {
-  const result: AppDataPruneResult = { marked: [], waiting: [], replanned: [], removed: [], vendorsRemoved: [], leftAlone: [], failed: [], clockUnset: o.now < CLOCK_FLOOR_MS };
+  const result: AppDataPruneResult = {
+    marked: [],
+    waiting: [],
+    replanned: [],
+    removed: [],
+    vendorsRemoved: [],
+    leftAlone: [],
+    failed: [],
+    clockUnset: o.now < CLOCK_FLOOR_MS,
+  };
   const appsRoot = join(dataRoot, 'apps');
   let vendors: string[];
   try {

@@ -31,7 +31,10 @@ export interface PrepareAppOptions {
  * the grants, and the app's own data folder made owner-only when a grant keeps state there.
  */
 export async function prepareApp(engine: Engine, bytes: Uint8Array, options: PrepareAppOptions): Promise<{ compiled: CompiledComponent; spec: AppSpec }> {
-  for (const [what, value] of [['vendor', options.vendor], ['app', options.app]] as const) {
+  for (const [what, value] of [
+    ['vendor', options.vendor],
+    ['app', options.app],
+  ] as const) {
     if (!NAME.test(value)) throw new BerthError('invalid-name', `${what} name "${value}" must be 1-63 of a-z 0-9 . _ - starting with a letter or digit`);
   }
   const limits: AppLimits = { ...DEFAULT_LIMITS, ...options.limits };
@@ -40,6 +43,12 @@ export async function prepareApp(engine: Engine, bytes: Uint8Array, options: Pre
   const dataDir = appDataDir(options.dataRoot, options.vendor, options.app);
   // Only the grants that keep state need the folder; making it for every app cost ~1 ms a start.
   if (options.grants.keyvalue || options.grants.files) mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-  const spec: AppSpec = { identity: { vendor: options.vendor, app: options.app, instance: randomUUID() }, digest: compiled.digest, grants: options.grants, dataDir, limits };
+  const spec: AppSpec = {
+    identity: { vendor: options.vendor, app: options.app, instance: randomUUID() },
+    digest: compiled.digest,
+    grants: options.grants,
+    dataDir,
+    limits,
+  };
   return { compiled, spec };
 }

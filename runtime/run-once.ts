@@ -32,7 +32,13 @@ export interface RunOnceResult {
  * and sandbox as on a device, so what works here works there.
  */
 export async function runOnce(bytes: Uint8Array, options: RunOnceOptions): Promise<RunOnceResult> {
-  const { compiled, spec } = await prepareApp(options.engine, bytes, { vendor: options.vendor, app: options.app, grants: options.grants, limits: options.limits, dataRoot: options.dataDir });
+  const { compiled, spec } = await prepareApp(options.engine, bytes, {
+    vendor: options.vendor,
+    app: options.app,
+    grants: options.grants,
+    limits: options.limits,
+    dataRoot: options.dataDir,
+  });
   // A broker of its own, so an app granted messaging runs here as on a device (alone on it), and
   // the same outbound-HTTP handler as a device's.
   const start = withGrantHandlers((c, s, h) => WorkerSandbox.start(c, s, h), { broker: new MessageBroker() });

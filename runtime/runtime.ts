@@ -54,7 +54,6 @@ export interface StartAppOptions {
   tier?: IsolationTier;
 }
 
-
 /**
  * The device side's entry point: compile once, check imports against grants, and run each app
  * under its own supervisor in its own sandbox.
@@ -87,9 +86,19 @@ export class Runtime {
 
   async startApp(bytes: Uint8Array, options: StartAppOptions): Promise<AppSupervisor> {
     const grants: GrantSet = parseGrants(options.grants);
-    const { compiled, spec } = await prepareApp(this.engine, bytes, { vendor: options.vendor, app: options.app, grants, limits: options.limits, dataRoot: this.options.dataDir });
+    const { compiled, spec } = await prepareApp(this.engine, bytes, {
+      vendor: options.vendor,
+      app: options.app,
+      grants,
+      limits: options.limits,
+      dataRoot: this.options.dataDir,
+    });
     this.pool?.preload(compiled);
-    const hooks: SandboxHooks = { log: (id, record) => this.appLog(id, record), hostHandlers: this.options.hostHandlers, usage: (id, report) => this.usage.report(id, report) };
+    const hooks: SandboxHooks = {
+      log: (id, record) => this.appLog(id, record),
+      hostHandlers: this.options.hostHandlers,
+      usage: (id, report) => this.usage.report(id, report),
+    };
     // Each instance gets the main-thread handlers of its grants (runtime/grant-handlers.ts).
     const services = { broker: this.broker, logger: this.logger, usage: this.usage, workloadSigner: this.options.workloadSigner };
     const factory = withGrantHandlers(this.tierFactory(options.tier ?? DEFAULT_TIER), services);
@@ -98,7 +107,10 @@ export class Runtime {
     const supervisor = new AppSupervisor(compiled, spec, factory, hooks, this.options.backoff ?? DEFAULT_BACKOFF, account);
     supervisor.on('stopped', (report) => {
       const level = report.reason === 'stopped' ? 'info' : 'warn';
-      this.logger[level]({ vendor: options.vendor, app: options.app, reason: report.reason, restartInMs: report.restartInMs, usage: supervisor.usage() }, `app stopped: ${report.message}`);
+      this.logger[level](
+        { vendor: options.vendor, app: options.app, reason: report.reason, restartInMs: report.restartInMs, usage: supervisor.usage() },
+        `app stopped: ${report.message}`,
+      );
     });
     this.apps.add(supervisor);
     // Forget an app once it has stopped for good (an update stops the old version), so its

@@ -24,10 +24,7 @@ function shippedWasiRoot(): string {
 function referencedWasiVersion(hostWit: string): string {
   const versions = new Set([...hostWit.matchAll(WASI_REFERENCE)].map((m) => m[1] as string));
   if (versions.size !== 1) {
-    throw new BerthError(
-      'WIT_WASI_VERSION',
-      `wit/host.wit must reference exactly one WASI version, found: ${[...versions].join(', ') || 'none'}`,
-    );
+    throw new BerthError('WIT_WASI_VERSION', `wit/host.wit must reference exactly one WASI version, found: ${[...versions].join(', ') || 'none'}`);
   }
   return [...versions][0] as string;
 }

@@ -92,7 +92,18 @@ describe('berth command', () => {
   // through all of it, where the unit test in test/runtime/host-apis.test.ts only sees the logger.
   it('run never prints a secret the app logs', async () => {
     const secret = `s3cret-${process.pid}`;
-    const r = await runApp(['run', fixturePath('js-app'), '--grant', 'log', '--grant', `secret=greeting=${secret}`, '--grant', 'keyvalue', '--data-dir', suiteTempDir('cli-secret')]);
+    const r = await runApp([
+      'run',
+      fixturePath('js-app'),
+      '--grant',
+      'log',
+      '--grant',
+      `secret=greeting=${secret}`,
+      '--grant',
+      'keyvalue',
+      '--data-dir',
+      suiteTempDir('cli-secret'),
+    ]);
     expect(r).toMatchObject({ code: 0, stderr: '[local/js-app info] [redacted] #1\n' });
     expect(r.stdout + r.stderr).not.toContain(secret);
   });
@@ -102,7 +113,20 @@ describe('berth command', () => {
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     try {
-      const r = await runApp(['run', fixturePath('http-client'), '--grant', `config=target=${origin}/hello`, '--grant', `outbound-http=${origin}`, '--invoke', 'fetch-url', '--arg', '"target"', '--data-dir', dataDir]);
+      const r = await runApp([
+        'run',
+        fixturePath('http-client'),
+        '--grant',
+        `config=target=${origin}/hello`,
+        '--grant',
+        `outbound-http=${origin}`,
+        '--invoke',
+        'fetch-url',
+        '--arg',
+        '"target"',
+        '--data-dir',
+        dataDir,
+      ]);
       expect(r.stderr).toBe('');
       expect(r).toMatchObject({ code: 0, stdout: '"200 hello from the laptop"\n' });
     } finally {
@@ -134,7 +158,22 @@ describe('berth command', () => {
 
   it('run on Wasmtime keeps the README example working: the JavaScript app and its store', async () => {
     const dir = suiteTempDir('cli-wasmtime');
-    const readme = ['run', fixturePath('js-app'), '--grant', 'log', '--grant', 'config=greeting=hi', '--grant', 'keyvalue=1M', '--data-dir', dir, '--engine', 'wasmtime', '--wasmtime-library', await wasmtimeLibrary()];
+    const readme = [
+      'run',
+      fixturePath('js-app'),
+      '--grant',
+      'log',
+      '--grant',
+      'config=greeting=hi',
+      '--grant',
+      'keyvalue=1M',
+      '--data-dir',
+      dir,
+      '--engine',
+      'wasmtime',
+      '--wasmtime-library',
+      await wasmtimeLibrary(),
+    ];
     expect(await runApp(readme)).toMatchObject({ code: 0, stderr: '[local/js-app info] hi #1\n', engine: expect.stringMatching(/^wasmtime@/) });
     expect(await runApp(readme)).toMatchObject({ code: 0, stderr: '[local/js-app info] hi #2\n', engine: expect.stringMatching(/^wasmtime@/) });
   });

@@ -30,17 +30,33 @@ const expected: Record<string, { imports: string[]; exports: string[] }> = {
   memclones: { imports: [], exports: ['fill-all: func(step: u32) -> u32', 'fill-one: func(step: u32) -> u32'] },
   bigvalue: {
     imports: [LOG],
-    exports: ['shout: func(bytes: u32) -> string', 'numbers: func(count: u32) -> list<u32>', 'words: func(count: u32) -> list<string>', 'log-long: func(bytes: u32)', 'log-fields: func(count: u32)'],
+    exports: [
+      'shout: func(bytes: u32) -> string',
+      'numbers: func(count: u32) -> list<u32>',
+      'words: func(count: u32) -> list<string>',
+      'log-long: func(bytes: u32)',
+      'log-fields: func(count: u32)',
+    ],
   },
   // C through wasi-libc and the preview1 command adapter: what the adapter needs, nothing of
   // berth:host; no sockets, no random, no monotonic clock.
   files: {
     imports: [
-      'wasi:cli/environment@0.2.12', 'wasi:cli/exit@0.2.12', 'wasi:io/error@0.2.12', 'wasi:io/streams@0.2.12',
-      'wasi:cli/stdin@0.2.12', 'wasi:cli/stdout@0.2.12', 'wasi:cli/stderr@0.2.12',
-      'wasi:cli/terminal-input@0.2.12', 'wasi:cli/terminal-output@0.2.12', 'wasi:cli/terminal-stdin@0.2.12',
-      'wasi:cli/terminal-stdout@0.2.12', 'wasi:cli/terminal-stderr@0.2.12', 'wasi:clocks/wall-clock@0.2.12',
-      'wasi:filesystem/types@0.2.12', 'wasi:filesystem/preopens@0.2.12',
+      'wasi:cli/environment@0.2.12',
+      'wasi:cli/exit@0.2.12',
+      'wasi:io/error@0.2.12',
+      'wasi:io/streams@0.2.12',
+      'wasi:cli/stdin@0.2.12',
+      'wasi:cli/stdout@0.2.12',
+      'wasi:cli/stderr@0.2.12',
+      'wasi:cli/terminal-input@0.2.12',
+      'wasi:cli/terminal-output@0.2.12',
+      'wasi:cli/terminal-stdin@0.2.12',
+      'wasi:cli/terminal-stdout@0.2.12',
+      'wasi:cli/terminal-stderr@0.2.12',
+      'wasi:clocks/wall-clock@0.2.12',
+      'wasi:filesystem/types@0.2.12',
+      'wasi:filesystem/preopens@0.2.12',
     ],
     exports: ['wasi:cli/run@0.2.12'],
   },
@@ -52,7 +68,14 @@ const expected: Record<string, { imports: string[]; exports: string[] }> = {
   // HTTP fixtures (docs/http.md): fetch pulls in StarlingMonkey's own wasi:http 0.2.10 and io
   // 0.2.12; the server uses wasi:http 0.2.12 by hand and a monotonic clock for /hang.
   'http-client': {
-    imports: ['berth:host/config@0.1.0', 'wasi:io/poll@0.2.12', 'wasi:io/error@0.2.12', 'wasi:io/streams@0.2.12', 'wasi:http/types@0.2.10', 'wasi:http/outgoing-handler@0.2.10'],
+    imports: [
+      'berth:host/config@0.1.0',
+      'wasi:io/poll@0.2.12',
+      'wasi:io/error@0.2.12',
+      'wasi:io/streams@0.2.12',
+      'wasi:http/types@0.2.10',
+      'wasi:http/outgoing-handler@0.2.10',
+    ],
     exports: ['fetch-url: func(key: string) -> result<string, string>'],
   },
   'http-server': {
@@ -63,9 +86,13 @@ const expected: Record<string, { imports: string[]; exports: string[] }> = {
   messenger: {
     imports: ['berth:host/messaging@0.1.0'],
     exports: [
-      'publish: func(topic: string, payload: string) -> result<_, string>', 'publish-sized: func(topic: string, size: u32) -> result<_, string>',
-      'subscribe: func(topic: string) -> result<_, string>', 'unsubscribe: func(topic: string) -> result<_, string>',
-      'receive: func(max: u32) -> result<list<string>, string>', 'flood: func(topic: string, count: u32, size: u32) -> string', 'crash: func()',
+      'publish: func(topic: string, payload: string) -> result<_, string>',
+      'publish-sized: func(topic: string, size: u32) -> result<_, string>',
+      'subscribe: func(topic: string) -> result<_, string>',
+      'unsubscribe: func(topic: string) -> result<_, string>',
+      'receive: func(max: u32) -> result<list<string>, string>',
+      'flood: func(topic: string, count: u32, size: u32) -> string',
+      'crash: func()',
     ],
   },
   // The round-trip fixture: a test-only host resource in, one interface of echo functions out.
@@ -169,7 +196,7 @@ describe('fixture cache', () => {
     expect([a.built, b.built]).toEqual([['a'], ['b']]);
   });
 
-  it('passes on the compiler\'s message when a C source does not compile', async () => {
+  it("passes on the compiler's message when a C source does not compile", async () => {
     const dir = join(scratch, 'broken-c');
     await mkdir(dir, { recursive: true });
     await writeFile(join(dir, 'broken.c'), 'int main(void) { return missing_symbol; }\n');
@@ -184,9 +211,15 @@ describe('fixture cache', () => {
     const options = JSON.stringify({ outDir: join(dir, 'out'), fixtures: [fixtures.find((f) => f.name === 'files')] });
     const viteNode = join(projectRoot(), 'node_modules', 'vite-node', 'vite-node.mjs');
     const script = join(projectRoot(), 'test', 'fixtures', 'build-cli.ts');
-    const failure = run(process.execPath, [viteNode, script, options], { cwd: projectRoot(), timeout: 60_000, env: { ...process.env, PATH: join(dir, 'empty-path') } });
+    const failure = run(process.execPath, [viteNode, script, options], {
+      cwd: projectRoot(),
+      timeout: 60_000,
+      env: { ...process.env, PATH: join(dir, 'empty-path') },
+    });
     await expect(failure).rejects.toMatchObject({
-      stderr: expect.stringContaining("fixture 'files' needs the c toolchain: clang not found: install the C fixture toolchain with apt-get install clang lld wasi-libc libclang-rt-dev-wasm32"),
+      stderr: expect.stringContaining(
+        "fixture 'files' needs the c toolchain: clang not found: install the C fixture toolchain with apt-get install clang lld wasi-libc libclang-rt-dev-wasm32",
+      ),
     });
   });
 

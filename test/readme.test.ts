@@ -11,7 +11,10 @@ const ci = readFileSync(join(root, '.ci', 'run'), 'utf8');
 /** The commands of the README's first `sh` block, without their comments. */
 function quickStart(): string[] {
   const block = /```sh\n([\s\S]*?)```/.exec(readme)?.[1] ?? '';
-  return block.split('\n').map((l) => l.replace(/#.*$/, '').trim()).filter(Boolean);
+  return block
+    .split('\n')
+    .map((l) => l.replace(/#.*$/, '').trim())
+    .filter(Boolean);
 }
 
 /**
@@ -29,7 +32,10 @@ describe('README quick start', () => {
   });
 
   it('.ci/run installs and then runs exactly the README test command, with each tested Node first on PATH', () => {
-    const commands = ci.split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+    const commands = ci
+      .split('\n')
+      .map((l) => l.trim())
+      .filter((l) => l && !l.startsWith('#'));
     expect(commands).toContainEqual(expect.stringMatching(/^npm install\b/));
     // The one test run, inside the loop over the Node majors, under the PATH that loop chose.
     const runs = commands.filter((l) => l.endsWith(quickStart()[2]!));
@@ -50,9 +56,12 @@ describe('README quick start', () => {
     expect(ci).toMatch(/if \[ "\$running" != "\$major" \]; then\n\s+echo [^\n]+\n\s+exit 1/);
   });
 
-  it("lists the Debian packages the C fixture needs on the one line .ci/run reads", () => {
+  it('lists the Debian packages the C fixture needs on the one line .ci/run reads', () => {
     // The same expression .ci/run applies to the README.
-    const line = readme.split('\n').map((l) => /^apt-get install -y (.*)$/.exec(l)?.[1]).find(Boolean);
+    const line = readme
+      .split('\n')
+      .map((l) => /^apt-get install -y (.*)$/.exec(l)?.[1])
+      .find(Boolean);
     expect(ci).toContain("sed -n 's/^apt-get install -y \\(.*\\)$/\\1/p' README.md | head -n 1");
     expect(line?.split(' ')).toEqual(expect.arrayContaining(['clang', 'lld', 'wasi-libc']));
   });

@@ -60,7 +60,7 @@ export function certificateToPem(cert: x509.X509Certificate): string {
 export function randomSerial(): string {
   // 16 random bytes with the top bit clear keeps the DER INTEGER positive.
   const bytes = webcrypto.getRandomValues(new Uint8Array(16));
-  bytes[0] = bytes[0]! & 0x7f | 0x01;
+  bytes[0] = (bytes[0]! & 0x7f) | 0x01;
   return Buffer.from(bytes).toString('hex');
 }
 

@@ -11,7 +11,11 @@ export type EngineChoice = (typeof ENGINE_CHOICES)[number];
 export const engineChoiceSchema = z.enum(ENGINE_CHOICES);
 
 /** An engine and its version, as accounts, status reports and capabilities name it (`wasmtime@49.0.0+winch`, `v8+jco@1.35.0`). */
-export const engineNameSchema = z.string().min(1).max(128).regex(/^[a-z0-9][a-z0-9@.+_-]*$/i, 'an engine name like wasmtime@49.0.0+winch');
+export const engineNameSchema = z
+  .string()
+  .min(1)
+  .max(128)
+  .regex(/^[a-z0-9][a-z0-9@.+_-]*$/i, 'an engine name like wasmtime@49.0.0+winch');
 
 /** The engine a device runs its apps on, as its capabilities report it (`x-berth-extensions.engine`). */
 export const deviceEngineSchema = z.object({ kind: z.enum(ENGINES), name: engineNameSchema });

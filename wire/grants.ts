@@ -8,7 +8,12 @@ import { z } from 'zod';
  * it with `effectiveGrantSetSchema`, which has no defaults (docs/deployments.md "Grants").
  */
 const topicName = z.string().regex(/^[A-Za-z0-9._-]{1,128}(\/[A-Za-z0-9._-]{1,128})*$/, 'topic names are path-like: letters, digits, . _ - and /');
-const origin = z.string().regex(/^(https?):\/\/([A-Za-z0-9.-]+|\*\.[A-Za-z0-9.-]+|\[[0-9a-fA-F:]+\]):(\d{1,5}|\*)$/, 'origins are scheme://host:port (host may start with *. and port may be *)');
+const origin = z
+  .string()
+  .regex(
+    /^(https?):\/\/([A-Za-z0-9.-]+|\*\.[A-Za-z0-9.-]+|\[[0-9a-fA-F:]+\]):(\d{1,5}|\*)$/,
+    'origins are scheme://host:port (host may start with *. and port may be *)',
+  );
 
 const grants = {
   log: z.strictObject({
@@ -21,22 +26,54 @@ const grants = {
     /** Keys whose values are secrets: readable by the app, never written to any log. */
     secrets: z.array(z.string()).default([]),
   }),
-  keyvalue: z.strictObject({ quotaBytes: z.number().int().positive().max(2 ** 40).default(1024 * 1024) }),
+  keyvalue: z.strictObject({
+    quotaBytes: z
+      .number()
+      .int()
+      .positive()
+      .max(2 ** 40)
+      .default(1024 * 1024),
+  }),
   files: z.strictObject({
-    quotaBytes: z.number().int().positive().max(2 ** 40).default(16 * 1024 * 1024),
+    quotaBytes: z
+      .number()
+      .int()
+      .positive()
+      .max(2 ** 40)
+      .default(16 * 1024 * 1024),
     readOnly: z.boolean().default(false),
   }),
   // HTTP limits (docs/http.md): defaults are safe; the time limits stay below the 30 s host-call bridge timeout.
   'outbound-http': z.strictObject({
     allow: z.array(origin).min(1),
-    maxRequestBytes: z.number().int().nonnegative().max(64 * 2 ** 20).default(1024 * 1024),
-    maxResponseBytes: z.number().int().nonnegative().max(256 * 2 ** 20).default(8 * 1024 * 1024),
+    maxRequestBytes: z
+      .number()
+      .int()
+      .nonnegative()
+      .max(64 * 2 ** 20)
+      .default(1024 * 1024),
+    maxResponseBytes: z
+      .number()
+      .int()
+      .nonnegative()
+      .max(256 * 2 ** 20)
+      .default(8 * 1024 * 1024),
     timeoutMs: z.number().int().positive().max(25_000).default(4_000),
   }),
   'inbound-http': z.strictObject({
     route: z.string().regex(/^\/[A-Za-z0-9._~\-/]*$/, 'a route prefix is an absolute URL path'),
-    maxRequestBytes: z.number().int().nonnegative().max(64 * 2 ** 20).default(1024 * 1024),
-    maxResponseBytes: z.number().int().nonnegative().max(256 * 2 ** 20).default(8 * 1024 * 1024),
+    maxRequestBytes: z
+      .number()
+      .int()
+      .nonnegative()
+      .max(64 * 2 ** 20)
+      .default(1024 * 1024),
+    maxResponseBytes: z
+      .number()
+      .int()
+      .nonnegative()
+      .max(256 * 2 ** 20)
+      .default(8 * 1024 * 1024),
     timeoutMs: z.number().int().positive().max(120_000).default(10_000),
   }),
   messaging: z.strictObject({
@@ -44,11 +81,21 @@ const grants = {
     subscribe: z.array(topicName).max(256).default([]),
     // Limits (docs/messaging.md): bound what one app can make the device's broker hold.
     /** Largest payload this app may publish. */
-    maxPayloadBytes: z.number().int().positive().max(1024 * 1024).default(64 * 1024),
+    maxPayloadBytes: z
+      .number()
+      .int()
+      .positive()
+      .max(1024 * 1024)
+      .default(64 * 1024),
     /** Messages waiting for this app, at most; further ones are dropped for it and counted. */
     queueMessages: z.number().int().positive().max(65_536).default(256),
     /** Bytes (payloads and topic names) waiting for this app, at most. */
-    queueBytes: z.number().int().positive().max(64 * 1024 * 1024).default(1024 * 1024),
+    queueBytes: z
+      .number()
+      .int()
+      .positive()
+      .max(64 * 1024 * 1024)
+      .default(1024 * 1024),
   }),
   identity: z.strictObject({ audiences: z.array(z.string().min(1).max(512)).min(1) }),
   clocks: z.strictObject({}),

@@ -32,7 +32,12 @@ function readsAsWorkload(segments: readonly string[]): boolean {
   const n = segments.length;
   return n >= 4 && segments[n - 3] === WORKLOAD_SEGMENT && NAME_PATTERN.test(segments[n - 2]!) && NAME_PATTERN.test(segments[n - 1]!);
 }
-export const deviceIdSchema = z.string().refine(isDeviceId, `not a Margo device id (1-${DEVICE_ID_MAX} of A-Z a-z 0-9 . _ ~ -, segments separated by /, no . or .. segment, not ending like a workload's /workload/<vendor>/<app>)`);
+export const deviceIdSchema = z
+  .string()
+  .refine(
+    isDeviceId,
+    `not a Margo device id (1-${DEVICE_ID_MAX} of A-Z a-z 0-9 . _ ~ -, segments separated by /, no . or .. segment, not ending like a workload's /workload/<vendor>/<app>)`,
+  );
 
 /**
  * A deployment id is an RFC 1123 DNS label: 1-63 lowercase letters, digits and `-`, starting and
@@ -40,7 +45,9 @@ export const deviceIdSchema = z.string().refine(isDeviceId, `not a Margo device 
  * path segment and a Kubernetes-style `metadata.name`; a generated one is a UUID, which fits.
  */
 export const DEPLOYMENT_ID_PATTERN = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
-export const deploymentIdSchema = z.string().regex(DEPLOYMENT_ID_PATTERN, 'a deployment id is 1-63 lowercase letters, digits and -, starting and ending with a letter or digit');
+export const deploymentIdSchema = z
+  .string()
+  .regex(DEPLOYMENT_ID_PATTERN, 'a deployment id is 1-63 lowercase letters, digits and -, starting and ending with a letter or digit');
 
 /**
  * A vendor name: the `<name>` of a `vendor:<name>` role, a folder on the device and a SPIFFE ID

@@ -43,7 +43,10 @@ export async function buildDemoApps(cacheDir: string, onBuild: (app: DemoApp) =>
       esbuild = await import('esbuild');
       ({ componentize } = await import('@bytecodealliance/componentize-js'));
     } catch {
-      throw new BerthError('demo.toolchain-missing', 'building the demo apps needs the development dependencies (esbuild, @bytecodealliance/componentize-js): run `npm install` without --omit=dev');
+      throw new BerthError(
+        'demo.toolchain-missing',
+        'building the demo apps needs the development dependencies (esbuild, @bytecodealliance/componentize-js): run `npm install` without --omit=dev',
+      );
     }
     await mkdir(cacheDir, { recursive: true });
     const scratch = await mkdtemp(join(cacheDir, 'build-'));
@@ -59,8 +62,20 @@ export async function buildDemoApps(cacheDir: string, onBuild: (app: DemoApp) =>
         missing.map(async (app) => {
           onBuild(app);
           const bundled = join(scratch, `${app}.bundle.js`);
-          await esbuild.build({ entryPoints: [join(EXAMPLES(), `${app}.js`)], bundle: true, format: 'esm', outfile: bundled, external: ['berth:*', 'wasi:*'], logLevel: 'silent' });
-          const { component } = await componentize({ sourcePath: bundled, witPath: witDir, worldName: `berth:demo/${app}@0.1.0`, disableFeatures: [...ALL_FEATURES] });
+          await esbuild.build({
+            entryPoints: [join(EXAMPLES(), `${app}.js`)],
+            bundle: true,
+            format: 'esm',
+            outfile: bundled,
+            external: ['berth:*', 'wasi:*'],
+            logLevel: 'silent',
+          });
+          const { component } = await componentize({
+            sourcePath: bundled,
+            witPath: witDir,
+            worldName: `berth:demo/${app}@0.1.0`,
+            disableFeatures: [...ALL_FEATURES],
+          });
           const tmp = `${cached(app)}.${process.pid}.tmp`;
           await writeFile(tmp, component);
           await rename(tmp, cached(app));

@@ -32,7 +32,9 @@ export async function publishSignedApp(p: PublishInput): Promise<{ version: stri
 
   const bundle = signComponent(p.component, createPrivateKey(key.privateKeyPem));
   const repository = `${p.vendor}/${p.app}`;
-  await pushComponent(new RegistryClient(p.registry, { plainHttp: true }), repository, p.version, p.component, [{ kind: 'message-signature', bytes: serializeBundle(bundle) }]);
+  await pushComponent(new RegistryClient(p.registry, { plainHttp: true }), repository, p.version, p.component, [
+    { kind: 'message-signature', bytes: serializeBundle(bundle) },
+  ]);
   const reference = `oci://${p.registry}/${repository}:${p.version}`;
   await vendor.call('POST', '/api/v1/catalog/apps', { id: p.app });
   await vendor.call('POST', `/api/v1/catalog/apps/${p.app}/versions`, { version: p.version, component: { reference } });

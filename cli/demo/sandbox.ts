@@ -46,7 +46,13 @@ async function demoEngine(cacheDir: string): Promise<Engine> {
 export async function runSandboxDemo(): Promise<number> {
   const scratch = mkdtempSync(join(tmpdir(), 'berth-demo-'));
   const engine = await demoEngine(join(scratch, 'device', 'cache'));
-  const runtime = new Runtime({ engine, dataDir: join(scratch, 'device'), logger: demoLogger(), warmWorkers: 1, backoff: { initialMs: 200, maxMs: 2000, factor: 2, resetAfterMs: 60_000 } });
+  const runtime = new Runtime({
+    engine,
+    dataDir: join(scratch, 'device'),
+    logger: demoLogger(),
+    warmWorkers: 1,
+    backoff: { initialMs: 200, maxMs: 2000, factor: 2, resetAfterMs: 60_000 },
+  });
   try {
     say(`Berth demo: three apps from the "demo" vendor on one simulated device, on ${engine.name}.\n`);
     say('Building the sample components from examples/*.wat ...');
@@ -72,7 +78,9 @@ export async function runSandboxDemo(): Promise<number> {
     say('\nSummary');
     for (const [i, app] of apps.entries()) {
       const s = app.status();
-      say(`  ${SAMPLES[i]!.app.padEnd(8)} ${s.state.padEnd(8)} restarts ${String(s.restarts).padStart(2)}  last stop: ${s.lastStop ? `${s.lastStop.reason} (${s.lastStop.message})` : 'none'}`);
+      say(
+        `  ${SAMPLES[i]!.app.padEnd(8)} ${s.state.padEnd(8)} restarts ${String(s.restarts).padStart(2)}  last stop: ${s.lastStop ? `${s.lastStop.reason} (${s.lastStop.message})` : 'none'}`,
+      );
     }
     const worst = Math.max(...latencies);
     say(`  greeter answered all ${latencies.length} calls; slowest ${worst.toFixed(1)} ms.`);

@@ -79,7 +79,16 @@ export async function runSystemDemo(o: DemoOptions): Promise<RunningDemo> {
     say('3. Two vendors sign their apps with their own keys and push them to the registry');
     for (const app of DEMO_APPS) {
       const vendor = DEMO_GRANTS[app].vendor;
-      const published = await publishSignedApp({ admin, controlPlaneUrl: controlPlane.url, ca, registry: registry.host, vendor, app, version: '1.0.0', component: apps[app] });
+      const published = await publishSignedApp({
+        admin,
+        controlPlaneUrl: controlPlane.url,
+        ca,
+        registry: registry.host,
+        vendor,
+        app,
+        version: '1.0.0',
+        component: apps[app],
+      });
       say(`   ${vendor}/${app} ${published.version} signed (key ${published.keyId.slice(0, 12)}…), pushed, verified and admitted by the control plane`);
     }
 
@@ -95,9 +104,15 @@ export async function runSystemDemo(o: DemoOptions): Promise<RunningDemo> {
 
     say('5. The operator deploys: the sensor to every plant-a device, analytics node-locked to line-1');
     const t0 = performance.now();
-    await deploy(admin, 'sensor', { deviceConstraints: { eligibilityRules: [{ labelSelector: { matchExpressions: [{ key: 'site', operator: 'In', values: ['plant-a'] }] } }] } });
+    await deploy(admin, 'sensor', {
+      deviceConstraints: { eligibilityRules: [{ labelSelector: { matchExpressions: [{ key: 'site', operator: 'In', values: ['plant-a'] }] } }] },
+    });
     await deploy(admin, 'analytics', { deviceIds: ['line-1'] });
-    const expected: [string, DemoApp][] = [['line-1', 'sensor'], ['line-2', 'sensor'], ['line-1', 'analytics']];
+    const expected: [string, DemoApp][] = [
+      ['line-1', 'sensor'],
+      ['line-2', 'sensor'],
+      ['line-1', 'analytics'],
+    ];
     await waitUntil(90_000, 'both devices to run their apps', async () => {
       for (const [device, app] of expected) if ((await gatewayGet(agents.get(device)!.gatewayPort!, `/${app}/`)).status !== 200) return false;
       return true;
@@ -119,7 +134,11 @@ export async function runSystemDemo(o: DemoOptions): Promise<RunningDemo> {
     const summary = (await gatewayGet(line1, '/analytics/summary')).body;
     say(`   globex/analytics on line-1 received ${summary.readings} readings over the device's message bus (mean ${summary.mean} °C);`);
     say(`   line-2's readings stay on line-2: topics are per device, and analytics runs only on line-1`);
-    const who = await verifyWorkloadToken(summary.historianToken, { roots: controlPlane.deps.authority.roots(), trustDomain: DEMO_TRUST_DOMAIN, audience: 'historian' });
+    const who = await verifyWorkloadToken(summary.historianToken, {
+      roots: controlPlane.deps.authority.roots(),
+      trustDomain: DEMO_TRUST_DOMAIN,
+      audience: 'historian',
+    });
     say(`   its workload token for "historian" verifies offline against the fleet CA: ${who.spiffeId}`);
     say(`   a token for "payroll" was refused: ${summary.payrollRefused}`);
 
@@ -140,7 +159,14 @@ export async function runSystemDemo(o: DemoOptions): Promise<RunningDemo> {
 }
 
 async function deploy(admin: OperatorClient, app: DemoApp, placement: Record<string, unknown>): Promise<void> {
-  await admin.call('POST', '/api/v1/admin/deployments', { id: `${app}-demo`, app, version: '1.0.0', grants: DEMO_GRANTS[app].grants, tier: 'worker', ...placement });
+  await admin.call('POST', '/api/v1/admin/deployments', {
+    id: `${app}-demo`,
+    app,
+    version: '1.0.0',
+    grants: DEMO_GRANTS[app].grants,
+    tier: 'worker',
+    ...placement,
+  });
 }
 
 /** Which engine the devices run their apps on (each agent chose with `auto`), and why not Wasmtime when it fell back. */

@@ -27,9 +27,18 @@ export const incomingHandler = {
     }
     for (const m of receive(256)) readings.push(JSON.parse(decoder.decode(m.payload)).celsius);
     const n = readings.length;
-    const summary = n === 0 ? { readings: 0 } : { readings: n, min: Math.min(...readings), max: Math.max(...readings), mean: Math.round((readings.reduce((a, b) => a + b, 0) / n) * 100) / 100 };
+    const summary =
+      n === 0
+        ? { readings: 0 }
+        : { readings: n, min: Math.min(...readings), max: Math.max(...readings), mean: Math.round((readings.reduce((a, b) => a + b, 0) / n) * 100) / 100 };
     const historian = attempt(() => getToken('historian'));
     const payroll = attempt(() => getToken('payroll'));
-    respondJson(responseOut, 200, { ...summary, historianToken: historian.ok ?? null, historianRefused: historian.refused ?? null, payrollToken: payroll.ok ?? null, payrollRefused: payroll.refused ?? null });
+    respondJson(responseOut, 200, {
+      ...summary,
+      historianToken: historian.ok ?? null,
+      historianRefused: historian.refused ?? null,
+      payrollToken: payroll.ok ?? null,
+      payrollRefused: payroll.refused ?? null,
+    });
   },
 };

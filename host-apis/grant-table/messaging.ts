@@ -11,7 +11,7 @@ export const messagingGrant: GrantDefinition<'messaging'> = {
       for (const t of needValue(flag, value).split(',')) {
         if (t.startsWith('pub:')) into.messaging.publish.push(t.slice(4));
         else if (t.startsWith('sub:')) into.messaging.subscribe.push(t.slice(4));
-        else into.messaging.publish.push(t), into.messaging.subscribe.push(t);
+        else (into.messaging.publish.push(t), into.messaging.subscribe.push(t));
       }
     },
   },

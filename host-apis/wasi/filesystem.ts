@@ -52,8 +52,8 @@ export const noFilesystemHost: FilesystemHost = Object.freeze({
 });
 
 function checkGuestPath(guestPath: string): void {
-  const ok = typeof guestPath === 'string' && guestPath.startsWith('/') && !guestPath.includes('\0') &&
-    !guestPath.split('/').some((s) => s === '.' || s === '..');
+  const ok =
+    typeof guestPath === 'string' && guestPath.startsWith('/') && !guestPath.includes('\0') && !guestPath.split('/').some((s) => s === '.' || s === '..');
   if (!ok) throw new BerthError('WASI_FS_GUEST_PATH', `guest path must be an absolute path without . or .., got ${JSON.stringify(guestPath)}`);
 }
 

@@ -7,8 +7,19 @@
  * failure into a WASI error code; a path is always resolved by `resolveInside`.
  */
 import {
-  constants, fsyncSync, closeSync, lstatSync, lutimesSync, mkdirSync, openSync, readdirSync, readlinkSync,
-  renameSync, rmdirSync, symlinkSync, unlinkSync,
+  constants,
+  fsyncSync,
+  closeSync,
+  lstatSync,
+  lutimesSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readlinkSync,
+  renameSync,
+  rmdirSync,
+  symlinkSync,
+  unlinkSync,
 } from 'node:fs';
 import { DirectoryEntryStream } from './fs-directory-stream.js';
 import { fsFail, guarded } from './fs-errors.js';
@@ -17,9 +28,16 @@ import { readAt, setSize, syncFile, toPosition, writeAt, type FileRef } from './
 import { resolveInside, symlinkTargetStaysInside, type ResolvedPath } from './fs-paths.js';
 import { openFileStreams } from './fs-streams.js';
 import {
-  descriptorStatOf, metadataHashOf, utimeSeconds,
-  type DescriptorFlags, type DescriptorStat, type DescriptorType, type MetadataHashValue,
-  type NewTimestamp, type OpenFlags, type PathFlags,
+  descriptorStatOf,
+  metadataHashOf,
+  utimeSeconds,
+  type DescriptorFlags,
+  type DescriptorStat,
+  type DescriptorType,
+  type MetadataHashValue,
+  type NewTimestamp,
+  type OpenFlags,
+  type PathFlags,
 } from './fs-types.js';
 import type { InputStream, OutputStream } from './streams.js';
 
@@ -227,13 +245,18 @@ export class Descriptor {
       return new Descriptor(this.#ctx, resolved.segments, { kind: 'directory' }, this.#flags);
     }
     if (!stat.isFile()) fsFail('unsupported');
-    const file = new Descriptor(this.#ctx, resolved.segments, { kind: 'file', dev: stat.dev, ino: stat.ino }, {
-      read: Boolean(flags.read),
-      write: Boolean(flags.write),
-      fileIntegritySync: Boolean(flags.fileIntegritySync),
-      dataIntegritySync: Boolean(flags.dataIntegritySync),
-      requestedWriteSync: Boolean(flags.requestedWriteSync),
-    });
+    const file = new Descriptor(
+      this.#ctx,
+      resolved.segments,
+      { kind: 'file', dev: stat.dev, ino: stat.ino },
+      {
+        read: Boolean(flags.read),
+        write: Boolean(flags.write),
+        fileIntegritySync: Boolean(flags.fileIntegritySync),
+        dataIntegritySync: Boolean(flags.dataIntegritySync),
+        requestedWriteSync: Boolean(flags.requestedWriteSync),
+      },
+    );
     if (openFlags.truncate && stat.size > 0) setSize(file.#file(), 0n);
     return file;
   }

@@ -7,10 +7,7 @@
  * outlives a call, and terminating an app's worker mid-run cannot leak descriptors into the
  * shared host process, however many files the app had open.
  */
-import {
-  closeSync, constants, fdatasyncSync, fstatSync, fsyncSync, ftruncateSync, openSync, readSync, writeSync,
-  type Stats,
-} from 'node:fs';
+import { closeSync, constants, fdatasyncSync, fstatSync, fsyncSync, ftruncateSync, openSync, readSync, writeSync, type Stats } from 'node:fs';
 import type { FsContext } from './fs-context.js';
 import { fsFail } from './fs-errors.js';
 

@@ -46,12 +46,7 @@ export function checkPathSyntax(path: string): void {
  * Resolves `path` relative to `base` (segments below `root`). With `followFinal` false the
  * last component is not followed if it is a link (it is then what the call operates on).
  */
-export function resolveInside(
-  root: string,
-  base: readonly string[],
-  path: string,
-  followFinal: boolean,
-): ResolvedPath {
+export function resolveInside(root: string, base: readonly string[], path: string, followFinal: boolean): ResolvedPath {
   checkPathSyntax(path);
   const mustBeDirectory = path.endsWith('/');
   const pending = splitPath(path);

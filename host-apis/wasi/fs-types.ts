@@ -2,9 +2,7 @@
 import { nodeCrypto } from '../node-crypto.js';
 import type { BigIntStats, Dirent, Stats } from 'node:fs';
 
-export type DescriptorType =
-  | 'unknown' | 'block-device' | 'character-device' | 'directory' | 'fifo' | 'symbolic-link'
-  | 'regular-file' | 'socket';
+export type DescriptorType = 'unknown' | 'block-device' | 'character-device' | 'directory' | 'fifo' | 'symbolic-link' | 'regular-file' | 'socket';
 
 export interface DescriptorFlags {
   read?: boolean;

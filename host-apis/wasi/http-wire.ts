@@ -21,6 +21,4 @@ export interface OutboundRequest {
   betweenBytesTimeoutMs?: number;
 }
 
-export type OutboundResult =
-  | { ok: true; status: number; headers: [string, Uint8Array][]; body: Uint8Array }
-  | { ok: false; error: ErrorCode; message: string };
+export type OutboundResult = { ok: true; status: number; headers: [string, Uint8Array][]; body: Uint8Array } | { ok: false; error: ErrorCode; message: string };

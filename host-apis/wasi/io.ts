@@ -9,8 +9,14 @@ import { InputStream, IoError, OutputStream } from './streams.js';
 
 export { Pollable, poll, readyPollable, timerPollable, sleepUntil, type PollableSource } from './poll.js';
 export {
-  InputStream, IoError, OutputStream, streamClosed, streamFailed,
-  type InputStreamHandler, type OutputStreamHandler, type StreamError,
+  InputStream,
+  IoError,
+  OutputStream,
+  streamClosed,
+  streamFailed,
+  type InputStreamHandler,
+  type OutputStreamHandler,
+  type StreamError,
 } from './streams.js';
 
 export interface IoHost {

@@ -24,6 +24,7 @@ export async function readBounded(body: ReadableStream<Uint8Array> | null, decla
     }
     chunks.push(value);
   }
-  if (declared !== undefined && size !== declared) throw new DistributionError(400, 'SIZE_INVALID', `the body has ${size} bytes; Content-Length announced ${declared}`);
+  if (declared !== undefined && size !== declared)
+    throw new DistributionError(400, 'SIZE_INVALID', `the body has ${size} bytes; Content-Length announced ${declared}`);
   return Buffer.concat(chunks);
 }

@@ -46,7 +46,8 @@ export const refuse = {
   blobUnknown: (digest: string) => new DistributionError(404, 'BLOB_UNKNOWN', `blob ${digest} is not in this repository`),
   manifestUnknown: (ref: string) => new DistributionError(404, 'MANIFEST_UNKNOWN', `manifest '${ref}' is not in this repository`),
   manifestInvalid: (why: string) => new DistributionError(400, 'MANIFEST_INVALID', why),
-  manifestBlobUnknown: (digest: string) => new DistributionError(400, 'MANIFEST_BLOB_UNKNOWN', `the manifest references ${digest}, which is not in this repository; push it first`),
+  manifestBlobUnknown: (digest: string) =>
+    new DistributionError(400, 'MANIFEST_BLOB_UNKNOWN', `the manifest references ${digest}, which is not in this repository; push it first`),
   uploadUnknown: () => new DistributionError(404, 'BLOB_UPLOAD_UNKNOWN', 'no such upload session in this repository (expired, finished or never started)'),
   uploadInvalid: (why: string, status: ContentfulStatusCode = 400) => new DistributionError(status, 'BLOB_UPLOAD_INVALID', why),
   tooLarge: (what: string, limit: number) => new DistributionError(413, 'SIZE_INVALID', `${what} exceeds the limit of ${limit} bytes`),

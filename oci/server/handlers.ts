@@ -87,7 +87,8 @@ export async function startUpload(c: Context, ctx: RegistryContext, name: string
   checkRepository(name);
   const mount = c.req.query('mount');
   const from = c.req.query('from');
-  if (mount !== undefined && from !== undefined && (await ctx.storage.mountBlob(name, from, checkDigest(mount, 'mount')))) return blobCreated(c, name, mount as Digest);
+  if (mount !== undefined && from !== undefined && (await ctx.storage.mountBlob(name, from, checkDigest(mount, 'mount'))))
+    return blobCreated(c, name, mount as Digest);
   const digestText = c.req.query('digest');
   const length = contentLength(c.req.header('content-length'));
   if (digestText !== undefined) {

@@ -39,12 +39,20 @@ export function checkManifest(bytes: Uint8Array, contentType: string | undefined
     if (mediaType === MEDIA_TYPE.imageManifest) {
       const m = parseJson(bytes, imageManifestSchema, 'manifest');
       const checked: CheckedManifest = { digest, mediaType, blobs: [m.config, ...m.layers], manifests: [] };
-      if (m.subject) checked.referrer = { subject: m.subject.digest, descriptor: referrerDescriptor(digest, mediaType, bytes.byteLength, m.artifactType ?? m.config.mediaType, m.annotations) };
+      if (m.subject)
+        checked.referrer = {
+          subject: m.subject.digest,
+          descriptor: referrerDescriptor(digest, mediaType, bytes.byteLength, m.artifactType ?? m.config.mediaType, m.annotations),
+        };
       return checked;
     }
     const index = parseJson(bytes, imageIndexSchema, 'image index');
     const checked: CheckedManifest = { digest, mediaType, blobs: [], manifests: index.manifests };
-    if (index.subject) checked.referrer = { subject: index.subject.digest, descriptor: referrerDescriptor(digest, mediaType, bytes.byteLength, index.artifactType, index.annotations) };
+    if (index.subject)
+      checked.referrer = {
+        subject: index.subject.digest,
+        descriptor: referrerDescriptor(digest, mediaType, bytes.byteLength, index.artifactType, index.annotations),
+      };
     return checked;
   } catch (err) {
     if (err instanceof BerthError && err.code === 'oci.bad-manifest') throw refuse.manifestInvalid(err.message);
@@ -62,7 +70,13 @@ function innerMediaType(bytes: Uint8Array): unknown {
 }
 
 /** The referrers API entry: the referrer's descriptor with its artifactType and annotations. */
-function referrerDescriptor(digest: Digest, mediaType: string, size: number, artifactType: string | undefined, annotations: Record<string, string> | undefined): Descriptor {
+function referrerDescriptor(
+  digest: Digest,
+  mediaType: string,
+  size: number,
+  artifactType: string | undefined,
+  annotations: Record<string, string> | undefined,
+): Descriptor {
   const d: Descriptor = { mediaType, digest, size };
   if (artifactType) d.artifactType = artifactType;
   if (annotations) d.annotations = annotations;

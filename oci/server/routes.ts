@@ -35,7 +35,8 @@ const ENDPOINTS: { pattern: RegExp; methods: Partial<Record<Method, Handler>> }[
   {
     pattern: /^\/v2\/(.+)\/blobs\/uploads(?:\/([^/]*))?$/,
     methods: {
-      POST: (c, ctx, name, id) => (id ? Promise.reject(refuse.uploadInvalid('POST opens a session; continue it with PATCH or PUT')) : startUpload(c, ctx, name)),
+      POST: (c, ctx, name, id) =>
+        id ? Promise.reject(refuse.uploadInvalid('POST opens a session; continue it with PATCH or PUT')) : startUpload(c, ctx, name),
       PATCH: continueUpload,
       PUT: continueUpload,
       GET: continueUpload,
@@ -90,7 +91,10 @@ export function registryApp(options: RegistryAppOptions): Hono {
     if (err instanceof DistributionError) return errorResponse(c, err);
     if (isClientFault(err, c.req.raw)) {
       logger.debug({ err, path: c.req.path, method: c.req.method }, 'registry request failed on the client side');
-      return errorResponse(c, new DistributionError(400, 'BLOB_UPLOAD_INVALID', 'the request body could not be read: the client closed the connection or its framing is not valid'));
+      return errorResponse(
+        c,
+        new DistributionError(400, 'BLOB_UPLOAD_INVALID', 'the request body could not be read: the client closed the connection or its framing is not valid'),
+      );
     }
     logger.error({ err, path: c.req.path, method: c.req.method }, 'registry request failed');
     return errorResponse(c, new DistributionError(500, 'UNKNOWN', 'the registry failed; the error is logged'));

@@ -43,7 +43,9 @@ export async function startRegistryServer(options: RegistryServerOptions): Promi
       fetch: app.fetch,
       hostname,
       port: options.port ?? 0,
-      ...(options.tls ? { createServer: createHttpsServer, serverOptions: { key: options.tls.key, cert: options.tls.cert, minVersion: 'TLSv1.2' as const } } : { createServer: createHttpServer }),
+      ...(options.tls
+        ? { createServer: createHttpsServer, serverOptions: { key: options.tls.key, cert: options.tls.cert, minVersion: 'TLSv1.2' as const } }
+        : { createServer: createHttpServer }),
     }) as Server;
     server.headersTimeout = 20_000;
     // Long enough for a large blob on a slow link; a stalled client is cut off by the idle timeout.

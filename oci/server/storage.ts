@@ -141,7 +141,8 @@ export class RegistryStorage {
     for (const d of checked.manifests) {
       const held = await this.manifest(name, d.digest);
       if (!held) throw refuse.manifestBlobUnknown(d.digest);
-      if (held.bytes.byteLength !== d.size) throw refuse.manifestInvalid(`the index says manifest ${d.digest} has ${d.size} bytes; it has ${held.bytes.byteLength}`);
+      if (held.bytes.byteLength !== d.size)
+        throw refuse.manifestInvalid(`the index says manifest ${d.digest} has ${d.size} bytes; it has ${held.bytes.byteLength}`);
     }
     const hex = digestHex(checked.digest);
     const temp = this.tempPath();

@@ -56,7 +56,12 @@ export class Uploads {
   }
 
   /** PATCH: appends one chunk; `Content-Range` (when sent) must start where the last one ended. */
-  async append(session: UploadSession, body: ReadableStream<Uint8Array> | null, contentRange: string | undefined, contentLength: number | undefined): Promise<void> {
+  async append(
+    session: UploadSession,
+    body: ReadableStream<Uint8Array> | null,
+    contentRange: string | undefined,
+    contentLength: number | undefined,
+  ): Promise<void> {
     let expected: number | undefined;
     if (contentRange !== undefined) {
       const m = /^(?:bytes[ =])?(\d{1,15})-(\d{1,15})$/.exec(contentRange.trim());
@@ -66,7 +71,8 @@ export class Uploads {
         throw refuse.uploadInvalid(`chunk ${start}-${end} does not continue the upload, which has ${session.size} bytes`, 416);
       }
       expected = end - start + 1;
-      if (contentLength !== undefined && contentLength !== expected) throw refuse.uploadInvalid(`Content-Range ${start}-${end} and Content-Length ${contentLength} disagree`);
+      if (contentLength !== undefined && contentLength !== expected)
+        throw refuse.uploadInvalid(`Content-Range ${start}-${end} and Content-Length ${contentLength} disagree`);
     }
     await this.write(session, body, contentLength, expected);
   }
@@ -83,15 +89,22 @@ export class Uploads {
     await rm(session.path, { force: true });
   }
 
-  private async write(session: UploadSession, body: ReadableStream<Uint8Array> | null, contentLength: number | undefined, expected: number | undefined): Promise<void> {
+  private async write(
+    session: UploadSession,
+    body: ReadableStream<Uint8Array> | null,
+    contentLength: number | undefined,
+    expected: number | undefined,
+  ): Promise<void> {
     if (session.busy) throw refuse.uploadInvalid('another request is writing to this upload session');
     session.busy = true;
     try {
       const room = this.limits.maxBlobBytes - session.size;
       if (contentLength !== undefined && contentLength > room) throw refuse.tooLarge('blob', this.limits.maxBlobBytes);
       const written = await appendStream(session.path, body, room, this.limits.maxBlobBytes);
-      if (expected !== undefined && written !== expected) throw new DistributionError(400, 'SIZE_INVALID', `the chunk has ${written} bytes; Content-Range announced ${expected}`);
-      if (contentLength !== undefined && written !== contentLength) throw new DistributionError(400, 'SIZE_INVALID', `the body has ${written} bytes; Content-Length announced ${contentLength}`);
+      if (expected !== undefined && written !== expected)
+        throw new DistributionError(400, 'SIZE_INVALID', `the chunk has ${written} bytes; Content-Range announced ${expected}`);
+      if (contentLength !== undefined && written !== contentLength)
+        throw new DistributionError(400, 'SIZE_INVALID', `the body has ${written} bytes; Content-Length announced ${contentLength}`);
       session.size += written;
       session.touchedAt = Date.now();
     } catch (err) {

@@ -41,7 +41,11 @@ export function adminRequest(target: AdminTarget, method: string, path: string, 
     const req =
       target.kind === 'socket'
         ? httpRequest({ socketPath: target.path, path, method, headers }, onResponse)
-        : httpsRequest(new URL(path, target.url), { method, ca: target.ca, headers: { ...headers, authorization: `Bearer ${target.token}` }, minVersion: 'TLSv1.3' }, onResponse);
+        : httpsRequest(
+            new URL(path, target.url),
+            { method, ca: target.ca, headers: { ...headers, authorization: `Bearer ${target.token}` }, minVersion: 'TLSv1.3' },
+            onResponse,
+          );
     req.on('error', (err) => reject(new BerthError('cli.unreachable', `cannot reach the control plane: ${err.message}`)));
     req.end(payload);
   });

@@ -16,7 +16,11 @@ function newSecret(): string {
   return `berth_${randomBytes(32).toString('base64url')}`;
 }
 
-export async function createOperatorToken(q: Queryable, logger: Logger, input: { name: string; role: string; by: string }): Promise<{ id: string; token: string; role: string }> {
+export async function createOperatorToken(
+  q: Queryable,
+  logger: Logger,
+  input: { name: string; role: string; by: string },
+): Promise<{ id: string; token: string; role: string }> {
   if (!isRole(input.role)) throw new BerthError('token.bad_role', `role '${input.role}' is not one of admin, operator, vendor:<name>`);
   if (!/^[\w .@-]{1,100}$/.test(input.name)) throw new BerthError('token.bad_name', 'token name must be 1-100 letters, digits, spaces, or . @ - _');
   const id = `op_${randomBytes(6).toString('hex')}`;
@@ -33,7 +37,11 @@ export interface EnrollmentTokenInput {
   by: string;
 }
 
-export async function createEnrollmentToken(q: Queryable, logger: Logger, input: EnrollmentTokenInput): Promise<{ id: string; token: string; expiresAt: string; deviceId: string | null }> {
+export async function createEnrollmentToken(
+  q: Queryable,
+  logger: Logger,
+  input: EnrollmentTokenInput,
+): Promise<{ id: string; token: string; expiresAt: string; deviceId: string | null }> {
   if (input.deviceId !== undefined && !isDeviceId(input.deviceId)) throw new BerthError('token.bad_device_id', `'${input.deviceId}' is not a valid device id`);
   if (!Number.isInteger(input.ttlSeconds) || input.ttlSeconds < 1 || input.ttlSeconds > 30 * 86400) {
     throw new BerthError('token.bad_ttl', 'ttlSeconds must be a whole number from 1 to 2592000 (30 days)');
@@ -42,7 +50,14 @@ export async function createEnrollmentToken(q: Queryable, logger: Logger, input:
   const token = newSecret();
   const expiresAt = new Date(Date.now() + input.ttlSeconds * 1000);
   if (input.deviceId !== undefined) await refuseNestedId(q, input.deviceId);
-  await tokens.insertEnrollmentToken(q, { id, secretSha256: hashSecret(token), deviceId: input.deviceId ?? null, labels: input.labels ?? {}, expiresAt, createdBy: input.by });
+  await tokens.insertEnrollmentToken(q, {
+    id,
+    secretSha256: hashSecret(token),
+    deviceId: input.deviceId ?? null,
+    labels: input.labels ?? {},
+    expiresAt,
+    createdBy: input.by,
+  });
   securityEvent(logger, 'onboarding.token_created', { id, deviceId: input.deviceId, expiresAt: expiresAt.toISOString(), by: input.by });
   return { id, token, expiresAt: expiresAt.toISOString(), deviceId: input.deviceId ?? null };
 }

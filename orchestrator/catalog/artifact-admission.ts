@@ -47,7 +47,8 @@ export interface AdmittedArtifact {
 export function vendorPolicy(vendor: VendorRecord): CompiledPolicy {
   const policy = compilePolicy(vendor.trustPolicy);
   if (policy.vendor !== vendor.name) throw new BerthError('policy.invalid', `vendor '${vendor.name}''s trust policy names vendor '${policy.vendor}'`);
-  if (!policy.repositories) throw new BerthError('policy.invalid', `vendor '${vendor.name}''s trust policy has no repositories (its namespace); nothing can be admitted for it`);
+  if (!policy.repositories)
+    throw new BerthError('policy.invalid', `vendor '${vendor.name}''s trust policy has no repositories (its namespace); nothing can be admitted for it`);
   return policy;
 }
 
@@ -84,8 +85,10 @@ export class ArtifactAdmission {
   static reference(artifact: string, version: string): Reference {
     const ref = parseReference(artifact);
     const tag = versionToTag(version);
-    if (ref.tag !== undefined && ref.tag !== tag) throw new BerthError('oci.bad-reference', `the tag '${ref.tag}' is not the version '${version}' (tag ${tag})`);
-    if (ref.tag === undefined && ref.digest === undefined) throw new BerthError('oci.bad-reference', `name the version as the tag (oci://…:${tag}) or pin a digest`);
+    if (ref.tag !== undefined && ref.tag !== tag)
+      throw new BerthError('oci.bad-reference', `the tag '${ref.tag}' is not the version '${version}' (tag ${tag})`);
+    if (ref.tag === undefined && ref.digest === undefined)
+      throw new BerthError('oci.bad-reference', `name the version as the tag (oci://…:${tag}) or pin a digest`);
     return ref;
   }
 
@@ -144,7 +147,10 @@ export class ArtifactAdmission {
     await this.bounded(`re-checking ${version.appId} ${version.version}`, async () => {
       const fetched = await fetchVerified(this.options.source, { ...ref, digest: version.component.digest }, policy, { roots: this.roots, cache: this.cache });
       if (v && fetched.verified.componentDigest !== v.componentDigest) {
-        throw new BerthError('oci.digest-mismatch', `the component under ${version.component.digest} is now ${fetched.verified.componentDigest}, not the admitted ${v.componentDigest}`);
+        throw new BerthError(
+          'oci.digest-mismatch',
+          `the component under ${version.component.digest} is now ${fetched.verified.componentDigest}, not the admitted ${v.componentDigest}`,
+        );
       }
     });
     if (this.rechecked.size > 65_536) this.rechecked.clear();

@@ -8,18 +8,36 @@ import { HttpProblem } from '../http/problem.js';
  * is signed is the vendor's problem (422); a registry that cannot be reached or does not answer
  * in time is not (502/504, retryable), and neither is ever a 500.
  */
-const REGISTRY_UNAVAILABLE = new Set(['oci.connection', 'oci.tls', 'oci.truncated', 'oci.registry-error', 'oci.bad-response', 'oci.unauthorized', 'admission.mirror']);
+const REGISTRY_UNAVAILABLE = new Set([
+  'oci.connection',
+  'oci.tls',
+  'oci.truncated',
+  'oci.registry-error',
+  'oci.bad-response',
+  'oci.unauthorized',
+  'admission.mirror',
+]);
 
 export function admissionRefusal(err: unknown, field: string): HttpProblem {
   if (err instanceof HttpProblem) return err;
   if (!(err instanceof BerthError)) throw err;
   const errors = [{ field, message: err.message }];
   if (err.code === 'oci.timeout') {
-    return new HttpProblem(504, err.code, 'The registry did not answer in time', { detail: err.message, errors, retryable: true, backoffStrategy: 'exponential' });
+    return new HttpProblem(504, err.code, 'The registry did not answer in time', {
+      detail: err.message,
+      errors,
+      retryable: true,
+      backoffStrategy: 'exponential',
+    });
   }
   if (REGISTRY_UNAVAILABLE.has(err.code)) {
     const retryable = err.code !== 'oci.unauthorized' && err.code !== 'oci.tls';
-    return new HttpProblem(502, err.code, 'The registry could not be used', { detail: err.message, errors, retryable, ...(retryable ? { backoffStrategy: 'exponential' as const } : {}) });
+    return new HttpProblem(502, err.code, 'The registry could not be used', {
+      detail: err.message,
+      errors,
+      retryable,
+      ...(retryable ? { backoffStrategy: 'exponential' as const } : {}),
+    });
   }
   return new HttpProblem(422, err.code, 'The artifact was refused', { detail: err.message, errors });
 }

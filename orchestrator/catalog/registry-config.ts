@@ -18,14 +18,19 @@ const registrySettings = z.strictObject({
   ca: z.string().min(1).optional(),
   plainHttp: z.boolean().optional(),
   username: z.string().min(1).max(256).optional(),
-  passwordEnv: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/).optional(),
+  passwordEnv: z
+    .string()
+    .regex(/^[A-Za-z_][A-Za-z0-9_]*$/)
+    .optional(),
   passwordFile: z.string().min(1).optional(),
   deadlineSeconds: z.number().positive().max(3600).optional(),
   idleTimeoutSeconds: z.number().positive().max(3600).optional(),
   attempts: z.number().int().min(1).max(10).optional(),
 });
 const configSchema = z.strictObject({
-  registries: z.record(z.string().regex(/^[a-z0-9.-]+(:[0-9]{1,5})?$|^\[[0-9a-f:]+\](:[0-9]{1,5})?$/, 'a registry is host[:port], lowercase'), registrySettings).default({}),
+  registries: z
+    .record(z.string().regex(/^[a-z0-9.-]+(:[0-9]{1,5})?$|^\[[0-9a-f:]+\](:[0-9]{1,5})?$/, 'a registry is host[:port], lowercase'), registrySettings)
+    .default({}),
   defaults: registrySettings.optional(),
   admissionTimeoutSeconds: z.number().positive().max(3600).optional(),
 });
@@ -58,7 +63,11 @@ export async function loadRegistryConfig(path: string, env: NodeJS.ProcessEnv = 
     if (s.idleTimeoutSeconds) o.idleTimeoutMs = s.idleTimeoutSeconds * 1000;
     if (s.attempts) o.attempts = s.attempts;
     if (s.username !== undefined) {
-      const password = s.passwordEnv ? env[s.passwordEnv] : s.passwordFile ? (await readText(resolve(base, s.passwordFile), `${where}.passwordFile`)).replace(/\r?\n$/, '') : undefined;
+      const password = s.passwordEnv
+        ? env[s.passwordEnv]
+        : s.passwordFile
+          ? (await readText(resolve(base, s.passwordFile), `${where}.passwordFile`)).replace(/\r?\n$/, '')
+          : undefined;
       if (password === undefined) throw bad(`${where}: a username needs passwordEnv (set in the environment) or passwordFile`);
       o.credentials = { username: s.username, password };
     }

@@ -25,7 +25,11 @@ export const appBody = z.strictObject({
   id: appIdSchema,
   /** Required for admins; a vendor token may only name itself (or leave it out). */
   vendor: vendorNameSchema.optional(),
-  description: z.string().max(1000).refine((d) => storable(d), NUL_MESSAGE).default(''),
+  description: z
+    .string()
+    .max(1000)
+    .refine((d) => storable(d), NUL_MESSAGE)
+    .default(''),
 });
 
 /**
@@ -36,6 +40,10 @@ export const versionBody = z.strictObject({
   version: versionSchema,
   component: z.strictObject({
     /** `oci://registry/repo:VERSION` (the tag is the version, Margo's SemVer form) or `oci://registry/repo@sha256:…`. */
-    reference: z.string().max(600).regex(/^oci:\/\//, 'the reference is oci://registry/repository:VERSION or …@sha256:<digest>').refine((a) => storable(a), NUL_MESSAGE),
+    reference: z
+      .string()
+      .max(600)
+      .regex(/^oci:\/\//, 'the reference is oci://registry/repository:VERSION or …@sha256:<digest>')
+      .refine((a) => storable(a), NUL_MESSAGE),
   }),
 });

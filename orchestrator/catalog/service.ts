@@ -23,12 +23,15 @@ export async function getOwnApp(store: Store, role: string, id: string): Promise
 export async function createApp(store: Store, role: string, body: z.output<typeof appBody>): Promise<AppRecord> {
   const own = vendorOfRole(role);
   if (own !== undefined && body.vendor !== undefined && body.vendor !== own) {
-    throw new HttpProblem(403, 'catalog.other_vendor', 'A vendor creates apps only under its own name', { detail: `vendor '${own}' may not create apps for '${body.vendor}'` });
+    throw new HttpProblem(403, 'catalog.other_vendor', 'A vendor creates apps only under its own name', {
+      detail: `vendor '${own}' may not create apps for '${body.vendor}'`,
+    });
   }
   const vendor = own ?? body.vendor;
   if (vendor === undefined) throw validationProblem([{ field: 'vendor', message: 'required when the caller is not a vendor' }]);
   return store.transaction(async (tx) => {
-    if (!(await catalog.getVendor(tx, vendor))) throw validationProblem([{ field: 'vendor', message: `no vendor '${vendor}' is registered` }], 'catalog.unknown_vendor');
+    if (!(await catalog.getVendor(tx, vendor)))
+      throw validationProblem([{ field: 'vendor', message: `no vendor '${vendor}' is registered` }], 'catalog.unknown_vendor');
     if (!(await catalog.insertApp(tx, { id: body.id, vendor, description: body.description }))) {
       throw new HttpProblem(409, 'catalog.app_exists', 'An app with that id exists', { detail: `app '${body.id}' exists` });
     }
@@ -41,7 +44,13 @@ export async function createApp(store: Store, role: string, body: z.output<typeo
  * from the verified artifact, never from the vendor. Registry work happens before the one short
  * transaction that stores the row.
  */
-export async function addVersion(store: Store, role: string, appId: string, body: z.output<typeof versionBody>, admission: ArtifactAdmission): Promise<AppVersionRecord> {
+export async function addVersion(
+  store: Store,
+  role: string,
+  appId: string,
+  body: z.output<typeof versionBody>,
+  admission: ArtifactAdmission,
+): Promise<AppVersionRecord> {
   const app = await getOwnApp(store, role, appId);
   if (await catalog.getVersion(store, appId, body.version)) throw versionExists(appId, body.version);
   const vendor = await catalog.getVendor(store, app.vendor);
@@ -99,4 +108,6 @@ export async function retireVersion(store: Store, role: string, appId: string, v
 }
 
 const versionExists = (appId: string, version: string) =>
-  new HttpProblem(409, 'catalog.version_exists', 'That version is registered already; versions are immutable', { detail: `app '${appId}' has version '${version}'` });
+  new HttpProblem(409, 'catalog.version_exists', 'That version is registered already; versions are immutable', {
+    detail: `app '${appId}' has version '${version}'`,
+  });

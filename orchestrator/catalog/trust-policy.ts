@@ -28,10 +28,16 @@ export function checkTrustPolicy(name: string, given: Record<string, unknown>): 
  * Versions admitted under the old policy are re-checked against the new one at their next
  * deployment or rollout (orchestrator/deployments/admission.ts).
  */
-export async function replaceTrustPolicy(store: Store, name: string, given: Record<string, unknown>, changed: DesiredStateChanged): Promise<{ trustPolicy: Record<string, unknown>; devices: string[] }> {
+export async function replaceTrustPolicy(
+  store: Store,
+  name: string,
+  given: Record<string, unknown>,
+  changed: DesiredStateChanged,
+): Promise<{ trustPolicy: Record<string, unknown>; devices: string[] }> {
   const trustPolicy = checkTrustPolicy(name, given);
   return store.transaction(async (tx) => {
-    if (!(await catalog.setTrustPolicy(tx, name, trustPolicy))) throw new HttpProblem(404, 'catalog.unknown_vendor', 'No such vendor', { detail: `no vendor '${name}'` });
+    if (!(await catalog.setTrustPolicy(tx, name, trustPolicy)))
+      throw new HttpProblem(404, 'catalog.unknown_vendor', 'No such vendor', { detail: `no vendor '${name}'` });
     const devices = await catalog.devicesRunningVendor(tx, name);
     if (devices.length > 0) await changed(tx, devices);
     return { trustPolicy, devices };

@@ -1,5 +1,11 @@
 import type { Logger } from '../../common/logger.js';
-import { loadFleetSigning, loadOrCreateFleetSigning, retireFleetSigningRoot, rotateFleetSigning, type FleetSigning } from '../../trust/signing/fleet-signing.js';
+import {
+  loadFleetSigning,
+  loadOrCreateFleetSigning,
+  retireFleetSigningRoot,
+  rotateFleetSigning,
+  type FleetSigning,
+} from '../../trust/signing/fleet-signing.js';
 import { fingerprintOfPem } from '../../trust/signing/roots-fingerprint.js';
 import { signingRootsDigest } from '../../trust/signing/roots.js';
 import type { FleetSigningRotated, FleetSigningRotation } from '../routes/admin-routes.js';
@@ -54,7 +60,10 @@ export class FleetSigningState {
     const onDisk = await loadFleetSigning(this.dir);
     if (onDisk && signingRootsDigest(onDisk.roots) !== this.rootsDigest) {
       this.use(onDisk);
-      this.logger.info({ signingCas: onDisk.roots.signingCas.length, timestampAuthorities: onDisk.roots.timestampAuthorities.length }, 'fleet signing roots rotated elsewhere; using them');
+      this.logger.info(
+        { signingCas: onDisk.roots.signingCas.length, timestampAuthorities: onDisk.roots.timestampAuthorities.length },
+        'fleet signing roots rotated elsewhere; using them',
+      );
     }
   }
 
@@ -75,5 +84,9 @@ export class FleetSigningState {
 }
 
 function rootsSummary(next: FleetSigning): Omit<FleetSigningRotated, 'signingCa' | 'timestampAuthority'> {
-  return { signingCas: next.roots.signingCas.length, timestampAuthorities: next.roots.timestampAuthorities.length, signingRootsDigest: signingRootsDigest(next.roots) };
+  return {
+    signingCas: next.roots.signingCas.length,
+    timestampAuthorities: next.roots.timestampAuthorities.length,
+    signingRootsDigest: signingRootsDigest(next.roots),
+  };
 }

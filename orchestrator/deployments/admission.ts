@@ -50,7 +50,10 @@ async function samePolicy(tx: Queryable, appId: string, checked: string | undefi
     now = undefined;
   }
   if (checked === undefined || now !== checked) {
-    throw new HttpProblem(409, 'deployment.policy_changed', "The vendor's trust policy changed while the artifact was being checked", { detail: 'try again', retryable: true });
+    throw new HttpProblem(409, 'deployment.policy_changed', "The vendor's trust policy changed while the artifact was being checked", {
+      detail: 'try again',
+      retryable: true,
+    });
   }
 }
 
@@ -72,7 +75,10 @@ export async function createDeployment(
     const version = await catalog.getVersion(tx, body.app, body.version, 'key share');
     if (!version) {
       const app = await catalog.getApp(tx, body.app);
-      throw validationProblem([app ? { field: 'version', message: `app '${body.app}' has no version '${body.version}'` } : { field: 'app', message: `no app '${body.app}'` }], 'deployment.unknown_version');
+      throw validationProblem(
+        [app ? { field: 'version', message: `app '${body.app}' has no version '${body.version}'` } : { field: 'app', message: `no app '${body.app}'` }],
+        'deployment.unknown_version',
+      );
     }
     await samePolicy(tx, body.app, checked);
     try {
@@ -83,7 +89,11 @@ export async function createDeployment(
     if (body.deviceIds) {
       const known = new Set((await tx.query<{ id: string }>('SELECT id FROM devices WHERE id = ANY($1::text[])', [body.deviceIds])).map((r) => r.id));
       const missing = body.deviceIds.map((id, i) => ({ id, i })).filter((x) => !known.has(x.id));
-      if (missing.length > 0) throw validationProblem(missing.map((m) => ({ field: `deviceIds.${m.i}`, message: `no device '${m.id}'` })), 'deployment.unknown_device');
+      if (missing.length > 0)
+        throw validationProblem(
+          missing.map((m) => ({ field: `deviceIds.${m.i}`, message: `no device '${m.id}'` })),
+          'deployment.unknown_device',
+        );
     }
     const id = body.id ?? randomUUID();
     const inserted = await deployments.insertDeployment(tx, {
@@ -107,7 +117,15 @@ export async function createDeployment(
 }
 
 /** A rolling update to `version`, after its artifact passed the same re-check as a new deployment. */
-export async function admitRollout(store: Store, id: string, version: string, batchSize: number | undefined, changed: DesiredStateChanged, artifacts: ArtifactAdmission, waveTimeoutSeconds?: number): Promise<RolloutStep> {
+export async function admitRollout(
+  store: Store,
+  id: string,
+  version: string,
+  batchSize: number | undefined,
+  changed: DesiredStateChanged,
+  artifacts: ArtifactAdmission,
+  waveTimeoutSeconds?: number,
+): Promise<RolloutStep> {
   const d = await deployments.getDeployment(store, id);
   const checked = d ? await recheckArtifact(store, artifacts, d.appId, version, 'version') : undefined;
   return store.transaction(async (tx) => {
@@ -131,7 +149,10 @@ export async function admitRollback(store: Store, id: string, changed: DesiredSt
     if (d && previous !== null && (await catalog.getVersion(tx, d.appId, previous))) {
       await samePolicy(tx, d.appId, checked);
       if ((await deployments.getDeployment(tx, id))?.rollout.previousVersion !== previous) {
-        throw new HttpProblem(409, 'deployment.changed', 'The deployment changed while the version to roll back to was being checked', { detail: 'try again', retryable: true });
+        throw new HttpProblem(409, 'deployment.changed', 'The deployment changed while the version to roll back to was being checked', {
+          detail: 'try again',
+          retryable: true,
+        });
       }
     }
     return rollback(tx, id, changed);

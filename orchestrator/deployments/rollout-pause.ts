@@ -8,7 +8,10 @@ type WaveDevice = { deviceId: string; state: string; error: DeviceStatusRow['err
 const NAMED = 5;
 
 function named(devices: readonly string[]): string {
-  const shown = devices.slice(0, NAMED).map((d) => `'${d}'`).join(', ');
+  const shown = devices
+    .slice(0, NAMED)
+    .map((d) => `'${d}'`)
+    .join(', ');
   return devices.length > NAMED ? `${shown} and ${devices.length - NAMED} more` : shown;
 }
 
@@ -23,7 +26,13 @@ export function pauseForFailures(version: string, failed: readonly WaveDevice[])
   if (rolledBack.length > 0) {
     const first = rolledBack[0]!;
     const devices = rolledBack.map((f) => f.deviceId);
-    return { code: 'rollout.device_rolled_back', version, devices, at, message: `device ${named(devices)} rolled back from ${version} by itself: ${first.error?.message ?? 'no detail'}` };
+    return {
+      code: 'rollout.device_rolled_back',
+      version,
+      devices,
+      at,
+      message: `device ${named(devices)} rolled back from ${version} by itself: ${first.error?.message ?? 'no detail'}`,
+    };
   }
   const first = failed[0]!;
   const devices = failed.map((f) => f.deviceId);

@@ -35,7 +35,9 @@ export async function startRollingUpdate(
 ): Promise<RolloutStep> {
   const d = await locked(tx, id);
   if (d.rollout.state === 'rolling' || d.rollout.state === 'paused') {
-    throw new HttpProblem(409, 'rollout.in_progress', 'A rollout is in progress', { detail: `deployment '${id}' is ${d.rollout.state} towards ${d.rollout.targetVersion}; roll back first` });
+    throw new HttpProblem(409, 'rollout.in_progress', 'A rollout is in progress', {
+      detail: `deployment '${id}' is ${d.rollout.state} towards ${d.rollout.targetVersion}; roll back first`,
+    });
   }
   if (version === d.version) throw validationProblem([{ field: 'version', message: `the deployment already runs ${version}` }], 'rollout.same_version');
   const v = await catalog.getVersion(tx, d.appId, version, 'key share');
@@ -79,7 +81,10 @@ export async function advance(tx: Queryable, id: string, changed: DesiredStateCh
     return 'done';
   }
   const next = rest.slice(0, d.rollout.batchSize);
-  await placements.upsertPlacements(tx, next.map((deviceId) => ({ deploymentId: id, deviceId, version: target })));
+  await placements.upsertPlacements(
+    tx,
+    next.map((deviceId) => ({ deploymentId: id, deviceId, version: target })),
+  );
   await changed(tx, next);
   await placements.stampManifestVersions(tx, id, next);
   await deployments.startWave(tx, id);
@@ -112,10 +117,15 @@ export async function rollback(tx: Queryable, id: string, changed: DesiredStateC
   const d = await locked(tx, id);
   const previous = d.rollout.previousVersion;
   if (previous === null || d.rollout.state === 'rolled-back' || d.rollout.state === 'none') {
-    throw new HttpProblem(409, 'rollout.nothing_to_roll_back', 'There is no previous version to roll back to', { detail: `deployment '${id}' has had no rolling update since its last rollback` });
+    throw new HttpProblem(409, 'rollout.nothing_to_roll_back', 'There is no previous version to roll back to', {
+      detail: `deployment '${id}' has had no rolling update since its last rollback`,
+    });
   }
   const moved = (await placements.placementsOfDeployment(tx, id)).filter((p) => p.version !== previous).map((p) => p.deviceId);
-  await placements.upsertPlacements(tx, moved.map((deviceId) => ({ deploymentId: id, deviceId, version: previous })));
+  await placements.upsertPlacements(
+    tx,
+    moved.map((deviceId) => ({ deploymentId: id, deviceId, version: previous })),
+  );
   await deployments.setRollout(tx, id, { version: previous, state: 'rolled-back', targetVersion: null, previousVersion: null });
   if (moved.length > 0) await changed(tx, moved);
   await placements.stampManifestVersions(tx, id, moved);

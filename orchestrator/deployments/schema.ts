@@ -11,9 +11,24 @@ import { QUANTITY } from '../scheduling/capacity.js';
 const quantity = z.string().regex(QUANTITY, 'a quantity matches ^[0-9]+(Mi|Gi|Ki)$');
 
 const expression = z.strictObject({
-  key: z.string().max(512).refine((k) => storable(k), 'must not contain U+0000'),
+  key: z
+    .string()
+    .max(512)
+    .refine((k) => storable(k), 'must not contain U+0000'),
   operator: z.enum(OPERATORS),
-  values: z.array(z.union([z.string().max(256).refine((k) => storable(k), 'must not contain U+0000'), z.number(), z.boolean()])).max(256).optional(),
+  values: z
+    .array(
+      z.union([
+        z
+          .string()
+          .max(256)
+          .refine((k) => storable(k), 'must not contain U+0000'),
+        z.number(),
+        z.boolean(),
+      ]),
+    )
+    .max(256)
+    .optional(),
 });
 
 /** `keyIsPointer`: property selectors key by JSON Pointer, label selectors by exact label name. */
@@ -28,12 +43,23 @@ const selector = (keyIsPointer: boolean) =>
 export const deviceConstraints = z.strictObject({
   capacityRequirements: z
     .strictObject({
-      cpu: z.strictObject({ cores: z.number().positive().max(1024).optional(), architectures: z.array(z.enum(['amd64', 'arm64', 'arm', 'riscv64', 'other'])).max(5).optional() }).optional(),
+      cpu: z
+        .strictObject({
+          cores: z.number().positive().max(1024).optional(),
+          architectures: z
+            .array(z.enum(['amd64', 'arm64', 'arm', 'riscv64', 'other']))
+            .max(5)
+            .optional(),
+        })
+        .optional(),
       memory: quantity.optional(),
       storage: quantity.optional(),
     })
     .optional(),
-  eligibilityRules: z.array(z.strictObject({ propertySelector: selector(true).optional(), labelSelector: selector(false).optional() })).max(32).optional(),
+  eligibilityRules: z
+    .array(z.strictObject({ propertySelector: selector(true).optional(), labelSelector: selector(false).optional() }))
+    .max(32)
+    .optional(),
 });
 
 export const deploymentBody = z
@@ -65,5 +91,10 @@ export const rolloutBody = z.strictObject({
   version: versionSchema,
   batchSize: z.number().int().positive().max(100_000).optional(),
   /** A wave not installed on all its devices this long after it started pauses the rollout (default 900 s). */
-  waveTimeoutSeconds: z.number().int().min(1).max(7 * 86_400).optional(),
+  waveTimeoutSeconds: z
+    .number()
+    .int()
+    .min(1)
+    .max(7 * 86_400)
+    .optional(),
 });

@@ -42,7 +42,13 @@ export class StatusReportQueue {
       while (this.queued.length > 0) {
         const batch = this.take();
         try {
-          const outcomes = await this.store.transaction((tx) => recordDeviceStatuses(tx, batch.map((q) => q.report), this.changed));
+          const outcomes = await this.store.transaction((tx) =>
+            recordDeviceStatuses(
+              tx,
+              batch.map((q) => q.report),
+              this.changed,
+            ),
+          );
           batch.forEach((q, i) => q.resolve(outcomes[i]!));
         } catch {
           for (const q of batch) {

@@ -1,7 +1,14 @@
 import type { DesiredStateChanged } from '../desired-state/placement.js';
 import { HttpProblem } from '../http/problem.js';
 import * as deployments from '../store/deployments.js';
-import { recordReports, statusOfPlacements, type DeviceDeploymentState, type DeviceReport, type DeviceStatusRow, type ReportOutcome } from '../store/deployment-status.js';
+import {
+  recordReports,
+  statusOfPlacements,
+  type DeviceDeploymentState,
+  type DeviceReport,
+  type DeviceStatusRow,
+  type ReportOutcome,
+} from '../store/deployment-status.js';
 import type { Queryable } from '../store/store.js';
 import { advance } from './rollout.js';
 
@@ -15,7 +22,9 @@ export type { DeviceReport, ReportOutcome };
  */
 export async function recordDeviceStatuses(tx: Queryable, reports: readonly DeviceReport[], changed: DesiredStateChanged): Promise<ReportOutcome[]> {
   const recorded = await recordReports(tx, reports);
-  const rolling = new Set(reports.filter((r, i) => recorded[i]!.rolling && (recorded[i]!.outcome === 'created' || recorded[i]!.outcome === 'updated')).map((r) => r.deploymentId));
+  const rolling = new Set(
+    reports.filter((r, i) => recorded[i]!.rolling && (recorded[i]!.outcome === 'created' || recorded[i]!.outcome === 'updated')).map((r) => r.deploymentId),
+  );
   for (const deploymentId of rolling) await advance(tx, deploymentId, changed);
   return recorded.map((r) => r.outcome);
 }

@@ -11,7 +11,9 @@ export const EFFECTIVE_GRANTS_SETTING = 'desired_state.effective_grants';
  */
 export async function renderEffectiveGrantsOnce(store: Store, rerender: (tx: Queryable, deviceIds: readonly string[]) => Promise<void>): Promise<number> {
   return store.transaction(async (tx) => {
-    const first = await tx.query(`INSERT INTO settings (name, value) VALUES ($1, 'true'::jsonb) ON CONFLICT (name) DO NOTHING RETURNING name`, [EFFECTIVE_GRANTS_SETTING]);
+    const first = await tx.query(`INSERT INTO settings (name, value) VALUES ($1, 'true'::jsonb) ON CONFLICT (name) DO NOTHING RETURNING name`, [
+      EFFECTIVE_GRANTS_SETTING,
+    ]);
     if (first.length === 0) return 0;
     const devices = (await tx.query<{ device_id: string }>('SELECT DISTINCT device_id FROM placements ORDER BY device_id')).map((r) => r.device_id);
     if (devices.length > 0) await rerender(tx, devices);

@@ -25,7 +25,10 @@ export const bundleUrl = (digest: string): string => `/api/v1/bundles/${digest}`
 
 /** Margo's applicationId pattern is `^[-a-z0-9]{1,200}$`; Berth's `vendor/app` folds into it. */
 export function margoApplicationId(vendor: string, app: string): string {
-  return `${vendor}-${app}`.toLowerCase().replace(/[^-a-z0-9]/g, '-').slice(0, 200);
+  return `${vendor}-${app}`
+    .toLowerCase()
+    .replace(/[^-a-z0-9]/g, '-')
+    .slice(0, 200);
 }
 
 export function rendered(bytes: Buffer): Rendered {
@@ -91,7 +94,11 @@ export async function renderBundle(deployments: readonly RenderedDeployment[]): 
   });
   for (const d of deployments) {
     await new Promise<void>((resolve, reject) =>
-      tar.entry({ name: `${d.deploymentId}.yaml`, size: d.bytes.length, mode: 0o644, mtime: new Date(0), uid: 0, gid: 0, uname: '', gname: '' }, d.bytes, (err) => (err ? reject(err) : resolve())),
+      tar.entry(
+        { name: `${d.deploymentId}.yaml`, size: d.bytes.length, mode: 0o644, mtime: new Date(0), uid: 0, gid: 0, uname: '', gname: '' },
+        d.bytes,
+        (err) => (err ? reject(err) : resolve()),
+      ),
     );
   }
   tar.finalize();
@@ -104,7 +111,12 @@ export function renderManifest(manifestVersion: number, deployments: readonly Re
   const manifest: StateManifest = {
     manifestVersion,
     bundle: bundle && { mediaType: BUNDLE_MEDIA_TYPE, digest: bundle.digest, sizeBytes: bundle.bytes.length, url: bundleUrl(bundle.digest) },
-    deployments: deployments.map((d) => ({ deploymentId: d.deploymentId, digest: d.digest, sizeBytes: d.bytes.length, url: deploymentUrl(d.deploymentId, d.digest) })),
+    deployments: deployments.map((d) => ({
+      deploymentId: d.deploymentId,
+      digest: d.digest,
+      sizeBytes: d.bytes.length,
+      url: deploymentUrl(d.deploymentId, d.digest),
+    })),
   };
   const text = canonicalize(manifest);
   if (text === undefined) throw new Error('manifest could not be canonicalized');

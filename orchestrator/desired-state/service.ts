@@ -136,9 +136,11 @@ export class DesiredStateService {
     for (const id of deviceIds) this.cache.invalidate(id);
     const waited = deviceIds.filter((id) => this.waiters.has(id));
     if (waited.length > 0) {
-      await this.cache.loading(waited, () => stored.getManifests(this.o.store, waited)).catch((err: unknown) => {
-        this.o.logger.warn({ err, devices: waited.length }, 'could not preload changed manifests; waiters read them themselves');
-      });
+      await this.cache
+        .loading(waited, () => stored.getManifests(this.o.store, waited))
+        .catch((err: unknown) => {
+          this.o.logger.warn({ err, devices: waited.length }, 'could not preload changed manifests; waiters read them themselves');
+        });
     }
     for (const id of deviceIds) this.waiters.wake(id);
   }
@@ -165,7 +167,10 @@ export class DesiredStateService {
     const key = `${manifest.digest}|${certificateFingerprintHex}|${this.keys.signer.keyId}|${rootsDigest ?? ''}`;
     const cached = this.signatures.get(manifest.deviceId);
     if (cached && cached.key === key && cached.refreshAt > now) return cached.jws;
-    const parsed = JSON.parse(manifest.bytes.toString('utf8')) as { bundle: { digest: string } | null; deployments: { deploymentId: string; digest: string }[] };
+    const parsed = JSON.parse(manifest.bytes.toString('utf8')) as {
+      bundle: { digest: string } | null;
+      deployments: { deploymentId: string; digest: string }[];
+    };
     const iat = Math.floor(now / 1000);
     const jws = await this.keys.signer.sign({
       iss: this.o.issuer,
@@ -192,7 +197,10 @@ export class DesiredStateService {
     const kept = this.documents.get(digest);
     const current = kept && (await this.cache.get(deviceId, () => stored.getManifest(this.o.store, deviceId)));
     if (kept && current) {
-      const named = JSON.parse(current.bytes.toString('utf8')) as { bundle: { digest: string } | null; deployments: { deploymentId: string; digest: string }[] };
+      const named = JSON.parse(current.bytes.toString('utf8')) as {
+        bundle: { digest: string } | null;
+        deployments: { deploymentId: string; digest: string }[];
+      };
       if (named.bundle?.digest === digest) return { ...kept, deploymentId: null };
       const deployment = named.deployments.find((d) => d.digest === digest);
       if (deployment) return { ...kept, deploymentId: deployment.deploymentId };

@@ -36,7 +36,8 @@ export async function approve(deps: LifecycleDeps, requestId: string, by: string
   const cert = await deps.store.transaction(async (tx) => {
     const request = await requests.getRequest(tx, requestId, true);
     if (!request) throw new HttpProblem(404, 'onboarding.unknown_request', 'No such onboarding request', { detail: `no request '${requestId}'` });
-    if (request.status !== 'pending') throw new HttpProblem(409, 'onboarding.already_decided', 'The request was already decided', { detail: `request '${requestId}' is ${request.status}` });
+    if (request.status !== 'pending')
+      throw new HttpProblem(409, 'onboarding.already_decided', 'The request was already decided', { detail: `request '${requestId}' is ${request.status}` });
     const csr = await verifyCsr(request.csrPem);
     const issued = await issueAndRecord(tx, deps.authority, request.deviceId, csr, deps.certificateLifetimeMs);
     await devices.setDeviceStatus(tx, request.deviceId, 'active');
@@ -53,7 +54,8 @@ export async function deny(deps: LifecycleDeps, requestId: string, by: string): 
   const deviceId = await deps.store.transaction(async (tx) => {
     const request = await requests.getRequest(tx, requestId, true);
     if (!request) throw new HttpProblem(404, 'onboarding.unknown_request', 'No such onboarding request', { detail: `no request '${requestId}'` });
-    if (request.status !== 'pending') throw new HttpProblem(409, 'onboarding.already_decided', 'The request was already decided', { detail: `request '${requestId}' is ${request.status}` });
+    if (request.status !== 'pending')
+      throw new HttpProblem(409, 'onboarding.already_decided', 'The request was already decided', { detail: `request '${requestId}' is ${request.status}` });
     await requests.decideRequest(tx, requestId, { status: 'denied', by });
     await devices.setDeviceStatus(tx, request.deviceId, 'denied');
     return request.deviceId;
@@ -75,7 +77,11 @@ export async function revoke(deps: LifecycleDeps, deviceId: string, by: string, 
     const count = await certificates.revokeDeviceCertificates(tx, deviceId);
     // The signed list relying parties fetch changes in the same transaction: committed together or not at all.
     const listed = await recordRevokedCertificates(tx, deviceId);
-    const published = await reissueRevocationList(tx, { authority: deps.authority, logger: deps.logger, lifetimeMs: deps.revocationListLifetimeMs ?? DEFAULT_REVOCATION_LIST_LIFETIME_MS }, listed > 0);
+    const published = await reissueRevocationList(
+      tx,
+      { authority: deps.authority, logger: deps.logger, lifetimeMs: deps.revocationListLifetimeMs ?? DEFAULT_REVOCATION_LIST_LIFETIME_MS },
+      listed > 0,
+    );
     return { count, crlNumber: published.list.number };
   });
   deps.deviceAuth?.forget(deviceId);
@@ -96,13 +102,20 @@ export async function renew(deps: LifecycleDeps, caller: DeviceCaller, csrPem: s
     }
   }
   if (csr.publicKeySha256 === caller.publicKeySha256) {
-    throw new HttpProblem(422, 'renewal.same_key', 'Renewal needs a new key', { errors: [{ field: 'csr', message: 'the CSR reuses the current key; generate a new one' }] });
+    throw new HttpProblem(422, 'renewal.same_key', 'Renewal needs a new key', {
+      errors: [{ field: 'csr', message: 'the CSR reuses the current key; generate a new one' }],
+    });
   }
   const cert = await deps.store.transaction(async (tx) => {
     const device = await devices.getDevice(tx, caller.deviceId, true);
     if (device?.status !== 'active') throw new HttpProblem(403, 'device.not_active', 'The device is not active');
     return issueAndRecord(tx, deps.authority, caller.deviceId, csr, deps.certificateLifetimeMs);
   });
-  securityEvent(deps.logger, 'device.renewed', { deviceId: caller.deviceId, previous: caller.certificateFingerprint, certificate: cert.fingerprint, notAfter: cert.notAfter.toISOString() });
+  securityEvent(deps.logger, 'device.renewed', {
+    deviceId: caller.deviceId,
+    previous: caller.certificateFingerprint,
+    certificate: cert.fingerprint,
+    notAfter: cert.notAfter.toISOString(),
+  });
   return cert;
 }

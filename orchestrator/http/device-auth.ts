@@ -60,19 +60,29 @@ export function requireDevice(deps: DeviceAuthDeps): MiddlewareHandler<AppEnv> {
     const peer = peerOf(socket);
     if (!peer.raw) {
       securityEvent(deps.logger, 'tls.client_certificate_missing', { remote, path: c.req.path });
-      throw new HttpProblem(401, 'tls.no_client_certificate', 'A client certificate is required', { detail: 'present the device certificate issued at onboarding' });
+      throw new HttpProblem(401, 'tls.no_client_certificate', 'A client certificate is required', {
+        detail: 'present the device certificate issued at onboarding',
+      });
     }
     const fingerprint = peer.fingerprint;
     if (!socket.authorized) {
       const reason = String(socket.authorizationError ?? 'unknown');
-      securityEvent(deps.logger, 'tls.client_certificate_refused', { remote, fingerprint, subject: peer.subject, issuer: peer.issuer, authorizationError: reason });
+      securityEvent(deps.logger, 'tls.client_certificate_refused', {
+        remote,
+        fingerprint,
+        subject: peer.subject,
+        issuer: peer.issuer,
+        authorizationError: reason,
+      });
       throw new HttpProblem(401, 'tls.untrusted_client_certificate', 'The client certificate is not trusted', { detail: `certificate refused: ${reason}` });
     }
     peer.chain ??= chains.validate(socket, new Date());
     if (peer.chain.refused) {
       const { reason, message } = peer.chain.refused;
       securityEvent(deps.logger, 'tls.client_certificate_refused', { remote, fingerprint, subject: peer.subject, issuer: peer.issuer, reason });
-      throw new HttpProblem(401, 'tls.untrusted_client_certificate', 'The client certificate is not trusted', { detail: `certificate refused (${reason}): ${message}` });
+      throw new HttpProblem(401, 'tls.untrusted_client_certificate', 'The client certificate is not trusted', {
+        detail: `certificate refused (${reason}): ${message}`,
+      });
     }
     const lookup = () => certificates.findPresented(deps.store, fingerprint);
     const presented = await (deps.deviceAuth ? deps.deviceAuth.presented(fingerprint, lookup) : lookup());
@@ -86,7 +96,8 @@ export function requireDevice(deps: DeviceAuthDeps): MiddlewareHandler<AppEnv> {
       securityEvent(deps.logger, 'device.refused_revoked', fields);
       throw new HttpProblem(403, 'device.revoked', 'The device has been revoked', { detail: `device '${cert.deviceId}' is revoked`, retryable: false });
     }
-    if (deviceStatus !== 'active') throw new HttpProblem(403, 'device.not_active', 'The device is not active', { detail: `device '${cert.deviceId}' is ${deviceStatus}` });
+    if (deviceStatus !== 'active')
+      throw new HttpProblem(403, 'device.not_active', 'The device is not active', { detail: `device '${cert.deviceId}' is ${deviceStatus}` });
     if (cert.state === 'superseded') {
       securityEvent(deps.logger, 'device.refused_superseded', fields);
       throw new HttpProblem(403, 'device.certificate_superseded', 'The client certificate has been replaced by a renewal');

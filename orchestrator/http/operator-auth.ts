@@ -42,7 +42,9 @@ export function requireOperator(deps: { store: Store; logger: Logger }, allowed:
     }
     if (!allowed(token.role)) {
       securityEvent(deps.logger, 'operator.forbidden', { token: token.id, role: token.role, path: c.req.path });
-      throw new HttpProblem(403, 'auth.forbidden', 'The token\'s role does not allow this', { detail: `role '${token.role}' may not ${c.req.method} ${c.req.path}` });
+      throw new HttpProblem(403, 'auth.forbidden', "The token's role does not allow this", {
+        detail: `role '${token.role}' may not ${c.req.method} ${c.req.path}`,
+      });
     }
     c.set('operator', { tokenId: token.id, name: token.name, role: token.role });
     await next();

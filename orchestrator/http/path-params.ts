@@ -8,7 +8,10 @@ import { HttpProblem } from './problem.js';
  * character, bytes that are not UTF-8) reaches a handler or PostgreSQL as a 500.
  */
 export function badParameter(field: string, message: string): HttpProblem {
-  return new HttpProblem(400, 'request.bad_parameter', 'A path or query parameter is not valid', { detail: `${field}: ${message}`, errors: [{ field, message }] });
+  return new HttpProblem(400, 'request.bad_parameter', 'A path or query parameter is not valid', {
+    detail: `${field}: ${message}`,
+    errors: [{ field, message }],
+  });
 }
 
 /** One path segment of unreserved URL characters: what every Berth id is made of, whatever its finer rules. */
@@ -39,7 +42,9 @@ const ESCAPED_CONTROL = /%(?:[01][0-9a-f]|7f)/i;
 export const refuseUnsafePaths: MiddlewareHandler = async (c, next) => {
   const raw = rawPath(c.req.url);
   if (ESCAPED_CONTROL.test(raw) || !decodes(raw)) {
-    throw new HttpProblem(400, 'request.bad_path', 'The request path is not valid', { detail: 'the path holds a control character or an escape that is not UTF-8' });
+    throw new HttpProblem(400, 'request.bad_path', 'The request path is not valid', {
+      detail: 'the path holds a control character or an escape that is not UTF-8',
+    });
   }
   await next();
 };

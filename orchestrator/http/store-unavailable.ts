@@ -20,7 +20,12 @@ const SERVER_CODE = /^(08...|57P0[123])$/;
 export function storeUnavailable(err: unknown): HttpProblem | undefined {
   if (!(err instanceof Error)) return undefined;
   const code = (err as { code?: unknown }).code;
-  const lost = (typeof code === 'string' && (SOCKET_CODES.has(code) || SERVER_CODE.test(code))) || /^(Connection terminated|Client has encountered a connection error)/.test(err.message);
+  const lost =
+    (typeof code === 'string' && (SOCKET_CODES.has(code) || SERVER_CODE.test(code))) ||
+    /^(Connection terminated|Client has encountered a connection error)/.test(err.message);
   if (!lost) return undefined;
-  return new HttpProblem(503, 'store.unavailable', 'The control plane cannot reach its store', { detail: 'the database is unreachable or restarting; try again', retryAfterSeconds: 2 });
+  return new HttpProblem(503, 'store.unavailable', 'The control plane cannot reach its store', {
+    detail: 'the database is unreachable or restarting; try again',
+    retryAfterSeconds: 2,
+  });
 }

@@ -81,7 +81,9 @@ export class ArtifactMirror {
   private async copyReferrers(client: RegistryClient, origin: string, repository: string, subject: Digest): Promise<Digest[]> {
     const found = await client.getReferrers(origin, subject);
     if (!found) return [];
-    const candidates = found.index.manifests.filter((d) => d.mediaType === MEDIA_TYPE.imageManifest && (d.artifactType ?? MEDIA_TYPE.sigstoreBundle) === MEDIA_TYPE.sigstoreBundle);
+    const candidates = found.index.manifests.filter(
+      (d) => d.mediaType === MEDIA_TYPE.imageManifest && (d.artifactType ?? MEDIA_TYPE.sigstoreBundle) === MEDIA_TYPE.sigstoreBundle,
+    );
     if (candidates.length > MAX_REFERRERS) {
       throw new BerthError('oci.too-large', `${origin}@${subject} has ${candidates.length} referrers, more than the ${MAX_REFERRERS} Berth reads`);
     }

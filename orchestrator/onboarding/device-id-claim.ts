@@ -16,5 +16,9 @@ export async function refuseNestedId(q: Queryable, deviceId: string): Promise<vo
 
 function nestedIdProblem(deviceId: string, nested: readonly string[]): HttpProblem {
   const message = `'${deviceId}' is nested with existing device id${nested.length > 1 ? 's' : ''} ${nested.map((n) => `'${n}'`).join(', ')}: no device id may be a path prefix of another`;
-  return new HttpProblem(409, 'onboarding.nested_device_id', "The device id is nested with another device's", { detail: message, errors: [{ field: 'deviceId', message }], retryable: false });
+  return new HttpProblem(409, 'onboarding.nested_device_id', "The device id is nested with another device's", {
+    detail: message,
+    errors: [{ field: 'deviceId', message }],
+    retryable: false,
+  });
 }

@@ -51,7 +51,7 @@ export function factoryMethod(logger: Logger): OnboardingMethod<z.infer<typeof f
       const key = await leaf.publicKey.export(EC_P256, ['verify']);
       const signed = Buffer.concat([Buffer.from(FACTORY_SIGNING_PREFIX, 'utf8'), Buffer.from(csr.request.rawData)]);
       const ok = await webcrypto.subtle.verify(ECDSA_SHA256, key, Buffer.from(request.signature, 'base64url'), signed).catch(() => false);
-      if (!ok) return refuse('onboarding.factory_bad_signature', 'the signature does not verify with the factory certificate\'s key (no proof of possession)');
+      if (!ok) return refuse('onboarding.factory_bad_signature', "the signature does not verify with the factory certificate's key (no proof of possession)");
 
       const manufacturer = manufacturers.find((m) => m.fingerprint === fingerprintOf(anchor))!.name;
       const leafHash = fingerprintOf(leaf);

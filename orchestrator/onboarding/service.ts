@@ -27,9 +27,7 @@ export interface OnboardingDeps {
   publicUrl?: string;
 }
 
-export type OnboardingOutcome =
-  | { kind: 'issued'; certificate: DeviceCertificateRecord }
-  | { kind: 'pending'; requestId: string; deviceId: string };
+export type OnboardingOutcome = { kind: 'issued'; certificate: DeviceCertificateRecord } | { kind: 'pending'; requestId: string; deviceId: string };
 
 /** Whether new devices wait for an operator; a store setting so every replica agrees. */
 export async function approvalRequired(q: Queryable): Promise<boolean> {
@@ -43,7 +41,10 @@ export async function approvalRequired(q: Queryable): Promise<boolean> {
  */
 export async function onboard(deps: OnboardingDeps, request: OnboardingRequest): Promise<OnboardingOutcome> {
   const method = deps.methods.find((m) => m.name === request.method);
-  if (!method) throw new HttpProblem(422, 'onboarding.unknown_method', 'The onboarding method is not enabled', { errors: [{ field: 'method', message: `'${request.method}' is not enabled` }] });
+  if (!method)
+    throw new HttpProblem(422, 'onboarding.unknown_method', 'The onboarding method is not enabled', {
+      errors: [{ field: 'method', message: `'${request.method}' is not enabled` }],
+    });
   const csr = await verifyCsr(request.csr);
   const csrDeviceId = csrNamedDevice(deps.authority.trustDomain, csr);
   const requestId = randomBytes(16).toString('hex');
@@ -55,7 +56,12 @@ export async function onboard(deps: OnboardingDeps, request: OnboardingRequest):
     });
   } catch (err) {
     if (err instanceof HttpProblem && err.code === 'onboarding.duplicate_id') {
-      securityEvent(deps.logger, 'onboarding.duplicate_id', { method: method.name, subject: attestation?.subject, detail: err.message, publicKeySha256: csr.publicKeySha256 });
+      securityEvent(deps.logger, 'onboarding.duplicate_id', {
+        method: method.name,
+        subject: attestation?.subject,
+        detail: err.message,
+        publicKeySha256: csr.publicKeySha256,
+      });
     } else if (err instanceof HttpProblem && attestation) {
       securityEvent(deps.logger, 'onboarding.refused', { method: method.name, subject: attestation.subject, reason: err.code, detail: err.message });
     }
@@ -75,8 +81,12 @@ async function admit(
   const known = await devices.resolveIdentifiers(tx, att.identifiers);
   if (known.length > 1) throw duplicate(`the device's identifiers belong to different devices (${known.join(', ')})`);
   const deviceId = known[0] ?? att.boundDeviceId ?? att.derivedDeviceId ?? csrDeviceId ?? `dev-${randomBytes(8).toString('hex')}`;
-  if (att.boundDeviceId && att.boundDeviceId !== deviceId) throw duplicate(`the token is bound to '${att.boundDeviceId}' but the device is already known as '${deviceId}'`);
-  if (!isDeviceId(deviceId)) throw new HttpProblem(422, 'onboarding.bad_device_id', 'The device id is not valid', { errors: [{ field: 'deviceId', message: `'${deviceId}' is not a valid device id` }] });
+  if (att.boundDeviceId && att.boundDeviceId !== deviceId)
+    throw duplicate(`the token is bound to '${att.boundDeviceId}' but the device is already known as '${deviceId}'`);
+  if (!isDeviceId(deviceId))
+    throw new HttpProblem(422, 'onboarding.bad_device_id', 'The device id is not valid', {
+      errors: [{ field: 'deviceId', message: `'${deviceId}' is not a valid device id` }],
+    });
   if (csrDeviceId !== undefined && csrDeviceId !== deviceId) {
     throw new HttpProblem(422, 'csr.san_mismatch', 'The CSR names another device', {
       detail: `the CSR's SAN names device '${csrDeviceId}' but this onboarding is for '${deviceId}'`,
@@ -108,7 +118,10 @@ async function admit(
 /** The same factory identity again: answer what it already has, or a certificate for its new key. */
 async function reonboard(deps: OnboardingDeps, tx: Queryable, device: devices.DeviceRecord, csr: VerifiedCsr): Promise<OnboardingOutcome> {
   if (device.status === 'revoked' || device.status === 'denied') {
-    throw new HttpProblem(403, `device.${device.status}`, `The device has been ${device.status}`, { detail: `device '${device.id}' is ${device.status}; an operator must remove it before it can onboard again`, retryable: false });
+    throw new HttpProblem(403, `device.${device.status}`, `The device has been ${device.status}`, {
+      detail: `device '${device.id}' is ${device.status}; an operator must remove it before it can onboard again`,
+      retryable: false,
+    });
   }
   if (device.status === 'pending') {
     const open = await requests.pendingRequestFor(tx, device.id);

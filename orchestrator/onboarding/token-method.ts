@@ -14,7 +14,11 @@ export function tokenMethod(logger: Logger): OnboardingMethod<z.infer<typeof tok
       const claim = await tokens.claimEnrollmentToken(tx, hashSecret(request.token), requestId);
       if (!claim.ok) {
         securityEvent(logger, 'onboarding.refused', { method: 'token', reason: `token_${claim.reason}`, token: claim.token?.id });
-        const detail = { unknown: 'the enrollment token is not known', used: 'the enrollment token has already been used', expired: 'the enrollment token has expired' }[claim.reason];
+        const detail = {
+          unknown: 'the enrollment token is not known',
+          used: 'the enrollment token has already been used',
+          expired: 'the enrollment token has expired',
+        }[claim.reason];
         throw new HttpProblem(401, `onboarding.token_${claim.reason}`, 'The enrollment token was refused', { detail, retryable: false });
       }
       const t = claim.token;

@@ -20,7 +20,8 @@ export interface CaRotationRequest {
 export async function rotateCa(authority: FleetAuthority, request: CaRotationRequest): Promise<Awaited<ReturnType<FleetAuthority['rotate']>>> {
   const options: RotateOptions = { newRoot: request.newRoot };
   if (request.rootKeyPem !== undefined) {
-    if (request.newRoot) throw rootKeyProblem('not used with newRoot: a new root makes its own key (leave rootKeyPem out, or rotate under the current root without newRoot)');
+    if (request.newRoot)
+      throw rootKeyProblem('not used with newRoot: a new root makes its own key (leave rootKeyPem out, or rotate under the current root without newRoot)');
     options.rootKeyPem = await p256PrivateKeyPem(request.rootKeyPem);
   }
   try {

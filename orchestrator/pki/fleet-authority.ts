@@ -74,7 +74,11 @@ export class FleetAuthority {
       await this.insert(tx, intermediate, 'intermediate', fingerprintOf(root.certificate));
       await authorities.bumpBundleSequence(tx);
     });
-    securityEvent(logger, 'ca.created', { root: fingerprintOf(root.certificate), intermediate: fingerprintOf(intermediate.certificate), rootKey: this.keyPath(root) });
+    securityEvent(logger, 'ca.created', {
+      root: fingerprintOf(root.certificate),
+      intermediate: fingerprintOf(intermediate.certificate),
+      rootKey: this.keyPath(root),
+    });
   }
 
   private insert(tx: Parameters<typeof authorities.insertAuthority>[0], kc: KeyedCertificate, kind: 'root' | 'intermediate', issuer: string | null) {

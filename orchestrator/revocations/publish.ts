@@ -58,7 +58,10 @@ export async function reissueRevocationList(tx: Queryable, p: RevocationPublishi
   if (!force && current.document && fresh && covers) return { list: current, reissued: false, skipped };
   // Without a CA's CRL, relying parties refuse its devices' tokens (issuer not covered): fail closed.
   for (const fingerprint of skipped) {
-    p.logger.error({ issuer: fingerprint, keyPath: p.authority.keyPath(fingerprint) }, 'no key for a trusted issuing CA: its CRL is left out of the revocation list');
+    p.logger.error(
+      { issuer: fingerprint, keyPath: p.authority.keyPath(fingerprint) },
+      'no key for a trusted issuing CA: its CRL is left out of the revocation list',
+    );
   }
   const number = current.number + 1;
   const thisUpdate = now;

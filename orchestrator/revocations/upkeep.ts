@@ -25,7 +25,13 @@ export async function startRevocationUpkeep(options: RevocationUpkeepOptions): P
   let stopped = false;
   const once = async (): Promise<void> => {
     const result = await store.transaction((tx) => reissueRevocationList(tx, options, false));
-    if (result.reissued) securityEvent(logger, 'revocations.published', { number: result.list.number, issuers: result.list.issuers, skipped: result.skipped, nextUpdate: result.list.nextUpdate?.toISOString() });
+    if (result.reissued)
+      securityEvent(logger, 'revocations.published', {
+        number: result.list.number,
+        issuers: result.list.issuers,
+        skipped: result.skipped,
+        nextUpdate: result.list.nextUpdate?.toISOString(),
+      });
   };
   // One after another: a check queued behind a running one still sees what changed meanwhile.
   let queue: Promise<void> = Promise.resolve();

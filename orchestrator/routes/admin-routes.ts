@@ -62,7 +62,10 @@ export function adminRoutes(deps: AdminDeps): Hono<AppEnv> {
   });
 
   app.post('/enrollment-tokens', asOperator, async (c) => {
-    const body = await readJson(c, z.strictObject({ deviceId: idField.optional(), labels: labelsSchema.optional(), ttlSeconds: z.number().int().min(1).max(2_592_000).default(3600) }));
+    const body = await readJson(
+      c,
+      z.strictObject({ deviceId: idField.optional(), labels: labelsSchema.optional(), ttlSeconds: z.number().int().min(1).max(2_592_000).default(3600) }),
+    );
     return c.json(await badInput(() => createEnrollmentToken(deps.store, deps.logger, { ...body, by: by(c) })), 201);
   });
 
@@ -96,16 +99,26 @@ export function adminRoutes(deps: AdminDeps): Hono<AppEnv> {
   });
 
   app.post('/manufacturers', asAdmin, async (c) => {
-    const body = await readJson(c, z.strictObject({ name: z.string().regex(NAME_PATTERN, 'a manufacturer name is 1-63 lowercase letters, digits, . _ -, starting with a letter or digit'), certificate: z.string().min(1).max(16_384) }));
+    const body = await readJson(
+      c,
+      z.strictObject({
+        name: z.string().regex(NAME_PATTERN, 'a manufacturer name is 1-63 lowercase letters, digits, . _ -, starting with a letter or digit'),
+        certificate: z.string().min(1).max(16_384),
+      }),
+    );
     let cert: x509.X509Certificate;
     const der = strictPemBlock('certificate', body.certificate, 'CERTIFICATE', 'manufacturer.bad_certificate');
     try {
       cert = new x509.X509Certificate(der);
     } catch {
-      throw new HttpProblem(422, 'manufacturer.bad_certificate', 'The manufacturer CA certificate does not parse', { errors: [{ field: 'certificate', message: 'must be one PEM certificate' }] });
+      throw new HttpProblem(422, 'manufacturer.bad_certificate', 'The manufacturer CA certificate does not parse', {
+        errors: [{ field: 'certificate', message: 'must be one PEM certificate' }],
+      });
     }
     if (!cert.getExtension(x509.BasicConstraintsExtension)?.ca) {
-      throw new HttpProblem(422, 'manufacturer.not_a_ca', 'The certificate is not a CA', { errors: [{ field: 'certificate', message: 'basicConstraints cA must be true' }] });
+      throw new HttpProblem(422, 'manufacturer.not_a_ca', 'The certificate is not a CA', {
+        errors: [{ field: 'certificate', message: 'basicConstraints cA must be true' }],
+      });
     }
     const fingerprint = fingerprintOf(cert);
     if (!(await insertManufacturer(deps.store, { name: body.name, fingerprint, certificatePem: body.certificate }))) {
@@ -132,7 +145,9 @@ export function adminRoutes(deps: AdminDeps): Hono<AppEnv> {
     const body = await readJson(c, z.strictObject({ signingCa: z.boolean().default(true), timestampAuthority: z.boolean().default(false) }));
     if (!deps.fleetSigningRotation) throw new HttpProblem(404, 'request.not_found', 'This control plane runs no fleet signing CA');
     if (!body.signingCa && !body.timestampAuthority) {
-      throw new HttpProblem(422, 'request.invalid', 'Nothing to rotate', { errors: [{ field: 'signingCa', message: 'signingCa or timestampAuthority must be true' }] });
+      throw new HttpProblem(422, 'request.invalid', 'Nothing to rotate', {
+        errors: [{ field: 'signingCa', message: 'signingCa or timestampAuthority must be true' }],
+      });
     }
     const rotated = await deps.fleetSigningRotation.rotate(body);
     deps.logger.info({ ...rotated, by: by(c) }, 'fleet signing roots rotated');
@@ -147,8 +162,10 @@ export function adminRoutes(deps: AdminDeps): Hono<AppEnv> {
       deps.logger.info({ fingerprint: body.fingerprint, ...retired, by: by(c) }, 'fleet signing root retired');
       return c.json({ fingerprint: body.fingerprint, ...retired });
     } catch (err) {
-      if (err instanceof BerthError && err.code === 'signing.root_in_use') throw new HttpProblem(409, err.code, 'The signing root is in use', { detail: err.message });
-      if (err instanceof BerthError && err.code === 'signing.unknown_root') throw new HttpProblem(404, err.code, 'No such signing root', { detail: err.message });
+      if (err instanceof BerthError && err.code === 'signing.root_in_use')
+        throw new HttpProblem(409, err.code, 'The signing root is in use', { detail: err.message });
+      if (err instanceof BerthError && err.code === 'signing.unknown_root')
+        throw new HttpProblem(404, err.code, 'No such signing root', { detail: err.message });
       throw err;
     }
   });

@@ -16,8 +16,12 @@ import { deviceIdParam } from './device-params.js';
  */
 export function ownDeviceId(callerId: string, requested: string): string {
   if (requested === callerId) return requested;
-  if (requested.startsWith(`${callerId}/`)) throw new HttpProblem(404, 'device.unknown_child', 'No such device behind this gateway', { detail: `'${requested}' is not registered` });
-  throw new HttpProblem(403, 'device.not_caller', 'A device reports only for itself', { detail: 'the device id in the path is not the calling device', retryable: false });
+  if (requested.startsWith(`${callerId}/`))
+    throw new HttpProblem(404, 'device.unknown_child', 'No such device behind this gateway', { detail: `'${requested}' is not registered` });
+  throw new HttpProblem(403, 'device.not_caller', 'A device reports only for itself', {
+    detail: 'the device id in the path is not the calling device',
+    retryable: false,
+  });
 }
 
 const changed = (deps: ControlPlaneDeps): DesiredStateChanged => deps.desiredStateChanged ?? (async () => {});
@@ -28,7 +32,8 @@ export function deviceCapabilitiesRoutes(deps: ControlPlaneDeps): Hono<AppEnv> {
   app.put('/:deviceId{.+}', async (c) => {
     const deviceId = ownDeviceId(c.get('device').deviceId, deviceIdParam(c.req.param('deviceId')));
     const manifest = await readJson(c, deviceCapabilitiesSchema, 256 * 1024);
-    if (manifest.properties.id !== deviceId) throw validationProblem([{ field: 'properties.id', message: `must be the device id in the path ('${deviceId}')` }]);
+    if (manifest.properties.id !== deviceId)
+      throw validationProblem([{ field: 'properties.id', message: `must be the device id in the path ('${deviceId}')` }]);
     // What the device can run changed: its placements are recomputed in the same transaction.
     const created = await deps.store.transaction(async (tx) => {
       const first = await capabilities.putCapabilities(tx, deviceId, manifest);

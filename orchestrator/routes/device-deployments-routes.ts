@@ -26,13 +26,15 @@ export function acceptsManifest(accept: string | undefined): boolean {
 export function matchesEtag(ifNoneMatch: string | undefined, digest: string): boolean {
   if (!ifNoneMatch) return false;
   return ifNoneMatch.split(',').some((tag) => {
-    const t = tag.trim().replace(/^W\//, '').replace(/^"(.*)"$/, '$1');
+    const t = tag
+      .trim()
+      .replace(/^W\//, '')
+      .replace(/^"(.*)"$/, '$1');
     return t === '*' || t === digest;
   });
 }
 
 export const etagOf = (digest: string): string => `"${digest}"`;
-
 
 async function manifestAnswer(c: Context<AppEnv>, svc: DesiredStateService, m: StoredManifest, notModified: boolean): Promise<Response> {
   const device = c.get('device');
@@ -53,7 +55,9 @@ export function deviceDeploymentsRoutes(svc: DesiredStateService): Hono<AppEnv> 
   app.get('/deployments', async (c) => {
     const deviceId = c.get('device').deviceId;
     if (!acceptsManifest(c.req.header('accept'))) {
-      throw new HttpProblem(406, 'request.not_acceptable', 'The manifest is served only as ' + MANIFEST_MEDIA_TYPE, { detail: `Accept: ${c.req.header('accept')}` });
+      throw new HttpProblem(406, 'request.not_acceptable', 'The manifest is served only as ' + MANIFEST_MEDIA_TYPE, {
+        detail: `Accept: ${c.req.header('accept')}`,
+      });
     }
     const wait = waitParam(c.req.query('wait'), MAX_WAIT_SECONDS);
     const ifNoneMatch = c.req.header('if-none-match');
@@ -73,7 +77,10 @@ export function deviceDeploymentsRoutes(svc: DesiredStateService): Hono<AppEnv> 
     const deploymentId = deploymentIdParam(c.req.param('deploymentId'));
     const digest = digestParam(c.req.param('digest'));
     const doc = await svc.document(c.get('device').deviceId, digest);
-    if (!doc || doc.deploymentId !== deploymentId) throw new HttpProblem(404, 'deployment.digest_unknown', 'No such deployment document', { detail: `${deploymentId}@${digest} is not available to this device` });
+    if (!doc || doc.deploymentId !== deploymentId)
+      throw new HttpProblem(404, 'deployment.digest_unknown', 'No such deployment document', {
+        detail: `${deploymentId}@${digest} is not available to this device`,
+      });
     return c.body(new Uint8Array(doc.bytes), 200, { 'content-type': doc.mediaType, 'cache-control': IMMUTABLE, etag: etagOf(digest) });
   });
 
@@ -81,7 +88,8 @@ export function deviceDeploymentsRoutes(svc: DesiredStateService): Hono<AppEnv> 
     const digest = digestParam(c.req.param('digest'));
     // Content-addressed, but only for a device whose manifests named it: others get 404.
     const doc = await svc.document(c.get('device').deviceId, digest);
-    if (!doc || doc.deploymentId !== null) throw new HttpProblem(404, 'bundle.unknown', 'No such bundle', { detail: `${digest} is not available to this device` });
+    if (!doc || doc.deploymentId !== null)
+      throw new HttpProblem(404, 'bundle.unknown', 'No such bundle', { detail: `${digest} is not available to this device` });
     if (matchesEtag(c.req.header('if-none-match'), digest)) return c.body(null, 304, { etag: etagOf(digest), 'cache-control': IMMUTABLE });
     return c.body(new Uint8Array(doc.bytes), 200, { 'content-type': doc.mediaType, 'cache-control': IMMUTABLE, etag: etagOf(digest) });
   });

@@ -16,8 +16,10 @@ export function deviceStatusRoutes(deps: ControlPlaneDeps, svc: DesiredStateServ
     const deploymentId = deploymentIdParam(c.req.param('deploymentId'));
     const caller = c.get('device').deviceId;
     const report = await readJson(c, deploymentStatusSchema);
-    if (report.deviceId !== caller) throw new HttpProblem(403, 'device.not_caller', 'A device reports only for itself', { detail: 'deviceId is not the calling device' });
-    if (report.deploymentId !== deploymentId) throw validationProblem([{ field: 'deploymentId', message: `must be the deployment in the path ('${deploymentId}')` }]);
+    if (report.deviceId !== caller)
+      throw new HttpProblem(403, 'device.not_caller', 'A device reports only for itself', { detail: 'deviceId is not the calling device' });
+    if (report.deploymentId !== deploymentId)
+      throw validationProblem([{ field: 'deploymentId', message: `must be the deployment in the path ('${deploymentId}')` }]);
     const result = await reports.record({
       deploymentId,
       deviceId: caller,
@@ -30,10 +32,15 @@ export function deviceStatusRoutes(deps: ControlPlaneDeps, svc: DesiredStateServ
       version: report['x-berth-extensions']?.version ?? null,
     });
     if (result === 'ahead') {
-      throw validationProblem([{ field: 'adoptedManifestVersion', message: `above the device's current manifestVersion (${(await svc.manifest(caller)).manifestVersion})` }]);
+      throw validationProblem([
+        { field: 'adoptedManifestVersion', message: `above the device's current manifestVersion (${(await svc.manifest(caller)).manifestVersion})` },
+      ]);
     }
     if (result === 'not-placed') {
-      throw new HttpProblem(403, 'deployment.not_placed', 'The deployment is not placed on this device', { detail: `'${deploymentId}' is not (or no longer) part of this device's desired state`, retryable: false });
+      throw new HttpProblem(403, 'deployment.not_placed', 'The deployment is not placed on this device', {
+        detail: `'${deploymentId}' is not (or no longer) part of this device's desired state`,
+        retryable: false,
+      });
     }
     return c.body(null, result === 'created' ? 201 : 200, { 'cache-control': 'no-store' });
   });

@@ -29,7 +29,11 @@ export function onboardingRoutes(deps: OnboardingDeps): Hono<AppEnv> {
       retryAfterSeconds: deps.pendingRetrySeconds,
       pollUri: publicLink(deps, `${ONBOARDING_PATH}/${requestId}`),
     };
-    return c.json(body satisfies OnboardingAnswer, 202, { 'retry-after': String(deps.pendingRetrySeconds), location: body.pollUri, 'cache-control': 'no-store' });
+    return c.json(body satisfies OnboardingAnswer, 202, {
+      'retry-after': String(deps.pendingRetrySeconds),
+      location: body.pollUri,
+      'cache-control': 'no-store',
+    });
   };
 
   app.post('/', async (c) => {
@@ -45,7 +49,8 @@ export function onboardingRoutes(deps: OnboardingDeps): Hono<AppEnv> {
     const request = await requests.getRequest(deps.store, id);
     if (!request) throw new HttpProblem(404, 'onboarding.unknown_request', 'No such onboarding request');
     if (request.status === 'pending') return pending(c, request.id, request.deviceId);
-    if (request.status === 'denied') throw new HttpProblem(403, 'onboarding.denied', 'An operator denied this device', { retryable: false, backoffStrategy: 'none' });
+    if (request.status === 'denied')
+      throw new HttpProblem(403, 'onboarding.denied', 'An operator denied this device', { retryable: false, backoffStrategy: 'none' });
     const current = await certificates.findPresented(deps.store, request.certificateFingerprint!);
     if (!current || current.deviceStatus !== 'active' || current.certificate.state === 'revoked') {
       throw new HttpProblem(403, 'device.revoked', 'The device has been revoked', { retryable: false });

@@ -40,7 +40,10 @@ export function operatorDeploymentRoutes(deps: ControlPlaneDeps): Hono<AppEnv> {
   app.post('/deployments', asOperator, async (c) => {
     const body = await readJson(c, deploymentBody, 1024 * 1024);
     const { deployment, placement } = await createDeployment(deps.store, body, by(c), changed, artifacts);
-    deps.logger.info({ deploymentId: deployment.id, app: deployment.appId, version: deployment.version, devices: placement.added.length, by: by(c) }, 'deployment created');
+    deps.logger.info(
+      { deploymentId: deployment.id, app: deployment.appId, version: deployment.version, devices: placement.added.length, by: by(c) },
+      'deployment created',
+    );
     return c.json({ ...deployment, placed: placement.added, unplaced: placement.unplaced }, 201);
   });
 

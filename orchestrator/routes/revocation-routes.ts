@@ -17,7 +17,11 @@ export function revocationRoutes(deps: { store: Queryable }): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   app.get('/', async (c) => {
     const list = await readRevocationList(deps.store);
-    if (!list.document || !list.etag) throw new HttpProblem(503, 'revocations.not_ready', 'No revocation list yet', { detail: 'the control plane has not issued its first revocation list yet', retryAfterSeconds: 5 });
+    if (!list.document || !list.etag)
+      throw new HttpProblem(503, 'revocations.not_ready', 'No revocation list yet', {
+        detail: 'the control plane has not issued its first revocation list yet',
+        retryAfterSeconds: 5,
+      });
     const headers = {
       etag: list.etag,
       'cache-control': `public, max-age=${MAX_AGE_SECONDS}`,

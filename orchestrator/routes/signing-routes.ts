@@ -43,13 +43,17 @@ export function signingRoutes(deps: ControlPlaneDeps): Hono<AppEnv> {
     bodyLimit({
       maxSize: MAX_TIMESTAMP_QUERY_BYTES,
       onError: () => {
-        throw new HttpProblem(413, 'request.too_large', 'The timestamp query is too large', { detail: `a TimeStampReq is at most ${MAX_TIMESTAMP_QUERY_BYTES} bytes here` });
+        throw new HttpProblem(413, 'request.too_large', 'The timestamp query is too large', {
+          detail: `a TimeStampReq is at most ${MAX_TIMESTAMP_QUERY_BYTES} bytes here`,
+        });
       },
     }),
     async (c) => {
       const type = (c.req.header('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
       if (type !== 'application/timestamp-query') {
-        throw new HttpProblem(415, 'request.unsupported_media_type', 'The body must be application/timestamp-query', { detail: `content type '${truncateText(type, 100)}' is not a timestamp query` });
+        throw new HttpProblem(415, 'request.unsupported_media_type', 'The body must be application/timestamp-query', {
+          detail: `content type '${truncateText(type, 100)}' is not a timestamp query`,
+        });
       }
       const query = await readBody(c, MAX_TIMESTAMP_QUERY_BYTES);
       // A malformed query still gets a DER answer (status rejection, naming why), as RFC 3161 asks.

@@ -29,14 +29,16 @@ export function vendorRoutes(deps: ControlPlaneDeps): Hono<AppEnv> {
   app.post('/vendors', asAdmin, async (c) => {
     const body = await readJson(c, vendorBody);
     const trustPolicy = checkTrustPolicy(body.name, body.trustPolicy);
-    if (!(await catalog.insertVendor(deps.store, body.name, trustPolicy))) throw new HttpProblem(409, 'catalog.vendor_exists', 'That vendor is registered already');
+    if (!(await catalog.insertVendor(deps.store, body.name, trustPolicy)))
+      throw new HttpProblem(409, 'catalog.vendor_exists', 'That vendor is registered already');
     return c.json({ name: body.name, trustPolicy }, 201);
   });
 
   app.get('/vendors/:name', asReader, async (c) => {
     const name = pathParam(c, 'name', vendorName);
     const own = vendorOfRole(role(c));
-    if (own !== undefined && own !== name) throw new HttpProblem(403, 'catalog.other_vendor', 'Another vendor', { detail: `vendor '${own}' may not read vendor '${name}'` });
+    if (own !== undefined && own !== name)
+      throw new HttpProblem(403, 'catalog.other_vendor', 'Another vendor', { detail: `vendor '${own}' may not read vendor '${name}'` });
     const vendor = await catalog.getVendor(deps.store, name);
     if (!vendor) throw new HttpProblem(404, 'catalog.unknown_vendor', 'No such vendor', { detail: `no vendor '${name}'` });
     return c.json(vendor);

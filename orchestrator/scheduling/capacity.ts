@@ -70,5 +70,9 @@ export function fits(device: DeviceCapacity, used: Resources, req: CapacityRequi
   if (archs && archs.length > 0 && !archs.some((a) => device.architectures.has(a))) return false;
   const d = demandOf(req);
   const within = (want: number, have: number | undefined, taken: number) => want === 0 || (have !== undefined && taken + want <= have);
-  return within(d.cores, device.cores, used.cores) && within(d.memoryBytes, device.memoryBytes, used.memoryBytes) && within(d.storageBytes, device.storageBytes, used.storageBytes);
+  return (
+    within(d.cores, device.cores, used.cores) &&
+    within(d.memoryBytes, device.memoryBytes, used.memoryBytes) &&
+    within(d.storageBytes, device.storageBytes, used.storageBytes)
+  );
 }

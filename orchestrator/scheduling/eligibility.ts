@@ -115,6 +115,7 @@ export function matchLabels(labels: Record<string, unknown>, selector: Selector)
 /** A device is eligible when every rule holds (rules, and the selectors within a rule, are ANDed). */
 export function isEligible(device: DeviceFacts, rules: readonly EligibilityRule[]): boolean {
   return rules.every(
-    (r) => (!r.propertySelector || matchProperties(device.capabilities, r.propertySelector)) && (!r.labelSelector || matchLabels(device.labels, r.labelSelector)),
+    (r) =>
+      (!r.propertySelector || matchProperties(device.capabilities, r.propertySelector)) && (!r.labelSelector || matchLabels(device.labels, r.labelSelector)),
   );
 }

@@ -59,7 +59,10 @@ export function planDeployment(spec: PlacementSpec, candidates: readonly Candida
   const ok = candidates.filter((c) => refusalOf(spec, current.has(c.id) ? { ...c, used: c.usedByOlder ?? ZERO } : c) === undefined);
   if (spec.mode.kind === 'every') return { deviceIds: ok.map((c) => c.id).sort(), unplaced: 0 };
   const n = spec.mode.replicas;
-  const keep = ok.filter((c) => current.has(c.id)).sort(byId).slice(0, n);
+  const keep = ok
+    .filter((c) => current.has(c.id))
+    .sort(byId)
+    .slice(0, n);
   const others = ok.filter((c) => !current.has(c.id)).sort((a, b) => a.load - b.load || byId(a, b));
   const chosen = [...keep, ...others.slice(0, Math.max(0, n - keep.length))];
   return { deviceIds: chosen.map((c) => c.id).sort(), unplaced: n - chosen.length };

@@ -78,7 +78,8 @@ export function startReconciler(o: ReconcilerOptions): Reconciler {
     if (!result.skipped && (result.stale.length > 0 || result.rescheduled !== 0)) {
       o.logger.info({ stale: result.stale.length, rescheduled: result.rescheduled }, 'scheduler reconciled');
     }
-    if (!result.skipped && result.pausedRollouts.length > 0) o.logger.warn({ deployments: result.pausedRollouts }, 'rollouts paused: a wave outlived its timeout');
+    if (!result.skipped && result.pausedRollouts.length > 0)
+      o.logger.warn({ deployments: result.pausedRollouts }, 'rollouts paused: a wave outlived its timeout');
     o.onPass?.(result);
     return result;
   };

@@ -21,7 +21,8 @@ export interface ScheduleResult {
 }
 
 /** The version a device newly given this deployment gets: the newest one being rolled out. */
-const versionForNewDevice = (d: DeploymentRecord) => (d.rollout.state === 'rolling' || d.rollout.state === 'paused' ? d.rollout.targetVersion ?? d.version : d.version);
+const versionForNewDevice = (d: DeploymentRecord) =>
+  d.rollout.state === 'rolling' || d.rollout.state === 'paused' ? (d.rollout.targetVersion ?? d.version) : d.version;
 
 /**
  * Recomputes one deployment's placements over the whole fleet and writes the difference in one
@@ -36,7 +37,10 @@ export async function rescheduleDeployment(tx: Queryable, deployment: Deployment
   const added = plan.deviceIds.filter((id) => !current.has(id));
   const removed = [...current].filter((id) => !target.has(id)).sort();
   const version = versionForNewDevice(deployment);
-  await placements.upsertPlacements(tx, added.map((deviceId) => ({ deploymentId: deployment.id, deviceId, version })));
+  await placements.upsertPlacements(
+    tx,
+    added.map((deviceId) => ({ deploymentId: deployment.id, deviceId, version })),
+  );
   await placements.deletePlacements(tx, deployment.id, removed);
   if (added.length + removed.length > 0) await changed(tx, [...added, ...removed].sort());
   await placements.stampManifestVersions(tx, deployment.id, added);

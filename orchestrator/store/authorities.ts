@@ -34,10 +34,14 @@ const toRecord = (r: Row): AuthorityRecord => ({
 });
 
 export async function insertAuthority(q: Queryable, a: Omit<AuthorityRecord, 'createdAt'>): Promise<void> {
-  await q.query(
-    `INSERT INTO authorities (fingerprint, kind, certificate_pem, issuer_fingerprint, state, not_after) VALUES ($1, $2, $3, $4, $5, $6)`,
-    [a.fingerprint, a.kind, a.certificatePem, a.issuerFingerprint, a.state, a.notAfter],
-  );
+  await q.query(`INSERT INTO authorities (fingerprint, kind, certificate_pem, issuer_fingerprint, state, not_after) VALUES ($1, $2, $3, $4, $5, $6)`, [
+    a.fingerprint,
+    a.kind,
+    a.certificatePem,
+    a.issuerFingerprint,
+    a.state,
+    a.notAfter,
+  ]);
 }
 
 /** Every authority not retired, oldest first: the set devices and the server trust. */
@@ -56,10 +60,7 @@ export async function getSetting<T>(q: Queryable, name: string): Promise<T | und
 }
 
 export async function putSetting(q: Queryable, name: string, value: unknown): Promise<void> {
-  await q.query(
-    'INSERT INTO settings (name, value) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET value = EXCLUDED.value',
-    [name, new JsonParam(value)],
-  );
+  await q.query('INSERT INTO settings (name, value) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET value = EXCLUDED.value', [name, new JsonParam(value)]);
 }
 
 /** Raises the trust bundle's sequence by one and returns the new value (in the caller's transaction). */

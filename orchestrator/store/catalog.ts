@@ -79,7 +79,11 @@ interface AppRow {
 const toApp = (r: AppRow): AppRecord => ({ id: r.id, vendor: r.vendor, description: r.description, createdAt: r.created_at });
 
 export async function insertApp(q: Queryable, app: { id: string; vendor: string; description: string }): Promise<boolean> {
-  const rows = await q.query('INSERT INTO apps (id, vendor, description) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING RETURNING id', [app.id, app.vendor, app.description]);
+  const rows = await q.query('INSERT INTO apps (id, vendor, description) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING RETURNING id', [
+    app.id,
+    app.vendor,
+    app.description,
+  ]);
   return rows.length === 1;
 }
 
@@ -89,7 +93,10 @@ export async function getApp(q: Queryable, id: string): Promise<AppRecord | unde
 }
 
 export async function listApps(q: Queryable, vendor?: string): Promise<AppRecord[]> {
-  const rows = vendor === undefined ? await q.query<AppRow>('SELECT * FROM apps ORDER BY id') : await q.query<AppRow>('SELECT * FROM apps WHERE vendor = $1 ORDER BY id', [vendor]);
+  const rows =
+    vendor === undefined
+      ? await q.query<AppRow>('SELECT * FROM apps ORDER BY id')
+      : await q.query<AppRow>('SELECT * FROM apps WHERE vendor = $1 ORDER BY id', [vendor]);
   return rows.map(toApp);
 }
 
@@ -117,7 +124,10 @@ const toVersion = (r: VersionRow): AppVersionRecord => ({
  * admission verified goes in here (orchestrator/catalog/service.ts addVersion); tests about
  * scheduling insert already-verified rows directly.
  */
-export async function insertVersion(q: Queryable, v: Omit<AppVersionRecord, 'createdAt' | 'verification'> & { verification?: VersionVerification | null }): Promise<boolean> {
+export async function insertVersion(
+  q: Queryable,
+  v: Omit<AppVersionRecord, 'createdAt' | 'verification'> & { verification?: VersionVerification | null },
+): Promise<boolean> {
   const rows = await q.query(
     `INSERT INTO app_versions (app_id, version, repository, digest, size_bytes, imports, verification) VALUES ($1, $2, $3, $4, $5, $6, $7)
      ON CONFLICT DO NOTHING RETURNING version`,
@@ -157,7 +167,16 @@ export async function versionUsers(q: Queryable, appId: string, version: string)
   return rows
     .map((r) => ({
       deploymentId: r.id,
-      uses: ([['current', r.current], ['rollout target', r.target], ['rollback target', r.previous], ['placed', r.placed]] as const).filter(([, on]) => on).map(([use]) => use),
+      uses: (
+        [
+          ['current', r.current],
+          ['rollout target', r.target],
+          ['rollback target', r.previous],
+          ['placed', r.placed],
+        ] as const
+      )
+        .filter(([, on]) => on)
+        .map(([use]) => use),
     }))
     .filter((u) => u.uses.length > 0)
     .sort((a, b) => (a.deploymentId < b.deploymentId ? -1 : a.deploymentId > b.deploymentId ? 1 : 0));

@@ -92,9 +92,6 @@ export async function supersedeOthers(q: Queryable, deviceId: string, fingerprin
 }
 
 export async function revokeDeviceCertificates(q: Queryable, deviceId: string): Promise<number> {
-  const rows = await q.query(
-    `UPDATE device_certificates SET state = 'revoked' WHERE device_id = $1 AND state <> 'revoked' RETURNING fingerprint`,
-    [deviceId],
-  );
+  const rows = await q.query(`UPDATE device_certificates SET state = 'revoked' WHERE device_id = $1 AND state <> 'revoked' RETURNING fingerprint`, [deviceId]);
   return rows.length;
 }

@@ -88,7 +88,9 @@ const toRecord = (r: Row): DeploymentRecord => ({
   updatedAt: r.updated_at,
 });
 
-export type NewDeployment = Pick<DeploymentRecord, 'id' | 'appId' | 'version' | 'grants' | 'tier' | 'limits' | 'parameters' | 'placement' | 'createdBy'> & { batchSize: number };
+export type NewDeployment = Pick<DeploymentRecord, 'id' | 'appId' | 'version' | 'grants' | 'tier' | 'limits' | 'parameters' | 'placement' | 'createdBy'> & {
+  batchSize: number;
+};
 
 export async function insertDeployment(q: Queryable, d: NewDeployment): Promise<boolean> {
   const rows = await q.query(
@@ -116,7 +118,16 @@ export async function deleteDeployment(q: Queryable, id: string): Promise<boolea
 export async function setRollout(
   q: Queryable,
   id: string,
-  r: { version?: string; state: RolloutState; targetVersion: string | null; previousVersion?: string | null; batchSize?: number; grants?: Record<string, unknown>; reason?: RolloutPause; waveTimeoutSeconds?: number },
+  r: {
+    version?: string;
+    state: RolloutState;
+    targetVersion: string | null;
+    previousVersion?: string | null;
+    batchSize?: number;
+    grants?: Record<string, unknown>;
+    reason?: RolloutPause;
+    waveTimeoutSeconds?: number;
+  },
 ): Promise<void> {
   // The reason is the pause's own: any other change of state clears it, and the wave clock with it.
   await q.query(
@@ -126,7 +137,18 @@ export async function setRollout(
        rollout_reason = $9::jsonb, wave_timeout_seconds = COALESCE($10, wave_timeout_seconds),
        wave_started_at = CASE WHEN $3 = 'rolling' THEN wave_started_at END, updated_at = now()
      WHERE id = $1`,
-    [id, r.version ?? null, r.state, r.targetVersion, r.previousVersion !== undefined, r.previousVersion ?? null, r.batchSize ?? null, jsonParam(r.grants), r.reason ? jsonParam(r.reason) : null, r.waveTimeoutSeconds ?? null],
+    [
+      id,
+      r.version ?? null,
+      r.state,
+      r.targetVersion,
+      r.previousVersion !== undefined,
+      r.previousVersion ?? null,
+      r.batchSize ?? null,
+      jsonParam(r.grants),
+      r.reason ? jsonParam(r.reason) : null,
+      r.waveTimeoutSeconds ?? null,
+    ],
   );
 }
 

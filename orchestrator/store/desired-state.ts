@@ -37,17 +37,23 @@ export async function nextManifestVersion(tx: Queryable, deviceId: string): Prom
 }
 
 export async function saveManifest(tx: Queryable, m: StoredManifest): Promise<void> {
-  await tx.query('UPDATE device_desired_state SET manifest_digest = $2, manifest_bytes = $3, updated_at = now() WHERE device_id = $1 AND manifest_version = $4', [
-    m.deviceId,
-    m.digest,
-    m.bytes,
-    m.manifestVersion,
-  ]);
+  await tx.query(
+    'UPDATE device_desired_state SET manifest_digest = $2, manifest_bytes = $3, updated_at = now() WHERE device_id = $1 AND manifest_version = $4',
+    [m.deviceId, m.digest, m.bytes, m.manifestVersion],
+  );
 }
 
 /** Content-addressed: the same digest is the same bytes, so an existing row is kept as is. */
-export async function putDocument(tx: Queryable, deviceId: string, doc: { digest: string; mediaType: string; bytes: Buffer; deploymentId?: string }): Promise<void> {
-  await tx.query('INSERT INTO desired_state_documents (digest, media_type, bytes) VALUES ($1, $2, $3) ON CONFLICT (digest) DO NOTHING', [doc.digest, doc.mediaType, doc.bytes]);
+export async function putDocument(
+  tx: Queryable,
+  deviceId: string,
+  doc: { digest: string; mediaType: string; bytes: Buffer; deploymentId?: string },
+): Promise<void> {
+  await tx.query('INSERT INTO desired_state_documents (digest, media_type, bytes) VALUES ($1, $2, $3) ON CONFLICT (digest) DO NOTHING', [
+    doc.digest,
+    doc.mediaType,
+    doc.bytes,
+  ]);
   await tx.query('INSERT INTO device_documents (device_id, digest, deployment_id) VALUES ($1, $2, $3) ON CONFLICT (device_id, digest) DO NOTHING', [
     deviceId,
     doc.digest,
@@ -56,7 +62,11 @@ export async function putDocument(tx: Queryable, deviceId: string, doc: { digest
 }
 
 /** A document the device's manifests have named; others' documents are not visible to it. */
-export async function getDocument(q: Queryable, deviceId: string, digest: string): Promise<{ mediaType: string; bytes: Buffer; deploymentId: string | null } | undefined> {
+export async function getDocument(
+  q: Queryable,
+  deviceId: string,
+  digest: string,
+): Promise<{ mediaType: string; bytes: Buffer; deploymentId: string | null } | undefined> {
   const rows = await q.query<{ media_type: string; b64: string; deployment_id: string | null }>(
     `SELECT d.media_type, encode(d.bytes, 'base64') AS b64, dd.deployment_id FROM device_documents dd JOIN desired_state_documents d ON d.digest = dd.digest
      WHERE dd.device_id = $1 AND dd.digest = $2`,
@@ -81,7 +91,13 @@ export async function getManifests(q: Queryable, deviceIds: readonly string[]): 
      WHERE device_id = ANY($1::text[]) AND manifest_digest <> ''`,
     [deviceIds],
   );
-  for (const r of rows) out.set(r.device_id, { deviceId: r.device_id, manifestVersion: Number(r.manifest_version), digest: r.manifest_digest, bytes: Buffer.from(r.manifest_b64, 'base64') });
+  for (const r of rows)
+    out.set(r.device_id, {
+      deviceId: r.device_id,
+      manifestVersion: Number(r.manifest_version),
+      digest: r.manifest_digest,
+      bytes: Buffer.from(r.manifest_b64, 'base64'),
+    });
   return out;
 }
 
@@ -109,7 +125,12 @@ export async function saveManifests(tx: Queryable, manifests: readonly StoredMan
      FROM (SELECT device_id, digest, decode(b64, 'base64') AS bytes, version
            FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[]) AS x(device_id, digest, b64, version)) AS u
      WHERE s.device_id = u.device_id AND s.manifest_version = u.version`,
-    [manifests.map((m) => m.deviceId), manifests.map((m) => m.digest), manifests.map((m) => m.bytes.toString('base64')), manifests.map((m) => m.manifestVersion)],
+    [
+      manifests.map((m) => m.deviceId),
+      manifests.map((m) => m.digest),
+      manifests.map((m) => m.bytes.toString('base64')),
+      manifests.map((m) => m.manifestVersion),
+    ],
   );
 }
 
@@ -117,7 +138,10 @@ export async function saveManifests(tx: Queryable, manifests: readonly StoredMan
  * putDocument for many (device, document) pairs: each distinct document stored once, every pair
  * granted, in two statements.
  */
-export async function putDocuments(tx: Queryable, docs: readonly { deviceId: string; digest: string; mediaType: string; bytes: Buffer; deploymentId?: string }[]): Promise<void> {
+export async function putDocuments(
+  tx: Queryable,
+  docs: readonly { deviceId: string; digest: string; mediaType: string; bytes: Buffer; deploymentId?: string }[],
+): Promise<void> {
   if (docs.length === 0) return;
   const distinct = new Map<string, (typeof docs)[number]>();
   for (const d of docs) if (!distinct.has(d.digest)) distinct.set(d.digest, d);

@@ -78,8 +78,7 @@ export async function lastReconcile(q: Queryable): Promise<Date | null> {
 }
 
 export async function setLastReconcile(tx: Queryable, startedAt: Date): Promise<void> {
-  await tx.query(
-    `INSERT INTO scheduler_reconciles (id, started_at) VALUES (1, $1) ON CONFLICT (id) DO UPDATE SET started_at = EXCLUDED.started_at`,
-    [startedAt],
-  );
+  await tx.query(`INSERT INTO scheduler_reconciles (id, started_at) VALUES (1, $1) ON CONFLICT (id) DO UPDATE SET started_at = EXCLUDED.started_at`, [
+    startedAt,
+  ]);
 }

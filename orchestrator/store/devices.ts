@@ -114,9 +114,6 @@ export async function lockDeviceIds(q: Queryable): Promise<void> {
  * any status: a device's SPIFFE ID must never be a prefix of another's (docs/onboarding.md).
  */
 export async function nestedDeviceIds(q: Queryable, id: string): Promise<string[]> {
-  const rows = await q.query<{ id: string }>(
-    `SELECT id FROM devices WHERE starts_with(id, $1 || '/') OR starts_with($1, id || '/') ORDER BY id LIMIT 5`,
-    [id],
-  );
+  const rows = await q.query<{ id: string }>(`SELECT id FROM devices WHERE starts_with(id, $1 || '/') OR starts_with($1, id || '/') ORDER BY id LIMIT 5`, [id]);
   return rows.map((r) => r.id);
 }

@@ -66,7 +66,7 @@ export function spawnPostgres(cluster: PostgresCluster, settings: readonly strin
 
 /** Waits until the server takes connections; throws (with its log) if it exits first or `ms` pass. */
 export async function waitUntilAccepting(url: string, server: { child: ChildProcess; log: () => string }, ms: number): Promise<void> {
-  for (const deadline = Date.now() + ms; ; ) {
+  for (const deadline = Date.now() + ms; ;) {
     if (server.child.exitCode !== null) throw new Error(`postgres exited early: ${server.log()}`);
     const client = new pg.Client({ connectionString: url });
     try {

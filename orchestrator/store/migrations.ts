@@ -186,7 +186,7 @@ export const migrations: Migration[] = [
   },
   {
     version: 4,
-    name: 'placements: the manifestVersion that first carried each placement\'s current version',
+    name: "placements: the manifestVersion that first carried each placement's current version",
     statements: [
       // A status report adopted from an older manifest is about the version before: not counted.
       `ALTER TABLE placements ADD COLUMN since_manifest_version bigint`,
@@ -229,7 +229,7 @@ export const migrations: Migration[] = [
   },
   {
     version: 7,
-    name: 'scheduler: device health (last poll, healthy/unknown) and the periodic reconcile\'s watermark',
+    name: "scheduler: device health (last poll, healthy/unknown) and the periodic reconcile's watermark",
     statements: [
       // No row: never tracked, counts as healthy. Written by each replica's presence flush and by
       // the reconciler, which marks silent devices unknown (docs/scheduling.md "Health").

@@ -36,10 +36,13 @@ const toRecord = (r: Row): OnboardingRequestRecord => ({
 });
 
 export async function insertRequest(q: Queryable, r: Omit<OnboardingRequestRecord, 'status' | 'certificateFingerprint' | 'createdAt'>): Promise<void> {
-  await q.query(
-    `INSERT INTO onboarding_requests (id, device_id, method, csr_pem, public_key_sha256, status) VALUES ($1, $2, $3, $4, $5, 'pending')`,
-    [r.id, r.deviceId, r.method, r.csrPem, r.publicKeySha256],
-  );
+  await q.query(`INSERT INTO onboarding_requests (id, device_id, method, csr_pem, public_key_sha256, status) VALUES ($1, $2, $3, $4, $5, 'pending')`, [
+    r.id,
+    r.deviceId,
+    r.method,
+    r.csrPem,
+    r.publicKeySha256,
+  ]);
 }
 
 export async function getRequest(q: Queryable, id: string, forUpdate = false): Promise<OnboardingRequestRecord | undefined> {

@@ -15,15 +15,17 @@ export async function insertEnrollmentToken(
   q: Queryable,
   t: { id: string; secretSha256: string; deviceId: string | null; labels: Record<string, string>; expiresAt: Date; createdBy: string },
 ): Promise<void> {
-  await q.query(
-    `INSERT INTO enrollment_tokens (id, secret_sha256, device_id, labels, expires_at, created_by) VALUES ($1, $2, $3, $4, $5, $6)`,
-    [t.id, t.secretSha256, t.deviceId, jsonParam(t.labels), t.expiresAt, t.createdBy],
-  );
+  await q.query(`INSERT INTO enrollment_tokens (id, secret_sha256, device_id, labels, expires_at, created_by) VALUES ($1, $2, $3, $4, $5, $6)`, [
+    t.id,
+    t.secretSha256,
+    t.deviceId,
+    jsonParam(t.labels),
+    t.expiresAt,
+    t.createdBy,
+  ]);
 }
 
-export type TokenClaim =
-  | { ok: true; token: EnrollmentTokenRecord }
-  | { ok: false; reason: 'unknown' | 'used' | 'expired'; token?: EnrollmentTokenRecord };
+export type TokenClaim = { ok: true; token: EnrollmentTokenRecord } | { ok: false; reason: 'unknown' | 'used' | 'expired'; token?: EnrollmentTokenRecord };
 
 /**
  * Marks the token used by `requestId` in one statement, so two devices racing with the same
@@ -56,10 +58,7 @@ export async function insertOperatorToken(q: Queryable, t: { id: string; secretS
 }
 
 export async function findOperatorToken(q: Queryable, secretSha256: string): Promise<OperatorTokenRecord | undefined> {
-  const rows = await q.query<OperatorTokenRecord>(
-    'SELECT id, name, role FROM operator_tokens WHERE secret_sha256 = $1 AND revoked_at IS NULL',
-    [secretSha256],
-  );
+  const rows = await q.query<OperatorTokenRecord>('SELECT id, name, role FROM operator_tokens WHERE secret_sha256 = $1 AND revoked_at IS NULL', [secretSha256]);
   return rows[0];
 }
 

@@ -76,11 +76,19 @@ export async function startAgent(config: AgentConfig, options: StartAgentOptions
   const selected = await selectDeviceEngine(config, logger);
   const fleetCa = await readProvisionedCa(config);
   const backoff: BackoffSettings = { initialMs: config.sync.backoffInitialSeconds * 1000, maxMs: config.sync.backoffMaxSeconds * 1000 };
-  const trust = await DeviceTrustState.open(await deviceIdentity(config, fleetCa, backoff, logger, options.signal), { identityDir: identityDir(config.dataDir), dataDir: config.dataDir, provisionedCa: fleetCa });
+  const trust = await DeviceTrustState.open(await deviceIdentity(config, fleetCa, backoff, logger, options.signal), {
+    identityDir: identityDir(config.dataDir),
+    dataDir: config.dataDir,
+    provisionedCa: fleetCa,
+  });
   const deviceId = trust.current().identity.deviceId;
   const deviceLog = logger.child({ deviceId });
   const events = new EventEmitter<AgentEvents>();
-  const client = new ControlPlaneClient(config.controlPlane.url, () => ({ identity: trust.current().identity, ca: trust.current().roots, trustDomain: trust.current().trustDomain }));
+  const client = new ControlPlaneClient(config.controlPlane.url, () => ({
+    identity: trust.current().identity,
+    ca: trust.current().roots,
+    trustDomain: trust.current().trustDomain,
+  }));
   const documents = new AdoptedStateStore(config.dataDir, deviceLog);
   const apps = await startApps(config, selected.engine, trust, documents, deviceLog);
   const reports = new StatusReports(deviceId, new StatusQueue(config.dataDir, deviceLog), deviceLog);
@@ -109,9 +117,14 @@ export async function startAgent(config: AgentConfig, options: StartAgentOptions
     }),
   );
   tasks.run('status', () => reports.run(client, new Backoff(backoff), tasks.signal));
-  tasks.run('sync', () => followDesiredState({ config, trust, client, tasks, apps, restored, reports, events, backoff, deviceLog, onAdopted: (a) => (adopted = a) }));
+  tasks.run('sync', () =>
+    followDesiredState({ config, trust, client, tasks, apps, restored, reports, events, backoff, deviceLog, onAdopted: (a) => (adopted = a) }),
+  );
   const usageTimer = logUsage(apps.reconciler, config.sync.usageLogSeconds, deviceLog);
-  deviceLog.info({ controlPlane: config.controlPlane.url, gatewayPort: apps.gatewayPort, adoptedVersion: adopted?.manifestVersion ?? 0 }, 'device agent started');
+  deviceLog.info(
+    { controlPlane: config.controlPlane.url, gatewayPort: apps.gatewayPort, adoptedVersion: adopted?.manifestVersion ?? 0 },
+    'device agent started',
+  );
 
   return {
     deviceId,
@@ -169,7 +182,12 @@ async function followDesiredState(p: SyncParts): Promise<void> {
       reconciler: apps.reconciler,
       source: artifactSource(config, () => {
         const now = trust.current();
-        return { ca: now.roots, key: now.identity.keyPem, cert: now.identity.certificatePem, checkServerIdentity: controlPlaneIdentityCheck(now.trustDomain, now.roots) };
+        return {
+          ca: now.roots,
+          key: now.identity.keyPem,
+          cert: now.identity.certificatePem,
+          checkServerIdentity: controlPlaneIdentityCheck(now.trustDomain, now.roots),
+        };
       }),
       deviceId: () => trust.current().identity.deviceId,
       longPollSeconds: config.sync.longPollSeconds,
@@ -179,7 +197,15 @@ async function followDesiredState(p: SyncParts): Promise<void> {
       onApplying: (v) => (reports.version = v),
       onAdopted: (a) => {
         p.onAdopted(a);
-        deviceLog.info({ manifestVersion: a.manifestVersion, deployments: a.deployments.length, running: apps.reconciler.apps().length, failed: apps.reconciler.failures().size }, 'desired state adopted');
+        deviceLog.info(
+          {
+            manifestVersion: a.manifestVersion,
+            deployments: a.deployments.length,
+            running: apps.reconciler.apps().length,
+            failed: apps.reconciler.failures().size,
+          },
+          'desired state adopted',
+        );
         events.emit('adopted', { manifestVersion: a.manifestVersion, deployments: a.deployments.length });
       },
       onRefused: (code, message) => events.emit('refused', { code, message }),
@@ -216,7 +242,13 @@ interface Apps {
 
 async function startApps(config: AgentConfig, engine: Engine, trust: DeviceTrustState, documents: AdoptedStateStore, deviceLog: Logger): Promise<Apps> {
   // The signer is read from the trust state at each token: after a renewal, the new key at once.
-  const runtime = new Runtime({ engine, dataDir: join(config.dataDir, 'runtime'), logger: deviceLog, warmWorkers: config.runtime.warmWorkers, workloadSigner: () => trust.current().signer });
+  const runtime = new Runtime({
+    engine,
+    dataDir: join(config.dataDir, 'runtime'),
+    logger: deviceLog,
+    warmWorkers: config.runtime.warmWorkers,
+    workloadSigner: () => trust.current().signer,
+  });
   const gateway = config.gateway.enabled ? new HttpGateway({ host: config.gateway.host, port: config.gateway.port, logger: deviceLog }) : undefined;
   let gatewayPort: number | undefined;
   try {
@@ -226,7 +258,16 @@ async function startApps(config: AgentConfig, engine: Engine, trust: DeviceTrust
     throw new BerthError('agent.gateway', `the device gateway cannot listen on ${config.gateway.host}:${config.gateway.port}: ${errorMessage(err)}`);
   }
   const lastKnownGood = await lastKnownGoodOf(config, documents, trust.current().identity.deviceId, deviceLog);
-  const reconciler = new Reconciler(runtime, gateway, new ArtifactStore(config.dataDir, deviceLog), deviceLog, () => trust.current().signingRoots?.compiled, config.artifacts.retainUnused, config.runtime.removedAppDataDays * 86_400_000, lastKnownGood);
+  const reconciler = new Reconciler(
+    runtime,
+    gateway,
+    new ArtifactStore(config.dataDir, deviceLog),
+    deviceLog,
+    () => trust.current().signingRoots?.compiled,
+    config.artifacts.retainUnused,
+    config.runtime.removedAppDataDays * 86_400_000,
+    lastKnownGood,
+  );
   return {
     runtime,
     gateway,
@@ -268,7 +309,14 @@ class StatusReports {
 }
 
 /** Offline first: the last adopted state runs from disk before any network contact. */
-async function restoreOffline(apps: Apps, store: AdoptedStateStore, deviceId: string, reports: StatusReports, events: EventEmitter<AgentEvents>, deviceLog: Logger): Promise<{ store: AdoptedStateStore; adopted: AdoptedState | undefined; plans: DeploymentPlan[] }> {
+async function restoreOffline(
+  apps: Apps,
+  store: AdoptedStateStore,
+  deviceId: string,
+  reports: StatusReports,
+  events: EventEmitter<AgentEvents>,
+  deviceLog: Logger,
+): Promise<{ store: AdoptedStateStore; adopted: AdoptedState | undefined; plans: DeploymentPlan[] }> {
   const { reconciler } = apps;
   let adopted: AdoptedState | undefined;
   let plans: DeploymentPlan[] = [];
@@ -280,7 +328,10 @@ async function restoreOffline(apps: Apps, store: AdoptedStateStore, deviceId: st
       plans = await restorePlans(store, adopted, deviceId, deviceLog);
       await reconciler.apply(plans, undefined);
       events.emit('restored', { manifestVersion: adopted.manifestVersion, apps: reconciler.apps().length, failed: reconciler.failures().size });
-      deviceLog.info({ manifestVersion: adopted.manifestVersion, apps: reconciler.apps().length, failed: reconciler.failures().size }, 'adopted state restored from disk');
+      deviceLog.info(
+        { manifestVersion: adopted.manifestVersion, apps: reconciler.apps().length, failed: reconciler.failures().size },
+        'adopted state restored from disk',
+      );
     }
   } catch (err) {
     await apps.gateway?.close();
@@ -291,7 +342,11 @@ async function restoreOffline(apps: Apps, store: AdoptedStateStore, deviceId: st
   // Only with every adopted deployment read back: one whose document is missing names an app
   // that must not start its countdown; with no adopted state nothing is known to be unplanned.
   if (adopted && plans.length === adopted.deployments.length) await reconciler.pruneAppData(plans);
-  else if (adopted) deviceLog.warn({ restored: plans.length, adopted: adopted.deployments.length }, 'not every adopted deployment could be read back; removed apps\' data is left for the next adopted state');
+  else if (adopted)
+    deviceLog.warn(
+      { restored: plans.length, adopted: adopted.deployments.length },
+      "not every adopted deployment could be read back; removed apps' data is left for the next adopted state",
+    );
   return { store, adopted, plans };
 }
 
@@ -322,31 +377,49 @@ function startRenewal(config: AgentConfig, trust: DeviceTrustState, fleetCa: str
  */
 async function reenroll(config: AgentConfig, current: DeviceIdentity, fleetCa: string, deviceLog: Logger): Promise<DeviceIdentity> {
   if (config.onboarding?.credential?.kind !== 'factory-certificate') {
-    throw new BerthError('agent.certificate_expired', `the device certificate expired at ${current.notAfter.toISOString()} and cannot be renewed; onboard the device again with a new enrollment token, or configure its factory certificate so it re-enrolls by itself`);
+    throw new BerthError(
+      'agent.certificate_expired',
+      `the device certificate expired at ${current.notAfter.toISOString()} and cannot be renewed; onboard the device again with a new enrollment token, or configure its factory certificate so it re-enrolls by itself`,
+    );
   }
   deviceLog.warn({ notAfter: current.notAfter.toISOString() }, 'device certificate expired; re-enrolling with the factory certificate');
   const reenrolled = await onboard(config, fleetCa, deviceLog);
   if (reenrolled.deviceId !== current.deviceId) {
     securityEvent(deviceLog, 'agent.reenrolled_as_other_device', { deviceId: current.deviceId, answered: reenrolled.deviceId });
-    throw new BerthError('agent.reenrolled_as_other_device', `re-enrolling device '${current.deviceId}' returned the identity of '${reenrolled.deviceId}'; restart the agent to run as that device`);
+    throw new BerthError(
+      'agent.reenrolled_as_other_device',
+      `re-enrolling device '${current.deviceId}' returned the identity of '${reenrolled.deviceId}'; restart the agent to run as that device`,
+    );
   }
   return reenrolled;
 }
 
 /** Desired-state keys and fleet signing roots are pinned once, before the first desired state is followed. */
 async function pinTrust(trust: DeviceTrustState, client: ControlPlaneClient, tasks: AgentTasks, dataDir: string, deviceLog: Logger): Promise<void> {
-  if (!trust.current().desiredStateKeys) await tasks.retrying('pinning desired-state keys', async () => trust.adoptDesiredStateKeys(await pinKeys(client, dataDir, deviceLog)));
-  if (!trust.current().signingRoots) await tasks.retrying('pinning fleet signing roots', async () => trust.adoptSigningRoots(await pinSigningRoots(client, dataDir, deviceLog)));
+  if (!trust.current().desiredStateKeys)
+    await tasks.retrying('pinning desired-state keys', async () => trust.adoptDesiredStateKeys(await pinKeys(client, dataDir, deviceLog)));
+  if (!trust.current().signingRoots)
+    await tasks.retrying('pinning fleet signing roots', async () => trust.adoptSigningRoots(await pinSigningRoots(client, dataDir, deviceLog)));
 }
 
 function logUsage(reconciler: Reconciler, seconds: number, deviceLog: Logger): NodeJS.Timeout | undefined {
   if (seconds <= 0) return undefined;
   return setInterval(() => {
-    for (const a of reconciler.apps()) deviceLog.info({ deploymentId: a.deploymentId, vendor: a.plan.vendor, app: a.plan.app, state: a.supervisor.status().state, usage: a.supervisor.usage() }, 'app usage');
+    for (const a of reconciler.apps())
+      deviceLog.info(
+        { deploymentId: a.deploymentId, vendor: a.plan.vendor, app: a.plan.app, state: a.supervisor.status().state, usage: a.supervisor.usage() },
+        'app usage',
+      );
   }, seconds * 1000).unref();
 }
 
-async function onboardWithRetry(config: AgentConfig, fleetCa: string, settings: BackoffSettings, logger: Logger, signal?: AbortSignal): Promise<DeviceIdentity> {
+async function onboardWithRetry(
+  config: AgentConfig,
+  fleetCa: string,
+  settings: BackoffSettings,
+  logger: Logger,
+  signal?: AbortSignal,
+): Promise<DeviceIdentity> {
   const backoff = new Backoff(settings);
   for (;;) {
     try {
@@ -354,7 +427,11 @@ async function onboardWithRetry(config: AgentConfig, fleetCa: string, settings: 
     } catch (err) {
       const status = err instanceof BerthError ? Number(err.details?.status) : NaN;
       // Refusals (bad token, duplicate id, denied) will not change by asking again.
-      if ((status >= 400 && status < 500 && status !== 408 && status !== 429) || (err instanceof BerthError && err.code.startsWith('agent.') && err.code !== 'agent.timeout')) throw err;
+      if (
+        (status >= 400 && status < 500 && status !== 408 && status !== 429) ||
+        (err instanceof BerthError && err.code.startsWith('agent.') && err.code !== 'agent.timeout')
+      )
+        throw err;
       if (signal?.aborted) throw err;
       const delay = backoff.next(err);
       logger.warn({ code: errorCode(err, 'network'), err: errorMessage(err), retryInMs: delay }, 'onboarding failed; will retry');

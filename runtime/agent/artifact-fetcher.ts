@@ -14,17 +14,33 @@ import type { DeploymentPlan } from './deployment-plan.js';
  * against the vendor trust policy carried in the signed deployment (certificate-signed bundles
  * against the fleet signing roots pinned at onboarding), then stored.
  */
-export async function obtainComponent(plan: DeploymentPlan, store: ArtifactStore, source: ArtifactSource | undefined, logger: Logger, roots?: CompiledRoots): Promise<Buffer> {
+export async function obtainComponent(
+  plan: DeploymentPlan,
+  store: ArtifactStore,
+  source: ArtifactSource | undefined,
+  logger: Logger,
+  roots?: CompiledRoots,
+): Promise<Buffer> {
   const policy = compilePolicy(plan.trustPolicy);
   if (policy.vendor !== plan.vendor) {
-    throw new BerthError('agent.policy_vendor', `deployment ${plan.deploymentId}: the trust policy is vendor '${policy.vendor}''s, the app is vendor '${plan.vendor}''s`);
+    throw new BerthError(
+      'agent.policy_vendor',
+      `deployment ${plan.deploymentId}: the trust policy is vendor '${policy.vendor}''s, the app is vendor '${plan.vendor}''s`,
+    );
   }
   const held = await store.get(plan.component.ref.digest, policy.fingerprint);
   if (held) return held.component;
-  if (!source) throw new BerthError('agent.artifact_not_cached', `deployment ${plan.deploymentId}: ${plan.component.ref.digest} is not in the local store and the agent is offline`);
+  if (!source)
+    throw new BerthError(
+      'agent.artifact_not_cached',
+      `deployment ${plan.deploymentId}: ${plan.component.ref.digest} is not in the local store and the agent is offline`,
+    );
   const started = Date.now();
   const { registry, repository, digest } = plan.component.ref;
-  const artifact = await verifyDeploymentArtifact(source, { repository: `oci://${registry}/${repository}`, digest }, plan.trustPolicy, undefined, { vendor: plan.vendor, ...(roots ? { roots } : {}) });
+  const artifact = await verifyDeploymentArtifact(source, { repository: `oci://${registry}/${repository}`, digest }, plan.trustPolicy, undefined, {
+    vendor: plan.vendor,
+    ...(roots ? { roots } : {}),
+  });
   await store.put(
     {
       manifestDigest: artifact.manifestDigest,
@@ -37,7 +53,14 @@ export async function obtainComponent(plan: DeploymentPlan, store: ArtifactStore
     artifact.component,
   );
   logger.info(
-    { deploymentId: plan.deploymentId, vendor: plan.vendor, app: plan.app, digest: artifact.manifestDigest, signer: describeSigner(artifact.verified.signer), ms: Date.now() - started },
+    {
+      deploymentId: plan.deploymentId,
+      vendor: plan.vendor,
+      app: plan.app,
+      digest: artifact.manifestDigest,
+      signer: describeSigner(artifact.verified.signer),
+      ms: Date.now() - started,
+    },
     'artifact pulled and verified',
   );
   return artifact.component;

@@ -28,7 +28,8 @@ export function artifactSource(config: AgentConfig, tls: () => MirrorTls, env: N
     if (r.plainHttp) options.plainHttp = true;
     if (r.username) {
       const password = r.passwordEnv ? env[r.passwordEnv] : undefined;
-      if (password === undefined) throw new BerthError('agent.bad_config', `artifacts.registries.${host}.passwordEnv: environment variable ${r.passwordEnv ?? '(not named)'} is not set`);
+      if (password === undefined)
+        throw new BerthError('agent.bad_config', `artifacts.registries.${host}.passwordEnv: environment variable ${r.passwordEnv ?? '(not named)'} is not set`);
       options.credentials = { username: r.username, password };
     }
     prepared.set(host, options);

@@ -31,7 +31,13 @@ export async function describeDevice(deviceId: string, config: AgentConfig, engi
       supportedDeploymentTypes: ['custom'],
     },
     labels: config.labels,
-    'x-berth-extensions': { runtime: 'wasm-component', tiers: [...TIERS], storageAvailable: mebibytes(Number(fs.bavail) * Number(fs.bsize)), node: process.version, engine },
+    'x-berth-extensions': {
+      runtime: 'wasm-component',
+      tiers: [...TIERS],
+      storageAvailable: mebibytes(Number(fs.bavail) * Number(fs.bsize)),
+      node: process.version,
+      engine,
+    },
   };
 }
 

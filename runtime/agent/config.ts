@@ -23,7 +23,10 @@ const registrySettings = z.strictObject({
   plainHttp: z.boolean().default(false),
   username: z.string().min(1).optional(),
   /** Name of an environment variable holding the password (never the password itself). */
-  passwordEnv: z.string().regex(/^[A-Z_][A-Z0-9_]*$/).optional(),
+  passwordEnv: z
+    .string()
+    .regex(/^[A-Z_][A-Z0-9_]*$/)
+    .optional(),
 });
 
 const credential = z.discriminatedUnion('kind', [
@@ -49,7 +52,12 @@ export const agentConfigSchema = z.strictObject({
       credential,
       /** Ask for this device id (the control plane decides). */
       deviceId: deviceIdSchema.optional(),
-      maxWaitSeconds: z.number().int().min(1).max(30 * 86_400).default(86_400),
+      maxWaitSeconds: z
+        .number()
+        .int()
+        .min(1)
+        .max(30 * 86_400)
+        .default(86_400),
     })
     .optional(),
   labels: capabilityLabelsSchema.default({}),
@@ -152,7 +160,10 @@ export function parseAgentConfig(input: unknown, baseDir = process.cwd()): Agent
   for (const [host, r] of Object.entries(c.artifacts.source === 'registry' ? c.artifacts.registries : {})) {
     if (r.ca) r.ca = abs(r.ca);
     if (r.plainHttp && !isLoopback(host)) {
-      throw new BerthError('agent.bad_config', `the agent configuration is invalid: artifacts.registries.${host}.plainHttp: plain HTTP is allowed only for a loopback registry`);
+      throw new BerthError(
+        'agent.bad_config',
+        `the agent configuration is invalid: artifacts.registries.${host}.plainHttp: plain HTTP is allowed only for a loopback registry`,
+      );
     }
   }
   return c;

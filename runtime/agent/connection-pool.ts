@@ -28,7 +28,15 @@ export class ConnectionPool {
       if (this.current) this.retire(this.current);
       this.current = {
         key,
-        agent: new Agent({ keepAlive: true, maxSockets: 4, ca, key: identity.keyPem, cert: identity.certificatePem, checkServerIdentity: controlPlaneIdentityCheck(trustDomain, ca), minVersion: 'TLSv1.3' }),
+        agent: new Agent({
+          keepAlive: true,
+          maxSockets: 4,
+          ca,
+          key: identity.keyPem,
+          cert: identity.certificatePem,
+          checkServerIdentity: controlPlaneIdentityCheck(trustDomain, ca),
+          minVersion: 'TLSv1.3',
+        }),
         inFlight: 0,
         retired: false,
       };

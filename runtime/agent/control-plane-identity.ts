@@ -70,6 +70,8 @@ function serverPathError(host: string, peer: DetailedPeerCertificate, ca: string
     validatePath({ leaf: leaf!, intermediates, anchors: anchorsOf(ca), purpose: 'tls-server', at: new Date() });
     return undefined;
   } catch (err) {
-    return new BerthError('agent.not_the_control_plane', `the server at ${host} is not the control plane: ${errorMessage(err)}`, { reason: errorCode(err, 'chain.malformed') });
+    return new BerthError('agent.not_the_control_plane', `the server at ${host} is not the control plane: ${errorMessage(err)}`, {
+      reason: errorCode(err, 'chain.malformed'),
+    });
   }
 }

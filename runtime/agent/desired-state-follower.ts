@@ -48,7 +48,12 @@ export interface FollowerContext {
  * document not held yet and check it against the digest the signature covers. Any failure
  * throws and nothing is adopted (Margo: abort and keep the previous state).
  */
-export async function pollDesiredState(ctx: FollowerContext, adopted: { etag?: string; manifestVersion: number }, waitSeconds: number, signal?: AbortSignal): Promise<PollResult> {
+export async function pollDesiredState(
+  ctx: FollowerContext,
+  adopted: { etag?: string; manifestVersion: number },
+  waitSeconds: number,
+  signal?: AbortSignal,
+): Promise<PollResult> {
   const headers: Record<string, string> = { accept: MANIFEST_MEDIA_TYPE };
   if (adopted.etag) headers['if-none-match'] = adopted.etag;
   const query = adopted.etag && waitSeconds > 0 ? `?wait=${waitSeconds}` : '';
@@ -85,7 +90,12 @@ async function verifyAnswer(ctx: FollowerContext, answer: RawAnswer, lastAdopted
     deviceId: identity.deviceId,
     certificateThumbprint: certificateThumbprint(new X509Certificate(identity.certificatePem).raw),
     lastAdoptedVersion,
-    manifest: { digest: manifestDigest, manifestVersion: manifest.manifestVersion, deployments: manifest.deployments, bundleDigest: manifest.bundle?.digest ?? null },
+    manifest: {
+      digest: manifestDigest,
+      manifestVersion: manifest.manifestVersion,
+      deployments: manifest.deployments,
+      bundleDigest: manifest.bundle?.digest ?? null,
+    },
     logger: ctx.logger,
   });
   // Before any component of this state is verified: it may be signed under rotated roots. A

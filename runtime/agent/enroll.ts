@@ -10,8 +10,7 @@ import { refreshTrustBundle } from './trust-bundle.js';
 
 /** How the device proves it may join: an enrollment token, or its factory (IDevID) certificate and key. */
 export type EnrollmentCredential =
-  | { kind: 'token'; token: string }
-  | { kind: 'factory-certificate'; certificatesPem: string[]; keyPem: string; macAddresses?: string[] };
+  { kind: 'token'; token: string } | { kind: 'factory-certificate'; certificatesPem: string[]; keyPem: string; macAddresses?: string[] };
 
 export interface EnrollOptions {
   /** Control-plane base URL, e.g. https://cp.example:8443 */
@@ -77,13 +76,15 @@ export async function enroll(options: EnrollOptions): Promise<DeviceIdentity> {
   while (answer.status === 202) {
     const pending = answer.body as PendingOnboarding;
     const waitSeconds = retryAfter(answer.headers['retry-after'], pending.retryAfterSeconds);
-    if (Date.now() + waitSeconds * 1000 > deadline) throw new BerthError('agent.approval_timeout', `onboarding request ${pending.requestId} still pending; gave up waiting`);
+    if (Date.now() + waitSeconds * 1000 > deadline)
+      throw new BerthError('agent.approval_timeout', `onboarding request ${pending.requestId} still pending; gave up waiting`);
     logger.info({ requestId: pending.requestId, waitSeconds }, 'onboarding pending operator approval');
     await sleep(waitSeconds * 1000);
     answer = await httpsJson(pending.pollUri, tls, 'GET');
   }
   if (answer.status !== 200 && answer.status !== 201) {
-    if (answer.status === 403 || answer.status === 409) securityEvent(logger, 'agent.onboarding_refused', { status: answer.status, code: answer.problem?.code });
+    if (answer.status === 403 || answer.status === 409)
+      securityEvent(logger, 'agent.onboarding_refused', { status: answer.status, code: answer.problem?.code });
     throw failure(answer, 'onboarding');
   }
   const issued = answer.body as IssuedIdentity;
@@ -108,6 +109,6 @@ export async function storeIssued(dir: string, keys: CryptoKeyPair, issued: Issu
 /** Seconds to wait: the Retry-After header (delta-seconds) or the problem's member, within sane bounds. */
 export function retryAfter(header: string | string[] | undefined, fallback?: number): number {
   const raw = Array.isArray(header) ? header[0] : header;
-  const n = raw !== undefined && /^\d+$/.test(raw) ? Number(raw) : fallback ?? 5;
+  const n = raw !== undefined && /^\d+$/.test(raw) ? Number(raw) : (fallback ?? 5);
   return Math.min(Math.max(n, 1), 3600);
 }

@@ -46,7 +46,11 @@ export function httpsJson(url: string, tls: DeviceTls, method: string, body?: un
         checkServerIdentity: controlPlaneIdentityCheck(tls.trustDomain, tls.ca),
         minVersion: 'TLSv1.3',
         agent: agent ?? false,
-        headers: { accept: 'application/json', ...(payload ? { 'content-type': 'application/json', 'content-length': String(payload.length) } : {}), ...bounds.headers },
+        headers: {
+          accept: 'application/json',
+          ...(payload ? { 'content-type': 'application/json', 'content-length': String(payload.length) } : {}),
+          ...bounds.headers,
+        },
         timeout: timeoutMs,
       },
       (res) => {
@@ -66,7 +70,12 @@ export function httpsJson(url: string, tls: DeviceTls, method: string, body?: un
             return reject(new BerthError('agent.bad_answer', `the control plane answered ${res.statusCode} with a body that is not JSON`));
           }
           const problem = problemSchema.safeParse(parsed);
-          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: parsed, ...(problem.success && (res.statusCode ?? 0) >= 400 ? { problem: problem.data } : {}) });
+          resolve({
+            status: res.statusCode ?? 0,
+            headers: res.headers,
+            body: parsed,
+            ...(problem.success && (res.statusCode ?? 0) >= 400 ? { problem: problem.data } : {}),
+          });
         });
         res.on('error', reject);
       },
@@ -81,5 +90,8 @@ export function httpsJson(url: string, tls: DeviceTls, method: string, body?: un
 export function failure(answer: JsonAnswer, what: string): BerthError {
   const p = answer.problem;
   const code = p?.code ?? `http.${answer.status}`;
-  return new BerthError(code, `${what} failed: ${answer.status} ${p?.title ?? ''}${p?.detail ? ` (${p.detail})` : ''}`.trim(), { status: answer.status, problem: p });
+  return new BerthError(code, `${what} failed: ${answer.status} ${p?.title ?? ''}${p?.detail ? ` (${p.detail})` : ''}`.trim(), {
+    status: answer.status,
+    problem: p,
+  });
 }

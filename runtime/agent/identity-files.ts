@@ -22,7 +22,13 @@ export function identityPaths(dir: string) {
  */
 export async function saveIdentity(dir: string, id: DeviceIdentity): Promise<void> {
   const p = identityPaths(dir);
-  const record = { deviceId: id.deviceId, notBefore: id.notBefore.toISOString(), notAfter: id.notAfter.toISOString(), keyPem: id.keyPem, certificatePem: id.certificatePem };
+  const record = {
+    deviceId: id.deviceId,
+    notBefore: id.notBefore.toISOString(),
+    notAfter: id.notAfter.toISOString(),
+    keyPem: id.keyPem,
+    certificatePem: id.certificatePem,
+  };
   await writePrivateFile(p.meta, JSON.stringify(record, null, 2) + '\n');
   await writePrivateFile(p.key, id.keyPem);
   await writePrivateFile(p.certificate, id.certificatePem);

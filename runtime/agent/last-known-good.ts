@@ -138,7 +138,12 @@ export class LastKnownGood {
 }
 
 /** The reconciler's last-known-good options from the agent config, records loaded from disk. */
-export async function lastKnownGoodOf(config: AgentConfig, documents: AdoptedStateStore, deviceId: string, logger: Logger): Promise<{ settings: ProbationSettings; records: LastKnownGood }> {
+export async function lastKnownGoodOf(
+  config: AgentConfig,
+  documents: AdoptedStateStore,
+  deviceId: string,
+  logger: Logger,
+): Promise<{ settings: ProbationSettings; records: LastKnownGood }> {
   const records = new LastKnownGood(config.dataDir, documents, deviceId, logger);
   await records.load();
   return { settings: { windowMs: config.lastKnownGood.windowSeconds * 1000, maxRestarts: config.lastKnownGood.maxRestarts }, records };

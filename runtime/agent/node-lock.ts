@@ -51,7 +51,10 @@ export async function checkBinding(dataDir: string, machineIdFile: string, ident
   const text = await readTextFile(bindingPath(dataDir));
   const refuse = (why: string): never => {
     securityEvent(logger, 'agent.node_lock', { deviceId: identity.deviceId, reason: why });
-    throw new BerthError('agent.node_lock', `this data directory belongs to device '${identity.deviceId}' on another machine (${why}); refusing to run its workloads here. Onboard this machine with a fresh data directory.`);
+    throw new BerthError(
+      'agent.node_lock',
+      `this data directory belongs to device '${identity.deviceId}' on another machine (${why}); refusing to run its workloads here. Onboard this machine with a fresh data directory.`,
+    );
   };
   if (!text) return refuse('no node binding was recorded');
   let binding: NodeBinding;

@@ -35,7 +35,12 @@ export async function credentialFrom(config: AgentConfig): Promise<EnrollmentCre
   const pem = await readFileNamed(c.certificates, 'the factory certificate chain');
   const certificatesPem = pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
   if (certificatesPem.length === 0) throw new BerthError('agent.bad_config', `${c.certificates} holds no PEM certificate`);
-  return { kind: 'factory-certificate', certificatesPem, keyPem: await readFileNamed(c.key, 'the factory key'), ...(c.macAddresses ? { macAddresses: c.macAddresses } : {}) };
+  return {
+    kind: 'factory-certificate',
+    certificatesPem,
+    keyPem: await readFileNamed(c.key, 'the factory key'),
+    ...(c.macAddresses ? { macAddresses: c.macAddresses } : {}),
+  };
 }
 
 /** Onboards (token or factory certificate) and binds the new identity to this machine. */
@@ -57,7 +62,12 @@ export async function onboard(config: AgentConfig, fleetCa: string, logger: Logg
   return identity;
 }
 
-const jwksSchema = z.object({ keys: z.array(z.looseObject({ kty: z.literal('EC'), crv: z.literal('P-256'), kid: z.string().min(1), x: z.string(), y: z.string() })).min(1).max(16) });
+const jwksSchema = z.object({
+  keys: z
+    .array(z.looseObject({ kty: z.literal('EC'), crv: z.literal('P-256'), kid: z.string().min(1), x: z.string(), y: z.string() }))
+    .min(1)
+    .max(16),
+});
 
 /** The pinned desired-state keys, or undefined before they were pinned. */
 export async function pinnedKeys(dataDir: string): Promise<JWK[] | undefined> {
@@ -79,7 +89,8 @@ async function fetchKeySet<T>(client: ControlPlaneClient, schema: z.ZodType<T>, 
   }
 }
 
-const savePinnedKeys = (dataDir: string, keys: readonly JWK[]): Promise<void> => writePrivateFile(pinnedKeysPath(dataDir), JSON.stringify({ keys }, null, 2) + '\n');
+const savePinnedKeys = (dataDir: string, keys: readonly JWK[]): Promise<void> =>
+  writePrivateFile(pinnedKeysPath(dataDir), JSON.stringify({ keys }, null, 2) + '\n');
 
 /**
  * Pins the control plane's desired-state keys on the first contact after onboarding. The list
@@ -111,7 +122,10 @@ export async function followKeyRotation(client: ControlPlaneClient, dataDir: str
   return accepted;
 }
 
-const signingRootsSchema = z.strictObject({ signingCas: z.array(z.string().max(16_384)).max(8), timestampAuthorities: z.array(z.array(z.string().max(16_384)).min(1).max(4)).max(8) });
+const signingRootsSchema = z.strictObject({
+  signingCas: z.array(z.string().max(16_384)).max(8),
+  timestampAuthorities: z.array(z.array(z.string().max(16_384)).min(1).max(4)).max(8),
+});
 
 /** Pinned fleet signing roots: compiled for verification, and their digest (`signingRootsDigest`). */
 export interface PinnedSigningRoots {
@@ -125,7 +139,10 @@ function readSigningRoots(text: string, where: string): { roots: FleetSigningRoo
     const roots = signingRootsSchema.parse(JSON.parse(text));
     return { roots, pinned: { compiled: compileRoots(roots), digest: signingRootsDigest(roots) } };
   } catch (err) {
-    throw new BerthError('agent.bad_signing_roots', `${where} are not the fleet signing roots (signing CAs and timestamp authority chains, PEM): ${truncateText(errorMessage(err), 300)}`);
+    throw new BerthError(
+      'agent.bad_signing_roots',
+      `${where} are not the fleet signing roots (signing CAs and timestamp authority chains, PEM): ${truncateText(errorMessage(err), 300)}`,
+    );
   }
 }
 
@@ -142,7 +159,10 @@ async function fetchSigningRoots(client: ControlPlaneClient): Promise<{ roots: F
 }
 
 const saveSigningRoots = (dataDir: string, roots: FleetSigningRoots): Promise<void> =>
-  writePrivateFile(pinnedRootsPath(dataDir), JSON.stringify({ signingCas: roots.signingCas, timestampAuthorities: roots.timestampAuthorities }, null, 2) + '\n');
+  writePrivateFile(
+    pinnedRootsPath(dataDir),
+    JSON.stringify({ signingCas: roots.signingCas, timestampAuthorities: roots.timestampAuthorities }, null, 2) + '\n',
+  );
 
 /**
  * Pins the fleet signing roots (`GET /api/v1/signing/roots`: the fleet signing CA and timestamp
@@ -168,9 +188,20 @@ export async function followSigningRoots(client: ControlPlaneClient, dataDir: st
   const { roots, pinned } = await fetchSigningRoots(client);
   if (pinned.digest !== signedDigest) {
     securityEvent(logger, 'agent.signing_roots_mismatch', { signed: signedDigest, received: pinned.digest });
-    throw new BerthError('agent.signing_roots_mismatch', `the fleet signing roots served have digest ${pinned.digest}, not the ${signedDigest} the desired state vouches for; keeping the pinned roots`);
+    throw new BerthError(
+      'agent.signing_roots_mismatch',
+      `the fleet signing roots served have digest ${pinned.digest}, not the ${signedDigest} the desired state vouches for; keeping the pinned roots`,
+    );
   }
   await saveSigningRoots(dataDir, roots);
-  logger.info({ fingerprint: pinned.compiled.fingerprint, digest: pinned.digest, signingCas: roots.signingCas.length, timestampAuthorities: roots.timestampAuthorities.length }, 'fleet signing roots rotation followed: new roots vouched for by the signed desired state');
+  logger.info(
+    {
+      fingerprint: pinned.compiled.fingerprint,
+      digest: pinned.digest,
+      signingCas: roots.signingCas.length,
+      timestampAuthorities: roots.timestampAuthorities.length,
+    },
+    'fleet signing roots rotation followed: new roots vouched for by the signed desired state',
+  );
   return pinned;
 }

@@ -150,7 +150,8 @@ export class Reconciler extends EventEmitter<ReconcilerEvents> {
       const keep = [...plans.map((p) => p.component.ref.digest), ...(this.lastKnownGood?.records.goodComponents() ?? [])];
       const pruned = await this.store.prune(new Set(keep), this.retainUnused);
       const compiled = this.runtime.pruneCompiled(pruned.components);
-      if (pruned.removed > 0 || compiled > 0) this.logger.info({ artifacts: pruned.removed, bytesFreed: pruned.bytesFreed, compiled }, 'removed components no deployment uses');
+      if (pruned.removed > 0 || compiled > 0)
+        this.logger.info({ artifacts: pruned.removed, bytesFreed: pruned.bytesFreed, compiled }, 'removed components no deployment uses');
     } catch (err) {
       this.logger.warn({ err: errorMessage(err) }, 'could not remove unused components; will try after the next change');
     }
@@ -170,25 +171,50 @@ export class Reconciler extends EventEmitter<ReconcilerEvents> {
     const days = this.removedAppDataMs / 86_400_000;
     try {
       const r = await this.runtime.pruneAppData(new Set(plans.map((p) => `${p.vendor}/${p.app}`)), this.removedAppDataMs);
-      for (const a of r.marked) this.logger.info({ vendor: a.vendor, app: a.app, keptForDays: days }, 'no deployment names this app any more; its data is kept for the grace period');
+      for (const a of r.marked)
+        this.logger.info({ vendor: a.vendor, app: a.app, keptForDays: days }, 'no deployment names this app any more; its data is kept for the grace period');
       for (const a of r.replanned) this.logger.info({ vendor: a.vendor, app: a.app }, 'app deployed again within the grace period; its data is kept');
-      for (const a of r.removed) this.logger.info({ vendor: a.vendor, app: a.app, bytesFreed: a.bytes, unplannedSince: a.unplannedSince }, 'removed the data of an app no deployment names');
-      for (const e of r.leftAlone) this.logger.warn({ entry: e.entry, reason: e.reason }, 'left alone an entry among the apps\' data folders that the runtime did not make');
-      for (const f of r.failed) this.logger.warn({ entry: f.entry, err: f.error }, 'could not clean up an app\'s data folder; will try at the next clean-up');
-      if (r.clockUnset) this.logger.warn('the clock is not set; removed apps\' data is neither marked nor deleted until it is');
+      for (const a of r.removed)
+        this.logger.info(
+          { vendor: a.vendor, app: a.app, bytesFreed: a.bytes, unplannedSince: a.unplannedSince },
+          'removed the data of an app no deployment names',
+        );
+      for (const e of r.leftAlone)
+        this.logger.warn({ entry: e.entry, reason: e.reason }, "left alone an entry among the apps' data folders that the runtime did not make");
+      for (const f of r.failed) this.logger.warn({ entry: f.entry, err: f.error }, "could not clean up an app's data folder; will try at the next clean-up");
+      if (r.clockUnset) this.logger.warn("the clock is not set; removed apps' data is neither marked nor deleted until it is");
       this.appDataRemovals += r.removed.length;
-      if (r.removed.length > 0) this.logger.info({ removed: r.removed.length, bytesFreed: r.removed.reduce((n, a) => n + a.bytes, 0), removedSinceStart: this.appDataRemovals }, 'removed apps\' data past the grace period');
+      if (r.removed.length > 0)
+        this.logger.info(
+          { removed: r.removed.length, bytesFreed: r.removed.reduce((n, a) => n + a.bytes, 0), removedSinceStart: this.appDataRemovals },
+          "removed apps' data past the grace period",
+        );
     } catch (err) {
-      this.logger.warn({ err: errorMessage(err) }, 'could not clean up removed apps\' data; will try at the next clean-up');
+      this.logger.warn({ err: errorMessage(err) }, "could not clean up removed apps' data; will try at the next clean-up");
     }
   }
 
   private change(plan: DeploymentPlan, state: DeploymentState, error?: DeploymentChange['error'], usage?: AppUsage, rollback?: DeviceRollback): void {
-    this.emit('change', { deploymentId: plan.deploymentId, document: plan.documentDigest, app: plan.app, version: plan.version, state, ...(error ? { error } : {}), ...(usage ? { usage } : {}), ...(rollback ? { rollback } : {}) });
+    this.emit('change', {
+      deploymentId: plan.deploymentId,
+      document: plan.documentDigest,
+      app: plan.app,
+      version: plan.version,
+      state,
+      ...(error ? { error } : {}),
+      ...(usage ? { usage } : {}),
+      ...(rollback ? { rollback } : {}),
+    });
   }
 
   private start(plan: DeploymentPlan, component: Buffer): Promise<AppSupervisor> {
-    return this.runtime.startApp(component, { vendor: plan.vendor, app: plan.app, grants: plan.grants, tier: plan.tier, ...(plan.limits ? { limits: plan.limits } : {}) });
+    return this.runtime.startApp(component, {
+      vendor: plan.vendor,
+      app: plan.app,
+      grants: plan.grants,
+      tier: plan.tier,
+      ...(plan.limits ? { limits: plan.limits } : {}),
+    });
   }
 
   private route(supervisor: AppSupervisor): (() => void) | undefined {
@@ -199,7 +225,12 @@ export class Reconciler extends EventEmitter<ReconcilerEvents> {
    * `resumedGood`: the agent restarted while this plan was on probation after an update from it;
    * the plan is watched again (a fresh window) with it as the version to go back to.
    */
-  private async install(plan: DeploymentPlan, previous: RunningDeployment | undefined, source: ArtifactSource | undefined, resumedGood?: DeploymentPlan): Promise<void> {
+  private async install(
+    plan: DeploymentPlan,
+    previous: RunningDeployment | undefined,
+    source: ArtifactSource | undefined,
+    resumedGood?: DeploymentPlan,
+  ): Promise<void> {
     const log = { deploymentId: plan.deploymentId, vendor: plan.vendor, app: plan.app, version: plan.version };
     this.change(plan, 'installing');
     let supervisor: AppSupervisor;
@@ -222,9 +253,14 @@ export class Reconciler extends EventEmitter<ReconcilerEvents> {
       unroute = this.route(supervisor);
     } catch (err) {
       await supervisor.stop();
-      if (previous?.unroute && this.gateway && previous.supervisor.spec.grants['inbound-http']) previous.unroute = serveSupervisedApp(this.gateway, previous.supervisor);
+      if (previous?.unroute && this.gateway && previous.supervisor.spec.grants['inbound-http'])
+        previous.unroute = serveSupervisedApp(this.gateway, previous.supervisor);
       this.failed.set(plan.deploymentId, errorMessage(err));
-      this.change(plan, 'failed', { code: errorCode(err, 'agent.route'), source: 'device', message: truncateText(errorMessage(err), STATUS_MESSAGE_LIMIT, '…') });
+      this.change(plan, 'failed', {
+        code: errorCode(err, 'agent.route'),
+        source: 'device',
+        message: truncateText(errorMessage(err), STATUS_MESSAGE_LIMIT, '…'),
+      });
       return;
     }
     // What to go back to if this one fails its probation: not a version still on probation itself.
@@ -238,7 +274,10 @@ export class Reconciler extends EventEmitter<ReconcilerEvents> {
     const entry: RunningDeployment = { plan, supervisor, unroute };
     this.running.set(plan.deploymentId, entry);
     this.failed.delete(plan.deploymentId);
-    this.logger.info({ ...log, tier: plan.tier, digest: plan.component.ref.digest, updatedFrom: previous?.plan.version }, previous ? 'app updated' : 'app started');
+    this.logger.info(
+      { ...log, tier: plan.tier, digest: plan.component.ref.digest, updatedFrom: previous?.plan.version },
+      previous ? 'app updated' : 'app started',
+    );
     // An update is `installed` once it passed its probation: until then it is still `installing`,
     // so a rollout's wave waits for the health window of its devices (docs/agent.md).
     if (good && lkg) return this.watch(entry, good, lkg);
@@ -248,11 +287,23 @@ export class Reconciler extends EventEmitter<ReconcilerEvents> {
   private watch(entry: RunningDeployment, good: DeploymentPlan, lkg: LastKnownGoodOptions): void {
     const { plan } = entry;
     const cancel = watchProbation(entry.supervisor, lkg.settings, {
-      failed: (verdict) => void this.exclusive(() => this.goBack(entry, verdict)).catch((err: unknown) => this.logger.error({ deploymentId: plan.deploymentId, err: errorMessage(err) }, 'rollback to the last known good version failed')),
+      failed: (verdict) =>
+        void this.exclusive(() => this.goBack(entry, verdict)).catch((err: unknown) =>
+          this.logger.error({ deploymentId: plan.deploymentId, err: errorMessage(err) }, 'rollback to the last known good version failed'),
+        ),
       passed: () => void this.exclusive(() => this.passed(entry)).catch(() => undefined),
     });
     entry.probation = { good, cancel };
-    this.logger.info({ deploymentId: plan.deploymentId, version: plan.version, goodVersion: good.version, windowMs: lkg.settings.windowMs, maxRestarts: lkg.settings.maxRestarts }, 'app on probation after its update');
+    this.logger.info(
+      {
+        deploymentId: plan.deploymentId,
+        version: plan.version,
+        goodVersion: good.version,
+        windowMs: lkg.settings.windowMs,
+        maxRestarts: lkg.settings.maxRestarts,
+      },
+      'app on probation after its update',
+    );
   }
 
   private async passed(entry: RunningDeployment): Promise<void> {
@@ -273,22 +324,48 @@ export class Reconciler extends EventEmitter<ReconcilerEvents> {
     const lkg = this.lastKnownGood;
     if (this.running.get(id) !== entry || !good || !lkg) return;
     entry.probation = undefined;
-    const log = { deploymentId: id, vendor: plan.vendor, app: plan.app, version: plan.version, goodVersion: good.version, reason: verdict.reason, restarts: verdict.restarts };
+    const log = {
+      deploymentId: id,
+      vendor: plan.vendor,
+      app: plan.app,
+      version: plan.version,
+      goodVersion: good.version,
+      reason: verdict.reason,
+      restarts: verdict.restarts,
+    };
     let supervisor: AppSupervisor;
     try {
       supervisor = await this.start(good, await obtainComponent(good, this.store, this.source, this.logger, this.signingRoots()));
     } catch (err) {
-      this.logger.error({ ...log, code: errorCode(err, 'agent.install_failed'), err: errorMessage(err) }, 'the last known good version could not be started; the new one stays');
+      this.logger.error(
+        { ...log, code: errorCode(err, 'agent.install_failed'), err: errorMessage(err) },
+        'the last known good version could not be started; the new one stays',
+      );
       await lkg.records.clear(id);
       // It keeps being restarted with back-off, and the rollout hears that it failed.
-      this.change(plan, 'failed', { code: 'agent.probation_failed', source: 'device', message: `version ${plan.version} failed its probation (${verdict.reason}) and version ${good.version} could not be started again: ${truncateText(errorMessage(err), 1000)}` }, entry.supervisor.usage());
+      this.change(
+        plan,
+        'failed',
+        {
+          code: 'agent.probation_failed',
+          source: 'device',
+          message: `version ${plan.version} failed its probation (${verdict.reason}) and version ${good.version} could not be started again: ${truncateText(errorMessage(err), 1000)}`,
+        },
+        entry.supervisor.usage(),
+      );
       return;
     }
     entry.unroute?.();
     const unroute = this.route(supervisor);
     await entry.supervisor.stop();
     this.running.set(id, { plan: good, supervisor, unroute, rolledBackFrom: plan });
-    const rollback: DeviceRollback = { fromVersion: plan.version, toVersion: good.version, reason: verdict.reason, restarts: verdict.restarts, at: new Date().toISOString() };
+    const rollback: DeviceRollback = {
+      fromVersion: plan.version,
+      toVersion: good.version,
+      reason: verdict.reason,
+      restarts: verdict.restarts,
+      at: new Date().toISOString(),
+    };
     const message = rollbackMessage(rollback, verdict, lkg.settings);
     await lkg.records.set({ ...probationRecord(plan, good), state: 'rolled-back', rollback: { ...rollback, message } });
     this.logger.warn({ ...log, lastStop: verdict.lastStop }, 'app rolled back to its last known good version');
@@ -305,13 +382,19 @@ export class Reconciler extends EventEmitter<ReconcilerEvents> {
     } catch (err) {
       // Retried with the failed ones; the version rolled back from is not started meanwhile.
       const code = errorCode(err, 'agent.install_failed');
-      this.logger.error({ deploymentId: plan.deploymentId, goodVersion: record.good.version, code, err: errorMessage(err) }, 'the last known good version could not be started again');
+      this.logger.error(
+        { deploymentId: plan.deploymentId, goodVersion: record.good.version, code, err: errorMessage(err) },
+        'the last known good version could not be started again',
+      );
       this.failed.set(plan.deploymentId, `${code}: ${errorMessage(err)}`);
       return;
     }
     this.running.set(plan.deploymentId, { plan: good, supervisor, unroute: this.route(supervisor), rolledBackFrom: plan });
     this.failed.delete(plan.deploymentId);
-    this.logger.info({ deploymentId: plan.deploymentId, version: good.version, rolledBackFrom: plan.version }, 'rolled-back deployment restored at its last known good version');
+    this.logger.info(
+      { deploymentId: plan.deploymentId, version: good.version, rolledBackFrom: plan.version },
+      'rolled-back deployment restored at its last known good version',
+    );
     // The same report as before the restart: the status queue knows it and does not send it again.
     if (record.rollback) {
       const { message, ...rollback } = record.rollback;

@@ -44,7 +44,12 @@ export async function renew(identity: DeviceIdentity, options: RenewOptions): Pr
   // The last accepted bundle supersedes the provisioned roots (it follows CA rotations).
   const ca = (await bundleRootsPem(options.dir)) ?? options.ca;
   const trustDomain = trustDomainOf(identity);
-  const answer = await httpsJson(new URL('/api/v1/identity/renew', options.url).href, { ca, key: identity.keyPem, cert: identity.certificatePem, trustDomain }, 'POST', { csr });
+  const answer = await httpsJson(
+    new URL('/api/v1/identity/renew', options.url).href,
+    { ca, key: identity.keyPem, cert: identity.certificatePem, trustDomain },
+    'POST',
+    { csr },
+  );
   if (answer.status !== 201) throw failure(answer, 'renewal');
   const issued = answer.body as IssuedIdentity;
   if (issued.deviceId !== identity.deviceId) {
@@ -112,7 +117,10 @@ export class RenewalScheduler {
       await this.options.onRenewed?.(next);
       this.identity = next;
       this.failures = 0;
-      logger.info({ deviceId: next.deviceId, notAfter: next.notAfter.toISOString() }, expired ? 'device re-enrolled after its certificate expired' : 'device certificate renewed');
+      logger.info(
+        { deviceId: next.deviceId, notAfter: next.notAfter.toISOString() },
+        expired ? 'device re-enrolled after its certificate expired' : 'device certificate renewed',
+      );
       this.schedule(renewalDueAt(this.identity, this.options.fraction).getTime() - Date.now());
     } catch (err) {
       this.failures++;

@@ -109,7 +109,10 @@ export class StatusQueue {
         return;
       } catch (err) {
         const delay = backoff.next(err);
-        this.logger.warn({ code: errorCode(err, 'io'), err: errorMessage(err), retryInMs: delay, queued: this.file.entries.length }, 'status queue not saved; will retry');
+        this.logger.warn(
+          { code: errorCode(err, 'io'), err: errorMessage(err), retryInMs: delay, queued: this.file.entries.length },
+          'status queue not saved; will retry',
+        );
         await pause(delay, signal);
       }
     }
@@ -132,10 +135,20 @@ export class StatusQueue {
         this.wake = undefined;
         continue;
       }
-      const about = { deploymentId: head.report.deploymentId, state: head.report.status.state, adoptedManifestVersion: head.report.adoptedManifestVersion, seq: head.seq };
+      const about = {
+        deploymentId: head.report.deploymentId,
+        state: head.report.status.state,
+        adoptedManifestVersion: head.report.adoptedManifestVersion,
+        seq: head.seq,
+      };
       try {
         this.logger.debug(about, 'sending status report');
-        const answer = await client.request(`/api/v1/deployments/${encodeURIComponent(head.report.deploymentId)}/status`, { method: 'POST', json: head.report, idempotent: true, signal });
+        const answer = await client.request(`/api/v1/deployments/${encodeURIComponent(head.report.deploymentId)}/status`, {
+          method: 'POST',
+          json: head.report,
+          idempotent: true,
+          signal,
+        });
         if (answer.status >= 200 && answer.status < 300) {
           this.logger.debug(about, 'status reported');
         } else if (answer.status === 403 && answer.problem?.code === 'deployment.not_placed' && ['removing', 'removed'].includes(head.report.status.state)) {
@@ -152,7 +165,10 @@ export class StatusQueue {
       } catch (err) {
         if (signal.aborted) return;
         const delay = backoff.next(err);
-        this.logger.warn({ code: errorCode(err, 'network'), err: errorMessage(err), retryInMs: delay, queued: this.file.entries.length }, 'status report not delivered; will retry');
+        this.logger.warn(
+          { code: errorCode(err, 'network'), err: errorMessage(err), retryInMs: delay, queued: this.file.entries.length },
+          'status report not delivered; will retry',
+        );
         await pause(delay, signal);
       }
     }

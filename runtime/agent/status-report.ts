@@ -11,7 +11,11 @@ import type { StatusReport } from './status-queue.js';
 const cut = (text: string, max: number): string => toWellFormed(truncateText(text, max));
 
 function boundedError(e: NonNullable<DeploymentChange['error']>): NonNullable<DeploymentChange['error']> {
-  return { code: cut(e.code, STATUS_ERROR_FIELD_MAX.code), source: cut(e.source, STATUS_ERROR_FIELD_MAX.source), message: cut(e.message, STATUS_ERROR_FIELD_MAX.message) };
+  return {
+    code: cut(e.code, STATUS_ERROR_FIELD_MAX.code),
+    source: cut(e.source, STATUS_ERROR_FIELD_MAX.source),
+    message: cut(e.message, STATUS_ERROR_FIELD_MAX.message),
+  };
 }
 
 /** The Margo DeploymentStatusManifest the agent sends for one reconciler change. */

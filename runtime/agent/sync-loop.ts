@@ -46,17 +46,32 @@ export async function runSync(o: SyncOptions, initial: { adopted: AdoptedState |
         if (retryAt === Infinity) retries.reset();
       }
       const untilRetry = retryAt === Infinity ? o.longPollSeconds : Math.max(0, Math.floor((retryAt - now()) / 1000));
-      const result = await pollDesiredState(o.follower, { ...(adopted ? { etag: adopted.etag } : {}), manifestVersion: adopted?.manifestVersion ?? 0 }, Math.min(o.longPollSeconds, untilRetry), signal);
+      const result = await pollDesiredState(
+        o.follower,
+        { ...(adopted ? { etag: adopted.etag } : {}), manifestVersion: adopted?.manifestVersion ?? 0 },
+        Math.min(o.longPollSeconds, untilRetry),
+        signal,
+      );
       errors.reset();
       if (result.kind === 'changed') {
         const s = result.state;
         const deviceId = o.deviceId();
         const next = s.documents.map((d) => planFromDocument(d, deviceId));
         o.onApplying(s.manifestVersion);
-        o.logger.info({ manifestVersion: s.manifestVersion, deployments: next.map((p) => `${p.deploymentId}=${p.app}@${p.version}`) }, 'new desired state verified; applying');
+        o.logger.info(
+          { manifestVersion: s.manifestVersion, deployments: next.map((p) => `${p.deploymentId}=${p.app}@${p.version}`) },
+          'new desired state verified; applying',
+        );
         await o.reconciler.apply(next, o.source);
         plans = next;
-        adopted = { deviceId, manifestVersion: s.manifestVersion, etag: s.etag, manifestDigest: s.manifestDigest, deployments: s.documents.map((d) => ({ deploymentId: d.deploymentId, digest: d.digest })), adoptedAt: new Date().toISOString() };
+        adopted = {
+          deviceId,
+          manifestVersion: s.manifestVersion,
+          etag: s.etag,
+          manifestDigest: s.manifestDigest,
+          deployments: s.documents.map((d) => ({ deploymentId: d.deploymentId, digest: d.digest })),
+          adoptedAt: new Date().toISOString(),
+        };
         await o.store.save(adopted);
         o.onAdopted(adopted);
         await o.reconciler.collectGarbage(next);
@@ -69,7 +84,10 @@ export async function runSync(o: SyncOptions, initial: { adopted: AdoptedState |
       const code = errorCode(err, 'network');
       if (code.startsWith('desired_state.') || code.startsWith('agent.')) o.onRefused(code, errorMessage(err));
       const delay = errors.next(err);
-      o.logger.warn({ code, err: errorMessage(err), retryInMs: delay, adoptedVersion: adopted?.manifestVersion ?? 0 }, 'desired state not updated; keeping the adopted state');
+      o.logger.warn(
+        { code, err: errorMessage(err), retryInMs: delay, adoptedVersion: adopted?.manifestVersion ?? 0 },
+        'desired state not updated; keeping the adopted state',
+      );
       await pause(delay, signal);
     }
   }

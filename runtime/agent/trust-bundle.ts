@@ -30,7 +30,13 @@ export async function bundleRootsPem(dir: string): Promise<string[] | undefined>
  * device already trusts (never trust on first use), and keeps it unless its `spiffe_sequence`
  * is lower than the stored one: that is a rollback, refused and logged as a security event.
  */
-export async function refreshTrustBundle(options: { url: string; ca: string | string[]; dir: string; logger?: Logger; trustDomain?: string }): Promise<SpiffeBundle> {
+export async function refreshTrustBundle(options: {
+  url: string;
+  ca: string | string[];
+  dir: string;
+  logger?: Logger;
+  trustDomain?: string;
+}): Promise<SpiffeBundle> {
   const logger = options.logger ?? silentLogger;
   const tls = { ca: options.ca, ...(options.trustDomain ? { trustDomain: options.trustDomain } : {}) };
   const wk = await httpsJson(new URL('/.well-known/margo', options.url).href, tls, 'GET');

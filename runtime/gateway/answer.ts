@@ -11,7 +11,17 @@ export interface ClientAnswer {
 }
 
 /** Headers that describe the connection, not the message: the gateway sets its own. */
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'trailer', 'content-length', 'http2-settings']);
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'transfer-encoding',
+  'upgrade',
+  'te',
+  'trailer',
+  'content-length',
+  'http2-settings',
+]);
 
 export function problem(status: number, detail: string): ClientAnswer {
   return { status, headers: [['content-type', 'text/plain; charset=utf-8']], body: `${detail}\n`, problem: detail };

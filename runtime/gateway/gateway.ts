@@ -78,7 +78,11 @@ export class HttpGateway {
       answer = problem(500, 'the gateway failed');
       this.logger.error({ err: errorMessage(err) }, 'gateway failure');
     }
-    if (answer.problem) this.logger.warn({ method: req.method, url: req.url, status: answer.status, app: this.routes.match((req.url ?? '').split('?')[0]!)?.target.name }, `gateway: ${answer.problem}`);
+    if (answer.problem)
+      this.logger.warn(
+        { method: req.method, url: req.url, status: answer.status, app: this.routes.match((req.url ?? '').split('?')[0]!)?.target.name },
+        `gateway: ${answer.problem}`,
+      );
     if (res.headersSent || res.destroyed) return;
     try {
       res.writeHead(answer.status, [...answer.headers.flat(), 'content-length', String(Buffer.byteLength(answer.body))]);
@@ -168,4 +172,3 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T | undefined>
     );
   });
 }
-

@@ -132,7 +132,12 @@ function send(
       clearTimeout(firstByte);
       const declared = Number(res.headers['content-length']);
       if (Number.isFinite(declared) && declared > grant.maxResponseBytes) {
-        finish(failure({ tag: 'HTTP-response-body-size', val: BigInt(grant.maxResponseBytes) }, `response declares ${declared} bytes, over the ${grant.maxResponseBytes}-byte limit`));
+        finish(
+          failure(
+            { tag: 'HTTP-response-body-size', val: BigInt(grant.maxResponseBytes) },
+            `response declares ${declared} bytes, over the ${grant.maxResponseBytes}-byte limit`,
+          ),
+        );
         return;
       }
       const chunks: Buffer[] = [];
@@ -147,7 +152,9 @@ function send(
       res.on('data', (chunk: Buffer) => {
         size += chunk.byteLength;
         if (size > grant.maxResponseBytes) {
-          finish(failure({ tag: 'HTTP-response-body-size', val: BigInt(grant.maxResponseBytes) }, `response body over the ${grant.maxResponseBytes}-byte limit`));
+          finish(
+            failure({ tag: 'HTTP-response-body-size', val: BigInt(grant.maxResponseBytes) }, `response body over the ${grant.maxResponseBytes}-byte limit`),
+          );
           return;
         }
         chunks.push(chunk);

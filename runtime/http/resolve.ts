@@ -40,7 +40,8 @@ export async function resolveDestination(origin: RequestOrigin, pattern: AllowPa
     found = await lookup(origin.host);
   } catch (err) {
     const code = (err as { code?: string }).code;
-    if (code === 'ENOTFOUND' || code === 'ENODATA') throw new AddressRefused({ tag: 'DNS-error', val: { rcode: 'NXDOMAIN' } }, `${origin.host} does not resolve`);
+    if (code === 'ENOTFOUND' || code === 'ENODATA')
+      throw new AddressRefused({ tag: 'DNS-error', val: { rcode: 'NXDOMAIN' } }, `${origin.host} does not resolve`);
     throw new AddressRefused({ tag: 'DNS-error', val: { rcode: code } }, `resolving ${origin.host} failed: ${code ?? 'error'}`);
   }
   if (found.length === 0) throw new AddressRefused({ tag: 'destination-not-found' }, `${origin.host} has no address`);

@@ -38,5 +38,6 @@ export function workloadIdentityHandlers(currentSigner: () => DeviceSigner | und
  */
 export function withWorkloadIdentity(factory: SandboxFactory, currentSigner: () => DeviceSigner | undefined): SandboxFactory {
   const handlers = workloadIdentityHandlers(currentSigner);
-  return (compiled, spec, hooks) => factory(compiled, spec, { ...hooks, hostHandlers: (s: AppSpec) => ({ ...handlers(s), ...(hooks.hostHandlers?.(s) ?? {}) }) });
+  return (compiled, spec, hooks) =>
+    factory(compiled, spec, { ...hooks, hostHandlers: (s: AppSpec) => ({ ...handlers(s), ...(hooks.hostHandlers?.(s) ?? {}) }) });
 }

@@ -137,7 +137,11 @@ export class MessageBroker {
     const messages = session.mailbox.take(max);
     if (messages.length > 0) {
       session.counters.received += messages.length;
-      this.meter.received(session.identity, messages.length, messages.reduce((n, m) => n + m.payload.byteLength, 0));
+      this.meter.received(
+        session.identity,
+        messages.length,
+        messages.reduce((n, m) => n + m.payload.byteLength, 0),
+      );
     }
     return messages;
   }

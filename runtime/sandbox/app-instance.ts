@@ -39,7 +39,8 @@ export class AppInstance {
 
   invoke(fn: string, args: unknown[], deadlineMs?: number): { ok: true; value: unknown } | { ok: false; failure: InvokeFailure } {
     const f = this.resolve(fn);
-    if (!f) return { ok: false, failure: { kind: 'no-such-export', message: `no exported function ${fn}; exports: ${this.exportNames().join(', ') || 'none'}` } };
+    if (!f)
+      return { ok: false, failure: { kind: 'no-such-export', message: `no exported function ${fn}; exports: ${this.exportNames().join(', ') || 'none'}` } };
     if (deadlineMs !== undefined) this.guest.setDeadline(deadlineMs);
     try {
       return { ok: true, value: f(...args) };

@@ -49,7 +49,8 @@ export class BridgeClient {
   /** Calls `method` on the host and blocks until it answers; the host's error is rethrown. */
   call(method: string, args: unknown[]): unknown {
     // Copied to the controlling thread, whose heap is every app's: bounded like a call's result.
-    if (exceedsBytes(args, MAX_HOST_CALL_BYTES)) throw new BerthError('host-call-too-large', `host call ${method} carries more than ${MAX_HOST_CALL_BYTES / 2 ** 20} MiB`);
+    if (exceedsBytes(args, MAX_HOST_CALL_BYTES))
+      throw new BerthError('host-call-too-large', `host call ${method} carries more than ${MAX_HOST_CALL_BYTES / 2 ** 20} MiB`);
     const { channel, flag } = this.connected();
     const id = this.nextId++;
     Atomics.store(flag, 0, WAITING);

@@ -44,7 +44,8 @@ export class InstanceTier {
         return sandbox;
       } catch (err) {
         // An app that never finished instantiating, or ran out of heap doing so, ended its thread: the same, for its later starts.
-        if (err instanceof BerthError && ((err.code === 'instantiation-deadline' && !interruptsInThread(compiled.artifact)) || err.code === 'out-of-memory')) this.quarantined.add(key);
+        if (err instanceof BerthError && ((err.code === 'instantiation-deadline' && !interruptsInThread(compiled.artifact)) || err.code === 'out-of-memory'))
+          this.quarantined.add(key);
         // Several starts raced for the last slot of a thread: take another.
         if (!(err instanceof BerthError && err.code === 'sandbox-full')) throw err;
       }

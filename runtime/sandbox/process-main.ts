@@ -55,7 +55,15 @@ function askParent(method: string, args: unknown[]): Promise<unknown> {
 }
 
 /** Every method the app may call is forwarded; the parent decides what exists and what is allowed. */
-const forwardingHandlers: BridgeHandlers = new Proxy({}, { get: (_t, method: string) => (...args: unknown[]) => askParent(method, args) });
+const forwardingHandlers: BridgeHandlers = new Proxy(
+  {},
+  {
+    get:
+      (_t, method: string) =>
+      (...args: unknown[]) =>
+        askParent(method, args),
+  },
+);
 
 async function load(message: Extract<ToChild, { type: 'load' }>): Promise<void> {
   const { component, spec } = message;

@@ -88,7 +88,27 @@ export function bubblewrapArgs(compiled: CompiledComponent, spec: AppSpec, node 
   // (Berth itself, or the Node binary, may live under /tmp too, as a checkout in CI may).
   const readOnly = [...nodeInstallation(node), distPath(''), join(projectRoot(), 'package.json'), ...childReads(compiled)];
   const binds = [...new Set(readOnly)].flatMap((p) => ['--ro-bind', p, p]);
-  return ['--ro-bind', '/', '/', '--tmpfs', '/tmp', ...binds, '--bind', spec.dataDir, spec.dataDir, '--dev', '/dev', '--proc', '/proc', '--unshare-all', '--die-with-parent', '--new-session', '--cap-drop', 'ALL', '--'];
+  return [
+    '--ro-bind',
+    '/',
+    '/',
+    '--tmpfs',
+    '/tmp',
+    ...binds,
+    '--bind',
+    spec.dataDir,
+    spec.dataDir,
+    '--dev',
+    '/dev',
+    '--proc',
+    '/proc',
+    '--unshare-all',
+    '--die-with-parent',
+    '--new-session',
+    '--cap-drop',
+    'ALL',
+    '--',
+  ];
 }
 
 /**
@@ -115,7 +135,12 @@ export class ProcessSandbox implements Sandbox {
     this.bubblewrapped = bubblewrapped;
   }
 
-  static async start(compiled: CompiledComponent, spec: AppSpec, hooks: SandboxHooks, options: ProcessTierOptions = { bubblewrap: 'auto' }): Promise<ProcessSandbox> {
+  static async start(
+    compiled: CompiledComponent,
+    spec: AppSpec,
+    hooks: SandboxHooks,
+    options: ProcessTierOptions = { bubblewrap: 'auto' },
+  ): Promise<ProcessSandbox> {
     const bwrap = options.bubblewrap === 'auto' ? findBubblewrap() : null;
     // The child's permissions and bubblewrap's bind name the app's folder: it must exist.
     mkdirSync(spec.dataDir, { recursive: true, mode: 0o700 });
@@ -213,7 +238,10 @@ export class ProcessSandbox implements Sandbox {
     if (this.stopped) return Promise.resolve(stoppedOutcome(this.stopped));
     return new Promise((resolve) => {
       const id = this.nextId++;
-      const timer = setTimeout(() => this.end('deadline', `${fn} ran past its ${this.spec.limits.cpuDeadlineMs} ms deadline`), this.spec.limits.cpuDeadlineMs + DEADLINE_GRACE_MS);
+      const timer = setTimeout(
+        () => this.end('deadline', `${fn} ran past its ${this.spec.limits.cpuDeadlineMs} ms deadline`),
+        this.spec.limits.cpuDeadlineMs + DEADLINE_GRACE_MS,
+      );
       this.calls.set(id, { resolve, timer });
       this.child.send({ type: 'invoke', id, fn, args } satisfies ToChild);
     });

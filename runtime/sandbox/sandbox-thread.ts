@@ -5,7 +5,16 @@ import { artifactForThread, artifactKey, interruptsInThread } from '../engine/ar
 import { haltFlagOf } from './worker-pool.js';
 import { serveBridge, type BridgeHandlers } from './bridge.js';
 import { CallQueue, type QueuedCall } from './call-queue.js';
-import { monotonicMs, type ToWorker, type FromWorker, type InvokeOutcome, type InvokeRequest, type LoadRequest, type StopReason, type UsageReport } from './protocol.js';
+import {
+  monotonicMs,
+  type ToWorker,
+  type FromWorker,
+  type InvokeOutcome,
+  type InvokeRequest,
+  type LoadRequest,
+  type StopReason,
+  type UsageReport,
+} from './protocol.js';
 import type { AppSpec, SandboxHooks } from './sandbox.js';
 
 const INSTANTIATE_DEADLINE_MS = 15_000;
@@ -100,7 +109,12 @@ export class SandboxThread {
     const slotId = this.nextSlot++;
     const unloaded = new SharedArrayBuffer(4);
     // Asked for now, as before any call: a wrapper may open per-instance state here (messaging).
-    const slot: Slot = { owner, handlers: owner.hooks.hostHandlers?.(owner.spec) ?? {}, unloaded: new Int32Array(unloaded), callDeadlineMs: owner.spec.limits.cpuDeadlineMs };
+    const slot: Slot = {
+      owner,
+      handlers: owner.hooks.hostHandlers?.(owner.spec) ?? {},
+      unloaded: new Int32Array(unloaded),
+      callDeadlineMs: owner.spec.limits.cpuDeadlineMs,
+    };
     this.slots.set(slotId, slot);
     // The load runs in the thread's order like a call, so it has a deadline like one: a start
     // function that never returns would otherwise hold every neighbour's call on a shared thread,
@@ -293,7 +307,7 @@ function controllerDeadline(artifact: CompiledComponent['artifact'], cpuDeadline
 }
 
 /** What a culprit did that ended its thread, as its neighbours are told. */
-const CULPRIT_DID: Partial<Record<StopReason, string>> = { deadline: 'ran past its deadline', 'out-of-memory': 'exhausted the thread\'s JS heap' };
+const CULPRIT_DID: Partial<Record<StopReason, string>> = { deadline: 'ran past its deadline', 'out-of-memory': "exhausted the thread's JS heap" };
 
 /** Why a start that was still loading failed: a deadline then can only be its instantiation's. */
 function startFailure(reason: StopReason): string {

@@ -57,14 +57,19 @@ function load(request: LoadRequest, component: GuestComponent): void {
     const bridge = new BridgeClient(() => openBridge(slot), request.bridgeTimeoutMs);
     const meter = new InstanceMeter();
     const instance = meter.measure(() =>
-      AppInstance.create(component, request.imports, {
-        identity: request.identity,
-        grants: request.grants,
-        dataDir: request.dataDir,
-        logSink: (record: AppLogRecord) => send({ type: 'log', slot, record }),
-        hostCall: (method, args) => meter.blocked(() => bridge.call(method, args)),
-        countHostCall: (iface) => meter.countCall(iface),
-      }, { stop: new Int32Array(request.unloaded), deadlineMs: request.instantiateDeadlineMs }),
+      AppInstance.create(
+        component,
+        request.imports,
+        {
+          identity: request.identity,
+          grants: request.grants,
+          dataDir: request.dataDir,
+          logSink: (record: AppLogRecord) => send({ type: 'log', slot, record }),
+          hostCall: (method, args) => meter.blocked(() => bridge.call(method, args)),
+          countHostCall: (iface) => meter.countCall(iface),
+        },
+        { stop: new Int32Array(request.unloaded), deadlineMs: request.instantiateDeadlineMs },
+      ),
     );
     loaded = { instance, meter, deadlineMs: request.cpuDeadlineMs, unloaded: new Int32Array(request.unloaded) };
   } catch (err) {
@@ -85,7 +90,10 @@ function invoke(slot: number, id: number, fn: string, args: unknown[]): void {
     send({ type: 'result', slot, id, ok: false, failure, endedAt: monotonicMs() });
     return;
   }
-  const outcome: InvokeOutcome = bounded(fn, loaded.meter.measure(() => loaded.instance.invoke(fn, args, loaded.deadlineMs)));
+  const outcome: InvokeOutcome = bounded(
+    fn,
+    loaded.meter.measure(() => loaded.instance.invoke(fn, args, loaded.deadlineMs)),
+  );
   const endedAt = monotonicMs();
   loaded.instance.services.logger.reportDropped();
   const usage = usageOf(loaded);
@@ -99,7 +107,10 @@ function bounded(fn: string, outcome: InvokeOutcome): InvokeOutcome {
   if (fn === GATEWAY_EXPORT) return outcome;
   const value = outcome.ok ? outcome.value : outcome.failure.kind === 'app-error' ? outcome.failure.payload : undefined;
   if (!exceedsBytes(value)) return outcome;
-  return { ok: false, failure: { kind: 'trap', message: `the result of ${fn} is larger than ${MAX_RESULT_BYTES / 2 ** 20} MiB, more than an app may hand the host` } };
+  return {
+    ok: false,
+    failure: { kind: 'trap', message: `the result of ${fn} is larger than ${MAX_RESULT_BYTES / 2 ** 20} MiB, more than an app may hand the host` },
+  };
 }
 
 function drop(slot: number): void {
@@ -133,13 +144,16 @@ function handle(message: ToWorker): void {
       }
       if (!(component instanceof Promise)) return load(message, component);
       importing = true;
-      component.then(
-        (loaded) => load(message, loaded),
-        (err: unknown) => send({ type: 'load-failed', slot: message.slot, code: errorCode(err, 'instantiation-failed'), message: errorMessage(err), at: monotonicMs() }),
-      ).finally(() => {
-        importing = false;
-        while (!importing && backlog.length) handle(backlog.shift()!);
-      });
+      component
+        .then(
+          (loaded) => load(message, loaded),
+          (err: unknown) =>
+            send({ type: 'load-failed', slot: message.slot, code: errorCode(err, 'instantiation-failed'), message: errorMessage(err), at: monotonicMs() }),
+        )
+        .finally(() => {
+          importing = false;
+          while (!importing && backlog.length) handle(backlog.shift()!);
+        });
       return;
     }
     case 'preload':

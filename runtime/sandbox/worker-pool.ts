@@ -119,7 +119,11 @@ export class WorkerPool {
     if (this.preloads.has(key)) return;
     const request: PreloadRequest = { type: 'preload', artifact };
     this.preloads.set(key, request);
-    for (const p of this.idle) void p.then((w) => w.postMessage(request), () => {});
+    for (const p of this.idle)
+      void p.then(
+        (w) => w.postMessage(request),
+        () => {},
+      );
   }
 
   forget({ artifact }: Preload): void {

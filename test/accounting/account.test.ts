@@ -19,7 +19,13 @@ describe('app account', () => {
     account.recordStop(stop('trap'), 1000);
     // A report trailing the end of instance a is not counted again.
     account.report('a', report({ memoryPages: 3, busyMs: 7, hostCalls: { 'berth:host/log': 4 } }));
-    expect(account.snapshot()).toMatchObject({ memory: { pages: 0, peakPages: 3 }, cpu: { busyMs: 7 }, hostCalls: { 'berth:host/log': 4 }, instances: 1, stops: { trap: 1 } });
+    expect(account.snapshot()).toMatchObject({
+      memory: { pages: 0, peakPages: 3 },
+      cpu: { busyMs: 7 },
+      hostCalls: { 'berth:host/log': 4 },
+      instances: 1,
+      stops: { trap: 1 },
+    });
     account.report('b', report({ memoryPages: 1, busyMs: 2, jsHeapBytes: 1234, hostCalls: { 'berth:host/log': 2, 'berth:host/messaging': 9 } }));
     expect(account.snapshot()).toMatchObject({
       memory: { pages: 1, bytes: 65536, peakPages: 3, jsHeapBytes: 1234 },
@@ -67,7 +73,7 @@ describe('instance meter (inside the sandbox thread)', () => {
     expect(meter.report(4, false).jsHeapBytes).toBeUndefined();
   });
 
-  it('counts every guest call of an interface\'s functions when the linker is given a counter', () => {
+  it("counts every guest call of an interface's functions when the linker is given a counter", () => {
     const counts = new Map<string, number>();
     const lines: string[] = [];
     const { imports } = linkHostApis(['berth:host/log@0.1.0', 'wasi:io/streams@0.2.12'], {
@@ -82,7 +88,7 @@ describe('instance meter (inside the sandbox thread)', () => {
     expect(lines).toHaveLength(7);
     expect(counts.get('berth:host/log')).toBe(7);
     // Resource classes pass through as they are, so the glue's instanceof checks still hold.
-    expect((imports['wasi:io/streams'] as typeof ioHost['wasi:io/streams']).OutputStream).toBe(ioHost['wasi:io/streams'].OutputStream);
+    expect((imports['wasi:io/streams'] as (typeof ioHost)['wasi:io/streams']).OutputStream).toBe(ioHost['wasi:io/streams'].OutputStream);
     // A frozen host object (wasi:io/poll) is wrapped too: its function counts, its class does not change.
     const { imports: pollImports } = linkHostApis(['wasi:io/poll@0.2.12'], {
       identity: { vendor: 'acme', app: 'a', instance: 'i' },
@@ -91,7 +97,7 @@ describe('instance meter (inside the sandbox thread)', () => {
       logSink: () => {},
       countHostCall: (iface) => counts.set(iface, (counts.get(iface) ?? 0) + 1),
     });
-    const poll = pollImports['wasi:io/poll'] as typeof ioHost['wasi:io/poll'];
+    const poll = pollImports['wasi:io/poll'] as (typeof ioHost)['wasi:io/poll'];
     expect('poll' in poll).toBe(true);
     expect(poll.Pollable).toBe(ioHost['wasi:io/poll'].Pollable);
     expect(poll.poll).not.toBe(ioHost['wasi:io/poll'].poll);
@@ -101,7 +107,7 @@ describe('instance meter (inside the sandbox thread)', () => {
 });
 
 describe('usage ledger', () => {
-  it('is the broker\'s meter: bytes out for publishers, bytes in and drops for subscribers, per app', () => {
+  it("is the broker's meter: bytes out for publishers, bytes in and drops for subscribers, per app", () => {
     const ledger = new UsageLedger();
     const broker = new MessageBroker(ledger);
     const grants = (g: unknown) => parseGrants({ messaging: g }).messaging!;

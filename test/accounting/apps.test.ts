@@ -22,42 +22,45 @@ describe('resource accounting per app', () => {
   afterAll(() => runtime.close());
 
   for (const tier of ['worker', 'instance', 'process'] as const)
-  it(`counts N host calls as N, payload bytes out and in, busy time and heap (${tier} tier)`, async () => {
-    const pub = await runtime.startApp(bytes('messenger'), { tier, vendor: 'acme', app: `counter-${tier}`, grants: { messaging: { publish: ['t'] } } });
-    const sub = await runtime.startApp(bytes('messenger'), { tier, vendor: 'globex', app: `reader-${tier}`, grants: { messaging: { subscribe: ['t'] } } });
-    expect(await sub.invoke('subscribe', ['t'])).toEqual({ ok: true, value: undefined });
-    expect(await pub.invoke('flood', ['t', 50, 100])).toEqual({ ok: true, value: 'ok 50' });
-    const received = await sub.invoke('receive', [100]);
-    expect(received).toMatchObject({ ok: true, value: expect.any(Array) });
-    expect((received as { value: string[] }).value).toHaveLength(50);
+    it(`counts N host calls as N, payload bytes out and in, busy time and heap (${tier} tier)`, async () => {
+      const pub = await runtime.startApp(bytes('messenger'), { tier, vendor: 'acme', app: `counter-${tier}`, grants: { messaging: { publish: ['t'] } } });
+      const sub = await runtime.startApp(bytes('messenger'), { tier, vendor: 'globex', app: `reader-${tier}`, grants: { messaging: { subscribe: ['t'] } } });
+      expect(await sub.invoke('subscribe', ['t'])).toEqual({ ok: true, value: undefined });
+      expect(await pub.invoke('flood', ['t', 50, 100])).toEqual({ ok: true, value: 'ok 50' });
+      const received = await sub.invoke('receive', [100]);
+      expect(received).toMatchObject({ ok: true, value: expect.any(Array) });
+      expect((received as { value: string[] }).value).toHaveLength(50);
 
-    const p = pub.usage()!;
-    // The engine the app runs on (each test project's), as its compiled component names it.
-    expect(p.engine).toBe(runtime.engine.name);
-    expect(p.engine).toMatch(/^(wasmtime|v8\+jco)@\d/);
-    expect(p.hostCalls).toEqual({ 'berth:host/messaging': 50 });
-    expect(p.bytes).toEqual({ in: 0, out: 5000 });
-    expect(p.messaging).toEqual({ published: 50, received: 0, dropped: 0 });
-    expect(p.cpu.busyMs).toBeGreaterThan(0);
-    // Each publish waited for the broker on the main thread; that wait is not the app's CPU.
-    expect(p.cpu.blockedMs).toBeGreaterThan(0);
-    if (memoryObserved) expect(p.memory.pages).toBeGreaterThan(0);
-    // A thread's heap is one app's only in the worker tier; shared threads report none.
-    if (tier !== 'instance') expect(p.memory.jsHeapBytes).toBeGreaterThan(0);
-    else expect(p.memory.jsHeapBytes).toBeUndefined();
-    expect(p.instances).toBe(1);
-    expect(p.restarts).toBe(0);
+      const p = pub.usage()!;
+      // The engine the app runs on (each test project's), as its compiled component names it.
+      expect(p.engine).toBe(runtime.engine.name);
+      expect(p.engine).toMatch(/^(wasmtime|v8\+jco)@\d/);
+      expect(p.hostCalls).toEqual({ 'berth:host/messaging': 50 });
+      expect(p.bytes).toEqual({ in: 0, out: 5000 });
+      expect(p.messaging).toEqual({ published: 50, received: 0, dropped: 0 });
+      expect(p.cpu.busyMs).toBeGreaterThan(0);
+      // Each publish waited for the broker on the main thread; that wait is not the app's CPU.
+      expect(p.cpu.blockedMs).toBeGreaterThan(0);
+      if (memoryObserved) expect(p.memory.pages).toBeGreaterThan(0);
+      // A thread's heap is one app's only in the worker tier; shared threads report none.
+      if (tier !== 'instance') expect(p.memory.jsHeapBytes).toBeGreaterThan(0);
+      else expect(p.memory.jsHeapBytes).toBeUndefined();
+      expect(p.instances).toBe(1);
+      expect(p.restarts).toBe(0);
 
-    const s = sub.usage()!;
-    expect(s.hostCalls).toEqual({ 'berth:host/messaging': 2 });
-    expect(s.bytes).toEqual({ in: 5000, out: 0 });
-    expect(s.messaging).toEqual({ published: 0, received: 50, dropped: 0 });
-    await pub.stop();
-    await sub.stop();
-    // The final usage is logged when the app is stopped.
-    const logged = records.find((r) => r.app === `counter-${tier}` && r.msg === 'app stopped: stopped by the runtime');
-    expect(logged).toMatchObject({ reason: 'stopped', usage: { hostCalls: { 'berth:host/messaging': 50 }, memory: { pages: 0 }, engine: runtime.engine.name } });
-  });
+      const s = sub.usage()!;
+      expect(s.hostCalls).toEqual({ 'berth:host/messaging': 2 });
+      expect(s.bytes).toEqual({ in: 5000, out: 0 });
+      expect(s.messaging).toEqual({ published: 0, received: 50, dropped: 0 });
+      await pub.stop();
+      await sub.stop();
+      // The final usage is logged when the app is stopped.
+      const logged = records.find((r) => r.app === `counter-${tier}` && r.msg === 'app stopped: stopped by the runtime');
+      expect(logged).toMatchObject({
+        reason: 'stopped',
+        usage: { hostCalls: { 'berth:host/messaging': 50 }, memory: { pages: 0 }, engine: runtime.engine.name },
+      });
+    });
 
   it.runIf(memoryObserved)('memory: the guest memory reached equals the cap for the memory bomb; restarts are counted and logged with usage', async () => {
     const cap = 49; // 1 page, then +16 at a time: the bomb reaches exactly 49 pages

@@ -18,7 +18,10 @@ describe('HTTP bytes in the app account', () => {
       const app = await runtime.startApp(readFileSync(fixturePath('http-client')), {
         vendor: 'acme',
         app: 'counted',
-        grants: { config: { values: { ok: `http://127.0.0.1:${port}/`, refused: `http://127.0.0.2:${port}/` } }, 'outbound-http': { allow: [`http://127.0.0.1:${port}`] } },
+        grants: {
+          config: { values: { ok: `http://127.0.0.1:${port}/`, refused: `http://127.0.0.2:${port}/` } },
+          'outbound-http': { allow: [`http://127.0.0.1:${port}`] },
+        },
       });
       expect(await app.invoke('fetch-url', ['ok'])).toEqual({ ok: true, value: `200 ${'x'.repeat(1000)}` });
       expect(await app.invoke('fetch-url', ['refused'])).toMatchObject({ ok: false });

@@ -38,7 +38,10 @@ describe('a certificate-signed component on a device', () => {
     fleet = await startLocalFleet(dir, TD, silentLogger);
     const { controlPlane, registry, admin, ca } = fleet;
     const identity = vendorSigningIdentity(TD, 'acme');
-    await admin.call('POST', '/api/v1/catalog/vendors', { name: 'acme', trustPolicy: { identities: [{ subject: literal(identity), issuer: literal(controlPlane.url) }], repositories: [`${literal(registry.host)}/acme/.+`] } });
+    await admin.call('POST', '/api/v1/catalog/vendors', {
+      name: 'acme',
+      trustPolicy: { identities: [{ subject: literal(identity), issuer: literal(controlPlane.url) }], repositories: [`${literal(registry.host)}/acme/.+`] },
+    });
     const { token } = await admin.call<{ token: string }>('POST', '/api/v1/admin/tokens', { name: 'acme ci', role: 'vendor:acme' });
     vendor = operatorClient(controlPlane.url, ca, token);
 
@@ -52,7 +55,9 @@ describe('a certificate-signed component on a device', () => {
     if (bundle.content.$case !== 'messageSignature') throw new Error('not a message signature');
     const stamp = await requestTimestamp(`${controlPlane.url}/api/v1/timestamp`, bundle.content.messageSignature.signature, { ca: ca.join('') });
     bundle.verificationMaterial.timestampVerificationData = { rfc3161Timestamps: [{ signedTimestamp: stamp }] };
-    await pushComponent(new RegistryClient(registry.host, { plainHttp: true }), 'acme/meter', '1.0.0', component, [{ kind: 'message-signature', bytes: serializeBundle(bundle) }]);
+    await pushComponent(new RegistryClient(registry.host, { plainHttp: true }), 'acme/meter', '1.0.0', component, [
+      { kind: 'message-signature', bytes: serializeBundle(bundle) },
+    ]);
     await vendor.call('POST', '/api/v1/catalog/apps', { id: 'meter' });
     await vendor.call('POST', '/api/v1/catalog/apps/meter/versions', { version: '1.0.0', component: { reference: `oci://${registry.host}/acme/meter:1.0.0` } });
   }, 120_000);

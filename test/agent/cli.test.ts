@@ -47,10 +47,20 @@ describe('berth device', () => {
     const r = await berth('device', 'start', '--config', file);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('controlPlane.ca: cannot read');
-    const config = parseAgentConfig({ controlPlane: { url: 'https://cp', ca: 'ca.pem' }, dataDir: 'd', onboarding: { credential: { kind: 'token-file', file: 'missing-token' } } }, dir);
+    const config = parseAgentConfig(
+      { controlPlane: { url: 'https://cp', ca: 'ca.pem' }, dataDir: 'd', onboarding: { credential: { kind: 'token-file', file: 'missing-token' } } },
+      dir,
+    );
     await expect(credentialFrom(config)).rejects.toThrow(/cannot read the enrollment token file .*missing-token/);
     writeFileSync(join(dir, 'not-pem'), 'hello');
-    const factory = parseAgentConfig({ controlPlane: { url: 'https://cp', ca: 'ca.pem' }, dataDir: 'd', onboarding: { credential: { kind: 'factory-certificate', certificates: 'not-pem', key: 'not-pem' } } }, dir);
+    const factory = parseAgentConfig(
+      {
+        controlPlane: { url: 'https://cp', ca: 'ca.pem' },
+        dataDir: 'd',
+        onboarding: { credential: { kind: 'factory-certificate', certificates: 'not-pem', key: 'not-pem' } },
+      },
+      dir,
+    );
     await expect(credentialFrom(factory)).rejects.toThrow(/holds no PEM certificate/);
     const none = parseAgentConfig({ controlPlane: { url: 'https://cp', ca: 'ca.pem' }, dataDir: 'd' }, dir);
     await expect(credentialFrom(none)).rejects.toMatchObject({ code: 'agent.not_onboarded' });
@@ -60,7 +70,15 @@ describe('berth device', () => {
     writeFileSync(join(dir, 'ca.pem'), '-----BEGIN CERTIFICATE-----\nMA==\n-----END CERTIFICATE-----\n');
     const file = join(dir, 'nomachine.json');
     const dataDir = join(dir, 'nomachine-data');
-    writeFileSync(file, JSON.stringify({ controlPlane: { url: 'https://127.0.0.1:1', ca: 'ca.pem' }, dataDir, onboarding: { credential: { kind: 'token', token: 't' } }, nodeLock: { machineIdFile: 'no-such-machine-id' } }));
+    writeFileSync(
+      file,
+      JSON.stringify({
+        controlPlane: { url: 'https://127.0.0.1:1', ca: 'ca.pem' },
+        dataDir,
+        onboarding: { credential: { kind: 'token', token: 't' } },
+        nodeLock: { machineIdFile: 'no-such-machine-id' },
+      }),
+    );
     const r = await berth('device', 'start', '--config', file);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/machine id .*no-such-machine-id|no-such-machine-id is missing/);

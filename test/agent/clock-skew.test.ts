@@ -11,7 +11,7 @@ import { fixture, httpGet, variant, startAgentProcess, startWorld, waitFor, type
  * certificate as valid only because certificates are backdated; an hour ahead, it sees the
  * signed desired state as unexpired. Each onboards, adopts the deployment and runs the app.
  */
-describe.skipIf(!libfaketime())('a device an hour off the control plane\'s clock', () => {
+describe.skipIf(!libfaketime())("a device an hour off the control plane's clock", () => {
   let world: World;
   const agents: AgentProcess[] = [];
   const skews = [
@@ -36,7 +36,13 @@ describe.skipIf(!libfaketime())('a device an hour off the control plane\'s clock
 
   it('onboards, adopts a deployment and runs the app, an hour behind and an hour ahead', async () => {
     for (const a of agents) await a.waitForLog((l) => l.msg === 'device agent started', 'onboarding', 60_000);
-    await world.deploy({ id: 'web-skew', app: 'web', version: '1.0.0', grants: { 'inbound-http': { route: '/web' }, clocks: {} }, deviceIds: skews.map((s) => s.name) });
+    await world.deploy({
+      id: 'web-skew',
+      app: 'web',
+      version: '1.0.0',
+      grants: { 'inbound-http': { route: '/web' }, clocks: {} },
+      deviceIds: skews.map((s) => s.name),
+    });
     await waitFor(async () => (await world.status('web-skew')).counts?.installed === 2, 90_000, 'both skewed devices report the app installed');
     for (const [i, s] of skews.entries()) {
       const agent = agents[i]!;
@@ -51,13 +57,20 @@ describe.skipIf(!libfaketime())('a device an hour off the control plane\'s clock
   it('takes a rolling update (probation, then installed) an hour behind and an hour ahead', async () => {
     const rolling = await world.h.admin('POST', '/api/v1/admin/deployments/web-skew/rollouts', { version: '1.1.0', batchSize: 1 });
     expect(rolling.status, JSON.stringify(rolling.body)).toBe(202);
-    const done = await waitFor(async () => {
-      const s = await world.status('web-skew');
-      return s.rollout?.state === 'done' && s.counts?.installed === 2 ? s : undefined;
-    }, 90_000, 'the rollout to finish on both skewed devices');
+    const done = await waitFor(
+      async () => {
+        const s = await world.status('web-skew');
+        return s.rollout?.state === 'done' && s.counts?.installed === 2 ? s : undefined;
+      },
+      90_000,
+      'the rollout to finish on both skewed devices',
+    );
     expect(done.versions).toEqual({ '1.1.0': 2 });
     for (const [i, s] of skews.entries()) {
-      expect(agents[i]!.logs.some((l) => l.msg === 'app passed its probation' && l.version === '1.1.0'), `${s.name} passed probation`).toBe(true);
+      expect(
+        agents[i]!.logs.some((l) => l.msg === 'app passed its probation' && l.version === '1.1.0'),
+        `${s.name} passed probation`,
+      ).toBe(true);
       expect((await httpGet(await agents[i]!.gatewayPort(), '/web/again')).status).toBe(200);
     }
   }, 150_000);

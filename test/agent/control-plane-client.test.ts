@@ -30,7 +30,7 @@ async function onboard(id: string): Promise<DeviceIdentity> {
 }
 
 describe('control-plane client', () => {
-  it('sends one identity\'s requests over one kept-alive connection, and a new identity over a new one', async () => {
+  it("sends one identity's requests over one kept-alive connection, and a new identity over a new one", async () => {
     const first = await onboard('pool-1');
     const second = await onboard('pool-2');
     let identity = first;

@@ -24,9 +24,16 @@ let device: DeviceIdentity;
 const servers: Server[] = [];
 
 async function serve(cert: KeyedCertificate): Promise<string> {
-  const server = createServer({ key: await privateKeyToPem(cert.keys.privateKey), cert: [cert.certificate, issuing.certificate].map((c) => c.toString('pem')).join('\n'), minVersion: 'TLSv1.3' }, (_req, res) => {
-    res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
-  });
+  const server = createServer(
+    {
+      key: await privateKeyToPem(cert.keys.privateKey),
+      cert: [cert.certificate, issuing.certificate].map((c) => c.toString('pem')).join('\n'),
+      minVersion: 'TLSv1.3',
+    },
+    (_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
+    },
+  );
   servers.push(server);
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
@@ -38,7 +45,13 @@ beforeAll(async () => {
   issuing = await createIntermediateCa(root, TD);
   const keys = await generateP256();
   const cert = await issueDeviceCertificate(issuing, TD, 'dev-1', keys.publicKey, { lifetimeMs: 3_600_000 });
-  device = { deviceId: 'dev-1', keyPem: await privateKeyToPem(keys.privateKey), certificatePem: [cert, issuing.certificate].map((c) => c.toString('pem')).join('\n'), notBefore: cert.notBefore, notAfter: cert.notAfter };
+  device = {
+    deviceId: 'dev-1',
+    keyPem: await privateKeyToPem(keys.privateKey),
+    certificatePem: [cert, issuing.certificate].map((c) => c.toString('pem')).join('\n'),
+    notBefore: cert.notBefore,
+    notAfter: cert.notAfter,
+  };
 });
 afterAll(() => {
   for (const s of servers) s.close();
@@ -48,21 +61,56 @@ describe('the agent verifies the control plane by its SPIFFE ID, not only its ho
   it('accepts the control plane and refuses other fleet-CA certificates for the same host', async () => {
     const ca = root.certificate.toString('pem');
     const genuine = await serve(await issueServerCertificate(issuing, TD, ['127.0.0.1'], { lifetimeMs: 3_600_000 }));
-    const noSpiffeId = await serve(await makeCert(issuing, { subject: 'CN=127.0.0.1', keyUsage: x509.KeyUsageFlags.digitalSignature, eku: [x509.ExtendedKeyUsage.serverAuth], sans: [{ type: 'ip', value: '127.0.0.1' }] }));
+    const noSpiffeId = await serve(
+      await makeCert(issuing, {
+        subject: 'CN=127.0.0.1',
+        keyUsage: x509.KeyUsageFlags.digitalSignature,
+        eku: [x509.ExtendedKeyUsage.serverAuth],
+        sans: [{ type: 'ip', value: '127.0.0.1' }],
+      }),
+    );
     const otherDomain = await serve(await issueServerCertificate(issuing, 'other.test', ['127.0.0.1'], { lifetimeMs: 3_600_000 }));
     const deviceAsServer = await serve(
-      await makeCert(issuing, { subject: 'CN=dev-2', keyUsage: x509.KeyUsageFlags.digitalSignature, eku: [x509.ExtendedKeyUsage.clientAuth, x509.ExtendedKeyUsage.serverAuth], sans: [{ type: 'url', value: `spiffe://${TD}/device/dev-2` }, { type: 'ip', value: '127.0.0.1' }] }),
+      await makeCert(issuing, {
+        subject: 'CN=dev-2',
+        keyUsage: x509.KeyUsageFlags.digitalSignature,
+        eku: [x509.ExtendedKeyUsage.clientAuth, x509.ExtendedKeyUsage.serverAuth],
+        sans: [
+          { type: 'url', value: `spiffe://${TD}/device/dev-2` },
+          { type: 'ip', value: '127.0.0.1' },
+        ],
+      }),
     );
 
     // Onboarding, renewal, the trust bundle: httpsJson.
     expect((await httpsJson(genuine, { ca, trustDomain: TD }, 'GET')).status).toBe(200);
     expect((await httpsJson(genuine, { ca }, 'GET')).status).toBe(200);
-    await expect(httpsJson(noSpiffeId, { ca }, 'GET')).rejects.toMatchObject({ code: 'agent.not_the_control_plane', message: expect.stringContaining('no SPIFFE ID') });
-    await expect(httpsJson(otherDomain, { ca, trustDomain: TD }, 'GET')).rejects.toMatchObject({ code: 'agent.not_the_control_plane', message: expect.stringContaining('spiffe://other.test/control-plane') });
-    await expect(httpsJson(deviceAsServer, { ca, trustDomain: TD }, 'GET')).rejects.toMatchObject({ code: 'agent.not_the_control_plane', message: expect.stringContaining(`spiffe://${TD}/device/dev-2`) });
+    await expect(httpsJson(noSpiffeId, { ca }, 'GET')).rejects.toMatchObject({
+      code: 'agent.not_the_control_plane',
+      message: expect.stringContaining('no SPIFFE ID'),
+    });
+    await expect(httpsJson(otherDomain, { ca, trustDomain: TD }, 'GET')).rejects.toMatchObject({
+      code: 'agent.not_the_control_plane',
+      message: expect.stringContaining('spiffe://other.test/control-plane'),
+    });
+    await expect(httpsJson(deviceAsServer, { ca, trustDomain: TD }, 'GET')).rejects.toMatchObject({
+      code: 'agent.not_the_control_plane',
+      message: expect.stringContaining(`spiffe://${TD}/device/dev-2`),
+    });
     // OpenSSL accepts a server certificate that states no purpose; Berth's path validation does not.
-    const vague = await serve(await makeCert(issuing, { subject: 'CN=127.0.0.1', sans: [{ type: 'url', value: `spiffe://${TD}/control-plane` }, { type: 'ip', value: '127.0.0.1' }] }));
-    await expect(httpsJson(vague, { ca, trustDomain: TD }, 'GET')).rejects.toMatchObject({ code: 'agent.not_the_control_plane', details: { reason: 'chain.key_usage' } });
+    const vague = await serve(
+      await makeCert(issuing, {
+        subject: 'CN=127.0.0.1',
+        sans: [
+          { type: 'url', value: `spiffe://${TD}/control-plane` },
+          { type: 'ip', value: '127.0.0.1' },
+        ],
+      }),
+    );
+    await expect(httpsJson(vague, { ca, trustDomain: TD }, 'GET')).rejects.toMatchObject({
+      code: 'agent.not_the_control_plane',
+      details: { reason: 'chain.key_usage' },
+    });
     // Before onboarding the trust domain is not known yet; a device certificate is still no control plane.
     await expect(httpsJson(deviceAsServer, { ca }, 'GET')).rejects.toMatchObject({ code: 'agent.not_the_control_plane' });
 
@@ -82,13 +130,29 @@ describe('the agent verifies the control plane by its SPIFFE ID, not only its ho
   it('checks the artifact mirror (the control plane too) by its SPIFFE ID, as the agent sets it up', async () => {
     const ca = root.certificate.toString('pem');
     const genuine = await serve(await issueServerCertificate(issuing, TD, ['127.0.0.1'], { lifetimeMs: 3_600_000 }));
-    const noSpiffeId = await serve(await makeCert(issuing, { subject: 'CN=127.0.0.1', keyUsage: x509.KeyUsageFlags.digitalSignature, eku: [x509.ExtendedKeyUsage.serverAuth], sans: [{ type: 'ip', value: '127.0.0.1' }] }));
+    const noSpiffeId = await serve(
+      await makeCert(issuing, {
+        subject: 'CN=127.0.0.1',
+        keyUsage: x509.KeyUsageFlags.digitalSignature,
+        eku: [x509.ExtendedKeyUsage.serverAuth],
+        sans: [{ type: 'ip', value: '127.0.0.1' }],
+      }),
+    );
     const mirror = (url: string) =>
-      new MirrorSource({ url: new URL(url).origin, tls: () => ({ ca, key: device.keyPem, cert: device.certificatePem, checkServerIdentity: controlPlaneIdentityCheck(TD, ca) }), client: { attempts: 1 } });
+      new MirrorSource({
+        url: new URL(url).origin,
+        tls: () => ({ ca, key: device.keyPem, cert: device.certificatePem, checkServerIdentity: controlPlaneIdentityCheck(TD, ca) }),
+        client: { attempts: 1 },
+      });
     const ref = { ...parseReference('oci://registry.test/acme/app:1.0.0'), digest: `sha256:${'0'.repeat(64)}` as const };
     try {
       // The genuine control plane answers (not with a manifest: this stand-in answers {"ok":true}), so whatever fails is not who it is.
-      const answered = await mirror(genuine).fetch(ref).then(() => undefined, (err: Error) => err);
+      const answered = await mirror(genuine)
+        .fetch(ref)
+        .then(
+          () => undefined,
+          (err: Error) => err,
+        );
       expect(String(answered?.message)).not.toContain('not the control plane');
       await expect(mirror(noSpiffeId).fetch(ref)).rejects.toThrow(/not the control plane/);
     } finally {

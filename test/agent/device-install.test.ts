@@ -51,7 +51,14 @@ describe('a device install', () => {
     expect(graph.unresolved).toEqual([]);
     // The walk must reach the device path and the modules that load optional packages, or this
     // test would pass by walking nothing.
-    for (const module of ['cli/device.js', 'runtime/agent/agent.js', 'runtime/runtime.js', 'runtime/engine/jco/jco-engine.js', 'runtime/wat-component.js', 'orchestrator/store/pglite.js']) {
+    for (const module of [
+      'cli/device.js',
+      'runtime/agent/agent.js',
+      'runtime/runtime.js',
+      'runtime/engine/jco/jco-engine.js',
+      'runtime/wat-component.js',
+      'orchestrator/store/pglite.js',
+    ]) {
       expect(graph.modules, module).toContain(distPath(module));
     }
     const outside = graph.packageImports
@@ -96,14 +103,18 @@ describe('a device install', () => {
     expect(r.code).toBe(1);
     const lines = r.stderr.split('\n').filter(Boolean);
     expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatch(/^berth device: no engine can run apps here: no Wasmtime library: none in the cache .*npm run fetch-wasmtime`; and the jco engine needs @bytecodealliance\/jco, which is not installed/);
+    expect(lines[0]).toMatch(
+      /^berth device: no engine can run apps here: no Wasmtime library: none in the cache .*npm run fetch-wasmtime`; and the jco engine needs @bytecodealliance\/jco, which is not installed/,
+    );
   });
 
   it('npm run fetch-wasmtime in an install without jco does not promise jco when it finds no library', async () => {
     const root = fakeInstallWithout(JCO.name);
     const env = { ...process.env, PATH: join(root, 'no-bin'), XDG_CACHE_HOME: join(root, 'cache'), BERTH_WASMTIME_LIBRARY: '' };
     const { stdout } = await exec(process.execPath, [join(root, 'scripts', 'fetch-wasmtime.mjs')], { env, timeout: 60_000 });
-    expect(stdout).toMatch(/^berth: no Wasmtime library: .*python3 is not installed.*\. jco is not installed either \(a device install\), so Berth cannot run apps until the library is in place \(docs\/engine\.md, "A device install"\)\n$/);
+    expect(stdout).toMatch(
+      /^berth: no Wasmtime library: .*python3 is not installed.*\. jco is not installed either \(a device install\), so Berth cannot run apps until the library is in place \(docs\/engine\.md, "A device install"\)\n$/,
+    );
     expect(stdout).not.toContain('runs on jco');
   });
 

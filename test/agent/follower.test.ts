@@ -98,7 +98,9 @@ describe('following the signed desired state', () => {
   it("refuses another device's desired state replayed to it (wrong_device, a security event)", async () => {
     const foreign = await manifestAnswer(press2);
     expect(foreign.status).toBe(200);
-    await expect(pollDesiredState(press1.ctx(replaying(press1.client, foreign)), { manifestVersion: 0 }, 0)).rejects.toMatchObject({ code: 'desired_state.wrong_device' });
+    await expect(pollDesiredState(press1.ctx(replaying(press1.client, foreign)), { manifestVersion: 0 }, 0)).rejects.toMatchObject({
+      code: 'desired_state.wrong_device',
+    });
     expect(events('desired_state.wrong_device').at(-1)).toMatchObject({ deviceId: 'press-1', for: 'press-2' });
   });
 
@@ -107,7 +109,9 @@ describe('following the signed desired state', () => {
     await changed(['press-1']); // version 3
     const current = await pollDesiredState(press1.ctx(), { manifestVersion: 2 }, 0);
     expect(current.kind === 'changed' && current.state.manifestVersion).toBe(3);
-    await expect(pollDesiredState(press1.ctx(replaying(press1.client, old)), { manifestVersion: 3 }, 0)).rejects.toMatchObject({ code: 'desired_state.version_not_newer' });
+    await expect(pollDesiredState(press1.ctx(replaying(press1.client, old)), { manifestVersion: 3 }, 0)).rejects.toMatchObject({
+      code: 'desired_state.version_not_newer',
+    });
     expect(events('desired_state.version_not_newer').length).toBeGreaterThan(0);
   });
 
@@ -115,9 +119,13 @@ describe('following the signed desired state', () => {
     const real = await manifestAnswer(press1);
     const body = JSON.stringify({ ...JSON.parse(real.bytes.toString('utf8')), manifestVersion: 99 });
     const forged: RawAnswer = { ...real, bytes: Buffer.from(body), headers: { ...real.headers, etag: `"${sha256(Buffer.from(body))}"` } };
-    await expect(pollDesiredState(press1.ctx(replaying(press1.client, forged)), { manifestVersion: 0 }, 0)).rejects.toMatchObject({ code: 'desired_state.manifest_mismatch' });
+    await expect(pollDesiredState(press1.ctx(replaying(press1.client, forged)), { manifestVersion: 0 }, 0)).rejects.toMatchObject({
+      code: 'desired_state.manifest_mismatch',
+    });
     const badEtag: RawAnswer = { ...real, headers: { ...real.headers, etag: `"sha256:${'0'.repeat(64)}"` } };
-    await expect(pollDesiredState(press1.ctx(replaying(press1.client, badEtag)), { manifestVersion: 0 }, 0)).rejects.toMatchObject({ code: 'agent.manifest_digest_mismatch' });
+    await expect(pollDesiredState(press1.ctx(replaying(press1.client, badEtag)), { manifestVersion: 0 }, 0)).rejects.toMatchObject({
+      code: 'agent.manifest_digest_mismatch',
+    });
   });
 
   it('refuses a deployment document whose bytes differ from the signed digest', async () => {
@@ -127,7 +135,9 @@ describe('following the signed desired state', () => {
     const real = await manifestAnswer(press1);
     const fresh = new AdoptedStateStore(join(dir, 'press-1-fresh'), logger);
     const swap = (path: string): RawAnswer | undefined =>
-      path.startsWith('/api/v1/deployments/meter-a/') ? { status: 200, headers: {}, bytes: Buffer.from('apiVersion: application.margo.org/v1alpha1\nkind: ApplicationDeployment\n') } : undefined;
+      path.startsWith('/api/v1/deployments/meter-a/')
+        ? { status: 200, headers: {}, bytes: Buffer.from('apiVersion: application.margo.org/v1alpha1\nkind: ApplicationDeployment\n') }
+        : undefined;
     const ctx = { ...press1.ctx(replaying(press1.client, real, swap)), documents: fresh };
     await expect(pollDesiredState(ctx, { manifestVersion: 0 }, 0)).rejects.toMatchObject({ code: 'agent.document_digest_mismatch' });
     expect(events('agent.document_digest_mismatch').length).toBeGreaterThan(0);
@@ -146,7 +156,9 @@ describe('following the signed desired state', () => {
   it('refuses an unsigned manifest and one signed by a key that was not pinned', async () => {
     const real = await manifestAnswer(press1);
     const unsigned: RawAnswer = { ...real, headers: { ...real.headers, 'berth-desired-state-signature': undefined } };
-    await expect(pollDesiredState(press1.ctx(replaying(press1.client, unsigned)), { manifestVersion: 0 }, 0)).rejects.toMatchObject({ code: 'agent.desired_state_unsigned' });
+    await expect(pollDesiredState(press1.ctx(replaying(press1.client, unsigned)), { manifestVersion: 0 }, 0)).rejects.toMatchObject({
+      code: 'agent.desired_state_unsigned',
+    });
     const other = await generateP256();
     const jwk = await exportJWK(other.publicKey);
     const kid = await calculateJwkThumbprint(jwk);

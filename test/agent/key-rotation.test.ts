@@ -22,7 +22,8 @@ describe('desired-state key rotation', () => {
     agent = started.agent;
     const { lines, changes } = started;
     const dataDir = started.config.dataDir;
-    const pinned = () => (JSON.parse(readFileSync(join(dataDir, 'identity', 'desired-state-keys.json'), 'utf8')) as { keys: { kid: string }[] }).keys.map((k) => k.kid);
+    const pinned = () =>
+      (JSON.parse(readFileSync(join(dataDir, 'identity', 'desired-state-keys.json'), 'utf8')) as { keys: { kid: string }[] }).keys.map((k) => k.kid);
     await waitFor(() => agent!.adoptedVersion() >= 1, 20_000, 'first state adopted');
     const first = pinned();
     expect(first).toHaveLength(1);

@@ -54,10 +54,14 @@ describe('last-known-good: a crashing update goes back by itself, and the rollou
     expect(lines.some((l) => l.msg === 'app rolled back to its last known good version' && l.version === '2.0.0' && l.goodVersion === '1.0.0')).toBe(true);
 
     // The control plane: the report is recorded on 2.0.0 with its reason, and the rollout paused naming the device.
-    const paused = await waitFor(async () => {
-      const s = await world.status('sensor-lkg');
-      return s.rollout?.state === 'paused' ? s : undefined;
-    }, 30_000, 'the rollout pauses');
+    const paused = await waitFor(
+      async () => {
+        const s = await world.status('sensor-lkg');
+        return s.rollout?.state === 'paused' ? s : undefined;
+      },
+      30_000,
+      'the rollout pauses',
+    );
     expect(paused.rollout.reason).toMatchObject({ code: 'rollout.device_rolled_back', version: '2.0.0', devices: ['lkg-1'] });
     expect(paused.rollout.reason.message).toContain("'lkg-1'");
     expect(paused.rollout.reason.message).toContain('2.0.0');
@@ -76,22 +80,35 @@ describe('last-known-good: a crashing update goes back by itself, and the rollou
     await agent.stop();
     running.splice(running.indexOf(agent), 1);
     const restartLines: LogLine[] = [];
-    const again = await startAgent(config, { logger: createLogger({ name: 'lkg-1', level: 'debug' }, { write: (l: string) => void restartLines.push(JSON.parse(l)) }) });
+    const again = await startAgent(config, {
+      logger: createLogger({ name: 'lkg-1', level: 'debug' }, { write: (l: string) => void restartLines.push(JSON.parse(l)) }),
+    });
     running.push(again);
     const restored = again.reconciler.apps().find((a) => a.deploymentId === 'sensor-lkg')!;
     expect(restored.plan.version).toBe('1.0.0');
     expect(restartLines.some((l) => l.msg === 'rolled-back deployment restored at its last known good version' && l.rolledBackFrom === '2.0.0')).toBe(true);
     expect(restartLines.some((l) => (l.msg === 'app started' || l.msg === 'app updated') && l.version === '2.0.0')).toBe(false);
     const records = JSON.parse(readFileSync(join(config.dataDir, 'desired', 'last-known-good.json'), 'utf8')).records;
-    expect(records).toEqual([expect.objectContaining({ deploymentId: 'sensor-lkg', state: 'rolled-back', candidate: expect.objectContaining({ version: '2.0.0' }), good: expect.objectContaining({ version: '1.0.0' }) })]);
+    expect(records).toEqual([
+      expect.objectContaining({
+        deploymentId: 'sensor-lkg',
+        state: 'rolled-back',
+        candidate: expect.objectContaining({ version: '2.0.0' }),
+        good: expect.objectContaining({ version: '1.0.0' }),
+      }),
+    ]);
 
     // The operator rolls the deployment back: the device already runs 1.0.0 and reports it installed.
     const back = await world.h.admin('POST', '/api/v1/admin/deployments/sensor-lkg/rollbacks', {});
     expect(back.status, JSON.stringify(back.body)).toBe(200);
-    const settled = await waitFor(async () => {
-      const s = await world.status('sensor-lkg');
-      return s.rollout?.state === 'rolled-back' && s.counts?.installed === 1 ? s : undefined;
-    }, 60_000, 'the deployment back on 1.0.0 and installed');
+    const settled = await waitFor(
+      async () => {
+        const s = await world.status('sensor-lkg');
+        return s.rollout?.state === 'rolled-back' && s.counts?.installed === 1 ? s : undefined;
+      },
+      60_000,
+      'the deployment back on 1.0.0 and installed',
+    );
     expect(settled.versions).toEqual({ '1.0.0': 1 });
     expect(settled.rollout.reason).toBeNull();
     expect(again.reconciler.apps().find((a) => a.deploymentId === 'sensor-lkg')!.plan.version).toBe('1.0.0');
@@ -106,26 +123,38 @@ describe('last-known-good: a crashing update goes back by itself, and the rollou
 
     await rollout('sensor-wave', { version: '1.1.0', batchSize: 2, waveTimeoutSeconds: 1 });
     // wave-1 installs 1.1.0 (after its probation); wave-2 is stopped and never hears of it.
-    await waitFor(() => one.changes.some((c) => c.deploymentId === 'sensor-wave' && c.version === '1.1.0' && c.state === 'installed'), 60_000, 'wave-1 on 1.1.0');
-    const reported = await waitFor(async () => {
-      const s = await world.status('sensor-wave');
-      return s.versions?.['1.1.0'] === 2 && s.counts?.installed === 1 ? s : undefined;
-    }, 30_000, 'wave-1 reported installed');
+    await waitFor(
+      () => one.changes.some((c) => c.deploymentId === 'sensor-wave' && c.version === '1.1.0' && c.state === 'installed'),
+      60_000,
+      'wave-1 on 1.1.0',
+    );
+    const reported = await waitFor(
+      async () => {
+        const s = await world.status('sensor-wave');
+        return s.versions?.['1.1.0'] === 2 && s.counts?.installed === 1 ? s : undefined;
+      },
+      30_000,
+      'wave-1 reported installed',
+    );
     expect(reported.rollout.state).toBe('rolling');
     expect(reported.rollout.waveTimeoutSeconds).toBe(1);
 
     // The periodic reconcile decides it: past the timeout the rollout pauses (bounded: a few passes).
-    const paused = await waitFor(async () => {
-      const pass = await world.h.cp.reconciler!.runNow();
-      const s = await world.status('sensor-wave');
-      return s.rollout?.state === 'paused' ? { pass, s } : undefined;
-    }, 30_000, 'the rollout pauses on its wave timeout');
+    const paused = await waitFor(
+      async () => {
+        const pass = await world.h.cp.reconciler!.runNow();
+        const s = await world.status('sensor-wave');
+        return s.rollout?.state === 'paused' ? { pass, s } : undefined;
+      },
+      30_000,
+      'the rollout pauses on its wave timeout',
+    );
     expect(paused.pass).toMatchObject({ skipped: false, pausedRollouts: ['sensor-wave'] });
     expect(paused.s.rollout.reason).toMatchObject({ code: 'rollout.wave_timeout', version: '1.1.0', devices: ['wave-2'] });
     expect(paused.s.rollout.reason.message).toContain("'wave-2'");
     expect(paused.s.rollout.reason.message).not.toContain("'wave-1'");
     // Paused stays paused; the operator rolls back as the API allows.
-    expect((await world.h.cp.reconciler!.runNow())).toMatchObject({ pausedRollouts: [] });
+    expect(await world.h.cp.reconciler!.runNow()).toMatchObject({ pausedRollouts: [] });
     expect((await world.h.admin('POST', '/api/v1/admin/deployments/sensor-wave/rollbacks', {})).status).toBe(200);
     await waitFor(() => one.agent.reconciler.apps().find((a) => a.deploymentId === 'sensor-wave')?.plan.version === '1.0.0', 60_000, 'wave-1 back on 1.0.0');
   }, 240_000);

@@ -48,13 +48,24 @@ describe('device agent processes against a real control plane and registry', () 
       await agent.waitForLog((l) => l.msg === 'artifact pulled and verified' && l.deploymentId === 'sensor-all', 'artifact verified');
       await agent.waitForLog((l) => l.msg === 'hello from wat' && l.vendor === 'acme' && l.app === 'sensor', 'the app ran, its log line tagged');
     }
-    const status = await waitFor(async () => {
-      const s = await world.status('sensor-all');
-      return s.counts?.installed === 2 ? s : undefined;
-    }, 30_000, 'both devices report installed');
+    const status = await waitFor(
+      async () => {
+        const s = await world.status('sensor-all');
+        return s.counts?.installed === 2 ? s : undefined;
+      },
+      30_000,
+      'both devices report installed',
+    );
     expect(status.versions).toEqual({ '1.0.0': 2 });
     // Each device's report carried its app's resource usage (docs/accounting.md), and the engine it runs on.
-    for (const device of ['line-1', 'line-2']) expect(status.usage[device]).toMatchObject({ restarts: 0, memory: { bytes: expect.any(Number) }, cpu: { busyMs: expect.any(Number) }, hostCalls: expect.any(Object), engine: expect.stringMatching(ENGINE_NAME) });
+    for (const device of ['line-1', 'line-2'])
+      expect(status.usage[device]).toMatchObject({
+        restarts: 0,
+        memory: { bytes: expect.any(Number) },
+        cpu: { busyMs: expect.any(Number) },
+        hostCalls: expect.any(Object),
+        engine: expect.stringMatching(ENGINE_NAME),
+      });
   });
 
   it('updates to a new version: the new one is started, the old one stopped, and reported', async () => {
@@ -62,10 +73,14 @@ describe('device agent processes against a real control plane and registry', () 
     const answer = await world.h.admin('POST', '/api/v1/admin/deployments/sensor-all/rollouts', { version: '1.1.0' });
     expect(answer.status, JSON.stringify(answer.body)).toBeLessThan(300);
     await a.waitForLog((l) => l.msg === 'app updated' && l.version === '1.1.0' && l.updatedFrom === '1.0.0', 'update on line-1', 30_000, from);
-    const status = await waitFor(async () => {
-      const s = await world.status('sensor-all');
-      return s.versions?.['1.1.0'] === 2 && s.counts?.installed === 2 ? s : undefined;
-    }, 60_000, 'both devices on 1.1.0 and installed');
+    const status = await waitFor(
+      async () => {
+        const s = await world.status('sensor-all');
+        return s.versions?.['1.1.0'] === 2 && s.counts?.installed === 2 ? s : undefined;
+      },
+      60_000,
+      'both devices on 1.1.0 and installed',
+    );
     expect(status.counts.failed).toBe(0);
     expect(b.logs.some((l) => l.msg === 'app updated' && l.version === '1.1.0')).toBe(true);
   });
@@ -77,10 +92,14 @@ describe('device agent processes against a real control plane and registry', () 
     for (const [i, agent] of [a, b].entries()) {
       await agent.waitForLog((l) => l.msg === 'app updated' && l.version === '1.0.0' && l.updatedFrom === '1.1.0', 'rollback', 30_000, from[i]);
     }
-    await waitFor(async () => {
-      const s = await world.status('sensor-all');
-      return s.versions?.['1.0.0'] === 2 && s.counts?.installed === 2;
-    }, 60_000, 'both devices back on 1.0.0 and installed');
+    await waitFor(
+      async () => {
+        const s = await world.status('sensor-all');
+        return s.versions?.['1.0.0'] === 2 && s.counts?.installed === 2;
+      },
+      60_000,
+      'both devices back on 1.0.0 and installed',
+    );
     // The rolled-back artifact was verified before: it comes from the device's own store.
     expect(a.logs.slice(from[0]).some((l) => l.msg === 'artifact pulled and verified')).toBe(false);
   });
@@ -91,7 +110,11 @@ describe('device agent processes against a real control plane and registry', () 
     for (const [i, agent] of [a, b].entries()) {
       const removed = await agent.waitForLog((l) => l.msg === 'app removed' && l.deploymentId === 'sensor-all', 'removal', 30_000, marks[i]);
       expect(removed.usage.instances).toBeGreaterThanOrEqual(1);
-      await waitFor(() => JSON.parse(readFileSync(join(agent.dataDir, 'desired', 'state.json'), 'utf8')).deployments.length === 0, 10_000, 'empty adopted state');
+      await waitFor(
+        () => JSON.parse(readFileSync(join(agent.dataDir, 'desired', 'state.json'), 'utf8')).deployments.length === 0,
+        10_000,
+        'empty adopted state',
+      );
     }
   });
 });

@@ -50,8 +50,12 @@ describe('agent configuration', () => {
   });
 
   it('refuses plain HTTP for a registry that is not on loopback', () => {
-    expect(() => parseAgentConfig({ ...minimal, artifacts: { source: 'registry', registries: { 'registry.example:5000': { plainHttp: true } } } })).toThrow(/plain HTTP is allowed only for a loopback registry/);
-    expect(parseAgentConfig({ ...minimal, artifacts: { source: 'registry', registries: { '127.0.0.1:5000': { plainHttp: true } } } }).artifacts).toMatchObject({ registries: { '127.0.0.1:5000': { plainHttp: true } } });
+    expect(() => parseAgentConfig({ ...minimal, artifacts: { source: 'registry', registries: { 'registry.example:5000': { plainHttp: true } } } })).toThrow(
+      /plain HTTP is allowed only for a loopback registry/,
+    );
+    expect(parseAgentConfig({ ...minimal, artifacts: { source: 'registry', registries: { '127.0.0.1:5000': { plainHttp: true } } } }).artifacts).toMatchObject({
+      registries: { '127.0.0.1:5000': { plainHttp: true } },
+    });
     expect(parseAgentConfig({ ...minimal, artifacts: { source: 'mirror' } }).artifacts).toEqual({ source: 'mirror', retainUnused: 2 });
     expect(() => parseAgentConfig({ ...minimal, artifacts: { source: 'mirror', retainUnused: -1 } })).toThrow(/artifacts.retainUnused/);
     expect(() => parseAgentConfig({ ...minimal, artifacts: { source: 'mirror', registries: {} } })).toThrow(/artifacts/);
@@ -62,7 +66,9 @@ describe('agent configuration', () => {
     expect(parseAgentConfig({ ...minimal, runtime: { removedAppDataDays: 0 } }).runtime).toEqual({ warmWorkers: 1, removedAppDataDays: 0 });
     expect(parseAgentConfig({ ...minimal, runtime: { removedAppDataDays: 3650 } }).runtime.removedAppDataDays).toBe(3650);
     for (const bad of [-1, 3651, 'seven']) {
-      expect(() => parseAgentConfig({ ...minimal, runtime: { removedAppDataDays: bad } })).toThrow(expect.objectContaining({ code: 'agent.bad_config', message: expect.stringMatching(/runtime\.removedAppDataDays: /) }));
+      expect(() => parseAgentConfig({ ...minimal, runtime: { removedAppDataDays: bad } })).toThrow(
+        expect.objectContaining({ code: 'agent.bad_config', message: expect.stringMatching(/runtime\.removedAppDataDays: /) }),
+      );
     }
   });
 
@@ -70,7 +76,9 @@ describe('agent configuration', () => {
     expect(parseAgentConfig(minimal).runtime.engine).toBeUndefined();
     for (const engine of ['auto', 'wasmtime', 'jco'] as const) expect(parseAgentConfig({ ...minimal, runtime: { engine } }).runtime.engine).toBe(engine);
     for (const bad of ['v8', 'Wasmtime', '', 1]) {
-      expect(() => parseAgentConfig({ ...minimal, runtime: { engine: bad } })).toThrow(expect.objectContaining({ code: 'agent.bad_config', message: expect.stringMatching(/runtime\.engine: /) }));
+      expect(() => parseAgentConfig({ ...minimal, runtime: { engine: bad } })).toThrow(
+        expect.objectContaining({ code: 'agent.bad_config', message: expect.stringMatching(/runtime\.engine: /) }),
+      );
     }
     expect(defaultEngineChoice({})).toBe('auto');
     expect(defaultEngineChoice({ BERTH_ENGINE: 'jco' })).toBe('jco');
@@ -79,7 +87,9 @@ describe('agent configuration', () => {
 
   it('runtime.wasmtimeLibrary: a path resolved against the file, never empty', () => {
     expect(parseAgentConfig(minimal).runtime.wasmtimeLibrary).toBeUndefined();
-    expect(parseAgentConfig({ ...minimal, runtime: { wasmtimeLibrary: 'lib/_libwasmtime.so' } }, dir).runtime.wasmtimeLibrary).toBe(join(dir, 'lib', '_libwasmtime.so'));
+    expect(parseAgentConfig({ ...minimal, runtime: { wasmtimeLibrary: 'lib/_libwasmtime.so' } }, dir).runtime.wasmtimeLibrary).toBe(
+      join(dir, 'lib', '_libwasmtime.so'),
+    );
     expect(parseAgentConfig({ ...minimal, runtime: { wasmtimeLibrary: '/opt/w.so' } }, dir).runtime.wasmtimeLibrary).toBe('/opt/w.so');
     expect(() => parseAgentConfig({ ...minimal, runtime: { wasmtimeLibrary: '' } })).toThrow(/runtime\.wasmtimeLibrary: /);
   });
@@ -137,7 +147,14 @@ describe('local stores', () => {
   it('artifact store: returns only bytes that still match their digest and the same policy', async () => {
     const store = new ArtifactStore(join(dir, 'art'), logger);
     const component = Buffer.from('a component');
-    const record = { manifestDigest: sha256Digest('manifest'), componentDigest: sha256Digest(component), vendor: 'acme', signer: 'key k', policyFingerprint: 'p1', verifiedAt: '' };
+    const record = {
+      manifestDigest: sha256Digest('manifest'),
+      componentDigest: sha256Digest(component),
+      vendor: 'acme',
+      signer: 'key k',
+      policyFingerprint: 'p1',
+      verifiedAt: '',
+    };
     await store.put(record, component);
     expect((await store.get(record.manifestDigest, 'p1'))?.component.toString()).toBe('a component');
     expect(await store.get(record.manifestDigest, 'p2')).toBeUndefined();
@@ -157,7 +174,12 @@ describe('local stores', () => {
 });
 
 describe('status queue', () => {
-  const report = (deploymentId: string, state: StatusReport['status']['state'], version = 2): StatusReport => ({ deploymentId, deviceId: 'line-1', adoptedManifestVersion: version, status: { state } });
+  const report = (deploymentId: string, state: StatusReport['status']['state'], version = 2): StatusReport => ({
+    deploymentId,
+    deviceId: 'line-1',
+    adoptedManifestVersion: version,
+    status: { state },
+  });
 
   /** A control plane stand-in that is down until told otherwise, and records what it accepted. */
   function controlPlane() {
@@ -248,28 +270,46 @@ spec:
 `;
 
   it('reads a Berth deployment', () => {
-    expect(planFromDocument(doc(good()), 'line-1')).toMatchObject({ vendor: 'acme', app: 'meter', version: '1.0.0', tier: 'worker', component: { ref: { registry: 'registry.test', repository: 'acme/meter' } } });
+    expect(planFromDocument(doc(good()), 'line-1')).toMatchObject({
+      vendor: 'acme',
+      app: 'meter',
+      version: '1.0.0',
+      tier: 'worker',
+      component: { ref: { registry: 'registry.test', repository: 'acme/meter' } },
+    });
   });
 
   it('names what is wrong with a document it cannot run', () => {
     expect(() => planFromDocument(doc(good({ deviceId: 'line-2' })), 'line-1')).toThrow(/it is for device 'line-2'/);
     expect(() => planFromDocument(doc(good({ type: 'helm' })), 'line-1')).toThrow(/profile type 'helm'/);
-    expect(() => planFromDocument(doc(good({ ext: '{ runtime: wasm-component, vendor: acme, grants: {}, tier: worker }' })), 'line-1')).toThrow(/x-berth-extensions: trustPolicy/);
+    expect(() => planFromDocument(doc(good({ ext: '{ runtime: wasm-component, vendor: acme, grants: {}, tier: worker }' })), 'line-1')).toThrow(
+      /x-berth-extensions: trustPolicy/,
+    );
     // Grants arrive effective (docs/deployments.md "Grants"): the agent fills in no default of its own.
-    expect(() => planFromDocument(doc(good({ ext: '{ runtime: wasm-component, vendor: acme, grants: { log: {} }, tier: worker, trustPolicy: {} }' })), 'line-1')).toThrow(/grants\.log\.linesPerSecond/);
+    expect(() =>
+      planFromDocument(doc(good({ ext: '{ runtime: wasm-component, vendor: acme, grants: { log: {} }, tier: worker, trustPolicy: {} }' })), 'line-1'),
+    ).toThrow(/grants\.log\.linesPerSecond/);
     expect(() => planFromDocument(doc('kind: [\n'), 'line-1')).toThrow(/not YAML/);
     expect(() => planFromDocument(doc('kind: Something\n'), 'line-1')).toThrow(/not an ApplicationDeployment: apiVersion/);
   });
 });
 
 describe('retry advice in answers', () => {
-  const answer = (headers: Record<string, string>, problem?: Record<string, unknown>): RawAnswer => ({ status: 503, headers, bytes: Buffer.from(''), ...(problem ? { problem: problem as RawAnswer['problem'] } : {}) });
+  const answer = (headers: Record<string, string>, problem?: Record<string, unknown>): RawAnswer => ({
+    status: 503,
+    headers,
+    bytes: Buffer.from(''),
+    ...(problem ? { problem: problem as RawAnswer['problem'] } : {}),
+  });
   it('reads Retry-After (seconds or a date) and the problem document member', () => {
     expect(retryAfterSeconds(answer({ 'retry-after': '12' }))).toBe(12);
     const at = new Date(Date.now() + 30_000).toUTCString();
     expect(retryAfterSeconds(answer({ 'retry-after': at }))).toBeGreaterThanOrEqual(28);
     expect(retryAfterSeconds(answer({}, { type: 't', title: 't', status: 503, retryAfterSeconds: 9 }))).toBe(9);
     expect(retryAfterSeconds(answer({ 'retry-after': 'soon' }))).toBeUndefined();
-    expect(answerError(answer({ 'retry-after': '4' }, { type: 't', title: 'busy', status: 503, code: 'store.busy' }), 'x').details).toMatchObject({ status: 503, retryAfterSeconds: 4 });
+    expect(answerError(answer({ 'retry-after': '4' }, { type: 't', title: 'busy', status: 503, code: 'store.busy' }), 'x').details).toMatchObject({
+      status: 503,
+      retryAfterSeconds: 4,
+    });
   });
 });

@@ -32,7 +32,13 @@ describe('an agent whose certificate expired while it was not running', () => {
     writeFileSync(machineIdFile, `${name}-machine\n`);
     const caFile = join(world.dir, `ca-${name}.pem`);
     writeFileSync(caFile, world.h.ca.join('\n'));
-    const input: AgentConfigInput = { controlPlane: { url: world.h.cp.url, ca: caFile }, dataDir: join(world.dir, `in-process-${name}`), onboarding, nodeLock: { machineIdFile }, sync };
+    const input: AgentConfigInput = {
+      controlPlane: { url: world.h.cp.url, ca: caFile },
+      dataDir: join(world.dir, `in-process-${name}`),
+      onboarding,
+      nodeLock: { machineIdFile },
+      sync,
+    };
     const first = await onboard(parseAgentConfig(input), world.h.ca.join('\n'), silentLogger);
     await waitFor(() => Date.now() > first.notAfter.getTime() + 500, LIFETIME_MS + 5000, 'the certificate to expire');
     return input;

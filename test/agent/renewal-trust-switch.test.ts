@@ -9,7 +9,10 @@ import { verifyWorkloadToken } from '../../trust/workload/verify.js';
 import { fingerprintOf, parseCertificates } from '../../trust/x509.js';
 import { startInProcessAgent, startWorld, waitFor, type World } from './support.js';
 
-const spec = { identity: { vendor: 'acme', app: 'sensor', instance: 'acme-sensor-1' }, grants: { identity: { audiences: ['historian'] } } } as unknown as AppSpec;
+const spec = {
+  identity: { vendor: 'acme', app: 'sensor', instance: 'acme-sensor-1' },
+  grants: { identity: { audiences: ['historian'] } },
+} as unknown as AppSpec;
 
 /**
  * Issue #12 defect 10: after a renewal the agent went on signing workload tokens with the old

@@ -44,12 +44,23 @@ describe('device agent: crashes, tampering, offline restart, outage, node-lock',
   });
 
   it('an app cannot get a token for an audience it was not granted', async () => {
-    await world.deploy({ id: 'nosy-edge', app: 'nosy', version: '1.0.0', grants: { log: {}, identity: { audiences: ['something-else'] } }, deviceIds: ['edge-1'], tier: 'instance' });
+    await world.deploy({
+      id: 'nosy-edge',
+      app: 'nosy',
+      version: '1.0.0',
+      grants: { log: {}, identity: { audiences: ['something-else'] } },
+      deviceIds: ['edge-1'],
+      tier: 'instance',
+    });
     const stop = await agent.waitForLog((l) => l.app === 'nosy' && l.reason === 'failed' && /get-token refused/.test(l.msg), 'the refusal', 60_000);
     expect(stop.vendor).toBe('acme');
     expect(agent.logs.some((l) => l.msg === 'got a token' && l.app === 'nosy')).toBe(false);
     expect((await world.h.admin('DELETE', '/api/v1/admin/deployments/nosy-edge')).status).toBeLessThan(300);
-    await waitFor(() => JSON.parse(readFileSync(join(agent.dataDir, 'desired', 'state.json'), 'utf8')).deployments.length === 3, 20_000, 'nosy-edge gone from the adopted state');
+    await waitFor(
+      () => JSON.parse(readFileSync(join(agent.dataDir, 'desired', 'state.json'), 'utf8')).deployments.length === 3,
+      20_000,
+      'nosy-edge gone from the adopted state',
+    );
   });
 
   it('restarts an app that crashed, and serves it again', async () => {
@@ -67,15 +78,23 @@ describe('device agent: crashes, tampering, offline restart, outage, node-lock',
     bytes.writeUInt8(bytes.readUInt8(bytes.length - 1) ^ 0xff, bytes.length - 1);
     writeFileSync(blob, bytes);
     await world.deploy({ id: 'meter-edge', app: 'meter', version: '1.0.0', grants: { log: {} }, deviceIds: ['edge-1'] });
-    const status = await waitFor(async () => {
-      const s = await world.status('meter-edge');
-      return s.counts?.failed === 1 ? s : undefined;
-    }, 60_000, 'meter-edge failed');
+    const status = await waitFor(
+      async () => {
+        const s = await world.status('meter-edge');
+        return s.counts?.failed === 1 ? s : undefined;
+      },
+      60_000,
+      'meter-edge failed',
+    );
     expect(JSON.stringify(status.errors)).toContain('oci.digest-mismatch');
     await agent.waitForLog((l) => l.security === true && l.event === 'agent.artifact_refused' && l.deploymentId === 'meter-edge', 'a security event');
     expect(agent.logs.some((l) => l.msg === 'app started' && l.deploymentId === 'meter-edge')).toBe(false);
     expect((await world.h.admin('DELETE', '/api/v1/admin/deployments/meter-edge')).status).toBeLessThan(300);
-    await waitFor(() => JSON.parse(readFileSync(join(agent.dataDir, 'desired', 'state.json'), 'utf8')).deployments.length === 3, 20_000, 'meter-edge gone from the adopted state');
+    await waitFor(
+      () => JSON.parse(readFileSync(join(agent.dataDir, 'desired', 'state.json'), 'utf8')).deployments.length === 3,
+      20_000,
+      'meter-edge gone from the adopted state',
+    );
   });
 
   it('restarted with no network at all, brings every app back from disk', async () => {

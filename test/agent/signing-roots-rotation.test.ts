@@ -45,8 +45,13 @@ describe('fleet signing roots rotation on a device', () => {
     if (bundle.content.$case !== 'messageSignature') throw new Error('not a message signature');
     const stamp = await requestTimestamp(`${fleet.controlPlane.url}/api/v1/timestamp`, bundle.content.messageSignature.signature, { ca: fleet.ca.join('') });
     bundle.verificationMaterial.timestampVerificationData = { rfc3161Timestamps: [{ signedTimestamp: stamp }] };
-    await pushComponent(new RegistryClient(fleet.registry.host, { plainHttp: true }), 'acme/meter', version, component, [{ kind: 'message-signature', bytes: serializeBundle(bundle) }]);
-    await vendor.call('POST', '/api/v1/catalog/apps/meter/versions', { version, component: { reference: `oci://${fleet.registry.host}/acme/meter:${version}` } });
+    await pushComponent(new RegistryClient(fleet.registry.host, { plainHttp: true }), 'acme/meter', version, component, [
+      { kind: 'message-signature', bytes: serializeBundle(bundle) },
+    ]);
+    await vendor.call('POST', '/api/v1/catalog/apps/meter/versions', {
+      version,
+      component: { reference: `oci://${fleet.registry.host}/acme/meter:${version}` },
+    });
     return { chain: issued.chain };
   }
 
@@ -54,7 +59,10 @@ describe('fleet signing roots rotation on a device', () => {
     fleet = await startLocalFleet(dir, TD, logger);
     const { controlPlane, registry, admin, ca } = fleet;
     const identity = vendorSigningIdentity(TD, 'acme');
-    await admin.call('POST', '/api/v1/catalog/vendors', { name: 'acme', trustPolicy: { identities: [{ subject: literal(identity), issuer: literal(controlPlane.url) }], repositories: [`${literal(registry.host)}/acme/.+`] } });
+    await admin.call('POST', '/api/v1/catalog/vendors', {
+      name: 'acme',
+      trustPolicy: { identities: [{ subject: literal(identity), issuer: literal(controlPlane.url) }], repositories: [`${literal(registry.host)}/acme/.+`] },
+    });
     const { token } = await admin.call<{ token: string }>('POST', '/api/v1/admin/tokens', { name: 'acme ci', role: 'vendor:acme' });
     vendor = operatorClient(controlPlane.url, ca, token);
     await vendor.call('POST', '/api/v1/catalog/apps', { id: 'meter' });
@@ -77,7 +85,11 @@ describe('fleet signing roots rotation on a device', () => {
     const old = await publish('1.0.0', variant(fixture('hello'), 'old-ca'));
     expect(old.chain).toEqual(before.signingCas);
 
-    const rotated = await fleet.admin.call<{ signingCa: string; signingCas: number; timestampAuthorities: number; signingRootsDigest: string }>('POST', '/api/v1/admin/signing/rotations', { signingCa: true, timestampAuthority: true });
+    const rotated = await fleet.admin.call<{ signingCa: string; signingCas: number; timestampAuthorities: number; signingRootsDigest: string }>(
+      'POST',
+      '/api/v1/admin/signing/rotations',
+      { signingCa: true, timestampAuthority: true },
+    );
     expect(rotated).toMatchObject({ signingCas: 2, timestampAuthorities: 2 });
     const served = await fleet.admin.call<{ signingCas: string[]; timestampAuthorities: string[][] }>('GET', '/api/v1/signing/roots');
     expect(served.signingCas[1]).toBe(before.signingCas[0]);
@@ -88,16 +100,37 @@ describe('fleet signing roots rotation on a device', () => {
     expect(fresh.chain).toEqual([served.signingCas[0]]);
     expect(fresh.chain).not.toEqual(before.signingCas);
 
-    await fleet.admin.call('POST', '/api/v1/admin/deployments', { id: 'meter-new', app: 'meter', version: '2.0.0', grants: { log: {} }, deviceIds: ['press-1'] });
-    await waitUntil(60_000, 'the new-CA component installed', async () => changes.some((c) => c.deploymentId === 'meter-new' && (c.state === 'installed' || c.state === 'failed')));
+    await fleet.admin.call('POST', '/api/v1/admin/deployments', {
+      id: 'meter-new',
+      app: 'meter',
+      version: '2.0.0',
+      grants: { log: {} },
+      deviceIds: ['press-1'],
+    });
+    await waitUntil(60_000, 'the new-CA component installed', async () =>
+      changes.some((c) => c.deploymentId === 'meter-new' && (c.state === 'installed' || c.state === 'failed')),
+    );
     expect(changes.filter((c) => c.state === 'failed')).toEqual([]);
     expect(pinned()).toEqual(served);
     expect(lines.some((l) => typeof l.msg === 'string' && l.msg.startsWith('fleet signing roots rotation followed'))).toBe(true);
 
-    await fleet.admin.call('POST', '/api/v1/admin/deployments', { id: 'meter-old', app: 'meter', version: '1.0.0', grants: { log: {} }, deviceIds: ['press-1'] });
-    await waitUntil(60_000, 'the old-CA component installed', async () => changes.some((c) => c.deploymentId === 'meter-old' && (c.state === 'installed' || c.state === 'failed')));
+    await fleet.admin.call('POST', '/api/v1/admin/deployments', {
+      id: 'meter-old',
+      app: 'meter',
+      version: '1.0.0',
+      grants: { log: {} },
+      deviceIds: ['press-1'],
+    });
+    await waitUntil(60_000, 'the old-CA component installed', async () =>
+      changes.some((c) => c.deploymentId === 'meter-old' && (c.state === 'installed' || c.state === 'failed')),
+    );
     expect(changes.filter((c) => c.state === 'failed')).toEqual([]);
-    expect(agent.reconciler.apps().map((a) => a.deploymentId).sort()).toEqual(['meter-new', 'meter-old']);
+    expect(
+      agent.reconciler
+        .apps()
+        .map((a) => a.deploymentId)
+        .sort(),
+    ).toEqual(['meter-new', 'meter-old']);
     expect(lines.filter((l) => l.security === true && String(l.event).startsWith('agent.'))).toEqual([]);
   }, 180_000);
 });

@@ -56,7 +56,11 @@ describe('the agent status queue file', () => {
       await waitFor(() => sent.length === 1, 5_000, 'the report to be sent');
       await new Promise((r) => setTimeout(r, 200));
       rmSync(path, { recursive: true });
-      await waitFor(() => existsSync(path) && (JSON.parse(readFileSync(path, 'utf8')) as { entries: unknown[] }).entries.length === 0, 5_000, 'the emptied queue to be saved');
+      await waitFor(
+        () => existsSync(path) && (JSON.parse(readFileSync(path, 'utf8')) as { entries: unknown[] }).entries.length === 0,
+        5_000,
+        'the emptied queue to be saved',
+      );
     } finally {
       stop.abort();
       await running;
@@ -72,7 +76,9 @@ describe('the agent status queue file', () => {
     mkdirSync(join(path, 'blocker'), { recursive: true });
     const queue = new StatusQueue(dir, silentLogger);
     const sent: { status: { state: string } }[] = [];
-    const client = { request: async (_path: string, o: { json: { status: { state: string } } }) => (sent.push(o.json), { status: 201 }) } as unknown as ControlPlaneClient;
+    const client = {
+      request: async (_path: string, o: { json: { status: { state: string } } }) => (sent.push(o.json), { status: 201 }),
+    } as unknown as ControlPlaneClient;
     const stop = new AbortController();
     const running = queue.run(client, new Backoff({ initialMs: 20, maxMs: 50 }), stop.signal);
     try {

@@ -46,21 +46,37 @@ describe('local stores give back their disk', () => {
     expect(await store.get(records.recent.manifestDigest, 'p')).toBeDefined();
     expect(await store.get(records.older.manifestDigest, 'p')).toBeUndefined();
     // The shared blob stays (a kept record names it); the oldest's blob and the stray file go.
-    expect(readdirSync(join(dir, 'art', 'artifacts', 'blobs')).sort()).toEqual([records.current.componentDigest.slice(7), records.recent.componentDigest.slice(7)].sort());
+    expect(readdirSync(join(dir, 'art', 'artifacts', 'blobs')).sort()).toEqual(
+      [records.current.componentDigest.slice(7), records.recent.componentDigest.slice(7)].sort(),
+    );
     expect(pruned.bytesFreed).toBe(Buffer.byteLength('oldest') + 1);
     expect((await store.prune(new Set(), 0)).removed).toBe(2);
     expect(readdirSync(join(dir, 'art', 'artifacts', 'blobs'))).toEqual([]);
   });
 
-  it('adopted state: only the adopted state\'s documents stay', async () => {
+  it("adopted state: only the adopted state's documents stay", async () => {
     const store = new AdoptedStateStore(join(dir, 'adopted'), silentLogger);
     const doc = (text: string) => ({ deploymentId: 'd', digest: sha256Digest(text), bytes: Buffer.from(text) });
     const [a, b] = [doc('first: 1\n'), doc('second: 2\n')];
     await store.putDocument(a);
-    await store.save({ deviceId: 'line-1', manifestVersion: 2, etag: '"a"', manifestDigest: 'm', deployments: [{ deploymentId: 'd', digest: a.digest }], adoptedAt: '' });
+    await store.save({
+      deviceId: 'line-1',
+      manifestVersion: 2,
+      etag: '"a"',
+      manifestDigest: 'm',
+      deployments: [{ deploymentId: 'd', digest: a.digest }],
+      adoptedAt: '',
+    });
     await store.putDocument(b);
     expect(readdirSync(join(dir, 'adopted', 'desired', 'documents'))).toHaveLength(2);
-    await store.save({ deviceId: 'line-1', manifestVersion: 3, etag: '"b"', manifestDigest: 'm', deployments: [{ deploymentId: 'd', digest: b.digest }], adoptedAt: '' });
+    await store.save({
+      deviceId: 'line-1',
+      manifestVersion: 3,
+      etag: '"b"',
+      manifestDigest: 'm',
+      deployments: [{ deploymentId: 'd', digest: b.digest }],
+      adoptedAt: '',
+    });
     expect(await store.document('d', b.digest)).toBeDefined();
     expect(readdirSync(join(dir, 'adopted', 'desired', 'documents'))).toEqual([`${b.digest.slice(7)}.yaml`]);
   });
@@ -87,7 +103,11 @@ function compiledOnDisk(cacheDir: string): string[] {
   const names = readdirSync(cacheDir).filter((n) => !n.endsWith('.tmp'));
   const wasmtime = names.filter((n) => n.startsWith('wasmtime-'));
   if (wasmtime.length === 0) return names; // jco: a folder per digest
-  return wasmtime.flatMap((d) => readdirSync(join(cacheDir, d)).filter((n) => n.endsWith('.cwasm')).map((n) => n.split('-')[0]!));
+  return wasmtime.flatMap((d) =>
+    readdirSync(join(cacheDir, d))
+      .filter((n) => n.endsWith('.cwasm'))
+      .map((n) => n.split('-')[0]!),
+  );
 }
 
 describe('an agent updating an app', () => {
@@ -107,11 +127,15 @@ describe('an agent updating an app', () => {
 
   it('keeps on disk only the version it runs (retainUnused 0): artifact, compiled code, document', async () => {
     // Without probation: a version on probation keeps the one it replaced (test/agent/last-known-good.test.ts).
-    const started = await startInProcessAgent(world, 'gc-1', { artifacts: { source: 'mirror', retainUnused: 0 }, lastKnownGood: { windowSeconds: 0, maxRestarts: 3 } });
+    const started = await startInProcessAgent(world, 'gc-1', {
+      artifacts: { source: 'mirror', retainUnused: 0 },
+      lastKnownGood: { windowSeconds: 0, maxRestarts: 3 },
+    });
     agent = started.agent;
     const { lines, changes } = started;
     const dataDir = started.config.dataDir;
-    const installed = (version: string) => waitFor(() => changes.some((c) => c.deploymentId === 'sensor-gc' && c.state === 'installed' && c.version === version), 30_000, `${version} installed`);
+    const installed = (version: string) =>
+      waitFor(() => changes.some((c) => c.deploymentId === 'sensor-gc' && c.state === 'installed' && c.version === version), 30_000, `${version} installed`);
     await world.deploy({ id: 'sensor-gc', app: 'sensor', version: '1.0.0', grants: { log: {} }, deviceIds: ['gc-1'] });
     await installed('1.0.0');
     const listing = () => ({
@@ -132,7 +156,7 @@ describe('an agent updating an app', () => {
     expect(readdirSync(join(dataDir, 'desired', 'documents'))).toHaveLength(1);
   });
 
-  it('deletes a removed app\'s data folder (removedAppDataDays 0) at the next adopted state and at a restart, and keeps a deployed app\'s', async () => {
+  it("deletes a removed app's data folder (removedAppDataDays 0) at the next adopted state and at a restart, and keeps a deployed app's", async () => {
     await agent?.stop();
     const started = await startInProcessAgent(world, 'gc-data', { runtime: { removedAppDataDays: 0 } });
     agent = started.agent;
@@ -141,7 +165,8 @@ describe('an agent updating an app', () => {
     const grants = { log: {}, keyvalue: { quotaBytes: 4096 } };
     await world.deploy({ id: 'vault-gc', app: 'vault', version: '1.0.0', grants, deviceIds: ['gc-data'] });
     await world.deploy({ id: 'keeper-gc', app: 'keeper', version: '1.0.0', grants, deviceIds: ['gc-data'] });
-    for (const id of ['vault-gc', 'keeper-gc']) await waitFor(() => changes.some((c) => c.deploymentId === id && c.state === 'installed'), 30_000, `${id} installed`);
+    for (const id of ['vault-gc', 'keeper-gc'])
+      await waitFor(() => changes.some((c) => c.deploymentId === id && c.state === 'installed'), 30_000, `${id} installed`);
     // What the apps kept: the runtime made their folders for the keyvalue grant; the store makes
     // keyvalue/ at its first write.
     for (const app of ['vault', 'keeper']) {
@@ -151,7 +176,11 @@ describe('an agent updating an app', () => {
     }
     expect((await world.h.admin('DELETE', '/api/v1/admin/deployments/vault-gc')).status).toBeLessThan(300);
     await waitFor(() => changes.some((c) => c.deploymentId === 'vault-gc' && c.state === 'removed'), 30_000, 'vault removed');
-    const removal = await waitFor(() => lines.find((l) => l.msg === 'removed the data of an app no deployment names' && l.app === 'vault'), 10_000, 'vault\'s data removed');
+    const removal = await waitFor(
+      () => lines.find((l) => l.msg === 'removed the data of an app no deployment names' && l.app === 'vault'),
+      10_000,
+      "vault's data removed",
+    );
     expect(removal).toMatchObject({ vendor: 'acme', app: 'vault', bytesFreed: 5 });
     expect(existsSync(join(appsDir, 'vault'))).toBe(false);
     expect(readdirSync(join(appsDir, 'keeper', 'keyvalue'))).toEqual(['entry']);
@@ -164,7 +193,9 @@ describe('an agent updating an app', () => {
     mkdirSync(join(appsDir, 'orphan', 'files'), { recursive: true });
     writeFileSync(join(appsDir, 'orphan', 'files', 'old'), 'x');
     const restartLines: LogLine[] = [];
-    agent = await startAgent(config, { logger: createLogger({ name: 'gc-data', level: 'debug' }, { write: (l: string) => void restartLines.push(JSON.parse(l)) }) });
+    agent = await startAgent(config, {
+      logger: createLogger({ name: 'gc-data', level: 'debug' }, { write: (l: string) => void restartLines.push(JSON.parse(l)) }),
+    });
     expect(restartLines.find((l) => l.msg === 'removed the data of an app no deployment names')).toMatchObject({ app: 'orphan', bytesFreed: 1 });
     expect(existsSync(join(appsDir, 'orphan'))).toBe(false);
     expect(readdirSync(join(appsDir, 'keeper', 'keyvalue'))).toEqual(['entry']);

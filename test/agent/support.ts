@@ -68,7 +68,10 @@ export async function startWorld(cp: Partial<ControlPlaneOptions> = {}): Promise
   let cpRunning = true;
   const vendor = generateVendorKey();
   const namespace = `${registry.host.replace(/[.]/g, '\\.')}/acme/.+`;
-  const created = await h.admin('POST', '/api/v1/catalog/vendors', { name: 'acme', trustPolicy: { vendor: 'acme', publicKeys: [vendor.publicKeyPem], repositories: [namespace] } });
+  const created = await h.admin('POST', '/api/v1/catalog/vendors', {
+    name: 'acme',
+    trustPolicy: { vendor: 'acme', publicKeys: [vendor.publicKeyPem], repositories: [namespace] },
+  });
   if (created.status !== 201) throw new Error(`vendor refused: ${created.status} ${JSON.stringify(created.body)}`);
   const client = new RegistryClient(registry.host, { plainHttp: true });
   const apps = new Set<string>();
@@ -81,14 +84,19 @@ export async function startWorld(cp: Partial<ControlPlaneOptions> = {}): Promise
     vendorPrivateKeyPem: vendor.privateKeyPem,
     async publish(app, version, component, o = {}) {
       const key = loadPrivateKey(o.signWith ?? vendor.privateKeyPem);
-      const pushed = await pushComponent(client, `acme/${app}`, version, component, [{ kind: 'message-signature', bytes: serializeBundle(signComponent(component, key)) }]);
+      const pushed = await pushComponent(client, `acme/${app}`, version, component, [
+        { kind: 'message-signature', bytes: serializeBundle(signComponent(component, key)) },
+      ]);
       if (!apps.has(app)) {
         const a = await h.admin('POST', '/api/v1/catalog/apps', { id: app, vendor: 'acme' });
         if (a.status !== 201) throw new Error(`app refused: ${a.status} ${JSON.stringify(a.body)}`);
         apps.add(app);
       }
       // Admission pulls and verifies it from the registry, as for any vendor.
-      const v = await h.admin('POST', `/api/v1/catalog/apps/${app}/versions`, { version, component: { reference: `oci://${registry.host}/acme/${app}:${version}` } });
+      const v = await h.admin('POST', `/api/v1/catalog/apps/${app}/versions`, {
+        version,
+        component: { reference: `oci://${registry.host}/acme/${app}:${version}` },
+      });
       if (v.status !== 201) throw new Error(`version refused: ${v.status} ${JSON.stringify(v.body)}`);
       return { digest: pushed.manifestDigest, componentDigest: pushed.componentDigest };
     },
@@ -202,7 +210,11 @@ export async function startInProcessAgent(world: World, name: string, overrides:
 
 /** `env`: the agent process's environment (e.g. a libfaketime preload that moves its clock). */
 export function spawnAgent(name: string, dataDir: string, configPath: string, env: NodeJS.ProcessEnv = process.env): AgentProcess {
-  const child = spawn(process.execPath, [join(ROOT, 'bin/berth.js'), 'device', 'start', '--config', configPath], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env });
+  const child = spawn(process.execPath, [join(ROOT, 'bin/berth.js'), 'device', 'start', '--config', configPath], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env,
+  });
   const logs: LogLine[] = [];
   const rl = createInterface({ input: child.stdout! });
   rl.on('line', (line) => {
@@ -228,7 +240,13 @@ export function spawnAgent(name: string, dataDir: string, configPath: string, en
       return waitFor(
         () => {
           const found = logs.slice(from).find(match);
-          if (!found && exitCode !== undefined) throw new Error(`agent ${name} exited (${exitCode}) before ${what}:\n${logs.slice(-15).map((l) => JSON.stringify(l)).join('\n')}`);
+          if (!found && exitCode !== undefined)
+            throw new Error(
+              `agent ${name} exited (${exitCode}) before ${what}:\n${logs
+                .slice(-15)
+                .map((l) => JSON.stringify(l))
+                .join('\n')}`,
+            );
           return found;
         },
         timeoutMs,

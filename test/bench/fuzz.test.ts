@@ -12,6 +12,11 @@ describe('bench fuzz, short run', () => {
     // One line each; the benchmark prints the reproducers: `npm run bench -- fuzz --seed npm-test-1 --requests 2000 --concurrency 8`.
     expect(report.findings.map(findingLine)).toEqual([]);
     expect(report.errorLineSamples.map((l) => `${l.name} ${l.msg} ${l.err} ${l.method} ${l.path}`)).toEqual([]);
-    expect({ serverErrors: report.serverErrors, hangs: report.hangs, crashes: report.crashes, errorLines: report.errorLines }).toEqual({ serverErrors: 0, hangs: 0, crashes: 0, errorLines: 0 });
+    expect({ serverErrors: report.serverErrors, hangs: report.hangs, crashes: report.crashes, errorLines: report.errorLines }).toEqual({
+      serverErrors: 0,
+      hangs: 0,
+      crashes: 0,
+      errorLines: 0,
+    });
   }, 300_000);
 });

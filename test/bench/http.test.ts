@@ -22,7 +22,10 @@ describe('npm run bench -- http, short run', () => {
     const args = ['http', '--seconds', '0.5', '--warmup', '0.2', '--connections', '2', '--load', 'node'];
     const { stdout } = await exec(process.execPath, [join(projectRoot(), 'bin', 'bench.js'), ...args], { timeout: 240_000 });
     const lines = stdout.trimEnd().split('\n');
-    const json = JSON.parse(lines.at(-1)!) as { machine: { node: string }; results: { bench: string; figures: { name: string; value: number }[]; data: HttpReport }[] };
+    const json = JSON.parse(lines.at(-1)!) as {
+      machine: { node: string };
+      results: { bench: string; figures: { name: string; value: number }[]; data: HttpReport }[];
+    };
     expect(json.machine.node).toBe(process.version);
     expect(json.results.map((r) => r.bench)).toEqual(['http']);
     const report = json.results[0]!.data;
@@ -31,7 +34,12 @@ describe('npm run bench -- http, short run', () => {
     expect(report.apps.map((a) => a.target)).toEqual(wanted);
     expect(report.apps.map((a) => a.engine)).toContain('wasmtime');
     for (const t of [report.bare, ...report.apps]) {
-      expect({ target: t.target, failure: t.failure, errors: t.errors, errorKinds: t.errorKinds }).toEqual({ target: t.target, failure: undefined, errors: 0, errorKinds: [] });
+      expect({ target: t.target, failure: t.failure, errors: t.errors, errorKinds: t.errorKinds }).toEqual({
+        target: t.target,
+        failure: undefined,
+        errors: 0,
+        errorKinds: [],
+      });
       expect(t.requests, `${t.target} answered`).toBeGreaterThan(0);
       for (const v of [t.requestsPerSecond, t.p50Ms, t.p99Ms, t.ratio]) expect(Number.isFinite(v) && v > 0, `${t.target}: ${v}`).toBe(true);
       expect(t.p50Ms).toBeLessThanOrEqual(t.p99Ms);
@@ -39,11 +47,20 @@ describe('npm run bench -- http, short run', () => {
     // The readable table first: requests/s, p50, p99, errors and the share of bare, per target.
     expect(lines[0]).toBe('# http');
     for (const target of wanted) {
-      for (const figure of ['requests/s', 'p50', 'p99', 'errors', 'share of bare']) expect(lines.some((l) => l.startsWith(`${target} via gateway: ${figure}`)), `${target} ${figure}`).toBe(true);
+      for (const figure of ['requests/s', 'p50', 'p99', 'errors', 'share of bare'])
+        expect(
+          lines.some((l) => l.startsWith(`${target} via gateway: ${figure}`)),
+          `${target} ${figure}`,
+        ).toBe(true);
     }
     // Issue 13's target, judged for every Wasmtime tier: at least 25 % of the bare handler's rate.
     for (const tier of TIERS) {
-      expect(lines.some((l) => l.startsWith(`note: target: wasmtime/${tier} via gateway: share of the bare handler's requests/s ≥ 25 %: `) && / — (met|NOT met)$/.test(l)), tier).toBe(true);
+      expect(
+        lines.some(
+          (l) => l.startsWith(`note: target: wasmtime/${tier} via gateway: share of the bare handler's requests/s ≥ 25 %: `) && / — (met|NOT met)$/.test(l),
+        ),
+        tier,
+      ).toBe(true);
     }
   }, 300_000);
 

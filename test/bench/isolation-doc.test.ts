@@ -4,7 +4,8 @@ import { isolationTargets } from '../../bench/isolation-targets.js';
 import { BOUNDARIES, type ProbeColumn } from '../../bench/isolation-probes.js';
 
 const MiB = 2 ** 20;
-const probe = (verdict: 'stopped' | 'not stopped'): ProbeColumn => Object.fromEntries(BOUNDARIES.map((b) => [b, { verdict, detail: `${verdict} here` }])) as ProbeColumn;
+const probe = (verdict: 'stopped' | 'not stopped'): ProbeColumn =>
+  Object.fromEntries(BOUNDARIES.map((b) => [b, { verdict, detail: `${verdict} here` }])) as ProbeColumn;
 
 /** Two engines, every tier, a container: cold starts chosen so each target's verdict is known. */
 function twoEngines(): IsolationData {
@@ -15,13 +16,27 @@ function twoEngines(): IsolationData {
       const fresh = tier === 'instance';
       const started = fresh ? (engine === 'jco' ? 1000 : 10_000) : 10;
       const perApp = fresh ? (engine === 'jco' ? 0.25 : 0.05) : 8;
-      measured[columnKey(tier, engine)] = { engine, column: tier, coldMs: [cold[tier]], invokeUs: [40], memory: { started, bytesTotal: perApp * MiB * started, note: '', fresh } };
+      measured[columnKey(tier, engine)] = {
+        engine,
+        column: tier,
+        coldMs: [cold[tier]],
+        invokeUs: [40],
+        memory: { started, bytesTotal: perApp * MiB * started, note: '', fresh },
+      };
     }
     measured[columnKey('worker, pre-started thread', engine)] = { engine, column: 'worker, pre-started thread', coldMs: [cold.prestarted], invokeUs: [] };
   }
   measured.container = { coldMs: [40], invokeUs: [25_000], memory: { started: 20, bytesTotal: 0.68 * MiB * 20, note: '' } };
   const probes: Record<string, ProbeColumn> = { [columnKey('instance', 'wasmtime')]: probe('stopped'), container: probe('not stopped') };
-  return { machine: { date: '2026-12-07T08:00:00Z', node: 'v20', platform: 'linux', cpus: 'x', cores: 2, memoryGiB: 8 }, load: { before: [4], after: [5] }, oci: 'runc 1.1.5 (runc)', ociTried: ['runc: used'], measured, probes, quick: false };
+  return {
+    machine: { date: '2026-12-07T08:00:00Z', node: 'v20', platform: 'linux', cpus: 'x', cores: 2, memoryGiB: 8 },
+    load: { before: [4], after: [5] },
+    oci: 'runc 1.1.5 (runc)',
+    ociTried: ['runc: used'],
+    measured,
+    probes,
+    quick: false,
+  };
 }
 
 describe('docs/isolation.md from a run on both engines', () => {

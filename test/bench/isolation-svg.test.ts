@@ -52,7 +52,8 @@ function overlap(a: Text, b: Text): boolean {
 function overlapping(svg: string): string[] {
   const all = texts(svg).filter((t) => t.text.trim());
   const found: string[] = [];
-  for (let i = 0; i < all.length; i++) for (let j = i + 1; j < all.length; j++) if (overlap(all[i]!, all[j]!)) found.push(`'${all[i]!.text}' / '${all[j]!.text}'`);
+  for (let i = 0; i < all.length; i++)
+    for (let j = i + 1; j < all.length; j++) if (overlap(all[i]!, all[j]!)) found.push(`'${all[i]!.text}' / '${all[j]!.text}'`);
   return found;
 }
 
@@ -64,7 +65,15 @@ describe('the isolation chart', () => {
   });
 
   it("prints no label over another with today's five columns", () => {
-    const svg = renderChart(data({ instance: measured(1.25, 0.25), worker: measured(39.1, 7.96), process: measured(120, 58.3), 'worker, pre-started thread': measured(6.31), container: measured(39.2, 0.68) }));
+    const svg = renderChart(
+      data({
+        instance: measured(1.25, 0.25),
+        worker: measured(39.1, 7.96),
+        process: measured(120, 58.3),
+        'worker, pre-started thread': measured(6.31),
+        container: measured(39.2, 0.68),
+      }),
+    );
     expect(overlapping(svg)).toEqual([]);
     for (const line of ['worker,', 'pre-started', 'thread', 'container']) expect(texts(svg).some((t) => t.text === line)).toBe(true);
     expect(svg).not.toContain('jco'); // no engines in the data: no legend
@@ -73,7 +82,11 @@ describe('the isolation chart', () => {
   it('groups bars per column by engine, coloured by engine with a legend, when the data names engines', () => {
     const columns: Record<string, Measured> = { container: measured(39.2, 0.68) };
     for (const engine of ['jco', 'wasmtime']) {
-      for (const [tier, cold, mem] of [['instance', 1.25, 0.25], ['worker', 39.1, 7.96], ['process', 120, 58.3]] as const) {
+      for (const [tier, cold, mem] of [
+        ['instance', 1.25, 0.25],
+        ['worker', 39.1, 7.96],
+        ['process', 120, 58.3],
+      ] as const) {
         columns[`${tier} (${engine})`] = measured(engine === 'jco' ? cold : cold / 10, mem, { engine, column: tier });
       }
       columns[`worker, pre-started thread (${engine})`] = measured(6.31, undefined, { engine, column: 'worker, pre-started thread' });
@@ -83,7 +96,10 @@ describe('the isolation chart', () => {
     // One label per column, not per bar.
     expect(texts(svg).filter((t) => t.text === 'worker').length).toBe(2);
     expect(texts(svg).filter((t) => t.text === 'instance (jco)').length).toBe(0);
-    const fills = (engine: string) => [...svg.matchAll(/<rect x="[\d.]+" y="[\d.]+" width="\d+" height="[\d.]+" fill="(#[0-9a-f]+)"><title>[^<]*\((\w+)\)/g)].filter((m) => m[2] === engine).map((m) => m[1]);
+    const fills = (engine: string) =>
+      [...svg.matchAll(/<rect x="[\d.]+" y="[\d.]+" width="\d+" height="[\d.]+" fill="(#[0-9a-f]+)"><title>[^<]*\((\w+)\)/g)]
+        .filter((m) => m[2] === engine)
+        .map((m) => m[1]);
     expect(fills('jco')).toHaveLength(7); // 4 cold starts, 3 memory figures
     expect(new Set(fills('jco')).size).toBe(1);
     expect(new Set(fills('wasmtime')).size).toBe(1);

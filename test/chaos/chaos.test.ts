@@ -15,7 +15,16 @@ import { serializeBundle, signComponent } from '../../trust/signing/sign.js';
 import { fixture, variant } from '../agent/support.js';
 import { freePort, startRegistry, type TestRegistry } from '../support/registry.js';
 import { fillDisk, filler, freeDisk, libfaketime, mountSmallDisk, skewableClockEnv, unmount } from './environment.js';
-import { appliedStatusProblems, componentsRun, deviceQueueProblems, statusQueueFile, storeProblems, STATUS_AUDIT_SQL, unadmittedRuns, type DeviceRecord } from './invariants.js';
+import {
+  appliedStatusProblems,
+  componentsRun,
+  deviceQueueProblems,
+  statusQueueFile,
+  storeProblems,
+  STATUS_AUDIT_SQL,
+  unadmittedRuns,
+  type DeviceRecord,
+} from './invariants.js';
 import { chaosSeed, describeFault, planFaults, seededRandom, type Fault } from './plan.js';
 import { chaosPostgres, withDatabase, type ChaosPostgres } from './postgres.js';
 import { agentProcess, replicaProcess, type BerthProcess } from './processes.js';
@@ -75,7 +84,8 @@ describe(`chaos: two replicas on PostgreSQL, three agents, a rolling update unde
     pg = await chaosPostgres(pgRoot);
     const db = pg.url;
     const ports = [await freePort(), await freePort()];
-    for (let i = 0; i < REPLICAS; i++) replicas.push(replicaProcess(`replica-${i}`, { dataDir: join(root, `cp-${i}`), storeUrl: db, port: ports[i]!, registryConfig }));
+    for (let i = 0; i < REPLICAS; i++)
+      replicas.push(replicaProcess(`replica-${i}`, { dataDir: join(root, `cp-${i}`), storeUrl: db, port: ports[i]!, registryConfig }));
     await replicas[0]!.start();
     // Replicas share the issuing and desired-state keys (a mounted secret in production).
     cpSync(join(root, 'cp-0', 'pki'), join(root, 'cp-1', 'pki'), { recursive: true });
@@ -92,13 +102,21 @@ describe(`chaos: two replicas on PostgreSQL, three agents, a rolling update unde
 
     // --- The catalog: one app, two versions of a fixture, signed by the vendor, admitted.
     const key = generateVendorKey();
-    await admins[0]!.call('POST', '/api/v1/catalog/vendors', { name: 'acme', trustPolicy: { publicKeys: [key.publicKeyPem], repositories: [`${registry.host.replace(/[.]/g, '\\.')}/acme/.+`] } });
+    await admins[0]!.call('POST', '/api/v1/catalog/vendors', {
+      name: 'acme',
+      trustPolicy: { publicKeys: [key.publicKeyPem], repositories: [`${registry.host.replace(/[.]/g, '\\.')}/acme/.+`] },
+    });
     await admins[0]!.call('POST', '/api/v1/catalog/apps', { id: 'meter', vendor: 'acme' });
     const client = new RegistryClient(registry.host, { plainHttp: true });
     for (const version of VERSIONS) {
       const bytes = version === V1 ? fixture('hello') : variant(fixture('hello'), version);
-      await pushComponent(client, 'acme/meter', version, bytes, [{ kind: 'message-signature', bytes: serializeBundle(signComponent(bytes, loadPrivateKey(key.privateKeyPem))) }]);
-      await admins[0]!.call('POST', '/api/v1/catalog/apps/meter/versions', { version, component: { reference: `oci://${registry.host}/acme/meter:${version}` } });
+      await pushComponent(client, 'acme/meter', version, bytes, [
+        { kind: 'message-signature', bytes: serializeBundle(signComponent(bytes, loadPrivateKey(key.privateKeyPem))) },
+      ]);
+      await admins[0]!.call('POST', '/api/v1/catalog/apps/meter/versions', {
+        version,
+        component: { reference: `oci://${registry.host}/acme/meter:${version}` },
+      });
     }
 
     // --- Three devices, each on a small disk of its own, each with a clock that can be moved.
@@ -137,19 +155,38 @@ describe(`chaos: two replicas on PostgreSQL, three agents, a rolling update unde
     };
     for (let i = 0; i < AGENTS; i++) {
       writeFileSync(join(root, `machine-id-${i}`), randomBytes(16).toString('hex') + '\n');
-      const token = (await withDatabase(db, (q) => createEnrollmentToken(q, silentLogger, { deviceId: deviceIds[i], ttlSeconds: 3600, by: 'chaos test' }))).token;
+      const token = (await withDatabase(db, (q) => createEnrollmentToken(q, silentLogger, { deviceId: deviceIds[i], ttlSeconds: 3600, by: 'chaos test' })))
+        .token;
       await writeConfig(i, token);
-      agents.push(agentProcess(deviceIds[i]!, () => configPaths[i]!, () => skewableClockEnv(join(root, `clock-${i}`))));
+      agents.push(
+        agentProcess(
+          deviceIds[i]!,
+          () => configPaths[i]!,
+          () => skewableClockEnv(join(root, `clock-${i}`)),
+        ),
+      );
     }
     await Promise.all(agents.map((a) => a.start()));
 
     // --- Version 1 everywhere, before any fault.
-    await admins[0]!.call('POST', '/api/v1/admin/deployments', { id: DEPLOYMENT, app: 'meter', version: V1, grants: { log: {} }, deviceIds, rollout: { batchSize: 1 } });
+    await admins[0]!.call('POST', '/api/v1/admin/deployments', {
+      id: DEPLOYMENT,
+      app: 'meter',
+      version: V1,
+      grants: { log: {} },
+      deviceIds,
+      rollout: { batchSize: 1 },
+    });
     let before: unknown;
-    await until(async () => {
-      before = await admins[0]!.call('GET', `/api/v1/admin/deployments/${DEPLOYMENT}/status`);
-      return (before as { counts?: { installed?: number } }).counts?.installed === AGENTS;
-    }, 90_000, `${AGENTS} devices on ${V1}`, () => JSON.stringify(before));
+    await until(
+      async () => {
+        before = await admins[0]!.call('GET', `/api/v1/admin/deployments/${DEPLOYMENT}/status`);
+        return (before as { counts?: { installed?: number } }).counts?.installed === AGENTS;
+      },
+      90_000,
+      `${AGENTS} devices on ${V1}`,
+      () => JSON.stringify(before),
+    );
     say(`set up in ${((Date.now() - started) / 1000).toFixed(1)} s; every device runs ${V1}`);
 
     // --- The rolling update, and the faults while it runs.
@@ -167,7 +204,11 @@ describe(`chaos: two replicas on PostgreSQL, three agents, a rolling update unde
         const step = await firstAnswer(admins, 'POST', `/api/v1/admin/deployments/${DEPLOYMENT}/rollouts`, { version, batchSize: 1 });
         rollouts.push(`${version}${step.ok ? '' : ` refused: ${step.error}`}`);
         if (!step.ok) await sleep(1000);
-        await until(async () => !faulting || (await firstAnswer(admins, 'GET', `/api/v1/admin/deployments/${DEPLOYMENT}`)).body?.rollout?.state !== 'rolling', 60_000, `the rollout to ${version} to end`).catch(() => {});
+        await until(
+          async () => !faulting || (await firstAnswer(admins, 'GET', `/api/v1/admin/deployments/${DEPLOYMENT}`)).body?.rollout?.state !== 'rolling',
+          60_000,
+          `the rollout to ${version} to end`,
+        ).catch(() => {});
         const state = (await firstAnswer(admins, 'GET', `/api/v1/admin/deployments/${DEPLOYMENT}`)).body?.rollout?.state;
         // A paused rollout (a device reported a failure) is rolled back before the next, as an operator would.
         if (state === 'paused') {
@@ -184,7 +225,10 @@ describe(`chaos: two replicas on PostgreSQL, three agents, a rolling update unde
         await sleep(faultStart + f.atMs - Date.now());
         await applyFault(f);
       });
-      chains.set(target, run.catch(() => {}));
+      chains.set(
+        target,
+        run.catch(() => {}),
+      );
       return run;
     };
     const applyFault = async (f: Fault): Promise<void> => {
@@ -246,28 +290,59 @@ describe(`chaos: two replicas on PostgreSQL, three agents, a rolling update unde
     const convergedAfter = Date.now();
     const records: DeviceRecord[] = agents.map((a, i) => ({ deviceId: deviceIds[i]!, logs: a.logs, dataDir: dataDirs[i]! }));
     const lastGap = { text: '' };
-    const converged = await until(async () => {
-      const gap = await withDatabase(db, (q) => convergenceGap(q, records)).catch((err: Error) => `store: ${err.message}`);
-      lastGap.text = gap ?? '';
-      return gap === undefined;
-    }, 120_000, 'convergence', () => lastGap.text).then(() => true, (err: Error) => (say(err.message), false));
+    const converged = await until(
+      async () => {
+        const gap = await withDatabase(db, (q) => convergenceGap(q, records)).catch((err: Error) => `store: ${err.message}`);
+        lastGap.text = gap ?? '';
+        return gap === undefined;
+      },
+      120_000,
+      'convergence',
+      () => lastGap.text,
+    ).then(
+      () => true,
+      (err: Error) => (say(err.message), false),
+    );
     // Let the last log lines of the last deliveries arrive before reading the logs.
     await sleep(1000);
-    const final = await withDatabase(db, (q) => q.query<{ rollout_state: string; version: string }>('SELECT rollout_state, version FROM deployments WHERE id = $1', [DEPLOYMENT]));
-    say(`converged in ${((Date.now() - convergedAfter) / 1000).toFixed(1)} s after the faults; rollout ${final[0]?.rollout_state} at ${final[0]?.version}; whole run ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    const final = await withDatabase(db, (q) =>
+      q.query<{ rollout_state: string; version: string }>('SELECT rollout_state, version FROM deployments WHERE id = $1', [DEPLOYMENT]),
+    );
+    say(
+      `converged in ${((Date.now() - convergedAfter) / 1000).toFixed(1)} s after the faults; rollout ${final[0]?.rollout_state} at ${final[0]?.version}; whole run ${((Date.now() - started) / 1000).toFixed(1)} s`,
+    );
 
     // --- The invariants.
-    const admitted = new Map((await withDatabase(db, (q) => q.query<{ version: string; digest: string }>("SELECT version, digest FROM app_versions WHERE app_id = 'meter'"))).map((r) => [r.version, r.digest]));
+    const admitted = new Map(
+      (await withDatabase(db, (q) => q.query<{ version: string; digest: string }>("SELECT version, digest FROM app_versions WHERE app_id = 'meter'"))).map(
+        (r) => [r.version, r.digest],
+      ),
+    );
     const statusProblems: string[] = [];
     for (const d of records) statusProblems.push(...deviceQueueProblems(d), ...(await withDatabase(db, (q) => appliedStatusProblems(q, d, DEPLOYMENT))));
     const storeIssues = await withDatabase(db, storeProblems);
     const crashes = [...replicas, ...agents].flatMap((p) => p.crashes);
     // A database restart is an outage to retry (503), not an internal error in the log.
-    const replicaErrors = replicas.flatMap((p) => p.logs.filter((l) => typeof l.level === 'number' && l.level >= 50).map((l) => `${p.name}: ${l.msg} ${JSON.stringify(l.err ?? '').slice(0, 200)}`));
-    const runs = records.map((d) => `${d.deviceId}: ${componentsRun(d).map((r) => `${r.version}@life${r.life}`).join(' ')}`);
+    const replicaErrors = replicas.flatMap((p) =>
+      p.logs.filter((l) => typeof l.level === 'number' && l.level >= 50).map((l) => `${p.name}: ${l.msg} ${JSON.stringify(l.err ?? '').slice(0, 200)}`),
+    );
+    const runs = records.map(
+      (d) =>
+        `${d.deviceId}: ${componentsRun(d)
+          .map((r) => `${r.version}@life${r.life}`)
+          .join(' ')}`,
+    );
     say(`components started: ${runs.join('; ')}`);
     for (const p of [...agents, ...replicas]) say(`${p.name} (${p.lives} lives, ${p.failedStarts.length} failed starts) warned: ${warnings(p)}`);
-    for (const p of [...agents, ...replicas]) for (const f of p.failedStarts) say(`failed start, started again: ${f.split('\n').filter((l) => /Error|exited/.test(l)).slice(0, 3).join(' | ')}`);
+    for (const p of [...agents, ...replicas])
+      for (const f of p.failedStarts)
+        say(
+          `failed start, started again: ${f
+            .split('\n')
+            .filter((l) => /Error|exited/.test(l))
+            .slice(0, 3)
+            .join(' | ')}`,
+        );
 
     expect(faultErrors, 'every planned fault was carried out').toEqual([]);
     expect(crashes, 'no process died on its own').toEqual([]);
@@ -279,7 +354,9 @@ describe(`chaos: two replicas on PostgreSQL, three agents, a rolling update unde
     // The faults were real: processes restarted, every device's status writes were audited
     // (the status check above compared something).
     expect(agents.reduce((n, a) => n + a.lives, 0)).toBeGreaterThan(AGENTS);
-    const audited = await withDatabase(db, (q) => q.query<{ device_id: string; n: number }>('SELECT device_id, count(*)::int AS n FROM chaos_status_audit GROUP BY device_id'));
+    const audited = await withDatabase(db, (q) =>
+      q.query<{ device_id: string; n: number }>('SELECT device_id, count(*)::int AS n FROM chaos_status_audit GROUP BY device_id'),
+    );
     for (const id of deviceIds) expect(audited.find((r) => r.device_id === id)?.n ?? 0, `status writes audited for ${id}`).toBeGreaterThanOrEqual(2);
     // Each skewed device logged on its moved clock (pino stamps lines with the process's Date.now()).
     // Each skewed device lived on its moved clock: no line stamped on the real clock after the
@@ -289,9 +366,12 @@ describe(`chaos: two replicas on PostgreSQL, three agents, a rolling update unde
       if (f.kind !== 'skew-clock') continue;
       const times = () => agents[f.agent]!.logs.map((l) => l.time).filter((t): t is number => typeof t === 'number');
       const moved = () => (f.hours > 0 ? times().some((t) => t > Date.now() + 50 * 60_000) : times().some((t) => t < started - 50 * 60_000));
-      for (const deadline = Date.now() + 15_000; !moved() && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 250));
+      for (const deadline = Date.now() + 15_000; !moved() && Date.now() < deadline;) await new Promise((r) => setTimeout(r, 250));
       const since = skewedAt.get(f.agent)! + 2_000;
-      expect(times().filter((t) => t > since && t <= Date.now()), `agent ${f.agent} logged nothing on the real clock after its clock moved`).toEqual([]);
+      expect(
+        times().filter((t) => t > since && t <= Date.now()),
+        `agent ${f.agent} logged nothing on the real clock after its clock moved`,
+      ).toEqual([]);
       if (!moved()) say(`agent ${f.agent} logged nothing since its clock moved ${f.hours > 0 ? 'ahead' : 'behind'}`);
     }
   }, 300_000);
@@ -311,7 +391,8 @@ async function convergenceGap(q: Parameters<typeof storeProblems>[0], devices: r
   );
   if (rows.length !== devices.length) return `${rows.length} placements`;
   for (const r of rows) {
-    if (r.reported !== r.placed || r.state !== 'installed') return `${r.device_id}: placed ${r.placed}, reported ${r.state ?? 'nothing'} on ${r.reported ?? '-'}`;
+    if (r.reported !== r.placed || r.state !== 'installed')
+      return `${r.device_id}: placed ${r.placed}, reported ${r.state ?? 'nothing'} on ${r.reported ?? '-'}`;
     const device = devices.find((x) => x.deviceId === r.device_id)!;
     const running = componentsRun(device).at(-1);
     if (running?.version !== r.placed) return `${r.device_id}: runs ${running?.version ?? 'nothing'}, placed ${r.placed}`;
@@ -324,12 +405,19 @@ async function convergenceGap(q: Parameters<typeof storeProblems>[0], devices: r
 /** The distinct warning and error messages of a process, with how often each came. */
 function warnings(p: BerthProcess): string {
   const counts = new Map<string, number>();
-  for (const l of p.logs) if (typeof l.level === 'number' && l.level >= 40) counts.set(`${l.msg}${l.code ? ` (${l.code})` : ''}`, (counts.get(`${l.msg}${l.code ? ` (${l.code})` : ''}`) ?? 0) + 1);
+  for (const l of p.logs)
+    if (typeof l.level === 'number' && l.level >= 40)
+      counts.set(`${l.msg}${l.code ? ` (${l.code})` : ''}`, (counts.get(`${l.msg}${l.code ? ` (${l.code})` : ''}`) ?? 0) + 1);
   return [...counts].map(([m, n]) => `${m} ×${n}`).join('; ') || 'nothing';
 }
 
 /** An operator request to whichever replica answers (one may be down): the first 2xx, else the last refusal. */
-async function firstAnswer(admins: readonly OperatorClient[], method: string, path: string, body?: unknown): Promise<{ ok: boolean; body?: any; error?: string }> {
+async function firstAnswer(
+  admins: readonly OperatorClient[],
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<{ ok: boolean; body?: any; error?: string }> {
   let error = '';
   for (let round = 0; round < 20; round++) {
     for (const admin of admins) {

@@ -15,7 +15,9 @@ const STARTED = new Set(['app started', 'app updated']);
 
 /** Every component a device started: the version and digest from its own log line. */
 export function componentsRun(d: DeviceRecord): { deploymentId: string; version: string; digest: string; life: number }[] {
-  return d.logs.filter((l) => STARTED.has(l.msg)).map((l) => ({ deploymentId: String(l.deploymentId), version: String(l.version), digest: String(l.digest), life: l.life }));
+  return d.logs
+    .filter((l) => STARTED.has(l.msg))
+    .map((l) => ({ deploymentId: String(l.deploymentId), version: String(l.version), digest: String(l.digest), life: l.life }));
 }
 
 /** Invariant 1: a device ran only digests the catalog admitted (and so verified, signature included) for that version. */
@@ -23,7 +25,8 @@ export function unadmittedRuns(devices: readonly DeviceRecord[], admitted: Reado
   const wrong: string[] = [];
   for (const d of devices) {
     for (const run of componentsRun(d)) {
-      if (admitted.get(run.version) !== run.digest) wrong.push(`${d.deviceId} ran ${run.version} as ${run.digest} (admitted: ${admitted.get(run.version) ?? 'no such version'})`);
+      if (admitted.get(run.version) !== run.digest)
+        wrong.push(`${d.deviceId} ran ${run.version} as ${run.digest} (admitted: ${admitted.get(run.version) ?? 'no such version'})`);
     }
   }
   return wrong;
@@ -59,14 +62,22 @@ export function deviceQueueProblems(d: DeviceRecord): string[] {
   const problems: string[] = [];
   const file = statusQueueFile(d.dataDir);
   if (!file) return [`${d.deviceId}: no status-queue.json`];
-  if (file.entries.length > 0) problems.push(`${d.deviceId}: ${file.entries.length} status reports still queued (${file.entries.map((e) => e.seq).join(', ')})`);
-  const done = new Set(d.logs.filter((l) => l.msg === 'status reported' || /^(removal report not recorded|status report refused)/.test(String(l.msg))).map((l) => Number(l.seq)));
-  for (let seq = 1; seq < file.nextSeq; seq++) if (!done.has(seq) && !file.entries.some((e) => e.seq === seq)) problems.push(`${d.deviceId}: status report ${seq} was queued and never delivered`);
+  if (file.entries.length > 0)
+    problems.push(`${d.deviceId}: ${file.entries.length} status reports still queued (${file.entries.map((e) => e.seq).join(', ')})`);
+  const done = new Set(
+    d.logs.filter((l) => l.msg === 'status reported' || /^(removal report not recorded|status report refused)/.test(String(l.msg))).map((l) => Number(l.seq)),
+  );
+  for (let seq = 1; seq < file.nextSeq; seq++)
+    if (!done.has(seq) && !file.entries.some((e) => e.seq === seq)) problems.push(`${d.deviceId}: status report ${seq} was queued and never delivered`);
   const accepted = d.logs.filter((l) => l.msg === 'status reported').map(sentOf);
   for (const a of accepted) {
     const lastOfItsLife = accepted.filter((b) => b.life === a.life).at(-1) === a;
-    const again = d.logs.filter((l) => l.msg === 'sending status report' && l.life > a.life).map(sentOf).filter((s) => s.seq === a.seq && key(s) === key(a));
-    if (again.length > 0 && !lastOfItsLife) problems.push(`${d.deviceId}: status report ${a.seq} (${key(a)}) accepted in life ${a.life} and sent again in life ${again[0]!.life}`);
+    const again = d.logs
+      .filter((l) => l.msg === 'sending status report' && l.life > a.life)
+      .map(sentOf)
+      .filter((s) => s.seq === a.seq && key(s) === key(a));
+    if (again.length > 0 && !lastOfItsLife)
+      problems.push(`${d.deviceId}: status report ${a.seq} (${key(a)}) accepted in life ${a.life} and sent again in life ${again[0]!.life}`);
   }
   return problems;
 }
@@ -89,15 +100,25 @@ export async function appliedStatusProblems(db: Db, d: DeviceRecord, deploymentI
     const k = `${row.state}@${row.adopted}`;
     while (at < sends.length && key(sends[at]!) !== k) at++;
     if (at === sends.length) {
-      problems.push(`${d.deviceId}: the control plane applied ${k} with no send of the device left to account for it (applied: ${applied.map((r) => `${r.state}@${r.adopted}`).join(' ')}; sent: ${sends.map(key).join(' ')})`);
+      problems.push(
+        `${d.deviceId}: the control plane applied ${k} with no send of the device left to account for it (applied: ${applied.map((r) => `${r.state}@${r.adopted}`).join(' ')}; sent: ${sends.map(key).join(' ')})`,
+      );
       break;
     }
     at++;
   }
-  const accepted = d.logs.filter((l) => l.msg === 'status reported' && l.deploymentId === deploymentId).map(sentOf).at(-1);
-  const [row] = await db.query<{ state: string; adopted: string }>('SELECT state, adopted_manifest_version::text AS adopted FROM deployment_device_status WHERE device_id = $1 AND deployment_id = $2', [d.deviceId, deploymentId]);
+  const accepted = d.logs
+    .filter((l) => l.msg === 'status reported' && l.deploymentId === deploymentId)
+    .map(sentOf)
+    .at(-1);
+  const [row] = await db.query<{ state: string; adopted: string }>(
+    'SELECT state, adopted_manifest_version::text AS adopted FROM deployment_device_status WHERE device_id = $1 AND deployment_id = $2',
+    [d.deviceId, deploymentId],
+  );
   if (!accepted || !row || key(accepted) !== `${row.state}@${row.adopted}`) {
-    problems.push(`${d.deviceId}: the control plane holds ${row ? `${row.state}@${row.adopted}` : 'no status'} but the device's last accepted report is ${accepted ? key(accepted) : 'none'}`);
+    problems.push(
+      `${d.deviceId}: the control plane holds ${row ? `${row.state}@${row.adopted}` : 'no status'} but the device's last accepted report is ${accepted ? key(accepted) : 'none'}`,
+    );
   }
   return problems;
 }
@@ -123,17 +144,33 @@ export const STATUS_AUDIT_SQL = [
 export async function storeProblems(db: Db): Promise<string[]> {
   const problems: string[] = [];
   const add = (what: string, rows: object[]) => rows.length > 0 && problems.push(`${what}: ${JSON.stringify(rows)}`);
-  add('placements of a version the catalog does not have', await db.query(`SELECT p.* FROM placements p JOIN deployments d ON d.id = p.deployment_id LEFT JOIN app_versions v ON v.app_id = d.app_id AND v.version = p.version WHERE v.version IS NULL`));
-  add('placements outside their rollout', await db.query(
-    `SELECT p.deployment_id, p.device_id, p.version, d.version AS deployment_version, d.rollout_state, d.target_version FROM placements p JOIN deployments d ON d.id = p.deployment_id
+  add(
+    'placements of a version the catalog does not have',
+    await db.query(
+      `SELECT p.* FROM placements p JOIN deployments d ON d.id = p.deployment_id LEFT JOIN app_versions v ON v.app_id = d.app_id AND v.version = p.version WHERE v.version IS NULL`,
+    ),
+  );
+  add(
+    'placements outside their rollout',
+    await db.query(
+      `SELECT p.deployment_id, p.device_id, p.version, d.version AS deployment_version, d.rollout_state, d.target_version FROM placements p JOIN deployments d ON d.id = p.deployment_id
      WHERE NOT (p.version = d.version OR (d.rollout_state IN ('rolling', 'paused') AND p.version = d.target_version))`,
-  ));
-  add('rollouts whose columns disagree with their state', await db.query(
-    `SELECT id, rollout_state, version, target_version, previous_version FROM deployments
+    ),
+  );
+  add(
+    'rollouts whose columns disagree with their state',
+    await db.query(
+      `SELECT id, rollout_state, version, target_version, previous_version FROM deployments
      WHERE (rollout_state IN ('rolling', 'paused') AND (target_version IS NULL OR previous_version IS NULL OR target_version = version))
         OR (rollout_state IN ('none', 'done', 'rolled-back') AND target_version IS NOT NULL)`,
-  ));
-  add('status rows of a version the catalog does not have', await db.query(`SELECT s.* FROM deployment_device_status s JOIN deployments d ON d.id = s.deployment_id LEFT JOIN app_versions v ON v.app_id = d.app_id AND v.version = s.version WHERE v.version IS NULL`));
+    ),
+  );
+  add(
+    'status rows of a version the catalog does not have',
+    await db.query(
+      `SELECT s.* FROM deployment_device_status s JOIN deployments d ON d.id = s.deployment_id LEFT JOIN app_versions v ON v.app_id = d.app_id AND v.version = s.version WHERE v.version IS NULL`,
+    ),
+  );
   const placed = await db.query<{ deployment_id: string; device_id: string; digest: string; manifest: Buffer | null }>(
     `SELECT p.deployment_id, p.device_id, v.digest, m.manifest_bytes AS manifest FROM placements p JOIN deployments d ON d.id = p.deployment_id
      JOIN app_versions v ON v.app_id = d.app_id AND v.version = p.version LEFT JOIN device_desired_state m ON m.device_id = p.device_id`,
@@ -146,7 +183,8 @@ export async function storeProblems(db: Db): Promise<string[]> {
       continue;
     }
     const [doc] = await db.query<{ bytes: Buffer }>('SELECT bytes FROM desired_state_documents WHERE digest = $1', [entry.digest]);
-    if (!doc || !doc.bytes.toString('utf8').includes(p.digest)) problems.push(`${p.device_id}: the document of ${p.deployment_id} in its desired state does not name the placed component ${p.digest}`);
+    if (!doc || !doc.bytes.toString('utf8').includes(p.digest))
+      problems.push(`${p.device_id}: the document of ${p.deployment_id} in its desired state does not name the placed component ${p.digest}`);
   }
   return problems;
 }

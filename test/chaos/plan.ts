@@ -49,7 +49,8 @@ export function planFaults(random: () => number, s: PlanShape): Fault[] {
   const pick = (n: number) => Math.floor(random() * n);
   const between = (lo: number, hi: number) => lo + Math.floor(random() * (hi - lo));
   const faults: Fault[] = [];
-  for (let i = 0; i < s.agentKills; i++) faults.push({ kind: 'kill-agent', atMs: at(), agent: pick(s.agents), downMs: between(300, 2500), nextReplica: pick(s.replicas) });
+  for (let i = 0; i < s.agentKills; i++)
+    faults.push({ kind: 'kill-agent', atMs: at(), agent: pick(s.agents), downMs: between(300, 2500), nextReplica: pick(s.replicas) });
   faults.push({ kind: 'kill-replica', atMs: at(), replica: pick(s.replicas), downMs: between(500, 3000) });
   faults.push({ kind: 'restart-postgres', atMs: at(), downMs: between(200, 2000) });
   if (s.diskFull) faults.push({ kind: 'fill-disk', atMs: at(), agent: pick(s.agents), holdMs: between(3000, 6000) });

@@ -45,12 +45,17 @@ export async function chaosPostgres(root: string): Promise<ChaosPostgres> {
 }
 
 /** One short-lived connection for the test's own queries, so a database restart never leaves a broken pool behind. */
-export async function withDatabase<T>(url: string, work: (q: { query<Row extends object>(sql: string, params?: readonly unknown[]): Promise<Row[]> }) => Promise<T>): Promise<T> {
+export async function withDatabase<T>(
+  url: string,
+  work: (q: { query<Row extends object>(sql: string, params?: readonly unknown[]): Promise<Row[]> }) => Promise<T>,
+): Promise<T> {
   const client = new pg.Client({ connectionString: url });
   client.on('error', () => {});
   await client.connect();
   try {
-    return await work({ query: async <Row extends object>(sql: string, params: readonly unknown[] = []) => (await client.query(sql, params as unknown[])).rows as Row[] });
+    return await work({
+      query: async <Row extends object>(sql: string, params: readonly unknown[] = []) => (await client.query(sql, params as unknown[])).rows as Row[],
+    });
   } finally {
     await client.end().catch(() => {});
   }

@@ -122,11 +122,33 @@ class ExitedBeforeReady extends Error {}
 
 /** `berth orchestrator start` on PostgreSQL, on a fixed port so devices find it again after a restart. */
 export function replicaProcess(name: string, o: { dataDir: string; storeUrl: string; port: number; registryConfig: string }): BerthProcess {
-  const args = ['orchestrator', 'start', '--data-dir', o.dataDir, '--store-url', o.storeUrl, '--port', String(o.port), '--trust-domain', 'chaos.test', '--registry-config', o.registryConfig];
-  return new BerthProcess(name, () => args, (l) => typeof l.msg === 'string' && /listening on https:/.test(l.msg));
+  const args = [
+    'orchestrator',
+    'start',
+    '--data-dir',
+    o.dataDir,
+    '--store-url',
+    o.storeUrl,
+    '--port',
+    String(o.port),
+    '--trust-domain',
+    'chaos.test',
+    '--registry-config',
+    o.registryConfig,
+  ];
+  return new BerthProcess(
+    name,
+    () => args,
+    (l) => typeof l.msg === 'string' && /listening on https:/.test(l.msg),
+  );
 }
 
 /** `berth device start --config <file>`; `env` is read at every start (the clock-skew preload). */
 export function agentProcess(name: string, configPath: () => string, env: () => NodeJS.ProcessEnv): BerthProcess {
-  return new BerthProcess(name, () => ['device', 'start', '--config', configPath()], (l) => l.msg === 'device agent started', env);
+  return new BerthProcess(
+    name,
+    () => ['device', 'start', '--config', configPath()],
+    (l) => l.msg === 'device agent started',
+    env,
+  );
 }

@@ -67,7 +67,11 @@ function bodyCandidate(g: Gen): Record<string, unknown> {
   g.boundaryRate = g.pick([0.02, 0.1, 0.35]);
   const body: Record<string, unknown> = { app: appIdCandidate(g), version: versionCandidate(g), grants: grantsCandidate(g) };
   if (g.bool(0.8)) body.id = deploymentIdCandidate(g);
-  if (g.bool(0.7)) body.tier = g.mostly(() => g.pick(['instance', 'worker', 'process']), () => g.pick(['thread', '', 'Worker']));
+  if (g.bool(0.7))
+    body.tier = g.mostly(
+      () => g.pick(['instance', 'worker', 'process']),
+      () => g.pick(['thread', '', 'Worker']),
+    );
   const limits = limitsCandidate(g);
   if (limits !== undefined) body.limits = limits;
   const parameters = parametersCandidate(g);
@@ -167,14 +171,32 @@ describe('contract: device → control plane', () => {
       const version = versionCandidate(g);
       const deviceId = deviceIdCandidate(g);
       // The agent only reports on deployments it parsed from a signed document: the same schemas.
-      if (![deploymentIdSchema.safeParse(deploymentId), appIdSchema.safeParse(app), versionSchema.safeParse(version), deviceIdSchema.safeParse(deviceId)].every((r) => r.success)) return false;
+      if (
+        ![deploymentIdSchema.safeParse(deploymentId), appIdSchema.safeParse(app), versionSchema.safeParse(version), deviceIdSchema.safeParse(deviceId)].every(
+          (r) => r.success,
+        )
+      )
+        return false;
       const change: DeploymentChange = { deploymentId, document: sha256Digest(Buffer.from(deploymentId)), app, version, state: g.pick(deploymentStates) };
-      if (g.bool(0.5)) change.error = { code: g.mostly(() => 'agent.start', () => g.anyText(600)), source: 'device', message: g.mostly(() => g.anyText(200), () => `${'x'.repeat(g.int(3990, 4100))}😀${g.anyText(8000)}`) };
+      if (g.bool(0.5))
+        change.error = {
+          code: g.mostly(
+            () => 'agent.start',
+            () => g.anyText(600),
+          ),
+          source: 'device',
+          message: g.mostly(
+            () => g.anyText(200),
+            () => `${'x'.repeat(g.int(3990, 4100))}😀${g.anyText(8000)}`,
+          ),
+        };
       if (g.bool(0.5)) {
         change.usage = {
           memory: { pages: g.int(0, 65536), bytes: g.int(0, 2 ** 32), peakPages: g.int(0, 65536), jsHeapBytes: g.bool() ? g.int(0, 2 ** 30) : undefined },
           cpu: { busyMs: g.next() * 1e6, deadlineMs: g.int(0, 1e6), blockedMs: g.next() * 1e3 },
-          hostCalls: Object.fromEntries(['berth:host/log@0.1.0', 'wasi:clocks/monotonic-clock@0.2.12', 'berth:host/keyvalue@0.1.0'].filter(() => g.bool()).map((k) => [k, g.int(0, 1e9)])),
+          hostCalls: Object.fromEntries(
+            ['berth:host/log@0.1.0', 'wasi:clocks/monotonic-clock@0.2.12', 'berth:host/keyvalue@0.1.0'].filter(() => g.bool()).map((k) => [k, g.int(0, 1e9)]),
+          ),
           bytes: { in: g.int(0, 2 ** 40), out: g.int(0, 2 ** 40) },
           messaging: { published: g.int(0, 1e6), received: g.int(0, 1e6), dropped: g.int(0, 1e6) },
           instances: g.int(0, 1e4),
@@ -200,14 +222,44 @@ describe('contract: device → control plane', () => {
     forRuns('agent capabilities → control plane', async (g) => {
       const labels = Object.fromEntries(
         Array.from({ length: g.int(0, 6) }, () => [
-          g.mostly(() => g.chars('abcdefghijklmnop-./', g.int(1, 30)), () => g.pick(['', 'x'.repeat(317), 'x'.repeat(318), g.anyText(40)])),
-          g.pick<unknown>([g.anyText(g.pick([10, 1024, 1025])), g.int(-1e6, 1e6), g.bool(), [g.anyText(10)], Array.from({ length: g.pick([1, 256, 257]) }, () => 'v'), [1, 2]]),
+          g.mostly(
+            () => g.chars('abcdefghijklmnop-./', g.int(1, 30)),
+            () => g.pick(['', 'x'.repeat(317), 'x'.repeat(318), g.anyText(40)]),
+          ),
+          g.pick<unknown>([
+            g.anyText(g.pick([10, 1024, 1025])),
+            g.int(-1e6, 1e6),
+            g.bool(),
+            [g.anyText(10)],
+            Array.from({ length: g.pick([1, 256, 257]) }, () => 'v'),
+            [1, 2],
+          ]),
         ]),
       );
-      const device = g.bool(0.5) ? {} : { vendor: g.mostly(() => g.anyText(30) || 'v', () => g.anyText(300)), modelNumber: g.mostly(() => 'm-1', () => ''), ...(g.bool() ? { serialNumber: g.anyText(g.pick([1, 256, 257])) } : {}) };
+      const device = g.bool(0.5)
+        ? {}
+        : {
+            vendor: g.mostly(
+              () => g.anyText(30) || 'v',
+              () => g.anyText(300),
+            ),
+            modelNumber: g.mostly(
+              () => 'm-1',
+              () => '',
+            ),
+            ...(g.bool() ? { serialNumber: g.anyText(g.pick([1, 256, 257])) } : {}),
+          };
       let config;
       try {
-        config = parseAgentConfig({ controlPlane: { url: 'https://cp.test:8443', ca: '/etc/berth/ca.pem' }, dataDir: (dataDir ??= suiteTempDir('contract-capabilities')), labels, device }, '/');
+        config = parseAgentConfig(
+          {
+            controlPlane: { url: 'https://cp.test:8443', ca: '/etc/berth/ca.pem' },
+            dataDir: (dataDir ??= suiteTempDir('contract-capabilities')),
+            labels,
+            device,
+          },
+          '/',
+        );
       } catch {
         return false; // the agent refuses to start with this configuration
       }

@@ -56,7 +56,14 @@ describe('the demo apps on one device', () => {
     // The set point comes from the deployment's config grant.
     expect(Math.abs(readings[0]! - Number(DEMO_GRANTS.sensor.grants.config.values['set-point']))).toBeLessThanOrEqual(0.5);
     const summary = await get(port, '/analytics/summary');
-    expect(summary.body).toMatchObject({ readings: 3, min: Math.min(...readings), max: Math.max(...readings), historianRefused: null, payrollToken: null, payrollRefused: 'audience-not-granted(payroll)' });
+    expect(summary.body).toMatchObject({
+      readings: 3,
+      min: Math.min(...readings),
+      max: Math.max(...readings),
+      historianRefused: null,
+      payrollToken: null,
+      payrollRefused: 'audience-not-granted(payroll)',
+    });
     const who = await verifyWorkloadToken(summary.body.historianToken, { roots: [root.certificate], trustDomain: TD, audience: 'historian' });
     expect(who).toMatchObject({ deviceId: 'line-1', vendor: 'globex', app: 'analytics' });
   });

@@ -42,7 +42,7 @@ describe('vendors, apps and versions', () => {
     expect((await acme('GET', '/api/v1/catalog/vendors/acme')).body.trustPolicy).toEqual(acmePolicy);
   });
 
-  it('a vendor touching another vendor\'s app is refused (403), and so is acting for another vendor', async () => {
+  it("a vendor touching another vendor's app is refused (403), and so is acting for another vendor", async () => {
     expectProblem(await globex('GET', '/api/v1/catalog/apps/meter'), 403);
     expectProblem(await globex('GET', '/api/v1/catalog/apps/meter/versions'), 403);
     expectProblem(await globex('POST', '/api/v1/catalog/apps/meter/versions', version('9.0.0')), 403);
@@ -50,7 +50,10 @@ describe('vendors, apps and versions', () => {
     expectProblem(await globex('GET', '/api/v1/catalog/vendors/acme'), 403);
     expect((await acme('GET', '/api/v1/catalog/apps/meter/versions')).body.versions).toHaveLength(2);
     // Nothing was added by the refused calls.
-    expect((await api.h.admin('GET', '/api/v1/catalog/apps/meter/versions')).body.versions.map((v: { version: string }) => v.version)).toEqual(['1.0.0', '1.1.0']);
+    expect((await api.h.admin('GET', '/api/v1/catalog/apps/meter/versions')).body.versions.map((v: { version: string }) => v.version)).toEqual([
+      '1.0.0',
+      '1.1.0',
+    ]);
   });
 
   it('roles: operators do not write the catalog, vendors do not deploy or set trust policies', async () => {
@@ -74,7 +77,11 @@ describe('vendors, apps and versions', () => {
     const refused = await api.h.admin('PUT', '/api/v1/catalog/vendors/acme/trust-policy', { trustPolicy: noNamespace });
     expectProblem(refused, 422, 'trustPolicy');
     expect(refused.body.detail).toMatch(/no repositories/);
-    expectProblem(await api.h.admin('PUT', '/api/v1/catalog/vendors/acme/trust-policy', { trustPolicy: { ...acmePolicy, publicKeys: ['not a key'] } }), 422, 'trustPolicy');
+    expectProblem(
+      await api.h.admin('PUT', '/api/v1/catalog/vendors/acme/trust-policy', { trustPolicy: { ...acmePolicy, publicKeys: ['not a key'] } }),
+      422,
+      'trustPolicy',
+    );
     // PostgreSQL refuses NUL in text and jsonb: refused up front, not a 500 from the store.
     expectProblem(await api.h.admin('PUT', '/api/v1/catalog/vendors/acme/trust-policy', { trustPolicy: { a: ['\u0000'] } }), 422, 'trustPolicy.a.0');
     expectProblem(await acme('POST', '/api/v1/catalog/apps', { id: 'nul-app', description: 'a\u0000b' }), 422, 'description');
@@ -84,7 +91,14 @@ describe('vendors, apps and versions', () => {
     expectProblem(await acme('POST', '/api/v1/catalog/apps/meter/versions', version('v1.0.0')), 422, 'version');
     expectProblem(await acme('POST', '/api/v1/catalog/apps/meter/versions', version('2.0.0', 'https://x/y')), 422, 'component.reference');
     // What admission reads from the artifact is not taken from the vendor (the old body shape).
-    expectProblem(await acme('POST', '/api/v1/catalog/apps/meter/versions', { version: '2.0.0', component: { repository: 'oci://registry.test/acme/meter', digest: DIGEST_1, sizeBytes: 1 }, imports: [] }), 422);
+    expectProblem(
+      await acme('POST', '/api/v1/catalog/apps/meter/versions', {
+        version: '2.0.0',
+        component: { repository: 'oci://registry.test/acme/meter', digest: DIGEST_1, sizeBytes: 1 },
+        imports: [],
+      }),
+      422,
+    );
     // Refusals that come before any registry is asked name the reference and say why.
     const other = await acme('POST', '/api/v1/catalog/apps/meter/versions', version('2.0.0', 'oci://registry.test/globex/meter:2.0.0'));
     expectProblem(other, 422, 'component.reference');
@@ -109,7 +123,14 @@ describe('deployments', () => {
   const rules = [{ labelSelector: { matchExpressions: [{ key: 'site', operator: 'In', values: ['north'] }] } }];
 
   it('an operator deploys; placements, status aggregation, a rolling update and a rollback over HTTP', async () => {
-    const created = await operator('POST', '/api/v1/admin/deployments', { id: 'meter-north', app: 'meter', version: '1.0.0', grants: { log: {} }, deviceConstraints: { eligibilityRules: rules }, rollout: { batchSize: 1 } });
+    const created = await operator('POST', '/api/v1/admin/deployments', {
+      id: 'meter-north',
+      app: 'meter',
+      version: '1.0.0',
+      grants: { log: {} },
+      deviceConstraints: { eligibilityRules: rules },
+      rollout: { batchSize: 1 },
+    });
     expect(created.status, JSON.stringify(created.body)).toBe(201);
     expect(created.body.placed).toEqual(['line-1', 'line-2']);
     const got = await operator('GET', '/api/v1/admin/deployments/meter-north');
@@ -120,7 +141,14 @@ describe('deployments', () => {
     const rolling = await operator('POST', '/api/v1/admin/deployments/meter-north/rollouts', { version: '1.1.0' });
     expect(rolling.status, JSON.stringify(rolling.body)).toBe(202);
     // Devices have not reported installed on 1.0.0, but a wave only waits on the new version.
-    expect(rolling.body).toMatchObject({ step: 'next-wave', state: 'rolling', targetVersion: '1.1.0', reason: null, waveTimeoutSeconds: 900, waveStartedAt: expect.any(String) });
+    expect(rolling.body).toMatchObject({
+      step: 'next-wave',
+      state: 'rolling',
+      targetVersion: '1.1.0',
+      reason: null,
+      waveTimeoutSeconds: 900,
+      waveStartedAt: expect.any(String),
+    });
     expect((await operator('GET', '/api/v1/admin/deployments/meter-north/status')).body.versions).toEqual({ '1.0.0': 1, '1.1.0': 1 });
     expectProblem(await operator('POST', '/api/v1/admin/deployments/meter-north/rollouts', { version: '1.1.0' }), 409);
     const back = await operator('POST', '/api/v1/admin/deployments/meter-north/rollbacks', {});
@@ -131,9 +159,11 @@ describe('deployments', () => {
     expectProblem(await operator('GET', '/api/v1/admin/deployments/meter-north'), 404);
   });
 
-  it('grants must cover the version\'s imports, at admission and at a rollout', async () => {
+  it("grants must cover the version's imports, at admission and at a rollout", async () => {
     expectProblem(await operator('POST', '/api/v1/admin/deployments', { app: 'meter', version: '1.1.0', grants: {} }), 422, 'grants');
-    expect((await operator('POST', '/api/v1/admin/deployments', { id: 'no-log', app: 'meter', version: '1.0.0', grants: {}, deviceIds: ['line-3'] })).status).toBe(201);
+    expect(
+      (await operator('POST', '/api/v1/admin/deployments', { id: 'no-log', app: 'meter', version: '1.0.0', grants: {}, deviceIds: ['line-3'] })).status,
+    ).toBe(201);
     expectProblem(await operator('POST', '/api/v1/admin/deployments/no-log/rollouts', { version: '1.1.0' }), 422, 'version');
     expect((await operator('GET', '/api/v1/admin/deployments/no-log')).body.rollout.state).toBe('none');
   });
@@ -142,19 +172,47 @@ describe('deployments', () => {
     const base = { app: 'meter', version: '1.0.0', grants: {} };
     const sel = (expr: unknown) => ({ ...base, deviceConstraints: { eligibilityRules: [{ propertySelector: { matchExpressions: [expr] } }] } });
     const post = (b: unknown) => operator('POST', '/api/v1/admin/deployments', b);
-    expectProblem(await post(sel({ key: '/properties/memory', operator: 'Near', values: ['x'] })), 422, 'deviceConstraints.eligibilityRules.0.propertySelector.matchExpressions.0.operator');
-    expectProblem(await post(sel({ key: 'properties/memory', operator: 'Exists' })), 422, 'deviceConstraints.eligibilityRules.0.propertySelector.matchExpressions.0');
-    expectProblem(await post(sel({ key: '/properties/memory', operator: 'Gt', values: ['lots'] })), 422, 'deviceConstraints.eligibilityRules.0.propertySelector.matchExpressions.0');
-    expectProblem(await post({ ...base, deviceConstraints: { capacityRequirements: { memory: '2GB' } } }), 422, 'deviceConstraints.capacityRequirements.memory');
-    expectProblem(await post({ ...base, deviceConstraints: { capacityRequirements: { cpu: { architectures: ['sparc'] } } } }), 422, 'deviceConstraints.capacityRequirements.cpu.architectures.0');
+    expectProblem(
+      await post(sel({ key: '/properties/memory', operator: 'Near', values: ['x'] })),
+      422,
+      'deviceConstraints.eligibilityRules.0.propertySelector.matchExpressions.0.operator',
+    );
+    expectProblem(
+      await post(sel({ key: 'properties/memory', operator: 'Exists' })),
+      422,
+      'deviceConstraints.eligibilityRules.0.propertySelector.matchExpressions.0',
+    );
+    expectProblem(
+      await post(sel({ key: '/properties/memory', operator: 'Gt', values: ['lots'] })),
+      422,
+      'deviceConstraints.eligibilityRules.0.propertySelector.matchExpressions.0',
+    );
+    expectProblem(
+      await post({ ...base, deviceConstraints: { capacityRequirements: { memory: '2GB' } } }),
+      422,
+      'deviceConstraints.capacityRequirements.memory',
+    );
+    expectProblem(
+      await post({ ...base, deviceConstraints: { capacityRequirements: { cpu: { architectures: ['sparc'] } } } }),
+      422,
+      'deviceConstraints.capacityRequirements.cpu.architectures.0',
+    );
     expectProblem(await post({ ...base, mode: 'spread' }), 422, 'replicas');
     expectProblem(await post({ ...base, replicas: 2 }), 422, 'replicas');
     expectProblem(await post({ ...base, tier: 'vm' }), 422, 'tier');
     expectProblem(await post({ ...base, grants: { 'outbound-http': { allow: [] } } }), 422, 'grants.outbound-http.allow');
     expectProblem(await post({ ...base, grants: { teleport: {} } }), 422, 'grants');
     expectProblem(await post({ ...base, parameters: { '\u0000': 1 } }), 422, 'parameters.\\u0000');
-    expectProblem(await post(sel({ key: '/a\u0000', operator: 'Exists' })), 422, 'deviceConstraints.eligibilityRules.0.propertySelector.matchExpressions.0.key');
-    expectProblem(await post(sel({ key: '/a', operator: 'Exists', itemSelector: {} })), 422, 'deviceConstraints.eligibilityRules.0.propertySelector.matchExpressions.0');
+    expectProblem(
+      await post(sel({ key: '/a\u0000', operator: 'Exists' })),
+      422,
+      'deviceConstraints.eligibilityRules.0.propertySelector.matchExpressions.0.key',
+    );
+    expectProblem(
+      await post(sel({ key: '/a', operator: 'Exists', itemSelector: {} })),
+      422,
+      'deviceConstraints.eligibilityRules.0.propertySelector.matchExpressions.0',
+    );
     expectProblem(await post({ ...base, deviceIds: ['line-1', 'nowhere'] }), 422, 'deviceIds.1');
     expectProblem(await post({ ...base, deviceIds: ['../etc'] }), 422, 'deviceIds.0');
     expectProblem(await post({ ...base, version: '7.0.0' }), 422, 'version');
@@ -166,7 +224,11 @@ describe('deployments', () => {
     expectProblem(await operator('POST', '/api/v1/admin/deployments/no-log/rollouts', { version: '1.0.0' }), 422, 'version');
     expectProblem(await operator('POST', '/api/v1/admin/deployments/no-log/rollouts', { version: '1.1.0', batchSize: 0 }), 422, 'batchSize');
     expectProblem(await operator('POST', '/api/v1/admin/deployments/no-log/rollouts', { version: '1.1.0', waveTimeoutSeconds: 0 }), 422, 'waveTimeoutSeconds');
-    expectProblem(await operator('POST', '/api/v1/admin/deployments/no-log/rollouts', { version: '1.1.0', waveTimeoutSeconds: 'soon' }), 422, 'waveTimeoutSeconds');
+    expectProblem(
+      await operator('POST', '/api/v1/admin/deployments/no-log/rollouts', { version: '1.1.0', waveTimeoutSeconds: 'soon' }),
+      422,
+      'waveTimeoutSeconds',
+    );
     expectProblem(await operator('POST', '/api/v1/admin/deployments/absent/rollouts', { version: '1.1.0' }), 404);
     expectProblem(await operator('POST', '/api/v1/admin/deployments/no-log/rollbacks', { please: true }), 422, 'body');
     expectProblem(await operator('GET', '/api/v1/admin/deployments/absent/status'), 404);
@@ -176,13 +238,28 @@ describe('deployments', () => {
   });
 
   it('spread and node-lock through the API; never on a revoked device, and revocation removes placements', async () => {
-    const spread = await operator('POST', '/api/v1/admin/deployments', { id: 'spread-2', app: 'meter', version: '1.0.0', grants: {}, mode: 'spread', replicas: 2, deviceConstraints: { eligibilityRules: rules } });
+    const spread = await operator('POST', '/api/v1/admin/deployments', {
+      id: 'spread-2',
+      app: 'meter',
+      version: '1.0.0',
+      grants: {},
+      mode: 'spread',
+      replicas: 2,
+      deviceConstraints: { eligibilityRules: rules },
+    });
     expect(spread.body).toMatchObject({ placed: ['line-1', 'line-2'], unplaced: 0 });
-    const locked = await operator('POST', '/api/v1/admin/deployments', { id: 'locked', app: 'meter', version: '1.0.0', grants: {}, deviceIds: ['gone', 'line-1'] });
+    const locked = await operator('POST', '/api/v1/admin/deployments', {
+      id: 'locked',
+      app: 'meter',
+      version: '1.0.0',
+      grants: {},
+      deviceIds: ['gone', 'line-1'],
+    });
     expect(locked.body).toMatchObject({ placed: ['line-1'] });
     // Revocation takes the device's placements away in the same transaction.
     expect((await operator('POST', '/api/v1/admin/device-revocations', { deviceId: 'line-1' })).status).toBe(200);
-    const devicesOf = async (id: string) => (await operator('GET', `/api/v1/admin/deployments/${id}`)).body.placements.map((p: { deviceId: string }) => p.deviceId);
+    const devicesOf = async (id: string) =>
+      (await operator('GET', `/api/v1/admin/deployments/${id}`)).body.placements.map((p: { deviceId: string }) => p.deviceId);
     expect(await devicesOf('spread-2')).toEqual(['line-2']);
     expect(await devicesOf('locked')).toEqual([]);
     // A newly eligible device takes the missing spread instance on the next recompute.
@@ -193,15 +270,40 @@ describe('deployments', () => {
   it('random and mutated bodies on every catalog and deployment endpoint: 4xx problems or a success, never a 500 (bounded: 60 per endpoint)', async () => {
     let seed = 7;
     const rand = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
-    const pick = <T,>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]!;
-    const values = (): unknown[] => [null, true, 0, -1, 1.5, 1e308, '', 'x'.repeat(Math.floor(rand() * 300)), [], {}, [1, 'a'], { key: 1 }, '\u0000', '/a~2', 'Gt', ['In'], { matchExpressions: [{ key: 1 }] }];
+    const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]!;
+    const values = (): unknown[] => [
+      null,
+      true,
+      0,
+      -1,
+      1.5,
+      1e308,
+      '',
+      'x'.repeat(Math.floor(rand() * 300)),
+      [],
+      {},
+      [1, 'a'],
+      { key: 1 },
+      '\u0000',
+      '/a~2',
+      'Gt',
+      ['In'],
+      { matchExpressions: [{ key: 1 }] },
+    ];
     const good: Record<string, unknown> = {
       '/api/v1/catalog/vendors': { name: 'fuzz', trustPolicy: testTrustPolicy('fuzz') },
       '/api/v1/catalog/vendors/acme/trust-policy': { trustPolicy: { a: 1 } },
       '/api/v1/catalog/apps': { id: 'fuzz-app', vendor: 'acme' },
       // Outside acme's namespace, so no mutation of it reaches a registry (those are test/supply-chain/'s).
       '/api/v1/catalog/apps/meter/versions': version('3.0.0', 'oci://elsewhere.test/acme/meter:3.0.0'),
-      '/api/v1/admin/deployments': { app: 'meter', version: '1.0.0', grants: { log: {} }, mode: 'spread', replicas: 1, deviceConstraints: { capacityRequirements: { memory: '1Mi' }, eligibilityRules: rules } },
+      '/api/v1/admin/deployments': {
+        app: 'meter',
+        version: '1.0.0',
+        grants: { log: {} },
+        mode: 'spread',
+        replicas: 1,
+        deviceConstraints: { capacityRequirements: { memory: '1Mi' }, eligibilityRules: rules },
+      },
       '/api/v1/admin/deployments/no-log/rollouts': { version: '1.1.0' },
       '/api/v1/admin/deployments/no-log/rollbacks': {},
     };
@@ -217,9 +319,17 @@ describe('deployments', () => {
     };
     for (const [path, valid] of Object.entries(good)) {
       for (let i = 0; i < 60; i++) {
-        const raw = rand() < 0.2 ? Buffer.from(Array.from({ length: Math.floor(rand() * 64) }, () => Math.floor(rand() * 256))).toString('latin1') : JSON.stringify(mutate(valid));
+        const raw =
+          rand() < 0.2
+            ? Buffer.from(Array.from({ length: Math.floor(rand() * 64) }, () => Math.floor(rand() * 256))).toString('latin1')
+            : JSON.stringify(mutate(valid));
         const method = path.endsWith('trust-policy') ? 'PUT' : 'POST';
-        const answer = await call(`${api.h.cp.url}${path}`, { method, ca: api.h.ca, raw, headers: { 'content-type': 'application/json', authorization: `Bearer ${api.h.adminToken}` } });
+        const answer = await call(`${api.h.cp.url}${path}`, {
+          method,
+          ca: api.h.ca,
+          raw,
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${api.h.adminToken}` },
+        });
         expect(answer.status, `${path} ${raw}`).toBeLessThan(500);
         if (answer.status >= 400) expect(answer.headers['content-type'], `${path} ${raw}`).toContain('application/problem+json');
       }

@@ -23,7 +23,13 @@ let svc: DesiredStateService;
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'berth-seam-'));
   store = await openStore({ kind: 'pglite', dataDir: join(dir, 'store') });
-  svc = await DesiredStateService.open({ store, placements: storePlacementSource, signer: await loadOrCreateSigner(join(dir, 'pki')), logger: silentLogger, issuer: 'spiffe://fleet.test' });
+  svc = await DesiredStateService.open({
+    store,
+    placements: storePlacementSource,
+    signer: await loadOrCreateSigner(join(dir, 'pki')),
+    logger: silentLogger,
+    issuer: 'spiffe://fleet.test',
+  });
   await addCatalog(store);
   for (const id of ['a', 'b']) await addDevice(store, id);
 });
@@ -40,13 +46,23 @@ const manifestOf = async (deviceId: string) => {
 const componentDigestIn = async (deviceId: string) => {
   const { body } = await manifestOf(deviceId);
   const doc = await svc.document(deviceId, body.deployments[0]!.digest);
-  return doc!.bytes.toString('utf8').includes(DIGEST_2.slice('sha256:'.length)) ? DIGEST_2 : doc!.bytes.toString('utf8').includes(DIGEST_1.slice('sha256:'.length)) ? DIGEST_1 : 'none';
+  return doc!.bytes.toString('utf8').includes(DIGEST_2.slice('sha256:'.length))
+    ? DIGEST_2
+    : doc!.bytes.toString('utf8').includes(DIGEST_1.slice('sha256:'.length))
+      ? DIGEST_1
+      : 'none';
 };
 
 describe('scheduler → desired state', () => {
-  it('a deployment reaches each placed device\'s manifest, version by version, and leaves it on revocation', async () => {
+  it("a deployment reaches each placed device's manifest, version by version, and leaves it on revocation", async () => {
     const before = (await manifestOf('a')).version;
-    await createDeployment(store, deploymentBody.parse({ id: 'seam', app: 'sensor', version: '1.0.0', grants: {}, rollout: { batchSize: 1 } }), 'test', svc.changed, offlineAdmission());
+    await createDeployment(
+      store,
+      deploymentBody.parse({ id: 'seam', app: 'sensor', version: '1.0.0', grants: {}, rollout: { batchSize: 1 } }),
+      'test',
+      svc.changed,
+      offlineAdmission(),
+    );
     const first = await manifestOf('a');
     expect(first.version).toBeGreaterThan(before);
     expect(first.body.deployments.map((d) => d.deploymentId)).toEqual(['seam']);
@@ -58,10 +74,24 @@ describe('scheduler → desired state', () => {
     expect(await componentDigestIn('b')).toBe(DIGEST_1);
     const v = (await manifestOf('a')).version;
     // A report adopted from the manifest before (the old version, installed) is not about 1.1.0.
-    const stale = await store.transaction((tx) => recordDeviceStatus(tx, { deploymentId: 'seam', deviceId: 'a', state: 'installed', error: null, components: [], adoptedManifestVersion: v - 1 }, svc.changed));
+    const stale = await store.transaction((tx) =>
+      recordDeviceStatus(
+        tx,
+        { deploymentId: 'seam', deviceId: 'a', state: 'installed', error: null, components: [], adoptedManifestVersion: v - 1 },
+        svc.changed,
+      ),
+    );
     expect(stale).toBe('stale');
     expect(await componentDigestIn('b')).toBe(DIGEST_1);
-    expect(await store.transaction((tx) => recordDeviceStatus(tx, { deploymentId: 'seam', deviceId: 'a', state: 'failed', error: { message: 'no' }, components: [], adoptedManifestVersion: v }, svc.changed))).toBe('created');
+    expect(
+      await store.transaction((tx) =>
+        recordDeviceStatus(
+          tx,
+          { deploymentId: 'seam', deviceId: 'a', state: 'failed', error: { message: 'no' }, components: [], adoptedManifestVersion: v },
+          svc.changed,
+        ),
+      ),
+    ).toBe('created');
     expect(await componentDigestIn('b')).toBe(DIGEST_1);
     await store.transaction((tx) => rollback(tx, 'seam', svc.changed));
     expect(await componentDigestIn('a')).toBe(DIGEST_1);

@@ -21,7 +21,8 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** What the renderer did before grants were signed effective: grants exactly as the operator wrote them. */
 const asWritten: PlacementSource = {
-  placementsForDevice: async (db, id) => (await storePlacementSource.placementsForDevice(db, id)).map((p) => ({ ...p, grants: { log: {} } as typeof p.grants })),
+  placementsForDevice: async (db, id) =>
+    (await storePlacementSource.placementsForDevice(db, id)).map((p) => ({ ...p, grants: { log: {} } as typeof p.grants })),
 };
 
 describe('upgrading a store whose documents were rendered before effective grants', () => {
@@ -32,14 +33,23 @@ describe('upgrading a store whose documents were rendered before effective grant
     const documentOf = async (svc: DesiredStateService) => {
       const m = await svc.manifest('a');
       const named = (JSON.parse(m.bytes.toString('utf8')) as { deployments: { deploymentId: string; digest: Digest }[] }).deployments[0]!;
-      return { version: m.manifestVersion, doc: { deploymentId: named.deploymentId, digest: named.digest, bytes: (await svc.document('a', named.digest))!.bytes } };
+      return {
+        version: m.manifestVersion,
+        doc: { deploymentId: named.deploymentId, digest: named.digest, bytes: (await svc.document('a', named.digest))!.bytes },
+      };
     };
     try {
       await addCatalog(store);
       await addDevice(store, 'a');
       // The old control plane: its store has no marker, and it renders grants as written.
       const old = await open(asWritten);
-      await createDeployment(store, deploymentBody.parse({ id: 'meter', app: 'sensor', version: '1.0.0', grants: { log: {} } }), 'test', old.changed, offlineAdmission());
+      await createDeployment(
+        store,
+        deploymentBody.parse({ id: 'meter', app: 'sensor', version: '1.0.0', grants: { log: {} } }),
+        'test',
+        old.changed,
+        offlineAdmission(),
+      );
       const legacy = await documentOf(old);
       await old.close();
       expect(() => planFromDocument(legacy.doc, 'a')).toThrow(/grants\.log\.linesPerSecond/);

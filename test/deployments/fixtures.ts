@@ -11,12 +11,23 @@ export const DIGEST_2 = `sha256:${'2'.repeat(64)}` as const;
 /** A DeviceCapabilitiesManifest as a device reports it. */
 export function capabilities(o: { cores?: number; memory?: string; arch?: string; labels?: Record<string, unknown> } = {}) {
   return {
-    properties: { id: 'x', vendor: 'acme', modelNumber: 'm', serialNumber: 's', cpus: [{ cores: o.cores ?? 4, architecture: o.arch ?? 'arm64' }], memory: o.memory ?? '4Gi' },
+    properties: {
+      id: 'x',
+      vendor: 'acme',
+      modelNumber: 'm',
+      serialNumber: 's',
+      cpus: [{ cores: o.cores ?? 4, architecture: o.arch ?? 'arm64' }],
+      memory: o.memory ?? '4Gi',
+    },
     labels: o.labels ?? {},
   };
 }
 
-export async function addDevice(q: Queryable, id: string, o: { status?: devices.DeviceStatus; labels?: Record<string, string>; caps?: unknown | null } = {}): Promise<void> {
+export async function addDevice(
+  q: Queryable,
+  id: string,
+  o: { status?: devices.DeviceStatus; labels?: Record<string, string>; caps?: unknown | null } = {},
+): Promise<void> {
   await devices.insertDevice(q, { id, status: o.status ?? 'active', labels: o.labels ?? {}, method: 'token' });
   if (o.caps !== null) await setCapabilities(q, id, o.caps ?? capabilities());
 }
@@ -34,7 +45,10 @@ export async function setCapabilities(q: Queryable, deviceId: string, manifest: 
 export async function addCatalog(q: Queryable, app = 'sensor'): Promise<void> {
   await insertTestVendor(q, 'acme');
   await catalog.insertApp(q, { id: app, vendor: 'acme', description: '' });
-  for (const [version, digest] of [['1.0.0', DIGEST_1], ['1.1.0', DIGEST_2]] as const) {
+  for (const [version, digest] of [
+    ['1.0.0', DIGEST_1],
+    ['1.1.0', DIGEST_2],
+  ] as const) {
     await insertVerifiedVersion(q, { appId: app, version, digest, repository: 'oci://registry.test/acme/sensor' });
   }
 }

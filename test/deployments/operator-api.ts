@@ -20,7 +20,8 @@ export function harnessWithRoles(roles: readonly string[] = ['vendor:acme', 'ven
   const tokens: Record<string, string> = {};
   beforeAll(async () => {
     harness = await startHarness();
-    for (const role of roles) tokens[role] = (await createOperatorToken(harness.cp.deps.store, silentLogger, { name: role.replace(':', ' '), role, by: 'test' })).token;
+    for (const role of roles)
+      tokens[role] = (await createOperatorToken(harness.cp.deps.store, silentLogger, { name: role.replace(':', ' '), role, by: 'test' })).token;
   });
   afterAll(async () => {
     await harness?.stop();

@@ -13,7 +13,12 @@ beforeAll(async () => {
   expect((await api.h.admin('POST', '/api/v1/catalog/vendors', { name: 'acme', trustPolicy: testTrustPolicy('acme') })).status).toBe(201);
   expect((await api.h.admin('POST', '/api/v1/catalog/vendors', { name: 'globex', trustPolicy: testTrustPolicy('globex') })).status).toBe(201);
   expect((await acme('POST', '/api/v1/catalog/apps', { id: 'meter' })).status).toBe(201);
-  for (const [v, digest] of [['1.0.0', DIGEST_1], ['1.1.0', DIGEST_2], ['2.0.0', DIGEST_3], ['3.0.0-rc.1', DIGEST_3]] as const) {
+  for (const [v, digest] of [
+    ['1.0.0', DIGEST_1],
+    ['1.1.0', DIGEST_2],
+    ['2.0.0', DIGEST_3],
+    ['3.0.0-rc.1', DIGEST_3],
+  ] as const) {
     await insertVerifiedVersion(api.h.cp.deps.store, { appId: 'meter', version: v, digest, rootsFingerprint: api.h.cp.deps.artifacts!.roots.fingerprint });
   }
 });
@@ -23,7 +28,8 @@ const acme = as('vendor:acme');
 const globex = as('vendor:globex');
 const operator = as('operator');
 const versions = async () => (await acme('GET', '/api/v1/catalog/apps/meter/versions')).body.versions.map((v: { version: string }) => v.version);
-const retire = (who: (m: string, p: string) => Promise<Answer>, version: string, app = 'meter') => who('DELETE', `/api/v1/catalog/apps/${app}/versions/${version}`);
+const retire = (who: (m: string, p: string) => Promise<Answer>, version: string, app = 'meter') =>
+  who('DELETE', `/api/v1/catalog/apps/${app}/versions/${version}`);
 
 function expectProblem(a: Answer, status: number, code?: string): void {
   expect(a.status, JSON.stringify(a.body)).toBe(status);
@@ -83,7 +89,10 @@ describe('DELETE /api/v1/catalog/apps/{id}/versions/{version}', () => {
   });
 
   it('berth orchestrator retire-version: over the admin socket, and as the vendor over HTTPS', async () => {
-    for (const [v, digest] of [['4.0.0', DIGEST_1], ['4.1.0', DIGEST_2]] as const) {
+    for (const [v, digest] of [
+      ['4.0.0', DIGEST_1],
+      ['4.1.0', DIGEST_2],
+    ] as const) {
       await insertVerifiedVersion(api.h.cp.deps.store, { appId: 'meter', version: v, digest, rootsFingerprint: api.h.cp.deps.artifacts!.roots.fingerprint });
     }
     const caFile = join(api.h.dir, 'test-ca.pem');
@@ -92,10 +101,32 @@ describe('DELETE /api/v1/catalog/apps/{id}/versions/{version}', () => {
     const bySocket = await berth('orchestrator', 'retire-version', 'meter', '4.0.0', '--data-dir', api.h.dir);
     expect(bySocket.code, said(bySocket)).toBe(0);
     expect(JSON.parse(bySocket.out)).toEqual({ app: 'meter', version: '4.0.0', retired: true });
-    const otherVendor = await berth('orchestrator', 'retire-version', 'meter', '4.1.0', '--url', api.h.cp.url, '--token', api.token('vendor:globex'), '--ca', caFile);
+    const otherVendor = await berth(
+      'orchestrator',
+      'retire-version',
+      'meter',
+      '4.1.0',
+      '--url',
+      api.h.cp.url,
+      '--token',
+      api.token('vendor:globex'),
+      '--ca',
+      caFile,
+    );
     expect(otherVendor.code, said(otherVendor)).toBe(1);
     expect(otherVendor.err).toContain('another vendor');
-    const ownVendor = await berth('orchestrator', 'retire-version', 'meter', '4.1.0', '--url', api.h.cp.url, '--token', api.token('vendor:acme'), '--ca', caFile);
+    const ownVendor = await berth(
+      'orchestrator',
+      'retire-version',
+      'meter',
+      '4.1.0',
+      '--url',
+      api.h.cp.url,
+      '--token',
+      api.token('vendor:acme'),
+      '--ca',
+      caFile,
+    );
     expect(ownVendor.code, said(ownVendor)).toBe(0);
     const gone = await berth('orchestrator', 'retire-version', 'meter', '4.1.0', '--data-dir', api.h.dir);
     expect(gone.code, said(gone)).toBe(1);

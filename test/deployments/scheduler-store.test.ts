@@ -19,7 +19,6 @@ const stores = storeBackends('sched');
 const body = (o: Record<string, unknown>) => deploymentBody.parse({ app: 'sensor', version: '1.0.0', grants: { log: {} }, ...o });
 const placed = async (store: Store, id: string) => (await placementsOfDeployment(store, id)).map((p) => `${p.deviceId}@${p.version}`);
 
-
 describe.each(stores.each)('scheduling over the store (%s)', (_name, location) => {
   let store: Store;
   // Each case starts from an empty fleet and the catalog alone.
@@ -34,14 +33,30 @@ describe.each(stores.each)('scheduling over the store (%s)', (_name, location) =
     await addDevice(store, 'f', { caps: capabilities({ labels: { site: 'north' } }) });
     const changed = recorder();
     const rules = [{ labelSelector: { matchExpressions: [{ key: 'site', operator: 'In', values: ['north'] }] } }];
-    const { deployment, placement } = await createDeployment(store, body({ id: 'dep-1', deviceConstraints: { eligibilityRules: rules } }), 'test', changed, offlineAdmission());
+    const { deployment, placement } = await createDeployment(
+      store,
+      body({ id: 'dep-1', deviceConstraints: { eligibilityRules: rules } }),
+      'test',
+      changed,
+      offlineAdmission(),
+    );
     expect(placement.added).toEqual(['a', 'f']);
     expect(changed.all()).toEqual(['a', 'f']);
     expect(await placed(store, deployment.id)).toEqual(['a@1.0.0', 'f@1.0.0']);
     // The seam: what the desired-state side reads for a device.
     const [p] = await storePlacementSource.placementsForDevice(store, 'a');
     // Effective grants: the defaults admission applied (docs/deployments.md "Grants").
-    expect(p).toEqual({ deploymentId: 'dep-1', deviceId: 'a', vendor: 'acme', app: 'sensor', version: '1.0.0', component: { repository: 'oci://registry.test/acme/sensor', digest: DIGEST_1, sizeBytes: 1000 }, grants: { log: { linesPerSecond: 100, burst: 200 } }, tier: 'worker', trustPolicy: (await getVendor(store, 'acme'))!.trustPolicy });
+    expect(p).toEqual({
+      deploymentId: 'dep-1',
+      deviceId: 'a',
+      vendor: 'acme',
+      app: 'sensor',
+      version: '1.0.0',
+      component: { repository: 'oci://registry.test/acme/sensor', digest: DIGEST_1, sizeBytes: 1000 },
+      grants: { log: { linesPerSecond: 100, burst: 200 } },
+      tier: 'worker',
+      trustPolicy: (await getVendor(store, 'acme'))!.trustPolicy,
+    });
     expect(await storePlacementSource.placementsForDevice(store, 'e')).toEqual([]);
     // A deployment stored before admission stored grants effective (as the operator wrote them)
     // renders with the same effective values as a new one.
@@ -138,7 +153,20 @@ describe.each(stores.each)('scheduling over the store (%s)', (_name, location) =
     for (const id of ['r1', 'r2', 'r3', 'r4', 'r5']) await addDevice(store, id);
     await createDeployment(store, body({ id: 'roll', rollout: { batchSize: 2 } }), 'test', recorder(), offlineAdmission());
     const report = (deviceId: string, state: 'installed' | 'failed' | 'installing', changed = recorder()) =>
-      store.transaction((tx) => recordDeviceStatus(tx, { deploymentId: 'roll', deviceId, state, error: state === 'failed' ? { code: 'E1', message: 'trap at start' } : null, components: [], adoptedManifestVersion: 1 }, changed));
+      store.transaction((tx) =>
+        recordDeviceStatus(
+          tx,
+          {
+            deploymentId: 'roll',
+            deviceId,
+            state,
+            error: state === 'failed' ? { code: 'E1', message: 'trap at start' } : null,
+            components: [],
+            adoptedManifestVersion: 1,
+          },
+          changed,
+        ),
+      );
     for (const id of ['r1', 'r2', 'r3', 'r4', 'r5']) expect(await report(id, 'installed')).toBe('created');
 
     const wave1 = recorder();
@@ -181,7 +209,10 @@ describe.each(stores.each)('scheduling over the store (%s)', (_name, location) =
   it('a rolling update with no failures completes, and the new version becomes the deployment version', async () => {
     for (const id of ['s1', 's2', 's3']) await addDevice(store, id);
     await createDeployment(store, body({ id: 'ok', rollout: { batchSize: 2 } }), 'test', recorder(), offlineAdmission());
-    const report = (deviceId: string) => store.transaction((tx) => recordDeviceStatus(tx, { deploymentId: 'ok', deviceId, state: 'installed', error: null, components: [], adoptedManifestVersion: 2 }, recorder()));
+    const report = (deviceId: string) =>
+      store.transaction((tx) =>
+        recordDeviceStatus(tx, { deploymentId: 'ok', deviceId, state: 'installed', error: null, components: [], adoptedManifestVersion: 2 }, recorder()),
+      );
     await store.transaction((tx) => startRollingUpdate(tx, 'ok', '1.1.0', undefined, recorder()));
     await report('s1');
     await report('s2');
@@ -192,14 +223,28 @@ describe.each(stores.each)('scheduling over the store (%s)', (_name, location) =
     expect((await storePlacementSource.placementsForDevice(store, 's3'))[0]!.component.digest).toBe(DIGEST_2);
     // A report for a deployment not on the device is not recorded.
     await addDevice(store, 'elsewhere');
-    expect(await store.transaction((tx) => recordDeviceStatus(tx, { deploymentId: 'ok', deviceId: 'elsewhere', state: 'installed', error: null, components: [], adoptedManifestVersion: 1 }, recorder()))).toBe('not-placed');
+    expect(
+      await store.transaction((tx) =>
+        recordDeviceStatus(
+          tx,
+          { deploymentId: 'ok', deviceId: 'elsewhere', state: 'installed', error: null, components: [], adoptedManifestVersion: 1 },
+          recorder(),
+        ),
+      ),
+    ).toBe('not-placed');
   });
 
   it('admission is whole or nothing: a refused deployment leaves no row and no placement', async () => {
     await addDevice(store, 'x1');
     const changed = recorder();
-    await expect(createDeployment(store, body({ id: 'bad', deviceIds: ['x1', 'ghost'] }), 'test', changed, offlineAdmission())).rejects.toMatchObject({ status: 422, extras: { errors: [{ field: 'deviceIds.1' }] } });
-    await expect(createDeployment(store, body({ id: 'bad', version: '9.9.9' }), 'test', changed, offlineAdmission())).rejects.toMatchObject({ status: 422, extras: { errors: [{ field: 'version' }] } });
+    await expect(createDeployment(store, body({ id: 'bad', deviceIds: ['x1', 'ghost'] }), 'test', changed, offlineAdmission())).rejects.toMatchObject({
+      status: 422,
+      extras: { errors: [{ field: 'deviceIds.1' }] },
+    });
+    await expect(createDeployment(store, body({ id: 'bad', version: '9.9.9' }), 'test', changed, offlineAdmission())).rejects.toMatchObject({
+      status: 422,
+      extras: { errors: [{ field: 'version' }] },
+    });
     // A placement failure inside the transaction (the seam throws) undoes the deployment too.
     const failing = async () => {
       throw new Error('desired state down');

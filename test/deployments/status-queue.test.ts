@@ -25,7 +25,13 @@ const devicesOf = (prefix: string, n: number) => Array.from({ length: n }, (_, i
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'berth-status-queue-'));
   store = await openStore({ kind: 'pglite', dataDir: join(dir, 'store') });
-  svc = await DesiredStateService.open({ store, placements: storePlacementSource, signer: await loadOrCreateSigner(join(dir, 'pki')), logger: silentLogger, issuer: 'spiffe://fleet.test' });
+  svc = await DesiredStateService.open({
+    store,
+    placements: storePlacementSource,
+    signer: await loadOrCreateSigner(join(dir, 'pki')),
+    logger: silentLogger,
+    issuer: 'spiffe://fleet.test',
+  });
   await addCatalog(store);
 });
 afterAll(async () => {
@@ -70,7 +76,13 @@ describe('status report queue', () => {
   it('writes reports that arrive together in one transaction, each with its own outcome', async () => {
     const ids = devicesOf('q', 5);
     for (const id of [...ids, 'q-outside']) await addDevice(store, id, { labels: { line: id === 'q-outside' ? 'other' : 'q' } });
-    await createDeployment(store, deploymentBody.parse({ id: 'batch', app: 'sensor', version: '1.0.0', grants: {}, deviceIds: ids }), 'test', svc.changed, offlineAdmission());
+    await createDeployment(
+      store,
+      deploymentBody.parse({ id: 'batch', app: 'sensor', version: '1.0.0', grants: {}, deviceIds: ids }),
+      'test',
+      svc.changed,
+      offlineAdmission(),
+    );
     const v = (await svc.manifest('q1')).manifestVersion;
     const db = counting();
     const queue = new StatusReportQueue(db, svc.changed);
@@ -92,11 +104,21 @@ describe('status report queue', () => {
   it('answers each report on its own when the shared transaction fails, leaving nothing half-written', async () => {
     const ids = devicesOf('f', 3);
     for (const id of ids) await addDevice(store, id);
-    await createDeployment(store, deploymentBody.parse({ id: 'fallback', app: 'sensor', version: '1.0.0', grants: {}, deviceIds: ids }), 'test', svc.changed, offlineAdmission());
+    await createDeployment(
+      store,
+      deploymentBody.parse({ id: 'fallback', app: 'sensor', version: '1.0.0', grants: {}, deviceIds: ids }),
+      'test',
+      svc.changed,
+      offlineAdmission(),
+    );
     const v = (await svc.manifest('f1')).manifestVersion;
     const db = counting(1);
     const queue = new StatusReportQueue(db, svc.changed);
-    const outcomes = await Promise.all([queue.record(report('fallback', 'f1', v)), queue.record(report('fallback', 'f2', v, 'failed')), queue.record(report('fallback', 'f3', v + 1))]);
+    const outcomes = await Promise.all([
+      queue.record(report('fallback', 'f1', v)),
+      queue.record(report('fallback', 'f2', v, 'failed')),
+      queue.record(report('fallback', 'f3', v + 1)),
+    ]);
     expect(outcomes).toEqual(['created', 'created', 'ahead']);
     // One shared attempt (rolled back), then one per report.
     expect(db.transactions).toBe(4);
@@ -106,7 +128,13 @@ describe('status report queue', () => {
   it('moves a rolling update on once per batch, from the reports of its whole wave', async () => {
     const ids = devicesOf('r', 4);
     for (const id of ids) await addDevice(store, id);
-    await createDeployment(store, deploymentBody.parse({ id: 'waves', app: 'sensor', version: '1.0.0', grants: {}, deviceIds: ids, rollout: { batchSize: 2 } }), 'test', svc.changed, offlineAdmission());
+    await createDeployment(
+      store,
+      deploymentBody.parse({ id: 'waves', app: 'sensor', version: '1.0.0', grants: {}, deviceIds: ids, rollout: { batchSize: 2 } }),
+      'test',
+      svc.changed,
+      offlineAdmission(),
+    );
     await store.transaction((tx) => startRollingUpdate(tx, 'waves', '1.1.0', undefined, svc.changed));
     const queue = new StatusReportQueue(store, svc.changed);
     const wave = await Promise.all(['r1', 'r2'].map(async (id) => queue.record(report('waves', id, (await svc.manifest(id)).manifestVersion))));

@@ -54,44 +54,84 @@ describe('signed desired state', () => {
   });
 
   const refusals: [string, (s: Awaited<ReturnType<typeof setup>>) => Promise<[string, VerifyDesiredStateOptions]>, string][] = [
-    ['a bad signature', async ({ signer, options }) => {
-      const jws = await signer.sign(claims());
-      const [h, p, s] = jws.split('.');
-      const flipped = Buffer.from(s!, 'base64url');
-      flipped[5] = flipped[5]! ^ 0xff;
-      return [`${h}.${p}.${flipped.toString('base64url')}`, options];
-    }, desiredStateRefusals.badSignature],
-    ['a payload changed after signing', async ({ signer, options }) => {
-      const [h, , s] = (await signer.sign(claims())).split('.');
-      return [`${h}.${Buffer.from(JSON.stringify(claims({ manifestVersion: 99 }))).toString('base64url')}.${s}`, options];
-    }, desiredStateRefusals.badSignature],
-    ['another key with the same kid', async ({ signer, options }) => {
-      const other = pair();
-      const impostor = await createDesiredStateSigner(other.privateKey, other.publicKey);
-      const jws = await impostor.sign(claims());
-      const [, p, s] = jws.split('.');
-      const header = Buffer.from(JSON.stringify({ alg: 'ES256', kid: signer.keyId, typ: 'berth-desired-state+jwt' })).toString('base64url');
-      return [`${header}.${p}.${s}`, options];
-    }, desiredStateRefusals.badSignature],
-    ['an unknown key', async ({ options }) => {
-      const other = pair();
-      return [await (await createDesiredStateSigner(other.privateKey, other.publicKey)).sign(claims()), options];
-    }, desiredStateRefusals.unknownKey],
+    [
+      'a bad signature',
+      async ({ signer, options }) => {
+        const jws = await signer.sign(claims());
+        const [h, p, s] = jws.split('.');
+        const flipped = Buffer.from(s!, 'base64url');
+        flipped[5] = flipped[5]! ^ 0xff;
+        return [`${h}.${p}.${flipped.toString('base64url')}`, options];
+      },
+      desiredStateRefusals.badSignature,
+    ],
+    [
+      'a payload changed after signing',
+      async ({ signer, options }) => {
+        const [h, , s] = (await signer.sign(claims())).split('.');
+        return [`${h}.${Buffer.from(JSON.stringify(claims({ manifestVersion: 99 }))).toString('base64url')}.${s}`, options];
+      },
+      desiredStateRefusals.badSignature,
+    ],
+    [
+      'another key with the same kid',
+      async ({ signer, options }) => {
+        const other = pair();
+        const impostor = await createDesiredStateSigner(other.privateKey, other.publicKey);
+        const jws = await impostor.sign(claims());
+        const [, p, s] = jws.split('.');
+        const header = Buffer.from(JSON.stringify({ alg: 'ES256', kid: signer.keyId, typ: 'berth-desired-state+jwt' })).toString('base64url');
+        return [`${header}.${p}.${s}`, options];
+      },
+      desiredStateRefusals.badSignature,
+    ],
+    [
+      'an unknown key',
+      async ({ options }) => {
+        const other = pair();
+        return [await (await createDesiredStateSigner(other.privateKey, other.publicKey)).sign(claims()), options];
+      },
+      desiredStateRefusals.unknownKey,
+    ],
     ['another device id', async ({ signer, options }) => [await signer.sign(claims({ sub: 'press-8' })), options], desiredStateRefusals.wrongDevice],
-    ['another certificate thumbprint', async ({ signer, options }) => [await signer.sign(claims({ cnf: { 'x5t#S256': certificateThumbprint(randomBytes(10)) } })), options], desiredStateRefusals.wrongCertificate],
-    ['a version equal to the adopted one', async ({ signer, options }) => [await signer.sign(claims()), { ...options, lastAdoptedVersion: 7 }], desiredStateRefusals.versionNotNewer],
-    ['a version below the adopted one', async ({ signer, options }) => [await signer.sign(claims()), { ...options, lastAdoptedVersion: 9 }], desiredStateRefusals.versionNotNewer],
+    [
+      'another certificate thumbprint',
+      async ({ signer, options }) => [await signer.sign(claims({ cnf: { 'x5t#S256': certificateThumbprint(randomBytes(10)) } })), options],
+      desiredStateRefusals.wrongCertificate,
+    ],
+    [
+      'a version equal to the adopted one',
+      async ({ signer, options }) => [await signer.sign(claims()), { ...options, lastAdoptedVersion: 7 }],
+      desiredStateRefusals.versionNotNewer,
+    ],
+    [
+      'a version below the adopted one',
+      async ({ signer, options }) => [await signer.sign(claims()), { ...options, lastAdoptedVersion: 9 }],
+      desiredStateRefusals.versionNotNewer,
+    ],
     ['an expired statement', async ({ signer, options }) => [await signer.sign(claims({ exp: iat - 61 })), options], desiredStateRefusals.expired],
-    ['a manifest body other than the signed one', async ({ signer, options }) => [await signer.sign(claims()), { ...options, manifest: { ...options.manifest, digest: sha256Digest('other') } }], desiredStateRefusals.manifestMismatch],
-    ['a deployment digest other than the signed one', async ({ signer, options }) => [
-      await signer.sign(claims()),
-      { ...options, manifest: { ...options.manifest, deployments: [{ deploymentId: 'line-monitor', digest: sha256Digest('evil') }] } },
-    ], desiredStateRefusals.manifestMismatch],
+    [
+      'a manifest body other than the signed one',
+      async ({ signer, options }) => [await signer.sign(claims()), { ...options, manifest: { ...options.manifest, digest: sha256Digest('other') } }],
+      desiredStateRefusals.manifestMismatch,
+    ],
+    [
+      'a deployment digest other than the signed one',
+      async ({ signer, options }) => [
+        await signer.sign(claims()),
+        { ...options, manifest: { ...options.manifest, deployments: [{ deploymentId: 'line-monitor', digest: sha256Digest('evil') }] } },
+      ],
+      desiredStateRefusals.manifestMismatch,
+    ],
     ['not a JWS', async ({ options }) => ['not.a.jws', options], desiredStateRefusals.malformed],
-    ['a JWS of another type', async ({ options }) => {
-      const header = Buffer.from(JSON.stringify({ alg: 'none' })).toString('base64url');
-      return [`${header}.${Buffer.from('{}').toString('base64url')}.`, options];
-    }, desiredStateRefusals.malformed],
+    [
+      'a JWS of another type',
+      async ({ options }) => {
+        const header = Buffer.from(JSON.stringify({ alg: 'none' })).toString('base64url');
+        return [`${header}.${Buffer.from('{}').toString('base64url')}.`, options];
+      },
+      desiredStateRefusals.malformed,
+    ],
   ];
 
   for (const [name, make, code] of refusals) {

@@ -38,7 +38,9 @@ describe('desired-state key endorsements', () => {
     const good = await endorseKey(a.privateKey, a.signer.keyId, b.signer.publicJwk);
     const [h, p, s] = good.split('.');
     const tampered = `${h}.${Buffer.from(JSON.stringify({ endorses: mallory.signer.publicJwk, iat: 1 })).toString('base64url')}.${s}`;
-    const mistyped = await new CompactSign(new Uint8Array(Buffer.from(p!, 'base64url'))).setProtectedHeader({ alg: 'ES256', kid: a.signer.keyId, typ: 'JWT' }).sign(a.privateKey);
+    const mistyped = await new CompactSign(new Uint8Array(Buffer.from(p!, 'base64url')))
+      .setProtectedHeader({ alg: 'ES256', kid: a.signer.keyId, typ: 'JWT' })
+      .sign(a.privateKey);
     const wrongKid = await endorseKey(a.privateKey, a.signer.keyId, { ...mallory.signer.publicJwk, kid: b.signer.keyId });
     for (const e of [byMallory, forged, tampered, mistyped, wrongKid, 'not a jws']) {
       expect((await acceptEndorsedKeys(pinned, [e])).map((k) => k.kid)).toEqual([a.signer.keyId]);

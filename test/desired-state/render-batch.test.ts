@@ -29,7 +29,7 @@ describe('batch rendering gives the per-device bytes', () => {
 
   it('a quoted id really is quoted (the fallback is exercised, not just equal by accident)', () => {
     const text = renderDeployment(placement('123', 'meter-everywhere')).bytes.toString();
-    expect(text).toContain("deviceId: \"123\"");
+    expect(text).toContain('deviceId: "123"');
     expect(batchRenderer()(placement('123', 'meter-everywhere')).bytes.toString()).toBe(text);
   });
 
@@ -95,7 +95,7 @@ describe('renderDevices on the store (PGlite)', () => {
     }
   });
 
-  it('a device never reads another device\'s documents, even when rendered in the same batch', async () => {
+  it("a device never reads another device's documents, even when rendered in the same batch", async () => {
     const ids = ['iso-a', 'iso-b'];
     await addDevices(store, ids);
     const byDevice = new Map(ids.map((id) => [id, [placement(id, 'meter-everywhere')]]));

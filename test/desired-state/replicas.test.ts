@@ -44,7 +44,7 @@ afterAll(async () => {
 });
 
 describe('NOTIFY for a batch, two replicas on one PostgreSQL', () => {
-  it('the payloads stay under PostgreSQL\'s 8000-byte limit and name every device once', () => {
+  it("the payloads stay under PostgreSQL's 8000-byte limit and name every device once", () => {
     const payloads = notifyPayloads(ids);
     expect(payloads.length).toBeGreaterThan(1);
     for (const p of payloads) expect(Buffer.byteLength(p)).toBeLessThan(8000);

@@ -18,7 +18,13 @@ const byDevice = new Map<string, Placement[]>();
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'berth-ds-cache-'));
   store = await openStore({ kind: 'pglite', dataDir: join(dir, 'store') });
-  svc = await DesiredStateService.open({ store, placements: mapSource(byDevice, true), signer: await loadOrCreateSigner(join(dir, 'pki')), logger: silentLogger, issuer: 'spiffe://fleet.test' });
+  svc = await DesiredStateService.open({
+    store,
+    placements: mapSource(byDevice, true),
+    signer: await loadOrCreateSigner(join(dir, 'pki')),
+    logger: silentLogger,
+    issuer: 'spiffe://fleet.test',
+  });
   await addDevices(store, ['a', 'b']);
 });
 afterAll(async () => {
@@ -27,7 +33,12 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const named = async (id: string) => JSON.parse((await svc.manifest(id)).bytes.toString()) as { manifestVersion: number; bundle: { digest: string } | null; deployments: { deploymentId: string; digest: string }[] };
+const named = async (id: string) =>
+  JSON.parse((await svc.manifest(id)).bytes.toString()) as {
+    manifestVersion: number;
+    bundle: { digest: string } | null;
+    deployments: { deploymentId: string; digest: string }[];
+  };
 
 describe('desired-state caches', () => {
   it('a committed change is seen at once; a rolled-back one never', async () => {
@@ -46,7 +57,7 @@ describe('desired-state caches', () => {
     expect(await named('a')).toEqual(after);
   });
 
-  it('documents: a device reads what its manifests named, never another device\'s, even when both are in memory', async () => {
+  it("documents: a device reads what its manifests named, never another device's, even when both are in memory", async () => {
     byDevice.set('a', [placement('a', 'meter')]);
     byDevice.set('b', [placement('b', 'meter')]);
     await store.transaction((tx) => svc.changed(tx, ['a', 'b']));

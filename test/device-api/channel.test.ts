@@ -21,7 +21,13 @@ beforeAll(async () => {
   expect((await h.admin('POST', '/api/v1/catalog/vendors', { name: 'acme', trustPolicy: testTrustPolicy('acme') })).status).toBe(201);
   expect((await h.admin('POST', '/api/v1/catalog/apps', { id: 'sensor', vendor: 'acme' })).status).toBe(201);
   // As admission stores a verified version (admission itself: test/supply-chain/).
-  await insertVerifiedVersion(h.cp.deps.store, { appId: 'sensor', version: '1.0.0', digest: `sha256:${'5'.repeat(64)}`, sizeBytes: 2048, rootsFingerprint: h.cp.deps.artifacts!.roots.fingerprint });
+  await insertVerifiedVersion(h.cp.deps.store, {
+    appId: 'sensor',
+    version: '1.0.0',
+    digest: `sha256:${'5'.repeat(64)}`,
+    sizeBytes: 2048,
+    rootsFingerprint: h.cp.deps.artifacts!.roots.fingerprint,
+  });
 });
 afterAll(async () => {
   await h?.stop();
@@ -29,7 +35,15 @@ afterAll(async () => {
 });
 
 const caps = (id: string, labels: Record<string, unknown> = {}) => ({
-  properties: { id, vendor: 'acme', modelNumber: 'm1', serialNumber: `sn-${id}`, cpus: [{ cores: 4, architecture: 'arm64' }], memory: '4Gi', supportedDeploymentTypes: ['custom'] },
+  properties: {
+    id,
+    vendor: 'acme',
+    modelNumber: 'm1',
+    serialNumber: `sn-${id}`,
+    cpus: [{ cores: 4, architecture: 'arm64' }],
+    memory: '4Gi',
+    supportedDeploymentTypes: ['custom'],
+  },
   labels,
 });
 
@@ -60,12 +74,31 @@ describe('capabilities', () => {
   });
 
   it('bad input names the field', async () => {
-    expectProblem(await meter.send(h, 'PUT', '/api/v1/capabilities/meter-1', { json: { ...caps('meter-1'), properties: { ...caps('meter-1').properties, vendor: undefined } } }), 422, 'properties.vendor');
+    expectProblem(
+      await meter.send(h, 'PUT', '/api/v1/capabilities/meter-1', {
+        json: { ...caps('meter-1'), properties: { ...caps('meter-1').properties, vendor: undefined } },
+      }),
+      422,
+      'properties.vendor',
+    );
     expectProblem(await meter.send(h, 'PUT', '/api/v1/capabilities/meter-1', { json: { ...caps('meter-1'), surprise: {} } }), 422, 'surprise');
-    expect((await meter.send(h, 'PUT', '/api/v1/capabilities/meter-1', { json: { ...caps('meter-1', { line: 'north' }), 'x-acme-extensions': { fw: '1.2' } } })).status).toBe(200);
+    expect(
+      (await meter.send(h, 'PUT', '/api/v1/capabilities/meter-1', { json: { ...caps('meter-1', { line: 'north' }), 'x-acme-extensions': { fw: '1.2' } } }))
+        .status,
+    ).toBe(200);
     expectProblem(await meter.send(h, 'PUT', '/api/v1/capabilities/meter-1', { json: caps('meter-9') }), 422, 'properties.id');
-    expectProblem(await meter.send(h, 'PUT', '/api/v1/capabilities/meter-1', { json: { ...caps('meter-1'), properties: { ...caps('meter-1').properties, memory: 'lots' } } }), 422, 'properties.memory');
-    expectProblem(await meter.send(h, 'PUT', '/api/v1/capabilities/meter-1', { json: { ...caps('meter-1'), labels: { ok: { nested: true } } } }), 422, 'labels.ok');
+    expectProblem(
+      await meter.send(h, 'PUT', '/api/v1/capabilities/meter-1', {
+        json: { ...caps('meter-1'), properties: { ...caps('meter-1').properties, memory: 'lots' } },
+      }),
+      422,
+      'properties.memory',
+    );
+    expectProblem(
+      await meter.send(h, 'PUT', '/api/v1/capabilities/meter-1', { json: { ...caps('meter-1'), labels: { ok: { nested: true } } } }),
+      422,
+      'labels.ok',
+    );
     expectProblem(await meter.send(h, 'PUT', '/api/v1/capabilities/meter-1', { raw: '{"properties":', headers: { 'content-type': 'application/json' } }), 400);
     expectProblem(await meter.send(h, 'PUT', '/api/v1/capabilities/meter-1', { raw: 'x', headers: { 'content-type': 'text/plain' } }), 415);
     expectProblem(await meter.send(h, 'PUT', '/api/v1/capabilities/bad%20id', { json: caps('meter-1') }), 400, 'deviceId');
@@ -92,7 +125,12 @@ describe('deployment to status', () => {
 
   it('status reports: 201 first, 200 after, and the operator sees them aggregated', async () => {
     const version = (await manifest(meter)).manifestVersion;
-    const report = (state: string, extra: object = {}) => ({ deploymentId: 'sensor-north', deviceId: 'meter-1', adoptedManifestVersion: version, status: { state, ...extra } });
+    const report = (state: string, extra: object = {}) => ({
+      deploymentId: 'sensor-north',
+      deviceId: 'meter-1',
+      adoptedManifestVersion: version,
+      status: { state, ...extra },
+    });
     expect((await meter.send(h, 'POST', '/api/v1/deployments/sensor-north/status', { json: report('installing') })).status).toBe(201);
     expect((await meter.send(h, 'POST', '/api/v1/deployments/sensor-north/status', { json: report('installed') })).status).toBe(200);
     const status = await h.admin('GET', '/api/v1/admin/deployments/sensor-north/status');
@@ -103,15 +141,30 @@ describe('deployment to status', () => {
   it("keeps the resource usage a device reports with its status, and shows it with that device's status", async () => {
     const version = (await manifest(meter)).manifestVersion;
     // The engine the app runs on is the usage's one text member (docs/accounting.md).
-    const usage = { memory: { bytes: 131072, peakPages: 2 }, cpu: { busyMs: 12.5 }, hostCalls: { 'berth:host/log': 3 }, restarts: 1, engine: 'wasmtime@49.0.0+winch' };
-    const report = { deploymentId: 'sensor-north', deviceId: 'meter-1', adoptedManifestVersion: version, status: { state: 'installed' }, 'x-berth-extensions': { version: '1.0.0', usage } };
+    const usage = {
+      memory: { bytes: 131072, peakPages: 2 },
+      cpu: { busyMs: 12.5 },
+      hostCalls: { 'berth:host/log': 3 },
+      restarts: 1,
+      engine: 'wasmtime@49.0.0+winch',
+    };
+    const report = {
+      deploymentId: 'sensor-north',
+      deviceId: 'meter-1',
+      adoptedManifestVersion: version,
+      status: { state: 'installed' },
+      'x-berth-extensions': { version: '1.0.0', usage },
+    };
     expect((await meter.send(h, 'POST', '/api/v1/deployments/sensor-north/status', { json: report })).status).toBe(200);
     expect((await h.admin('GET', '/api/v1/admin/deployments/sensor-north/status')).body.usage).toEqual({ 'meter-1': usage });
     // A later report without usage keeps the last one known.
-    expect((await meter.send(h, 'POST', '/api/v1/deployments/sensor-north/status', { json: { ...report, 'x-berth-extensions': { version: '1.0.0' } } })).status).toBe(200);
+    expect(
+      (await meter.send(h, 'POST', '/api/v1/deployments/sensor-north/status', { json: { ...report, 'x-berth-extensions': { version: '1.0.0' } } })).status,
+    ).toBe(200);
     expect((await h.admin('GET', '/api/v1/admin/deployments/sensor-north/status')).body.usage).toEqual({ 'meter-1': usage });
     // Usage that is not numbers, or too big, is refused by name and not recorded.
-    const refused = (u: unknown) => meter.send(h, 'POST', '/api/v1/deployments/sensor-north/status', { json: { ...report, 'x-berth-extensions': { usage: u } } });
+    const refused = (u: unknown) =>
+      meter.send(h, 'POST', '/api/v1/deployments/sensor-north/status', { json: { ...report, 'x-berth-extensions': { usage: u } } });
     expectProblem(await refused({ memory: 'lots' }), 422, 'x-berth-extensions.usage.memory');
     expectProblem(await refused({ engine: 42 }), 422, 'x-berth-extensions.usage.engine');
     expectProblem(await refused({ engine: 'wasmtime 49; rm -rf /' }), 422, 'x-berth-extensions.usage.engine');
@@ -126,11 +179,18 @@ describe('deployment to status', () => {
     expectProblem(await post(meter, '/api/v1/deployments/sensor-north/status', { ...report, status: { state: 'dancing' } }), 422, 'status.state');
     expectProblem(await post(meter, '/api/v1/deployments/sensor-north/status', { ...report, adoptedManifestVersion: 0 }), 422, 'adoptedManifestVersion');
     expectProblem(await post(meter, '/api/v1/deployments/sensor-north/status', { ...report, deploymentId: 'other' }), 422, 'deploymentId');
-    expectProblem(await post(meter, '/api/v1/deployments/sensor-north/status', { ...report, adoptedManifestVersion: version + 5 }), 422, 'adoptedManifestVersion');
+    expectProblem(
+      await post(meter, '/api/v1/deployments/sensor-north/status', { ...report, adoptedManifestVersion: version + 5 }),
+      422,
+      'adoptedManifestVersion',
+    );
     expectProblem(await post(meter, '/api/v1/deployments/sensor-north/status', { ...report, deviceId: 'meter-2' }), 403);
     expectProblem(await post(other, '/api/v1/deployments/sensor-north/status', { ...report, deviceId: 'meter-2', adoptedManifestVersion: 1 }), 403);
     expectProblem(await post(meter, '/api/v1/deployments/Not_An_Id!/status', report), 400, 'deploymentId');
-    expectProblem(await meter.send(h, 'POST', '/api/v1/deployments/sensor-north/status', { raw: 'nope', headers: { 'content-type': 'application/json' } }), 400);
+    expectProblem(
+      await meter.send(h, 'POST', '/api/v1/deployments/sensor-north/status', { raw: 'nope', headers: { 'content-type': 'application/json' } }),
+      400,
+    );
     // Nothing of the refused reports was recorded.
     expect((await h.admin('GET', '/api/v1/admin/deployments/sensor-north/status')).body.counts).toMatchObject({ installed: 1, failed: 0 });
   });
@@ -143,12 +203,17 @@ describe('deployment to status', () => {
 
   it('random and mutated bodies on PUT capabilities and POST status: 4xx problems or a success, never a 500 (bounded: 40 each)', async () => {
     let seed = 7;
-    const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const rand = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
     const junk = (depth = 0): unknown => {
       const r = rand();
       if (depth > 2 || r < 0.3) return [null, true, -1, 1e308, '', 'x'.repeat(300), '../..', '\u0000'][Math.floor(rand() * 8)];
       if (r < 0.6) return Array.from({ length: Math.floor(rand() * 3) }, () => junk(depth + 1));
-      return Object.fromEntries(Array.from({ length: Math.floor(rand() * 4) }, (_, i) => [['properties', 'labels', 'id', 'status', 'deviceId', `k${i}`][Math.floor(rand() * 6)]!, junk(depth + 1)]));
+      return Object.fromEntries(
+        Array.from({ length: Math.floor(rand() * 4) }, (_, i) => [
+          ['properties', 'labels', 'id', 'status', 'deviceId', `k${i}`][Math.floor(rand() * 6)]!,
+          junk(depth + 1),
+        ]),
+      );
     };
     const version = (await manifest(other)).manifestVersion;
     const goodStatus = { deploymentId: 'sensor-north', deviceId: 'meter-2', adoptedManifestVersion: version, status: { state: 'installed' } };

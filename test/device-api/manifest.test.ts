@@ -70,7 +70,13 @@ describe('GET /api/v1/deployments', () => {
 
   it('a placement change gives a higher version whose YAML and bundle digests are the sha256 of the bytes served', async () => {
     const before = (await manifestOf(press)).manifest!.manifestVersion;
-    placements.set('press-1', [placement('press-1', 'meter-north', { limits: { memoryBytes: 64 << 20 }, parameters: { rate: { value: 5, targets: [{ pointer: '/rate', components: ['meter'] }] } } }), placement('press-1', 'logger', { app: 'logger' })]);
+    placements.set('press-1', [
+      placement('press-1', 'meter-north', {
+        limits: { memoryBytes: 64 << 20 },
+        parameters: { rate: { value: 5, targets: [{ pointer: '/rate', components: ['meter'] }] } },
+      }),
+      placement('press-1', 'logger', { app: 'logger' }),
+    ]);
     await changed(['press-1']);
     const a = await manifestOf(press);
     const m = a.manifest!;
@@ -87,7 +93,11 @@ describe('GET /api/v1/deployments', () => {
       expect(deployment.metadata).toMatchObject({ name: d.deploymentId, deviceId: 'press-1' });
       expect(deployment.spec.deploymentProfile.type).toBe('custom');
       expect(deployment.spec.deploymentProfile.components[0]!.properties).toMatchObject({ repository: 'oci://registry.test/acme/meter', revision: '1.2.0' });
-      expect((deployment.spec.deploymentProfile as Record<string, unknown>)['x-berth-extensions']).toMatchObject({ runtime: 'wasm-component', tier: 'worker', grants: { log: {} } });
+      expect((deployment.spec.deploymentProfile as Record<string, unknown>)['x-berth-extensions']).toMatchObject({
+        runtime: 'wasm-component',
+        tier: 'worker',
+        grants: { log: {} },
+      });
       // Immutable: the same bytes every time.
       expect((await press.raw(h, d.url)).bytes.equals(doc.bytes)).toBe(true);
     }
@@ -126,7 +136,13 @@ describe('GET /api/v1/deployments', () => {
     expect(claims).toMatchObject({ sub: 'press-1', manifestVersion: m.manifestVersion, iss: 'spiffe://fleet.test' });
     // Another device cannot use it: it is bound to press-1 and its certificate.
     await expect(
-      verifyDesiredState(jws, { keys, deviceId: 'press-2', certificateThumbprint: other.thumbprint, lastAdoptedVersion: 0, manifest: { digest: sha256(a.bytes), manifestVersion: m.manifestVersion, deployments: m.deployments, bundleDigest: m.bundle?.digest ?? null } }),
+      verifyDesiredState(jws, {
+        keys,
+        deviceId: 'press-2',
+        certificateThumbprint: other.thumbprint,
+        lastAdoptedVersion: 0,
+        manifest: { digest: sha256(a.bytes), manifestVersion: m.manifestVersion, deployments: m.deployments, bundleDigest: m.bundle?.digest ?? null },
+      }),
     ).rejects.toMatchObject({ code: 'desired_state.wrong_device' });
     // A 304 carries it too, so an agent can refresh an expiring statement without a new body.
     const notModified = await manifestOf(press, { 'if-none-match': a.headers.etag as string });

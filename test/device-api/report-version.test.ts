@@ -21,7 +21,18 @@ beforeAll(async () => {
   h = await startHarness();
   for (const id of ['roll-1', 'roll-2']) {
     const d = await onboard(h, id, dir);
-    const caps = { properties: { id, vendor: 'acme', modelNumber: 'm1', serialNumber: `sn-${id}`, cpus: [{ cores: 4, architecture: 'arm64' }], memory: '4Gi', supportedDeploymentTypes: ['custom'] }, labels: { line: 'roll' } };
+    const caps = {
+      properties: {
+        id,
+        vendor: 'acme',
+        modelNumber: 'm1',
+        serialNumber: `sn-${id}`,
+        cpus: [{ cores: 4, architecture: 'arm64' }],
+        memory: '4Gi',
+        supportedDeploymentTypes: ['custom'],
+      },
+      labels: { line: 'roll' },
+    };
     expect((await d.send(h, 'PUT', `/api/v1/capabilities/${id}`, { json: caps })).status).toBe(201);
     devices.push(d);
   }
@@ -39,7 +50,13 @@ afterAll(async () => {
 const manifestVersion = async (d: TestDevice) => stateManifestSchema.parse((await d.get(h, '/api/v1/deployments')).body).manifestVersion;
 const status = async () => (await h.admin('GET', `/api/v1/admin/deployments/${DEPLOYMENT}/status`)).body;
 async function report(d: TestDevice, version: string, state = 'installed'): Promise<number> {
-  const json = { deploymentId: DEPLOYMENT, deviceId: d.id, adoptedManifestVersion: await manifestVersion(d), status: { state }, 'x-berth-extensions': { version } };
+  const json = {
+    deploymentId: DEPLOYMENT,
+    deviceId: d.id,
+    adoptedManifestVersion: await manifestVersion(d),
+    status: { state },
+    'x-berth-extensions': { version },
+  };
   return (await d.send(h, 'POST', `/api/v1/deployments/${DEPLOYMENT}/status`, { json })).status;
 }
 
@@ -71,7 +88,9 @@ describe('a status report counts for the version it names', () => {
     expect(held.versions).toEqual({ '1.0.0': 1, '1.1.0': 1 });
     expect(held.counts).toMatchObject({ installed: 1, pending: 1 });
     expect(held.otherVersions).toEqual([{ deviceId: waveId, placedVersion: '1.1.0', version: '1.0.0', state: 'installed' }]);
-    expect((await h.admin('GET', `/api/v1/admin/deployments/${DEPLOYMENT}`)).body.placements.find((p: { deviceId: string }) => p.deviceId === rest.id).version).toBe('1.0.0');
+    expect(
+      (await h.admin('GET', `/api/v1/admin/deployments/${DEPLOYMENT}`)).body.placements.find((p: { deviceId: string }) => p.deviceId === rest.id).version,
+    ).toBe('1.0.0');
 
     // The same device reporting the new version installed moves the next wave on.
     expect(await report(wave, '1.1.0')).toBe(200);

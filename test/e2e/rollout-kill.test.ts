@@ -32,14 +32,34 @@ describe('a rolling update survives kill -9 of the control plane', () => {
   const agents: AgentProcess[] = [];
 
   async function startControlPlane(): Promise<void> {
-    const child = spawn(process.execPath, [BIN, 'orchestrator', 'start', '--data-dir', cpDir, '--port', String(port), '--trust-domain', 'e2e.test', '--registry-config', join(dir, 'registries.json')], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(
+      process.execPath,
+      [
+        BIN,
+        'orchestrator',
+        'start',
+        '--data-dir',
+        cpDir,
+        '--port',
+        String(port),
+        '--trust-domain',
+        'e2e.test',
+        '--registry-config',
+        join(dir, 'registries.json'),
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     let out = '';
     child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
     child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-    await waitFor(() => {
-      if (child.exitCode !== null) throw new Error(`control plane exited ${child.exitCode}: ${out}`);
-      return /listening on https:/.test(out);
-    }, 60_000, 'the control plane to listen');
+    await waitFor(
+      () => {
+        if (child.exitCode !== null) throw new Error(`control plane exited ${child.exitCode}: ${out}`);
+        return /listening on https:/.test(out);
+      },
+      60_000,
+      'the control plane to listen',
+    );
     cp = child;
   }
 
@@ -62,11 +82,19 @@ describe('a rolling update survives kill -9 of the control plane', () => {
     admin = operatorClient(url, ca, created.stdout.trim().split('\n').at(-1)!);
 
     const key = generateVendorKey();
-    await admin.call('POST', '/api/v1/catalog/vendors', { name: 'acme', trustPolicy: { publicKeys: [key.publicKeyPem], repositories: [`${registry.host.replace(/[.]/g, '\\.')}/acme/.+`] } });
+    await admin.call('POST', '/api/v1/catalog/vendors', {
+      name: 'acme',
+      trustPolicy: { publicKeys: [key.publicKeyPem], repositories: [`${registry.host.replace(/[.]/g, '\\.')}/acme/.+`] },
+    });
     await admin.call('POST', '/api/v1/catalog/apps', { id: 'meter', vendor: 'acme' });
     const client = new RegistryClient(registry.host, { plainHttp: true });
-    for (const [version, bytes] of [['1.0.0', fixture('hello')], ['1.1.0', variant(fixture('hello'), '1.1.0')]] as const) {
-      await pushComponent(client, 'acme/meter', version, bytes, [{ kind: 'message-signature', bytes: serializeBundle(signComponent(bytes, loadPrivateKey(key.privateKeyPem))) }]);
+    for (const [version, bytes] of [
+      ['1.0.0', fixture('hello')],
+      ['1.1.0', variant(fixture('hello'), '1.1.0')],
+    ] as const) {
+      await pushComponent(client, 'acme/meter', version, bytes, [
+        { kind: 'message-signature', bytes: serializeBundle(signComponent(bytes, loadPrivateKey(key.privateKeyPem))) },
+      ]);
       await admin.call('POST', '/api/v1/catalog/apps/meter/versions', { version, component: { reference: `oci://${registry.host}/acme/meter:${version}` } });
     }
 
@@ -94,7 +122,14 @@ describe('a rolling update survives kill -9 of the control plane', () => {
       agents.push(spawnAgent(name, config.dataDir, configPath));
     }
     for (const a of agents) await a.waitForLog((l) => l.msg === 'device agent started', 'onboarding', 60_000);
-    await admin.call('POST', '/api/v1/admin/deployments', { id: 'meter', app: 'meter', version: '1.0.0', grants: { log: {} }, deviceIds: ['press-1', 'press-2'], rollout: { batchSize: 1 } });
+    await admin.call('POST', '/api/v1/admin/deployments', {
+      id: 'meter',
+      app: 'meter',
+      version: '1.0.0',
+      grants: { log: {} },
+      deviceIds: ['press-1', 'press-2'],
+      rollout: { batchSize: 1 },
+    });
     await waitFor(async () => (await admin.call('GET', '/api/v1/admin/deployments/meter/status')).counts?.installed === 2, 90_000, 'both devices on 1.0.0');
   }, 240_000);
 
@@ -112,10 +147,14 @@ describe('a rolling update survives kill -9 of the control plane', () => {
     await kill();
     await startControlPlane();
 
-    const status = await waitFor(async () => {
-      const s = await admin.call('GET', '/api/v1/admin/deployments/meter/status').catch(() => undefined);
-      return s?.versions?.['1.1.0'] === 2 && s.counts?.installed === 2 ? s : undefined;
-    }, 120_000, 'both devices on 1.1.0 and reported installed after the restart');
+    const status = await waitFor(
+      async () => {
+        const s = await admin.call('GET', '/api/v1/admin/deployments/meter/status').catch(() => undefined);
+        return s?.versions?.['1.1.0'] === 2 && s.counts?.installed === 2 ? s : undefined;
+      },
+      120_000,
+      'both devices on 1.1.0 and reported installed after the restart',
+    );
     expect(status.counts.failed).toBe(0);
     expect(status.version).toBe('1.1.0');
 

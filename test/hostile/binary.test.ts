@@ -29,7 +29,11 @@ describe('hostile binaries', () => {
       return new Uint8Array(b);
     };
     await bench.whileNeighbourAnswers(async () => {
-      for (const [from, to] of [['add', 'a`d'], ['add', 'a;d'], ['berth:host/log@', 'berth:host/l`)@']]) {
+      for (const [from, to] of [
+        ['add', 'a`d'],
+        ['add', 'a;d'],
+        ['berth:host/log@', 'berth:host/l`)@'],
+      ]) {
         const err = await refusal(patched(from!, to!));
         expect(err.code).toBe('malformed-component');
         expect(err.message).toMatch(/not a valid import or export name/);

@@ -8,7 +8,8 @@ const MiB = 2 ** 20;
 for (const tier of TIERS)
   describe(`hostile compute, ${tier} tier`, () => {
     const bench = hostileBench(`compute-${tier}`);
-    const start = (fixture: string, app: string, extra: object = {}) => bench.runtime.startApp(bytes(fixture), { vendor: 'mallory', app, grants: {}, tier, ...extra });
+    const start = (fixture: string, app: string, extra: object = {}) =>
+      bench.runtime.startApp(bytes(fixture), { vendor: 'mallory', app, grants: {}, tier, ...extra });
 
     it('an endless loop is ended at its CPU deadline', async () => {
       await bench.whileNeighbourAnswers(async () => {

@@ -49,7 +49,10 @@ for (const tier of TIERS)
         const app = await start('handlebomb', 'hoard');
         expect(await app.invoke(HOARD, [1_000])).toEqual({ ok: true, value: 1_000 });
         const stopped = nextStop(app);
-        expect(await app.invoke(HOARD, [10_000_000])).toMatchObject({ ok: false, failure: { kind: 'trap', message: `too many resource handles: an instance may hold at most ${MAX_HANDLES} of one type` } });
+        expect(await app.invoke(HOARD, [10_000_000])).toMatchObject({
+          ok: false,
+          failure: { kind: 'trap', message: `too many resource handles: an instance may hold at most ${MAX_HANDLES} of one type` },
+        });
         expect(await stopped).toMatchObject({ reason: 'trap' });
         await app.stop();
       });
@@ -61,7 +64,9 @@ for (const tier of TIERS)
         const stopped = nextStop(app);
         // 8 million strings: on Node 24 the glue's growing array aborted the process in a 64 MiB worker.
         // Wasmtime refuses it first: its own budget for what one call copies between guest and host.
-        const message = onWasmtime ? expect.stringMatching(/^too much data is being copied between the host and the guest/) : `a list of 8000000 elements is over the limit of ${MAX_LIST_ELEMENTS}`;
+        const message = onWasmtime
+          ? expect.stringMatching(/^too much data is being copied between the host and the guest/)
+          : `a list of 8000000 elements is over the limit of ${MAX_LIST_ELEMENTS}`;
         expect(await app.invoke('words', [8_000_000])).toEqual({ ok: false, failure: { kind: 'trap', message } });
         expect(await stopped).toMatchObject({ reason: 'trap', message });
         await app.stop();
@@ -70,7 +75,13 @@ for (const tier of TIERS)
 
     it('a result lifted from guest memory too large to hand the host is refused in the sandbox', async () => {
       await bench.whileNeighbourAnswers(async () => {
-        const app = await bench.runtime.startApp(bytes('bigvalue'), { vendor: 'mallory', app: 'swamp', grants: { log: {} }, tier, limits: { cpuDeadlineMs: 30_000 } });
+        const app = await bench.runtime.startApp(bytes('bigvalue'), {
+          vendor: 'mallory',
+          app: 'swamp',
+          grants: { log: {} },
+          tier,
+          limits: { cpuDeadlineMs: 30_000 },
+        });
         expect(await app.invoke('words', [10])).toEqual({ ok: true, value: Array(10).fill('a') });
         const stopped = nextStop(app);
         // A million one-letter strings (within the list limit): 8 MiB of guest memory, more as host objects.
@@ -100,7 +111,13 @@ describe('hostile heap, instance tier, a shared thread run out of heap', () => {
   it.runIf(onWasmtime)('refuses the value as it is lifted, past its share of the heap: the culprit traps, its neighbour is undisturbed', async () => {
     await bench.whileNeighbourAnswers(async () => {
       const local = await bench.runtime.startApp(bytes('hello'), { vendor: 'acme', app: 'local', grants: { log: {} }, tier: 'instance' });
-      const swamp = await bench.runtime.startApp(bytes('bigvalue'), { vendor: 'mallory', app: 'swamp', grants: { log: {} }, tier: 'instance', limits: { cpuDeadlineMs: 30_000 } });
+      const swamp = await bench.runtime.startApp(bytes('bigvalue'), {
+        vendor: 'mallory',
+        app: 'swamp',
+        grants: { log: {} },
+        tier: 'instance',
+        limits: { cpuDeadlineMs: 30_000 },
+      });
       expect(threadOf(local)).toBe(threadOf(swamp));
       const stopped = nextStop(swamp);
       const outcome = await swamp.invoke('log-fields', [1_000_000]);
@@ -117,7 +134,13 @@ describe('hostile heap, instance tier, a shared thread run out of heap', () => {
   it.runIf(!onWasmtime)('ends the thread only; the culprit then runs alone and its neighbour is restarted', async () => {
     await bench.whileNeighbourAnswers(async () => {
       const local = await bench.runtime.startApp(bytes('hello'), { vendor: 'acme', app: 'local', grants: { log: {} }, tier: 'instance' });
-      const swamp = await bench.runtime.startApp(bytes('bigvalue'), { vendor: 'mallory', app: 'swamp', grants: { log: {} }, tier: 'instance', limits: { cpuDeadlineMs: 30_000 } });
+      const swamp = await bench.runtime.startApp(bytes('bigvalue'), {
+        vendor: 'mallory',
+        app: 'swamp',
+        grants: { log: {} },
+        tier: 'instance',
+        limits: { cpuDeadlineMs: 30_000 },
+      });
       expect(threadOf(local)).toBe(threadOf(swamp));
       const localStop = nextStop(local);
       // A million log fields lifted on a 64 MiB thread: out of heap while lifting, before the logger cuts them.

@@ -49,7 +49,9 @@ for (const tier of TIERS)
     });
 
     it('a component whose memories need more than the limit at start is refused, naming the total and the limit', async () => {
-      await expect(start('memfarm', 'crowd', 3 * WASM_PAGE)).rejects.toThrow("the component's 4 memories need 4 pages (0.25 MiB) at start in all, over its memory limit of 3 pages (0.1875 MiB)");
+      await expect(start('memfarm', 'crowd', 3 * WASM_PAGE)).rejects.toThrow(
+        "the component's 4 memories need 4 pages (0.25 MiB) at start in all, over its memory limit of 3 pages (0.1875 MiB)",
+      );
       expect(await bench.neighbour.invoke('add', [1, 2])).toEqual({ ok: true, value: 3 });
     });
   });

@@ -51,17 +51,33 @@ for (const tier of TIERS)
 
     it('gets no token for an audience it was not granted', async () => {
       await bench.whileNeighbourAnswers(async () => {
-        const app = await bench.runtime.startApp(bytes('ungranted'), { vendor: 'mallory', app: 'token-thief', grants: { log: {}, identity: { audiences: ['historian'] } }, tier });
+        const app = await bench.runtime.startApp(bytes('ungranted'), {
+          vendor: 'mallory',
+          app: 'token-thief',
+          grants: { log: {}, identity: { audiences: ['historian'] } },
+          tier,
+        });
         expect(await nextStop(app)).toMatchObject({ reason: 'failed', message: 'run returned an error: get-token refused' });
         await app.stop();
       });
     });
 
     it('cannot subscribe to, or publish on, a topic it was not granted', async () => {
-      const app = await bench.runtime.startApp(bytes('messenger'), { vendor: 'mallory', app: 'eavesdropper', grants: { messaging: { subscribe: ['public'] } }, tier });
+      const app = await bench.runtime.startApp(bytes('messenger'), {
+        vendor: 'mallory',
+        app: 'eavesdropper',
+        grants: { messaging: { subscribe: ['public'] } },
+        tier,
+      });
       await bench.whileNeighbourAnswers(async () => {
-        expect(await app.invoke('subscribe', ['line1/secret'])).toMatchObject({ ok: false, failure: { kind: 'app-error', message: 'topic-not-granted(line1/secret)' } });
-        expect(await app.invoke('publish', ['line1/secret', 'spoof'])).toMatchObject({ ok: false, failure: { kind: 'app-error', message: 'topic-not-granted(line1/secret)' } });
+        expect(await app.invoke('subscribe', ['line1/secret'])).toMatchObject({
+          ok: false,
+          failure: { kind: 'app-error', message: 'topic-not-granted(line1/secret)' },
+        });
+        expect(await app.invoke('publish', ['line1/secret', 'spoof'])).toMatchObject({
+          ok: false,
+          failure: { kind: 'app-error', message: 'topic-not-granted(line1/secret)' },
+        });
         expect(await app.invoke('subscribe', ['public'])).toEqual({ ok: true, value: undefined });
       });
       await app.stop();

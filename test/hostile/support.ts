@@ -32,7 +32,12 @@ export function hostileBench(name: string, options: Partial<RuntimeOptions> = {}
   const logger = { info: log, warn: log, error: log, debug() {}, trace() {}, child: () => logger } as unknown as Logger;
   const bench = { lines } as HostileBench;
   beforeAll(async () => {
-    bench.runtime = new Runtime({ dataDir: suiteTempDir(`hostile-${name}`), logger, backoff: { initialMs: 50, maxMs: 800, factor: 2, resetAfterMs: 60_000 }, ...options });
+    bench.runtime = new Runtime({
+      dataDir: suiteTempDir(`hostile-${name}`),
+      logger,
+      backoff: { initialMs: 50, maxMs: 800, factor: 2, resetAfterMs: 60_000 },
+      ...options,
+    });
     bench.neighbour = await bench.runtime.startApp(bytes('hello'), { vendor: 'neighbour', app: 'steady', grants: { log: {} }, tier: 'worker' });
   });
   afterAll(() => bench.runtime?.close());

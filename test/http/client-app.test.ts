@@ -65,7 +65,12 @@ describe.each(['worker', 'instance', 'process'] as const)('an app fetching over 
 
   it('is refused at start without the outbound-http grant (inbound-http gives only the types)', async () => {
     await expect(
-      runtime.startApp(readFileSync(fixturePath('http-client')), { vendor: 'acme', app: 'no-grant', grants: { config: {}, 'inbound-http': { route: '/x' } }, tier }),
+      runtime.startApp(readFileSync(fixturePath('http-client')), {
+        vendor: 'acme',
+        app: 'no-grant',
+        grants: { config: {}, 'inbound-http': { route: '/x' } },
+        tier,
+      }),
     ).rejects.toThrow(/wasi:http\/outgoing-handler@0\.2\.10 needs the "outbound-http" grant/);
   });
 
@@ -79,7 +84,11 @@ describe.each(['worker', 'instance', 'process'] as const)('an app fetching over 
       const failure = await failureOf(key);
       expect(failure).toMatchObject({ kind: 'app-error' });
       expect(server.hits.length).toBe(before);
-      await waitFor(() => logLines.some((l) => l.includes('outbound HTTP refused') && l.includes('not in the outbound-http grant')), 5_000, 'the refusal in the app log');
+      await waitFor(
+        () => logLines.some((l) => l.includes('outbound HTTP refused') && l.includes('not in the outbound-http grant')),
+        5_000,
+        'the refusal in the app log',
+      );
     });
   }
 

@@ -9,12 +9,30 @@ const ok = (value: GatewayAnswer | unknown): InvokeOutcome => ({ ok: true, value
 
 describe('gateway answers from app outcomes (nothing the app returns is trusted)', () => {
   it('passes a valid response, dropping hop-by-hop and malformed headers', () => {
-    const answer = toClientAnswer(ok({ kind: 'response', status: 201, body: bytes('b'), headers: [['x-a', bytes('1')], ['transfer-encoding', bytes('chunked')], ['x-b', bytes('a\r\nSet-Cookie: evil')], ['bad name', bytes('x')]] }));
+    const answer = toClientAnswer(
+      ok({
+        kind: 'response',
+        status: 201,
+        body: bytes('b'),
+        headers: [
+          ['x-a', bytes('1')],
+          ['transfer-encoding', bytes('chunked')],
+          ['x-b', bytes('a\r\nSet-Cookie: evil')],
+          ['bad name', bytes('x')],
+        ],
+      }),
+    );
     expect(answer).toMatchObject({ status: 201, headers: [['x-a', '1']] });
   });
 
   it('answers 502 for anything that is not a valid response', () => {
-    for (const value of [undefined, 'text', { kind: 'response', status: 700, headers: [], body: bytes('') }, { kind: 'response', status: 200, headers: [], body: 'not bytes' }, { kind: 'other' }]) {
+    for (const value of [
+      undefined,
+      'text',
+      { kind: 'response', status: 700, headers: [], body: bytes('') },
+      { kind: 'response', status: 200, headers: [], body: 'not bytes' },
+      { kind: 'other' },
+    ]) {
       expect(toClientAnswer(ok(value)).status, JSON.stringify(value)).toBe(502);
     }
     expect(toClientAnswer({ ok: false, failure: { kind: 'trap', message: 'unreachable' } }).status).toBe(502);

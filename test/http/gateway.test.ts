@@ -86,7 +86,9 @@ describe('the device gateway serving apps on route prefixes', () => {
   });
 
   it('refuses overlapping prefixes at registration', () => {
-    expect(() => serveSupervisedApp(gateway, { spec: { identity: { vendor: 'v', app: 'no-route' }, grants: {} } } as unknown as AppSupervisor)).toThrow(/no inbound-http grant/);
+    expect(() => serveSupervisedApp(gateway, { spec: { identity: { vendor: 'v', app: 'no-route' }, grants: {} } } as unknown as AppSupervisor)).toThrow(
+      /no inbound-http grant/,
+    );
     const target = { name: 'x', maxRequestBytes: 1, maxResponseBytes: 1, timeoutMs: 1, invoke: async () => ({ ok: true as const, value: undefined }) };
     for (const route of ['/a', '/a/x', '/', '/b/']) expect(() => gateway.addApp({ ...target, route }), route).toThrow(/overlaps/);
     expect(() => gateway.addApp({ ...target, route: '/a/../c' })).toThrow(/segments/);

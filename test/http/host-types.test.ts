@@ -22,15 +22,28 @@ describe('wasi:http fields', () => {
   it('refuses forbidden and malformed names and values', () => {
     const fields = new Fields();
     for (const name of ['Host', 'connection', 'Transfer-Encoding', 'upgrade', 'keep-alive', 'te']) {
-      expect(payloadOf(() => fields.append(name, bytes('x'))), name).toEqual({ tag: 'forbidden' });
+      expect(
+        payloadOf(() => fields.append(name, bytes('x'))),
+        name,
+      ).toEqual({ tag: 'forbidden' });
     }
     expect(payloadOf(() => fields.append('bad name', bytes('x')))).toEqual({ tag: 'invalid-syntax' });
     expect(payloadOf(() => fields.append('x-a', bytes('a\r\nHost: evil')))).toEqual({ tag: 'invalid-syntax' });
-    expect(payloadOf(() => Fields.fromList([['x-ok', bytes('1')], ['host', bytes('evil')]]))).toEqual({ tag: 'forbidden' });
+    expect(
+      payloadOf(() =>
+        Fields.fromList([
+          ['x-ok', bytes('1')],
+          ['host', bytes('evil')],
+        ]),
+      ),
+    ).toEqual({ tag: 'forbidden' });
   });
 
   it('is a case-insensitive multimap; a request keeps an immutable copy', () => {
-    const fields = Fields.fromList([['X-A', bytes('1')], ['x-a', bytes('2')]]);
+    const fields = Fields.fromList([
+      ['X-A', bytes('1')],
+      ['x-a', bytes('2')],
+    ]);
     expect(fields.get('x-A').map((v) => Buffer.from(v).toString())).toEqual(['1', '2']);
     const request = new OutgoingRequest(fields);
     fields.set('x-a', [bytes('3')]);
@@ -41,9 +54,11 @@ describe('wasi:http fields', () => {
 
   it('bounds the total size of one fields', () => {
     const fields = new Fields();
-    expect(payloadOf(() => {
-      for (let i = 0; i < 100; i++) fields.append(`x-${i}`, new Uint8Array(1024).fill(97));
-    })).toEqual({ tag: 'invalid-syntax' });
+    expect(
+      payloadOf(() => {
+        for (let i = 0; i < 100; i++) fields.append(`x-${i}`, new Uint8Array(1024).fill(97));
+      }),
+    ).toEqual({ tag: 'invalid-syntax' });
   });
 });
 
@@ -73,8 +88,16 @@ describe('wasi:http outgoing-handler built from the grant', () => {
 
   it('refuses a non-granted origin with HTTP-request-denied and a log line, sending nothing', () => {
     const { sent, warnings, handler } = setup();
-    for (const [scheme, authority] of [['https', 'evil.example.com'], ['http', 'api.example.com:443'], ['https', 'api.example.com:444'], ['http', 'localhost:80']]) {
-      expect(payloadOf(() => handler.handle(request(scheme!, authority!), undefined)), `${scheme}://${authority}`).toEqual({ tag: 'HTTP-request-denied' });
+    for (const [scheme, authority] of [
+      ['https', 'evil.example.com'],
+      ['http', 'api.example.com:443'],
+      ['https', 'api.example.com:444'],
+      ['http', 'localhost:80'],
+    ]) {
+      expect(
+        payloadOf(() => handler.handle(request(scheme!, authority!), undefined)),
+        `${scheme}://${authority}`,
+      ).toEqual({ tag: 'HTTP-request-denied' });
     }
     expect(payloadOf(() => handler.handle(request('ftp', 'api.example.com:21'), undefined))).toEqual({ tag: 'HTTP-request-URI-invalid' });
     expect(sent).toEqual([]);
@@ -95,7 +118,9 @@ describe('wasi:http outgoing-handler built from the grant', () => {
     stream.checkWrite();
     stream.write(bytes('hi'));
     OutgoingBody.finish(body, undefined);
-    expect(sent).toEqual([expect.objectContaining({ method: 'POST', scheme: 'http', authority: '127.0.0.1:8080', pathWithQuery: '/x?y=1', firstByteTimeoutMs: 250 })]);
+    expect(sent).toEqual([
+      expect.objectContaining({ method: 'POST', scheme: 'http', authority: '127.0.0.1:8080', pathWithQuery: '/x?y=1', firstByteTimeoutMs: 250 }),
+    ]);
     expect(Buffer.from(sent[0]!.body).toString()).toBe('hi');
     const got = future.get() as { tag: 'ok'; val: { tag: 'ok'; val: { status(): number; consume(): { stream(): { read(n: bigint): Uint8Array } } } } };
     expect(got.val.val.status()).toBe(201);
@@ -117,14 +142,28 @@ describe('wasi:http outgoing-handler built from the grant', () => {
   });
 
   it('turns a host-call failure (bridge timeout) into an error code, not a trap', () => {
-    const handler = createOutgoingHandler({ grant, warn: () => {}, hostCall: () => { throw new Error('host call http.outbound did not answer within 30000 ms'); } });
+    const handler = createOutgoingHandler({
+      grant,
+      warn: () => {},
+      hostCall: () => {
+        throw new Error('host call http.outbound did not answer within 30000 ms');
+      },
+    });
     const future = handler.handle(request('http', '127.0.0.1:1'), undefined);
     expect(future.get()).toMatchObject({ tag: 'ok', val: { tag: 'err', val: { tag: 'internal-error' } } });
   });
 });
 
 describe('the gateway adapter (app side)', () => {
-  const req = (over: Partial<GatewayRequest> = {}): GatewayRequest => ({ method: 'POST', pathWithQuery: '/a/x', authority: 'dev', headers: [['x-h', bytes('v')]], body: bytes('in'), maxResponseBytes: 16, ...over });
+  const req = (over: Partial<GatewayRequest> = {}): GatewayRequest => ({
+    method: 'POST',
+    pathWithQuery: '/a/x',
+    authority: 'dev',
+    headers: [['x-h', bytes('v')]],
+    body: bytes('in'),
+    maxResponseBytes: 16,
+    ...over,
+  });
   const adapter = (handle: (r: IncomingRequest, out: ResponseOutparam) => void) =>
     gatewayAdapter((fn) => (fn === INCOMING_HANDLER_EXPORT ? (handle as (...a: unknown[]) => unknown) : undefined))!;
   const respond = (out: ResponseOutparam, text: string, status = 200) => {
@@ -152,21 +191,28 @@ describe('the gateway adapter (app side)', () => {
   });
 
   it('reports a response over the limit, no response, and an error code', () => {
-    expect(adapter((_r, out) => {
-      try {
-        respond(out, 'x'.repeat(17));
-      } catch (err) {
-        expect((err as { payload: { val: unknown } }).payload.val).toBeInstanceOf(HttpIoError);
-      }
-    })(req())).toEqual({ kind: 'too-large', limit: 16 });
+    expect(
+      adapter((_r, out) => {
+        try {
+          respond(out, 'x'.repeat(17));
+        } catch (err) {
+          expect((err as { payload: { val: unknown } }).payload.val).toBeInstanceOf(HttpIoError);
+        }
+      })(req()),
+    ).toEqual({ kind: 'too-large', limit: 16 });
     expect(adapter(() => {})(req())).toEqual({ kind: 'no-response' });
-    expect(adapter((_r, out) => ResponseOutparam.set(out, { tag: 'err', val: { tag: 'internal-error', val: 'x' } }))(req())).toEqual({ kind: 'error-code', code: { tag: 'internal-error', val: 'x' } });
+    expect(adapter((_r, out) => ResponseOutparam.set(out, { tag: 'err', val: { tag: 'internal-error', val: 'x' } }))(req())).toEqual({
+      kind: 'error-code',
+      code: { tag: 'internal-error', val: 'x' },
+    });
   });
 
   it('traps (throws) when the app sets the outparam twice', () => {
-    expect(() => adapter((_r, out) => {
-      respond(out, 'a');
-      respond(out, 'b');
-    })(req())).toThrow(/already set/);
+    expect(() =>
+      adapter((_r, out) => {
+        respond(out, 'a');
+        respond(out, 'b');
+      })(req()),
+    ).toThrow(/already set/);
   });
 });

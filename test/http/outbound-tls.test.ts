@@ -43,6 +43,9 @@ describe('outbound HTTPS', () => {
     const byName = parseGrants({ 'outbound-http': { allow: [`https://localhost:${port}`] } })['outbound-http']!;
     expect(await performOutbound(get(`localhost:${port}`), byName, { lookup })).toMatchObject({ ok: false, error: { tag: 'TLS-certificate-error' } });
     const byIp = parseGrants({ 'outbound-http': { allow: [`https://127.0.0.1:${port}`] } })['outbound-http']!;
-    expect(await performOutbound(get(`127.0.0.1:${port}`), byIp, { lookup, ca: ca.certPem })).toMatchObject({ ok: false, error: { tag: 'TLS-certificate-error' } });
+    expect(await performOutbound(get(`127.0.0.1:${port}`), byIp, { lookup, ca: ca.certPem })).toMatchObject({
+      ok: false,
+      error: { tag: 'TLS-certificate-error' },
+    });
   });
 });

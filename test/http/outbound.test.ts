@@ -22,13 +22,23 @@ const server = loopbackServer({
 // Names that resolve locally, as a rebinding resolver would answer.
 const lookup: Lookup = async (host) => {
   if (host === 'rebind.test' || host === 'localhost') return [{ address: '127.0.0.1', family: 4 }];
-  if (host === 'mixed.test') return [{ address: '93.184.216.34', family: 4 }, { address: '10.0.0.7', family: 4 }];
+  if (host === 'mixed.test')
+    return [
+      { address: '93.184.216.34', family: 4 },
+      { address: '10.0.0.7', family: 4 },
+    ];
   throw Object.assign(new Error('not found'), { code: 'ENOTFOUND' });
 };
 
 const grantFor = (allow: string[], extra: Record<string, number> = {}) => parseGrants({ 'outbound-http': { allow, ...extra } })['outbound-http']!;
 const get = (authority: string, path = '/hello', scheme: 'http' | 'https' = 'http', more: Partial<OutboundRequest> = {}): OutboundRequest => ({
-  method: 'GET', scheme, authority, pathWithQuery: path, headers: [], body: new Uint8Array(0), ...more,
+  method: 'GET',
+  scheme,
+  authority,
+  pathWithQuery: path,
+  headers: [],
+  body: new Uint8Array(0),
+  ...more,
 });
 
 describe('outbound HTTP on the main thread', () => {
@@ -36,7 +46,11 @@ describe('outbound HTTP on the main thread', () => {
 
   it('sends an allowed request and returns status, headers and body', async () => {
     const refused: string[] = [];
-    const r = await performOutbound(get(ip(), '/hello', 'http', { method: 'POST', body: new TextEncoder().encode('there') }), grantFor([`http://127.0.0.1:${server.port}`]), { lookup, onRefused: (o) => refused.push(o) });
+    const r = await performOutbound(
+      get(ip(), '/hello', 'http', { method: 'POST', body: new TextEncoder().encode('there') }),
+      grantFor([`http://127.0.0.1:${server.port}`]),
+      { lookup, onRefused: (o) => refused.push(o) },
+    );
     expect(r.ok).toBe(true);
     if (!r.ok) return;
     expect(r.status).toBe(200);
@@ -106,7 +120,11 @@ describe('outbound HTTP on the main thread', () => {
 
   it('refuses a request body over the limit without sending it', async () => {
     const before = server.hits.length;
-    const r = await performOutbound(get(ip(), '/hello', 'http', { method: 'POST', body: new Uint8Array(100) }), grantFor([`http://127.0.0.1:*`], { maxRequestBytes: 10 }), { lookup });
+    const r = await performOutbound(
+      get(ip(), '/hello', 'http', { method: 'POST', body: new Uint8Array(100) }),
+      grantFor([`http://127.0.0.1:*`], { maxRequestBytes: 10 }),
+      { lookup },
+    );
     expect(r).toMatchObject({ ok: false, error: { tag: 'HTTP-request-body-size' } });
     expect(server.hits.length).toBe(before);
   });
@@ -131,7 +149,21 @@ describe('outbound HTTP on the main thread', () => {
   });
 
   it('classifies internal addresses', () => {
-    for (const a of ['127.0.0.1', '10.1.2.3', '172.16.0.1', '192.168.1.1', '169.254.169.254', '100.64.0.1', '0.0.0.0', '::1', '::', 'fe80::1', 'fd00::1', '::ffff:127.0.0.1', '::ffff:7f00:1']) {
+    for (const a of [
+      '127.0.0.1',
+      '10.1.2.3',
+      '172.16.0.1',
+      '192.168.1.1',
+      '169.254.169.254',
+      '100.64.0.1',
+      '0.0.0.0',
+      '::1',
+      '::',
+      'fe80::1',
+      'fd00::1',
+      '::ffff:127.0.0.1',
+      '::ffff:7f00:1',
+    ]) {
       expect(isInternalAddress(a), a).toBe(true);
     }
     for (const a of ['93.184.216.34', '8.8.8.8', '2606:4700::1111', '::ffff:8.8.8.8']) expect(isInternalAddress(a), a).toBe(false);

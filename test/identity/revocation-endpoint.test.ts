@@ -78,7 +78,8 @@ describe('berth identity verify --revocations', () => {
     writeFileSync(bundle, h.ca.join('\n'));
     const signer = await onboard('cli-revoked');
     const token = await issueWorkloadToken(signer, { vendor: 'acme', app: 'sensor', instance: 'i', audience: 'historian' });
-    const verify = (revocations: string) => berth(['identity', 'verify', token, '--audience', 'historian', '--bundle', bundle, '--trust-domain', 'fleet.test', '--revocations', revocations]);
+    const verify = (revocations: string) =>
+      berth(['identity', 'verify', token, '--audience', 'historian', '--bundle', bundle, '--trust-domain', 'fleet.test', '--revocations', revocations]);
     const url = h.cp.url + PATH;
 
     const before = await verify(url);
@@ -97,7 +98,13 @@ describe('berth identity verify --revocations', () => {
 
     // A list that is not the fleet's, a plain-HTTP URL and an unreadable file are refused by name.
     const forged = join(dir, 'forged.pem');
-    writeFileSync(forged, ((await call(url, { ca: h.ca })).body as string).replace(/(-----BEGIN X509 CRL-----\n.{20})(.)/, (_m, a: string, c: string) => a + (c === 'A' ? 'B' : 'A')));
+    writeFileSync(
+      forged,
+      ((await call(url, { ca: h.ca })).body as string).replace(
+        /(-----BEGIN X509 CRL-----\n.{20})(.)/,
+        (_m, a: string, c: string) => a + (c === 'A' ? 'B' : 'A'),
+      ),
+    );
     expect((await verify(forged)).stderr).toMatch(/revocation list refused/);
     expect((await verify(url.replace('https:', 'http:'))).stderr).toMatch(/only https:\/\/ URLs are accepted/);
     expect((await verify(join(dir, 'missing.pem'))).stderr).toMatch(/cannot read .*missing\.pem: ENOENT/);

@@ -31,16 +31,29 @@ describe('a signed revocation list (X.509 CRLs from the fleet issuing CAs)', () 
   let stranger: KeyedCertificate;
 
   /** The published document: the issuing CA and its CRL listing `revoked`. */
-  async function published(revoked: DeviceSigner[], o: { number?: number; issuer?: KeyedCertificate; thisUpdate?: Date; nextUpdate?: Date } = {}): Promise<string> {
+  async function published(
+    revoked: DeviceSigner[],
+    o: { number?: number; issuer?: KeyedCertificate; thisUpdate?: Date; nextUpdate?: Date } = {},
+  ): Promise<string> {
     const issuer = o.issuer ?? issuing;
     const thisUpdate = o.thisUpdate ?? new Date();
-    const crl = await issueCrl(issuer, revoked.map(revokedEntry), { number: o.number ?? 1, thisUpdate, nextUpdate: o.nextUpdate ?? new Date(thisUpdate.getTime() + 24 * HOUR) });
+    const crl = await issueCrl(issuer, revoked.map(revokedEntry), {
+      number: o.number ?? 1,
+      thisUpdate,
+      nextUpdate: o.nextUpdate ?? new Date(thisUpdate.getTime() + 24 * HOUR),
+    });
     return formatRevocationDocument([{ issuer: issuer.certificate, crl }]);
   }
 
   const load = (document: string, now?: Date) => RevocationList.load(document, { roots: [root.certificate], ...(now ? { now } : {}) });
   const verify = (token: string, revocations?: RevocationList | RevocationListHolder, now?: Date) =>
-    verifyWorkloadToken(token, { roots: [root.certificate], trustDomain: TD, audience: 'historian', ...(revocations ? { revocations } : {}), ...(now ? { now } : {}) });
+    verifyWorkloadToken(token, {
+      roots: [root.certificate],
+      trustDomain: TD,
+      audience: 'historian',
+      ...(revocations ? { revocations } : {}),
+      ...(now ? { now } : {}),
+    });
 
   beforeAll(async () => {
     root = await createRootCa(TD);
@@ -77,7 +90,10 @@ describe('a signed revocation list (X.509 CRLs from the fleet issuing CAs)', () 
       signingAlgorithm: ECDSA_SHA256,
       publicKey: keys.publicKey,
       signingKey: strangerRoot.keys.privateKey,
-      extensions: [new x509.BasicConstraintsExtension(true, 0, true), new x509.KeyUsagesExtension(x509.KeyUsageFlags.cRLSign | x509.KeyUsageFlags.keyCertSign, true)],
+      extensions: [
+        new x509.BasicConstraintsExtension(true, 0, true),
+        new x509.KeyUsagesExtension(x509.KeyUsageFlags.cRLSign | x509.KeyUsageFlags.keyCertSign, true),
+      ],
     });
     const crl = await issueCrl({ certificate: lookalike, keys }, [], { number: 9, thisUpdate: new Date(), nextUpdate: new Date(Date.now() + HOUR) });
     // Shipped next to the real issuing CA's certificate: the signature does not match it.
@@ -139,7 +155,10 @@ describe('a signed revocation list (X.509 CRLs from the fleet issuing CAs)', () 
     expect(await refusal(verify(await issueWorkloadToken(renewed, request), list))).toBe('revocations.issuer_not_covered');
     const both = await load(
       formatRevocationDocument([
-        { issuer: issuing.certificate, crl: await issueCrl(issuing, [revokedEntry(plc)], { number: 3, thisUpdate: new Date(), nextUpdate: new Date(Date.now() + HOUR) }) },
+        {
+          issuer: issuing.certificate,
+          crl: await issueCrl(issuing, [revokedEntry(plc)], { number: 3, thisUpdate: new Date(), nextUpdate: new Date(Date.now() + HOUR) }),
+        },
         { issuer: next.certificate, crl: await issueCrl(next, [], { number: 3, thisUpdate: new Date(), nextUpdate: new Date(Date.now() + HOUR) }) },
       ]),
     );
@@ -162,7 +181,9 @@ describe('a signed revocation list (X.509 CRLs from the fleet issuing CAs)', () 
     expect(await refusal(load(await doc(bare([], soon))))).toBe('revocations.malformed');
     const numbered = (await issueCrl(issuing, [], { number: 1, thisUpdate: new Date(), nextUpdate: soon })).extensions;
     expect(await refusal(load(await doc(bare(numbered))))).toBe('revocations.malformed');
-    expect(await refusal(load(await doc(bare([...numbered, new x509.Extension('1.3.6.1.4.1.99999.1', true, new Uint8Array([5, 0]))], soon))))).toBe('revocations.malformed');
+    expect(await refusal(load(await doc(bare([...numbered, new x509.Extension('1.3.6.1.4.1.99999.1', true, new Uint8Array([5, 0]))], soon))))).toBe(
+      'revocations.malformed',
+    );
     expect((await load(await doc(bare(numbered, soon)))).number).toBe(1);
   });
 
@@ -173,11 +194,22 @@ describe('a signed revocation list (X.509 CRLs from the fleet issuing CAs)', () 
       return join(dir, name);
     };
     const args = (leaf: DeviceSigner, crls: string) => [
-      'verify', '-crl_check', '-CAfile', file('root.pem', certificateToPem(root.certificate)), '-untrusted', file('issuing.pem', certificateToPem(issuing.certificate)),
-      '-CRLfile', crls, file(`${leaf.deviceId.replace(/\//g, '_')}.pem`, certificateToPem(leaf.chain[0]!)),
+      'verify',
+      '-crl_check',
+      '-CAfile',
+      file('root.pem', certificateToPem(root.certificate)),
+      '-untrusted',
+      file('issuing.pem', certificateToPem(issuing.certificate)),
+      '-CRLfile',
+      crls,
+      file(`${leaf.deviceId.replace(/\//g, '_')}.pem`, certificateToPem(leaf.chain[0]!)),
     ];
     const crls = file('revocations.pem', await published([plc]));
-    const run = (a: string[]) => promisify(execFile)('openssl', a).then((r) => ({ code: 0, out: r.stdout + r.stderr }), (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, out: e.stdout + e.stderr }));
+    const run = (a: string[]) =>
+      promisify(execFile)('openssl', a).then(
+        (r) => ({ code: 0, out: r.stdout + r.stderr }),
+        (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, out: e.stdout + e.stderr }),
+      );
     const revoked = await run(args(plc, crls));
     expect(revoked.code).not.toBe(0);
     expect(revoked.out).toMatch(/certificate revoked/);

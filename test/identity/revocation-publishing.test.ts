@@ -88,8 +88,17 @@ describe.each(backends)('the published revocation list on %s', (_name, location,
   const roots = () => one.deps.authority.roots();
   const current = async (r: Replica = one) => RevocationList.load((await readRevocationList(r.store)).document!, { roots: roots() });
   const verify = async (signer: DeviceSigner, revocations?: RevocationList) =>
-    verifyWorkloadToken(await issueWorkloadToken(signer, request), { roots: roots(), trustDomain: TD, audience: 'historian', ...(revocations ? { revocations } : {}) });
-  const refusal = (p: Promise<unknown>) => p.then(() => 'accepted', (e: unknown) => (e instanceof BerthError ? e.code : String(e)));
+    verifyWorkloadToken(await issueWorkloadToken(signer, request), {
+      roots: roots(),
+      trustDomain: TD,
+      audience: 'historian',
+      ...(revocations ? { revocations } : {}),
+    });
+  const refusal = (p: Promise<unknown>) =>
+    p.then(
+      () => 'accepted',
+      (e: unknown) => (e instanceof BerthError ? e.code : String(e)),
+    );
 
   it('is published at start, and a revocation re-issues it in the same transaction', async () => {
     const first = await readRevocationList(one.store);
@@ -136,7 +145,11 @@ describe.each(backends)('the published revocation list on %s', (_name, location,
     for (const s of signers) expect(await refusal(verify(s, list))).toBe('token.revoked');
     // Re-issues racing each other directly (not behind a revocation's other locks): the list's row
     // lock makes every one take the next number.
-    const forced = await Promise.all([one, two, one, two].map((r) => r.store.transaction((tx) => reissueRevocationList(tx, { authority: r.deps.authority, logger: silentLogger, lifetimeMs: DAY }, true))));
+    const forced = await Promise.all(
+      [one, two, one, two].map((r) =>
+        r.store.transaction((tx) => reissueRevocationList(tx, { authority: r.deps.authority, logger: silentLogger, lifetimeMs: DAY }, true)),
+      ),
+    );
     expect(new Set(forced.map((f) => f.list.number)).size).toBe(4);
     expect((await readRevocationList(one.store)).number).toBe(after.number + 4);
   });
@@ -166,14 +179,23 @@ describe.each(backends)('the published revocation list on %s', (_name, location,
 
   it('is re-issued once half its lifetime is gone, and not before', async () => {
     const before = await readRevocationList(one.store);
-    const at = (ms: number) => one.store.transaction((tx) => reissueRevocationList(tx, { authority: one.deps.authority, logger: silentLogger, lifetimeMs: DAY, now: new Date(Date.now() + ms) }, false));
+    const at = (ms: number) =>
+      one.store.transaction((tx) =>
+        reissueRevocationList(tx, { authority: one.deps.authority, logger: silentLogger, lifetimeMs: DAY, now: new Date(Date.now() + ms) }, false),
+      );
     expect((await at(DAY / 4)).reissued).toBe(false);
     const due = await at(DAY * 0.6);
     expect(due.reissued).toBe(true);
     expect(due.list.number).toBe(before.number + 1);
     expect(due.list.nextUpdate!.getTime()).toBeGreaterThan(before.nextUpdate!.getTime());
     // Two replicas checking at once: one re-issues, the other finds it fresh.
-    const both = await Promise.all([one, two].map((r) => r.store.transaction((tx) => reissueRevocationList(tx, { authority: r.deps.authority, logger: silentLogger, lifetimeMs: DAY, now: new Date(Date.now() + DAY * 0.6) }, false))));
+    const both = await Promise.all(
+      [one, two].map((r) =>
+        r.store.transaction((tx) =>
+          reissueRevocationList(tx, { authority: r.deps.authority, logger: silentLogger, lifetimeMs: DAY, now: new Date(Date.now() + DAY * 0.6) }, false),
+        ),
+      ),
+    );
     expect(both.filter((r) => r.reissued)).toHaveLength(0);
   });
 
@@ -201,7 +223,9 @@ describe.each(backends)('the published revocation list on %s', (_name, location,
     expect((await readRevocationList(one.store)).issuers).toHaveLength(2);
     // The retiring CA's key is gone from this replica: its CRL cannot be signed, so it is left out.
     rmSync(one.deps.authority.keyPath(fingerprintOf(old.chain[1]!)));
-    const forced = await one.store.transaction((tx) => reissueRevocationList(tx, { authority: one.deps.authority, logger: silentLogger, lifetimeMs: DAY }, true));
+    const forced = await one.store.transaction((tx) =>
+      reissueRevocationList(tx, { authority: one.deps.authority, logger: silentLogger, lifetimeMs: DAY }, true),
+    );
     expect(forced.skipped).toHaveLength(1);
     expect(forced.list.issuers).toHaveLength(1);
     const without = await current();
@@ -211,7 +235,9 @@ describe.each(backends)('the published revocation list on %s', (_name, location,
 
   it('is re-issued by the upkeep timer before it expires, with no revocation', async () => {
     // The last test left a CA without its key: that alone must not make every check re-issue.
-    const idle = await one.store.transaction((tx) => reissueRevocationList(tx, { authority: one.deps.authority, logger: silentLogger, lifetimeMs: DAY }, false));
+    const idle = await one.store.transaction((tx) =>
+      reissueRevocationList(tx, { authority: one.deps.authority, logger: silentLogger, lifetimeMs: DAY }, false),
+    );
     expect(idle).toMatchObject({ reissued: false, skipped: [expect.any(String)] });
     // A list with a 2 s lifetime, then an upkeep checking every 100 ms: due after 1 s.
     await one.store.transaction((tx) => reissueRevocationList(tx, { authority: one.deps.authority, logger: silentLogger, lifetimeMs: 2_000 }, true));

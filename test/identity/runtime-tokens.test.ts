@@ -32,14 +32,25 @@ for (const tier of ['worker', 'process'] as const)
         // Record what the host hands out, to verify it as a relying party would.
         hostHandlers: (spec) => {
           const h = handlers(spec);
-          return { 'identity.getToken': async (aud: unknown) => { const t = (await h['identity.getToken']!(aud)) as string; issued.push(t); return t; } };
+          return {
+            'identity.getToken': async (aud: unknown) => {
+              const t = (await h['identity.getToken']!(aud)) as string;
+              issued.push(t);
+              return t;
+            },
+          };
         },
       });
     });
     afterAll(() => runtime.close());
 
     it('gets a token for a granted audience that verifies offline and names this device, vendor and app', async () => {
-      await runtime.startApp(readFileSync(fixturePath('ungranted')), { vendor: 'acme', app: 'asker', grants: { log: {}, identity: { audiences: ['anything'] } }, tier });
+      await runtime.startApp(readFileSync(fixturePath('ungranted')), {
+        vendor: 'acme',
+        app: 'asker',
+        grants: { log: {}, identity: { audiences: ['anything'] } },
+        tier,
+      });
       await waitFor(() => lines.some((l) => l.app === 'asker' && l.msg === 'got a token'), 15_000, 'the app to log its token');
       expect(issued).toHaveLength(1);
       const w = await verifyWorkloadToken(issued[0]!, { roots: [root.certificate], trustDomain: TD, audience: 'anything' });
@@ -48,7 +59,12 @@ for (const tier of ['worker', 'process'] as const)
 
     it('is refused a token for an audience it was not granted, and nothing is signed', async () => {
       const before = issued.length;
-      const app = await runtime.startApp(readFileSync(fixturePath('ungranted')), { vendor: 'acme', app: 'greedy', grants: { log: {}, identity: { audiences: ['historian'] } }, tier });
+      const app = await runtime.startApp(readFileSync(fixturePath('ungranted')), {
+        vendor: 'acme',
+        app: 'greedy',
+        grants: { log: {}, identity: { audiences: ['historian'] } },
+        tier,
+      });
       const stop = await new Promise<{ reason: string; message: string }>((resolve) => app.once('stopped', resolve));
       expect(stop).toMatchObject({ reason: 'failed', message: 'run returned an error: get-token refused' });
       expect(issued.length).toBe(before);
@@ -68,6 +84,8 @@ describe('the host side checks the grant itself', () => {
     await expect(handlers(spec)['identity.getToken']!(42)).rejects.toMatchObject({ payload: { tag: 'unavailable' } });
     expect(signed).toBe(0);
     // Granted, but the device has no certificate yet: unavailable, not a crash.
-    await expect(handlers(spec)['identity.getToken']!('historian')).rejects.toEqual({ payload: { tag: 'unavailable', val: 'this device has no certificate yet' } });
+    await expect(handlers(spec)['identity.getToken']!('historian')).rejects.toEqual({
+      payload: { tag: 'unavailable', val: 'this device has no certificate yet' },
+    });
   });
 });

@@ -24,7 +24,11 @@ beforeAll(async () => {
 const spec = (vendor: string, app: string, audiences?: string[]) =>
   ({ identity: { vendor, app, instance: `${vendor}-${app}-1` }, grants: audiences ? { identity: { audiences } } : {} }) as unknown as AppSpec;
 
-const rejection = (p: unknown) => Promise.resolve(p).then(() => 'granted', (e: { payload?: { tag: string } }) => e.payload?.tag);
+const rejection = (p: unknown) =>
+  Promise.resolve(p).then(
+    () => 'granted',
+    (e: { payload?: { tag: string } }) => e.payload?.tag,
+  );
 
 describe('an app asking for a workload token', () => {
   it('gets one only in its own name: extra arguments naming another vendor or app change nothing', async () => {
@@ -33,7 +37,12 @@ describe('an app asking for a workload token', () => {
     // The WIT function takes only the audience; a guest that passes more is not heard.
     const token = await asker('historian', 'globex', 'analytics', { vendor: 'globex', app: 'analytics' });
     const w = await verifyWorkloadToken(token, { roots: [root.certificate], trustDomain: TD, audience: 'historian' });
-    expect(w).toMatchObject({ vendor: 'acme', app: 'sensor', instance: 'acme-sensor-1', spiffeId: 'spiffe://factory.example/device/plc-7/workload/acme/sensor' });
+    expect(w).toMatchObject({
+      vendor: 'acme',
+      app: 'sensor',
+      instance: 'acme-sensor-1',
+      spiffeId: 'spiffe://factory.example/device/plc-7/workload/acme/sensor',
+    });
   });
 
   it("cannot use another app's or another vendor's audience grant", async () => {
@@ -45,7 +54,11 @@ describe('an app asking for a workload token', () => {
     expect(await rejection(acme['identity.getToken']!('mes'))).toBe('audience-not-granted');
     expect(await rejection(acmeOther['identity.getToken']!('historian'))).toBe('audience-not-granted');
     expect(signed).toBe(0);
-    const mes = await verifyWorkloadToken((await globex['identity.getToken']!('mes')) as string, { roots: [root.certificate], trustDomain: TD, audience: 'mes' });
+    const mes = await verifyWorkloadToken((await globex['identity.getToken']!('mes')) as string, {
+      roots: [root.certificate],
+      trustDomain: TD,
+      audience: 'mes',
+    });
     expect(mes).toMatchObject({ vendor: 'globex', app: 'analytics' });
   });
 

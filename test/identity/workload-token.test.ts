@@ -13,7 +13,6 @@ const TD = 'factory.example';
 const HOUR = 3_600_000;
 const device = (issuer: KeyedCertificate, deviceId: string, lifetimeMs = 24 * HOUR): Promise<DeviceSigner> => testDevice(issuer, TD, deviceId, lifetimeMs);
 
-
 describe('workload identity tokens', () => {
   let root: KeyedCertificate;
   let plc: DeviceSigner;
@@ -84,7 +83,11 @@ describe('workload identity tokens', () => {
   it('refuses a revoked device', async () => {
     const token = await issueWorkloadToken(plc, request);
     const revoked = new Set(['line-3/plc-7']);
-    const revocations = { check: (_cert: unknown, id: string) => { if (revoked.has(id)) throw new BerthError('token.revoked', `device ${id} is revoked`); } };
+    const revocations = {
+      check: (_cert: unknown, id: string) => {
+        if (revoked.has(id)) throw new BerthError('token.revoked', `device ${id} is revoked`);
+      },
+    };
     expect(await refusal(verify(token, { revocations }))).toBe('token.revoked');
   });
 
@@ -117,7 +120,13 @@ describe('workload SPIFFE IDs', () => {
   });
 
   it('reject anything else', () => {
-    for (const id of ['spiffe://factory.example/device/d1', 'spiffe://factory.example/device/d1/workload/acme', 'spiffe://factory.example/device/d1/workload/acme/a/b', 'https://x/device/d/workload/a/b', 'spiffe://factory.example/device/../workload/a/b']) {
+    for (const id of [
+      'spiffe://factory.example/device/d1',
+      'spiffe://factory.example/device/d1/workload/acme',
+      'spiffe://factory.example/device/d1/workload/acme/a/b',
+      'https://x/device/d/workload/a/b',
+      'spiffe://factory.example/device/../workload/a/b',
+    ]) {
       expect(parseWorkloadSpiffeId(id)).toBeUndefined();
     }
   });
@@ -137,7 +146,17 @@ describe('berth identity verify', () => {
     const bundle = join(suiteTempDir('identity-cli'), 'bundle.pem');
     writeFileSync(bundle, certificateToPem(root.certificate));
     const berth = (args: string[]) =>
-      promisify(execFile)(process.execPath, [join(projectRoot(), 'bin', 'berth.js'), 'identity', 'verify', token, '--bundle', bundle, '--trust-domain', TD, ...args]).then(
+      promisify(execFile)(process.execPath, [
+        join(projectRoot(), 'bin', 'berth.js'),
+        'identity',
+        'verify',
+        token,
+        '--bundle',
+        bundle,
+        '--trust-domain',
+        TD,
+        ...args,
+      ]).then(
         (r) => ({ code: 0, ...r }),
         (e: { code: number; stdout: string; stderr: string }) => e,
       );

@@ -13,7 +13,13 @@ let nextInstance = 1;
 
 function spec(vendor: string, app: string, messaging: unknown): AppSpec {
   const identity: AppIdentity = { vendor, app, instance: `instance-${nextInstance++}` };
-  return { identity, digest: `sha256:${'0'.repeat(64)}` as AppSpec['digest'], grants: parseGrants({ messaging }), dataDir: '/nonexistent', limits: DEFAULT_LIMITS };
+  return {
+    identity,
+    digest: `sha256:${'0'.repeat(64)}` as AppSpec['digest'],
+    grants: parseGrants({ messaging }),
+    dataDir: '/nonexistent',
+    limits: DEFAULT_LIMITS,
+  };
 }
 
 /** The guest-facing object of one instance, calling the broker as the bridge would. */
@@ -82,7 +88,7 @@ describe('message broker: two vendors, grants on both sides', () => {
     expect(broker.stats(acme.instance)?.counters).toMatchObject({ published: 1, unrouted: 1 });
   });
 
-  it('refuses a payload over the publisher\'s limit, on both sides of the bridge', () => {
+  it("refuses a payload over the publisher's limit, on both sides of the bridge", () => {
     const broker = new MessageBroker();
     const acme = app(broker, spec('acme', 'sensor', { publish: ['t'], maxPayloadBytes: 100 }));
     expect(errorOf(() => acme.host.publish('t', new Uint8Array(101)))).toEqual({ tag: 'payload-too-large', val: 100n });
@@ -117,7 +123,12 @@ describe('message broker: two vendors, grants on both sides', () => {
     }
     // 4096 bytes / (100 payload + 1 topic) = 40 messages fit, before the 50-message limit.
     const fits = Math.floor(limits.queueBytes / messageBytes('t', new Uint8Array(100)));
-    expect(outcomes).toEqual(new Map([['ok', fits], ['queue-full', 1000 - fits]]));
+    expect(outcomes).toEqual(
+      new Map([
+        ['ok', fits],
+        ['queue-full', 1000 - fits],
+      ]),
+    );
     expect(broker.stats(slow.instance)?.counters).toMatchObject({ delivered: fits, dropped: 1000 - fits });
     expect(broker.stats(acme.instance)?.counters).toMatchObject({ published: fits, refused: 1000 - fits });
     expect(meter).toEqual({ published: fits, dropped: 1000 - fits, received: 0 });
@@ -139,7 +150,12 @@ describe('message broker: two vendors, grants on both sides', () => {
     const sub = app(broker, spec('globex', 's', { subscribe: ['a', 'b'] }));
     sub.host.subscribe('a');
     sub.host.subscribe('b');
-    for (const [t, v] of [['a', '1'], ['b', '2'], ['a', '3']] as const) pub.host.publish(t, text.encode(v));
+    for (const [t, v] of [
+      ['a', '1'],
+      ['b', '2'],
+      ['a', '3'],
+    ] as const)
+      pub.host.publish(t, text.encode(v));
     expect(sub.host.receive(0)).toEqual([]);
     expect(sub.host.receive(2).map((m) => `${m.topic}=${Buffer.from(m.payload)}`)).toEqual(['a=1', 'b=2']);
     expect(sub.host.receive(2).map((m) => `${m.topic}=${Buffer.from(m.payload)}`)).toEqual(['a=3']);
@@ -201,7 +217,7 @@ describe('message broker: two vendors, grants on both sides', () => {
     expect(messagingHandlers(broker, spec('initech', 'none', undefined as never))).toEqual({});
   });
 
-  it('keeps its own copy of a payload: later writes to the publisher\'s buffer change nothing queued', () => {
+  it("keeps its own copy of a payload: later writes to the publisher's buffer change nothing queued", () => {
     const broker = new MessageBroker();
     const pub = app(broker, spec('acme', 'p', { publish: ['t'] }));
     const sub = app(broker, spec('globex', 's', { subscribe: ['t'] }));

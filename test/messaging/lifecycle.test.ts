@@ -9,7 +9,13 @@ import { DEFAULT_LIMITS } from '../../runtime/sandbox/sandbox.js';
 import type { CompiledComponent } from '../../runtime/engine/engine.js';
 
 const identity: AppIdentity = { vendor: 'acme', app: 'sub', instance: 'instance-1' };
-const spec: AppSpec = { identity, digest: `sha256:${'0'.repeat(64)}` as AppSpec['digest'], grants: parseGrants({ messaging: { subscribe: ['t'] } }), dataDir: '/nonexistent', limits: DEFAULT_LIMITS };
+const spec: AppSpec = {
+  identity,
+  digest: `sha256:${'0'.repeat(64)}` as AppSpec['digest'],
+  grants: parseGrants({ messaging: { subscribe: ['t'] } }),
+  dataDir: '/nonexistent',
+  limits: DEFAULT_LIMITS,
+};
 const compiled = {} as CompiledComponent;
 
 /** A sandbox that asks for its handlers as a tier would, and ends when told. */

@@ -11,7 +11,16 @@ describe('berth run (one app, one call) with a messaging grant', () => {
   const dataDir = suiteTempDir('messaging-once');
   const engine = new JcoEngine({ cacheDir: join(dataDir, 'cache') });
   const once = (fn: string, args: unknown[], messaging: unknown) =>
-    runOnce(readFileSync(fixturePath('messenger')), { engine, vendor: 'acme', app: 'messenger', grants: parseGrants({ messaging }), dataDir, fn, args, log: () => {} });
+    runOnce(readFileSync(fixturePath('messenger')), {
+      engine,
+      vendor: 'acme',
+      app: 'messenger',
+      grants: parseGrants({ messaging }),
+      dataDir,
+      fn,
+      args,
+      log: () => {},
+    });
 
   it('has a broker of its own: a granted publish succeeds', async () => {
     const result = await once('flood', ['t', 3, 8], { publish: ['t'] });

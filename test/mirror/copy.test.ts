@@ -109,7 +109,9 @@ describe('mirror repository names', () => {
     expect(mirrorRepository({ registry: '[fe80::1]:5000', repository: 'acme/app' })).toBe('ip6_fe80.0.0.0.0.0.0.1_5000/acme/app');
     expect(mirrorRepository({ registry: '[::1]', repository: 'a' })).toBe('ip6_0.0.0.0.0.0.0.1/a');
     // A registry host cannot contain '_', so a port is never confused with a name.
-    expect(mirrorRepository({ registry: 'registry.example.com', repository: 'x_5000/acme/app' })).not.toBe(mirrorRepository({ registry: 'registry.example.com:5000', repository: 'acme/app' }));
+    expect(mirrorRepository({ registry: 'registry.example.com', repository: 'x_5000/acme/app' })).not.toBe(
+      mirrorRepository({ registry: 'registry.example.com:5000', repository: 'acme/app' }),
+    );
   });
 
   it('refuses origins it cannot name', () => {

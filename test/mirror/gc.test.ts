@@ -29,7 +29,12 @@ const policy = compilePolicy(policyDocument);
  * an annotation: another manifest digest, its own signature, but every component blob shared.
  * Written as pushComponent writes, for a registry without the referrers API (tag schema).
  */
-async function pushAnnotated(client: RegistryClient, repository: string, tag: string, component: Uint8Array): Promise<{ manifestDigest: Digest; referrers: Digest[] }> {
+async function pushAnnotated(
+  client: RegistryClient,
+  repository: string,
+  tag: string,
+  component: Uint8Array,
+): Promise<{ manifestDigest: Digest; referrers: Digest[] }> {
   const { manifest, config } = componentManifest(component);
   await client.pushBlob(repository, component);
   await client.pushBlob(repository, config);
@@ -48,7 +53,19 @@ async function pushAnnotated(client: RegistryClient, repository: string, tag: st
     annotations: { [ANNOTATION.bundleContent]: 'message-signature' },
   });
   const put = await client.putManifest(repository, sha256Digest(referrer), referrer, MEDIA_TYPE.imageManifest);
-  const index = { schemaVersion: 2, mediaType: MEDIA_TYPE.imageIndex, manifests: [{ mediaType: MEDIA_TYPE.imageManifest, digest: put.digest, size: referrer.byteLength, artifactType: MEDIA_TYPE.sigstoreBundle, annotations: { [ANNOTATION.bundleContent]: 'message-signature' } }] };
+  const index = {
+    schemaVersion: 2,
+    mediaType: MEDIA_TYPE.imageIndex,
+    manifests: [
+      {
+        mediaType: MEDIA_TYPE.imageManifest,
+        digest: put.digest,
+        size: referrer.byteLength,
+        artifactType: MEDIA_TYPE.sigstoreBundle,
+        annotations: { [ANNOTATION.bundleContent]: 'message-signature' },
+      },
+    ],
+  };
   await client.putManifest(repository, referrersTag(digest), encodeJson(index), MEDIA_TYPE.imageIndex);
   return { manifestDigest: digest, referrers: [put.digest] };
 }

@@ -92,7 +92,11 @@ describe('the control plane mirror serving an air-gapped device (origin: docker-
     expect(api?.via).toBe('api');
     expect(api?.index.manifests).toHaveLength(2);
     const tagIndex = await client.getManifest(repository, `sha256-${digestHex(ref.digest)}`, [MEDIA_TYPE.imageIndex]);
-    expect(JSON.parse(tagIndex.bytes.toString()).manifests.map((d: { digest: string }) => d.digest).sort()).toEqual(api!.index.manifests.map((d) => d.digest).sort());
+    expect(
+      JSON.parse(tagIndex.bytes.toString())
+        .manifests.map((d: { digest: string }) => d.digest)
+        .sort(),
+    ).toEqual(api!.index.manifests.map((d) => d.digest).sort());
   });
 
   it('refuses a revoked device, a device without a certificate, writes, and tags', async () => {
@@ -109,11 +113,20 @@ describe('the control plane mirror serving an air-gapped device (origin: docker-
 
     const other = await onboard('gateway-3');
     const tls = await deviceMirrorTls(other.dir)();
-    const write = await call(`${h.cp.url}/v2/${ref.registry.replace(':', '_')}/acme/sensor/blobs/uploads/`, { method: 'POST', ca: h.ca, key: tls.key, cert: tls.cert });
+    const write = await call(`${h.cp.url}/v2/${ref.registry.replace(':', '_')}/acme/sensor/blobs/uploads/`, {
+      method: 'POST',
+      ca: h.ca,
+      key: tls.key,
+      cert: tls.cert,
+    });
     expect(write.status).toBe(405);
     expect(write.body.errors[0].code).toBe('UNSUPPORTED');
     await expect(other.source.resolve(parseReference(`oci://${ref.registry}/acme/sensor:1.0.0`))).rejects.toMatchObject({ code: 'mirror.digest-required' });
-    const unknown = await call(`${h.cp.url}/v2/${ref.registry.replace(':', '_')}/acme/sensor/manifests/${sha256Digest('nothing')}`, { ca: h.ca, key: tls.key, cert: tls.cert });
+    const unknown = await call(`${h.cp.url}/v2/${ref.registry.replace(':', '_')}/acme/sensor/manifests/${sha256Digest('nothing')}`, {
+      ca: h.ca,
+      key: tls.key,
+      cert: tls.cert,
+    });
     expect(unknown.status).toBe(404);
     expect(unknown.body.errors[0].code).toBe('MANIFEST_UNKNOWN');
   });

@@ -25,6 +25,9 @@ describe('registry options from flags and environment', () => {
 
   it('refuses a username without a password, and a CA file that cannot be read', async () => {
     await expect(registryOptions({ username: 'vendor' }, {})).rejects.toMatchObject({ code: 'cli.usage', message: expect.stringMatching(/needs a password/) });
-    await expect(registryOptions({ ca: join(dir, 'missing.pem') }, {})).rejects.toMatchObject({ code: 'cli.bad-file', message: expect.stringContaining('missing.pem') });
+    await expect(registryOptions({ ca: join(dir, 'missing.pem') }, {})).rejects.toMatchObject({
+      code: 'cli.bad-file',
+      message: expect.stringContaining('missing.pem'),
+    });
   });
 });

@@ -37,7 +37,10 @@ function serveManifest(body: Buffer, contentType: string = MANIFEST_TYPE, extra:
 describe('a hostile or broken registry', () => {
   it('refuses a manifest served with the wrong media type', async () => {
     const client = await clientFor(serveManifest(manifestBytes, 'application/vnd.docker.distribution.manifest.v2+json'));
-    await expect(resolveTag(client, 'acme/a', '1.0.0')).rejects.toMatchObject({ code: 'oci.wrong-media-type', message: expect.stringMatching(/served manifest acme\/a:1\.0\.0 as 'application\/vnd\.docker/) });
+    await expect(resolveTag(client, 'acme/a', '1.0.0')).rejects.toMatchObject({
+      code: 'oci.wrong-media-type',
+      message: expect.stringMatching(/served manifest acme\/a:1\.0\.0 as 'application\/vnd\.docker/),
+    });
   });
 
   it('refuses a manifest whose body says another media type than its header', async () => {
@@ -49,7 +52,10 @@ describe('a hostile or broken registry', () => {
   it('refuses an artifact that is not a wasm component (config and layer types)', async () => {
     const image = Buffer.from(JSON.stringify({ ...manifest, config: { ...manifest.config, mediaType: 'application/vnd.oci.image.config.v1+json' } }));
     const client = await clientFor(serveManifest(image));
-    await expect(resolveTag(client, 'acme/a', '1.0.0')).rejects.toMatchObject({ code: 'oci.wrong-media-type', message: expect.stringMatching(/not a wasm component/) });
+    await expect(resolveTag(client, 'acme/a', '1.0.0')).rejects.toMatchObject({
+      code: 'oci.wrong-media-type',
+      message: expect.stringMatching(/not a wasm component/),
+    });
   });
 
   it('refuses a manifest whose bytes do not hash to the digest asked for', async () => {
@@ -63,8 +69,13 @@ describe('a hostile or broken registry', () => {
   });
 
   it('refuses malformed manifest JSON, naming where', async () => {
-    const client = await clientFor(serveManifest(Buffer.from(JSON.stringify({ ...manifest, layers: [{ mediaType: 'application/wasm', digest: 'md5:x', size: 1 }] }))));
-    await expect(resolveTag(client, 'acme/a', '1.0.0')).rejects.toMatchObject({ code: 'oci.bad-manifest', message: expect.stringMatching(/layers\.0\.digest/) });
+    const client = await clientFor(
+      serveManifest(Buffer.from(JSON.stringify({ ...manifest, layers: [{ mediaType: 'application/wasm', digest: 'md5:x', size: 1 }] }))),
+    );
+    await expect(resolveTag(client, 'acme/a', '1.0.0')).rejects.toMatchObject({
+      code: 'oci.bad-manifest',
+      message: expect.stringMatching(/layers\.0\.digest/),
+    });
   });
 
   it('refuses a truncated answer', async () => {
@@ -73,27 +84,36 @@ describe('a hostile or broken registry', () => {
       res.write(manifestBytes.subarray(0, 20));
       setTimeout(() => res.destroy(), 20);
     });
-    await expect(resolveTag(client, 'acme/a', '1.0.0')).rejects.toMatchObject({ code: 'oci.truncated', message: expect.stringMatching(/cut off after 20 of \d+ bytes/) });
+    await expect(resolveTag(client, 'acme/a', '1.0.0')).rejects.toMatchObject({
+      code: 'oci.truncated',
+      message: expect.stringMatching(/cut off after 20 of \d+ bytes/),
+    });
   });
 
   it('refuses an oversized answer declared in Content-Length without reading it', async () => {
     const client = await clientFor(serveManifest(Buffer.alloc(10_000, 0x20)), { maxManifestBytes: 4096 });
-    await expect(resolveTag(client, 'acme/a', '1.0.0')).rejects.toMatchObject({ code: 'oci.too-large', message: expect.stringMatching(/over the limit of 4096/) });
+    await expect(resolveTag(client, 'acme/a', '1.0.0')).rejects.toMatchObject({
+      code: 'oci.too-large',
+      message: expect.stringMatching(/over the limit of 4096/),
+    });
   });
 
   it('stops reading an oversized chunked answer at the limit', async () => {
     let written = 0;
-    const client = await clientFor((req, res) => {
-      res.writeHead(200, { 'content-type': MANIFEST_TYPE });
-      const pump = (): void => {
-        while (written < 50 * 1024 * 1024 && !res.destroyed) {
-          written += 64 * 1024;
-          if (!res.write(Buffer.alloc(64 * 1024, 0x20))) return void res.once('drain', pump);
-        }
-        res.end();
-      };
-      pump();
-    }, { maxManifestBytes: 64 * 1024 });
+    const client = await clientFor(
+      (req, res) => {
+        res.writeHead(200, { 'content-type': MANIFEST_TYPE });
+        const pump = (): void => {
+          while (written < 50 * 1024 * 1024 && !res.destroyed) {
+            written += 64 * 1024;
+            if (!res.write(Buffer.alloc(64 * 1024, 0x20))) return void res.once('drain', pump);
+          }
+          res.end();
+        };
+        pump();
+      },
+      { maxManifestBytes: 64 * 1024 },
+    );
     await expect(resolveTag(client, 'acme/a', '1.0.0')).rejects.toMatchObject({ code: 'oci.too-large' });
     expect(written).toBeLessThan(50 * 1024 * 1024);
   });
@@ -107,35 +127,50 @@ describe('a hostile or broken registry', () => {
   });
 
   it('gives up on a registry that hangs, within the deadline', async () => {
-    const client = await clientFor(() => {
-      /* never answers */
-    }, { idleTimeoutMs: 60_000, deadlineMs: 300 });
+    const client = await clientFor(
+      () => {
+        /* never answers */
+      },
+      { idleTimeoutMs: 60_000, deadlineMs: 300 },
+    );
     const started = Date.now();
     await expect(resolveTag(client, 'acme/a', '1.0.0')).rejects.toMatchObject({ code: 'oci.timeout', message: expect.stringMatching(/within 300 ms/) });
     expect(Date.now() - started).toBeLessThan(5_000);
   });
 
   it('gives up on a registry that goes silent mid-body', async () => {
-    const client = await clientFor((req, res) => {
-      res.writeHead(200, { 'content-type': MANIFEST_TYPE, 'content-length': manifestBytes.byteLength });
-      res.write(manifestBytes.subarray(0, 5));
-    }, { idleTimeoutMs: 200, deadlineMs: 30_000 });
+    const client = await clientFor(
+      (req, res) => {
+        res.writeHead(200, { 'content-type': MANIFEST_TYPE, 'content-length': manifestBytes.byteLength });
+        res.write(manifestBytes.subarray(0, 5));
+      },
+      { idleTimeoutMs: 200, deadlineMs: 30_000 },
+    );
     await expect(resolveTag(client, 'acme/a', '1.0.0')).rejects.toMatchObject({ code: 'oci.timeout', message: expect.stringMatching(/silent for 200 ms/) });
   });
 
   it('retries 5xx with back-off and then succeeds', async () => {
     let calls = 0;
-    const client = await clientFor((req, res) => {
-      if (++calls < 3) return void res.writeHead(503, { 'content-type': 'application/json' }).end('{"errors":[{"code":"UNAVAILABLE","message":"busy"}]}');
-      serveManifest(manifestBytes)(req, res);
-    }, { attempts: 3 });
+    const client = await clientFor(
+      (req, res) => {
+        if (++calls < 3) return void res.writeHead(503, { 'content-type': 'application/json' }).end('{"errors":[{"code":"UNAVAILABLE","message":"busy"}]}');
+        serveManifest(manifestBytes)(req, res);
+      },
+      { attempts: 3 },
+    );
     expect(await resolveTag(client, 'acme/a', '1.0.0')).toBe(manifestDigest);
     expect(calls).toBe(3);
   });
 
   it('reports the last 5xx after the attempts run out, with the registry error text', async () => {
-    const client = await clientFor((req, res) => void res.writeHead(502, { 'content-type': 'application/json' }).end('{"errors":[{"code":"UNAVAILABLE","message":"backend down"}]}'), { attempts: 2 });
-    await expect(resolveTag(client, 'acme/a', '1.0.0')).rejects.toMatchObject({ code: 'oci.registry-error', message: expect.stringMatching(/502.*UNAVAILABLE backend down/) });
+    const client = await clientFor(
+      (req, res) => void res.writeHead(502, { 'content-type': 'application/json' }).end('{"errors":[{"code":"UNAVAILABLE","message":"backend down"}]}'),
+      { attempts: 2 },
+    );
+    await expect(resolveTag(client, 'acme/a', '1.0.0')).rejects.toMatchObject({
+      code: 'oci.registry-error',
+      message: expect.stringMatching(/502.*UNAVAILABLE backend down/),
+    });
     expect(fake!.requests).toHaveLength(2);
   });
 
@@ -147,19 +182,22 @@ describe('a hostile or broken registry', () => {
 
   it('follows the bearer token flow and caches the token per scope', async () => {
     let host = '';
-    const client = await clientFor((req, res) => {
-      if (req.url?.startsWith('/token')) {
-        const url = new URL(req.url, 'http://x');
-        expect(url.searchParams.get('scope')).toBe('repository:acme/a:pull');
-        expect(url.searchParams.get('service')).toBe('fake');
-        expect(req.headers.authorization).toBe('Basic ' + Buffer.from('u:p').toString('base64'));
-        return void res.writeHead(200, { 'content-type': 'application/json' }).end('{"token":"tok-123"}');
-      }
-      if (req.headers.authorization !== 'Bearer tok-123') {
-        return void res.writeHead(401, { 'www-authenticate': `Bearer realm="http://${host}/token",service="fake",scope="repository:acme/a:pull"` }).end();
-      }
-      serveManifest(manifestBytes)(req, res);
-    }, { credentials: { username: 'u', password: 'p' } });
+    const client = await clientFor(
+      (req, res) => {
+        if (req.url?.startsWith('/token')) {
+          const url = new URL(req.url, 'http://x');
+          expect(url.searchParams.get('scope')).toBe('repository:acme/a:pull');
+          expect(url.searchParams.get('service')).toBe('fake');
+          expect(req.headers.authorization).toBe('Basic ' + Buffer.from('u:p').toString('base64'));
+          return void res.writeHead(200, { 'content-type': 'application/json' }).end('{"token":"tok-123"}');
+        }
+        if (req.headers.authorization !== 'Bearer tok-123') {
+          return void res.writeHead(401, { 'www-authenticate': `Bearer realm="http://${host}/token",service="fake",scope="repository:acme/a:pull"` }).end();
+        }
+        serveManifest(manifestBytes)(req, res);
+      },
+      { credentials: { username: 'u', password: 'p' } },
+    );
     host = fake!.host;
     expect(await resolveTag(client, 'acme/a', '1.0.0')).toBe(manifestDigest);
     expect(await resolveTag(client, 'acme/a', '1.0.0')).toBe(manifestDigest);
@@ -181,7 +219,12 @@ describe('a hostile or broken registry', () => {
     const { Transport } = await import('../../oci/transport.js');
     const auth = new Authenticator(new Transport({ attempts: 1 }), { username: 'u', password: 'p' });
     await expect(
-      auth.answer({ status: 401, headers: { 'www-authenticate': 'Bearer realm="http://evil.example/token"' }, body: Buffer.alloc(0) }, 'repository:a:pull', 'x', 'https://r'),
+      auth.answer(
+        { status: 401, headers: { 'www-authenticate': 'Bearer realm="http://evil.example/token"' }, body: Buffer.alloc(0) },
+        'repository:a:pull',
+        'x',
+        'https://r',
+      ),
     ).rejects.toMatchObject({ code: 'oci.bad-response', message: expect.stringMatching(/not HTTPS/) });
   });
 
@@ -197,22 +240,31 @@ describe('a hostile or broken registry', () => {
   it('restarts a blob upload with a new session when the final PUT fails, and gives up after the attempts', async () => {
     let puts = 0;
     let sessions = 0;
-    const client = await clientFor((req, res) => {
-      if (req.method === 'HEAD') return void res.writeHead(404).end();
-      if (req.method === 'POST') return void res.writeHead(202, { location: `/v2/acme/a/blobs/uploads/s${++sessions}` }).end();
-      if (req.method === 'PUT') return void res.writeHead(++puts === 1 ? 503 : 201).end();
-      res.writeHead(500).end();
-    }, { attempts: 3 });
+    const client = await clientFor(
+      (req, res) => {
+        if (req.method === 'HEAD') return void res.writeHead(404).end();
+        if (req.method === 'POST') return void res.writeHead(202, { location: `/v2/acme/a/blobs/uploads/s${++sessions}` }).end();
+        if (req.method === 'PUT') return void res.writeHead(++puts === 1 ? 503 : 201).end();
+        res.writeHead(500).end();
+      },
+      { attempts: 3 },
+    );
     await client.pushBlob('acme/a', component);
     expect({ puts, sessions }).toEqual({ puts: 2, sessions: 2 });
     await fake!.close();
 
-    const failing = await clientFor((req, res) => {
-      if (req.method === 'HEAD') return void res.writeHead(404).end();
-      if (req.method === 'POST') return void res.writeHead(202, { location: '/v2/acme/a/blobs/uploads/x' }).end();
-      res.writeHead(502).end();
-    }, { attempts: 2 });
-    await expect(failing.pushBlob('acme/a', component)).rejects.toMatchObject({ code: 'oci.registry-error', message: expect.stringMatching(/502 for upload of blob/) });
+    const failing = await clientFor(
+      (req, res) => {
+        if (req.method === 'HEAD') return void res.writeHead(404).end();
+        if (req.method === 'POST') return void res.writeHead(202, { location: '/v2/acme/a/blobs/uploads/x' }).end();
+        res.writeHead(502).end();
+      },
+      { attempts: 2 },
+    );
+    await expect(failing.pushBlob('acme/a', component)).rejects.toMatchObject({
+      code: 'oci.registry-error',
+      message: expect.stringMatching(/502 for upload of blob/),
+    });
     expect(fake!.requests.filter((r) => r.method === 'PUT')).toHaveLength(2);
   });
 
@@ -241,12 +293,15 @@ describe('a hostile or broken registry', () => {
     const blob = Buffer.from('blob stored elsewhere');
     const storage = await startFakeRegistry((req, res) => void res.writeHead(200, { 'content-type': 'application/octet-stream' }).end(blob));
     try {
-      const client = await clientFor((req, res) => {
-        if (req.headers.authorization !== 'Basic ' + Buffer.from('u:p').toString('base64')) {
-          return void res.writeHead(401, { 'www-authenticate': 'Basic realm="r"' }).end();
-        }
-        res.writeHead(307, { location: `http://${storage.host}/bucket/x` }).end();
-      }, { credentials: { username: 'u', password: 'p' } });
+      const client = await clientFor(
+        (req, res) => {
+          if (req.headers.authorization !== 'Basic ' + Buffer.from('u:p').toString('base64')) {
+            return void res.writeHead(401, { 'www-authenticate': 'Basic realm="r"' }).end();
+          }
+          res.writeHead(307, { location: `http://${storage.host}/bucket/x` }).end();
+        },
+        { credentials: { username: 'u', password: 'p' } },
+      );
       const got = await client.getBlob('acme/a', { digest: sha256Digest(blob), size: blob.byteLength });
       expect(got.toString()).toBe('blob stored elsewhere');
       expect(storage.requests).toHaveLength(1);
@@ -257,15 +312,18 @@ describe('a hostile or broken registry', () => {
   });
 
   it('reports an error answer with an endless body without reading it to the end', async () => {
-    const client = await clientFor((req, res) => {
-      res.writeHead(500, { 'content-type': 'application/json' });
-      res.write('{"errors":[{"code":"BROKEN","message":"x"}]}');
-      const pump = (): void => {
-        while (!res.destroyed && res.write(Buffer.alloc(64 * 1024, 0x20)));
-        if (!res.destroyed) res.once('drain', pump);
-      };
-      pump();
-    }, { deadlineMs: 30_000 });
+    const client = await clientFor(
+      (req, res) => {
+        res.writeHead(500, { 'content-type': 'application/json' });
+        res.write('{"errors":[{"code":"BROKEN","message":"x"}]}');
+        const pump = (): void => {
+          while (!res.destroyed && res.write(Buffer.alloc(64 * 1024, 0x20)));
+          if (!res.destroyed) res.once('drain', pump);
+        };
+        pump();
+      },
+      { deadlineMs: 30_000 },
+    );
     await expect(resolveTag(client, 'acme/a', '1.0.0')).rejects.toMatchObject({ code: 'oci.registry-error', message: expect.stringMatching(/answered 500/) });
   });
 });

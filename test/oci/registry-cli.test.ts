@@ -16,7 +16,8 @@ describe('berth registry options', () => {
   const dir = suiteTempDir('registry-cli');
 
   it('refuses what would expose an anonymous registry, and bad flags', () => {
-    const refused = (argv: string[], message: RegExp) => expect(() => registryCommandOptions(argv)).toThrow(expect.objectContaining({ code: 'cli.usage', message: expect.stringMatching(message) }));
+    const refused = (argv: string[], message: RegExp) =>
+      expect(() => registryCommandOptions(argv)).toThrow(expect.objectContaining({ code: 'cli.usage', message: expect.stringMatching(message) }));
     refused([], /--dir/);
     refused(['--dir', dir, '--host', '0.0.0.0'], /plain HTTP is for loopback only/);
     writeFileSync(join(dir, 'c.pem'), 'x');
@@ -24,8 +25,12 @@ describe('berth registry options', () => {
     refused(['--dir', dir, '--cert', join(dir, 'c.pem')], /--cert and --key go together/);
     refused(['--dir', dir, '--port', '70000'], /--port/);
     refused(['--dir', dir, '--max-blob-mib', '0'], /--max-blob-mib/);
-    expect(() => registryCommandOptions(['--dir', dir, '--cert', join(dir, 'none.pem'), '--key', join(dir, 'none.pem')])).toThrow(expect.objectContaining({ code: 'cli.bad-file' }));
-    expect(registryCommandOptions(['--dir', dir, '--host', '0.0.0.0', '--cert', join(dir, 'c.pem'), '--key', join(dir, 'c.pem'), '--read-only'])).toMatchObject({ readOnly: true, host: '0.0.0.0' });
+    expect(() => registryCommandOptions(['--dir', dir, '--cert', join(dir, 'none.pem'), '--key', join(dir, 'none.pem')])).toThrow(
+      expect.objectContaining({ code: 'cli.bad-file' }),
+    );
+    expect(registryCommandOptions(['--dir', dir, '--host', '0.0.0.0', '--cert', join(dir, 'c.pem'), '--key', join(dir, 'c.pem'), '--read-only'])).toMatchObject(
+      { readOnly: true, host: '0.0.0.0' },
+    );
   });
 
   it('serves HTTPS with the given certificate, and the client verifies it against the CA', async () => {
@@ -37,7 +42,9 @@ describe('berth registry options', () => {
       const client = new RegistryClient(server.host, { ca: ca.certPem, attempts: 1 });
       const pushed = await pushComponent(client, 'acme/tls', '1.0.0', component, []);
       expect((await pullComponent(client, 'acme/tls', pushed.manifestDigest)).componentDigest).toBe(pushed.componentDigest);
-      await expect(pullComponent(new RegistryClient(server.host, { attempts: 1 }), 'acme/tls', pushed.manifestDigest)).rejects.toMatchObject({ code: 'oci.tls' });
+      await expect(pullComponent(new RegistryClient(server.host, { attempts: 1 }), 'acme/tls', pushed.manifestDigest)).rejects.toMatchObject({
+        code: 'oci.tls',
+      });
     } finally {
       await server.close();
     }
@@ -52,7 +59,9 @@ describe('berth registry (the command, from dist/)', () => {
   });
 
   it('listens on loopback, takes a push, and stops cleanly on SIGTERM', async () => {
-    const child = spawn(process.execPath, [join(projectRoot(), 'bin', 'berth.js'), 'registry', '--dir', dir, '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [join(projectRoot(), 'bin', 'berth.js'), 'registry', '--dir', dir, '--port', '0'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     children.push(child);
     let out = '';
     const url = await new Promise<string>((resolve, reject) => {

@@ -39,7 +39,8 @@ async function uploadLocation(): Promise<string> {
 }
 
 const put = (path: string, headers: string) => `PATCH ${path} HTTP/1.1\r\nHost: registry.test\r\nContent-Type: application/octet-stream\r\n${headers}\r\n`;
-const manifest = (headers: string) => `PUT /v2/acme/app/manifests/1.0.0 HTTP/1.1\r\nHost: registry.test\r\nContent-Type: application/vnd.oci.image.manifest.v1+json\r\n${headers}\r\n`;
+const manifest = (headers: string) =>
+  `PUT /v2/acme/app/manifests/1.0.0 HTTP/1.1\r\nHost: registry.test\r\nContent-Type: application/vnd.oci.image.manifest.v1+json\r\n${headers}\r\n`;
 
 describe('the embedded registry and broken request bytes', () => {
   const cases: [string, (path: string) => string[], boolean][] = [

@@ -11,7 +11,11 @@ import { startRegistry, type TestRegistry } from '../support/registry.js';
 
 const component = new Uint8Array([0x00, 0x61, 0x73, 0x6d, 0x0d, 0x00, 0x01, 0x00, ...randomBytes(300_000)]);
 const signature: AttachedBundle = { kind: 'message-signature', bytes: new TextEncoder().encode('{"mediaType":"sig"}') };
-const attestation: AttachedBundle = { kind: 'dsse-envelope', predicateType: 'https://slsa.dev/provenance/v1', bytes: new TextEncoder().encode('{"mediaType":"att"}') };
+const attestation: AttachedBundle = {
+  kind: 'dsse-envelope',
+  predicateType: 'https://slsa.dev/provenance/v1',
+  bytes: new TextEncoder().encode('{"mediaType":"att"}'),
+};
 
 describe.each([
   { name: 'anonymous over HTTP', options: {} },
@@ -55,7 +59,11 @@ describe.each([
   });
 
   it('keeps a pinned digest meaning the same artifact after the tag moves', async () => {
-    const source = new RegistrySource(() => ({ plainHttp: !options.tls, ...(registry.caPem ? { ca: registry.caPem } : {}), ...(registry.credentials ? { credentials: registry.credentials } : {}) }));
+    const source = new RegistrySource(() => ({
+      plainHttp: !options.tls,
+      ...(registry.caPem ? { ca: registry.caPem } : {}),
+      ...(registry.credentials ? { credentials: registry.credentials } : {}),
+    }));
     const ref = parseReference(`oci://${registry.host}/acme/valve:1.0.0`);
     await pushComponent(client, 'acme/valve', '1.0.0', component, []);
     const admitted = await source.resolve(ref);

@@ -18,7 +18,12 @@ interface Answer {
 }
 
 /** Raw HTTP, so paths go out exactly as written (fetch would normalise `..`). */
-function send(base: string, method: string, path: string, options: { headers?: Record<string, string>; body?: Uint8Array | string; chunks?: Uint8Array[] } = {}): Promise<Answer> {
+function send(
+  base: string,
+  method: string,
+  path: string,
+  options: { headers?: Record<string, string>; body?: Uint8Array | string; chunks?: Uint8Array[] } = {},
+): Promise<Answer> {
   return new Promise((resolve, reject) => {
     const url = new URL(base);
     // One connection per request: a server may answer a refusal before reading the body and close,
@@ -130,30 +135,46 @@ describe('embedded registry refusals', () => {
     expect((await send(url, 'PATCH', open, { body: randomBytes(60 * 1024) })).status).toBe(202);
     specError(await send(url, 'PATCH', open, { body: randomBytes(8 * 1024) }), 413, 'SIZE_INVALID');
     const huge = Buffer.alloc(4 * 1024 * 1024 + 1, 0x20);
-    specError(await send(url, 'PUT', '/v2/acme/app/manifests/1.0.0', { headers: { 'content-type': MEDIA_TYPE.imageManifest }, body: huge }), 413, 'SIZE_INVALID');
-    specError(await send(url, 'PUT', '/v2/acme/app/manifests/1.0.0', { headers: { 'content-type': MEDIA_TYPE.imageManifest }, chunks: [huge] }), 413, 'SIZE_INVALID');
+    specError(
+      await send(url, 'PUT', '/v2/acme/app/manifests/1.0.0', { headers: { 'content-type': MEDIA_TYPE.imageManifest }, body: huge }),
+      413,
+      'SIZE_INVALID',
+    );
+    specError(
+      await send(url, 'PUT', '/v2/acme/app/manifests/1.0.0', { headers: { 'content-type': MEDIA_TYPE.imageManifest }, chunks: [huge] }),
+      413,
+      'SIZE_INVALID',
+    );
     // The session that went over the limit is gone with its bytes; nothing else was left behind.
     expect((await readdir(join(dir, '_tmp'))).sort()).toEqual(before.sort());
   });
 
   it('refuses a manifest naming a blob the repository does not hold, or with the wrong size', async () => {
     const missing = manifestOf(config, new Uint8Array([1, 2, 3]));
-    const put = (ref: string, body: Uint8Array | string, type: string = MEDIA_TYPE.imageManifest) => send(url, 'PUT', `/v2/acme/app/manifests/${ref}`, { headers: { 'content-type': type }, body });
+    const put = (ref: string, body: Uint8Array | string, type: string = MEDIA_TYPE.imageManifest) =>
+      send(url, 'PUT', `/v2/acme/app/manifests/${ref}`, { headers: { 'content-type': type }, body });
     const answer = await put('1.0.0', missing);
     specError(answer, 400, 'MANIFEST_BLOB_UNKNOWN');
     expect(answer.body.errors[0].message).toContain(sha256Digest(new Uint8Array([1, 2, 3])));
-    const wrongSize = encodeJson({ ...JSON.parse(Buffer.from(manifestOf(config, layer)).toString()), config: { mediaType: MEDIA_TYPE.wasmConfig, digest: sha256Digest(config), size: 3 } });
+    const wrongSize = encodeJson({
+      ...JSON.parse(Buffer.from(manifestOf(config, layer)).toString()),
+      config: { mediaType: MEDIA_TYPE.wasmConfig, digest: sha256Digest(config), size: 3 },
+    });
     specError(await put('1.0.0', wrongSize), 400, 'MANIFEST_INVALID');
     specError(await send(url, 'GET', '/v2/acme/app/manifests/1.0.0'), 404, 'MANIFEST_UNKNOWN');
   });
 
   it('refuses malformed manifests, naming what is wrong', async () => {
     const good = manifestOf(config, layer);
-    const put = (ref: string, body: Uint8Array | string, type: string = MEDIA_TYPE.imageManifest) => send(url, 'PUT', `/v2/acme/app/manifests/${ref}`, { headers: { 'content-type': type }, body });
+    const put = (ref: string, body: Uint8Array | string, type: string = MEDIA_TYPE.imageManifest) =>
+      send(url, 'PUT', `/v2/acme/app/manifests/${ref}`, { headers: { 'content-type': type }, body });
     specError(await put('1.0.0', good, 'application/json'), 400, 'MANIFEST_INVALID');
     specError(await put('1.0.0', good, MEDIA_TYPE.imageIndex), 400, 'MANIFEST_INVALID');
     specError(await put('1.0.0', '{"schemaVersion":2,'), 400, 'MANIFEST_INVALID');
-    const noLayers = await put('1.0.0', JSON.stringify({ schemaVersion: 2, mediaType: MEDIA_TYPE.imageManifest, config: JSON.parse(Buffer.from(good).toString()).config, layers: 'x' }));
+    const noLayers = await put(
+      '1.0.0',
+      JSON.stringify({ schemaVersion: 2, mediaType: MEDIA_TYPE.imageManifest, config: JSON.parse(Buffer.from(good).toString()).config, layers: 'x' }),
+    );
     specError(noLayers, 400, 'MANIFEST_INVALID');
     expect(noLayers.body.errors[0].message).toContain('layers');
     specError(await put(sha256Digest('other'), good), 400, 'DIGEST_INVALID');
@@ -189,7 +210,8 @@ describe('embedded registry refusals', () => {
 
   it('pages tags, filters referrers and answers an empty index for a subject without any', async () => {
     const good = manifestOf(config, layer);
-    for (const tag of ['1.0.0', '1.1.0', '2.0.0']) await send(url, 'PUT', `/v2/acme/app/manifests/${tag}`, { headers: { 'content-type': MEDIA_TYPE.imageManifest }, body: good });
+    for (const tag of ['1.0.0', '1.1.0', '2.0.0'])
+      await send(url, 'PUT', `/v2/acme/app/manifests/${tag}`, { headers: { 'content-type': MEDIA_TYPE.imageManifest }, body: good });
     const first = await send(url, 'GET', '/v2/acme/app/tags/list?n=2');
     expect(first.body.tags).toEqual(['1.0.0', '1.1.0']);
     expect(first.headers.link).toBe('</v2/acme/app/tags/list?n=2&last=1.1.0>; rel="next"');
@@ -210,10 +232,15 @@ describe('embedded registry refusals', () => {
       layers: [],
       subject: { mediaType: MEDIA_TYPE.imageManifest, digest: sha256Digest(good), size: good.byteLength },
     });
-    const put = await send(url, 'PUT', `/v2/acme/app/manifests/${sha256Digest(referrer)}`, { headers: { 'content-type': MEDIA_TYPE.imageManifest }, body: referrer });
+    const put = await send(url, 'PUT', `/v2/acme/app/manifests/${sha256Digest(referrer)}`, {
+      headers: { 'content-type': MEDIA_TYPE.imageManifest },
+      body: referrer,
+    });
     expect(put.headers['oci-subject']).toBe(sha256Digest(good));
     const all = await send(url, 'GET', `/v2/acme/app/referrers/${sha256Digest(good)}`);
-    expect(all.body.manifests).toEqual([{ mediaType: MEDIA_TYPE.imageManifest, digest: sha256Digest(referrer), size: referrer.byteLength, artifactType: 'application/example' }]);
+    expect(all.body.manifests).toEqual([
+      { mediaType: MEDIA_TYPE.imageManifest, digest: sha256Digest(referrer), size: referrer.byteLength, artifactType: 'application/example' },
+    ]);
     const filtered = await send(url, 'GET', `/v2/acme/app/referrers/${sha256Digest(good)}?artifactType=application/other`);
     expect(filtered.headers['oci-filters-applied']).toBe('artifactType');
     expect(filtered.body.manifests).toEqual([]);
@@ -229,7 +256,24 @@ describe('embedded registry refusals', () => {
   });
 
   it('never answers 500 to random paths, methods and bodies (bounded)', async () => {
-    const pieces = ['v2', 'acme', 'app', 'manifests', 'blobs', 'uploads', 'tags', 'list', 'referrers', '..', '%2e', '_tags', sha256Digest('x'), '1.0.0', 'A', ''];
+    const pieces = [
+      'v2',
+      'acme',
+      'app',
+      'manifests',
+      'blobs',
+      'uploads',
+      'tags',
+      'list',
+      'referrers',
+      '..',
+      '%2e',
+      '_tags',
+      sha256Digest('x'),
+      '1.0.0',
+      'A',
+      '',
+    ];
     const methods = ['GET', 'HEAD', 'PUT', 'POST', 'PATCH', 'DELETE'];
     for (let i = 0; i < 200; i++) {
       const segs = Array.from({ length: 2 + (i % 6) }, (_, k) => pieces[(i * 7 + k * 13) % pieces.length]);
@@ -254,10 +298,16 @@ describe('read-only mode and session limits', () => {
   it('serves pulls and refuses every write with 405 UNSUPPORTED', async () => {
     expect((await send(reader.url, 'GET', '/v2/acme/app/manifests/1.0.0')).status).toBe(200);
     specError(await send(reader.url, 'POST', '/v2/acme/app/blobs/uploads/'), 405, 'UNSUPPORTED');
-    specError(await send(reader.url, 'PUT', '/v2/acme/app/manifests/2.0.0', { headers: { 'content-type': MEDIA_TYPE.imageManifest }, body: '{}' }), 405, 'UNSUPPORTED');
+    specError(
+      await send(reader.url, 'PUT', '/v2/acme/app/manifests/2.0.0', { headers: { 'content-type': MEDIA_TYPE.imageManifest }, body: '{}' }),
+      405,
+      'UNSUPPORTED',
+    );
     specError(await send(reader.url, 'PATCH', `/v2/acme/app/blobs/uploads/${'0'.repeat(8)}-0000-0000-0000-${'0'.repeat(12)}`), 405, 'UNSUPPORTED');
     const client = new RegistryClient(reader.host, { plainHttp: true, attempts: 1 });
-    await expect(pushComponent(client, 'acme/app', '2.0.0', new Uint8Array([0, 0x61, 0x73, 0x6d, 2]), [])).rejects.toMatchObject({ message: expect.stringContaining('read-only') });
+    await expect(pushComponent(client, 'acme/app', '2.0.0', new Uint8Array([0, 0x61, 0x73, 0x6d, 2]), [])).rejects.toMatchObject({
+      message: expect.stringContaining('read-only'),
+    });
   });
 
   it('answers 429 when too many upload sessions are open', async () => {

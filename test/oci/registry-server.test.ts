@@ -21,7 +21,11 @@ function wasm(size = 4096): Uint8Array {
 function signature(component: Uint8Array): AttachedBundle {
   return { kind: 'message-signature', bytes: serializeBundle(signComponent(component, loadPrivateKey(vendor.privateKeyPem))) };
 }
-const attestation: AttachedBundle = { kind: 'dsse-envelope', predicateType: 'https://slsa.dev/provenance/v1', bytes: new TextEncoder().encode('{"mediaType":"att"}') };
+const attestation: AttachedBundle = {
+  kind: 'dsse-envelope',
+  predicateType: 'https://slsa.dev/provenance/v1',
+  bytes: new TextEncoder().encode('{"mediaType":"att"}'),
+};
 
 describe('Berth client against the embedded registry', () => {
   const dir = suiteTempDir('oci-server');
@@ -89,7 +93,8 @@ describe('embedded registry storage under concurrency and crashes', () => {
       ...others.map((c, i) => pushComponent(client, 'acme/race', `2.0.${i}`, c, [])),
     ]);
     expect(new Set(results.slice(0, 4).map((r) => r.manifestDigest)).size).toBe(1);
-    for (const [i, c] of others.entries()) expect((await pullComponent(client, 'acme/race', await resolveTag(client, 'acme/race', `2.0.${i}`))).componentDigest).toBe(sha256Digest(c));
+    for (const [i, c] of others.entries())
+      expect((await pullComponent(client, 'acme/race', await resolveTag(client, 'acme/race', `2.0.${i}`))).componentDigest).toBe(sha256Digest(c));
     const pulled = await pullComponent(client, 'acme/race', results[0]!.manifestDigest);
     expect(verifyComponent(policy, pulled.component, pulled.bundles).componentDigest).toBe(sha256Digest(same));
     expect(await readdir(join(dir, '_tmp'))).toEqual([]);

@@ -26,10 +26,7 @@ describe('test registry (docker-registry 2.8)', () => {
   let plain: TestRegistry;
   let secured: TestRegistry;
   beforeAll(async () => {
-    [plain, secured] = await Promise.all([
-      startRegistry(),
-      startRegistry({ tls: true, basicAuth: { username: 'vendor', password: 's3cret-pass' } }),
-    ]);
+    [plain, secured] = await Promise.all([startRegistry(), startRegistry({ tls: true, basicAuth: { username: 'vendor', password: 's3cret-pass' } })]);
   });
   afterAll(async () => {
     await Promise.all([plain?.stop(), secured?.stop()]);

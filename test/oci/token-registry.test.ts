@@ -70,7 +70,10 @@ describe('docker-registry with token auth', () => {
     const pushed = await pushComponent(vendor, 'acme/tok', '1.0.0', component, [bundle]);
     // The registry names the actions in either order.
     const pullAndPush = (scope: string | null) => /^repository:acme\/tok:(pull,push|push,pull)$/.test(scope ?? '');
-    expect(issued.some((i) => pullAndPush(i.scope) && i.user === 'vendor'), JSON.stringify(issued)).toBe(true);
+    expect(
+      issued.some((i) => pullAndPush(i.scope) && i.user === 'vendor'),
+      JSON.stringify(issued),
+    ).toBe(true);
 
     const anonymous = new RegistryClient(registry.host, { plainHttp: true });
     expect(await resolveTag(anonymous, 'acme/tok', '1.0.0')).toBe(pushed.manifestDigest);
@@ -86,6 +89,9 @@ describe('docker-registry with token auth', () => {
 
   it('names refused token-service credentials', async () => {
     const wrong = new RegistryClient(registry.host, { plainHttp: true, credentials: { username: 'vendor', password: 'nope' } });
-    await expect(resolveTag(wrong, 'acme/tok', '1.0.0')).rejects.toMatchObject({ code: 'oci.unauthorized', message: expect.stringMatching(/token service refused the credentials/) });
+    await expect(resolveTag(wrong, 'acme/tok', '1.0.0')).rejects.toMatchObject({
+      code: 'oci.unauthorized',
+      message: expect.stringMatching(/token service refused the credentials/),
+    });
   });
 });

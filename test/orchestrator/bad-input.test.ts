@@ -27,13 +27,22 @@ function expectProblem(answer: Answer, status: number, code: string): void {
 }
 
 const onboarding = (json: unknown, extra: { raw?: string; headers?: Record<string, string> } = {}) =>
-  call(`${h.cp.url}/api/v1/onboarding`, { method: 'POST', ca: h.ca, ...(extra.raw !== undefined ? { raw: extra.raw } : { json }), headers: extra.headers ?? {} });
+  call(`${h.cp.url}/api/v1/onboarding`, {
+    method: 'POST',
+    ca: h.ca,
+    ...(extra.raw !== undefined ? { raw: extra.raw } : { json }),
+    headers: extra.headers ?? {},
+  });
 
 describe('bad input gets a 4xx problem naming it, never a 500', () => {
   it('malformed CSRs', async () => {
     const token = await h.enrollmentToken();
     expectProblem(await onboarding({ method: 'token', token, csr: 'not a csr' }), 422, 'csr.malformed');
-    expectProblem(await onboarding({ method: 'token', token, csr: '-----BEGIN CERTIFICATE REQUEST-----\nMIIBAAAA\n-----END CERTIFICATE REQUEST-----\n' }), 422, 'csr.malformed');
+    expectProblem(
+      await onboarding({ method: 'token', token, csr: '-----BEGIN CERTIFICATE REQUEST-----\nMIIBAAAA\n-----END CERTIFICATE REQUEST-----\n' }),
+      422,
+      'csr.malformed',
+    );
     const good = await createCsr(await generateP256());
     const der = Buffer.from(x509.PemConverter.decode(good)[0]!);
     der[der.length - 3] = der[der.length - 3]! ^ 0xff;
@@ -58,7 +67,11 @@ describe('bad input gets a 4xx problem naming it, never a 500', () => {
     const t = await h.enrollmentToken({ deviceId: 'renewer' });
     const id = await enroll({ url: h.cp.url, ca: h.ca, dir: join(work, 'r'), credential: { kind: 'token', token: t } });
     const renewal = await call(`${h.cp.url}/api/v1/identity/renew`, {
-      method: 'POST', ca: h.ca, key: id.keyPem, cert: id.certificatePem, json: { csr: await createCsr(await generateP256(), 'spiffe://fleet.test/device/press-7') },
+      method: 'POST',
+      ca: h.ca,
+      key: id.keyPem,
+      cert: id.certificatePem,
+      json: { csr: await createCsr(await generateP256(), 'spiffe://fleet.test/device/press-7') },
     });
     expectProblem(renewal, 422, 'csr.san_mismatch');
   });
@@ -69,11 +82,15 @@ describe('bad input gets a 4xx problem naming it, never a 500', () => {
     // Without Content-Length (chunked): still cut off at the limit.
     const chunked = await new Promise<Answer>((resolve, reject) => {
       import('node:https').then(({ request }) => {
-        const req = request(`${h.cp.url}/api/v1/onboarding`, { method: 'POST', ca: h.ca, headers: { 'content-type': 'application/json', 'transfer-encoding': 'chunked' } }, (res) => {
-          const parts: Buffer[] = [];
-          res.on('data', (c: Buffer) => parts.push(c));
-          res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: JSON.parse(Buffer.concat(parts).toString()) }));
-        });
+        const req = request(
+          `${h.cp.url}/api/v1/onboarding`,
+          { method: 'POST', ca: h.ca, headers: { 'content-type': 'application/json', 'transfer-encoding': 'chunked' } },
+          (res) => {
+            const parts: Buffer[] = [];
+            res.on('data', (c: Buffer) => parts.push(c));
+            res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: JSON.parse(Buffer.concat(parts).toString()) }));
+          },
+        );
         req.on('error', reject);
         for (let i = 0; i < 20; i++) req.write('A'.repeat(10_000));
         req.end();
@@ -99,12 +116,25 @@ describe('bad input gets a 4xx problem naming it, never a 500', () => {
   it('garbage JSON and non-UTF-8', async () => {
     expectProblem(await onboarding(undefined, { raw: '{"method": "token", ', headers: { 'content-type': 'application/json' } }), 400, 'request.bad_json');
     expectProblem(await onboarding(undefined, { raw: '\u0000\u0001nope', headers: { 'content-type': 'application/json' } }), 400, 'request.bad_json');
-    expectProblem(await call(`${h.cp.url}/api/v1/onboarding`, { method: 'POST', ca: h.ca, raw: Buffer.from([0x7b, 0xff, 0xfe, 0x7d]), headers: { 'content-type': 'application/json' } }), 400, 'request.bad_json');
+    expectProblem(
+      await call(`${h.cp.url}/api/v1/onboarding`, {
+        method: 'POST',
+        ca: h.ca,
+        raw: Buffer.from([0x7b, 0xff, 0xfe, 0x7d]),
+        headers: { 'content-type': 'application/json' },
+      }),
+      400,
+      'request.bad_json',
+    );
     expectProblem(await onboarding(undefined, { raw: '', headers: { 'content-type': 'application/json' } }), 400, 'request.bad_json');
   });
 
   it('wrong content types', async () => {
-    expectProblem(await onboarding(undefined, { raw: 'method=token', headers: { 'content-type': 'application/x-www-form-urlencoded' } }), 415, 'request.unsupported_media_type');
+    expectProblem(
+      await onboarding(undefined, { raw: 'method=token', headers: { 'content-type': 'application/x-www-form-urlencoded' } }),
+      415,
+      'request.unsupported_media_type',
+    );
     expectProblem(await onboarding(undefined, { raw: '{}' }), 415, 'request.unsupported_media_type');
     expectProblem(await onboarding(undefined, { raw: '{}', headers: { 'content-type': 'text/plain' } }), 415, 'request.unsupported_media_type');
   });
@@ -116,7 +146,16 @@ describe('bad input gets a 4xx problem naming it, never a 500', () => {
     expectProblem(await onboarding({ method: 'telepathy', csr: 'x' }), 422, 'request.invalid');
     expectProblem(await onboarding([1, 2, 3]), 422, 'request.invalid');
     expectProblem(await onboarding({ method: 'token', token: 'x'.repeat(20), csr: 'x', extra: true }), 422, 'request.invalid');
-    expectProblem(await onboarding({ method: 'factory-certificate', csr: await createCsr(await generateP256()), factoryCertificates: ['garbage'], signature: 'A'.repeat(40) }), 422, 'onboarding.factory_certificate_malformed');
+    expectProblem(
+      await onboarding({
+        method: 'factory-certificate',
+        csr: await createCsr(await generateP256()),
+        factoryCertificates: ['garbage'],
+        signature: 'A'.repeat(40),
+      }),
+      422,
+      'onboarding.factory_certificate_malformed',
+    );
   });
 
   it('bad tokens and unknown paths', async () => {
@@ -133,12 +172,18 @@ describe('bad input gets a 4xx problem naming it, never a 500', () => {
   it('operator roles: an operator token may not create tokens; bad roles and manufacturer certificates are refused', async () => {
     const created = await h.admin('POST', '/api/v1/admin/tokens', { name: 'ops', role: 'operator' });
     expect(created.status).toBe(201);
-    const asOperator = (path: string, json: unknown) => call(`${h.cp.url}${path}`, { method: 'POST', ca: h.ca, headers: { authorization: `Bearer ${created.body.token}` }, json });
+    const asOperator = (path: string, json: unknown) =>
+      call(`${h.cp.url}${path}`, { method: 'POST', ca: h.ca, headers: { authorization: `Bearer ${created.body.token}` }, json });
     expectProblem(await asOperator('/api/v1/admin/tokens', { name: 'x', role: 'admin' }), 403, 'auth.forbidden');
     expect((await asOperator('/api/v1/admin/enrollment-tokens', { ttlSeconds: 60 })).status).toBe(201);
     const vendor = await h.admin('POST', '/api/v1/admin/tokens', { name: 'acme', role: 'vendor:acme' });
     expect(vendor.status).toBe(201);
-    const asVendor = await call(`${h.cp.url}/api/v1/admin/enrollment-tokens`, { method: 'POST', ca: h.ca, headers: { authorization: `Bearer ${vendor.body.token}` }, json: {} });
+    const asVendor = await call(`${h.cp.url}/api/v1/admin/enrollment-tokens`, {
+      method: 'POST',
+      ca: h.ca,
+      headers: { authorization: `Bearer ${vendor.body.token}` },
+      json: {},
+    });
     expectProblem(asVendor, 403, 'auth.forbidden');
     expectProblem(await h.admin('POST', '/api/v1/admin/tokens', { name: 'x', role: 'root' }), 422, 'token.bad_role');
     const badId = await h.admin('POST', '/api/v1/admin/enrollment-tokens', { deviceId: '../etc' });
@@ -156,10 +201,25 @@ describe('bad input gets a 4xx problem naming it, never a 500', () => {
   it('random bodies on every JSON endpoint get 4xx problems (bounded: 40 per endpoint)', async () => {
     // A small deterministic generator: the same cases on every run.
     let seed = 42;
-    const rand = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
+    const rand = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
     const values = (): unknown[] => [null, true, 0, -1, 1e308, '', 'x'.repeat(Math.floor(rand() * 300)), [], {}, [1, 'a'], { csr: 1 }, '\u0000', 'é'];
-    const pick = <T,>(xs: T[]): T => xs[Math.floor(rand() * xs.length)]!;
-    const keys = ['method', 'csr', 'token', 'factoryCertificates', 'signature', 'deviceId', 'labels', 'ttlSeconds', 'name', 'role', 'required', 'fingerprint', '__proto__', 'constructor'];
+    const pick = <T>(xs: T[]): T => xs[Math.floor(rand() * xs.length)]!;
+    const keys = [
+      'method',
+      'csr',
+      'token',
+      'factoryCertificates',
+      'signature',
+      'deviceId',
+      'labels',
+      'ttlSeconds',
+      'name',
+      'role',
+      'required',
+      'fingerprint',
+      '__proto__',
+      'constructor',
+    ];
     const body = (): string => {
       if (rand() < 0.3) return Buffer.from(Array.from({ length: Math.floor(rand() * 64) }, () => Math.floor(rand() * 256))).toString('latin1');
       const o: Record<string, unknown> = {};
@@ -167,12 +227,25 @@ describe('bad input gets a 4xx problem naming it, never a 500', () => {
       if (rand() < 0.5) o.method = pick(['token', 'factory-certificate', 'x']);
       return JSON.stringify(o);
     };
-    const endpoints = ['/api/v1/onboarding', '/api/v1/admin/enrollment-tokens', '/api/v1/admin/tokens', '/api/v1/admin/device-revocations', '/api/v1/admin/manufacturers', '/api/v1/admin/settings/onboarding-approval', '/api/v1/admin/ca/retirements'];
+    const endpoints = [
+      '/api/v1/onboarding',
+      '/api/v1/admin/enrollment-tokens',
+      '/api/v1/admin/tokens',
+      '/api/v1/admin/device-revocations',
+      '/api/v1/admin/manufacturers',
+      '/api/v1/admin/settings/onboarding-approval',
+      '/api/v1/admin/ca/retirements',
+    ];
     for (const path of endpoints) {
       for (let i = 0; i < 40; i++) {
         const raw = body();
         const method = path.endsWith('onboarding-approval') ? 'PUT' : 'POST';
-        const answer = await call(`${h.cp.url}${path}`, { method, ca: h.ca, raw, headers: { 'content-type': 'application/json', authorization: `Bearer ${h.adminToken}` } });
+        const answer = await call(`${h.cp.url}${path}`, {
+          method,
+          ca: h.ca,
+          raw,
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${h.adminToken}` },
+        });
         expect(answer.status, `${path} ${raw}`).toBeGreaterThanOrEqual(400);
         expect(answer.status, `${path} ${raw}`).toBeLessThan(500);
         expect(answer.headers['content-type']).toContain('application/problem+json');

@@ -31,7 +31,11 @@ function expectFieldRefused(answer: Answer, field: string): void {
 
 const pkcs8 = (type: 'rsa' | 'ed25519' | 'ec384'): string => {
   const pair =
-    type === 'rsa' ? generateKeyPairSync('rsa', { modulusLength: 2048 }) : type === 'ed25519' ? generateKeyPairSync('ed25519') : generateKeyPairSync('ec', { namedCurve: 'P-384' });
+    type === 'rsa'
+      ? generateKeyPairSync('rsa', { modulusLength: 2048 })
+      : type === 'ed25519'
+        ? generateKeyPairSync('ed25519')
+        : generateKeyPairSync('ec', { namedCurve: 'P-384' });
   return pair.privateKey.export({ type: 'pkcs8', format: 'pem' }) as string;
 };
 
@@ -50,7 +54,7 @@ describe('POST /api/v1/admin/ca/rotations', () => {
       ['a certificate instead of a key', { rootKeyPem: certificateToPem(h.cp.deps.authority.roots()[0]!) }],
       ['the key followed by another block', { rootKeyPem: rootKeyPem + otherP256 }],
       ['the key with trailing text', { rootKeyPem: `${rootKeyPem}\nand some notes` }],
-      ['a P-256 key that is not the root\'s', { rootKeyPem: otherP256 }],
+      ["a P-256 key that is not the root's", { rootKeyPem: otherP256 }],
     ];
     for (const [name, body] of refused) {
       const answer = await h.admin('POST', '/api/v1/admin/ca/rotations', body);

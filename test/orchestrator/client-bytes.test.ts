@@ -21,7 +21,11 @@ const PINO_ERROR = 50;
 
 function send(h: Harness, parts: string[], endAfterWrite = false): Promise<string> {
   const url = new URL(h.cp.url);
-  return rawExchange(() => ({ socket: connect({ host: url.hostname, port: Number(url.port), ca: h.ca, minVersion: 'TLSv1.3' }), ready: 'secureConnect' }), parts, endAfterWrite);
+  return rawExchange(
+    () => ({ socket: connect({ host: url.hostname, port: Number(url.port), ca: h.ca, minVersion: 'TLSv1.3' }), ready: 'secureConnect' }),
+    parts,
+    endAfterWrite,
+  );
 }
 
 const head = (headers: string) => `POST /api/v1/onboarding HTTP/1.1\r\nHost: cp.test\r\nContent-Type: application/json\r\n${headers}\r\n`;
@@ -33,8 +37,20 @@ const cases: [string, string[], boolean][] = [
   ['a body shorter than its Content-Length', [head('Content-Length: 500\r\n'), '{"method":"token"'], true],
   ['a Content-Length that is not a number', [head('Content-Length: 12abc\r\n'), '{}'], false],
   ['both Content-Length and chunked', [head('Content-Length: 5\r\nTransfer-Encoding: chunked\r\n'), '5\r\n{"a":\r\n0\r\n\r\n'], false],
-  ['a bad chunk on the public timestamp authority', ['POST /api/v1/timestamp HTTP/1.1\r\nHost: cp.test\r\nContent-Type: application/timestamp-query\r\nTransfer-Encoding: chunked\r\n\r\n', '3\r\nabc\r\n', 'XYZ\r\n'], false],
-  ['a body shorter than its Content-Length on the timestamp authority', ['POST /api/v1/timestamp HTTP/1.1\r\nHost: cp.test\r\nContent-Type: application/timestamp-query\r\nContent-Length: 900\r\n\r\n', '0\x82'], true],
+  [
+    'a bad chunk on the public timestamp authority',
+    [
+      'POST /api/v1/timestamp HTTP/1.1\r\nHost: cp.test\r\nContent-Type: application/timestamp-query\r\nTransfer-Encoding: chunked\r\n\r\n',
+      '3\r\nabc\r\n',
+      'XYZ\r\n',
+    ],
+    false,
+  ],
+  [
+    'a body shorter than its Content-Length on the timestamp authority',
+    ['POST /api/v1/timestamp HTTP/1.1\r\nHost: cp.test\r\nContent-Type: application/timestamp-query\r\nContent-Length: 900\r\n\r\n', '0\x82'],
+    true,
+  ],
   ['an oversized chunked body', [head('Transfer-Encoding: chunked\r\n'), ...Array.from({ length: 8 }, () => `2710\r\n${'A'.repeat(10_000)}\r\n`)], false],
 ];
 

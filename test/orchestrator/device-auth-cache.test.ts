@@ -3,7 +3,17 @@ import { DeviceAuthCache } from '../../orchestrator/http/device-auth-cache.js';
 import type { PresentedCertificate } from '../../orchestrator/store/certificates.js';
 
 const presented = (deviceId: string, fingerprint: string, deviceStatus: PresentedCertificate['deviceStatus'] = 'active'): PresentedCertificate => ({
-  certificate: { fingerprint, deviceId, serial: fingerprint, publicKeySha256: 'k', issuerFingerprint: 'ca', certificatePem: '', state: 'active', notBefore: new Date(0), notAfter: new Date(8.64e15) },
+  certificate: {
+    fingerprint,
+    deviceId,
+    serial: fingerprint,
+    publicKeySha256: 'k',
+    issuerFingerprint: 'ca',
+    certificatePem: '',
+    state: 'active',
+    notBefore: new Date(0),
+    notAfter: new Date(8.64e15),
+  },
   deviceStatus,
   newerActive: 0,
   olderActive: 0,
@@ -17,7 +27,11 @@ function lookups(rows: Map<string, PresentedCertificate>) {
 
 describe('device authentication cache', () => {
   it('asks the store once per certificate, and again after its device is forgotten', async () => {
-    const rows = new Map([['f1', presented('d1', 'f1')], ['f2', presented('d1', 'f2')], ['f3', presented('d2', 'f3')]]);
+    const rows = new Map([
+      ['f1', presented('d1', 'f1')],
+      ['f2', presented('d1', 'f2')],
+      ['f3', presented('d2', 'f3')],
+    ]);
     const store = lookups(rows);
     const cache = new DeviceAuthCache();
     for (const fp of ['f1', 'f1', 'f2', 'f3', 'f3']) await cache.presented(fp, store.load(fp));
@@ -48,7 +62,12 @@ describe('device authentication cache', () => {
 
   it('forgets everything at once (notifications lost) and holds at most its bound, oldest out first', async () => {
     const cache = new DeviceAuthCache(2);
-    for (const [d, fp] of [['d1', 'f1'], ['d2', 'f2'], ['d3', 'f3']] as const) await cache.presented(fp, async () => presented(d, fp));
+    for (const [d, fp] of [
+      ['d1', 'f1'],
+      ['d2', 'f2'],
+      ['d3', 'f3'],
+    ] as const)
+      await cache.presented(fp, async () => presented(d, fp));
     expect(cache.size).toBe(2);
     let asked = 0;
     await cache.presented('f1', async () => (asked++, presented('d1', 'f1')));

@@ -44,7 +44,12 @@ export async function startHarness(options: Partial<ControlPlaneOptions> = {}): 
     logs,
     events: (name) => logs.filter((l) => l.security === true && l.event === name),
     async enrollmentToken(opts = {}) {
-      const t = await createEnrollmentToken(cp.deps.store, logger, { ttlSeconds: opts.ttlSeconds ?? 600, deviceId: opts.deviceId, labels: opts.labels, by: 'test' });
+      const t = await createEnrollmentToken(cp.deps.store, logger, {
+        ttlSeconds: opts.ttlSeconds ?? 600,
+        deviceId: opts.deviceId,
+        labels: opts.labels,
+        by: 'test',
+      });
       return t.token;
     },
     admin: (method, path, body) =>
@@ -73,24 +78,28 @@ export function call(url: string, o: CallOptions): Promise<Answer> {
   return new Promise((resolve, reject) => {
     const body = o.raw ?? (o.json === undefined ? undefined : JSON.stringify(o.json));
     const headers: Record<string, string> = { ...(o.json !== undefined ? { 'content-type': 'application/json' } : {}), ...o.headers };
-    const req = request(url, { method: o.method ?? 'GET', ca: o.ca, key: o.key, cert: o.cert, agent: o.agent ?? false, headers, minVersion: 'TLSv1.3' }, (res) => {
-      const socket = res.socket as TLSSocket;
-      const reused = socket.isSessionReused();
-      const localPort = socket.localPort;
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8');
-        let parsed: unknown = text;
-        try {
-          parsed = JSON.parse(text);
-        } catch {
-          /* not JSON: keep the text */
-        }
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: parsed, reused, localPort });
-      });
-      res.on('error', reject);
-    });
+    const req = request(
+      url,
+      { method: o.method ?? 'GET', ca: o.ca, key: o.key, cert: o.cert, agent: o.agent ?? false, headers, minVersion: 'TLSv1.3' },
+      (res) => {
+        const socket = res.socket as TLSSocket;
+        const reused = socket.isSessionReused();
+        const localPort = socket.localPort;
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          let parsed: unknown = text;
+          try {
+            parsed = JSON.parse(text);
+          } catch {
+            /* not JSON: keep the text */
+          }
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: parsed, reused, localPort });
+        });
+        res.on('error', reject);
+      },
+    );
     req.on('error', reject);
     req.end(body);
   });

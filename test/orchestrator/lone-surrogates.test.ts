@@ -59,14 +59,28 @@ describe('a lone surrogate in a stored body is kept as U+FFFD, never a 500', () 
     const policy = await h.admin('POST', '/api/v1/catalog/vendors', { name: 'acme', trustPolicy: { ...testTrustPolicy('acme'), [`note${LOW}`]: `x${HIGH}` } });
     expect(policy.status, JSON.stringify(policy.body)).toBeLessThan(500);
     if (policy.status >= 300) expectStored(await h.admin('POST', '/api/v1/catalog/vendors', { name: 'acme', trustPolicy: testTrustPolicy('acme') }));
-    const replaced = await h.admin('PUT', '/api/v1/catalog/vendors/acme/trust-policy', { trustPolicy: { ...testTrustPolicy('acme'), [`note${LOW}`]: `x${HIGH}` } });
+    const replaced = await h.admin('PUT', '/api/v1/catalog/vendors/acme/trust-policy', {
+      trustPolicy: { ...testTrustPolicy('acme'), [`note${LOW}`]: `x${HIGH}` },
+    });
     expect(replaced.status, JSON.stringify(replaced.body)).toBeLessThan(500);
     expectStored(await h.admin('POST', '/api/v1/catalog/apps', { id: 'meter', vendor: 'acme', description: `reads${HIGH}` }));
-    await insertVerifiedVersion(h.cp.deps.store, { appId: 'meter', version: '1.0.0', digest: `sha256:${'1'.repeat(64)}`, imports: [], rootsFingerprint: h.cp.deps.artifacts!.roots.fingerprint });
+    await insertVerifiedVersion(h.cp.deps.store, {
+      appId: 'meter',
+      version: '1.0.0',
+      digest: `sha256:${'1'.repeat(64)}`,
+      imports: [],
+      rootsFingerprint: h.cp.deps.artifacts!.roots.fingerprint,
+    });
 
     const selector = { labelSelector: { matchExpressions: [{ key: 'plain', operator: 'NotIn', values: [`a${HIGH}`, `b${LOW}`] }] } };
     const created = await h.admin('POST', '/api/v1/admin/deployments', {
-      id: 'sur-dep', app: 'meter', version: '1.0.0', grants: {}, parameters: { [`p${LOW}`]: { value: `q${HIGH}`, targets: [{ pointer: `/x${LOW}`, components: [`c${HIGH}`] }] } }, deviceIds: [device.id], deviceConstraints: { eligibilityRules: [selector] },
+      id: 'sur-dep',
+      app: 'meter',
+      version: '1.0.0',
+      grants: {},
+      parameters: { [`p${LOW}`]: { value: `q${HIGH}`, targets: [{ pointer: `/x${LOW}`, components: [`c${HIGH}`] }] } },
+      deviceIds: [device.id],
+      deviceConstraints: { eligibilityRules: [selector] },
     });
     expectStored(created);
     expect(created.body.placed).toEqual([device.id]);
@@ -80,7 +94,10 @@ describe('a lone surrogate in a stored body is kept as U+FFFD, never a 500', () 
       'x-berth-extensions': { version: '1.0.0', usage: { [`mem${HIGH}`]: 1, cpu: { [`k${LOW}`]: 2 } } },
     };
     expectStored(await device.send(h, 'POST', '/api/v1/deployments/sur-dep/status', { json: report }));
-    const status = await h.cp.deps.store.query<{ error: any; components: any; usage: any }>('SELECT error, components, usage FROM deployment_device_status WHERE deployment_id = $1', ['sur-dep']);
+    const status = await h.cp.deps.store.query<{ error: any; components: any; usage: any }>(
+      'SELECT error, components, usage FROM deployment_device_status WHERE deployment_id = $1',
+      ['sur-dep'],
+    );
     expect(status[0]!.error).toMatchObject({ code: 'code\ufffd', message: 'mmmmmmmmmm\ufffd' });
     expect(status[0]!.components[0].name).toBe('comp\ufffd');
     expect(status[0]!.usage).toEqual({ 'mem\ufffd': 1, cpu: { 'k\ufffd': 2 } });

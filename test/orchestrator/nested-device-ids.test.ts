@@ -23,7 +23,11 @@ const spiffe = (id: string) => `spiffe://fleet.test/device/${id}`;
 /** Onboards with a fresh unbound token and a CSR naming `id`. */
 async function onboardNaming(id: string): Promise<Answer> {
   const token = await h.enrollmentToken();
-  return call(`${h.cp.url}/api/v1/onboarding`, { method: 'POST', ca: h.ca, json: { method: 'token', token, csr: await createCsr(await generateP256(), spiffe(id)) } });
+  return call(`${h.cp.url}/api/v1/onboarding`, {
+    method: 'POST',
+    ca: h.ca,
+    json: { method: 'token', token, csr: await createCsr(await generateP256(), spiffe(id)) },
+  });
 }
 
 /** Onboards with `token` (bound to an id when it was made) and a CSR naming nothing. */
@@ -62,9 +66,17 @@ describe('device ids never nest', () => {
 
   it('a refused onboarding gives its token back', async () => {
     const token = await h.enrollmentToken();
-    const refused = await call(`${h.cp.url}/api/v1/onboarding`, { method: 'POST', ca: h.ca, json: { method: 'token', token, csr: await createCsr(await generateP256(), spiffe('victim-dev/again')) } });
+    const refused = await call(`${h.cp.url}/api/v1/onboarding`, {
+      method: 'POST',
+      ca: h.ca,
+      json: { method: 'token', token, csr: await createCsr(await generateP256(), spiffe('victim-dev/again')) },
+    });
     expectNested(refused);
-    const ok = await call(`${h.cp.url}/api/v1/onboarding`, { method: 'POST', ca: h.ca, json: { method: 'token', token, csr: await createCsr(await generateP256(), spiffe('fresh-dev')) } });
+    const ok = await call(`${h.cp.url}/api/v1/onboarding`, {
+      method: 'POST',
+      ca: h.ca,
+      json: { method: 'token', token, csr: await createCsr(await generateP256(), spiffe('fresh-dev')) },
+    });
     expect(ok.status, JSON.stringify(ok.body)).toBe(201);
   });
 

@@ -36,8 +36,14 @@ describe('fleet root key kept offline', () => {
       expect(rotated.status).toBe(201);
       expect(existsSync(rootFile)).toBe(false);
       // Issuing moved to the new intermediate; the device onboarded before still works.
-      const later = await enroll({ url: h.cp.url, ca: h.ca, dir: join(work, 'dev2'), credential: { kind: 'token', token: await h.enrollmentToken({ deviceId: 'offline-root-2' }) } });
-      for (const d of [renewed, later]) expect((await call(`${h.cp.url}/api/v1/identity`, { ca: h.ca, key: d.keyPem, cert: d.certificatePem })).status).toBe(200);
+      const later = await enroll({
+        url: h.cp.url,
+        ca: h.ca,
+        dir: join(work, 'dev2'),
+        credential: { kind: 'token', token: await h.enrollmentToken({ deviceId: 'offline-root-2' }) },
+      });
+      for (const d of [renewed, later])
+        expect((await call(`${h.cp.url}/api/v1/identity`, { ca: h.ca, key: d.keyPem, cert: d.certificatePem })).status).toBe(200);
     } finally {
       await h.stop();
     }

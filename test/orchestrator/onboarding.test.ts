@@ -44,7 +44,10 @@ describe('onboarding over real TLS', () => {
     const operator = await h.admin('POST', '/api/v1/admin/tokens', { name: 'hash check', role: 'operator' });
     expect(operator.status).toBe(201);
     const enrollment = await h.enrollmentToken();
-    for (const [table, secret] of [['operator_tokens', operator.body.token as string], ['enrollment_tokens', enrollment]] as const) {
+    for (const [table, secret] of [
+      ['operator_tokens', operator.body.token as string],
+      ['enrollment_tokens', enrollment],
+    ] as const) {
       const rows = await h.cp.deps.store.query<{ row: string; secret_sha256: string }>(`SELECT row_to_json(t)::text AS row, secret_sha256 FROM ${table} t`);
       // No column of any row holds a secret; the row for this one holds its hash.
       expect(rows.some((r) => r.row.includes(secret))).toBe(false);
@@ -55,10 +58,14 @@ describe('onboarding over real TLS', () => {
   it('refuses a reused token and an expired token, logging each', async () => {
     const token = await h.enrollmentToken();
     await enroll({ url: h.cp.url, ca: h.ca, dir: deviceDir(), credential: { kind: 'token', token } });
-    await expect(enroll({ url: h.cp.url, ca: h.ca, dir: deviceDir(), credential: { kind: 'token', token } })).rejects.toMatchObject({ code: 'onboarding.token_used' });
+    await expect(enroll({ url: h.cp.url, ca: h.ca, dir: deviceDir(), credential: { kind: 'token', token } })).rejects.toMatchObject({
+      code: 'onboarding.token_used',
+    });
     const expired = await h.enrollmentToken({ ttlSeconds: 1 });
     await new Promise((r) => setTimeout(r, 1100));
-    await expect(enroll({ url: h.cp.url, ca: h.ca, dir: deviceDir(), credential: { kind: 'token', token: expired } })).rejects.toMatchObject({ code: 'onboarding.token_expired' });
+    await expect(enroll({ url: h.cp.url, ca: h.ca, dir: deviceDir(), credential: { kind: 'token', token: expired } })).rejects.toMatchObject({
+      code: 'onboarding.token_expired',
+    });
     const reasons = h.events('onboarding.refused').map((e) => e.reason);
     expect(reasons).toContain('token_used');
     expect(reasons).toContain('token_expired');
@@ -68,13 +75,24 @@ describe('onboarding over real TLS', () => {
     const first = await h.enrollmentToken({ deviceId: 'dup-1' });
     await enroll({ url: h.cp.url, ca: h.ca, dir: deviceDir(), credential: { kind: 'token', token: first } });
     const second = await h.enrollmentToken({ deviceId: 'dup-1' });
-    await expect(enroll({ url: h.cp.url, ca: h.ca, dir: deviceDir(), credential: { kind: 'token', token: second } })).rejects.toMatchObject({ code: 'onboarding.duplicate_id' });
+    await expect(enroll({ url: h.cp.url, ca: h.ca, dir: deviceDir(), credential: { kind: 'token', token: second } })).rejects.toMatchObject({
+      code: 'onboarding.duplicate_id',
+    });
     expect(h.events('onboarding.duplicate_id').length).toBeGreaterThan(0);
     // An unbound token naming the same id through the CSR's SAN is refused the same way.
     const unbound = await h.enrollmentToken();
-    await expect(enroll({ url: h.cp.url, ca: h.ca, dir: deviceDir(), deviceId: 'dup-1', trustDomain: 'fleet.test', credential: { kind: 'token', token: unbound } })).rejects.toMatchObject({ code: 'onboarding.duplicate_id' });
+    await expect(
+      enroll({ url: h.cp.url, ca: h.ca, dir: deviceDir(), deviceId: 'dup-1', trustDomain: 'fleet.test', credential: { kind: 'token', token: unbound } }),
+    ).rejects.toMatchObject({ code: 'onboarding.duplicate_id' });
     // The refusal rolled back: the unbound token still works for a fresh id.
-    const ok = await enroll({ url: h.cp.url, ca: h.ca, dir: deviceDir(), deviceId: 'fresh-1', trustDomain: 'fleet.test', credential: { kind: 'token', token: unbound } });
+    const ok = await enroll({
+      url: h.cp.url,
+      ca: h.ca,
+      dir: deviceDir(),
+      deviceId: 'fresh-1',
+      trustDomain: 'fleet.test',
+      credential: { kind: 'token', token: unbound },
+    });
     expect(ok.deviceId).toBe('fresh-1');
   });
 
@@ -93,7 +111,9 @@ describe('onboarding over real TLS', () => {
     expect(h.events('onboarding.reonboarded').some((e) => e.deviceId === expectedId)).toBe(true);
     // A different IDevID carrying the same manufacturer serial is another key claiming that device.
     const clone = await acme.idevid('SN-0001');
-    await expect(enroll({ url: h.cp.url, ca: h.ca, dir: deviceDir(), credential: { kind: 'factory-certificate', ...clone } })).rejects.toMatchObject({ code: 'onboarding.duplicate_id' });
+    await expect(enroll({ url: h.cp.url, ca: h.ca, dir: deviceDir(), credential: { kind: 'factory-certificate', ...clone } })).rejects.toMatchObject({
+      code: 'onboarding.duplicate_id',
+    });
     // Another MAC claim for the known MAC is the same conflict.
     const other = await acme.idevid('SN-0002');
     await expect(
@@ -101,9 +121,13 @@ describe('onboarding over real TLS', () => {
     ).rejects.toMatchObject({ code: 'onboarding.duplicate_id' });
     // An IDevID from a manufacturer the operator does not trust, and a signature by the wrong key.
     const rogue = await manufacturer('rogue');
-    await expect(enroll({ url: h.cp.url, ca: h.ca, dir: deviceDir(), credential: { kind: 'factory-certificate', ...(await rogue.idevid('X')) } })).rejects.toMatchObject({ code: 'onboarding.factory_untrusted' });
+    await expect(
+      enroll({ url: h.cp.url, ca: h.ca, dir: deviceDir(), credential: { kind: 'factory-certificate', ...(await rogue.idevid('X')) } }),
+    ).rejects.toMatchObject({ code: 'onboarding.factory_untrusted' });
     const wrongKey = { ...(await acme.idevid('SN-0003')), keyPem: await privateKeyToPem((await generateP256()).privateKey) };
-    await expect(enroll({ url: h.cp.url, ca: h.ca, dir: deviceDir(), credential: { kind: 'factory-certificate', ...wrongKey } })).rejects.toMatchObject({ code: 'onboarding.factory_bad_signature' });
+    await expect(enroll({ url: h.cp.url, ca: h.ca, dir: deviceDir(), credential: { kind: 'factory-certificate', ...wrongKey } })).rejects.toMatchObject({
+      code: 'onboarding.factory_bad_signature',
+    });
   });
 
   it('answers pending with Retry-After until an operator approves; a denied device stops', async () => {
@@ -112,7 +136,11 @@ describe('onboarding over real TLS', () => {
       const token = await h.enrollmentToken({ deviceId: 'needs-ok' });
       let polls = 0;
       const enrolled = enroll({
-        url: h.cp.url, ca: h.ca, dir: deviceDir(), credential: { kind: 'token', token }, maxWaitMs: 60_000,
+        url: h.cp.url,
+        ca: h.ca,
+        dir: deviceDir(),
+        credential: { kind: 'token', token },
+        maxWaitMs: 60_000,
         // Instead of sleeping, the "operator" acts on the second poll.
         sleep: async (ms) => {
           expect(ms).toBe(5000);
@@ -132,7 +160,10 @@ describe('onboarding over real TLS', () => {
 
       const token2 = await h.enrollmentToken({ deviceId: 'not-ok' });
       const denied = enroll({
-        url: h.cp.url, ca: h.ca, dir: deviceDir(), credential: { kind: 'token', token: token2 },
+        url: h.cp.url,
+        ca: h.ca,
+        dir: deviceDir(),
+        credential: { kind: 'token', token: token2 },
         sleep: async () => {
           const list = await h.admin('GET', '/api/v1/admin/onboarding-requests');
           const req = list.body.requests.find((r: { deviceId: string }) => r.deviceId === 'not-ok');
@@ -163,13 +194,15 @@ describe('onboarding over real TLS', () => {
     }
   });
 
-  it('refuses a client certificate from another CA with 401, logging Node\'s authorizationError', async () => {
+  it("refuses a client certificate from another CA with 401, logging Node's authorizationError", async () => {
     const otherRoot = await createRootCa('fleet.test');
     const otherIssuing = await createIntermediateCa(otherRoot, 'fleet.test');
     const keys = await generateP256();
     const forged = await issueDeviceCertificate(otherIssuing, 'fleet.test', 'press-7', keys.publicKey, { lifetimeMs: 3_600_000 });
     const answer = await call(`${h.cp.url}/api/v1/identity`, {
-      ca: h.ca, key: await privateKeyToPem(keys.privateKey), cert: forged.toString('pem') + '\n' + otherIssuing.certificate.toString('pem'),
+      ca: h.ca,
+      key: await privateKeyToPem(keys.privateKey),
+      cert: forged.toString('pem') + '\n' + otherIssuing.certificate.toString('pem'),
     });
     expect(answer.status).toBe(401);
     expect(answer.headers['content-type']).toContain('application/problem+json');

@@ -55,7 +55,13 @@ function fill(path: string, index: number, value: string): string {
 describe('hostile path parameters are a 4xx on every route, never a 5xx', () => {
   it('the route table has the operator, catalog, onboarding and device routes with parameters', () => {
     const paths = routes.map((r) => `${r.method} ${r.path}`);
-    for (const expected of ['GET /api/v1/admin/deployments/:id', 'POST /api/v1/admin/deployments/:id/rollouts', 'GET /api/v1/catalog/apps/:id/versions', 'PUT /api/v1/catalog/vendors/:name/trust-policy', 'DELETE /api/v1/catalog/apps/:id/versions/:version']) {
+    for (const expected of [
+      'GET /api/v1/admin/deployments/:id',
+      'POST /api/v1/admin/deployments/:id/rollouts',
+      'GET /api/v1/catalog/apps/:id/versions',
+      'PUT /api/v1/catalog/vendors/:name/trust-policy',
+      'DELETE /api/v1/catalog/apps/:id/versions/:version',
+    ]) {
       expect(paths).toContain(expected);
     }
     expect(routes.length).toBeGreaterThan(12);

@@ -37,7 +37,9 @@ describe('control plane on PostgreSQL with two replicas', () => {
     // Both replicas have the device's authentication cached before the revocation.
     for (const h of [one, two]) expect((await call(`${h.cp.url}/api/v1/identity`, { ca: h.ca, key: id.keyPem, cert: id.certificatePem })).status).toBe(200);
     // The token is spent on every replica.
-    await expect(enroll({ url: two.cp.url, ca: two.ca, dir: join(work, 'dev2'), credential: { kind: 'token', token } })).rejects.toMatchObject({ code: 'onboarding.token_used' });
+    await expect(enroll({ url: two.cp.url, ca: two.ca, dir: join(work, 'dev2'), credential: { kind: 'token', token } })).rejects.toMatchObject({
+      code: 'onboarding.token_used',
+    });
     expect((await two.admin('POST', '/api/v1/admin/device-revocations', { deviceId: 'shared-1' })).status).toBe(200);
     for (const h of [one, two]) {
       const answer = await call(`${h.cp.url}/api/v1/identity`, { ca: h.ca, key: id.keyPem, cert: id.certificatePem });

@@ -36,7 +36,7 @@ function call(url: string, o: { method?: string; ca: string[]; headers: Record<s
 }
 const PUBLIC = 'https://cp.fleet.example:9443/berth';
 
-describe('without a configured public URL: the listener\'s own URL', () => {
+describe("without a configured public URL: the listener's own URL", () => {
   let h: Harness;
   beforeAll(async () => {
     h = await startHarness();
@@ -53,7 +53,12 @@ describe('without a configured public URL: the listener\'s own URL', () => {
 
   it('an issued identity names the trust bundle at the listener', async () => {
     const token = await h.enrollmentToken();
-    const answer = await call(`${h.cp.url}/api/v1/onboarding`, { method: 'POST', ca: h.ca, headers: FORGED, json: { method: 'token', token, csr: await createCsr(await generateP256()) } });
+    const answer = await call(`${h.cp.url}/api/v1/onboarding`, {
+      method: 'POST',
+      ca: h.ca,
+      headers: FORGED,
+      json: { method: 'token', token, csr: await createCsr(await generateP256()) },
+    });
     expect(answer.status, JSON.stringify(answer.body)).toBe(201);
     expect(answer.body.trustBundleUri).toBe(`${h.cp.url}/api/v1/trust-bundle`);
   });
@@ -68,11 +73,16 @@ describe('with a configured public URL', () => {
     await h?.stop();
   });
 
-  it('the trust bundle URI, a pending onboarding\'s poll URI and its Location are under it', async () => {
+  it("the trust bundle URI, a pending onboarding's poll URI and its Location are under it", async () => {
     const margo = await call(`${h.cp.url}/.well-known/margo`, { ca: h.ca, headers: FORGED });
     expect(margo.body.trustBundleUri).toBe(`${PUBLIC}/api/v1/trust-bundle`);
     const token = await h.enrollmentToken();
-    const pending = await call(`${h.cp.url}/api/v1/onboarding`, { method: 'POST', ca: h.ca, headers: FORGED, json: { method: 'token', token, csr: await createCsr(await generateP256()) } });
+    const pending = await call(`${h.cp.url}/api/v1/onboarding`, {
+      method: 'POST',
+      ca: h.ca,
+      headers: FORGED,
+      json: { method: 'token', token, csr: await createCsr(await generateP256()) },
+    });
     expect(pending.status, JSON.stringify(pending.body)).toBe(202);
     expect(pending.body.pollUri).toBe(`${PUBLIC}/api/v1/onboarding/${pending.body.requestId}`);
     expect(pending.headers.location).toBe(pending.body.pollUri);
@@ -86,7 +96,9 @@ it('a public URL that is not https://host[:port][/path] is refused at start', as
   const dir = mkdtempSync(join(tmpdir(), 'berth-public-url-'));
   try {
     for (const bad of ['http://cp.example', 'cp.example', 'https://user:pw@cp.example', 'https://cp.example/?x=1']) {
-      await expect(startControlPlane({ dataDir: dir, logger: silentLogger, publicUrl: bad, adminSocket: false })).rejects.toMatchObject({ code: 'config.bad_public_url' });
+      await expect(startControlPlane({ dataDir: dir, logger: silentLogger, publicUrl: bad, adminSocket: false })).rejects.toMatchObject({
+        code: 'config.bad_public_url',
+      });
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -11,7 +11,11 @@ describe('rate limit (token bucket per client address)', () => {
     let t = 0;
     const app = new Hono<AppEnv>();
     app.onError((err, c) => problemResponse(c, toHttpProblem(err as BerthError)));
-    app.post('/x', rateLimit({ perSecond: 2, burst: 3 }, 'test', 2, () => t), (c) => c.text('ok'));
+    app.post(
+      '/x',
+      rateLimit({ perSecond: 2, burst: 3 }, 'test', 2, () => t),
+      (c) => c.text('ok'),
+    );
     const from = (address: string) => app.request('/x', { method: 'POST' }, { incoming: { socket: { remoteAddress: address } } } as never);
     for (let i = 0; i < 3; i++) expect((await from('10.0.0.1')).status).toBe(200);
     const refused = await from('10.0.0.1');
@@ -39,7 +43,8 @@ describe('the public timestamp authority is rate-limited per address', () => {
 
   it('answers the burst, then 429 with Retry-After before it signs anything more', async () => {
     // A malformed query still costs a signed DER answer (RFC 3161 rejection), so it counts too.
-    const ask = () => call(`${h.cp.url}/api/v1/timestamp`, { method: 'POST', ca: h.ca, raw: 'not DER', headers: { 'content-type': 'application/timestamp-query' } });
+    const ask = () =>
+      call(`${h.cp.url}/api/v1/timestamp`, { method: 'POST', ca: h.ca, raw: 'not DER', headers: { 'content-type': 'application/timestamp-query' } });
     expect((await ask()).status).toBe(200);
     expect((await ask()).status).toBe(200);
     const refused = await ask();

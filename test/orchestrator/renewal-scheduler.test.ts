@@ -30,7 +30,13 @@ describe('agent renewal scheduler', () => {
     const fraction = (Date.now() + 1000 - issuedAt(first)) / lifetime;
     expect(renewalDueAt(first, fraction).getTime()).toBeLessThan(first.notAfter.getTime());
     const renewed = await new Promise<DeviceIdentity>((resolve) => {
-      const scheduler: RenewalScheduler = new RenewalScheduler(first, { url: h.cp.url, ca: h.ca, dir, fraction, onRenewed: (id): void => (scheduler.stop(), resolve(id)) });
+      const scheduler: RenewalScheduler = new RenewalScheduler(first, {
+        url: h.cp.url,
+        ca: h.ca,
+        dir,
+        fraction,
+        onRenewed: (id): void => (scheduler.stop(), resolve(id)),
+      });
       scheduler.start();
     });
     expect(renewed.deviceId).toBe('sched-1');

@@ -25,7 +25,9 @@ async function startChild(): Promise<{ child: ChildProcess; url: string }> {
   if (!existsSync(join(projectRoot(), 'dist', 'cli', 'orchestrator.js'))) throw new Error('dist/ is not built: run `npm run build` (npm test does)');
   const dataDir = join(dir, 'cp');
   rmSync(join(dataDir, 'control-plane.json'), { force: true });
-  const child = spawn(process.execPath, [bin, 'orchestrator', 'start', '--data-dir', dataDir, '--port', '0', '--trust-domain', 'restart.test'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [bin, 'orchestrator', 'start', '--data-dir', dataDir, '--port', '0', '--trust-domain', 'restart.test'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   children.push(child);
   let out = '';
   let err = '';
@@ -83,12 +85,18 @@ describe('control plane restart after kill -9', () => {
     // The revocation held.
     expect((await call(`${second.url}/api/v1/identity`, { ca, key: b.keyPem, cert: b.certificatePem })).body.code).toBe('device.revoked');
     // Used tokens stay used; unused ones still work once.
-    await expect(enroll({ url: second.url, ca, dir: join(dir, 'x'), credential: { kind: 'token', token: enrolA.token } })).rejects.toMatchObject({ code: 'onboarding.token_used' });
+    await expect(enroll({ url: second.url, ca, dir: join(dir, 'x'), credential: { kind: 'token', token: enrolA.token } })).rejects.toMatchObject({
+      code: 'onboarding.token_used',
+    });
     const late = await enroll({ url: second.url, ca, dir: join(dir, 'c'), credential: { kind: 'token', token: spare.token } });
     expect(late.deviceId).toBe('latecomer');
     // The operator token survived too, over HTTPS.
     const devices = await call(`${second.url}/api/v1/admin/devices`, { ca, headers: { authorization: `Bearer ${admin.token}` } });
-    expect(devices.body.devices.map((d: { id: string; status: string }) => `${d.id}:${d.status}`)).toEqual(['latecomer:active', 'survivor:active', 'victim:revoked']);
+    expect(devices.body.devices.map((d: { id: string; status: string }) => `${d.id}:${d.status}`)).toEqual([
+      'latecomer:active',
+      'survivor:active',
+      'victim:revoked',
+    ]);
     second.child.kill('SIGTERM');
     await new Promise((r) => second.child.once('exit', r));
     expect(existsSync(join(dataDir, 'control-plane.lock'))).toBe(false);

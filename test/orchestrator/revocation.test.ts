@@ -94,7 +94,9 @@ describe('revocation', () => {
     await h.admin('POST', '/api/v1/admin/device-revocations', { deviceId: 'revoked-2' });
     await expect(renew(id, { url: h.cp.url, ca: h.ca, dir: id.dir })).rejects.toMatchObject({ code: 'device.revoked' });
     const token = await h.enrollmentToken({ deviceId: 'revoked-2' });
-    await expect(enroll({ url: h.cp.url, ca: h.ca, dir: join(work, 'x'), credential: { kind: 'token', token } })).rejects.toMatchObject({ code: 'onboarding.duplicate_id' });
+    await expect(enroll({ url: h.cp.url, ca: h.ca, dir: join(work, 'x'), credential: { kind: 'token', token } })).rejects.toMatchObject({
+      code: 'onboarding.duplicate_id',
+    });
   });
 });
 
@@ -130,7 +132,10 @@ describe('CA rotation', () => {
     expect((await bundleRootsPem(veteran.dir))?.sort()).toEqual([...h.ca].sort());
 
     // End the overlap: retire the old root (its intermediates go with it).
-    const oldRootFingerprint = h.cp.deps.authority.roots().map((r) => r).find((r) => oldRoots.includes(r.toString('pem')));
+    const oldRootFingerprint = h.cp.deps.authority
+      .roots()
+      .map((r) => r)
+      .find((r) => oldRoots.includes(r.toString('pem')));
     const { fingerprintOf } = await import('../../trust/x509.js');
     const retired = await h.admin('POST', '/api/v1/admin/ca/retirements', { fingerprint: fingerprintOf(oldRootFingerprint!) });
     expect(retired.status).toBe(200);

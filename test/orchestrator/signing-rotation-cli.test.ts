@@ -25,7 +25,13 @@ describe('berth orchestrator rotate-signing-ca', () => {
     const first = await berth('orchestrator', 'rotate-signing-ca', '--data-dir', h.dir);
     expect(first.err).toBe('');
     expect(first.code).toBe(0);
-    const one = JSON.parse(first.out) as { signingCa: string; timestampAuthority: string; signingCas: number; timestampAuthorities: number; signingRootsDigest: string };
+    const one = JSON.parse(first.out) as {
+      signingCa: string;
+      timestampAuthority: string;
+      signingCas: number;
+      timestampAuthorities: number;
+      signingRootsDigest: string;
+    };
     expect(one).toMatchObject({ signingCas: 2, timestampAuthorities: 1, timestampAuthority: fingerprintOfPem(before.timestampAuthorities[0]![0]!) });
     const afterOne = await served();
     expect(fingerprintOfPem(afterOne.signingCas[0]!)).toBe(one.signingCa);
@@ -48,7 +54,12 @@ describe('berth orchestrator rotate-signing-ca', () => {
   it('refuses a rotation that rotates nothing, and a non-admin', async () => {
     expect((await h.admin('POST', '/api/v1/admin/signing/rotations', { signingCa: false })).status).toBe(422);
     const { token } = await createOperatorToken(h.cp.deps.store, silentLogger, { name: 'ops', role: 'operator', by: 'test' });
-    const asOperator = await call(`${h.cp.url}/api/v1/admin/signing/rotations`, { method: 'POST', ca: h.ca, headers: { authorization: `Bearer ${token}` }, json: {} });
+    const asOperator = await call(`${h.cp.url}/api/v1/admin/signing/rotations`, {
+      method: 'POST',
+      ca: h.ca,
+      headers: { authorization: `Bearer ${token}` },
+      json: {},
+    });
     expect(asOperator.status).toBe(403);
     expect((await served()).signingCas).toHaveLength(3);
   });
@@ -62,7 +73,12 @@ describe('berth orchestrator rotate-signing-ca', () => {
     expect(retired.code).toBe(0);
     const afterCa = await served();
     expect(afterCa.signingCas.map(fingerprintOfPem)).toEqual(before.signingCas.slice(0, 2).map(fingerprintOfPem));
-    expect(JSON.parse(retired.out)).toMatchObject({ fingerprint: oldestCa, signingCas: 2, timestampAuthorities: 2, signingRootsDigest: signingRootsDigest(afterCa) });
+    expect(JSON.parse(retired.out)).toMatchObject({
+      fingerprint: oldestCa,
+      signingCas: 2,
+      timestampAuthorities: 2,
+      signingRootsDigest: signingRootsDigest(afterCa),
+    });
     expect(h.cp.desiredState.signingRootsDigest).toBe(signingRootsDigest(afterCa));
 
     expect((await h.admin('POST', '/api/v1/admin/signing/retirements', { fingerprint: oldTsa })).status).toBe(200);

@@ -19,7 +19,13 @@ describe('the store is unreachable', () => {
 
   it('answers 503 with Retry-After, and logs no error', async () => {
     pg = await startPostgres();
-    h = await startHarness({ storeUrl: pg.url, dataDir: join(suiteTempDir('store-unavailable'), 'cp'), reconcileIntervalMs: 0, authorityRefreshMs: 0, adminSocket: false });
+    h = await startHarness({
+      storeUrl: pg.url,
+      dataDir: join(suiteTempDir('store-unavailable'), 'cp'),
+      reconcileIntervalMs: 0,
+      authorityRefreshMs: 0,
+      adminSocket: false,
+    });
     expect((await h.admin('GET', '/api/v1/admin/deployments')).status).toBe(200);
     await pg.stop();
     const answer = await h.admin('GET', '/api/v1/admin/deployments');

@@ -12,7 +12,6 @@ import { DEVICE_AUTH_CHANNEL } from '../../orchestrator/http/device-auth-cache.j
 // The same cases against both back ends: PGlite in a temp dir, and a PostgreSQL server started here.
 const stores = storeBackends('store');
 
-
 describe.each(stores.each)('store on %s', (_name, location) => {
   let store: Store;
   beforeAll(async () => {
@@ -43,16 +42,33 @@ describe.each(stores.each)('store on %s', (_name, location) => {
     expect(await devices.insertDevice(store, { id: 'dev-a', status: 'active', labels: {}, method: 'token' })).toBe(false);
     expect((await devices.getDevice(store, 'dev-a'))?.labels).toEqual({ line: '3' });
     await devices.insertDevice(store, { id: 'dev-b', status: 'active', labels: {}, method: 'token' });
-    expect(await devices.addIdentifiers(store, 'dev-a', [{ kind: 'serial', value: 'S1' }, { kind: 'mac', value: 'aa' }])).toEqual([]);
+    expect(
+      await devices.addIdentifiers(store, 'dev-a', [
+        { kind: 'serial', value: 'S1' },
+        { kind: 'mac', value: 'aa' },
+      ]),
+    ).toEqual([]);
     expect(await devices.addIdentifiers(store, 'dev-b', [{ kind: 'serial', value: 'S1' }])).toEqual([{ kind: 'serial', value: 'S1' }]);
-    expect(await devices.resolveIdentifiers(store, [{ kind: 'mac', value: 'aa' }, { kind: 'serial', value: 'S1' }])).toEqual(['dev-a']);
+    expect(
+      await devices.resolveIdentifiers(store, [
+        { kind: 'mac', value: 'aa' },
+        { kind: 'serial', value: 'S1' },
+      ]),
+    ).toEqual(['dev-a']);
     expect(await devices.resolveIdentifiers(store, [{ kind: 'mac', value: 'zz' }])).toEqual([]);
   });
 
   it('lets an enrollment token be claimed once and not after expiry', async () => {
     const future = new Date(Date.now() + 60_000);
     await tokens.insertEnrollmentToken(store, { id: 't1', secretSha256: 'h1', deviceId: 'x', labels: { a: 'b' }, expiresAt: future, createdBy: 'test' });
-    await tokens.insertEnrollmentToken(store, { id: 't2', secretSha256: 'h2', deviceId: null, labels: {}, expiresAt: new Date(Date.now() - 1000), createdBy: 'test' });
+    await tokens.insertEnrollmentToken(store, {
+      id: 't2',
+      secretSha256: 'h2',
+      deviceId: null,
+      labels: {},
+      expiresAt: new Date(Date.now() - 1000),
+      createdBy: 'test',
+    });
     const first = await tokens.claimEnrollmentToken(store, 'h1', 'r1');
     expect(first.ok && first.token.labels).toEqual({ a: 'b' });
     expect(await tokens.claimEnrollmentToken(store, 'h1', 'r2')).toMatchObject({ ok: false, reason: 'used' });
@@ -64,7 +80,14 @@ describe.each(stores.each)('store on %s', (_name, location) => {
     // Every change to what a certificate may do is announced at commit, to every listener.
     const announced: string[] = [];
     const stop = await store.listen(DEVICE_AUTH_CHANNEL, (deviceId) => announced.push(deviceId));
-    await authorities.insertAuthority(store, { fingerprint: 'ca1', kind: 'root', certificatePem: 'x', issuerFingerprint: null, state: 'active', notAfter: new Date(Date.now() + 1e9) });
+    await authorities.insertAuthority(store, {
+      fingerprint: 'ca1',
+      kind: 'root',
+      certificatePem: 'x',
+      issuerFingerprint: null,
+      state: 'active',
+      notAfter: new Date(Date.now() + 1e9),
+    });
     const base = { deviceId: 'dev-a', issuerFingerprint: 'ca1', certificatePem: 'pem', notBefore: new Date(), notAfter: new Date(Date.now() + 1e6) };
     await store.transaction((tx) => certs.insertCertificate(tx, { ...base, fingerprint: 'c1', serial: '01', publicKeySha256: 'k1' }));
     await store.transaction((tx) => certs.insertCertificate(tx, { ...base, fingerprint: 'c2', serial: '02', publicKeySha256: 'k2' }));
@@ -110,7 +133,11 @@ describe('store on postgres: notifications', () => {
     try {
       const heard: string[] = [];
       let reconnects = 0;
-      const stop = await store.listen('berth_test_reconnect', (p) => heard.push(p), () => reconnects++);
+      const stop = await store.listen(
+        'berth_test_reconnect',
+        (p) => heard.push(p),
+        () => reconnects++,
+      );
       const killed = await store.query<{ pid: number }>(
         `SELECT pg_terminate_backend(pid) AS pid FROM pg_stat_activity WHERE query = 'LISTEN berth_test_reconnect'`,
       );

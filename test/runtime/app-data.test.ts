@@ -22,8 +22,8 @@ function appFolder(root: string, vendor: string, app: string): string {
 
 const options = (o: Partial<PruneAppDataOptions> = {}): PruneAppDataOptions => ({ planned: new Set(), supervised: new Set(), graceMs: GRACE, now: T0, ...o });
 
-describe('removed apps\' data: kept for a grace period, then deleted', () => {
-  it('marks an unplanned app at its folder\'s root, outside what the app sees, and keeps its data', async () => {
+describe("removed apps' data: kept for a grace period, then deleted", () => {
+  it("marks an unplanned app at its folder's root, outside what the app sees, and keeps its data", async () => {
     const root = suiteTempDir('app-data');
     const dir = appFolder(root, 'acme', 'gone');
     const r = await pruneAppData(root, options());
@@ -54,7 +54,10 @@ describe('removed apps\' data: kept for a grace period, then deleted', () => {
     const root = suiteTempDir('app-data');
     const planned = appFolder(root, 'acme', 'planned');
     const running = appFolder(root, 'globex', 'running');
-    const r = await pruneAppData(root, options({ planned: new Set(['acme/planned']), supervised: new Set(['globex/running']), graceMs: 0, now: T0 + 1000 * DAY }));
+    const r = await pruneAppData(
+      root,
+      options({ planned: new Set(['acme/planned']), supervised: new Set(['globex/running']), graceMs: 0, now: T0 + 1000 * DAY }),
+    );
     expect(r).toMatchObject({ marked: [], removed: [], waiting: [] });
     for (const dir of [planned, running]) {
       expect(existsSync(join(dir, 'keyvalue', 'k1'))).toBe(true);
@@ -115,7 +118,7 @@ describe('removed apps\' data: kept for a grace period, then deleted', () => {
     expect(existsSync(join(root, 'apps', 'globex', 'kept', 'keyvalue', 'k1'))).toBe(true);
   });
 
-  it('a link inside a removed app\'s folder is unlinked, never followed', async () => {
+  it("a link inside a removed app's folder is unlinked, never followed", async () => {
     const root = suiteTempDir('app-data');
     const outside = join(root, 'precious');
     mkdirSync(outside);
@@ -142,7 +145,7 @@ describe('removed apps\' data: kept for a grace period, then deleted', () => {
     expect(existsSync(join(other, UNPLANNED_MARKER))).toBe(false);
   });
 
-  it('an error on one app\'s folder is reported and the others are still cleaned', async () => {
+  it("an error on one app's folder is reported and the others are still cleaned", async () => {
     const root = suiteTempDir('app-data');
     const stuck = appFolder(root, 'acme', 'stuck');
     // A directory where the marker belongs: writing the mark over it fails.

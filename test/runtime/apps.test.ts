@@ -78,7 +78,10 @@ describe('real components from C and JavaScript', () => {
       const dir = suiteTempDir('js-runtime');
       for (const expected of ['guten tag #1', 'guten tag #2']) {
         const messages: string[] = [];
-        const runtime = new Runtime({ dataDir: dir, logger: { info: (_: unknown, m: string) => messages.push(m), warn() {}, error() {}, debug() {}, trace() {} } as never });
+        const runtime = new Runtime({
+          dataDir: dir,
+          logger: { info: (_: unknown, m: string) => messages.push(m), warn() {}, error() {}, debug() {}, trace() {} } as never,
+        });
         await runtime.startApp(bytes('js-app'), { vendor: 'acme', app: 'js', grants });
         await waitFor(() => messages.includes(expected), 15_000, expected);
         await runtime.close();

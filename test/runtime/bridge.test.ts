@@ -18,7 +18,11 @@ async function callFromWorker(handlers: Record<string, (...a: any[]) => unknown>
       });
       parentPort.postMessage(results);
     });`;
-  const worker = new Worker(code, { eval: true, workerData: { bridge: 'file://' + distPath('runtime/sandbox/bridge.js'), channel: { signal, port: port2 }, calls, timeoutMs }, transferList: [port2] });
+  const worker = new Worker(code, {
+    eval: true,
+    workerData: { bridge: 'file://' + distPath('runtime/sandbox/bridge.js'), channel: { signal, port: port2 }, calls, timeoutMs },
+    transferList: [port2],
+  });
   try {
     return await new Promise<any[]>((resolve, reject) => worker.once('message', resolve).once('error', reject));
   } finally {
@@ -30,21 +34,32 @@ async function callFromWorker(handlers: Record<string, (...a: any[]) => unknown>
 describe('synchronous bridge', () => {
   it('refuses a host call carrying more than the controlling thread should hold, before sending it', async () => {
     const asked: number[] = [];
-    const results = await callFromWorker({ note: (text: string) => asked.push(text.length) }, [
-      { method: 'note', args: ['x'.repeat(41 * 2 ** 20)] },
-      { method: 'note', args: ['fine'] },
-    ], 5_000);
+    const results = await callFromWorker(
+      { note: (text: string) => asked.push(text.length) },
+      [
+        { method: 'note', args: ['x'.repeat(41 * 2 ** 20)] },
+        { method: 'note', args: ['fine'] },
+      ],
+      5_000,
+    );
     expect(results[0]).toEqual({ ok: false, error: { code: 'host-call-too-large', message: 'host call note carries more than 80 MiB' } });
     expect(results[1]).toEqual({ ok: true, value: 1 });
     expect(asked).toEqual([4]);
   });
 
   it('blocks the guest thread while the host does asynchronous work, then returns its answer', async () => {
-    const results = await callFromWorker({ slowDouble: async (x: number) => (await new Promise((r) => setTimeout(r, 30)), x * 2) }, [
-      { method: 'slowDouble', args: [21] },
-      { method: 'slowDouble', args: [5] },
-    ], 5_000);
-    expect(results).toEqual([{ ok: true, value: 42 }, { ok: true, value: 10 }]);
+    const results = await callFromWorker(
+      { slowDouble: async (x: number) => (await new Promise((r) => setTimeout(r, 30)), x * 2) },
+      [
+        { method: 'slowDouble', args: [21] },
+        { method: 'slowDouble', args: [5] },
+      ],
+      5_000,
+    );
+    expect(results).toEqual([
+      { ok: true, value: 42 },
+      { ok: true, value: 10 },
+    ]);
   });
 
   it('hands the guest-facing error payload through, and only a message for other errors', async () => {
@@ -57,7 +72,11 @@ describe('synchronous bridge', () => {
           throw new Error('disk on fire');
         },
       },
-      [{ method: 'refuse', args: [] }, { method: 'broken', args: [] }, { method: 'missing', args: [] }],
+      [
+        { method: 'refuse', args: [] },
+        { method: 'broken', args: [] },
+        { method: 'missing', args: [] },
+      ],
       5_000,
     );
     expect(results[0]).toEqual({ ok: false, error: { payload: { tag: 'audience-not-granted', val: 'x' } } });
@@ -71,7 +90,10 @@ describe('synchronous bridge', () => {
     const delays = [500, 250];
     const results = await callFromWorker(
       { slow: (label: string) => new Promise((r) => setTimeout(() => r(label), delays.shift())) },
-      [{ method: 'slow', args: ['late'] }, { method: 'slow', args: ['prompt'] }],
+      [
+        { method: 'slow', args: ['late'] },
+        { method: 'slow', args: ['prompt'] },
+      ],
       300,
     );
     expect(results[0]).toMatchObject({ ok: false, error: { code: 'host-call-timeout' } });

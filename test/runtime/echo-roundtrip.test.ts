@@ -9,7 +9,17 @@ import type { InvokeOutcome } from '../../runtime/sandbox/protocol.js';
 import { AppInstance } from '../../runtime/sandbox/app-instance.js';
 import { TEST_ENGINES, testEngine } from '../support/engines.js';
 import { fixturePath } from '../fixtures/build.js';
-import { echoCase, echoExport, ECHO_FUNCTIONS, roundTripCases, routeByInterface, SCALARS_INTERFACE, trapCase, VALUES_INTERFACE, type EchoInvoke } from '../support/echo-cases.js';
+import {
+  echoCase,
+  echoExport,
+  ECHO_FUNCTIONS,
+  roundTripCases,
+  routeByInterface,
+  SCALARS_INTERFACE,
+  trapCase,
+  VALUES_INTERFACE,
+  type EchoInvoke,
+} from '../support/echo-cases.js';
 import { EchoToken, tokenHostImports } from '../support/echo-host.js';
 import { show } from '../support/wit-compare.js';
 import { suiteTempDir } from '../support/tmp.js';
@@ -53,51 +63,52 @@ async function scalarsApp(runtime: Runtime): Promise<EchoInvoke> {
   return (fn, args) => app.invoke(fn, args);
 }
 
-for (const kind of TEST_ENGINES) describe(`values of every WIT type round-trip through the echo component (${kind} engine)`, async () => {
-  const dir = suiteTempDir(`echo-${kind}`);
-  const engine = await testEngine(kind, `${dir}/cache`);
-  const runtime = new Runtime({ dataDir: `${dir}/runtime`, engine });
-  afterAll(() => runtime.close());
-  const echo = () => valuesInstance(engine, dir);
+for (const kind of TEST_ENGINES)
+  describe(`values of every WIT type round-trip through the echo component (${kind} engine)`, async () => {
+    const dir = suiteTempDir(`echo-${kind}`);
+    const engine = await testEngine(kind, `${dir}/cache`);
+    const runtime = new Runtime({ dataDir: `${dir}/runtime`, engine });
+    afterAll(() => runtime.close());
+    const echo = () => valuesInstance(engine, dir);
 
-  it(`${CASES} generated cases come back equal (seed ${SEED})`, async () => {
-    const invoke = routeByInterface({ [SCALARS_INTERFACE]: await scalarsApp(runtime), [VALUES_INTERFACE]: await echo() });
-    const summary = await roundTripCases(invoke, SEED, CASES);
-    expect(summary.cases).toBe(CASES);
-    expect(Object.keys(summary.byFunction).sort()).toEqual([...ECHO_FUNCTIONS].sort());
-    expect(summary.appErrors).toBeGreaterThan(0);
-  });
+    it(`${CASES} generated cases come back equal (seed ${SEED})`, async () => {
+      const invoke = routeByInterface({ [SCALARS_INTERFACE]: await scalarsApp(runtime), [VALUES_INTERFACE]: await echo() });
+      const summary = await roundTripCases(invoke, SEED, CASES);
+      expect(summary.cases).toBe(CASES);
+      expect(Object.keys(summary.byFunction).sort()).toEqual([...ECHO_FUNCTIONS].sort());
+      expect(summary.appErrors).toBeGreaterThan(0);
+    });
 
-  it('a token passed in comes back as the host object itself; a borrowed one is read, not taken', async () => {
-    const invoke = await echo();
-    const token = new EchoToken('mine');
-    expect(await invoke(echoExport('token-label'), [token])).toEqual({ ok: true, value: 'mine' });
-    const back = await invoke(echoExport('echo-token'), [token]);
-    expect(back.ok && back.value).toBe(token);
-    expect(await invoke(echoExport('token-label'), [token])).toEqual({ ok: true, value: 'mine' });
-  });
+    it('a token passed in comes back as the host object itself; a borrowed one is read, not taken', async () => {
+      const invoke = await echo();
+      const token = new EchoToken('mine');
+      expect(await invoke(echoExport('token-label'), [token])).toEqual({ ok: true, value: 'mine' });
+      const back = await invoke(echoExport('echo-token'), [token]);
+      expect(back.ok && back.value).toBe(token);
+      expect(await invoke(echoExport('token-label'), [token])).toEqual({ ok: true, value: 'mine' });
+    });
 
-  it('the guest err is the payload of an app-error; a throw in the guest is a trap, and the instance stays trapped', async () => {
-    const invoke = await echo();
-    expect(await invoke(echoExport('maybe-fail'), [true, 'nope'])).toMatchObject({ ok: false, failure: { kind: 'app-error', payload: 'nope' } });
-    expect(await invoke(echoExport('echo-result-empty'), [{ tag: 'err' }])).toMatchObject({ ok: false, failure: { kind: 'app-error', payload: undefined } });
-    const after = await trapCase(invoke);
-    expect(after).toMatchObject({ ok: false, failure: { kind: 'trap' } });
-  });
+    it('the guest err is the payload of an app-error; a throw in the guest is a trap, and the instance stays trapped', async () => {
+      const invoke = await echo();
+      expect(await invoke(echoExport('maybe-fail'), [true, 'nope'])).toMatchObject({ ok: false, failure: { kind: 'app-error', payload: 'nope' } });
+      expect(await invoke(echoExport('echo-result-empty'), [{ tag: 'err' }])).toMatchObject({ ok: false, failure: { kind: 'app-error', payload: undefined } });
+      const after = await trapCase(invoke);
+      expect(after).toMatchObject({ ok: false, failure: { kind: 'trap' } });
+    });
 
-  it('Berth itself refuses the echo app: no grant offers berth:fixtures/token (only this test links it)', async () => {
-    const refused = runtime.startApp(readFileSync(fixturePath('echo')), { vendor: 'acme', app: 'echo', grants: {} });
-    await expect(refused).rejects.toThrow(/acme\/echo refused: berth:fixtures\/token@0\.1\.0 is not offered by Berth to any app/);
-  });
+    it('Berth itself refuses the echo app: no grant offers berth:fixtures/token (only this test links it)', async () => {
+      const refused = runtime.startApp(readFileSync(fixturePath('echo')), { vendor: 'acme', app: 'echo', grants: {} });
+      await expect(refused).rejects.toThrow(/acme\/echo refused: berth:fixtures\/token@0\.1\.0 is not offered by Berth to any app/);
+    });
 
-  it('a case reproduces from its seed and index alone', () => {
-    const a = echoCase(SEED, 1234);
-    const b = echoCase(SEED, 1234);
-    expect(a.fn).toBe(b.fn);
-    expect(show(a.args, Infinity)).toBe(show(b.args, Infinity));
-    expect(show(echoCase(SEED + 1, 1234).args, Infinity)).not.toBe(show(a.args, Infinity));
+    it('a case reproduces from its seed and index alone', () => {
+      const a = echoCase(SEED, 1234);
+      const b = echoCase(SEED, 1234);
+      expect(a.fn).toBe(b.fn);
+      expect(show(a.args, Infinity)).toBe(show(b.args, Infinity));
+      expect(show(echoCase(SEED + 1, 1234).args, Infinity)).not.toBe(show(a.args, Infinity));
+    });
   });
-});
 
 /**
  * A model of the fixtures in plain JavaScript (what a faultless engine answers), and the same
@@ -130,7 +141,12 @@ function modelEcho(fn: string, args: unknown[]): InvokeOutcome {
 }
 
 /** A plain array passed for a list of numbers comes back typed, as from jco. */
-const TYPED_LISTS: Record<string, { from(items: never): unknown }> = { 'echo-bytes': Uint8Array, 'echo-u32s': Uint32Array, 'echo-s64s': BigInt64Array, 'echo-f64s': Float64Array };
+const TYPED_LISTS: Record<string, { from(items: never): unknown }> = {
+  'echo-bytes': Uint8Array,
+  'echo-u32s': Uint32Array,
+  'echo-s64s': BigInt64Array,
+  'echo-f64s': Float64Array,
+};
 
 /** Every leaf (and container) of a value through `f`, bottom-up; tokens are leaves. */
 function mapDeep(value: unknown, f: (x: unknown) => unknown): unknown {
@@ -160,12 +176,33 @@ describe('the round trip names what an engine could get wrong', () => {
     ['-0 read as 0', (_fn, v) => mapDeep(v, (x) => (Object.is(x, -0) ? 0 : x)), /expected -0, got 0/],
     ['a u32 past 2^31 read as signed', (fn, v) => (fn.endsWith('#echo-u32') ? (v as number) | 0 : v), /echo-u32: \$: expected \d+, got -\d+/],
     ['a u64 read as a Number', (fn, v) => (fn.endsWith('#echo-u64') ? Number(v) : v), /echo-u64: \$: expected \d+n, got \d+$/m],
-    ['s64 in a list read as unsigned', (_fn, v) => mapDeep(v, (x) => (x instanceof BigInt64Array ? BigUint64Array.from(x, (n) => BigInt.asUintN(64, n)) : x)), /expected a BigInt64Array, got \{"BigUint64Array"/],
-    ['a list of numbers given back as a plain array', (_fn, v) => mapDeep(v, (x) => (x instanceof Uint32Array ? Array.from(x) : x)), /expected a Uint32Array, got \[/],
-    ['an astral character split into replacement characters', (_fn, v) => mapDeep(v, (x) => (typeof x === 'string' ? x.replace(/[\u{10000}-\u{10ffff}]/gu, '\ufffd\ufffd') : x)), /expected ".*", got ".*\ufffd/u],
-    ['a token given back as another object with the same label', (_fn, v) => mapDeep(v, (x) => (x instanceof EchoToken ? new EchoToken(x.label()) : x)), /expected the token the host passed in/],
+    [
+      's64 in a list read as unsigned',
+      (_fn, v) => mapDeep(v, (x) => (x instanceof BigInt64Array ? BigUint64Array.from(x, (n) => BigInt.asUintN(64, n)) : x)),
+      /expected a BigInt64Array, got \{"BigUint64Array"/,
+    ],
+    [
+      'a list of numbers given back as a plain array',
+      (_fn, v) => mapDeep(v, (x) => (x instanceof Uint32Array ? Array.from(x) : x)),
+      /expected a Uint32Array, got \[/,
+    ],
+    [
+      'an astral character split into replacement characters',
+      (_fn, v) => mapDeep(v, (x) => (typeof x === 'string' ? x.replace(/[\u{10000}-\u{10ffff}]/gu, '\ufffd\ufffd') : x)),
+      /expected ".*", got ".*\ufffd/u,
+    ],
+    [
+      'a token given back as another object with the same label',
+      (_fn, v) => mapDeep(v, (x) => (x instanceof EchoToken ? new EchoToken(x.label()) : x)),
+      /expected the token the host passed in/,
+    ],
     ['a field added to a record', (fn, v) => (fn.endsWith('#echo-point') ? { ...(v as object), z: 0 } : v), /echo-point: \$\.z: not expected, got 0/],
-    ['a field of a nested record lost', (_fn, v) => mapDeep(v, (x) => (x && typeof x === 'object' && 'weight' in x && (x as { weight: unknown }).weight !== undefined ? { ...x, weight: undefined } : x)), /\.weight: expected .*, got <undefined>$/m],
+    [
+      'a field of a nested record lost',
+      (_fn, v) =>
+        mapDeep(v, (x) => (x && typeof x === 'object' && 'weight' in x && (x as { weight: unknown }).weight !== undefined ? { ...x, weight: undefined } : x)),
+      /\.weight: expected .*, got <undefined>$/m,
+    ],
   ])('%s', async (_name, fault, message) => {
     const error = await run(faulty(fault)).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(Error);

@@ -100,6 +100,8 @@ describe('names that try to break out of the generated glue', () => {
 
   it('the transpiler refuses such names too, should one ever get past the reader', async () => {
     const { transpile } = await import('@bytecodealliance/jco');
-    await expect(transpile(patched('add', "a'd"), { name: 'x', instantiation: 'sync', noTypescript: true })).rejects.toSatisfy((e: unknown) => /not a valid extern name/.test(String((e as { payload?: unknown }).payload ?? e)));
+    await expect(transpile(patched('add', "a'd"), { name: 'x', instantiation: 'sync', noTypescript: true })).rejects.toSatisfy((e: unknown) =>
+      /not a valid extern name/.test(String((e as { payload?: unknown }).payload ?? e)),
+    );
   });
 });

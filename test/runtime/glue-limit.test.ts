@@ -14,7 +14,9 @@ async function nestedTuples(depth: number, functions: number): Promise<Uint8Arra
   const funcs = Array.from({ length: functions }, (_, f) => `  f${f}: func(x: t${depth});`);
   const wit = ['package t:t;', 'interface i {', '  type t0 = tuple<u8, u8>;', ...levels, ...funcs, '}', 'world w { export i; }'].join('\n');
   const exports = Array.from({ length: functions }, (_, f) => `(func (export "t:t/i#f${f}") (param i32))`).join(' ');
-  const core = await parse(`(module (memory (export "memory") 1) (func (export "cabi_realloc") (param i32 i32 i32 i32) (result i32) (i32.const 0)) ${exports})`);
+  const core = await parse(
+    `(module (memory (export "memory") 1) (func (export "cabi_realloc") (param i32 i32 i32 i32) (result i32) (i32.const 0)) ${exports})`,
+  );
   return componentNew(await componentEmbed({ binary: core, witSource: wit, world: 'w' }));
 }
 
@@ -24,7 +26,10 @@ describe('the size of the glue jco makes', () => {
     expect(bytes.length).toBeLessThan(4_096);
     const cacheDir = suiteTempDir('glue-limit');
     const engine = new JcoEngine({ cacheDir });
-    const err = await engine.compile(bytes, { memoryLimitBytes: 2 ** 20 }).then(() => new Error('compiled'), (e: unknown) => e as Error);
+    const err = await engine.compile(bytes, { memoryLimitBytes: 2 ** 20 }).then(
+      () => new Error('compiled'),
+      (e: unknown) => e as Error,
+    );
     // Only the code and message are compared: a compiled component this large is no thing to print.
     expect((err as { code?: string }).code).toBe('glue-limit');
     expect(err.message).toMatch(new RegExp(`produced 8\\.\\d MiB of glue, over the limit of ${MAX_GLUE_BYTES / 2 ** 20} MiB`));

@@ -18,10 +18,21 @@ import { suiteTempDir } from '../support/tmp.js';
 
 const MiB = 2 ** 20;
 const compileIn = (cacheDir: string, name = 'hello') => new JcoEngine({ cacheDir }).compile(readFileSync(fixturePath(name)), { memoryLimitBytes: 16 * MiB });
-const context = () => ({ identity: { vendor: 'acme', app: 'hello', instance: 'one' }, grants: parseGrants({ log: {} }), dataDir: suiteTempDir('glue-script-app'), logSink: () => {} });
+const context = () => ({
+  identity: { vendor: 'acme', app: 'hello', instance: 'one' },
+  grants: parseGrants({ log: {} }),
+  dataDir: suiteTempDir('glue-script-app'),
+  logSink: () => {},
+});
 
 async function startAndAdd(compiled: CompiledComponent): Promise<unknown> {
-  const spec = { identity: { vendor: 'acme', app: 'hello', instance: 'x' }, digest: compiled.digest, grants: parseGrants({ log: {} }), dataDir: suiteTempDir('glue-script-run'), limits: { ...DEFAULT_LIMITS, memoryBytes: 16 * MiB } };
+  const spec = {
+    identity: { vendor: 'acme', app: 'hello', instance: 'x' },
+    digest: compiled.digest,
+    grants: parseGrants({ log: {} }),
+    dataDir: suiteTempDir('glue-script-run'),
+    limits: { ...DEFAULT_LIMITS, memoryBytes: 16 * MiB },
+  };
   const sandbox = await WorkerSandbox.start(compiled, spec, { log: () => {} });
   try {
     return await sandbox.invoke('add', [40, 2]);
@@ -36,11 +47,15 @@ describe("jco's glue as a CommonJS script", () => {
     expect(compiled.artifact.glueScript).toBe(join(dirname(fileURLToPath(compiled.artifact.glueUrl)), 'glue.cjs'));
     const glue = createRequire(import.meta.url)(compiled.artifact.glueScript!) as ComponentGlue;
     expect(typeof glue.instantiate).toBe('function');
-    if (name === 'hello') expect(AppInstance.create(new JcoGuestComponent(glue, compiled.artifact), compiled.info.imports, context()).invoke('add', [40, 2])).toEqual({ ok: true, value: 42 });
+    if (name === 'hello')
+      expect(AppInstance.create(new JcoGuestComponent(glue, compiled.artifact), compiled.info.imports, context()).invoke('add', [40, 2])).toEqual({
+        ok: true,
+        value: 42,
+      });
   });
 
   it('is not made from glue it was not written for: an import, another export, import.meta', () => {
-    const glue = "export function instantiate(getCoreModule, imports) {\n  return {};\n}\nexport const _util = {\n};\n";
+    const glue = 'export function instantiate(getCoreModule, imports) {\n  return {};\n}\nexport const _util = {\n};\n';
     expect(glueAsScript(glue)).toContain('module.exports = { instantiate };');
     expect(glueAsScript(`import { x } from './x.js';\n${glue}`)).toBeUndefined();
     expect(glueAsScript(`${glue}export function other() {}\n`)).toBeUndefined();
@@ -66,11 +81,17 @@ describe("jco's glue as a CommonJS script", () => {
     // The warmed functions are in it, not the top level alone (~3 KB for hello's glue).
     expect(compiled.artifact.glueCodeCache!.byteLength).toBeGreaterThan(20_000);
     const withCache = loadGlueScript(compiled.artifact.glueScript!, compiled.artifact.glueCodeCache);
-    expect(AppInstance.create(new JcoGuestComponent(withCache.glue, compiled.artifact), compiled.info.imports, context()).invoke('add', [40, 2])).toEqual({ ok: true, value: 42 });
+    expect(AppInstance.create(new JcoGuestComponent(withCache.glue, compiled.artifact), compiled.info.imports, context()).invoke('add', [40, 2])).toEqual({
+      ok: true,
+      value: 42,
+    });
     const damaged = new Uint8Array(compiled.artifact.glueCodeCache!);
     damaged.fill(7, 0, 64);
     const loaded = loadGlueScript(compiled.artifact.glueScript!, damaged);
-    expect(AppInstance.create(new JcoGuestComponent(loaded.glue, compiled.artifact), compiled.info.imports, context()).invoke('add', [1, 2])).toEqual({ ok: true, value: 3 });
+    expect(AppInstance.create(new JcoGuestComponent(loaded.glue, compiled.artifact), compiled.info.imports, context()).invoke('add', [1, 2])).toEqual({
+      ok: true,
+      value: 3,
+    });
     expect(await startAndAdd({ ...compiled, artifact: { ...compiled.artifact, glueCodeCache: damaged } })).toEqual({ ok: true, value: 42 });
   });
 

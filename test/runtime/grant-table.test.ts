@@ -53,12 +53,20 @@ describe('one grant, the imports it allows', () => {
     for (const [key, definition] of Object.entries(GRANT_TABLE)) expect(definition.name).toBe(key);
     // The main-thread half says for every grant whether it has handlers, and names no other.
     expect(Object.keys(GRANT_HANDLERS).sort()).toEqual([...GRANT_NAMES].sort());
-    expect(Object.entries(GRANT_HANDLERS).filter(([, handlers]) => handlers).map(([name]) => name).sort()).toEqual(['identity', 'messaging', 'outbound-http']);
+    expect(
+      Object.entries(GRANT_HANDLERS)
+        .filter(([, handlers]) => handlers)
+        .map(([name]) => name)
+        .sort(),
+    ).toEqual(['identity', 'messaging', 'outbound-http']);
   });
 
   it("each table entry's interfaces are exactly what the grant allowed before the table", () => {
     for (const definition of GRANT_DEFINITIONS) {
-      expect({ name: definition.name, interfaces: interfacesOf(definition).sort() }).toEqual({ name: definition.name, interfaces: [...ALLOWED[definition.name]].sort() });
+      expect({ name: definition.name, interfaces: interfacesOf(definition).sort() }).toEqual({
+        name: definition.name,
+        interfaces: [...ALLOWED[definition.name]].sort(),
+      });
     }
   });
 
@@ -75,7 +83,8 @@ describe('one grant, the imports it allows', () => {
     expect(judgeImport('wasi:sockets/tcp@0.2.0', all)).toMatchObject({ allowed: false });
     expect(judgeImport('wasi:http/incoming-handler@0.2.0', all)).toMatchObject({ allowed: false });
     // Interface names are the component's text: one spelled like an Object property is refused, not a crash.
-    for (const name of ['constructor', '__proto__', 'toString']) expect(judgeImport(name, all)).toMatchObject({ allowed: false, reason: expect.stringContaining('not offered') });
+    for (const name of ['constructor', '__proto__', 'toString'])
+      expect(judgeImport(name, all)).toMatchObject({ allowed: false, reason: expect.stringContaining('not offered') });
   });
 
   const dataDir = mkdtempSync(join(tmpdir(), 'berth-grant-table-'));
@@ -83,8 +92,16 @@ describe('one grant, the imports it allows', () => {
 
   it('each grant links a host object for every interface it allows', () => {
     for (const name of GRANT_NAMES) {
-      const context = { identity: { vendor: 'acme', app: name, instance: 'i-1' }, grants: parseGrants({ [name]: SAMPLE[name] }), dataDir: join(dataDir, name), logSink: () => {} };
-      const { imports } = linkHostApis(ALLOWED[name].map((i) => `${i}@0.2.0`), context);
+      const context = {
+        identity: { vendor: 'acme', app: name, instance: 'i-1' },
+        grants: parseGrants({ [name]: SAMPLE[name] }),
+        dataDir: join(dataDir, name),
+        logSink: () => {},
+      };
+      const { imports } = linkHostApis(
+        ALLOWED[name].map((i) => `${i}@0.2.0`),
+        context,
+      );
       expect({ name, linked: Object.keys(imports).sort() }).toEqual({ name, linked: [...ALLOWED[name]].sort() });
       for (const host of Object.values(imports)) expect(host).toBeTruthy();
     }

@@ -22,7 +22,10 @@ describe('import policy', () => {
     ];
     for (const [iface, grant] of cases) {
       expect(judgeImport(iface, {})).toMatchObject({ allowed: false });
-      expect(judgeImport(iface, parseGrants({ [grant]: grant === 'outbound-http' ? { allow: ['https://a.example:443'] } : {} }))).toMatchObject({ allowed: true, grant });
+      expect(judgeImport(iface, parseGrants({ [grant]: grant === 'outbound-http' ? { allow: ['https://a.example:443'] } : {} }))).toMatchObject({
+        allowed: true,
+        grant,
+      });
     }
   });
 

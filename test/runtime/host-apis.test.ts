@@ -64,8 +64,12 @@ describe('keyvalue', () => {
   it('two apps linked on one device see separate stores', () => {
     const grants = parseGrants({ keyvalue: {} });
     const link = (app: string) =>
-      linkHostApis(['berth:host/keyvalue@0.1.0'], { identity: { vendor: 'v', app, instance: '1' }, grants, dataDir: join(root, 'apps', app), logSink: () => {} })
-        .imports['berth:host/keyvalue'] as { set(k: string, v: Uint8Array): void; get(k: string): Uint8Array | undefined };
+      linkHostApis(['berth:host/keyvalue@0.1.0'], {
+        identity: { vendor: 'v', app, instance: '1' },
+        grants,
+        dataDir: join(root, 'apps', app),
+        logSink: () => {},
+      }).imports['berth:host/keyvalue'] as { set(k: string, v: Uint8Array): void; get(k: string): Uint8Array | undefined };
     link('one').set('secret', enc('mine'));
     expect(link('two').get('secret')).toBeUndefined();
     expect(new TextDecoder().decode(link('one').get('secret'))).toBe('mine');
@@ -75,7 +79,11 @@ describe('keyvalue', () => {
 describe('log', () => {
   it('keeps at most the burst, then drops and counts lines over the rate', () => {
     const out: AppLogRecord[] = [];
-    const logger = new AppLogger({ linesPerSecond: 1, burst: 5 }, (r) => out.push(r), (t) => t);
+    const logger = new AppLogger(
+      { linesPerSecond: 1, burst: 5 },
+      (r) => out.push(r),
+      (t) => t,
+    );
     const host = createLogHost(logger);
     for (let i = 0; i < 100; i++) host.log('info', `line ${i}`, []);
     expect(out).toHaveLength(5);
@@ -87,7 +95,11 @@ describe('log', () => {
   it('reports the number of dropped lines when logging resumes', async () => {
     const out: AppLogRecord[] = [];
     let now = 0;
-    const logger = new AppLogger({ linesPerSecond: 10, burst: 1 }, (r) => out.push(r), (t) => t);
+    const logger = new AppLogger(
+      { linesPerSecond: 10, burst: 1 },
+      (r) => out.push(r),
+      (t) => t,
+    );
     (logger as unknown as { bucket: { now: () => number } }).bucket.now = () => now;
     (logger as unknown as { bucket: { last: number } }).bucket.last = 0;
     const host = createLogHost(logger);
@@ -105,7 +117,11 @@ describe('log', () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'performance'] });
     try {
       const out: AppLogRecord[] = [];
-      const logger = new AppLogger({ linesPerSecond: 10, burst: 10 }, (r) => out.push(r), (t) => t);
+      const logger = new AppLogger(
+        { linesPerSecond: 10, burst: 10 },
+        (r) => out.push(r),
+        (t) => t,
+      );
       const host = createLogHost(logger);
       // An HTTP app logging a line per request, 1,000 requests a second for 3 seconds: each
       // request is a call, and the sandbox asks for a report at the end of every call.

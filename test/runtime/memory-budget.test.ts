@@ -34,13 +34,16 @@ describe('planMemoryCap: one memory budget for all the core modules of an app', 
 
   it('refuses a component whose memories need more than the limit at start, naming the total and the limit', async () => {
     const modules = { a: await withMemories('20'), b: await withMemories('20'), c: await withMemories('30') };
-    expect(() => planMemoryCap(modules, 64)).toThrow("the component's 3 memories need 70 pages (4.375 MiB) at start in all, over its memory limit of 64 pages (4 MiB)");
+    expect(() => planMemoryCap(modules, 64)).toThrow(
+      "the component's 3 memories need 70 pages (4.375 MiB) at start in all, over its memory limit of 64 pages (4 MiB)",
+    );
   });
 
   it('writes each memory its own maximum: memory.grow fails inside the guest past its share', async () => {
     const modules = { a: await withMemories('1'), b: await withMemories('1') };
     const cap = planMemoryCap(modules, 10);
-    const grow = (name: 'a' | 'b') => (new WebAssembly.Instance(new WebAssembly.Module(capMemory(modules[name], cap.budget, cap.maxima[name]))).exports as { grow(n: number): number }).grow;
+    const grow = (name: 'a' | 'b') =>
+      (new WebAssembly.Instance(new WebAssembly.Module(capMemory(modules[name], cap.budget, cap.maxima[name]))).exports as { grow(n: number): number }).grow;
     const [a, b] = [grow('a'), grow('b')];
     expect(a(4)).toBe(1);
     expect(a(1)).toBe(-1);

@@ -106,7 +106,12 @@ describe('worker sandbox under a supervisor', () => {
     const before = records.length;
     const started = Date.now();
     // A generous deadline: on a loaded machine 100 000 calls through the glue take many seconds.
-    const flood = await runtime.startApp(bytes('logflood'), { vendor: 'acme', app: 'logflood', grants: { log: { linesPerSecond: 5, burst: 20 } }, limits: { cpuDeadlineMs: 100_000 } });
+    const flood = await runtime.startApp(bytes('logflood'), {
+      vendor: 'acme',
+      app: 'logflood',
+      grants: { log: { linesPerSecond: 5, burst: 20 } },
+      limits: { cpuDeadlineMs: 100_000 },
+    });
     const floodRecords = () => records.slice(before).filter((r) => r.app === 'logflood');
     const dropReports = () => floodRecords().filter((r) => /^\d+ log lines dropped: over the rate limit$/.test(r.msg));
     const droppedCount = () => dropReports().reduce((n, r) => n + Number(r.msg.split(' ')[0]), 0);
@@ -131,7 +136,9 @@ describe('worker sandbox under a supervisor', () => {
 
   it('validates names and grants before starting', async () => {
     await expect(runtime.startApp(bytes('hello'), { vendor: '../etc', app: 'x', grants: {} })).rejects.toThrow(/vendor name/);
-    await expect(runtime.startApp(bytes('hello'), { vendor: 'acme', app: 'x', grants: { log: { linesPerSecond: 'many' } } })).rejects.toThrow(/log\.linesPerSecond/);
+    await expect(runtime.startApp(bytes('hello'), { vendor: 'acme', app: 'x', grants: { log: { linesPerSecond: 'many' } } })).rejects.toThrow(
+      /log\.linesPerSecond/,
+    );
   });
 });
 

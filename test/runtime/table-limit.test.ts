@@ -85,7 +85,8 @@ describe('glue patch', () => {
 
   it("makes jco's debug log a no-op, so no call across the component boundary reads the process environment", () => {
     // As jco 1.35 writes it; it ran several times per host call and was 15% of an HTTP request.
-    const helper = "const _debugLog = (...args) => {\n    if (!globalThis?.process?.env?.JCO_DEBUG) { return; }\n    console.debug(...args);\n  };\n_debugLog('x', 1);";
+    const helper =
+      "const _debugLog = (...args) => {\n    if (!globalThis?.process?.env?.JCO_DEBUG) { return; }\n    console.debug(...args);\n  };\n_debugLog('x', 1);";
     const patched = patchGlue(helper);
     expect(patched).not.toContain('process?.env');
     const previous = process.env.JCO_DEBUG;

@@ -25,12 +25,22 @@ afterAll(() => tier.close());
 const lines: { app: string; message: string }[] = [];
 let seq = 0;
 function spec(app: string, cpuDeadlineMs: number, grants: unknown): AppSpec {
-  return { identity: { vendor: 'acme', app, instance: `i${++seq}` }, digest: 'sha256:unused' as AppSpec['digest'], grants: parseGrants(grants), dataDir: dir, limits: { memoryBytes: 4 * MiB, cpuDeadlineMs, jsHeapMb: 64 } };
+  return {
+    identity: { vendor: 'acme', app, instance: `i${++seq}` },
+    digest: 'sha256:unused' as AppSpec['digest'],
+    grants: parseGrants(grants),
+    dataDir: dir,
+    limits: { memoryBytes: 4 * MiB, cpuDeadlineMs, jsHeapMb: 64 },
+  };
 }
-const hooks = (extra: Partial<SandboxHooks> = {}): SandboxHooks => ({ log: (id, record: AppLogRecord) => lines.push({ app: id.app, message: record.message }), ...extra });
+const hooks = (extra: Partial<SandboxHooks> = {}): SandboxHooks => ({
+  log: (id, record: AppLogRecord) => lines.push({ app: id.app, message: record.message }),
+  ...extra,
+});
 const slowToken: SandboxHooks['hostHandlers'] = () => ({ 'identity.getToken': () => new Promise((r) => setTimeout(() => r('token'), HOLD_MS)) });
 
-const holder = async (name: string) => tier.start(await compile('ungranted'), spec(name, 10_000, { log: {}, identity: { audiences: ['anything'] } }), hooks({ hostHandlers: slowToken }));
+const holder = async (name: string) =>
+  tier.start(await compile('ungranted'), spec(name, 10_000, { log: {}, identity: { audiences: ['anything'] } }), hooks({ hostHandlers: slowToken }));
 
 describe('calls on a shared sandbox thread', () => {
   it('a call sent while the thread is busy waits its turn, and its deadline starts with it', async () => {

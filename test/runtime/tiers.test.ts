@@ -58,12 +58,22 @@ for (const tier of ['worker', 'instance', 'process'] as IsolationTier[]) {
 
     it('answers a call that traps with the trap itself, then ends the instance', async () => {
       const compiled = await runtime.engine.compile(bytes('trap'), { memoryLimitBytes: 4 * MiB });
-      const spec = { identity: { vendor: 'acme', app: `direct-${tier}`, instance: 'i' }, digest: compiled.digest, grants: {}, dataDir: suiteTempDir(`direct-${tier}`), limits: { memoryBytes: 4 * MiB, cpuDeadlineMs: 5_000, jsHeapMb: 64 } };
+      const spec = {
+        identity: { vendor: 'acme', app: `direct-${tier}`, instance: 'i' },
+        digest: compiled.digest,
+        grants: {},
+        dataDir: suiteTempDir(`direct-${tier}`),
+        limits: { memoryBytes: 4 * MiB, cpuDeadlineMs: 5_000, jsHeapMb: 64 },
+      };
       const hooks = { log: () => {} };
       const shared = tier === 'instance' ? new InstanceTier() : undefined;
       try {
         const sandbox =
-          tier === 'worker' ? await WorkerSandbox.start(compiled, spec, hooks) : shared ? await shared.start(compiled, spec, hooks) : await ProcessSandbox.start(compiled, spec, hooks);
+          tier === 'worker'
+            ? await WorkerSandbox.start(compiled, spec, hooks)
+            : shared
+              ? await shared.start(compiled, spec, hooks)
+              : await ProcessSandbox.start(compiled, spec, hooks);
         const stopped = new Promise<{ reason: string }>((resolve) => sandbox.onStop(resolve));
         expect(await sandbox.invoke('run')).toMatchObject({ ok: false, failure: { kind: 'trap', message: expect.stringMatching(/unreachable/) } });
         expect((await stopped).reason).toBe('trap');
@@ -167,7 +177,13 @@ describe('instance tier: what sharing a thread means', () => {
   });
   it.runIf(!onJco)('an app that never finishes instantiating is interrupted at its deadline; its neighbour on the thread is undisturbed', async () => {
     const neighbour = await runtime.startApp(bytes('hello'), { vendor: 'acme', app: 'onlooker', grants: { log: {} }, tier: 'instance' });
-    const hanging = await runtime.startApp(bytes('hang-on-start'), { vendor: 'acme', app: 'staller', grants: {}, tier: 'instance', limits: { instantiateDeadlineMs: 300 } });
+    const hanging = await runtime.startApp(bytes('hang-on-start'), {
+      vendor: 'acme',
+      app: 'staller',
+      grants: {},
+      tier: 'instance',
+      limits: { instantiateDeadlineMs: 300 },
+    });
     expect(hanging.status()).toMatchObject({ state: 'backoff', lastStop: { reason: 'load-failed', message: 'instantiation ran past its 300 ms deadline' } });
     await waitFor(() => hanging.status().restarts >= 2, 10_000, 'another failed start');
     expect(await neighbour.invoke('add', [2, 3])).toEqual({ ok: true, value: 5 });
@@ -176,40 +192,55 @@ describe('instance tier: what sharing a thread means', () => {
     await neighbour.stop();
   });
 
-  it.runIf(onJco)('an app that never finishes instantiating ends its thread once: neighbours are told why and restarted, its later starts run alone', async () => {
-    const neighbour = await runtime.startApp(bytes('hello'), { vendor: 'acme', app: 'bystander', grants: { log: {} }, tier: 'instance' });
-    const neighbourStop = nextStop(neighbour);
-    const hanging = await runtime.startApp(bytes('hang-on-start'), { vendor: 'acme', app: 'hanger', grants: {}, tier: 'instance', limits: { instantiateDeadlineMs: 300 } });
-    expect(hanging.status()).toMatchObject({ state: 'backoff', lastStop: { reason: 'load-failed', message: 'instantiation ran past its 300 ms deadline' } });
-    expect(await neighbourStop).toMatchObject({ reason: 'crash', message: 'its sandbox thread was ended: hanger ran past its deadline' });
-    await waitFor(() => neighbour.status().state === 'running', 10_000, 'the neighbour restarted');
-    expect(await neighbour.invoke('add', [2, 3])).toEqual({ ok: true, value: 5 });
-    // Its next starts hang on a thread of their own: the neighbour is not ended again.
-    await waitFor(() => hanging.status().restarts >= 3, 10_000, 'two more failed starts');
-    expect(hanging.status().lastStop).toMatchObject({ reason: 'load-failed' });
-    expect(neighbour.status().restarts).toBe(1);
-    expect(await neighbour.invoke('add', [3, 4])).toEqual({ ok: true, value: 7 });
-    await hanging.stop();
-    await neighbour.stop();
-  });
+  it.runIf(onJco)(
+    'an app that never finishes instantiating ends its thread once: neighbours are told why and restarted, its later starts run alone',
+    async () => {
+      const neighbour = await runtime.startApp(bytes('hello'), { vendor: 'acme', app: 'bystander', grants: { log: {} }, tier: 'instance' });
+      const neighbourStop = nextStop(neighbour);
+      const hanging = await runtime.startApp(bytes('hang-on-start'), {
+        vendor: 'acme',
+        app: 'hanger',
+        grants: {},
+        tier: 'instance',
+        limits: { instantiateDeadlineMs: 300 },
+      });
+      expect(hanging.status()).toMatchObject({ state: 'backoff', lastStop: { reason: 'load-failed', message: 'instantiation ran past its 300 ms deadline' } });
+      expect(await neighbourStop).toMatchObject({ reason: 'crash', message: 'its sandbox thread was ended: hanger ran past its deadline' });
+      await waitFor(() => neighbour.status().state === 'running', 10_000, 'the neighbour restarted');
+      expect(await neighbour.invoke('add', [2, 3])).toEqual({ ok: true, value: 5 });
+      // Its next starts hang on a thread of their own: the neighbour is not ended again.
+      await waitFor(() => hanging.status().restarts >= 3, 10_000, 'two more failed starts');
+      expect(hanging.status().lastStop).toMatchObject({ reason: 'load-failed' });
+      expect(neighbour.status().restarts).toBe(1);
+      expect(await neighbour.invoke('add', [3, 4])).toEqual({ ok: true, value: 7 });
+      await hanging.stop();
+      await neighbour.stop();
+    },
+  );
 });
 
 // The process tier runs the app in a worker tier inside its child, so the same deadline holds there.
 for (const tier of ['worker', 'process'] as IsolationTier[])
-describe(`${tier} tier: an app that never finishes instantiating`, () => {
-  const { runtime } = quietRuntime(`${tier}-hang`);
+  describe(`${tier} tier: an app that never finishes instantiating`, () => {
+    const { runtime } = quietRuntime(`${tier}-hang`);
 
-  it('is ended at its instantiation deadline and restarted with back-off, its neighbour undisturbed', async () => {
-    const neighbour = await runtime.startApp(bytes('hello'), { vendor: 'acme', app: 'bystander', grants: { log: {} }, tier });
-    const hanging = await runtime.startApp(bytes('hang-on-start'), { vendor: 'acme', app: 'hanger', grants: {}, tier, limits: { instantiateDeadlineMs: 300 } });
-    expect(hanging.status()).toMatchObject({ state: 'backoff', lastStop: { reason: 'load-failed', message: 'instantiation ran past its 300 ms deadline' } });
-    await waitFor(() => hanging.status().restarts >= 2, 10_000, 'a second failed start');
-    expect(neighbour.status()).toMatchObject({ state: 'running', restarts: 0 });
-    expect(await neighbour.invoke('add', [1, 2])).toEqual({ ok: true, value: 3 });
-    await hanging.stop();
-    await neighbour.stop();
+    it('is ended at its instantiation deadline and restarted with back-off, its neighbour undisturbed', async () => {
+      const neighbour = await runtime.startApp(bytes('hello'), { vendor: 'acme', app: 'bystander', grants: { log: {} }, tier });
+      const hanging = await runtime.startApp(bytes('hang-on-start'), {
+        vendor: 'acme',
+        app: 'hanger',
+        grants: {},
+        tier,
+        limits: { instantiateDeadlineMs: 300 },
+      });
+      expect(hanging.status()).toMatchObject({ state: 'backoff', lastStop: { reason: 'load-failed', message: 'instantiation ran past its 300 ms deadline' } });
+      await waitFor(() => hanging.status().restarts >= 2, 10_000, 'a second failed start');
+      expect(neighbour.status()).toMatchObject({ state: 'running', restarts: 0 });
+      expect(await neighbour.invoke('add', [1, 2])).toEqual({ ok: true, value: 3 });
+      await hanging.stop();
+      await neighbour.stop();
+    });
   });
-});
 
 describe('process tier: the boundary of the operating system', () => {
   const dataDir = suiteTempDir('process-probe');
@@ -227,7 +258,13 @@ describe('process tier: the boundary of the operating system', () => {
   it("sends a call's usage with its result, not in an IPC message of its own, and still reports it before the call resolves", async () => {
     const engine = new JcoEngine({ cacheDir: join(dataDir, 'cache-usage') });
     const compiled = await engine.compile(bytes('hello'), { memoryLimitBytes: 4 * MiB });
-    const spec = { identity: { vendor: 'acme', app: 'u', instance: 'i' }, digest: compiled.digest, grants: parseGrants({ log: {} }), dataDir, limits: { memoryBytes: 4 * MiB, cpuDeadlineMs: 5_000, jsHeapMb: 64 } };
+    const spec = {
+      identity: { vendor: 'acme', app: 'u', instance: 'i' },
+      digest: compiled.digest,
+      grants: parseGrants({ log: {} }),
+      dataDir,
+      limits: { memoryBytes: 4 * MiB, cpuDeadlineMs: 5_000, jsHeapMb: 64 },
+    };
     const reports: number[] = [];
     const sandbox = await ProcessSandbox.start(compiled, spec, { log: () => {}, usage: (_id, report) => reports.push(report.busyMs) });
     const messages: string[] = [];
@@ -249,7 +286,13 @@ describe('process tier: the boundary of the operating system', () => {
   it('binds the code of Berth and the Node binary back in after hiding /tmp, wherever they live', async () => {
     const engine = new JcoEngine({ cacheDir: join(dataDir, 'cache-binds') });
     const compiled = await engine.compile(bytes('hello'), { memoryLimitBytes: 4 * MiB });
-    const spec = { identity: { vendor: 'acme', app: 'b', instance: 'i' }, digest: compiled.digest, grants: {}, dataDir, limits: { memoryBytes: 4 * MiB, cpuDeadlineMs: 1000, jsHeapMb: 64 } };
+    const spec = {
+      identity: { vendor: 'acme', app: 'b', instance: 'i' },
+      digest: compiled.digest,
+      grants: {},
+      dataDir,
+      limits: { memoryBytes: 4 * MiB, cpuDeadlineMs: 1000, jsHeapMb: 64 },
+    };
     const args = bubblewrapArgs(compiled, spec);
     const afterTmpfs = args.slice(args.indexOf('/tmp') + 1);
     const roBinds = afterTmpfs.flatMap((a, i) => (a === '--ro-bind' ? [afterTmpfs[i + 1]] : []));
@@ -274,7 +317,13 @@ describe('process tier: the boundary of the operating system', () => {
        out.env = Object.keys(process.env).filter((k) => !k.startsWith('NODE_')).length;
        console.log(JSON.stringify(out));`,
     );
-    const spec = { identity: { vendor: 'acme', app: 'probe', instance: 'p' }, digest: compiled.digest, grants: {}, dataDir: appDir, limits: { memoryBytes: 4 * MiB, cpuDeadlineMs: 1000, jsHeapMb: 64 } };
+    const spec = {
+      identity: { vendor: 'acme', app: 'probe', instance: 'p' },
+      digest: compiled.digest,
+      grants: {},
+      dataDir: appDir,
+      limits: { memoryBytes: 4 * MiB, cpuDeadlineMs: 1000, jsHeapMb: 64 },
+    };
     const args = childNodeArgs(compiled, spec, probe);
     const { stdout } = await promisify(execFile)(process.execPath, args, { env: {} });
     const out = JSON.parse(stdout);

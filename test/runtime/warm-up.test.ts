@@ -42,7 +42,7 @@ function coreInstancesMadeBy(work: () => void): number {
 
 describe('warming up a glue', () => {
   // One fixture per toolchain, the HTTP one for its resource-heavy glue.
-  it.each(['hello', 'files', 'js-app', 'http-server'])('runs %s\'s glue against stand-ins without instantiating any of its core modules', async (name) => {
+  it.each(['hello', 'files', 'js-app', 'http-server'])("runs %s's glue against stand-ins without instantiating any of its core modules", async (name) => {
     const compiled = await compile(name);
     const glue = (await import(compiled.artifact.glueUrl)) as ComponentGlue;
     expect(coreInstancesMadeBy(() => warmUpGlue(glue, compiled.artifact.modules))).toBe(0);
@@ -54,7 +54,16 @@ describe('warming up a glue', () => {
     process.on('unhandledRejection', record);
     try {
       const asyncGlue = { instantiate: () => Promise.reject(new Error('async instantiation')) } as unknown as ComponentGlue;
-      const asyncExports = { instantiate: () => ({ run: () => Promise.reject(new Error('async export')), 'wasi:http/incoming-handler@0.2.0': { handle: async () => { throw new Error('async method'); } } }) } as unknown as ComponentGlue;
+      const asyncExports = {
+        instantiate: () => ({
+          run: () => Promise.reject(new Error('async export')),
+          'wasi:http/incoming-handler@0.2.0': {
+            handle: async () => {
+              throw new Error('async method');
+            },
+          },
+        }),
+      } as unknown as ComponentGlue;
       warmUpGlue(asyncGlue, {});
       warmUpGlue(asyncExports, {});
       await new Promise((r) => setTimeout(r, 20));
@@ -70,7 +79,12 @@ describe('warming up a glue', () => {
     warmUpGlue(glue, compiled.artifact.modules);
     warmUpHostApis();
     const records: AppLogRecord[] = [];
-    const context = { identity: { vendor: 'acme', app: 'hello', instance: 'one' }, grants: parseGrants({ log: {} }), dataDir: suiteTempDir('warm-up-app'), logSink: (r: AppLogRecord) => records.push(r) };
+    const context = {
+      identity: { vendor: 'acme', app: 'hello', instance: 'one' },
+      grants: parseGrants({ log: {} }),
+      dataDir: suiteTempDir('warm-up-app'),
+      logSink: (r: AppLogRecord) => records.push(r),
+    };
     const made = coreInstancesMadeBy(() => {
       const instance = AppInstance.create(new JcoGuestComponent(glue, compiled.artifact), compiled.info.imports, context);
       expect(instance.invoke('add', [40, 2])).toEqual({ ok: true, value: 42 });

@@ -92,13 +92,19 @@ describe('locating the Wasmtime library', () => {
     writeFileSync(wrong, 'some other build');
     const attempt = locateWasmtimeLibrary({ path: wrong, cacheRoot, env: env() });
     await expect(attempt).rejects.toBeInstanceOf(BerthError);
-    await expect(attempt).rejects.toMatchObject({ code: 'wasmtime-library-hash', details: { path: wrong, expected: pin.librarySha256, actual: sha256(wrong) } });
+    await expect(attempt).rejects.toMatchObject({
+      code: 'wasmtime-library-hash',
+      details: { path: wrong, expected: pin.librarySha256, actual: sha256(wrong) },
+    });
     await expect(attempt).rejects.toThrow(new RegExp(`${wrong}.*${sha256(wrong)}.*${pin.librarySha256}`));
   });
 
   it('a configured path that does not exist is an error naming it, not a silent fallback', async () => {
     const absent = join(suiteTempDir('wasmtime-absent'), 'nothing.so');
-    await expect(locateWasmtimeLibrary({ path: absent, cacheRoot, env: env() })).rejects.toMatchObject({ code: 'wasmtime-library-unreadable', details: { path: absent } });
+    await expect(locateWasmtimeLibrary({ path: absent, cacheRoot, env: env() })).rejects.toMatchObject({
+      code: 'wasmtime-library-unreadable',
+      details: { path: absent },
+    });
   });
 
   it('takes a configured library that matches, returned as an absolute path', async () => {
@@ -108,10 +114,16 @@ describe('locating the Wasmtime library', () => {
 
   it('honours BERTH_WASMTIME_LIBRARY, after a configured path, and refuses it when the hash differs', async () => {
     const empty = suiteTempDir('wasmtime-empty');
-    expect(await locateWasmtimeLibrary({ cacheRoot: empty, env: env({ BERTH_WASMTIME_LIBRARY: library }) })).toEqual({ path: library, source: 'env', sha256: pin.librarySha256 });
+    expect(await locateWasmtimeLibrary({ cacheRoot: empty, env: env({ BERTH_WASMTIME_LIBRARY: library }) })).toEqual({
+      path: library,
+      source: 'env',
+      sha256: pin.librarySha256,
+    });
     const wrong = join(empty, 'other.so');
     writeFileSync(wrong, 'some other build');
-    await expect(locateWasmtimeLibrary({ cacheRoot: empty, env: env({ BERTH_WASMTIME_LIBRARY: wrong }) })).rejects.toThrow(/BERTH_WASMTIME_LIBRARY .*other\.so has sha256/);
+    await expect(locateWasmtimeLibrary({ cacheRoot: empty, env: env({ BERTH_WASMTIME_LIBRARY: wrong }) })).rejects.toThrow(
+      /BERTH_WASMTIME_LIBRARY .*other\.so has sha256/,
+    );
     expect(await locateWasmtimeLibrary({ path: library, cacheRoot: empty, env: env({ BERTH_WASMTIME_LIBRARY: wrong }) })).toMatchObject({ source: 'config' });
   });
 
@@ -131,7 +143,11 @@ describe('locating the Wasmtime library', () => {
   });
 
   it('has no library on a platform that is not pinned, and says which one is', async () => {
-    for (const [platform, arch] of [['darwin', 'arm64'], ['linux', 'arm64'], ['win32', 'x64']] as const) {
+    for (const [platform, arch] of [
+      ['darwin', 'arm64'],
+      ['linux', 'arm64'],
+      ['win32', 'x64'],
+    ] as const) {
       const found = await locateWasmtimeLibrary({ path: library, platform, arch, fetch: true, cacheRoot, env: env() });
       expect(reasonOf(found)).toBe(`no Wasmtime library: Berth pins one for linux x86_64 only, and this is ${platform} ${arch}`);
     }
@@ -157,7 +173,9 @@ describe('locating the Wasmtime library', () => {
     const root = suiteTempDir('wasmtime-bogus');
     const python = pythonWithoutWasmtime('serving a bogus wheel');
     const found = await locateWasmtimeLibrary({ cacheRoot: root, python, fetch: true, env: env() });
-    expect(reasonOf(found)).toContain(`the wheel pip downloaded, ${pin.wheel}, has sha256 ${sha256OfText('not a wheel\n')}, pinned ${pin.wheelSha256}: refused`);
+    expect(reasonOf(found)).toContain(
+      `the wheel pip downloaded, ${pin.wheel}, has sha256 ${sha256OfText('not a wheel\n')}, pinned ${pin.wheelSha256}: refused`,
+    );
     expect(readdirSync(root)).toEqual([]);
     // pip keeps no copy of the wheel in its own cache.
     expect(readFileSync(`${python}.args`, 'utf8')).toMatch(/^-m pip download wasmtime==\S+ --no-deps --only-binary=:all: --no-cache-dir -d \S+\n$/);
@@ -183,13 +201,17 @@ describe('locating the Wasmtime library', () => {
       mkdirSync(join(xdg, 'berth', 'wasmtime', WASMTIME_VERSION), { recursive: true });
       linkSync(library, join(xdg, 'berth', 'wasmtime', WASMTIME_VERSION, '_libwasmtime.so'));
       const { stdout } = await run({ XDG_CACHE_HOME: xdg });
-      expect(stdout).toBe(`berth: Wasmtime library at ${join(xdg, 'berth', 'wasmtime', WASMTIME_VERSION, '_libwasmtime.so')} (cache, sha256 ${pin.librarySha256} verified)\n`);
+      expect(stdout).toBe(
+        `berth: Wasmtime library at ${join(xdg, 'berth', 'wasmtime', WASMTIME_VERSION, '_libwasmtime.so')} (cache, sha256 ${pin.librarySha256} verified)\n`,
+      );
     });
 
     it('exits 0 with the reason when no library can be had, or when the named one is refused', async () => {
       const xdg = suiteTempDir('wasmtime-xdg');
       const none = await run({ XDG_CACHE_HOME: xdg, PATH: join(xdg, 'no-bin') });
-      expect(none.stdout).toMatch(/^berth: no Wasmtime library: .*python3 is not installed, so pip cannot fetch the wasmtime wheel.*BERTH_WASMTIME_LIBRARY.*Berth runs on jco\n$/);
+      expect(none.stdout).toMatch(
+        /^berth: no Wasmtime library: .*python3 is not installed, so pip cannot fetch the wasmtime wheel.*BERTH_WASMTIME_LIBRARY.*Berth runs on jco\n$/,
+      );
       const wrong = join(xdg, 'wrong.so');
       writeFileSync(wrong, 'some other build');
       const refused = await run({ XDG_CACHE_HOME: xdg, BERTH_WASMTIME_LIBRARY: wrong });

@@ -12,7 +12,7 @@ const nested = (instantiations: number) => `(component
   ${Array.from({ length: instantiations }, () => '(instance (instantiate $inner))').join('\n  ')})`;
 
 describe('the memory plan of a component on Wasmtime', () => {
-  it('caps a nested component\'s module and counts it once per instance of that component', async () => {
+  it("caps a nested component's module and counts it once per instance of that component", async () => {
     const plan = planComponentMemory(await parse(nested(1)), 8);
     expect(plan.memories).toBe(1);
     expect(await print(plan.bytes)).toMatch(/\(memory \(;0;\) 1 8\)/);
@@ -20,7 +20,9 @@ describe('the memory plan of a component on Wasmtime', () => {
 
   it('refuses a nested component instantiated twice whose memories could reach twice the limit', async () => {
     const bytes = await parse(nested(2));
-    expect(() => planComponentMemory(bytes, 8)).toThrow("the component's core instances could grow their memories to 16 pages (1 MiB) in all, over its memory limit of 8 pages (0.5 MiB)");
+    expect(() => planComponentMemory(bytes, 8)).toThrow(
+      "the component's core instances could grow their memories to 16 pages (1 MiB) in all, over its memory limit of 8 pages (0.5 MiB)",
+    );
   });
 
   it('shares the limit among the memories of several modules, each keeping its declared maximum', async () => {
@@ -36,7 +38,7 @@ describe('the memory plan of a component on Wasmtime', () => {
     expect(text).toMatch(/\(memory \(;0;\) 1 8\)/);
   });
 
-  it('does not count an aliased module it cannot follow: the store\'s memory count (what it counted) refuses its instances', async () => {
+  it("does not count an aliased module it cannot follow: the store's memory count (what it counted) refuses its instances", async () => {
     const bytes = await parse(`(component
       ${cell}
       (component $inner

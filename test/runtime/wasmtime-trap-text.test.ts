@@ -5,7 +5,14 @@ import { trapText } from '../../runtime/engine/wasmtime/trap-text.js';
 // what a status report and a rollback message carry.
 describe("Wasmtime's error text in one line", () => {
   it('says the root cause and the frame that trapped', () => {
-    const raw = ['error while executing at wasm backtrace:', '    0:     0x26 - trap.wasm!run', '    1:     0x40 - <unknown>!<wasm function 3>', '', 'Caused by:', '    wasm trap: wasm `unreachable` instruction executed'].join('\n');
+    const raw = [
+      'error while executing at wasm backtrace:',
+      '    0:     0x26 - trap.wasm!run',
+      '    1:     0x40 - <unknown>!<wasm function 3>',
+      '',
+      'Caused by:',
+      '    wasm trap: wasm `unreachable` instruction executed',
+    ].join('\n');
     expect(trapText(raw)).toBe('wasm `unreachable` instruction executed (in trap.wasm!run)');
   });
 
@@ -19,7 +26,8 @@ describe("Wasmtime's error text in one line", () => {
   });
 
   it('never returns a line break', () => {
-    const raw = 'error while executing at wasm backtrace:\n    0: 0x1 - <unknown>!<wasm function 0>\nnote: using the `WASMTIME_BACKTRACE_DETAILS=1` environment variable may show more debugging information';
+    const raw =
+      'error while executing at wasm backtrace:\n    0: 0x1 - <unknown>!<wasm function 0>\nnote: using the `WASMTIME_BACKTRACE_DETAILS=1` environment variable may show more debugging information';
     expect(trapText(raw)).not.toContain('\n');
     expect(trapText(raw)).toBe('error while executing (in <unknown>!<wasm function 0>)');
   });

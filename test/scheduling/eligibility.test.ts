@@ -4,7 +4,10 @@ import { parsePointer, PointerError, resolvePointer } from '../../orchestrator/s
 
 const caps = {
   properties: {
-    id: 'press-1', vendor: 'acme', modelNumber: 'm1', serialNumber: 's1',
+    id: 'press-1',
+    vendor: 'acme',
+    modelNumber: 'm1',
+    serialNumber: 's1',
     cpus: [{ cores: 4, architecture: 'arm64' }],
     memory: '4Gi',
     peripherals: [{ type: 'gpu' }],
@@ -15,7 +18,11 @@ const caps = {
   labels: {},
 };
 const labels = { site: 'plant-a', zone: 3, tags: ['plc', 'camera'], flag: true };
-const e = (key: string, operator: MatchExpression['operator'], values?: (string | number | boolean)[]): MatchExpression => ({ key, operator, ...(values ? { values } : {}) });
+const e = (key: string, operator: MatchExpression['operator'], values?: (string | number | boolean)[]): MatchExpression => ({
+  key,
+  operator,
+  ...(values ? { values } : {}),
+});
 
 describe('JSON Pointer (RFC 6901)', () => {
   it('parses and resolves, with ~0 and ~1 escapes and array indices', () => {
@@ -119,7 +126,9 @@ describe('rules', () => {
     expect(isEligible(facts, [{ labelSelector: { matchExpressions: [yes, no] } }])).toBe(false);
     expect(isEligible(facts, [{ labelSelector: { matchExpressions: [yes] } }, { labelSelector: { matchExpressions: [no] } }])).toBe(false);
     expect(isEligible(facts, [{ labelSelector: { matchExpressions: [yes] }, propertySelector: { matchExpressions: [arm] } }])).toBe(true);
-    expect(isEligible(facts, [{ labelSelector: { matchExpressions: [yes] }, propertySelector: { matchExpressions: [e('/properties/vendor', 'In', ['x'])] } }])).toBe(false);
+    expect(
+      isEligible(facts, [{ labelSelector: { matchExpressions: [yes] }, propertySelector: { matchExpressions: [e('/properties/vendor', 'In', ['x'])] } }]),
+    ).toBe(false);
     expect(isEligible(facts, [])).toBe(true);
   });
   it('a bad pointer that slipped past admission never matches', () => {

@@ -5,7 +5,15 @@ import { charge, planDeployment, refusalOf, type Candidate, type PlacementSpec }
 const capsOf = (cores: number, memory: string, arch = 'arm64', storage?: string) => ({
   properties: { id: 'x', vendor: 'v', modelNumber: 'm', serialNumber: 's', cpus: [{ cores, architecture: arch }], memory, ...(storage ? { storage } : {}) },
 });
-const device = (id: string, over: Partial<Candidate> = {}): Candidate => ({ id, status: 'active', labels: {}, capabilities: capsOf(4, '4Gi'), used: ZERO, load: 0, ...over });
+const device = (id: string, over: Partial<Candidate> = {}): Candidate => ({
+  id,
+  status: 'active',
+  labels: {},
+  capabilities: capsOf(4, '4Gi'),
+  used: ZERO,
+  load: 0,
+  ...over,
+});
 const every: PlacementSpec = { mode: { kind: 'every' } };
 
 describe('capacity', () => {
@@ -19,7 +27,16 @@ describe('capacity', () => {
     expect(parseQuantity(-1)).toBeUndefined();
   });
   it('sums cpus and checks architecture, memory, storage against what is used', () => {
-    const cap = capacityOf({ properties: { cpus: [{ cores: 2, architecture: 'arm64' }, { cores: 2, architecture: 'amd64' }], memory: '1Gi', storage: '10Gi' } });
+    const cap = capacityOf({
+      properties: {
+        cpus: [
+          { cores: 2, architecture: 'arm64' },
+          { cores: 2, architecture: 'amd64' },
+        ],
+        memory: '1Gi',
+        storage: '10Gi',
+      },
+    });
     expect(cap.cores).toBe(4);
     expect(fits(cap, ZERO, { cpu: { cores: 4, architectures: ['amd64'] } })).toBe(true);
     expect(fits(cap, ZERO, { cpu: { architectures: ['riscv64'] } })).toBe(false);
@@ -39,13 +56,22 @@ describe('capacity', () => {
 
 describe('placement', () => {
   it('never on a pending, denied or revoked device, nor one that has not reported capabilities', () => {
-    const all = [device('a'), device('b', { status: 'revoked' }), device('c', { status: 'pending' }), device('d', { status: 'denied' }), device('e', { capabilities: undefined })];
+    const all = [
+      device('a'),
+      device('b', { status: 'revoked' }),
+      device('c', { status: 'pending' }),
+      device('d', { status: 'denied' }),
+      device('e', { capabilities: undefined }),
+    ];
     expect(planDeployment(every, all, new Set()).deviceIds).toEqual(['a']);
     expect(refusalOf(every, all[1]!)).toBe('not-active');
     expect(refusalOf(every, all[4]!)).toBe('no-capabilities');
   });
   it('every-device places on each eligible device', () => {
-    const spec: PlacementSpec = { mode: { kind: 'every' }, eligibilityRules: [{ labelSelector: { matchExpressions: [{ key: 'site', operator: 'In', values: ['a'] }] } }] };
+    const spec: PlacementSpec = {
+      mode: { kind: 'every' },
+      eligibilityRules: [{ labelSelector: { matchExpressions: [{ key: 'site', operator: 'In', values: ['a'] }] } }],
+    };
     const all = [device('d1', { labels: { site: 'a' } }), device('d2', { labels: { site: 'b' } }), device('d3', { labels: { site: 'a' } })];
     expect(planDeployment(spec, all, new Set())).toEqual({ deviceIds: ['d1', 'd3'], unplaced: 0 });
     expect(refusalOf(spec, all[1]!)).toBe('ineligible');

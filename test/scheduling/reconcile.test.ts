@@ -14,12 +14,19 @@ import * as placements from '../../orchestrator/store/placements.js';
 import { openStore, type Queryable, type Store } from '../../orchestrator/store/store.js';
 import { startPostgres, type PostgresServer } from '../support/postgres.js';
 
-const caps = (labels: Record<string, string> = {}) => JSON.stringify({ properties: { id: 'x', vendor: 'acme', modelNumber: 'm', serialNumber: 's', cpus: [{ cores: 4, architecture: 'arm64' }], memory: '4Gi' }, labels });
+const caps = (labels: Record<string, string> = {}) =>
+  JSON.stringify({
+    properties: { id: 'x', vendor: 'acme', modelNumber: 'm', serialNumber: 's', cpus: [{ cores: 4, architecture: 'arm64' }], memory: '4Gi' },
+    labels,
+  });
 
 async function seed(q: Queryable, devices: string[]): Promise<void> {
   await q.query(`INSERT INTO vendors (name) VALUES ('acme')`);
   await q.query(`INSERT INTO apps (id, vendor) VALUES ('sensor', 'acme')`);
-  await q.query(`INSERT INTO app_versions (app_id, version, repository, digest, size_bytes, imports) VALUES ('sensor', '1.0.0', 'oci://registry.test/acme/sensor', $1, 1, '[]'::jsonb)`, [`sha256:${'1'.repeat(64)}`]);
+  await q.query(
+    `INSERT INTO app_versions (app_id, version, repository, digest, size_bytes, imports) VALUES ('sensor', '1.0.0', 'oci://registry.test/acme/sensor', $1, 1, '[]'::jsonb)`,
+    [`sha256:${'1'.repeat(64)}`],
+  );
   for (const id of devices) {
     await q.query(`INSERT INTO devices (id, status, onboarding_method) VALUES ($1, 'active', 'test')`, [id]);
     await q.query(`INSERT INTO device_capabilities (device_id, manifest) VALUES ($1, $2::jsonb)`, [id, caps({ line: 'north' })]);
@@ -28,7 +35,18 @@ async function seed(q: Queryable, devices: string[]): Promise<void> {
 
 async function deploy(store: Store, id: string, placement: PlacementSpec, changed: DesiredStateChanged): Promise<void> {
   await store.transaction(async (tx) => {
-    await deployments.insertDeployment(tx, { id, appId: 'sensor', version: '1.0.0', grants: {}, tier: 'worker', limits: null, parameters: null, placement, createdBy: 'test', batchSize: 1 });
+    await deployments.insertDeployment(tx, {
+      id,
+      appId: 'sensor',
+      version: '1.0.0',
+      grants: {},
+      tier: 'worker',
+      limits: null,
+      parameters: null,
+      placement,
+      createdBy: 'test',
+      batchSize: 1,
+    });
     await rescheduleDeployment(tx, (await deployments.getDeployment(tx, id))!, changed);
   });
 }
@@ -118,7 +136,7 @@ describe.each(stores)('periodic reconcile ($name)', ({ open }) => {
     expect(await on(env.store, 'one-of')).toEqual(['d2']);
   });
 
-  it('a device that reported capabilities but never polled goes stale by its report\'s age', async () => {
+  it("a device that reported capabilities but never polled goes stale by its report's age", async () => {
     await env.store.query(`INSERT INTO devices (id, status, onboarding_method) VALUES ('quiet', 'active', 'test')`);
     await env.store.query(`INSERT INTO device_capabilities (device_id, manifest, updated_at) VALUES ('quiet', $1::jsonb, now() - interval '1 hour')`, [caps()]);
     const result = await reconcileOnce(options());
@@ -127,7 +145,12 @@ describe.each(stores)('periodic reconcile ($name)', ({ open }) => {
   });
 
   it('capabilities changed without the scheduler being told are picked up by the next pass', async () => {
-    await deploy(env.store, 'north-only', { mode: { kind: 'every' }, eligibilityRules: [{ labelSelector: { matchExpressions: [{ key: 'line', operator: 'In', values: ['north'] }] } }] }, changed);
+    await deploy(
+      env.store,
+      'north-only',
+      { mode: { kind: 'every' }, eligibilityRules: [{ labelSelector: { matchExpressions: [{ key: 'line', operator: 'In', values: ['north'] }] } }] },
+      changed,
+    );
     expect(await on(env.store, 'north-only')).toEqual(['d1', 'd2', 'd3']);
     await env.store.query(`UPDATE device_capabilities SET manifest = $2::jsonb, updated_at = now() WHERE device_id = $1`, ['d3', caps({ line: 'south' })]);
     const result = await reconcileOnce(options());

@@ -20,9 +20,14 @@ let tsa: TimestampAuthority;
 let roots: CompiledRoots;
 let signingKey: KeyObject;
 
-const policy = compilePolicy({ vendor: 'acme', identities: [{ subject: 'https://ci\\.acme\\.example/pipelines/.+', issuer: 'https://berth\\.factory\\.example/signing' }] });
+const policy = compilePolicy({
+  vendor: 'acme',
+  identities: [{ subject: 'https://ci\\.acme\\.example/pipelines/.+', issuer: 'https://berth\\.factory\\.example/signing' }],
+});
 
-async function signed(opts: { ca?: SigningCa; subject?: string; issuer?: string; notBefore?: Date; validityMs?: number; timestampAt?: Date | null } = {}): Promise<BundleBytes> {
+async function signed(
+  opts: { ca?: SigningCa; subject?: string; issuer?: string; notBefore?: Date; validityMs?: number; timestampAt?: Date | null } = {},
+): Promise<BundleBytes> {
   const cert = await (opts.ca ?? ca).issue({
     publicKey: signingKey,
     subject: opts.subject ?? CI,
@@ -66,33 +71,43 @@ describe('short-lived certificates from the fleet signing CA with an RFC 3161 ti
   it('refuses an expired certificate without a timestamp', async () => {
     const issuedAt = new Date(Date.now() - 3 * 3600_000);
     const bundle = await signed({ notBefore: issuedAt, validityMs: 10 * 60_000, timestampAt: null });
-    expect(() => verifyComponent(policy, component, [bundle], roots)).toThrow(expect.objectContaining({ code: 'signing.timestamp', message: expect.stringMatching(/expected 1 timestamps, got 0/) }));
+    expect(() => verifyComponent(policy, component, [bundle], roots)).toThrow(
+      expect.objectContaining({ code: 'signing.timestamp', message: expect.stringMatching(/expected 1 timestamps, got 0/) }),
+    );
   });
 
   it('refuses a certificate whose timestamp falls after it expired', async () => {
     const issuedAt = new Date(Date.now() - 3 * 3600_000);
     const bundle = await signed({ notBefore: issuedAt, validityMs: 10 * 60_000 });
-    expect(() => verifyComponent(policy, component, [bundle], roots)).toThrow(expect.objectContaining({ code: 'signing.certificate', message: expect.stringMatching(/expired/) }));
+    expect(() => verifyComponent(policy, component, [bundle], roots)).toThrow(
+      expect.objectContaining({ code: 'signing.certificate', message: expect.stringMatching(/expired/) }),
+    );
   });
 
   it('refuses a timestamp from an authority the fleet does not trust', async () => {
     const rogue = await createTimestampAuthority('rogue TSA');
     const cert = await ca.issue({ publicKey: signingKey, subject: CI, issuer: ISSUER });
     const bundle = serializeBundle(signComponentWithCertificate(component, keys.privateKey, cert, (sig) => rogue.timestamp(sig)));
-    expect(() => verifyComponent(policy, component, [{ kind: 'message-signature', bytes: bundle }], roots)).toThrow(expect.objectContaining({ code: 'signing.timestamp' }));
+    expect(() => verifyComponent(policy, component, [{ kind: 'message-signature', bytes: bundle }], roots)).toThrow(
+      expect.objectContaining({ code: 'signing.timestamp' }),
+    );
   });
 
   it('refuses a timestamp over other bytes than the signature', async () => {
     const cert = await ca.issue({ publicKey: signingKey, subject: CI, issuer: ISSUER });
     const bundle = serializeBundle(signComponentWithCertificate(component, keys.privateKey, cert, () => tsa.timestamp(Buffer.from('something else'))));
-    expect(() => verifyComponent(policy, component, [{ kind: 'message-signature', bytes: bundle }], roots)).toThrow(expect.objectContaining({ code: 'signing.timestamp' }));
+    expect(() => verifyComponent(policy, component, [{ kind: 'message-signature', bytes: bundle }], roots)).toThrow(
+      expect.objectContaining({ code: 'signing.timestamp' }),
+    );
   });
 
   it('refuses a garbled timestamp token with a clear error, not a crash', async () => {
     const json = JSON.parse(Buffer.from((await signed()).bytes).toString()) as Record<string, any>;
     json.verificationMaterial.timestampVerificationData.rfc3161Timestamps[0].signedTimestamp = Buffer.from('garbage').toString('base64');
     const bytes = new TextEncoder().encode(JSON.stringify(json));
-    expect(() => verifyComponent(policy, component, [{ kind: 'message-signature', bytes }], roots)).toThrow(expect.objectContaining({ name: 'BerthError', message: expect.stringContaining("is not signed by vendor 'acme'") }));
+    expect(() => verifyComponent(policy, component, [{ kind: 'message-signature', bytes }], roots)).toThrow(
+      expect.objectContaining({ name: 'BerthError', message: expect.stringContaining("is not signed by vendor 'acme'") }),
+    );
   });
 
   it('refuses a certificate from another CA', async () => {
@@ -101,14 +116,20 @@ describe('short-lived certificates from the fleet signing CA with an RFC 3161 ti
   });
 
   it('refuses an identity or issuer that does not match, with anchored patterns', async () => {
-    await expect(signed({ subject: 'https://ci.evil.example/pipelines/sensor' }).then((b) => verifyComponent(policy, component, [b], roots))).rejects.toMatchObject({
+    await expect(
+      signed({ subject: 'https://ci.evil.example/pipelines/sensor' }).then((b) => verifyComponent(policy, component, [b], roots)),
+    ).rejects.toMatchObject({
       code: 'signing.identity-mismatch',
       message: expect.stringContaining("signer 'https://ci.evil.example/pipelines/sensor'"),
     });
-    await expect(signed({ subject: `${CI}`, issuer: 'https://berth.factory.example/signing.evil' }).then((b) => verifyComponent(policy, component, [b], roots))).rejects.toMatchObject({
+    await expect(
+      signed({ subject: `${CI}`, issuer: 'https://berth.factory.example/signing.evil' }).then((b) => verifyComponent(policy, component, [b], roots)),
+    ).rejects.toMatchObject({
       code: 'signing.identity-mismatch',
     });
-    await expect(signed({ subject: `https://evil.example/?x=${CI}` }).then((b) => verifyComponent(policy, component, [b], roots))).rejects.toMatchObject({ code: 'signing.identity-mismatch' });
+    await expect(signed({ subject: `https://evil.example/?x=${CI}` }).then((b) => verifyComponent(policy, component, [b], roots))).rejects.toMatchObject({
+      code: 'signing.identity-mismatch',
+    });
   });
 
   it('refuses a certificate bundle when the vendor trusts only keys, and vice versa', async () => {
@@ -128,7 +149,9 @@ describe('short-lived certificates from the fleet signing CA with an RFC 3161 ti
     bundle.verificationMaterial.certificate.rawBytes = tsaLeaf;
     const tsaRoots = compileRoots({ signingCas: [tsa.certChainPem[1]], timestampAuthorities: [tsa.certChainPem] });
     const bytes = new TextEncoder().encode(JSON.stringify(bundle));
-    expect(() => verifyComponent(policy, component, [{ kind: 'message-signature', bytes }], tsaRoots)).toThrow(expect.objectContaining({ code: 'signing.bad-signature' }));
+    expect(() => verifyComponent(policy, component, [{ kind: 'message-signature', bytes }], tsaRoots)).toThrow(
+      expect.objectContaining({ code: 'signing.bad-signature' }),
+    );
     const material = (rawBase64: string) => ({ $case: 'certificate' as const, certificate: { rawBytes: Buffer.from(rawBase64, 'base64') } });
     expect(() => checkSigningCertificatePath(material(tsaLeaf), tsaRoots.signingAnchors, new Date())).toThrow(
       expect.objectContaining({ code: 'signing.certificate', details: { reason: 'chain.wrong_purpose' } }),
@@ -146,4 +169,3 @@ describe('short-lived certificates from the fleet signing CA with an RFC 3161 ti
     expect(() => cache.verify(policy, component, [bundle], noTsa)).toThrow(expect.objectContaining({ code: 'signing.timestamp' }));
   });
 });
-

@@ -6,7 +6,6 @@ import { randomBytes } from 'node:crypto';
 import { startRegistry, type TestRegistry } from '../support/registry.js';
 import { berth } from '../support/berth-in-process.js';
 
-
 describe('berth vendor commands', () => {
   let dir: string;
   let registry: TestRegistry;
@@ -35,14 +34,27 @@ describe('berth vendor commands', () => {
 
   it('sign, attest, push, pull and verify round-trip through the registry', async () => {
     expect((await berth('sign', p('sensor.wasm'), '--key', p('acme.key'))).code).toBe(0);
-    const attest = await berth('attest', p('sensor.wasm'), '--key', p('acme.key'), '--builder-id', 'https://ci.acme.example/b', '--source-repo', 'https://git.acme.example/sensor');
+    const attest = await berth(
+      'attest',
+      p('sensor.wasm'),
+      '--key',
+      p('acme.key'),
+      '--builder-id',
+      'https://ci.acme.example/b',
+      '--source-repo',
+      'https://git.acme.example/sensor',
+    );
     expect(attest.code).toBe(0);
     const push = await berth('push', p('sensor.wasm'), `oci://${registry.host}/acme/sensor:1.0.0`, '--plain-http');
     expect(push.err).toBe('');
     expect(push.out).toMatch(/attached 2 bundle\(s\)/);
     const pinned = /pinned (oci:\/\/\S+)/.exec(push.out)![1]!;
 
-    const policy = { vendor: 'acme', publicKeys: [await readFile(p('acme.pub'), 'utf8')], require: { provenance: true, builderIds: ['https://ci\\.acme\\.example/.*'] } };
+    const policy = {
+      vendor: 'acme',
+      publicKeys: [await readFile(p('acme.pub'), 'utf8')],
+      require: { provenance: true, builderIds: ['https://ci\\.acme\\.example/.*'] },
+    };
     await writeFile(p('policy.json'), JSON.stringify(policy));
     const pull = await berth('pull', pinned, '--plain-http', '--policy', p('policy.json'), '--out', p('pulled.wasm'));
     expect(pull.err).toBe('');

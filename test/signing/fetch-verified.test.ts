@@ -66,21 +66,32 @@ describe('pull by digest, then verify (admission and device path) against docker
     const unsigned = wasm();
     const a = await pushComponent(client, 'acme/unsigned', '1.0.0', unsigned, []);
     const ref = parseReference(`oci://${registry.host}/acme/unsigned:1.0.0`);
-    await expect(fetchVerified(source, { ...pinned(ref, a.manifestDigest), digest: a.manifestDigest }, policy)).rejects.toMatchObject({ code: 'signing.unsigned' });
+    await expect(fetchVerified(source, { ...pinned(ref, a.manifestDigest), digest: a.manifestDigest }, policy)).rejects.toMatchObject({
+      code: 'signing.unsigned',
+    });
 
     const foreign = wasm();
     const other = loadPrivateKey(generateVendorKey().privateKeyPem);
-    const b = await pushComponent(client, 'acme/foreign', '1.0.0', foreign, [{ kind: 'message-signature', bytes: serializeBundle(signComponent(foreign, other)) }]);
+    const b = await pushComponent(client, 'acme/foreign', '1.0.0', foreign, [
+      { kind: 'message-signature', bytes: serializeBundle(signComponent(foreign, other)) },
+    ]);
     const ref2 = parseReference(`oci://${registry.host}/acme/foreign:1.0.0`);
-    await expect(fetchVerified(source, { ...pinned(ref2, b.manifestDigest), digest: b.manifestDigest }, policy)).rejects.toMatchObject({ code: 'signing.untrusted-key' });
+    await expect(fetchVerified(source, { ...pinned(ref2, b.manifestDigest), digest: b.manifestDigest }, policy)).rejects.toMatchObject({
+      code: 'signing.untrusted-key',
+    });
   });
 
   it('refuses a provenance statement about another digest', async () => {
     const component = wasm();
     const statement = provenanceStatement({ name: 'x.wasm', digest: sha256Digest('other'), builderId: 'https://ci.acme.example/b' });
-    const pushed = await pushComponent(client, 'acme/prov', '1.0.0', component, [sig(component), { kind: 'dsse-envelope', bytes: serializeBundle(signStatement(statement, key)) }]);
+    const pushed = await pushComponent(client, 'acme/prov', '1.0.0', component, [
+      sig(component),
+      { kind: 'dsse-envelope', bytes: serializeBundle(signStatement(statement, key)) },
+    ]);
     const ref = parseReference(`oci://${registry.host}/acme/prov:1.0.0`);
-    await expect(fetchVerified(source, { ...pinned(ref, pushed.manifestDigest), digest: pushed.manifestDigest }, policy)).rejects.toMatchObject({ code: 'provenance.subject-mismatch' });
+    await expect(fetchVerified(source, { ...pinned(ref, pushed.manifestDigest), digest: pushed.manifestDigest }, policy)).rejects.toMatchObject({
+      code: 'provenance.subject-mismatch',
+    });
   });
 
   it('a device refuses an artifact whose blob was swapped in the registry after admission', async () => {
@@ -98,7 +109,14 @@ describe('pull by digest, then verify (admission and device path) against docker
     swapped[20] = swapped[20]! ^ 0xff;
     await writeFile(join(dir, 'data'), swapped);
     // A fresh device (new client, same cache even) still checks the digest of every blob.
-    await expect(fetchVerified(new RegistrySource(() => ({ ca: registry.caPem!, credentials: registry.credentials! })), { ...pinned(ref, admitted), digest: admitted }, policy, { cache })).rejects.toMatchObject({
+    await expect(
+      fetchVerified(
+        new RegistrySource(() => ({ ca: registry.caPem!, credentials: registry.credentials! })),
+        { ...pinned(ref, admitted), digest: admitted },
+        policy,
+        { cache },
+      ),
+    ).rejects.toMatchObject({
       code: 'oci.digest-mismatch',
     });
   });
@@ -111,7 +129,9 @@ describe('pull by digest, then verify (admission and device path) against docker
 
     const next = generateVendorKey();
     const v1b = wasm();
-    await pushComponent(client, 'acme/moving', '1.0.0', v1b, [{ kind: 'message-signature', bytes: serializeBundle(signComponent(v1b, loadPrivateKey(next.privateKeyPem))) }]);
+    await pushComponent(client, 'acme/moving', '1.0.0', v1b, [
+      { kind: 'message-signature', bytes: serializeBundle(signComponent(v1b, loadPrivateKey(next.privateKeyPem))) },
+    ]);
     const rotated = compilePolicy({ vendor: 'acme', publicKeys: [vendor.publicKeyPem, next.publicKeyPem] });
 
     const running = await fetchVerified(source, { ...pinned(ref, admitted), digest: admitted }, rotated);

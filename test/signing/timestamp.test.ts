@@ -56,7 +56,10 @@ describe('RFC 3161 over HTTP', () => {
     ['replay', /stamped other data/],
   ] as const)('refuses a %s answer', async (m, why) => {
     mode = m;
-    await expect(requestTimestamp(url, Buffer.from('a signature'), { attempts: 1 })).rejects.toMatchObject({ code: 'signing.timestamp', message: expect.stringMatching(why) });
+    await expect(requestTimestamp(url, Buffer.from('a signature'), { attempts: 1 })).rejects.toMatchObject({
+      code: 'signing.timestamp',
+      message: expect.stringMatching(why),
+    });
   });
 
   it('berth sign --cert --tsa-url, then berth verify with the fleet roots and an identity policy', async () => {
@@ -68,7 +71,10 @@ describe('RFC 3161 over HTTP', () => {
     await writeFile(p('ca.pem'), ca.certPem);
     await writeFile(p('tsa.pem'), tsa.certChainPem.join('\n'));
     await writeFile(p('c.wasm'), new Uint8Array([0, 0x61, 0x73, 0x6d, ...randomBytes(64)]));
-    await writeFile(p('policy.json'), JSON.stringify({ vendor: 'acme', identities: [{ subject: 'https://ci\\.acme\\.example/.+', issuer: 'https://fleet\\.example' }] }));
+    await writeFile(
+      p('policy.json'),
+      JSON.stringify({ vendor: 'acme', identities: [{ subject: 'https://ci\\.acme\\.example/.+', issuer: 'https://fleet\\.example' }] }),
+    );
 
     let out = '';
     let err = '';

@@ -56,11 +56,15 @@ describe('vendor-key signatures', () => {
     const json = bundleToJSON(signComponent(component, loadPrivateKey(vendorA.privateKeyPem))) as Record<string, any>;
     json.messageSignature.messageDigest.digest = Buffer.from(sha256Digest(tampered).slice(7), 'hex').toString('base64');
     const bytes = new TextEncoder().encode(JSON.stringify(json));
-    expect(() => verifyComponent(policyA, tampered, [{ kind: 'message-signature', bytes }])).toThrow(expect.objectContaining({ code: 'signing.bad-signature' }));
+    expect(() => verifyComponent(policyA, tampered, [{ kind: 'message-signature', bytes }])).toThrow(
+      expect.objectContaining({ code: 'signing.bad-signature' }),
+    );
   });
 
   it('refuses an unsigned component', () => {
-    expect(() => verifyComponent(policyA, component, [])).toThrow(expect.objectContaining({ code: 'signing.unsigned', message: expect.stringContaining(digest) }));
+    expect(() => verifyComponent(policyA, component, [])).toThrow(
+      expect.objectContaining({ code: 'signing.unsigned', message: expect.stringContaining(digest) }),
+    );
     expect(() => verifyComponent(policyA, component, [attestation()])).toThrow(expect.objectContaining({ code: 'signing.unsigned' }));
   });
 
@@ -74,7 +78,9 @@ describe('vendor-key signatures', () => {
     const json = bundleToJSON(signComponent(component, loadPrivateKey(vendorB.privateKeyPem))) as Record<string, any>;
     json.verificationMaterial.publicKey.hint = vendorA.keyId;
     const bytes = new TextEncoder().encode(JSON.stringify(json));
-    expect(() => verifyComponent(policyA, component, [{ kind: 'message-signature', bytes }])).toThrow(expect.objectContaining({ code: 'signing.bad-signature' }));
+    expect(() => verifyComponent(policyA, component, [{ kind: 'message-signature', bytes }])).toThrow(
+      expect.objectContaining({ code: 'signing.bad-signature' }),
+    );
   });
 
   it('accepts either key during rotation, and only those', () => {
@@ -82,7 +88,9 @@ describe('vendor-key signatures', () => {
     expect(verifyComponent(rotating, component, [signature(component, vendorA)]).signer).toEqual({ kind: 'key', keyId: vendorA.keyId });
     expect(verifyComponent(rotating, component, [signature(component, vendorA2)]).signer).toEqual({ kind: 'key', keyId: vendorA2.keyId });
     const afterRotation = compilePolicy({ vendor: 'acme', publicKeys: [vendorA2.publicKeyPem] });
-    expect(() => verifyComponent(afterRotation, component, [signature(component, vendorA)])).toThrow(expect.objectContaining({ code: 'signing.untrusted-key' }));
+    expect(() => verifyComponent(afterRotation, component, [signature(component, vendorA)])).toThrow(
+      expect.objectContaining({ code: 'signing.untrusted-key' }),
+    );
   });
 
   it('uses any valid signature when several are attached (one from a stranger)', () => {
@@ -100,7 +108,9 @@ describe('vendor-key signatures', () => {
       json.mediaType = 'application/vnd.dev.sigstore.bundle+json;version=0.1';
       bytes = new TextEncoder().encode(JSON.stringify(json));
     } else bytes = new TextEncoder().encode(text);
-    expect(() => verifyComponent(policyA, component, [{ kind: 'message-signature', bytes }])).toThrow(expect.objectContaining({ code: 'signing.bad-bundle', message: expect.stringMatching(why) }));
+    expect(() => verifyComponent(policyA, component, [{ kind: 'message-signature', bytes }])).toThrow(
+      expect.objectContaining({ code: 'signing.bad-bundle', message: expect.stringMatching(why) }),
+    );
   });
 });
 
@@ -131,13 +141,15 @@ describe('provenance attestations', () => {
   });
 
   it('refuses an untrusted builder and a foreign source repository (patterns are anchored)', () => {
-    expect(() => verifyComponent(strict, component, [signature(component), attestation({ builderId: 'https://evil.example/https://ci.acme.example/builders/x' })])).toThrow(
-      expect.objectContaining({ code: 'provenance.builder' }),
-    );
-    expect(() => verifyComponent(strict, component, [signature(component), attestation({ source: 'https://git.acme.example/acme/x.evil.example' })])).not.toThrow();
-    expect(() => verifyComponent(strict, component, [signature(component), attestation({ source: 'https://git.evil.example/https://git.acme.example/acme/x' })])).toThrow(
-      expect.objectContaining({ code: 'provenance.source' }),
-    );
+    expect(() =>
+      verifyComponent(strict, component, [signature(component), attestation({ builderId: 'https://evil.example/https://ci.acme.example/builders/x' })]),
+    ).toThrow(expect.objectContaining({ code: 'provenance.builder' }));
+    expect(() =>
+      verifyComponent(strict, component, [signature(component), attestation({ source: 'https://git.acme.example/acme/x.evil.example' })]),
+    ).not.toThrow();
+    expect(() =>
+      verifyComponent(strict, component, [signature(component), attestation({ source: 'https://git.evil.example/https://git.acme.example/acme/x' })]),
+    ).toThrow(expect.objectContaining({ code: 'provenance.source' }));
   });
 });
 

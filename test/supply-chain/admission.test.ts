@@ -30,7 +30,8 @@ afterAll(async () => {
   await Promise.all([registry?.stop(), plain?.stop()]);
 });
 
-const versions = async (app: string) => ((await h.admin('GET', `/api/v1/catalog/apps/${app}/versions`)).body.versions as Array<{ version: string }>).map((v) => v.version);
+const versions = async (app: string) =>
+  ((await h.admin('GET', `/api/v1/catalog/apps/${app}/versions`)).body.versions as Array<{ version: string }>).map((v) => v.version);
 
 describe('admission of a signed component', () => {
   it('from a TLS + basic-auth registry: digest, size and imports come from the verified artifact, and grants are checked against them', async () => {
@@ -73,7 +74,11 @@ describe('refusals, each naming why', () => {
     const component = variant(hello(), 'tampered');
     const pushed = await push(registry, 'acme/sensor', '3.0.0', component, [signature(component, acmePrivate)]);
     await swapBlob(registry, pushed.componentDigest, flipped(component, component.length - 3));
-    expect(await refuse('3.0.0', `oci://${registry.host}/acme/sensor:3.0.0`)).toMatchObject({ status: 422, code: 'oci.digest-mismatch', field: 'component.reference' });
+    expect(await refuse('3.0.0', `oci://${registry.host}/acme/sensor:3.0.0`)).toMatchObject({
+      status: 422,
+      code: 'oci.digest-mismatch',
+      field: 'component.reference',
+    });
   });
 
   it('an unsigned component', async () => {
@@ -96,13 +101,21 @@ describe('refusals, each naming why', () => {
   it('a provenance statement whose subject is another digest', async () => {
     const component = variant(hello(), 'other-subject');
     const statement = provenanceStatement({ name: 'sensor.wasm', digest: sha256Digest(randomBytes(32)), builderId: 'https://ci.acme.example/b' });
-    await push(registry, 'acme/sensor', '3.3.0', component, [signature(component, acmePrivate), { kind: 'dsse-envelope', bytes: serializeBundle(signStatement(statement, acmePrivate)) }]);
+    await push(registry, 'acme/sensor', '3.3.0', component, [
+      signature(component, acmePrivate),
+      { kind: 'dsse-envelope', bytes: serializeBundle(signStatement(statement, acmePrivate)) },
+    ]);
     expect(await refuse('3.3.0', `oci://${registry.host}/acme/sensor:3.3.0`)).toMatchObject({ status: 422, code: 'provenance.subject-mismatch' });
   });
 
   it('a component without the provenance its vendor requires', async () => {
     const key = generateVendorKey();
-    const strict = await addVendor(h, 'strict', { vendor: 'strict', publicKeys: [key.publicKeyPem], repositories: [`${LOCAL}/strict/.+`], require: { provenance: true } }, 'strict-app');
+    const strict = await addVendor(
+      h,
+      'strict',
+      { vendor: 'strict', publicKeys: [key.publicKeyPem], repositories: [`${LOCAL}/strict/.+`], require: { provenance: true } },
+      'strict-app',
+    );
     const component = variant(hello(), 'no-provenance');
     await push(registry, 'strict/app', '1.0.0', component, [signature(component, loadPrivateKey(key.privateKeyPem))]);
     expect(await refuse('1.0.0', `oci://${registry.host}/strict/app:1.0.0`, strict, 'strict-app')).toMatchObject({ status: 422, code: 'provenance.missing' });
@@ -142,7 +155,12 @@ describe('certificates from the fleet signing CA with a timestamp from its TSA',
   async function signed(version: string, o: { subject?: string; issuer?: string; notBefore?: Date; stampAt?: Date | null }) {
     const signing = h.cp.deps.fleetSigning!;
     const component = variant(hello(), `cert-${version}`);
-    const cert = await signing.ca.issue({ publicKey: keys.publicKey, subject: o.subject ?? identity, issuer: o.issuer ?? h.cp.url, ...(o.notBefore ? { notBefore: o.notBefore, validityMs: 10 * 60_000 } : {}) });
+    const cert = await signing.ca.issue({
+      publicKey: keys.publicKey,
+      subject: o.subject ?? identity,
+      issuer: o.issuer ?? h.cp.url,
+      ...(o.notBefore ? { notBefore: o.notBefore, validityMs: 10 * 60_000 } : {}),
+    });
     const stamp = o.stampAt === null ? undefined : (sig: Buffer) => signing.tsa.timestamp(sig, o.stampAt ?? new Date());
     const bundle = serializeBundle(signComponentWithCertificate(component, keys.privateKey, cert, stamp));
     await push(registry, 'certco/app', version, component, [{ kind: 'message-signature', bytes: bundle }]);
@@ -158,7 +176,11 @@ describe('certificates from the fleet signing CA with a timestamp from its TSA',
   });
 
   it('refuses another identity, another issuer, and an expired certificate without a timestamp', async () => {
-    expect(refusal(await signed('2.0.0', { subject: 'spiffe://fleet.test/vendor/globex' }))).toMatchObject({ status: 422, code: 'signing.identity-mismatch', field: 'component.reference' });
+    expect(refusal(await signed('2.0.0', { subject: 'spiffe://fleet.test/vendor/globex' }))).toMatchObject({
+      status: 422,
+      code: 'signing.identity-mismatch',
+      field: 'component.reference',
+    });
     expect(refusal(await signed('2.1.0', { issuer: 'https://elsewhere.example' }))).toMatchObject({ status: 422, code: 'signing.identity-mismatch' });
     const expired = refusal(await signed('2.2.0', { notBefore: new Date(Date.now() - 3 * 3600_000), stampAt: null }));
     expect(expired).toMatchObject({ status: 422, code: 'signing.timestamp' });

@@ -64,7 +64,11 @@ describe('after admission', () => {
     expect(deployed).toContain(v1.manifestDigest);
     expect(deployed).not.toContain(moved.manifestDigest);
     // The device pulls by the admitted digest and gets the admitted bytes.
-    const onDevice = await verifyDeploymentArtifact(source, { repository: `oci://${registry.host}/rotco/meter`, digest: v1.manifestDigest }, policy(k1.publicKeyPem));
+    const onDevice = await verifyDeploymentArtifact(
+      source,
+      { repository: `oci://${registry.host}/rotco/meter`, digest: v1.manifestDigest },
+      policy(k1.publicKeyPem),
+    );
     expect(onDevice.verified.componentDigest).toBe(sha256Digest(v1.component));
     // New deployments of 1.0.0 still use the admitted digest, not the tag.
     expect((await deploy({ id: 'meter-again', version: '1.0.0' })).status).toBe(201);
@@ -104,7 +108,9 @@ describe('after admission', () => {
     expect(refusal(rolledBack)).toMatchObject({ status: 422, code: 'signing.untrusted-key', field: 'rollout.previousVersion' });
     expect((await h.admin('GET', '/api/v1/admin/deployments/meter-again')).body.rollout).toMatchObject({ previousVersion: '1.0.0', targetVersion: '2.0.0' });
     // The device, verifying against the policy its signed desired state now carries, refuses too.
-    await expect(verifyDeploymentArtifact(source, { repository: `oci://${registry.host}/rotco/meter`, digest: v1.manifestDigest }, policy(k2.publicKeyPem))).rejects.toMatchObject({
+    await expect(
+      verifyDeploymentArtifact(source, { repository: `oci://${registry.host}/rotco/meter`, digest: v1.manifestDigest }, policy(k2.publicKeyPem)),
+    ).rejects.toMatchObject({
       code: 'signing.untrusted-key',
     });
   });
@@ -118,18 +124,31 @@ describe('after admission', () => {
 
     await swapBlob(registry, v3.componentDigest, flipped(v3.component, v3.component.length - 2));
     const refused = verifyDeploymentArtifact(new RegistrySource(() => clientOptions(registry)), component, policy(k2.publicKeyPem), cache);
-    await expect(refused).rejects.toMatchObject({ code: 'oci.digest-mismatch', message: expect.stringContaining(`artifact oci://${registry.host}/rotco/meter@${v3.manifestDigest} refused:`) });
+    await expect(refused).rejects.toMatchObject({
+      code: 'oci.digest-mismatch',
+      message: expect.stringContaining(`artifact oci://${registry.host}/rotco/meter@${v3.manifestDigest} refused:`),
+    });
   });
 
   it('the device call refuses what is not a pull by digest against a usable policy of the right vendor', async () => {
     const repository = `oci://${registry.host}/rotco/meter`;
-    await expect(verifyDeploymentArtifact(source, { repository: `${repository}:1.0.0`, digest: v1.manifestDigest }, policy(k1.publicKeyPem))).rejects.toMatchObject({ code: 'artifact.bad-reference' });
-    await expect(verifyDeploymentArtifact(source, { repository, digest: 'sha256:nope' as Digest }, policy(k1.publicKeyPem))).rejects.toMatchObject({ code: 'artifact.bad-reference' });
-    await expect(verifyDeploymentArtifact(source, { repository, digest: v1.manifestDigest }, { vendor: 'rotco' })).rejects.toMatchObject({ code: 'policy.invalid' });
-    await expect(verifyDeploymentArtifact(source, { repository, digest: v1.manifestDigest }, policy(k1.publicKeyPem), undefined, { vendor: 'globex' })).rejects.toMatchObject({
+    await expect(
+      verifyDeploymentArtifact(source, { repository: `${repository}:1.0.0`, digest: v1.manifestDigest }, policy(k1.publicKeyPem)),
+    ).rejects.toMatchObject({ code: 'artifact.bad-reference' });
+    await expect(verifyDeploymentArtifact(source, { repository, digest: 'sha256:nope' as Digest }, policy(k1.publicKeyPem))).rejects.toMatchObject({
+      code: 'artifact.bad-reference',
+    });
+    await expect(verifyDeploymentArtifact(source, { repository, digest: v1.manifestDigest }, { vendor: 'rotco' })).rejects.toMatchObject({
+      code: 'policy.invalid',
+    });
+    await expect(
+      verifyDeploymentArtifact(source, { repository, digest: v1.manifestDigest }, policy(k1.publicKeyPem), undefined, { vendor: 'globex' }),
+    ).rejects.toMatchObject({
       code: 'policy.invalid',
       message: expect.stringMatching(/vendor 'rotco''s, but the deployment is vendor 'globex''s/),
     });
-    await expect(verifyDeploymentArtifact(source, { repository: `oci://${registry.host}/other/meter`, digest: v1.manifestDigest }, policy(k1.publicKeyPem))).rejects.toMatchObject({ code: 'policy.namespace' });
+    await expect(
+      verifyDeploymentArtifact(source, { repository: `oci://${registry.host}/other/meter`, digest: v1.manifestDigest }, policy(k1.publicKeyPem)),
+    ).rejects.toMatchObject({ code: 'policy.namespace' });
   });
 });

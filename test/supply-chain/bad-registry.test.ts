@@ -47,7 +47,9 @@ const fakes: Record<string, Handler> = {
   }),
   wrongType: onManifest((res) => res.writeHead(200, { 'content-type': 'application/vnd.docker.distribution.manifest.v2+json' }).end(manifest)),
   otherBytes: onManifest((res) => res.writeHead(200, { 'content-type': MEDIA_TYPE.imageManifest }).end(manifest)),
-  failing: onManifest((res) => res.writeHead(503, { 'content-type': 'application/json' }).end('{"errors":[{"code":"UNAVAILABLE","message":"down for maintenance"}]}')),
+  failing: onManifest((res) =>
+    res.writeHead(503, { 'content-type': 'application/json' }).end('{"errors":[{"code":"UNAVAILABLE","message":"down for maintenance"}]}'),
+  ),
 };
 
 const servers: Record<string, FakeRegistry> = {};
@@ -62,7 +64,12 @@ beforeAll(async () => {
   for (const s of Object.values(servers)) registries[s.host] = bounded;
   registries[servers.dripping!.host] = { ...bounded, deadlineMs: 60_000, idleTimeoutMs: 10_000 };
   h = await startHarness({ registries, admissionTimeoutMs: 4_000 });
-  acme = await addVendor(h, 'acme', { vendor: 'acme', publicKeys: [generateVendorKey().publicKeyPem], repositories: ['127\\.0\\.0\\.1:[0-9]+/acme/.+'] }, 'sensor');
+  acme = await addVendor(
+    h,
+    'acme',
+    { vendor: 'acme', publicKeys: [generateVendorKey().publicKeyPem], repositories: ['127\\.0\\.0\\.1:[0-9]+/acme/.+'] },
+    'sensor',
+  );
 });
 afterAll(async () => {
   await h?.stop();

@@ -66,7 +66,9 @@ describe('a trust policy changed while the registry is being asked', () => {
     const component = variant(hello(), 'race-1');
     await push(registry, 'acme/sensor', '1.0.0', component, [signature(component, loadPrivateKey(k1.privateKeyPem))]);
     meanwhile = async () => void (await catalog.setTrustPolicy(store, 'acme', policy(k1.publicKeyPem, k2.publicKeyPem)));
-    await expect(addVersion(store, 'vendor:acme', 'sensor', { version: '1.0.0', component: { reference: reference('1.0.0') } }, admission)).rejects.toMatchObject({
+    await expect(
+      addVersion(store, 'vendor:acme', 'sensor', { version: '1.0.0', component: { reference: reference('1.0.0') } }, admission),
+    ).rejects.toMatchObject({
       status: 409,
       code: 'catalog.policy_changed',
       extras: { retryable: true },

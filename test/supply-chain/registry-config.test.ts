@@ -32,17 +32,31 @@ describe('registry config', () => {
       },
       { REGISTRY_PW: 'from-env' },
     );
-    expect(c.registries['registry.factory.example']).toEqual({ ca: expect.stringContaining('BEGIN CERTIFICATE'), deadlineMs: 30_000, credentials: { username: 'berth', password: 'from-env' } });
+    expect(c.registries['registry.factory.example']).toEqual({
+      ca: expect.stringContaining('BEGIN CERTIFICATE'),
+      deadlineMs: 30_000,
+      credentials: { username: 'berth', password: 'from-env' },
+    });
     expect(c.registries['127.0.0.1:5000']).toEqual({ plainHttp: true, credentials: { username: 'local', password: 'from-a-file' } });
     expect(c.registryDefaults).toEqual({ attempts: 2, idleTimeoutMs: 5_000 });
     expect(c.admissionTimeoutMs).toBe(90_000);
   });
 
   it('refuses, naming the field: a username without a password, unknown keys, bad hosts, missing files, not JSON', async () => {
-    await expect(load({ registries: { 'r.example': { username: 'x', passwordEnv: 'UNSET' } } })).rejects.toMatchObject({ code: 'config.invalid', message: expect.stringMatching(/registries\.r\.example: a username needs/) });
-    await expect(load({ registries: { 'r.example': { password: 'inline' } } })).rejects.toMatchObject({ code: 'config.invalid', message: expect.stringMatching(/registries\.r\.example/) });
-    await expect(load({ registries: { 'https://r.example': {} } })).rejects.toMatchObject({ message: expect.stringMatching(/registries\.https:\/\/r\.example: Invalid key/) });
-    await expect(load({ registries: { 'r.example': { ca: 'missing.pem' } } })).rejects.toMatchObject({ message: expect.stringMatching(/registries\.r\.example\.ca/) });
+    await expect(load({ registries: { 'r.example': { username: 'x', passwordEnv: 'UNSET' } } })).rejects.toMatchObject({
+      code: 'config.invalid',
+      message: expect.stringMatching(/registries\.r\.example: a username needs/),
+    });
+    await expect(load({ registries: { 'r.example': { password: 'inline' } } })).rejects.toMatchObject({
+      code: 'config.invalid',
+      message: expect.stringMatching(/registries\.r\.example/),
+    });
+    await expect(load({ registries: { 'https://r.example': {} } })).rejects.toMatchObject({
+      message: expect.stringMatching(/registries\.https:\/\/r\.example: Invalid key/),
+    });
+    await expect(load({ registries: { 'r.example': { ca: 'missing.pem' } } })).rejects.toMatchObject({
+      message: expect.stringMatching(/registries\.r\.example\.ca/),
+    });
     await expect(load('{ not json')).rejects.toMatchObject({ code: 'config.invalid' });
   });
 });

@@ -32,7 +32,12 @@ beforeAll(async () => {
   registry = await startRegistry({ tls: true });
   h = await startHarness({ registries: { [registry.host]: clientOptions(registry) } });
   const identity = vendorSigningIdentity('fleet.test', 'acme');
-  acme = await addVendor(h, 'acme', { vendor: 'acme', identities: [{ subject: literal(identity), issuer: literal(h.cp.url) }], repositories: ['127\\.0\\.0\\.1:[0-9]+/acme/.+'] }, 'sensor');
+  acme = await addVendor(
+    h,
+    'acme',
+    { vendor: 'acme', identities: [{ subject: literal(identity), issuer: literal(h.cp.url) }], repositories: ['127\\.0\\.0\\.1:[0-9]+/acme/.+'] },
+    'sensor',
+  );
 });
 afterAll(async () => {
   await h?.stop();
@@ -50,7 +55,6 @@ async function keyAndCsr(san?: string): Promise<{ keyPem: string; csr: string }>
   });
   return { keyPem: x509.PemConverter.encode(await webcrypto.subtle.exportKey('pkcs8', keys.privateKey), 'PRIVATE KEY'), csr: csr.toString('pem') };
 }
-
 
 describe('signing services of the control plane', () => {
   it('berth signing-cert, then berth sign --cert … --tsa-url <control plane> end to end: certificate, timestamp, push, admission', async () => {
@@ -71,7 +75,18 @@ describe('signing services of the control plane', () => {
 
     const component = hello();
     await writeFile(join(dir, 'sensor.wasm'), component);
-    const signed = await berth('sign', join(dir, 'sensor.wasm'), '--key', join(dir, 'signing.key'), '--cert', join(dir, 'signing.crt'), '--tsa-url', `${h.cp.url}/api/v1/timestamp`, '--tsa-ca', join(dir, 'fleet-ca.pem'));
+    const signed = await berth(
+      'sign',
+      join(dir, 'sensor.wasm'),
+      '--key',
+      join(dir, 'signing.key'),
+      '--cert',
+      join(dir, 'signing.crt'),
+      '--tsa-url',
+      `${h.cp.url}/api/v1/timestamp`,
+      '--tsa-ca',
+      join(dir, 'fleet-ca.pem'),
+    );
     expect(signed.err).toBe('');
     expect(signed.code).toBe(0);
     const bundle = await readFile(join(dir, 'sensor.wasm.sig.json'));
@@ -104,7 +119,12 @@ describe('signing services of the control plane', () => {
     const { csr } = await keyAndCsr();
     const issued = await acme('POST', '/api/v1/signing/certificates', { csr });
     expect(issued.status, JSON.stringify(issued.body)).toBe(201);
-    expect(issued.body).toMatchObject({ identity: 'spiffe://fleet.test/vendor/acme', issuer: h.cp.url, validForSeconds: 600, chain: [h.cp.deps.fleetSigning!.ca.certPem] });
+    expect(issued.body).toMatchObject({
+      identity: 'spiffe://fleet.test/vendor/acme',
+      issuer: h.cp.url,
+      validForSeconds: 600,
+      chain: [h.cp.deps.fleetSigning!.ca.certPem],
+    });
     const cert = new x509.X509Certificate(issued.body.certificate);
     expect(cert.notAfter.getTime() - cert.notBefore.getTime()).toBe(600_000);
     expect(await cert.verify({ publicKey: new x509.X509Certificate(h.cp.deps.fleetSigning!.ca.certPem).publicKey, signatureOnly: true })).toBe(true);
@@ -130,9 +150,17 @@ describe('signing services of the control plane', () => {
     const token = await requestTimestamp(`${h.cp.url}/api/v1/timestamp`, Buffer.from('a signature'), { ca: h.ca });
     expect(AsnConvert.parse(token, TimeStampResp).status.status).toBe(PKIStatus.granted);
 
-    const raw = (body: Buffer, type: string) => call(`${h.cp.url}/api/v1/timestamp`, { method: 'POST', ca: h.ca, raw: body, headers: { 'content-type': type } });
+    const raw = (body: Buffer, type: string) =>
+      call(`${h.cp.url}/api/v1/timestamp`, { method: 'POST', ca: h.ca, raw: body, headers: { 'content-type': type } });
     // A malformed query still gets a DER answer, status rejection, as RFC 3161 asks.
-    const garbage = await new Transport({ ca: h.ca }).send({ method: 'POST', url: `${h.cp.url}/api/v1/timestamp`, headers: { 'content-type': 'application/timestamp-query' }, body: Buffer.from('not DER'), maxBytes: 65536, what: 'a timestamp' });
+    const garbage = await new Transport({ ca: h.ca }).send({
+      method: 'POST',
+      url: `${h.cp.url}/api/v1/timestamp`,
+      headers: { 'content-type': 'application/timestamp-query' },
+      body: Buffer.from('not DER'),
+      maxBytes: 65536,
+      what: 'a timestamp',
+    });
     expect(garbage.status).toBe(200);
     expect(garbage.headers['content-type']).toBe('application/timestamp-reply');
     const rejected = AsnConvert.parse(garbage.body, TimeStampResp).status;

@@ -18,7 +18,10 @@ export const hello = (): Uint8Array => new Uint8Array(readFileSync(fixturePath('
 /** A regular expression matching exactly this text. */
 export const literal = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
-export const signature = (component: Uint8Array, key: KeyObject): AttachedBundle => ({ kind: 'message-signature', bytes: serializeBundle(signComponent(component, key)) });
+export const signature = (component: Uint8Array, key: KeyObject): AttachedBundle => ({
+  kind: 'message-signature',
+  bytes: serializeBundle(signComponent(component, key)),
+});
 
 export function clientOptions(registry: TestRegistry): RegistryClientOptions {
   const o: RegistryClientOptions = registry.caPem ? { ca: registry.caPem } : { plainHttp: true };
@@ -48,7 +51,8 @@ export type Caller = (method: string, path: string, body?: unknown) => Promise<A
 
 export async function vendorCaller(h: Harness, vendor: string): Promise<Caller> {
   const { token } = await createOperatorToken(h.cp.deps.store, silentLogger, { name: `${vendor} pipeline`, role: `vendor:${vendor}`, by: 'test' });
-  return (method, path, body) => call(h.cp.url + path, { method, ca: h.ca, headers: { authorization: `Bearer ${token}` }, ...(body === undefined ? {} : { json: body }) });
+  return (method, path, body) =>
+    call(h.cp.url + path, { method, ca: h.ca, headers: { authorization: `Bearer ${token}` }, ...(body === undefined ? {} : { json: body }) });
 }
 
 /** Registers `name` with `policy` and an app `app` of that vendor. */
@@ -60,7 +64,8 @@ export async function addVendor(h: Harness, name: string, policy: Record<string,
   return vendorCaller(h, name);
 }
 
-export const register = (as: Caller, app: string, version: string, reference: string) => as('POST', `/api/v1/catalog/apps/${app}/versions`, { version, component: { reference } });
+export const register = (as: Caller, app: string, version: string, reference: string) =>
+  as('POST', `/api/v1/catalog/apps/${app}/versions`, { version, component: { reference } });
 
 /** A refusal: the status, the reason's code, and the field it names. */
 export function refusal(a: Answer): { status: number; code: string; field: string | undefined; detail: string } {

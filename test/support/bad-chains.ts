@@ -29,14 +29,28 @@ export async function makeCert(issuer: KeyedCertificate | 'self', spec: CertSpec
   if (spec.eku) extensions.push(new x509.ExtendedKeyUsageExtension(spec.eku, spec.ekuCritical ?? false));
   if (spec.sans) extensions.push(new x509.SubjectAlternativeNameExtension(spec.sans, false));
   if (spec.permittedUriHosts) {
-    const subtrees = new GeneralSubtrees(spec.permittedUriHosts.map((host) => new GeneralSubtree({ base: new GeneralName({ uniformResourceIdentifier: host }) })));
+    const subtrees = new GeneralSubtrees(
+      spec.permittedUriHosts.map((host) => new GeneralSubtree({ base: new GeneralName({ uniformResourceIdentifier: host }) })),
+    );
     extensions.push(new x509.Extension(id_ce_nameConstraints, true, AsnConvert.serialize(new NameConstraints({ permittedSubtrees: subtrees }))));
   }
-  const common = { serialNumber: randomSerial(), notBefore: new Date(Date.now() - HOUR), notAfter: new Date(Date.now() + 24 * HOUR), signingAlgorithm: ECDSA_SHA256, extensions };
+  const common = {
+    serialNumber: randomSerial(),
+    notBefore: new Date(Date.now() - HOUR),
+    notAfter: new Date(Date.now() + 24 * HOUR),
+    signingAlgorithm: ECDSA_SHA256,
+    extensions,
+  };
   const certificate =
     issuer === 'self'
       ? await x509.X509CertificateGenerator.createSelfSigned({ ...common, name: spec.subject, keys })
-      : await x509.X509CertificateGenerator.create({ ...common, subject: spec.subject, issuer: issuer.certificate.subjectName, publicKey: keys.publicKey, signingKey: issuer.keys.privateKey });
+      : await x509.X509CertificateGenerator.create({
+          ...common,
+          subject: spec.subject,
+          issuer: issuer.certificate.subjectName,
+          publicKey: keys.publicKey,
+          signingKey: issuer.keys.privateKey,
+        });
   return { certificate, keys };
 }
 
@@ -86,10 +100,35 @@ export interface BadChain {
 export async function badChains(fleet: BadFleet, eku: string, wrongEku: string, san: x509.JsonGeneralName): Promise<BadChain[]> {
   const leafSpec = { subject: 'CN=leaf', keyUsage: F.digitalSignature, eku: [eku], sans: [san] };
   return [
-    { name: 'a device certificate used as a CA', leaf: await makeCert(fleet.device, leafSpec), intermediates: [fleet.device.certificate, fleet.issuing.certificate], reason: 'chain.not_a_ca' },
-    { name: 'a certificate of another purpose', leaf: await makeCert(fleet.issuing, { ...leafSpec, eku: [wrongEku] }), intermediates: [fleet.issuing.certificate], reason: 'chain.wrong_purpose' },
-    { name: 'a chain longer than pathLen allows', leaf: await makeCert(fleet.subCa, leafSpec), intermediates: [fleet.subCa.certificate, fleet.issuing.certificate], reason: 'chain.path_length' },
-    { name: 'a name outside the CA\'s name constraints', leaf: await makeCert(fleet.constrained, leafSpec), intermediates: [fleet.constrained.certificate], reason: 'chain.name_constraints' },
-    { name: 'a CA without keyCertSign', leaf: await makeCert(fleet.noCertSign, leafSpec), intermediates: [fleet.noCertSign.certificate], reason: 'chain.key_usage' },
+    {
+      name: 'a device certificate used as a CA',
+      leaf: await makeCert(fleet.device, leafSpec),
+      intermediates: [fleet.device.certificate, fleet.issuing.certificate],
+      reason: 'chain.not_a_ca',
+    },
+    {
+      name: 'a certificate of another purpose',
+      leaf: await makeCert(fleet.issuing, { ...leafSpec, eku: [wrongEku] }),
+      intermediates: [fleet.issuing.certificate],
+      reason: 'chain.wrong_purpose',
+    },
+    {
+      name: 'a chain longer than pathLen allows',
+      leaf: await makeCert(fleet.subCa, leafSpec),
+      intermediates: [fleet.subCa.certificate, fleet.issuing.certificate],
+      reason: 'chain.path_length',
+    },
+    {
+      name: "a name outside the CA's name constraints",
+      leaf: await makeCert(fleet.constrained, leafSpec),
+      intermediates: [fleet.constrained.certificate],
+      reason: 'chain.name_constraints',
+    },
+    {
+      name: 'a CA without keyCertSign',
+      leaf: await makeCert(fleet.noCertSign, leafSpec),
+      intermediates: [fleet.noCertSign.certificate],
+      reason: 'chain.key_usage',
+    },
   ];
 }

@@ -12,7 +12,11 @@ export async function testDevice(issuer: KeyedCertificate, trustDomain: string, 
 }
 
 /** A root and issuing CA, and one device under them. */
-export async function testFleetDevice(trustDomain: string, deviceId: string, lifetimeMs?: number): Promise<{ root: KeyedCertificate; issuing: KeyedCertificate; signer: DeviceSigner }> {
+export async function testFleetDevice(
+  trustDomain: string,
+  deviceId: string,
+  lifetimeMs?: number,
+): Promise<{ root: KeyedCertificate; issuing: KeyedCertificate; signer: DeviceSigner }> {
   const root = await createRootCa(trustDomain);
   const issuing = await createIntermediateCa(root, trustDomain);
   return { root, issuing, signer: await testDevice(issuing, trustDomain, deviceId, lifetimeMs) };

@@ -56,21 +56,43 @@ const appError = (payload: unknown): Expected => ({ ok: false, payload });
 const asOwnResult = (r: v.Tagged): Expected => (r.tag === 'ok' ? ok(r.val) : appError(r.val));
 
 /** A function that returns its single argument. */
-const same = (gen: (g: Gen) => unknown) => (g: Gen): CaseBody => {
-  const value = gen(g);
-  return { args: [value], expect: ok(value) };
-};
+const same =
+  (gen: (g: Gen) => unknown) =>
+  (g: Gen): CaseBody => {
+    const value = gen(g);
+    return { args: [value], expect: ok(value) };
+  };
 
 /** A list of numbers may be passed as a plain array; it comes back as the typed array. */
-const typedList = (gen: (g: Gen) => ArrayLike<unknown>) => (g: Gen): CaseBody => {
-  const value = gen(g);
-  return { args: [g.bool(0.25) ? Array.from(value) : value], expect: ok(value) };
-};
+const typedList =
+  (gen: (g: Gen) => ArrayLike<unknown>) =>
+  (g: Gen): CaseBody => {
+    const value = gen(g);
+    return { args: [g.bool(0.25) ? Array.from(value) : value], expect: ok(value) };
+  };
 
 const label = (g: Gen): string => v.string(g, 10);
 
 /** Positional arguments of `echo-many`, which has more than 16 flat parameters. */
-const MANY = [v.u8, v.s8, v.u16, v.s16, v.u32, v.s32, v.u64, v.s64, v.f32, v.f64, v.char, v.string, v.bool, (g: Gen) => v.option(g, v.u8), v.color, v.bytes, v.point];
+const MANY = [
+  v.u8,
+  v.s8,
+  v.u16,
+  v.s16,
+  v.u32,
+  v.s32,
+  v.u64,
+  v.s64,
+  v.f32,
+  v.f64,
+  v.char,
+  v.string,
+  v.bool,
+  (g: Gen) => v.option(g, v.u8),
+  v.color,
+  v.bytes,
+  v.point,
+];
 
 /** How each export's case is made: arguments and the outcome they must give. */
 const SCALAR_CASES: Record<string, (g: Gen) => CaseBody> = {
@@ -183,7 +205,10 @@ export async function roundTripCases(invoke: EchoInvoke, seed: number, count: nu
     const expect = snapshot(c.expect);
     const outcome = await invoke(c.fn, c.args);
     const difference = outcomeDifference(expect, outcome);
-    if (difference) throw new Error(`echo round trip failed (seed ${seed}: BERTH_SEED=${seed}; echoCase(${seed}, ${index})) at ${c.fn}: ${difference}\n  args: ${show(c.args, 2000)}`);
+    if (difference)
+      throw new Error(
+        `echo round trip failed (seed ${seed}: BERTH_SEED=${seed}; echoCase(${seed}, ${index})) at ${c.fn}: ${difference}\n  args: ${show(c.args, 2000)}`,
+      );
     summary.cases++;
     summary.byFunction[c.fn] = (summary.byFunction[c.fn] ?? 0) + 1;
     if (!expect.ok) summary.appErrors++;

@@ -10,7 +10,10 @@ import { WasmtimeEngine } from '../../runtime/engine/wasmtime/wasmtime-engine.js
  * Wasmtime library that cannot be found fails the tests that need it (never a silent skip):
  * `npm install` fetches it, or BERTH_WASMTIME_LIBRARY names it.
  */
-export const TEST_ENGINES: EngineKind[] = (process.env.BERTH_TEST_ENGINES ?? 'jco,wasmtime').split(',').map((e) => e.trim()).filter((e): e is EngineKind => e === 'jco' || e === 'wasmtime');
+export const TEST_ENGINES: EngineKind[] = (process.env.BERTH_TEST_ENGINES ?? 'jco,wasmtime')
+  .split(',')
+  .map((e) => e.trim())
+  .filter((e): e is EngineKind => e === 'jco' || e === 'wasmtime');
 
 let library: Promise<string> | undefined;
 

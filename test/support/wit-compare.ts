@@ -23,9 +23,12 @@ export const tokenLabelled = (label: string): TokenLabelled => new TokenLabelled
 export function firstDifference(expected: unknown, actual: unknown, path = '$'): string | undefined {
   if (expected instanceof TokenLabelled) {
     if (!(actual instanceof EchoToken)) return `${path}: expected a token labelled ${show(expected.label)}, got ${show(actual)}`;
-    return actual.label() === expected.label ? undefined : `${path}: expected a token labelled ${show(expected.label)}, got one labelled ${show(actual.label())}`;
+    return actual.label() === expected.label
+      ? undefined
+      : `${path}: expected a token labelled ${show(expected.label)}, got one labelled ${show(actual.label())}`;
   }
-  if (expected instanceof EchoToken) return actual === expected ? undefined : `${path}: expected the token the host passed in (${show(expected.label())}), got ${show(actual)}`;
+  if (expected instanceof EchoToken)
+    return actual === expected ? undefined : `${path}: expected the token the host passed in (${show(expected.label())}), got ${show(actual)}`;
   if (typeof expected === 'number') return sameNumber(expected, actual) ? undefined : `${path}: expected ${show(expected)}, got ${show(actual)}`;
   if (typeof expected !== 'object' || expected === null) return actual === expected ? undefined : `${path}: expected ${show(expected)}, got ${show(actual)}`;
   if (ArrayBuffer.isView(expected)) return typedDifference(expected, actual, path);
@@ -53,7 +56,8 @@ function arrayDifference(expected: readonly unknown[], actual: unknown, path: st
 }
 
 function objectDifference(expected: Record<string, unknown>, actual: unknown, path: string): string | undefined {
-  if (typeof actual !== 'object' || actual === null || Array.isArray(actual) || ArrayBuffer.isView(actual)) return `${path}: expected an object, got ${show(actual)}`;
+  if (typeof actual !== 'object' || actual === null || Array.isArray(actual) || ArrayBuffer.isView(actual))
+    return `${path}: expected an object, got ${show(actual)}`;
   const got = actual as Record<string, unknown>;
   const extra = Object.keys(got).find((key) => !(key in expected) && got[key] !== undefined);
   if (extra !== undefined) return `${path}.${extra}: not expected, got ${show(got[extra])}`;

@@ -62,7 +62,21 @@ export function s64(g: Gen): bigint {
 
 const scratch = new DataView(new ArrayBuffer(8));
 
-const F32_EDGES = [0, -0, NaN, Infinity, -Infinity, 3.4028234663852886e38, -3.4028234663852886e38, 1.401298464324817e-45, -1.401298464324817e-45, 1.1754943508222875e-38, Math.fround(0.1), 16777216, 1];
+const F32_EDGES = [
+  0,
+  -0,
+  NaN,
+  Infinity,
+  -Infinity,
+  3.4028234663852886e38,
+  -3.4028234663852886e38,
+  1.401298464324817e-45,
+  -1.401298464324817e-45,
+  1.1754943508222875e-38,
+  Math.fround(0.1),
+  16777216,
+  1,
+];
 
 /** Any f32: from random bits (every class of value, NaN included), a small decimal, or an edge. */
 export function f32(g: Gen): number {
@@ -76,7 +90,22 @@ export function f32(g: Gen): number {
   );
 }
 
-const F64_EDGES = [0, -0, NaN, Infinity, -Infinity, Number.MAX_VALUE, -Number.MAX_VALUE, Number.MIN_VALUE, -Number.MIN_VALUE, Number.EPSILON, Number.MAX_SAFE_INTEGER, Number.MIN_SAFE_INTEGER, 0.1, 2.2250738585072014e-308];
+const F64_EDGES = [
+  0,
+  -0,
+  NaN,
+  Infinity,
+  -Infinity,
+  Number.MAX_VALUE,
+  -Number.MAX_VALUE,
+  Number.MIN_VALUE,
+  -Number.MIN_VALUE,
+  Number.EPSILON,
+  Number.MAX_SAFE_INTEGER,
+  Number.MIN_SAFE_INTEGER,
+  0.1,
+  2.2250738585072014e-308,
+];
 
 export function f64(g: Gen): number {
   return g.mostly(
@@ -115,14 +144,26 @@ export function string(g: Gen, maxLength = 24): string {
       for (let i = g.int(0, maxLength); i > 0; i--) out += char(g);
       return out;
     },
-    () => g.pick([() => '', () => '\0', () => '😀'.repeat(g.int(1, 8)), () => 'a'.repeat(g.int(200, 3000)), () => `a\0b${char(g)}`, () => String.fromCodePoint(0x10ffff, 0xd7ff, 0xe000)])(),
+    () =>
+      g.pick([
+        () => '',
+        () => '\0',
+        () => '😀'.repeat(g.int(1, 8)),
+        () => 'a'.repeat(g.int(200, 3000)),
+        () => `a\0b${char(g)}`,
+        () => String.fromCodePoint(0x10ffff, 0xd7ff, 0xe000),
+      ])(),
     0.4,
   );
 }
 
 /** A list of 0 to `max` items, sometimes empty and now and then long. */
 export function list<T>(g: Gen, item: (g: Gen) => T, max = 6): T[] {
-  const length = g.mostly(() => g.int(0, max), () => g.pick([0, 1, max * 8]), 0.3);
+  const length = g.mostly(
+    () => g.int(0, max),
+    () => g.pick([0, 1, max * 8]),
+    0.3,
+  );
   return Array.from({ length }, () => item(g));
 }
 
@@ -157,7 +198,16 @@ export function inner(g: Gen): Record<string, unknown> {
 }
 
 export function outer(g: Gen): Record<string, unknown> {
-  return { id: u64(g), createdAt: s64(g), label: string(g), inner: inner(g), inners: list(g, inner, 3), maybe: option(g, inner), bytes: bytes(g), ratio: f32(g) };
+  return {
+    id: u64(g),
+    createdAt: s64(g),
+    label: string(g),
+    inner: inner(g),
+    inners: list(g, inner, 3),
+    maybe: option(g, inner),
+    bytes: bytes(g),
+    ratio: f32(g),
+  };
 }
 
 export function shape(g: Gen): Tagged {

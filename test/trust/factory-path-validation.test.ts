@@ -23,7 +23,11 @@ afterAll(async () => {
 const F = x509.KeyUsageFlags;
 
 async function onboardWith(leaf: Keyed, chain: x509.X509Certificate[]) {
-  const credential = { kind: 'factory-certificate' as const, certificatesPem: [leaf.certificate, ...chain].map((c) => c.toString('pem')), keyPem: await privateKeyToPem(leaf.keys.privateKey) };
+  const credential = {
+    kind: 'factory-certificate' as const,
+    certificatesPem: [leaf.certificate, ...chain].map((c) => c.toString('pem')),
+    keyPem: await privateKeyToPem(leaf.keys.privateKey),
+  };
   return enroll({ url: h.cp.url, ca: h.ca, dir: join(work, `d${n++}`), credential });
 }
 
@@ -31,19 +35,29 @@ describe('factory (IDevID) onboarding validates the manufacturer chain for its p
   it('accepts a plain IDevID and refuses an IDevID used as a CA, one for another purpose, and a chain past pathLen', async () => {
     const manufacturerCa = await makeCert('self', { subject: 'CN=acme device CA', ca: true, pathLength: 0, keyUsage: CA_USAGE });
     expect((await h.admin('POST', '/api/v1/admin/manufacturers', { name: 'acme', certificate: manufacturerCa.certificate.toString('pem') })).status).toBe(201);
-    const idevid = (issuer: Keyed, serial: string, eku?: string[]) => makeCert(issuer, { subject: `CN=acme controller, 2.5.4.5=${serial}`, keyUsage: F.digitalSignature, ...(eku ? { eku } : {}) });
+    const idevid = (issuer: Keyed, serial: string, eku?: string[]) =>
+      makeCert(issuer, { subject: `CN=acme controller, 2.5.4.5=${serial}`, keyUsage: F.digitalSignature, ...(eku ? { eku } : {}) });
 
     const genuine = await idevid(manufacturerCa, 'SN-1');
     await expect(onboardWith(genuine, [])).resolves.toMatchObject({ deviceId: expect.stringMatching(/^[0-9a-f]{64}$/) });
 
     const forged = await idevid(genuine, 'SN-2');
-    await expect(onboardWith(forged, [genuine.certificate])).rejects.toMatchObject({ code: 'onboarding.factory_untrusted', message: expect.stringContaining('chain.not_a_ca') });
+    await expect(onboardWith(forged, [genuine.certificate])).rejects.toMatchObject({
+      code: 'onboarding.factory_untrusted',
+      message: expect.stringContaining('chain.not_a_ca'),
+    });
 
     const codeSigning = await idevid(manufacturerCa, 'SN-3', [x509.ExtendedKeyUsage.codeSigning]);
-    await expect(onboardWith(codeSigning, [])).rejects.toMatchObject({ code: 'onboarding.factory_untrusted', message: expect.stringContaining('chain.wrong_purpose') });
+    await expect(onboardWith(codeSigning, [])).rejects.toMatchObject({
+      code: 'onboarding.factory_untrusted',
+      message: expect.stringContaining('chain.wrong_purpose'),
+    });
 
     const subCa = await makeCert(manufacturerCa, { subject: 'CN=acme line CA', ca: true, keyUsage: CA_USAGE });
     const tooDeep = await idevid(subCa, 'SN-4');
-    await expect(onboardWith(tooDeep, [subCa.certificate])).rejects.toMatchObject({ code: 'onboarding.factory_untrusted', message: expect.stringContaining('chain.path_length') });
+    await expect(onboardWith(tooDeep, [subCa.certificate])).rejects.toMatchObject({
+      code: 'onboarding.factory_untrusted',
+      message: expect.stringContaining('chain.path_length'),
+    });
   });
 });

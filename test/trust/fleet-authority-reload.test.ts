@@ -10,7 +10,14 @@ describe('fleet authority: a rotation and reloads at the same time', () => {
   let store: Store;
   const errors: { msg: string; err?: unknown }[] = [];
   const log = () => {};
-  const logger = { info: log, warn: log, debug: log, trace: log, error: (o: { err?: unknown }, msg: string) => errors.push({ msg, err: o.err }), child: () => logger } as unknown as Logger;
+  const logger = {
+    info: log,
+    warn: log,
+    debug: log,
+    trace: log,
+    error: (o: { err?: unknown }, msg: string) => errors.push({ msg, err: o.err }),
+    child: () => logger,
+  } as unknown as Logger;
   beforeAll(async () => {
     store = await openStore({ kind: 'pglite', dataDir: join(suiteTempDir('fleet-reload'), 'store') });
   });

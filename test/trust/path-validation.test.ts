@@ -64,7 +64,9 @@ describe('purpose-aware certification path validation (trust/path/validate.ts)',
     ];
     for (const [purpose, eku, wrong] of cases) {
       for (const bad of await badChains(fleet, eku, wrong, deviceSan('intruder'))) {
-        const reason = reasonOf(() => validatePath({ leaf: bad.leaf.certificate, intermediates: bad.intermediates, anchors: [fleet.root.certificate], purpose, at: new Date() }));
+        const reason = reasonOf(() =>
+          validatePath({ leaf: bad.leaf.certificate, intermediates: bad.intermediates, anchors: [fleet.root.certificate], purpose, at: new Date() }),
+        );
         expect(reason, `${purpose}: ${bad.name}`).toBe(bad.reason);
       }
     }
@@ -73,22 +75,67 @@ describe('purpose-aware certification path validation (trust/path/validate.ts)',
   it('refuses a path longer than the maximum, an expired link, an unknown critical extension, and a stranger', async () => {
     const at = new Date();
     const anchors = [fleet.root.certificate];
-    expect(reasonOf(() => validatePath({ leaf: fleet.device.certificate, intermediates: [fleet.issuing.certificate], anchors, purpose: 'device-tls-client', at, maxLength: 2 }))).toBe('chain.too_long');
-    expect(reasonOf(() => validatePath({ leaf: fleet.device.certificate, intermediates: [fleet.issuing.certificate], anchors, purpose: 'device-tls-client', at: new Date(Date.now() + 3 * 86_400_000) }))).toBe('chain.expired');
+    expect(
+      reasonOf(() =>
+        validatePath({ leaf: fleet.device.certificate, intermediates: [fleet.issuing.certificate], anchors, purpose: 'device-tls-client', at, maxLength: 2 }),
+      ),
+    ).toBe('chain.too_long');
+    expect(
+      reasonOf(() =>
+        validatePath({
+          leaf: fleet.device.certificate,
+          intermediates: [fleet.issuing.certificate],
+          anchors,
+          purpose: 'device-tls-client',
+          at: new Date(Date.now() + 3 * 86_400_000),
+        }),
+      ),
+    ).toBe('chain.expired');
     const stranger = await makeCert('self', { subject: 'CN=stranger', ca: true, keyUsage: CA_USAGE });
-    expect(reasonOf(() => validatePath({ leaf: fleet.device.certificate, intermediates: [fleet.issuing.certificate], anchors: [stranger.certificate], purpose: 'device-tls-client', at }))).toBe('chain.untrusted');
+    expect(
+      reasonOf(() =>
+        validatePath({
+          leaf: fleet.device.certificate,
+          intermediates: [fleet.issuing.certificate],
+          anchors: [stranger.certificate],
+          purpose: 'device-tls-client',
+          at,
+        }),
+      ),
+    ).toBe('chain.untrusted');
     const leaf = await makeCert(fleet.issuing, { subject: 'CN=odd', keyUsage: F.digitalSignature, eku: [E.clientAuth], sans: [deviceSan('odd')] });
     const odd = await x509.X509CertificateGenerator.create({
-      serialNumber: '01', subject: 'CN=odd', issuer: fleet.issuing.certificate.subjectName, notBefore: leaf.certificate.notBefore, notAfter: leaf.certificate.notAfter,
-      signingAlgorithm: { name: 'ECDSA', hash: 'SHA-256' }, publicKey: leaf.keys.publicKey, signingKey: fleet.issuing.keys.privateKey,
+      serialNumber: '01',
+      subject: 'CN=odd',
+      issuer: fleet.issuing.certificate.subjectName,
+      notBefore: leaf.certificate.notBefore,
+      notAfter: leaf.certificate.notAfter,
+      signingAlgorithm: { name: 'ECDSA', hash: 'SHA-256' },
+      publicKey: leaf.keys.publicKey,
+      signingKey: fleet.issuing.keys.privateKey,
       extensions: [...leaf.certificate.extensions, new x509.Extension('1.2.3.4.5', true, new Uint8Array([5, 0]))],
     });
-    expect(reasonOf(() => validatePath({ leaf: odd, intermediates: [fleet.issuing.certificate], anchors, purpose: 'device-tls-client', at }))).toBe('chain.unknown_critical_extension');
+    expect(reasonOf(() => validatePath({ leaf: odd, intermediates: [fleet.issuing.certificate], anchors, purpose: 'device-tls-client', at }))).toBe(
+      'chain.unknown_critical_extension',
+    );
   });
 
   it('holds a CA to the SPIFFE trust domains its name constraints permit, and lets names inside them through', async () => {
-    const inside = await makeCert(fleet.constrained, { subject: 'CN=inside', keyUsage: F.digitalSignature, eku: [E.clientAuth], sans: [{ type: 'url', value: 'spiffe://other.test/device/a' }] });
-    expect(validatePath({ leaf: inside.certificate, intermediates: [fleet.constrained.certificate], anchors: [fleet.root.certificate], purpose: 'device-tls-client', at: new Date() }).path).toHaveLength(3);
+    const inside = await makeCert(fleet.constrained, {
+      subject: 'CN=inside',
+      keyUsage: F.digitalSignature,
+      eku: [E.clientAuth],
+      sans: [{ type: 'url', value: 'spiffe://other.test/device/a' }],
+    });
+    expect(
+      validatePath({
+        leaf: inside.certificate,
+        intermediates: [fleet.constrained.certificate],
+        anchors: [fleet.root.certificate],
+        purpose: 'device-tls-client',
+        at: new Date(),
+      }).path,
+    ).toHaveLength(3);
   });
 });
 
@@ -96,21 +143,34 @@ describe('every place Berth accepts a certificate refuses the wrong chains', () 
   it('workload tokens: token.untrusted_chain with the reason', async () => {
     const verify = (token: string) => verifyWorkloadToken(token, { roots: [fleet.root.certificate], trustDomain: TD, audience: 'historian' });
     const request = { vendor: 'acme', app: 'sensor', instance: 'i-1', audience: 'historian' };
-    const signerOf = (bad: Pick<BadChain, 'leaf' | 'intermediates'>) => ({ trustDomain: TD, deviceId: 'intruder', privateKey: bad.leaf.keys.privateKey, chain: [bad.leaf.certificate, ...bad.intermediates] });
+    const signerOf = (bad: Pick<BadChain, 'leaf' | 'intermediates'>) => ({
+      trustDomain: TD,
+      deviceId: 'intruder',
+      privateKey: bad.leaf.keys.privateKey,
+      chain: [bad.leaf.certificate, ...bad.intermediates],
+    });
     for (const bad of await badChains(fleet, E.clientAuth, E.codeSigning, deviceSan('intruder'))) {
-      const err = await verify(await issueWorkloadToken(signerOf(bad), request)).then(() => undefined, (e: unknown) => e);
+      const err = await verify(await issueWorkloadToken(signerOf(bad), request)).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       expect(err, bad.name).toMatchObject({ code: 'token.untrusted_chain', details: { reason: bad.reason } });
     }
     // The device's own certificate still signs tokens.
     const good = await makeCert(fleet.issuing, { subject: 'CN=good', keyUsage: F.digitalSignature, eku: [E.clientAuth], sans: [deviceSan('intruder')] });
-    await expect(verify(await issueWorkloadToken(signerOf({ leaf: good, intermediates: [fleet.issuing.certificate] }), request))).resolves.toMatchObject({ deviceId: 'intruder' });
+    await expect(verify(await issueWorkloadToken(signerOf({ leaf: good, intermediates: [fleet.issuing.certificate] }), request))).resolves.toMatchObject({
+      deviceId: 'intruder',
+    });
   });
 
   it('revocation lists: a CRL signer that is no CA, or whose path breaks a CA constraint, is revocations.untrusted', async () => {
     const load = async (signer: KeyedCertificate, chain: x509.X509Certificate[]) => {
       const crl = await issueCrl(signer, [], { number: 1, thisUpdate: new Date(), nextUpdate: new Date(Date.now() + 3_600_000) });
       const pem = [signer.certificate, ...chain].map((c) => c.toString('pem')).join('\n') + '\n' + x509.PemConverter.encode(crl.rawData, 'X509 CRL') + '\n';
-      return RevocationList.load(pem, { roots: [fleet.root.certificate] }).then(() => 'accepted', (e: BerthError) => `${e.code}/${String(e.details?.reason)}`);
+      return RevocationList.load(pem, { roots: [fleet.root.certificate] }).then(
+        () => 'accepted',
+        (e: BerthError) => `${e.code}/${String(e.details?.reason)}`,
+      );
     };
     const crlCa = (issuer: KeyedCertificate) => makeCert(issuer, { subject: `CN=CRL CA under ${issuer.certificate.subject}`, ca: true, keyUsage: CA_USAGE });
     expect(await load(fleet.issuing, [])).toBe('accepted');
@@ -135,10 +195,12 @@ describe('every place Berth accepts a certificate refuses the wrong chains', () 
 
   it('timestamp authorities: a TSA chain not fit for timestamping is refused when the roots are compiled', async () => {
     const tsa = await createTimestampAuthority();
-    const compile = (chain: x509.X509Certificate[]) => reasonOf(() => compileRoots({ signingCas: [], timestampAuthorities: [chain.map((c) => c.toString('pem'))] }));
+    const compile = (chain: x509.X509Certificate[]) =>
+      reasonOf(() => compileRoots({ signingCas: [], timestampAuthorities: [chain.map((c) => c.toString('pem'))] }));
     expect(reasonOf(() => compileRoots({ signingCas: [], timestampAuthorities: [tsa.certChainPem] }))).toBeUndefined();
     const tsaRoot = await makeCert('self', { subject: 'CN=TSA root', ca: true, pathLength: 0, keyUsage: F.keyCertSign });
-    const tsaLeaf = (issuer: KeyedCertificate, eku: string[], critical: boolean) => makeCert(issuer, { subject: 'CN=TSA', keyUsage: F.digitalSignature, eku, ekuCritical: critical });
+    const tsaLeaf = (issuer: KeyedCertificate, eku: string[], critical: boolean) =>
+      makeCert(issuer, { subject: 'CN=TSA', keyUsage: F.digitalSignature, eku, ekuCritical: critical });
     expect(compile([(await tsaLeaf(tsaRoot, [E.timeStamping], true)).certificate, tsaRoot.certificate])).toBeUndefined();
     expect(compile([(await tsaLeaf(tsaRoot, [E.timeStamping], false)).certificate, tsaRoot.certificate])).toBe('chain.wrong_purpose');
     expect(compile([(await tsaLeaf(tsaRoot, [E.timeStamping, E.codeSigning], true)).certificate, tsaRoot.certificate])).toBe('chain.wrong_purpose');
@@ -171,7 +233,14 @@ describe('every place Berth accepts a certificate refuses the wrong chains', () 
     await once(tls, 'listening');
     const port = (tls.address() as AddressInfo).port;
     const present = async (leaf: KeyedCertificate, chain: x509.X509Certificate[]) => {
-      const socket = connect({ host: '127.0.0.1', port, servername: 'localhost', ca: [fleet.root.certificate.toString('pem')], key: await privateKeyToPem(leaf.keys.privateKey), cert: [leaf.certificate, ...chain].map((c) => c.toString('pem')).join('\n') });
+      const socket = connect({
+        host: '127.0.0.1',
+        port,
+        servername: 'localhost',
+        ca: [fleet.root.certificate.toString('pem')],
+        key: await privateKeyToPem(leaf.keys.privateKey),
+        cert: [leaf.certificate, ...chain].map((c) => c.toString('pem')).join('\n'),
+      });
       socket.resume();
       await once(socket, 'end');
       socket.destroy();

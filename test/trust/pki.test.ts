@@ -36,10 +36,18 @@ describe('fleet PKI', () => {
     expect(lifetime).toBeLessThanOrEqual(3_600_000 + CERTIFICATE_BACKDATE_MS + 1000);
     expect(cert.notAfter.getTime() - Date.now()).toBeLessThanOrEqual(3_600_000 + 1000);
     // Only the intermediate's key was needed to issue; the root verifies the chain.
-    const { anchor } = validatePath({ leaf: cert, intermediates: [issuing.certificate], anchors: [root.certificate], purpose: 'device-tls-client', at: new Date() });
+    const { anchor } = validatePath({
+      leaf: cert,
+      intermediates: [issuing.certificate],
+      anchors: [root.certificate],
+      purpose: 'device-tls-client',
+      at: new Date(),
+    });
     expect(fingerprintOf(anchor)).toBe(fingerprintOf(root.certificate));
     const other = await createRootCa('fleet.test');
-    expect(() => validatePath({ leaf: cert, intermediates: [issuing.certificate], anchors: [other.certificate], purpose: 'device-tls-client', at: new Date() })).toThrow(expect.objectContaining({ code: 'chain.untrusted' }));
+    expect(() =>
+      validatePath({ leaf: cert, intermediates: [issuing.certificate], anchors: [other.certificate], purpose: 'device-tls-client', at: new Date() }),
+    ).toThrow(expect.objectContaining({ code: 'chain.untrusted' }));
   });
 
   it('round-trips a private key through PKCS#8 PEM', async () => {
@@ -64,8 +72,16 @@ describe('fleet PKI', () => {
     der[der.length - 5] = der[der.length - 5]! ^ 0x01;
     const tampered = x509.PemConverter.encode(der, 'CERTIFICATE REQUEST');
     await expect(verifyCsr(tampered)).rejects.toBeInstanceOf(BerthError);
-    const rsa = (await crypto.subtle.generateKey({ name: 'RSASSA-PKCS1-v1_5', modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]), hash: 'SHA-256' }, true, ['sign', 'verify'])) as CryptoKeyPair;
-    const rsaCsr = await x509.Pkcs10CertificateRequestGenerator.create({ name: 'CN=x', keys: rsa, signingAlgorithm: { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' } });
+    const rsa = (await crypto.subtle.generateKey(
+      { name: 'RSASSA-PKCS1-v1_5', modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]), hash: 'SHA-256' },
+      true,
+      ['sign', 'verify'],
+    )) as CryptoKeyPair;
+    const rsaCsr = await x509.Pkcs10CertificateRequestGenerator.create({
+      name: 'CN=x',
+      keys: rsa,
+      signingAlgorithm: { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' },
+    });
     await expect(verifyCsr(rsaCsr.toString('pem'))).rejects.toMatchObject({ code: 'csr.bad_key' });
   });
 

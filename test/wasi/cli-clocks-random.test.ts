@@ -72,7 +72,11 @@ describe('wasi:cli', () => {
   });
 
   it('a failing sink is a stream error for the guest, not a trap', () => {
-    const { host } = cli({ stdout: () => { throw new Error('log closed'); } });
+    const { host } = cli({
+      stdout: () => {
+        throw new Error('log closed');
+      },
+    });
     const e = errOf(() => host['wasi:cli/stdout'].getStdout().blockingWriteAndFlush(new Uint8Array(1))) as { tag: string };
     expect(e.tag).toBe('last-operation-failed');
   });

@@ -59,11 +59,24 @@ describe('the preview1 command adapter', () => {
     try {
       // The adapter jco 1.35 ships imports these 18 interfaces (at wasi 0.2.12).
       expect(everything.imports.sort()).toEqual([
-        'wasi:cli/environment', 'wasi:cli/exit', 'wasi:cli/stderr', 'wasi:cli/stdin', 'wasi:cli/stdout',
-        'wasi:cli/terminal-input', 'wasi:cli/terminal-output', 'wasi:cli/terminal-stderr',
-        'wasi:cli/terminal-stdin', 'wasi:cli/terminal-stdout', 'wasi:clocks/monotonic-clock',
-        'wasi:clocks/wall-clock', 'wasi:filesystem/preopens', 'wasi:filesystem/types', 'wasi:io/error',
-        'wasi:io/poll', 'wasi:io/streams', 'wasi:random/random',
+        'wasi:cli/environment',
+        'wasi:cli/exit',
+        'wasi:cli/stderr',
+        'wasi:cli/stdin',
+        'wasi:cli/stdout',
+        'wasi:cli/terminal-input',
+        'wasi:cli/terminal-output',
+        'wasi:cli/terminal-stderr',
+        'wasi:cli/terminal-stdin',
+        'wasi:cli/terminal-stdout',
+        'wasi:clocks/monotonic-clock',
+        'wasi:clocks/wall-clock',
+        'wasi:filesystem/preopens',
+        'wasi:filesystem/types',
+        'wasi:io/error',
+        'wasi:io/poll',
+        'wasi:io/streams',
+        'wasi:random/random',
       ]);
       const { host } = hostFor(dirs.make('everything'));
       expectImportsSatisfied(everything, host);
@@ -94,10 +107,12 @@ describe('the files fixture (C, wasi-libc, preview1 command adapter)', () => {
     expect(runCommand(files.instantiate(host as unknown as Record<string, unknown>))).toBe(0);
 
     const lines = stdout().toString().trim().split('\n');
-    const result = new Map(lines.map((l) => {
-      const [label, ...rest] = l.split(' ');
-      return [label, rest.join(' ')];
-    }));
+    const result = new Map(
+      lines.map((l) => {
+        const [label, ...rest] = l.split(' ');
+        return [label, rest.join(' ')];
+      }),
+    );
     expect(stderr()).toBe('');
     expect(result.get('write-own')).toBe('allowed');
     expect(readFileSync(join(dataDir, 'own.txt'), 'utf8')).toBe('mine');
@@ -143,17 +158,22 @@ describe('a WAT probe through the full preview1 adapter', () => {
 
     const EPERM = 63;
     expect([...stdout()]).toEqual([
-      0, 0, // environ_sizes_get: ok, zero variables
-      0, 2, // args_sizes_get: ok, two arguments
+      0,
+      0, // environ_sizes_get: ok, zero variables
+      0,
+      2, // args_sizes_get: ok, two arguments
       EPERM, // symlink to /etc/passwd
       EPERM, // symlink to ../../etc
       0, // mkdir sub
       EPERM, // open ../x
-      0, 1, // poll_oneoff on a 20 ms clock: ok, one event
+      0,
+      1, // poll_oneoff on a 20 ms clock: ok, one event
       0, // random_get
       0, // clock_time_get
-      0, 'Z'.charCodeAt(0), // open and read in.txt
-      0, 1, // fd_readdir on /data (the adapter asks metadata-hash-at for each entry's inode)
+      0,
+      'Z'.charCodeAt(0), // open and read in.txt
+      0,
+      1, // fd_readdir on /data (the adapter asks metadata-hash-at for each entry's inode)
     ]);
     expect(existsSync(join(dataDir, 'link-out')) || existsSync(join(dataDir, 'link2'))).toBe(false);
     expect(existsSync(join(dataDir, 'sub'))).toBe(true);

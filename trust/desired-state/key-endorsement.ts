@@ -11,13 +11,21 @@ import { z } from 'zod';
  */
 export const KEY_ENDORSEMENT_JWS_TYPE = 'berth-key-endorsement+jws';
 
-const publicJwkSchema = z.looseObject({ kty: z.literal('EC'), crv: z.literal('P-256'), kid: z.string().min(1).max(128), x: z.string().max(64), y: z.string().max(64) });
+const publicJwkSchema = z.looseObject({
+  kty: z.literal('EC'),
+  crv: z.literal('P-256'),
+  kid: z.string().min(1).max(128),
+  x: z.string().max(64),
+  y: z.string().max(64),
+});
 const endorsementSchema = z.strictObject({ endorses: publicJwkSchema, iat: z.number().int() });
 
 /** The retiring key (`signingKey`, id `keyId`) vouches for `next`. */
 export async function endorseKey(signingKey: KeyObject, keyId: string, next: JWK, now = Date.now()): Promise<string> {
   const payload = { endorses: publicPart(next), iat: Math.floor(now / 1000) };
-  return new CompactSign(new TextEncoder().encode(JSON.stringify(payload))).setProtectedHeader({ alg: 'ES256', kid: keyId, typ: KEY_ENDORSEMENT_JWS_TYPE }).sign(signingKey);
+  return new CompactSign(new TextEncoder().encode(JSON.stringify(payload)))
+    .setProtectedHeader({ alg: 'ES256', kid: keyId, typ: KEY_ENDORSEMENT_JWS_TYPE })
+    .sign(signingKey);
 }
 
 /**
@@ -29,7 +37,7 @@ export async function endorseKey(signingKey: KeyObject, keyId: string, next: JWK
 export async function acceptEndorsedKeys(pinned: readonly JWK[], endorsements: readonly string[], max = 8): Promise<JWK[]> {
   const accepted = [...pinned];
   const pending = new Set(endorsements.slice(0, 32));
-  for (let progress = true; progress && pending.size > 0; ) {
+  for (let progress = true; progress && pending.size > 0;) {
     progress = false;
     for (const jws of pending) {
       const next = await endorsedBy(jws, accepted);

@@ -23,7 +23,9 @@ export async function createDesiredStateSigner(privateKey: KeyObject, publicKey:
     async sign(claims) {
       // Validate our own output: a malformed statement would be refused by every agent anyway.
       const checked = desiredStateClaimsSchema.parse(claims);
-      return new CompactSign(encoder.encode(JSON.stringify(checked))).setProtectedHeader({ alg: 'ES256', kid: keyId, typ: DESIRED_STATE_JWS_TYPE }).sign(privateKey);
+      return new CompactSign(encoder.encode(JSON.stringify(checked)))
+        .setProtectedHeader({ alg: 'ES256', kid: keyId, typ: DESIRED_STATE_JWS_TYPE })
+        .sign(privateKey);
     },
   };
 }

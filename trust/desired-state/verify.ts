@@ -64,17 +64,26 @@ export async function verifyDesiredState(jws: string, o: VerifyDesiredStateOptio
   } catch (err) {
     return refuse(desiredStateRefusals.malformed, `the signed desired state has invalid claims: ${(err as Error).message}`, { kid });
   }
-  if (claims.sub !== o.deviceId) return refuse(desiredStateRefusals.wrongDevice, `the desired state is for device '${claims.sub}', not '${o.deviceId}'`, { for: claims.sub });
+  if (claims.sub !== o.deviceId)
+    return refuse(desiredStateRefusals.wrongDevice, `the desired state is for device '${claims.sub}', not '${o.deviceId}'`, { for: claims.sub });
   if (claims.cnf['x5t#S256'] !== o.certificateThumbprint) {
-    return refuse(desiredStateRefusals.wrongCertificate, 'the desired state is bound to another certificate', { bound: claims.cnf['x5t#S256'], own: o.certificateThumbprint });
+    return refuse(desiredStateRefusals.wrongCertificate, 'the desired state is bound to another certificate', {
+      bound: claims.cnf['x5t#S256'],
+      own: o.certificateThumbprint,
+    });
   }
   const now = Math.floor((o.now ?? new Date()).getTime() / 1000);
-  if (now > claims.exp + (o.clockSkewSeconds ?? 60)) return refuse(desiredStateRefusals.expired, `the desired state expired at ${new Date(claims.exp * 1000).toISOString()}`, { exp: claims.exp });
+  if (now > claims.exp + (o.clockSkewSeconds ?? 60))
+    return refuse(desiredStateRefusals.expired, `the desired state expired at ${new Date(claims.exp * 1000).toISOString()}`, { exp: claims.exp });
   const m = o.manifest;
   const sameDeployments =
-    m.deployments.length === claims.deployments.length && m.deployments.every((d, i) => d.deploymentId === claims.deployments[i]!.deploymentId && d.digest === claims.deployments[i]!.digest);
+    m.deployments.length === claims.deployments.length &&
+    m.deployments.every((d, i) => d.deploymentId === claims.deployments[i]!.deploymentId && d.digest === claims.deployments[i]!.digest);
   if (m.digest !== claims.manifestDigest || m.manifestVersion !== claims.manifestVersion || m.bundleDigest !== claims.bundleDigest || !sameDeployments) {
-    return refuse(desiredStateRefusals.manifestMismatch, 'the manifest received is not the one the control plane signed', { signed: claims.manifestDigest, received: m.digest });
+    return refuse(desiredStateRefusals.manifestMismatch, 'the manifest received is not the one the control plane signed', {
+      signed: claims.manifestDigest,
+      received: m.digest,
+    });
   }
   if (claims.manifestVersion <= o.lastAdoptedVersion) {
     return refuse(desiredStateRefusals.versionNotNewer, `manifestVersion ${claims.manifestVersion} is not above the adopted ${o.lastAdoptedVersion}`, {

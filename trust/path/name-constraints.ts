@@ -25,7 +25,8 @@ export function nameConstraintViolation(issuer: x509.X509Certificate, subject: x
   }
   for (const name of namesOf(subject)) {
     const ofForm = permitted.filter((b) => formOf(b) === name.form);
-    if (ofForm.length > 0 && !ofForm.some((b) => matches(b, name))) return `${name.form} name '${name.value}' is outside the names '${issuer.subject}' may issue for`;
+    if (ofForm.length > 0 && !ofForm.some((b) => matches(b, name)))
+      return `${name.form} name '${name.value}' is outside the names '${issuer.subject}' may issue for`;
     if (excluded.some((b) => formOf(b) === name.form && matches(b, name))) return `${name.form} name '${name.value}' is excluded by '${issuer.subject}'`;
   }
   return undefined;

@@ -49,7 +49,13 @@ export const PURPOSES: Readonly<Record<CertificatePurpose, PurposeRule>> = {
   'tls-server': { keyUsageAnyOf: F.digitalSignature, extendedKeyUsage: E.serverAuth, explicit: true, endIsCa: false },
   'workload-token': { keyUsageAnyOf: F.digitalSignature, extendedKeyUsage: E.clientAuth, explicit: true, endIsCa: false },
   'code-signing': { keyUsageAnyOf: F.digitalSignature, extendedKeyUsage: E.codeSigning, explicit: true, endIsCa: false },
-  timestamping: { keyUsageAnyOf: F.digitalSignature | F.nonRepudiation, extendedKeyUsage: E.timeStamping, explicit: true, criticalSoleExtendedKeyUsage: true, endIsCa: false },
+  timestamping: {
+    keyUsageAnyOf: F.digitalSignature | F.nonRepudiation,
+    extendedKeyUsage: E.timeStamping,
+    explicit: true,
+    criticalSoleExtendedKeyUsage: true,
+    endIsCa: false,
+  },
   'crl-signing': { keyUsageAnyOf: F.cRLSign, extendedKeyUsage: undefined, explicit: false, endIsCa: true },
   'factory-identity': { keyUsageAnyOf: F.digitalSignature, extendedKeyUsage: E.clientAuth, explicit: false, endIsCa: false },
 };

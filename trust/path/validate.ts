@@ -72,11 +72,12 @@ function buildPath(input: PathValidationInput): x509.X509Certificate[] {
   const path = [input.leaf];
   if (anchorPrints.has(fingerprintOf(input.leaf))) return path;
   const pool = [...(input.intermediates ?? [])];
-  for (let current = input.leaf; path.length < maxLength; ) {
+  for (let current = input.leaf; path.length < maxLength;) {
     const anchor = input.anchors.find((a) => a.subject === current.issuer && signedBy(current, a));
     if (anchor) return [...path, anchor];
     const next = pool.find((c) => c.subject === current.issuer && signedBy(current, c));
-    if (!next) refuse('chain.untrusted', `certificate '${input.leaf.subject}' does not chain to a trusted authority (no issuer found for '${current.subject}')`);
+    if (!next)
+      refuse('chain.untrusted', `certificate '${input.leaf.subject}' does not chain to a trusted authority (no issuer found for '${current.subject}')`);
     pool.splice(pool.indexOf(next), 1);
     path.push(next);
     current = next;
@@ -101,10 +102,12 @@ function checkIssuer(path: readonly x509.X509Certificate[], i: number, rule: Pur
   const basic = issuer.getExtension(x509.BasicConstraintsExtension);
   if (!basic?.ca) refuse('chain.not_a_ca', `certificate '${issuer.subject}' signed '${path[i - 1]!.subject}' but is not a CA`);
   const usage = issuer.getExtension(x509.KeyUsagesExtension);
-  if (usage && !(usage.usages & x509.KeyUsageFlags.keyCertSign)) refuse('chain.key_usage', `CA '${issuer.subject}' signed '${path[i - 1]!.subject}' but its key usage does not allow signing certificates (keyCertSign)`);
+  if (usage && !(usage.usages & x509.KeyUsageFlags.keyCertSign))
+    refuse('chain.key_usage', `CA '${issuer.subject}' signed '${path[i - 1]!.subject}' but its key usage does not allow signing certificates (keyCertSign)`);
   // pathLenConstraint counts the intermediates between this CA and the end certificate.
   const below = path.slice(1, i).filter((c) => c.subject !== c.issuer).length;
-  if (basic.pathLength !== undefined && below > basic.pathLength) refuse('chain.path_length', `CA '${issuer.subject}' allows ${basic.pathLength} intermediate CA(s) below it, the path has ${below}`);
+  if (basic.pathLength !== undefined && below > basic.pathLength)
+    refuse('chain.path_length', `CA '${issuer.subject}' allows ${basic.pathLength} intermediate CA(s) below it, the path has ${below}`);
   const eku = issuer.getExtension(x509.ExtendedKeyUsageExtension);
   if (eku && rule.extendedKeyUsage && !eku.usages.some((u) => u === rule.extendedKeyUsage || u === ANY_EXTENDED_KEY_USAGE)) {
     refuse('chain.wrong_purpose', `CA '${issuer.subject}' is restricted to other purposes than ${rule.extendedKeyUsage}`);

@@ -28,7 +28,8 @@ export function normalizeSerial(hex: string): string {
 }
 
 export async function issueCrl(issuer: KeyedCertificate, entries: readonly RevokedEntry[], params: CrlParams): Promise<x509.X509Crl> {
-  if (!Number.isSafeInteger(params.number) || params.number < 1) throw new BerthError('revocations.bad_number', `CRL number ${params.number} is not a positive integer`);
+  if (!Number.isSafeInteger(params.number) || params.number < 1)
+    throw new BerthError('revocations.bad_number', `CRL number ${params.number} is not a positive integer`);
   return x509.X509CrlGenerator.create({
     issuer: issuer.certificate.subjectName,
     thisUpdate: params.thisUpdate,

@@ -53,7 +53,8 @@ export class RevocationList {
       if (!crl.nextUpdate) refuse('revocations.malformed', `the CRL from "${crl.issuer}" has no nextUpdate`);
       const critical = unknownCriticalExtension(crl);
       if (critical) refuse('revocations.malformed', `the CRL from "${crl.issuer}" has an unknown critical extension ${critical}`);
-      if (now.getTime() > crl.nextUpdate.getTime() + toleranceMs) refuse('revocations.expired', `the CRL from "${crl.issuer}" expired at ${crl.nextUpdate.toISOString()}; fetch a current one`);
+      if (now.getTime() > crl.nextUpdate.getTime() + toleranceMs)
+        refuse('revocations.expired', `the CRL from "${crl.issuer}" expired at ${crl.nextUpdate.toISOString()}; fetch a current one`);
       const issuerFingerprint = fingerprintOf(issuer);
       if (issuers.some((i) => i.issuerFingerprint === issuerFingerprint)) refuse('revocations.malformed', `two CRLs from "${crl.issuer}"`);
       issuers.push({
@@ -84,8 +85,10 @@ export class RevocationList {
     for (const mine of this.issuers) {
       const theirs = previous.issuers.find((i) => i.issuerFingerprint === mine.issuerFingerprint);
       if (!theirs) continue;
-      if (mine.number < theirs.number) refuse('revocations.rollback', `CRL number ${mine.number} from "${mine.issuer.subject}" is older than the ${theirs.number} already held`);
-      if (mine.number === theirs.number && mine.crlDigest !== theirs.crlDigest) refuse('revocations.rollback', `a different CRL with the same number ${mine.number} from "${mine.issuer.subject}"`);
+      if (mine.number < theirs.number)
+        refuse('revocations.rollback', `CRL number ${mine.number} from "${mine.issuer.subject}" is older than the ${theirs.number} already held`);
+      if (mine.number === theirs.number && mine.crlDigest !== theirs.crlDigest)
+        refuse('revocations.rollback', `a different CRL with the same number ${mine.number} from "${mine.issuer.subject}"`);
     }
   }
 
@@ -103,7 +106,8 @@ export class RevocationList {
       }
     }
     if (!covering) refuse('revocations.issuer_not_covered', `it has no CRL from "${certificate.issuer}", the CA that issued device ${deviceId}'s certificate`);
-    if (now.getTime() > covering.nextUpdate.getTime() + this.toleranceMs) refuse('revocations.expired', `the CRL from "${certificate.issuer}" expired at ${covering.nextUpdate.toISOString()}; fetch a current one`);
+    if (now.getTime() > covering.nextUpdate.getTime() + this.toleranceMs)
+      refuse('revocations.expired', `the CRL from "${certificate.issuer}" expired at ${covering.nextUpdate.toISOString()}; fetch a current one`);
     const serial = normalizeSerial(certificate.serialNumber);
     if (covering.serials.has(serial)) {
       throw new BerthError('token.revoked', `device ${deviceId} is revoked: its certificate ${serial} is on CRL number ${covering.number}`);
@@ -112,7 +116,12 @@ export class RevocationList {
 }
 
 /** The CA certificate in the document that signed `crl`, validated to the roots for signing CRLs. */
-async function verifiedSigner(crl: x509.X509Crl, certificates: readonly x509.X509Certificate[], roots: readonly x509.X509Certificate[], now: Date): Promise<x509.X509Certificate> {
+async function verifiedSigner(
+  crl: x509.X509Crl,
+  certificates: readonly x509.X509Certificate[],
+  roots: readonly x509.X509Certificate[],
+  now: Date,
+): Promise<x509.X509Certificate> {
   let signer: x509.X509Certificate | undefined;
   for (const candidate of [...certificates, ...roots]) {
     if (candidate.subject !== crl.issuer) continue;
@@ -125,7 +134,11 @@ async function verifiedSigner(crl: x509.X509Crl, certificates: readonly x509.X50
   try {
     validatePath({ leaf: signer, intermediates: certificates, anchors: roots, purpose: 'crl-signing', at: now });
   } catch (err) {
-    throw new BerthError('revocations.untrusted', `revocation list refused: the CRL signer "${signer.subject}" is not trusted by the bundle to sign CRLs (${errorMessage(err)})`, { reason: errorCode(err, 'chain.untrusted') });
+    throw new BerthError(
+      'revocations.untrusted',
+      `revocation list refused: the CRL signer "${signer.subject}" is not trusted by the bundle to sign CRLs (${errorMessage(err)})`,
+      { reason: errorCode(err, 'chain.untrusted') },
+    );
   }
   return signer;
 }

@@ -10,7 +10,11 @@ import { x509 } from '../x509.js';
  * key usage and extended key usage, keyCertSign and name constraints on the CAs, a bounded path),
  * so a TLS, device or timestamping certificate from the same CA cannot sign components.
  */
-export function checkSigningCertificatePath(material: Bundle['verificationMaterial']['content'], anchors: readonly x509.X509Certificate[], signedAt: Date): void {
+export function checkSigningCertificatePath(
+  material: Bundle['verificationMaterial']['content'],
+  anchors: readonly x509.X509Certificate[],
+  signedAt: Date,
+): void {
   if (material.$case === 'publicKey') return;
   const raw = material.$case === 'certificate' ? [material.certificate.rawBytes] : material.x509CertificateChain.certificates.map((c) => c.rawBytes);
   try {

@@ -48,7 +48,8 @@ export async function verifyDeploymentArtifact(
     } catch (err) {
       throw new BerthError('artifact.bad-reference', `the document's repository or digest is not valid: ${errorMessage(err)}`);
     }
-    if (ref.tag !== undefined || ref.digest !== component.digest) throw new BerthError('artifact.bad-reference', 'the document names a tag; devices pull by digest only');
+    if (ref.tag !== undefined || ref.digest !== component.digest)
+      throw new BerthError('artifact.bad-reference', 'the document names a tag; devices pull by digest only');
     const policy = compilePolicy(trustPolicy);
     if (options.vendor !== undefined && policy.vendor !== options.vendor) {
       throw new BerthError('policy.invalid', `the trust policy is vendor '${policy.vendor}''s, but the deployment is vendor '${options.vendor}''s`);
@@ -59,6 +60,11 @@ export async function verifyDeploymentArtifact(
       ...(options.onProgress ? { onProgress: options.onProgress } : {}),
     });
   } catch (err) {
-    throw new BerthError(errorCode(err, 'artifact.refused'), `artifact ${what} refused: ${errorMessage(err)}`, err instanceof BerthError ? err.details : undefined, { cause: err });
+    throw new BerthError(
+      errorCode(err, 'artifact.refused'),
+      `artifact ${what} refused: ${errorMessage(err)}`,
+      err instanceof BerthError ? err.details : undefined,
+      { cause: err },
+    );
   }
 }

@@ -24,10 +24,17 @@ export interface FetchVerifiedOptions {
   onProgress?: Progress;
 }
 
-export async function fetchVerified(source: ArtifactSource, ref: Reference & { digest: Digest }, policy: CompiledPolicy, options: FetchVerifiedOptions = {}): Promise<VerifiedArtifact> {
+export async function fetchVerified(
+  source: ArtifactSource,
+  ref: Reference & { digest: Digest },
+  policy: CompiledPolicy,
+  options: FetchVerifiedOptions = {},
+): Promise<VerifiedArtifact> {
   checkNamespace(policy, ref.registry, ref.repository);
   const artifact = await source.fetch(ref, options.onProgress);
   const roots = options.roots ?? NO_ROOTS;
-  const verified = options.cache ? options.cache.verify(policy, artifact.component, artifact.bundles, roots) : verifyComponent(policy, artifact.component, artifact.bundles, roots);
+  const verified = options.cache
+    ? options.cache.verify(policy, artifact.component, artifact.bundles, roots)
+    : verifyComponent(policy, artifact.component, artifact.bundles, roots);
   return { manifestDigest: artifact.manifestDigest, component: artifact.component, verified };
 }

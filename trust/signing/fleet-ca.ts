@@ -62,7 +62,9 @@ export async function loadSigningCa(certPem: string, privateKeyPem: string): Pro
   let privateKey: webcrypto.CryptoKey;
   try {
     caCert = new x509.X509Certificate(certPem);
-    privateKey = await webcrypto.subtle.importKey('pkcs8', x509.PemConverter.decodeFirst(privateKeyPem), { name: 'ECDSA', namedCurve: 'P-256' }, false, ['sign']);
+    privateKey = await webcrypto.subtle.importKey('pkcs8', x509.PemConverter.decodeFirst(privateKeyPem), { name: 'ECDSA', namedCurve: 'P-256' }, false, [
+      'sign',
+    ]);
   } catch {
     throw new BerthError('signing.ca', 'the fleet signing CA certificate or key on disk cannot be read (P-256 PEM expected)');
   }
@@ -74,8 +76,17 @@ function signingCaOf(caCert: x509.X509Certificate, privateKey: webcrypto.CryptoK
     certPem: caCert.toString('pem'),
     async issue(req) {
       const notBefore = req.notBefore ?? new Date();
-      const publicKey = await webcrypto.subtle.importKey('spki', req.publicKey.export({ type: 'spki', format: 'der' }), { name: 'ECDSA', namedCurve: 'P-256' }, true, ['verify']);
-      const san = req.subject.includes('@') && !req.subject.includes('://') ? { type: 'email' as const, value: req.subject } : { type: 'url' as const, value: req.subject };
+      const publicKey = await webcrypto.subtle.importKey(
+        'spki',
+        req.publicKey.export({ type: 'spki', format: 'der' }),
+        { name: 'ECDSA', namedCurve: 'P-256' },
+        true,
+        ['verify'],
+      );
+      const san =
+        req.subject.includes('@') && !req.subject.includes('://')
+          ? { type: 'email' as const, value: req.subject }
+          : { type: 'url' as const, value: req.subject };
       const leaf = await x509.X509CertificateGenerator.create({
         serialNumber: serial(),
         subject: '',
@@ -102,7 +113,12 @@ function signingCaOf(caCert: x509.X509Certificate, privateKey: webcrypto.CryptoK
 
 export function derUtf8(text: string): ArrayBuffer {
   const body = Buffer.from(text, 'utf8');
-  const len = body.length < 128 ? Buffer.from([body.length]) : body.length < 256 ? Buffer.from([0x81, body.length]) : Buffer.from([0x82, body.length >> 8, body.length & 0xff]);
+  const len =
+    body.length < 128
+      ? Buffer.from([body.length])
+      : body.length < 256
+        ? Buffer.from([0x81, body.length])
+        : Buffer.from([0x82, body.length >> 8, body.length & 0xff]);
   const der = Buffer.concat([Buffer.from([0x0c]), len, body]);
   return der.buffer.slice(der.byteOffset, der.byteOffset + der.byteLength) as ArrayBuffer;
 }

@@ -97,7 +97,8 @@ async function readHistory(dir: string): Promise<History> {
   const text = await readTextFile(join(dir, HISTORY_FILE));
   if (text === undefined) return { signingCas: [], timestampAuthorities: [] };
   const parsed = historySchema.safeParse(JSON.parse(text));
-  if (!parsed.success) throw new BerthError('signing.ca', `${join(dir, HISTORY_FILE)} is not a fleet signing history; restore it from the replica it came from`);
+  if (!parsed.success)
+    throw new BerthError('signing.ca', `${join(dir, HISTORY_FILE)} is not a fleet signing history; restore it from the replica it came from`);
   return parsed.data;
 }
 
@@ -115,7 +116,9 @@ export async function rotateFleetSigning(dir: string, what: { signingCa: boolean
   // The history holds at most MAX_ROOTS - 1: the new CA or TSA takes the first place served.
   const next: History = {
     signingCas: what.signingCa ? firstThen(current.ca.certPem, history.signingCas, MAX_ROOTS - 1) : history.signingCas,
-    timestampAuthorities: what.timestampAuthority ? firstThen([...current.tsa.certChainPem], history.timestampAuthorities, MAX_ROOTS - 1) : history.timestampAuthorities,
+    timestampAuthorities: what.timestampAuthority
+      ? firstThen([...current.tsa.certChainPem], history.timestampAuthorities, MAX_ROOTS - 1)
+      : history.timestampAuthorities,
   };
   await writeHistory(dir, next);
   if (what.signingCa) await writeNewCa(dir);
@@ -170,7 +173,8 @@ function checkPair(certPem: string, keyPem: string, code: string, files: string)
   } catch {
     return; // unreadable: the loaders below say so in their own words
   }
-  if (!same) throw new BerthError(code, `${files} do not belong together (a rotation interrupted, or a partial copy); restore the pair from a replica or backup`);
+  if (!same)
+    throw new BerthError(code, `${files} do not belong together (a rotation interrupted, or a partial copy); restore the pair from a replica or backup`);
 }
 
 function splitPem(text: string): string[] {

@@ -16,7 +16,10 @@ export const vendorTrustPolicySchema = z
   .object({
     vendor: z.string().min(1).max(128),
     publicKeys: z.array(z.string().min(1).max(4096)).max(16).default([]),
-    identities: z.array(z.object({ subject: pattern, issuer: pattern })).max(16).default([]),
+    identities: z
+      .array(z.object({ subject: pattern, issuer: pattern }))
+      .max(16)
+      .default([]),
     /** Where this vendor's apps may come from: `host[:port]/repository` patterns (its namespace). */
     repositories: z.array(pattern).max(16).optional(),
     require: z
@@ -59,7 +62,10 @@ export function compilePolicy(input: unknown): CompiledPolicy {
   const parsed = vendorTrustPolicySchema.safeParse(input);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw new BerthError('policy.invalid', `vendor trust policy is invalid${issue?.path.length ? ` at ${issue.path.join('.')}` : ''}: ${issue?.message ?? 'invalid'}`);
+    throw new BerthError(
+      'policy.invalid',
+      `vendor trust policy is invalid${issue?.path.length ? ` at ${issue.path.join('.')}` : ''}: ${issue?.message ?? 'invalid'}`,
+    );
   }
   const p = parsed.data;
   const keys = new Map<string, KeyObject>();

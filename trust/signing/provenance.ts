@@ -46,7 +46,10 @@ export function provenanceStatement(input: ProvenanceInput): Record<string, unkn
 
 const statementSchema = z.object({
   _type: z.literal(IN_TOTO_STATEMENT_V1),
-  subject: z.array(z.object({ name: z.string().optional(), digest: z.record(z.string(), z.string()) })).min(1).max(256),
+  subject: z
+    .array(z.object({ name: z.string().optional(), digest: z.record(z.string(), z.string()) }))
+    .min(1)
+    .max(256),
   predicateType: z.string(),
   predicate: z.unknown(),
 });
@@ -90,10 +93,16 @@ export function checkProvenance(payload: Buffer, componentDigest: Digest, policy
   const builderId = slsa.data.runDetails.builder.id;
   const sourceRepository = sourceOf(slsa.data.buildDefinition.externalParameters);
   if (policy.builderIds && !policy.builderIds.some((re) => re.test(builderId))) {
-    throw new BerthError('provenance.builder', `component was built by '${truncateText(builderId, 200)}', which vendor '${policy.vendor}' does not trust as a builder`);
+    throw new BerthError(
+      'provenance.builder',
+      `component was built by '${truncateText(builderId, 200)}', which vendor '${policy.vendor}' does not trust as a builder`,
+    );
   }
   if (policy.sourceRepositories && !(sourceRepository && policy.sourceRepositories.some((re) => re.test(sourceRepository)))) {
-    throw new BerthError('provenance.source', `component was built from ${sourceRepository ? `'${truncateText(sourceRepository, 200)}'` : 'an unnamed source'}, not a source repository vendor '${policy.vendor}' allows`);
+    throw new BerthError(
+      'provenance.source',
+      `component was built from ${sourceRepository ? `'${truncateText(sourceRepository, 200)}'` : 'an unnamed source'}, not a source repository vendor '${policy.vendor}' allows`,
+    );
   }
   return sourceRepository ? { builderId, sourceRepository } : { builderId };
 }

@@ -79,6 +79,8 @@ function checkTimestampChain(chain: readonly string[], i: number): void {
     const certs = chain.map((pem) => new x509.X509Certificate(pem));
     validatePath({ leaf: certs[0]!, intermediates: certs.slice(1, -1), anchors: [certs[certs.length - 1]!], purpose: 'timestamping', at: null });
   } catch (err) {
-    throw new BerthError('policy.invalid', `timestamp authority ${i + 1} is not fit for timestamping: ${errorMessage(err)}`, { reason: errorCode(err, 'chain.malformed') });
+    throw new BerthError('policy.invalid', `timestamp authority ${i + 1} is not fit for timestamping: ${errorMessage(err)}`, {
+      reason: errorCode(err, 'chain.malformed'),
+    });
   }
 }

@@ -24,7 +24,12 @@ export function signComponent(component: Uint8Array, privateKey: KeyObject): Bun
  * RFC 3161 authority to countersign the signature bytes; the timestamp is what lets the bundle
  * verify after the certificate has expired.
  */
-export function signComponentWithCertificate(component: Uint8Array, privateKey: KeyObject, certificatePem: string, timestamp?: (signature: Buffer) => Buffer): Bundle {
+export function signComponentWithCertificate(
+  component: Uint8Array,
+  privateKey: KeyObject,
+  certificatePem: string,
+  timestamp?: (signature: Buffer) => Buffer,
+): Bundle {
   const data = Buffer.from(component.buffer, component.byteOffset, component.byteLength);
   const signature = cryptoSign('sha256', data, privateKey);
   const bundle = toMessageSignatureBundle({

@@ -18,7 +18,19 @@ import {
   SignerInfos,
   id_signedData,
 } from '@peculiar/asn1-cms';
-import { MessageImprint, PKIFailureInfo, PKIFailureInfoFlags, PKIFreeText, PKIStatus, PKIStatusInfo, TimeStampReq, TimeStampResp, TSTInfo, TSTInfoVersion, id_ct_tstInfo } from '@peculiar/asn1-tsp';
+import {
+  MessageImprint,
+  PKIFailureInfo,
+  PKIFailureInfoFlags,
+  PKIFreeText,
+  PKIStatus,
+  PKIStatusInfo,
+  TimeStampReq,
+  TimeStampResp,
+  TSTInfo,
+  TSTInfoVersion,
+  id_ct_tstInfo,
+} from '@peculiar/asn1-tsp';
 import * as x509 from '@peculiar/x509';
 
 x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
@@ -68,7 +80,9 @@ export async function generateTimestampAuthority(name = 'Berth fleet timestamp a
     extensions: [new x509.BasicConstraintsExtension(true, 0, true), new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign, true)],
   });
   const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-  const leafPublic = await webcrypto.subtle.importKey('spki', publicKey.export({ type: 'spki', format: 'der' }), { name: 'ECDSA', namedCurve: 'P-256' }, true, ['verify']);
+  const leafPublic = await webcrypto.subtle.importKey('spki', publicKey.export({ type: 'spki', format: 'der' }), { name: 'ECDSA', namedCurve: 'P-256' }, true, [
+    'verify',
+  ]);
   const leaf = await x509.X509CertificateGenerator.create({
     serialNumber: serial(),
     subject: `CN=${name}`,
@@ -128,7 +142,11 @@ function timestampAuthorityOf(certChainPem: [string, string], privateKey: KeyObj
 
 function rejection(text: string, failure: PKIFailureInfoFlags): Buffer {
   return Buffer.from(
-    AsnConvert.serialize(new TimeStampResp({ status: new PKIStatusInfo({ status: PKIStatus.rejection, statusString: new PKIFreeText([text]), failInfo: new PKIFailureInfo(failure) }) })),
+    AsnConvert.serialize(
+      new TimeStampResp({
+        status: new PKIStatusInfo({ status: PKIStatus.rejection, statusString: new PKIFreeText([text]), failInfo: new PKIFailureInfo(failure) }),
+      }),
+    ),
   );
 }
 
@@ -156,7 +174,9 @@ function timestampResponse(imprint: Buffer, nonce: ArrayBuffer | undefined, at: 
 
   const signerInfo = new SignerInfo({
     version: 1,
-    sid: new SignerIdentifier({ issuerAndSerialNumber: new IssuerAndSerialNumber({ issuer: cert.tbsCertificate.issuer, serialNumber: cert.tbsCertificate.serialNumber }) }),
+    sid: new SignerIdentifier({
+      issuerAndSerialNumber: new IssuerAndSerialNumber({ issuer: cert.tbsCertificate.issuer, serialNumber: cert.tbsCertificate.serialNumber }),
+    }),
     digestAlgorithm: new AlgorithmIdentifier({ algorithm: OID_SHA256 }),
     signedAttrs: attributes,
     signatureAlgorithm: new AlgorithmIdentifier({ algorithm: OID_ECDSA_SHA256 }),
@@ -205,4 +225,3 @@ function serial(): string {
   bytes[0] = bytes[0]! & 0x7f;
   return Buffer.from(bytes).toString('hex');
 }
-

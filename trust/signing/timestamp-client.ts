@@ -36,7 +36,8 @@ export async function requestTimestamp(url: string, data: Uint8Array, options: T
   });
   if (res.status !== 200) throw new BerthError('signing.timestamp', `timestamp authority answered ${res.status}`);
   const type = (header(res, 'content-type') ?? '').split(';')[0]!.trim();
-  if (type !== 'application/timestamp-reply') throw new BerthError('signing.timestamp', `timestamp authority answered with '${truncateText(type, 100)}', expected application/timestamp-reply`);
+  if (type !== 'application/timestamp-reply')
+    throw new BerthError('signing.timestamp', `timestamp authority answered with '${truncateText(type, 100)}', expected application/timestamp-reply`);
   let parsed: TimeStampResp;
   let token: RFC3161Timestamp;
   try {
@@ -46,7 +47,10 @@ export async function requestTimestamp(url: string, data: Uint8Array, options: T
     throw new BerthError('signing.timestamp', 'timestamp authority answer is not a DER TimeStampResp');
   }
   if (parsed.status.status !== PKIStatus.granted && parsed.status.status !== PKIStatus.grantedWithMods) {
-    throw new BerthError('signing.timestamp', `timestamp authority refused: ${parsed.status.statusString ? truncateText(parsed.status.statusString.join(' '), 200) : `status ${parsed.status.status}`}`);
+    throw new BerthError(
+      'signing.timestamp',
+      `timestamp authority refused: ${parsed.status.statusString ? truncateText(parsed.status.statusString.join(' '), 200) : `status ${parsed.status.status}`}`,
+    );
   }
   try {
     token.tstInfo.verify(Buffer.from(data));

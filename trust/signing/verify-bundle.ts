@@ -28,7 +28,10 @@ function trustMaterial(policy: CompiledPolicy, roots: CompiledRoots): TrustMater
     publicKey: (hint) => {
       const key = policy.keys.get(hint);
       if (!key) {
-        throw new BerthError('signing.untrusted-key', `signed by key ${truncateText(hint, 64) || '(no key id)'}, which is not among vendor '${policy.vendor}''s keys`);
+        throw new BerthError(
+          'signing.untrusted-key',
+          `signed by key ${truncateText(hint, 64) || '(no key id)'}, which is not among vendor '${policy.vendor}''s keys`,
+        );
       }
       return { publicKey: key, validFor: () => true };
     },
@@ -75,7 +78,10 @@ export function verifyBundle(policy: CompiledPolicy, roots: CompiledRoots, bundl
     const libraryCode = String((err as { code?: unknown }).code ?? '');
     const cause = (err as { cause?: unknown }).cause;
     const detail = errorMessage(err) + (cause instanceof Error ? ` (${cause.message})` : '');
-    throw new BerthError(LIBRARY_CODES[libraryCode] ?? 'signing.verify-failed', `signature does not verify for vendor '${policy.vendor}': ${truncateText(detail, 300)}`);
+    throw new BerthError(
+      LIBRARY_CODES[libraryCode] ?? 'signing.verify-failed',
+      `signature does not verify for vendor '${policy.vendor}': ${truncateText(detail, 300)}`,
+    );
   }
   if (material.$case === 'publicKey') return { kind: 'key', keyId: material.publicKey.hint };
 

@@ -26,7 +26,13 @@ export interface VerifiedComponent {
 }
 
 /** One signature bundle over the component: the claimed digest and the signature both checked. */
-export function verifySignatureBundle(policy: CompiledPolicy, component: Buffer, bytes: Uint8Array, componentSha256?: Buffer, roots: CompiledRoots = NO_ROOTS): SignerIdentity {
+export function verifySignatureBundle(
+  policy: CompiledPolicy,
+  component: Buffer,
+  bytes: Uint8Array,
+  componentSha256?: Buffer,
+  roots: CompiledRoots = NO_ROOTS,
+): SignerIdentity {
   const bundle = parseBundle(bytes, 'signature bundle');
   if (bundle.content.$case !== 'messageSignature') throw new BerthError('signing.bad-bundle', 'signature bundle does not hold a message signature');
   // The verifier checks the signature over the artifact, not the digest the bundle claims: check both.
@@ -42,7 +48,10 @@ export function verifyAttestationBundle(policy: CompiledPolicy, bytes: Uint8Arra
   const bundle = parseBundle(bytes, 'attestation bundle');
   if (bundle.content.$case !== 'dsseEnvelope') throw new BerthError('signing.bad-bundle', 'attestation bundle does not hold a DSSE envelope');
   if (bundle.content.dsseEnvelope.payloadType !== IN_TOTO_PAYLOAD_TYPE) {
-    throw new BerthError('signing.bad-bundle', `attestation payload type is '${truncateText(bundle.content.dsseEnvelope.payloadType, 100)}', expected ${IN_TOTO_PAYLOAD_TYPE}`);
+    throw new BerthError(
+      'signing.bad-bundle',
+      `attestation payload type is '${truncateText(bundle.content.dsseEnvelope.payloadType, 100)}', expected ${IN_TOTO_PAYLOAD_TYPE}`,
+    );
   }
   verifyBundle(policy, roots, bundle);
   return Buffer.from(bundle.content.dsseEnvelope.payload);
@@ -53,7 +62,12 @@ export function verifyAttestationBundle(policy: CompiledPolicy, bytes: Uint8Arra
  * exact bytes, every vendor-signed attestation about this digest (a signed statement about
  * another digest is refused), and the policy's provenance requirements.
  */
-export function verifyComponent(policy: CompiledPolicy, componentBytes: Uint8Array, bundles: readonly BundleBytes[], roots: CompiledRoots = NO_ROOTS): VerifiedComponent {
+export function verifyComponent(
+  policy: CompiledPolicy,
+  componentBytes: Uint8Array,
+  bundles: readonly BundleBytes[],
+  roots: CompiledRoots = NO_ROOTS,
+): VerifiedComponent {
   const component = Buffer.from(componentBytes.buffer, componentBytes.byteOffset, componentBytes.byteLength);
   const sha256 = createHash('sha256').update(component).digest();
   const componentDigest: Digest = `sha256:${sha256.toString('hex')}`;
@@ -98,7 +112,10 @@ export function verifyComponent(policy: CompiledPolicy, componentBytes: Uint8Arr
   }
   if (policy.requireProvenance && !provenance) {
     if (provenanceFailure) throw provenanceFailure;
-    throw new BerthError('provenance.missing', `vendor '${policy.vendor}' requires a provenance attestation and component ${componentDigest} has none signed by the vendor`);
+    throw new BerthError(
+      'provenance.missing',
+      `vendor '${policy.vendor}' requires a provenance attestation and component ${componentDigest} has none signed by the vendor`,
+    );
   }
   const result: VerifiedComponent = { vendor: policy.vendor, componentDigest, signer, ignoredAttestations: ignored };
   if (provenance) result.provenance = provenance;

@@ -34,7 +34,8 @@ export const MAX_TOKEN_TTL_SECONDS = 3600;
  */
 export async function issueWorkloadToken(device: DeviceSigner, request: WorkloadTokenRequest): Promise<string> {
   const ttl = request.ttlSeconds ?? DEFAULT_TOKEN_TTL_SECONDS;
-  if (!Number.isInteger(ttl) || ttl < 1 || ttl > MAX_TOKEN_TTL_SECONDS) throw new BerthError('identity.bad_ttl', `token lifetime must be 1 to ${MAX_TOKEN_TTL_SECONDS} seconds`);
+  if (!Number.isInteger(ttl) || ttl < 1 || ttl > MAX_TOKEN_TTL_SECONDS)
+    throw new BerthError('identity.bad_ttl', `token lifetime must be 1 to ${MAX_TOKEN_TTL_SECONDS} seconds`);
   if (!request.audience || request.audience.length > 512) throw new BerthError('identity.bad_audience', 'the audience must be 1 to 512 characters');
   const leaf = device.chain[0];
   if (!leaf) throw new BerthError('identity.no_certificate', 'the device has no certificate to sign workload tokens with');

@@ -58,7 +58,8 @@ export async function verifyWorkloadToken(token: string, options: VerifyOptions)
     refuse('token.malformed', `unreadable header (${errorMessage(err)})`);
   }
   if (header.alg !== 'ES256') refuse('token.bad_algorithm', `algorithm ${String(header.alg)} is not ES256`);
-  if (!Array.isArray(header.x5c) || header.x5c.length < 1 || header.x5c.length > MAX_CHAIN) refuse('token.no_chain', 'the x5c certificate chain is missing or too long');
+  if (!Array.isArray(header.x5c) || header.x5c.length < 1 || header.x5c.length > MAX_CHAIN)
+    refuse('token.no_chain', 'the x5c certificate chain is missing or too long');
   let chain: x509.X509Certificate[];
   try {
     chain = header.x5c.map((der) => new x509.X509Certificate(Buffer.from(der, 'base64')));

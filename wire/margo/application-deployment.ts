@@ -8,7 +8,11 @@ import { tierSchema } from '../tier.js';
 const extensions = z.record(z.string().regex(EXTENSION_KEY_PATTERN), z.record(z.string(), z.unknown()));
 
 /** Berth's Wasm specifics, carried in `x-berth-extensions` (Margo has no Wasm profile yet). */
-export const berthComponentExtensionSchema = z.object({ digest: z.string(), sizeBytes: z.number().int().nonnegative(), mediaType: z.literal('application/wasm') });
+export const berthComponentExtensionSchema = z.object({
+  digest: z.string(),
+  sizeBytes: z.number().int().nonnegative(),
+  mediaType: z.literal('application/wasm'),
+});
 export const berthProfileExtensionSchema = z.object({
   runtime: z.literal('wasm-component'),
   vendor: vendorNameSchema,
@@ -19,7 +23,10 @@ export const berthProfileExtensionSchema = z.object({
 });
 
 /** Margo's deployment parameters: each a value and the components (and JSON Pointers) it is for. */
-export const parametersSchema = z.record(z.string(), z.object({ value: z.unknown(), targets: z.array(z.object({ pointer: z.string(), components: z.array(z.string()) })) }));
+export const parametersSchema = z.record(
+  z.string(),
+  z.object({ value: z.unknown(), targets: z.array(z.object({ pointer: z.string(), components: z.array(z.string()) })) }),
+);
 
 /** Margo's ApplicationDeployment (application.margo.org/v1alpha1), the part Berth writes and reads. */
 export const applicationDeploymentSchema = z.object({
@@ -42,7 +49,15 @@ export const applicationDeploymentSchema = z.object({
             /** The Berth app id. */
             name: appIdSchema,
             properties: z
-              .object({ repository: z.string().regex(/^oci:\/\/.+/), revision: versionSchema, wait: z.boolean().optional(), timeout: z.string().regex(/^\d+m\d+s$/).optional() })
+              .object({
+                repository: z.string().regex(/^oci:\/\/.+/),
+                revision: versionSchema,
+                wait: z.boolean().optional(),
+                timeout: z
+                  .string()
+                  .regex(/^\d+m\d+s$/)
+                  .optional(),
+              })
               .and(extensions),
           }),
         ),

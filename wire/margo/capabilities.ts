@@ -13,14 +13,29 @@ export const capabilityPropertiesSchema = z.looseObject({
   vendor: z.string().min(1).max(256),
   modelNumber: z.string().min(1).max(256),
   serialNumber: z.string().min(1).max(256),
-  cpus: z.array(z.object({ cores: z.number().int().positive().max(4096), architecture })).max(64).optional(),
+  cpus: z
+    .array(z.object({ cores: z.number().int().positive().max(4096), architecture }))
+    .max(64)
+    .optional(),
   memory: quantity.optional(),
   storage: quantity.optional(),
-  peripherals: z.array(z.looseObject({ type: z.string().min(1).max(256) })).max(256).optional(),
-  interfaces: z.array(z.looseObject({ type: z.string().min(1).max(256) })).max(256).optional(),
+  peripherals: z
+    .array(z.looseObject({ type: z.string().min(1).max(256) }))
+    .max(256)
+    .optional(),
+  interfaces: z
+    .array(z.looseObject({ type: z.string().min(1).max(256) }))
+    .max(256)
+    .optional(),
   otelCollector: z.unknown().optional(),
-  supportedRuntimes: z.array(z.enum(['oci', 'custom'])).max(8).optional(),
-  supportedDeploymentTypes: z.array(z.enum(['helm', 'compose', 'custom'])).max(8).optional(),
+  supportedRuntimes: z
+    .array(z.enum(['oci', 'custom']))
+    .max(8)
+    .optional(),
+  supportedDeploymentTypes: z
+    .array(z.enum(['helm', 'compose', 'custom']))
+    .max(8)
+    .optional(),
 });
 
 /**

@@ -6,7 +6,9 @@ export const deploymentStates = ['pending', 'installing', 'installed', 'failed',
 export type DeploymentState = (typeof deploymentStates)[number];
 
 /** A usage report: nested objects of numbers (memory, cpu, hostCalls, bytes, restarts) and the engine's name, bounded in size (the body reader's 64-level limit bounds the nesting). */
-const usageValue: z.ZodType<unknown> = z.lazy(() => z.union([z.number().finite(), z.null(), z.record(z.string().max(128), usageValue).refine((o) => Object.keys(o).length <= 256, 'at most 256 members')]));
+const usageValue: z.ZodType<unknown> = z.lazy(() =>
+  z.union([z.number().finite(), z.null(), z.record(z.string().max(128), usageValue).refine((o) => Object.keys(o).length <= 256, 'at most 256 members')]),
+);
 /** Its one text member: the engine the app runs on (docs/accounting.md). */
 const usageSchema = z
   .object({ engine: engineNameSchema.optional() })
@@ -37,7 +39,11 @@ export const rollbackSchema = z.object({
 });
 export type DeviceRollback = z.infer<typeof rollbackSchema>;
 
-const errorSchema = z.object({ code: z.string().max(STATUS_ERROR_FIELD_MAX.code).optional(), source: z.string().max(STATUS_ERROR_FIELD_MAX.source).optional(), message: z.string().max(STATUS_ERROR_FIELD_MAX.message).optional() });
+const errorSchema = z.object({
+  code: z.string().max(STATUS_ERROR_FIELD_MAX.code).optional(),
+  source: z.string().max(STATUS_ERROR_FIELD_MAX.source).optional(),
+  message: z.string().max(STATUS_ERROR_FIELD_MAX.message).optional(),
+});
 
 /** Margo's DeploymentStatusManifest, as a device reports it. */
 export const deploymentStatusSchema = z.object({
@@ -45,7 +51,10 @@ export const deploymentStatusSchema = z.object({
   deviceId: deviceIdSchema,
   adoptedManifestVersion: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER),
   status: z.object({ state: z.enum(deploymentStates), error: errorSchema.optional() }),
-  components: z.array(z.object({ name: z.string().min(1).max(256), state: z.enum(deploymentStates), error: errorSchema.optional() })).max(64).optional(),
+  components: z
+    .array(z.object({ name: z.string().min(1).max(256), state: z.enum(deploymentStates), error: errorSchema.optional() }))
+    .max(64)
+    .optional(),
   /** Berth: the app version the report is about, its resource usage (docs/accounting.md), and a rollback the device made by itself. */
   'x-berth-extensions': z.object({ version: z.string().max(128).optional(), usage: usageSchema.optional(), rollback: rollbackSchema.optional() }).optional(),
 });

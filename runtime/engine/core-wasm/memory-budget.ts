@@ -42,7 +42,10 @@ export function planMemoryCap(modules: Record<string, Uint8Array>, budget: numbe
     });
   }
   if (initialTotal > BigInt(budget)) {
-    throw new BerthError('memory-limit', `the component's ${demands.length} memories need ${initialTotal} pages (${mib(initialTotal)}) at start in all, over its memory limit of ${budget} pages (${mib(budget)})`);
+    throw new BerthError(
+      'memory-limit',
+      `the component's ${demands.length} memories need ${initialTotal} pages (${mib(initialTotal)}) at start in all, over its memory limit of ${budget} pages (${mib(budget)})`,
+    );
   }
   const maxima: Record<string, number[]> = Object.fromEntries(Object.keys(modules).map((name) => [name, []]));
   let left = budget - Number(initialTotal);
@@ -58,7 +61,10 @@ export function planMemoryCap(modules: Record<string, Uint8Array>, budget: numbe
 
 /** The error of core instances whose memories could reach more than the app's limit together. */
 export function overMemoryBudget(pages: number, budget: number): BerthError {
-  return new BerthError('memory-limit', `the component's core instances could grow their memories to ${pages} pages (${mib(pages)}) in all, over its memory limit of ${budget} pages (${mib(budget)})`);
+  return new BerthError(
+    'memory-limit',
+    `the component's core instances could grow their memories to ${pages} pages (${mib(pages)}) in all, over its memory limit of ${budget} pages (${mib(budget)})`,
+  );
 }
 
 /** Pages the memories a module defines can reach together, once capped (what one instance of it may cost). */

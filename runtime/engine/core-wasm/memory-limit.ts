@@ -27,7 +27,10 @@ function cappedLimits(r: ModuleReader, maxPages: number, out: number[]): void {
   const min = r.leb();
   const max = hasMax ? r.leb() : undefined;
   if (min > BigInt(maxPages)) {
-    throw new BerthError('memory-limit', `the component needs ${min} pages of memory at start, over its limit of ${maxPages} pages (${(maxPages * WASM_PAGE) / 2 ** 20} MiB)`);
+    throw new BerthError(
+      'memory-limit',
+      `the component needs ${min} pages of memory at start, over its limit of ${maxPages} pages (${(maxPages * WASM_PAGE) / 2 ** 20} MiB)`,
+    );
   }
   const cap = max === undefined || max > BigInt(maxPages) ? BigInt(maxPages) : max;
   out.push(flags | 0x01, ...leb(min), ...leb(cap));
@@ -88,21 +91,31 @@ function rewriteMemories(section: Uint8Array, maxPages: number, definedMaxima?: 
  * each at `maxPages` when none are given.
  */
 export function capMemory(module: Uint8Array, maxPages: number, definedMaxima?: readonly number[]): Uint8Array {
-  return rewriteSections(module, [SECTION_IMPORT, SECTION_MEMORY], (id, body) => (id === SECTION_IMPORT ? rewriteImports(body, maxPages) : rewriteMemories(body, maxPages, definedMaxima)), bad);
+  return rewriteSections(
+    module,
+    [SECTION_IMPORT, SECTION_MEMORY],
+    (id, body) => (id === SECTION_IMPORT ? rewriteImports(body, maxPages) : rewriteMemories(body, maxPages, definedMaxima)),
+    bad,
+  );
 }
 
 /** The limits of every memory a core module defines (section 5), in order, as read. */
 export function definedMemories(module: Uint8Array): { initial: bigint; max?: bigint }[] {
   const memories: { initial: bigint; max?: bigint }[] = [];
-  rewriteSections(module, [SECTION_MEMORY], (_, body) => {
-    const r = new ModuleReader(body, 0, bad);
-    const count = r.leb();
-    for (let i = 0n; i < count; i++) {
-      const flags = r.byte();
-      const initial = r.leb();
-      memories.push(flags & 0x01 ? { initial, max: r.leb() } : { initial });
-    }
-    return body;
-  }, bad);
+  rewriteSections(
+    module,
+    [SECTION_MEMORY],
+    (_, body) => {
+      const r = new ModuleReader(body, 0, bad);
+      const count = r.leb();
+      for (let i = 0n; i < count; i++) {
+        const flags = r.byte();
+        const initial = r.leb();
+        memories.push(flags & 0x01 ? { initial, max: r.leb() } : { initial });
+      }
+      return body;
+    },
+    bad,
+  );
   return memories;
 }

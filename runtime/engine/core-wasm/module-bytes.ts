@@ -48,7 +48,12 @@ export function encodeLeb(value: bigint): number[] {
  * The module with the bodies of the sections `ids` replaced by what `rewrite` returns for them;
  * every other byte is copied as it is.
  */
-export function rewriteSections(module: Uint8Array, ids: number[], rewrite: (id: number, body: Uint8Array) => Uint8Array, bad: (reason: string) => Error = (r) => new Error(r)): Uint8Array {
+export function rewriteSections(
+  module: Uint8Array,
+  ids: number[],
+  rewrite: (id: number, body: Uint8Array) => Uint8Array,
+  bad: (reason: string) => Error = (r) => new Error(r),
+): Uint8Array {
   if (module.length < 8 || module[0] !== 0 || module[1] !== 0x61 || module[2] !== 0x73 || module[3] !== 0x6d) throw bad('not a core module');
   const parts: Uint8Array[] = [module.subarray(0, 8)];
   for (const s of sectionsOf(module, bad)) {

@@ -43,7 +43,10 @@ export class CoreBudget {
     const name = this.names.get(module);
     this.entries += name === undefined ? 0 : (this.limits.tableEntries[name] ?? 0);
     if (this.entries > this.limits.tableBudget) {
-      throw new BerthError('table-limit', `the component's core instances could grow their tables to ${this.entries} entries in all, over the limit of ${this.limits.tableBudget} entries`);
+      throw new BerthError(
+        'table-limit',
+        `the component's core instances could grow their tables to ${this.entries} entries in all, over the limit of ${this.limits.tableBudget} entries`,
+      );
     }
     // A module instantiated again brings memories of its own, each able to reach its cap.
     this.pages += name === undefined ? 0 : (this.limits.memoryPages[name] ?? 0);

@@ -14,7 +14,10 @@ import type { ComponentGlue } from './glue-types.js';
  */
 export function loadGlueScript(path: string, codeCache?: Uint8Array): { glue: ComponentGlue; script: Script } {
   const source = readFileSync(path, 'utf8');
-  const script = new Script(`(function (module) {${source}\n})`, { filename: path, ...(codeCache ? { cachedData: Buffer.from(codeCache.buffer, codeCache.byteOffset, codeCache.byteLength) } : {}) });
+  const script = new Script(`(function (module) {${source}\n})`, {
+    filename: path,
+    ...(codeCache ? { cachedData: Buffer.from(codeCache.buffer, codeCache.byteOffset, codeCache.byteLength) } : {}),
+  });
   const module = { exports: {} as Partial<ComponentGlue> };
   (script.runInThisContext() as (m: typeof module) => void)(module);
   if (typeof module.exports.instantiate !== 'function') throw new Error(`${path} does not export instantiate`);

@@ -33,7 +33,8 @@ export function patchGlue(glue: string): string {
  * (docs/http.md, "Performance"). Sandbox threads never print jco's debug output, so the helper
  * becomes a no-op. A glue without this exact helper is left as it is: only slower.
  */
-const DEBUG_LOG = /const _debugLog = \(\.\.\.args\) => \{\s*if \(!globalThis\?\.process\?\.env\?\.JCO_DEBUG\) \{ return; \}\s*console\.debug\(\.\.\.args\);\s*\};/;
+const DEBUG_LOG =
+  /const _debugLog = \(\.\.\.args\) => \{\s*if \(!globalThis\?\.process\?\.env\?\.JCO_DEBUG\) \{ return; \}\s*console\.debug\(\.\.\.args\);\s*\};/;
 
 function quietDebugLog(glue: string): string {
   return glue.replace(DEBUG_LOG, 'const _debugLog = (...args) => {};');

@@ -105,11 +105,26 @@ export class JcoEngine implements Engine {
     const tableCap = tableCapOf(Object.values(transpiled.coreFiles));
     const memoryCap = memoryCapOf(transpiled.coreFiles, maxMemoryPages);
     for (const [name, file] of Object.entries(transpiled.coreFiles)) {
-      ({ module: modules[name], tableEntries: tableEntries[name] } = await compileCoreFile(file, name, memoryCap, tableCap, `core module ${name} of ${info.digest}`));
+      ({ module: modules[name], tableEntries: tableEntries[name] } = await compileCoreFile(
+        file,
+        name,
+        memoryCap,
+        tableCap,
+        `core module ${name} of ${info.digest}`,
+      ));
       this.counters.compiles++;
     }
     const glueScript = transpiled.glueScript ? { glueScript: transpiled.glueScript, ...warmCodeCache(transpiled.glueScript, modules) } : {};
-    const artifact: JcoArtifact = { engine: 'jco', glueUrl: pathToFileURL(transpiled.glueFile).href, ...glueScript, modules, memoryCap, tableCap, tableEntries, coreFiles: transpiled.coreFiles };
+    const artifact: JcoArtifact = {
+      engine: 'jco',
+      glueUrl: pathToFileURL(transpiled.glueFile).href,
+      ...glueScript,
+      modules,
+      memoryCap,
+      tableCap,
+      tableEntries,
+      coreFiles: transpiled.coreFiles,
+    };
     return { engine: 'jco', engineName: this.name, digest: info.digest, info, maxMemoryPages, artifact };
   }
 
@@ -130,7 +145,10 @@ export class JcoEngine implements Engine {
     const generated = files[`${GLUE_NAME}.js`];
     if (!generated) throw new BerthError('malformed-component', `transpiling ${info.digest} produced no glue module`);
     if (generated.length > MAX_GLUE_BYTES) {
-      throw new BerthError('glue-limit', `transpiling ${info.digest} produced ${(generated.length / 2 ** 20).toFixed(1)} MiB of glue, over the limit of ${MAX_GLUE_BYTES / 2 ** 20} MiB (deeply nested types written out at every use)`);
+      throw new BerthError(
+        'glue-limit',
+        `transpiling ${info.digest} produced ${(generated.length / 2 ** 20).toFixed(1)} MiB of glue, over the limit of ${MAX_GLUE_BYTES / 2 ** 20} MiB (deeply nested types written out at every use)`,
+      );
     }
     const glue = new TextEncoder().encode(patchGlue(new TextDecoder().decode(generated)));
     const core = Object.fromEntries(Object.entries(files).filter(([name]) => name.endsWith('.wasm')));

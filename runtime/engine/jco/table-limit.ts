@@ -70,16 +70,21 @@ function fits(t: TableType, budget: number): boolean {
 /** Visits every table this module defines (section 4), in order, as read. */
 function definedTables(module: Uint8Array): TableType[] {
   const tables: TableType[] = [];
-  rewriteSections(module, [SECTION_TABLE], (_, body) => {
-    const r = new ModuleReader(body, 0, bad);
-    const count = r.leb();
-    for (let i = 0n; i < count; i++) {
-      if (body[r.pos] === 0x40) throw bad('tables with an initialiser expression are not supported');
-      copyRefType(r, []);
-      tables.push(readLimits(r));
-    }
-    return body;
-  }, bad);
+  rewriteSections(
+    module,
+    [SECTION_TABLE],
+    (_, body) => {
+      const r = new ModuleReader(body, 0, bad);
+      const count = r.leb();
+      for (let i = 0n; i < count; i++) {
+        if (body[r.pos] === 0x40) throw bad('tables with an initialiser expression are not supported');
+        copyRefType(r, []);
+        tables.push(readLimits(r));
+      }
+      return body;
+    },
+    bad,
+  );
   return tables;
 }
 
@@ -95,7 +100,8 @@ export function planTableCap(modules: Uint8Array[], budget = TABLE_ENTRIES_PER_A
     if (fits(table, budget)) fixed += table.max!;
     else open++;
   }
-  if (fixed > BigInt(budget)) throw new BerthError('table-limit', `the component's tables declare ${fixed} entries in all, over the limit of ${budget} entries`);
+  if (fixed > BigInt(budget))
+    throw new BerthError('table-limit', `the component's tables declare ${fixed} entries in all, over the limit of ${budget} entries`);
   const left = budget - Number(fixed);
   return { budget, open: open === 0 ? left : Math.floor(left / open) };
 }
@@ -109,26 +115,31 @@ export function capTables(module: Uint8Array, cap: TableCap): { bytes: Uint8Arra
   const defined = (t: TableType) => (fits(t, cap.budget) ? t.max! : BigInt(cap.open));
   // An imported table is another module's (counted there); its type only has to admit it.
   const imported = (t: TableType) => (fits(t, cap.budget) ? t.max! : BigInt(cap.budget));
-  const bytes = rewriteSections(module, [SECTION_IMPORT, SECTION_TABLE], (id, body) => {
-    const r = new ModuleReader(body, 0, bad);
-    const out: number[] = [];
-    const count = r.leb();
-    out.push(...encodeLeb(count));
-    for (let i = 0n; i < count; i++) {
-      if (id === SECTION_TABLE) {
-        if (body[r.pos] === 0x40) throw bad('tables with an initialiser expression are not supported');
-        copyRefType(r, out);
-        entries += rewriteLimits(r, out, defined);
-        continue;
+  const bytes = rewriteSections(
+    module,
+    [SECTION_IMPORT, SECTION_TABLE],
+    (id, body) => {
+      const r = new ModuleReader(body, 0, bad);
+      const out: number[] = [];
+      const count = r.leb();
+      out.push(...encodeLeb(count));
+      for (let i = 0n; i < count; i++) {
+        if (id === SECTION_TABLE) {
+          if (body[r.pos] === 0x40) throw bad('tables with an initialiser expression are not supported');
+          copyRefType(r, out);
+          entries += rewriteLimits(r, out, defined);
+          continue;
+        }
+        if (copyImportUntilTable(r, out)) {
+          copyRefType(r, out);
+          rewriteLimits(r, out, imported);
+        }
       }
-      if (copyImportUntilTable(r, out)) {
-        copyRefType(r, out);
-        rewriteLimits(r, out, imported);
-      }
-    }
-    if (r.pos !== body.length) throw bad('trailing bytes in a section');
-    return Uint8Array.from(out);
-  }, bad);
+      if (r.pos !== body.length) throw bad('trailing bytes in a section');
+      return Uint8Array.from(out);
+    },
+    bad,
+  );
   return { bytes, entries: Number(entries) };
 }
 

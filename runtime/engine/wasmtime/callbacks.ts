@@ -27,7 +27,11 @@ export function trampolines(to: CallbackTargets): Trampolines {
   const dtor = koffi.proto(RESOURCE_DESTRUCTOR);
   const epoch = koffi.proto(EPOCH_CALLBACK);
   registered = {
-    hostFunc: koffi.register((env: Ptr, ctx: Ptr, _ty: Ptr, args: Ptr, nargs: number | bigint, results: Ptr, nresults: number | bigint) => targets!.hostFunc(env, ctx, args, Number(nargs), results, Number(nresults)), koffi.pointer(func)),
+    hostFunc: koffi.register(
+      (env: Ptr, ctx: Ptr, _ty: Ptr, args: Ptr, nargs: number | bigint, results: Ptr, nresults: number | bigint) =>
+        targets!.hostFunc(env, ctx, args, Number(nargs), results, Number(nresults)),
+      koffi.pointer(func),
+    ),
     resourceDrop: koffi.register((env: Ptr, ctx: Ptr, rep: number) => targets!.resourceDrop(env, ctx, rep), koffi.pointer(dtor)),
     epoch: koffi.register((ctx: Ptr, env: Ptr, delta: Ptr, kind: Ptr) => targets!.epoch(ctx, env, delta, kind), koffi.pointer(epoch)),
   };

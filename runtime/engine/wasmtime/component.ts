@@ -46,7 +46,10 @@ export class LoadedComponent {
             const rtype = api.wasmtime_component_resource_type_new_host(type) as Ptr;
             const rname = cstr(resource.name);
             try {
-              this.thread.check(api.wasmtime_component_linker_instance_add_resource(instance, rname, rname.length, rtype, trampolines.resourceDrop, BigInt(type), null), `linking ${iface.name}/${resource.name}`);
+              this.thread.check(
+                api.wasmtime_component_linker_instance_add_resource(instance, rname, rname.length, rtype, trampolines.resourceDrop, BigInt(type), null),
+                `linking ${iface.name}/${resource.name}`,
+              );
             } finally {
               api.wasmtime_component_resource_type_delete(rtype);
             }
@@ -54,7 +57,10 @@ export class LoadedComponent {
           for (const f of iface.funcs) {
             const env = this.thread.hostFuncs.push(hostFunc(iface.name, f.name, f.type)) - 1;
             const fname = cstr(f.name);
-            this.thread.check(api.wasmtime_component_linker_instance_add_func(instance, fname, fname.length, trampolines.hostFunc, BigInt(env), null), `linking ${iface.name}#${f.name}`);
+            this.thread.check(
+              api.wasmtime_component_linker_instance_add_func(instance, fname, fname.length, trampolines.hostFunc, BigInt(env), null),
+              `linking ${iface.name}#${f.name}`,
+            );
           }
         } finally {
           api.wasmtime_component_linker_instance_delete(instance);

@@ -24,7 +24,13 @@ export class WasmtimeGuestComponent implements GuestComponent {
     epochActive: SharedArrayBuffer,
     private readonly halt: Int32Array,
   ) {
-    this.limits = { memoryBytes: artifact.memoryBytes, tableElements: TABLE_ENTRIES_PER_APP, instances: MAX_CORE_INSTANCES, tables: MAX_TABLES, memories: artifact.memories };
+    this.limits = {
+      memoryBytes: artifact.memoryBytes,
+      tableElements: TABLE_ENTRIES_PER_APP,
+      instances: MAX_CORE_INSTANCES,
+      tables: MAX_TABLES,
+      memories: artifact.memories,
+    };
     this.epochActive = new Int32Array(epochActive);
   }
 
@@ -33,10 +39,16 @@ export class WasmtimeGuestComponent implements GuestComponent {
     const stopFlags = options.stop ? [this.halt, options.stop] : [this.halt];
     callStarted(this.epochActive);
     try {
-      const instance = this.loaded.instantiate(imports as Record<string, Record<string, unknown>>, this.limits, stopFlags, options.deadlineMs ?? DEFAULT_START_DEADLINE_MS);
+      const instance = this.loaded.instantiate(
+        imports as Record<string, Record<string, unknown>>,
+        this.limits,
+        stopFlags,
+        options.deadlineMs ?? DEFAULT_START_DEADLINE_MS,
+      );
       return new WasmtimeGuestInstance(instance, this.epochActive);
     } catch (err) {
-      if (err instanceof GuestTrap && err.interrupt) throw new BerthError(err.interrupt.reason === 'deadline' ? 'instantiation-deadline' : 'stopped', `instantiation ${err.interrupt.message}`);
+      if (err instanceof GuestTrap && err.interrupt)
+        throw new BerthError(err.interrupt.reason === 'deadline' ? 'instantiation-deadline' : 'stopped', `instantiation ${err.interrupt.message}`);
       throw err;
     } finally {
       callEnded(this.epochActive);

@@ -27,7 +27,9 @@ export function hostFunc(ifaceName: string, name: string, type: FuncType): HostF
   if (special === 'constructor') {
     const cls = pascalCase(rest!);
     return {
-      iface, name, type,
+      iface,
+      name,
+      type,
       call: (host, args) => {
         const C = host[cls];
         if (typeof C !== 'function') throw describe(`class ${cls}`);
@@ -41,7 +43,9 @@ export function hostFunc(ifaceName: string, name: string, type: FuncType): HostF
     const fn = camelCase(rest!.slice(dot + 1));
     if (special === 'method') {
       return {
-        iface, name, type,
+        iface,
+        name,
+        type,
         call: (_host, [self, ...args]) => {
           const f = (self as Record<string, unknown> | undefined)?.[fn];
           if (typeof f !== 'function') throw describe(`method ${cls}.${fn}`);
@@ -50,7 +54,9 @@ export function hostFunc(ifaceName: string, name: string, type: FuncType): HostF
       };
     }
     return {
-      iface, name, type,
+      iface,
+      name,
+      type,
       call: (host, args) => {
         const f = (host[cls] as Record<string, unknown> | undefined)?.[fn];
         if (typeof f !== 'function') throw describe(`static ${cls}.${fn}`);
@@ -60,7 +66,9 @@ export function hostFunc(ifaceName: string, name: string, type: FuncType): HostF
   }
   const fn = camelCase(name);
   return {
-    iface, name, type,
+    iface,
+    name,
+    type,
     call: (host, args) => {
       const f = host[fn];
       if (typeof f !== 'function') throw describe(`function ${fn}`);

@@ -96,7 +96,10 @@ export class WasmtimeInstance {
       });
       this.store.hostError = undefined;
       api.wasmtime_context_set_epoch_deadline(this.store.ctx, 1);
-      const error = this.store.guarded(deadlineMs, () => api.wasmtime_component_func_call(func, this.store.ctx, slots.args, params.length, slots.result, result ? 1 : 0) as Ptr);
+      const error = this.store.guarded(
+        deadlineMs,
+        () => api.wasmtime_component_func_call(func, this.store.ctx, slots.args, params.length, slots.result, result ? 1 : 0) as Ptr,
+      );
       if (error) {
         const message = this.thread.errorMessage(error);
         this.poisoned = message;
@@ -141,7 +144,13 @@ export class WasmtimeInstance {
       const args = alloc(bytes);
       const result = args + BigInt(capacity * VAL_SIZE);
       const buffer = koffi.view(args, bytes);
-      this.slots = { capacity, args, result, view: new DataView(buffer, 0, capacity * VAL_SIZE), resultView: new DataView(buffer, capacity * VAL_SIZE, VAL_SIZE) };
+      this.slots = {
+        capacity,
+        args,
+        result,
+        view: new DataView(buffer, 0, capacity * VAL_SIZE),
+        resultView: new DataView(buffer, capacity * VAL_SIZE, VAL_SIZE),
+      };
     }
     return this.slots;
   }

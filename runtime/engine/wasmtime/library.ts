@@ -12,7 +12,11 @@ export const LIBRARY_ENV = 'BERTH_WASMTIME_LIBRARY';
 
 export type WasmtimeLibrarySource = 'config' | 'env' | 'cache' | 'python' | 'fetched';
 /** A library whose sha256 matched the pin when it was found; `path` is absolute. */
-export interface WasmtimeLibrary { path: string; source: WasmtimeLibrarySource; sha256: string }
+export interface WasmtimeLibrary {
+  path: string;
+  source: WasmtimeLibrarySource;
+  sha256: string;
+}
 export type WasmtimeLibraryLookup = WasmtimeLibrary | { missing: string };
 
 export interface LocateWasmtimeOptions {
@@ -82,7 +86,11 @@ async function named(path: string, source: 'config' | 'env', what: string, pin: 
     throw new BerthError('wasmtime-library-unreadable', `${what} ${absolute} cannot be read: ${errorMessage(err)}`, { path: absolute });
   }
   if (sha256 !== pin.librarySha256) {
-    throw new BerthError('wasmtime-library-hash', `${what} ${absolute} has sha256 ${sha256}, but Wasmtime ${pin.version} is pinned to ${pin.librarySha256}: refused`, { path: absolute, expected: pin.librarySha256, actual: sha256 });
+    throw new BerthError(
+      'wasmtime-library-hash',
+      `${what} ${absolute} has sha256 ${sha256}, but Wasmtime ${pin.version} is pinned to ${pin.librarySha256}: refused`,
+      { path: absolute, expected: pin.librarySha256, actual: sha256 },
+    );
   }
   return { path: absolute, source, sha256 };
 }

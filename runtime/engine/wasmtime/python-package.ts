@@ -28,7 +28,8 @@ export async function pythonPackageLibrary(python: string, env: NodeJS.ProcessEn
     return { missing: `${python} gave no answer about the wasmtime package` };
   }
   if (!found.origin) return { missing: `the Python package wasmtime is not installed for ${python}` };
-  if (found.version !== pin.version) return { missing: `the Python package wasmtime is ${found.version ?? 'of an unknown version'}, Berth pins ${pin.version}` };
+  if (found.version !== pin.version)
+    return { missing: `the Python package wasmtime is ${found.version ?? 'of an unknown version'}, Berth pins ${pin.version}` };
   const path = join(dirname(found.origin), ...pin.libraryInWheel.split('/').slice(1));
   if (!existsSync(path)) return { missing: `the Python package wasmtime ${pin.version} has no ${path}` };
   return { path };

@@ -12,7 +12,14 @@ export function isScalar(type: WitType): type is { kind: ScalarKind } {
   return type.kind in KIND;
 }
 
-const RANGE: Record<string, [number, number]> = { s8: [-128, 127], u8: [0, 255], s16: [-32768, 32767], u16: [0, 65535], s32: [-(2 ** 31), 2 ** 31 - 1], u32: [0, 2 ** 32 - 1] };
+const RANGE: Record<string, [number, number]> = {
+  s8: [-128, 127],
+  u8: [0, 255],
+  s16: [-32768, 32767],
+  u16: [0, 65535],
+  s32: [-(2 ** 31), 2 ** 31 - 1],
+  u32: [0, 2 ** 32 - 1],
+};
 const BIG: Record<string, [bigint, bigint]> = { s64: [-(2n ** 63n), 2n ** 63n - 1n], u64: [0n, 2n ** 64n - 1n] };
 
 /** Writes a scalar; a value of the wrong shape throws before anything is written. */
@@ -26,7 +33,12 @@ export function writeScalar(view: DataView, at: number, type: { kind: ScalarKind
       if (typeof value !== 'boolean') fail('a boolean');
       view.setUint8(p, value ? 1 : 0);
       break;
-    case 's8': case 'u8': case 's16': case 'u16': case 's32': case 'u32': {
+    case 's8':
+    case 'u8':
+    case 's16':
+    case 'u16':
+    case 's32':
+    case 'u32': {
       const [min, max] = RANGE[type.kind]!;
       if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) fail(`a ${type.kind} integer`);
       const v = value as number;
@@ -38,7 +50,8 @@ export function writeScalar(view: DataView, at: number, type: { kind: ScalarKind
       else view.setUint32(p, v, true);
       break;
     }
-    case 's64': case 'u64': {
+    case 's64':
+    case 'u64': {
       const [min, max] = BIG[type.kind]!;
       const v = typeof value === 'bigint' ? value : typeof value === 'number' && Number.isSafeInteger(value) ? BigInt(value) : undefined;
       if (v === undefined || v < min || v > max) fail(`a ${type.kind} integer (BigInt)`);
@@ -46,7 +59,8 @@ export function writeScalar(view: DataView, at: number, type: { kind: ScalarKind
       else view.setBigUint64(p, v!, true);
       break;
     }
-    case 'f32': case 'f64':
+    case 'f32':
+    case 'f64':
       if (typeof value !== 'number') fail('a number');
       if (type.kind === 'f32') view.setFloat32(p, value as number, true);
       else view.setFloat64(p, value as number, true);
@@ -64,17 +78,29 @@ export function writeScalar(view: DataView, at: number, type: { kind: ScalarKind
 export function readScalar(view: DataView, at: number, type: { kind: ScalarKind }): unknown {
   const p = at + 8;
   switch (type.kind) {
-    case 'bool': return view.getUint8(p) !== 0;
-    case 's8': return view.getInt8(p);
-    case 'u8': return view.getUint8(p);
-    case 's16': return view.getInt16(p, true);
-    case 'u16': return view.getUint16(p, true);
-    case 's32': return view.getInt32(p, true);
-    case 'u32': return view.getUint32(p, true);
-    case 's64': return view.getBigInt64(p, true);
-    case 'u64': return view.getBigUint64(p, true);
-    case 'f32': return view.getFloat32(p, true);
-    case 'f64': return view.getFloat64(p, true);
-    case 'char': return String.fromCodePoint(view.getUint32(p, true));
+    case 'bool':
+      return view.getUint8(p) !== 0;
+    case 's8':
+      return view.getInt8(p);
+    case 'u8':
+      return view.getUint8(p);
+    case 's16':
+      return view.getInt16(p, true);
+    case 'u16':
+      return view.getUint16(p, true);
+    case 's32':
+      return view.getInt32(p, true);
+    case 'u32':
+      return view.getUint32(p, true);
+    case 's64':
+      return view.getBigInt64(p, true);
+    case 'u64':
+      return view.getBigUint64(p, true);
+    case 'f32':
+      return view.getFloat32(p, true);
+    case 'f64':
+      return view.getFloat64(p, true);
+    case 'char':
+      return String.fromCodePoint(view.getUint32(p, true));
   }
 }

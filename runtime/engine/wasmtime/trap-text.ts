@@ -9,7 +9,10 @@ export function trapText(raw: string): string {
   const context = caused === -1 ? raw : raw.slice(0, caused);
   const causes = caused === -1 ? [] : lines(raw.slice(caused + 'Caused by:'.length)).map((l) => l.replace(/^\d+:\s*/, ''));
   const frame = innermostFrame(context);
-  const what = causes.length > 0 ? causes[causes.length - 1]!.replace(/^wasm trap:\s*/, '') : lines(context.replace(/\s*(at\s+)?wasm backtrace:[\s\S]*/, ''))[0] ?? raw.trim();
+  const what =
+    causes.length > 0
+      ? causes[causes.length - 1]!.replace(/^wasm trap:\s*/, '')
+      : (lines(context.replace(/\s*(at\s+)?wasm backtrace:[\s\S]*/, ''))[0] ?? raw.trim());
   const text = frame ? `${what} (in ${frame})` : what;
   return text.replace(/\s*:\s*$/, '');
 }

@@ -23,8 +23,32 @@ export type Scalar = 'bool' | 's8' | 's16' | 's32' | 's64' | 'u8' | 'u16' | 'u32
 
 /** WASMTIME_COMPONENT_VALTYPE_* in the order of the C header. */
 const VALTYPE_KINDS = [
-  'bool', 's8', 's16', 's32', 's64', 'u8', 'u16', 'u32', 'u64', 'f32', 'f64', 'char', 'string',
-  'list', 'record', 'tuple', 'variant', 'enum', 'option', 'result', 'flags', 'own', 'borrow', 'future', 'stream', 'error-context',
+  'bool',
+  's8',
+  's16',
+  's32',
+  's64',
+  'u8',
+  'u16',
+  'u32',
+  'u64',
+  'f32',
+  'f64',
+  'char',
+  'string',
+  'list',
+  'record',
+  'tuple',
+  'variant',
+  'enum',
+  'option',
+  'result',
+  'flags',
+  'own',
+  'borrow',
+  'future',
+  'stream',
+  'error-context',
 ] as const;
 
 export interface FuncType {
@@ -141,7 +165,10 @@ export class TypeReader {
         return { kind, cases };
       }
       case 'enum':
-        return { kind, names: this.names(Number(a.wasmtime_component_enum_type_names_count(of)), (i, n, l) => a.wasmtime_component_enum_type_names_nth(of, i, n, l)) };
+        return {
+          kind,
+          names: this.names(Number(a.wasmtime_component_enum_type_names_count(of)), (i, n, l) => a.wasmtime_component_enum_type_names_nth(of, i, n, l)),
+        };
       case 'flags': {
         const names = this.names(Number(a.wasmtime_component_flags_type_names_count(of)), (i, n, l) => a.wasmtime_component_flags_type_names_nth(of, i, n, l));
         return { kind, names: names.map((name) => ({ name, key: camelCase(name) })) };

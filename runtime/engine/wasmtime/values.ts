@@ -15,7 +15,30 @@ import { LIFT_HEAP_SHARE, liftTooLarge, listTooLong, MAX_LIST_ELEMENTS } from '.
  */
 
 /** WASMTIME_COMPONENT_* value kinds, in the C header's order (not the valtype order). */
-const K = { bool: 0, s8: 1, u8: 2, s16: 3, u16: 4, s32: 5, u32: 6, s64: 7, u64: 8, f32: 9, f64: 10, char: 11, string: 12, list: 13, record: 14, tuple: 15, variant: 16, enum: 17, option: 18, result: 19, flags: 20, resource: 21 } as const;
+const K = {
+  bool: 0,
+  s8: 1,
+  u8: 2,
+  s16: 3,
+  u16: 4,
+  s32: 5,
+  u32: 6,
+  s64: 7,
+  u64: 8,
+  f32: 9,
+  f64: 10,
+  char: 11,
+  string: 12,
+  list: 13,
+  record: 14,
+  tuple: 15,
+  variant: 16,
+  enum: 17,
+  option: 18,
+  result: 19,
+  flags: 20,
+  resource: 21,
+} as const;
 
 /** What a value needs of the store it crosses into or out of: its resource handles. */
 export interface ResourceBridge {
@@ -28,9 +51,16 @@ export interface ResourceBridge {
 export class ValueError extends Error {}
 
 const TYPED: Partial<Record<string, { array: new (n: number) => ArrayLike<number | bigint> & { [i: number]: number | bigint } }>> = {
-  u8: { array: Uint8Array }, s8: { array: Int8Array }, u16: { array: Uint16Array }, s16: { array: Int16Array },
-  u32: { array: Uint32Array }, s32: { array: Int32Array }, u64: { array: BigUint64Array }, s64: { array: BigInt64Array },
-  f32: { array: Float32Array }, f64: { array: Float64Array },
+  u8: { array: Uint8Array },
+  s8: { array: Int8Array },
+  u16: { array: Uint16Array },
+  s16: { array: Int16Array },
+  u32: { array: Uint32Array },
+  s32: { array: Int32Array },
+  u64: { array: BigUint64Array },
+  s64: { array: BigInt64Array },
+  f32: { array: Float32Array },
+  f64: { array: Float64Array },
 };
 
 export class ValueCodec {
@@ -61,23 +91,38 @@ export class ValueCodec {
   private value(p: Ptr, type: WitType, resources: ResourceBridge): unknown {
     const at = p + PAYLOAD;
     switch (type.kind) {
-      case 'bool': return u8(at) !== 0;
-      case 's8': return koffi.decode.int8(at);
-      case 'u8': return u8(at);
-      case 's16': return koffi.decode.int16(at);
-      case 'u16': return koffi.decode.uint16(at);
-      case 's32': return koffi.decode.int32(at);
-      case 'u32': return koffi.decode.uint32(at);
+      case 'bool':
+        return u8(at) !== 0;
+      case 's8':
+        return koffi.decode.int8(at);
+      case 'u8':
+        return u8(at);
+      case 's16':
+        return koffi.decode.int16(at);
+      case 'u16':
+        return koffi.decode.uint16(at);
+      case 's32':
+        return koffi.decode.int32(at);
+      case 'u32':
+        return koffi.decode.uint32(at);
       // koffi gives a Number for values that fit one: the convention is always a BigInt.
-      case 's64': this.charge(24); return BigInt(koffi.decode(at, 'int64_t') as number | bigint);
-      case 'u64': this.charge(24); return BigInt(koffi.decode(at, 'uint64_t') as number | bigint);
-      case 'f32': return koffi.decode.float(at);
-      case 'f64': return koffi.decode.double(at);
-      case 'char': return String.fromCodePoint(koffi.decode.uint32(at));
+      case 's64':
+        this.charge(24);
+        return BigInt(koffi.decode(at, 'int64_t') as number | bigint);
+      case 'u64':
+        this.charge(24);
+        return BigInt(koffi.decode(at, 'uint64_t') as number | bigint);
+      case 'f32':
+        return koffi.decode.float(at);
+      case 'f64':
+        return koffi.decode.double(at);
+      case 'char':
+        return String.fromCodePoint(koffi.decode.uint32(at));
       case 'string':
         this.charge(16 + size(at));
         return nameAt(at);
-      case 'list': return this.liftList(at, type.element, resources);
+      case 'list':
+        return this.liftList(at, type.element, resources);
       case 'tuple': {
         const data = ptr(at + 8n);
         this.charge(16 + 8 * type.types.length);
@@ -97,7 +142,8 @@ export class ValueCodec {
         const payload = ptr(at + 16n);
         return c?.type && payload ? { tag, val: this.value(payload, c.type, resources) } : { tag };
       }
-      case 'enum': return nameAt(at);
+      case 'enum':
+        return nameAt(at);
       case 'flags': {
         this.charge(24 + 8 * type.names.length);
         const set = new Set<string>();
@@ -164,13 +210,20 @@ export class ValueCodec {
         if (typeof value !== 'boolean') fail('a boolean');
         koffi.encode(at, 'uint8_t', value ? 1 : 0);
         return K.bool;
-      case 's8': case 'u8': case 's16': case 'u16': case 's32': case 'u32':
+      case 's8':
+      case 'u8':
+      case 's16':
+      case 'u16':
+      case 's32':
+      case 'u32':
         koffi.encode(at, CTYPE[type.kind], intIn(value, type.kind, fail));
         return K[type.kind];
-      case 's64': case 'u64':
+      case 's64':
+      case 'u64':
         koffi.encode(at, CTYPE[type.kind], bigIn(value, type.kind, fail));
         return K[type.kind];
-      case 'f32': case 'f64':
+      case 'f32':
+      case 'f64':
         if (typeof value !== 'number') fail('a number');
         koffi.encode(at, type.kind === 'f32' ? 'float' : 'double', value);
         return K[type.kind];
@@ -286,7 +339,14 @@ export class ValueCodec {
 }
 
 const CTYPE = { s8: 'int8_t', u8: 'uint8_t', s16: 'int16_t', u16: 'uint16_t', s32: 'int32_t', u32: 'uint32_t', s64: 'int64_t', u64: 'uint64_t' } as const;
-const RANGE: Record<string, [number, number]> = { s8: [-128, 127], u8: [0, 255], s16: [-32768, 32767], u16: [0, 65535], s32: [-(2 ** 31), 2 ** 31 - 1], u32: [0, 2 ** 32 - 1] };
+const RANGE: Record<string, [number, number]> = {
+  s8: [-128, 127],
+  u8: [0, 255],
+  s16: [-32768, 32767],
+  u16: [0, 65535],
+  s32: [-(2 ** 31), 2 ** 31 - 1],
+  u32: [0, 2 ** 32 - 1],
+};
 const BIG: Record<string, [bigint, bigint]> = { s64: [-(2n ** 63n), 2n ** 63n - 1n], u64: [0n, 2n ** 64n - 1n] };
 
 function intIn(value: unknown, kind: string, fail: (what: string) => never): number {

@@ -33,7 +33,8 @@ export async function fetchLibraryInto(target: string, python: string, env: Node
       const extracted = await runTool(python, ['-c', EXTRACT, wheel.path, pin.libraryInWheel, partial], env, 120_000);
       if (!extracted.ok) return { missing: `could not take ${pin.libraryInWheel} out of ${pin.wheel}: ${extracted.message}` };
       const sha256 = await sha256OfFile(partial);
-      if (sha256 !== pin.librarySha256) return { missing: `${pin.libraryInWheel} in the downloaded wheel has sha256 ${sha256}, pinned ${pin.librarySha256}: refused` };
+      if (sha256 !== pin.librarySha256)
+        return { missing: `${pin.libraryInWheel} in the downloaded wheel has sha256 ${sha256}, pinned ${pin.librarySha256}: refused` };
       await chmod(partial, 0o644);
       await rename(partial, target);
       return { path: target, sha256 };
