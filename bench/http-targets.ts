@@ -19,11 +19,29 @@ export function benchEngines(): BenchEngine[] {
   return [...BENCH_ENGINES];
 }
 
-/** Issue 13: the sensor app on Wasmtime serves at least this share of the bare handler's requests/s. */
+/** Issue 13: an app serving HTTP on Wasmtime serves at least this share of the bare handler's requests/s. */
 export const WASMTIME_SHARE_TARGET = 0.25;
 
-/** One app target: the demo's sensor app on an engine, in an isolation tier, behind the gateway. */
+/**
+ * The apps served: the demo's sensor (a 12 MiB JavaScript component: a JavaScript engine runs in
+ * the guest) and `hello` (the test fixture http-hello.wat: no language runtime, so what is
+ * measured is the gateway, the sandbox and the engine).
+ */
+export const HTTP_APPS = ['sensor', 'hello'] as const;
+export type HttpApp = (typeof HTTP_APPS)[number];
+
+/** An app ready to serve: its component, grants and the path the load asks for. */
+export interface BenchApp {
+  name: HttpApp;
+  component: Uint8Array;
+  vendor: string;
+  grants: Record<string, unknown>;
+  path: string;
+}
+
+/** One app target: an app on an engine, in an isolation tier, behind the gateway. */
 export interface AppTarget {
+  app: BenchApp;
   engine: BenchEngine;
   tier: Tier;
 }
@@ -36,6 +54,17 @@ export interface Served {
 
 /** The route the sensor app's `inbound-http` grant gives it in the demo (cli/demo/grants.ts). */
 export const SENSOR_ROUTE = DEMO_GRANTS.sensor.grants['inbound-http'].route;
+/** Where `hello` is served, and what is asked of it. */
+export const HELLO_ROUTE = '/hello';
+
+export function sensorApp(component: Uint8Array, path: string): BenchApp {
+  const { vendor, grants } = DEMO_GRANTS.sensor;
+  return { name: 'sensor', component, vendor, grants, path };
+}
+
+export function helloApp(component: Uint8Array): BenchApp {
+  return { name: 'hello', component, vendor: 'bench', grants: { 'inbound-http': { route: HELLO_ROUTE } }, path: `${HELLO_ROUTE}/` };
+}
 
 /**
  * A device runtime on `engine`: the one place the benchmark chooses how to run an engine. The
@@ -49,26 +78,25 @@ async function runtimeOn(engine: BenchEngine, dataDir: string, cacheDir: string)
 }
 
 /**
- * The demo's sensor app with the demo's grants, in `target.tier` on `target.engine`, served by
- * the device gateway exactly as the agent serves it (serveSupervisedApp); resolves once `path`
- * answered 200.
+ * An app with its grants, in `target.tier` on `target.engine`, served by the device gateway
+ * exactly as the agent serves it (serveSupervisedApp); resolves once its path answered 200.
  */
-export async function serveApp(target: AppTarget, component: Uint8Array, scratch: string, path: string): Promise<Served> {
-  const runtime = await runtimeOn(target.engine, join(scratch, `${target.engine}-${target.tier}`), join(scratch, `${target.engine}-cache`));
+export async function serveApp(target: AppTarget, scratch: string): Promise<Served> {
+  const runtime = await runtimeOn(target.engine, join(scratch, `${target.app.name}-${target.engine}-${target.tier}`), join(scratch, `${target.engine}-cache`));
   const gateway = new HttpGateway({ logger: silentLogger });
   const close = async () => {
     await gateway.close();
     await runtime.close();
   };
   try {
-    const { vendor, grants } = DEMO_GRANTS.sensor;
-    const supervisor = await runtime.startApp(component, { vendor, app: 'sensor', grants, tier: target.tier });
+    const { app } = target;
+    const supervisor = await runtime.startApp(app.component, { vendor: app.vendor, app: app.name, grants: app.grants, tier: target.tier });
     const { state, lastStop } = supervisor.status();
     if (state !== 'running')
-      throw new BerthError('bench.target-not-running', `the sensor app did not start on ${target.engine}/${target.tier}: ${lastStop?.message ?? state}`);
+      throw new BerthError('bench.target-not-running', `the ${app.name} app did not start on ${target.engine}/${target.tier}: ${lastStop?.message ?? state}`);
     serveSupervisedApp(gateway, supervisor);
     const port = await gateway.listen();
-    await answers(port, path);
+    await answers(port, app.path);
     return { port, close };
   } catch (err) {
     await close().catch(() => undefined);

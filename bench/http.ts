@@ -6,7 +6,21 @@ import { buildDemoApps, defaultDemoCache } from '../cli/demo/apps.js';
 import { BerthError, errorMessage } from '../common/errors.js';
 import { TIERS, type Tier } from '../wire/tier.js';
 import { LOAD_TOOLS, resolveTool, runLoad, type LoadResult, type LoadTool } from './http-load.js';
-import { benchEngines, SENSOR_ROUTE, serveApp, serveBare, WASMTIME_SHARE_TARGET, type AppTarget, type BenchEngine, type Served } from './http-targets.js';
+import {
+  benchEngines,
+  helloApp,
+  HTTP_APPS,
+  SENSOR_ROUTE,
+  sensorApp,
+  serveApp,
+  serveBare,
+  WASMTIME_SHARE_TARGET,
+  type BenchApp,
+  type BenchEngine,
+  type HttpApp,
+  type Served,
+} from './http-targets.js';
+import { fixture } from './isolation-berth.js';
 import { target, targetLine, type Target } from './targets.js';
 import { enginesFromArgs } from './engines.js';
 import type { BenchResult, Figure } from './report.js';
@@ -18,6 +32,7 @@ export interface HttpBenchOptions {
   connections: number;
   /** Under the sensor's route; `/sensor/reading` takes a reading (publishes and logs it). */
   path: string;
+  apps: readonly HttpApp[];
   tiers: readonly Tier[];
   engines: readonly BenchEngine[];
   load: LoadTool;
@@ -26,8 +41,11 @@ export interface HttpBenchOptions {
 
 /** One target's figures: who answered, and what the load measured. */
 export interface TargetResult extends LoadResult {
-  /** `bare` for the Node handler, else `engine/tier`. */
+  /** `bare` for the Node handler, else `app engine/tier`. */
   target: string;
+  app?: HttpApp;
+  /** The path asked for. */
+  path: string;
   engine: BenchEngine | 'node';
   tier: Tier | 'bare';
   /** Requests per second as a share of the bare handler's, in the same run. */
@@ -54,6 +72,7 @@ export const DEFAULTS: HttpBenchOptions = {
   warmupSeconds: 5,
   connections: 8,
   path: `${SENSOR_ROUTE}/reading`,
+  apps: HTTP_APPS,
   tiers: TIERS,
   engines: benchEngines(),
   load: 'auto',
@@ -61,9 +80,9 @@ export const DEFAULTS: HttpBenchOptions = {
 const MAX = { seconds: 60, warmupSeconds: 10, connections: 256 };
 
 /**
- * Loads the bare handler, then the demo's sensor app through the device gateway on every
- * engine and tier, one at a time, from a second process on loopback (docs/http.md,
- * "Performance"). Every target gets the same request, connections and duration.
+ * Loads the bare handler, then each app (the demo's sensor, `hello`) through the device gateway
+ * on every engine and tier, one at a time, from a second process on loopback (docs/http.md,
+ * "Performance"). Every target gets the same connections and duration.
  */
 export async function runHttpBench(options: HttpBenchOptions): Promise<HttpReport> {
   const tool = resolveTool(options.load);
@@ -71,13 +90,13 @@ export async function runHttpBench(options: HttpBenchOptions): Promise<HttpRepor
   const scratch = mkdtempSync(join(tmpdir(), 'berth-bench-http-'));
   const before = loadavg();
   try {
-    const { sensor } = await buildDemoApps(defaultDemoCache());
-    const measure = async (served: Served): Promise<LoadResult> => {
+    const apps = await benchApps(options);
+    const measure = async (served: Served, path: string): Promise<LoadResult> => {
       try {
         return await runLoad(
           {
             port: served.port,
-            path: options.path,
+            path,
             connections: options.connections,
             warmupMs: options.warmupSeconds * 1000,
             durationMs: options.seconds * 1000,
@@ -90,31 +109,39 @@ export async function runHttpBench(options: HttpBenchOptions): Promise<HttpRepor
       }
     };
     progress('http: bare node handler');
-    const bareLoad = await measure(await serveBare());
-    const bare: TargetResult = { ...bareLoad, target: 'bare', engine: 'node', tier: 'bare', ratio: 1 };
-    const apps: TargetResult[] = [];
-    for (const engine of options.engines) {
-      for (const tier of options.tiers) {
-        const target: AppTarget = { engine, tier };
-        progress(`http: ${engine}/${tier}`);
-        // A target that cannot be served is reported with its reason; the others are still measured.
-        const load = await serveApp(target, sensor, scratch, options.path).then(measure, (err: unknown): LoadResult & { failure: string } => ({
-          ...NOT_SERVED,
-          tool,
-          failure: errorMessage(err),
-        }));
-        apps.push({ ...load, target: `${engine}/${tier}`, engine, tier, ratio: load.requestsPerSecond / bare.requestsPerSecond });
+    const bareLoad = await measure(await serveBare(), options.path);
+    const bare: TargetResult = { ...bareLoad, target: 'bare', path: options.path, engine: 'node', tier: 'bare', ratio: 1 };
+    const results: TargetResult[] = [];
+    for (const app of apps)
+      for (const engine of options.engines) {
+        for (const tier of options.tiers) {
+          const name = `${app.name} ${engine}/${tier}`;
+          progress(`http: ${name}`);
+          // A target that cannot be served is reported with its reason; the others are still measured.
+          const load = await serveApp({ app, engine, tier }, scratch).then(
+            (served) => measure(served, app.path),
+            (err: unknown): LoadResult & { failure: string } => ({ ...NOT_SERVED, tool, failure: errorMessage(err) }),
+          );
+          results.push({ ...load, target: name, app: app.name, path: app.path, engine, tier, ratio: load.requestsPerSecond / bare.requestsPerSecond });
+        }
       }
-    }
-    return { tool, connections: options.connections, seconds: options.seconds, path: options.path, bare, apps, load: { before, after: loadavg() } };
+    return { tool, connections: options.connections, seconds: options.seconds, path: options.path, bare, apps: results, load: { before, after: loadavg() } };
   } finally {
     rmSync(scratch, { recursive: true, force: true });
   }
 }
 
+/** The apps asked for: the sensor built as the demo builds it, `hello` from the test fixtures (built by `npm test`). */
+async function benchApps(options: HttpBenchOptions): Promise<BenchApp[]> {
+  const apps: BenchApp[] = [];
+  if (options.apps.includes('sensor')) apps.push(sensorApp((await buildDemoApps(defaultDemoCache())).sensor, options.path));
+  if (options.apps.includes('hello')) apps.push(helloApp(fixture('http-hello')));
+  return apps;
+}
+
 /**
- * `npm run bench -- http [--seconds S] [--warmup S] [--connections N] [--path P] [--tiers a,b] [--engines jco,wasmtime]
- * [--load auto|node|wrk] [--quick]`.
+ * `npm run bench -- http [--seconds S] [--warmup S] [--connections N] [--path P] [--apps sensor,hello] [--tiers a,b]
+ * [--engines jco,wasmtime] [--load auto|node|wrk] [--quick]`.
  */
 export async function run(argv: string[]): Promise<BenchResult> {
   const options = parseHttpArgs(argv);
@@ -130,6 +157,7 @@ export function parseHttpArgs(argv: string[]): HttpBenchOptions {
       warmup: { type: 'string' },
       connections: { type: 'string' },
       path: { type: 'string' },
+      apps: { type: 'string' },
       tiers: { type: 'string' },
       engines: { type: 'string' },
       load: { type: 'string' },
@@ -140,6 +168,10 @@ export function parseHttpArgs(argv: string[]): HttpBenchOptions {
   const path = values.path ?? DEFAULTS.path;
   if (!path.startsWith(`${SENSOR_ROUTE}/`) && path !== SENSOR_ROUTE)
     throw new BerthError('bench.invalid-option', `--path must be under the sensor's route ${SENSOR_ROUTE}, not '${path}'`);
+  const apps = values.apps === undefined ? DEFAULTS.apps : values.apps.split(',');
+  for (const a of apps)
+    if (!(HTTP_APPS as readonly string[]).includes(a))
+      throw new BerthError('bench.invalid-option', `--apps: unknown app '${a}'; apps: ${HTTP_APPS.join(', ')}`);
   const tiers = values.tiers === undefined ? DEFAULTS.tiers : values.tiers.split(',');
   for (const t of tiers)
     if (!(TIERS as readonly string[]).includes(t)) throw new BerthError('bench.invalid-option', `--tiers: unknown tier '${t}'; tiers: ${TIERS.join(', ')}`);
@@ -153,6 +185,7 @@ export function parseHttpArgs(argv: string[]): HttpBenchOptions {
     ...(values.warmup !== undefined ? { warmupSeconds: bounded(values.warmup, 0, MAX.warmupSeconds, '--warmup') } : {}),
     ...(values.connections !== undefined ? { connections: Math.round(bounded(values.connections, 1, MAX.connections, '--connections')) } : {}),
     path,
+    apps: apps as HttpApp[],
     tiers: tiers as Tier[],
     engines: values.engines === undefined ? DEFAULTS.engines : enginesFromArgs(['--engines', values.engines]),
     load: load as LoadTool,
@@ -165,7 +198,7 @@ function bounded(text: string, min: number, max: number, flag: string): number {
   return n;
 }
 
-/** Issue 13: on Wasmtime, at least 25 % of the bare handler's requests/s, judged per tier. */
+/** Issue 13: on Wasmtime, at least 25 % of the bare handler's requests/s, judged per app and tier. */
 export function httpTargets(report: HttpReport): Target[] {
   return report.apps
     .filter((t) => t.engine === 'wasmtime')
@@ -190,7 +223,7 @@ export function toBenchResult(report: HttpReport): BenchResult {
   const load = (l: number[]) => l.map((x) => x.toFixed(2)).join(' ');
   const notes = [
     ...httpTargets(report).map(targetLine),
-    `GET ${report.path}, ${report.connections} keep-alive connections, ${report.seconds} s per target, load from ${report.tool} in a second process on loopback`,
+    `GET ${[...new Set(report.apps.map((a) => a.path))].join(' and ') || report.path}, ${report.connections} keep-alive connections, ${report.seconds} s per target, load from ${report.tool} in a second process on loopback`,
     `load average before ${load(report.load.before)}, after ${load(report.load.after)}`,
   ];
   return { bench: 'http', figures, notes, data: report };

@@ -34,7 +34,7 @@ export interface RuntimeOptions {
   backoff?: BackoffPolicy;
   /** Usage accounts (docs/accounting.md); one is made when not given. */
   usage?: UsageLedger;
-  instanceTier?: InstanceTierOptions;
+  instanceTier?: Partial<InstanceTierOptions>;
   processTier?: ProcessTierOptions;
   /** Signs the workload tokens of apps granted `identity` (read at each token, so a renewed key is used at once). */
   workloadSigner?: () => DeviceSigner | undefined;

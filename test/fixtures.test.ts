@@ -25,7 +25,10 @@ const expected: Record<string, { imports: string[]; exports: string[] }> = {
   logflood: { imports: [LOG], exports: [ENTRY] },
   // Heap hostiles (docs/hostile.md "Heap").
   tablebomb: { imports: [], exports: ['grow-table: func(delta: u32) -> s32', 'fill-table: func(step: u32) -> u32', 'table-size: func() -> u32'] },
-  handlebomb: { imports: [], exports: ['berth:fixtures/handles@0.1.0'] },
+  handlebomb: {
+    imports: ['wasi:io/poll@0.2.12', 'wasi:clocks/monotonic-clock@0.2.12'],
+    exports: ['berth:fixtures/handles@0.1.0', 'hoard-timers: func(count: u32) -> u32', 'churn-timers: func(count: u32) -> u32'],
+  },
   memfarm: { imports: [], exports: ['fill-all: func(step: u32) -> u32', 'fill-one: func(step: u32) -> u32'] },
   memclones: { imports: [], exports: ['fill-all: func(step: u32) -> u32', 'fill-one: func(step: u32) -> u32'] },
   bigvalue: {

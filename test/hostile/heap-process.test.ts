@@ -24,7 +24,7 @@ for (const tier of ['instance', 'worker', 'process']) {
   out[tier + ' grow-table'] = await table.invoke('grow-table', [9999999]);
   out[tier + ' fill-table'] = await table.invoke('fill-table', [100000]);
   await table.stop();
-  const hoard = await runtime.startApp(wasm('handlebomb'), { vendor: 'mallory', app: 'hoard-' + tier, grants: {}, tier });
+  const hoard = await runtime.startApp(wasm('handlebomb'), { vendor: 'mallory', app: 'hoard-' + tier, grants: { clocks: {} }, tier });
   out[tier + ' hoard'] = (await hoard.invoke('berth:fixtures/handles@0.1.0#hoard', [10000000])).failure?.kind;
   await hoard.stop();
   const horde = await runtime.startApp(wasm('bigvalue'), { vendor: 'mallory', app: 'horde-' + tier, grants: { log: {} }, tier });

@@ -20,7 +20,7 @@ const LIFT_TOO_LARGE = /^a value lifted from the guest needs more than [\d.]+ Mi
 for (const tier of TIERS)
   describe(`hostile heap, ${tier} tier`, () => {
     const bench = hostileBench(`heap-${tier}`);
-    const start = (fixture: string, app: string) => bench.runtime.startApp(bytes(fixture), { vendor: 'mallory', app, grants: {}, tier });
+    const start = (fixture: string, app: string, grants = {}) => bench.runtime.startApp(bytes(fixture), { vendor: 'mallory', app, grants, tier });
 
     it('a table grown towards V8 ceiling in one step is refused inside the guest', async () => {
       await bench.whileNeighbourAnswers(async () => {
@@ -42,16 +42,34 @@ for (const tier of TIERS)
       });
     });
 
-    // Wasmtime 49's C API has no limit on a store's resource handles nor a hook to count them:
-    // a known gap on that engine (docs/engine.md, "Known gaps").
+    // Wasmtime 49's C API has no limit on a store's handles of the guest's own resources nor a hook
+    // to count them: a known gap on that engine (docs/engine.md, "Known gaps"). They live in
+    // Wasmtime's native table, not on the thread's heap.
     it.skipIf(onWasmtime)('resource handles hoarded without end are cut at the handle ceiling with a trap', async () => {
       await bench.whileNeighbourAnswers(async () => {
-        const app = await start('handlebomb', 'hoard');
+        const app = await start('handlebomb', 'hoard', { clocks: {} });
         expect(await app.invoke(HOARD, [1_000])).toEqual({ ok: true, value: 1_000 });
         const stopped = nextStop(app);
         expect(await app.invoke(HOARD, [10_000_000])).toMatchObject({
           ok: false,
           failure: { kind: 'trap', message: `too many resource handles: an instance may hold at most ${MAX_HANDLES} of one type` },
+        });
+        expect(await stopped).toMatchObject({ reason: 'trap' });
+        await app.stop();
+      });
+    });
+
+    // Host objects handed to the guest live on the thread's heap, shared with its neighbours: capped on both engines.
+    it('host resources (timers) hoarded without end are cut at the handle ceiling with a trap', async () => {
+      await bench.whileNeighbourAnswers(async () => {
+        const app = await start('handlebomb', 'timers', { clocks: {} });
+        // Handles dropped are not counted: many more than the ceiling, one at a time, are fine.
+        expect(await app.invoke('churn-timers', [MAX_HANDLES + 1_000])).toEqual({ ok: true, value: MAX_HANDLES + 1_000 });
+        expect(await app.invoke('hoard-timers', [MAX_HANDLES])).toEqual({ ok: true, value: MAX_HANDLES });
+        const stopped = nextStop(app);
+        expect(await app.invoke('hoard-timers', [1])).toMatchObject({
+          ok: false,
+          failure: { kind: 'trap', message: expect.stringContaining(`too many resource handles: an instance may hold at most ${MAX_HANDLES} of one type`) },
         });
         expect(await stopped).toMatchObject({ reason: 'trap' });
         await app.stop();

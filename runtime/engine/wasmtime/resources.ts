@@ -1,14 +1,20 @@
 import type { Ptr, WasmtimeApi } from './ffi.js';
 import { alloc, free, ptr, takeError } from './native.js';
 import { ValueError, type ResourceBridge } from './values.js';
+import { MAX_HANDLES, TOO_MANY_HANDLES } from '../value-limits.js';
 
 /**
  * A store's host resources: the guest holds a handle whose rep indexes this table, and the
  * table holds the host object (a stream, a descriptor). Wasmtime runs no destructor for live
- * handles when a store is deleted, so the table is swept by `close`.
+ * handles when a store is deleted, so the table is swept by `close`. The objects live on the
+ * thread's heap, which the store's neighbours share: an instance may hold at most MAX_HANDLES
+ * of one type, as jco's glue allows, and one more traps it.
  */
 export class ResourceTable implements ResourceBridge {
   private readonly objects = new Map<number, object>();
+  /** The host type of each live rep, and how many live reps each type has. */
+  private readonly typeOfRep = new Map<number, number>();
+  private readonly liveOfType = new Map<number, number>();
   /** Handles lent to the guest for one call, by rep (see `lower`). */
   private readonly lent = new Map<number, Ptr>();
   private nextRep = 1;
@@ -29,8 +35,12 @@ export class ResourceTable implements ResourceBridge {
   lower(value: unknown, owned: boolean): Ptr {
     const type = value && typeof value === 'object' ? this.typeOf(value) : undefined;
     if (type === undefined) throw new ValueError(`expected a host resource object, got ${value === null ? 'null' : typeof value}`);
+    const live = this.liveOfType.get(type) ?? 0;
+    if (live >= MAX_HANDLES) throw new ValueError(TOO_MANY_HANDLES);
     const rep = this.nextRep++;
     this.objects.set(rep, value as object);
+    this.typeOfRep.set(rep, type);
+    this.liveOfType.set(type, live + 1);
     const host = this.api.wasmtime_component_resource_host_new(true, rep, type) as Ptr;
     try {
       const error = this.api.wasmtime_component_resource_host_to_any(this.ctx, host, this.out) as Ptr;
@@ -48,7 +58,7 @@ export class ResourceTable implements ResourceBridge {
     for (const [rep, any] of this.lent) {
       const error = this.api.wasmtime_component_resource_any_drop(this.ctx, any) as Ptr;
       if (error) takeError(this.api, error, this.out);
-      this.objects.delete(rep);
+      this.forget(rep);
     }
     this.lent.clear();
   }
@@ -62,7 +72,7 @@ export class ResourceTable implements ResourceBridge {
     const value = this.objects.get(rep);
     if (value === undefined) throw new ValueError(`the guest passed an unknown resource handle (${rep})`);
     // An owned handle moves to the host: the guest can no longer drop it, so it leaves the table.
-    if (owned) this.objects.delete(rep);
+    if (owned) this.forget(rep);
     return value;
   }
 
@@ -70,13 +80,22 @@ export class ResourceTable implements ResourceBridge {
   drop(rep: number): void {
     if (this.lent.has(rep)) return;
     const value = this.objects.get(rep);
-    this.objects.delete(rep);
+    this.forget(rep);
     dispose(value);
+  }
+
+  private forget(rep: number): void {
+    if (!this.objects.delete(rep)) return;
+    const type = this.typeOfRep.get(rep)!;
+    this.typeOfRep.delete(rep);
+    this.liveOfType.set(type, this.liveOfType.get(type)! - 1);
   }
 
   close(): void {
     for (const value of this.objects.values()) dispose(value);
     this.objects.clear();
+    this.typeOfRep.clear();
+    this.liveOfType.clear();
     free(this.out);
   }
 }
