@@ -64,12 +64,15 @@ export function free(p: Ptr): void {
   koffi.free(p);
 }
 
-/** koffi makes a type per array length; made once per length (making one costs tens of microseconds). */
-const byteArrays = new Map<number, unknown>();
+/**
+ * koffi makes a type per array length; made once per length (making one costs tens of
+ * microseconds), with the zeros it writes (only ever read).
+ */
+const zeroesOfLength = new Map<number, { type: unknown; zeroes: Uint8Array }>();
 export function zero(p: Ptr, bytes: number): void {
-  let type = byteArrays.get(bytes);
-  if (!type) byteArrays.set(bytes, (type = koffi.array('uint8_t', bytes)));
-  koffi.encode(p, type as never, new Uint8Array(bytes));
+  let known = zeroesOfLength.get(bytes);
+  if (!known) zeroesOfLength.set(bytes, (known = { type: koffi.array('uint8_t', bytes), zeroes: new Uint8Array(bytes) }));
+  koffi.encode(p, known.type as never, known.zeroes);
 }
 
 /** Reads and frees a wasmtime_error_t: its message. */
