@@ -21,14 +21,21 @@ export class GuestLoader {
   }
 
   /**
-   * Loads and warms an artifact ahead of an app's start (jco: imports and warms its glue). A
-   * Wasmtime artifact is not preloaded: an idle pre-started thread may be terminated at any time
-   * (the pool closing), and a thread terminated while koffi loads or declares Wasmtime's C API
-   * aborts the process (seen on Node 24: `napi_throw` during termination). Its FFI is opened when
-   * an app loads, in a thread that is then only ever retired by asking it to exit.
+   * Loads and warms an artifact ahead of an app's start, so that a pre-started thread has done
+   * what does not depend on the app's grants: jco imports and warms its glue; Wasmtime opens the
+   * thread's FFI and maps the precompiled component. A failure here is left for `load` to report.
+   * A thread terminated while koffi opens the C API aborts the process, so a thread that may be
+   * preloading is only ever asked to exit (WorkerPool.close, SandboxThread.retire).
    */
   preload(artifact: CompiledComponent['artifact'], warmed: () => void): void {
-    if (artifact.engine === 'jco') this.jco.preload(artifact, warmed);
+    if (artifact.engine === 'jco') return this.jco.preload(artifact, warmed);
+    this.wasmtimeLoader().then(
+      (loader) => {
+        loader.preload(artifact);
+        warmed();
+      },
+      () => undefined,
+    );
   }
 
   private async wasmtimeLoader(): Promise<WasmtimeThreadLoader> {

@@ -2,7 +2,7 @@ import type { Worker } from 'node:worker_threads';
 import { BerthError } from '../../common/errors.js';
 import type { CompiledComponent } from '../engine/engine.js';
 import { artifactForThread, artifactKey, interruptsInThread } from '../engine/artifact.js';
-import { haltFlagOf } from './worker-pool.js';
+import { EXIT_GRACE_MS, haltFlagOf } from './worker-pool.js';
 import { serveBridge, type BridgeHandlers } from './bridge.js';
 import { CallQueue, type QueuedCall } from './call-queue.js';
 import {
@@ -168,14 +168,16 @@ export class SandboxThread {
   }
 
   /**
-   * Ends the worker. A thread that is running a guest inside Wasmtime must not be terminated
-   * from outside: V8 would unwind through Wasmtime's frames (a host callback that never
-   * returns), which corrupts the process and every tenant in it. So its guests are halted at the
-   * next epoch tick and it is asked to exit on its own; only if it does not, it is terminated.
+   * Ends the worker. A thread that has run Wasmtime must not be terminated from outside: inside
+   * a guest, V8 would unwind through Wasmtime's frames (a host callback that never returns),
+   * which corrupts the process and every tenant in it; between calls it may be in koffi (an
+   * artifact preloaded for the next app), which aborts the process when terminated there. So its
+   * guests are halted at the next epoch tick and it is asked to exit on its own; only if it does
+   * not, it is terminated. A jco thread is terminated at once: its guest cannot be stopped otherwise.
    */
   private retire(): void {
     const running = this.calls.running();
-    if (!running || !this.interruptible.has(running.slot)) {
+    if (this.interruptible.size === 0 || (running && !this.interruptible.has(running.slot))) {
       void this.worker.terminate();
       return;
     }
@@ -300,8 +302,6 @@ export class SandboxThread {
  * grace period (a guest blocked in a host call is not running Wasm and cannot be interrupted).
  */
 export const INTERRUPT_GRACE_MS = 2_000;
-/** How long a halted thread has to exit on its own before it is terminated all the same. */
-const EXIT_GRACE_MS = 5_000;
 function controllerDeadline(artifact: CompiledComponent['artifact'], cpuDeadlineMs: number): number {
   return interruptsInThread(artifact) ? cpuDeadlineMs + INTERRUPT_GRACE_MS : cpuDeadlineMs;
 }

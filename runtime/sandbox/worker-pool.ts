@@ -2,7 +2,7 @@ import { Worker } from 'node:worker_threads';
 import { existsSync } from 'node:fs';
 import { distPath } from '../../common/paths.js';
 import type { CompiledComponent } from '../engine/engine.js';
-import type { FromWorker, PreloadRequest } from './protocol.js';
+import type { FromWorker, PreloadRequest, ToWorker } from './protocol.js';
 import { artifactKey } from '../engine/artifact.js';
 
 /** What a worker needs to preload an app: its artifact. */
@@ -168,9 +168,29 @@ export class WorkerPool {
     return limits.jsHeapMb === this.limits.jsHeapMb;
   }
 
+  /**
+   * Idle workers are asked to exit rather than terminated: one may be preloading an artifact, and
+   * a thread terminated while koffi opens Wasmtime's C API aborts the process (seen on Node 24).
+   * It reads the request once its preload is done; one that does not exit in time is terminated.
+   */
   async close(): Promise<void> {
     this.closed = true;
     const pending = this.idle.splice(0);
-    await Promise.all(pending.map(async (p) => (await p.catch(() => undefined))?.terminate()));
+    await Promise.all(pending.map(async (p) => exitWorker(await p.catch(() => undefined))));
   }
+}
+
+/** How long a worker asked to exit (halted, if it runs guests) has before it is terminated all the same. */
+export const EXIT_GRACE_MS = 5_000;
+
+function exitWorker(worker: Worker | undefined): Promise<void> {
+  if (!worker) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => void worker.terminate(), EXIT_GRACE_MS);
+    worker.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    worker.postMessage({ type: 'exit' } satisfies ToWorker);
+  });
 }

@@ -20,6 +20,15 @@ export class WasmtimeThreadLoader {
     return new WasmtimeGuestComponent(loaded, artifact, epochActive, this.halt);
   }
 
+  /** Opens this thread's FFI and maps the component, ahead of its first instance. */
+  preload(artifact: WasmtimeArtifact): void {
+    try {
+      this.loaded(artifact);
+    } catch {
+      // Reported by `load`, when an app of it starts.
+    }
+  }
+
   private loaded(artifact: WasmtimeArtifact): { loaded: LoadedComponent; epochActive: SharedArrayBuffer } {
     const own = artifact.pid === process.pid;
     const engine = own ? { engine: artifact.engineAddress, epochActive: artifact.epochActive } : processEngine(artifact.library, artifact.settings);
