@@ -81,6 +81,11 @@ const expected: Record<string, { imports: string[]; exports: string[] }> = {
     ],
     exports: ['fetch-url: func(key: string) -> result<string, string>'],
   },
+  // The least an HTTP app can be (WAT): wasi:http's types and the streams it writes its body to.
+  'http-hello': {
+    imports: ['wasi:io/error@0.2.12', 'wasi:io/streams@0.2.12', 'wasi:http/types@0.2.12'],
+    exports: ['wasi:http/incoming-handler@0.2.12'],
+  },
   'http-server': {
     imports: ['wasi:io/poll@0.2.12', 'wasi:clocks/monotonic-clock@0.2.12', 'wasi:io/error@0.2.12', 'wasi:io/streams@0.2.12', 'wasi:http/types@0.2.12'],
     exports: ['wasi:http/incoming-handler@0.2.12'],
