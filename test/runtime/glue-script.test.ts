@@ -11,10 +11,10 @@ import { JcoGuestComponent } from '../../runtime/engine/jco/guest.js';
 import { loadGlueScript } from '../../runtime/engine/jco/glue-loader.js';
 import { glueAsScript } from '../../runtime/engine/jco/glue-script.js';
 import { AppInstance } from '../../runtime/sandbox/app-instance.js';
-import { DEFAULT_LIMITS } from '../../runtime/sandbox/sandbox.js';
 import { WorkerSandbox } from '../../runtime/sandbox/worker-sandbox.js';
 import { fixturePath } from '../fixtures/build.js';
 import { suiteTempDir } from '../support/tmp.js';
+import { logAppSpec } from '../support/sandbox-spec.js';
 
 const MiB = 2 ** 20;
 const compileIn = (cacheDir: string, name = 'hello') => new JcoEngine({ cacheDir }).compile(readFileSync(fixturePath(name)), { memoryLimitBytes: 16 * MiB });
@@ -26,14 +26,7 @@ const context = () => ({
 });
 
 async function startAndAdd(compiled: CompiledComponent): Promise<unknown> {
-  const spec = {
-    identity: { vendor: 'acme', app: 'hello', instance: 'x' },
-    digest: compiled.digest,
-    grants: parseGrants({ log: {} }),
-    dataDir: suiteTempDir('glue-script-run'),
-    limits: { ...DEFAULT_LIMITS, memoryBytes: 16 * MiB },
-  };
-  const sandbox = await WorkerSandbox.start(compiled, spec, { log: () => {} });
+  const sandbox = await WorkerSandbox.start(compiled, logAppSpec(compiled, 'hello', 16 * MiB), { log: () => {} });
   try {
     return await sandbox.invoke('add', [40, 2]);
   } finally {

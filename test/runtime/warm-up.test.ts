@@ -17,6 +17,7 @@ import { warmUpGlue } from '../../runtime/engine/jco/warm-up.js';
 import { fixturePath } from '../fixtures/build.js';
 import { waitFor } from '../support/app-logs.js';
 import { suiteTempDir } from '../support/tmp.js';
+import { logAppSpec } from '../support/sandbox-spec.js';
 
 const MiB = 2 ** 20;
 const engine = new JcoEngine({ cacheDir: join(suiteTempDir('warm-up'), 'cache') });
@@ -96,13 +97,7 @@ describe('warming up a glue', () => {
 });
 
 describe('a pool of pre-started workers', () => {
-  const spec = (compiled: CompiledComponent, app: string) => ({
-    identity: { vendor: 'acme', app, instance: app },
-    digest: compiled.digest,
-    grants: parseGrants({ log: {} }),
-    dataDir: suiteTempDir('warm-up-pool'),
-    limits: { ...DEFAULT_LIMITS, memoryBytes: 64 * MiB },
-  });
+  const spec = (compiled: CompiledComponent, app: string) => logAppSpec(compiled, app, 64 * MiB);
 
   it('starts a preloaded app that answers, and replaces a taken worker only once its app has loaded', async () => {
     const compiled = await compile('hello');

@@ -1,23 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { parseGrants } from '../../host-apis/grants.js';
-import type { CompiledComponent } from '../../runtime/engine/engine.js';
-import { DEFAULT_LIMITS } from '../../runtime/sandbox/sandbox.js';
 import { WorkerPool } from '../../runtime/sandbox/worker-pool.js';
 import { WorkerSandbox } from '../../runtime/sandbox/worker-sandbox.js';
 import { fixturePath } from '../fixtures/build.js';
 import { testEngine } from '../support/engines.js';
+import { logAppSpec } from '../support/sandbox-spec.js';
 import { suiteTempDir } from '../support/tmp.js';
 
 const MiB = 2 ** 20;
-
-const spec = (compiled: CompiledComponent, app: string) => ({
-  identity: { vendor: 'acme', app, instance: app },
-  digest: compiled.digest,
-  grants: parseGrants({ log: {} }),
-  dataDir: suiteTempDir('wasmtime-pool-app'),
-  limits: { ...DEFAULT_LIMITS, memoryBytes: 64 * MiB },
-});
 
 // A pre-started thread opens Wasmtime's C API through koffi when an artifact is preloaded; a
 // thread terminated from outside while koffi does that aborts the whole process (Node 24:
@@ -38,7 +28,7 @@ describe('pre-started threads on Wasmtime', () => {
     const pool = new WorkerPool(1, { jsHeapMb: 64 });
     try {
       pool.preload(compiled);
-      const sandbox = await WorkerSandbox.start(compiled, spec(compiled, 'pooled'), { log: () => {} }, pool);
+      const sandbox = await WorkerSandbox.start(compiled, logAppSpec(compiled, 'pooled', 64 * MiB), { log: () => {} }, pool);
       expect(await sandbox.invoke('add', [40, 2])).toEqual({ ok: true, value: 42 });
       await sandbox.stop();
     } finally {
