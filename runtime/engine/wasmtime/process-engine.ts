@@ -63,7 +63,14 @@ function startEpochTicker(library: string, engine: Ptr, epochActive: SharedArray
       Atomics.wait(active, 1, 0, workerData.tickMs);
     }`;
   const lingerTicks = Math.ceil(EPOCH_TICK_LINGER_MS / EPOCH_TICK_MS);
-  const worker = new Worker(source, { eval: true, workerData: { koffiPath, library, engine, epochActive, tickMs: EPOCH_TICK_MS, lingerTicks } });
+  // execArgv: [] so that the process's own flags (`--input-type=module` makes an eval worker's
+  // source an ES module, where `require` is not defined) do not change how this source runs.
+  const worker = new Worker(source, {
+    eval: true,
+    execArgv: [],
+    env: {},
+    workerData: { koffiPath, library, engine, epochActive, tickMs: EPOCH_TICK_MS, lingerTicks },
+  });
   worker.unref();
 }
 
