@@ -3,15 +3,15 @@ import { resolve } from 'node:path';
 import { BerthError } from '../common/errors.js';
 import type { AppIdentity, AppLogRecord } from '../host-apis/app-context.js';
 import { grantFlagUsage, grantsFromFlags } from '../host-apis/grant-flags.js';
-import { defaultEngineChoice, parseEngineChoice } from '../runtime/engine/choice.js';
+import { defaultEngineChoice, parseEngineChoice, parseWasmtimeCompiler } from '../runtime/engine/choice.js';
 import type { Engine } from '../runtime/engine/engine.js';
-import { selectEngine } from '../runtime/engine/select.js';
+import { selectEngine, type EngineSelection } from '../runtime/engine/select.js';
 import { runOnce } from '../runtime/run-once.js';
 import { readComponentFile } from './inspect.js';
-import type { EngineChoice } from '../wire/engine.js';
 import type { Command } from './main.js';
 
 const HELP = `usage: berth run <component.wasm> [--grant NAME[=VALUE]]... [--invoke FUNC] [--arg VALUE]... [--engine auto|wasmtime|jco]
+       [--compiler winch|cranelift]
 
 Runs one component locally, in the same sandbox and with the same checks as on a device.
 An import the component declares but that no --grant covers is refused before it starts.
@@ -30,6 +30,8 @@ ${grantFlagUsage()
                         library is found, else jco; BERTH_ENGINE sets the default)
   --wasmtime-library PATH   the pinned Wasmtime library to load (else BERTH_WASMTIME_LIBRARY,
                         Berth's cache, or the Python wasmtime package)
+  --compiler winch|cranelift   Wasmtime's compiler (default winch: compiles ~5x faster;
+                        cranelift: faster code); compiled code is kept per compiler
 
 The engine that runs is said in one line on stderr, with the reason when auto falls back to jco.`;
 
@@ -50,6 +52,7 @@ export const command: Command = {
         'data-dir': { type: 'string' },
         engine: { type: 'string' },
         'wasmtime-library': { type: 'string' },
+        compiler: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -57,9 +60,10 @@ export const command: Command = {
     const [file] = positionals;
     if (!file || positionals.length > 1) throw new BerthError('usage', `expected one component file\n${HELP}`);
     const choice = values.engine === undefined ? defaultEngineChoice() : parseEngineChoice(values.engine, '--engine');
+    const compiler = values.compiler === undefined ? undefined : parseWasmtimeCompiler(values.compiler, '--compiler');
     const bytes = await readComponentFile(file);
     const dataDir = resolve(values['data-dir'] ?? '.berth');
-    const engine = await chooseEngine(choice, resolve(dataDir, 'cache'), values['wasmtime-library']);
+    const engine = await chooseEngine({ choice, cacheDir: resolve(dataDir, 'cache'), wasmtimeLibrary: values['wasmtime-library'], wasmtimeCompiler: compiler });
     const app = values.app ?? defaultAppName(file);
     const result = await runOnce(bytes, {
       engine,
@@ -86,9 +90,9 @@ export const command: Command = {
 };
 
 /** The engine, said on stderr before the app's own lines (stdout stays the call's result alone). */
-async function chooseEngine(choice: EngineChoice, cacheDir: string, wasmtimeLibrary: string | undefined): Promise<Engine> {
+async function chooseEngine(selection: Omit<EngineSelection, 'notice'>): Promise<Engine> {
   const notice = (message: string) => process.stderr.write(`berth run: ${message}\n`);
-  const engine = await selectEngine({ choice, cacheDir, wasmtimeLibrary, notice });
+  const engine = await selectEngine({ ...selection, notice });
   process.stderr.write(`berth run: engine ${engine.name}\n`);
   return engine;
 }

@@ -156,6 +156,17 @@ describe('berth command', () => {
     expect(wasmtime).toMatchObject({ code: 0, stdout: '42\n', stderr: '', engine: expect.stringMatching(/^wasmtime@\d+\.\d+\.\d+\+/) });
   });
 
+  it('run --compiler cranelift compiles with Cranelift (its own cached code) and says so; a compiler it does not know is refused', async () => {
+    const call = ['run', fixturePath('hello'), '--grant', 'log', '--invoke', 'add', '--arg', '40', '--arg', '2', '--data-dir', dataDir];
+    const library = await wasmtimeLibrary();
+    const cranelift = await runApp([...call, '--engine', 'wasmtime', '--wasmtime-library', library, '--compiler', 'cranelift']);
+    expect(cranelift).toMatchObject({ code: 0, stdout: '42\n', stderr: '', engine: expect.stringMatching(/^wasmtime@\d+\.\d+\.\d+\+cranelift$/) });
+    const winch = await runApp([...call, '--engine', 'wasmtime', '--wasmtime-library', library, '--compiler', 'winch']);
+    expect(winch).toMatchObject({ code: 0, stdout: '42\n', engine: expect.stringMatching(/\+winch$/) });
+    const bad = await run([...call, '--compiler', 'llvm']);
+    expect(bad).toMatchObject({ code: 1, stderr: 'berth run: --compiler takes one of winch, cranelift, got "llvm"\n' });
+  });
+
   it('run on Wasmtime keeps the README example working: the JavaScript app and its store', async () => {
     const dir = suiteTempDir('cli-wasmtime');
     const readme = [

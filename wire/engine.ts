@@ -10,6 +10,14 @@ export const ENGINE_CHOICES = ['auto', ...ENGINES] as const;
 export type EngineChoice = (typeof ENGINE_CHOICES)[number];
 export const engineChoiceSchema = z.enum(ENGINE_CHOICES);
 
+/**
+ * Wasmtime's compiler (docs/engine.md): Winch (the default) compiles a large component about five
+ * times faster and runs it slower; Cranelift the other way round. Part of the artifact cache key.
+ */
+export const WASMTIME_COMPILERS = ['winch', 'cranelift'] as const;
+export type WasmtimeCompiler = (typeof WASMTIME_COMPILERS)[number];
+export const wasmtimeCompilerSchema = z.enum(WASMTIME_COMPILERS);
+
 /** An engine and its version, as accounts, status reports and capabilities name it (`wasmtime@49.0.0+winch`, `v8+jco@1.35.0`). */
 export const engineNameSchema = z
   .string()

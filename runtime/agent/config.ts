@@ -3,7 +3,7 @@ import { isAbsolute, resolve, dirname } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { BerthError } from '../../common/errors.js';
-import { engineChoiceSchema } from '../../wire/engine.js';
+import { engineChoiceSchema, wasmtimeCompilerSchema } from '../../wire/engine.js';
 import { deviceIdSchema, macAddressesSchema } from '../../wire/ids.js';
 import { capabilityLabelsSchema } from '../../wire/margo/capabilities.js';
 
@@ -119,6 +119,8 @@ export const agentConfigSchema = z.strictObject({
       engine: engineChoiceSchema.optional(),
       /** The pinned Wasmtime library file, checked against the pin like any other (docs/engine.md). */
       wasmtimeLibrary: z.string().min(1).optional(),
+      /** Wasmtime's compiler: `winch` (default: a new version is compiled ~5x sooner) or `cranelift` (faster code). */
+      wasmtimeCompiler: wasmtimeCompilerSchema.optional(),
     })
     .default({ warmWorkers: 1, removedAppDataDays: 7 }),
   /**

@@ -23,6 +23,7 @@ export async function selectDeviceEngine(config: AgentConfig, logger: Logger): P
     choice: config.runtime.engine ?? defaultEngineChoice(),
     cacheDir: join(config.dataDir, 'runtime', 'cache'),
     wasmtimeLibrary: config.runtime.wasmtimeLibrary,
+    wasmtimeCompiler: config.runtime.wasmtimeCompiler,
     notice: (message) => (fallback = message),
   });
   logger.info({ engine: engine.name, ...(fallback ? { fallback } : {}) }, 'engine selected');

@@ -1,5 +1,5 @@
 import { BerthError } from '../../common/errors.js';
-import { ENGINE_CHOICES, type EngineChoice } from '../../wire/engine.js';
+import { ENGINE_CHOICES, WASMTIME_COMPILERS, type EngineChoice, type WasmtimeCompiler } from '../../wire/engine.js';
 
 /** Names the engine of `berth run`, the agent and the demo when their own option does not (the test projects set it per engine). */
 export const ENGINE_ENV = 'BERTH_ENGINE';
@@ -8,6 +8,12 @@ export const ENGINE_ENV = 'BERTH_ENGINE';
 export function parseEngineChoice(text: string, where: string): EngineChoice {
   if ((ENGINE_CHOICES as readonly string[]).includes(text)) return text as EngineChoice;
   throw new BerthError('usage', `${where} takes one of ${ENGINE_CHOICES.join(', ')}, got "${text}"`);
+}
+
+/** Wasmtime's compiler given as text (`berth run --compiler`), checked like the engine. */
+export function parseWasmtimeCompiler(text: string, where: string): WasmtimeCompiler {
+  if ((WASMTIME_COMPILERS as readonly string[]).includes(text)) return text as WasmtimeCompiler;
+  throw new BerthError('usage', `${where} takes one of ${WASMTIME_COMPILERS.join(', ')}, got "${text}"`);
 }
 
 /** BERTH_ENGINE when set, else `auto`. */

@@ -1,5 +1,5 @@
 import { BerthError, errorCode, errorMessage } from '../../common/errors.js';
-import type { EngineChoice } from '../../wire/engine.js';
+import type { EngineChoice, WasmtimeCompiler } from '../../wire/engine.js';
 import type { Engine } from './engine.js';
 import { JcoEngine } from './jco/jco-engine.js';
 
@@ -9,6 +9,8 @@ export interface EngineSelection {
   cacheDir: string;
   /** A Wasmtime library from config (checked against the pin like any other). */
   wasmtimeLibrary?: string;
+  /** Wasmtime's compiler (Winch unless said); nothing to jco. */
+  wasmtimeCompiler?: WasmtimeCompiler;
   /** Told once why Wasmtime is not used when `auto` falls back to jco. */
   notice?: (message: string) => void;
   env?: NodeJS.ProcessEnv;
@@ -29,7 +31,8 @@ export async function selectEngine(selection: EngineSelection): Promise<Engine> 
     return jco;
   }
   const { WasmtimeEngine } = await import('./wasmtime/wasmtime-engine.js');
-  return new WasmtimeEngine({ cacheDir: selection.cacheDir, library: found.path });
+  const settings = selection.wasmtimeCompiler ? { compiler: selection.wasmtimeCompiler } : undefined;
+  return new WasmtimeEngine({ cacheDir: selection.cacheDir, library: found.path, settings });
 }
 
 /** jco as the fallback; on a device install that left jco out too, one error naming both reasons. */

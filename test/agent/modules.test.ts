@@ -85,6 +85,16 @@ describe('agent configuration', () => {
     expect(() => defaultEngineChoice({ BERTH_ENGINE: 'v8' })).toThrow('BERTH_ENGINE takes one of auto, wasmtime, jco, got "v8"');
   });
 
+  it('runtime.wasmtimeCompiler: unset (Winch) by default, winch or cranelift, a bad value named', () => {
+    expect(parseAgentConfig(minimal).runtime.wasmtimeCompiler).toBeUndefined();
+    for (const compiler of ['winch', 'cranelift'] as const)
+      expect(parseAgentConfig({ ...minimal, runtime: { wasmtimeCompiler: compiler } }).runtime.wasmtimeCompiler).toBe(compiler);
+    for (const bad of ['llvm', 'Cranelift', '', 2])
+      expect(() => parseAgentConfig({ ...minimal, runtime: { wasmtimeCompiler: bad } })).toThrow(
+        expect.objectContaining({ code: 'agent.bad_config', message: expect.stringMatching(/runtime\.wasmtimeCompiler: /) }),
+      );
+  });
+
   it('runtime.wasmtimeLibrary: a path resolved against the file, never empty', () => {
     expect(parseAgentConfig(minimal).runtime.wasmtimeLibrary).toBeUndefined();
     expect(parseAgentConfig({ ...minimal, runtime: { wasmtimeLibrary: 'lib/_libwasmtime.so' } }, dir).runtime.wasmtimeLibrary).toBe(

@@ -1,3 +1,4 @@
+import type { WasmtimeCompiler } from '../../../wire/engine.js';
 import type { Ptr, WasmtimeApi } from './ffi.js';
 
 /**
@@ -6,7 +7,7 @@ import type { Ptr, WasmtimeApi } from './ffi.js';
  */
 export interface EngineSettings {
   /** Winch compiles a large component ~5x faster than Cranelift, and runs it somewhat slower (docs/engine.md). */
-  compiler: 'cranelift' | 'winch';
+  compiler: WasmtimeCompiler;
 }
 
 export const DEFAULT_ENGINE_SETTINGS: EngineSettings = { compiler: 'winch' };
