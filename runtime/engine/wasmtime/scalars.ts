@@ -22,6 +22,21 @@ const RANGE: Record<string, [number, number]> = {
 };
 const BIG: Record<string, [bigint, bigint]> = { s64: [-(2n ** 63n), 2n ** 63n - 1n], u64: [0n, 2n ** 64n - 1n] };
 
+/** A WIT integer of up to 32 bits, checked against its kind's range (`fail` names what was expected). */
+export function intIn(value: unknown, kind: string, fail: (what: string) => never): number {
+  const [min, max] = RANGE[kind]!;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) fail(`a ${kind} integer`);
+  return value as number;
+}
+
+/** A WIT s64 or u64: a BigInt, or a safe integer Number, within its kind's range. */
+export function bigIn(value: unknown, kind: string, fail: (what: string) => never): bigint {
+  const [min, max] = BIG[kind]!;
+  const v = typeof value === 'bigint' ? value : typeof value === 'number' && Number.isSafeInteger(value) ? BigInt(value) : undefined;
+  if (v === undefined || v < min || v > max) fail(`a ${kind} integer (BigInt)`);
+  return v!;
+}
+
 /** Writes a scalar; a value of the wrong shape throws before anything is written. */
 export function writeScalar(view: DataView, at: number, type: { kind: ScalarKind }, value: unknown, path: string): void {
   const fail = (what: string): never => {
@@ -39,9 +54,7 @@ export function writeScalar(view: DataView, at: number, type: { kind: ScalarKind
     case 'u16':
     case 's32':
     case 'u32': {
-      const [min, max] = RANGE[type.kind]!;
-      if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) fail(`a ${type.kind} integer`);
-      const v = value as number;
+      const v = intIn(value, type.kind, fail);
       if (type.kind === 's8') view.setInt8(p, v);
       else if (type.kind === 'u8') view.setUint8(p, v);
       else if (type.kind === 's16') view.setInt16(p, v, true);
@@ -52,11 +65,9 @@ export function writeScalar(view: DataView, at: number, type: { kind: ScalarKind
     }
     case 's64':
     case 'u64': {
-      const [min, max] = BIG[type.kind]!;
-      const v = typeof value === 'bigint' ? value : typeof value === 'number' && Number.isSafeInteger(value) ? BigInt(value) : undefined;
-      if (v === undefined || v < min || v > max) fail(`a ${type.kind} integer (BigInt)`);
-      if (type.kind === 's64') view.setBigInt64(p, v!, true);
-      else view.setBigUint64(p, v!, true);
+      const v = bigIn(value, type.kind, fail);
+      if (type.kind === 's64') view.setBigInt64(p, v, true);
+      else view.setBigUint64(p, v, true);
       break;
     }
     case 'f32':

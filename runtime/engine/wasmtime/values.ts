@@ -1,6 +1,7 @@
 import { koffi, type Ptr, type WasmtimeApi } from './ffi.js';
 import { bytesAt, ENTRY_SIZE, NAME_SIZE, nameAt, PAYLOAD, ptr, size, u8, VAL_SIZE, writeBytes, writePtr, writeText, writeU8 } from './native.js';
 import type { WitType } from './types.js';
+import { bigIn, intIn } from './scalars.js';
 import { getHeapStatistics } from 'node:v8';
 import { LIFT_HEAP_SHARE, liftTooLarge, listTooLong, MAX_LIST_ELEMENTS } from '../value-limits.js';
 
@@ -339,29 +340,6 @@ export class ValueCodec {
 }
 
 const CTYPE = { s8: 'int8_t', u8: 'uint8_t', s16: 'int16_t', u16: 'uint16_t', s32: 'int32_t', u32: 'uint32_t', s64: 'int64_t', u64: 'uint64_t' } as const;
-const RANGE: Record<string, [number, number]> = {
-  s8: [-128, 127],
-  u8: [0, 255],
-  s16: [-32768, 32767],
-  u16: [0, 65535],
-  s32: [-(2 ** 31), 2 ** 31 - 1],
-  u32: [0, 2 ** 32 - 1],
-};
-const BIG: Record<string, [bigint, bigint]> = { s64: [-(2n ** 63n), 2n ** 63n - 1n], u64: [0n, 2n ** 64n - 1n] };
-
-function intIn(value: unknown, kind: string, fail: (what: string) => never): number {
-  const [min, max] = RANGE[kind]!;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) fail(`a ${kind} integer`);
-  return value as number;
-}
-
-function bigIn(value: unknown, kind: string, fail: (what: string) => never): bigint {
-  const [min, max] = BIG[kind]!;
-  const v = typeof value === 'bigint' ? value : typeof value === 'number' && Number.isSafeInteger(value) ? BigInt(value) : undefined;
-  if (v === undefined || v < min || v > max) fail(`a ${kind} integer (BigInt)`);
-  return v!;
-}
-
 function describe(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return `an array of ${value.length}`;
