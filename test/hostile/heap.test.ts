@@ -123,20 +123,26 @@ describe('hostile heap, instance tier, a shared thread run out of heap', () => {
   const bench = hostileBench('heap-shared', { instanceTier: { appsPerThread: 8, threadHeapMb: 64 } });
   const threadOf = (app: AppSupervisor) => (app.currentSandbox as ThreadSandbox).threadId;
 
+  /** A quiet app and one that lifts a million log fields, on one shared thread. */
+  const neighbours = async () => {
+    const local = await bench.runtime.startApp(bytes('hello'), { vendor: 'acme', app: 'local', grants: { log: {} }, tier: 'instance' });
+    const swamp = await bench.runtime.startApp(bytes('bigvalue'), {
+      vendor: 'mallory',
+      app: 'swamp',
+      grants: { log: {} },
+      tier: 'instance',
+      limits: { cpuDeadlineMs: 30_000 },
+    });
+    expect(threadOf(local)).toBe(threadOf(swamp));
+    return { local, swamp };
+  };
+
   // On Wasmtime a thread must never end inside a guest's call (docs/engine.md): the value is
   // refused while it is lifted, before it can exhaust the heap, and the thread goes on.
 
   it.runIf(onWasmtime)('refuses the value as it is lifted, past its share of the heap: the culprit traps, its neighbour is undisturbed', async () => {
     await bench.whileNeighbourAnswers(async () => {
-      const local = await bench.runtime.startApp(bytes('hello'), { vendor: 'acme', app: 'local', grants: { log: {} }, tier: 'instance' });
-      const swamp = await bench.runtime.startApp(bytes('bigvalue'), {
-        vendor: 'mallory',
-        app: 'swamp',
-        grants: { log: {} },
-        tier: 'instance',
-        limits: { cpuDeadlineMs: 30_000 },
-      });
-      expect(threadOf(local)).toBe(threadOf(swamp));
+      const { local, swamp } = await neighbours();
       const stopped = nextStop(swamp);
       const outcome = await swamp.invoke('log-fields', [1_000_000]);
       expect(outcome).toMatchObject({ ok: false, failure: { kind: 'trap', message: expect.stringMatching(LIFT_TOO_LARGE) } });
@@ -151,15 +157,7 @@ describe('hostile heap, instance tier, a shared thread run out of heap', () => {
 
   it.runIf(!onWasmtime)('ends the thread only; the culprit then runs alone and its neighbour is restarted', async () => {
     await bench.whileNeighbourAnswers(async () => {
-      const local = await bench.runtime.startApp(bytes('hello'), { vendor: 'acme', app: 'local', grants: { log: {} }, tier: 'instance' });
-      const swamp = await bench.runtime.startApp(bytes('bigvalue'), {
-        vendor: 'mallory',
-        app: 'swamp',
-        grants: { log: {} },
-        tier: 'instance',
-        limits: { cpuDeadlineMs: 30_000 },
-      });
-      expect(threadOf(local)).toBe(threadOf(swamp));
+      const { local, swamp } = await neighbours();
       const localStop = nextStop(local);
       // A million log fields lifted on a 64 MiB thread: out of heap while lifting, before the logger cuts them.
       expect(await swamp.invoke('log-fields', [1_000_000])).toMatchObject({ ok: false, failure: { kind: 'sandbox-stopped', reason: 'out-of-memory' } });
