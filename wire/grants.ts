@@ -14,6 +14,19 @@ const origin = z
     /^(https?):\/\/([A-Za-z0-9.-]+|\*\.[A-Za-z0-9.-]+|\[[0-9a-fA-F:]+\]):(\d{1,5}|\*)$/,
     'origins are scheme://host:port (host may start with *. and port may be *)',
   );
+/** Body limits of an HTTP grant, the same for requests out (`outbound-http`) and in (`inbound-http`). */
+const httpRequestBytes = z
+  .number()
+  .int()
+  .nonnegative()
+  .max(64 * 2 ** 20)
+  .default(1024 * 1024);
+const httpResponseBytes = z
+  .number()
+  .int()
+  .nonnegative()
+  .max(256 * 2 ** 20)
+  .default(8 * 1024 * 1024);
 
 const grants = {
   log: z.strictObject({
@@ -46,34 +59,14 @@ const grants = {
   // HTTP limits (docs/http.md): defaults are safe; the time limits stay below the 30 s host-call bridge timeout.
   'outbound-http': z.strictObject({
     allow: z.array(origin).min(1),
-    maxRequestBytes: z
-      .number()
-      .int()
-      .nonnegative()
-      .max(64 * 2 ** 20)
-      .default(1024 * 1024),
-    maxResponseBytes: z
-      .number()
-      .int()
-      .nonnegative()
-      .max(256 * 2 ** 20)
-      .default(8 * 1024 * 1024),
+    maxRequestBytes: httpRequestBytes,
+    maxResponseBytes: httpResponseBytes,
     timeoutMs: z.number().int().positive().max(25_000).default(4_000),
   }),
   'inbound-http': z.strictObject({
     route: z.string().regex(/^\/[A-Za-z0-9._~\-/]*$/, 'a route prefix is an absolute URL path'),
-    maxRequestBytes: z
-      .number()
-      .int()
-      .nonnegative()
-      .max(64 * 2 ** 20)
-      .default(1024 * 1024),
-    maxResponseBytes: z
-      .number()
-      .int()
-      .nonnegative()
-      .max(256 * 2 ** 20)
-      .default(8 * 1024 * 1024),
+    maxRequestBytes: httpRequestBytes,
+    maxResponseBytes: httpResponseBytes,
     timeoutMs: z.number().int().positive().max(120_000).default(10_000),
   }),
   messaging: z.strictObject({
