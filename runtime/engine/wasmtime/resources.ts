@@ -11,9 +11,9 @@ import { MAX_HANDLES, TOO_MANY_HANDLES } from '../value-limits.js';
  * of one type, as jco's glue allows, and one more traps it.
  */
 export class ResourceTable implements ResourceBridge {
-  private readonly objects = new Map<number, object>();
-  /** The host type of each live rep, and how many live reps each type has. */
-  private readonly typeOfRep = new Map<number, number>();
+  /** Each live rep's host object and its host type. */
+  private readonly objects = new Map<number, { value: object; type: number }>();
+  /** How many live reps each host type has. */
   private readonly liveOfType = new Map<number, number>();
   /** Handles lent to the guest for one call, by rep (see `lower`). */
   private readonly lent = new Map<number, Ptr>();
@@ -38,8 +38,7 @@ export class ResourceTable implements ResourceBridge {
     const live = this.liveOfType.get(type) ?? 0;
     if (live >= MAX_HANDLES) throw new ValueError(TOO_MANY_HANDLES);
     const rep = this.nextRep++;
-    this.objects.set(rep, value as object);
-    this.typeOfRep.set(rep, type);
+    this.objects.set(rep, { value: value as object, type });
     this.liveOfType.set(type, live + 1);
     const host = this.api.wasmtime_component_resource_host_new(true, rep, type) as Ptr;
     try {
@@ -69,7 +68,7 @@ export class ResourceTable implements ResourceBridge {
     const host = ptr(this.out);
     const rep = this.api.wasmtime_component_resource_host_rep(host) as number;
     this.api.wasmtime_component_resource_host_delete(host);
-    const value = this.objects.get(rep);
+    const value = this.objects.get(rep)?.value;
     if (value === undefined) throw new ValueError(`the guest passed an unknown resource handle (${rep})`);
     // An owned handle moves to the host: the guest can no longer drop it, so it leaves the table.
     if (owned) this.forget(rep);
@@ -79,22 +78,21 @@ export class ResourceTable implements ResourceBridge {
   /** The guest dropped its handle: the host object is disposed of (unless it was only lent). */
   drop(rep: number): void {
     if (this.lent.has(rep)) return;
-    const value = this.objects.get(rep);
+    const value = this.objects.get(rep)?.value;
     this.forget(rep);
     dispose(value);
   }
 
   private forget(rep: number): void {
-    if (!this.objects.delete(rep)) return;
-    const type = this.typeOfRep.get(rep)!;
-    this.typeOfRep.delete(rep);
-    this.liveOfType.set(type, this.liveOfType.get(type)! - 1);
+    const live = this.objects.get(rep);
+    if (!live) return;
+    this.objects.delete(rep);
+    this.liveOfType.set(live.type, this.liveOfType.get(live.type)! - 1);
   }
 
   close(): void {
-    for (const value of this.objects.values()) dispose(value);
+    for (const { value } of this.objects.values()) dispose(value);
     this.objects.clear();
-    this.typeOfRep.clear();
     this.liveOfType.clear();
     free(this.out);
   }
