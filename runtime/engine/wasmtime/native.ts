@@ -29,7 +29,11 @@ export function writePtr(p: Ptr, value: Ptr): void {
 
 /** A wasm_name_t (or any wasm_byte_vec_t) at `p`, as UTF-8 text. */
 export function nameAt(p: Ptr): string {
-  const n = size(p);
+  return textOfSize(p, size(p));
+}
+
+/** The same, its size `n` already read (a host call's strings are lifted on every call). */
+export function textOfSize(p: Ptr, n: number): string {
   return n === 0 ? '' : koffi.decode.string(ptr(p + 8n), n);
 }
 

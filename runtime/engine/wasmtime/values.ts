@@ -1,5 +1,5 @@
 import { koffi, type Ptr, type WasmtimeApi } from './ffi.js';
-import { bytesAt, ENTRY_SIZE, NAME_SIZE, nameAt, PAYLOAD, ptr, size, u8, VAL_SIZE, writeBytes, writePtr, writeText, writeU8 } from './native.js';
+import { bytesAt, ENTRY_SIZE, NAME_SIZE, nameAt, PAYLOAD, ptr, size, textOfSize, u8, VAL_SIZE, writeBytes, writePtr, writeText, writeU8 } from './native.js';
 import type { WitType } from './types.js';
 import { bigIn, intIn } from './scalars.js';
 import { getHeapStatistics } from 'node:v8';
@@ -80,7 +80,9 @@ export class ValueCodec {
   /** Lifts a host call's arguments, within one lift budget for them all (`undefined` past `count`). */
   liftParams(args: Ptr, params: readonly { type: WitType }[], count: number, resources: ResourceBridge): unknown[] {
     this.spent = 0;
-    return params.map((p, i) => (i < count ? this.value(args + BigInt(i * VAL_SIZE), p.type, resources) : undefined));
+    const out: unknown[] = new Array(params.length);
+    for (let i = 0; i < params.length; i++) out[i] = i < count ? this.value(args + BigInt(i * VAL_SIZE), params[i]!.type, resources) : undefined;
+    return out;
   }
 
   /** Counts what the next JavaScript value will take; past the budget the guest's call traps before it is built. */
@@ -119,9 +121,11 @@ export class ValueCodec {
         return koffi.decode.double(at);
       case 'char':
         return String.fromCodePoint(koffi.decode.uint32(at));
-      case 'string':
-        this.charge(16 + size(at));
-        return nameAt(at);
+      case 'string': {
+        const n = size(at);
+        this.charge(16 + n);
+        return textOfSize(at, n);
+      }
       case 'list':
         return this.liftList(at, type.element, resources);
       case 'tuple': {
