@@ -73,9 +73,14 @@ export const versionSchema = z.string().max(128).refine(isMargoVersion, 'a versi
  */
 export function isMargoVersion(v: string): boolean {
   if (v.includes('+')) return false;
-  const text = v.replace('_', '+');
+  const text = semverOfMargo(v);
   const parsed = parse(text);
   return parsed !== null && `${parsed.version}${parsed.build.length ? `+${parsed.build.join('.')}` : ''}` === text;
+}
+
+/** A Margo version as SemVer text, for semver's comparisons and ranges: its `_` back to `+`. */
+export function semverOfMargo(v: string): string {
+  return v.replace('_', '+');
 }
 
 /** A MAC address as a device reports it: six lowercase hex pairs separated by `:`. */

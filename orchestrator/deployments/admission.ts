@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { checkImports } from '../../host-apis/import-policy.js';
+import { assertNotBlocked } from '../advisories/blocking.js';
 import { vendorPolicy, type ArtifactAdmission } from '../catalog/artifact-admission.js';
 import { admissionRefusal } from '../catalog/refusal.js';
 import type { DesiredStateChanged } from '../desired-state/placement.js';
@@ -81,6 +82,7 @@ export async function createDeployment(
       );
     }
     await samePolicy(tx, body.app, checked);
+    await assertNotBlocked(tx, body.app, body.version, 'version');
     try {
       checkImports(body.app, version.imports, body.grants);
     } catch (err) {

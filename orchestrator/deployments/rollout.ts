@@ -1,5 +1,6 @@
 import { parseGrants } from '../../host-apis/grants.js';
 import { checkImports } from '../../host-apis/import-policy.js';
+import { assertNotBlocked } from '../advisories/blocking.js';
 import type { DesiredStateChanged } from '../desired-state/placement.js';
 import { HttpProblem, validationProblem } from '../http/problem.js';
 import * as catalog from '../store/catalog.js';
@@ -42,6 +43,7 @@ export async function startRollingUpdate(
   if (version === d.version) throw validationProblem([{ field: 'version', message: `the deployment already runs ${version}` }], 'rollout.same_version');
   const v = await catalog.getVersion(tx, d.appId, version, 'key share');
   if (!v) throw validationProblem([{ field: 'version', message: `app '${d.appId}' has no version '${version}'` }], 'rollout.unknown_version');
+  await assertNotBlocked(tx, d.appId, version, 'version');
   try {
     checkImports(d.appId, v.imports, parseGrants(d.grants));
   } catch (err) {
@@ -121,6 +123,7 @@ export async function rollback(tx: Queryable, id: string, changed: DesiredStateC
       detail: `deployment '${id}' has had no rolling update since its last rollback`,
     });
   }
+  await assertNotBlocked(tx, d.appId, previous, 'rollout.previousVersion');
   const moved = (await placements.placementsOfDeployment(tx, id)).filter((p) => p.version !== previous).map((p) => p.deviceId);
   await placements.upsertPlacements(
     tx,

@@ -111,6 +111,11 @@ export async function listDeployments(q: Queryable): Promise<DeploymentRecord[]>
   return (await q.query<Row>('SELECT * FROM deployments ORDER BY seq')).map(toRecord);
 }
 
+/** One app's deployments, in creation order. */
+export async function deploymentsOfApp(q: Queryable, appId: string): Promise<DeploymentRecord[]> {
+  return (await q.query<Row>('SELECT * FROM deployments WHERE app_id = $1 ORDER BY seq', [appId])).map(toRecord);
+}
+
 export async function deleteDeployment(q: Queryable, id: string): Promise<boolean> {
   return (await q.query('DELETE FROM deployments WHERE id = $1 RETURNING id', [id])).length === 1;
 }

@@ -299,4 +299,23 @@ export const migrations: Migration[] = [
       `ALTER TABLE deployments ADD COLUMN wave_timeout_seconds integer NOT NULL DEFAULT 900`,
     ],
   },
+  {
+    version: 12,
+    name: 'advisories: vulnerabilities, what they affect and the action taken (docs/vulnerability-response.md)',
+    statements: [
+      // vendor: the vendor that filed it (its advisory can only affect its own apps); null for an admin's.
+      `CREATE TABLE advisories (
+         id text PRIMARY KEY,
+         summary text NOT NULL,
+         severity text NOT NULL CHECK (severity IN ('none', 'low', 'medium', 'high', 'critical')),
+         cvss text,
+         affected jsonb NOT NULL,
+         action text NOT NULL CHECK (action IN ('warn', 'block', 'stop', 'rollback')),
+         refs jsonb NOT NULL DEFAULT '[]'::jsonb,
+         vendor text REFERENCES vendors (name),
+         created_by text NOT NULL,
+         created_at timestamptz NOT NULL DEFAULT now())`,
+      `CREATE INDEX advisories_vendor ON advisories (vendor)`,
+    ],
+  },
 ];

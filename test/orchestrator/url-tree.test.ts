@@ -80,6 +80,12 @@ const SERVED = `
   POST /api/v1/admin/deployments/:id/rollbacks
   POST /api/v1/admin/scheduler/sweeps
   POST /api/v1/admin/scheduler/sweeps
+  POST /api/v1/advisories
+  POST /api/v1/advisories
+  GET /api/v1/advisories
+  GET /api/v1/advisories
+  GET /api/v1/advisories/:id
+  GET /api/v1/advisories/:id
   POST /api/v1/timestamp
   POST /api/v1/timestamp
   POST /api/v1/timestamp
