@@ -1,6 +1,6 @@
 import { validRange } from 'semver';
 import { z } from 'zod';
-import { isDigest } from '../common/digest.js';
+import { isDigest, type Digest } from '../common/digest.js';
 import { appIdSchema, NAME_PATTERN } from './ids.js';
 
 /**
@@ -133,3 +133,16 @@ export const affectedSchema = z
     if (!a.digests && a.versions === undefined) ctx.addIssue({ code: 'custom', path: ['versions'], message: `a version range is required with ${forms[0]}` });
   });
 export type Affected = z.output<typeof affectedSchema>;
+
+/**
+ * A digest the device must never start, and the advisories that say so: carried in each signed
+ * deployment document of an affected app (`x-berth-extensions.refusedDigests`), kept with the
+ * adopted state, and honoured offline and by the last-known-good fallback.
+ */
+export const refusedDigestSchema = z.strictObject({
+  digest: digestSchema,
+  advisories: z.array(advisoryIdSchema).min(1).max(64),
+});
+export type RefusedDigest = { digest: Digest; advisories: string[] };
+/** At most this many refused digests ride in one deployment document. */
+export const MAX_REFUSED_DIGESTS = 1024;

@@ -21,11 +21,17 @@ export interface AdvisoryMove {
   devices: string[];
 }
 
-/** What a rollback advisory did, or could not do. */
+/** A deployment whose devices stop its app: they run an affected version, with none to move to. */
+export interface StoppedDeployment {
+  deploymentId: string;
+  appId: string;
+  versions: string[];
+  devices: string[];
+}
+
+/** What a rollback advisory did; deployments with no version to move to stay, and their devices stop the app. */
 export interface RollbackOutcome {
   moved: AdvisoryMove[];
-  /** Deployments on an affected version with no version to move to. */
-  stranded: { deploymentId: string; appId: string }[];
 }
 
 /**
@@ -41,7 +47,7 @@ export async function rollBackAffected(
 ): Promise<RollbackOutcome> {
   await lockScheduler(tx);
   const blockers = await listAdvisories(tx, BLOCKING_ACTIONS);
-  const out: RollbackOutcome = { moved: [], stranded: [] };
+  const out: RollbackOutcome = { moved: [] };
   for (const appId of [...new Set(affected.map((v) => v.appId))]) {
     const bad = new Set(affected.filter((v) => v.appId === appId).map((v) => v.version));
     const clean = (await versionsOfApp(tx, appId)).filter((v) => !blockers.some((a) => affects(a, v)));
@@ -50,10 +56,7 @@ export async function rollBackAffected(
       const uses = new Set([d.version, ...(d.rollout.targetVersion ? [d.rollout.targetVersion] : []), ...placed.map((p) => p.version)]);
       if (![...uses].some((v) => bad.has(v))) continue;
       const to = await firstGranted(tx, d, clean);
-      if (!to) {
-        out.stranded.push({ deploymentId: d.id, appId });
-        continue;
-      }
+      if (!to) continue;
       const devices = placed.filter((p) => p.version !== to).map((p) => p.deviceId);
       await placements.upsertPlacements(
         tx,
@@ -81,4 +84,19 @@ async function firstGranted(tx: Queryable, d: DeploymentRecord, versions: readon
     }
   }
   return undefined;
+}
+
+/** Deployments of these apps with placements on an affected version (`app@version` keys), and those devices. */
+export async function stoppedDeployments(tx: Queryable, appIds: readonly string[], affected: ReadonlySet<string>): Promise<StoppedDeployment[]> {
+  const out: StoppedDeployment[] = [];
+  for (const appId of appIds) {
+    for (const d of await deployments.deploymentsOfApp(tx, appId)) {
+      const hit = (await placements.placementsOfDeployment(tx, d.id)).filter((p) => affected.has(`${appId}@${p.version}`));
+      const current = affected.has(`${appId}@${d.version}`);
+      if (hit.length === 0 && !current) continue;
+      const versions = [...new Set([...(current ? [d.version] : []), ...hit.map((p) => p.version)])].sort();
+      out.push({ deploymentId: d.id, appId, versions, devices: hit.map((p) => p.deviceId) });
+    }
+  }
+  return out;
 }

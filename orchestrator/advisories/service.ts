@@ -7,7 +7,8 @@ import * as catalog from '../store/catalog.js';
 import { getAdvisory, insertAdvisory, listAdvisories, type AdvisoryRecord } from '../store/advisories.js';
 import type { Queryable, Store } from '../store/store.js';
 import { affectedVersions, candidateVersions, type VersionRef } from './matching.js';
-import { rollBackAffected, type AdvisoryMove } from './rollback.js';
+import { rollBackAffected, stoppedDeployments, type AdvisoryMove, type StoppedDeployment } from './rollback.js';
+import { devicesOfApps, REFUSING_ACTIONS } from './refused-digests.js';
 import type { AdvisoryBody } from './schema.js';
 
 /** An advisory as the API shows it: the record and the admitted versions it affects now. */
@@ -17,7 +18,10 @@ export interface AdvisoryView extends AdvisoryRecord {
 
 /** What creating an advisory did. */
 export interface AdvisoryCreated extends AdvisoryView {
+  /** `rollback`: deployments moved to an unaffected version. */
   moved: AdvisoryMove[];
+  /** `stop`, and `rollback` where no version was left: deployments whose devices now stop the app. */
+  stopped: StoppedDeployment[];
 }
 
 const view = (a: AdvisoryRecord, versions: readonly VersionRef[]): AdvisoryView => ({
@@ -58,31 +62,35 @@ export async function createAdvisory(store: Store, role: string, by: string, bod
     }
     const stored = (await getAdvisory(tx, body.id))!;
     const versions = await affectedVersions(tx, stored);
-    const moved = stored.action === 'rollback' ? await rollBack(tx, stored, versions, changed) : [];
-    return { ...view(stored, versions), moved };
+    const acted = (REFUSING_ACTIONS as readonly string[]).includes(stored.action) ? await refuse(tx, stored, versions, changed) : { moved: [], stopped: [] };
+    return { ...view(stored, versions), ...acted };
   });
 }
 
-/** `stop`, and purls, need what is not built yet (docs/vulnerability-response.md): refused, not half done. */
+/**
+ * `stop` and `rollback`: deployments moved (rollback), then every device with a placement of an
+ * affected app told, in its signed documents, which digests it must never start again.
+ */
+async function refuse(
+  tx: Queryable,
+  advisory: AdvisoryRecord,
+  versions: readonly VersionRef[],
+  changed: DesiredStateChanged,
+): Promise<{ moved: AdvisoryMove[]; stopped: StoppedDeployment[] }> {
+  const moved = advisory.action === 'rollback' ? (await rollBackAffected(tx, advisory, versions, changed)).moved : [];
+  const apps = [...new Set(versions.map((v) => v.appId))];
+  const told = new Set(moved.flatMap((m) => m.devices));
+  const rest = (await devicesOfApps(tx, apps)).filter((d) => !told.has(d));
+  if (rest.length > 0) await changed(tx, rest);
+  return { moved, stopped: await stoppedDeployments(tx, apps, new Set(versions.map((v) => `${v.appId}@${v.version}`))) };
+}
+
+/** Purls need stored SBOMs, not kept yet (docs/vulnerability-response.md): refused, not silently matching nothing. */
 function refuseUnbuilt(body: AdvisoryBody): void {
   const errors: FieldError[] = body.affected.flatMap((a, i) =>
     a.purl !== undefined ? [{ field: `affected.${i}.purl`, message: 'matching by purl needs stored SBOMs, which this control plane does not keep yet' }] : [],
   );
-  if (body.action === 'stop')
-    errors.push({ field: 'action', message: 'stop needs devices that refuse affected digests, not built yet: use rollback or block' });
   if (errors.length > 0) throw validationProblem(errors, 'advisory.unsupported');
-}
-
-async function rollBack(tx: Queryable, advisory: AdvisoryRecord, versions: readonly VersionRef[], changed: DesiredStateChanged): Promise<AdvisoryMove[]> {
-  const outcome = await rollBackAffected(tx, advisory, versions, changed);
-  if (outcome.stranded.length > 0) {
-    const names = outcome.stranded.map((s) => `${s.deploymentId} (app '${s.appId}')`).join(', ');
-    throw new HttpProblem(409, 'advisory.no_unaffected_version', 'A deployment has no unaffected version to roll back to', {
-      detail: `no admitted version unaffected and covered by its grants for ${names}; admit a fixed version, or file the advisory with block and remove the deployments`,
-      errors: outcome.stranded.map((s) => ({ field: `deployments.${s.deploymentId}`, message: 'no unaffected version to roll back to' })),
-    });
-  }
-  return outcome.moved;
 }
 
 /** Every app named exists; a vendor names only its own apps and artifacts. */

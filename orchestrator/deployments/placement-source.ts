@@ -3,6 +3,7 @@ import type { Placement, PlacementSource } from '../desired-state/placement.js';
 import { grantSetSchema, type GrantSet } from '../../wire/grants.js';
 import type { Tier } from '../../wire/tier.js';
 import type { Queryable } from '../store/store.js';
+import { refusedDigestsOfApps } from '../advisories/refused-digests.js';
 
 interface Row {
   deployment_id: string;
@@ -58,6 +59,19 @@ function placementOf(r: Row): Placement {
   return p;
 }
 
+/** Each placement with the digests of its app that advisories stop, when there are any. */
+async function withRefused(db: Queryable, placements: Placement[]): Promise<Placement[]> {
+  const refused = await refusedDigestsOfApps(
+    db,
+    placements.map((p) => p.app),
+  );
+  for (const p of placements) {
+    const list = refused.get(p.app);
+    if (list) p.refusedDigests = list;
+  }
+  return placements;
+}
+
 /**
  * The scheduler's placements as the desired-state side reads them. Only an active device has
  * any: a revoked or unapproved device's state is empty even before the scheduler sweeps it.
@@ -65,17 +79,17 @@ function placementOf(r: Row): Placement {
 export const storePlacementSource: PlacementSource = {
   async placementsForDevice(db: Queryable, deviceId: string): Promise<Placement[]> {
     const rows = await db.query<Row>(`${PLACEMENT_QUERY} WHERE p.device_id = $1 ORDER BY p.deployment_id`, [deviceId]);
-    return rows.map(placementOf);
+    return withRefused(db, rows.map(placementOf));
   },
   // One query for a whole rendering batch (the fleet-wide deployment's thousands of devices).
   async placementsForDevices(db: Queryable, deviceIds: readonly string[]): Promise<Map<string, Placement[]>> {
     const out = new Map<string, Placement[]>();
     if (deviceIds.length === 0) return out;
     const rows = await db.query<Row>(`${PLACEMENT_QUERY} WHERE p.device_id = ANY($1::text[]) ORDER BY p.device_id, p.deployment_id`, [deviceIds]);
-    for (const r of rows) {
-      let list = out.get(r.device_id);
-      if (!list) out.set(r.device_id, (list = []));
-      list.push(placementOf(r));
+    for (const p of await withRefused(db, rows.map(placementOf))) {
+      let list = out.get(p.deviceId);
+      if (!list) out.set(p.deviceId, (list = []));
+      list.push(p);
     }
     return out;
   },

@@ -3,6 +3,7 @@ import type { Queryable } from '../store/store.js';
 import type { GrantSet } from '../../wire/grants.js';
 import type { Limits } from '../../wire/limits.js';
 import type { Tier } from '../../wire/tier.js';
+import type { RefusedDigest } from '../../wire/advisory.js';
 
 /**
  * The seam between scheduling (what should run where) and the device channel (telling each
@@ -36,6 +37,8 @@ export interface Placement {
    * component must verify against — the device never takes that from the registry.
    */
   trustPolicy: Record<string, unknown>;
+  /** Digests of this app that advisories stop (orchestrator/advisories/refused-digests.ts); absent when none. */
+  refusedDigests?: RefusedDigest[];
 }
 
 /** Read side used by the desired-state renderer: every placement of one device, in a stable order. */

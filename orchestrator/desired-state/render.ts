@@ -49,6 +49,7 @@ export function deploymentYaml(p: Placement): string {
   const profileExtension: Record<string, unknown> = { runtime: 'wasm-component', vendor: p.vendor, grants: p.grants, tier: p.tier };
   if (p.limits) profileExtension.limits = p.limits;
   profileExtension.trustPolicy = p.trustPolicy;
+  if (p.refusedDigests?.length) profileExtension.refusedDigests = p.refusedDigests;
   const doc = {
     apiVersion: 'application.margo.org/v1alpha1',
     kind: 'ApplicationDeployment',

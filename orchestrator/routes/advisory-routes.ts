@@ -41,6 +41,15 @@ export function advisoryRoutes(deps: ControlPlaneDeps): Hono<AppEnv> {
         devices: m.devices.length,
       });
     }
+    for (const s of created.stopped) {
+      securityEvent(deps.logger, 'advisory.stopped', {
+        advisory: created.id,
+        deployment: s.deploymentId,
+        app: s.appId,
+        versions: s.versions,
+        devices: s.devices.length,
+      });
+    }
     return c.json(created, 201);
   });
 

@@ -27,6 +27,13 @@ export interface DeploymentPlan {
   tier: Tier;
   limits: Limits | undefined;
   trustPolicy: unknown;
+  /** Digests of this app that security advisories stop, with their ids: never started, not even as a fallback. */
+  refusedDigests: ReadonlyMap<string, readonly string[]>;
+}
+
+/** The advisories that refuse `digest` under this plan's signed document, or undefined. */
+export function refusedBy(plan: DeploymentPlan, digest: string): readonly string[] | undefined {
+  return plan.refusedDigests.get(digest);
 }
 
 const profileExtension = berthProfileExtensionSchema.extend({ trustPolicy: z.record(z.string(), z.unknown()) });
@@ -72,6 +79,7 @@ export function planFromDocument(doc: LoadedDocument, deviceId: string): Deploym
     tier: ext.data.tier,
     limits: ext.data.limits,
     trustPolicy: ext.data.trustPolicy,
+    refusedDigests: new Map((ext.data.refusedDigests ?? []).map((r) => [r.digest, r.advisories])),
   };
 }
 

@@ -1,8 +1,9 @@
 import { EventEmitter } from 'node:events';
 import { BerthError, errorCode, errorMessage } from '../../common/errors.js';
+import type { Digest } from '../../common/digest.js';
 import { securityEvent, type Logger } from '../../common/logger.js';
 import type { ArtifactSource } from '../../oci/source.js';
-import { ROLLED_BACK_CODE, STATUS_MESSAGE_LIMIT, type DeploymentState, type DeviceRollback } from '../../wire/margo/status.js';
+import { ADVISORY_REFUSED_CODE, ROLLED_BACK_CODE, STATUS_MESSAGE_LIMIT, type DeploymentState, type DeviceRollback } from '../../wire/margo/status.js';
 import type { HttpGateway } from '../gateway/gateway.js';
 import { serveSupervisedApp } from '../gateway/supervised.js';
 import type { Runtime } from '../runtime.js';
@@ -10,7 +11,7 @@ import type { AppSupervisor } from '../supervisor.js';
 import type { AppUsage } from '../accounting/app-account.js';
 import { obtainComponent } from './artifact-fetcher.js';
 import type { ArtifactStore } from './artifact-store.js';
-import type { DeploymentPlan } from './deployment-plan.js';
+import { refusedBy, type DeploymentPlan } from './deployment-plan.js';
 import type { CompiledRoots } from '../../trust/signing/roots.js';
 import type { LastKnownGood, LastKnownGoodRecord } from './last-known-good.js';
 import { watchProbation, type ProbationSettings, type ProbationVerdict } from './probation.js';
@@ -63,6 +64,8 @@ const SECURITY_CODES = /^(signing\.|provenance\.|policy\.|oci\.digest-mismatch|a
 export class Reconciler extends EventEmitter<ReconcilerEvents> {
   private readonly running = new Map<string, RunningDeployment>();
   private readonly failed = new Map<string, string>();
+  /** Deployments not run because an advisory stops their digest, by the document that said so (reported once). */
+  private readonly refused = new Map<string, Digest>();
   private appDataRemovals = 0;
   /** apply() and the rollbacks probation decides between two applies run one at a time. */
   private turn: Promise<unknown> = Promise.resolve();
@@ -107,6 +110,7 @@ export class Reconciler extends EventEmitter<ReconcilerEvents> {
         if (!wanted.has(id)) await this.remove(id, r);
       }
       for (const id of [...this.failed.keys()]) if (!wanted.has(id)) this.failed.delete(id);
+      for (const id of [...this.refused.keys()]) if (!wanted.has(id)) this.refused.delete(id);
       await this.lastKnownGood?.records.retain(new Set(wanted.keys()));
       for (const plan of plans) await this.bringTo(plan, source);
     });
@@ -120,16 +124,60 @@ export class Reconciler extends EventEmitter<ReconcilerEvents> {
 
   private async bringTo(plan: DeploymentPlan, source: ArtifactSource | undefined): Promise<void> {
     const current = this.running.get(plan.deploymentId);
+    const advisories = refusedBy(plan, plan.component.ref.digest);
+    if (advisories) return this.refuse(plan, current, advisories);
+    this.refused.delete(plan.deploymentId);
     // Rolled back from this very document: not tried again until the desired state changes (no flapping).
     if (current?.rolledBackFrom?.documentDigest === plan.documentDigest) return;
     if (current && current.plan.documentDigest === plan.documentDigest) {
       if (current.rolledBackFrom) await this.settle(current);
       return;
     }
+    // Only the list of stopped digests changed (an advisory about another version): no restart.
+    if (current && !current.rolledBackFrom && sameButRefusals(current.plan, plan)) {
+      current.plan = plan;
+      if (!current.probation) this.change(plan, 'installed', undefined, current.supervisor.usage());
+      return;
+    }
     const record = current ? undefined : this.lastKnownGood?.records.record(plan.deploymentId);
-    const forThis = record?.candidate.digest === plan.documentDigest ? record : undefined;
+    // A good version an advisory has since stopped is no fallback: the plan runs as if new.
+    const forThis = record?.candidate.digest === plan.documentDigest && !refusedBy(plan, record.good.component) ? record : undefined;
     if (forThis?.state === 'rolled-back') return this.restoreRollback(plan, forThis, source);
     await this.install(plan, current, source, forThis && (await this.lastKnownGood?.records.goodPlan(forThis)));
+  }
+
+  /**
+   * The signed document says an advisory stops this digest: whatever runs for the deployment is
+   * stopped and nothing is started, online or offline, and the status says which advisory.
+   */
+  private async refuse(plan: DeploymentPlan, current: RunningDeployment | undefined, advisories: readonly string[]): Promise<void> {
+    if (!current && this.refused.get(plan.deploymentId) === plan.documentDigest) return;
+    if (current) {
+      current.probation?.cancel();
+      current.unroute?.();
+      await current.supervisor.stop();
+      this.running.delete(plan.deploymentId);
+    }
+    this.failed.delete(plan.deploymentId);
+    await this.lastKnownGood?.records.clear(plan.deploymentId);
+    this.refused.set(plan.deploymentId, plan.documentDigest);
+    const digest = plan.component.ref.digest;
+    const message = `version ${plan.version} (${digest}) is stopped by security advisory ${advisories.join(', ')}; it is not run on this device`;
+    securityEvent(this.logger, 'agent.advisory_refused', {
+      deploymentId: plan.deploymentId,
+      vendor: plan.vendor,
+      app: plan.app,
+      version: plan.version,
+      digest,
+      advisories,
+      stopped: current !== undefined,
+    });
+    this.change(
+      plan,
+      'failed',
+      { code: ADVISORY_REFUSED_CODE, source: 'device', message: truncateText(message, STATUS_MESSAGE_LIMIT, '…') },
+      current?.supervisor.usage(),
+    );
   }
 
   /**
@@ -265,7 +313,9 @@ export class Reconciler extends EventEmitter<ReconcilerEvents> {
     }
     // What to go back to if this one fails its probation: not a version still on probation itself.
     // Recorded before the old one stops, so a crash in between still finds it at the restart.
-    const good = previous ? (previous.probation?.good ?? previous.plan) : resumedGood;
+    // An advisory may stop the version before (a rollback advisory moves devices off it): then there is none.
+    const before = previous ? (previous.probation?.good ?? previous.plan) : resumedGood;
+    const good = before && !refusedBy(plan, before.component.ref.digest) ? before : undefined;
     const lkg = good && this.lastKnownGood && this.lastKnownGood.settings.windowMs > 0 ? this.lastKnownGood : undefined;
     if (good && lkg) await lkg.records.set(probationRecord(plan, good));
     else await this.lastKnownGood?.records.clear(plan.deploymentId);
@@ -430,6 +480,13 @@ export class Reconciler extends EventEmitter<ReconcilerEvents> {
     for (const r of this.running.values()) r.unroute?.();
     this.running.clear();
   }
+}
+
+/** Whether two plans run the same thing and differ at most in their documents' refused digests. */
+function sameButRefusals(a: DeploymentPlan, b: DeploymentPlan): boolean {
+  const essence = (p: DeploymentPlan) =>
+    JSON.stringify([p.deploymentId, p.vendor, p.app, p.version, p.component, p.grants, p.tier, p.limits ?? null, p.trustPolicy]);
+  return essence(a) === essence(b);
 }
 
 function probationRecord(plan: DeploymentPlan, good: DeploymentPlan): LastKnownGoodRecord {

@@ -2,6 +2,9 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { Answer } from '../orchestrator/harness.js';
 import { insertVerifiedVersion, testTrustPolicy } from '../support/verified-catalog.js';
 import { harnessWithRoles } from '../deployments/operator-api.js';
+import { addDevice } from '../deployments/fixtures.js';
+import { getDocument, getManifest } from '../../orchestrator/store/desired-state.js';
+import { parse as parseYaml } from 'yaml';
 
 const digest = (n: number) => `sha256:${n.toString(16).padStart(64, '0')}` as const;
 const api = harnessWithRoles(['vendor:acme', 'vendor:globex', 'operator']);
@@ -100,17 +103,57 @@ describe('POST /api/v1/advisories', () => {
     expectProblem(await operator('POST', '/api/v1/admin/deployments/pump-a/rollouts', { version: '1.1.0' }), 409, 'deployment.version_affected');
   });
 
-  it('rollback with nowhere to go is refused whole: no advisory stored, no deployment moved', async () => {
-    const before = await deployment('pump-a');
-    const refused = await globex(
+  it('rollback with nowhere to go, and stop, leave the deployment where it is and tell its devices to stop it', async () => {
+    const filed = await globex(
       'POST',
       '/api/v1/advisories',
-      advisory({ id: 'CVE-2026-10003', action: 'rollback', affected: [{ app: 'pump', versions: '*' }] }),
+      advisory({ id: 'CVE-2026-10003', action: 'rollback', affected: [{ app: 'pump', versions: '>=1.0.0 <1.1.0' }] }),
     );
-    expectProblem(refused, 409, 'advisory.no_unaffected_version');
-    expect(refused.body.errors).toEqual([{ field: 'deployments.pump-a', message: expect.any(String) }]);
-    expectProblem(await operator('GET', '/api/v1/advisories/CVE-2026-10003'), 404, 'advisory.unknown');
-    expect(await deployment('pump-a')).toEqual(before);
+    expect(filed.status, JSON.stringify(filed.body)).toBe(201);
+    // 1.1.0 is affected by CVE-2026-10002, 1.0.0 by this one: nowhere to go.
+    expect(filed.body.moved).toEqual([]);
+    expect(filed.body.stopped).toEqual([{ deploymentId: 'pump-a', appId: 'pump', versions: ['1.0.0'], devices: [] }]);
+    expect(await deployment('pump-a')).toMatchObject({ version: '1.0.0' });
+    expect(api.h.events('advisory.stopped').find((e) => e.advisory === 'CVE-2026-10003')).toMatchObject({ deployment: 'pump-a', versions: ['1.0.0'] });
+    const stop = await acme('POST', '/api/v1/advisories', advisory({ id: 'acme:STOP-1', action: 'stop', affected: [{ app: 'valve', versions: '1.1.0' }] }));
+    expect(stop.status, JSON.stringify(stop.body)).toBe(201);
+    expect(stop.body.stopped.map((d: { deploymentId: string }) => d.deploymentId)).toEqual(['valve-a', 'valve-c']);
+    expect(stop.body.moved).toEqual([]);
+  });
+
+  it("puts the affected digests into the affected app's signed documents on every device, moved or not", async () => {
+    const store = api.h.cp.deps.store;
+    await addDevice(store, 'plant-1');
+    await addDevice(store, 'plant-2');
+    expect((await acme('POST', '/api/v1/catalog/apps', { id: 'gauge' })).status).toBe(201);
+    for (const [version, n] of [
+      ['1.0.0', 9],
+      ['1.1.0', 10],
+    ] as const)
+      await insertVerifiedVersion(store, { appId: 'gauge', version, digest: digest(n), rootsFingerprint: api.h.cp.deps.artifacts!.roots.fingerprint });
+    const placedOn = async (id: string, version: string, device: string) => {
+      const d = await operator('POST', '/api/v1/admin/deployments', { id, app: 'gauge', version, grants: {}, deviceIds: [device] });
+      expect(d.body.placed, JSON.stringify(d.body)).toEqual([device]);
+    };
+    await placedOn('gauge-new', '1.1.0', 'plant-1');
+    await placedOn('gauge-old', '1.0.0', 'plant-2');
+    const before = (await getManifest(store, 'plant-2'))!.manifestVersion;
+    const filed = await acme(
+      'POST',
+      '/api/v1/advisories',
+      advisory({ id: 'acme:GAUGE-1', action: 'rollback', affected: [{ app: 'gauge', versions: '1.1.0' }] }),
+    );
+    expect(filed.body.moved).toEqual([{ deploymentId: 'gauge-new', appId: 'gauge', from: ['1.1.0'], to: '1.0.0', devices: ['plant-1'] }]);
+    // plant-2 ran an unaffected version all along: it gets a new manifest all the same, naming the refused digest.
+    expect((await getManifest(store, 'plant-2'))!.manifestVersion).toBeGreaterThan(before);
+    for (const device of ['plant-1', 'plant-2']) {
+      const manifest = JSON.parse((await getManifest(store, device))!.bytes.toString('utf8'));
+      const [entry] = manifest.deployments;
+      const doc = parseYaml((await getDocument(store, device, entry.digest))!.bytes.toString('utf8'));
+      const profile = doc.spec.deploymentProfile;
+      expect(profile.components[0].properties['x-berth-extensions'].digest).toBe(digest(9));
+      expect(profile['x-berth-extensions'].refusedDigests).toEqual([{ digest: digest(10), advisories: ['acme:GAUGE-1'] }]);
+    }
   });
 
   it("keeps vendors to their own apps: filing on another's app, digest or id is 403; reading another's is 404", async () => {

@@ -3,6 +3,7 @@ import { EXTENSION_KEY_PATTERN } from './common.js';
 import { effectiveGrantSetSchema } from '../grants.js';
 import { appIdSchema, deploymentIdSchema, deviceIdSchema, vendorNameSchema, versionSchema } from '../ids.js';
 import { limitsSchema } from '../limits.js';
+import { MAX_REFUSED_DIGESTS, refusedDigestSchema } from '../advisory.js';
 import { tierSchema } from '../tier.js';
 
 const extensions = z.record(z.string().regex(EXTENSION_KEY_PATTERN), z.record(z.string(), z.unknown()));
@@ -20,6 +21,8 @@ export const berthProfileExtensionSchema = z.object({
   grants: effectiveGrantSetSchema,
   tier: tierSchema,
   limits: limitsSchema.optional(),
+  /** Digests of this app a security advisory stops: never started, not even as a fallback (wire/advisory.ts). */
+  refusedDigests: z.array(refusedDigestSchema).max(MAX_REFUSED_DIGESTS).optional(),
 });
 
 /** Margo's deployment parameters: each a value and the components (and JSON Pointers) it is for. */

@@ -27,6 +27,8 @@ export const STATUS_ERROR_FIELD_MAX = { code: 256, source: 256, message: STATUS_
  * Margo's `failed` with `error.code` = ROLLED_BACK_CODE; this member says from what, to what, why.
  */
 export const ROLLED_BACK_CODE = 'agent.rolled_back';
+/** The code of a deployment a device will not run because a security advisory stops its digest (docs/vulnerability-response.md). */
+export const ADVISORY_REFUSED_CODE = 'agent.advisory_refused';
 export const rollbackReasons = ['restart-storm', 'start-failed'] as const;
 export type RollbackReason = (typeof rollbackReasons)[number];
 export const rollbackSchema = z.object({

@@ -1,0 +1,119 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createServer } from 'node:net';
+import { createLogger } from '../../common/logger.js';
+import { startAgent, type RunningAgent } from '../../runtime/agent/agent.js';
+import { ADVISORY_REFUSED_CODE } from '../../wire/margo/status.js';
+import { fixture, startInProcessAgent, startWorld, variant, waitFor, type InProcessAgent, type LogLine, type World } from './support.js';
+
+/** A loopback port nothing listens on: the control plane as an offline device sees it. */
+async function deadPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+// Advisories reach real agents through the signed desired state (docs/vulnerability-response.md).
+describe('advisories on devices: rollback and stop, honoured offline and by the last-known-good fallback', () => {
+  let world: World;
+  const running: RunningAgent[] = [];
+  beforeAll(async () => {
+    world = await startWorld({ reconcileIntervalMs: 3_600_000 });
+    await world.publish('sensor', '1.0.0', variant(fixture('hello'), 'adv-old'));
+    await world.publish('sensor', '1.1.0', variant(fixture('hello'), 'adv-new'));
+  }, 120_000);
+  afterAll(async () => {
+    for (const a of running) await a.stop().catch(() => undefined);
+    await world?.stop();
+  });
+
+  const start = async (name: string): Promise<InProcessAgent> => {
+    // Last-known-good on (a 1 s health window): were 1.1.0 still a fallback, the move off it would go on probation.
+    const a = await startInProcessAgent(world, name);
+    running.push(a.agent);
+    return a;
+  };
+  const versionOn = (a: InProcessAgent) => a.agent.reconciler.apps().find((x) => x.deploymentId === 'sensor-adv')?.plan.version;
+
+  it('moves both devices off the affected version at once, then stops the app everywhere, and keeps it stopped across an offline restart', async () => {
+    const [one, two, calm] = [await start('adv-1'), await start('adv-2'), await start('adv-3')];
+    await world.deploy({ id: 'sensor-adv', app: 'sensor', version: '1.0.0', grants: { log: {} }, deviceIds: ['adv-1', 'adv-2'] });
+    await world.deploy({ id: 'sensor-calm', app: 'sensor', version: '1.0.0', grants: { log: {} }, deviceIds: ['adv-3'] });
+    await waitFor(async () => (await world.status('sensor-adv')).counts?.installed === 2, 60_000, '1.0.0 installed on both');
+    await waitFor(async () => (await world.status('sensor-calm')).counts?.installed === 1, 60_000, '1.0.0 installed on the third');
+    const rolled = await world.h.admin('POST', '/api/v1/admin/deployments/sensor-adv/rollouts', { version: '1.1.0', batchSize: 2 });
+    expect(rolled.status, JSON.stringify(rolled.body)).toBe(202);
+    await waitFor(async () => (await world.status('sensor-adv')).rollout?.state === 'done', 60_000, 'the rollout to 1.1.0 done');
+
+    const filed = await world.h.admin('POST', '/api/v1/advisories', {
+      id: 'CVE-2026-30001',
+      summary: 'sensor 1.1.0 leaks readings',
+      severity: 'critical',
+      action: 'rollback',
+      affected: [{ app: 'sensor', versions: '>=1.1.0' }],
+    });
+    expect(filed.status, JSON.stringify(filed.body)).toBe(201);
+    expect(filed.body.moved).toEqual([expect.objectContaining({ deploymentId: 'sensor-adv', to: '1.0.0', devices: ['adv-1', 'adv-2'] })]);
+    // Installed at once, not held on probation: the affected version is no fallback.
+    await waitFor(
+      async () => (await world.status('sensor-adv')).versions?.['1.0.0'] === 2 && (await world.status('sensor-adv')).counts?.installed === 2,
+      60_000,
+      'both back on 1.0.0',
+    );
+    expect(versionOn(one)).toBe('1.0.0');
+    expect(one.lines.some((l) => l.msg === 'app on probation after its update' && l.version === '1.0.0')).toBe(false);
+    // The third device never ran 1.1.0: its document now names the refused digest, and its app goes on without a restart.
+    const calmDocs = () => calm.changes.filter((c) => c.deploymentId === 'sensor-calm' && c.state === 'installed').map((c) => c.document);
+    await waitFor(() => new Set(calmDocs()).size === 2, 30_000, 'the third device reports its new document installed');
+    expect(calm.lines.filter((l) => l.msg === 'app updated' || (l.msg === 'app started' && l.app === 'sensor'))).toHaveLength(1);
+
+    const stop = await world.h.admin('POST', '/api/v1/advisories', {
+      id: 'CVE-2026-30002',
+      summary: 'every sensor version is exploited',
+      severity: 'critical',
+      action: 'stop',
+      affected: [{ app: 'sensor', versions: '*' }],
+    });
+    expect(stop.status, JSON.stringify(stop.body)).toBe(201);
+    expect(stop.body.stopped).toEqual([
+      expect.objectContaining({ deploymentId: 'sensor-adv', devices: ['adv-1', 'adv-2'] }),
+      expect.objectContaining({ deploymentId: 'sensor-calm', devices: ['adv-3'] }),
+    ]);
+    for (const a of [one, two]) {
+      const refused = await waitFor(
+        () => a.changes.find((c) => c.deploymentId === 'sensor-adv' && c.error?.code === ADVISORY_REFUSED_CODE),
+        60_000,
+        'the device stops the app',
+      );
+      expect(refused.state).toBe('failed');
+      expect(refused.error!.message).toContain('CVE-2026-30002');
+      expect(versionOn(a)).toBeUndefined();
+      expect(a.lines.some((l) => l.event === 'agent.advisory_refused' && l.stopped === true)).toBe(true);
+    }
+    // The control plane hears why from each device.
+    const status = await waitFor(
+      async () => {
+        const s = await world.status('sensor-adv');
+        return s.errors?.length === 2 ? s : undefined;
+      },
+      30_000,
+      'both refusals reported',
+    );
+    expect(status.errors.map((e: { error: { code: string } }) => e.error.code)).toEqual([ADVISORY_REFUSED_CODE, ADVISORY_REFUSED_CODE]);
+
+    // Offline restart from the last adopted state: the app stays stopped.
+    await one.agent.stop();
+    running.splice(running.indexOf(one.agent), 1);
+    const offline = { ...one.config, controlPlane: { ...one.config.controlPlane, url: `https://127.0.0.1:${await deadPort()}` } };
+    const lines: LogLine[] = [];
+    const again = await startAgent(offline, {
+      logger: createLogger({ name: 'adv-1-offline', level: 'debug' }, { write: (l: string) => void lines.push(JSON.parse(l)) }),
+    });
+    running.push(again);
+    expect(lines.find((l) => l.msg === 'adopted state restored from disk')).toMatchObject({ apps: 0, failed: 0 });
+    expect(again.reconciler.apps()).toEqual([]);
+    expect(lines.some((l) => l.event === 'agent.advisory_refused' && l.deploymentId === 'sensor-adv')).toBe(true);
+    expect(lines.some((l) => l.msg === 'app started' && l.app === 'sensor')).toBe(false);
+  }, 240_000);
+});
