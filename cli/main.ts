@@ -23,6 +23,7 @@ const commands: Record<string, () => Promise<{ command: Command }>> = {
   registry: () => import('./registry.js'),
   sign: () => import('./sign.js'),
   'signing-cert': () => import('./signing-cert.js'),
+  advisory: () => import('./advisory.js'),
   verify: () => import('./verify.js'),
   orchestrator: () => import('./orchestrator.js'),
   token: () => import('./token.js'),

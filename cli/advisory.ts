@@ -1,0 +1,117 @@
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { BerthError } from '../common/errors.js';
+import type { Command } from './main.js';
+
+const HELP = `usage: berth advisory <subcommand> [options]
+
+  create                     file a security advisory (an admin for the fleet, a vendor for its apps)
+    --file <advisory.json>   the whole advisory as JSON (docs/vulnerability-response.md), or:
+    --id <id>                CVE-2026-1234, GHSA-xxxx-xxxx-xxxx or <vendor>:<id>
+    --summary <text>
+    --severity <s>           none, low, medium, high or critical
+    --cvss <vector>          a CVSS v3.x or v4.0 vector (optional)
+    --action <a>             warn, block, stop or rollback
+    --app <app> --versions <range>   versions of one app by semver range
+    --digest <sha256:…>      an artifact by digest (repeatable)
+    --reference <url>        an https link (repeatable)
+  list                       the advisories this token may see
+  show <id>                  one advisory, with the admitted versions it affects
+
+Every subcommand talks to a running control plane through <data-dir>/admin.sock (owner-only),
+or with --url <url> --token <token> --ca <ca.pem> over HTTPS.`;
+
+export const command: Command = {
+  summary: 'file and read security advisories that warn, block, stop or roll back affected versions',
+  async run(argv) {
+    const [sub, ...rest] = argv;
+    if (!sub || sub === '--help' || sub === '-h') {
+      process.stdout.write(HELP + '\n');
+      return sub ? 0 : 2;
+    }
+    const { values, positionals } = parseArgs({
+      args: rest,
+      allowPositionals: true,
+      options: {
+        'data-dir': { type: 'string' },
+        url: { type: 'string' },
+        token: { type: 'string' },
+        ca: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+        file: { type: 'string' },
+        id: { type: 'string' },
+        summary: { type: 'string' },
+        severity: { type: 'string' },
+        cvss: { type: 'string' },
+        action: { type: 'string' },
+        app: { type: 'string' },
+        versions: { type: 'string' },
+        digest: { type: 'string', multiple: true },
+        reference: { type: 'string', multiple: true },
+      },
+    });
+    if (values.help) {
+      process.stdout.write(HELP + '\n');
+      return 0;
+    }
+    const { adminCall } = await import('../orchestrator/admin/client.js');
+    const { resolveTarget } = await import('./orchestrator.js');
+    const target = await resolveTarget(values);
+    let out: unknown;
+    switch (sub) {
+      case 'create':
+        out = await adminCall(target, 'POST', '/api/v1/advisories', advisoryOf(values));
+        break;
+      case 'list':
+        out = await adminCall(target, 'GET', '/api/v1/advisories');
+        break;
+      case 'show':
+        if (positionals.length !== 1) throw new BerthError('cli.usage', 'show takes <id>');
+        out = await adminCall(target, 'GET', `/api/v1/advisories/${encodeURIComponent(positionals[0]!)}`);
+        break;
+      default:
+        throw new BerthError('cli.usage', `unknown subcommand '${sub}'; see berth advisory --help`);
+    }
+    process.stdout.write(JSON.stringify(out, null, 2) + '\n');
+    return 0;
+  },
+};
+
+type CreateOptions = {
+  file?: string;
+  id?: string;
+  summary?: string;
+  severity?: string;
+  cvss?: string;
+  action?: string;
+  app?: string;
+  versions?: string;
+  digest?: string[];
+  reference?: string[];
+};
+
+/** The request body from --file, or from the flags; the control plane checks every field. */
+function advisoryOf(v: CreateOptions): unknown {
+  if (v.file) {
+    try {
+      return JSON.parse(readFileSync(v.file, 'utf8'));
+    } catch (err) {
+      throw new BerthError('cli.bad_file', `${v.file}: ${(err as Error).message}`);
+    }
+  }
+  for (const flag of ['id', 'summary', 'severity', 'action'] as const) {
+    if (!v[flag]) throw new BerthError('cli.usage', `create needs --${flag} (or --file)`);
+  }
+  if (Boolean(v.app) !== Boolean(v.versions)) throw new BerthError('cli.usage', '--app and --versions go together');
+  const affected: unknown[] = [...(v.app ? [{ app: v.app, versions: v.versions }] : []), ...(v.digest?.length ? [{ digests: v.digest }] : [])];
+  if (affected.length === 0) throw new BerthError('cli.usage', 'create needs --app with --versions, or --digest');
+  return {
+    id: v.id,
+    summary: v.summary,
+    severity: v.severity,
+    action: v.action,
+    affected,
+    ...(v.cvss ? { cvss: v.cvss } : {}),
+    ...(v.reference?.length ? { references: v.reference } : {}),
+  };
+}
