@@ -1,0 +1,67 @@
+import { Enums, Models } from '@cyclonedx/cyclonedx-library';
+import { PackageURL } from 'packageurl-js';
+import { digestHex } from '../../common/digest.js';
+import { BerthError, errorMessage } from '../../common/errors.js';
+import { inspectComponent } from '../../runtime/component/inspect.js';
+import { PRODUCER_FIELDS, readProducers, type Producers } from '../../runtime/component/producers.js';
+import { addLockedPackages, bomJson, newBom, type CycloneDxJson } from './bom.js';
+import type { LockedGraph } from './locked.js';
+
+/**
+ * A component's SBOM (docs/sbom.md): the component itself as the BOM's subject, what its
+ * producers sections say, its WIT imports and exports, and what its lock file says it was built
+ * from. A plain function of the bytes and options, for `berth sbom` and for whatever attaches or
+ * checks SBOMs later.
+ */
+
+export interface ComponentSbomOptions {
+  /** The app's name; lowercased in the purl, as the purl spec has it for the oci type. */
+  name: string;
+  /** Left out of the SBOM when not given: the purl's digest already names the exact bytes. */
+  version?: string;
+  /** The OCI repository the component is published in, e.g. `registry.example/acme/sensor`: the purl's `repository_url`. */
+  repository?: string;
+  /** The app's lock file as `readLockFile` or `parseLockFile` read it. */
+  lock?: LockedGraph;
+}
+
+/** Property names Berth uses on the subject; CycloneDX leaves names outside `cdx:` to their writers. */
+export const SBOM_PROPERTY = {
+  witImport: 'berth:wit:import',
+  witExport: 'berth:wit:export',
+  producersPrefix: 'berth:wasm:producers:',
+} as const;
+
+export function componentSbom(bytes: Uint8Array, options: ComponentSbomOptions): CycloneDxJson {
+  const info = inspectComponent(bytes);
+  const hex = digestHex(info.digest);
+  const purl = ociPurl(options.name, hex, options.repository);
+  const subject = new Models.Component(Enums.ComponentType.Application, options.name, { bomRef: purl, version: options.version, purl });
+  subject.hashes.set(Enums.HashAlgorithm['SHA-256'], hex);
+  for (const name of info.imports) subject.properties.add(new Models.Property(SBOM_PROPERTY.witImport, name));
+  for (const name of info.exports) subject.properties.add(new Models.Property(SBOM_PROPERTY.witExport, name));
+  addProducers(subject, readProducers(bytes));
+
+  // Post-build: read from the built component; pre-build: from the lock file it was built from.
+  const bom = newBom(subject, options.lock ? [Enums.LifecyclePhase.PostBuild, Enums.LifecyclePhase.PreBuild] : [Enums.LifecyclePhase.PostBuild]);
+  if (options.lock) addLockedPackages(bom, subject, options.lock);
+  return bomJson(bom);
+}
+
+/** `pkg:oci/<name>@sha256:<hex>`, with `?repository_url=` when the repository is known. */
+function ociPurl(name: string, hex: string, repository: string | undefined): string {
+  try {
+    return new PackageURL('oci', undefined, name, `sha256:${hex}`, repository ? { repository_url: repository } : undefined, undefined).toString();
+  } catch (err) {
+    throw new BerthError('sbom.bad-option', `no package URL for the component named ${JSON.stringify(name)}: ${errorMessage(err)}`);
+  }
+}
+
+/** One property per producer, `name@version` (or just the name when the producer gave no version). */
+function addProducers(subject: Models.Component, producers: Producers): void {
+  for (const field of PRODUCER_FIELDS) {
+    for (const p of producers[field]) {
+      subject.properties.add(new Models.Property(SBOM_PROPERTY.producersPrefix + field, p.version ? `${p.name}@${p.version}` : p.name));
+    }
+  }
+}
