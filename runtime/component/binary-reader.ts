@@ -92,12 +92,17 @@ export function binaryKind(bytes: Uint8Array): 'component' | 'module' | 'unknown
   return 'unknown';
 }
 
-export function readComponentShape(bytes: Uint8Array): ComponentShape {
+/** Refuses anything but a component binary, saying what it is instead. */
+export function expectComponent(bytes: Uint8Array): void {
   const kind = binaryKind(bytes);
   if (kind === 'module') {
     throw malformed('this is a core WebAssembly module, not a component (build it with a component toolchain or `wasm-tools component new`)');
   }
   if (kind === 'unknown') throw malformed('missing the \\0asm magic and component version header');
+}
+
+export function readComponentShape(bytes: Uint8Array): ComponentShape {
+  expectComponent(bytes);
   const shape: ComponentShape = { imports: [], exports: [] };
   for (const { id, body } of sections(bytes, 8, bytes.length, MAX_SECTION_ID)) {
     if (id === SECTION_IMPORT) readImports(body, shape.imports);
@@ -114,19 +119,17 @@ export interface Section {
 
 /**
  * The sections between `start` (just after a preamble) and `end`, each checked to fit inside
- * them. Component and core module binaries share this framing; `maxId` is the layer's highest id.
+ * them. Component and core module binaries share this framing; `maxId` is the layer's highest id
+ * and `within` names the binary for messages.
  */
-export function* sections(bytes: Uint8Array, start: number, end: number, maxId: number): Generator<Section> {
+export function* sections(bytes: Uint8Array, start: number, end: number, maxId: number, within = 'the file'): Generator<Section> {
   const at = new Cursor(bytes, start, end);
   while (at.pos < at.end) {
     const offset = at.pos;
     const id = at.byte();
     const size = at.u32();
     if (id > maxId) throw malformed(`unknown section id ${id} at offset ${offset}`);
-    if (size > at.end - at.pos)
-      throw malformed(
-        `section ${id} of ${size} bytes at offset ${at.pos} runs past the end of ${end === bytes.length ? 'the file' : 'its enclosing module or component'}`,
-      );
+    if (size > at.end - at.pos) throw malformed(`section ${id} of ${size} bytes at offset ${at.pos} runs past the end of ${within}`);
     const body = new Cursor(bytes, at.pos, at.pos + size);
     at.pos += size;
     yield { id, body };

@@ -1,5 +1,5 @@
 import { BerthError } from '../../common/errors.js';
-import { binaryKind, Cursor, malformed, sections } from './binary-reader.js';
+import { binaryKind, Cursor, expectComponent, malformed, sections } from './binary-reader.js';
 
 /**
  * The `producers` custom sections of a component (WebAssembly tool-conventions,
@@ -36,6 +36,7 @@ export function readProducers(bytes: Uint8Array): Producers {
     const key = JSON.stringify([field, p.name, p.version]);
     if (!seen.has(key)) (seen.add(key), found[field].push(p));
   };
+  expectComponent(bytes);
   walk(bytes, 0, bytes.length, 0, add);
   return found;
 }
@@ -45,11 +46,10 @@ type Add = (field: ProducerField, p: Producer) => void;
 function walk(bytes: Uint8Array, start: number, end: number, depth: number, add: Add): void {
   if (depth > MAX_NESTING) throw malformed(`modules and components nested more than ${MAX_NESTING} deep at offset ${start}`);
   const kind = binaryKind(bytes.subarray(start, end));
-  if (kind === 'unknown') {
-    throw malformed(depth === 0 ? 'missing the \\0asm magic and component version header' : `nested binary at offset ${start} has no \\0asm header`);
-  }
+  if (kind === 'unknown') throw malformed(`nested binary at offset ${start} has no \\0asm header`);
   const maxId = kind === 'component' ? MAX_COMPONENT_SECTION_ID : MAX_CORE_SECTION_ID;
-  for (const { id, body } of sections(bytes, start + 8, end, maxId)) {
+  const within = depth === 0 ? 'the file' : `the nested ${kind} at offset ${start}`;
+  for (const { id, body } of sections(bytes, start + 8, end, maxId, within)) {
     if (id === SECTION_CUSTOM) readCustom(body, add);
     else if (kind === 'component' && (id === SECTION_CORE_MODULE || id === SECTION_COMPONENT)) walk(bytes, body.pos, body.end, depth + 1, add);
   }
