@@ -90,5 +90,6 @@ async function emit(sbom: CycloneDxJson, out: string | undefined): Promise<void>
   if (out === undefined) return void process.stdout.write(text);
   await mkdir(dirname(out), { recursive: true }).catch(() => undefined); // writeOutput names the failure
   await writeOutput(out, text, 'SBOM');
-  process.stdout.write(`wrote ${out} (${sbom.components?.length ?? 0} components)\n`);
+  const count = sbom.components?.length ?? 0;
+  process.stdout.write(`wrote ${out} (${count} ${count === 1 ? 'component' : 'components'})\n`);
 }
