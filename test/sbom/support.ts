@@ -19,6 +19,16 @@ export function caught(run: () => unknown): BerthError {
   throw new Error('expected a BerthError, nothing was thrown');
 }
 
+/** The BerthError `pending` rejects with; fails the test if it settles any other way. */
+export async function refusal(pending: Promise<unknown>): Promise<BerthError> {
+  const err = await pending.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(BerthError);
+  return err as BerthError;
+}
+
 /** Hand-made binaries: WebAssembly's framing, so a test can put any byte anywhere. */
 export const wasm = {
   u32(n: number): number[] {

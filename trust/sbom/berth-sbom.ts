@@ -1,8 +1,7 @@
 import { join } from 'node:path';
-import { Enums, Models } from '@cyclonedx/cyclonedx-library';
 import { PackageURL } from 'packageurl-js';
 import { berthPackageJson, projectRoot } from '../../common/paths.js';
-import { addLockedPackages, bomJson, newBom, type CycloneDxJson } from './bom.js';
+import { addLockedPackages, bomJson, loadCycloneDx, newBom, type CycloneDxJson } from './bom.js';
 import { readLockFile } from './lock-files.js';
 
 /**
@@ -14,9 +13,11 @@ import { readLockFile } from './lock-files.js';
 export async function berthSbom(): Promise<CycloneDxJson> {
   const pkg = berthPackageJson();
   const purl = new PackageURL('npm', undefined, pkg.name, pkg.version, undefined, undefined).toString();
-  const subject = new Models.Component(Enums.ComponentType.Application, pkg.name, { bomRef: purl, version: pkg.version, purl });
-  subject.licenses.add(new Models.SpdxLicense(pkg.license));
-  const bom = newBom(subject, [Enums.LifecyclePhase.PreBuild]);
-  addLockedPackages(bom, subject, await readLockFile(join(projectRoot(), 'package-lock.json')));
-  return bomJson(bom);
+  const lock = await readLockFile(join(projectRoot(), 'package-lock.json'));
+  const cdx = await loadCycloneDx();
+  const subject = new cdx.Models.Component(cdx.Enums.ComponentType.Application, pkg.name, { bomRef: purl, version: pkg.version, purl });
+  subject.licenses.add(new cdx.Models.SpdxLicense(pkg.license));
+  const bom = newBom(cdx, subject, [cdx.Enums.LifecyclePhase.PreBuild]);
+  addLockedPackages(cdx, bom, subject, lock);
+  return bomJson(cdx, bom);
 }

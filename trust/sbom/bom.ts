@@ -1,4 +1,5 @@
-import { Enums, Models, Serialize, Spec } from '@cyclonedx/cyclonedx-library';
+import type * as CycloneDx from '@cyclonedx/cyclonedx-library';
+import { CYCLONEDX, importOptional } from '../../common/optional-package.js';
 import { berthPackageJson } from '../../common/paths.js';
 import type { LockedGraph, LockedPackage, LockedScope } from './locked.js';
 
@@ -7,35 +8,44 @@ import type { LockedGraph, LockedPackage, LockedScope } from './locked.js';
  * tool that made it), locked packages as components with their dependency graph, and the JSON.
  */
 
+export type CycloneDxLibrary = typeof CycloneDx;
+type Component = CycloneDx.Models.Component;
+type Bom = CycloneDx.Models.Bom;
+
 /** The CycloneDX JSON document, as the library's serializer produces it. */
-export type CycloneDxJson = Serialize.JSON.Types.Normalized.Bom;
+export type CycloneDxJson = CycloneDx.Serialize.JSON.Types.Normalized.Bom;
 
-export const CYCLONEDX_SPEC = Spec.Spec1dot6;
+/**
+ * The library is loaded only when an SBOM is made: it is a devDependency, so that a device
+ * install (`npm ci --omit=dev`) stays without it and the JSON schema validator it pulls in.
+ */
+export function loadCycloneDx(): Promise<CycloneDxLibrary> {
+  return importOptional<CycloneDxLibrary>(CYCLONEDX);
+}
 
-const SCOPES: Record<LockedScope, Enums.ComponentScope> = {
-  required: Enums.ComponentScope.Required,
-  optional: Enums.ComponentScope.Optional,
-  // Installed where the app is built, never where it runs (a device install omits dev).
-  dev: Enums.ComponentScope.Excluded,
-};
+function scope(cdx: CycloneDxLibrary, locked: LockedScope): CycloneDx.Enums.ComponentScope {
+  // `dev` is installed where the app is built, never where it runs (a device install omits dev).
+  const { Required, Optional, Excluded } = cdx.Enums.ComponentScope;
+  return { required: Required, optional: Optional, dev: Excluded }[locked];
+}
 
 /**
  * A BOM about `subject`, made by Berth. No timestamp and no random serial number: the same
  * inputs give the same bytes, so an SBOM can be compared, cached and referred to by digest.
  */
-export function newBom(subject: Models.Component, lifecycles: Enums.LifecyclePhase[]): Models.Bom {
-  const bom = new Models.Bom();
+export function newBom(cdx: CycloneDxLibrary, subject: Component, lifecycles: CycloneDx.Enums.LifecyclePhase[]): Bom {
+  const bom = new cdx.Models.Bom();
   bom.metadata.component = subject;
-  bom.metadata.tools.components.add(new Models.Component(Enums.ComponentType.Application, 'berth', { version: berthPackageJson().version }));
+  bom.metadata.tools.components.add(new cdx.Models.Component(cdx.Enums.ComponentType.Application, 'berth', { version: berthPackageJson().version }));
   for (const phase of lifecycles) bom.metadata.lifecycles.add(phase);
   return bom;
 }
 
 /** The packages as components, `subject` depending on the direct ones (on all when the lock file does not say). */
-export function addLockedPackages(bom: Models.Bom, subject: Models.Component, graph: LockedGraph): void {
-  const byPurl = new Map<string, Models.Component>();
+export function addLockedPackages(cdx: CycloneDxLibrary, bom: Bom, subject: Component, graph: LockedGraph): void {
+  const byPurl = new Map<string, Component>();
   for (const pkg of graph.packages) {
-    const component = lockedComponent(pkg);
+    const component = lockedComponent(cdx, pkg);
     byPurl.set(pkg.purl.toString(), component);
     bom.components.add(component);
   }
@@ -44,25 +54,25 @@ export function addLockedPackages(bom: Models.Bom, subject: Models.Component, gr
     for (const d of pkg.dependsOn) component.dependencies.add(byPurl.get(d)!.bomRef);
   }
   for (const d of graph.direct ?? byPurl.keys()) subject.dependencies.add(byPurl.get(d)!.bomRef);
-  bom.metadata.properties.add(new Models.Property('berth:lock-file', graph.file));
+  bom.metadata.properties.add(new cdx.Models.Property('berth:lock-file', graph.file));
 }
 
-function lockedComponent(pkg: LockedPackage): Models.Component {
-  const component = new Models.Component(Enums.ComponentType.Library, pkg.purl.name, {
+function lockedComponent(cdx: CycloneDxLibrary, pkg: LockedPackage): Component {
+  const component = new cdx.Models.Component(cdx.Enums.ComponentType.Library, pkg.purl.name, {
     bomRef: pkg.purl.toString(),
     group: pkg.purl.namespace ?? undefined,
     version: pkg.purl.version ?? undefined,
     purl: pkg.purl.toString(),
-    scope: SCOPES[pkg.scope],
+    scope: scope(cdx, pkg.scope),
   });
-  for (const h of pkg.hashes) component.hashes.set(Enums.HashAlgorithm[h.algorithm], h.hex);
+  for (const h of pkg.hashes) component.hashes.set(cdx.Enums.HashAlgorithm[h.algorithm], h.hex);
   // The CycloneDX property taxonomy's name for an npm devDependency, as cyclonedx-npm writes it.
-  if (pkg.scope === 'dev' && pkg.purl.type === 'npm') component.properties.add(new Models.Property('cdx:npm:package:development', 'true'));
+  if (pkg.scope === 'dev' && pkg.purl.type === 'npm') component.properties.add(new cdx.Models.Property('cdx:npm:package:development', 'true'));
   return component;
 }
 
 /** The JSON document, lists sorted so that equal BOMs serialize equally. */
-export function bomJson(bom: Models.Bom): CycloneDxJson {
-  const serializer = new Serialize.JsonSerializer(new Serialize.JSON.Normalize.Factory(CYCLONEDX_SPEC));
+export function bomJson(cdx: CycloneDxLibrary, bom: Bom): CycloneDxJson {
+  const serializer = new cdx.Serialize.JsonSerializer(new cdx.Serialize.JSON.Normalize.Factory(cdx.Spec.Spec1dot6));
   return JSON.parse(serializer.serialize(bom, { sortLists: true })) as CycloneDxJson;
 }

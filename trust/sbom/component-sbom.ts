@@ -1,10 +1,10 @@
-import { Enums, Models } from '@cyclonedx/cyclonedx-library';
+import type { Models } from '@cyclonedx/cyclonedx-library';
 import { PackageURL } from 'packageurl-js';
 import { digestHex } from '../../common/digest.js';
 import { BerthError, errorMessage } from '../../common/errors.js';
 import { inspectComponent } from '../../runtime/component/inspect.js';
 import { PRODUCER_FIELDS, readProducers, type Producers } from '../../runtime/component/producers.js';
-import { addLockedPackages, bomJson, newBom, type CycloneDxJson } from './bom.js';
+import { addLockedPackages, bomJson, loadCycloneDx, newBom, type CycloneDxJson, type CycloneDxLibrary } from './bom.js';
 import type { LockedGraph } from './locked.js';
 
 /**
@@ -32,20 +32,24 @@ export const SBOM_PROPERTY = {
   producersPrefix: 'berth:wasm:producers:',
 } as const;
 
-export function componentSbom(bytes: Uint8Array, options: ComponentSbomOptions): CycloneDxJson {
+/** Async only to load the CycloneDX library, which a device install leaves out; the bytes are checked first. */
+export async function componentSbom(bytes: Uint8Array, options: ComponentSbomOptions): Promise<CycloneDxJson> {
   const info = inspectComponent(bytes);
+  const producers = readProducers(bytes);
   const hex = digestHex(info.digest);
   const purl = ociPurl(options.name, hex, options.repository);
-  const subject = new Models.Component(Enums.ComponentType.Application, options.name, { bomRef: purl, version: options.version, purl });
-  subject.hashes.set(Enums.HashAlgorithm['SHA-256'], hex);
-  for (const name of info.imports) subject.properties.add(new Models.Property(SBOM_PROPERTY.witImport, name));
-  for (const name of info.exports) subject.properties.add(new Models.Property(SBOM_PROPERTY.witExport, name));
-  addProducers(subject, readProducers(bytes));
+  const cdx = await loadCycloneDx();
+  const subject = new cdx.Models.Component(cdx.Enums.ComponentType.Application, options.name, { bomRef: purl, version: options.version, purl });
+  subject.hashes.set(cdx.Enums.HashAlgorithm['SHA-256'], hex);
+  for (const name of info.imports) subject.properties.add(new cdx.Models.Property(SBOM_PROPERTY.witImport, name));
+  for (const name of info.exports) subject.properties.add(new cdx.Models.Property(SBOM_PROPERTY.witExport, name));
+  addProducers(cdx, subject, producers);
 
   // Post-build: read from the built component; pre-build: from the lock file it was built from.
-  const bom = newBom(subject, options.lock ? [Enums.LifecyclePhase.PostBuild, Enums.LifecyclePhase.PreBuild] : [Enums.LifecyclePhase.PostBuild]);
-  if (options.lock) addLockedPackages(bom, subject, options.lock);
-  return bomJson(bom);
+  const { PostBuild, PreBuild } = cdx.Enums.LifecyclePhase;
+  const bom = newBom(cdx, subject, options.lock ? [PostBuild, PreBuild] : [PostBuild]);
+  if (options.lock) addLockedPackages(cdx, bom, subject, options.lock);
+  return bomJson(cdx, bom);
 }
 
 /** `pkg:oci/<name>@sha256:<hex>`, with `?repository_url=` when the repository is known. */
@@ -58,10 +62,10 @@ function ociPurl(name: string, hex: string, repository: string | undefined): str
 }
 
 /** One property per producer, `name@version` (or just the name when the producer gave no version). */
-function addProducers(subject: Models.Component, producers: Producers): void {
+function addProducers(cdx: CycloneDxLibrary, subject: Models.Component, producers: Producers): void {
   for (const field of PRODUCER_FIELDS) {
     for (const p of producers[field]) {
-      subject.properties.add(new Models.Property(SBOM_PROPERTY.producersPrefix + field, p.version ? `${p.name}@${p.version}` : p.name));
+      subject.properties.add(new cdx.Models.Property(SBOM_PROPERTY.producersPrefix + field, p.version ? `${p.name}@${p.version}` : p.name));
     }
   }
 }
