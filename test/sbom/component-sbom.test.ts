@@ -6,7 +6,8 @@ import type { CycloneDxJson } from '../../trust/sbom/bom.js';
 import { componentSbom } from '../../trust/sbom/component-sbom.js';
 import { parseLockFile } from '../../trust/sbom/lock-files.js';
 import { fixturePath } from '../fixtures/build.js';
-import { expectValidCycloneDx, refusal } from './support.js';
+import { rejectionOf } from '../support/refusal.js';
+import { expectValidCycloneDx } from './support.js';
 
 const jsApp = readFileSync(fixturePath('js-app'));
 const hello = readFileSync(fixturePath('hello'));
@@ -112,13 +113,13 @@ describe('componentSbom', () => {
   });
 
   it('refuses bytes that are not a component, before anything else', async () => {
-    const err = await refusal(componentSbom(new TextEncoder().encode('{"not":"wasm"}'), { name: 'x' }));
+    const err = await rejectionOf(componentSbom(new TextEncoder().encode('{"not":"wasm"}'), { name: 'x' }));
     expect(err.code).toBe('malformed-component');
     expect(err.message).toMatch(/not a valid WebAssembly component: missing the \\0asm magic/);
   });
 
   it('refuses a name no package URL can carry', async () => {
-    const err = await refusal(componentSbom(hello, { name: '' }));
+    const err = await rejectionOf(componentSbom(hello, { name: '' }));
     expect(err.code).toBe('sbom.bad-option');
     expect(err.message).toMatch(/no package URL for the component named ""/);
   });

@@ -4,7 +4,8 @@ import { describe, expect, it } from 'vitest';
 import { projectRoot } from '../../common/paths.js';
 import { readProducers } from '../../runtime/component/producers.js';
 import { fixturePath } from '../fixtures/build.js';
-import { caught, wasm } from './support.js';
+import { thrownBy } from '../support/refusal.js';
+import { wasm } from './support.js';
 
 const componentizeJsVersion = (
   JSON.parse(readFileSync(join(projectRoot(), 'node_modules/@bytecodealliance/componentize-js/package.json'), 'utf8')) as { version: string }
@@ -102,7 +103,7 @@ describe('malformed producers sections are refused, naming what is wrong', () =>
   ];
   for (const [what, make, message] of cases) {
     it(what, () => {
-      const err = caught(() => readProducers(make()));
+      const err = thrownBy(() => readProducers(make()));
       expect(err.code).toBe('malformed-component');
       expect(err.message).toMatch(message);
     });

@@ -1,32 +1,10 @@
 import { Spec, Validation } from '@cyclonedx/cyclonedx-library';
 import { expect } from 'vitest';
-import { BerthError } from '../../common/errors.js';
 
 /** Checks a document against CycloneDX 1.6's JSON schema, strict (no properties the spec lacks), with the library's validator. */
 export async function expectValidCycloneDx(doc: unknown): Promise<void> {
   const error = await new Validation.JsonStrictValidator(Spec.Version.v1dot6).validate(JSON.stringify(doc));
   expect(error).toBeNull();
-}
-
-/** The BerthError `run` throws; fails the test if it throws anything else or nothing. */
-export function caught(run: () => unknown): BerthError {
-  try {
-    run();
-  } catch (err) {
-    expect(err).toBeInstanceOf(BerthError);
-    return err as BerthError;
-  }
-  throw new Error('expected a BerthError, nothing was thrown');
-}
-
-/** The BerthError `pending` rejects with; fails the test if it settles any other way. */
-export async function refusal(pending: Promise<unknown>): Promise<BerthError> {
-  const err = await pending.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(BerthError);
-  return err as BerthError;
 }
 
 /** Hand-made binaries: WebAssembly's framing, so a test can put any byte anywhere. */
