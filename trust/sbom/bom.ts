@@ -15,6 +15,14 @@ type Bom = CycloneDx.Models.Bom;
 /** The CycloneDX JSON document, as the library's serializer produces it. */
 export type CycloneDxJson = CycloneDx.Serialize.JSON.Types.Normalized.Bom;
 
+/** Property names Berth writes; CycloneDX leaves names outside its own `cdx:` taxonomy to their writers. */
+export const SBOM_PROPERTY = {
+  witImport: 'berth:wit:import',
+  witExport: 'berth:wit:export',
+  producersPrefix: 'berth:wasm:producers:',
+  lockFile: 'berth:lock-file',
+} as const;
+
 /**
  * The library is loaded only when an SBOM is made: it is a devDependency, so that a device
  * install (`npm ci --omit=dev`) stays without it and the JSON schema validator it pulls in.
@@ -54,7 +62,7 @@ export function addLockedPackages(cdx: CycloneDxLibrary, bom: Bom, subject: Comp
     for (const d of pkg.dependsOn) component.dependencies.add(byPurl.get(d)!.bomRef);
   }
   for (const d of graph.direct ?? byPurl.keys()) subject.dependencies.add(byPurl.get(d)!.bomRef);
-  bom.metadata.properties.add(new cdx.Models.Property('berth:lock-file', graph.file));
+  bom.metadata.properties.add(new cdx.Models.Property(SBOM_PROPERTY.lockFile, graph.file));
 }
 
 function lockedComponent(cdx: CycloneDxLibrary, pkg: LockedPackage): Component {

@@ -4,7 +4,7 @@ import { digestHex } from '../../common/digest.js';
 import { BerthError, errorMessage } from '../../common/errors.js';
 import { inspectComponent } from '../../runtime/component/inspect.js';
 import { PRODUCER_FIELDS, readProducers, type Producers } from '../../runtime/component/producers.js';
-import { addLockedPackages, bomJson, loadCycloneDx, newBom, type CycloneDxJson, type CycloneDxLibrary } from './bom.js';
+import { addLockedPackages, bomJson, loadCycloneDx, newBom, SBOM_PROPERTY, type CycloneDxJson, type CycloneDxLibrary } from './bom.js';
 import type { LockedGraph } from './locked.js';
 
 /**
@@ -24,13 +24,6 @@ export interface ComponentSbomOptions {
   /** The app's lock file as `readLockFile` or `parseLockFile` read it. */
   lock?: LockedGraph;
 }
-
-/** Property names Berth uses on the subject; CycloneDX leaves names outside `cdx:` to their writers. */
-export const SBOM_PROPERTY = {
-  witImport: 'berth:wit:import',
-  witExport: 'berth:wit:export',
-  producersPrefix: 'berth:wasm:producers:',
-} as const;
 
 /** Async only to load the CycloneDX library, which a device install leaves out; the bytes are checked first. */
 export async function componentSbom(bytes: Uint8Array, options: ComponentSbomOptions): Promise<CycloneDxJson> {
