@@ -21,6 +21,7 @@ const commands: Record<string, () => Promise<{ command: Command }>> = {
   pull: () => import('./pull.js'),
   push: () => import('./push.js'),
   registry: () => import('./registry.js'),
+  sbom: () => import('./sbom.js'),
   sign: () => import('./sign.js'),
   'signing-cert': () => import('./signing-cert.js'),
   advisory: () => import('./advisory.js'),

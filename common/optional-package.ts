@@ -18,6 +18,7 @@ export interface OptionalPackage {
 
 export const JCO: OptionalPackage = { name: '@bytecodealliance/jco', neededBy: 'the jco engine' };
 export const PREVIEW2_SHIM: OptionalPackage = { name: '@bytecodealliance/preview2-shim', neededBy: 'building a component from WAT' };
+export const CYCLONEDX: OptionalPackage = { name: '@cyclonedx/cyclonedx-library', neededBy: 'making SBOMs (berth sbom, docs/sbom.md)' };
 export const PGLITE: OptionalPackage = {
   name: '@electric-sql/pglite',
   neededBy: "the control plane's embedded store (PGlite)",

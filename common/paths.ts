@@ -28,3 +28,17 @@ export function projectRoot(): string {
 export function distPath(relative: string): string {
   return join(projectRoot(), 'dist', relative);
 }
+
+export interface BerthPackageJson {
+  name: string;
+  version: string;
+  license: string;
+}
+
+let cachedPackage: BerthPackageJson | undefined;
+
+/** Berth's own package.json: its version and license, for what names Berth (its SBOMs). */
+export function berthPackageJson(): BerthPackageJson {
+  cachedPackage ??= JSON.parse(readFileSync(join(projectRoot(), 'package.json'), 'utf8')) as BerthPackageJson;
+  return cachedPackage;
+}

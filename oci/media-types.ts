@@ -7,6 +7,8 @@ export const MEDIA_TYPE = {
   wasmConfig: 'application/vnd.wasm.config.v0+json',
   wasmLayer: 'application/wasm',
   sigstoreBundle: 'application/vnd.dev.sigstore.bundle.v0.3+json',
+  /** A CycloneDX JSON SBOM (docs/sbom.md): the artifact type of an SBOM referrer. */
+  cyclonedxJson: 'application/vnd.cyclonedx+json',
 } as const;
 
 /** Annotations that say what a referrer carries, so a puller need not fetch every one. */

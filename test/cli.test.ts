@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -66,6 +66,52 @@ describe('berth command', () => {
     const r = await run(['inspect', join(projectRoot(), 'package.json')]);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/not a valid WebAssembly component/);
+  });
+
+  // The SBOM's content is test/sbom's; these are the command's own: where it writes, exit codes, messages.
+  it('sbom prints a CycloneDX 1.6 SBOM of a component, named from --repository', async () => {
+    const r = await run(['sbom', fixturePath('hello'), '--repository', 'registry.example/acme/greeter', '--version', '1.0.0']);
+    expect(r).toMatchObject({ code: 0, stderr: '' });
+    const sbom = JSON.parse(r.stdout);
+    expect(sbom).toMatchObject({ bomFormat: 'CycloneDX', specVersion: '1.6', metadata: { component: { name: 'greeter', version: '1.0.0' } } });
+    expect(sbom.metadata.component.purl).toMatch(/^pkg:oci\/greeter@sha256:[0-9a-f]{64}\?repository_url=registry\.example%2Facme%2Fgreeter$/);
+  });
+
+  it('sbom --lock --out writes the file, making its folder, and says where', async () => {
+    const dir = suiteTempDir('cli-sbom');
+    const lock = join(dir, 'go.sum');
+    writeFileSync(lock, 'rsc.io/quote v1.5.2 h1:w5fcysjrx7yqtD/aO+QwRjYZOKnaM9Uh2b40tElTs3Y=\n');
+    const out = join(dir, 'out', 'hello.cdx.json');
+    const r = await run(['sbom', fixturePath('hello'), '--lock', lock, '--out', out]);
+    expect(r).toMatchObject({ code: 0, stdout: `wrote ${out} (1 component)\n`, stderr: '' });
+    const sbom = JSON.parse(readFileSync(out, 'utf8'));
+    expect(sbom.metadata.component.name).toBe('hello');
+    expect(sbom.components.map((c: { purl: string }) => c.purl)).toEqual(['pkg:golang/rsc.io/quote@v1.5.2']);
+  });
+
+  it('sbom usage errors exit 2 with the usage; bad input exits 1 naming what is wrong', async () => {
+    const usage = /\n\nusage: berth sbom <component\.wasm>/;
+    for (const args of [['sbom'], ['sbom', 'a.wasm', 'b.wasm'], ['sbom', '--self', fixturePath('hello')], ['sbom', '--frobnicate']]) {
+      const r = await run(args);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.stderr).toMatch(usage);
+    }
+    expect(await run(['sbom', '--help'])).toMatchObject({ code: 0, stdout: expect.stringMatching(/^usage: berth sbom/) });
+    const dir = suiteTempDir('cli-sbom-bad');
+    const yarn = join(dir, 'yarn.lock');
+    writeFileSync(yarn, '');
+    expect(await run(['sbom', fixturePath('hello'), '--lock', yarn])).toMatchObject({
+      code: 1,
+      stderr: expect.stringMatching(/^berth sbom: .*yarn\.lock: not a lock file Berth reads/),
+    });
+    const cargo = join(dir, 'Cargo.lock');
+    writeFileSync(cargo, '[[package]]\nname = "a"\n');
+    expect(await run(['sbom', fixturePath('hello'), '--lock', cargo])).toMatchObject({
+      code: 1,
+      stderr: 'berth sbom: Cargo.lock: line 1: [[package]] has no version\n',
+    });
+    const notWasm = await run(['sbom', join(projectRoot(), 'package.json')]);
+    expect(notWasm).toMatchObject({ code: 1, stderr: expect.stringMatching(/^berth sbom: not a valid WebAssembly component: missing the \\0asm magic/) });
   });
 
   it('run calls the entry point with the given grants and shows the app log', async () => {

@@ -31,10 +31,11 @@ const EXTERN_KINDS: ExternKind[] = ['module', 'func', 'value', 'type', 'componen
 const SORT_KINDS: (ExternKind | 'core')[] = ['core', 'func', 'value', 'type', 'component', 'instance'];
 
 export function malformed(reason: string): BerthError {
-  return new BerthError('malformed-component', `not a valid WebAssembly component: ${reason}`);
+  return new BerthError('malformed-component', `not a valid WebAssembly component: ${reason}`, { reason });
 }
 
-class Cursor {
+/** Reads forward through `bytes` between `start` and `end`; every read past `end` is refused. */
+export class Cursor {
   pos: number;
   constructor(
     private readonly bytes: Uint8Array,
@@ -91,25 +92,48 @@ export function binaryKind(bytes: Uint8Array): 'component' | 'module' | 'unknown
   return 'unknown';
 }
 
-export function readComponentShape(bytes: Uint8Array): ComponentShape {
+/** Refuses anything but a component binary, saying what it is instead. */
+export function expectComponent(bytes: Uint8Array): void {
   const kind = binaryKind(bytes);
   if (kind === 'module') {
     throw malformed('this is a core WebAssembly module, not a component (build it with a component toolchain or `wasm-tools component new`)');
   }
   if (kind === 'unknown') throw malformed('missing the \\0asm magic and component version header');
+}
+
+export function readComponentShape(bytes: Uint8Array): ComponentShape {
+  expectComponent(bytes);
   const shape: ComponentShape = { imports: [], exports: [] };
-  const top = new Cursor(bytes, 8, bytes.length);
-  while (top.pos < top.end) {
-    const id = top.byte();
-    const size = top.u32();
-    if (id > MAX_SECTION_ID) throw malformed(`unknown section id ${id} at offset ${top.pos - 1}`);
-    if (size > top.end - top.pos) throw malformed(`section ${id} of ${size} bytes runs past the end of the file`);
-    const section = new Cursor(bytes, top.pos, top.pos + size);
-    if (id === SECTION_IMPORT) readImports(section, shape.imports);
-    else if (id === SECTION_EXPORT) readExports(section, shape.exports);
-    top.pos += size;
+  for (const { id, body } of sections(bytes, 8, bytes.length, MAX_SECTION_ID)) {
+    if (id === SECTION_IMPORT) readImports(body, shape.imports);
+    else if (id === SECTION_EXPORT) readExports(body, shape.exports);
   }
   return shape;
+}
+
+export interface Section {
+  id: number;
+  /** A cursor over the section's contents only. */
+  body: Cursor;
+}
+
+/**
+ * The sections between `start` (just after a preamble) and `end`, each checked to fit inside
+ * them. Component and core module binaries share this framing; `maxId` is the layer's highest id
+ * and `within` names the binary for messages.
+ */
+export function* sections(bytes: Uint8Array, start: number, end: number, maxId: number, within = 'the file'): Generator<Section> {
+  const at = new Cursor(bytes, start, end);
+  while (at.pos < at.end) {
+    const offset = at.pos;
+    const id = at.byte();
+    const size = at.u32();
+    if (id > maxId) throw malformed(`unknown section id ${id} at offset ${offset}`);
+    if (size > at.end - at.pos) throw malformed(`section ${id} of ${size} bytes at offset ${at.pos} runs past the end of ${within}`);
+    const body = new Cursor(bytes, at.pos, at.pos + size);
+    at.pos += size;
+    yield { id, body };
+  }
 }
 
 /**

@@ -4,7 +4,7 @@ import { join, relative } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { BerthError } from '../../common/errors.js';
-import { importOptional, JCO, PGLITE, PREVIEW2_SHIM, resolveOptional, type OptionalPackage } from '../../common/optional-package.js';
+import { CYCLONEDX, importOptional, JCO, PGLITE, PREVIEW2_SHIM, resolveOptional, type OptionalPackage } from '../../common/optional-package.js';
 import { distPath, projectRoot } from '../../common/paths.js';
 import { importGraph } from '../support/import-graph.js';
 import { suiteTempDir } from '../support/tmp.js';
@@ -18,7 +18,7 @@ interface PackageJson {
   devDependencies: Record<string, string>;
 }
 const pkg = JSON.parse(readFileSync(join(projectRoot(), 'package.json'), 'utf8')) as PackageJson;
-const LEFT_OUT: OptionalPackage[] = [JCO, PREVIEW2_SHIM, PGLITE];
+const LEFT_OUT: OptionalPackage[] = [JCO, PREVIEW2_SHIM, PGLITE, CYCLONEDX];
 const ABSENT: OptionalPackage = { name: '@berth-test/not-installed', neededBy: 'the test part' };
 
 const exec = promisify(execFile);
@@ -39,7 +39,7 @@ function fakeInstallWithout(left: string): string {
 }
 
 describe('a device install', () => {
-  it('leaves out the jco engine, component building and the embedded store', () => {
+  it('leaves out the jco engine, component building, the embedded store and SBOM making', () => {
     for (const { name } of LEFT_OUT) {
       expect(pkg.dependencies[name], name).toBeUndefined();
       expect(pkg.devDependencies[name], name).toBeDefined();
@@ -116,6 +116,25 @@ describe('a device install', () => {
       /^berth: no Wasmtime library: .*python3 is not installed.*\. jco is not installed either \(a device install\), so Berth cannot run apps until the library is in place \(docs\/engine\.md, "A device install"\)\n$/,
     );
     expect(stdout).not.toContain('runs on jco');
+  });
+
+  // The component is read and checked first; only making the document needs the library.
+  it('berth sbom in an install without the CycloneDX library names the package and how to get it', async () => {
+    const root = fakeInstallWithout(CYCLONEDX.name);
+    cpSync(join(projectRoot(), 'package-lock.json'), join(root, 'package-lock.json')); // a device has it (docs/engine.md)
+    const r = await exec(process.execPath, [join(root, 'bin', 'berth.js'), 'sbom', join(root, 'package.json')], { timeout: 60_000 }).then(
+      () => ({ code: 0, stderr: '' }),
+      (err: { code: number; stderr: string }) => err,
+    );
+    expect(r).toMatchObject({ code: 1, stderr: expect.stringMatching(/^berth sbom: not a valid WebAssembly component/) });
+    const self = await exec(process.execPath, [join(root, 'bin', 'berth.js'), 'sbom', '--self'], { timeout: 60_000 }).then(
+      () => ({ code: 0, stderr: '' }),
+      (err: { code: number; stderr: string }) => err,
+    );
+    expect(self).toMatchObject({
+      code: 1,
+      stderr: expect.stringMatching(/^berth sbom: making SBOMs \(berth sbom, docs\/sbom\.md\) needs @cyclonedx\/cyclonedx-library, which is not installed/),
+    });
   });
 
   it('an installed optional package loads', async () => {

@@ -1,8 +1,7 @@
-import { expect } from 'vitest';
-import { BerthError } from '../../common/errors.js';
 import { createIntermediateCa, createRootCa, issueDeviceCertificate, type KeyedCertificate } from '../../trust/authority.js';
 import type { DeviceSigner } from '../../trust/workload/token.js';
 import { generateP256 } from '../../trust/x509.js';
+import { rejectionOf } from './refusal.js';
 
 /** A device of a test fleet as the workload-token code sees it: its key and chain to `issuer`. */
 export async function testDevice(issuer: KeyedCertificate, trustDomain: string, deviceId: string, lifetimeMs = 86_400_000): Promise<DeviceSigner> {
@@ -24,10 +23,5 @@ export async function testFleetDevice(
 
 /** The BerthError code a refused promise carries (and that it is refused with a BerthError). */
 export async function refusal(p: Promise<unknown>): Promise<string> {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(BerthError);
-  return (err as BerthError).code;
+  return (await rejectionOf(p)).code;
 }
