@@ -16,14 +16,16 @@ export interface VersionRef {
   componentDigest?: Digest;
 }
 
-type Matchable = Pick<AdvisoryRecord, 'affected' | 'vendor'>;
+type Matchable = Pick<AdvisoryRecord, 'affected' | 'vendor'> & { notAffected?: readonly string[] };
 
 /**
  * Whether the advisory affects this version. A vendor's advisory affects only that vendor's apps,
- * whatever its digests or ranges say. Purls are matched against SBOMs, which are not stored yet.
+ * whatever its digests or ranges say; a version its vendor stated `not_affected` (VEX) is exempt.
+ * Purls are matched against SBOMs, which are not stored yet.
  */
 export function affects(advisory: Matchable, v: VersionRef): boolean {
   if (advisory.vendor !== null && advisory.vendor !== v.vendor) return false;
+  if (advisory.notAffected?.includes(`${v.appId}@${v.version}`)) return false;
   return advisory.affected.some((a) => matchesOne(a, v));
 }
 

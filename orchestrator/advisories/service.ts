@@ -45,7 +45,7 @@ export async function createAdvisory(store: Store, role: string, by: string, bod
   }
   return store.transaction(async (tx) => {
     await checkScope(tx, vendor, body);
-    const record: AdvisoryRecord = {
+    const record: Omit<AdvisoryRecord, 'createdAt' | 'notAffected'> = {
       id: body.id,
       summary: body.summary,
       severity: body.severity,
@@ -55,7 +55,6 @@ export async function createAdvisory(store: Store, role: string, by: string, bod
       references: body.references,
       vendor: vendor ?? null,
       createdBy: by,
-      createdAt: new Date(),
     };
     if (!(await insertAdvisory(tx, record))) {
       throw new HttpProblem(409, 'advisory.exists', 'An advisory with that id exists', { detail: `advisory '${body.id}' exists; advisories are not replaced` });

@@ -4,19 +4,41 @@ import { advisoryIdSchema } from '../../wire/advisory.js';
 import type { ControlPlaneDeps } from '../app.js';
 import { advisoryBody } from '../advisories/schema.js';
 import { createAdvisory, listAdvisoriesFor, showAdvisory } from '../advisories/service.js';
+import { exportVex, stateVex, statementsOfDocument } from '../advisories/vex.js';
+import { vexStatementSchema } from '../../wire/vex.js';
+import { HttpProblem } from '../http/problem.js';
+import { publicLink } from '../http/public-url.js';
+import { MEDIA_TYPE } from '../../oci/media-types.js';
+import { z } from 'zod';
 import { canReadCatalog, canWriteCatalog } from '../catalog/access.js';
 import { readJson } from '../http/body.js';
 import type { AppEnv } from '../http/env.js';
 import { requireOperator } from '../http/operator-auth.js';
 import { pathParam } from '../http/path-params.js';
 
-/** Security advisories under /api/v1/advisories (docs/vulnerability-response.md). */
+const vexBody = z.strictObject({ statements: z.array(vexStatementSchema).min(1).max(1000) });
+
+/** Security advisories and VEX statements under /api/v1 (docs/vulnerability-response.md). */
 export function advisoryRoutes(deps: ControlPlaneDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   const asReader = requireOperator(deps, canReadCatalog);
   // An admin files for the fleet; a vendor for its own apps.
   const asFiler = requireOperator(deps, canWriteCatalog);
   const changed = deps.desiredStateChanged ?? (async () => {});
+  const stated = async (caller: { role: string; name: string; tokenId: string }, statements: Parameters<typeof stateVex>[3]) => {
+    const done = await stateVex(deps.store, caller.role, `${caller.name} (${caller.tokenId})`, statements, changed);
+    for (const s of done)
+      securityEvent(deps.logger, 'vex.stated', {
+        advisory: s.advisoryId,
+        app: s.app,
+        version: s.version,
+        status: s.status,
+        justification: s.justification,
+        by: caller.name,
+        token: caller.tokenId,
+      });
+    return done;
+  };
 
   app.post('/advisories', asFiler, async (c) => {
     const caller = c.get('operator');
@@ -54,6 +76,37 @@ export function advisoryRoutes(deps: ControlPlaneDeps): Hono<AppEnv> {
   });
 
   app.get('/advisories', asReader, async (c) => c.json({ advisories: await listAdvisoriesFor(deps.store, c.get('operator').role) }));
+
+  app.put('/advisories/:id/vex', asFiler, async (c) => {
+    const id = pathParam(c, 'id', advisoryIdSchema);
+    await showAdvisory(deps.store, c.get('operator').role, id); // 404 for what the caller may not see
+    const body = await readJson(c, vexBody, 1024 * 1024);
+    return c.json({
+      statements: await stated(
+        c.get('operator'),
+        body.statements.map((s, i) => ({ ...s, advisoryId: id, at: `statements.${i}` })),
+      ),
+    });
+  });
+
+  // An OpenVEX or CycloneDX VEX document: its statements, for any advisories, all or none.
+  app.post('/vex', asFiler, async (c) => {
+    const doc = await readJson(c, z.unknown(), 4 * 1024 * 1024);
+    return c.json({ statements: await stated(c.get('operator'), await statementsOfDocument(deps.store, doc)) });
+  });
+
+  app.get('/advisories/:id/vex', asReader, async (c) => {
+    const role = c.get('operator').role;
+    const id = pathParam(c, 'id', advisoryIdSchema);
+    await showAdvisory(deps.store, role, id); // 404 for what the caller may not see
+    const format = c.req.query('format') ?? 'openvex';
+    if (format !== 'openvex' && format !== 'cyclonedx' && format !== 'berth')
+      throw new HttpProblem(400, 'request.bad_parameter', 'A path or query parameter is not valid', {
+        detail: `format must be openvex, cyclonedx or berth, not '${format.slice(0, 40)}'`,
+      });
+    const doc = await exportVex(deps.store, role, id, format, publicLink(deps, ''));
+    return c.body(JSON.stringify(doc, null, 2), 200, { 'content-type': format === 'cyclonedx' ? MEDIA_TYPE.cyclonedxJson : 'application/json' });
+  });
 
   app.get('/advisories/:id', asReader, async (c) => c.json(await showAdvisory(deps.store, c.get('operator').role, pathParam(c, 'id', advisoryIdSchema))));
   return app;

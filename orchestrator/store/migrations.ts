@@ -318,4 +318,21 @@ export const migrations: Migration[] = [
       `CREATE INDEX advisories_vendor ON advisories (vendor)`,
     ],
   },
+  {
+    version: 13,
+    name: 'VEX: per advisory and version, whether the version is affected (docs/vulnerability-response.md)',
+    statements: [
+      // No foreign key to app_versions: a statement may precede the version's admission, and outlive its retirement.
+      `CREATE TABLE vex_statements (
+         advisory_id text NOT NULL REFERENCES advisories (id) ON DELETE CASCADE,
+         app_id text NOT NULL REFERENCES apps (id) ON DELETE CASCADE,
+         version text NOT NULL,
+         status text NOT NULL CHECK (status IN ('not_affected', 'affected', 'fixed', 'under_investigation')),
+         justification text,
+         detail text,
+         stated_by text NOT NULL,
+         updated_at timestamptz NOT NULL DEFAULT now(),
+         PRIMARY KEY (advisory_id, app_id, version))`,
+    ],
+  },
 ];

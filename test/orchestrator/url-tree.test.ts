@@ -84,6 +84,12 @@ const SERVED = `
   POST /api/v1/advisories
   GET /api/v1/advisories
   GET /api/v1/advisories
+  PUT /api/v1/advisories/:id/vex
+  PUT /api/v1/advisories/:id/vex
+  POST /api/v1/vex
+  POST /api/v1/vex
+  GET /api/v1/advisories/:id/vex
+  GET /api/v1/advisories/:id/vex
   GET /api/v1/advisories/:id
   GET /api/v1/advisories/:id
   POST /api/v1/timestamp
