@@ -1,6 +1,6 @@
-import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { BerthError } from '../common/errors.js';
+import { readJsonFile } from './json-file.js';
 import type { Command } from './main.js';
 
 const HELP = `usage: berth advisory <subcommand> [options]
@@ -92,13 +92,7 @@ type CreateOptions = {
 
 /** The request body from --file, or from the flags; the control plane checks every field. */
 function advisoryOf(v: CreateOptions): unknown {
-  if (v.file) {
-    try {
-      return JSON.parse(readFileSync(v.file, 'utf8'));
-    } catch (err) {
-      throw new BerthError('cli.bad_file', `${v.file}: ${(err as Error).message}`);
-    }
-  }
+  if (v.file) return readJsonFile(v.file);
   for (const flag of ['id', 'summary', 'severity', 'action'] as const) {
     if (!v[flag]) throw new BerthError('cli.usage', `create needs --${flag} (or --file)`);
   }

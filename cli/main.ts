@@ -25,6 +25,7 @@ const commands: Record<string, () => Promise<{ command: Command }>> = {
   sign: () => import('./sign.js'),
   'signing-cert': () => import('./signing-cert.js'),
   advisory: () => import('./advisory.js'),
+  vex: () => import('./vex.js'),
   verify: () => import('./verify.js'),
   orchestrator: () => import('./orchestrator.js'),
   token: () => import('./token.js'),

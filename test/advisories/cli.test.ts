@@ -120,3 +120,40 @@ describe('berth advisory', () => {
     expect((await berth('advisory')).code).toBe(2);
   });
 });
+
+describe('berth vex', () => {
+  it('states, exports and imports statements, and names what is wrong', async () => {
+    const stated = await berth(
+      'vex',
+      'state',
+      'CVE-2026-40001',
+      '--app',
+      'meter',
+      '--version',
+      '1.0.0',
+      '--status',
+      'not_affected',
+      '--justification',
+      'code_not_present',
+      ...remote('vendor:acme'),
+    );
+    expect(stated.code, said(stated)).toBe(0);
+    expect(JSON.parse(stated.out).statements).toEqual([
+      { advisoryId: 'CVE-2026-40001', app: 'meter', version: '1.0.0', status: 'not_affected', justification: 'code_not_present' },
+    ]);
+    const exported = await berth('vex', 'export', 'CVE-2026-40001', '--format', 'cyclonedx', '--data-dir', api.h.dir);
+    expect(exported.code, said(exported)).toBe(0);
+    const doc = JSON.parse(exported.out);
+    expect(doc.vulnerabilities[0]).toMatchObject({ id: 'CVE-2026-40001', analysis: { state: 'not_affected', justification: 'code_not_present' } });
+    const file = join(api.h.dir, 'vex.cdx.json');
+    writeFileSync(file, JSON.stringify(doc));
+    const imported = await berth('vex', 'import', file, ...remote('vendor:acme'));
+    expect(imported.code, said(imported)).toBe(0);
+    const other = await berth('vex', 'import', file, ...remote('vendor:globex'));
+    expect(other.code, said(other)).toBe(1);
+    expect(other.err).toContain('another vendor');
+    const noStatus = await berth('vex', 'state', 'CVE-2026-40001', '--app', 'meter', '--version', '1.0.0', '--data-dir', api.h.dir);
+    expect(noStatus.err).toContain('state needs --status');
+    expect((await berth('vex', 'export', '--data-dir', api.h.dir)).err).toContain('export takes one argument');
+  });
+});
