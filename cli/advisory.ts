@@ -17,6 +17,9 @@ const HELP = `usage: berth advisory <subcommand> [options]
     --reference <url>        an https link (repeatable)
   list                       the advisories this token may see
   show <id>                  one advisory, with the admitted versions it affects
+  exposure <id>              every device that ran an affected version, from when to when, and now
+    --group-by <label>       sum by this device label (default site)
+    --csv                    one line per stretch of time, for a spreadsheet
 
 Every subcommand talks to a running control plane through <data-dir>/admin.sock (owner-only),
 or with --url <url> --token <token> --ca <ca.pem> over HTTPS.`;
@@ -48,6 +51,8 @@ export const command: Command = {
         versions: { type: 'string' },
         digest: { type: 'string', multiple: true },
         reference: { type: 'string', multiple: true },
+        'group-by': { type: 'string' },
+        csv: { type: 'boolean' },
       },
     });
     if (values.help) {
@@ -69,6 +74,19 @@ export const command: Command = {
         if (positionals.length !== 1) throw new BerthError('cli.usage', 'show takes <id>');
         out = await adminCall(target, 'GET', `/api/v1/advisories/${encodeURIComponent(positionals[0]!)}`);
         break;
+      case 'exposure': {
+        if (positionals.length !== 1) throw new BerthError('cli.usage', 'exposure takes <id>');
+        const query = values['group-by'] ? `?groupBy=${encodeURIComponent(values['group-by'])}` : '';
+        const report = await adminCall(target, 'GET', `/api/v1/advisories/${encodeURIComponent(positionals[0]!)}/exposure${query}`);
+        if (!values.csv) {
+          out = report;
+          break;
+        }
+        // The same CSV the control plane serves, written here from its JSON answer.
+        const { exposureCsv } = await import('../orchestrator/advisories/exposure.js');
+        process.stdout.write(exposureCsv(report));
+        return 0;
+      }
       default:
         throw new BerthError('cli.usage', `unknown subcommand '${sub}'; see berth advisory --help`);
     }

@@ -61,6 +61,8 @@ export interface ControlPlaneOptions {
   reconcileIntervalMs?: number;
   /** A device not polling for this long becomes `unknown` (ms, default 4 reconcile intervals). */
   staleAfterMs?: number;
+  /** How long the history of which version each device ran is kept after a run ends (days; default 730). */
+  runHistoryDays?: number;
   /** How long each CRL of the signed revocation list is valid (ms, default 24 h). */
   revocationListLifetimeMs?: number;
   /** How often to look whether the revocation list is due for re-issue (ms). */
@@ -189,6 +191,7 @@ async function openServices(options: ControlPlaneOptions, held: StoreAndJobs, lo
       logger,
       intervalMs: reconcileIntervalMs,
       staleAfterMs: options.staleAfterMs ?? 4 * reconcileIntervalMs,
+      ...(options.runHistoryDays !== undefined ? { runHistoryDays: options.runHistoryDays } : {}),
       overlapMs: reconcileIntervalMs,
     });
   }

@@ -5,6 +5,9 @@ import type { ControlPlaneDeps } from '../app.js';
 import { advisoryBody } from '../advisories/schema.js';
 import { createAdvisory, listAdvisoriesFor, showAdvisory } from '../advisories/service.js';
 import { exportVex, stateVex, statementsOfDocument } from '../advisories/vex.js';
+import { exposureCsv, exposureReport } from '../advisories/exposure.js';
+import { getAdvisory } from '../store/advisories.js';
+import { requireOperator, roles } from '../http/operator-auth.js';
 import { vexStatementSchema } from '../../wire/vex.js';
 import { HttpProblem } from '../http/problem.js';
 import { publicLink } from '../http/public-url.js';
@@ -13,7 +16,7 @@ import { z } from 'zod';
 import { canReadCatalog, canWriteCatalog } from '../catalog/access.js';
 import { readJson } from '../http/body.js';
 import type { AppEnv } from '../http/env.js';
-import { requireOperator } from '../http/operator-auth.js';
+
 import { pathParam } from '../http/path-params.js';
 
 const vexBody = z.strictObject({ statements: z.array(vexStatementSchema).min(1).max(1000) });
@@ -22,6 +25,7 @@ const vexBody = z.strictObject({ statements: z.array(vexStatementSchema).min(1).
 export function advisoryRoutes(deps: ControlPlaneDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   const asReader = requireOperator(deps, canReadCatalog);
+  const asFleetReader = requireOperator(deps, roles.operator);
   // An admin files for the fleet; a vendor for its own apps.
   const asFiler = requireOperator(deps, canWriteCatalog);
   const changed = deps.desiredStateChanged ?? (async () => {});
@@ -106,6 +110,21 @@ export function advisoryRoutes(deps: ControlPlaneDeps): Hono<AppEnv> {
       });
     const doc = await exportVex(deps.store, role, id, format, publicLink(deps, ''));
     return c.body(JSON.stringify(doc, null, 2), 200, { 'content-type': format === 'cyclonedx' ? MEDIA_TYPE.cyclonedxJson : 'application/json' });
+  });
+
+  // Exposure names devices: the fleet's operators only (docs/vulnerability-response.md).
+  app.get('/advisories/:id/exposure', asFleetReader, async (c) => {
+    const advisory = await getAdvisory(deps.store, pathParam(c, 'id', advisoryIdSchema));
+    if (!advisory) throw new HttpProblem(404, 'advisory.unknown', 'No such advisory', { detail: `no advisory '${c.req.param('id')}'` });
+    const groupBy = c.req.query('groupBy') ?? 'site';
+    if (!/^[A-Za-z0-9._/-]{1,63}$/.test(groupBy))
+      throw new HttpProblem(400, 'request.bad_parameter', 'A path or query parameter is not valid', { detail: 'groupBy is a label name' });
+    const format = c.req.query('format') ?? 'json';
+    if (format !== 'json' && format !== 'csv')
+      throw new HttpProblem(400, 'request.bad_parameter', 'A path or query parameter is not valid', { detail: 'format is json or csv' });
+    const report = await exposureReport(deps.store, advisory, groupBy);
+    if (format === 'csv') return c.body(exposureCsv(report), 200, { 'content-type': 'text/csv; charset=utf-8; header=present' });
+    return c.json(report);
   });
 
   app.get('/advisories/:id', asReader, async (c) => c.json(await showAdvisory(deps.store, c.get('operator').role, pathParam(c, 'id', advisoryIdSchema))));

@@ -1,5 +1,6 @@
 import type { Logger } from '../../common/logger.js';
 import { pauseOverdueWaves } from '../deployments/rollout.js';
+import { pruneRuns } from '../store/runs.js';
 import type { DesiredStateChanged } from '../desired-state/placement.js';
 import * as health from '../store/device-health.js';
 import type { Store } from '../store/store.js';
@@ -18,7 +19,12 @@ export interface ReconcileOptions {
   overlapMs: number;
   /** More changed devices than this: one fleet-wide sweep instead of device by device. */
   sweepAbove?: number;
+  /** Runs of apps on devices that ended longer ago than this are forgotten (exposure reports reach back this far). */
+  runHistoryDays?: number;
 }
+
+/** Two years: a vulnerability found late still finds the devices that ran the version (docs/vulnerability-response.md). */
+export const DEFAULT_RUN_HISTORY_DAYS = 730;
 
 export type ReconcileResult = { skipped: true } | { skipped: false; stale: string[]; rescheduled: number | 'all'; pausedRollouts: string[] };
 
@@ -45,6 +51,7 @@ export async function reconcileOnce(o: ReconcileOptions): Promise<ReconcileResul
     }
     // Rollouts are moved on by device reports; the one thing a report cannot do is not arrive.
     const pausedRollouts = await pauseOverdueWaves(tx);
+    await pruneRuns(tx, o.runHistoryDays ?? DEFAULT_RUN_HISTORY_DAYS);
     await health.setLastReconcile(tx, now);
     return { skipped: false, stale, rescheduled, pausedRollouts };
   });

@@ -335,4 +335,61 @@ export const migrations: Migration[] = [
          PRIMARY KEY (advisory_id, app_id, version))`,
     ],
   },
+  {
+    version: 14,
+    name: 'run history: which version each device ran, from when to when, for exposure reports (docs/vulnerability-response.md)',
+    statements: [
+      // No foreign keys: the history outlives deployments, versions and devices. digest is null
+      // when the version was already retired by the time the device reported it.
+      `CREATE TABLE device_app_runs (
+         id bigserial PRIMARY KEY,
+         device_id text NOT NULL,
+         deployment_id text NOT NULL,
+         app_id text NOT NULL,
+         version text NOT NULL,
+         digest text,
+         started_at timestamptz NOT NULL DEFAULT now(),
+         ended_at timestamptz,
+         end_state text,
+         end_code text,
+         ended_by_version text)`,
+      `CREATE INDEX device_app_runs_open ON device_app_runs (device_id, deployment_id) WHERE ended_at IS NULL`,
+      `CREATE INDEX device_app_runs_digest ON device_app_runs (digest)`,
+      `CREATE INDEX device_app_runs_ended ON device_app_runs (ended_at)`,
+      // A trigger, not the report path: every way a status is written (batched reports, tests,
+      // later paths) keeps the history. installed opens a run (closing the one it replaces);
+      // failed or removed on the running version closes it.
+      `CREATE FUNCTION berth_record_run() RETURNS trigger LANGUAGE plpgsql AS $$
+       DECLARE
+         open_id bigint;
+         open_version text;
+       BEGIN
+         SELECT id, version INTO open_id, open_version FROM device_app_runs
+           WHERE device_id = NEW.device_id AND deployment_id = NEW.deployment_id AND ended_at IS NULL ORDER BY id DESC LIMIT 1;
+         IF NEW.state = 'installed' THEN
+           IF open_id IS NOT NULL AND open_version = NEW.version THEN RETURN NULL; END IF;
+           IF open_id IS NOT NULL THEN
+             UPDATE device_app_runs SET ended_at = now(), end_state = 'replaced', ended_by_version = NEW.version WHERE id = open_id;
+           END IF;
+           INSERT INTO device_app_runs (device_id, deployment_id, app_id, version, digest)
+             SELECT NEW.device_id, NEW.deployment_id, d.app_id, NEW.version, v.digest
+             FROM deployments d LEFT JOIN app_versions v ON v.app_id = d.app_id AND v.version = NEW.version WHERE d.id = NEW.deployment_id;
+         ELSIF NEW.state IN ('failed', 'removed') AND open_id IS NOT NULL AND open_version = NEW.version THEN
+           UPDATE device_app_runs SET ended_at = now(), end_state = NEW.state, end_code = NEW.error->>'code' WHERE id = open_id;
+         END IF;
+         RETURN NULL;
+       END $$`,
+      `CREATE TRIGGER deployment_device_status_runs AFTER INSERT OR UPDATE ON deployment_device_status
+       FOR EACH ROW EXECUTE FUNCTION berth_record_run()`,
+      // A placement taken away (a deployment removed, a device moved off it): the device's report
+      // of the removal no longer lands, so the run ends when the placement does.
+      `CREATE FUNCTION berth_end_run_unplaced() RETURNS trigger LANGUAGE plpgsql AS $$
+       BEGIN
+         UPDATE device_app_runs SET ended_at = now(), end_state = 'unplaced'
+           WHERE device_id = OLD.device_id AND deployment_id = OLD.deployment_id AND ended_at IS NULL;
+         RETURN NULL;
+       END $$`,
+      `CREATE TRIGGER placements_end_runs AFTER DELETE ON placements FOR EACH ROW EXECUTE FUNCTION berth_end_run_unplaced()`,
+    ],
+  },
 ];

@@ -226,5 +226,11 @@ describe('POST /api/v1/advisories', () => {
     );
     expectProblem(await acme('GET', '/api/v1/advisories/not%20an%20id'), 400, 'request.bad_parameter');
     expectProblem(await operator('GET', '/api/v1/advisories/CVE-2026-20001'), 404, 'advisory.unknown');
+    // Exposure reports name devices: operators only; their parameters are checked.
+    expectProblem(await acme('GET', '/api/v1/advisories/CVE-2026-10001/exposure'), 403, 'auth.forbidden');
+    expectProblem(await operator('GET', '/api/v1/advisories/CVE-2026-20001/exposure'), 404, 'advisory.unknown');
+    expectProblem(await operator('GET', '/api/v1/advisories/CVE-2026-10001/exposure?format=xml'), 400, 'request.bad_parameter');
+    expectProblem(await operator('GET', '/api/v1/advisories/CVE-2026-10001/exposure?groupBy=a%20b'), 400, 'request.bad_parameter');
+    expect((await operator('GET', '/api/v1/advisories/CVE-2026-10001/exposure')).body).toMatchObject({ advisory: 'CVE-2026-10001', devices: [], groups: [] });
   });
 });

@@ -68,6 +68,13 @@ describe('berth advisory', () => {
     ).toEqual(['CVE-2026-40001', 'GHSA-2f3m-4q5r-6w7x']);
     const shown = await berth('advisory', 'show', 'CVE-2026-40001', ...remote('vendor:acme'));
     expect(JSON.parse(shown.out).action).toBe('block');
+    const exposure = await berth('advisory', 'exposure', 'CVE-2026-40001', '--group-by', 'line', '--data-dir', api.h.dir);
+    expect(exposure.code, said(exposure)).toBe(0);
+    expect(JSON.parse(exposure.out)).toMatchObject({ advisory: 'CVE-2026-40001', groupBy: 'line', devices: [] });
+    const csv = await berth('advisory', 'exposure', 'CVE-2026-40001', '--csv', '--data-dir', api.h.dir);
+    expect(csv.out).toBe('device_id,group,offline_since,deployment_id,app,version,digest,from,to,now,now_version,now_since\r\n');
+    const vendorAsks = await berth('advisory', 'exposure', 'CVE-2026-40001', ...remote('vendor:acme'));
+    expect(vendorAsks.code, said(vendorAsks)).toBe(1);
   });
 
   it('says what is wrong: a missing flag or file before any request, a refusal with the problem (exit 1); no subcommand prints the usage (exit 2)', async () => {

@@ -42,6 +42,12 @@ describe('advisories on devices: rollback and stop, honoured offline and by the 
     await world.deploy({ id: 'sensor-calm', app: 'sensor', version: '1.0.0', grants: { log: {} }, deviceIds: ['adv-3'] });
     await waitFor(async () => (await world.status('sensor-adv')).counts?.installed === 2, 60_000, '1.0.0 installed on both');
     await waitFor(async () => (await world.status('sensor-calm')).counts?.installed === 1, 60_000, '1.0.0 installed on the third');
+    for (const [device, site] of [
+      ['adv-1', 'north'],
+      ['adv-2', 'north'],
+      ['adv-3', 'south'],
+    ])
+      await world.h.cp.deps.store.query(`UPDATE devices SET labels = jsonb_build_object('site', $2::text) WHERE id = $1`, [device, site]);
     const rolled = await world.h.admin('POST', '/api/v1/admin/deployments/sensor-adv/rollouts', { version: '1.1.0', batchSize: 2 });
     expect(rolled.status, JSON.stringify(rolled.body)).toBe(202);
     await waitFor(async () => (await world.status('sensor-adv')).rollout?.state === 'done', 60_000, 'the rollout to 1.1.0 done');
@@ -101,6 +107,34 @@ describe('advisories on devices: rollback and stop, honoured offline and by the 
       'both refusals reported',
     );
     expect(status.errors.map((e: { error: { code: string } }) => e.error.code)).toEqual([ADVISORY_REFUSED_CODE, ADVISORY_REFUSED_CODE]);
+
+    // Who ran what, from when to when: 1.1.0 (the rollback advisory's) on the two moved devices only.
+    const rollbackExposure = (await world.h.admin('GET', '/api/v1/advisories/CVE-2026-30001/exposure')).body;
+    expect(rollbackExposure.devices.map((d: { deviceId: string }) => d.deviceId)).toEqual(['adv-1', 'adv-2']);
+    for (const d of rollbackExposure.devices) {
+      expect(d).toMatchObject({ group: 'north', offlineSince: null });
+      const [x] = d.deployments;
+      expect(x.exposed).toEqual([{ version: '1.1.0', digest: expect.stringMatching(/^sha256:/), from: expect.any(String), to: expect.any(String) }]);
+      expect(Date.parse(x.exposed[0].from)).toBeLessThan(Date.parse(x.exposed[0].to));
+      expect(x.now).toMatchObject({ state: 'stopped-by-advisory', version: '1.0.0', code: ADVISORY_REFUSED_CODE });
+    }
+    expect(rollbackExposure.groups).toEqual([{ group: 'north', devices: 2, exposedNow: 0 }]);
+    // The stop advisory's: every version, on all three devices, in order and without overlap.
+    const stopExposure = (await world.h.admin('GET', '/api/v1/advisories/CVE-2026-30002/exposure')).body;
+    const stretches = (id: string) => stopExposure.devices.find((d: { deviceId: string }) => d.deviceId === id).deployments[0].exposed;
+    expect(stretches('adv-1').map((e: { version: string }) => e.version)).toEqual(['1.0.0', '1.1.0', '1.0.0']);
+    expect(stretches('adv-3').map((e: { version: string }) => e.version)).toEqual(['1.0.0']);
+    const times = stretches('adv-1').flatMap((e: { from: string; to: string }) => [Date.parse(e.from), Date.parse(e.to)]);
+    expect(times).toEqual([...times].sort((a, b) => a - b));
+    expect(stopExposure.groups).toEqual([
+      { group: 'north', devices: 2, exposedNow: 0 },
+      { group: 'south', devices: 1, exposedNow: 0 },
+    ]);
+    const csv = await world.h.admin('GET', '/api/v1/advisories/CVE-2026-30002/exposure?format=csv');
+    expect(csv.headers['content-type']).toContain('text/csv');
+    const csvLines = String(csv.body).trim().split('\r\n');
+    expect(csvLines[0]).toBe('device_id,group,offline_since,deployment_id,app,version,digest,from,to,now,now_version,now_since');
+    expect(csvLines).toHaveLength(1 + 3 + 3 + 1);
 
     // Offline restart from the last adopted state: the app stays stopped.
     await one.agent.stop();

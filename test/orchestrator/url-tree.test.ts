@@ -90,6 +90,8 @@ const SERVED = `
   POST /api/v1/vex
   GET /api/v1/advisories/:id/vex
   GET /api/v1/advisories/:id/vex
+  GET /api/v1/advisories/:id/exposure
+  GET /api/v1/advisories/:id/exposure
   GET /api/v1/advisories/:id
   GET /api/v1/advisories/:id
   POST /api/v1/timestamp
