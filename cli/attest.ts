@@ -2,21 +2,41 @@ import { parseArgs } from 'node:util';
 import { basename } from 'node:path';
 import { sha256Digest } from '../common/digest.js';
 import { loadPrivateKey } from '../trust/signing/keys.js';
-import { attestationPathFor, readInput, writeOutput } from '../trust/signing/files.js';
+import { attestationPathFor, readInput, sbomPathFor, writeOutput } from '../trust/signing/files.js';
 import { provenanceStatement, type ProvenanceInput } from '../trust/signing/provenance.js';
 import { serializeBundle, signStatement } from '../trust/signing/sign.js';
+import { BerthError } from '../common/errors.js';
+import { CYCLONEDX_BOM_PREDICATE } from '../trust/signing/sbom-attestation.js';
+import { statementAbout } from '../trust/signing/statement.js';
 import type { Command } from './main.js';
 
+/** A CycloneDX JSON document, checked only for what it claims to be: the control plane reads it in full. */
+async function readSbom(path: string): Promise<unknown> {
+  let doc: unknown;
+  try {
+    doc = JSON.parse((await readInput(path, 'SBOM', 16 * 1024 * 1024)).toString('utf8'));
+  } catch (err) {
+    throw new BerthError('sbom.invalid', `${path} is not JSON: ${(err as Error).message}`);
+  }
+  if (!doc || typeof doc !== 'object' || (doc as { bomFormat?: unknown }).bomFormat !== 'CycloneDX') {
+    throw new BerthError('sbom.invalid', `${path} is not a CycloneDX JSON SBOM (no bomFormat: CycloneDX)`);
+  }
+  return doc;
+}
+
 const HELP = `usage: berth attest <component.wasm> --key <vendor.key> --builder-id <uri> [options]
+       berth attest <component.wasm> --key <vendor.key> --sbom <sbom.cdx.json> [--out <file>]
 
 Writes an in-toto statement (subject: the component's SHA-256) with a SLSA provenance v1
-predicate, in a DSSE envelope signed by the vendor key, as a Sigstore bundle.
+predicate, or with --sbom a CycloneDX SBOM (predicate https://cyclonedx.org/bom, as berth sbom
+writes it), in a DSSE envelope signed by the vendor key, as a Sigstore bundle.
 
   --key <file>              vendor private key
   --builder-id <uri>        who built it (runDetails.builder.id)
   --source-repo <uri>       source repository (buildDefinition.externalParameters.source.uri)
   --source-revision <rev>   commit of the source
   --build-type <uri>        buildType (default: https://berth.dev/build/wasm-component/v1)
+  --sbom <file>             sign this CycloneDX JSON SBOM instead (default out: <component>.sbom.json)
   --out <file>              bundle file (default: <component>.att.json)`;
 
 export const command: Command = {
@@ -31,6 +51,7 @@ export const command: Command = {
         'source-repo': { type: 'string' },
         'source-revision': { type: 'string' },
         'build-type': { type: 'string' },
+        sbom: { type: 'string' },
         out: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -44,7 +65,7 @@ export const command: Command = {
         ? 'give exactly one component file'
         : !values.key
           ? '--key is required'
-          : !values['builder-id']
+          : !values['builder-id'] && !values.sbom
             ? '--builder-id is required'
             : undefined;
     if (missing) {
@@ -54,6 +75,14 @@ export const command: Command = {
     const componentPath = positionals[0]!;
     const component = await readInput(componentPath, 'component');
     const key = loadPrivateKey((await readInput(values.key!, 'signing key', 64 * 1024)).toString('utf8'), `signing key ${values.key}`);
+    if (values.sbom) {
+      const digest = sha256Digest(component);
+      const bom = await readSbom(values.sbom);
+      const out = values.out ?? sbomPathFor(componentPath);
+      await writeOutput(out, serializeBundle(signStatement(statementAbout(basename(componentPath), digest, CYCLONEDX_BOM_PREDICATE, bom), key)), 'SBOM bundle');
+      process.stdout.write(`signed the SBOM of ${digest} (${values.sbom}) → ${out}\n`);
+      return 0;
+    }
     const input: ProvenanceInput = { name: basename(componentPath), digest: sha256Digest(component), builderId: values['builder-id']!, finishedOn: new Date() };
     if (values['source-repo']) input.sourceRepository = values['source-repo'];
     if (values['source-revision']) input.sourceRevision = values['source-revision'];

@@ -7,7 +7,10 @@ import { RegistryClient } from '../oci/client.js';
 import { REGISTRY_FLAG_HELP, REGISTRY_FLAG_OPTIONS, registryOptions } from '../oci/client-config.js';
 import { terminalProgress } from '../oci/progress.js';
 import { formatReference, parseReference, pinned } from '../oci/reference.js';
-import { attestationPathFor, readInput, signaturePathFor } from '../trust/signing/files.js';
+import { attestationPathFor, readInput, sbomPathFor, signaturePathFor } from '../trust/signing/files.js';
+import { CYCLONEDX_BOM_PREDICATE } from '../trust/signing/sbom-attestation.js';
+import { checkSubject, readStatement } from '../trust/signing/statement.js';
+import type { Digest } from '../common/digest.js';
 import { parseBundle } from '../trust/signing/verify-bundle.js';
 import { SLSA_PROVENANCE_V1 } from '../trust/signing/provenance.js';
 import type { Command } from './main.js';
@@ -20,6 +23,8 @@ registries without the referrers API. VERSION is SemVer without a leading 'v', '
 
   --signature <file>     signature bundle (default: <component>.sig.json; required)
   --attestation <file>   attestation bundle, repeatable (default: <component>.att.json if present)
+  --sbom <file>          the SBOM as berth attest --sbom signed it (default: <component>.sbom.json
+                         if present); admission reads it, and advisories match its packages
   --unsigned             push without a signature (admission will refuse it)
 ${REGISTRY_FLAG_HELP}`;
 
@@ -32,6 +37,7 @@ export const command: Command = {
       options: {
         signature: { type: 'string' },
         attestation: { type: 'string', multiple: true },
+        sbom: { type: 'string' },
         unsigned: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
         ...REGISTRY_FLAG_OPTIONS,
@@ -70,6 +76,8 @@ export const command: Command = {
         throw new BerthError('signing.bad-bundle', `${path} is not a DSSE attestation bundle`);
       bundles.push({ kind: 'dsse-envelope', predicateType: SLSA_PROVENANCE_V1, bytes });
     }
+    const sbomPath = values.sbom ?? (existsSync(sbomPathFor(componentPath)) ? sbomPathFor(componentPath) : undefined);
+    if (sbomPath) bundles.push(await sbomBundle(sbomPath, digest));
 
     const client = new RegistryClient(ref.registry, await registryOptions(values));
     const progress = component.byteLength > 1024 * 1024 ? terminalProgress(`pushing ${componentPath}`) : undefined;
@@ -81,3 +89,15 @@ export const command: Command = {
     return 0;
   },
 };
+
+/** A signed SBOM bundle about this very component, checked before anything is pushed (admission verifies the signature). */
+async function sbomBundle(path: string, digest: Digest): Promise<AttachedBundle> {
+  const bytes = await readInput(path, 'SBOM bundle', 1024 * 1024);
+  const bundle = parseBundle(bytes, `SBOM bundle ${path}`);
+  if (bundle.content.$case !== 'dsseEnvelope') throw new BerthError('signing.bad-bundle', `${path} is not a signed SBOM: sign it with berth attest --sbom`);
+  const statement = readStatement(Buffer.from(bundle.content.dsseEnvelope.payload), 'sbom');
+  if (statement.predicateType !== CYCLONEDX_BOM_PREDICATE)
+    throw new BerthError('sbom.invalid', `${path} is an attestation of ${statement.predicateType}, not a CycloneDX SBOM`);
+  checkSubject(statement, digest, 'sbom', `${path}`);
+  return { kind: 'dsse-envelope', predicateType: CYCLONEDX_BOM_PREDICATE, bytes };
+}

@@ -2,6 +2,7 @@ import { validRange } from 'semver';
 import { z } from 'zod';
 import { isDigest, type Digest } from '../common/digest.js';
 import { appIdSchema, NAME_PATTERN } from './ids.js';
+import { packageName, parsePurl } from './purl.js';
 
 /**
  * Security advisories, as the control plane takes them and (later) devices read their effect:
@@ -109,6 +110,25 @@ export const versionRangeSchema = z
 
 const digestSchema = z.string().refine(isDigest, 'a digest is sha256: and 64 lowercase hex digits');
 
+/** An advisory names a package by purl without a version: the range says which versions. */
+function purlProblem(purl: string, ctx: z.RefinementCtx): void {
+  try {
+    const p = parsePurl(purl);
+    if (p.version) ctx.addIssue({ code: 'custom', message: `give the package without a version (${packageName(p)}) and the versions as a range` });
+  } catch (err) {
+    ctx.addIssue({ code: 'custom', message: `not a purl: ${(err as Error).message}` });
+  }
+}
+
+/** The purl in the form SBOM packages are stored in, so that the two compare as text. */
+function normalPurl(purl: string): string {
+  try {
+    return packageName(parsePurl(purl));
+  } catch {
+    return purl; // refused by purlProblem already
+  }
+}
+
 /**
  * What an advisory affects, one of three forms: versions of one app by range (`app`, `versions`),
  * artifacts by digest (`digests`: the OCI manifest digest devices pull by, or the component's
@@ -119,7 +139,7 @@ export const affectedSchema = z
   .strictObject({
     app: appIdSchema.optional(),
     digests: z.array(digestSchema).min(1).max(1024).optional(),
-    purl: z.string().min(5).max(1024).optional(),
+    purl: z.string().min(5).max(1024).superRefine(purlProblem).transform(normalPurl).optional(),
     versions: versionRangeSchema.optional(),
   })
   .superRefine((a, ctx) => {

@@ -1,27 +1,10 @@
 import { HttpProblem } from '../http/problem.js';
-import type { AppVersionRecord } from '../store/catalog.js';
-import * as catalog from '../store/catalog.js';
-import { listAdvisories, type AdvisoryRecord } from '../store/advisories.js';
+import { listAdvisories } from '../store/advisories.js';
 import type { Queryable } from '../store/store.js';
-import { affects, type VersionRef } from './matching.js';
+import { affects, purlsOf, versionRefOf } from './matching.js';
 
 /** Every action but `warn` keeps new deployments, rollouts and rollbacks off an affected version. */
 export const BLOCKING_ACTIONS = ['block', 'stop', 'rollback'] as const;
-
-export function versionRef(v: AppVersionRecord, vendor: string): VersionRef {
-  return {
-    appId: v.appId,
-    vendor,
-    version: v.version,
-    digest: v.component.digest,
-    ...(v.verification ? { componentDigest: v.verification.componentDigest } : {}),
-  };
-}
-
-/** The advisories that keep this version from being deployed, oldest first. */
-export async function blockingAdvisories(q: Queryable, v: VersionRef): Promise<AdvisoryRecord[]> {
-  return (await listAdvisories(q, BLOCKING_ACTIONS)).filter((a) => affects(a, v)).reverse();
-}
 
 /**
  * Refuses (409) moving a deployment to `version` of `appId` while an advisory that blocks it
@@ -29,10 +12,11 @@ export async function blockingAdvisories(q: Queryable, v: VersionRef): Promise<A
  * report those with their own problems.
  */
 export async function assertNotBlocked(q: Queryable, appId: string, version: string, field: string): Promise<void> {
-  const v = await catalog.getVersion(q, appId, version);
-  const app = v && (await catalog.getApp(q, appId));
-  if (!v || !app) return;
-  const blocking = await blockingAdvisories(q, versionRef(v, app.vendor));
+  const advisories = await listAdvisories(q, BLOCKING_ACTIONS);
+  if (advisories.length === 0) return;
+  const v = await versionRefOf(q, appId, version, purlsOf(advisories));
+  if (!v) return;
+  const blocking = advisories.filter((a) => affects(a, v)).reverse();
   if (blocking.length === 0) return;
   const ids = blocking.map((a) => `${a.id} (${a.action})`).join(', ');
   throw new HttpProblem(409, 'deployment.version_affected', 'The version is affected by a security advisory', {

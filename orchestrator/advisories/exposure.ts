@@ -3,7 +3,7 @@ import { ADVISORY_REFUSED_CODE } from '../../wire/margo/status.js';
 import type { AdvisoryRecord } from '../store/advisories.js';
 import type { Queryable } from '../store/store.js';
 import { runsAround, type AppRun } from '../store/runs.js';
-import { affects } from './matching.js';
+import { affectedVersions, affects } from './matching.js';
 
 /** What a device does now about one deployment an advisory touched. */
 export type NowState = 'running-affected' | 'running-unaffected' | 'stopped-by-advisory' | 'failed' | 'removed';
@@ -47,10 +47,13 @@ interface DeviceFacts {
  */
 export async function exposureReport(q: Queryable, advisory: AdvisoryRecord, groupBy: string): Promise<ExposureReport> {
   const apps = advisory.affected.flatMap((a) => (a.app !== undefined ? [a.app] : []));
-  const digests = advisory.affected.flatMap((a) => a.digests ?? []);
+  // By purl, only admitted versions can be matched (their SBOMs are kept): their digests find the runs.
+  const admitted = new Set<string>((await affectedVersions(q, advisory)).map((v) => v.digest));
+  const digests = [...new Set([...advisory.affected.flatMap((a) => a.digests ?? []), ...admitted])];
   const runs = await runsAround(q, apps, digests);
   const hit = (r: AppRun) =>
-    r.vendor !== null && affects(advisory, { appId: r.appId, vendor: r.vendor, version: r.version, digest: (r.digest ?? '') as Digest });
+    (r.digest !== null && admitted.has(r.digest)) ||
+    (r.vendor !== null && affects(advisory, { appId: r.appId, vendor: r.vendor, version: r.version, digest: (r.digest ?? '') as Digest }));
   const byDevice = new Map<string, Map<string, AppRun[]>>();
   for (const r of runs) {
     const deployments = byDevice.get(r.deviceId) ?? new Map<string, AppRun[]>();

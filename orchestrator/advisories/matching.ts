@@ -1,4 +1,4 @@
-import { rcompare, satisfies } from 'semver';
+import { rcompare, satisfies, valid } from 'semver';
 import type { Digest } from '../../common/digest.js';
 import type { Affected } from '../../wire/advisory.js';
 import { semverOfMargo } from '../../wire/ids.js';
@@ -14,6 +14,8 @@ export interface VersionRef {
   digest: Digest;
   /** The component's own digest (the layer), when admission recorded it. */
   componentDigest?: Digest;
+  /** Packages its SBOM lists, as far as the advisories at hand name them (`pkg:type/namespace/name`). */
+  packages?: { package: string; version: string }[];
 }
 
 type Matchable = Pick<AdvisoryRecord, 'affected' | 'vendor'> & { notAffected?: readonly string[] };
@@ -21,7 +23,8 @@ type Matchable = Pick<AdvisoryRecord, 'affected' | 'vendor'> & { notAffected?: r
 /**
  * Whether the advisory affects this version. A vendor's advisory affects only that vendor's apps,
  * whatever its digests or ranges say; a version its vendor stated `not_affected` (VEX) is exempt.
- * Purls are matched against SBOMs, which are not stored yet.
+ * Purls are matched against the packages of the version's vendor-signed SBOM, by package and
+ * SemVer range (a package version that is not SemVer, after a leading `v`, matches no range).
  */
 export function affects(advisory: Matchable, v: VersionRef): boolean {
   if (advisory.vendor !== null && advisory.vendor !== v.vendor) return false;
@@ -32,7 +35,17 @@ export function affects(advisory: Matchable, v: VersionRef): boolean {
 function matchesOne(a: Affected, v: VersionRef): boolean {
   if (a.app !== undefined) return a.app === v.appId && satisfies(semverOfMargo(v.version), a.versions!, { includePrerelease: true });
   if (a.digests) return a.digests.includes(v.digest) || (v.componentDigest !== undefined && a.digests.includes(v.componentDigest));
-  return false;
+  return v.packages?.some((p) => p.package === a.purl && inRange(p.version, a.versions!)) ?? false;
+}
+
+function inRange(version: string, range: string): boolean {
+  const semver = valid(version) ?? valid(version.replace(/^v/, ''));
+  return semver !== null && satisfies(semver, range, { includePrerelease: true });
+}
+
+/** The packages these advisories name by purl: what a version's SBOM is read for. */
+export function purlsOf(advisories: readonly Pick<AdvisoryRecord, 'affected'>[]): string[] {
+  return [...new Set(advisories.flatMap((a) => a.affected.flatMap((x) => (x.purl !== undefined ? [x.purl] : []))))];
 }
 
 /** Newest first, by SemVer precedence (build metadata does not order; the text breaks ties). */
@@ -46,6 +59,7 @@ interface VersionRow {
   version: string;
   digest: Digest;
   component_digest: Digest | null;
+  packages: { package: string; version: string }[];
 }
 
 const toRef = (r: VersionRow): VersionRef => ({
@@ -54,21 +68,27 @@ const toRef = (r: VersionRow): VersionRef => ({
   version: r.version,
   digest: r.digest,
   ...(r.component_digest ? { componentDigest: r.component_digest } : {}),
+  ...(r.packages.length > 0 ? { packages: r.packages } : {}),
 });
 
-const VERSIONS = `SELECT v.app_id, a.vendor, v.version, v.digest, v.verification->>'componentDigest' AS component_digest
+/** $1 is the package names of interest (purls without version); only those of a version's packages are read. */
+const VERSIONS = `SELECT v.app_id, a.vendor, v.version, v.digest, v.verification->>'componentDigest' AS component_digest,
+    COALESCE((SELECT jsonb_agg(jsonb_build_object('package', p.package, 'version', p.package_version)) FROM app_version_packages p
+      WHERE p.app_id = v.app_id AND p.version = v.version AND p.package = ANY($1::text[])), '[]'::jsonb) AS packages
   FROM app_versions v JOIN apps a ON a.id = v.app_id`;
 
-/** Admitted versions an advisory could affect: those of the apps it names, of the digests it names, of its vendor. */
+/** Admitted versions an advisory could affect: those of the apps, digests or packages it names, of its vendor. */
 export async function candidateVersions(q: Queryable, advisory: Matchable): Promise<VersionRef[]> {
   const apps = advisory.affected.flatMap((a) => (a.app !== undefined ? [a.app] : []));
   const digests = advisory.affected.flatMap((a) => a.digests ?? []);
-  if (apps.length === 0 && digests.length === 0) return [];
+  const purls = purlsOf([advisory]);
+  if (apps.length === 0 && digests.length === 0 && purls.length === 0) return [];
   const rows = await q.query<VersionRow>(
-    `${VERSIONS} WHERE (v.app_id = ANY($1::text[]) OR v.digest = ANY($2::text[]) OR v.verification->>'componentDigest' = ANY($2::text[]))
-       AND ($3::text IS NULL OR a.vendor = $3::text)
+    `${VERSIONS} WHERE (v.app_id = ANY($2::text[]) OR v.digest = ANY($3::text[]) OR v.verification->>'componentDigest' = ANY($3::text[])
+         OR EXISTS (SELECT 1 FROM app_version_packages p WHERE p.app_id = v.app_id AND p.version = v.version AND p.package = ANY($1::text[])))
+       AND ($4::text IS NULL OR a.vendor = $4::text)
      ORDER BY v.app_id, v.version`,
-    [apps, digests, advisory.vendor],
+    [purls, apps, digests, advisory.vendor],
   );
   return rows.map(toRef);
 }
@@ -78,7 +98,13 @@ export async function affectedVersions(q: Queryable, advisory: Matchable): Promi
   return (await candidateVersions(q, advisory)).filter((v) => affects(advisory, v));
 }
 
-/** Every admitted version of one app, newest first. */
-export async function versionsOfApp(q: Queryable, appId: string): Promise<VersionRef[]> {
-  return newestFirst((await q.query<VersionRow>(`${VERSIONS} WHERE v.app_id = $1`, [appId])).map(toRef));
+/** Every admitted version of one app, newest first, with its packages among `purls`. */
+export async function versionsOfApp(q: Queryable, appId: string, purls: readonly string[] = []): Promise<VersionRef[]> {
+  return newestFirst((await q.query<VersionRow>(`${VERSIONS} WHERE v.app_id = $2`, [purls, appId])).map(toRef));
+}
+
+/** One admitted version, with its packages among `purls`. */
+export async function versionRefOf(q: Queryable, appId: string, version: string, purls: readonly string[] = []): Promise<VersionRef | undefined> {
+  const [row] = await q.query<VersionRow>(`${VERSIONS} WHERE v.app_id = $2 AND v.version = $3`, [purls, appId, version]);
+  return row && toRef(row);
 }

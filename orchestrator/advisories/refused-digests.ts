@@ -3,7 +3,7 @@ import type { RefusedDigest } from '../../wire/advisory.js';
 import type { AdvisoryRecord } from '../store/advisories.js';
 import { listAdvisories } from '../store/advisories.js';
 import type { Queryable } from '../store/store.js';
-import { affects, versionsOfApp } from './matching.js';
+import { affects, purlsOf, versionsOfApp } from './matching.js';
 
 /** The actions whose affected digests a device must refuse to run (docs/vulnerability-response.md). */
 export const REFUSING_ACTIONS = ['stop', 'rollback'] as const;
@@ -19,7 +19,7 @@ export async function refusedDigestsOfApps(q: Queryable, appIds: readonly string
   const advisories = await listAdvisories(q, REFUSING_ACTIONS);
   if (advisories.length === 0) return out;
   for (const appId of new Set(appIds)) {
-    const refused = refusedOf(await versionsOfApp(q, appId), advisories);
+    const refused = refusedOf(await versionsOfApp(q, appId, purlsOf(advisories)), advisories);
     if (refused.length > 0) out.set(appId, refused);
   }
   return out;

@@ -10,7 +10,7 @@ import type { DeploymentRecord } from '../store/deployments.js';
 import * as placements from '../store/placements.js';
 import type { Queryable } from '../store/store.js';
 import { BLOCKING_ACTIONS } from './blocking.js';
-import { affects, versionsOfApp, type VersionRef } from './matching.js';
+import { affects, purlsOf, versionsOfApp, type VersionRef } from './matching.js';
 
 /** A deployment an advisory's `rollback` moved: from the versions its devices had, to one. */
 export interface AdvisoryMove {
@@ -50,7 +50,7 @@ export async function rollBackAffected(
   const out: RollbackOutcome = { moved: [] };
   for (const appId of [...new Set(affected.map((v) => v.appId))]) {
     const bad = new Set(affected.filter((v) => v.appId === appId).map((v) => v.version));
-    const clean = (await versionsOfApp(tx, appId)).filter((v) => !blockers.some((a) => affects(a, v)));
+    const clean = (await versionsOfApp(tx, appId, purlsOf(blockers))).filter((v) => !blockers.some((a) => affects(a, v)));
     for (const d of await deployments.deploymentsOfApp(tx, appId)) {
       const placed = await placements.placementsOfDeployment(tx, d.id);
       const uses = new Set([d.version, ...(d.rollout.targetVersion ? [d.rollout.targetVersion] : []), ...placed.map((p) => p.version)]);

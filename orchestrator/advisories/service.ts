@@ -2,7 +2,6 @@ import { vendorOfAdvisoryId, type Affected } from '../../wire/advisory.js';
 import { vendorOfRole } from '../catalog/access.js';
 import type { DesiredStateChanged } from '../desired-state/placement.js';
 import { HttpProblem, validationProblem } from '../http/problem.js';
-import type { FieldError } from '../../wire/problem.js';
 import * as catalog from '../store/catalog.js';
 import { getAdvisory, insertAdvisory, listAdvisories, type AdvisoryRecord } from '../store/advisories.js';
 import type { Queryable, Store } from '../store/store.js';
@@ -36,7 +35,6 @@ const view = (a: AdvisoryRecord, versions: readonly VersionRef[]): AdvisoryView 
  */
 export async function createAdvisory(store: Store, role: string, by: string, body: AdvisoryBody, changed: DesiredStateChanged): Promise<AdvisoryCreated> {
   const vendor = vendorOfRole(role);
-  refuseUnbuilt(body);
   const idVendor = vendorOfAdvisoryId(body.id);
   if (vendor !== undefined && idVendor !== undefined && idVendor !== vendor) {
     throw new HttpProblem(403, 'advisory.other_vendor', 'A vendor files advisories under its own name or a CVE or GHSA id', {
@@ -82,14 +80,6 @@ async function refuse(
   const rest = (await devicesOfApps(tx, apps)).filter((d) => !told.has(d));
   if (rest.length > 0) await changed(tx, rest);
   return { moved, stopped: await stoppedDeployments(tx, apps, new Set(versions.map((v) => `${v.appId}@${v.version}`))) };
-}
-
-/** Purls need stored SBOMs, not kept yet (docs/vulnerability-response.md): refused, not silently matching nothing. */
-function refuseUnbuilt(body: AdvisoryBody): void {
-  const errors: FieldError[] = body.affected.flatMap((a, i) =>
-    a.purl !== undefined ? [{ field: `affected.${i}.purl`, message: 'matching by purl needs stored SBOMs, which this control plane does not keep yet' }] : [],
-  );
-  if (errors.length > 0) throw validationProblem(errors, 'advisory.unsupported');
 }
 
 /** Every app named exists; a vendor names only its own apps and artifacts. */

@@ -1,3 +1,4 @@
+import type { SbomPackage } from '../../trust/signing/sbom-attestation.js';
 import type { Digest } from '../../common/digest.js';
 import { BerthError, errorMessage } from '../../common/errors.js';
 import { silentLogger, type Logger } from '../../common/logger.js';
@@ -41,6 +42,8 @@ export interface AdmittedArtifact {
   component: { repository: string; digest: Digest; sizeBytes: number };
   imports: string[];
   verification: VersionVerification;
+  /** The shipped packages of its vendor-signed SBOM, if it has one: what advisories by purl match. */
+  packages?: SbomPackage[];
 }
 
 /** The vendor's stored policy, checked as admission needs it: its own, and with a namespace. */
@@ -121,11 +124,13 @@ export class ArtifactAdmission {
         verifiedAt: new Date().toISOString(),
       };
       if (verified.provenance) verification.provenance = verified.provenance;
+      if (verified.sbom) verification.sbom = { components: verified.sbom.components, packages: verified.sbom.packages.length };
       this.logger.info({ vendor: vendor.name, artifact, digest, signer: verification.signer }, 'artifact admitted');
       return {
         component: { repository: `oci://${ref.registry}/${ref.repository}`, digest, sizeBytes: fetched.component.byteLength },
         imports,
         verification,
+        ...(verified.sbom ? { packages: verified.sbom.packages } : {}),
       };
     });
   }

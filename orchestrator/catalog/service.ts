@@ -71,6 +71,7 @@ export async function addVersion(
       }
       const record = { appId, version: body.version, component: admitted.component, imports: admitted.imports, verification: admitted.verification };
       if (!(await catalog.insertVersion(tx, record))) throw versionExists(appId, body.version);
+      await catalog.insertVersionPackages(tx, appId, body.version, admitted.packages ?? []);
       return (await catalog.getVersion(tx, appId, body.version))!;
     });
   });

@@ -109,7 +109,7 @@ export function advisoryRoutes(deps: ControlPlaneDeps): Hono<AppEnv> {
         detail: `format must be openvex, cyclonedx or berth, not '${format.slice(0, 40)}'`,
       });
     const doc = await exportVex(deps.store, role, id, format, publicLink(deps, ''));
-    return c.body(JSON.stringify(doc, null, 2), 200, { 'content-type': format === 'cyclonedx' ? MEDIA_TYPE.cyclonedxJson : 'application/json' });
+    return c.json(doc, 200, { 'content-type': format === 'cyclonedx' ? MEDIA_TYPE.cyclonedxJson : 'application/json' });
   });
 
   // Exposure names devices: the fleet's operators only (docs/vulnerability-response.md).

@@ -27,6 +27,8 @@ export interface VersionVerification {
   /** Who signed: `key <id>` or `<subject> (issuer …)`. */
   signer: string;
   provenance?: { builderId: string; sourceRepository?: string };
+  /** The vendor-signed SBOM admission read: how many components it lists, how many shipped packages were kept. */
+  sbom?: { components: number; packages: number };
   verifiedAt: string;
 }
 
@@ -194,4 +196,19 @@ export async function versionArtifacts(q: Queryable): Promise<{ repository: stri
 
 export async function listVersions(q: Queryable, appId: string): Promise<AppVersionRecord[]> {
   return (await q.query<VersionRow>('SELECT * FROM app_versions WHERE app_id = $1 ORDER BY created_at, version', [appId])).map(toVersion);
+}
+
+/** A version's shipped packages from its SBOM (migration 15), written with the version. */
+export async function insertVersionPackages(
+  q: Queryable,
+  appId: string,
+  version: string,
+  packages: readonly { package: string; version: string }[],
+): Promise<void> {
+  if (packages.length === 0) return;
+  await q.query(
+    `INSERT INTO app_version_packages (app_id, version, package, package_version)
+     SELECT $1, $2, * FROM unnest($3::text[], $4::text[]) ON CONFLICT DO NOTHING`,
+    [appId, version, packages.map((p) => p.package), packages.map((p) => p.version)],
+  );
 }

@@ -392,4 +392,18 @@ export const migrations: Migration[] = [
       `CREATE TRIGGER placements_end_runs AFTER DELETE ON placements FOR EACH ROW EXECUTE FUNCTION berth_end_run_unplaced()`,
     ],
   },
+  {
+    version: 15,
+    name: "SBOMs: each version's shipped packages from its vendor-signed SBOM, for advisories by purl (docs/sbom.md)",
+    statements: [
+      `CREATE TABLE app_version_packages (
+         app_id text NOT NULL,
+         version text NOT NULL,
+         package text NOT NULL,
+         package_version text NOT NULL,
+         PRIMARY KEY (app_id, version, package, package_version),
+         FOREIGN KEY (app_id, version) REFERENCES app_versions (app_id, version) ON DELETE CASCADE)`,
+      `CREATE INDEX app_version_packages_package ON app_version_packages (package)`,
+    ],
+  },
 ];

@@ -5,6 +5,7 @@ import { harnessWithRoles } from '../deployments/operator-api.js';
 import { addDevice } from '../deployments/fixtures.js';
 import { getDocument, getManifest } from '../../orchestrator/store/desired-state.js';
 import { parse as parseYaml } from 'yaml';
+import { insertVersionPackages } from '../../orchestrator/store/catalog.js';
 
 const digest = (n: number) => `sha256:${n.toString(16).padStart(64, '0')}` as const;
 const api = harnessWithRoles(['vendor:acme', 'vendor:globex', 'operator']);
@@ -156,6 +157,26 @@ describe('POST /api/v1/advisories', () => {
     }
   });
 
+  it('matches a purl and range against the packages of the versions SBOMs, normalised as the SBOM reader stores them', async () => {
+    const store = api.h.cp.deps.store;
+    await insertVersionPackages(store, 'meter', '1.1.0', [{ package: 'pkg:npm/%40acme/parser', version: '2.3.0' }]);
+    await insertVersionPackages(store, 'meter', '1.2.0', [{ package: 'pkg:npm/%40acme/parser', version: '2.4.1' }]);
+    await insertVersionPackages(store, 'valve', '1.0.0', [{ package: 'pkg:cargo/serde', version: 'v1.0.0' }]);
+    const filed = await acme('POST', '/api/v1/advisories', advisory({ id: 'acme:PARSER-1', affected: [{ purl: 'pkg:npm/@acme/parser', versions: '<2.4.0' }] }));
+    expect(filed.status, JSON.stringify(filed.body)).toBe(201);
+    expect(filed.body.affected).toEqual([{ purl: 'pkg:npm/%40acme/parser', versions: '<2.4.0' }]);
+    expect(filed.body.affectedVersions).toEqual([{ app: 'meter', version: '1.1.0', digest: digest(2) }]);
+    // A leading v is read as SemVer; a vendor's purl advisory keeps to its own apps.
+    const serde = await globex('POST', '/api/v1/advisories', advisory({ id: 'globex:SERDE-1', affected: [{ purl: 'pkg:cargo/serde', versions: '1.0.0' }] }));
+    expect(serde.body.affectedVersions).toEqual([]);
+    const serdeAdmin = await admin(
+      'POST',
+      '/api/v1/advisories',
+      advisory({ id: 'CVE-2026-10010', action: 'block', affected: [{ purl: 'pkg:cargo/serde', versions: '1.0.0' }] }),
+    );
+    expect(serdeAdmin.body.affectedVersions).toEqual([{ app: 'valve', version: '1.0.0', digest: digest(5) }]);
+  });
+
   it("keeps vendors to their own apps: filing on another's app, digest or id is 403; reading another's is 404", async () => {
     expectProblem(
       await acme('POST', '/api/v1/advisories', advisory({ id: 'CVE-2026-10004', affected: [{ app: 'pump', versions: '*' }] })),
@@ -215,9 +236,15 @@ describe('POST /api/v1/advisories', () => {
       422,
       'advisory.unknown_app',
     );
-    const purl = await acme('POST', '/api/v1/advisories', advisory({ id: 'CVE-2026-20001', affected: [{ purl: 'pkg:npm/lodash', versions: '<4.17.21' }] }));
-    expectProblem(purl, 422, 'advisory.unsupported');
-    expect(purl.body.errors).toEqual([{ field: 'affected.0.purl', message: expect.stringContaining('SBOM') }]);
+    const purl = await acme(
+      'POST',
+      '/api/v1/advisories',
+      advisory({ id: 'CVE-2026-20001', affected: [{ purl: 'pkg:npm/lodash@4.17.20', versions: '<4.17.21' }] }),
+    );
+    expectProblem(purl, 422, 'request.invalid');
+    expect(purl.body.errors).toEqual([{ field: 'affected.0.purl', message: expect.stringContaining('without a version (pkg:npm/lodash)') }]);
+    const notPurl = await acme('POST', '/api/v1/advisories', advisory({ id: 'CVE-2026-20001', affected: [{ purl: 'lodash 4', versions: '*' }] }));
+    expect(notPurl.body.errors).toEqual([{ field: 'affected.0.purl', message: expect.stringContaining('not a purl') }]);
     expectProblem(await acme('POST', '/api/v1/advisories', '{"id": ', '{"id": '), 400, 'request.bad_json');
     expectProblem(
       await acme('POST', '/api/v1/advisories', advisory({ id: 'CVE-2026-10001', affected: [{ app: 'meter', versions: '*' }] })),

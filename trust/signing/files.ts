@@ -22,12 +22,15 @@ export async function writeOutput(path: string, bytes: Uint8Array | string, what
   }
 }
 
-/** Default bundle file names next to a component: `x.wasm.sig.json`, `x.wasm.att.json`. */
+/** Default bundle file names next to a component: `x.wasm.sig.json`, `x.wasm.att.json`, `x.wasm.sbom.json`. */
 export function signaturePathFor(component: string): string {
   return `${component}.sig.json`;
 }
 export function attestationPathFor(component: string): string {
   return `${component}.att.json`;
+}
+export function sbomPathFor(component: string): string {
+  return `${component}.sbom.json`;
 }
 
 /** The policy the command line builds from `--key` files, or reads from `--policy`. */

@@ -27,6 +27,8 @@ export const vendorTrustPolicySchema = z
         provenance: z.boolean().default(false),
         builderIds: z.array(pattern).max(16).optional(),
         sourceRepositories: z.array(pattern).max(16).optional(),
+        /** Every version must carry a vendor-signed CycloneDX SBOM (docs/sbom.md). Optional, not defaulted, so older policies keep their fingerprints. */
+        sbom: z.boolean().optional(),
       })
       .strict()
       .default({ provenance: false }),
@@ -43,6 +45,7 @@ export interface CompiledPolicy {
   keys: Map<string, KeyObject>;
   identities: Array<{ subject: RegExp; issuer: RegExp; text: string }>;
   requireProvenance: boolean;
+  requireSbom: boolean;
   builderIds: RegExp[] | undefined;
   sourceRepositories: RegExp[] | undefined;
   repositories: RegExp[] | undefined;
@@ -82,6 +85,7 @@ export function compilePolicy(input: unknown): CompiledPolicy {
       text: `${id.subject} from ${id.issuer}`,
     })),
     requireProvenance: p.require.provenance || p.require.builderIds !== undefined || p.require.sourceRepositories !== undefined,
+    requireSbom: p.require.sbom === true,
     builderIds: p.require.builderIds?.map((s) => anchored(s, 'builder id pattern')),
     sourceRepositories: p.require.sourceRepositories?.map((s) => anchored(s, 'source repository pattern')),
     repositories: p.repositories?.map((s) => anchored(s, 'repository pattern')),

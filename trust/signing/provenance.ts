@@ -1,11 +1,12 @@
 import { z } from 'zod';
-import { digestHex, type Digest } from '../../common/digest.js';
+import type { Digest } from '../../common/digest.js';
+import { checkSubject, readStatement, statementAbout, type InTotoStatement } from './statement.js';
 import { BerthError } from '../../common/errors.js';
 import type { CompiledPolicy } from './policy.js';
 import { truncateText } from '../../common/text.js';
 
 /** In-toto statements with a SLSA provenance v1 predicate, as `berth attest` writes them. */
-export const IN_TOTO_STATEMENT_V1 = 'https://in-toto.io/Statement/v1';
+export { IN_TOTO_STATEMENT_V1 } from './statement.js';
 export const SLSA_PROVENANCE_V1 = 'https://slsa.dev/provenance/v1';
 export const BERTH_BUILD_TYPE = 'https://berth.dev/build/wasm-component/v1';
 
@@ -27,32 +28,17 @@ export function provenanceStatement(input: ProvenanceInput): Record<string, unkn
   const metadata: Record<string, string> = {};
   if (input.startedOn) metadata.startedOn = input.startedOn.toISOString();
   if (input.finishedOn) metadata.finishedOn = input.finishedOn.toISOString();
-  return {
-    _type: IN_TOTO_STATEMENT_V1,
-    subject: [{ name: input.name, digest: { sha256: digestHex(input.digest) } }],
-    predicateType: SLSA_PROVENANCE_V1,
-    predicate: {
-      buildDefinition: {
-        buildType: input.buildType ?? BERTH_BUILD_TYPE,
-        externalParameters,
-        ...(input.sourceRepository && input.sourceRevision
-          ? { resolvedDependencies: [{ uri: input.sourceRepository, digest: { gitCommit: input.sourceRevision } }] }
-          : {}),
-      },
-      runDetails: { builder: { id: input.builderId }, metadata },
+  return statementAbout(input.name, input.digest, SLSA_PROVENANCE_V1, {
+    buildDefinition: {
+      buildType: input.buildType ?? BERTH_BUILD_TYPE,
+      externalParameters,
+      ...(input.sourceRepository && input.sourceRevision
+        ? { resolvedDependencies: [{ uri: input.sourceRepository, digest: { gitCommit: input.sourceRevision } }] }
+        : {}),
     },
-  };
+    runDetails: { builder: { id: input.builderId }, metadata },
+  });
 }
-
-const statementSchema = z.object({
-  _type: z.literal(IN_TOTO_STATEMENT_V1),
-  subject: z
-    .array(z.object({ name: z.string().optional(), digest: z.record(z.string(), z.string()) }))
-    .min(1)
-    .max(256),
-  predicateType: z.string(),
-  predicate: z.unknown(),
-});
 
 const slsaSchema = z.object({
   buildDefinition: z.object({
@@ -72,23 +58,16 @@ export interface Provenance {
  * is about this component (subject digest) and that it meets the vendor's requirements.
  */
 export function checkProvenance(payload: Buffer, componentDigest: Digest, policy: CompiledPolicy): Provenance {
-  let json: unknown;
-  try {
-    json = JSON.parse(payload.toString('utf8'));
-  } catch {
-    throw new BerthError('provenance.invalid', 'attestation payload is not JSON');
+  return checkProvenanceStatement(readStatement(payload, 'provenance'), componentDigest, policy);
+}
+
+/** The same, for a statement already read. */
+export function checkProvenanceStatement(statement: InTotoStatement, componentDigest: Digest, policy: CompiledPolicy): Provenance {
+  checkSubject(statement, componentDigest, 'provenance', 'provenance statement');
+  if (statement.predicateType !== SLSA_PROVENANCE_V1) {
+    throw new BerthError('provenance.invalid', `attestation predicate is '${truncateText(statement.predicateType, 100)}', expected ${SLSA_PROVENANCE_V1}`);
   }
-  const statement = statementSchema.safeParse(json);
-  if (!statement.success) throw new BerthError('provenance.invalid', `attestation is not an in-toto v1 statement: ${statement.error.issues[0]?.message ?? ''}`);
-  const hex = digestHex(componentDigest);
-  if (!statement.data.subject.some((s) => s.digest.sha256 === hex)) {
-    const named = statement.data.subject.map((s) => (s.digest.sha256 ? `sha256:${s.digest.sha256.slice(0, 64)}` : '(no sha256)')).join(', ');
-    throw new BerthError('provenance.subject-mismatch', `provenance statement is about ${named}, not the component ${componentDigest}`);
-  }
-  if (statement.data.predicateType !== SLSA_PROVENANCE_V1) {
-    throw new BerthError('provenance.invalid', `attestation predicate is '${truncateText(statement.data.predicateType, 100)}', expected ${SLSA_PROVENANCE_V1}`);
-  }
-  const slsa = slsaSchema.safeParse(statement.data.predicate);
+  const slsa = slsaSchema.safeParse(statement.predicate);
   if (!slsa.success) throw new BerthError('provenance.invalid', `SLSA provenance predicate is malformed at ${slsa.error.issues[0]?.path.join('.') ?? '?'}`);
   const builderId = slsa.data.runDetails.builder.id;
   const sourceRepository = sourceOf(slsa.data.buildDefinition.externalParameters);

@@ -1,8 +1,10 @@
 import { createHash } from 'node:crypto';
 import type { Digest } from '../../common/digest.js';
-import { BerthError } from '../../common/errors.js';
+import { BerthError, errorMessage } from '../../common/errors.js';
 import type { CompiledPolicy } from './policy.js';
-import { checkProvenance, type Provenance } from './provenance.js';
+import { checkProvenanceStatement, type Provenance } from './provenance.js';
+import { checkSbomStatement, CYCLONEDX_BOM_PREDICATE, type VerifiedSbom } from './sbom-attestation.js';
+import { readStatement } from './statement.js';
 import { NO_ROOTS, type CompiledRoots } from './roots.js';
 import { IN_TOTO_PAYLOAD_TYPE } from './sign.js';
 import { parseBundle, verifyBundle, type SignerIdentity } from './verify-bundle.js';
@@ -21,6 +23,8 @@ export interface VerifiedComponent {
   componentDigest: Digest;
   signer: SignerIdentity;
   provenance?: Provenance;
+  /** The vendor-signed SBOM's shipped packages, when one is attached. */
+  sbom?: VerifiedSbom;
   /** Attestations that did not verify under the policy and were therefore not used. */
   ignoredAttestations: number;
 }
@@ -92,20 +96,29 @@ export function verifyComponent(
   }
 
   let provenance: Provenance | undefined;
+  let sbom: VerifiedSbom | undefined;
   let ignored = 0;
   let provenanceFailure: BerthError | undefined;
   for (const a of bundles.filter((b) => b.kind === 'dsse-envelope')) {
     let payload: Buffer;
     try {
       payload = verifyAttestationBundle(policy, a.bytes, roots);
-    } catch {
+    } catch (err) {
+      // An SBOM that does not verify refuses the version: it says the vendor meant to declare
+      // what ships, and the declaration is forged or broken. Other attestations are skipped.
+      if (claimsSbom(a.bytes)) {
+        throw new BerthError('sbom.signature', `the SBOM attached to ${componentDigest} is not signed by vendor '${policy.vendor}': ${errorMessage(err)}`);
+      }
       ignored++; // anyone with push rights can attach; only the vendor's own count
       continue;
     }
     try {
-      provenance ??= checkProvenance(payload, componentDigest, policy);
+      const statement = readStatement(payload, 'provenance');
+      // A vendor-signed SBOM that is about another component, or malformed, refuses the version.
+      if (statement.predicateType === CYCLONEDX_BOM_PREDICATE) sbom ??= checkSbomStatement(statement, componentDigest);
+      else provenance ??= checkProvenanceStatement(statement, componentDigest, policy);
     } catch (err) {
-      if (err instanceof BerthError && err.code === 'provenance.subject-mismatch') throw err;
+      if (err instanceof BerthError && (err.code === 'provenance.subject-mismatch' || err.code.startsWith('sbom.'))) throw err;
       if (err instanceof BerthError) provenanceFailure ??= err;
       else throw err;
     }
@@ -117,9 +130,25 @@ export function verifyComponent(
       `vendor '${policy.vendor}' requires a provenance attestation and component ${componentDigest} has none signed by the vendor`,
     );
   }
+  if (policy.requireSbom && !sbom) {
+    throw new BerthError('sbom.missing', `vendor '${policy.vendor}' requires an SBOM and component ${componentDigest} has none signed by the vendor`);
+  }
   const result: VerifiedComponent = { vendor: policy.vendor, componentDigest, signer, ignoredAttestations: ignored };
   if (provenance) result.provenance = provenance;
+  if (sbom) result.sbom = sbom;
   return result;
+}
+
+/** Whether an attestation bundle, read without trusting it, says its statement is a CycloneDX SBOM. */
+function claimsSbom(bytes: Uint8Array): boolean {
+  try {
+    const bundle = parseBundle(bytes, 'attestation bundle');
+    if (bundle.content.$case !== 'dsseEnvelope') return false;
+    const statement = JSON.parse(Buffer.from(bundle.content.dsseEnvelope.payload).toString('utf8')) as { predicateType?: unknown };
+    return statement.predicateType === CYCLONEDX_BOM_PREDICATE;
+  } catch {
+    return false;
+  }
 }
 
 /** For messages: who signed, in one phrase. */
