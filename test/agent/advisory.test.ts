@@ -5,6 +5,14 @@ import { startAgent, type RunningAgent } from '../../runtime/agent/agent.js';
 import { ADVISORY_REFUSED_CODE } from '../../wire/margo/status.js';
 import { fixture, startInProcessAgent, startWorld, variant, waitFor, type InProcessAgent, type LogLine, type World } from './support.js';
 
+function sbomWith(parserVersion: string): Record<string, unknown> {
+  return {
+    bomFormat: 'CycloneDX',
+    specVersion: '1.6',
+    components: [{ type: 'library', name: 'parser', group: '@acme', version: parserVersion, purl: `pkg:npm/%40acme/parser@${parserVersion}` }],
+  };
+}
+
 /** A loopback port nothing listens on: the control plane as an offline device sees it. */
 async function deadPort(): Promise<number> {
   const server = createServer();
@@ -22,6 +30,13 @@ describe('advisories on devices: rollback and stop, honoured offline and by the 
     world = await startWorld({ reconcileIntervalMs: 3_600_000 });
     await world.publish('sensor', '1.0.0', variant(fixture('hello'), 'adv-old'));
     await world.publish('sensor', '1.1.0', variant(fixture('hello'), 'adv-new'));
+    // meter: 1.0.0 ships parser 2.2.0; 2.0.0 and 2.1.0 ship the vulnerable 2.3.0 (their signed SBOMs say so).
+    for (const [version, parser] of [
+      ['1.0.0', '2.2.0'],
+      ['2.0.0', '2.3.0'],
+      ['2.1.0', '2.3.0'],
+    ] as const)
+      await world.publish('meter', version, variant(fixture('hello'), `meter-${version}`), { sbom: sbomWith(parser) });
   }, 120_000);
   afterAll(async () => {
     for (const a of running) await a.stop().catch(() => undefined);
@@ -149,5 +164,63 @@ describe('advisories on devices: rollback and stop, honoured offline and by the 
     expect(again.reconciler.apps()).toEqual([]);
     expect(lines.some((l) => l.event === 'agent.advisory_refused' && l.deploymentId === 'sensor-adv')).toBe(true);
     expect(lines.some((l) => l.msg === 'app started' && l.app === 'sensor')).toBe(false);
+  }, 240_000);
+
+  it('by purl: devices roll back, one that was off during the advisory follows once back, the report has all three, and VEX not_affected lets the newer version run', async () => {
+    const agents = [await start('m-1'), await start('m-2'), await start('m-3')];
+    const meterOn = (a: InProcessAgent) => a.agent.reconciler.apps().find((x) => x.deploymentId === 'meter-all')?.plan.version;
+    await world.deploy({ id: 'meter-all', app: 'meter', version: '2.0.0', grants: { log: {} }, deviceIds: ['m-1', 'm-2', 'm-3'] });
+    await waitFor(async () => (await world.status('meter-all')).counts?.installed === 3, 60_000, '2.0.0 installed on all three');
+    // m-3 is switched off before the advisory.
+    const off = agents[2]!;
+    await off.agent.stop();
+    running.splice(running.indexOf(off.agent), 1);
+    const filed = await world.h.admin('POST', '/api/v1/advisories', {
+      id: 'GHSA-c2f4-m6pq-r7vw',
+      summary: 'parser 2.3.x executes input',
+      severity: 'critical',
+      action: 'rollback',
+      affected: [{ purl: 'pkg:npm/@acme/parser', versions: '>=2.3.0 <2.4.0' }],
+    });
+    expect(filed.status, JSON.stringify(filed.body)).toBe(201);
+    const filedAt = Date.now();
+    expect(filed.body.affectedVersions.map((v: { version: string }) => v.version)).toEqual(['2.0.0', '2.1.0']);
+    expect(filed.body.moved).toEqual([expect.objectContaining({ deploymentId: 'meter-all', from: ['2.0.0'], to: '1.0.0', devices: ['m-1', 'm-2', 'm-3'] })]);
+    await waitFor(() => meterOn(agents[0]!) === '1.0.0' && meterOn(agents[1]!) === '1.0.0', 60_000, 'the two running devices roll back');
+
+    // Back on, m-3 follows: it runs 1.0.0 and reports it.
+    await new Promise((r) => setTimeout(r, 300));
+    const lines: LogLine[] = [];
+    const back = await startAgent(off.config, {
+      logger: createLogger({ name: 'm-3-back', level: 'debug' }, { write: (l: string) => void lines.push(JSON.parse(l)) }),
+    });
+    running.push(back);
+    await waitFor(
+      async () => (await world.status('meter-all')).versions?.['1.0.0'] === 3 && (await world.status('meter-all')).counts?.installed === 3,
+      60_000,
+      'all three report 1.0.0',
+    );
+    const exposure = (await world.h.admin('GET', '/api/v1/advisories/GHSA-c2f4-m6pq-r7vw/exposure')).body;
+    expect(exposure.devices.map((d: { deviceId: string }) => d.deviceId)).toEqual(['m-1', 'm-2', 'm-3']);
+    const endOf = (id: string) => Date.parse(exposure.devices.find((d: { deviceId: string }) => d.deviceId === id).deployments[0].exposed[0].to);
+    for (const d of exposure.devices) {
+      expect(d.deployments[0].exposed).toHaveLength(1);
+      expect(d.deployments[0].exposed[0].version).toBe('2.0.0');
+      expect(d.deployments[0].now).toMatchObject({ state: 'running-unaffected', version: '1.0.0' });
+    }
+    // m-3 ran the affected version until it came back, after the other two had moved.
+    expect(endOf('m-3')).toBeGreaterThan(Math.max(endOf('m-1'), endOf('m-2')));
+    expect(endOf('m-3')).toBeGreaterThanOrEqual(filedAt);
+
+    // The vendor's analysis: 2.1.0 never calls the parser. Rolling out to it is allowed again, and it keeps running.
+    const vex = await world.h.admin('PUT', '/api/v1/advisories/GHSA-c2f4-m6pq-r7vw/vex', {
+      statements: [{ app: 'meter', version: '2.1.0', status: 'not_affected', justification: 'vulnerable_code_not_in_execute_path' }],
+    });
+    expect(vex.status, JSON.stringify(vex.body)).toBe(200);
+    const rolled = await world.h.admin('POST', '/api/v1/admin/deployments/meter-all/rollouts', { version: '2.1.0', batchSize: 3 });
+    expect(rolled.status, JSON.stringify(rolled.body)).toBe(202);
+    await waitFor(async () => (await world.status('meter-all')).rollout?.state === 'done', 60_000, 'the rollout to 2.1.0 done');
+    expect(meterOn(agents[0]!)).toBe('2.1.0');
+    expect(agents[0]!.changes.some((c) => c.deploymentId === 'meter-all' && c.error?.code === ADVISORY_REFUSED_CODE)).toBe(false);
   }, 240_000);
 });

@@ -4,14 +4,17 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
-import { pushComponent } from '../../oci/artifact.js';
+import { pushComponent, type AttachedBundle } from '../../oci/artifact.js';
+import { sha256Digest } from '../../common/digest.js';
+import { CYCLONEDX_BOM_PREDICATE } from '../../trust/signing/sbom-attestation.js';
+import { statementAbout } from '../../trust/signing/statement.js';
 import { RegistryClient } from '../../oci/client.js';
 import { createLogger } from '../../common/logger.js';
 import { startAgent, type RunningAgent } from '../../runtime/agent/agent.js';
 import { parseAgentConfig, type AgentConfig, type AgentConfigInput } from '../../runtime/agent/config.js';
 import type { DeploymentChange } from '../../runtime/agent/reconciler.js';
 import { generateVendorKey, loadPrivateKey } from '../../trust/signing/keys.js';
-import { serializeBundle, signComponent } from '../../trust/signing/sign.js';
+import { serializeBundle, signComponent, signStatement } from '../../trust/signing/sign.js';
 import { fixturePath } from '../fixtures/build.js';
 import type { ControlPlaneOptions } from '../../orchestrator/control-plane.js';
 import { startHarness, type Harness } from '../orchestrator/harness.js';
@@ -50,7 +53,12 @@ export interface World {
   dir: string;
   vendorPrivateKeyPem: string;
   /** Signs with the vendor key, pushes, and adds the version through the catalog API (admission verifies it). */
-  publish(app: string, version: string, component: Uint8Array, o?: { signWith?: string }): Promise<{ digest: string; componentDigest: string }>;
+  publish(
+    app: string,
+    version: string,
+    component: Uint8Array,
+    o?: { signWith?: string; sbom?: Record<string, unknown> },
+  ): Promise<{ digest: string; componentDigest: string }>;
   deploy(body: Record<string, unknown>): Promise<void>;
   /** Closes the control plane (an outage) and, when asked, starts it again on the same port and data. */
   stopControlPlane(): Promise<void>;
@@ -84,9 +92,13 @@ export async function startWorld(cp: Partial<ControlPlaneOptions> = {}): Promise
     vendorPrivateKeyPem: vendor.privateKeyPem,
     async publish(app, version, component, o = {}) {
       const key = loadPrivateKey(o.signWith ?? vendor.privateKeyPem);
-      const pushed = await pushComponent(client, `acme/${app}`, version, component, [
-        { kind: 'message-signature', bytes: serializeBundle(signComponent(component, key)) },
-      ]);
+      const bundles: AttachedBundle[] = [{ kind: 'message-signature', bytes: serializeBundle(signComponent(component, key)) }];
+      // A CycloneDX document, signed as berth attest --sbom signs it.
+      if (o.sbom) {
+        const statement = statementAbout(`${app}.wasm`, sha256Digest(component), CYCLONEDX_BOM_PREDICATE, o.sbom);
+        bundles.push({ kind: 'dsse-envelope', predicateType: CYCLONEDX_BOM_PREDICATE, bytes: serializeBundle(signStatement(statement, key)) });
+      }
+      const pushed = await pushComponent(client, `acme/${app}`, version, component, bundles);
       if (!apps.has(app)) {
         const a = await h.admin('POST', '/api/v1/catalog/apps', { id: app, vendor: 'acme' });
         if (a.status !== 201) throw new Error(`app refused: ${a.status} ${JSON.stringify(a.body)}`);
