@@ -20,6 +20,8 @@ const HELP = `usage: berth orchestrator <subcommand> [options]
     --require-approval       new devices wait for an operator (stored; --no-approval turns it off)
     --no-approval
     --registry-config <file>  how admission reaches registries: CA, credentials, plain HTTP (docs/admission.md)
+    --run-history-days <n>   keep which version each device ran this long after it stopped, for
+                             exposure reports (default 730; docs/vulnerability-response.md)
   devices                    list devices
   pending                    list onboarding requests waiting for approval
   approve <request-id>       approve a pending device
@@ -157,6 +159,7 @@ async function start(argv: string[]): Promise<number> {
       'require-approval': { type: 'boolean' },
       'no-approval': { type: 'boolean' },
       'registry-config': { type: 'string' },
+      'run-history-days': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -164,6 +167,9 @@ async function start(argv: string[]): Promise<number> {
     process.stdout.write(HELP + '\n');
     return 0;
   }
+  const historyDays = values['run-history-days'] === undefined ? undefined : Number(values['run-history-days']);
+  if (historyDays !== undefined && !(Number.isInteger(historyDays) && historyDays >= 1 && historyDays <= 36_500))
+    throw new BerthError('cli.usage', `--run-history-days must be a whole number of days from 1 to 36500, not '${values['run-history-days']}'`);
   const port = Number(values.port ?? 8443);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new BerthError('cli.usage', `--port must be 0-65535, not '${values.port}'`);
   const days = Number(values['cert-days'] ?? 30);
@@ -187,6 +193,7 @@ async function start(argv: string[]): Promise<number> {
     serverNames: values.name ?? [],
     ...(values['public-url'] ? { publicUrl: values['public-url'] } : {}),
     certificateLifetimeMs: days * 86_400_000,
+    ...(historyDays !== undefined ? { runHistoryDays: historyDays } : {}),
     ...registryConfig,
     ...(values['require-approval'] ? { requireApproval: true } : values['no-approval'] ? { requireApproval: false } : {}),
   });

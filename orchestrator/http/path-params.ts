@@ -26,6 +26,13 @@ export function pathParam(c: Context, name: string, check: ParamCheck = SAFE_SEG
   return value;
 }
 
+/** The query parameter `name`: one of `choices`, `fallback` when absent, else a 400 naming it. */
+export function queryChoice<T extends string>(c: Context, name: string, choices: readonly T[], fallback: T): T {
+  const value = c.req.query(name) ?? fallback;
+  if (!(choices as readonly string[]).includes(value)) throw badParameter(name, `must be ${choices.join(', ')}, not '${value.slice(0, 40)}'`);
+  return value as T;
+}
+
 function passes(value: string, check: ParamCheck): boolean {
   return check instanceof RegExp ? check.test(value) : check.safeParse(value).success;
 }

@@ -6,6 +6,7 @@ import type { AppEnv } from '../http/env.js';
 import { mirrorRoutes } from '../mirror/routes.js';
 import { adminRoutes } from './admin-routes.js';
 import { advisoryRoutes } from './advisory-routes.js';
+import { vexRoutes } from './vex-routes.js';
 import { deviceApiRoutes } from './device-api-routes.js';
 import { identityRoutes } from './identity-routes.js';
 import { onboardingRoutes } from './onboarding-routes.js';
@@ -36,8 +37,9 @@ export const coreRoutes: RouteModule[] = [
   under('/api/v1/catalog', vendorRoutes),
   // Operators: /deployments (and their status, rollouts, rollbacks), /scheduler/sweeps.
   under('/api/v1/admin', operatorDeploymentRoutes),
-  // Security advisories: /advisories (admins and vendors file, readers read).
+  // Security advisories: /advisories (admins and vendors file, readers read), and their VEX.
   under('/api/v1', advisoryRoutes),
+  under('/api/v1', vexRoutes),
   // Fleet signing: /timestamp (RFC 3161, public), /signing/roots, /signing/certificates.
   under('/api/v1', signingRoutes),
 ];

@@ -84,16 +84,16 @@ const SERVED = `
   POST /api/v1/advisories
   GET /api/v1/advisories
   GET /api/v1/advisories
+  GET /api/v1/advisories/:id/exposure
+  GET /api/v1/advisories/:id/exposure
+  GET /api/v1/advisories/:id
+  GET /api/v1/advisories/:id
   PUT /api/v1/advisories/:id/vex
   PUT /api/v1/advisories/:id/vex
   POST /api/v1/vex
   POST /api/v1/vex
   GET /api/v1/advisories/:id/vex
   GET /api/v1/advisories/:id/vex
-  GET /api/v1/advisories/:id/exposure
-  GET /api/v1/advisories/:id/exposure
-  GET /api/v1/advisories/:id
-  GET /api/v1/advisories/:id
   POST /api/v1/timestamp
   POST /api/v1/timestamp
   POST /api/v1/timestamp
