@@ -1,6 +1,6 @@
-import { parseArgs } from 'node:util';
 import { BerthError } from '../common/errors.js';
 import { readJsonFile } from './json-file.js';
+import { subcommandArgs, TARGET_HELP } from './api-subcommand.js';
 import type { Command } from './main.js';
 
 const HELP = `usage: berth advisory <subcommand> [options]
@@ -21,44 +21,27 @@ const HELP = `usage: berth advisory <subcommand> [options]
     --group-by <label>       sum by this device label (default site)
     --csv                    one line per stretch of time, for a spreadsheet
 
-Every subcommand talks to a running control plane through <data-dir>/admin.sock (owner-only),
-or with --url <url> --token <token> --ca <ca.pem> over HTTPS.`;
+${TARGET_HELP}`;
 
 export const command: Command = {
   summary: 'file and read security advisories that warn, block, stop or roll back affected versions',
   async run(argv) {
-    const [sub, ...rest] = argv;
-    if (!sub || sub === '--help' || sub === '-h') {
-      process.stdout.write(HELP + '\n');
-      return sub ? 0 : 2;
-    }
-    const { values, positionals } = parseArgs({
-      args: rest,
-      allowPositionals: true,
-      options: {
-        'data-dir': { type: 'string' },
-        url: { type: 'string' },
-        token: { type: 'string' },
-        ca: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-        file: { type: 'string' },
-        id: { type: 'string' },
-        summary: { type: 'string' },
-        severity: { type: 'string' },
-        cvss: { type: 'string' },
-        action: { type: 'string' },
-        app: { type: 'string' },
-        versions: { type: 'string' },
-        digest: { type: 'string', multiple: true },
-        reference: { type: 'string', multiple: true },
-        'group-by': { type: 'string' },
-        csv: { type: 'boolean' },
-      },
+    const args = subcommandArgs(argv, HELP, {
+      file: { type: 'string' },
+      id: { type: 'string' },
+      summary: { type: 'string' },
+      severity: { type: 'string' },
+      cvss: { type: 'string' },
+      action: { type: 'string' },
+      app: { type: 'string' },
+      versions: { type: 'string' },
+      digest: { type: 'string', multiple: true },
+      reference: { type: 'string', multiple: true },
+      'group-by': { type: 'string' },
+      csv: { type: 'boolean' },
     });
-    if (values.help) {
-      process.stdout.write(HELP + '\n');
-      return 0;
-    }
+    if (typeof args === 'number') return args;
+    const { sub, values, positionals } = args;
     const { adminCall } = await import('../orchestrator/admin/client.js');
     const { resolveTarget } = await import('./orchestrator.js');
     const target = await resolveTarget(values);

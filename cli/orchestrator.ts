@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { BerthError } from '../common/errors.js';
+import { TARGET_OPTIONS } from './api-subcommand.js';
 import type { Command } from './main.js';
 import { stopSignal } from './stop-signal.js';
 
@@ -41,14 +42,6 @@ const HELP = `usage: berth orchestrator <subcommand> [options]
 Every command but start talks to a running control plane through <data-dir>/admin.sock
 (owner-only), or with --url <url> --token <token> --ca <ca.pem> over HTTPS.`;
 
-const common = {
-  'data-dir': { type: 'string' },
-  url: { type: 'string' },
-  token: { type: 'string' },
-  ca: { type: 'string' },
-  help: { type: 'boolean', short: 'h' },
-} as const;
-
 export const DEFAULT_DATA_DIR = '.berth/orchestrator';
 
 export const command: Command = {
@@ -63,7 +56,7 @@ export const command: Command = {
     const { values, positionals } = parseArgs({
       args: rest,
       allowPositionals: true,
-      options: { ...common, reason: { type: 'string' }, 'new-root': { type: 'boolean' }, 'root-key': { type: 'string' }, tsa: { type: 'boolean' } },
+      options: { ...TARGET_OPTIONS, reason: { type: 'string' }, 'new-root': { type: 'boolean' }, 'root-key': { type: 'string' }, tsa: { type: 'boolean' } },
     });
     if (values.help) {
       process.stdout.write(HELP + '\n');

@@ -1,6 +1,6 @@
-import { parseArgs } from 'node:util';
 import { BerthError } from '../common/errors.js';
 import { readJsonFile } from './json-file.js';
+import { subcommandArgs, TARGET_HELP } from './api-subcommand.js';
 import type { Command } from './main.js';
 
 const HELP = `usage: berth vex <subcommand> [options]
@@ -14,38 +14,21 @@ const HELP = `usage: berth vex <subcommand> [options]
   export <advisory-id>       the advisory's statements as a document on stdout
     --format <f>             openvex (default), cyclonedx or berth
 
-Every subcommand talks to a running control plane through <data-dir>/admin.sock (owner-only),
-or with --url <url> --token <token> --ca <ca.pem> over HTTPS (docs/vulnerability-response.md).`;
+${TARGET_HELP} (docs/vulnerability-response.md)`;
 
 export const command: Command = {
   summary: 'state, import and export VEX: which versions an advisory does not affect',
   async run(argv) {
-    const [sub, ...rest] = argv;
-    if (!sub || sub === '--help' || sub === '-h') {
-      process.stdout.write(HELP + '\n');
-      return sub ? 0 : 2;
-    }
-    const { values, positionals } = parseArgs({
-      args: rest,
-      allowPositionals: true,
-      options: {
-        'data-dir': { type: 'string' },
-        url: { type: 'string' },
-        token: { type: 'string' },
-        ca: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-        app: { type: 'string' },
-        version: { type: 'string' },
-        status: { type: 'string' },
-        justification: { type: 'string' },
-        detail: { type: 'string' },
-        format: { type: 'string' },
-      },
+    const args = subcommandArgs(argv, HELP, {
+      app: { type: 'string' },
+      version: { type: 'string' },
+      status: { type: 'string' },
+      justification: { type: 'string' },
+      detail: { type: 'string' },
+      format: { type: 'string' },
     });
-    if (values.help) {
-      process.stdout.write(HELP + '\n');
-      return 0;
-    }
+    if (typeof args === 'number') return args;
+    const { sub, values, positionals } = args;
     if (positionals.length !== 1) throw new BerthError('cli.usage', `${sub} takes one argument; see berth vex --help`);
     const [arg] = positionals as [string];
     const { adminCall } = await import('../orchestrator/admin/client.js');

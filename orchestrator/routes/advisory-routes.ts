@@ -1,9 +1,9 @@
 import { Hono } from 'hono';
-import { securityEvent } from '../../common/logger.js';
+import { securityEvent, type Logger } from '../../common/logger.js';
 import { advisoryIdSchema } from '../../wire/advisory.js';
 import type { ControlPlaneDeps } from '../app.js';
 import { advisoryBody } from '../advisories/schema.js';
-import { createAdvisory, listAdvisoriesFor, showAdvisory } from '../advisories/service.js';
+import { createAdvisory, listAdvisoriesFor, showAdvisory, type AdvisoryCreated } from '../advisories/service.js';
 import { exposureCsv, exposureReport } from '../advisories/exposure.js';
 import { getAdvisory } from '../store/advisories.js';
 import { requireOperator, roles } from '../http/operator-auth.js';
@@ -27,34 +27,7 @@ export function advisoryRoutes(deps: ControlPlaneDeps): Hono<AppEnv> {
     const caller = c.get('operator');
     const body = await readJson(c, advisoryBody, 256 * 1024);
     const created = await createAdvisory(deps.store, caller.role, `${caller.name} (${caller.tokenId})`, body, changed);
-    securityEvent(deps.logger, 'advisory.created', {
-      advisory: created.id,
-      severity: created.severity,
-      action: created.action,
-      vendor: created.vendor,
-      affectedVersions: created.affectedVersions.map((v) => `${v.app}@${v.version}`),
-      by: caller.name,
-      token: caller.tokenId,
-    });
-    for (const m of created.moved) {
-      securityEvent(deps.logger, 'advisory.rolled_back', {
-        advisory: created.id,
-        deployment: m.deploymentId,
-        app: m.appId,
-        from: m.from,
-        to: m.to,
-        devices: m.devices.length,
-      });
-    }
-    for (const s of created.stopped) {
-      securityEvent(deps.logger, 'advisory.stopped', {
-        advisory: created.id,
-        deployment: s.deploymentId,
-        app: s.appId,
-        versions: s.versions,
-        devices: s.devices.length,
-      });
-    }
+    auditCreated(deps.logger, created, caller);
     return c.json(created, 201);
   });
 
@@ -74,4 +47,18 @@ export function advisoryRoutes(deps: ControlPlaneDeps): Hono<AppEnv> {
 
   app.get('/advisories/:id', asReader, async (c) => c.json(await showAdvisory(deps.store, c.get('operator').role, pathParam(c, 'id', advisoryIdSchema))));
   return app;
+}
+
+/** The audit events of a filed advisory: itself, then each deployment it moved or left to stop. */
+function auditCreated(logger: Logger, created: AdvisoryCreated, caller: { name: string; tokenId: string }): void {
+  const { id: advisory, severity, action, vendor } = created;
+  const affectedVersions = created.affectedVersions.map((v) => `${v.app}@${v.version}`);
+  securityEvent(logger, 'advisory.created', { advisory, severity, action, vendor, affectedVersions, by: caller.name, token: caller.tokenId });
+  const acted = [
+    ...created.moved.map(
+      (m) => ['advisory.rolled_back', { deployment: m.deploymentId, app: m.appId, from: m.from, to: m.to, devices: m.devices.length }] as const,
+    ),
+    ...created.stopped.map((s) => ['advisory.stopped', { deployment: s.deploymentId, app: s.appId, versions: s.versions, devices: s.devices.length }] as const),
+  ];
+  for (const [event, fields] of acted) securityEvent(logger, event, { advisory, ...fields });
 }
