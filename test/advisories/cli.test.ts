@@ -6,6 +6,9 @@ import { insertVerifiedVersion, testTrustPolicy } from '../support/verified-cata
 import { harnessWithRoles } from '../deployments/operator-api.js';
 
 const api = harnessWithRoles(['vendor:acme', 'vendor:globex']);
+/** `berth advisory create` with these flags (`{ id: 'CVE-…' }` → `--id CVE-…`), then `rest` (where to reach the control plane). */
+const create = (flags: Record<string, string>, ...rest: string[]) =>
+  berth('advisory', 'create', ...Object.entries(flags).flatMap(([k, v]) => [`--${k}`, v]), ...rest);
 const said = (r: { code: number; out: string; err: string }) => `exit ${r.code}; stdout: ${r.out}; stderr: ${r.err}`;
 let remote: (role: string) => string[];
 
@@ -26,23 +29,8 @@ beforeAll(async () => {
 
 describe('berth advisory', () => {
   it('creates from flags or a file, lists and shows, over the admin socket or with a token', async () => {
-    const created = await berth(
-      'advisory',
-      'create',
-      '--id',
-      'CVE-2026-40001',
-      '--summary',
-      'overflow',
-      '--severity',
-      'high',
-      '--action',
-      'block',
-      '--app',
-      'meter',
-      '--versions',
-      '<2.0.0',
-      '--reference',
-      'https://example.test/a',
+    const created = await create(
+      { id: 'CVE-2026-40001', summary: 'overflow', severity: 'high', action: 'block', app: 'meter', versions: '<2.0.0', reference: 'https://example.test/a' },
       ...remote('vendor:acme'),
     );
     expect(created.code, said(created)).toBe(0);
@@ -81,44 +69,12 @@ describe('berth advisory', () => {
     const missing = await berth('advisory', 'create', '--id', 'CVE-2026-40002', '--data-dir', api.h.dir);
     expect(missing.code, said(missing)).toBe(1);
     expect(missing.err).toContain('create needs --summary');
-    const halfPair = await berth(
-      'advisory',
-      'create',
-      '--id',
-      'CVE-2026-40002',
-      '--summary',
-      's',
-      '--severity',
-      'low',
-      '--action',
-      'warn',
-      '--app',
-      'meter',
-      '--data-dir',
-      api.h.dir,
-    );
+    const halfPair = await create({ id: 'CVE-2026-40002', summary: 's', severity: 'low', action: 'warn', app: 'meter' }, '--data-dir', api.h.dir);
     expect(halfPair.err).toContain('--app and --versions go together');
     const other = await berth('advisory', 'show', 'CVE-2026-40001', ...remote('vendor:globex'));
     expect(other.code, said(other)).toBe(1);
     expect(other.err).toContain('No such advisory');
-    const bad = await berth(
-      'advisory',
-      'create',
-      '--id',
-      'CVE-2026-40002',
-      '--summary',
-      's',
-      '--severity',
-      'severe',
-      '--action',
-      'warn',
-      '--app',
-      'meter',
-      '--versions',
-      '*',
-      '--data-dir',
-      api.h.dir,
-    );
+    const bad = await create({ id: 'CVE-2026-40002', summary: 's', severity: 'severe', action: 'warn', app: 'meter', versions: '*' }, '--data-dir', api.h.dir);
     expect(bad.code, said(bad)).toBe(1);
     expect(bad.err).toContain('severity');
     const unreadable = await berth('advisory', 'create', '--file', join(api.h.dir, 'nope.json'), '--data-dir', api.h.dir);
