@@ -42,8 +42,8 @@ export async function run(argv: string[]): Promise<BenchResult> {
     // What the agent does with a new document: read it, refuse a stopped digest, else install its version.
     const react = (d: SimDevice, _m: unknown, doc: { digest: string; bytes: Buffer }): Report | undefined => {
       if (!isDigest(doc.digest)) throw new Error(`document digest '${doc.digest}' is not sha256:<hex>`);
-      const plan = planFromDocument({ deploymentId: DEPLOYMENT_ID, digest: doc.digest, bytes: doc.bytes }, d.id);
       if (phase === 'advisory' && !received.has(d.id)) received.set(d.id, performance.now() - filedAt);
+      const plan = planFromDocument({ deploymentId: DEPLOYMENT_ID, digest: doc.digest, bytes: doc.bytes }, d.id);
       const digest = plan.component.ref.digest;
       const advisories = refusedBy(plan, digest);
       const ext = { version: plan.version };
@@ -84,6 +84,7 @@ export async function run(argv: string[]): Promise<BenchResult> {
 
     const before = await fleet.stats();
     const pgBefore = fleet.postgresCpuSeconds();
+    const devicesCpuBefore = process.cpuUsage();
     const operator = new Agent({ keepAlive: false, ca: fleet.ca });
     const body = JSON.stringify({
       id: ADVISORY_ID,
@@ -109,6 +110,7 @@ export async function run(argv: string[]): Promise<BenchResult> {
     const totalMs = reacted.size === n ? Math.max(...reacted.values()) : NaN;
     const after = await fleet.stats();
     const pgSeconds = fleet.postgresCpuSeconds() - pgBefore;
+    const devicesCpu = process.cpuUsage(devicesCpuBefore);
     if (reacted.size < n) throw failure(`reacted within ${timeoutMs / 1000} s of the advisory`, reacted.size);
     // The store's word, not only the devices': every device's last report is the reaction.
     const rows = (await fleet.ask({ kind: 'statuses' }, 'statuses')).rows as { version: string; state: string; code: string | null; devices: number }[];
@@ -146,6 +148,12 @@ export async function run(argv: string[]): Promise<BenchResult> {
         note: `advisory to every device ${action === 'rollback' ? 'rolled back' : 'stopped'} (${reacted.size}/${n}, bound ${timeoutMs / 1000} s)`,
       },
       { name: 'control-plane CPU, advisory', value: cpuSeconds, unit: 's', note: 'user+system from the POST until every device reacted, one process' },
+      {
+        name: 'devices CPU, advisory',
+        value: (devicesCpu.user + devicesCpu.system) / 1e6,
+        unit: 's',
+        note: 'user+system of this process (every simulated device: TLS, polls, reading documents) over the same span',
+      },
       ...(fleet.postgres ? [{ name: 'PostgreSQL CPU, advisory', value: pgSeconds, unit: 's', note: 'user+system of the server and its backends' }] : []),
       { name: 'control-plane peak RSS', value: after.maxRssKiB / 1024, unit: 'MiB' },
       { name: 'errors', value: fleet.errors, unit: '', note: 'failed polls, digest mismatches, refused status reports' },

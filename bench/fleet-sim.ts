@@ -184,8 +184,10 @@ export class SimulatedFleet {
     return this.postgres ? 'postgres' : 'pglite';
   }
 
+  private readonly startedAt = Date.now();
+
   progress(line: string): void {
-    process.stderr.write(`${this.name}: ${line}\n`);
+    process.stderr.write(`${this.name} +${((Date.now() - this.startedAt) / 1000).toFixed(0)} s: ${line}\n`);
   }
 
   command(m: Msg): void {
