@@ -82,7 +82,7 @@ export async function run(argv: string[]): Promise<BenchResult> {
     const parked = await fleet.settle();
     fleet.progress(`${n} devices run ${CURRENT} (${(installMs / 1000).toFixed(1)} s); ${parked}/${n} parked on a long-poll; filing the ${action} advisory`);
 
-    const before = await fleet.stats();
+    const before = await fleet.stats(true);
     const pgBefore = fleet.postgresCpuSeconds();
     const devicesCpuBefore = process.cpuUsage();
     const operator = new Agent({ keepAlive: false, ca: fleet.ca });

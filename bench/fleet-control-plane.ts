@@ -24,7 +24,7 @@ import { certificateToPem, fingerprintOf, generateP256, privateKeyToPem } from '
 type Message =
   | { kind: 'provision'; devices: number; versions?: string[] }
   | { kind: 'deploy'; version?: string }
-  | { kind: 'stats' }
+  | { kind: 'stats'; resetQueryStats?: boolean }
   | { kind: 'statuses' }
   | { kind: 'stop' };
 
@@ -167,6 +167,7 @@ process.on('message', (m: Message) => {
         );
         send({ kind: 'statuses', rows });
       } else if (m.kind === 'stats') {
+        if (m.resetQueryStats) queryStats.clear();
         send({ kind: 'stats', waiting: cp.desiredState.waiting, cpu: process.cpuUsage(), maxRssKiB: process.resourceUsage().maxRSS });
       } else if (m.kind === 'stop') {
         for (const [sql, st] of [...queryStats].sort((a, b) => b[1].ms - a[1].ms).slice(0, 25))

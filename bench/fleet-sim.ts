@@ -216,9 +216,9 @@ export class SimulatedFleet {
     return this.next(kind);
   }
 
-  /** Control-plane CPU (µs, user+system), peak RSS and long-polls parked now. */
-  stats(): Promise<Msg> {
-    return this.ask({ kind: 'stats' }, 'stats');
+  /** Control-plane CPU (µs, user+system), peak RSS and long-polls parked now; with `resetQueryStats`, BERTH_FLEET_QUERY_STATS counts from here. */
+  stats(resetQueryStats = false): Promise<Msg> {
+    return this.ask({ kind: 'stats', resetQueryStats }, 'stats');
   }
 
   /** CPU seconds of the PostgreSQL server and its backends so far (0 on PGlite). */
