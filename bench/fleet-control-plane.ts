@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { silentLogger } from '../common/logger.js';
+import { createOperatorToken } from '../orchestrator/admin/tokens.js';
 import { startControlPlane } from '../orchestrator/control-plane.js';
 import type { Queryable, Store } from '../orchestrator/store/store.js';
 import { rescheduleDeployment } from '../orchestrator/scheduling/scheduler.js';
@@ -17,9 +18,15 @@ import { certificateToPem, fingerprintOf, generateP256, privateKeyToPem } from '
  * The fleet benchmark's control plane, in its own process so its CPU time and peak memory are
  * its own. Driven over IPC by bench/fleet.ts: provision N devices (each its own key and
  * certificate, written straight to the store: onboarding is measured by the pki bench), then
- * create one deployment on every device when told.
+ * create one deployment on every device when told. The advisory bench admits two versions and
+ * files its advisory through the operator API with the admin token sent back on provisioning.
  */
-type Message = { kind: 'provision'; devices: number } | { kind: 'deploy' } | { kind: 'stats' } | { kind: 'stop' };
+type Message =
+  | { kind: 'provision'; devices: number; versions?: string[] }
+  | { kind: 'deploy'; version?: string }
+  | { kind: 'stats'; resetQueryStats?: boolean }
+  | { kind: 'statuses' }
+  | { kind: 'stop' };
 
 const dir = mkdtempSync(join(tmpdir(), 'berth-bench-fleet-'));
 const storeUrl = process.env.BERTH_FLEET_STORE_URL;
@@ -58,19 +65,23 @@ if (process.env.BERTH_FLEET_QUERY_STATS) {
   store.transaction = (work) => transaction((tx) => work(timed(tx)));
 }
 
-async function provision(n: number): Promise<void> {
+/** A distinct, made-up artifact digest per version. */
+const digestOf = (version: string) => `sha256:${createHash('sha256').update(`meter@${version}`).digest('hex')}` as const;
+
+async function provision(n: number, versions: readonly string[]): Promise<void> {
   const store = cp.deps.store;
   const issuer = cp.deps.authority.issuer();
   await store.transaction(async (tx) => {
     await catalog.insertVendor(tx, 'acme', {});
     await catalog.insertApp(tx, { id: 'meter', vendor: 'acme', description: 'fleet bench' });
-    await catalog.insertVersion(tx, {
-      appId: 'meter',
-      version: '1.0.0',
-      component: { repository: 'oci://registry.bench/acme/meter', digest: `sha256:${'7'.repeat(64)}`, sizeBytes: 65536 },
-      imports: [],
-      verification: null,
-    });
+    for (const version of versions)
+      await catalog.insertVersion(tx, {
+        appId: 'meter',
+        version,
+        component: { repository: 'oci://registry.bench/acme/meter', digest: digestOf(version), sizeBytes: 65536 },
+        imports: [],
+        verification: null,
+      });
   });
   const batch = 250;
   for (let start = 0; start < n; start += batch) {
@@ -120,8 +131,9 @@ process.on('message', (m: Message) => {
   void (async () => {
     try {
       if (m.kind === 'provision') {
-        await provision(m.devices);
-        send({ kind: 'provisioned', url: cp.url, ca: cp.deps.authority.roots().map((r) => r.toString('pem')) });
+        await provision(m.devices, m.versions ?? ['1.0.0']);
+        const admin = await createOperatorToken(cp.deps.store, silentLogger, { name: 'bench admin', role: 'admin', by: 'bench' });
+        send({ kind: 'provisioned', url: cp.url, ca: cp.deps.authority.roots().map((r) => r.toString('pem')), adminToken: admin.token });
       } else if (m.kind === 'deploy') {
         queryStats.clear();
         const cpuBefore = process.cpuUsage();
@@ -133,7 +145,7 @@ process.on('message', (m: Message) => {
           const record = {
             id: 'meter-everywhere',
             appId: 'meter',
-            version: '1.0.0',
+            version: m.version ?? '1.0.0',
             grants: {},
             tier: 'worker' as const,
             limits: null,
@@ -147,7 +159,15 @@ process.on('message', (m: Message) => {
           return rescheduleDeployment(tx, stored!, cp.deps.desiredStateChanged!);
         });
         send({ kind: 'deployed', createdAt, committedAt: Date.now(), placed: placement.added.length, cpuBefore });
+      } else if (m.kind === 'statuses') {
+        // Every device's last report on the deployment, counted by what it says (untimed, after the run).
+        const rows = await cp.deps.store.query<{ version: string; state: string; code: string | null; devices: number }>(
+          `SELECT version, state, error->>'code' AS code, count(*)::int AS devices FROM deployment_device_status
+           WHERE deployment_id = 'meter-everywhere' GROUP BY 1, 2, 3 ORDER BY 4 DESC`,
+        );
+        send({ kind: 'statuses', rows });
       } else if (m.kind === 'stats') {
+        if (m.resetQueryStats) queryStats.clear();
         send({ kind: 'stats', waiting: cp.desiredState.waiting, cpu: process.cpuUsage(), maxRssKiB: process.resourceUsage().maxRSS });
       } else if (m.kind === 'stop') {
         for (const [sql, st] of [...queryStats].sort((a, b) => b[1].ms - a[1].ms).slice(0, 25))

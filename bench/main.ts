@@ -6,6 +6,7 @@ const benches: Record<string, () => Promise<{ run(argv: string[]): Promise<Bench
   pki: () => import('./pki.js'),
   'supply-chain': () => import('./supply-chain.js'),
   fleet: () => import('./fleet.js'),
+  advisory: () => import('./advisory.js'),
   isolation: () => import('./isolation.js'),
   e2e: () => import('./e2e.js'),
   fuzz: () => import('./fuzz.js'),
