@@ -39,6 +39,9 @@ export interface ProductRef {
 
 export type VexFormat = 'openvex' | 'cyclonedx';
 
+/** Statements times products in one document: each is checked against the catalog, all in one transaction. */
+export const MAX_DOCUMENT_STATEMENTS = 10_000;
+
 const text = z.string().min(1).max(2000);
 const openVexDocument = z.object({
   '@context': z.string().regex(/^https:\/\/openvex\.dev\/ns(\/v[0-9.]+)?$/),
@@ -95,9 +98,15 @@ export function readVexDocument(doc: unknown): { format: VexFormat; statements: 
       parsed.error.issues.map((i) => ({ field: i.path.join('.') || 'body', message: i.message })),
       'vex.invalid',
     );
-  return format === 'openvex'
-    ? { format, statements: fromOpenVex(parsed.data as z.output<typeof openVexDocument>) }
-    : { format, statements: fromCycloneDx(parsed.data as z.output<typeof cycloneDxDocument>) };
+  const statements =
+    format === 'openvex' ? fromOpenVex(parsed.data as z.output<typeof openVexDocument>) : fromCycloneDx(parsed.data as z.output<typeof cycloneDxDocument>);
+  if (statements.length > MAX_DOCUMENT_STATEMENTS) {
+    throw validationProblem(
+      [{ field: 'body', message: `${statements.length} statements about products, more than the ${MAX_DOCUMENT_STATEMENTS} one document may hold` }],
+      'vex.too_large',
+    );
+  }
+  return { format, statements };
 }
 
 function formatOf(doc: unknown): VexFormat {

@@ -6,7 +6,7 @@ import { getAdvisory, type AdvisoryRecord } from '../store/advisories.js';
 import * as catalog from '../store/catalog.js';
 import type { Queryable, Store } from '../store/store.js';
 import { upsertVexStatement, vexStatementsOf, type StoredVexStatement } from '../store/vex.js';
-import { versionsOfApp } from './matching.js';
+import { versionsOfApp, type VersionRef } from './matching.js';
 import { devicesOfApps, REFUSING_ACTIONS } from './refused-digests.js';
 import { productPurl, readVexDocument, writeCycloneDxVex, writeOpenVex, type DocumentStatement, type StatementOut, type VexFormat } from './vex-documents.js';
 
@@ -58,7 +58,10 @@ async function checkVersion(tx: Queryable, role: string, s: StatedVex & { at: st
 export async function statementsOfDocument(store: Store, doc: unknown): Promise<(StatedVex & { at: string })[]> {
   const { statements } = readVexDocument(doc);
   const out: (StatedVex & { at: string })[] = [];
-  for (const s of statements) for (const version of await versionsOfProduct(store, s)) out.push(stated(s, version));
+  // Each app's versions read once, however many statements name it.
+  const versions = new Map<string, Promise<VersionRef[]>>();
+  const of = (app: string) => versions.get(app) ?? versions.set(app, versionsOfApp(store, app)).get(app)!;
+  for (const s of statements) for (const version of versionsOfProduct(s, await of(s.product.app))) out.push(stated(s, version));
   return out;
 }
 
@@ -73,9 +76,9 @@ function stated(s: DocumentStatement, version: string): StatedVex & { at: string
 }
 
 /** The admitted versions a product names: those of its app with its digest (either digest), narrowed by its tag. */
-async function versionsOfProduct(q: Queryable, s: DocumentStatement): Promise<string[]> {
+function versionsOfProduct(s: DocumentStatement, admitted: readonly VersionRef[]): string[] {
   const { app, digest, version } = s.product;
-  const matching = (await versionsOfApp(q, app)).filter((v) => (v.digest === digest || v.componentDigest === digest) && (!version || v.version === version));
+  const matching = admitted.filter((v) => (v.digest === digest || v.componentDigest === digest) && (!version || v.version === version));
   if (matching.length === 0) {
     throw validationProblem(
       [{ field: s.at, message: `no admitted version of app '${app}' has digest ${digest}${version ? ` and version ${version}` : ''}` }],

@@ -176,6 +176,13 @@ describe('VEX', () => {
         'vulnerabilities.0.analysis.state',
       ],
     ];
+    // More statements than one document may hold: refused before the catalog is asked about any.
+    const many = Array.from({ length: 11 }, () => ({
+      vulnerability: { name: 'CVE-2026-50001' },
+      products: Array.from({ length: 1000 }, () => `pkg:oci/meter@${digest(1)}`),
+      status: 'fixed',
+    }));
+    cases.push([{ '@context': 'https://openvex.dev/ns/v0.2.0', statements: many }, 'vex.too_large', 'body']);
     for (const [doc, code, field] of cases) {
       const a = await acme('POST', '/api/v1/vex', doc);
       expect(a.status, JSON.stringify(a.body)).toBe(422);
