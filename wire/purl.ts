@@ -13,3 +13,14 @@ export function packageName(p: PackageURL): string {
 export function parsePurl(purl: string): PackageURL {
   return PackageURL.fromString(purl);
 }
+
+/**
+ * An OCI artifact's purl, `pkg:oci/<name>@sha256:<hex>`: how an SBOM names a component and a VEX
+ * document an app version. `repository` (without `oci://`) and `tag` become qualifiers.
+ */
+export function ociPurl(name: string, digest: `sha256:${string}`, qualifiers: { repository?: string; tag?: string } = {}): string {
+  const q: Record<string, string> = {};
+  if (qualifiers.tag) q.tag = qualifiers.tag;
+  if (qualifiers.repository) q.repository_url = qualifiers.repository;
+  return new PackageURL('oci', undefined, name, digest, Object.keys(q).length > 0 ? q : undefined, undefined).toString();
+}

@@ -1,4 +1,4 @@
-import { PackageURL } from 'packageurl-js';
+import type { PackageURL } from 'packageurl-js';
 import { z } from 'zod';
 import type { Digest } from '../../common/digest.js';
 import { isDigest } from '../../common/digest.js';
@@ -13,6 +13,7 @@ import {
   type VexStatus,
 } from '../../wire/vex.js';
 import { validationProblem } from '../http/problem.js';
+import { ociPurl, parsePurl } from '../../wire/purl.js';
 
 /**
  * VEX documents in and out: OpenVEX v0.2.0 and CycloneDX 1.6 (`vulnerabilities[].analysis`).
@@ -151,7 +152,7 @@ function productOf(purl: string, at: string): ProductRef {
   const bad = (why: string) => validationProblem([{ field: at, message: `'${purl.slice(0, 200)}' ${why}` }], 'vex.bad_product');
   let p: PackageURL;
   try {
-    p = PackageURL.fromString(purl);
+    p = parsePurl(purl);
   } catch (err) {
     throw bad(`is not a purl: ${(err as Error).message}`);
   }
@@ -163,9 +164,7 @@ function productOf(purl: string, at: string): ProductRef {
 
 /** The purl a document names one app version by. */
 export function productPurl(app: string, digest: Digest, version: string, repository?: string): string {
-  const qualifiers: Record<string, string> = { tag: version };
-  if (repository) qualifiers.repository_url = repository.replace(/^oci:\/\//, '');
-  return new PackageURL('oci', undefined, app, digest, qualifiers, undefined).toString();
+  return ociPurl(app, digest, { tag: version, ...(repository ? { repository: repository.replace(/^oci:\/\//, '') } : {}) });
 }
 
 /** One statement with the purl of its product, as a document is written from. */

@@ -6,14 +6,17 @@ export const ENGINE_ENV = 'BERTH_ENGINE';
 
 /** A choice given as text (a flag, the environment), checked: a typo is an error, never a silent `auto`. */
 export function parseEngineChoice(text: string, where: string): EngineChoice {
-  if ((ENGINE_CHOICES as readonly string[]).includes(text)) return text as EngineChoice;
-  throw new BerthError('usage', `${where} takes one of ${ENGINE_CHOICES.join(', ')}, got "${text}"`);
+  return oneOf(text, ENGINE_CHOICES, where);
 }
 
 /** Wasmtime's compiler given as text (`berth run --compiler`), checked like the engine. */
 export function parseWasmtimeCompiler(text: string, where: string): WasmtimeCompiler {
-  if ((WASMTIME_COMPILERS as readonly string[]).includes(text)) return text as WasmtimeCompiler;
-  throw new BerthError('usage', `${where} takes one of ${WASMTIME_COMPILERS.join(', ')}, got "${text}"`);
+  return oneOf(text, WASMTIME_COMPILERS, where);
+}
+
+function oneOf<T extends string>(text: string, choices: readonly T[], where: string): T {
+  if ((choices as readonly string[]).includes(text)) return text as T;
+  throw new BerthError('usage', `${where} takes one of ${choices.join(', ')}, got "${text}"`);
 }
 
 /** BERTH_ENGINE when set, else `auto`. */

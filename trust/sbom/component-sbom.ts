@@ -1,5 +1,5 @@
 import type { Models } from '@cyclonedx/cyclonedx-library';
-import { PackageURL } from 'packageurl-js';
+import { ociPurl } from '../../wire/purl.js';
 import { digestHex } from '../../common/digest.js';
 import { BerthError, errorMessage } from '../../common/errors.js';
 import { inspectComponent } from '../../runtime/component/inspect.js';
@@ -30,7 +30,7 @@ export async function componentSbom(bytes: Uint8Array, options: ComponentSbomOpt
   const info = inspectComponent(bytes);
   const producers = readProducers(bytes);
   const hex = digestHex(info.digest);
-  const purl = ociPurl(options.name, hex, options.repository);
+  const purl = componentPurl(options.name, hex, options.repository);
   const cdx = await loadCycloneDx();
   const subject = new cdx.Models.Component(cdx.Enums.ComponentType.Application, options.name, { bomRef: purl, version: options.version, purl });
   subject.hashes.set(cdx.Enums.HashAlgorithm['SHA-256'], hex);
@@ -46,9 +46,9 @@ export async function componentSbom(bytes: Uint8Array, options: ComponentSbomOpt
 }
 
 /** `pkg:oci/<name>@sha256:<hex>`, with `?repository_url=` when the repository is known. */
-function ociPurl(name: string, hex: string, repository: string | undefined): string {
+function componentPurl(name: string, hex: string, repository: string | undefined): string {
   try {
-    return new PackageURL('oci', undefined, name, `sha256:${hex}`, repository ? { repository_url: repository } : undefined, undefined).toString();
+    return ociPurl(name, `sha256:${hex}`, repository ? { repository } : {});
   } catch (err) {
     throw new BerthError('sbom.bad-option', `no package URL for the component named ${JSON.stringify(name)}: ${errorMessage(err)}`);
   }
