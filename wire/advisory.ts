@@ -1,6 +1,7 @@
 import { validRange } from 'semver';
 import { z } from 'zod';
-import { isDigest, type Digest } from '../common/digest.js';
+import type { Digest } from '../common/digest.js';
+import { digestSchema } from './margo/common.js';
 import { appIdSchema, NAME_PATTERN } from './ids.js';
 import { packageName, parsePurl } from './purl.js';
 
@@ -108,24 +109,18 @@ export const versionRangeSchema = z
   .max(256)
   .refine((r) => validRange(r, { includePrerelease: true }) !== null, 'not a semver range (for example <1.4.2 or >=2.0.0 <2.3.1)');
 
-const digestSchema = z.string().refine(isDigest, 'a digest is sha256: and 64 lowercase hex digits');
-
-/** An advisory names a package by purl without a version: the range says which versions. */
-function purlProblem(purl: string, ctx: z.RefinementCtx): void {
+/**
+ * An advisory names a package by purl without a version (the range says which versions), kept in
+ * the form SBOM packages are stored in, so that the two compare as text; parsed once.
+ */
+function packageOfPurl(purl: string, ctx: z.RefinementCtx): string {
   try {
     const p = parsePurl(purl);
     if (p.version) ctx.addIssue({ code: 'custom', message: `give the package without a version (${packageName(p)}) and the versions as a range` });
+    return packageName(p);
   } catch (err) {
     ctx.addIssue({ code: 'custom', message: `not a purl: ${(err as Error).message}` });
-  }
-}
-
-/** The purl in the form SBOM packages are stored in, so that the two compare as text. */
-function normalPurl(purl: string): string {
-  try {
-    return packageName(parsePurl(purl));
-  } catch {
-    return purl; // refused by purlProblem already
+    return z.NEVER;
   }
 }
 
@@ -139,7 +134,7 @@ export const affectedSchema = z
   .strictObject({
     app: appIdSchema.optional(),
     digests: z.array(digestSchema).min(1).max(1024).optional(),
-    purl: z.string().min(5).max(1024).superRefine(purlProblem).transform(normalPurl).optional(),
+    purl: z.string().min(5).max(1024).transform(packageOfPurl).optional(),
     versions: versionRangeSchema.optional(),
   })
   .superRefine((a, ctx) => {

@@ -3,7 +3,7 @@ import { ADVISORY_REFUSED_CODE } from '../../wire/margo/status.js';
 import type { AdvisoryRecord } from '../store/advisories.js';
 import type { Queryable } from '../store/store.js';
 import { runsAround, type AppRun } from '../store/runs.js';
-import { affectedVersions, affects } from './matching.js';
+import { affectedVersions, affects, namedBy } from './matching.js';
 
 /** What a device does now about one deployment an advisory touched. */
 export type NowState = 'running-affected' | 'running-unaffected' | 'stopped-by-advisory' | 'failed' | 'removed';
@@ -46,11 +46,11 @@ interface DeviceFacts {
  * matched by app and range (the history keeps app and version), by digest if it was known.
  */
 export async function exposureReport(q: Queryable, advisory: AdvisoryRecord, groupBy: string): Promise<ExposureReport> {
-  const apps = advisory.affected.flatMap((a) => (a.app !== undefined ? [a.app] : []));
+  const named = namedBy(advisory);
   // By purl, only admitted versions can be matched (their SBOMs are kept): their digests find the runs.
   const admitted = new Set<string>((await affectedVersions(q, advisory)).map((v) => v.digest));
-  const digests = [...new Set([...advisory.affected.flatMap((a) => a.digests ?? []), ...admitted])];
-  const runs = await runsAround(q, apps, digests);
+  const digests = [...new Set([...named.digests, ...admitted])];
+  const runs = await runsAround(q, named.apps, digests);
   const hit = (r: AppRun) =>
     (r.digest !== null && admitted.has(r.digest)) ||
     (r.vendor !== null && affects(advisory, { appId: r.appId, vendor: r.vendor, version: r.version, digest: (r.digest ?? '') as Digest }));

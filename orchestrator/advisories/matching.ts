@@ -48,6 +48,15 @@ export function purlsOf(advisories: readonly Pick<AdvisoryRecord, 'affected'>[])
   return [...new Set(advisories.flatMap((a) => a.affected.flatMap((x) => (x.purl !== undefined ? [x.purl] : []))))];
 }
 
+/** The apps, digests and packages an advisory's entries name, each list as written. */
+export function namedBy(advisory: Pick<AdvisoryRecord, 'affected'>): { apps: string[]; digests: string[]; purls: string[] } {
+  return {
+    apps: advisory.affected.flatMap((a) => (a.app !== undefined ? [a.app] : [])),
+    digests: advisory.affected.flatMap((a) => a.digests ?? []),
+    purls: purlsOf([advisory]),
+  };
+}
+
 /** Newest first, by SemVer precedence (build metadata does not order; the text breaks ties). */
 export function newestFirst<T extends { version: string }>(versions: readonly T[]): T[] {
   return [...versions].sort((a, b) => rcompare(semverOfMargo(a.version), semverOfMargo(b.version)) || (a.version < b.version ? 1 : -1));
@@ -79,9 +88,7 @@ const VERSIONS = `SELECT v.app_id, a.vendor, v.version, v.digest, v.verification
 
 /** Admitted versions an advisory could affect: those of the apps, digests or packages it names, of its vendor. */
 export async function candidateVersions(q: Queryable, advisory: Matchable): Promise<VersionRef[]> {
-  const apps = advisory.affected.flatMap((a) => (a.app !== undefined ? [a.app] : []));
-  const digests = advisory.affected.flatMap((a) => a.digests ?? []);
-  const purls = purlsOf([advisory]);
+  const { apps, digests, purls } = namedBy(advisory);
   if (apps.length === 0 && digests.length === 0 && purls.length === 0) return [];
   const rows = await q.query<VersionRow>(
     `${VERSIONS} WHERE (v.app_id = ANY($2::text[]) OR v.digest = ANY($3::text[]) OR v.verification->>'componentDigest' = ANY($3::text[])

@@ -1,4 +1,4 @@
-import type { VexStatement } from '../../wire/vex.js';
+import { vexStatementSchema, type VexStatement } from '../../wire/vex.js';
 import { requireOwnApp, vendorOfRole } from '../catalog/access.js';
 import type { DesiredStateChanged } from '../desired-state/placement.js';
 import { HttpProblem, validationProblem } from '../http/problem.js';
@@ -65,14 +65,22 @@ export async function statementsOfDocument(store: Store, doc: unknown): Promise<
   return out;
 }
 
+/** A document's statement about one version, held to the same rules as one stated directly (`vexStatementSchema`). */
 function stated(s: DocumentStatement, version: string): StatedVex & { at: string } {
-  const statement: StatedVex & { at: string } = { at: s.at, advisoryId: s.advisoryId, app: s.product.app, version, status: s.status };
-  if (s.justification) statement.justification = s.justification;
-  if (s.detail) statement.detail = s.detail;
-  if (s.status === 'not_affected' && !s.justification) throw validationProblem([{ field: s.at, message: 'not_affected needs a justification' }], 'vex.invalid');
-  if (s.status !== 'not_affected' && s.justification)
-    throw validationProblem([{ field: s.at, message: 'only not_affected takes a justification' }], 'vex.invalid');
-  return statement;
+  const input = {
+    app: s.product.app,
+    version,
+    status: s.status,
+    ...(s.justification ? { justification: s.justification } : {}),
+    ...(s.detail ? { detail: s.detail } : {}),
+  };
+  const checked = vexStatementSchema.safeParse(input);
+  if (!checked.success)
+    throw validationProblem(
+      checked.error.issues.map((i) => ({ field: s.at, message: i.message })),
+      'vex.invalid',
+    );
+  return { at: s.at, advisoryId: s.advisoryId, ...checked.data };
 }
 
 /** The admitted versions a product names: those of its app with its digest (either digest), narrowed by its tag. */

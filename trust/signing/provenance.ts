@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { Digest } from '../../common/digest.js';
-import { checkSubject, readStatement, statementAbout, type InTotoStatement } from './statement.js';
+import { checkSubject, statementAbout, type InTotoStatement } from './statement.js';
 import { BerthError } from '../../common/errors.js';
 import type { CompiledPolicy } from './policy.js';
 import { truncateText } from '../../common/text.js';
@@ -54,14 +54,9 @@ export interface Provenance {
 }
 
 /**
- * Reads a verified DSSE payload and checks what @sigstore/verify does not: that the statement
- * is about this component (subject digest) and that it meets the vendor's requirements.
+ * Checks a verified statement for what @sigstore/verify does not: that it is about this
+ * component (subject digest) and that it meets the vendor's requirements.
  */
-export function checkProvenance(payload: Buffer, componentDigest: Digest, policy: CompiledPolicy): Provenance {
-  return checkProvenanceStatement(readStatement(payload, 'provenance'), componentDigest, policy);
-}
-
-/** The same, for a statement already read. */
 export function checkProvenanceStatement(statement: InTotoStatement, componentDigest: Digest, policy: CompiledPolicy): Provenance {
   checkSubject(statement, componentDigest, 'provenance', 'provenance statement');
   if (statement.predicateType !== SLSA_PROVENANCE_V1) {
