@@ -11,11 +11,13 @@ import { AgentTasks } from './agent-tasks.js';
 import { artifactSource } from './artifact-source.js';
 import { ArtifactStore } from './artifact-store.js';
 import { Backoff, pause, type BackoffSettings } from './backoff.js';
+import { currentRefusals, withRefusals, type RefusedDigests } from './boot-check.js';
 import { describeDevice, reportCapabilities } from './capabilities.js';
 import type { AgentConfig } from './config.js';
 import { deviceEngineOf, selectDeviceEngine } from './engine.js';
 import { ControlPlaneClient } from './control-plane-client.js';
 import { planFromDocument, type DeploymentPlan } from './deployment-plan.js';
+import type { FollowerContext } from './desired-state-follower.js';
 import { loadIdentity, type DeviceIdentity } from './identity-files.js';
 import { checkBinding } from './node-lock.js';
 import { followKeyRotation, followSigningRoots, identityDir, onboard, pinKeys, pinSigningRoots } from './onboarding.js';
@@ -97,7 +99,9 @@ export async function startAgent(config: AgentConfig, options: StartAgentOptions
     events.emit('change', c);
     reports.changed(c);
   });
-  const restored = await restoreOffline(apps, documents, deviceId, reports, events, deviceLog);
+  const bootCheck = (adopted: AdoptedState) =>
+    currentRefusals(followerOf(trust, client, documents, config.dataDir, deviceLog), adopted, deviceId, config.sync.bootCheckSeconds, deviceLog);
+  const restored = await restoreOffline(apps, documents, deviceId, reports, events, deviceLog, bootCheck);
   let adopted = restored.adopted;
 
   const tasks = new AgentTasks(deviceLog, backoff);
@@ -160,24 +164,29 @@ interface SyncParts {
   onAdopted: (adopted: AdoptedState) => void;
 }
 
+/** How the device reads and checks desired state with its current trust state. */
+function followerOf(trust: DeviceTrustState, client: ControlPlaneClient, documents: AdoptedStateStore, dataDir: string, deviceLog: Logger): FollowerContext {
+  const pinned = () => [...(trust.current().desiredStateKeys ?? [])];
+  return {
+    client,
+    identity: () => trust.current().identity,
+    keys: pinned,
+    followKeyRotation: async () => trust.adoptDesiredStateKeys(await followKeyRotation(client, dataDir, pinned(), deviceLog)),
+    signingRootsDigest: () => trust.current().signingRoots?.digest,
+    followSigningRoots: async (signed) => trust.adoptSigningRoots(await followSigningRoots(client, dataDir, signed, deviceLog)),
+    documents,
+    logger: deviceLog,
+  };
+}
+
 /** Pins what the device needs to trust desired state, then follows it until the agent stops. */
 async function followDesiredState(p: SyncParts): Promise<void> {
   const { config, trust, client, tasks, apps, restored, reports, events, deviceLog } = p;
   await pinTrust(trust, client, tasks, config.dataDir, deviceLog);
   if (tasks.signal.aborted) return;
-  const pinned = () => [...(trust.current().desiredStateKeys ?? [])];
   await runSync(
     {
-      follower: {
-        client,
-        identity: () => trust.current().identity,
-        keys: pinned,
-        followKeyRotation: async () => trust.adoptDesiredStateKeys(await followKeyRotation(client, config.dataDir, pinned(), deviceLog)),
-        signingRootsDigest: () => trust.current().signingRoots?.digest,
-        followSigningRoots: async (signed) => trust.adoptSigningRoots(await followSigningRoots(client, config.dataDir, signed, deviceLog)),
-        documents: restored.store,
-        logger: deviceLog,
-      },
+      follower: followerOf(trust, client, restored.store, config.dataDir, deviceLog),
       store: restored.store,
       reconciler: apps.reconciler,
       source: artifactSource(config, () => {
@@ -308,7 +317,10 @@ class StatusReports {
   }
 }
 
-/** Offline first: the last adopted state runs from disk before any network contact. */
+/**
+ * Offline first: the last adopted state runs from disk, after at most one bounded look at what
+ * the current desired state refuses (boot-check.ts), whatever the network does.
+ */
 async function restoreOffline(
   apps: Apps,
   store: AdoptedStateStore,
@@ -316,6 +328,7 @@ async function restoreOffline(
   reports: StatusReports,
   events: EventEmitter<AgentEvents>,
   deviceLog: Logger,
+  bootCheck: (adopted: AdoptedState) => Promise<RefusedDigests | undefined>,
 ): Promise<{ store: AdoptedStateStore; adopted: AdoptedState | undefined; plans: DeploymentPlan[] }> {
   const { reconciler } = apps;
   let adopted: AdoptedState | undefined;
@@ -325,7 +338,7 @@ async function restoreOffline(
     if (adopted) {
       // Changes while the restored apps start are reported against the adopted version.
       reports.version = adopted.manifestVersion;
-      plans = await restorePlans(store, adopted, deviceId, deviceLog);
+      plans = withRefusals(await restorePlans(store, adopted, deviceId, deviceLog), await bootCheck(adopted));
       await reconciler.apply(plans, undefined);
       events.emit('restored', { manifestVersion: adopted.manifestVersion, apps: reconciler.apps().length, failed: reconciler.failures().size });
       deviceLog.info(

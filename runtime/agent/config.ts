@@ -95,8 +95,18 @@ export const agentConfigSchema = z.strictObject({
       renewalFraction: z.number().gt(0).lt(1).default(0.5),
       /** How often app usage is logged, seconds (0 = never). */
       usageLogSeconds: z.number().min(0).max(86_400).default(60),
+      /** At start, how long to look for refusals in the current desired state before restoring (0 = off). */
+      bootCheckSeconds: z.number().min(0).max(60).default(3),
     })
-    .default({ longPollSeconds: 30, pollIntervalSeconds: 1, backoffInitialSeconds: 1, backoffMaxSeconds: 300, renewalFraction: 0.5, usageLogSeconds: 60 }),
+    .default({
+      longPollSeconds: 30,
+      pollIntervalSeconds: 1,
+      backoffInitialSeconds: 1,
+      backoffMaxSeconds: 300,
+      renewalFraction: 0.5,
+      usageLogSeconds: 60,
+      bootCheckSeconds: 3,
+    }),
   nodeLock: z
     .strictObject({
       /** The file whose content identifies this machine (systemd's machine id by default). */

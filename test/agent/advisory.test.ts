@@ -164,6 +164,8 @@ describe('advisories on devices: rollback and stop, honoured offline and by the 
       logger: createLogger({ name: 'adv-1-offline', level: 'debug' }, { write: (l: string) => void lines.push(JSON.parse(l)) }),
     });
     running.push(again);
+    // The look at the current desired state found nothing to reach; the restore went on without it.
+    expect(lines.some((l) => l.msg === 'control plane not reached before the offline restore; restoring the adopted state')).toBe(true);
     expect(lines.find((l) => l.msg === 'adopted state restored from disk')).toMatchObject({ apps: 0, failed: 0 });
     expect(again.reconciler.apps()).toEqual([]);
     expect(lines.some((l) => l.event === 'agent.advisory_refused' && l.deploymentId === 'sensor-adv')).toBe(true);
@@ -191,13 +193,17 @@ describe('advisories on devices: rollback and stop, honoured offline and by the 
     expect(filed.moved).toEqual([expect.objectContaining({ deploymentId: 'meter-all', from: ['2.0.0'], to: '1.0.0', devices: ['m-1', 'm-2', 'm-3'] })]);
     await waitFor(() => meterOn(agents[0]!) === '1.0.0' && meterOn(agents[1]!) === '1.0.0', 60_000, 'the two running devices roll back');
 
-    // Back on, m-3 follows: it runs 1.0.0 and reports it.
+    // Back on, m-3 looks at the current desired state before restoring its last adopted one: it
+    // never starts the affected digest, says why, then follows to 1.0.0 and reports it.
     await new Promise((r) => setTimeout(r, 300));
     const lines: LogLine[] = [];
     const back = await startAgent(off.config, {
       logger: createLogger({ name: 'm-3-back', level: 'debug' }, { write: (l: string) => void lines.push(JSON.parse(l)) }),
     });
     running.push(back);
+    expect(lines.find((l) => l.msg === 'newer desired state seen before the offline restore')).toMatchObject({ refused: 2 });
+    expect(lines.find((l) => l.msg === 'adopted state restored from disk')).toMatchObject({ apps: 0, failed: 0 });
+    expect(lines.some((l) => l.event === 'agent.advisory_refused' && l.deploymentId === 'meter-all')).toBe(true);
     await waitFor(
       async () => (await world.status('meter-all')).versions?.['1.0.0'] === 3 && (await world.status('meter-all')).counts?.installed === 3,
       60_000,
@@ -214,6 +220,8 @@ describe('advisories on devices: rollback and stop, honoured offline and by the 
     // m-3 ran the affected version until it came back, after the other two had moved.
     expect(endOf('m-3')).toBeGreaterThan(Math.max(endOf('m-1'), endOf('m-2')));
     expect(endOf('m-3')).toBeGreaterThanOrEqual(filedAt);
+    expect(lines.some((l) => l.msg === 'app started' && l.deploymentId === 'meter-all' && l.version === '2.0.0')).toBe(false);
+    expect(lines.some((l) => l.msg === 'app started' && l.deploymentId === 'meter-all' && l.version === '1.0.0')).toBe(true);
 
     // The vendor's analysis: 2.1.0 never calls the parser. Rolling out to it is allowed again, and it keeps running.
     const vex = await world.h.admin('PUT', '/api/v1/advisories/GHSA-c2f4-m6pq-r7vw/vex', {
