@@ -37,6 +37,8 @@ export interface ControlPlaneDeps extends OnboardingDeps {
   desiredStateKeys?: DesiredStateKeyRotation;
   /** Rotates the fleet signing CA and/or TSA with overlap (docs/signing.md). */
   fleetSigningRotation?: FleetSigningRotation;
+  /** The audit log's writer: flushed before the log is read, so an operator sees what they just did. */
+  audit?: { flush(): Promise<void> };
 }
 
 /** A later issue's routes (Margo device API, apps, deployments) plug in as one of these. */

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
-import { createLogger, type Logger } from '../common/logger.js';
+import { createLogger, withAuditSink, type Logger } from '../common/logger.js';
+import { AuditLog } from './audit/audit-log.js';
 import { writePrivateFile } from '../trust/key-files.js';
 import { signingRootsDigest } from '../trust/signing/roots.js';
 import { buildControlPlaneApp, coreRoutes, type ControlPlaneDeps, type RouteModule } from './app.js';
@@ -114,9 +115,12 @@ export const DEFAULT_CERTIFICATE_LIFETIME_MS = 30 * 86_400_000;
  * control-plane/replica-refresh.ts), and the listener's TLS (control-plane/server-tls.ts).
  */
 export async function startControlPlane(options: ControlPlaneOptions): Promise<ControlPlane> {
-  const logger = options.logger ?? createLogger({ name: 'berth-orchestrator' });
+  const given = options.logger ?? createLogger({ name: 'berth-orchestrator' });
   const publicUrl = options.publicUrl === undefined ? undefined : checkPublicUrl(options.publicUrl);
   const held = await StoreAndJobs.open(options.dataDir, options.storeUrl);
+  // Every security event raised from here on is also kept in the store (docs/audit.md).
+  const audit = (held.audit = new AuditLog(held.store, given));
+  const logger = withAuditSink(given, (event, fields) => audit.record(event, fields));
   try {
     return await serve({ ...options, ...(publicUrl ? { publicUrl } : {}) }, held, await openServices(options, held, logger), logger);
   } catch (err) {
@@ -177,6 +181,7 @@ async function openServices(options: ControlPlaneOptions, held: StoreAndJobs, lo
     ...(options.timestampRateLimit ? { timestampRateLimit: options.timestampRateLimit } : {}),
     fleetSigningRotation: fleetSigning.rotation(),
     desiredStateKeys: keyRotation,
+    ...(held.audit ? { audit: held.audit } : {}),
   };
   // New fleet signing roots (rotated here or by another replica): issue, admit and sign with them.
   fleetSigning.onChange((next) => {

@@ -1,5 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import type { AuditLog } from '../audit/audit-log.js';
 import { lockDataDir } from '../data-dir-lock.js';
 import type { DesiredStateService } from '../desired-state/service.js';
 import type { DeviceAuthCache } from '../http/device-auth-cache.js';
@@ -10,13 +11,15 @@ import { openStore, type Store, type StoreLocation } from '../store/store.js';
 /**
  * The data directory's lock, the store, and what runs against the store for as long as the control
  * plane does: the desired-state service, device authentication's cache, the revocation list's
- * upkeep and the scheduler's reconciler. Whatever of them was started is stopped, in one order,
+ * upkeep, the scheduler's reconciler and the audit log. Whatever of them was started is stopped, in one order,
  * whether the control plane closes or fails to start.
  */
 export class StoreAndJobs {
   desiredState?: DesiredStateService;
   deviceAuth?: DeviceAuthCache;
   reconciler?: Reconciler;
+  /** The audit log, kept in this store: flushed before it closes. */
+  audit?: AuditLog;
   private revocations?: RevocationUpkeep;
 
   private constructor(
@@ -53,8 +56,9 @@ export class StoreAndJobs {
     await this.deviceAuth?.close();
   }
 
-  /** The store, then the lock: last. */
+  /** The audit log's last events, the store, then the lock: last. */
   async close(): Promise<void> {
+    await this.audit?.flush();
     await this.store.close();
     this.lock.release();
   }

@@ -55,3 +55,8 @@ export const roles = {
   admin: (role: string) => role === 'admin',
   operator: (role: string) => role === 'admin' || role === 'operator',
 };
+
+/** Who called, as audit events and stored records name them: the token's name and id. */
+export function actorOf(operator: { name: string; tokenId: string }): string {
+  return `${operator.name} (${operator.tokenId})`;
+}

@@ -33,6 +33,17 @@ export function queryChoice<T extends string>(c: Context, name: string, choices:
   return value as T;
 }
 
+/** The query string read by `schema` (each parameter once), or a 400 naming every parameter that fails. */
+export function queryOf<S extends z.ZodType>(c: Context, schema: S): z.infer<S> {
+  const result = schema.safeParse(c.req.query());
+  if (result.success) return result.data;
+  const errors = result.error.issues.map((i) => ({ field: i.path.length ? i.path.join('.') : 'query', message: i.message }));
+  throw new HttpProblem(400, 'request.bad_parameter', 'A path or query parameter is not valid', {
+    detail: errors.map((e) => `${e.field}: ${e.message}`).join('; '),
+    errors,
+  });
+}
+
 function passes(value: string, check: ParamCheck): boolean {
   return check instanceof RegExp ? check.test(value) : check.safeParse(value).success;
 }

@@ -9,7 +9,7 @@ import { createEnrollmentToken, createOperatorToken } from '../admin/tokens.js';
 import { approve, deny, revoke, type LifecycleDeps } from '../devices/lifecycle.js';
 import { readJson } from '../http/body.js';
 import type { AppEnv } from '../http/env.js';
-import { requireOperator, roles } from '../http/operator-auth.js';
+import { actorOf, requireOperator, roles } from '../http/operator-auth.js';
 import type { DesiredStateKeyRotation } from '../desired-state/signing-key.js';
 import { HttpProblem } from '../http/problem.js';
 import { pathParam } from '../http/path-params.js';
@@ -54,11 +54,10 @@ export function adminRoutes(deps: AdminDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   const asOperator = requireOperator(deps, roles.operator);
   const asAdmin = requireOperator(deps, roles.admin);
-  const by = (c: { get(k: 'operator'): { name: string; tokenId: string } }) => `${c.get('operator').name} (${c.get('operator').tokenId})`;
 
   app.post('/tokens', asAdmin, async (c) => {
     const body = await readJson(c, z.strictObject({ name: z.string().min(1).max(100), role: z.string().min(1).max(80) }));
-    return c.json(await badInput(() => createOperatorToken(deps.store, deps.logger, { ...body, by: by(c) })), 201);
+    return c.json(await badInput(() => createOperatorToken(deps.store, deps.logger, { ...body, by: actorOf(c.get('operator')) })), 201);
   });
 
   app.post('/enrollment-tokens', asOperator, async (c) => {
@@ -66,14 +65,14 @@ export function adminRoutes(deps: AdminDeps): Hono<AppEnv> {
       c,
       z.strictObject({ deviceId: idField.optional(), labels: labelsSchema.optional(), ttlSeconds: z.number().int().min(1).max(2_592_000).default(3600) }),
     );
-    return c.json(await badInput(() => createEnrollmentToken(deps.store, deps.logger, { ...body, by: by(c) })), 201);
+    return c.json(await badInput(() => createEnrollmentToken(deps.store, deps.logger, { ...body, by: actorOf(c.get('operator')) })), 201);
   });
 
   app.get('/devices', asOperator, async (c) => c.json({ devices: await devices.listDevices(deps.store) }));
 
   app.post('/device-revocations', asOperator, async (c) => {
     const body = await readJson(c, z.strictObject({ deviceId: idField, reason: z.string().max(500).default('revoked by operator') }));
-    const certificates = await revoke(deps, body.deviceId, by(c), body.reason);
+    const certificates = await revoke(deps, body.deviceId, actorOf(c.get('operator')), body.reason);
     return c.json({ deviceId: body.deviceId, status: 'revoked', certificatesRevoked: certificates });
   });
 
@@ -85,10 +84,10 @@ export function adminRoutes(deps: AdminDeps): Hono<AppEnv> {
   app.post('/onboarding-requests/:id/:decision{approve|deny}', asOperator, async (c) => {
     const id = pathParam(c, 'id', ONBOARDING_REQUEST_ID);
     if (c.req.param('decision') === 'approve') {
-      const cert = await approve(deps, id, by(c));
+      const cert = await approve(deps, id, actorOf(c.get('operator')));
       return c.json({ requestId: id, status: 'approved', deviceId: cert.deviceId });
     }
-    await deny(deps, id, by(c));
+    await deny(deps, id, actorOf(c.get('operator')));
     return c.json({ requestId: id, status: 'denied' });
   });
 
@@ -150,7 +149,7 @@ export function adminRoutes(deps: AdminDeps): Hono<AppEnv> {
       });
     }
     const rotated = await deps.fleetSigningRotation.rotate(body);
-    deps.logger.info({ ...rotated, by: by(c) }, 'fleet signing roots rotated');
+    deps.logger.info({ ...rotated, by: actorOf(c.get('operator')) }, 'fleet signing roots rotated');
     return c.json(rotated, 201);
   });
 
@@ -159,7 +158,7 @@ export function adminRoutes(deps: AdminDeps): Hono<AppEnv> {
     if (!deps.fleetSigningRotation) throw new HttpProblem(404, 'request.not_found', 'This control plane runs no fleet signing CA');
     try {
       const retired = await deps.fleetSigningRotation.retire(body.fingerprint);
-      deps.logger.info({ fingerprint: body.fingerprint, ...retired, by: by(c) }, 'fleet signing root retired');
+      deps.logger.info({ fingerprint: body.fingerprint, ...retired, by: actorOf(c.get('operator')) }, 'fleet signing root retired');
       return c.json({ fingerprint: body.fingerprint, ...retired });
     } catch (err) {
       if (err instanceof BerthError && err.code === 'signing.root_in_use')

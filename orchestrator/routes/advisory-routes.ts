@@ -6,7 +6,7 @@ import { advisoryBody } from '../advisories/schema.js';
 import { createAdvisory, listAdvisoriesFor, showAdvisory, type AdvisoryCreated } from '../advisories/service.js';
 import { exposureCsv, exposureReport } from '../advisories/exposure.js';
 import { getAdvisory } from '../store/advisories.js';
-import { requireOperator, roles } from '../http/operator-auth.js';
+import { actorOf, requireOperator, roles } from '../http/operator-auth.js';
 import { HttpProblem } from '../http/problem.js';
 import { canReadCatalog, canWriteCatalog } from '../catalog/access.js';
 import { readJson } from '../http/body.js';
@@ -26,7 +26,7 @@ export function advisoryRoutes(deps: ControlPlaneDeps): Hono<AppEnv> {
   app.post('/advisories', asFiler, async (c) => {
     const caller = c.get('operator');
     const body = await readJson(c, advisoryBody, 256 * 1024);
-    const created = await createAdvisory(deps.store, caller.role, `${caller.name} (${caller.tokenId})`, body, changed);
+    const created = await createAdvisory(deps.store, caller.role, actorOf(caller), body, changed);
     auditCreated(deps.logger, created, caller);
     return c.json(created, 201);
   });

@@ -6,6 +6,7 @@ import type { AppEnv } from '../http/env.js';
 import { mirrorRoutes } from '../mirror/routes.js';
 import { adminRoutes } from './admin-routes.js';
 import { advisoryRoutes } from './advisory-routes.js';
+import { auditRoutes } from './audit-routes.js';
 import { vexRoutes } from './vex-routes.js';
 import { deviceApiRoutes } from './device-api-routes.js';
 import { identityRoutes } from './identity-routes.js';
@@ -37,6 +38,8 @@ export const coreRoutes: RouteModule[] = [
   under('/api/v1/catalog', vendorRoutes),
   // Operators: /deployments (and their status, rollouts, rollbacks), /scheduler/sweeps.
   under('/api/v1/admin', operatorDeploymentRoutes),
+  // Operators: /audit, the kept security events.
+  under('/api/v1/admin', auditRoutes),
   // Security advisories: /advisories (admins and vendors file, readers read), and their VEX.
   under('/api/v1', advisoryRoutes),
   under('/api/v1', vexRoutes),

@@ -11,7 +11,7 @@ import { checkTrustPolicy, replaceTrustPolicy } from '../catalog/trust-policy.js
 import { RegistrySource } from '../../oci/source.js';
 import { readJson } from '../http/body.js';
 import type { AppEnv } from '../http/env.js';
-import { requireOperator, roles } from '../http/operator-auth.js';
+import { actorOf, requireOperator, roles } from '../http/operator-auth.js';
 import { HttpProblem } from '../http/problem.js';
 import * as catalog from '../store/catalog.js';
 import { versionBody } from '../catalog/schema.js';
@@ -31,6 +31,7 @@ export function vendorRoutes(deps: ControlPlaneDeps): Hono<AppEnv> {
     const trustPolicy = checkTrustPolicy(body.name, body.trustPolicy);
     if (!(await catalog.insertVendor(deps.store, body.name, trustPolicy)))
       throw new HttpProblem(409, 'catalog.vendor_exists', 'That vendor is registered already');
+    securityEvent(deps.logger, 'catalog.vendor_registered', { vendor: body.name, by: actorOf(c.get('operator')) });
     return c.json({ name: body.name, trustPolicy }, 201);
   });
 
@@ -49,13 +50,17 @@ export function vendorRoutes(deps: ControlPlaneDeps): Hono<AppEnv> {
     const name = pathParam(c, 'name', vendorName);
     const body = await readJson(c, trustPolicyBody);
     const replaced = await replaceTrustPolicy(deps.store, name, body.trustPolicy, changed);
-    deps.logger.info({ vendor: name, devices: replaced.devices.length }, 'vendor trust policy replaced');
+    securityEvent(deps.logger, 'catalog.trust_policy_replaced', { vendor: name, devices: replaced.devices.length, by: actorOf(c.get('operator')) });
     return c.json({ name, trustPolicy: replaced.trustPolicy, rerenderedDevices: replaced.devices.length });
   });
 
   app.get('/apps', asReader, async (c) => c.json({ apps: await catalog.listApps(deps.store, vendorOfRole(role(c))) }));
 
-  app.post('/apps', asWriter, async (c) => c.json(await createApp(deps.store, role(c), await readJson(c, appBody)), 201));
+  app.post('/apps', asWriter, async (c) => {
+    const created = await createApp(deps.store, role(c), await readJson(c, appBody));
+    securityEvent(deps.logger, 'catalog.app_created', { app: created.id, vendor: created.vendor, by: actorOf(c.get('operator')) });
+    return c.json(created, 201);
+  });
 
   app.get('/apps/:id', asReader, async (c) => c.json(await getOwnApp(deps.store, role(c), pathParam(c, 'id', appId))));
 
@@ -68,7 +73,9 @@ export function vendorRoutes(deps: ControlPlaneDeps): Hono<AppEnv> {
     // Ownership before the body: another vendor learns nothing from validation errors.
     const id = pathParam(c, 'id', appId);
     await getOwnApp(deps.store, role(c), id);
-    return c.json(await addVersion(deps.store, role(c), id, await readJson(c, versionBody), artifacts), 201);
+    const added = await addVersion(deps.store, role(c), id, await readJson(c, versionBody), artifacts);
+    securityEvent(deps.logger, 'catalog.version_admitted', { app: id, version: added.version, digest: added.component.digest, by: actorOf(c.get('operator')) });
+    return c.json(added, 201);
   });
 
   // Retiring: refused while a deployment needs the version; the mirror is cleaned up after (docs/admission.md).

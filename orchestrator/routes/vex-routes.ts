@@ -10,7 +10,7 @@ import { exportVex, stateVex, statementsOfDocument, type StatedVex } from '../ad
 import { canReadCatalog, canWriteCatalog } from '../catalog/access.js';
 import { readJson } from '../http/body.js';
 import type { AppEnv } from '../http/env.js';
-import { requireOperator } from '../http/operator-auth.js';
+import { actorOf, requireOperator } from '../http/operator-auth.js';
 import { pathParam, queryChoice } from '../http/path-params.js';
 import { publicLink } from '../http/public-url.js';
 
@@ -23,7 +23,7 @@ export function vexRoutes(deps: ControlPlaneDeps): Hono<AppEnv> {
   const asStater = requireOperator(deps, canWriteCatalog);
   const changed = deps.desiredStateChanged ?? (async () => {});
   const stated = async (caller: { role: string; name: string; tokenId: string }, statements: (StatedVex & { at: string })[]) => {
-    const done = await stateVex(deps.store, caller.role, `${caller.name} (${caller.tokenId})`, statements, changed);
+    const done = await stateVex(deps.store, caller.role, actorOf(caller), statements, changed);
     for (const s of done) {
       const { advisoryId: advisory, app, version, status, justification } = s;
       securityEvent(deps.logger, 'vex.stated', { advisory, app, version, status, justification, by: caller.name, token: caller.tokenId });

@@ -1,6 +1,7 @@
 import type { Logger } from '../../common/logger.js';
 import { pauseOverdueWaves } from '../deployments/rollout.js';
 import { pruneRuns } from '../store/runs.js';
+import { pruneAuditEvents } from '../store/audit.js';
 import type { DesiredStateChanged } from '../desired-state/placement.js';
 import * as health from '../store/device-health.js';
 import type { Store } from '../store/store.js';
@@ -51,7 +52,9 @@ export async function reconcileOnce(o: ReconcileOptions): Promise<ReconcileResul
     }
     // Rollouts are moved on by device reports; the one thing a report cannot do is not arrive.
     const pausedRollouts = await pauseOverdueWaves(tx);
+    // The history operators read back (exposure reports, the audit log) is kept as long as each other.
     await pruneRuns(tx, o.runHistoryDays ?? DEFAULT_RUN_HISTORY_DAYS);
+    await pruneAuditEvents(tx, o.runHistoryDays ?? DEFAULT_RUN_HISTORY_DAYS);
     await health.setLastReconcile(tx, now);
     return { skipped: false, stale, rescheduled, pausedRollouts };
   });

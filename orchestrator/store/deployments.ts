@@ -8,7 +8,7 @@ export type RolloutState = 'none' | 'rolling' | 'paused' | 'done' | 'rolled-back
 
 /** Why a rollout paused (docs/scheduling.md): which devices, on which version. */
 export interface RolloutPause {
-  code: 'rollout.device_rolled_back' | 'rollout.device_failed' | 'rollout.wave_timeout';
+  code: 'rollout.device_rolled_back' | 'rollout.device_failed' | 'rollout.wave_timeout' | 'rollout.paused_by_operator';
   message: string;
   version: string;
   devices: string[];

@@ -406,4 +406,20 @@ export const migrations: Migration[] = [
       `CREATE INDEX app_version_packages_package ON app_version_packages (package)`,
     ],
   },
+  {
+    version: 16,
+    name: 'The audit log: every security event, kept for operators to read back (docs/audit.md)',
+    statements: [
+      `CREATE TABLE audit_events (
+         id bigserial PRIMARY KEY,
+         at timestamptz NOT NULL DEFAULT now(),
+         event text NOT NULL,
+         actor text,
+         device_id text,
+         fields jsonb NOT NULL)`,
+      `CREATE INDEX audit_events_device ON audit_events (device_id, id) WHERE device_id IS NOT NULL`,
+      `CREATE INDEX audit_events_event ON audit_events (event, id)`,
+      `CREATE INDEX audit_events_at ON audit_events (at)`,
+    ],
+  },
 ];

@@ -151,6 +151,29 @@ describe('deployments', () => {
     });
     expect((await operator('GET', '/api/v1/admin/deployments/meter-north/status')).body.versions).toEqual({ '1.0.0': 1, '1.1.0': 1 });
     expectProblem(await operator('POST', '/api/v1/admin/deployments/meter-north/rollouts', { version: '1.1.0' }), 409);
+    // An operator holds the rollout: no wave clock while paused; resuming starts a fresh one.
+    expectProblem(await operator('POST', '/api/v1/admin/deployments/meter-north/rollout/resume', {}), 409);
+    const paused = await operator('POST', '/api/v1/admin/deployments/meter-north/rollout/pause', {});
+    expect(paused.status, JSON.stringify(paused.body)).toBe(200);
+    expect(paused.body).toMatchObject({
+      state: 'paused',
+      targetVersion: '1.1.0',
+      waveStartedAt: null,
+      reason: { code: 'rollout.paused_by_operator', version: '1.1.0', message: expect.stringContaining('paused by operator') },
+    });
+    expectProblem(await operator('POST', '/api/v1/admin/deployments/meter-north/rollout/pause', {}), 409);
+    expectProblem(await operator('POST', '/api/v1/admin/deployments/meter-north/rollout/pause', { now: true }), 422, 'body');
+    expectProblem(await operator('POST', '/api/v1/admin/deployments/absent/rollout/pause', {}), 404);
+    expect((await acme('POST', '/api/v1/admin/deployments/meter-north/rollout/pause', {})).status).toBe(403);
+    const resumed = await operator('POST', '/api/v1/admin/deployments/meter-north/rollout/resume', {});
+    expect(resumed.status, JSON.stringify(resumed.body)).toBe(200);
+    expect(resumed.body).toMatchObject({ step: 'waiting', state: 'rolling', targetVersion: '1.1.0', reason: null, waveStartedAt: expect.any(String) });
+    const audit = await operator('GET', '/api/v1/admin/audit?event=rollout.');
+    expect(audit.body.events.map((e: { event: string; fields: { deploymentId: string } }) => `${e.event} ${e.fields.deploymentId}`)).toEqual([
+      'rollout.resumed meter-north',
+      'rollout.paused meter-north',
+      'rollout.started meter-north',
+    ]);
     const back = await operator('POST', '/api/v1/admin/deployments/meter-north/rollbacks', {});
     expect(back.body).toEqual({ deploymentId: 'meter-north', version: '1.0.0' });
     expect((await operator('GET', '/api/v1/admin/deployments/meter-north/status')).body.versions).toEqual({ '1.0.0': 2 });

@@ -76,10 +76,16 @@ const SERVED = `
   GET /api/v1/admin/deployments/:id/status
   POST /api/v1/admin/deployments/:id/rollouts
   POST /api/v1/admin/deployments/:id/rollouts
+  POST /api/v1/admin/deployments/:id/rollout/pause
+  POST /api/v1/admin/deployments/:id/rollout/pause
+  POST /api/v1/admin/deployments/:id/rollout/resume
+  POST /api/v1/admin/deployments/:id/rollout/resume
   POST /api/v1/admin/deployments/:id/rollbacks
   POST /api/v1/admin/deployments/:id/rollbacks
   POST /api/v1/admin/scheduler/sweeps
   POST /api/v1/admin/scheduler/sweeps
+  GET /api/v1/admin/audit
+  GET /api/v1/admin/audit
   POST /api/v1/advisories
   POST /api/v1/advisories
   GET /api/v1/advisories
