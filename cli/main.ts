@@ -16,6 +16,8 @@ const commands: Record<string, () => Promise<{ command: Command }>> = {
   device: () => import('./device.js'),
   identity: () => import('./identity.js'),
   wit: () => import('./wit.js'),
+  new: () => import('./new.js'),
+  build: () => import('./build.js'),
   attest: () => import('./attest.js'),
   keygen: () => import('./keygen.js'),
   pull: () => import('./pull.js'),

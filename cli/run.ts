@@ -1,6 +1,12 @@
 import { parseArgs } from 'node:util';
-import { resolve } from 'node:path';
-import { BerthError } from '../common/errors.js';
+import { join, resolve } from 'node:path';
+import { BerthError, errorMessage } from '../common/errors.js';
+import { createLogger } from '../common/logger.js';
+import { parseGrants } from '../host-apis/grants.js';
+import { serveLocally, type ServeLocallyOptions } from '../runtime/serve-locally.js';
+import type { GrantSet } from '../wire/grants.js';
+import { readProject } from './project.js';
+import { stopSignal } from './stop-signal.js';
 import type { AppIdentity, AppLogRecord } from '../host-apis/app-context.js';
 import { grantFlagUsage, grantsFromFlags } from '../host-apis/grant-flags.js';
 import { defaultEngineChoice, parseEngineChoice, parseWasmtimeCompiler } from '../runtime/engine/choice.js';
@@ -11,7 +17,8 @@ import { readComponentFile } from './inspect.js';
 import type { Command } from './main.js';
 
 const HELP = `usage: berth run <component.wasm> [--grant NAME[=VALUE]]... [--invoke FUNC] [--arg VALUE]... [--engine auto|wasmtime|jco]
-       [--compiler winch|cranelift]
+       [--compiler winch|cranelift] [--serve [HOST:]PORT]
+       berth run --serve [HOST:]PORT     (in a project: its dist/<app>.wasm with berth.yaml's grants)
 
 Runs one component locally, in the same sandbox and with the same checks as on a device.
 An import the component declares but that no --grant covers is refused before it starts.
@@ -21,6 +28,8 @@ ${grantFlagUsage()
   .map((usage) => `                          ${usage}`)
   .join('\n')}
   --invoke FUNC         the export to call (default: run, the app's entry point)
+  --serve [HOST:]PORT   serve an app granted inbound-http on a local gateway, as a device does,
+                        until Ctrl-C (HOST default 127.0.0.1; PORT 0 picks a free one)
   --arg VALUE           an argument for FUNC, as JSON (42, "text", true); repeat for more
   --memory MIB          linear memory limit (default 64)
   --deadline MS         CPU deadline of the call (default 5000)
@@ -53,23 +62,26 @@ export const command: Command = {
         engine: { type: 'string' },
         'wasmtime-library': { type: 'string' },
         compiler: { type: 'string' },
+        serve: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     });
     if (values.help) return (void process.stdout.write(HELP + '\n'), 0);
-    const [file] = positionals;
-    if (!file || positionals.length > 1) throw new BerthError('usage', `expected one component file\n${HELP}`);
+    if (positionals.length > 1) throw new BerthError('usage', `expected one component file\n${HELP}`);
+    const listen = values.serve === undefined ? undefined : hostPort(values.serve);
+    const target = await runTarget(positionals[0], values);
     const choice = values.engine === undefined ? defaultEngineChoice() : parseEngineChoice(values.engine, '--engine');
     const compiler = values.compiler === undefined ? undefined : parseWasmtimeCompiler(values.compiler, '--compiler');
-    const bytes = await readComponentFile(file);
+    const bytes = await readComponentFile(target.file);
     const dataDir = resolve(values['data-dir'] ?? '.berth');
     const engine = await chooseEngine({ choice, cacheDir: resolve(dataDir, 'cache'), wasmtimeLibrary: values['wasmtime-library'], wasmtimeCompiler: compiler });
-    const app = values.app ?? defaultAppName(file);
+    const { app, vendor, grants } = target;
+    if (listen) return serve(bytes, { engine, vendor, app, grants, dataDir, ...listen });
     const result = await runOnce(bytes, {
       engine,
-      vendor: values.vendor ?? 'local',
+      vendor,
       app,
-      grants: grantsFromFlags(values.grant ?? []),
+      grants,
       dataDir,
       fn: values.invoke ?? 'run',
       args: (values.arg ?? []).map(parseArgument),
@@ -88,6 +100,44 @@ export const command: Command = {
     return 1;
   },
 };
+
+interface RunTarget {
+  file: string;
+  vendor: string;
+  app: string;
+  grants: GrantSet;
+}
+
+/**
+ * What runs: the file named, with the grants of the flags; or, with no file, the project here
+ * (berth.yaml): its built component, identity and grants, so `berth build && berth run --serve`
+ * tries exactly what a deployment with those grants would run.
+ */
+async function runTarget(file: string | undefined, values: { grant?: string[]; vendor?: string; app?: string }): Promise<RunTarget> {
+  if (file) return { file, vendor: values.vendor ?? 'local', app: values.app ?? defaultAppName(file), grants: grantsFromFlags(values.grant ?? []) };
+  const project = await readProject('.').catch((err: unknown) => {
+    throw new BerthError('usage', `expected a component file, or a project here: ${errorMessage(err)}\n${HELP}`);
+  });
+  if (values.grant?.length) throw new BerthError('usage', `a project's grants are in its berth.yaml; --grant is for a component file`);
+  return { file: join(project.root, 'dist', `${project.app}.wasm`), vendor: project.vendor, app: project.app, grants: parseGrants(project.grants) };
+}
+
+function hostPort(text: string): { host: string; port: number } {
+  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:\[\]]+)):(\d{1,5})$/.exec(text) ?? /^()()(\d{1,5})$/.exec(text);
+  const port = Number(m?.[3]);
+  if (!m || port > 65_535) throw new BerthError('usage', `--serve takes HOST:PORT or PORT (0: any free port), got "${text}"`);
+  return { host: m[1] || m[2] || '127.0.0.1', port };
+}
+
+/** Serves the app on a local gateway until SIGINT or SIGTERM; its address on stdout, its logs on stderr. */
+async function serve(bytes: Uint8Array, o: Omit<ServeLocallyOptions, 'logger'>): Promise<number> {
+  const logger = createLogger({ name: 'berth-run', level: 'info' }, process.stderr);
+  const served = await serveLocally(bytes, { ...o, logger });
+  process.stdout.write(`serving ${o.vendor}/${o.app} at ${served.url} (Ctrl-C stops)\n`);
+  await stopSignal();
+  await served.close();
+  return 0;
+}
 
 /** The engine, said on stderr before the app's own lines (stdout stays the call's result alone). */
 async function chooseEngine(selection: Omit<EngineSelection, 'notice'>): Promise<Engine> {

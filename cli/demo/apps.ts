@@ -1,18 +1,15 @@
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { BerthError } from '../../common/errors.js';
 import { projectRoot } from '../../common/paths.js';
-import { writeWitPackage } from '../../runtime/wit-package.js';
+import { buildJsComponents } from '../build/js-component.js';
 
 /** The sample apps of the demo: sources in examples/demo/, one world each in demo.wit. */
 export const DEMO_APPS = ['sensor', 'analytics'] as const;
 export type DemoApp = (typeof DEMO_APPS)[number];
 
 const EXAMPLES = (): string => join(projectRoot(), 'examples', 'demo');
-/** Every optional componentize-js feature off: an app imports only what its world names. */
-const ALL_FEATURES = ['stdio', 'random', 'clocks', 'http', 'fetch-event'] as const;
 
 async function packageVersion(name: string): Promise<string> {
   return (JSON.parse(await readFile(join(projectRoot(), 'node_modules', name, 'package.json'), 'utf8')) as { version: string }).version;
@@ -37,52 +34,17 @@ export async function buildDemoApps(cacheDir: string, onBuild: (app: DemoApp) =>
   const cached = (app: DemoApp): string => join(cacheDir, `${app}-${key}.wasm`);
   const missing = DEMO_APPS.filter((a) => !existsSync(cached(a)));
   if (missing.length > 0) {
-    let esbuild: typeof import('esbuild');
-    let componentize: typeof import('@bytecodealliance/componentize-js').componentize;
-    try {
-      esbuild = await import('esbuild');
-      ({ componentize } = await import('@bytecodealliance/componentize-js'));
-    } catch {
-      throw new BerthError(
-        'demo.toolchain-missing',
-        'building the demo apps needs the development dependencies (esbuild, @bytecodealliance/componentize-js): run `npm install` without --omit=dev',
-      );
-    }
     await mkdir(cacheDir, { recursive: true });
-    const scratch = await mkdtemp(join(cacheDir, 'build-'));
-    // componentize-js reads the WIT through preview2-shim's WASI file system, which sees only
-    // its preopened folders (only build code touches the shim's process-wide preopens).
-    const shim = (await import('@bytecodealliance/preview2-shim/filesystem')) as unknown as { _addPreopen(virtual: string, host: string): void };
-    shim._addPreopen(scratch, scratch);
-    try {
-      const demoWit = await readFile(join(EXAMPLES(), 'demo.wit'), 'utf8');
-      const witDir = await writeWitPackage(join(scratch, 'wit'), [{ name: 'berth-demo', source: demoWit }]);
-      // Built in parallel: componentize-js spends most of its time in one core each.
-      await Promise.all(
-        missing.map(async (app) => {
-          onBuild(app);
-          const bundled = join(scratch, `${app}.bundle.js`);
-          await esbuild.build({
-            entryPoints: [join(EXAMPLES(), `${app}.js`)],
-            bundle: true,
-            format: 'esm',
-            outfile: bundled,
-            external: ['berth:*', 'wasi:*'],
-            logLevel: 'silent',
-          });
-          const { component } = await componentize({
-            sourcePath: bundled,
-            witPath: witDir,
-            worldName: `berth:demo/${app}@0.1.0`,
-            disableFeatures: [...ALL_FEATURES],
-          });
-          const tmp = `${cached(app)}.${process.pid}.tmp`;
-          await writeFile(tmp, component);
-          await rename(tmp, cached(app));
-        }),
-      );
-    } finally {
-      await rm(scratch, { recursive: true, force: true });
+    const demoWit = await readFile(join(EXAMPLES(), 'demo.wit'), 'utf8');
+    for (const app of missing) onBuild(app);
+    const built = await buildJsComponents(
+      missing.map((app) => ({ entry: join(EXAMPLES(), `${app}.js`), wit: { name: 'berth-demo', source: demoWit }, world: `berth:demo/${app}@0.1.0` })),
+      cacheDir,
+    );
+    for (const [i, app] of missing.entries()) {
+      const tmp = `${cached(app)}.${process.pid}.tmp`;
+      await writeFile(tmp, built[i]!);
+      await rename(tmp, cached(app));
     }
   }
   const out = {} as Record<DemoApp, Uint8Array>;
