@@ -25,6 +25,7 @@ ${TARGET_HELP}`;
 
 export const command: Command = {
   summary: 'file and read security advisories that warn, block, stop or roll back affected versions',
+  subcommands: ['create', 'list', 'show', 'exposure'],
   async run(argv) {
     const args = subcommandArgs(argv, HELP, {
       file: { type: 'string' },
@@ -43,7 +44,7 @@ export const command: Command = {
     if (typeof args === 'number') return args;
     const { sub, values, positionals } = args;
     const { adminCall } = await import('../orchestrator/admin/client.js');
-    const { resolveTarget } = await import('./orchestrator.js');
+    const { resolveTarget } = await import('./target.js');
     const target = await resolveTarget(values);
     let out: unknown;
     switch (sub) {

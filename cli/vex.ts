@@ -18,6 +18,7 @@ ${TARGET_HELP} (docs/vulnerability-response.md)`;
 
 export const command: Command = {
   summary: 'state, import and export VEX: which versions an advisory does not affect',
+  subcommands: ['state', 'import', 'export'],
   async run(argv) {
     const args = subcommandArgs(argv, HELP, {
       app: { type: 'string' },
@@ -32,7 +33,7 @@ export const command: Command = {
     if (positionals.length !== 1) throw new BerthError('cli.usage', `${sub} takes one argument; see berth vex --help`);
     const [arg] = positionals as [string];
     const { adminCall } = await import('../orchestrator/admin/client.js');
-    const { resolveTarget } = await import('./orchestrator.js');
+    const { resolveTarget } = await import('./target.js');
     const target = await resolveTarget(values);
     let out: unknown;
     switch (sub) {
