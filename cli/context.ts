@@ -34,7 +34,9 @@ export const command: Command = {
     switch (sub) {
       case 'list': {
         // Names and URLs only: tokens never reach the screen, and -o json is no way around that.
-        const rows = Object.entries(config.contexts).map(([n, c]) => ({ name: n, url: c.url, current: n === config['current-context'] }));
+        const rows = Object.entries(config.contexts)
+          .sort(([a], [b]) => a.localeCompare(b))
+          .map(([n, c]) => ({ name: n, url: c.url, current: n === config['current-context'] }));
         print(outputFormat(values.output), rows, () =>
           table(rows, [
             { header: 'current', cell: (r) => (r.current ? '*' : ' ') },
