@@ -15,13 +15,32 @@ export interface ProgressOptions {
   unit?: 'bytes' | 'count';
   /** Where it is drawn: stderr for push and pull (stdout is their result), stdout for watch. */
   stream?: NodeJS.WriteStream;
+  /** Nothing at all for a total under this: a transfer that small is over before a bar says anything. */
+  quietBelow?: number;
 }
 
 const BAR_WIDTH = 24;
+/** Push and pull show progress from a mebibyte up. */
+export const QUIET_BELOW_BYTES = 1024 * 1024;
 /** Redraws at most this often on a terminal: a fast pull would otherwise write thousands of lines. */
 const REDRAW_MS = 100;
 
 export function progress(label: string, options: ProgressOptions = {}): Progress {
+  const drawn = drawing(label, options);
+  const quiet = options.quietBelow ?? 0;
+  let silent = false;
+  return {
+    update(done, total, note) {
+      silent ||= total !== undefined && total < quiet;
+      if (!silent) drawn.update(done, total, note);
+    },
+    finish(note) {
+      if (!silent) drawn.finish(note);
+    },
+  };
+}
+
+function drawing(label: string, options: ProgressOptions): Progress {
   const stream = options.stream ?? process.stderr;
   const amount = options.unit === 'bytes' ? formatBytes : String;
   const text = (done: number, total: number | undefined, note?: string): string => {

@@ -8,7 +8,7 @@ import { checkNamespace, compilePolicy } from '../trust/signing/policy.js';
 import { compileRoots } from '../trust/signing/roots.js';
 import { describeSigner, verifyComponent } from '../trust/signing/verify.js';
 import type { Command } from './main.js';
-import { progress } from './progress.js';
+import { progress, QUIET_BELOW_BYTES } from './progress.js';
 
 const HELP = `usage: berth pull oci://registry/repo[:VERSION|@sha256:…] [options]
 
@@ -53,7 +53,7 @@ export const command: Command = {
     const options = await registryOptions(values);
     const source = new RegistrySource(() => options);
     const digest = await source.resolve(ref);
-    const shown = progress(`pulling ${basename(ref.repository)}`, { unit: 'bytes' });
+    const shown = progress(`pulling ${basename(ref.repository)}`, { unit: 'bytes', quietBelow: QUIET_BELOW_BYTES });
     const artifact = await source.fetch({ ...pinned(ref, digest), digest }, shown.update);
     shown.finish();
     const verified = policy ? verifyComponent(policy, artifact.component, artifact.bundles, roots) : undefined;

@@ -13,7 +13,7 @@ import type { Digest } from '../common/digest.js';
 import { parseBundle } from '../trust/signing/verify-bundle.js';
 import { SLSA_PROVENANCE_V1 } from '../trust/signing/provenance.js';
 import type { Command } from './main.js';
-import { progress } from './progress.js';
+import { progress, QUIET_BELOW_BYTES } from './progress.js';
 
 const HELP = `usage: berth push <component.wasm> oci://registry/repo:VERSION [options]
 
@@ -80,10 +80,9 @@ export const command: Command = {
     if (sbomPath) bundles.push(await sbomBundle(sbomPath, digest));
 
     const client = new RegistryClient(ref.registry, await registryOptions(values));
-    // A component under a mebibyte is pushed before a bar would say anything useful.
-    const shown = component.byteLength > 1024 * 1024 ? progress(`pushing ${componentPath}`, { unit: 'bytes' }) : undefined;
-    const pushed = await pushComponent(client, ref.repository, ref.tag, component, bundles, shown ? { component: shown.update } : {});
-    shown?.finish();
+    const shown = progress(`pushing ${componentPath}`, { unit: 'bytes', quietBelow: QUIET_BELOW_BYTES });
+    const pushed = await pushComponent(client, ref.repository, ref.tag, component, bundles, { component: shown.update });
+    shown.finish();
     process.stdout.write(
       `pushed ${formatReference(ref)}\n  pinned ${formatReference(pinned(ref, pushed.manifestDigest))}\n  component ${pushed.componentDigest}\n  attached ${bundles.length} bundle(s)\n`,
     );

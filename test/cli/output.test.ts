@@ -76,5 +76,11 @@ describe('progress', () => {
     w.update(0, 2, 'wave 1/2');
     w.update(1, 2, 'wave 2/2');
     expect(c.text).toBe('rollout r wave 1/2: 0/2 0%\nrollout r wave 2/2: 1/2 50%\n');
+
+    const small = stream(false);
+    const q = progress('pulling y', { unit: 'bytes', stream: small, quietBelow: 1024 });
+    q.update(512, 1000);
+    q.finish('done');
+    expect(small.text).toBe('');
   });
 });
