@@ -1,4 +1,4 @@
-import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { parse, stringify } from 'yaml';
@@ -36,6 +36,8 @@ export function configPath(env: NodeJS.ProcessEnv = process.env): string {
 /** The config file, or an empty one where there is none yet. */
 export function readConfig(path = configPath()): CliConfig {
   if (!existsSync(path)) return { contexts: {} };
+  // Written 0600 here; a copy or an editor may have loosened it, and it holds tokens.
+  if (statSync(path).mode & 0o077) process.stderr.write(`berth: warning: ${path} is readable by others; chmod 600 it\n`);
   let raw: unknown;
   try {
     raw = parse(readFileSync(path, 'utf8')) ?? {};

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { BerthError } from '../common/errors.js';
 import { CONTEXT_NAME, configPath, contextSchema, readConfig, writeConfig, type Context } from './config.js';
 import type { Command } from './main.js';
+import { readCaFile } from './target.js';
 import { parseCommandLine, UsageError } from './usage.js';
 
 const HELP = `usage: berth login --url <url> --ca <ca.pem> --token <token> [--context <name>]
@@ -12,7 +13,8 @@ context unless told otherwise (--context, $BERTH_CONTEXT, --url, --data-dir).
 
   --url <url>        the control plane, https://host:port
   --ca <ca.pem>      the fleet root CA; saved inline, so the file is not needed afterwards
-  --token <token>    an operator or vendor token (berth token create); saved, never printed
+  --token <token>    an operator or vendor token (berth token create); saved, never printed;
+                     - reads it from standard input (out of shell history and ps)
   --context <name>   the context's name (letters, digits, . _ -)
 
 Contexts live in $BERTH_CONFIG, else $XDG_CONFIG_HOME/berth/config.yaml, else
@@ -34,7 +36,7 @@ export const command: Command = {
     }
     if (positionals.length) throw new UsageError(`login takes no arguments, not '${positionals[0]}'`);
     if (!values.url || !values.ca || !values.token) throw new UsageError('login needs --url, --ca and --token');
-    const checked = contextSchema.safeParse({ url: values.url, ca: readCa(values.ca), token: values.token });
+    const checked = contextSchema.safeParse({ url: values.url, ca: readCaFile(values.ca), token: readToken(values.token) });
     if (!checked.success) throw new UsageError(checked.error.issues.map((i) => `--${i.path.join('.')}: ${i.message}`).join('; '));
     const context: Context = checked.data;
     const name = values.context ?? defaultName(context.url);
@@ -49,12 +51,9 @@ export const command: Command = {
   },
 };
 
-function readCa(path: string): string {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch (err) {
-    throw new UsageError(`--ca ${path}: ${(err as Error).message}`);
-  }
+/** The token as given, or read from standard input for `--token -`, so it stays out of shell history and ps. */
+function readToken(value: string): string {
+  return value === '-' ? readFileSync(0, 'utf8').trim() : value;
 }
 
 /** host:port with ':' as '-', so the name is a plain word. */

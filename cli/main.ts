@@ -76,11 +76,13 @@ export async function main(argv: string[]): Promise<number> {
     return await command.run(rest);
   } catch (err) {
     // Expected failures (bad input, refusals) print their message; anything else keeps its stack.
-    if (err instanceof UsageError) {
+    // A command line that cannot run (exit 2) apart from a refusal (1); Node's parseArgs
+    // complaints (an unknown option, a missing value) are of the first kind in every command.
+    if (err instanceof UsageError || (err instanceof TypeError && 'code' in err && String(err.code).startsWith('ERR_PARSE_ARGS_'))) {
       process.stderr.write(`berth ${name}: ${err.message}\n`);
       return 2;
     }
-    if (err instanceof BerthError || (err instanceof Error && 'code' in err && err.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION')) {
+    if (err instanceof BerthError) {
       process.stderr.write(`berth ${name}: ${errorMessage(err)}\n`);
       return 1;
     }

@@ -24,7 +24,7 @@ export async function resolveTarget(values: TargetValues): Promise<AdminTarget> 
   const { socketTarget } = await import('../orchestrator/admin/client.js');
   if (values.url) {
     if (!values.token || !values.ca) throw new UsageError('--url needs --token and --ca (the fleet root, PEM)');
-    return { kind: 'https', url: values.url, token: values.token, ca: readFileSync(values.ca, 'utf8') };
+    return { kind: 'https', url: values.url, token: values.token, ca: readCaFile(values.ca) };
   }
   if (values.token || values.ca) throw new UsageError('--token and --ca go with --url');
   if (values['data-dir']) return socketTarget(resolve(values['data-dir']));
@@ -36,4 +36,13 @@ export async function resolveTarget(values: TargetValues): Promise<AdminTarget> 
     return { kind: 'https', ...context };
   }
   return socketTarget(resolve(DEFAULT_DATA_DIR));
+}
+
+/** The fleet root from --ca; a file that cannot be read is the command's fault, named. */
+export function readCaFile(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new UsageError(`--ca ${path}: ${(err as Error).message}`);
+  }
 }

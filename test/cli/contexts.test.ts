@@ -1,9 +1,11 @@
-import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { chmodSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { configPath } from '../../cli/config.js';
+import { projectRoot } from '../../common/paths.js';
 import { berth } from '../support/berth-in-process.js';
 import { harnessWithRoles } from '../deployments/operator-api.js';
 
@@ -109,6 +111,23 @@ describe('berth login and berth context', () => {
     expect(plainHttp.code, said(plainHttp)).toBe(2);
     expect(plainHttp.err).toContain('--url');
     expect(() => statSync(config)).toThrow();
+  });
+
+  it('reads the token from standard input with --token -, and warns about a config file others can read', async () => {
+    // The built command in a child process: its standard input is the token (npm run build first).
+    const child = execFile(process.execPath, [join(projectRoot(), 'bin', 'berth.js'), 'login', '--url', api.h.cp.url, '--ca', caFile, '--token', '-'], {
+      env: { ...process.env, BERTH_CONFIG: config },
+    });
+    child.stdin!.end(api.token('operator') + '\n');
+    let out = '';
+    child.stdout!.on('data', (c) => (out += c));
+    const code = await new Promise((resolve) => child.on('close', resolve));
+    expect(code, out).toBe(0);
+    expect(parse(readFileSync(config, 'utf8')).contexts[`127.0.0.1-${new URL(api.h.cp.url).port}`].token).toBe(api.token('operator'));
+    chmodSync(config, 0o644);
+    const loose = await berth('context', 'list');
+    expect(loose.code).toBe(0);
+    expect(loose.err).toBe(`berth: warning: ${config} is readable by others; chmod 600 it\n`);
   });
 
   it('finds the file by $BERTH_CONFIG, else $XDG_CONFIG_HOME, else ~/.config', () => {
