@@ -16,6 +16,14 @@ export function outputFormat(value: string | undefined): OutputFormat {
   throw new UsageError(`-o must be table, json or yaml, not '${value}'`);
 }
 
+/** For commands with no table (yet), which have always printed JSON: json by default, or yaml. */
+export function dataFormat(value: string | undefined): 'json' | 'yaml' {
+  if (value === undefined || value === 'json' || value === 'yaml') return value ?? 'json';
+  throw new UsageError(`-o must be json or yaml, not '${value}'`);
+}
+
+export const DATA_OUTPUT_HELP = '  -o, --output <f>           json (default) or yaml';
+
 /** One column: its header and how to read its cell from a row. */
 export interface Column<T> {
   header: string;
