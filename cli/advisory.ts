@@ -2,6 +2,7 @@ import { BerthError } from '../common/errors.js';
 import { readJsonFile } from './json-file.js';
 import { subcommandArgs, TARGET_HELP } from './api-subcommand.js';
 import type { Command } from './main.js';
+import { DATA_OUTPUT_HELP, dataFormat, OUTPUT_OPTIONS, print } from './output.js';
 
 const HELP = `usage: berth advisory <subcommand> [options]
 
@@ -20,13 +21,16 @@ const HELP = `usage: berth advisory <subcommand> [options]
   exposure <id>              every device that ran an affected version, from when to when, and now
     --group-by <label>       sum by this device label (default site)
     --csv                    one line per stretch of time, for a spreadsheet
+${DATA_OUTPUT_HELP}
 
 ${TARGET_HELP}`;
 
 export const command: Command = {
   summary: 'file and read security advisories that warn, block, stop or roll back affected versions',
+  subcommands: ['create', 'list', 'show', 'exposure'],
   async run(argv) {
     const args = subcommandArgs(argv, HELP, {
+      ...OUTPUT_OPTIONS,
       file: { type: 'string' },
       id: { type: 'string' },
       summary: { type: 'string' },
@@ -42,8 +46,9 @@ export const command: Command = {
     });
     if (typeof args === 'number') return args;
     const { sub, values, positionals } = args;
+    const output = dataFormat(values.output);
     const { adminCall } = await import('../orchestrator/admin/client.js');
-    const { resolveTarget } = await import('./orchestrator.js');
+    const { resolveTarget } = await import('./target.js');
     const target = await resolveTarget(values);
     let out: unknown;
     switch (sub) {
@@ -73,7 +78,7 @@ export const command: Command = {
       default:
         throw new BerthError('cli.usage', `unknown subcommand '${sub}'; see berth advisory --help`);
     }
-    process.stdout.write(JSON.stringify(out, null, 2) + '\n');
+    print(output, out, () => ''); // json or yaml: no table to draw
     return 0;
   },
 };

@@ -14,6 +14,7 @@ SIGINT or SIGTERM stops the apps and the agent.`;
 
 export const command: Command = {
   summary: 'run the device agent (onboarding, signed desired state, apps, status)',
+  subcommands: ['start'],
   async run(argv) {
     const [sub, ...rest] = argv;
     if (!sub || sub === '--help' || sub === '-h' || sub !== 'start') {

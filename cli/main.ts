@@ -1,4 +1,5 @@
 import { BerthError, errorMessage } from '../common/errors.js';
+import { UsageError } from './usage.js';
 
 /**
  * The berth command. Each subcommand lives in its own module, loaded only when named, so that
@@ -6,6 +7,8 @@ import { BerthError, errorMessage } from '../common/errors.js';
  */
 export interface Command {
   summary: string;
+  /** Its subcommands, for shell completion (berth completion). */
+  subcommands?: readonly string[];
   run(argv: string[]): Promise<number>;
 }
 
@@ -31,7 +34,26 @@ const commands: Record<string, () => Promise<{ command: Command }>> = {
   verify: () => import('./verify.js'),
   orchestrator: () => import('./orchestrator.js'),
   token: () => import('./token.js'),
+  login: () => import('./login.js'),
+  context: () => import('./context.js'),
+  devices: () => import('./devices.js'),
+  deploy: () => import('./deploy.js'),
+  deployments: () => import('./deployments.js'),
+  rollout: () => import('./rollout.js'),
+  rollback: () => import('./rollback.js'),
+  events: () => import('./events.js'),
+  catalog: () => import('./catalog.js'),
+  completion: () => import('./completion.js'),
 };
+
+/** Every command by name, loaded: for completion scripts, which name them all. */
+export async function allCommands(): Promise<[string, Command][]> {
+  return Promise.all(
+    Object.keys(commands)
+      .sort()
+      .map(async (name) => [name, (await commands[name]!()).command] as [string, Command]),
+  );
+}
 
 function usage(): string {
   const lines = ['usage: berth <command> [options]', '', 'commands:'];
@@ -56,7 +78,13 @@ export async function main(argv: string[]): Promise<number> {
     return await command.run(rest);
   } catch (err) {
     // Expected failures (bad input, refusals) print their message; anything else keeps its stack.
-    if (err instanceof BerthError || (err instanceof Error && 'code' in err && err.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION')) {
+    // A command line that cannot run (exit 2) apart from a refusal (1); Node's parseArgs
+    // complaints (an unknown option, a missing value) are of the first kind in every command.
+    if (err instanceof UsageError || (err instanceof TypeError && 'code' in err && String(err.code).startsWith('ERR_PARSE_ARGS_'))) {
+      process.stderr.write(`berth ${name}: ${err.message}\n`);
+      return 2;
+    }
+    if (err instanceof BerthError) {
       process.stderr.write(`berth ${name}: ${errorMessage(err)}\n`);
       return 1;
     }

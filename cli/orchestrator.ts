@@ -2,9 +2,10 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { BerthError } from '../common/errors.js';
-import { TARGET_OPTIONS } from './api-subcommand.js';
+import { TARGET_HELP, TARGET_OPTIONS } from './api-subcommand.js';
 import type { Command } from './main.js';
 import { stopSignal } from './stop-signal.js';
+import { DEFAULT_DATA_DIR, resolveTarget } from './target.js';
 
 const HELP = `usage: berth orchestrator <subcommand> [options]
 
@@ -39,13 +40,27 @@ const HELP = `usage: berth orchestrator <subcommand> [options]
                              is cleaned up after (docs/admission.md); a vendor uses --url with
                              its own token
 
-Every command but start talks to a running control plane through <data-dir>/admin.sock
-(owner-only), or with --url <url> --token <token> --ca <ca.pem> over HTTPS.`;
+Every command but start talks to a running control plane: see TARGET below.
 
-export const DEFAULT_DATA_DIR = '.berth/orchestrator';
+${TARGET_HELP}`;
 
 export const command: Command = {
   summary: 'run the control plane and manage devices, onboarding and the fleet CA',
+  subcommands: [
+    'start',
+    'devices',
+    'pending',
+    'approve',
+    'deny',
+    'revoke',
+    'trust-manufacturer',
+    'rotate-ca',
+    'retire-ca',
+    'rotate-desired-state-key',
+    'rotate-signing-ca',
+    'retire-signing-root',
+    'retire-version',
+  ],
   async run(argv) {
     const [sub, ...rest] = argv;
     if (!sub || sub === '--help' || sub === '-h') {
@@ -126,16 +141,6 @@ export const command: Command = {
     return 0;
   },
 };
-
-/** --url/--token/--ca for a remote control plane, else the admin socket of --data-dir. */
-export async function resolveTarget(values: { 'data-dir'?: string; url?: string; token?: string; ca?: string }) {
-  const { socketTarget } = await import('../orchestrator/admin/client.js');
-  if (values.url) {
-    if (!values.token || !values.ca) throw new BerthError('cli.usage', '--url needs --token and --ca (the fleet root, PEM)');
-    return { kind: 'https' as const, url: values.url, token: values.token, ca: readFileSync(values.ca, 'utf8') };
-  }
-  return socketTarget(resolve(values['data-dir'] ?? DEFAULT_DATA_DIR));
-}
 
 async function start(argv: string[]): Promise<number> {
   const { values } = parseArgs({

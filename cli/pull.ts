@@ -1,7 +1,6 @@
 import { basename } from 'node:path';
 import { parseArgs } from 'node:util';
 import { REGISTRY_FLAG_HELP, REGISTRY_FLAG_OPTIONS, registryOptions } from '../oci/client-config.js';
-import { terminalProgress } from '../oci/progress.js';
 import { formatReference, parseReference, pinned } from '../oci/reference.js';
 import { RegistrySource } from '../oci/source.js';
 import { ROOT_FLAG_HELP, ROOT_FLAG_OPTIONS, policyInput, rootsInput, writeOutput } from '../trust/signing/files.js';
@@ -9,6 +8,7 @@ import { checkNamespace, compilePolicy } from '../trust/signing/policy.js';
 import { compileRoots } from '../trust/signing/roots.js';
 import { describeSigner, verifyComponent } from '../trust/signing/verify.js';
 import type { Command } from './main.js';
+import { progress, QUIET_BELOW_BYTES } from './progress.js';
 
 const HELP = `usage: berth pull oci://registry/repo[:VERSION|@sha256:…] [options]
 
@@ -53,9 +53,9 @@ export const command: Command = {
     const options = await registryOptions(values);
     const source = new RegistrySource(() => options);
     const digest = await source.resolve(ref);
-    const progress = terminalProgress(`pulling ${basename(ref.repository)}`);
-    const artifact = await source.fetch({ ...pinned(ref, digest), digest }, progress?.update);
-    progress?.done();
+    const shown = progress(`pulling ${basename(ref.repository)}`, { unit: 'bytes', quietBelow: QUIET_BELOW_BYTES });
+    const artifact = await source.fetch({ ...pinned(ref, digest), digest }, shown.update);
+    shown.finish();
     const verified = policy ? verifyComponent(policy, artifact.component, artifact.bundles, roots) : undefined;
 
     const out = values.out ?? `${basename(ref.repository)}.wasm`;

@@ -5,7 +5,6 @@ import { BerthError } from '../common/errors.js';
 import { pushComponent, type AttachedBundle } from '../oci/artifact.js';
 import { RegistryClient } from '../oci/client.js';
 import { REGISTRY_FLAG_HELP, REGISTRY_FLAG_OPTIONS, registryOptions } from '../oci/client-config.js';
-import { terminalProgress } from '../oci/progress.js';
 import { formatReference, parseReference, pinned } from '../oci/reference.js';
 import { attestationPathFor, readInput, sbomPathFor, signaturePathFor } from '../trust/signing/files.js';
 import { CYCLONEDX_BOM_PREDICATE } from '../trust/signing/sbom-attestation.js';
@@ -14,6 +13,7 @@ import type { Digest } from '../common/digest.js';
 import { parseBundle } from '../trust/signing/verify-bundle.js';
 import { SLSA_PROVENANCE_V1 } from '../trust/signing/provenance.js';
 import type { Command } from './main.js';
+import { progress, QUIET_BELOW_BYTES } from './progress.js';
 
 const HELP = `usage: berth push <component.wasm> oci://registry/repo:VERSION [options]
 
@@ -80,9 +80,9 @@ export const command: Command = {
     if (sbomPath) bundles.push(await sbomBundle(sbomPath, digest));
 
     const client = new RegistryClient(ref.registry, await registryOptions(values));
-    const progress = component.byteLength > 1024 * 1024 ? terminalProgress(`pushing ${componentPath}`) : undefined;
-    const pushed = await pushComponent(client, ref.repository, ref.tag, component, bundles, progress ? { component: progress.update } : {});
-    progress?.done();
+    const shown = progress(`pushing ${componentPath}`, { unit: 'bytes', quietBelow: QUIET_BELOW_BYTES });
+    const pushed = await pushComponent(client, ref.repository, ref.tag, component, bundles, { component: shown.update });
+    shown.finish();
     process.stdout.write(
       `pushed ${formatReference(ref)}\n  pinned ${formatReference(pinned(ref, pushed.manifestDigest))}\n  component ${pushed.componentDigest}\n  attached ${bundles.length} bundle(s)\n`,
     );

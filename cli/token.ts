@@ -1,7 +1,8 @@
 import { parseArgs } from 'node:util';
 import { BerthError } from '../common/errors.js';
 import type { Command } from './main.js';
-import { resolveTarget } from './orchestrator.js';
+import { TARGET_HELP, TARGET_OPTIONS } from './api-subcommand.js';
+import { resolveTarget } from './target.js';
 
 const HELP = `usage: berth token <create|enroll> [options]
 
@@ -10,26 +11,22 @@ const HELP = `usage: berth token <create|enroll> [options]
   enroll [--device-id <id>] [--label key=value ...] [--ttl <seconds>]
          a one-time enrollment token for onboarding one device (default ttl 3600)
 
-Talks to the running control plane through <data-dir>/admin.sock (--data-dir, default
-./.berth/orchestrator) or with --url <url> --token <token> --ca <ca.pem>.`;
+${TARGET_HELP}`;
 
 export const command: Command = {
   summary: 'create operator tokens and device enrollment tokens',
+  subcommands: ['create', 'enroll'],
   async run(argv) {
     const [sub, ...rest] = argv;
     const { values } = parseArgs({
       args: rest,
       options: {
-        'data-dir': { type: 'string' },
-        url: { type: 'string' },
-        token: { type: 'string' },
-        ca: { type: 'string' },
+        ...TARGET_OPTIONS,
         role: { type: 'string' },
         name: { type: 'string' },
         'device-id': { type: 'string' },
         label: { type: 'string', multiple: true },
         ttl: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
       },
     });
     if (!sub || values.help || sub === '--help' || sub === '-h') {

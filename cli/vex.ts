@@ -2,6 +2,7 @@ import { BerthError } from '../common/errors.js';
 import { readJsonFile } from './json-file.js';
 import { subcommandArgs, TARGET_HELP } from './api-subcommand.js';
 import type { Command } from './main.js';
+import { DATA_OUTPUT_HELP, dataFormat, OUTPUT_OPTIONS, print } from './output.js';
 
 const HELP = `usage: berth vex <subcommand> [options]
 
@@ -13,13 +14,16 @@ const HELP = `usage: berth vex <subcommand> [options]
   import <vex.json>          an OpenVEX or CycloneDX VEX document: all its statements or none
   export <advisory-id>       the advisory's statements as a document on stdout
     --format <f>             openvex (default), cyclonedx or berth
+${DATA_OUTPUT_HELP}
 
 ${TARGET_HELP} (docs/vulnerability-response.md)`;
 
 export const command: Command = {
   summary: 'state, import and export VEX: which versions an advisory does not affect',
+  subcommands: ['state', 'import', 'export'],
   async run(argv) {
     const args = subcommandArgs(argv, HELP, {
+      ...OUTPUT_OPTIONS,
       app: { type: 'string' },
       version: { type: 'string' },
       status: { type: 'string' },
@@ -29,10 +33,11 @@ export const command: Command = {
     });
     if (typeof args === 'number') return args;
     const { sub, values, positionals } = args;
+    const output = dataFormat(values.output);
     if (positionals.length !== 1) throw new BerthError('cli.usage', `${sub} takes one argument; see berth vex --help`);
     const [arg] = positionals as [string];
     const { adminCall } = await import('../orchestrator/admin/client.js');
-    const { resolveTarget } = await import('./orchestrator.js');
+    const { resolveTarget } = await import('./target.js');
     const target = await resolveTarget(values);
     let out: unknown;
     switch (sub) {
@@ -57,7 +62,7 @@ export const command: Command = {
       default:
         throw new BerthError('cli.usage', `unknown subcommand '${sub}'; see berth vex --help`);
     }
-    process.stdout.write(JSON.stringify(out, null, 2) + '\n');
+    print(output, out, () => ''); // json or yaml: no table to draw
     return 0;
   },
 };

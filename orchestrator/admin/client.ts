@@ -56,7 +56,19 @@ export async function adminCall(target: AdminTarget, method: string, path: strin
   const answer = await adminRequest(target, method, path, body);
   if (answer.status >= 400) {
     const p = answer.body ?? {};
-    throw new BerthError(p.code ?? `http.${answer.status}`, `${p.title ?? 'refused'}${p.detail ? `: ${p.detail}` : ''} (${answer.status})`);
+    // The field errors too: "Invalid request body (400)" alone does not say what to fix.
+    // (Those the detail does not already spell out.)
+    const fields = Array.isArray(p.errors)
+      ? p.errors
+          .map((e: { field?: string; message?: string }) => `${e.field || '(body)'}: ${e.message}`)
+          .filter((line: string) => !String(p.detail ?? '').includes(line))
+          .map((line: string) => `\n  ${line}`)
+          .join('')
+      : '';
+    throw new BerthError(p.code ?? `http.${answer.status}`, `${p.title ?? 'refused'}${p.detail ? `: ${p.detail}` : ''} (${answer.status})${fields}`, {
+      status: answer.status,
+      problem: p,
+    });
   }
   return answer.body;
 }

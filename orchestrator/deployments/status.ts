@@ -44,6 +44,8 @@ export interface DeploymentStatus {
   counts: Record<DeviceDeploymentState, number>;
   /** Per version, when devices run more than one (during a rollout). */
   versions: Record<string, number>;
+  /** Per version, the devices placed on it that report it `installed`: a rollout's progress (berth rollout watch). */
+  installed: Record<string, number>;
   errors: { deviceId: string; version: string; error: DeviceStatusRow['error'] }[];
   /** The last resource usage each device reported for the version placed on it now. */
   usage: Record<string, DeviceStatusRow['usage']>;
@@ -62,12 +64,14 @@ export async function aggregateStatus(q: Queryable, deploymentId: string): Promi
   const rows = await statusOfPlacements(q, deploymentId);
   const counts = Object.fromEntries(STATES.map((s) => [s, 0])) as Record<DeviceDeploymentState, number>;
   const versions: Record<string, number> = {};
+  const installed: Record<string, number> = {};
   for (const r of rows) {
     counts[r.state] += 1;
     versions[r.version] = (versions[r.version] ?? 0) + 1;
+    if (r.state === 'installed') installed[r.version] = (installed[r.version] ?? 0) + 1;
   }
   const errors = rows.filter((r) => r.state === 'failed').map((r) => ({ deviceId: r.deviceId, version: r.version, error: r.error }));
   const usage = Object.fromEntries(rows.filter((r) => r.usage).map((r) => [r.deviceId, r.usage]));
   const otherVersions = rows.flatMap((r) => (r.otherVersion ? [{ deviceId: r.deviceId, placedVersion: r.version, ...r.otherVersion }] : []));
-  return { deploymentId, version: d.version, rollout: d.rollout, devices: rows.length, counts, versions, errors, usage, otherVersions };
+  return { deploymentId, version: d.version, rollout: d.rollout, devices: rows.length, counts, versions, installed, errors, usage, otherVersions };
 }

@@ -1,5 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { parse as parseYaml } from 'yaml';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { berth } from '../support/berth-in-process.js';
 import { insertVerifiedVersion, testTrustPolicy } from '../support/verified-catalog.js';
@@ -49,6 +50,9 @@ describe('berth advisory', () => {
     expect(fromFile.code, said(fromFile)).toBe(0);
     expect(JSON.parse(fromFile.out).vendor).toBeNull();
     const list = await berth('advisory', 'list', '--data-dir', api.h.dir);
+    const listYaml = await berth('advisory', 'list', '-o', 'yaml', '--data-dir', api.h.dir);
+    expect(parseYaml(listYaml.out)).toEqual(JSON.parse(list.out));
+    expect((await berth('advisory', 'list', '-o', 'table', '--data-dir', api.h.dir)).code).toBe(2);
     expect(
       JSON.parse(list.out)
         .advisories.map((a: { id: string }) => a.id)

@@ -1,0 +1,122 @@
+import { apiClient, seg, subcommandArgs, TARGET_HELP } from './api-subcommand.js';
+import { readYamlOrJsonFile } from './json-file.js';
+import type { Command } from './main.js';
+import { fields, OUTPUT_HELP, OUTPUT_OPTIONS, outputFormat, print, table } from './output.js';
+import { expectArgs, UsageError } from './usage.js';
+
+const HELP = `usage: berth catalog [subcommand] [options]
+
+  apps (default)             the apps this token may see (a vendor: its own)
+  versions <app>             an app's admitted versions: digest, size, signer
+  vendor <name>              one vendor and its trust policy
+  add-vendor <name> --trust-policy <file>   register a vendor (admin; YAML or JSON policy)
+  add-app <id> [--vendor <name>] [--description <text>]   a new app (a vendor token: its own)
+  admit <app> <version> <oci://registry/repo:VERSION>     admit a version: the control plane
+                             pulls and verifies it against the vendor's trust policy
+${OUTPUT_HELP}
+
+There is no list of vendors in the API yet; berth catalog apps names each app's vendor.
+
+${TARGET_HELP}`;
+
+interface App {
+  id: string;
+  vendor: string;
+  description: string;
+  createdAt: string;
+}
+
+interface Version {
+  version: string;
+  component: { repository: string; digest: string; sizeBytes: number };
+  imports: string[];
+  verification: { signer: string; verifiedAt: string } | null;
+  createdAt: string;
+}
+
+export const command: Command = {
+  summary: 'read and add to the catalog: vendors, apps and admitted versions',
+  subcommands: ['apps', 'versions', 'vendor', 'add-vendor', 'add-app', 'admit'],
+  async run(argv) {
+    const args = subcommandArgs(argv[0] === undefined || argv[0].startsWith('-') ? ['apps', ...argv] : argv, HELP, {
+      ...OUTPUT_OPTIONS,
+      'trust-policy': { type: 'string' },
+      vendor: { type: 'string' },
+      description: { type: 'string' },
+    });
+    if (typeof args === 'number') return args;
+    const { sub, values, positionals } = args;
+    const format = outputFormat(values.output);
+    const api = await apiClient(values);
+    switch (sub) {
+      case 'apps': {
+        expectArgs(positionals, 0, 'berth catalog apps');
+        const answer: { apps: App[] } = await api('GET', '/api/v1/catalog/apps');
+        print(format, answer, () =>
+          table(answer.apps, [
+            { header: 'app', cell: (a) => a.id },
+            { header: 'vendor', cell: (a) => a.vendor },
+            { header: 'description', cell: (a) => a.description },
+            { header: 'created', cell: (a) => a.createdAt },
+          ]),
+        );
+        return 0;
+      }
+      case 'versions': {
+        const [app] = expectArgs(positionals, 1, 'berth catalog versions <app>') as [string];
+        const answer: { app: string; versions: Version[] } = await api('GET', `/api/v1/catalog/apps/${seg(app)}/versions`);
+        print(format, answer, () =>
+          table(answer.versions, [
+            { header: 'version', cell: (v) => v.version },
+            { header: 'digest', cell: (v) => v.component.digest },
+            { header: 'size', cell: (v) => v.component.sizeBytes },
+            { header: 'signer', cell: (v) => v.verification?.signer },
+            { header: 'admitted', cell: (v) => v.createdAt },
+          ]),
+        );
+        return 0;
+      }
+      case 'vendor': {
+        const [name] = expectArgs(positionals, 1, 'berth catalog vendor <name>') as [string];
+        const vendor: { name: string; trustPolicy: Record<string, unknown>; createdAt: string } = await api('GET', `/api/v1/catalog/vendors/${seg(name)}`);
+        print(format, vendor, () =>
+          fields([
+            ['name', vendor.name],
+            ['registered', vendor.createdAt],
+            ['trust policy', vendor.trustPolicy],
+          ]),
+        );
+        return 0;
+      }
+      case 'add-vendor': {
+        const [name] = expectArgs(positionals, 1, 'berth catalog add-vendor <name> --trust-policy <file>') as [string];
+        if (!values['trust-policy']) throw new UsageError('add-vendor needs --trust-policy <file>');
+        const answer: { name: string } = await api('POST', '/api/v1/catalog/vendors', { name, trustPolicy: readYamlOrJsonFile(values['trust-policy']) });
+        print(format, answer, () => `vendor ${answer.name} registered\n`);
+        return 0;
+      }
+      case 'add-app': {
+        const [id] = expectArgs(positionals, 1, 'berth catalog add-app <id> [--vendor <name>] [--description <text>]') as [string];
+        const answer: App = await api('POST', '/api/v1/catalog/apps', {
+          id,
+          ...(values.vendor ? { vendor: values.vendor } : {}),
+          ...(values.description ? { description: values.description } : {}),
+        });
+        print(format, answer, () => `app ${answer.id} created for vendor ${answer.vendor}\n`);
+        return 0;
+      }
+      case 'admit': {
+        const [app, version, reference] = expectArgs(positionals, 3, 'berth catalog admit <app> <version> <oci://registry/repo:VERSION>') as [
+          string,
+          string,
+          string,
+        ];
+        const answer: Version = await api('POST', `/api/v1/catalog/apps/${seg(app)}/versions`, { version, component: { reference } });
+        print(format, answer, () => `${app} ${answer.version} admitted: ${answer.component.digest}, signed by ${answer.verification?.signer ?? '?'}\n`);
+        return 0;
+      }
+      default:
+        throw new UsageError(`unknown subcommand '${sub}'; see berth catalog --help`);
+    }
+  },
+};
