@@ -76,3 +76,22 @@ export function relative(at: string | null | undefined, now = Date.now()): strin
 export function badge(state: string): HTMLElement {
   return h('span', { class: `badge badge-${state.replace(/[^a-z-]/g, '')}` }, state);
 }
+
+/** `text` cut to `max` characters, the whole of it in the tooltip (long key ids, digests). */
+export function clipped(text: string, max = 40): Child {
+  if (text.length <= max) return text;
+  return h('span', { title: text }, `${text.slice(0, max - 1)}…`);
+}
+
+/** An audit event's fields as `name value` pairs, values clipped: readable where JSON is a wall. */
+export function fieldList(fields: Record<string, unknown>): Child {
+  const entries = Object.entries(fields);
+  if (entries.length === 0) return '—';
+  return h(
+    'ul',
+    { class: 'plain fields' },
+    ...entries.map(([name, value]) =>
+      h('li', {}, h('span', { class: 'field-name' }, name), ' ', clipped(typeof value === 'string' ? value : JSON.stringify(value), 48)),
+    ),
+  );
+}

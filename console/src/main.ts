@@ -60,7 +60,16 @@ async function start(): Promise<void> {
   /** Draws the page the hash names; the page before it stops polling. */
   const route = () => {
     if (!session) return;
-    const [name = '', ...params] = location.hash.replace(/^#\/?/, '').split('/').map(decodeURIComponent);
+    const [name = '', ...params] = location.hash
+      .replace(/^#\/?/, '')
+      .split('/')
+      .map((part) => {
+        try {
+          return decodeURIComponent(part);
+        } catch {
+          return part; // a malformed escape names no page or id: the page says so
+        }
+      });
     const entry = PAGES[name];
     const page = entry && (params.length ? entry.one : entry.list);
     if (!page) {

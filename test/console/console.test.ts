@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
@@ -29,6 +30,8 @@ describe('the web console in a real browser', () => {
   const pageErrors: string[] = [];
 
   beforeAll(async () => {
+    // The console as its sources are now (what npm run build writes), not whatever dist/ last held.
+    execFileSync(process.execPath, [resolve(import.meta.dirname, '../../scripts/bundle-console.mjs')], { stdio: 'inherit', timeout: 60_000 });
     world = await startWorld({ requireApproval: true, pendingRetrySeconds: 1 });
     await world.publish('sensor', '1.0.0', variant(fixture('hello'), 'console-1.0.0'));
     await world.publish('sensor', '1.1.0', variant(fixture('hello'), 'console-1.1.0'));

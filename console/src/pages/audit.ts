@@ -1,4 +1,4 @@
-import { field, h, replace, table, time } from '../dom.js';
+import { field, fieldList, h, replace, table, time } from '../dom.js';
 import { errorNote, operatorsOnly, poll, show, type Page } from '../page.js';
 import type { AuditEvent, AuditPage } from '../types.js';
 
@@ -37,7 +37,7 @@ export const auditPage: Page = async (ctx) => {
       table(
         'Events, newest first',
         ['When', 'Event', 'Actor', 'Device', 'Details'],
-        events.map((e) => [time(e.at), e.event, e.actor ?? '—', e.deviceId ?? '—', h('code', {}, JSON.stringify(e.fields))]),
+        events.map((e) => [time(e.at), e.event, e.actor ?? '—', e.deviceId ?? '—', fieldList(e.fields)]),
         'no event matches.',
       ),
     );

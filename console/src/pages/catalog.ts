@@ -1,5 +1,5 @@
 import { seg } from '../api.js';
-import { h, table, time, type Child } from '../dom.js';
+import { clipped, h, table, time, type Child } from '../dom.js';
 import { errorNote, show, type Page } from '../page.js';
 import { formatBytes } from '../usage.js';
 import type { App, AppVersion } from '../types.js';
@@ -61,7 +61,7 @@ function appSection(app: App, versions: AppVersion[]): HTMLElement {
       ['Version', 'Signature', 'Provenance', 'SBOM', 'Digest', 'Size', 'Imports', 'Admitted'],
       versions.map((v) => [
         v.version,
-        v.verification ? `verified: ${v.verification.signer}` : 'not recorded',
+        v.verification ? h('span', {}, 'verified: ', clipped(v.verification.signer, 24)) : 'not recorded',
         provenance(v),
         v.verification?.sbom ? `${v.verification.sbom.components} components, ${v.verification.sbom.packages} packages` : 'none',
         h('code', { title: v.component.digest }, `${v.component.digest.slice(0, 19)}…`),

@@ -8,7 +8,12 @@ export const deploymentsPage: Page = async (ctx) => {
   const title = 'Deployments';
   if (operatorsOnly(ctx, title)) return;
   const list = h('div', {});
-  show(ctx, title, list, await newDeploymentForm(ctx));
+  const form = h('div', {});
+  show(ctx, title, list, form);
+  newDeploymentForm(ctx).then(
+    (filled) => replace(form, filled),
+    (err: unknown) => replace(form, errorNote(err)),
+  );
   const changed = changeTracker();
   await poll(
     ctx.signal,

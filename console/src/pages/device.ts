@@ -1,5 +1,5 @@
 import { seg } from '../api.js';
-import { badge, h, replace, table, time } from '../dom.js';
+import { badge, fieldList, h, replace, table, time } from '../dom.js';
 import { changeTracker, errorNote, operatorsOnly, poll, show, type Page } from '../page.js';
 import { sparkline } from '../sparkline.js';
 import { usageText } from '../usage.js';
@@ -72,7 +72,7 @@ export const devicePage: Page = async (ctx) => {
           table(
             'Security events',
             ['When', 'Event', 'Actor', 'Details'],
-            audit.events.map((e) => [time(e.at), e.event, e.actor ?? '—', h('code', {}, JSON.stringify(e.fields))]),
+            audit.events.map((e) => [time(e.at), e.event, e.actor ?? '—', fieldList(e.fields)]),
             'none recorded for this device.',
           ),
         );
