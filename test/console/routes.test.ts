@@ -48,10 +48,11 @@ describe("the console's files", () => {
     expect((await app(true).request('/console/package.json')).status).toBe(404);
   });
 
-  it('answers 503 naming the build when the console was not built', async () => {
+  it('answers 404 naming the build when the console was not built', async () => {
     const answer = await app(false).request('/console/');
-    expect(answer.status).toBe(503);
+    expect(answer.status).toBe(404);
     expect(await answer.json()).toMatchObject({ code: 'console.not_built' });
+    expect((await app(false).request('/console/package.json')).status).toBe(404);
   });
 
   it('reads nothing when a file is missing', () => {
