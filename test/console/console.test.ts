@@ -14,7 +14,7 @@ const DEVICES_MS = 90_000;
 
 /**
  * The web console end to end (docs/console.md): Debian's Chromium against a real control plane,
- * registry and device agents. An operator signs in, approves two pending devices, deploys an app,
+ * registry and device agents. An operator signs in, approves two pending devices and denies a third, deploys an app,
  * rolls out a new version (pausing and resuming it), watches it complete, rolls it back, and reads
  * the fleet, a device, the catalog and the audit log; a vendor sees only its catalog.
  * BERTH_CONSOLE_SCREENSHOT=docs/console.png writes the README's screenshot.
@@ -35,18 +35,21 @@ describe('the web console in a real browser', () => {
     world = await startWorld({ requireApproval: true, pendingRetrySeconds: 1 });
     await world.publish('sensor', '1.0.0', variant(fixture('hello'), 'console-1.0.0'));
     await world.publish('sensor', '1.1.0', variant(fixture('hello'), 'console-1.1.0'));
-    // Two devices that wait for approval; a 3 s health window makes each wave of the rollout last a while.
+    // Three devices that wait for approval (one will be denied); a 3 s health window makes each wave
+    // of the rollout last a while.
     for (const [name, site] of [
       ['line-1', 'plant-north'],
       ['line-2', 'plant-south'],
+      ['stray-9', 'plant-north'],
     ] as const) {
       const token = await world.h.enrollmentToken({ deviceId: name, labels: { site } });
-      agents.push(
-        startInProcessAgent(world, name, {
-          onboarding: { credential: { kind: 'token', token }, deviceId: name, maxWaitSeconds: 120 },
-          lastKnownGood: { windowSeconds: 3, maxRestarts: 3 },
-        }),
-      );
+      const starting = startInProcessAgent(world, name, {
+        onboarding: { credential: { kind: 'token', token }, deviceId: name, maxWaitSeconds: 120 },
+        lastKnownGood: { windowSeconds: 3, maxRestarts: 3 },
+      });
+      // Handled now (the denied one rejects while the test waits on the page); awaited by the test.
+      starting.catch(() => undefined);
+      agents.push(starting);
     }
     browser = await launchChromium();
     // A landscape tablet. The browser does not know the fleet CA that issued the control plane's
@@ -69,7 +72,7 @@ describe('the web console in a real browser', () => {
 
   const progress = () => page.locator('#rollout-progress');
 
-  it('signs in, approves the pending devices, deploys, rolls out, pauses, resumes, completes and rolls back', async () => {
+  it('signs in, approves two pending devices and denies one, deploys, rolls out, pauses, resumes, completes and rolls back', async () => {
     const answer = await page.goto(`${world.h.cp.url}/console/`);
     expect(answer?.headers()['content-security-policy']).toContain("script-src 'self'");
 
@@ -89,14 +92,20 @@ describe('the web console in a real browser', () => {
       await approve.press('Enter');
       await page.getByText(`Approved ${name}.`).waitFor();
     }
+    // The third is denied: its agent stops onboarding.
+    const deny = page.getByRole('button', { name: 'Deny stray-9' });
+    await deny.click();
+    await page.getByText('Denied stray-9.').waitFor();
     await page.getByText('Waiting for approval: no device is waiting.').waitFor();
+    await expect(agents[2]).rejects.toMatchObject({ code: 'onboarding.denied' });
     const running: RunningAgent[] = [];
-    for (const starting of agents) running.push((await starting).agent);
+    for (const starting of agents.slice(0, 2)) running.push((await starting).agent);
 
     // The fleet shows them active, by site.
     await page.getByRole('link', { name: 'Fleet' }).click();
     const devices = page.getByRole('table', { name: 'Devices', exact: true });
-    await expect.poll(() => devices.getByRole('row').count(), { timeout: STEP_MS }).toBe(3);
+    await expect.poll(() => devices.getByRole('row').count(), { timeout: STEP_MS }).toBe(4);
+    await expect.poll(() => devices.textContent(), { timeout: STEP_MS }).toMatch(/stray-9denied/);
     await expect.poll(() => devices.textContent(), { timeout: STEP_MS }).toMatch(/line-1active.*plant-north/);
     await page.getByRole('table', { name: 'Devices by state and site' }).getByText('plant-south').waitFor();
 
