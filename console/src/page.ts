@@ -72,10 +72,7 @@ export async function poll(signal: AbortSignal, intervalMs: () => number, tick: 
       if (signal.aborted) return;
       console.warn('console: refresh failed', err);
     }
-    await new Promise<void>((resolve) => {
-      const timer = window.setTimeout(resolve, intervalMs());
-      signal.addEventListener('abort', () => (window.clearTimeout(timer), resolve()), { once: true });
-    });
+    await sleep(intervalMs(), signal);
   }
 }
 
@@ -91,4 +88,17 @@ export function changeTracker(): (value: unknown) => boolean {
     last = next;
     return true;
   };
+}
+
+/** Waits `ms`, or less when `signal` aborts; the abort listener goes with the wait, so a long poll adds none. */
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      window.clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = window.setTimeout(done, ms);
+    signal.addEventListener('abort', done);
+  });
 }

@@ -91,6 +91,8 @@ describe('the web console in a real browser', () => {
       await approve.waitFor();
       await approve.press('Enter');
       await page.getByText(`Approved ${name}.`).waitFor();
+      // Keyboard focus goes on to the next request rather than back to the top of the page.
+      await expect.poll(() => page.evaluate('document.activeElement?.getAttribute("aria-label")'), { timeout: STEP_MS }).toMatch(/^Approve /);
     }
     // The third is denied: its agent stops onboarding.
     const deny = page.getByRole('button', { name: 'Deny stray-9' });

@@ -65,7 +65,7 @@ async function newDeploymentForm(ctx: PageContext): Promise<HTMLElement> {
 
   const form = h(
     'form',
-    { 'aria-labelledby': 'new-deployment-heading', novalidate: false },
+    { 'aria-labelledby': 'new-deployment-heading' },
     h('h2', { id: 'new-deployment-heading' }, 'New deployment'),
     field('Deployment id', id, 'Optional: lower-case letters, digits, . and -; one is made up if empty.'),
     field('App', app),

@@ -32,7 +32,11 @@ export const onboardingPage: Page = async (ctx) => {
             await ctx.api.post(`/admin/onboarding-requests/${seg(r.id)}/${decision}`);
             return decision === 'approve' ? `Approved ${r.deviceId}.` : `Denied ${r.deviceId}.`;
           },
-          draw,
+          // The decided row goes away with its buttons: focus moves to the next request's, or the page.
+          async () => {
+            await draw();
+            (list.querySelector('button') ?? ctx.main).focus();
+          },
         ),
       );
       return button;
