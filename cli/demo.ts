@@ -30,6 +30,7 @@ function printSummary(d: RunningDemo): void {
   say(`  deployment to all apps answering: ${d.observed.secondsToAllRunning.toFixed(1)} s; workload identity ${d.observed.tokenSubject}`);
   say(`\nThe control plane is at ${d.controlPlane.url} (fleet CA: ${d.caFile}), logs in ${d.logFile}.`);
   say(`Look around, for instance:`);
+  say(`  the web console at ${d.controlPlane.url}/console/ (sign in with the admin token ${d.adminToken}; the browser must trust the fleet CA)`);
   say(`  curl --cacert ${d.caFile} -H 'authorization: Bearer ${d.adminToken}' ${d.controlPlane.url}/api/v1/admin/devices`);
   say(`  curl http://127.0.0.1:${d.agents.get('line-1')!.gatewayPort}/analytics/summary`);
 }

@@ -56,7 +56,7 @@ describe('README quick start', () => {
     expect(ci).toMatch(/if \[ "\$running" != "\$major" \]; then\n\s+echo [^\n]+\n\s+exit 1/);
   });
 
-  it('lists the Debian packages the C fixture needs on the one line .ci/run reads', () => {
+  it("lists the Debian packages the C fixture and the console's browser need on the one line .ci/run reads", () => {
     // The same expression .ci/run applies to the README.
     const line = readme
       .split('\n')
@@ -64,5 +64,7 @@ describe('README quick start', () => {
       .find(Boolean);
     expect(ci).toContain("sed -n 's/^apt-get install -y \\(.*\\)$/\\1/p' README.md | head -n 1");
     expect(line?.split(' ')).toEqual(expect.arrayContaining(['clang', 'lld', 'wasi-libc']));
+    // The web console's browser test drives Debian's Chromium (test/console/browser.ts).
+    expect(line?.split(' ')).toContain('chromium');
   });
 });

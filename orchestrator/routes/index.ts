@@ -7,6 +7,8 @@ import { mirrorRoutes } from '../mirror/routes.js';
 import { adminRoutes } from './admin-routes.js';
 import { advisoryRoutes } from './advisory-routes.js';
 import { auditRoutes } from './audit-routes.js';
+import { consoleRoutes } from './console-routes.js';
+import { fleetRoutes } from './fleet-routes.js';
 import { vexRoutes } from './vex-routes.js';
 import { deviceApiRoutes } from './device-api-routes.js';
 import { identityRoutes } from './identity-routes.js';
@@ -15,6 +17,7 @@ import { operatorDeploymentRoutes } from './operator-deployment-routes.js';
 import { signingRoutes } from './signing-routes.js';
 import { trustRoutes } from './trust-routes.js';
 import { vendorRoutes } from './vendor-routes.js';
+import { whoamiRoutes } from './whoami-routes.js';
 
 /** A route group served under `prefix`; the group spells its paths relative to it. */
 function under(prefix: string, group: RouteModule): RouteModule {
@@ -40,11 +43,17 @@ export const coreRoutes: RouteModule[] = [
   under('/api/v1/admin', operatorDeploymentRoutes),
   // Operators: /audit, the kept security events.
   under('/api/v1/admin', auditRoutes),
+  // Operators: /fleet, every device with its health, certificate expiry and apps (the console's overview).
+  under('/api/v1/admin', fleetRoutes),
+  // Any token: /whoami, its name and role (the console signs in with it).
+  under('/api/v1', whoamiRoutes),
   // Security advisories: /advisories (admins and vendors file, readers read), and their VEX.
   under('/api/v1', advisoryRoutes),
   under('/api/v1', vexRoutes),
   // Fleet signing: /timestamp (RFC 3161, public), /signing/roots, /signing/certificates.
   under('/api/v1', signingRoutes),
+  // The web console's static files: /console/ and the few files it loads (docs/console.md).
+  consoleRoutes,
 ];
 
 /** Everything the control plane serves: the core groups (or a test's own), the device API and the mirror. */

@@ -86,6 +86,10 @@ const SERVED = `
   POST /api/v1/admin/scheduler/sweeps
   GET /api/v1/admin/audit
   GET /api/v1/admin/audit
+  GET /api/v1/admin/fleet
+  GET /api/v1/admin/fleet
+  GET /api/v1/whoami
+  GET /api/v1/whoami
   POST /api/v1/advisories
   POST /api/v1/advisories
   GET /api/v1/advisories
@@ -106,6 +110,9 @@ const SERVED = `
   GET /api/v1/signing/roots
   POST /api/v1/signing/certificates
   POST /api/v1/signing/certificates
+  GET /console
+  GET /console/
+  GET /console/:file
   ALL /api/v1/capabilities/*
   ALL /api/v1/deployments
   ALL /api/v1/deployments/*
