@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../common/logger.js';
 import { createOperatorToken } from '../../orchestrator/admin/tokens.js';
@@ -165,6 +167,19 @@ describe('Prometheus metrics: the control plane and an agent, scraped and parsed
     expect(m.value('berth_agent_artifact_verification_duration_seconds_count', { result: 'verified' })).toBe(1);
     expect(m.value('berth_agent_deployments_failed')).toBe(0);
     expect((await fetch(agent.agent.metricsUrl!.replace('/metrics', '/'))).status).toBe(404);
+  });
+
+  it('docs/metrics.md names every metric either side exposes, and exposes every metric it names', async () => {
+    const exposed = new Set<string>();
+    const plane = parsePrometheusText((await scrapeControlPlane(tokens.operator)).body as string);
+    const device = parsePrometheusText(await (await fetch(agent.agent.metricsUrl!)).text());
+    for (const name of [...plane.types.keys(), ...device.types.keys()]) exposed.add(name);
+    const doc = readFileSync(join(import.meta.dirname, '../../docs/metrics.md'), 'utf8');
+    const documented = new Set([...doc.matchAll(/^\| `(berth_[a-z_]+)` \|/gm)].map((m) => m[1]!));
+    expect([...exposed].filter((n) => !documented.has(n))).toEqual([]);
+    expect([...documented].filter((n) => !exposed.has(n))).toEqual([]);
+    // Every family has its help and a type.
+    for (const name of exposed) expect(plane.help.get(name) ?? device.help.get(name), name).toBeTruthy();
   });
 
   it('refuses an agent metrics configuration that would serve beyond loopback, or is malformed, naming the field', () => {
