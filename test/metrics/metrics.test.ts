@@ -169,6 +169,24 @@ describe('Prometheus metrics: the control plane and an agent, scraped and parsed
     expect((await fetch(agent.agent.metricsUrl!.replace('/metrics', '/'))).status).toBe(404);
   });
 
+  it("counts a trap as an instance stop with reason trap, and the supervisor's restart", async () => {
+    const app = { vendor: 'acme', app: 'web', deployment: 'web-metrics' };
+    // The fixture's /trap handler throws: the instance ends with a trap and is started again.
+    expect((await httpGet(agent.agent.gatewayPort!, '/web/trap')).status).toBeGreaterThanOrEqual(500);
+    const m = await waitFor(
+      async () => {
+        const s = parsePrometheusText(await (await fetch(agent.agent.metricsUrl!)).text());
+        return s.find('berth_agent_app_stops_total', { ...app, reason: 'trap' })[0]?.value === 1 && s.value('berth_agent_app_restarts_total', app) === 1
+          ? s
+          : undefined;
+      },
+      15_000,
+      'the trap and the restart counted',
+    );
+    await waitFor(async () => (await httpGet(agent.agent.gatewayPort!, '/web/again')).status === 200, 15_000, 'the app answering again');
+    expect(m.value('berth_agent_app_instances_started_total', app)).toBeGreaterThanOrEqual(1);
+  });
+
   it('docs/metrics.md names every metric either side exposes, and exposes every metric it names', async () => {
     const exposed = new Set<string>();
     const plane = parsePrometheusText((await scrapeControlPlane(tokens.operator)).body as string);
