@@ -255,6 +255,8 @@ async function serve(options: ControlPlaneOptions, held: StoreAndJobs, services:
   const publicHost = options.publicUrl ? [new URL(options.publicUrl).hostname.replace(/^\[|\]$/g, '')] : [];
   const tls = new ServerTls(authority, host, [...(options.serverNames ?? []), ...publicHost]);
   const running = await serveHttps(app, await tls.material(), host, options.port ?? 0);
+  // Before anything else is started against the listener, so a failure here has only it to close.
+  const metricsListener = await listenForScrapes(options, deps, running, logger);
   deps.publicUrl = options.publicUrl ?? running.url;
   const stopTlsRenewal = tls.keepCurrent(running, logger);
   const refresh = startReplicaRefresh(
@@ -267,7 +269,6 @@ async function serve(options: ControlPlaneOptions, held: StoreAndJobs, services:
     logger,
   );
   const adminSocket = options.adminSocket === false ? undefined : await serveAdminSocket(app, adminSocketPath(options.dataDir));
-  const metricsListener = await listenForScrapes(options, deps, running, logger);
   await publishLocalTrust(options.dataDir, authority, running.url);
   logger.info({ url: running.url, trustDomain: authority.trustDomain, store: held.store.kind }, 'control plane listening');
   // What versions retired while no control plane ran (or on another replica) left in this mirror.
@@ -307,7 +308,9 @@ async function listenForScrapes(
   if (!at || !deps.metrics) return undefined;
   try {
     const listener = await serveMetrics(deps.metrics.registry, at.host, at.port);
-    logger.info({ url: listener.url, loopback: isLoopbackHost(at.host) }, 'metrics listening (plain HTTP, no token)');
+    if (isLoopbackHost(at.host)) logger.info({ url: listener.url }, 'metrics listening (plain HTTP, no token)');
+    else
+      logger.warn({ url: listener.url }, 'metrics listening on a non-loopback address (plain HTTP, no token): anyone who reaches it reads the fleet figures');
     return listener;
   } catch (err) {
     await running.close();

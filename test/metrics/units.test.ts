@@ -1,10 +1,14 @@
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { silentLogger } from '../../common/logger.js';
 import { isLoopbackHost, parseHostPort, serveMetrics } from '../../common/metrics-listener.js';
 import { FleetReader } from '../../orchestrator/metrics/fleet-metrics.js';
 import type { Queryable } from '../../orchestrator/store/store.js';
+import { startHarness } from '../orchestrator/harness.js';
 import { parsePrometheusText } from '../support/prometheus.js';
 
 /** A store that answers every query with no rows, counting them; `fail` makes every query throw. */
@@ -87,6 +91,25 @@ describe('the plain-HTTP metrics listener', () => {
       taken.close();
     }
   });
+
+  it("stops a control plane's start when its metrics listener cannot listen, leaving its data directory free", async () => {
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const { port } = taken.address() as { port: number };
+    const dataDir = mkdtempSync(join(tmpdir(), 'berth-metrics-busy-'));
+    try {
+      await expect(startHarness({ dataDir, metricsListen: { host: '127.0.0.1', port } })).rejects.toMatchObject({
+        code: 'orchestrator.metrics_listen',
+        message: expect.stringContaining(`127.0.0.1:${port}`),
+      });
+      const h = await startHarness({ dataDir, metricsListen: { host: '127.0.0.1', port: 0 } });
+      expect((await fetch(h.cp.metricsListener!.url)).status).toBe(200);
+      await h.stop();
+    } finally {
+      taken.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  }, 60_000);
 
   it('reads host:port and knows loopback addresses', () => {
     expect(parseHostPort('127.0.0.1:9464')).toEqual({ host: '127.0.0.1', port: 9464 });
