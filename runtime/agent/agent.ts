@@ -105,9 +105,9 @@ export async function startAgent(config: AgentConfig, options: StartAgentOptions
     { ...deviceEngineOf(selected.engine), fallback: selected.fallback },
   );
   apps.reconciler.on('artifact', (outcome) => metrics.artifact(outcome));
-  const metricsListener = await listenForScrapes(config, metrics, apps);
   const reports = new StatusReports(deviceId, new StatusQueue(config.dataDir, deviceLog), deviceLog);
   await reports.load();
+  const metricsListener = await listenForScrapes(config, metrics, apps);
   apps.reconciler.on('change', (c) => {
     events.emit('change', c);
     reports.changed(c);
