@@ -32,6 +32,7 @@ function printSummary(d: RunningDemo): void {
   say(`Look around, for instance:`);
   say(`  curl --cacert ${d.caFile} -H 'authorization: Bearer ${d.adminToken}' ${d.controlPlane.url}/api/v1/admin/devices`);
   say(`  curl http://127.0.0.1:${d.agents.get('line-1')!.gatewayPort}/analytics/summary`);
+  say(`  curl --cacert ${d.caFile} -H 'authorization: Bearer ${d.adminToken}' ${d.controlPlane.url}/metrics   # Prometheus (docs/metrics.md)`);
 }
 
 export const command: Command = {
