@@ -1,5 +1,5 @@
 import type { MiddlewareHandler } from 'hono';
-import { Gauge, Registry } from 'prom-client';
+import { Counter, Gauge, Registry } from 'prom-client';
 import type { Logger } from '../../common/logger.js';
 import type { AdmissionObserver } from '../catalog/artifact-admission.js';
 import type { AppEnv } from '../http/env.js';
@@ -38,14 +38,27 @@ export class ControlPlaneMetrics {
     registerFleetMetrics(this.registry, new FleetReader(store, logger, cacheMs, this.registry));
   }
 
-  /** Devices parked on a long-poll of their desired state on this replica. */
-  watchLongPolls(parked: { readonly waiting: number }): void {
+  /** Devices parked on a long-poll of their desired state on this replica, and how parked polls ended. */
+  watchLongPolls(parked: { readonly waiting: number; readonly longPollsEnded: Readonly<Record<'woken' | 'timedOut' | 'cancelled', number>> }): void {
     new Gauge({
       name: 'berth_long_polls_waiting',
       help: 'Device long-polls of the desired state parked on this replica now.',
       registers: [this.registry],
       collect() {
         this.set(parked.waiting);
+      },
+    });
+    new Counter({
+      name: 'berth_long_polls_total',
+      help: 'Parked long-polls of the desired state that ended on this replica, by outcome: woken (the state changed), timed_out (nothing changed within ?wait=), cancelled (the device went away, or the state had already changed).',
+      labelNames: ['outcome'],
+      registers: [this.registry],
+      collect() {
+        const ended = parked.longPollsEnded;
+        this.reset();
+        this.inc({ outcome: 'woken' }, ended.woken);
+        this.inc({ outcome: 'timed_out' }, ended.timedOut);
+        this.inc({ outcome: 'cancelled' }, ended.cancelled);
       },
     });
   }

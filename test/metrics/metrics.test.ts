@@ -48,6 +48,8 @@ describe('Prometheus metrics: the control plane and an agent, scraped and parsed
 
   it('serves the control plane figures to an operator token, with route patterns as labels', async () => {
     await world.h.admin('GET', '/api/v1/no-such-endpoint');
+    // The agent long-polls with ?wait=2: one of its parked polls has run out by then.
+    await waitFor(() => world.h.cp.desiredState.longPollsEnded.timedOut >= 1, 10_000, 'a long-poll timed out');
     const answer = await scrapeControlPlane(tokens.operator);
     expect(answer.status).toBe(200);
     expect(answer.headers['content-type']).toBe('text/plain; version=0.0.4; charset=utf-8');
@@ -91,6 +93,8 @@ describe('Prometheus metrics: the control plane and an agent, scraped and parsed
     expect(m.value('berth_store_transactions_total', { result: 'committed' })).toBeGreaterThan(0);
     expect(m.value('berth_store_info', { kind: 'pglite' })).toBe(1);
     expect(m.value('berth_long_polls_waiting')).toBeGreaterThanOrEqual(0);
+    expect(m.find('berth_long_polls_total').map((s) => s.labels.outcome)).toEqual(['woken', 'timed_out', 'cancelled']);
+    expect(m.value('berth_long_polls_total', { outcome: 'timed_out' })).toBeGreaterThanOrEqual(1);
     expect(m.value('berth_http_requests_in_flight')).toBeGreaterThanOrEqual(1); // this scrape
   });
 
