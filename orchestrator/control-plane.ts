@@ -201,6 +201,7 @@ async function openServices(options: ControlPlaneOptions, held: StoreAndJobs, me
     ...(held.audit ? { audit: held.audit } : {}),
     metrics,
   };
+  metrics.watchSigning(() => deps.fleetSigning?.roots);
   // New fleet signing roots (rotated here or by another replica): issue, admit and sign with them.
   fleetSigning.onChange((next) => {
     deps.fleetSigning = next;

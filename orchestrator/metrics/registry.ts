@@ -7,7 +7,9 @@ import type { Store } from '../store/store.js';
 import { admissionMetrics } from './admission-metrics.js';
 import { DEFAULT_FLEET_CACHE_MS, FleetReader, registerFleetMetrics } from './fleet-metrics.js';
 import { httpMetrics } from './http-metrics.js';
+import { registerSigningMetrics } from './signing-metrics.js';
 import { instrumentStore } from './store-metrics.js';
+import type { FleetSigningRoots } from '../../trust/signing/roots.js';
 
 /**
  * One control plane's metrics (docs/metrics.md), in a registry of its own: never prom-client's
@@ -61,6 +63,11 @@ export class ControlPlaneMetrics {
         this.inc({ outcome: 'cancelled' }, ended.cancelled);
       },
     });
+  }
+
+  /** When the fleet signing CA and TSA in use expire; `roots` follows rotations. */
+  watchSigning(roots: () => FleetSigningRoots | undefined): void {
+    registerSigningMetrics(this.registry, roots);
   }
 
   /** The text exposition of every metric, for a scrape. */

@@ -84,6 +84,8 @@ describe('Prometheus metrics: the control plane and an agent, scraped and parsed
     expect(m.value('berth_onboarding_requests', { status: 'pending' })).toBe(0);
     expect(m.sum('berth_ca_certificate_expiry_timestamp_seconds', { kind: 'root', state: 'active' })).toBeGreaterThan(Date.now() / 1000);
     expect(m.value('berth_catalog_app_versions')).toBe(1);
+    for (const role of ['signing_ca', 'timestamp_authority'])
+      expect(m.value('berth_fleet_signing_certificate_expiry_timestamp_seconds', { role })).toBeGreaterThan(Date.now() / 1000 + DAY);
 
     // Admission, verification, store and long-polls, counted by this replica.
     expect(m.value('berth_artifact_admissions_total', { result: 'admitted', code: '' })).toBe(1);
