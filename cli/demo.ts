@@ -33,6 +33,7 @@ function printSummary(d: RunningDemo): void {
   say(`  the web console at ${d.controlPlane.url}/console/ (sign in with the admin token ${d.adminToken}; the browser must trust the fleet CA)`);
   say(`  curl --cacert ${d.caFile} -H 'authorization: Bearer ${d.adminToken}' ${d.controlPlane.url}/api/v1/admin/devices`);
   say(`  curl http://127.0.0.1:${d.agents.get('line-1')!.gatewayPort}/analytics/summary`);
+  say(`  curl --cacert ${d.caFile} -H 'authorization: Bearer ${d.adminToken}' ${d.controlPlane.url}/metrics   # Prometheus (docs/metrics.md)`);
 }
 
 export const command: Command = {

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { BerthError } from '../common/errors.js';
+import { parseHostPort } from '../common/metrics-listener.js';
 import { TARGET_HELP, TARGET_OPTIONS } from './api-subcommand.js';
 import type { Command } from './main.js';
 import { stopSignal } from './stop-signal.js';
@@ -24,6 +25,9 @@ const HELP = `usage: berth orchestrator <subcommand> [options]
     --registry-config <file>  how admission reaches registries: CA, credentials, plain HTTP (docs/admission.md)
     --run-history-days <n>   keep which version each device ran this long after it stopped, for
                              exposure reports (default 730; docs/vulnerability-response.md)
+    --metrics-listen <host:port>  also serve GET /metrics over plain HTTP without a token, for
+                             Prometheus (e.g. 127.0.0.1:9464; default off: /metrics on the main
+                             listener needs an admin or operator token; docs/metrics.md)
   devices                    list devices
   pending                    list onboarding requests waiting for approval
   approve <request-id>       approve a pending device
@@ -158,6 +162,7 @@ async function start(argv: string[]): Promise<number> {
       'no-approval': { type: 'boolean' },
       'registry-config': { type: 'string' },
       'run-history-days': { type: 'string' },
+      'metrics-listen': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -172,6 +177,9 @@ async function start(argv: string[]): Promise<number> {
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new BerthError('cli.usage', `--port must be 0-65535, not '${values.port}'`);
   const days = Number(values['cert-days'] ?? 30);
   if (!(days > 0 && days <= 3650)) throw new BerthError('cli.usage', `--cert-days must be between 0 and 3650, not '${values['cert-days']}'`);
+  const metricsListen = values['metrics-listen'] === undefined ? undefined : parseHostPort(values['metrics-listen']);
+  if (values['metrics-listen'] !== undefined && !metricsListen)
+    throw new BerthError('cli.usage', `--metrics-listen must be host:port (127.0.0.1:9464, [::1]:9464), not '${values['metrics-listen']}'`);
   const dataDir = resolve(values['data-dir'] ?? DEFAULT_DATA_DIR);
   const registryConfig = values['registry-config']
     ? await (await import('../orchestrator/catalog/registry-config.js')).loadRegistryConfig(values['registry-config'])
@@ -192,6 +200,7 @@ async function start(argv: string[]): Promise<number> {
     ...(values['public-url'] ? { publicUrl: values['public-url'] } : {}),
     certificateLifetimeMs: days * 86_400_000,
     ...(historyDays !== undefined ? { runHistoryDays: historyDays } : {}),
+    ...(metricsListen ? { metricsListen } : {}),
     ...registryConfig,
     ...(values['require-approval'] ? { requireApproval: true } : values['no-approval'] ? { requireApproval: false } : {}),
   });
@@ -200,6 +209,7 @@ async function start(argv: string[]): Promise<number> {
     [
       `berth control plane listening on ${cp.url} (trust domain ${cp.deps.authority.trustDomain}, ${cp.deps.store.kind} store)`,
       `fleet root CA (give it to devices and operator tools): ${resolve(dataDir, 'ca.pem')}`,
+      `metrics for Prometheus: ${cp.url}/metrics (admin or operator token)${cp.metricsListener ? `, ${cp.metricsListener.url} (no token)` : ''}`,
       `create the first operator token:  berth token create --data-dir ${dd} --role admin --name <you>`,
       `create an enrollment token:       berth token enroll --data-dir ${dd} [--device-id <id>] [--ttl 3600]`,
       '',

@@ -14,6 +14,7 @@ import type { FleetSigning } from '../trust/signing/fleet-signing.js';
 import type { FleetSigningRotation } from './routes/admin-routes.js';
 import type { DesiredStateChanged } from './desired-state/placement.js';
 import { coreRoutes } from './routes/index.js';
+import type { ControlPlaneMetrics } from './metrics/registry.js';
 
 /** Everything the control plane's HTTP app is built from; tests build it with their own. */
 export interface ControlPlaneDeps extends OnboardingDeps {
@@ -39,6 +40,8 @@ export interface ControlPlaneDeps extends OnboardingDeps {
   fleetSigningRotation?: FleetSigningRotation;
   /** The audit log's writer: flushed before the log is read, so an operator sees what they just did. */
   audit?: { flush(): Promise<void> };
+  /** This control plane's metrics (docs/metrics.md): requests are counted and `GET /metrics` is served when present. */
+  metrics?: ControlPlaneMetrics;
 }
 
 /** A later issue's routes (Margo device API, apps, deployments) plug in as one of these. */
@@ -49,6 +52,8 @@ export { coreRoutes };
 
 export function buildControlPlaneApp(deps: ControlPlaneDeps, modules: readonly RouteModule[] = coreRoutes): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
+  // First, so every request is counted with the status it got, refusals by later checks included.
+  if (deps.metrics) app.use('*', deps.metrics.http);
   app.use('*', refuseUnsafePaths);
   for (const module of modules) app.route('/', module(deps));
   app.notFound((c) =>

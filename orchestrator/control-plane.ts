@@ -1,6 +1,9 @@
 import { join } from 'node:path';
+import { BerthError, errorMessage } from '../common/errors.js';
+import { isLoopbackHost, serveMetrics, type MetricsListener } from '../common/metrics-listener.js';
 import { createLogger, withAuditSink, type Logger } from '../common/logger.js';
 import { AuditLog } from './audit/audit-log.js';
+import { ControlPlaneMetrics } from './metrics/registry.js';
 import { writePrivateFile } from '../trust/key-files.js';
 import { signingRootsDigest } from '../trust/signing/roots.js';
 import { buildControlPlaneApp, coreRoutes, type ControlPlaneDeps, type RouteModule } from './app.js';
@@ -83,6 +86,14 @@ export interface ControlPlaneOptions {
    * taken from a request's Host header (http/public-url.ts).
    */
   publicUrl?: string;
+  /**
+   * A second, plain-HTTP listener serving only `GET /metrics`, without a token, for a Prometheus
+   * server that holds none (default: none; `/metrics` on the main listener needs an operator
+   * token either way). Bind it to loopback or an interface only the scraper reaches.
+   */
+  metricsListen?: { host: string; port: number };
+  /** How long one read of the fleet's figures from the store serves scrapes (ms, default 5 s). */
+  metricsCacheMs?: number;
 }
 
 export interface ControlPlane {
@@ -97,6 +108,8 @@ export interface ControlPlane {
   /** Removes from the mirror what no catalog version needs: after each retirement and once at start. */
   mirrorCollector: MirrorCollector;
   server: RunningServer;
+  /** The plain-HTTP metrics listener, when `metricsListen` asked for one. */
+  metricsListener?: MetricsListener;
   /** The HTTP app served: its `routes` are the whole URL tree (the fuzz benchmark walks them). */
   app: Hono<AppEnv>;
   close(): Promise<void>;
@@ -117,12 +130,14 @@ export const DEFAULT_CERTIFICATE_LIFETIME_MS = 30 * 86_400_000;
 export async function startControlPlane(options: ControlPlaneOptions): Promise<ControlPlane> {
   const given = options.logger ?? createLogger({ name: 'berth-orchestrator' });
   const publicUrl = options.publicUrl === undefined ? undefined : checkPublicUrl(options.publicUrl);
-  const held = await StoreAndJobs.open(options.dataDir, options.storeUrl);
+  // Its own registry (metrics/registry.ts); the store is counted from the moment it opens.
+  const metrics = new ControlPlaneMetrics();
+  const held = await StoreAndJobs.open(options.dataDir, options.storeUrl, (store) => metrics.instrumentStore(store));
   // Every security event raised from here on is also kept in the store (docs/audit.md).
   const audit = (held.audit = new AuditLog(held.store, given));
   const logger = withAuditSink(given, (event, fields) => audit.record(event, fields));
   try {
-    return await serve({ ...options, ...(publicUrl ? { publicUrl } : {}) }, held, await openServices(options, held, logger), logger);
+    return await serve({ ...options, ...(publicUrl ? { publicUrl } : {}) }, held, await openServices(options, held, metrics, logger), logger);
   } catch (err) {
     await held.stopJobs();
     await held.close();
@@ -141,7 +156,7 @@ interface Services {
   deps: ControlPlaneDeps;
 }
 
-async function openServices(options: ControlPlaneOptions, held: StoreAndJobs, logger: Logger): Promise<Services> {
+async function openServices(options: ControlPlaneOptions, held: StoreAndJobs, metrics: ControlPlaneMetrics, logger: Logger): Promise<Services> {
   const { store } = held;
   const keyDir = join(options.dataDir, 'pki');
   const authority = await FleetAuthority.open({ store, keyDir, trustDomain: options.trustDomain ?? 'berth.local', logger });
@@ -161,7 +176,9 @@ async function openServices(options: ControlPlaneOptions, held: StoreAndJobs, lo
     lifetimeMs: revocationListLifetimeMs,
     ...(options.revocationListCheckMs !== undefined ? { checkMs: options.revocationListCheckMs } : {}),
   });
-  const { mirror, mirrorCollector, artifacts } = await openArtifactServices(options, store, fleetSigning.signing, logger);
+  const { mirror, mirrorCollector, artifacts } = await openArtifactServices(options, store, fleetSigning.signing, logger, metrics.admission);
+  metrics.readFleet(store, logger, options.metricsCacheMs);
+  metrics.watchLongPolls(desiredState);
   if (options.requireApproval !== undefined) await putSetting(store, 'onboarding_approval_required', options.requireApproval);
   const deviceAuth = (held.deviceAuth = await DeviceAuthCache.open(store, logger));
   const keyRotation = desiredStateKeyControl(keyDir, desiredState, logger);
@@ -182,7 +199,9 @@ async function openServices(options: ControlPlaneOptions, held: StoreAndJobs, lo
     fleetSigningRotation: fleetSigning.rotation(),
     desiredStateKeys: keyRotation,
     ...(held.audit ? { audit: held.audit } : {}),
+    metrics,
   };
+  metrics.watchSigning(() => deps.fleetSigning?.roots);
   // New fleet signing roots (rotated here or by another replica): issue, admit and sign with them.
   fleetSigning.onChange((next) => {
     deps.fleetSigning = next;
@@ -237,6 +256,8 @@ async function serve(options: ControlPlaneOptions, held: StoreAndJobs, services:
   const publicHost = options.publicUrl ? [new URL(options.publicUrl).hostname.replace(/^\[|\]$/g, '')] : [];
   const tls = new ServerTls(authority, host, [...(options.serverNames ?? []), ...publicHost]);
   const running = await serveHttps(app, await tls.material(), host, options.port ?? 0);
+  // Before anything else is started against the listener, so a failure here has only it to close.
+  const metricsListener = await listenForScrapes(options, deps, running, logger);
   deps.publicUrl = options.publicUrl ?? running.url;
   const stopTlsRenewal = tls.keepCurrent(running, logger);
   const refresh = startReplicaRefresh(
@@ -262,17 +283,40 @@ async function serve(options: ControlPlaneOptions, held: StoreAndJobs, services:
     mirror,
     mirrorCollector,
     server: running,
+    ...(metricsListener ? { metricsListener } : {}),
     app,
     async close() {
       refresh.stop();
       stopTlsRenewal();
       await mirrorCollector.idle();
+      await metricsListener?.close();
       await adminSocket?.close();
       await held.stopJobs();
       await running.close();
       await held.close();
     },
   };
+}
+
+/** The plain-HTTP /metrics listener, if asked for; the main listener is closed again if it cannot listen. */
+async function listenForScrapes(
+  options: ControlPlaneOptions,
+  deps: ControlPlaneDeps,
+  running: RunningServer,
+  logger: Logger,
+): Promise<MetricsListener | undefined> {
+  const at = options.metricsListen;
+  if (!at || !deps.metrics) return undefined;
+  try {
+    const listener = await serveMetrics(deps.metrics.registry, at.host, at.port);
+    if (isLoopbackHost(at.host)) logger.info({ url: listener.url }, 'metrics listening (plain HTTP, no token)');
+    else
+      logger.warn({ url: listener.url }, 'metrics listening on a non-loopback address (plain HTTP, no token): anyone who reaches it reads the fleet figures');
+    return listener;
+  } catch (err) {
+    await running.close();
+    throw new BerthError('orchestrator.metrics_listen', `the metrics listener cannot listen on ${at.host}:${at.port}: ${errorMessage(err)}`);
+  }
 }
 
 /** What local tools need to reach this control plane: its URL and the fleet roots to verify it. */

@@ -1,6 +1,6 @@
 import type { SbomPackage } from '../../trust/signing/sbom-attestation.js';
 import type { Digest } from '../../common/digest.js';
-import { BerthError, errorMessage } from '../../common/errors.js';
+import { BerthError, errorCode, errorMessage } from '../../common/errors.js';
 import { silentLogger, type Logger } from '../../common/logger.js';
 import { formatReference, parseReference, versionToTag, type Reference } from '../../oci/reference.js';
 import type { ArtifactSource } from '../../oci/source.js';
@@ -36,6 +36,20 @@ export interface ArtifactAdmissionOptions {
   /** The control plane's mirror; called after a successful verification, before the version is stored. */
   mirror?: ArtifactMirror;
   logger?: Logger;
+  /** Told how each admission and re-check ended (the control plane's metrics). */
+  observer?: AdmissionObserver;
+}
+
+/** `code`: the refusal's stable code (`signing.untrusted-key`, `oci.timeout`, …; docs/admission.md). */
+export interface AdmissionObserver {
+  /** A new version's artifact: resolved, pulled, verified and mirrored, or refused. */
+  admission(outcome: { result: 'admitted' | 'refused'; code?: string; seconds: number }): void;
+  /**
+   * A stored version checked again for a deployment, rollout or rollback: `unchanged` when the
+   * verdict stored at admission stands (same policy and roots, no network), `verified` when it
+   * was pulled and verified again, `refused` when that failed.
+   */
+  recheck(outcome: { result: 'unchanged' | 'verified' | 'refused'; code?: string; seconds: number }): void;
 }
 
 export interface AdmittedArtifact {
@@ -97,6 +111,18 @@ export class ArtifactAdmission {
 
   /** Resolve once, pull by digest, verify, read imports; what the catalog stores for a new version. */
   async admit(vendor: VendorRecord, version: string, artifact: string): Promise<AdmittedArtifact> {
+    const started = performance.now();
+    try {
+      const admitted = await this.verifyNew(vendor, version, artifact);
+      this.options.observer?.admission({ result: 'admitted', seconds: (performance.now() - started) / 1000 });
+      return admitted;
+    } catch (err) {
+      this.options.observer?.admission({ result: 'refused', code: errorCode(err, 'unknown'), seconds: (performance.now() - started) / 1000 });
+      throw err;
+    }
+  }
+
+  private async verifyNew(vendor: VendorRecord, version: string, artifact: string): Promise<AdmittedArtifact> {
     const ref = ArtifactAdmission.reference(artifact, version);
     const policy = vendorPolicy(vendor);
     checkNamespace(policy, ref.registry, ref.repository); // before any network
@@ -142,13 +168,28 @@ export class ArtifactAdmission {
    * fingerprint checked, so the caller's transaction can make sure it did not change meanwhile.
    */
   async recheck(vendor: VendorRecord, version: AppVersionRecord): Promise<string> {
+    const started = performance.now();
+    const seconds = (): number => (performance.now() - started) / 1000;
+    try {
+      const { fingerprint, pulled } = await this.checkAgain(vendor, version);
+      this.options.observer?.recheck({ result: pulled ? 'verified' : 'unchanged', seconds: seconds() });
+      return fingerprint;
+    } catch (err) {
+      this.options.observer?.recheck({ result: 'refused', code: errorCode(err, 'unknown'), seconds: seconds() });
+      throw err;
+    }
+  }
+
+  /** `pulled`: the artifact was pulled and verified again (policy or roots changed since it was last verified). */
+  private async checkAgain(vendor: VendorRecord, version: AppVersionRecord): Promise<{ fingerprint: string; pulled: boolean }> {
     const policy = vendorPolicy(vendor);
     const ref = parseReference(`${version.component.repository}@${version.component.digest}`);
     checkNamespace(policy, ref.registry, ref.repository);
     const v = version.verification;
-    if (v && v.policyFingerprint === policy.fingerprint && v.rootsFingerprint === this.roots.fingerprint) return policy.fingerprint;
+    if (v && v.policyFingerprint === policy.fingerprint && v.rootsFingerprint === this.roots.fingerprint)
+      return { fingerprint: policy.fingerprint, pulled: false };
     const key = this.key(policy, version.component.digest);
-    if (this.rechecked.has(key)) return policy.fingerprint;
+    if (this.rechecked.has(key)) return { fingerprint: policy.fingerprint, pulled: false };
     await this.bounded(`re-checking ${version.appId} ${version.version}`, async () => {
       const fetched = await fetchVerified(this.options.source, { ...ref, digest: version.component.digest }, policy, { roots: this.roots, cache: this.cache });
       if (v && fetched.verified.componentDigest !== v.componentDigest) {
@@ -160,7 +201,7 @@ export class ArtifactAdmission {
     });
     if (this.rechecked.size > 65_536) this.rechecked.clear();
     this.rechecked.add(key);
-    return policy.fingerprint;
+    return { fingerprint: policy.fingerprint, pulled: true };
   }
 
   private key(policy: CompiledPolicy, digest: Digest): string {

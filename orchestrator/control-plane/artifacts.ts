@@ -4,7 +4,7 @@ import type { RegistryClientOptions } from '../../oci/client.js';
 import { RegistryStorage } from '../../oci/server/storage.js';
 import { RegistrySource } from '../../oci/source.js';
 import type { FleetSigning } from '../../trust/signing/fleet-signing.js';
-import { ArtifactAdmission } from '../catalog/artifact-admission.js';
+import { ArtifactAdmission, type AdmissionObserver } from '../catalog/artifact-admission.js';
 import { MirrorCollector } from '../mirror/gc.js';
 import { ArtifactMirror } from '../mirror/mirror.js';
 import type { Store } from '../store/store.js';
@@ -24,7 +24,13 @@ export interface ArtifactServices {
 }
 
 /** Admission of vendors' artifacts from their registries, and the mirror that keeps copies of what was admitted. */
-export async function openArtifactServices(options: ArtifactOptions, store: Store, fleetSigning: FleetSigning, logger: Logger): Promise<ArtifactServices> {
+export async function openArtifactServices(
+  options: ArtifactOptions,
+  store: Store,
+  fleetSigning: FleetSigning,
+  logger: Logger,
+  observer?: AdmissionObserver,
+): Promise<ArtifactServices> {
   const registries = options.registries ?? {};
   const registrySource = new RegistrySource((registry) => ({ ...options.registryDefaults, ...registries[registry] }));
   // Copies of admitted artifacts for devices without a route to the registry (docs/mirror.md).
@@ -41,6 +47,7 @@ export async function openArtifactServices(options: ArtifactOptions, store: Stor
     mirror,
     roots: fleetSigning.compiled,
     logger,
+    ...(observer ? { observer } : {}),
     ...(options.admissionTimeoutMs !== undefined ? { timeoutMs: options.admissionTimeoutMs } : {}),
   });
   return { mirror, mirrorCollector, artifacts };

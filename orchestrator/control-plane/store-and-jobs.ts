@@ -27,13 +27,17 @@ export class StoreAndJobs {
     private readonly lock: { release(): void },
   ) {}
 
-  /** Locks the data directory (one control plane per directory), then opens the store: PostgreSQL at `storeUrl`, else PGlite in `<dataDir>/store`. */
-  static async open(dataDir: string, storeUrl: string | undefined): Promise<StoreAndJobs> {
+  /**
+   * Locks the data directory (one control plane per directory), then opens the store: PostgreSQL
+   * at `storeUrl`, else PGlite in `<dataDir>/store`. `wrap` (the metrics' counting) is applied
+   * once here, so every part of the control plane uses the same wrapped store.
+   */
+  static async open(dataDir: string, storeUrl: string | undefined, wrap: (store: Store) => Store = (s) => s): Promise<StoreAndJobs> {
     mkdirSync(dataDir, { recursive: true, mode: 0o700 });
     const lock = lockDataDir(join(dataDir, 'control-plane.lock'));
     const location: StoreLocation = storeUrl ? { kind: 'postgres', url: storeUrl } : { kind: 'pglite', dataDir: join(dataDir, 'store') };
     try {
-      return new StoreAndJobs(await openStore(location), lock);
+      return new StoreAndJobs(wrap(await openStore(location)), lock);
     } catch (err) {
       lock.release();
       throw err;

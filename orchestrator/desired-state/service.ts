@@ -119,6 +119,11 @@ export class DesiredStateService {
     return this.waiters.waiting;
   }
 
+  /** How this replica's parked long-polls ended since start (the metrics). */
+  get longPollsEnded(): Readonly<Waiters['ended']> {
+    return this.waiters.ended;
+  }
+
   /** Renders and stores new manifests for these devices inside `tx`; devices are woken at commit. */
   private async rerender(tx: Queryable, deviceIds: readonly string[]): Promise<void> {
     const unique = [...new Set(deviceIds)].sort();

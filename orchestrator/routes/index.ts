@@ -12,6 +12,7 @@ import { fleetRoutes } from './fleet-routes.js';
 import { vexRoutes } from './vex-routes.js';
 import { deviceApiRoutes } from './device-api-routes.js';
 import { identityRoutes } from './identity-routes.js';
+import { metricsRoutes } from './metrics-routes.js';
 import { onboardingRoutes } from './onboarding-routes.js';
 import { operatorDeploymentRoutes } from './operator-deployment-routes.js';
 import { signingRoutes } from './signing-routes.js';
@@ -56,10 +57,12 @@ export const coreRoutes: RouteModule[] = [
   consoleRoutes,
 ];
 
-/** Everything the control plane serves: the core groups (or a test's own), the device API and the mirror. */
+/** Everything the control plane serves: the core groups (or a test's own), /metrics, the device API and the mirror. */
 export function controlPlaneRoutes(core: readonly RouteModule[], desiredState: DesiredStateService, mirror: RegistryStorage): RouteModule[] {
   return [
     ...core,
+    // GET /metrics for Prometheus, admins and operators only (docs/metrics.md).
+    metricsRoutes,
     // The Margo device API over mTLS: /capabilities, /deployments, /bundles, /desired-state.
     under('/api/v1', deviceApiRoutes(desiredState)),
     // /v2: the mirror's pull endpoints; the embedded registry's app spells its own /v2 paths,

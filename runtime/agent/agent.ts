@@ -3,6 +3,7 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BerthError, errorCode, errorMessage } from '../../common/errors.js';
 import { securityEvent, silentLogger, type Logger } from '../../common/logger.js';
+import { serveMetrics, type MetricsListener } from '../../common/metrics-listener.js';
 import { HttpGateway } from '../gateway/gateway.js';
 import type { Engine } from '../engine/engine.js';
 import { Runtime } from '../runtime.js';
@@ -23,6 +24,7 @@ import { checkBinding } from './node-lock.js';
 import { followKeyRotation, followSigningRoots, identityDir, onboard, pinKeys, pinSigningRoots } from './onboarding.js';
 import { controlPlaneIdentityCheck } from './control-plane-identity.js';
 import { lastKnownGoodOf } from './last-known-good.js';
+import { AgentMetrics } from './metrics.js';
 import { Reconciler, type DeploymentChange } from './reconciler.js';
 import { RenewalScheduler } from './renewal.js';
 import { statusReportOf } from './status-report.js';
@@ -53,6 +55,10 @@ export interface RunningAgent {
   /** Why the apps do not run on Wasmtime, when `auto` fell back to jco (the engine is `runtime.engine`). */
   engineFallback: string | undefined;
   reconciler: Reconciler;
+  /** The agent's metrics (docs/metrics.md), kept whether or not a listener serves them. */
+  metrics: AgentMetrics;
+  /** `http://host:port/metrics` when `metrics.enabled` (port 0 in the config: the port picked). */
+  metricsUrl: string | undefined;
   /** The device's trust state (identity, signer, roots, pinned keys and signing roots). */
   trust: DeviceTrustState;
   adoptedVersion(): number;
@@ -93,16 +99,26 @@ export async function startAgent(config: AgentConfig, options: StartAgentOptions
   }));
   const documents = new AdoptedStateStore(config.dataDir, deviceLog);
   const apps = await startApps(config, selected.engine, trust, documents, deviceLog);
+  let adopted: AdoptedState | undefined;
+  const metrics = new AgentMetrics(
+    { apps: () => apps.reconciler.apps(), failures: () => apps.reconciler.failures(), adoptedVersion: () => adopted?.manifestVersion ?? 0 },
+    { ...deviceEngineOf(selected.engine), fallback: selected.fallback },
+  );
+  apps.reconciler.on('artifact', (outcome) => metrics.artifact(outcome));
   const reports = new StatusReports(deviceId, new StatusQueue(config.dataDir, deviceLog), deviceLog);
   await reports.load();
+  const metricsListener = await listenForScrapes(config, metrics, apps);
   apps.reconciler.on('change', (c) => {
     events.emit('change', c);
     reports.changed(c);
   });
   const bootCheck = (adopted: AdoptedState) =>
     currentRefusals(followerOf(trust, client, documents, config.dataDir, deviceLog), adopted, deviceId, config.sync.bootCheckSeconds, deviceLog);
-  const restored = await restoreOffline(apps, documents, deviceId, reports, events, deviceLog, bootCheck);
-  let adopted = restored.adopted;
+  const restored = await restoreOffline(apps, documents, deviceId, reports, events, deviceLog, bootCheck).catch(async (err: unknown) => {
+    await metricsListener?.close();
+    throw err;
+  });
+  adopted = restored.adopted;
 
   const tasks = new AgentTasks(deviceLog, backoff);
   const renewal = startRenewal(config, trust, fleetCa, events, deviceLog);
@@ -122,11 +138,11 @@ export async function startAgent(config: AgentConfig, options: StartAgentOptions
   );
   tasks.run('status', () => reports.run(client, new Backoff(backoff), tasks.signal));
   tasks.run('sync', () =>
-    followDesiredState({ config, trust, client, tasks, apps, restored, reports, events, backoff, deviceLog, onAdopted: (a) => (adopted = a) }),
+    followDesiredState({ config, trust, client, tasks, apps, restored, reports, events, backoff, deviceLog, metrics, onAdopted: (a) => (adopted = a) }),
   );
   const usageTimer = logUsage(apps.reconciler, config.sync.usageLogSeconds, deviceLog);
   deviceLog.info(
-    { controlPlane: config.controlPlane.url, gatewayPort: apps.gatewayPort, adoptedVersion: adopted?.manifestVersion ?? 0 },
+    { controlPlane: config.controlPlane.url, gatewayPort: apps.gatewayPort, metrics: metricsListener?.url, adoptedVersion: adopted?.manifestVersion ?? 0 },
     'device agent started',
   );
 
@@ -137,6 +153,8 @@ export async function startAgent(config: AgentConfig, options: StartAgentOptions
     runtime: apps.runtime,
     engineFallback: selected.fallback,
     reconciler: apps.reconciler,
+    metrics,
+    metricsUrl: metricsListener?.url,
     trust,
     adoptedVersion: () => adopted?.manifestVersion ?? 0,
     async stop() {
@@ -144,6 +162,7 @@ export async function startAgent(config: AgentConfig, options: StartAgentOptions
       if (usageTimer) clearInterval(usageTimer);
       await tasks.stop();
       client.close();
+      await metricsListener?.close();
       await apps.stop();
       deviceLog.info('device agent stopped');
     },
@@ -161,6 +180,7 @@ interface SyncParts {
   events: EventEmitter<AgentEvents>;
   backoff: BackoffSettings;
   deviceLog: Logger;
+  metrics: AgentMetrics;
   onAdopted: (adopted: AdoptedState) => void;
 }
 
@@ -217,11 +237,27 @@ async function followDesiredState(p: SyncParts): Promise<void> {
         );
         events.emit('adopted', { manifestVersion: a.manifestVersion, deployments: a.deployments.length });
       },
-      onRefused: (code, message) => events.emit('refused', { code, message }),
+      onRefused: (code, message) => {
+        p.metrics.refused(code);
+        events.emit('refused', { code, message });
+      },
+      onRound: (result) => p.metrics.round(result),
     },
     { adopted: restored.adopted, plans: restored.plans },
     tasks.signal,
   );
+}
+
+/** The loopback (unless allowed otherwise) /metrics listener, when enabled; the apps are stopped again if it cannot listen. */
+async function listenForScrapes(config: AgentConfig, metrics: AgentMetrics, apps: Apps): Promise<MetricsListener | undefined> {
+  const { enabled, host, port } = config.metrics;
+  if (!enabled) return undefined;
+  try {
+    return await serveMetrics(metrics.registry, host, port);
+  } catch (err) {
+    await apps.stop();
+    throw new BerthError('agent.metrics', `the metrics listener cannot listen on ${host}:${port}: ${errorMessage(err)}`);
+  }
 }
 
 async function readProvisionedCa(config: AgentConfig): Promise<string> {

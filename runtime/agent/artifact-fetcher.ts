@@ -1,4 +1,4 @@
-import { BerthError } from '../../common/errors.js';
+import { BerthError, errorCode } from '../../common/errors.js';
 import type { Logger } from '../../common/logger.js';
 import type { ArtifactSource } from '../../oci/source.js';
 import { verifyDeploymentArtifact } from '../../trust/signing/deployment-artifact.js';
@@ -7,6 +7,17 @@ import type { CompiledRoots } from '../../trust/signing/roots.js';
 import { describeSigner } from '../../trust/signing/verify.js';
 import type { ArtifactStore } from './artifact-store.js';
 import type { DeploymentPlan } from './deployment-plan.js';
+
+/**
+ * How getting one component ended: `cached` (verified before, bytes re-checked from the local
+ * store), `verified` (pulled and verified now), `failed` (refused or not reachable: `code` says which).
+ */
+export interface ArtifactOutcome {
+  result: 'cached' | 'verified' | 'failed';
+  code?: string;
+  /** Time spent, the pull included. */
+  seconds: number;
+}
 
 /**
  * The component of a deployment, verified: from the local store when it was verified before
@@ -20,7 +31,27 @@ export async function obtainComponent(
   source: ArtifactSource | undefined,
   logger: Logger,
   roots?: CompiledRoots,
+  onOutcome?: (outcome: ArtifactOutcome) => void,
 ): Promise<Buffer> {
+  const started = performance.now();
+  const seconds = (): number => (performance.now() - started) / 1000;
+  try {
+    const { component, pulled } = await obtain(plan, store, source, logger, roots);
+    onOutcome?.({ result: pulled ? 'verified' : 'cached', seconds: seconds() });
+    return component;
+  } catch (err) {
+    onOutcome?.({ result: 'failed', code: errorCode(err, 'agent.install_failed'), seconds: seconds() });
+    throw err;
+  }
+}
+
+async function obtain(
+  plan: DeploymentPlan,
+  store: ArtifactStore,
+  source: ArtifactSource | undefined,
+  logger: Logger,
+  roots: CompiledRoots | undefined,
+): Promise<{ component: Buffer; pulled: boolean }> {
   const policy = compilePolicy(plan.trustPolicy);
   if (policy.vendor !== plan.vendor) {
     throw new BerthError(
@@ -29,7 +60,7 @@ export async function obtainComponent(
     );
   }
   const held = await store.get(plan.component.ref.digest, policy.fingerprint);
-  if (held) return held.component;
+  if (held) return { component: held.component, pulled: false };
   if (!source)
     throw new BerthError(
       'agent.artifact_not_cached',
@@ -63,5 +94,5 @@ export async function obtainComponent(
     },
     'artifact pulled and verified',
   );
-  return artifact.component;
+  return { component: artifact.component, pulled: true };
 }

@@ -3,6 +3,7 @@ import { isAbsolute, resolve, dirname } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { BerthError } from '../../common/errors.js';
+import { isLoopbackHost } from '../../common/metrics-listener.js';
 import { engineChoiceSchema, wasmtimeCompilerSchema } from '../../wire/engine.js';
 import { deviceIdSchema, macAddressesSchema } from '../../wire/ids.js';
 import { capabilityLabelsSchema } from '../../wire/margo/capabilities.js';
@@ -12,6 +13,9 @@ import { capabilityLabelsSchema } from '../../wire/margo/capabilities.js';
  * a bad one is named with its path; unknown fields are refused so a typo never silently falls
  * back to a default.
  */
+
+/** The agent's metrics port when enabled without one (the control plane's separate listener is usually 9464). */
+export const DEFAULT_AGENT_METRICS_PORT = 9465;
 
 /** Verified components kept beyond those deployed now, most recent first, so a rollback needs no download. */
 const retainUnused = z.number().int().min(0).max(100).default(2);
@@ -82,6 +86,20 @@ export const agentConfigSchema = z.strictObject({
       enabled: z.boolean().default(true),
     })
     .default({ host: '127.0.0.1', port: 8080, enabled: true }),
+  /**
+   * Prometheus metrics (docs/metrics.md): a plain-HTTP `GET /metrics` listener, without TLS or a
+   * token, so on loopback unless `allowNonLoopback` says the device's network is meant to reach
+   * it. Off unless enabled: a device opens no port its operator did not ask for, and several
+   * agents on one host (the demo) would otherwise contend for one port.
+   */
+  metrics: z
+    .strictObject({
+      enabled: z.boolean().default(false),
+      host: z.string().min(1).default('127.0.0.1'),
+      port: z.number().int().min(0).max(65535).default(DEFAULT_AGENT_METRICS_PORT),
+      allowNonLoopback: z.boolean().default(false),
+    })
+    .default({ enabled: false, host: '127.0.0.1', port: DEFAULT_AGENT_METRICS_PORT, allowNonLoopback: false }),
   sync: z
     .strictObject({
       /** Long-poll wait asked of the control plane, seconds (0 = plain polling). */
@@ -169,6 +187,13 @@ export function parseAgentConfig(input: unknown, baseDir = process.cwd()): Agent
     cred.certificates = abs(cred.certificates);
     cred.key = abs(cred.key);
   }
+  if (c.metrics.enabled && !c.metrics.allowNonLoopback && !isLoopbackHost(c.metrics.host)) {
+    throw new BerthError(
+      'agent.bad_config',
+      `the agent configuration is invalid: metrics.host: '${c.metrics.host}' is not a loopback address; the metrics listener has no TLS and no token, so set metrics.allowNonLoopback: true to serve it there on purpose`,
+      { fields: [`metrics.host: not a loopback address`] },
+    );
+  }
   for (const [host, r] of Object.entries(c.artifacts.source === 'registry' ? c.artifacts.registries : {})) {
     if (r.ca) r.ca = abs(r.ca);
     if (r.plainHttp && !isLoopback(host)) {
@@ -182,8 +207,7 @@ export function parseAgentConfig(input: unknown, baseDir = process.cwd()): Agent
 }
 
 export function isLoopback(hostPort: string): boolean {
-  const host = hostPort.replace(/:\d+$/, '').replace(/^\[|\]$/g, '');
-  return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
+  return isLoopbackHost(hostPort.replace(/:\d+$/, ''));
 }
 
 /** Reads a configuration file: YAML (a superset of JSON) by content. */

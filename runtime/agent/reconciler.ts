@@ -9,7 +9,7 @@ import { serveSupervisedApp } from '../gateway/supervised.js';
 import type { Runtime } from '../runtime.js';
 import type { AppSupervisor } from '../supervisor.js';
 import type { AppUsage } from '../accounting/app-account.js';
-import { obtainComponent } from './artifact-fetcher.js';
+import { obtainComponent, type ArtifactOutcome } from './artifact-fetcher.js';
 import type { ArtifactStore } from './artifact-store.js';
 import { refusedBy, type DeploymentPlan } from './deployment-plan.js';
 import type { CompiledRoots } from '../../trust/signing/roots.js';
@@ -50,6 +50,8 @@ export interface DeploymentChange {
 
 export interface ReconcilerEvents {
   change: [DeploymentChange];
+  /** A component was obtained for a start: from the local store, pulled and verified, or not (the agent's metrics). */
+  artifact: [ArtifactOutcome];
 }
 
 /** Refusals that mean "this artifact must not run" rather than "try again later". */
@@ -255,6 +257,11 @@ export class Reconciler extends EventEmitter<ReconcilerEvents> {
     });
   }
 
+  /** The plan's verified component; how that went is told as an `artifact` event. */
+  private obtain(plan: DeploymentPlan, source: ArtifactSource | undefined): Promise<Buffer> {
+    return obtainComponent(plan, this.store, source, this.logger, this.signingRoots(), (outcome) => this.emit('artifact', outcome));
+  }
+
   private start(plan: DeploymentPlan, component: Buffer): Promise<AppSupervisor> {
     return this.runtime.startApp(component, {
       vendor: plan.vendor,
@@ -283,7 +290,7 @@ export class Reconciler extends EventEmitter<ReconcilerEvents> {
     this.change(plan, 'installing');
     let supervisor: AppSupervisor;
     try {
-      const component = await obtainComponent(plan, this.store, source, this.logger, this.signingRoots());
+      const component = await this.obtain(plan, source);
       supervisor = await this.start(plan, component);
     } catch (err) {
       const code = errorCode(err, 'agent.install_failed');
@@ -385,7 +392,7 @@ export class Reconciler extends EventEmitter<ReconcilerEvents> {
     };
     let supervisor: AppSupervisor;
     try {
-      supervisor = await this.start(good, await obtainComponent(good, this.store, this.source, this.logger, this.signingRoots()));
+      supervisor = await this.start(good, await this.obtain(good, this.source));
     } catch (err) {
       this.logger.error(
         { ...log, code: errorCode(err, 'agent.install_failed'), err: errorMessage(err) },
@@ -428,7 +435,7 @@ export class Reconciler extends EventEmitter<ReconcilerEvents> {
     let supervisor: AppSupervisor;
     try {
       if (!good) throw new BerthError('agent.last_known_good_missing', `the document of version ${record.good.version} is missing or corrupted`);
-      supervisor = await this.start(good, await obtainComponent(good, this.store, source, this.logger, this.signingRoots()));
+      supervisor = await this.start(good, await this.obtain(good, source));
     } catch (err) {
       // Retried with the failed ones; the version rolled back from is not started meanwhile.
       const code = errorCode(err, 'agent.install_failed');

@@ -21,7 +21,11 @@ export interface SyncOptions {
   onApplying(version: number): void;
   onAdopted(state: AdoptedState): void;
   onRefused(code: string, message: string): void;
+  /** Told how each round ended (the agent's metrics): no change, a new state adopted, one refused, or an error. */
+  onRound?(result: SyncRoundResult): void;
 }
+
+export type SyncRoundResult = 'unchanged' | 'adopted' | 'refused' | 'error';
 
 /**
  * The desired-state loop: long-poll, verify, reconcile, and only then persist the adopted state
@@ -53,6 +57,7 @@ export async function runSync(o: SyncOptions, initial: { adopted: AdoptedState |
         signal,
       );
       errors.reset();
+      if (result.kind === 'unchanged') o.onRound?.('unchanged');
       if (result.kind === 'changed') {
         const s = result.state;
         const deviceId = o.deviceId();
@@ -74,6 +79,7 @@ export async function runSync(o: SyncOptions, initial: { adopted: AdoptedState |
         };
         await o.store.save(adopted);
         o.onAdopted(adopted);
+        o.onRound?.('adopted');
         await o.reconciler.collectGarbage(next);
         retries.reset();
         retryAt = o.reconciler.failures().size > 0 ? now() + retries.next() : Infinity;
@@ -82,7 +88,9 @@ export async function runSync(o: SyncOptions, initial: { adopted: AdoptedState |
     } catch (err) {
       if (signal.aborted) return;
       const code = errorCode(err, 'network');
-      if (code.startsWith('desired_state.') || code.startsWith('agent.')) o.onRefused(code, errorMessage(err));
+      const refused = code.startsWith('desired_state.') || code.startsWith('agent.');
+      if (refused) o.onRefused(code, errorMessage(err));
+      o.onRound?.(refused ? 'refused' : 'error');
       const delay = errors.next(err);
       o.logger.warn(
         { code, err: errorMessage(err), retryInMs: delay, adoptedVersion: adopted?.manifestVersion ?? 0 },

@@ -1,15 +1,18 @@
 import { describe, expect, it } from 'vitest';
 import { buildControlPlaneApp, coreRoutes, type ControlPlaneDeps } from '../../orchestrator/app.js';
+import { ControlPlaneMetrics } from '../../orchestrator/metrics/registry.js';
 import { controlPlaneRoutes } from '../../orchestrator/routes/index.js';
 
 /**
  * Every route the control plane serves, in the order Hono registered it: one line per handler
  * (a route behind a role check is two, the check and the handler; `ALL` lines are middleware).
  * Taken from the app as it was before each route group was mounted under its prefix, so that
- * moving a group, or a path within one, shows up here as a changed URL. The first line is the
- * app-wide check of path escapes (http/path-params.ts).
+ * moving a group, or a path within one, shows up here as a changed URL. The first two lines are
+ * the request metrics (metrics/http-metrics.ts) and the app-wide check of path escapes
+ * (http/path-params.ts).
  */
 const SERVED = `
+  ALL /*
   ALL /*
   GET /.well-known/margo
   GET /api/v1/trust-bundle
@@ -113,6 +116,8 @@ const SERVED = `
   GET /console
   GET /console/
   GET /console/:file
+  GET /metrics
+  GET /metrics
   ALL /api/v1/capabilities/*
   ALL /api/v1/deployments
   ALL /api/v1/deployments/*
@@ -139,8 +144,9 @@ describe('the control plane URL tree', () => {
   it('serves exactly the routes it served before, in the same order', () => {
     // Built from the real route modules, as the control plane builds it; no request is made, so
     // their collaborators (store, authority, desired state, mirror storage) are never reached; a
-    // fleet signing service is there because without one the signing group serves nothing.
-    const deps = { logger: console, fleetSigning: {} } as unknown as ControlPlaneDeps;
+    // fleet signing service and metrics are there because without them the signing group and
+    // /metrics serve nothing.
+    const deps = { logger: console, fleetSigning: {}, metrics: new ControlPlaneMetrics() } as unknown as ControlPlaneDeps;
     const app = buildControlPlaneApp(deps, controlPlaneRoutes(coreRoutes, {} as never, {} as never));
     expect(app.routes.map((r) => `${r.method} ${r.path}`)).toEqual(SERVED);
   });
