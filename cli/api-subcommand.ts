@@ -18,6 +18,11 @@ or the current context saved by berth login (docs/cli.md); else ./.berth/orchest
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 
+/** `argv` with `sub` in front when it names no subcommand (`berth devices -o json` lists). */
+export function orDefaultSubcommand(argv: string[], sub: string): string[] {
+  return argv[0] === undefined || argv[0].startsWith('-') ? [sub, ...argv] : argv;
+}
+
 /**
  * `<subcommand> [options]` of a command whose subcommands call the control plane's API: its
  * options with the target's, or the exit code once the help is printed (no subcommand: 2).

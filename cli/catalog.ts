@@ -1,4 +1,4 @@
-import { apiClient, seg, subcommandArgs, TARGET_HELP } from './api-subcommand.js';
+import { apiClient, seg, orDefaultSubcommand, subcommandArgs, TARGET_HELP } from './api-subcommand.js';
 import { readYamlOrJsonFile } from './json-file.js';
 import type { Command } from './main.js';
 import { fields, OUTPUT_HELP, OUTPUT_OPTIONS, outputFormat, print, table } from './output.js';
@@ -38,7 +38,7 @@ export const command: Command = {
   summary: 'read and add to the catalog: vendors, apps and admitted versions',
   subcommands: ['apps', 'versions', 'vendor', 'add-vendor', 'add-app', 'admit'],
   async run(argv) {
-    const args = subcommandArgs(argv[0] === undefined || argv[0].startsWith('-') ? ['apps', ...argv] : argv, HELP, {
+    const args = subcommandArgs(orDefaultSubcommand(argv, 'apps'), HELP, {
       ...OUTPUT_OPTIONS,
       'trust-policy': { type: 'string' },
       vendor: { type: 'string' },

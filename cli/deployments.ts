@@ -1,4 +1,4 @@
-import { apiClient, seg, subcommandArgs, TARGET_HELP } from './api-subcommand.js';
+import { apiClient, seg, orDefaultSubcommand, subcommandArgs, TARGET_HELP } from './api-subcommand.js';
 import type { Command } from './main.js';
 import { fields, OUTPUT_HELP, OUTPUT_OPTIONS, outputFormat, print, table } from './output.js';
 import { expectArgs, UsageError } from './usage.js';
@@ -29,7 +29,7 @@ export const command: Command = {
   summary: 'list, show and delete deployments',
   subcommands: ['list', 'show', 'delete'],
   async run(argv) {
-    const args = subcommandArgs(argv[0] === undefined || argv[0].startsWith('-') ? ['list', ...argv] : argv, HELP, OUTPUT_OPTIONS);
+    const args = subcommandArgs(orDefaultSubcommand(argv, 'list'), HELP, OUTPUT_OPTIONS);
     if (typeof args === 'number') return args;
     const { sub, values, positionals } = args;
     const format = outputFormat(values.output);

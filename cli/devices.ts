@@ -1,5 +1,5 @@
 import { BerthError } from '../common/errors.js';
-import { apiClient, subcommandArgs, TARGET_HELP, type ApiCall } from './api-subcommand.js';
+import { apiClient, orDefaultSubcommand, subcommandArgs, TARGET_HELP, type ApiCall } from './api-subcommand.js';
 import type { Command } from './main.js';
 import { fields, OUTPUT_HELP, OUTPUT_OPTIONS, outputFormat, print, table } from './output.js';
 import { expectArgs, UsageError } from './usage.js';
@@ -42,7 +42,7 @@ export const command: Command = {
   subcommands: ['list', 'show', 'pending', 'approve', 'deny', 'revoke'],
   async run(argv) {
     // `berth devices` and `berth devices -o json` list: the subcommand is optional.
-    const args = subcommandArgs(argv[0] === undefined || argv[0].startsWith('-') ? ['list', ...argv] : argv, HELP, {
+    const args = subcommandArgs(orDefaultSubcommand(argv, 'list'), HELP, {
       ...OUTPUT_OPTIONS,
       reason: { type: 'string' },
     });
