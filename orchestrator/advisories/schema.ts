@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ADVISORY_ACTIONS, advisoryIdSchema, affectedSchema, cvssSchema, SEVERITIES } from '../../wire/advisory.js';
+import { vexStatementSchema } from '../../wire/vex.js';
 import { storable } from '../catalog/schema.js';
 
 const text = (max: number) =>
@@ -24,3 +25,21 @@ export const advisoryBody = z.strictObject({
     .default([]),
 });
 export type AdvisoryBody = z.output<typeof advisoryBody>;
+
+/** GET /api/v1/advisories/{id}/exposure: grouped by a device label, as JSON or CSV. */
+export const exposureQuery = z.object({
+  groupBy: z
+    .string()
+    .regex(/^[A-Za-z0-9._/-]{1,63}$/, 'a label name')
+    .default('site'),
+  format: z.enum(['json', 'csv']).default('json'),
+});
+
+/** GET /api/v1/advisories/{id}/vex: the advisory's VEX statements in one of these forms. */
+export const vexExportQuery = z.object({ format: z.enum(['openvex', 'cyclonedx', 'berth']).default('openvex') });
+
+/** PUT /api/v1/advisories/{id}/vex: statements about this advisory, all or none. */
+export const vexBody = z.strictObject({ statements: z.array(vexStatementSchema).min(1).max(1000) });
+
+/** POST /api/v1/vex: an OpenVEX or CycloneDX VEX document, read by advisories/vex.ts (statementsOfDocument). */
+export const vexDocumentBody = z.unknown().describe('An OpenVEX or CycloneDX VEX document');

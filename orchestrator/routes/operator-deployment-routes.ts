@@ -1,5 +1,4 @@
 import { Hono, type Context } from 'hono';
-import { z } from 'zod';
 import { securityEvent } from '../../common/logger.js';
 import type { ControlPlaneDeps } from '../app.js';
 import { ArtifactAdmission } from '../catalog/artifact-admission.js';
@@ -9,7 +8,7 @@ import { deploymentBody, rolloutBody } from '../deployments/schema.js';
 import { pauseRollout, resumeRollout } from '../deployments/rollout-control.js';
 import { aggregateStatus } from '../deployments/status.js';
 import type { DesiredStateChanged } from '../desired-state/placement.js';
-import { readJson } from '../http/body.js';
+import { emptyBody, readJson } from '../http/body.js';
 import type { AppEnv } from '../http/env.js';
 import { actorOf, requireOperator, roles } from '../http/operator-auth.js';
 import { HttpProblem } from '../http/problem.js';
@@ -76,7 +75,7 @@ export function operatorDeploymentRoutes(deps: ControlPlaneDeps): Hono<AppEnv> {
 
   // An operator's hold on a rolling update, and going on with it (deployments/rollout-control.ts).
   app.post('/deployments/:id/rollout/pause', asOperator, async (c) => {
-    await readJson(c, z.strictObject({}));
+    await readJson(c, emptyBody);
     const id = deploymentId(c);
     const d = await deps.store.transaction((tx) => pauseRollout(tx, id, actorOf(c.get('operator'))));
     securityEvent(deps.logger, 'rollout.paused', { deploymentId: id, version: d.rollout.targetVersion, by: actorOf(c.get('operator')) });
@@ -84,7 +83,7 @@ export function operatorDeploymentRoutes(deps: ControlPlaneDeps): Hono<AppEnv> {
   });
 
   app.post('/deployments/:id/rollout/resume', asOperator, async (c) => {
-    await readJson(c, z.strictObject({}));
+    await readJson(c, emptyBody);
     const id = deploymentId(c);
     const { step, deployment } = await deps.store.transaction((tx) => resumeRollout(tx, id, changed));
     securityEvent(deps.logger, 'rollout.resumed', {
@@ -97,7 +96,7 @@ export function operatorDeploymentRoutes(deps: ControlPlaneDeps): Hono<AppEnv> {
   });
 
   app.post('/deployments/:id/rollbacks', asOperator, async (c) => {
-    await readJson(c, z.strictObject({}));
+    await readJson(c, emptyBody);
     const id = deploymentId(c);
     const version = await admitRollback(deps.store, id, changed, artifacts);
     securityEvent(deps.logger, 'deployment.rolled_back', { deploymentId: id, version, by: actorOf(c.get('operator')) });

@@ -28,7 +28,7 @@ export const DEFAULT_TIMESTAMP_RATE_LIMIT: RateLimit = { perSecond: 50, burst: 1
 /** The identity a vendor's signing certificates carry: its role as a URI in the fleet's trust domain. */
 export const vendorSigningIdentity = (trustDomain: string, vendor: string): string => `spiffe://${trustDomain}/vendor/${vendor}`;
 
-const certificateBody = z.strictObject({ csr: z.string().max(8192) });
+export const certificateBody = z.strictObject({ csr: z.string().max(8192) });
 
 export function signingRoutes(deps: ControlPlaneDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();

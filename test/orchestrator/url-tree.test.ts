@@ -106,6 +106,8 @@ const SERVED = `
   GET /api/v1/signing/roots
   POST /api/v1/signing/certificates
   POST /api/v1/signing/certificates
+  GET /api/v1/openapi.json
+  GET /api/v1/docs
   ALL /api/v1/capabilities/*
   ALL /api/v1/deployments
   ALL /api/v1/deployments/*
