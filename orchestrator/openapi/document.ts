@@ -99,7 +99,7 @@ export function openApiDocument(operations: readonly ApiOperation[], info: Docum
       title: 'Berth control plane',
       version: info.version,
       description:
-        'The control plane of Berth: operators and vendors over bearer tokens, devices over mutual TLS (the Margo device API), and the public trust bootstrap. Every refusal is an RFC 9457 problem document (application/problem+json) with a stable `code`.',
+        'The control plane of Berth: operators and vendors over bearer tokens, devices over mutual TLS (the Margo device API), and the public trust bootstrap. Every refusal is an RFC 9457 problem document (application/problem+json) with a stable `code`. Besides the answers each operation lists, any path may be answered 404 `request.not_found` (no such endpoint or method) or 400 `request.bad_path` (a control character or an escape that is not UTF-8 in the path).',
       license: { name: 'Apache-2.0', identifier: 'Apache-2.0' },
     },
     jsonSchemaDialect: 'https://json-schema.org/draft/2020-12/schema',

@@ -41,6 +41,7 @@ export const adminApi = apiGroup('Admin', [
         schema: z.object({ id: z.string(), token: z.string(), expiresAt: z.string(), deviceId: z.string().nullable() }),
       },
     },
+    problems: { 409: 'The device id is nested with an existing device’s (onboarding.nested_device_id)', 422: 'The device id or labels are not valid' },
   },
   {
     method: 'get',

@@ -18,7 +18,12 @@ export const onboardingApi = apiGroup('Onboarding', [
     access: 'public',
     body: onboardingRequestSchema,
     responses: { 201: { description: 'The device’s certificate', schema: issuedIdentitySchema }, 202: PENDING },
-    problems: { 401: 'The enrollment token or factory certificate is not valid', 403: 'The device is revoked', 409: 'The token was used already' },
+    problems: {
+      401: 'The enrollment token was refused: unknown, used or expired (onboarding.token_*)',
+      403: 'The factory certificate was refused, or the device is revoked or suspended (device.*)',
+      409: 'The device id is taken, or nested with another device’s (onboarding.duplicate_id, onboarding.nested_device_id)',
+      422: 'The method is not enabled, or the CSR or device id is not acceptable (onboarding.*, csr.*)',
+    },
   },
   {
     method: 'get',

@@ -1,6 +1,7 @@
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
 import { berthPackageJson } from '../../common/paths.js';
+import { PROBLEM_CONTENT_TYPE } from '../../wire/problem.js';
 import { openApiDocument, type OpenApiDocument, type OperationObject } from '../../orchestrator/openapi/document.js';
 import { openApiPath } from '../../orchestrator/openapi/paths.js';
 import { controlPlaneApi } from '../../orchestrator/routes/index.js';
@@ -22,6 +23,16 @@ export interface AnswerToCheck {
   /** The body parsed as JSON, when it is JSON. */
   json?: unknown;
 }
+
+/**
+ * Answers of the app itself rather than of an operation (orchestrator/app.ts): an unknown
+ * endpoint, and a path holding a control character or bad escape (refused before routing).
+ * The document's description names them; they are checked as problem documents.
+ */
+const APP_WIDE_REFUSALS = [
+  { status: 404, code: 'request.not_found' },
+  { status: 400, code: 'request.bad_path' },
+];
 
 const DOCUMENT_ID = 'https://berth.invalid/openapi.json';
 
@@ -69,6 +80,13 @@ export class OpenApiConformance {
     return this.routes.filter((r) => r.method === wanted && r.pattern.test(path)).sort((a, b) => b.weight - a.weight)[0]?.operation;
   }
 
+  /** An app-wide refusal: a problem document, whatever the path. */
+  private problemMismatch(where: string, a: AnswerToCheck): string | undefined {
+    if ((a.contentType ?? '').split(';')[0]!.trim() !== PROBLEM_CONTENT_TYPE) return `${where}: an app-wide refusal that is not ${PROBLEM_CONTENT_TYPE}`;
+    const validate = this.validator({ $ref: '#/components/schemas/Problem' });
+    return validate(a.json) ? undefined : `${where}: not a problem document`;
+  }
+
   /** Compiles every JSON response schema of the document: a $ref that does not resolve throws. */
   compileAll(): number {
     let compiled = 0;
@@ -97,6 +115,8 @@ export class OpenApiConformance {
   /** What does not conform, in words; undefined when the answer conforms. */
   mismatch(a: AnswerToCheck): string | undefined {
     const where = `${a.method} ${a.path} → ${a.status}`;
+    const appWide = APP_WIDE_REFUSALS.find((r) => r.status === a.status && (a.json as { code?: unknown } | undefined)?.code === r.code);
+    if (appWide) return this.problemMismatch(where, a);
     const op = this.operationOf(a.method, a.path);
     if (!op) return `${where}: no operation in the OpenAPI document`;
     const response = op.responses[String(a.status)];
