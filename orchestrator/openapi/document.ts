@@ -159,6 +159,7 @@ function responseObject(r: ApiResponse, schemas: SchemaCollector): ResponseObjec
       (r.contentType ?? 'application/json') === 'application/json' ? { type: 'object', description: r.bodyDescription } : { description: r.bodyDescription };
     out.content = { [r.contentType ?? 'application/json']: { schema } };
   } else if (r.contentType) out.content = { [r.contentType]: { schema: {} } };
+  for (const [type, description] of Object.entries(r.otherContent ?? {})) out.content = { ...out.content, [type]: { schema: { description } } };
   return out;
 }
 

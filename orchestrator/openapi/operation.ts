@@ -23,6 +23,8 @@ export interface ApiResponse {
   contentType?: string;
   /** A body that has no zod schema yet: what it is, honestly (docs/openapi.md "Not yet precise"). */
   bodyDescription?: string;
+  /** Further media types the same answer may come in (by a query parameter), each with what it is. */
+  otherContent?: Record<string, string>;
   /** Response headers worth knowing, by name: what each says. */
   headers?: Record<string, string>;
 }

@@ -44,7 +44,8 @@ export const advisoryApi = apiGroup('Advisories', [
     responses: {
       200: {
         description: 'The exposure report (JSON, or CSV with `format=csv`)',
-        bodyDescription: 'The report: `{ advisory, groupBy, devices: [...], groups: [...] }`; as `text/csv` with `format=csv`',
+        bodyDescription: 'The report: `{ advisory, groupBy, devices: [...], groups: [...] }`',
+        otherContent: { 'text/csv': 'The same report as CSV, with a header row (`format=csv`)' },
       },
     },
     problems: { 404: UNKNOWN },
@@ -92,6 +93,7 @@ export const vexApi = apiGroup('Advisories', [
       200: {
         description: 'An OpenVEX document (default), CycloneDX VEX (`format=cyclonedx`, as ' + MEDIA_TYPE.cyclonedxJson + ') or Berth’s own list',
         bodyDescription: 'A VEX document in the format asked for',
+        otherContent: { [MEDIA_TYPE.cyclonedxJson]: 'A CycloneDX VEX document (`format=cyclonedx`)' },
       },
     },
     problems: { 404: UNKNOWN },

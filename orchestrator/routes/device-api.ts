@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { DESIRED_STATE_SIGNATURE_HEADER } from '../../trust/desired-state/statement.js';
 import { DEPLOYMENT_ID_PATTERN, deviceIdSchema } from '../../wire/ids.js';
 import { deviceCapabilitiesSchema } from '../../wire/margo/capabilities.js';
-import { DIGEST_PATTERN, MANIFEST_MEDIA_TYPE } from '../../wire/margo/common.js';
+import { BUNDLE_MEDIA_TYPE, DEPLOYMENT_MEDIA_TYPE, DIGEST_PATTERN, MANIFEST_MEDIA_TYPE } from '../../wire/margo/common.js';
 import { stateManifestSchema } from '../../wire/margo/manifest.js';
 import { deploymentStatusSchema } from '../../wire/margo/status.js';
 import { apiGroup, mountApi, type ApiOperation } from '../openapi/operation.js';
@@ -69,7 +69,7 @@ const desiredState: ApiOperation[] = [
     summary: 'One deployment document the manifest names (Margo ApplicationDeployment)',
     access: 'device',
     params: { deploymentId: DEPLOYMENT_ID_PATTERN, ...digest },
-    responses: { 200: { description: 'The document, immutable; its media type as the manifest names it', contentType: 'application/yaml' } },
+    responses: { 200: { description: 'The document, immutable; its media type as the manifest names it', contentType: DEPLOYMENT_MEDIA_TYPE } },
     problems: { 404: 'Not a document of this device’s desired state (deployment.digest_unknown)' },
   },
   {
@@ -78,7 +78,7 @@ const desiredState: ApiOperation[] = [
     summary: 'The bundle of the device’s deployment documents',
     access: 'device',
     params: digest,
-    responses: { 200: { description: 'The bundle, immutable', contentType: 'application/octet-stream' }, 304: { description: 'Unchanged (If-None-Match)' } },
+    responses: { 200: { description: 'The bundle, immutable', contentType: BUNDLE_MEDIA_TYPE }, 304: { description: 'Unchanged (If-None-Match)' } },
     problems: { 404: 'Not a bundle of this device’s desired state (bundle.unknown)' },
   },
   {

@@ -108,6 +108,8 @@ export const vendorApi = apiGroup('Catalog', [
       403: OTHER_VENDOR,
       404: 'No such app or version (catalog.unknown_app, catalog.unknown_version)',
       409: 'Deployments still use that version (catalog.version_in_use)',
+      // Checked by the service after ownership, so it answers as a body field would.
+      422: 'The version is not a Margo version; `errors` names it (request.invalid)',
     },
   },
 ]);
