@@ -35,3 +35,24 @@ export const signingRotationBody = z.strictObject({ signingCa: z.boolean().defau
 
 /** A CA or signing root to take out of service, by the hex SHA-256 of its DER certificate. */
 export const retirementBody = z.strictObject({ fingerprint });
+
+/*
+ * Their answers: described by routes/admin-api.ts and the type each handler's answer satisfies,
+ * so the document and the code cannot drift apart.
+ */
+const fingerprintOut = z.string().describe('hex SHA-256 of the DER certificate');
+const signingRoots = { signingCas: z.number().int(), timestampAuthorities: z.number().int(), signingRootsDigest: z.string() };
+
+export const tokenCreated = z.object({ id: z.string(), token: z.string(), role: z.string() });
+export const enrollmentTokenCreated = z.object({ id: z.string(), token: z.string(), expiresAt: z.string(), deviceId: z.string().nullable() });
+export const deviceRevoked = z.object({ deviceId: z.string(), status: z.literal('revoked'), certificatesRevoked: z.number().int() });
+export const onboardingDecided = z.object({ requestId: z.string(), status: z.enum(['approved', 'denied']), deviceId: z.string().optional() });
+export const manufacturerTrusted = z.object({ name: z.string(), fingerprint: fingerprintOut });
+export const caRotated = z.object({ root: fingerprintOut, intermediate: fingerprintOut, sequence: z.number().int() });
+export const desiredStateKeyRotated = z.object({ keyId: z.string(), previous: z.array(z.string()) });
+/** What a rotation of the fleet signing CA and/or TSA answers (docs/signing.md "Rotating the roots"). */
+export const fleetSigningRotated = z.object({ signingCa: fingerprintOut, timestampAuthority: fingerprintOut, ...signingRoots });
+export const fleetSigningRetired = z.object({ fingerprint: fingerprintOut, ...signingRoots });
+export const caRetired = z.object({ fingerprint: fingerprintOut, sequence: z.number().int() });
+
+export type Answer<S extends z.ZodType> = z.output<S>;

@@ -1,5 +1,14 @@
-import { z } from 'zod';
 import {
+  caRetired,
+  caRotated,
+  deviceRevoked,
+  desiredStateKeyRotated,
+  enrollmentTokenCreated,
+  fleetSigningRetired,
+  fleetSigningRotated,
+  manufacturerTrusted,
+  onboardingDecided,
+  tokenCreated,
   caRotationBody,
   deviceRevocationBody,
   enrollmentTokenBody,
@@ -15,8 +24,6 @@ import { apiGroup } from '../openapi/operation.js';
 
 /** What adminRoutes (admin-routes.ts) serves, for the OpenAPI document (docs/openapi.md). */
 
-const fingerprint = z.string().describe('hex SHA-256 of the DER certificate');
-const signingRoots = { signingCas: z.number().int(), timestampAuthorities: z.number().int(), signingRootsDigest: z.string() };
 const NO_FLEET_SIGNING = 'This control plane runs no fleet signing CA (request.not_found)';
 
 export const adminApi = apiGroup('Admin', [
@@ -26,7 +33,7 @@ export const adminApi = apiGroup('Admin', [
     summary: 'Create an operator or vendor token',
     access: 'admin',
     body: tokenBody,
-    responses: { 201: { description: 'The token; its secret is shown only here', schema: z.object({ id: z.string(), token: z.string(), role: z.string() }) } },
+    responses: { 201: { description: 'The token; its secret is shown only here', schema: tokenCreated } },
     problems: { 422: 'The role is not admin, operator or vendor:<name>' },
   },
   {
@@ -38,7 +45,7 @@ export const adminApi = apiGroup('Admin', [
     responses: {
       201: {
         description: 'The enrollment token; its secret is shown only here',
-        schema: z.object({ id: z.string(), token: z.string(), expiresAt: z.string(), deviceId: z.string().nullable() }),
+        schema: enrollmentTokenCreated,
       },
     },
     problems: { 409: 'The device id is nested with an existing device’s (onboarding.nested_device_id)', 422: 'The device id or labels are not valid' },
@@ -61,7 +68,7 @@ export const adminApi = apiGroup('Admin', [
     responses: {
       200: {
         description: 'The device is revoked',
-        schema: z.object({ deviceId: z.string(), status: z.literal('revoked'), certificatesRevoked: z.number().int() }),
+        schema: deviceRevoked,
       },
     },
     problems: { 404: 'No such device' },
@@ -82,7 +89,7 @@ export const adminApi = apiGroup('Admin', [
     responses: {
       200: {
         description: 'The decision',
-        schema: z.object({ requestId: z.string(), status: z.enum(['approved', 'denied']), deviceId: z.string().optional() }),
+        schema: onboardingDecided,
       },
     },
     problems: { 404: 'No such onboarding request', 409: 'The request was decided already' },
@@ -101,7 +108,7 @@ export const adminApi = apiGroup('Admin', [
     summary: 'Trust a manufacturer CA for factory-certificate onboarding',
     access: 'admin',
     body: manufacturerBody,
-    responses: { 201: { description: 'The manufacturer', schema: z.object({ name: z.string(), fingerprint }) } },
+    responses: { 201: { description: 'The manufacturer', schema: manufacturerTrusted } },
     problems: { 409: 'That manufacturer or certificate is already trusted', 422: 'The certificate does not parse or is not a CA' },
   },
   {
@@ -110,7 +117,7 @@ export const adminApi = apiGroup('Admin', [
     summary: 'Rotate the fleet CA (a new intermediate, or a new root)',
     access: 'admin',
     body: caRotationBody,
-    responses: { 201: { description: 'The new CA', schema: z.object({ root: fingerprint, intermediate: fingerprint, sequence: z.number().int() }) } },
+    responses: { 201: { description: 'The new CA', schema: caRotated } },
     problems: { 409: 'The fleet CA refused the change (pki.*)' },
   },
   {
@@ -120,7 +127,7 @@ export const adminApi = apiGroup('Admin', [
     description: 'The new key is endorsed by the current one, so devices follow without re-onboarding.',
     access: 'admin',
     body: emptyBody,
-    responses: { 201: { description: 'The new key id and the ones before it', schema: z.object({ keyId: z.string(), previous: z.array(z.string()) }) } },
+    responses: { 201: { description: 'The new key id and the ones before it', schema: desiredStateKeyRotated } },
     problems: { 404: 'This control plane signs no desired state (request.not_found)' },
   },
   {
@@ -130,7 +137,7 @@ export const adminApi = apiGroup('Admin', [
     access: 'admin',
     body: signingRotationBody,
     responses: {
-      201: { description: 'The roots now in service', schema: z.object({ signingCa: fingerprint, timestampAuthority: fingerprint, ...signingRoots }) },
+      201: { description: 'The roots now in service', schema: fleetSigningRotated },
     },
     problems: { 404: NO_FLEET_SIGNING },
   },
@@ -140,7 +147,7 @@ export const adminApi = apiGroup('Admin', [
     summary: 'Take a rotated-out signing CA or TSA out of the served roots',
     access: 'admin',
     body: retirementBody,
-    responses: { 200: { description: 'The roots left', schema: z.object({ fingerprint, ...signingRoots }) } },
+    responses: { 200: { description: 'The roots left', schema: fleetSigningRetired } },
     problems: { 404: `No such signing root (signing.unknown_root), or ${NO_FLEET_SIGNING}`, 409: 'The signing root is in use (signing.root_in_use)' },
   },
   {
@@ -149,7 +156,7 @@ export const adminApi = apiGroup('Admin', [
     summary: 'Retire a rotated-out fleet CA certificate',
     access: 'admin',
     body: retirementBody,
-    responses: { 200: { description: 'The trust bundle sequence after retiring it', schema: z.object({ fingerprint, sequence: z.number().int() }) } },
+    responses: { 200: { description: 'The trust bundle sequence after retiring it', schema: caRetired } },
     problems: { 409: 'The fleet CA refused the change (pki.*)' },
   },
 ]);

@@ -3,6 +3,17 @@ import { BerthError } from '../../common/errors.js';
 import type { Logger } from '../../common/logger.js';
 import { fingerprintOf, x509 } from '../../trust/x509.js';
 import {
+  type Answer,
+  caRetired,
+  caRotated,
+  deviceRevoked,
+  desiredStateKeyRotated,
+  enrollmentTokenCreated,
+  fleetSigningRetired,
+  fleetSigningRotated,
+  manufacturerTrusted,
+  onboardingDecided,
+  tokenCreated,
   caRotationBody,
   deviceRevocationBody,
   enrollmentTokenBody,
@@ -37,15 +48,8 @@ export interface AdminDeps extends LifecycleDeps {
   fleetSigningRotation?: FleetSigningRotation;
 }
 
-/** What a rotation of the fleet signing CA and/or TSA answers (docs/signing.md "Rotating the roots"). */
-export interface FleetSigningRotated {
-  /** hex SHA-256 of the DER certificates now issuing / stamping. */
-  signingCa: string;
-  timestampAuthority: string;
-  signingCas: number;
-  timestampAuthorities: number;
-  signingRootsDigest: string;
-}
+/** What a rotation of the fleet signing CA and/or TSA answers (admin/schema.ts). */
+export type FleetSigningRotated = Answer<typeof fleetSigningRotated>;
 
 export interface FleetSigningRotation {
   rotate(what: { signingCa: boolean; timestampAuthority: boolean }): Promise<FleetSigningRotated>;
@@ -61,12 +65,14 @@ export function adminRoutes(deps: AdminDeps): Hono<AppEnv> {
 
   app.post('/tokens', asAdmin, async (c) => {
     const body = await readJson(c, tokenBody);
-    return c.json(await badInput(() => createOperatorToken(deps.store, deps.logger, { ...body, by: actorOf(c.get('operator')) })), 201);
+    const created = await badInput(() => createOperatorToken(deps.store, deps.logger, { ...body, by: actorOf(c.get('operator')) }));
+    return c.json(created satisfies Answer<typeof tokenCreated>, 201);
   });
 
   app.post('/enrollment-tokens', asOperator, async (c) => {
     const body = await readJson(c, enrollmentTokenBody);
-    return c.json(await badInput(() => createEnrollmentToken(deps.store, deps.logger, { ...body, by: actorOf(c.get('operator')) })), 201);
+    const created = await badInput(() => createEnrollmentToken(deps.store, deps.logger, { ...body, by: actorOf(c.get('operator')) }));
+    return c.json(created satisfies Answer<typeof enrollmentTokenCreated>, 201);
   });
 
   app.get('/devices', asOperator, async (c) => c.json({ devices: await devices.listDevices(deps.store) }));
@@ -74,7 +80,7 @@ export function adminRoutes(deps: AdminDeps): Hono<AppEnv> {
   app.post('/device-revocations', asOperator, async (c) => {
     const body = await readJson(c, deviceRevocationBody);
     const certificates = await revoke(deps, body.deviceId, actorOf(c.get('operator')), body.reason);
-    return c.json({ deviceId: body.deviceId, status: 'revoked', certificatesRevoked: certificates });
+    return c.json({ deviceId: body.deviceId, status: 'revoked', certificatesRevoked: certificates } satisfies Answer<typeof deviceRevoked>);
   });
 
   app.get('/onboarding-requests', asOperator, async (c) => {
@@ -86,10 +92,10 @@ export function adminRoutes(deps: AdminDeps): Hono<AppEnv> {
     const id = pathParam(c, 'id', ONBOARDING_REQUEST_ID);
     if (c.req.param('decision') === 'approve') {
       const cert = await approve(deps, id, actorOf(c.get('operator')));
-      return c.json({ requestId: id, status: 'approved', deviceId: cert.deviceId });
+      return c.json({ requestId: id, status: 'approved', deviceId: cert.deviceId } satisfies Answer<typeof onboardingDecided>);
     }
     await deny(deps, id, actorOf(c.get('operator')));
-    return c.json({ requestId: id, status: 'denied' });
+    return c.json({ requestId: id, status: 'denied' } satisfies Answer<typeof onboardingDecided>);
   });
 
   app.put('/settings/onboarding-approval', asAdmin, async (c) => {
@@ -118,19 +124,19 @@ export function adminRoutes(deps: AdminDeps): Hono<AppEnv> {
     if (!(await insertManufacturer(deps.store, { name: body.name, fingerprint, certificatePem: body.certificate }))) {
       throw new HttpProblem(409, 'manufacturer.exists', 'That manufacturer or certificate is already trusted');
     }
-    return c.json({ name: body.name, fingerprint }, 201);
+    return c.json({ name: body.name, fingerprint } satisfies Answer<typeof manufacturerTrusted>, 201);
   });
 
   app.post('/ca/rotations', asAdmin, async (c) => {
     const body = await readJson(c, caRotationBody);
-    return c.json(await rotateCa(deps.authority, body), 201);
+    return c.json((await rotateCa(deps.authority, body)) satisfies Answer<typeof caRotated>, 201);
   });
 
   // A new desired-state signing key, endorsed by the current one: devices follow without re-onboarding.
   app.post('/desired-state/key-rotations', asAdmin, async (c) => {
     await readJson(c, emptyBody);
     if (!deps.desiredStateKeys) throw new HttpProblem(404, 'request.not_found', 'This control plane signs no desired state');
-    return c.json(await deps.desiredStateKeys.rotate(), 201);
+    return c.json((await deps.desiredStateKeys.rotate()) satisfies Answer<typeof desiredStateKeyRotated>, 201);
   });
 
   // A new fleet signing CA and/or TSA; the old ones stay in the served roots, and devices follow
@@ -154,7 +160,7 @@ export function adminRoutes(deps: AdminDeps): Hono<AppEnv> {
     try {
       const retired = await deps.fleetSigningRotation.retire(body.fingerprint);
       deps.logger.info({ fingerprint: body.fingerprint, ...retired, by: actorOf(c.get('operator')) }, 'fleet signing root retired');
-      return c.json({ fingerprint: body.fingerprint, ...retired });
+      return c.json({ fingerprint: body.fingerprint, ...retired } satisfies Answer<typeof fleetSigningRetired>);
     } catch (err) {
       if (err instanceof BerthError && err.code === 'signing.root_in_use')
         throw new HttpProblem(409, err.code, 'The signing root is in use', { detail: err.message });
@@ -166,7 +172,7 @@ export function adminRoutes(deps: AdminDeps): Hono<AppEnv> {
 
   app.post('/ca/retirements', asAdmin, async (c) => {
     const body = await readJson(c, retirementBody);
-    return c.json({ fingerprint: body.fingerprint, sequence: await deps.authority.retire(body.fingerprint) });
+    return c.json({ fingerprint: body.fingerprint, sequence: await deps.authority.retire(body.fingerprint) } satisfies Answer<typeof caRetired>);
   });
   return app;
 }
