@@ -60,3 +60,7 @@ export const renewalRequestSchema = z.strictObject({ csr: pem });
 
 export const wellKnownMargoSchema = z.object({ trustDomain: z.string(), trustBundleUri: z.string() });
 export { labels as labelsSchema };
+
+/** GET /api/v1/identity: who the calling device is, by its certificate. */
+export const deviceIdentitySchema = z.object({ deviceId: z.string(), spiffeId: z.string(), notAfter: z.string(), bundleSequence: z.number().int() });
+export type DeviceIdentity = z.infer<typeof deviceIdentitySchema>;

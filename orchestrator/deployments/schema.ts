@@ -98,3 +98,8 @@ export const rolloutBody = z.strictObject({
     .max(7 * 86_400)
     .optional(),
 });
+
+/* Answers of the operator deployment endpoints that have a fixed shape (routes/operator-deployment-api.ts). */
+export const deploymentRemoved = z.object({ deploymentId: z.string(), removedFrom: z.array(z.string()) });
+export const deploymentRolledBack = z.object({ deploymentId: z.string(), version: z.string() });
+export const schedulerSwept = z.object({ swept: z.literal(true) });

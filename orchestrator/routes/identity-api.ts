@@ -1,6 +1,5 @@
-import { z } from 'zod';
 import { REVOCATION_MEDIA_TYPE } from '../../trust/revocation/document.js';
-import { issuedIdentitySchema, renewalRequestSchema } from '../../wire/onboarding.js';
+import { deviceIdentitySchema, issuedIdentitySchema, renewalRequestSchema } from '../../wire/onboarding.js';
 import { apiGroup } from '../openapi/operation.js';
 
 /** What identityRoutes (identity-routes.ts) serves under /api/v1/identity, for the OpenAPI document. */
@@ -30,7 +29,7 @@ export const identityApi = apiGroup('Identity', [
     responses: {
       200: {
         description: 'The device’s identity',
-        schema: z.object({ deviceId: z.string(), spiffeId: z.string(), notAfter: z.string(), bundleSequence: z.number().int() }),
+        schema: deviceIdentitySchema,
       },
     },
   },

@@ -1,5 +1,4 @@
-import { z } from 'zod';
-import { deploymentBody, rolloutBody } from '../deployments/schema.js';
+import { deploymentBody, deploymentRemoved, deploymentRolledBack, rolloutBody, schedulerSwept } from '../deployments/schema.js';
 import { emptyBody } from '../http/body.js';
 import { apiGroup } from '../openapi/operation.js';
 
@@ -42,7 +41,7 @@ export const operatorDeploymentApi = apiGroup('Deployments', [
     path: '/deployments/:id',
     summary: 'Remove a deployment from every device',
     access: 'operator',
-    responses: { 200: { description: 'Removed', schema: z.object({ deploymentId: z.string(), removedFrom: z.array(z.string()) }) } },
+    responses: { 200: { description: 'Removed', schema: deploymentRemoved } },
     problems: { 404: UNKNOWN },
   },
   {
@@ -86,7 +85,7 @@ export const operatorDeploymentApi = apiGroup('Deployments', [
     summary: 'Roll a deployment back to its previous version',
     access: 'operator',
     body: emptyBody,
-    responses: { 200: { description: 'Rolled back', schema: z.object({ deploymentId: z.string(), version: z.string() }) } },
+    responses: { 200: { description: 'Rolled back', schema: deploymentRolledBack } },
     problems: {
       404: UNKNOWN,
       409: 'Nothing to roll back to, or the deployment changed (deployment.changed)',
@@ -99,6 +98,6 @@ export const operatorDeploymentApi = apiGroup('Deployments', [
     summary: 'Recompute every placement',
     description: 'For after changes the scheduler was not told of; also run periodically.',
     access: 'operator',
-    responses: { 200: { description: 'Swept', schema: z.object({ swept: z.literal(true) }) } },
+    responses: { 200: { description: 'Swept', schema: schedulerSwept } },
   },
 ]);

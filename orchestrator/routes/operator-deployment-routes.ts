@@ -4,7 +4,8 @@ import type { ControlPlaneDeps } from '../app.js';
 import { ArtifactAdmission } from '../catalog/artifact-admission.js';
 import { admitRollback, admitRollout, createDeployment, removeDeployment } from '../deployments/admission.js';
 import { RegistrySource } from '../../oci/source.js';
-import { deploymentBody, rolloutBody } from '../deployments/schema.js';
+import type { z } from 'zod';
+import { deploymentBody, deploymentRemoved, deploymentRolledBack, rolloutBody, schedulerSwept } from '../deployments/schema.js';
 import { pauseRollout, resumeRollout } from '../deployments/rollout-control.js';
 import { aggregateStatus } from '../deployments/status.js';
 import type { DesiredStateChanged } from '../desired-state/placement.js';
@@ -60,7 +61,7 @@ export function operatorDeploymentRoutes(deps: ControlPlaneDeps): Hono<AppEnv> {
   app.delete('/deployments/:id', asOperator, async (c) => {
     const devices = await removeDeployment(deps.store, deploymentId(c), changed);
     securityEvent(deps.logger, 'deployment.removed', { deploymentId: deploymentId(c), devices: devices.length, by: actorOf(c.get('operator')) });
-    return c.json({ deploymentId: deploymentId(c), removedFrom: devices });
+    return c.json({ deploymentId: deploymentId(c), removedFrom: devices } satisfies z.output<typeof deploymentRemoved>);
   });
 
   app.get('/deployments/:id/status', asOperator, async (c) => c.json(await aggregateStatus(deps.store, deploymentId(c))));
@@ -100,13 +101,13 @@ export function operatorDeploymentRoutes(deps: ControlPlaneDeps): Hono<AppEnv> {
     const id = deploymentId(c);
     const version = await admitRollback(deps.store, id, changed, artifacts);
     securityEvent(deps.logger, 'deployment.rolled_back', { deploymentId: id, version, by: actorOf(c.get('operator')) });
-    return c.json({ deploymentId: id, version });
+    return c.json({ deploymentId: id, version } satisfies z.output<typeof deploymentRolledBack>);
   });
 
   // A full recompute, for after changes the scheduler was not told of (and as a periodic safety net).
   app.post('/scheduler/sweeps', asOperator, async (c) => {
     await deps.store.transaction((tx) => rescheduleAll(tx, changed));
-    return c.json({ swept: true });
+    return c.json({ swept: true } satisfies z.output<typeof schedulerSwept>);
   });
   return app;
 }

@@ -1,6 +1,5 @@
-import { z } from 'zod';
 import { apiGroup } from '../openapi/operation.js';
-import { certificateBody } from './signing-routes.js';
+import { certificateBody, signingCertificateAnswer, signingRootsAnswer } from './signing-routes.js';
 
 /** What signingRoutes (signing-routes.ts) serves under /api/v1 when the control plane runs fleet signing, for the OpenAPI document. */
 export const signingApi = apiGroup('Signing', [
@@ -27,7 +26,7 @@ export const signingApi = apiGroup('Signing', [
     responses: {
       200: {
         description: 'The roots, PEM',
-        schema: z.object({ signingCas: z.array(z.string()), timestampAuthorities: z.array(z.array(z.string())) }),
+        schema: signingRootsAnswer,
       },
     },
   },
@@ -41,7 +40,7 @@ export const signingApi = apiGroup('Signing', [
     responses: {
       201: {
         description: 'The certificate and its chain',
-        schema: z.object({ certificate: z.string(), chain: z.array(z.string()), identity: z.string(), issuer: z.string(), validForSeconds: z.number().int() }),
+        schema: signingCertificateAnswer,
       },
     },
     problems: { 422: 'The CSR is not valid (csr.*)' },
