@@ -56,3 +56,33 @@ export const fleetSigningRetired = z.object({ fingerprint: fingerprintOut, ...si
 export const caRetired = z.object({ fingerprint: fingerprintOut, sequence: z.number().int() });
 
 export type Answer<S extends z.ZodType> = z.output<S>;
+
+/** GET /devices: the store's device records as JSON (store/devices.ts DeviceRecord; dates as ISO 8601). */
+export const devicesListed = z.object({
+  devices: z.array(
+    z.object({
+      id: z.string(),
+      status: z.enum(['pending', 'active', 'denied', 'revoked']),
+      labels: z.record(z.string(), z.string()),
+      onboardingMethod: z.string(),
+      createdAt: z.string(),
+      revokedAt: z.string().nullable(),
+      revokedReason: z.string().nullable(),
+    }),
+  ),
+});
+
+/** GET /onboarding-requests: the pending requests (store/requests.ts OnboardingRequestRecord) without their CSR. */
+export const onboardingRequestsListed = z.object({
+  requests: z.array(
+    z.object({
+      id: z.string(),
+      deviceId: z.string(),
+      method: z.string(),
+      publicKeySha256: z.string(),
+      status: z.literal('pending'),
+      certificateFingerprint: z.string().nullable(),
+      createdAt: z.string(),
+    }),
+  ),
+});

@@ -2,6 +2,8 @@ import {
   caRetired,
   caRotated,
   deviceRevoked,
+  devicesListed,
+  onboardingRequestsListed,
   desiredStateKeyRotated,
   enrollmentTokenCreated,
   fleetSigningRetired,
@@ -56,7 +58,7 @@ export const adminApi = apiGroup('Admin', [
     summary: 'List the fleet’s devices',
     access: 'operator',
     responses: {
-      200: { description: 'Every device', bodyDescription: '`{ devices: [...] }`: id, status, labels, onboarding method and dates of each device' },
+      200: { description: 'Every device', schema: devicesListed },
     },
   },
   {
@@ -78,7 +80,7 @@ export const adminApi = apiGroup('Admin', [
     path: '/onboarding-requests',
     summary: 'List pending onboarding requests',
     access: 'operator',
-    responses: { 200: { description: 'The pending requests', bodyDescription: '`{ requests: [...] }`: each request without its CSR' } },
+    responses: { 200: { description: 'The pending requests, without their CSRs', schema: onboardingRequestsListed } },
   },
   {
     method: 'post',
