@@ -1,11 +1,19 @@
-import { z } from 'zod';
 import { appIdSchema, vendorNameSchema } from '../../wire/ids.js';
-import { appBody, trustPolicyBody, vendorBody, versionBody } from '../catalog/schema.js';
+import {
+  appBody,
+  appShown,
+  appsListed,
+  trustPolicyBody,
+  trustPolicyReplaced,
+  vendorBody,
+  vendorRegistered,
+  vendorShown,
+  versionBody,
+} from '../catalog/schema.js';
 import { apiGroup } from '../openapi/operation.js';
 
 /** What vendorRoutes (vendor-routes.ts) serves under /api/v1/catalog, for the OpenAPI document. */
 
-const trustPolicy = z.record(z.string(), z.unknown()).describe('The vendor trust policy (docs/admission.md)');
 const OTHER_VENDOR = 'The app belongs to another vendor (catalog.other_vendor)';
 const UNKNOWN_APP = 'No such app (catalog.unknown_app)';
 
@@ -16,7 +24,7 @@ export const vendorApi = apiGroup('Catalog', [
     summary: 'Register a vendor with its trust policy',
     access: 'admin',
     body: vendorBody,
-    responses: { 201: { description: 'The vendor', schema: z.object({ name: z.string(), trustPolicy }) } },
+    responses: { 201: { description: 'The vendor', schema: vendorRegistered } },
     problems: { 409: 'That vendor is registered already (catalog.vendor_exists)' },
   },
   {
@@ -25,7 +33,7 @@ export const vendorApi = apiGroup('Catalog', [
     summary: 'Read a vendor',
     access: 'catalog-reader',
     params: { name: vendorNameSchema },
-    responses: { 200: { description: 'The vendor', bodyDescription: 'The vendor: its name, trust policy and dates' } },
+    responses: { 200: { description: 'The vendor', schema: vendorShown } },
     problems: { 403: 'A vendor reads only itself (catalog.other_vendor)', 404: 'No such vendor (catalog.unknown_vendor)' },
   },
   {
@@ -36,7 +44,7 @@ export const vendorApi = apiGroup('Catalog', [
     access: 'admin',
     params: { name: vendorNameSchema },
     body: trustPolicyBody,
-    responses: { 200: { description: 'The policy now in force', schema: z.object({ name: z.string(), trustPolicy, rerenderedDevices: z.number().int() }) } },
+    responses: { 200: { description: 'The policy now in force', schema: trustPolicyReplaced } },
     problems: { 404: 'No such vendor (catalog.unknown_vendor)' },
   },
   {
@@ -44,7 +52,7 @@ export const vendorApi = apiGroup('Catalog', [
     path: '/apps',
     summary: 'List apps (a vendor sees its own)',
     access: 'catalog-reader',
-    responses: { 200: { description: 'The apps', bodyDescription: '`{ apps: [...] }`: id, vendor, description and dates of each app' } },
+    responses: { 200: { description: 'The apps', schema: appsListed } },
   },
   {
     method: 'post',
@@ -52,7 +60,7 @@ export const vendorApi = apiGroup('Catalog', [
     summary: 'Create an app',
     access: 'catalog-writer',
     body: appBody,
-    responses: { 201: { description: 'The app', bodyDescription: 'The app: id, vendor, description, dates' } },
+    responses: { 201: { description: 'The app', schema: appShown } },
     problems: { 403: 'A vendor creates apps only under its own name (catalog.other_vendor)', 409: 'An app with that id exists (catalog.app_exists)' },
   },
   {
@@ -61,7 +69,7 @@ export const vendorApi = apiGroup('Catalog', [
     summary: 'Read an app',
     access: 'catalog-reader',
     params: { id: appIdSchema },
-    responses: { 200: { description: 'The app', bodyDescription: 'The app: id, vendor, description, dates' } },
+    responses: { 200: { description: 'The app', schema: appShown } },
     problems: { 403: OTHER_VENDOR, 404: UNKNOWN_APP },
   },
   {
