@@ -1,11 +1,20 @@
-import { deploymentBody, deploymentRemoved, deploymentRolledBack, rolloutBody, schedulerSwept } from '../deployments/schema.js';
+import {
+  deploymentBody,
+  deploymentCreated,
+  deploymentRemoved,
+  deploymentRolledBack,
+  deploymentsListed,
+  deploymentWithPlacements,
+  rolloutAnswer,
+  rolloutBody,
+  schedulerSwept,
+} from '../deployments/schema.js';
 import { emptyBody } from '../http/body.js';
 import { apiGroup } from '../openapi/operation.js';
 
 /** What operatorDeploymentRoutes (operator-deployment-routes.ts) serves under /api/v1/admin, for the OpenAPI document. */
 
 const UNKNOWN = 'No such deployment (deployment.unknown)';
-const ROLLOUT = 'The deployment id and its rollout: `{ deploymentId, step?, ...rollout }` (target version, batch size, waves, phase)';
 
 export const operatorDeploymentApi = apiGroup('Deployments', [
   {
@@ -14,7 +23,7 @@ export const operatorDeploymentApi = apiGroup('Deployments', [
     summary: 'Deploy an app version to the devices that match',
     access: 'operator',
     body: deploymentBody,
-    responses: { 201: { description: 'The deployment', bodyDescription: 'The deployment, with `placed` and `unplaced` devices' } },
+    responses: { 201: { description: 'The deployment, with the devices it was placed on and how many replicas found none', schema: deploymentCreated } },
     problems: {
       404: 'No such app or version',
       409: 'A deployment with that id exists, or the trust policy changed during the check (deployment.exists, deployment.policy_changed)',
@@ -26,14 +35,14 @@ export const operatorDeploymentApi = apiGroup('Deployments', [
     path: '/deployments',
     summary: 'List deployments',
     access: 'operator',
-    responses: { 200: { description: 'The deployments', bodyDescription: '`{ deployments: [...] }`' } },
+    responses: { 200: { description: 'The deployments', schema: deploymentsListed } },
   },
   {
     method: 'get',
     path: '/deployments/:id',
     summary: 'Read a deployment and its placements',
     access: 'operator',
-    responses: { 200: { description: 'The deployment', bodyDescription: 'The deployment with `placements`' } },
+    responses: { 200: { description: 'The deployment with its placements', schema: deploymentWithPlacements } },
     problems: { 404: UNKNOWN },
   },
   {
@@ -58,7 +67,7 @@ export const operatorDeploymentApi = apiGroup('Deployments', [
     summary: 'Start a rolling update to another version',
     access: 'operator',
     body: rolloutBody,
-    responses: { 202: { description: 'The rollout started', bodyDescription: ROLLOUT } },
+    responses: { 202: { description: 'The rollout started', schema: rolloutAnswer } },
     problems: { 404: UNKNOWN, 409: 'A rollout is running, or the deployment changed', 422: 'The version’s artifact fails its checks' },
   },
   {
@@ -67,7 +76,7 @@ export const operatorDeploymentApi = apiGroup('Deployments', [
     summary: 'Pause a rolling update',
     access: 'operator',
     body: emptyBody,
-    responses: { 200: { description: 'Paused', bodyDescription: ROLLOUT } },
+    responses: { 200: { description: 'Paused', schema: rolloutAnswer } },
     problems: { 404: UNKNOWN, 409: 'The rollout is not running (rollout.not_running)' },
   },
   {
@@ -76,7 +85,7 @@ export const operatorDeploymentApi = apiGroup('Deployments', [
     summary: 'Resume a paused rolling update',
     access: 'operator',
     body: emptyBody,
-    responses: { 200: { description: 'Resumed', bodyDescription: ROLLOUT } },
+    responses: { 200: { description: 'Resumed', schema: rolloutAnswer } },
     problems: { 404: UNKNOWN, 409: 'The rollout is not paused (rollout.not_paused)' },
   },
   {
