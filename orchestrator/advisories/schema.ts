@@ -43,3 +43,25 @@ export const vexBody = z.strictObject({ statements: z.array(vexStatementSchema).
 
 /** POST /api/v1/vex: an OpenVEX or CycloneDX VEX document, read by advisories/vex.ts (statementsOfDocument). */
 export const vexDocumentBody = z.unknown().describe('An OpenVEX or CycloneDX VEX document');
+
+/** An advisory as the API shows it (advisories/service.ts AdvisoryView as JSON). */
+export const advisoryShown = z.object({
+  id: z.string(),
+  summary: z.string(),
+  severity: z.enum(SEVERITIES),
+  cvss: z.string().nullable(),
+  affected: z.array(z.record(z.string(), z.unknown()).describe('As filed (wire/advisory.ts affectedSchema)')),
+  action: z.enum(ADVISORY_ACTIONS),
+  references: z.array(z.string()),
+  vendor: z.string().nullable(),
+  createdBy: z.string(),
+  createdAt: z.string(),
+  notAffected: z.array(z.string()).describe('`app@version` of each version a VEX statement exempts'),
+  affectedVersions: z.array(z.object({ app: z.string(), version: z.string(), digest: z.string() })),
+});
+export const advisoriesListed = z.object({ advisories: z.array(advisoryShown) });
+/** What filing did: deployments moved to an unaffected version, and those whose devices now stop the app. */
+export const advisoryCreated = advisoryShown.extend({
+  moved: z.array(z.record(z.string(), z.unknown())),
+  stopped: z.array(z.record(z.string(), z.unknown())),
+});

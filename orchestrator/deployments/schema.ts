@@ -148,3 +148,17 @@ export const rolloutAnswer = rolloutShown.extend({
   deploymentId: z.string(),
   step: z.enum(['not-rolling', 'paused', 'waiting', 'next-wave', 'done']).optional(),
 });
+
+/** GET /deployments/{id}/status: deployments/status.ts DeploymentStatus as JSON. */
+const deviceStates = ['pending', 'installing', 'installed', 'failed', 'removing', 'removed'] as const;
+export const deploymentStatusShown = z.object({
+  deploymentId: z.string(),
+  version: z.string(),
+  rollout: rolloutShown,
+  devices: z.number().int(),
+  counts: z.object(Object.fromEntries(deviceStates.map((s) => [s, z.number().int()])) as Record<(typeof deviceStates)[number], z.ZodNumber>),
+  versions: z.record(z.string(), z.number().int()),
+  errors: z.array(z.object({ deviceId: z.string(), version: z.string(), error: z.unknown().describe('The error the device reported (Margo status.error)') })),
+  usage: z.record(z.string(), z.unknown().describe('The last resource usage the device reported')),
+  otherVersions: z.array(z.object({ deviceId: z.string(), placedVersion: z.string(), version: z.string(), state: z.enum(deviceStates) })),
+});

@@ -1,6 +1,15 @@
 import { MEDIA_TYPE } from '../../oci/media-types.js';
 import { advisoryIdSchema } from '../../wire/advisory.js';
-import { advisoryBody, exposureQuery, vexBody, vexDocumentBody, vexExportQuery } from '../advisories/schema.js';
+import {
+  advisoriesListed,
+  advisoryBody,
+  advisoryCreated,
+  advisoryShown,
+  exposureQuery,
+  vexBody,
+  vexDocumentBody,
+  vexExportQuery,
+} from '../advisories/schema.js';
 import { apiGroup } from '../openapi/operation.js';
 
 /** What advisoryRoutes and vexRoutes (advisory-routes.ts, vex-routes.ts) serve under /api/v1, for the OpenAPI document. */
@@ -20,7 +29,7 @@ export const advisoryApi = apiGroup('Advisories', [
     access: 'catalog-writer',
     body: advisoryBody,
     responses: {
-      201: { description: 'The advisory and what it did', bodyDescription: 'The advisory with `affectedVersions`, `moved` and `stopped` deployments' },
+      201: { description: 'The advisory and what it did', schema: advisoryCreated },
     },
     problems: {
       403: 'A vendor files only for its own apps (advisory.other_vendor, catalog.other_vendor)',
@@ -32,7 +41,7 @@ export const advisoryApi = apiGroup('Advisories', [
     path: '/advisories',
     summary: 'List advisories (a vendor sees those of its apps)',
     access: 'catalog-reader',
-    responses: { 200: { description: 'The advisories', bodyDescription: '`{ advisories: [...] }`' } },
+    responses: { 200: { description: 'The advisories', schema: advisoriesListed } },
   },
   {
     method: 'get',
@@ -56,7 +65,7 @@ export const advisoryApi = apiGroup('Advisories', [
     summary: 'Read an advisory',
     access: 'catalog-reader',
     params: { id: advisoryIdSchema },
-    responses: { 200: { description: 'The advisory', bodyDescription: 'The advisory with its VEX statements' } },
+    responses: { 200: { description: 'The advisory', schema: advisoryShown } },
     problems: { 404: UNKNOWN },
   },
 ]);

@@ -4,6 +4,7 @@ import {
   deploymentRemoved,
   deploymentRolledBack,
   deploymentsListed,
+  deploymentStatusShown,
   deploymentWithPlacements,
   rolloutAnswer,
   rolloutBody,
@@ -58,7 +59,7 @@ export const operatorDeploymentApi = apiGroup('Deployments', [
     path: '/deployments/:id/status',
     summary: 'A deployment’s status across its devices',
     access: 'operator',
-    responses: { 200: { description: 'The aggregate status', bodyDescription: 'Per-state counts and each device’s reported state' } },
+    responses: { 200: { description: 'Devices per state and version, failures with their errors, usage', schema: deploymentStatusShown } },
     problems: { 404: UNKNOWN },
   },
   {
