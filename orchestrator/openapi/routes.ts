@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { Hono } from 'hono';
 import { berthPackageJson } from '../../common/paths.js';
 import type { AppEnv } from '../http/env.js';
-import { etagOf, matchesEtag } from '../routes/device-deployments-routes.js';
+import { etagOf, matchesEtag } from '../http/etag.js';
 import { openApiDocument } from './document.js';
 import { apiGroup, type ApiOperation } from './operation.js';
 import { REFERENCE_PAGE_CSP, REFERENCE_PAGE_HTML } from './reference-page.js';
