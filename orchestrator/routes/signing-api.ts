@@ -1,8 +1,12 @@
-import { apiGroup } from '../openapi/operation.js';
+import { apiGroup, type ApiOperation } from '../openapi/operation.js';
 import { certificateBody, signingCertificateAnswer, signingRootsAnswer } from './signing-routes.js';
 
-/** What signingRoutes (signing-routes.ts) serves under /api/v1 when the control plane runs fleet signing, for the OpenAPI document. */
-export const signingApi = apiGroup('Signing', [
+/** What signingRoutes (signing-routes.ts) serves under /api/v1, for the OpenAPI document. */
+
+/** signingRoutes serves nothing without a fleet signing service: said on each operation. */
+const ONLY_WITH_FLEET_SIGNING = 'Served when the control plane runs fleet signing (docs/signing.md).';
+
+const operations: ApiOperation[] = [
   {
     method: 'post',
     path: '/timestamp',
@@ -45,4 +49,9 @@ export const signingApi = apiGroup('Signing', [
     },
     problems: { 422: 'The CSR is not valid (csr.*)' },
   },
-]);
+];
+
+export const signingApi = apiGroup(
+  'Signing',
+  operations.map((o) => ({ ...o, description: [o.description, ONLY_WITH_FLEET_SIGNING].filter(Boolean).join(' ') })),
+);
