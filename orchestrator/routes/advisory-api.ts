@@ -6,6 +6,7 @@ import {
   advisoryCreated,
   advisoryShown,
   exposureQuery,
+  exposureReportShown,
   vexBody,
   vexDocumentBody,
   vexExportQuery,
@@ -53,7 +54,7 @@ export const advisoryApi = apiGroup('Advisories', [
     responses: {
       200: {
         description: 'The exposure report (JSON, or CSV with `format=csv`)',
-        bodyDescription: 'The report: `{ advisory, groupBy, devices: [...], groups: [...] }`',
+        schema: exposureReportShown,
         otherContent: { 'text/csv': 'The same report as CSV, with a header row (`format=csv`)' },
       },
     },

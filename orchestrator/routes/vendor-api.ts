@@ -9,6 +9,8 @@ import {
   vendorRegistered,
   vendorShown,
   versionBody,
+  versionShown,
+  versionsListed,
 } from '../catalog/schema.js';
 import { apiGroup } from '../openapi/operation.js';
 
@@ -81,7 +83,7 @@ export const vendorApi = apiGroup('Catalog', [
     responses: {
       200: {
         description: 'The versions',
-        bodyDescription: '`{ app, versions: [...] }`: each version with its component (digest, size), signature, provenance and SBOM state',
+        schema: versionsListed,
       },
     },
     problems: { 403: OTHER_VENDOR, 404: UNKNOWN_APP },
@@ -95,7 +97,7 @@ export const vendorApi = apiGroup('Catalog', [
     params: { id: appIdSchema },
     body: versionBody,
     responses: {
-      201: { description: 'The admitted version', bodyDescription: 'The version with its component (digest, size, imports) and verification results' },
+      201: { description: 'The admitted version: its component (digest, size, imports) and what admission verified', schema: versionShown },
     },
     problems: {
       403: OTHER_VENDOR,
