@@ -2,7 +2,8 @@ import { Hono } from 'hono';
 import { securityEvent, type Logger } from '../../common/logger.js';
 import { advisoryIdSchema } from '../../wire/advisory.js';
 import type { ControlPlaneDeps } from '../app.js';
-import { advisoryBody, exposureQuery } from '../advisories/schema.js';
+import type { z } from 'zod';
+import { advisoryBody, exposureQuery, type exposureReportShown } from '../advisories/schema.js';
 import { createAdvisory, listAdvisoriesFor, showAdvisory, type AdvisoryCreated } from '../advisories/service.js';
 import { exposureCsv, exposureReport } from '../advisories/exposure.js';
 import { getAdvisory } from '../store/advisories.js';
@@ -39,7 +40,7 @@ export function advisoryRoutes(deps: ControlPlaneDeps): Hono<AppEnv> {
     const { groupBy, format } = queryOf(c, exposureQuery);
     const report = await exposureReport(deps.store, advisory, groupBy);
     if (format === 'csv') return c.body(exposureCsv(report), 200, { 'content-type': 'text/csv; charset=utf-8; header=present' });
-    return c.json(report);
+    return c.json(report satisfies z.output<typeof exposureReportShown>);
   });
 
   app.get('/advisories/:id', asReader, async (c) => c.json(await showAdvisory(deps.store, c.get('operator').role, pathParam(c, 'id', advisoryIdSchema))));
