@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ADVISORY_ACTIONS, advisoryIdSchema, affectedSchema, cvssSchema, SEVERITIES } from '../../wire/advisory.js';
-import { vexStatementSchema } from '../../wire/vex.js';
+import { justificationSchema, VEX_STATUSES, vexStatementSchema } from '../../wire/vex.js';
 import { storable } from '../catalog/schema.js';
 
 const text = (max: number) =>
@@ -92,4 +92,18 @@ export const exposureReportShown = z.object({
     }),
   ),
   groups: z.array(z.object({ group: z.string().nullable(), devices: z.number().int(), exposedNow: z.number().int() })),
+});
+
+/** PUT /api/v1/advisories/{id}/vex and POST /api/v1/vex: the statements recorded (advisories/vex.ts StatedVex). */
+export const vexStated = z.object({
+  statements: z.array(
+    z.object({
+      advisoryId: z.string(),
+      app: z.string(),
+      version: z.string(),
+      status: z.enum(VEX_STATUSES),
+      justification: justificationSchema.optional(),
+      detail: z.string().optional(),
+    }),
+  ),
 });

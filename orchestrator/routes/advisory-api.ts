@@ -10,6 +10,7 @@ import {
   vexBody,
   vexDocumentBody,
   vexExportQuery,
+  vexStated,
 } from '../advisories/schema.js';
 import { apiGroup } from '../openapi/operation.js';
 
@@ -17,8 +18,8 @@ import { apiGroup } from '../openapi/operation.js';
 
 const UNKNOWN = 'No such advisory, or not one the caller may see (advisory.unknown)';
 const STATED = {
-  description: 'The statements recorded, and what they changed',
-  bodyDescription: '`{ statements: [...] }`: each statement as recorded, with the deployments it released or stopped',
+  description: 'The statements recorded',
+  schema: vexStated,
 };
 
 export const advisoryApi = apiGroup('Advisories', [

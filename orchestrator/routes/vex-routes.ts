@@ -3,7 +3,8 @@ import { securityEvent } from '../../common/logger.js';
 import { MEDIA_TYPE } from '../../oci/media-types.js';
 import { advisoryIdSchema } from '../../wire/advisory.js';
 import type { ControlPlaneDeps } from '../app.js';
-import { vexBody, vexDocumentBody, vexExportQuery } from '../advisories/schema.js';
+import type { z } from 'zod';
+import { vexBody, vexDocumentBody, vexExportQuery, type vexStated } from '../advisories/schema.js';
 import { showAdvisory } from '../advisories/service.js';
 import { exportVex, stateVex, statementsOfDocument, type StatedVex } from '../advisories/vex.js';
 import { canReadCatalog, canWriteCatalog } from '../catalog/access.js';
@@ -25,7 +26,7 @@ export function vexRoutes(deps: ControlPlaneDeps): Hono<AppEnv> {
       const { advisoryId: advisory, app, version, status, justification } = s;
       securityEvent(deps.logger, 'vex.stated', { advisory, app, version, status, justification, by: caller.name, token: caller.tokenId });
     }
-    return { statements: done };
+    return { statements: done } satisfies z.output<typeof vexStated>;
   };
 
   app.put('/advisories/:id/vex', asStater, async (c) => {
