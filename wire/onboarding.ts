@@ -32,25 +32,27 @@ export type OnboardingRequest = z.infer<typeof onboardingRequestSchema>;
 /** Domain separation for the factory-key signature: it can never be mistaken for another protocol's. */
 export const FACTORY_SIGNING_PREFIX = 'berth factory onboarding v1\n';
 
-export interface IssuedIdentity {
-  status: 'issued';
-  deviceId: string;
-  spiffeId: string;
+export const issuedIdentitySchema = z.strictObject({
+  status: z.literal('issued'),
+  deviceId: z.string(),
+  spiffeId: z.string(),
   /** The device certificate (PEM). */
-  certificate: string;
+  certificate: z.string(),
   /** Intermediates above it (PEM), to present in the TLS handshake. */
-  chain: string[];
-  notAfter: string;
-  trustBundleUri: string;
-}
+  chain: z.array(z.string()),
+  notAfter: z.string(),
+  trustBundleUri: z.string(),
+});
+export type IssuedIdentity = z.infer<typeof issuedIdentitySchema>;
 
-export interface PendingOnboarding {
-  status: 'pending';
-  requestId: string;
-  deviceId: string;
-  retryAfterSeconds: number;
-  pollUri: string;
-}
+export const pendingOnboardingSchema = z.strictObject({
+  status: z.literal('pending'),
+  requestId: z.string(),
+  deviceId: z.string(),
+  retryAfterSeconds: z.number().int().nonnegative(),
+  pollUri: z.string(),
+});
+export type PendingOnboarding = z.infer<typeof pendingOnboardingSchema>;
 
 export type OnboardingAnswer = IssuedIdentity | PendingOnboarding;
 
@@ -58,3 +60,7 @@ export const renewalRequestSchema = z.strictObject({ csr: pem });
 
 export const wellKnownMargoSchema = z.object({ trustDomain: z.string(), trustBundleUri: z.string() });
 export { labels as labelsSchema };
+
+/** GET /api/v1/identity: who the calling device is, by its certificate. */
+export const deviceIdentitySchema = z.object({ deviceId: z.string(), spiffeId: z.string(), notAfter: z.string(), bundleSequence: z.number().int() });
+export type DeviceIdentity = z.infer<typeof deviceIdentitySchema>;

@@ -1,7 +1,10 @@
 import type { Context } from 'hono';
 import { routePath } from 'hono/route';
-import type { z } from 'zod';
+import { z } from 'zod';
 import { HttpProblem, validationProblem } from './problem.js';
+
+/** The body of an action that takes no input: `{}`, so that a body meant for another endpoint is refused. */
+export const emptyBody = z.strictObject({});
 
 /** Default largest request body: onboarding and renewal bodies are a few KiB. */
 export const DEFAULT_BODY_LIMIT = 64 * 1024;

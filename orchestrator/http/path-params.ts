@@ -26,13 +26,6 @@ export function pathParam(c: Context, name: string, check: ParamCheck = SAFE_SEG
   return value;
 }
 
-/** The query parameter `name`: one of `choices`, `fallback` when absent, else a 400 naming it. */
-export function queryChoice<T extends string>(c: Context, name: string, choices: readonly T[], fallback: T): T {
-  const value = c.req.query(name) ?? fallback;
-  if (!(choices as readonly string[]).includes(value)) throw badParameter(name, `must be ${choices.join(', ')}, not '${value.slice(0, 40)}'`);
-  return value as T;
-}
-
 /** The query string read by `schema` (each parameter once), or a 400 naming every parameter that fails. */
 export function queryOf<S extends z.ZodType>(c: Context, schema: S): z.infer<S> {
   const result = schema.safeParse(c.req.query());

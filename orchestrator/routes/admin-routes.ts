@@ -1,13 +1,32 @@
 import { Hono } from 'hono';
-import { z } from 'zod';
 import { BerthError } from '../../common/errors.js';
 import type { Logger } from '../../common/logger.js';
 import { fingerprintOf, x509 } from '../../trust/x509.js';
-import { labelsSchema } from '../../wire/onboarding.js';
-import { NAME_PATTERN } from '../../wire/ids.js';
+import {
+  type Answer,
+  caRetired,
+  caRotated,
+  deviceRevoked,
+  desiredStateKeyRotated,
+  enrollmentTokenCreated,
+  fleetSigningRetired,
+  fleetSigningRotated,
+  manufacturerTrusted,
+  onboardingDecided,
+  tokenCreated,
+  caRotationBody,
+  deviceRevocationBody,
+  enrollmentTokenBody,
+  manufacturerBody,
+  ONBOARDING_REQUEST_ID,
+  onboardingApprovalBody,
+  retirementBody,
+  signingRotationBody,
+  tokenBody,
+} from '../admin/schema.js';
 import { createEnrollmentToken, createOperatorToken } from '../admin/tokens.js';
 import { approve, deny, revoke, type LifecycleDeps } from '../devices/lifecycle.js';
-import { readJson } from '../http/body.js';
+import { emptyBody, readJson } from '../http/body.js';
 import type { AppEnv } from '../http/env.js';
 import { actorOf, requireOperator, roles } from '../http/operator-auth.js';
 import type { DesiredStateKeyRotation } from '../desired-state/signing-key.js';
@@ -29,25 +48,14 @@ export interface AdminDeps extends LifecycleDeps {
   fleetSigningRotation?: FleetSigningRotation;
 }
 
-/** What a rotation of the fleet signing CA and/or TSA answers (docs/signing.md "Rotating the roots"). */
-export interface FleetSigningRotated {
-  /** hex SHA-256 of the DER certificates now issuing / stamping. */
-  signingCa: string;
-  timestampAuthority: string;
-  signingCas: number;
-  timestampAuthorities: number;
-  signingRootsDigest: string;
-}
+/** What a rotation of the fleet signing CA and/or TSA answers (admin/schema.ts). */
+export type FleetSigningRotated = Answer<typeof fleetSigningRotated>;
 
 export interface FleetSigningRotation {
   rotate(what: { signingCa: boolean; timestampAuthority: boolean }): Promise<FleetSigningRotated>;
   /** Takes a rotated-out CA or TSA out of the served roots. */
   retire(fingerprint: string): Promise<Omit<FleetSigningRotated, 'signingCa' | 'timestampAuthority'>>;
 }
-
-const idField = z.string().min(1).max(255);
-/** Onboarding request ids are 16 random bytes in hex (onboarding/service.ts). */
-const ONBOARDING_REQUEST_ID = /^[0-9a-f]{32}$/;
 
 /** Operator endpoints under /api/v1/admin, bearer tokens with roles. Handlers only parse and call. */
 export function adminRoutes(deps: AdminDeps): Hono<AppEnv> {
@@ -56,24 +64,23 @@ export function adminRoutes(deps: AdminDeps): Hono<AppEnv> {
   const asAdmin = requireOperator(deps, roles.admin);
 
   app.post('/tokens', asAdmin, async (c) => {
-    const body = await readJson(c, z.strictObject({ name: z.string().min(1).max(100), role: z.string().min(1).max(80) }));
-    return c.json(await badInput(() => createOperatorToken(deps.store, deps.logger, { ...body, by: actorOf(c.get('operator')) })), 201);
+    const body = await readJson(c, tokenBody);
+    const created = await badInput(() => createOperatorToken(deps.store, deps.logger, { ...body, by: actorOf(c.get('operator')) }));
+    return c.json(created satisfies Answer<typeof tokenCreated>, 201);
   });
 
   app.post('/enrollment-tokens', asOperator, async (c) => {
-    const body = await readJson(
-      c,
-      z.strictObject({ deviceId: idField.optional(), labels: labelsSchema.optional(), ttlSeconds: z.number().int().min(1).max(2_592_000).default(3600) }),
-    );
-    return c.json(await badInput(() => createEnrollmentToken(deps.store, deps.logger, { ...body, by: actorOf(c.get('operator')) })), 201);
+    const body = await readJson(c, enrollmentTokenBody);
+    const created = await badInput(() => createEnrollmentToken(deps.store, deps.logger, { ...body, by: actorOf(c.get('operator')) }));
+    return c.json(created satisfies Answer<typeof enrollmentTokenCreated>, 201);
   });
 
   app.get('/devices', asOperator, async (c) => c.json({ devices: await devices.listDevices(deps.store) }));
 
   app.post('/device-revocations', asOperator, async (c) => {
-    const body = await readJson(c, z.strictObject({ deviceId: idField, reason: z.string().max(500).default('revoked by operator') }));
+    const body = await readJson(c, deviceRevocationBody);
     const certificates = await revoke(deps, body.deviceId, actorOf(c.get('operator')), body.reason);
-    return c.json({ deviceId: body.deviceId, status: 'revoked', certificatesRevoked: certificates });
+    return c.json({ deviceId: body.deviceId, status: 'revoked', certificatesRevoked: certificates } satisfies Answer<typeof deviceRevoked>);
   });
 
   app.get('/onboarding-requests', asOperator, async (c) => {
@@ -85,26 +92,20 @@ export function adminRoutes(deps: AdminDeps): Hono<AppEnv> {
     const id = pathParam(c, 'id', ONBOARDING_REQUEST_ID);
     if (c.req.param('decision') === 'approve') {
       const cert = await approve(deps, id, actorOf(c.get('operator')));
-      return c.json({ requestId: id, status: 'approved', deviceId: cert.deviceId });
+      return c.json({ requestId: id, status: 'approved', deviceId: cert.deviceId } satisfies Answer<typeof onboardingDecided>);
     }
     await deny(deps, id, actorOf(c.get('operator')));
-    return c.json({ requestId: id, status: 'denied' });
+    return c.json({ requestId: id, status: 'denied' } satisfies Answer<typeof onboardingDecided>);
   });
 
   app.put('/settings/onboarding-approval', asAdmin, async (c) => {
-    const body = await readJson(c, z.strictObject({ required: z.boolean() }));
+    const body = await readJson(c, onboardingApprovalBody);
     await putSetting(deps.store, 'onboarding_approval_required', body.required);
     return c.json(body);
   });
 
   app.post('/manufacturers', asAdmin, async (c) => {
-    const body = await readJson(
-      c,
-      z.strictObject({
-        name: z.string().regex(NAME_PATTERN, 'a manufacturer name is 1-63 lowercase letters, digits, . _ -, starting with a letter or digit'),
-        certificate: z.string().min(1).max(16_384),
-      }),
-    );
+    const body = await readJson(c, manufacturerBody);
     let cert: x509.X509Certificate;
     const der = strictPemBlock('certificate', body.certificate, 'CERTIFICATE', 'manufacturer.bad_certificate');
     try {
@@ -123,25 +124,25 @@ export function adminRoutes(deps: AdminDeps): Hono<AppEnv> {
     if (!(await insertManufacturer(deps.store, { name: body.name, fingerprint, certificatePem: body.certificate }))) {
       throw new HttpProblem(409, 'manufacturer.exists', 'That manufacturer or certificate is already trusted');
     }
-    return c.json({ name: body.name, fingerprint }, 201);
+    return c.json({ name: body.name, fingerprint } satisfies Answer<typeof manufacturerTrusted>, 201);
   });
 
   app.post('/ca/rotations', asAdmin, async (c) => {
-    const body = await readJson(c, z.strictObject({ newRoot: z.boolean().default(false), rootKeyPem: z.string().max(16_384).optional() }));
-    return c.json(await rotateCa(deps.authority, body), 201);
+    const body = await readJson(c, caRotationBody);
+    return c.json((await rotateCa(deps.authority, body)) satisfies Answer<typeof caRotated>, 201);
   });
 
   // A new desired-state signing key, endorsed by the current one: devices follow without re-onboarding.
   app.post('/desired-state/key-rotations', asAdmin, async (c) => {
-    await readJson(c, z.strictObject({}));
+    await readJson(c, emptyBody);
     if (!deps.desiredStateKeys) throw new HttpProblem(404, 'request.not_found', 'This control plane signs no desired state');
-    return c.json(await deps.desiredStateKeys.rotate(), 201);
+    return c.json((await deps.desiredStateKeys.rotate()) satisfies Answer<typeof desiredStateKeyRotated>, 201);
   });
 
   // A new fleet signing CA and/or TSA; the old ones stay in the served roots, and devices follow
   // through the signingRootsDigest of their signed desired state.
   app.post('/signing/rotations', asAdmin, async (c) => {
-    const body = await readJson(c, z.strictObject({ signingCa: z.boolean().default(true), timestampAuthority: z.boolean().default(false) }));
+    const body = await readJson(c, signingRotationBody);
     if (!deps.fleetSigningRotation) throw new HttpProblem(404, 'request.not_found', 'This control plane runs no fleet signing CA');
     if (!body.signingCa && !body.timestampAuthority) {
       throw new HttpProblem(422, 'request.invalid', 'Nothing to rotate', {
@@ -154,12 +155,12 @@ export function adminRoutes(deps: AdminDeps): Hono<AppEnv> {
   });
 
   app.post('/signing/retirements', asAdmin, async (c) => {
-    const body = await readJson(c, z.strictObject({ fingerprint: z.string().regex(/^[0-9a-f]{64}$/) }));
+    const body = await readJson(c, retirementBody);
     if (!deps.fleetSigningRotation) throw new HttpProblem(404, 'request.not_found', 'This control plane runs no fleet signing CA');
     try {
       const retired = await deps.fleetSigningRotation.retire(body.fingerprint);
       deps.logger.info({ fingerprint: body.fingerprint, ...retired, by: actorOf(c.get('operator')) }, 'fleet signing root retired');
-      return c.json({ fingerprint: body.fingerprint, ...retired });
+      return c.json({ fingerprint: body.fingerprint, ...retired } satisfies Answer<typeof fleetSigningRetired>);
     } catch (err) {
       if (err instanceof BerthError && err.code === 'signing.root_in_use')
         throw new HttpProblem(409, err.code, 'The signing root is in use', { detail: err.message });
@@ -170,8 +171,8 @@ export function adminRoutes(deps: AdminDeps): Hono<AppEnv> {
   });
 
   app.post('/ca/retirements', asAdmin, async (c) => {
-    const body = await readJson(c, z.strictObject({ fingerprint: z.string().regex(/^[0-9a-f]{64}$/) }));
-    return c.json({ fingerprint: body.fingerprint, sequence: await deps.authority.retire(body.fingerprint) });
+    const body = await readJson(c, retirementBody);
+    return c.json({ fingerprint: body.fingerprint, sequence: await deps.authority.retire(body.fingerprint) } satisfies Answer<typeof caRetired>);
   });
   return app;
 }

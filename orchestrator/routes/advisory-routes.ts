@@ -2,7 +2,8 @@ import { Hono } from 'hono';
 import { securityEvent, type Logger } from '../../common/logger.js';
 import { advisoryIdSchema } from '../../wire/advisory.js';
 import type { ControlPlaneDeps } from '../app.js';
-import { advisoryBody } from '../advisories/schema.js';
+import type { z } from 'zod';
+import { advisoryBody, exposureQuery, type exposureReportShown } from '../advisories/schema.js';
 import { createAdvisory, listAdvisoriesFor, showAdvisory, type AdvisoryCreated } from '../advisories/service.js';
 import { exposureCsv, exposureReport } from '../advisories/exposure.js';
 import { getAdvisory } from '../store/advisories.js';
@@ -11,8 +12,7 @@ import { HttpProblem } from '../http/problem.js';
 import { canReadCatalog, canWriteCatalog } from '../catalog/access.js';
 import { readJson } from '../http/body.js';
 import type { AppEnv } from '../http/env.js';
-
-import { badParameter, pathParam, queryChoice } from '../http/path-params.js';
+import { pathParam, queryOf } from '../http/path-params.js';
 
 /** Security advisories under /api/v1 (docs/vulnerability-response.md); VEX is vex-routes.ts. */
 export function advisoryRoutes(deps: ControlPlaneDeps): Hono<AppEnv> {
@@ -37,12 +37,10 @@ export function advisoryRoutes(deps: ControlPlaneDeps): Hono<AppEnv> {
   app.get('/advisories/:id/exposure', asFleetReader, async (c) => {
     const advisory = await getAdvisory(deps.store, pathParam(c, 'id', advisoryIdSchema));
     if (!advisory) throw new HttpProblem(404, 'advisory.unknown', 'No such advisory', { detail: `no advisory '${c.req.param('id')}'` });
-    const groupBy = c.req.query('groupBy') ?? 'site';
-    if (!/^[A-Za-z0-9._/-]{1,63}$/.test(groupBy)) throw badParameter('groupBy', 'a label name');
-    const format = queryChoice(c, 'format', ['json', 'csv'] as const, 'json');
+    const { groupBy, format } = queryOf(c, exposureQuery);
     const report = await exposureReport(deps.store, advisory, groupBy);
     if (format === 'csv') return c.body(exposureCsv(report), 200, { 'content-type': 'text/csv; charset=utf-8; header=present' });
-    return c.json(report);
+    return c.json(report satisfies z.output<typeof exposureReportShown>);
   });
 
   app.get('/advisories/:id', asReader, async (c) => c.json(await showAdvisory(deps.store, c.get('operator').role, pathParam(c, 'id', advisoryIdSchema))));

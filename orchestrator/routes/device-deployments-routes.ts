@@ -3,6 +3,7 @@ import { DESIRED_STATE_SIGNATURE_HEADER } from '../../trust/desired-state/statem
 import { MANIFEST_MEDIA_TYPE } from '../../wire/margo/common.js';
 import type { DesiredStateService } from '../desired-state/service.js';
 import type { AppEnv } from '../http/env.js';
+import { etagOf, matchesEtag } from '../http/etag.js';
 import { HttpProblem } from '../http/problem.js';
 import type { StoredManifest } from '../store/desired-state.js';
 import { deploymentIdParam, digestParam, waitParam } from './device-params.js';
@@ -21,20 +22,6 @@ export function acceptsManifest(accept: string | undefined): boolean {
     return type === MANIFEST_MEDIA_TYPE || type === 'application/*' || type === '*/*';
   });
 }
-
-/** Whether `If-None-Match` names this digest (quoted or not, weak or not, or `*`). */
-export function matchesEtag(ifNoneMatch: string | undefined, digest: string): boolean {
-  if (!ifNoneMatch) return false;
-  return ifNoneMatch.split(',').some((tag) => {
-    const t = tag
-      .trim()
-      .replace(/^W\//, '')
-      .replace(/^"(.*)"$/, '$1');
-    return t === '*' || t === digest;
-  });
-}
-
-export const etagOf = (digest: string): string => `"${digest}"`;
 
 async function manifestAnswer(c: Context<AppEnv>, svc: DesiredStateService, m: StoredManifest, notModified: boolean): Promise<Response> {
   const device = c.get('device');

@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import { badParameter } from '../http/path-params.js';
 import { DIGEST_PATTERN } from '../../wire/margo/common.js';
 import { DEPLOYMENT_ID_PATTERN, isDeviceId } from '../../wire/ids.js';
@@ -19,9 +20,16 @@ export function digestParam(value: string | undefined): string {
   return value;
 }
 
-/** `?wait=<seconds>` for a long-poll: whole seconds, 0 to `max`. */
+/** `?wait=<seconds>` for a long-poll: whole seconds, 0 to `max` (also what the OpenAPI document shows). */
+export const waitSeconds = (max: number) =>
+  z
+    .string()
+    .regex(/^\d{1,4}$/)
+    .refine((v) => Number(v) <= max)
+    .describe(`Long-poll: with If-None-Match, wait up to this many seconds (0-${max}) for the desired state to change`);
+
 export function waitParam(value: string | undefined, max: number): number {
   if (value === undefined) return 0;
-  if (!/^\d{1,4}$/.test(value) || Number(value) > max) throw badParameter('wait', `whole seconds from 0 to ${max}`);
+  if (!waitSeconds(max).safeParse(value).success) throw badParameter('wait', `whole seconds from 0 to ${max}`);
   return Number(value);
 }

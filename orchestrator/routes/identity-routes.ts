@@ -1,5 +1,5 @@
 import { Hono } from 'hono';
-import { renewalRequestSchema } from '../../wire/onboarding.js';
+import { renewalRequestSchema, type DeviceIdentity } from '../../wire/onboarding.js';
 import { readJson } from '../http/body.js';
 import { requireDevice, type DeviceAuthDeps } from '../http/device-auth.js';
 import type { AppEnv } from '../http/env.js';
@@ -19,7 +19,13 @@ export function identityRoutes(deps: LifecycleDeps & DeviceAuthDeps & PublicUrlD
   app.route('/revocations', revocationRoutes(deps));
   app.get('/', (c) => {
     const d = c.get('device');
-    return c.json({ deviceId: d.deviceId, spiffeId: d.spiffeId, notAfter: d.notAfter.toISOString(), bundleSequence: deps.authority.bundleSequence });
+    const identity: DeviceIdentity = {
+      deviceId: d.deviceId,
+      spiffeId: d.spiffeId,
+      notAfter: d.notAfter.toISOString(),
+      bundleSequence: deps.authority.bundleSequence,
+    };
+    return c.json(identity);
   });
   app.post('/renew', async (c) => {
     const body = await readJson(c, renewalRequestSchema);

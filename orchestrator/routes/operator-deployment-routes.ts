@@ -1,15 +1,15 @@
 import { Hono, type Context } from 'hono';
-import { z } from 'zod';
 import { securityEvent } from '../../common/logger.js';
 import type { ControlPlaneDeps } from '../app.js';
 import { ArtifactAdmission } from '../catalog/artifact-admission.js';
 import { admitRollback, admitRollout, createDeployment, removeDeployment } from '../deployments/admission.js';
 import { RegistrySource } from '../../oci/source.js';
-import { deploymentBody, rolloutBody } from '../deployments/schema.js';
+import type { z } from 'zod';
+import { deploymentBody, deploymentRemoved, deploymentRolledBack, rolloutBody, schedulerSwept } from '../deployments/schema.js';
 import { pauseRollout, resumeRollout } from '../deployments/rollout-control.js';
 import { aggregateStatus } from '../deployments/status.js';
 import type { DesiredStateChanged } from '../desired-state/placement.js';
-import { readJson } from '../http/body.js';
+import { emptyBody, readJson } from '../http/body.js';
 import type { AppEnv } from '../http/env.js';
 import { actorOf, requireOperator, roles } from '../http/operator-auth.js';
 import { HttpProblem } from '../http/problem.js';
@@ -61,7 +61,7 @@ export function operatorDeploymentRoutes(deps: ControlPlaneDeps): Hono<AppEnv> {
   app.delete('/deployments/:id', asOperator, async (c) => {
     const devices = await removeDeployment(deps.store, deploymentId(c), changed);
     securityEvent(deps.logger, 'deployment.removed', { deploymentId: deploymentId(c), devices: devices.length, by: actorOf(c.get('operator')) });
-    return c.json({ deploymentId: deploymentId(c), removedFrom: devices });
+    return c.json({ deploymentId: deploymentId(c), removedFrom: devices } satisfies z.output<typeof deploymentRemoved>);
   });
 
   app.get('/deployments/:id/status', asOperator, async (c) => c.json(await aggregateStatus(deps.store, deploymentId(c))));
@@ -76,7 +76,7 @@ export function operatorDeploymentRoutes(deps: ControlPlaneDeps): Hono<AppEnv> {
 
   // An operator's hold on a rolling update, and going on with it (deployments/rollout-control.ts).
   app.post('/deployments/:id/rollout/pause', asOperator, async (c) => {
-    await readJson(c, z.strictObject({}));
+    await readJson(c, emptyBody);
     const id = deploymentId(c);
     const d = await deps.store.transaction((tx) => pauseRollout(tx, id, actorOf(c.get('operator'))));
     securityEvent(deps.logger, 'rollout.paused', { deploymentId: id, version: d.rollout.targetVersion, by: actorOf(c.get('operator')) });
@@ -84,7 +84,7 @@ export function operatorDeploymentRoutes(deps: ControlPlaneDeps): Hono<AppEnv> {
   });
 
   app.post('/deployments/:id/rollout/resume', asOperator, async (c) => {
-    await readJson(c, z.strictObject({}));
+    await readJson(c, emptyBody);
     const id = deploymentId(c);
     const { step, deployment } = await deps.store.transaction((tx) => resumeRollout(tx, id, changed));
     securityEvent(deps.logger, 'rollout.resumed', {
@@ -97,17 +97,17 @@ export function operatorDeploymentRoutes(deps: ControlPlaneDeps): Hono<AppEnv> {
   });
 
   app.post('/deployments/:id/rollbacks', asOperator, async (c) => {
-    await readJson(c, z.strictObject({}));
+    await readJson(c, emptyBody);
     const id = deploymentId(c);
     const version = await admitRollback(deps.store, id, changed, artifacts);
     securityEvent(deps.logger, 'deployment.rolled_back', { deploymentId: id, version, by: actorOf(c.get('operator')) });
-    return c.json({ deploymentId: id, version });
+    return c.json({ deploymentId: id, version } satisfies z.output<typeof deploymentRolledBack>);
   });
 
   // A full recompute, for after changes the scheduler was not told of (and as a periodic safety net).
   app.post('/scheduler/sweeps', asOperator, async (c) => {
     await deps.store.transaction((tx) => rescheduleAll(tx, changed));
-    return c.json({ swept: true });
+    return c.json({ swept: true } satisfies z.output<typeof schedulerSwept>);
   });
   return app;
 }

@@ -28,7 +28,16 @@ export const DEFAULT_TIMESTAMP_RATE_LIMIT: RateLimit = { perSecond: 50, burst: 1
 /** The identity a vendor's signing certificates carry: its role as a URI in the fleet's trust domain. */
 export const vendorSigningIdentity = (trustDomain: string, vendor: string): string => `spiffe://${trustDomain}/vendor/${vendor}`;
 
-const certificateBody = z.strictObject({ csr: z.string().max(8192) });
+export const certificateBody = z.strictObject({ csr: z.string().max(8192) });
+/** What GET /signing/roots and POST /signing/certificates answer (signing-api.ts describes them). */
+export const signingRootsAnswer = z.object({ signingCas: z.array(z.string()), timestampAuthorities: z.array(z.array(z.string())) });
+export const signingCertificateAnswer = z.object({
+  certificate: z.string(),
+  chain: z.array(z.string()),
+  identity: z.string(),
+  issuer: z.string(),
+  validForSeconds: z.number().int(),
+});
 
 export function signingRoutes(deps: ControlPlaneDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
@@ -66,7 +75,7 @@ export function signingRoutes(deps: ControlPlaneDeps): Hono<AppEnv> {
   // digest signed into their desired state before they pin it.
   app.get('/signing/roots', (c) => {
     const { signingCas, timestampAuthorities } = signing().roots;
-    return c.json({ signingCas, timestampAuthorities });
+    return c.json({ signingCas, timestampAuthorities } satisfies z.output<typeof signingRootsAnswer>);
   });
 
   app.post('/signing/certificates', asVendor, async (c) => {
@@ -84,7 +93,12 @@ export function signingRoutes(deps: ControlPlaneDeps): Hono<AppEnv> {
       validityMs: SIGNING_CERTIFICATE_LIFETIME_MS,
     });
     securityEvent(deps.logger, 'signing.certificate_issued', { vendor, identity, key: csr.publicKeySha256, token: c.get('operator').tokenId });
-    return c.json({ certificate, chain: [ca.certPem], identity, issuer, validForSeconds: SIGNING_CERTIFICATE_LIFETIME_MS / 1000 }, 201);
+    return c.json(
+      { certificate, chain: [ca.certPem], identity, issuer, validForSeconds: SIGNING_CERTIFICATE_LIFETIME_MS / 1000 } satisfies z.output<
+        typeof signingCertificateAnswer
+      >,
+      201,
+    );
   });
   return app;
 }

@@ -1,7 +1,8 @@
 import { Hono } from 'hono';
 import type { ControlPlaneDeps } from '../app.js';
 import { canReadCatalog, canWriteCatalog, vendorOfRole } from '../catalog/access.js';
-import { appBody, trustPolicyBody, vendorBody } from '../catalog/schema.js';
+import type { z } from 'zod';
+import { appBody, trustPolicyBody, trustPolicyReplaced, vendorBody, vendorRegistered } from '../catalog/schema.js';
 import { appIdSchema as appId, vendorNameSchema as vendorName } from '../../wire/ids.js';
 import { pathParam } from '../http/path-params.js';
 import { ArtifactAdmission } from '../catalog/artifact-admission.js';
@@ -32,7 +33,7 @@ export function vendorRoutes(deps: ControlPlaneDeps): Hono<AppEnv> {
     if (!(await catalog.insertVendor(deps.store, body.name, trustPolicy)))
       throw new HttpProblem(409, 'catalog.vendor_exists', 'That vendor is registered already');
     securityEvent(deps.logger, 'catalog.vendor_registered', { vendor: body.name, by: actorOf(c.get('operator')) });
-    return c.json({ name: body.name, trustPolicy }, 201);
+    return c.json({ name: body.name, trustPolicy } satisfies z.output<typeof vendorRegistered>, 201);
   });
 
   app.get('/vendors/:name', asReader, async (c) => {
@@ -51,7 +52,7 @@ export function vendorRoutes(deps: ControlPlaneDeps): Hono<AppEnv> {
     const body = await readJson(c, trustPolicyBody);
     const replaced = await replaceTrustPolicy(deps.store, name, body.trustPolicy, changed);
     securityEvent(deps.logger, 'catalog.trust_policy_replaced', { vendor: name, devices: replaced.devices.length, by: actorOf(c.get('operator')) });
-    return c.json({ name, trustPolicy: replaced.trustPolicy, rerenderedDevices: replaced.devices.length });
+    return c.json({ name, trustPolicy: replaced.trustPolicy, rerenderedDevices: replaced.devices.length } satisfies z.output<typeof trustPolicyReplaced>);
   });
 
   app.get('/apps', asReader, async (c) => c.json({ apps: await catalog.listApps(deps.store, vendorOfRole(role(c))) }));

@@ -1,20 +1,18 @@
 import { Hono } from 'hono';
-import { z } from 'zod';
 import { securityEvent } from '../../common/logger.js';
 import { MEDIA_TYPE } from '../../oci/media-types.js';
 import { advisoryIdSchema } from '../../wire/advisory.js';
-import { vexStatementSchema } from '../../wire/vex.js';
 import type { ControlPlaneDeps } from '../app.js';
+import type { z } from 'zod';
+import { vexBody, vexDocumentBody, vexExportQuery, type vexStated } from '../advisories/schema.js';
 import { showAdvisory } from '../advisories/service.js';
 import { exportVex, stateVex, statementsOfDocument, type StatedVex } from '../advisories/vex.js';
 import { canReadCatalog, canWriteCatalog } from '../catalog/access.js';
 import { readJson } from '../http/body.js';
 import type { AppEnv } from '../http/env.js';
 import { actorOf, requireOperator } from '../http/operator-auth.js';
-import { pathParam, queryChoice } from '../http/path-params.js';
+import { pathParam, queryOf } from '../http/path-params.js';
 import { publicLink } from '../http/public-url.js';
-
-const vexBody = z.strictObject({ statements: z.array(vexStatementSchema).min(1).max(1000) });
 
 /** VEX statements under /api/v1 (docs/vulnerability-response.md, "VEX"): a vendor for its own apps, an admin for any. */
 export function vexRoutes(deps: ControlPlaneDeps): Hono<AppEnv> {
@@ -28,7 +26,7 @@ export function vexRoutes(deps: ControlPlaneDeps): Hono<AppEnv> {
       const { advisoryId: advisory, app, version, status, justification } = s;
       securityEvent(deps.logger, 'vex.stated', { advisory, app, version, status, justification, by: caller.name, token: caller.tokenId });
     }
-    return { statements: done };
+    return { statements: done } satisfies z.output<typeof vexStated>;
   };
 
   app.put('/advisories/:id/vex', asStater, async (c) => {
@@ -45,7 +43,7 @@ export function vexRoutes(deps: ControlPlaneDeps): Hono<AppEnv> {
 
   // An OpenVEX or CycloneDX VEX document: its statements, for any advisories, all or none.
   app.post('/vex', asStater, async (c) => {
-    const doc = await readJson(c, z.unknown(), 4 * 1024 * 1024);
+    const doc = await readJson(c, vexDocumentBody, 4 * 1024 * 1024);
     return c.json(await stated(c.get('operator'), await statementsOfDocument(deps.store, doc)));
   });
 
@@ -53,7 +51,7 @@ export function vexRoutes(deps: ControlPlaneDeps): Hono<AppEnv> {
     const role = c.get('operator').role;
     const id = pathParam(c, 'id', advisoryIdSchema);
     await showAdvisory(deps.store, role, id);
-    const format = queryChoice(c, 'format', ['openvex', 'cyclonedx', 'berth'] as const, 'openvex');
+    const { format } = queryOf(c, vexExportQuery);
     const doc = await exportVex(deps.store, role, id, format, publicLink(deps, ''));
     return c.json(doc, 200, { 'content-type': format === 'cyclonedx' ? MEDIA_TYPE.cyclonedxJson : 'application/json' });
   });

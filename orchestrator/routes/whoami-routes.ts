@@ -3,14 +3,7 @@ import type { ControlPlaneDeps } from '../app.js';
 import { canReadCatalog, vendorOfRole } from '../catalog/access.js';
 import type { AppEnv } from '../http/env.js';
 import { requireOperator } from '../http/operator-auth.js';
-
-/** What GET /api/v1/whoami answers: the caller's token, never its secret. */
-export interface WhoAmI {
-  name: string;
-  role: string;
-  /** The vendor a `vendor:<name>` token speaks for; absent for operators and admins. */
-  vendor?: string;
-}
+import type { WhoAmI } from './console-api.js';
 
 /**
  * GET /whoami under /api/v1: who a bearer token is, for any operator, admin or vendor token. The

@@ -5,7 +5,10 @@ import { generateP256, x509 } from '../../trust/x509.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { call, startHarness, type Answer, type Harness } from './harness.js';
+import { call, checkAnswersAgainstOpenApi, startHarness, type Answer, type Harness } from './harness.js';
+
+// Every answer these tests get must be one the OpenAPI document describes (docs/openapi.md).
+checkAnswersAgainstOpenApi();
 
 let h: Harness;
 let work: string;

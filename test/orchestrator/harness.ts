@@ -6,6 +6,22 @@ import type { TLSSocket } from 'node:tls';
 import { createLogger } from '../../common/logger.js';
 import { createEnrollmentToken, createOperatorToken } from '../../orchestrator/admin/tokens.js';
 import { startControlPlane, type ControlPlane, type ControlPlaneOptions } from '../../orchestrator/control-plane.js';
+import { OpenApiConformance } from '../support/openapi-conformance.js';
+
+/** Set by checkAnswersAgainstOpenApi: the document answers are checked against. */
+let conformance: OpenApiConformance | undefined;
+/** The control planes this file's harnesses started: only their answers are checked. */
+const controlPlaneOrigins = new Set<string>();
+
+/**
+ * Opt-in, per test file: every answer `call` receives from a control plane started by
+ * startHarness must conform to the OpenAPI document (an operation described for the method and
+ * path, a declared status and content type, a JSON body valid against its schema); otherwise
+ * the call rejects, failing the test that made it. docs/openapi.md, "Conformance".
+ */
+export function checkAnswersAgainstOpenApi(): void {
+  conformance ??= new OpenApiConformance();
+}
 
 /** A control plane on 127.0.0.1 in its own temp dir, with its audit log captured for assertions. */
 export interface Harness {
@@ -33,6 +49,7 @@ export async function startHarness(options: Partial<ControlPlaneOptions> = {}): 
   const logs: Record<string, unknown>[] = [];
   const logger = createLogger({ name: 'test-cp', level: 'info' }, { write: (line: string) => void logs.push(JSON.parse(line)) });
   const cp = await startControlPlane({ trustDomain: 'fleet.test', ...options, dataDir: dir, logger });
+  controlPlaneOrigins.add(new URL(cp.url).origin);
   const { token: adminToken } = await createOperatorToken(cp.deps.store, logger, { name: 'test admin', role: 'admin', by: 'test' });
   const h: Harness = {
     cp,
@@ -90,10 +107,17 @@ export function call(url: string, o: CallOptions): Promise<Answer> {
         res.on('end', () => {
           const text = Buffer.concat(chunks).toString('utf8');
           let parsed: unknown = text;
+          let json: unknown;
           try {
-            parsed = JSON.parse(text);
+            parsed = json = JSON.parse(text);
           } catch {
             /* not JSON: keep the text */
+          }
+          const target = new URL(url);
+          if (conformance && controlPlaneOrigins.has(target.origin)) {
+            const contentType = res.headers['content-type'];
+            const mismatch = conformance.mismatch({ method: o.method ?? 'GET', path: target.pathname, status: res.statusCode ?? 0, contentType, text, json });
+            if (mismatch) return reject(new Error(`OpenAPI conformance: ${mismatch}`));
           }
           resolve({ status: res.statusCode ?? 0, headers: res.headers, body: parsed, reused, localPort });
         });

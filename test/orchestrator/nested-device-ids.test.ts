@@ -2,7 +2,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCsr } from '../../runtime/agent/enroll.js';
 import { parseWorkloadSpiffeId } from '../../trust/workload/spiffe-id.js';
 import { generateP256 } from '../../trust/x509.js';
-import { call, startHarness, type Answer, type Harness } from './harness.js';
+import { call, checkAnswersAgainstOpenApi, startHarness, type Answer, type Harness } from './harness.js';
+
+// Every answer these tests get must be one the OpenAPI document describes (docs/openapi.md).
+checkAnswersAgainstOpenApi();
 
 /**
  * No device id may be an ancestor or a descendant of another's, nor reach into the workload part

@@ -113,6 +113,8 @@ const SERVED = `
   GET /api/v1/signing/roots
   POST /api/v1/signing/certificates
   POST /api/v1/signing/certificates
+  GET /api/v1/openapi.json
+  GET /api/v1/docs
   GET /console
   GET /console/
   GET /console/:file
