@@ -5,15 +5,16 @@ import { BerthError } from '../common/errors.js';
 import { NAME_PATTERN } from '../wire/ids.js';
 import type { Command } from './main.js';
 import { WIT_NAME, witNamespace } from './project.js';
+import { cTemplate } from './templates/c.js';
 import { jsTemplate } from './templates/js.js';
 import type { ProjectTemplate } from './templates/template.js';
 
-const TEMPLATES: readonly ProjectTemplate[] = [jsTemplate];
+const TEMPLATES: readonly ProjectTemplate[] = [jsTemplate, cTemplate];
 
 const HELP = `usage: berth new <template> <name> [--vendor NAME] [--dir DIR]
 
 Writes a new app project: berth.yaml (the app, its version and the grants it needs), its WIT
-world (wit/world.wit, against berth:host), a sample source, README and .gitignore. Then:
+world (JavaScript: wit/world.wit, against berth:host), a sample source, README and .gitignore. Then:
 berth build, berth run, and docs/vendor-guide.md for signing, pushing and deploying.
 
 templates:
@@ -23,7 +24,7 @@ ${TEMPLATES.map((t) => `  ${t.name.padEnd(10)} ${t.summary}`).join('\n')}
   --dir DIR       where to write it (default: ./<name>); must be empty or new`;
 
 export const command: Command = {
-  summary: 'start a new app project from a template (JavaScript)',
+  summary: 'start a new app project from a template (JavaScript, C)',
   async run(argv) {
     const { values, positionals } = parseArgs({
       args: argv,

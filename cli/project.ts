@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, extname, join, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { BerthError } from '../common/errors.js';
@@ -22,12 +22,16 @@ const projectSchema = z.strictObject({
   version: z.string().refine((v) => parseSemver(v) !== null, 'SemVer, as 1.2.0'),
   /** The entry module, relative to the project. */
   source: z.string().min(1),
-  /** The world in wit/world.wit that the app is built for. */
-  world: z.string().regex(WIT_NAME, 'a WIT world name'),
+  /** JavaScript: the world in wit/world.wit that the app is built for (a C app is a WASI command). */
+  world: z.string().regex(WIT_NAME, 'a WIT world name').optional(),
   /** The grants a deployment gives it, as a deployment spells them (docs/grants.md): `berth run` uses them too. */
   grants: z.record(z.string(), z.unknown()).default({}),
 });
-export type Project = z.infer<typeof projectSchema> & { root: string };
+export type Project = z.infer<typeof projectSchema> & { root: string; language: ProjectLanguage };
+
+/** What builds a project, read off its source's extension. */
+export type ProjectLanguage = 'javascript' | 'c';
+const LANGUAGES: Record<string, ProjectLanguage> = { '.js': 'javascript', '.mjs': 'javascript', '.c': 'c' };
 
 const PACKAGE_LINE = /^\s*package\s+([a-z][a-z0-9-]*:[a-z][a-z0-9-]*)(@[0-9A-Za-z.+-]+)?\s*;/m;
 
@@ -35,7 +39,7 @@ const PACKAGE_LINE = /^\s*package\s+([a-z][a-z0-9-]*:[a-z][a-z0-9-]*)(@[0-9A-Za-
 export function worldName(p: Project, worldWit: string): string {
   const m = PACKAGE_LINE.exec(worldWit);
   if (!m) throw new BerthError('project.bad_wit', 'wit/world.wit has no `package namespace:name@version;` line');
-  return `${m[1]}/${p.world}${m[2] ?? ''}`;
+  return `${m[1]}/${p.world ?? 'app'}${m[2] ?? ''}`;
 }
 
 /** Vendor names may hold digits first or dashes that WIT namespaces refuse; those get a prefix. */
@@ -58,12 +62,16 @@ export async function readProject(dir: string): Promise<Project> {
     const issues = result.error.issues.map((i) => `${i.path.join('.') || 'file'}: ${i.message}`);
     throw new BerthError('project.bad_file', `${file}: ${issues.join('; ')}`);
   }
+  const language = LANGUAGES[extname(result.data.source)];
+  if (!language) throw new BerthError('project.bad_file', `${file}: source: ${result.data.source} is neither JavaScript (.js, .mjs) nor C (.c)`);
+  if (language === 'javascript' && !result.data.world)
+    throw new BerthError('project.bad_file', `${file}: world: a JavaScript app names the world in wit/world.wit it is built for`);
   try {
     parseGrants(result.data.grants);
   } catch (err) {
     throw new BerthError('project.bad_grants', `${file}: grants: ${(err as Error).message}`);
   }
-  return { ...result.data, root };
+  return { ...result.data, root, language };
 }
 
 async function findRoot(start: string): Promise<string> {

@@ -226,7 +226,7 @@ describe('fixture cache', () => {
     });
     await expect(failure).rejects.toMatchObject({
       stderr: expect.stringContaining(
-        "fixture 'files' needs the c toolchain: clang not found: install the C fixture toolchain with apt-get install clang lld wasi-libc libclang-rt-dev-wasm32",
+        "fixture 'files' needs the c toolchain: clang not found: install the C toolchain with apt-get install clang lld wasi-libc libclang-rt-dev-wasm32",
       ),
     });
   });

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -14,8 +14,12 @@ const dir = mkdtempSync(join(tmpdir(), 'berth-vendor-project-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 async function berth(cwd: string, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return berthWith({}, cwd, ...args);
+}
+
+async function berthWith(env: NodeJS.ProcessEnv, cwd: string, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await exec(process.execPath, [join(ROOT, 'bin/berth.js'), ...args], { cwd, timeout: 30_000 });
+    const { stdout, stderr } = await exec(process.execPath, [join(ROOT, 'bin/berth.js'), ...args], { cwd, timeout: 60_000, env: { ...process.env, ...env } });
     return { code: 0, stdout, stderr };
   } catch (err) {
     const e = err as { code: number; stdout: string; stderr: string };
@@ -37,7 +41,7 @@ describe('berth new, berth build and berth run --serve: the project and its bad 
 
   it('refuses an unknown template, a name that cannot be an app, and a folder that is not empty', async () => {
     const cases: [string[], RegExp][] = [
-      [['new', 'cobol', 'x'], /no template 'cobol'; templates: js/],
+      [['new', 'cobol', 'x'], /no template 'cobol'; templates: js, c/],
       [['new', 'js', 'Hello'], /'Hello' cannot name an app/],
       [['new', 'js', '1st'], /'1st' cannot name an app/],
       [['new', 'js', 'ok', '--vendor', 'A B'], /'A B' cannot name a vendor/],
@@ -52,6 +56,27 @@ describe('berth new, berth build and berth run --serve: the project and its bad 
     expect(readFileSync(join(dir, 'mu', 'berth.yaml'), 'utf8')).toContain('app: meter-ui');
   });
 
+  it('the C template: built with clang and wasi-libc, run locally with its grants, its data kept between runs', async () => {
+    expect((await berth(dir, 'new', 'c', 'counter', '--vendor', 'acme')).code).toBe(0);
+    const counter = join(dir, 'counter');
+    const built = await berth(counter, 'build');
+    expect(built.code, built.stderr).toBe(0);
+    expect(built.stdout).toMatch(/built dist\/counter\.wasm .*sha256:[0-9a-f]{64}/);
+    expect(built.stdout).toContain('wasi:filesystem/preopens');
+    for (const start of [1, 2]) {
+      const ran = await berth(counter, 'run', '--engine', 'jco');
+      expect(ran.code, ran.stderr).toBe(0);
+      expect(ran.stderr).toContain(`[acme/counter info stdout] hello from counter, start ${start}`);
+    }
+    // Without the toolchain, the template says what to install rather than writing a project that cannot build.
+    const nodeOnly = join(dir, 'node-only');
+    mkdirSync(nodeOnly);
+    symlinkSync(process.execPath, join(nodeOnly, 'node'));
+    const bare = await berthWith({ PATH: nodeOnly }, dir, 'new', 'c', 'nope');
+    expect(bare.code).toBe(1);
+    expect(bare.stderr).toContain('the c template cannot be built here: clang not found: install the C toolchain with apt-get install clang lld wasi-libc');
+  }, 120_000);
+
   it('berth build names what is wrong with the project before building anything', async () => {
     const bad = join(dir, 'bad');
     mkdirSync(join(bad, 'wit'), { recursive: true });
@@ -61,6 +86,8 @@ describe('berth new, berth build and berth run --serve: the project and its bad 
       ['app: hello\nvendor: acme\nversion: one\nsource: src/app.js\nworld: app\n', /version: SemVer/],
       ['app: hello\nvendor: acme\nversion: 0.1.0\nsource: src/app.js\nworld: app\ncolour: red\n', /Unrecognized key/],
       ['app: hello\nvendor: acme\nversion: 0.1.0\nsource: src/app.js\nworld: app\ngrants:\n  inbound-http: {}\n', /grants: invalid grant inbound-http/],
+      ['app: hello\nvendor: acme\nversion: 0.1.0\nsource: src/app.js\n', /world: a JavaScript app names the world/],
+      ['app: hello\nvendor: acme\nversion: 0.1.0\nsource: src/app.rs\n', /neither JavaScript \(\.js, \.mjs\) nor C \(\.c\)/],
       ['app: hello\nvendor: acme\nversion: 0.1.0\nsource: src/app.js\nworld: app\n', /cannot read .*world\.wit/],
     ];
     for (const [yaml, message] of cases) {
