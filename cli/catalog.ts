@@ -8,6 +8,7 @@ const HELP = `usage: berth catalog [subcommand] [options]
 
   apps (default)             the apps this token may see (a vendor: its own)
   versions <app>             an app's admitted versions: digest, size, signer
+  vendors                    the vendors this token may see (a vendor: itself), with their keys and repositories
   vendor <name>              one vendor and its trust policy
   add-vendor <name> --trust-policy <file>   register a vendor (admin; YAML or JSON policy)
   add-app <id> [--vendor <name>] [--description <text>]   a new app (a vendor token: its own)
@@ -15,9 +16,16 @@ const HELP = `usage: berth catalog [subcommand] [options]
                              pulls and verifies it against the vendor's trust policy
 ${OUTPUT_HELP}
 
-There is no list of vendors in the API yet; berth catalog apps names each app's vendor.
-
 ${TARGET_HELP}`;
+
+interface Vendor {
+  name: string;
+  trustPolicy: Record<string, unknown>;
+  createdAt: string;
+}
+
+/** A trust policy's list field as shown: anything but an array is none. */
+const listOf = (v: unknown): string[] => (Array.isArray(v) ? v.map(String) : []);
 
 interface App {
   id: string;
@@ -36,7 +44,7 @@ interface Version {
 
 export const command: Command = {
   summary: 'read and add to the catalog: vendors, apps and admitted versions',
-  subcommands: ['apps', 'versions', 'vendor', 'add-vendor', 'add-app', 'admit'],
+  subcommands: ['apps', 'versions', 'vendors', 'vendor', 'add-vendor', 'add-app', 'admit'],
   async run(argv) {
     const args = subcommandArgs(orDefaultSubcommand(argv, 'apps'), HELP, {
       ...OUTPUT_OPTIONS,
@@ -76,9 +84,22 @@ export const command: Command = {
         );
         return 0;
       }
+      case 'vendors': {
+        expectArgs(positionals, 0, 'berth catalog vendors');
+        const answer: { vendors: Vendor[] } = await api('GET', '/api/v1/catalog/vendors');
+        print(format, answer, () =>
+          table(answer.vendors, [
+            { header: 'name', cell: (v) => v.name },
+            { header: 'keys', cell: (v) => String(listOf(v.trustPolicy.publicKeys).length + listOf(v.trustPolicy.identities).length) },
+            { header: 'repositories', cell: (v) => listOf(v.trustPolicy.repositories).join(' ') },
+            { header: 'registered', cell: (v) => v.createdAt },
+          ]),
+        );
+        return 0;
+      }
       case 'vendor': {
         const [name] = expectArgs(positionals, 1, 'berth catalog vendor <name>') as [string];
-        const vendor: { name: string; trustPolicy: Record<string, unknown>; createdAt: string } = await api('GET', `/api/v1/catalog/vendors/${seg(name)}`);
+        const vendor: Vendor = await api('GET', `/api/v1/catalog/vendors/${seg(name)}`);
         print(format, vendor, () =>
           fields([
             ['name', vendor.name],

@@ -52,6 +52,7 @@ export const versionBody = z.strictObject({
 const trustPolicyOut = z.record(z.string(), z.unknown()).describe('The vendor trust policy (docs/admission.md)');
 export const vendorRegistered = z.object({ name: z.string(), trustPolicy: trustPolicyOut });
 export const vendorShown = vendorRegistered.extend({ createdAt: z.string() });
+export const vendorsListed = z.object({ vendors: z.array(vendorShown) });
 export const trustPolicyReplaced = z.object({ name: z.string(), trustPolicy: trustPolicyOut, rerenderedDevices: z.number().int() });
 export const appShown = z.object({ id: z.string(), vendor: z.string(), description: z.string(), createdAt: z.string() });
 export const appsListed = z.object({ apps: z.array(appShown) });

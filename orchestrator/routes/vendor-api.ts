@@ -8,6 +8,7 @@ import {
   vendorBody,
   vendorRegistered,
   vendorShown,
+  vendorsListed,
   versionBody,
   versionShown,
   versionsListed,
@@ -28,6 +29,14 @@ export const vendorApi = apiGroup('Catalog', [
     body: vendorBody,
     responses: { 201: { description: 'The vendor', schema: vendorRegistered } },
     problems: { 409: 'That vendor is registered already (catalog.vendor_exists)' },
+  },
+  {
+    method: 'get',
+    path: '/vendors',
+    summary: 'List vendors',
+    description: 'Admins and operators read every vendor; a vendor token reads itself alone.',
+    access: 'catalog-reader',
+    responses: { 200: { description: 'The vendors, by name', schema: vendorsListed } },
   },
   {
     method: 'get',

@@ -36,6 +36,8 @@ export function vendorRoutes(deps: ControlPlaneDeps): Hono<AppEnv> {
     return c.json({ name: body.name, trustPolicy } satisfies z.output<typeof vendorRegistered>, 201);
   });
 
+  app.get('/vendors', asReader, async (c) => c.json({ vendors: await catalog.listVendors(deps.store, vendorOfRole(role(c))) }));
+
   app.get('/vendors/:name', asReader, async (c) => {
     const name = pathParam(c, 'name', vendorName);
     const own = vendorOfRole(role(c));

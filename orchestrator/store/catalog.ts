@@ -53,9 +53,12 @@ export async function setTrustPolicy(q: Queryable, name: string, trustPolicy: Re
   return (await q.query('UPDATE vendors SET trust_policy = $2 WHERE name = $1 RETURNING name', [name, jsonParam(trustPolicy)])).length === 1;
 }
 
+type VendorRow = { name: string; trust_policy: Record<string, unknown>; created_at: Date };
+const toVendor = (r: VendorRow): VendorRecord => ({ name: r.name, trustPolicy: r.trust_policy, createdAt: r.created_at });
+
 export async function getVendor(q: Queryable, name: string): Promise<VendorRecord | undefined> {
-  const rows = await q.query<{ name: string; trust_policy: Record<string, unknown>; created_at: Date }>('SELECT * FROM vendors WHERE name = $1', [name]);
-  return rows[0] && { name: rows[0].name, trustPolicy: rows[0].trust_policy, createdAt: rows[0].created_at };
+  const [row] = await q.query<VendorRow>('SELECT * FROM vendors WHERE name = $1', [name]);
+  return row && toVendor(row);
 }
 
 /** Devices that run (or are moving to) an app of this vendor: their documents carry its policy. */
@@ -68,8 +71,10 @@ export async function devicesRunningVendor(q: Queryable, vendor: string): Promis
   return rows.map((r) => r.device_id);
 }
 
-export async function listVendors(q: Queryable): Promise<string[]> {
-  return (await q.query<{ name: string }>('SELECT name FROM vendors ORDER BY name')).map((r) => r.name);
+/** Every vendor, or only `only` (a vendor token reads itself alone). */
+export async function listVendors(q: Queryable, only?: string): Promise<VendorRecord[]> {
+  const rows = await q.query<VendorRow>('SELECT * FROM vendors WHERE $1::text IS NULL OR name = $1 ORDER BY name', [only ?? null]);
+  return rows.map(toVendor);
 }
 
 interface AppRow {

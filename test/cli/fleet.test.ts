@@ -257,6 +257,9 @@ describe('berth catalog', () => {
     expect(versions.out.trimEnd().split('\n')).toHaveLength(3);
     const vendorShown = JSON.parse((await berth('catalog', 'vendor', 'acme', '-o', 'json', ...vendor)).out);
     expect(vendorShown).toMatchObject({ name: 'acme', trustPolicy: { vendor: 'acme' } });
+    const vendors = await berth('catalog', 'vendors', ...op);
+    expect(vendors.code, said(vendors)).toBe(0);
+    expect(vendors.out).toMatch(/^NAME +KEYS +REPOSITORIES +REGISTERED\nacme +1 +\S+ +20\d\d-/);
     const added = await berth('catalog', 'add-app', 'gauge', '--description', 'a gauge', ...vendor);
     expect(added.out).toBe('app gauge created for vendor acme\n');
     const unknown = await berth('catalog', 'versions', 'nope', ...op);

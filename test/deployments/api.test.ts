@@ -43,6 +43,10 @@ describe('vendors, apps and versions', () => {
     expect(list.body.apps.map((a: { id: string }) => a.id)).toEqual(['meter']);
     expect((await operator('GET', '/api/v1/catalog/apps')).body.apps.map((a: { id: string }) => a.id)).toEqual(['globex-app', 'meter']);
     expect((await acme('GET', '/api/v1/catalog/vendors/acme')).body.trustPolicy).toEqual(acmePolicy);
+    // Operators list every vendor; a vendor lists itself alone.
+    expect((await operator('GET', '/api/v1/catalog/vendors')).body.vendors.map((v: { name: string }) => v.name)).toEqual(['acme', 'globex']);
+    const own = await acme('GET', '/api/v1/catalog/vendors');
+    expect(own.body.vendors).toEqual([expect.objectContaining({ name: 'acme', trustPolicy: acmePolicy, createdAt: expect.any(String) })]);
   });
 
   it("a vendor touching another vendor's app is refused (403), and so is acting for another vendor", async () => {

@@ -51,6 +51,8 @@ const SERVED = `
   POST /api/v1/admin/ca/retirements
   POST /api/v1/catalog/vendors
   POST /api/v1/catalog/vendors
+  GET /api/v1/catalog/vendors
+  GET /api/v1/catalog/vendors
   GET /api/v1/catalog/vendors/:name
   GET /api/v1/catalog/vendors/:name
   PUT /api/v1/catalog/vendors/:name/trust-policy
