@@ -133,9 +133,13 @@ describe('device agent: crashes, tampering, offline restart, outage, node-lock',
     await again.waitForLog((l) => l.msg === 'adopted state restored from disk' && l.apps === 2 && l.failed === 1, 'restore without the sensor');
     await again.waitForLog((l) => l.msg === 'status report not delivered; will retry', 'the queued report waiting');
     await world.startControlPlane();
-    await waitFor(async () => (await world.status('sensor-edge')).counts?.installed === 1, 60_000, 'sensor installed again after the outage');
+    // The control plane still holds the sensor's `installed` from before the outage, so its count
+    // says nothing yet: wait for the device's own report of the reinstall.
+    const reported = () => again.logs.filter((l) => l.msg === 'status reported' && l.deploymentId === 'sensor-edge').map((l) => l.state);
+    await waitFor(() => reported().includes('installed') || undefined, 60_000, 'the reinstall reported after the outage');
+    await waitFor(async () => (await world.status('sensor-edge')).counts?.installed === 1, 20_000, 'sensor installed again after the outage');
     await waitFor(() => JSON.parse(readFileSync(join(agent.dataDir, 'status-queue.json'), 'utf8')).entries.length === 0, 20_000, 'queue drained');
-    const sent = again.logs.filter((l) => l.msg === 'status reported' && l.deploymentId === 'sensor-edge').map((l) => l.state);
+    const sent = reported();
     expect(sent).toEqual(['failed', 'installed']);
     await again.stop();
   });
