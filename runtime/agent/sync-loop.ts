@@ -43,6 +43,9 @@ export async function runSync(o: SyncOptions, initial: { adopted: AdoptedState |
   const now = (): number => performance.now();
   let retryAt = o.reconciler.failures().size > 0 ? now() : Infinity;
   while (!signal.aborted) {
+    // A round that failed part-way (say, a full disk while the adopted state was saved) may
+    // leave failed deployments without a retry time: they are retried like any other.
+    if (retryAt === Infinity && o.reconciler.failures().size > 0) retryAt = now() + retries.next();
     try {
       if (o.reconciler.failures().size > 0 && now() >= retryAt) {
         await o.reconciler.apply(plans, o.source);
