@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { BerthError } from '../common/errors.js';
-import { parseHostPort } from '../common/metrics-listener.js';
+import { parseHostPort } from '../common/host-port.js';
 import { TARGET_HELP, TARGET_OPTIONS } from './api-subcommand.js';
 import type { Command } from './main.js';
 import { stopSignal } from './stop-signal.js';

@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { access, readFile } from 'node:fs/promises';
 import { dirname, extname, join, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
@@ -76,7 +76,7 @@ export async function readProject(dir: string): Promise<Project> {
 
 async function findRoot(start: string): Promise<string> {
   for (let dir = start; ; dir = dirname(dir)) {
-    const found = await readFile(join(dir, PROJECT_FILE)).then(
+    const found = await access(join(dir, PROJECT_FILE)).then(
       () => true,
       () => false,
     );

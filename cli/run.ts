@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { join, resolve } from 'node:path';
 import { BerthError, errorMessage } from '../common/errors.js';
+import { parseHostPort } from '../common/host-port.js';
 import { createLogger } from '../common/logger.js';
 import { parseGrants } from '../host-apis/grants.js';
 import { serveLocally, type ServeLocallyOptions } from '../runtime/serve-locally.js';
@@ -122,11 +123,11 @@ async function runTarget(file: string | undefined, values: { grant?: string[]; v
   return { file: join(project.root, 'dist', `${project.app}.wasm`), vendor: project.vendor, app: project.app, grants: parseGrants(project.grants) };
 }
 
+/** `--serve`: HOST:PORT, or a bare PORT on loopback. */
 function hostPort(text: string): { host: string; port: number } {
-  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:\[\]]+)):(\d{1,5})$/.exec(text) ?? /^()()(\d{1,5})$/.exec(text);
-  const port = Number(m?.[3]);
-  if (!m || port > 65_535) throw new BerthError('usage', `--serve takes HOST:PORT or PORT (0: any free port), got "${text}"`);
-  return { host: m[1] || m[2] || '127.0.0.1', port };
+  const listen = /^\d{1,5}$/.test(text) ? parseHostPort(`127.0.0.1:${text}`) : parseHostPort(text);
+  if (!listen) throw new BerthError('usage', `--serve takes HOST:PORT or PORT (0: any free port), got "${text}"`);
+  return listen;
 }
 
 /** Serves the app on a local gateway until SIGINT or SIGTERM; its address on stdout, its logs on stderr. */

@@ -3,13 +3,10 @@ import { HttpProblem } from '../http/problem.js';
 import * as deployments from '../store/deployments.js';
 import type { DeploymentRecord } from '../store/deployments.js';
 import type { Queryable } from '../store/store.js';
-import { lockScheduler } from '../scheduling/scheduler.js';
-import { advance, type RolloutStep } from './rollout.js';
+import { advance, locked, type RolloutStep } from './rollout.js';
 
 async function lockedRollout(tx: Queryable, id: string, want: 'rolling' | 'paused', action: string): Promise<DeploymentRecord> {
-  await lockScheduler(tx);
-  const d = await deployments.getDeployment(tx, id, true);
-  if (!d) throw new HttpProblem(404, 'deployment.unknown', 'No such deployment', { detail: `no deployment '${id}'` });
+  const d = await locked(tx, id);
   if (d.rollout.state !== want || d.rollout.targetVersion === null)
     throw new HttpProblem(409, `rollout.not_${want}`, `The rollout is not ${want}`, {
       detail: `deployment '${id}' is ${d.rollout.state}${d.rollout.targetVersion ? ` towards ${d.rollout.targetVersion}` : ''}; only a ${want} rollout can be ${action}`,

@@ -14,7 +14,8 @@ import { lockScheduler } from '../scheduling/scheduler.js';
 
 export type RolloutStep = 'not-rolling' | 'paused' | 'waiting' | 'next-wave' | 'done';
 
-async function locked(tx: Queryable, id: string): Promise<DeploymentRecord> {
+/** The deployment, read under the scheduler's lock (a 404 when there is none). */
+export async function locked(tx: Queryable, id: string): Promise<DeploymentRecord> {
   await lockScheduler(tx);
   const d = await deployments.getDeployment(tx, id, true);
   if (!d) throw new HttpProblem(404, 'deployment.unknown', 'No such deployment', { detail: `no deployment '${id}'` });

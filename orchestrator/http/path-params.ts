@@ -8,9 +8,13 @@ import { HttpProblem } from './problem.js';
  * character, bytes that are not UTF-8) reaches a handler or PostgreSQL as a 500.
  */
 export function badParameter(field: string, message: string): HttpProblem {
+  return badParameters([{ field, message }]);
+}
+
+function badParameters(errors: { field: string; message: string }[]): HttpProblem {
   return new HttpProblem(400, 'request.bad_parameter', 'A path or query parameter is not valid', {
-    detail: `${field}: ${message}`,
-    errors: [{ field, message }],
+    detail: errors.map((e) => `${e.field}: ${e.message}`).join('; '),
+    errors,
   });
 }
 
@@ -30,11 +34,7 @@ export function pathParam(c: Context, name: string, check: ParamCheck = SAFE_SEG
 export function queryOf<S extends z.ZodType>(c: Context, schema: S): z.infer<S> {
   const result = schema.safeParse(c.req.query());
   if (result.success) return result.data;
-  const errors = result.error.issues.map((i) => ({ field: i.path.length ? i.path.join('.') : 'query', message: i.message }));
-  throw new HttpProblem(400, 'request.bad_parameter', 'A path or query parameter is not valid', {
-    detail: errors.map((e) => `${e.field}: ${e.message}`).join('; '),
-    errors,
-  });
+  throw badParameters(result.error.issues.map((i) => ({ field: i.path.length ? i.path.join('.') : 'query', message: i.message })));
 }
 
 function passes(value: string, check: ParamCheck): boolean {
