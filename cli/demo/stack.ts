@@ -64,7 +64,7 @@ export interface LocalDevice {
   dataDir: string;
 }
 
-/** The agent config a local device runs with: quick polls and back-off, gateway on a free port. */
+/** The agent config a local device runs with: quick polls and back-off, gateway and metrics on free ports (several devices share the host). */
 export function localAgentConfig(fleet: Pick<LocalFleet, 'controlPlane' | 'caFile' | 'registry'>, device: LocalDevice, enrollmentToken?: string) {
   return agentConfigSchema.parse({
     controlPlane: { url: fleet.controlPlane.url, ca: fleet.caFile },
@@ -72,6 +72,7 @@ export function localAgentConfig(fleet: Pick<LocalFleet, 'controlPlane' | 'caFil
     ...(enrollmentToken ? { onboarding: { credential: { kind: 'token', token: enrollmentToken }, deviceId: device.id } } : {}),
     labels: device.labels,
     gateway: { port: 0 },
+    metrics: { port: 0 },
     artifacts: { source: 'registry', registries: { [fleet.registry.host]: { plainHttp: true } } },
     sync: { longPollSeconds: 20, pollIntervalSeconds: 0.2, backoffInitialSeconds: 0.2, backoffMaxSeconds: 2 },
   });

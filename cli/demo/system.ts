@@ -98,7 +98,9 @@ export async function runSystemDemo(o: DemoOptions): Promise<RunningDemo> {
       const agent = await startLocalDevice(fleet, { ...device, dataDir: join(o.dir, 'devices', device.id) }, logger);
       stops.push(() => agent.stop());
       agents.set(device.id, agent);
-      say(`   ${device.id} onboarded as spiffe://${DEMO_TRUST_DOMAIN}/device/${device.id}; its app gateway is http://127.0.0.1:${agent.gatewayPort}`);
+      say(
+        `   ${device.id} onboarded as spiffe://${DEMO_TRUST_DOMAIN}/device/${device.id}; its app gateway is http://127.0.0.1:${agent.gatewayPort}, its metrics ${agent.metricsUrl ?? 'off'}`,
+      );
     }
     sayEngines(agents, say);
 

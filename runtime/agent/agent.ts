@@ -14,7 +14,7 @@ import { ArtifactStore } from './artifact-store.js';
 import { Backoff, pause, type BackoffSettings } from './backoff.js';
 import { currentRefusals, withRefusals, type RefusedDigests } from './boot-check.js';
 import { describeDevice, reportCapabilities } from './capabilities.js';
-import type { AgentConfig } from './config.js';
+import { DEFAULT_AGENT_METRICS_PORT, type AgentConfig } from './config.js';
 import { deviceEngineOf, selectDeviceEngine } from './engine.js';
 import { ControlPlaneClient } from './control-plane-client.js';
 import { planFromDocument, type DeploymentPlan } from './deployment-plan.js';
@@ -107,7 +107,7 @@ export async function startAgent(config: AgentConfig, options: StartAgentOptions
   apps.reconciler.on('artifact', (outcome) => metrics.artifact(outcome));
   const reports = new StatusReports(deviceId, new StatusQueue(config.dataDir, deviceLog), deviceLog);
   await reports.load();
-  const metricsListener = await listenForScrapes(config, metrics, apps);
+  const metricsListener = await listenForScrapes(config, metrics, apps, deviceLog);
   apps.reconciler.on('change', (c) => {
     events.emit('change', c);
     reports.changed(c);
@@ -248,13 +248,25 @@ async function followDesiredState(p: SyncParts): Promise<void> {
   );
 }
 
-/** The loopback (unless allowed otherwise) /metrics listener, when enabled; the apps are stopped again if it cannot listen. */
-async function listenForScrapes(config: AgentConfig, metrics: AgentMetrics, apps: Apps): Promise<MetricsListener | undefined> {
-  const { enabled, host, port } = config.metrics;
+/**
+ * The loopback (unless allowed otherwise) /metrics listener, when enabled. A port the config names
+ * must be had (the apps are stopped again if not); the default port may be held by another agent
+ * on the host, which costs this one its metrics, not its apps.
+ */
+async function listenForScrapes(config: AgentConfig, metrics: AgentMetrics, apps: Apps, logger: Logger): Promise<MetricsListener | undefined> {
+  const { enabled, host } = config.metrics;
   if (!enabled) return undefined;
+  const port = config.metrics.port ?? DEFAULT_AGENT_METRICS_PORT;
   try {
     return await serveMetrics(metrics.registry, host, port);
   } catch (err) {
+    if (config.metrics.port === undefined && (err as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+      logger.warn(
+        { host, port },
+        `metrics not served: the default port ${host}:${port} is in use (another agent on this host?); set metrics.port to serve them, or metrics.enabled: false to say so`,
+      );
+      return undefined;
+    }
     await apps.stop();
     throw new BerthError('agent.metrics', `the metrics listener cannot listen on ${host}:${port}: ${errorMessage(err)}`);
   }

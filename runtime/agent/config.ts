@@ -14,7 +14,7 @@ import { capabilityLabelsSchema } from '../../wire/margo/capabilities.js';
  * back to a default.
  */
 
-/** The agent's metrics port when enabled without one (the control plane's separate listener is usually 9464). */
+/** The agent's metrics port when the config names none (the control plane's separate listener is usually 9464). */
 export const DEFAULT_AGENT_METRICS_PORT = 9465;
 
 /** Verified components kept beyond those deployed now, most recent first, so a rollback needs no download. */
@@ -89,17 +89,18 @@ export const agentConfigSchema = z.strictObject({
   /**
    * Prometheus metrics (docs/metrics.md): a plain-HTTP `GET /metrics` listener, without TLS or a
    * token, so on loopback unless `allowNonLoopback` says the device's network is meant to reach
-   * it. Off unless enabled: a device opens no port its operator did not ask for, and several
-   * agents on one host (the demo) would otherwise contend for one port.
+   * it. On by default, as node exporters are: only this machine can reach it. Without a `port`
+   * the agent tries DEFAULT_AGENT_METRICS_PORT and, when another agent on the host holds it,
+   * says so and runs without metrics; a port the operator named must be had, or the agent stops.
    */
   metrics: z
     .strictObject({
-      enabled: z.boolean().default(false),
+      enabled: z.boolean().default(true),
       host: z.string().min(1).default('127.0.0.1'),
-      port: z.number().int().min(0).max(65535).default(DEFAULT_AGENT_METRICS_PORT),
+      port: z.number().int().min(0).max(65535).optional(),
       allowNonLoopback: z.boolean().default(false),
     })
-    .default({ enabled: false, host: '127.0.0.1', port: DEFAULT_AGENT_METRICS_PORT, allowNonLoopback: false }),
+    .default({ enabled: true, host: '127.0.0.1', allowNonLoopback: false }),
   sync: z
     .strictObject({
       /** Long-poll wait asked of the control plane, seconds (0 = plain polling). */

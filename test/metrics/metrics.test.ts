@@ -1,9 +1,10 @@
 import { readFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../common/logger.js';
 import { createOperatorToken } from '../../orchestrator/admin/tokens.js';
-import { parseAgentConfig } from '../../runtime/agent/config.js';
+import { DEFAULT_AGENT_METRICS_PORT, parseAgentConfig } from '../../runtime/agent/config.js';
 import { PROBLEM_CONTENT_TYPE } from '../../wire/problem.js';
 import { fixture, httpGet, startInProcessAgent, startWorld, waitFor, type InProcessAgent, type World } from '../agent/support.js';
 import { call } from '../orchestrator/harness.js';
@@ -193,6 +194,28 @@ describe('Prometheus metrics: the control plane and an agent, scraped and parsed
     expect(m.value('berth_agent_app_instances_started_total', app)).toBeGreaterThanOrEqual(1);
   });
 
+  it('listens on 127.0.0.1:9465 unless told otherwise; an agent finding that default taken runs without metrics and says so, a port named in its config must be had', async () => {
+    const held = await holdPort(DEFAULT_AGENT_METRICS_PORT, 30_000);
+    try {
+      const second = await startInProcessAgent(world, 'metrics-2');
+      try {
+        expect(second.config.metrics.port).toBeUndefined();
+        expect(second.agent.metricsUrl).toBeUndefined();
+        const warning = second.lines.find((l) => l.level === 40 && String(l.msg).startsWith('metrics not served'));
+        expect(warning?.msg).toMatch(/the default port 127\.0\.0\.1:9465 is in use.*set metrics\.port/);
+        expect(second.lines.some((l) => l.msg === 'device agent started')).toBe(true);
+      } finally {
+        await second.agent.stop();
+      }
+      await expect(startInProcessAgent(world, 'metrics-3', { metrics: { port: DEFAULT_AGENT_METRICS_PORT } })).rejects.toMatchObject({
+        code: 'agent.metrics',
+        message: expect.stringMatching(/cannot listen on 127\.0\.0\.1:9465/),
+      });
+    } finally {
+      await new Promise((done) => held.close(done));
+    }
+  }, 60_000);
+
   it('docs/metrics.md names every metric either side exposes, and exposes every metric it names', async () => {
     const exposed = new Set<string>();
     const plane = parsePrometheusText((await scrapeControlPlane(tokens.operator)).body as string);
@@ -221,7 +244,23 @@ describe('Prometheus metrics: the control plane and an agent, scraped and parsed
     expect(refusal({ enabled: true, port: 70_000 })).toMatch(/metrics\.port/);
     expect(refusal({ enabled: true, listen: '127.0.0.1:9465' })).toMatch(/metrics/);
     expect(parseAgentConfig({ ...base, metrics: { enabled: true, host: '10.0.0.5', allowNonLoopback: true } }).metrics.host).toBe('10.0.0.5');
-    expect(parseAgentConfig(base).metrics).toEqual({ enabled: false, host: '127.0.0.1', port: 9465, allowNonLoopback: false });
+    // On by default, on loopback; no port written means the default one, which may be given up (below).
+    expect(parseAgentConfig(base).metrics).toEqual({ enabled: true, host: '127.0.0.1', allowNonLoopback: false });
     expect(parseAgentConfig({ ...base, metrics: { enabled: true, host: '::1' } }).metrics.host).toBe('::1');
   });
 });
+
+/** A listener on 127.0.0.1:`port`, waiting (bounded) while another test's agent holds it. */
+async function holdPort(port: number, timeoutMs: number): Promise<Server> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const server = createServer();
+    const error = await new Promise<NodeJS.ErrnoException | undefined>((done) => {
+      server.once('error', done);
+      server.listen(port, '127.0.0.1', () => done(undefined));
+    });
+    if (!error) return server;
+    if (error.code !== 'EADDRINUSE' || Date.now() > deadline) throw error;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
