@@ -18,6 +18,16 @@ const REGISTRY_UNAVAILABLE = new Set([
   'admission.mirror',
 ]);
 
+/**
+ * The refusals admissionRefusal makes of a registry rather than of the artifact, for the OpenAPI
+ * declaration of every operation that fetches or re-checks an artifact (admission, deployment,
+ * rollout, rollback).
+ */
+export const REGISTRY_PROBLEMS: Record<number, string> = {
+  502: 'The registry could not be used: unreachable, refused TLS or credentials, closed early, or answered an error (oci.*, admission.mirror); `retryable` says whether to try again',
+  504: 'The registry did not answer in time (oci.timeout); retryable',
+};
+
 export function admissionRefusal(err: unknown, field: string): HttpProblem {
   if (err instanceof HttpProblem) return err;
   if (!(err instanceof BerthError)) throw err;

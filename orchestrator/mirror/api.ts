@@ -7,6 +7,17 @@ import { apiGroup } from '../openapi/operation.js';
  */
 const OCI_ERRORS = { contentType: 'application/json', description: 'An OCI distribution error body: `{ errors: [{ code, message, detail? }] }`' };
 
+/** The writes an OCI client tries first, each refused: the mirror is filled by admission only. */
+const READ_ONLY = {
+  405: {
+    description: 'Refused: the mirror is read-only (UNSUPPORTED), whatever the body',
+    contentType: OCI_ERRORS.contentType,
+    bodyDescription: OCI_ERRORS.description,
+  },
+};
+const refusedWrite = (method: 'post' | 'put' | 'delete', path: string, summary: string) =>
+  ({ method, path, summary, access: 'device', errors: OCI_ERRORS, responses: READ_ONLY }) as const;
+
 export const mirrorApi = apiGroup('Mirror (OCI)', [
   {
     method: 'get',
@@ -24,6 +35,7 @@ export const mirrorApi = apiGroup('Mirror (OCI)', [
     params: { reference: /^[A-Za-z0-9_.:-]{1,128}$/ },
     errors: OCI_ERRORS,
     responses: { 200: { description: 'The manifest, in its own media type', contentType: 'application/vnd.oci.image.manifest.v1+json' } },
+    problems: { 404: 'No such repository or manifest in the mirror (NAME_UNKNOWN, MANIFEST_UNKNOWN): it holds only admitted artifacts' },
   },
   {
     method: 'get',
@@ -33,5 +45,10 @@ export const mirrorApi = apiGroup('Mirror (OCI)', [
     params: { digest: /^sha256:[0-9a-f]{64}$/ },
     errors: OCI_ERRORS,
     responses: { 200: { description: 'The blob', contentType: 'application/octet-stream' } },
+    problems: { 404: 'No such repository or blob in the mirror (NAME_UNKNOWN, BLOB_UNKNOWN)' },
   },
+  refusedWrite('post', '/v2/:name{.+}/blobs/uploads/', 'Start a blob upload (refused: read-only)'),
+  refusedWrite('put', '/v2/:name{.+}/manifests/:reference', 'Push a manifest (refused: read-only)'),
+  refusedWrite('delete', '/v2/:name{.+}/manifests/:reference', 'Delete a manifest (refused: read-only)'),
+  refusedWrite('delete', '/v2/:name{.+}/blobs/:digest', 'Delete a blob (refused: read-only)'),
 ]);

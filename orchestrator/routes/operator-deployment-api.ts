@@ -10,6 +10,7 @@ import {
   rolloutBody,
   schedulerSwept,
 } from '../deployments/schema.js';
+import { REGISTRY_PROBLEMS } from '../catalog/refusal.js';
 import { emptyBody } from '../http/body.js';
 import { apiGroup } from '../openapi/operation.js';
 
@@ -29,6 +30,7 @@ export const operatorDeploymentApi = apiGroup('Deployments', [
       404: 'No such app or version',
       409: 'A deployment with that id exists, or the trust policy changed during the check (deployment.exists, deployment.policy_changed)',
       422: 'The version’s artifact fails its checks now, or the grants are not allowed',
+      ...REGISTRY_PROBLEMS,
     },
   },
   {
@@ -69,7 +71,7 @@ export const operatorDeploymentApi = apiGroup('Deployments', [
     access: 'operator',
     body: rolloutBody,
     responses: { 202: { description: 'The rollout started', schema: rolloutAnswer } },
-    problems: { 404: UNKNOWN, 409: 'A rollout is running, or the deployment changed', 422: 'The version’s artifact fails its checks' },
+    problems: { 404: UNKNOWN, 409: 'A rollout is running, or the deployment changed', 422: 'The version’s artifact fails its checks', ...REGISTRY_PROBLEMS },
   },
   {
     method: 'post',
@@ -100,6 +102,7 @@ export const operatorDeploymentApi = apiGroup('Deployments', [
       404: UNKNOWN,
       409: 'Nothing to roll back to, or the deployment changed (deployment.changed)',
       422: 'The previous version’s artifact fails its checks',
+      ...REGISTRY_PROBLEMS,
     },
   },
   {

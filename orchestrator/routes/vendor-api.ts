@@ -13,6 +13,7 @@ import {
   versionShown,
   versionsListed,
 } from '../catalog/schema.js';
+import { REGISTRY_PROBLEMS } from '../catalog/refusal.js';
 import { apiGroup } from '../openapi/operation.js';
 
 /** What vendorRoutes (vendor-routes.ts) serves under /api/v1/catalog, for the OpenAPI document. */
@@ -113,6 +114,7 @@ export const vendorApi = apiGroup('Catalog', [
       404: UNKNOWN_APP,
       409: 'That version is registered already, or the trust policy changed during admission (catalog.version_exists, catalog.policy_changed)',
       422: 'The artifact could not be resolved or failed verification (admission.*)',
+      ...REGISTRY_PROBLEMS,
     },
   },
   {

@@ -5,10 +5,7 @@ import { generateP256, x509 } from '../../trust/x509.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { call, checkAnswersAgainstOpenApi, startHarness, type Answer, type Harness } from './harness.js';
-
-// Every answer these tests get must be one the OpenAPI document describes (docs/openapi.md).
-checkAnswersAgainstOpenApi();
+import { call, startHarness, type Answer, type Harness } from './harness.js';
 
 let h: Harness;
 let work: string;

@@ -8,20 +8,16 @@ import { createEnrollmentToken, createOperatorToken } from '../../orchestrator/a
 import { startControlPlane, type ControlPlane, type ControlPlaneOptions } from '../../orchestrator/control-plane.js';
 import { OpenApiConformance } from '../support/openapi-conformance.js';
 
-/** Set by checkAnswersAgainstOpenApi: the document answers are checked against. */
+/**
+ * Every answer `call` receives from a control plane started by startHarness must conform to the
+ * OpenAPI document (an operation described for the method and path, a declared status and
+ * content type, a JSON body valid against its schema); otherwise the call rejects, failing the
+ * test that made it. docs/openapi.md, "Conformance". Made at the first checked answer (the
+ * document and its validators are built once per test file).
+ */
 let conformance: OpenApiConformance | undefined;
 /** The control planes this file's harnesses started: only their answers are checked. */
 const controlPlaneOrigins = new Set<string>();
-
-/**
- * Opt-in, per test file: every answer `call` receives from a control plane started by
- * startHarness must conform to the OpenAPI document (an operation described for the method and
- * path, a declared status and content type, a JSON body valid against its schema); otherwise
- * the call rejects, failing the test that made it. docs/openapi.md, "Conformance".
- */
-export function checkAnswersAgainstOpenApi(): void {
-  conformance ??= new OpenApiConformance();
-}
 
 /** A control plane on 127.0.0.1 in its own temp dir, with its audit log captured for assertions. */
 export interface Harness {
@@ -114,7 +110,8 @@ export function call(url: string, o: CallOptions): Promise<Answer> {
             /* not JSON: keep the text */
           }
           const target = new URL(url);
-          if (conformance && controlPlaneOrigins.has(target.origin)) {
+          if (controlPlaneOrigins.has(target.origin)) {
+            conformance ??= new OpenApiConformance();
             const contentType = res.headers['content-type'];
             const mismatch = conformance.mismatch({ method: o.method ?? 'GET', path: target.pathname, status: res.statusCode ?? 0, contentType, text, json });
             if (mismatch) return reject(new Error(`OpenAPI conformance: ${mismatch}`));

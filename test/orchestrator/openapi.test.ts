@@ -36,7 +36,15 @@ describe('the OpenAPI document', () => {
     );
     expect([...served].filter((r) => !documented.has(r))).toEqual([]);
     const mirror = [...documented].filter((r) => r.split(' ')[1]!.startsWith('/v2'));
-    expect(mirror.sort()).toEqual(['GET /v2/', 'GET /v2/{name}/blobs/{digest}', 'GET /v2/{name}/manifests/{reference}']);
+    expect(mirror.sort()).toEqual([
+      'DELETE /v2/{name}/blobs/{digest}',
+      'DELETE /v2/{name}/manifests/{reference}',
+      'GET /v2/',
+      'GET /v2/{name}/blobs/{digest}',
+      'GET /v2/{name}/manifests/{reference}',
+      'POST /v2/{name}/blobs/uploads/',
+      'PUT /v2/{name}/manifests/{reference}',
+    ]);
     expect([...documented].filter((r) => !served.has(r) && !mirror.includes(r))).toEqual([]);
     expect(app().routes.filter((r) => r.method === 'ALL' && r.path.startsWith('/v2')).length).toBeGreaterThan(0);
   });
@@ -53,6 +61,52 @@ describe('the OpenAPI document', () => {
     expect(Object.keys(op.responses)).toEqual(expect.arrayContaining(['201', '401', '403', '415', '422', '500', '503']));
     const audit = doc.paths['/api/v1/admin/audit']!.get!;
     expect(audit.parameters?.map((p) => p.name)).toEqual(['before', 'after', 'limit', 'event', 'deviceId']);
+  });
+});
+
+describe('the conformance check every harness answer goes through', () => {
+  const problem = (code: string) => ({ type: 'about:blank', title: 't', status: 0, code, detail: 'd' });
+  const answer = (method: string, path: string, status: number, contentType: string, json?: unknown) => ({
+    method,
+    path,
+    status,
+    contentType,
+    text: json === undefined ? 'x' : JSON.stringify(json),
+    json,
+  });
+
+  it('takes a 401 where no operation is described as the app’s own, when it is a problem document', () => {
+    expect(
+      conformance.mismatch(
+        answer('GET', '/api/v1/identity/nothing', 401, 'application/problem+json', { ...problem('tls.no_client_certificate'), status: 401 }),
+      ),
+    ).toBeUndefined();
+    expect(conformance.mismatch(answer('GET', '/api/v1/identity/nothing', 401, 'text/plain'))).toMatch(
+      /app-wide refusal that is not application\/problem\+json/,
+    );
+    expect(conformance.mismatch(answer('GET', '/api/v1/identity/nothing', 403, 'application/problem+json', problem('x')))).toMatch(
+      /no operation in the OpenAPI document/,
+    );
+  });
+
+  it('matches content types on the type, whatever the parameters on either side', () => {
+    expect(conformance.mismatch(answer('GET', '/metrics', 200, 'text/plain'))).toBeUndefined();
+    expect(conformance.mismatch(answer('GET', '/metrics', 200, 'text/plain; version=0.0.4; charset=utf-8'))).toBeUndefined();
+    expect(conformance.mismatch(answer('GET', '/metrics', 200, 'application/json', {}))).toMatch(/content type 'application\/json' not declared/);
+  });
+
+  it('holds the registry failures of admission, deployment, rollout and rollback to their declaration', () => {
+    for (const [method, path] of [
+      ['POST', '/api/v1/catalog/apps/sensor/versions'],
+      ['POST', '/api/v1/admin/deployments'],
+      ['POST', '/api/v1/admin/deployments/d/rollouts'],
+      ['POST', '/api/v1/admin/deployments/d/rollbacks'],
+    ] as const)
+      for (const status of [502, 504])
+        expect(conformance.mismatch(answer(method, path, status, 'application/problem+json', { ...problem('oci.timeout'), status }))).toBeUndefined();
+    expect(conformance.mismatch(answer('POST', '/api/v1/admin/tokens', 502, 'application/problem+json', { ...problem('oci.timeout'), status: 502 }))).toMatch(
+      /status not declared/,
+    );
   });
 });
 

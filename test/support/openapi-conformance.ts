@@ -34,6 +34,9 @@ const APP_WIDE_REFUSALS = [
   { status: 400, code: 'request.bad_path' },
 ];
 
+/** A content type without its parameters, lower case: `text/plain; charset=utf-8` → `text/plain`. */
+const mediaType = (contentType: string): string => contentType.split(';')[0]!.trim().toLowerCase();
+
 const DOCUMENT_ID = 'https://berth.invalid/openapi.json';
 
 interface Route {
@@ -118,12 +121,16 @@ export class OpenApiConformance {
     const appWide = APP_WIDE_REFUSALS.find((r) => r.status === a.status && (a.json as { code?: unknown } | undefined)?.code === r.code);
     if (appWide) return this.problemMismatch(where, a);
     const op = this.operationOf(a.method, a.path);
+    // Device and operator authentication run before routing, so a caller without credentials
+    // learns nothing of which paths exist: a 401 where no operation is described is the app's.
+    if (!op && a.status === 401) return this.problemMismatch(where, a);
     if (!op) return `${where}: no operation in the OpenAPI document`;
     const response = op.responses[String(a.status)];
     if (!response) return `${where}: status not declared by ${op.operationId} (declared: ${Object.keys(op.responses).join(', ')})`;
     if (!response.content) return a.text === '' || a.method.toUpperCase() === 'HEAD' ? undefined : `${where}: a body where ${op.operationId} declares none`;
-    const type = (a.contentType ?? '').split(';')[0]!.trim().toLowerCase();
-    const media = response.content[type];
+    const type = mediaType(a.contentType ?? '');
+    // A declared type may carry parameters (Prometheus' `version=0.0.4`): matched on the type.
+    const media = Object.entries(response.content).find(([declared]) => mediaType(declared) === type)?.[1];
     if (!media) return `${where}: content type '${type}' not declared (declared: ${Object.keys(response.content).join(', ')})`;
     if (!(type === 'application/json' || type.endsWith('+json'))) return undefined;
     if (a.json === undefined) return `${where}: a ${type} body that is not JSON`;
