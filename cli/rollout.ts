@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { BerthError } from '../common/errors.js';
-import { apiClient, seg, subcommandArgs, TARGET_HELP, type ApiCall } from './api-subcommand.js';
+import { apiClient, seg, subcommandArgs, TARGET_HELP, type ApiCall, TARGET_OPTIONS } from './api-subcommand.js';
 import { rolloutText, type DeploymentView } from './deployments.js';
 import type { Command } from './main.js';
 import { fields, OUTPUT_HELP, OUTPUT_OPTIONS, outputFormat, print, table, type OutputFormat } from './output.js';
@@ -42,19 +42,24 @@ export interface DeploymentStatus {
   errors: { deviceId: string; version: string; error: { message?: string; code?: string } | null }[];
 }
 
+const OPTIONS = {
+  ...TARGET_OPTIONS,
+  ...OUTPUT_OPTIONS,
+  version: { type: 'string' },
+  'batch-size': { type: 'string' },
+  'wave-timeout': { type: 'string' },
+  watch: { type: 'boolean' },
+  timeout: { type: 'string' },
+  interval: { type: 'string' },
+} as const;
+
 export const command: Command = {
   summary: 'start, follow, pause and resume rolling updates of a deployment',
+  options: OPTIONS,
+  operands: Object.fromEntries(SUBCOMMANDS.map((s) => [s, 'deployment' as const])),
   subcommands: SUBCOMMANDS,
   async run(argv) {
-    const args = subcommandArgs(argv, HELP, {
-      ...OUTPUT_OPTIONS,
-      version: { type: 'string' },
-      'batch-size': { type: 'string' },
-      'wave-timeout': { type: 'string' },
-      watch: { type: 'boolean' },
-      timeout: { type: 'string' },
-      interval: { type: 'string' },
-    });
+    const args = subcommandArgs(argv, HELP, OPTIONS);
     if (typeof args === 'number') return args;
     const { sub, values, positionals } = args;
     const format = outputFormat(values.output);
