@@ -272,18 +272,16 @@ describe('berth catalog', () => {
 });
 
 describe('berth completion', () => {
-  it('prints bash, zsh and fish scripts naming the commands and their subcommands', async () => {
-    const bash = await berth('completion', 'bash');
-    expect(bash.code, said(bash)).toBe(0);
-    expect(bash.out).toContain('rollout) COMPREPLY=($(compgen -W \'start status pause resume watch\' -- "$cur")) ;;');
-    expect(bash.out).toContain('complete -o default -F _berth berth');
-    // bash itself parses it.
-    execFileSync('bash', ['-n'], { input: bash.out });
-    const zsh = await berth('completion', 'zsh');
-    expect(zsh.out).toContain("'rollback:roll a deployment back to the version before its rollout'");
-    expect(zsh.out).toContain('devices) compadd list show pending approve deny revoke ;;');
-    const fish = await berth('completion', 'fish');
-    expect(fish.out).toContain("complete -c berth -n __fish_use_subcommand -a login -d 'check credentials");
+  it('prints bash, zsh and fish scripts that each shell parses, all asking berth __complete', async () => {
+    for (const shell of ['bash', 'zsh', 'fish'] as const) {
+      const script = await berth('completion', shell);
+      expect(script.code, said(script)).toBe(0);
+      expect(script.out).toContain(' __complete ');
+      // Parsed from a file: fish will not read a script to check from a pipe.
+      const file = join(api.h.dir, `completion.${shell}`);
+      writeFileSync(file, script.out);
+      execFileSync(shell, ['-n', file]);
+    }
     const bad = await berth('completion', 'powershell');
     expect(bad.code, said(bad)).toBe(2);
     expect(bad.err).toContain("no completion for 'powershell'");
