@@ -1,6 +1,6 @@
 import { BerthError } from '../common/errors.js';
 import { readJsonFile } from './json-file.js';
-import { subcommandArgs, TARGET_HELP } from './api-subcommand.js';
+import { subcommandArgs, TARGET_HELP, TARGET_OPTIONS } from './api-subcommand.js';
 import type { Command } from './main.js';
 import { DATA_OUTPUT_HELP, dataFormat, OUTPUT_OPTIONS, print } from './output.js';
 
@@ -25,25 +25,29 @@ ${DATA_OUTPUT_HELP}
 
 ${TARGET_HELP}`;
 
+const OPTIONS = {
+  ...TARGET_OPTIONS,
+  ...OUTPUT_OPTIONS,
+  file: { type: 'string' },
+  id: { type: 'string' },
+  summary: { type: 'string' },
+  severity: { type: 'string' },
+  cvss: { type: 'string' },
+  action: { type: 'string' },
+  app: { type: 'string' },
+  versions: { type: 'string' },
+  digest: { type: 'string', multiple: true },
+  reference: { type: 'string', multiple: true },
+  'group-by': { type: 'string' },
+  csv: { type: 'boolean' },
+} as const;
+
 export const command: Command = {
   summary: 'file and read security advisories that warn, block, stop or roll back affected versions',
+  options: OPTIONS,
   subcommands: ['create', 'list', 'show', 'exposure'],
   async run(argv) {
-    const args = subcommandArgs(argv, HELP, {
-      ...OUTPUT_OPTIONS,
-      file: { type: 'string' },
-      id: { type: 'string' },
-      summary: { type: 'string' },
-      severity: { type: 'string' },
-      cvss: { type: 'string' },
-      action: { type: 'string' },
-      app: { type: 'string' },
-      versions: { type: 'string' },
-      digest: { type: 'string', multiple: true },
-      reference: { type: 'string', multiple: true },
-      'group-by': { type: 'string' },
-      csv: { type: 'boolean' },
-    });
+    const args = subcommandArgs(argv, HELP, OPTIONS);
     if (typeof args === 'number') return args;
     const { sub, values, positionals } = args;
     const output = dataFormat(values.output);

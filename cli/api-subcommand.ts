@@ -1,5 +1,4 @@
-import type { ParseArgsConfig } from 'node:util';
-import { parseCommandLine } from './usage.js';
+import { parseCommandLine, type Options } from './usage.js';
 import type { TargetValues } from './target.js';
 
 /** Where an operator command reaches the control plane (cli/target.ts resolveTarget), and --help. */
@@ -16,8 +15,6 @@ export const TARGET_HELP = `Where the control plane is (the first that applies):
 over HTTPS; --data-dir <dir> for its owner-only <dir>/admin.sock; --context <name>, $BERTH_CONTEXT
 or the current context saved by berth login (docs/cli.md); else ./.berth/orchestrator/admin.sock.`;
 
-type Options = NonNullable<ParseArgsConfig['options']>;
-
 /** `argv` with `sub` in front when it names no subcommand (`berth devices -o json` lists). */
 export function orDefaultSubcommand(argv: string[], sub: string): string[] {
   return argv[0] === undefined || argv[0].startsWith('-') ? [sub, ...argv] : argv;
@@ -25,16 +22,17 @@ export function orDefaultSubcommand(argv: string[], sub: string): string[] {
 
 /**
  * `<subcommand> [options]` of a command whose subcommands call the control plane's API: its
- * options with the target's, or the exit code once the help is printed (no subcommand: 2).
+ * options (TARGET_OPTIONS among them, so the table a command declares is the whole of its flags,
+ * for completion too), or the exit code once the help is printed (no subcommand: 2).
  * An unknown option is a usage error (exit 2).
  */
-export function subcommandArgs<O extends Options>(argv: string[], help: string, options: O) {
+export function subcommandArgs<O extends Options & typeof TARGET_OPTIONS>(argv: string[], help: string, options: O) {
   const [sub, ...rest] = argv;
   if (!sub || sub === '--help' || sub === '-h') {
     process.stdout.write(help + '\n');
     return sub ? 0 : 2;
   }
-  const parsed = parseCommandLine(rest, { ...TARGET_OPTIONS, ...options } as typeof TARGET_OPTIONS & O);
+  const parsed = parseCommandLine(rest, options);
   if ((parsed.values as { help?: boolean }).help) {
     process.stdout.write(help + '\n');
     return 0;

@@ -39,22 +39,25 @@ writes it), in a DSSE envelope signed by the vendor key, as a Sigstore bundle.
   --sbom <file>             sign this CycloneDX JSON SBOM instead (default out: <component>.sbom.json)
   --out <file>              bundle file (default: <component>.att.json)`;
 
+const OPTIONS = {
+  key: { type: 'string' },
+  'builder-id': { type: 'string' },
+  'source-repo': { type: 'string' },
+  'source-revision': { type: 'string' },
+  'build-type': { type: 'string' },
+  sbom: { type: 'string' },
+  out: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
 export const command: Command = {
   summary: 'sign SLSA provenance for a component (in-toto statement in DSSE)',
+  options: OPTIONS,
   async run(argv) {
     const { values, positionals } = parseArgs({
       args: argv,
       allowPositionals: true,
-      options: {
-        key: { type: 'string' },
-        'builder-id': { type: 'string' },
-        'source-repo': { type: 'string' },
-        'source-revision': { type: 'string' },
-        'build-type': { type: 'string' },
-        sbom: { type: 'string' },
-        out: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
+      options: OPTIONS,
     });
     if (values.help) {
       process.stdout.write(HELP + '\n');

@@ -17,13 +17,16 @@ needs a grant where the app runs (berth.yaml's grants say which).
 
   --out FILE   where to write the component (default: dist/<app>.wasm in the project)`;
 
+const OPTIONS = { out: { type: 'string' }, help: { type: 'boolean', short: 'h' } } as const;
+
 export const command: Command = {
   summary: 'build the app project here into a component (berth new makes one)',
+  options: OPTIONS,
   async run(argv) {
     const { values, positionals } = parseArgs({
       args: argv,
       allowPositionals: true,
-      options: { out: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+      options: OPTIONS,
     });
     if (values.help) return (void process.stdout.write(HELP + '\n'), 0);
     if (positionals.length > 1) throw new BerthError('usage', `expected at most one project folder\n${HELP}`);

@@ -1,4 +1,4 @@
-import { apiClient, seg, orDefaultSubcommand, subcommandArgs, TARGET_HELP } from './api-subcommand.js';
+import { apiClient, seg, orDefaultSubcommand, subcommandArgs, TARGET_HELP, TARGET_OPTIONS } from './api-subcommand.js';
 import { readYamlOrJsonFile } from './json-file.js';
 import type { Command } from './main.js';
 import { fields, OUTPUT_HELP, OUTPUT_OPTIONS, outputFormat, print, table } from './output.js';
@@ -42,16 +42,20 @@ interface Version {
   createdAt: string;
 }
 
+const OPTIONS = {
+  ...TARGET_OPTIONS,
+  ...OUTPUT_OPTIONS,
+  'trust-policy': { type: 'string' },
+  vendor: { type: 'string' },
+  description: { type: 'string' },
+} as const;
+
 export const command: Command = {
   summary: 'read and add to the catalog: vendors, apps and admitted versions',
+  options: OPTIONS,
   subcommands: ['apps', 'versions', 'vendors', 'vendor', 'add-vendor', 'add-app', 'admit'],
   async run(argv) {
-    const args = subcommandArgs(orDefaultSubcommand(argv, 'apps'), HELP, {
-      ...OUTPUT_OPTIONS,
-      'trust-policy': { type: 'string' },
-      vendor: { type: 'string' },
-      description: { type: 'string' },
-    });
+    const args = subcommandArgs(orDefaultSubcommand(argv, 'apps'), HELP, OPTIONS);
     if (typeof args === 'number') return args;
     const { sub, values, positionals } = args;
     const format = outputFormat(values.output);

@@ -1,9 +1,11 @@
 import type { Command } from './main.js';
+import { COMPLETE_COMMAND } from './main.js';
 import { UsageError } from './usage.js';
 
 const HELP = `usage: berth completion <bash|zsh|fish>
 
-Prints a completion script for commands, subcommands and -o values. To load it:
+Prints a completion script: commands, subcommands, flags, -o and --context values, and device and
+deployment ids from the current context's control plane. To load it:
   bash   echo 'source <(berth completion bash)' >> ~/.bashrc
   zsh    echo 'source <(berth completion zsh)' >> ~/.zshrc     (after compinit)
   fish   berth completion fish > ~/.config/fish/completions/berth.fish`;
@@ -22,80 +24,62 @@ export const command: Command = {
     }
     if (!SHELLS.includes(shell as Shell)) throw new UsageError(`no completion for '${shell}'; bash, zsh or fish`);
     if (extra.length) throw new UsageError(`completion takes one shell, not '${extra.join(' ')}'`);
-    const { allCommands } = await import('./main.js');
-    const table = (await allCommands()).map(([name, c]) => ({ name, summary: c.summary, subcommands: c.subcommands ?? [] }));
-    process.stdout.write(SCRIPTS[shell as Shell](table));
+    process.stdout.write(SCRIPTS[shell as Shell]);
     return 0;
   },
 };
 
-interface Entry {
-  name: string;
-  summary: string;
-  subcommands: readonly string[];
-}
-
-/** Text inside single quotes, for all three shells. */
-const sq = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
-const OUTPUTS = 'table json yaml';
-
-const SCRIPTS: Record<Shell, (entries: Entry[]) => string> = {
-  bash: (entries) => `# berth completion for bash: source <(berth completion bash)
+/*
+ * Thin wrappers: each hands `berth __complete` the words before the cursor and the word being
+ * typed (the first word is how berth was called, so ./bin/berth.js completes too), offers what
+ * it prints, and falls back to file names when it prints nothing. Its stderr goes nowhere: a
+ * completion never writes into the command line being typed.
+ */
+const SCRIPTS: Record<Shell, string> = {
+  bash: `# berth completion for bash: source <(berth completion bash)
 _berth() {
-  local cur=\${COMP_WORDS[COMP_CWORD]} prev=\${COMP_WORDS[COMP_CWORD-1]}
-  if [ "$prev" = -o ] || [ "$prev" = --output ]; then
-    COMPREPLY=($(compgen -W '${OUTPUTS}' -- "$cur")); return
-  fi
-  if [ "$COMP_CWORD" -eq 1 ]; then
-    COMPREPLY=($(compgen -W ${sq(entries.map((e) => e.name).join(' '))} -- "$cur")); return
-  fi
-  if [ "$COMP_CWORD" -eq 2 ]; then
-    case "\${COMP_WORDS[1]}" in
-${entries
-  .filter((e) => e.subcommands.length)
-  .map((e) => `      ${e.name}) COMPREPLY=($(compgen -W ${sq(e.subcommands.join(' '))} -- "$cur")) ;;`)
-  .join('\n')}
-    esac
-  fi
+  local out value
+  COMPREPLY=()
+  out=$("\${COMP_WORDS[0]}" ${COMPLETE_COMMAND} "\${COMP_WORDS[@]:1:COMP_CWORD-1}" "\${COMP_WORDS[COMP_CWORD]}" 2>/dev/null) || return 0
+  while IFS=$'\\t' read -r value _; do
+    [ -n "$value" ] && COMPREPLY+=("$value")
+  done <<< "$out"
 }
 complete -o default -F _berth berth
 `,
-  zsh: (entries) => `#compdef berth
+  zsh: `#compdef berth
 # berth completion for zsh: source <(berth completion zsh), after compinit
 _berth() {
-  local -a commands
-  commands=(
-${entries.map((e) => `    ${sq(`${e.name}:${e.summary}`)}`).join('\n')}
-  )
-  if [[ \${words[CURRENT-1]} == -o || \${words[CURRENT-1]} == --output ]]; then
-    compadd ${OUTPUTS}; return
+  local -a lines specs
+  local line
+  lines=("\${(@f)$("\${words[1]}" ${COMPLETE_COMMAND} "\${(@)words[2,CURRENT-1]}" "\${words[CURRENT]}" 2>/dev/null)}")
+  for line in "\${lines[@]}"; do
+    [[ -z $line ]] && continue
+    # _describe splits value from description at the first unescaped colon.
+    if [[ $line == *$'\\t'* ]]; then
+      specs+=("\${\${line%%$'\\t'*}//:/\\\\:}:\${line#*$'\\t'}")
+    else
+      specs+=("\${line//:/\\\\:}")
+    fi
+  done
+  if (( \${#specs} )); then
+    _describe -t berth berth specs
+  else
+    _files
   fi
-  if (( CURRENT == 2 )); then
-    _describe 'command' commands; return
-  fi
-  if (( CURRENT == 3 )); then
-    case \${words[2]} in
-${entries
-  .filter((e) => e.subcommands.length)
-  .map((e) => `      ${e.name}) compadd ${e.subcommands.join(' ')} ;;`)
-  .join('\n')}
-    esac
-  fi
-  _files
 }
 compdef _berth berth
 `,
-  fish: (entries) =>
-    [
-      '# berth completion for fish: berth completion fish > ~/.config/fish/completions/berth.fish',
-      `complete -c berth -s o -l output -x -a ${sq(OUTPUTS)}`,
-      ...entries.map((e) => `complete -c berth -n __fish_use_subcommand -a ${e.name} -d ${sq(e.summary)}`),
-      ...entries
-        .filter((e) => e.subcommands.length)
-        .map(
-          (e) =>
-            `complete -c berth -n ${sq(`__fish_seen_subcommand_from ${e.name}; and not __fish_seen_subcommand_from ${e.subcommands.join(' ')}`)} -a ${sq(e.subcommands.join(' '))}`,
-        ),
-      '',
-    ].join('\n'),
+  fish: `# berth completion for fish: berth completion fish > ~/.config/fish/completions/berth.fish
+function __berth_complete
+    set -l words (commandline -opc)
+    set -l out ($words[1] ${COMPLETE_COMMAND} $words[2..-1] (commandline -ct) 2>/dev/null)
+    if test (count $out) -gt 0
+        printf '%s\\n' $out
+    else
+        __fish_complete_path (commandline -ct)
+    end
+end
+complete -c berth -f -a '(__berth_complete)'
+`,
 };

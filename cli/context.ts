@@ -14,11 +14,15 @@ ${OUTPUT_HELP}
 berth login adds contexts. The file: $BERTH_CONFIG, else $XDG_CONFIG_HOME/berth/config.yaml,
 else ~/.config/berth/config.yaml. $BERTH_CONTEXT overrides the current context for one shell.`;
 
+const OPTIONS = { ...OUTPUT_OPTIONS, help: { type: 'boolean', short: 'h' } } as const;
+
 export const command: Command = {
   summary: 'list, switch and delete the control planes saved by berth login',
+  options: OPTIONS,
+  operands: { use: 'context', delete: 'context' },
   subcommands: ['list', 'current', 'use', 'delete'],
   async run(argv) {
-    const { values, positionals } = parseCommandLine(argv, { ...OUTPUT_OPTIONS, help: { type: 'boolean', short: 'h' } });
+    const { values, positionals } = parseCommandLine(argv, OPTIONS);
     if (values.help) {
       process.stdout.write(HELP + '\n');
       return 0;

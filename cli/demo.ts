@@ -36,12 +36,21 @@ function printSummary(d: RunningDemo): void {
   say(`  curl --cacert ${d.caFile} -H 'authorization: Bearer ${d.adminToken}' ${d.controlPlane.url}/metrics   # Prometheus (docs/metrics.md)`);
 }
 
+const OPTIONS = {
+  exit: { type: 'boolean' },
+  keep: { type: 'boolean' },
+  dir: { type: 'string' },
+  sandbox: { type: 'boolean' },
+  help: { type: 'boolean' },
+} as const;
+
 export const command: Command = {
   summary: "run the whole system on this machine: control plane, two devices, two vendors' signed apps",
+  options: OPTIONS,
   async run(argv) {
     const { values } = parseArgs({
       args: argv,
-      options: { exit: { type: 'boolean' }, keep: { type: 'boolean' }, dir: { type: 'string' }, sandbox: { type: 'boolean' }, help: { type: 'boolean' } },
+      options: OPTIONS,
       strict: true,
     });
     if (values.help) {

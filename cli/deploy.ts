@@ -1,6 +1,6 @@
 import { BerthError } from '../common/errors.js';
 import { grantsFromFlags } from '../host-apis/grant-flags.js';
-import { apiClient, subcommandArgs, TARGET_HELP } from './api-subcommand.js';
+import { apiClient, subcommandArgs, TARGET_HELP, TARGET_OPTIONS } from './api-subcommand.js';
 import { readYamlOrJsonFile } from './json-file.js';
 import type { Command } from './main.js';
 import { OUTPUT_HELP, OUTPUT_OPTIONS, outputFormat, print } from './output.js';
@@ -24,21 +24,25 @@ ${OUTPUT_HELP}
 
 ${TARGET_HELP}`;
 
+const OPTIONS = {
+  ...TARGET_OPTIONS,
+  ...OUTPUT_OPTIONS,
+  file: { type: 'string' },
+  id: { type: 'string' },
+  grant: { type: 'string', multiple: true },
+  device: { type: 'string', multiple: true },
+  mode: { type: 'string' },
+  replicas: { type: 'string' },
+  'batch-size': { type: 'string' },
+  tier: { type: 'string' },
+} as const;
+
 export const command: Command = {
   summary: 'deploy an app version to the fleet, from flags or a YAML/JSON file',
+  options: OPTIONS,
   async run(argv) {
     // `berth deploy --file x` has no positional: subcommandArgs wants a first word, so give it one.
-    const args = subcommandArgs(argv.length === 0 ? argv : ['deploy', ...argv], HELP, {
-      ...OUTPUT_OPTIONS,
-      file: { type: 'string' },
-      id: { type: 'string' },
-      grant: { type: 'string', multiple: true },
-      device: { type: 'string', multiple: true },
-      mode: { type: 'string' },
-      replicas: { type: 'string' },
-      'batch-size': { type: 'string' },
-      tier: { type: 'string' },
-    });
+    const args = subcommandArgs(argv.length === 0 ? argv : ['deploy', ...argv], HELP, OPTIONS);
     if (typeof args === 'number') return args;
     const { values, positionals } = args;
     const format = outputFormat(values.output);

@@ -1,4 +1,4 @@
-import { apiClient, seg, orDefaultSubcommand, subcommandArgs, TARGET_HELP } from './api-subcommand.js';
+import { apiClient, seg, orDefaultSubcommand, subcommandArgs, TARGET_HELP, TARGET_OPTIONS } from './api-subcommand.js';
 import type { Command } from './main.js';
 import { fields, OUTPUT_HELP, OUTPUT_OPTIONS, outputFormat, print, table } from './output.js';
 import { expectArgs, UsageError } from './usage.js';
@@ -25,11 +25,15 @@ export interface DeploymentView {
   createdAt: string;
 }
 
+const OPTIONS = { ...TARGET_OPTIONS, ...OUTPUT_OPTIONS } as const;
+
 export const command: Command = {
   summary: 'list, show and delete deployments',
+  options: OPTIONS,
+  operands: { show: 'deployment', delete: 'deployment' },
   subcommands: ['list', 'show', 'delete'],
   async run(argv) {
-    const args = subcommandArgs(orDefaultSubcommand(argv, 'list'), HELP, OUTPUT_OPTIONS);
+    const args = subcommandArgs(orDefaultSubcommand(argv, 'list'), HELP, OPTIONS);
     if (typeof args === 'number') return args;
     const { sub, values, positionals } = args;
     const format = outputFormat(values.output);

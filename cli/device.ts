@@ -12,8 +12,11 @@ const HELP = `usage: berth device start --config <file>
 Logs are JSON lines (pino) on standard output; app lines carry vendor and app.
 SIGINT or SIGTERM stops the apps and the agent.`;
 
+const OPTIONS = { config: { type: 'string' }, help: { type: 'boolean', short: 'h' } } as const;
+
 export const command: Command = {
   summary: 'run the device agent (onboarding, signed desired state, apps, status)',
+  options: OPTIONS,
   subcommands: ['start'],
   async run(argv) {
     const [sub, ...rest] = argv;
@@ -21,7 +24,7 @@ export const command: Command = {
       process.stdout.write(HELP + '\n');
       return sub === '--help' || sub === '-h' ? 0 : 2;
     }
-    const { values } = parseArgs({ args: rest, options: { config: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
+    const { values } = parseArgs({ args: rest, options: OPTIONS });
     if (values.help) {
       process.stdout.write(HELP + '\n');
       return 0;

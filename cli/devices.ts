@@ -1,5 +1,5 @@
 import { BerthError } from '../common/errors.js';
-import { apiClient, orDefaultSubcommand, subcommandArgs, TARGET_HELP, type ApiCall } from './api-subcommand.js';
+import { apiClient, orDefaultSubcommand, subcommandArgs, TARGET_HELP, type ApiCall, TARGET_OPTIONS } from './api-subcommand.js';
 import type { Command } from './main.js';
 import { fields, OUTPUT_HELP, OUTPUT_OPTIONS, outputFormat, print, table } from './output.js';
 import { expectArgs, UsageError } from './usage.js';
@@ -37,15 +37,20 @@ interface OnboardingRequest {
 
 const REQUEST_ID = /^[0-9a-f]{32}$/;
 
+const OPTIONS = {
+  ...TARGET_OPTIONS,
+  ...OUTPUT_OPTIONS,
+  reason: { type: 'string' },
+} as const;
+
 export const command: Command = {
   summary: 'list, show, approve, deny and revoke devices',
+  options: OPTIONS,
+  operands: { show: 'device', revoke: 'device' },
   subcommands: ['list', 'show', 'pending', 'approve', 'deny', 'revoke'],
   async run(argv) {
     // `berth devices` and `berth devices -o json` list: the subcommand is optional.
-    const args = subcommandArgs(orDefaultSubcommand(argv, 'list'), HELP, {
-      ...OUTPUT_OPTIONS,
-      reason: { type: 'string' },
-    });
+    const args = subcommandArgs(orDefaultSubcommand(argv, 'list'), HELP, OPTIONS);
     if (typeof args === 'number') return args;
     const { sub, values, positionals } = args;
     const format = outputFormat(values.output);

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { stringify } from 'yaml';
 import type { AuditEvent, AuditPage } from '../wire/audit.js';
-import { apiClient, subcommandArgs, TARGET_HELP, type ApiCall } from './api-subcommand.js';
+import { apiClient, subcommandArgs, TARGET_HELP, type ApiCall, TARGET_OPTIONS } from './api-subcommand.js';
 import type { Command } from './main.js';
 import { cellText, OUTPUT_HELP, OUTPUT_OPTIONS, outputFormat, print, table, type OutputFormat } from './output.js';
 import { positiveInteger, UsageError } from './usage.js';
@@ -22,18 +22,22 @@ ${OUTPUT_HELP}
 
 ${TARGET_HELP}`;
 
+const OPTIONS = {
+  ...TARGET_OPTIONS,
+  ...OUTPUT_OPTIONS,
+  event: { type: 'string' },
+  device: { type: 'string' },
+  limit: { type: 'string' },
+  follow: { type: 'boolean', short: 'f' },
+  timeout: { type: 'string' },
+  interval: { type: 'string' },
+} as const;
+
 export const command: Command = {
   summary: 'read and follow the audit log',
+  options: OPTIONS,
   async run(argv) {
-    const args = subcommandArgs(['events', ...argv], HELP, {
-      ...OUTPUT_OPTIONS,
-      event: { type: 'string' },
-      device: { type: 'string' },
-      limit: { type: 'string' },
-      follow: { type: 'boolean', short: 'f' },
-      timeout: { type: 'string' },
-      interval: { type: 'string' },
-    });
+    const args = subcommandArgs(['events', ...argv], HELP, OPTIONS);
     if (typeof args === 'number') return args;
     const { values, positionals } = args;
     if (positionals.length) throw new UsageError(`events takes no arguments, not '${positionals[0]}'`);

@@ -40,20 +40,23 @@ async function readRoots(file: string): Promise<x509.X509Certificate[]> {
   return certs;
 }
 
+const OPTIONS = {
+  audience: { type: 'string' },
+  bundle: { type: 'string' },
+  'trust-domain': { type: 'string' },
+  revocations: { type: 'string' },
+  revoked: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
 export const command: Command = {
   summary: 'verify a workload identity token offline',
+  options: OPTIONS,
   async run(argv) {
     const { values, positionals } = parseArgs({
       args: argv,
       allowPositionals: true,
-      options: {
-        audience: { type: 'string' },
-        bundle: { type: 'string' },
-        'trust-domain': { type: 'string' },
-        revocations: { type: 'string' },
-        revoked: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
+      options: OPTIONS,
     });
     if (values.help) return (void process.stdout.write(HELP + '\n'), 0);
     const [verb, tokenArg] = positionals;

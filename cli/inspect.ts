@@ -9,13 +9,16 @@ const HELP = `usage: berth inspect <component.wasm> [--json]
 Prints the component's digest, size, imports and exports. Nothing is run.
   --json   one JSON object: {"digest","size","imports":[...],"exports":[...]}`;
 
+const OPTIONS = { json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } as const;
+
 export const command: Command = {
   summary: 'show what a component is and what it imports',
+  options: OPTIONS,
   async run(argv) {
     const { values, positionals } = parseArgs({
       args: argv,
       allowPositionals: true,
-      options: { json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+      options: OPTIONS,
     });
     if (values.help) return (void process.stdout.write(HELP + '\n'), 0);
     const [file] = positionals;

@@ -12,10 +12,13 @@ Creates a vendor signing key pair (ECDSA P-256, PEM): <prefix>.key (private, mod
   --out <prefix>   file name prefix (default: vendor)
   --force          overwrite existing files`;
 
+const OPTIONS = { out: { type: 'string' }, force: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } as const;
+
 export const command: Command = {
   summary: 'create a vendor signing key pair (ECDSA P-256)',
+  options: OPTIONS,
   async run(argv) {
-    const { values } = parseArgs({ args: argv, options: { out: { type: 'string' }, force: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } });
+    const { values } = parseArgs({ args: argv, options: OPTIONS });
     if (values.help) {
       process.stdout.write(HELP + '\n');
       return 0;

@@ -20,16 +20,19 @@ context unless told otherwise (--context, $BERTH_CONTEXT, --url, --data-dir).
 Contexts live in $BERTH_CONFIG, else $XDG_CONFIG_HOME/berth/config.yaml, else
 ~/.config/berth/config.yaml, written owner-only (0600). See berth context, docs/cli.md.`;
 
+const OPTIONS = {
+  url: { type: 'string' },
+  ca: { type: 'string' },
+  token: { type: 'string' },
+  context: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
 export const command: Command = {
   summary: 'check credentials against a control plane and save them as the current context',
+  options: OPTIONS,
   async run(argv) {
-    const { values, positionals } = parseCommandLine(argv, {
-      url: { type: 'string' },
-      ca: { type: 'string' },
-      token: { type: 'string' },
-      context: { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-    });
+    const { values, positionals } = parseCommandLine(argv, OPTIONS);
     if (values.help) {
       process.stdout.write(HELP + '\n');
       return 0;

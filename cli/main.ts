@@ -1,5 +1,5 @@
 import { BerthError, errorMessage } from '../common/errors.js';
-import { UsageError } from './usage.js';
+import { UsageError, type Options } from './usage.js';
 
 /**
  * The berth command. Each subcommand lives in its own module, loaded only when named, so that
@@ -9,8 +9,17 @@ export interface Command {
   summary: string;
   /** Its subcommands, for shell completion (berth completion). */
   subcommands?: readonly string[];
+  /** The option table it parses its flags with: completion offers these, never a second list. */
+  options?: Options;
+  /** A subcommand's own table where it differs from `options` (berth orchestrator start). */
+  subcommandOptions?: Readonly<Record<string, Options>>;
+  /** What its positional arguments name, per subcommand ('' for a command without), for completion. */
+  operands?: Readonly<Record<string, Operand>>;
   run(argv: string[]): Promise<number>;
 }
+
+/** Things a positional argument can name that completion looks up: on the control plane, or in the config file. */
+export type Operand = 'device' | 'deployment' | 'context';
 
 const commands: Record<string, () => Promise<{ command: Command }>> = {
   inspect: () => import('./inspect.js'),
@@ -46,6 +55,14 @@ const commands: Record<string, () => Promise<{ command: Command }>> = {
   completion: () => import('./completion.js'),
 };
 
+/** The hidden command the shell completion scripts call, as cobra's `__complete`. */
+export const COMPLETE_COMMAND = '__complete';
+
+/** One command by name, loaded (undefined: no such command). */
+export async function loadCommand(name: string): Promise<Command | undefined> {
+  return Object.hasOwn(commands, name) ? (await commands[name]!()).command : undefined;
+}
+
 /** Every command by name, loaded: for completion scripts, which name them all. */
 export async function allCommands(): Promise<[string, Command][]> {
   return Promise.all(
@@ -68,6 +85,8 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(usage() + '\n');
     return name ? 0 : 2;
   }
+  // Hidden: what the completion scripts (berth completion) call on every <TAB>.
+  if (name === COMPLETE_COMMAND) return (await import('./complete.js')).runComplete(rest);
   const load = commands[name];
   if (!load) {
     process.stderr.write(`berth: unknown command '${name}'\n\n${usage()}\n`);

@@ -23,13 +23,16 @@ ${TEMPLATES.map((t) => `  ${t.name.padEnd(10)} ${t.summary}`).join('\n')}
   --vendor NAME   your vendor name in the fleet's catalog (default: local)
   --dir DIR       where to write it (default: ./<name>); must be empty or new`;
 
+const OPTIONS = { vendor: { type: 'string' }, dir: { type: 'string' }, help: { type: 'boolean', short: 'h' } } as const;
+
 export const command: Command = {
   summary: 'start a new app project from a template (JavaScript, C)',
+  options: OPTIONS,
   async run(argv) {
     const { values, positionals } = parseArgs({
       args: argv,
       allowPositionals: true,
-      options: { vendor: { type: 'string' }, dir: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+      options: OPTIONS,
     });
     if (values.help) return (void process.stdout.write(HELP + '\n'), 0);
     if (positionals.length !== 2) throw new BerthError('usage', `expected a template and a name\n${HELP}`);

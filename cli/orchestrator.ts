@@ -48,8 +48,36 @@ Every command but start talks to a running control plane: see TARGET below.
 
 ${TARGET_HELP}`;
 
+const OPTIONS = {
+  ...TARGET_OPTIONS,
+  reason: { type: 'string' },
+  'new-root': { type: 'boolean' },
+  'root-key': { type: 'string' },
+  tsa: { type: 'boolean' },
+} as const;
+
+const START_OPTIONS = {
+  'data-dir': { type: 'string' },
+  'store-url': { type: 'string' },
+  host: { type: 'string' },
+  port: { type: 'string' },
+  name: { type: 'string', multiple: true },
+  'public-url': { type: 'string' },
+  'trust-domain': { type: 'string' },
+  'cert-days': { type: 'string' },
+  'require-approval': { type: 'boolean' },
+  'no-approval': { type: 'boolean' },
+  'registry-config': { type: 'string' },
+  'run-history-days': { type: 'string' },
+  'metrics-listen': { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
 export const command: Command = {
   summary: 'run the control plane and manage devices, onboarding and the fleet CA',
+  options: OPTIONS,
+  subcommandOptions: { start: START_OPTIONS },
+  operands: { revoke: 'device' },
   subcommands: [
     'start',
     'devices',
@@ -75,7 +103,7 @@ export const command: Command = {
     const { values, positionals } = parseArgs({
       args: rest,
       allowPositionals: true,
-      options: { ...TARGET_OPTIONS, reason: { type: 'string' }, 'new-root': { type: 'boolean' }, 'root-key': { type: 'string' }, tsa: { type: 'boolean' } },
+      options: OPTIONS,
     });
     if (values.help) {
       process.stdout.write(HELP + '\n');
@@ -149,22 +177,7 @@ export const command: Command = {
 async function start(argv: string[]): Promise<number> {
   const { values } = parseArgs({
     args: argv,
-    options: {
-      'data-dir': { type: 'string' },
-      'store-url': { type: 'string' },
-      host: { type: 'string' },
-      port: { type: 'string' },
-      name: { type: 'string', multiple: true },
-      'public-url': { type: 'string' },
-      'trust-domain': { type: 'string' },
-      'cert-days': { type: 'string' },
-      'require-approval': { type: 'boolean' },
-      'no-approval': { type: 'boolean' },
-      'registry-config': { type: 'string' },
-      'run-history-days': { type: 'string' },
-      'metrics-listen': { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-    },
+    options: START_OPTIONS,
   });
   if (values.help) {
     process.stdout.write(HELP + '\n');

@@ -1,5 +1,5 @@
 /**
- * Progress of long operations (push, pull, rollout watch). On a terminal, one line redrawn in
+ * Progress of long operations (push, pull; several bars at once: progress-lines.ts). On a terminal, one line redrawn in
  * place with a bar; elsewhere (a pipe, a CI log) plain lines, one per real step, never carriage
  * returns.
  */

@@ -22,20 +22,23 @@ With --policy or --key, nothing is written unless the component verifies.
 ${ROOT_FLAG_HELP}
 ${REGISTRY_FLAG_HELP}`;
 
+const OPTIONS = {
+  out: { type: 'string' },
+  policy: { type: 'string' },
+  key: { type: 'string', multiple: true },
+  help: { type: 'boolean', short: 'h' },
+  ...REGISTRY_FLAG_OPTIONS,
+  ...ROOT_FLAG_OPTIONS,
+} as const;
+
 export const command: Command = {
   summary: 'pull a component and its signatures by digest',
+  options: OPTIONS,
   async run(argv) {
     const { values, positionals } = parseArgs({
       args: argv,
       allowPositionals: true,
-      options: {
-        out: { type: 'string' },
-        policy: { type: 'string' },
-        key: { type: 'string', multiple: true },
-        help: { type: 'boolean', short: 'h' },
-        ...REGISTRY_FLAG_OPTIONS,
-        ...ROOT_FLAG_OPTIONS,
-      },
+      options: OPTIONS,
     });
     if (values.help) {
       process.stdout.write(HELP + '\n');

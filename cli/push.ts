@@ -28,20 +28,23 @@ registries without the referrers API. VERSION is SemVer without a leading 'v', '
   --unsigned             push without a signature (admission will refuse it)
 ${REGISTRY_FLAG_HELP}`;
 
+const OPTIONS = {
+  signature: { type: 'string' },
+  attestation: { type: 'string', multiple: true },
+  sbom: { type: 'string' },
+  unsigned: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+  ...REGISTRY_FLAG_OPTIONS,
+} as const;
+
 export const command: Command = {
   summary: 'push a signed component to an OCI registry',
+  options: OPTIONS,
   async run(argv) {
     const { values, positionals } = parseArgs({
       args: argv,
       allowPositionals: true,
-      options: {
-        signature: { type: 'string' },
-        attestation: { type: 'string', multiple: true },
-        sbom: { type: 'string' },
-        unsigned: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-        ...REGISTRY_FLAG_OPTIONS,
-      },
+      options: OPTIONS,
     });
     if (values.help) {
       process.stdout.write(HELP + '\n');

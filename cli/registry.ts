@@ -30,21 +30,23 @@ export interface RegistryCommandOptions {
   maxBlobBytes: number;
 }
 
+const OPTIONS = {
+  dir: { type: 'string' },
+  host: { type: 'string' },
+  port: { type: 'string' },
+  cert: { type: 'string' },
+  key: { type: 'string' },
+  'read-only': { type: 'boolean' },
+  'max-blob-mib': { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
 /** Flags → options, refusing the insecure combinations (plain HTTP or open push off loopback). */
 export function registryCommandOptions(argv: string[]): RegistryCommandOptions | 'help' {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: {
-      dir: { type: 'string' },
-      host: { type: 'string' },
-      port: { type: 'string' },
-      cert: { type: 'string' },
-      key: { type: 'string' },
-      'read-only': { type: 'boolean' },
-      'max-blob-mib': { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-    },
+    options: OPTIONS,
   });
   if (values.help) return 'help';
   if (positionals.length > 0) throw new BerthError('cli.usage', `unexpected argument '${positionals[0]}'`);
@@ -75,6 +77,7 @@ function readPem(path: string, what: string): string {
 
 export const command: Command = {
   summary: 'run the embedded OCI registry (demo, tests, small sites)',
+  options: OPTIONS,
   async run(argv) {
     const options = registryCommandOptions(argv);
     if (options === 'help') {

@@ -1,4 +1,4 @@
-import { apiClient, seg, subcommandArgs, TARGET_HELP } from './api-subcommand.js';
+import { apiClient, seg, subcommandArgs, TARGET_HELP, TARGET_OPTIONS } from './api-subcommand.js';
 import type { Command } from './main.js';
 import { OUTPUT_HELP, OUTPUT_OPTIONS, outputFormat, print } from './output.js';
 import { expectArgs } from './usage.js';
@@ -11,10 +11,14 @@ ${OUTPUT_HELP}
 
 ${TARGET_HELP}`;
 
+const OPTIONS = { ...TARGET_OPTIONS, ...OUTPUT_OPTIONS } as const;
+
 export const command: Command = {
   summary: 'roll a deployment back to the version before its rollout',
+  options: OPTIONS,
+  operands: { '': 'deployment' },
   async run(argv) {
-    const args = subcommandArgs(argv.length === 0 ? argv : ['rollback', ...argv], HELP, OUTPUT_OPTIONS);
+    const args = subcommandArgs(argv.length === 0 ? argv : ['rollback', ...argv], HELP, OPTIONS);
     if (typeof args === 'number') return args;
     const [id] = expectArgs(args.positionals, 1, 'berth rollback <deployment-id>') as [string];
     const format = outputFormat(args.values.output);

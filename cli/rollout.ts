@@ -1,10 +1,11 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { BerthError } from '../common/errors.js';
-import { apiClient, seg, subcommandArgs, TARGET_HELP, type ApiCall } from './api-subcommand.js';
+import type { RolloutWave } from '../wire/rollout.js';
+import { apiClient, seg, subcommandArgs, TARGET_HELP, type ApiCall, TARGET_OPTIONS } from './api-subcommand.js';
 import { rolloutText, type DeploymentView } from './deployments.js';
 import type { Command } from './main.js';
 import { fields, OUTPUT_HELP, OUTPUT_OPTIONS, outputFormat, print, table, type OutputFormat } from './output.js';
-import { progress } from './progress.js';
+import { progressLines, type ProgressLine } from './progress-lines.js';
 import { expectArgs, positiveInteger, UsageError } from './usage.js';
 
 const HELP = `usage: berth rollout <subcommand> <deployment-id> [options]
@@ -17,9 +18,9 @@ const HELP = `usage: berth rollout <subcommand> <deployment-id> [options]
   status <id>                where the rollout is: wave, devices installed, why it paused
   pause <id>                 hold it where it is: no further wave
   resume <id>                go on with a paused rollout
-  watch <id>                 follow it until it is done or paused: a progress bar on a terminal,
-                             a line per change otherwise; exit 0 when done, 1 when paused,
-                             rolled back or still rolling at --timeout
+  watch <id>                 follow it until it is done or paused: a progress bar a wave on a
+                             terminal, a line per change otherwise; exit 0 when done, 1 when
+                             paused, rolled back or still rolling at --timeout
     --timeout <s>            give up watching after this long (default 600)
     --interval <s>           how often to ask (default 2)
 ${OUTPUT_HELP}
@@ -39,22 +40,28 @@ export interface DeploymentStatus {
   counts: Record<string, number>;
   versions: Record<string, number>;
   installed: Record<string, number>;
+  waves: RolloutWave[];
   errors: { deviceId: string; version: string; error: { message?: string; code?: string } | null }[];
 }
 
+const OPTIONS = {
+  ...TARGET_OPTIONS,
+  ...OUTPUT_OPTIONS,
+  version: { type: 'string' },
+  'batch-size': { type: 'string' },
+  'wave-timeout': { type: 'string' },
+  watch: { type: 'boolean' },
+  timeout: { type: 'string' },
+  interval: { type: 'string' },
+} as const;
+
 export const command: Command = {
   summary: 'start, follow, pause and resume rolling updates of a deployment',
+  options: OPTIONS,
+  operands: Object.fromEntries(SUBCOMMANDS.map((s) => [s, 'deployment' as const])),
   subcommands: SUBCOMMANDS,
   async run(argv) {
-    const args = subcommandArgs(argv, HELP, {
-      ...OUTPUT_OPTIONS,
-      version: { type: 'string' },
-      'batch-size': { type: 'string' },
-      'wave-timeout': { type: 'string' },
-      watch: { type: 'boolean' },
-      timeout: { type: 'string' },
-      interval: { type: 'string' },
-    });
+    const args = subcommandArgs(argv, HELP, OPTIONS);
     if (typeof args === 'number') return args;
     const { sub, values, positionals } = args;
     const format = outputFormat(values.output);
@@ -105,15 +112,22 @@ function seconds(value: string | undefined, flag: string): number | undefined {
   return Math.round(s * 1000);
 }
 
-/** Where a rollout is, in numbers: its target, the wave it is in, and how many devices run the target installed. */
+/** Where a rollout is, in numbers: its target, the wave it is in (the last one moved), and how many devices run the target installed. */
 export function rolloutProgress(s: DeploymentStatus): { target: string; installed: number; total: number; wave: number; waves: number } {
   const moving = s.rollout.state === 'rolling' || s.rollout.state === 'paused';
   const target = (moving && s.rollout.targetVersion) || s.version;
-  const batch = Math.max(1, s.rollout.batchSize);
-  const waves = Math.max(1, Math.ceil(s.devices / batch));
-  // Waves move `batch` devices each, by id; devices placed during the rollout get the target at once.
-  const wave = Math.min(waves, Math.max(1, Math.ceil((s.versions[target] ?? 0) / batch)));
-  return { target, installed: s.installed[target] ?? 0, total: s.devices, wave, waves };
+  const wave = Math.max(1, s.waves.filter((w) => w.phase !== 'waiting').length);
+  return { target, installed: s.installed[target] ?? 0, total: s.devices, wave, waves: Math.max(1, s.waves.length) };
+}
+
+/** A bar a wave: `rollout line wave 1/2: 1/1 adopted, 0 failed, done`. */
+export function waveLines(id: string, s: DeploymentStatus): ProgressLine[] {
+  return s.waves.map((w) => ({
+    key: String(w.wave),
+    done: w.adopted,
+    total: w.devices,
+    text: `rollout ${id} wave ${w.wave}/${s.waves.length}: ${w.adopted}/${w.devices} adopted, ${w.failed} failed, ${w.phase}`,
+  }));
 }
 
 function statusText(s: DeploymentStatus): string {
@@ -150,11 +164,11 @@ function statusText(s: DeploymentStatus): string {
 async function watch(api: ApiCall, id: string, format: OutputFormat, o: { timeoutMs: number; intervalMs: number }): Promise<number> {
   const deadline = Date.now() + o.timeoutMs;
   // -o json|yaml prints the last status only: a stream of documents is no use to a parser.
-  const shown = format === 'table' ? progress(`rollout ${id}`, { stream: process.stdout }) : undefined;
+  const shown = format === 'table' ? progressLines(process.stdout) : undefined;
   for (;;) {
     const s: DeploymentStatus = await api('GET', `/api/v1/admin/deployments/${seg(id)}/status`);
     const p = rolloutProgress(s);
-    shown?.update(p.installed, p.total, `${s.rollout.state} to ${p.target}, wave ${p.wave}/${p.waves}, installed`);
+    shown?.update(waveLines(id, s));
     const state = s.rollout.state;
     if (state !== 'rolling' || Date.now() >= deadline) {
       const verdict =

@@ -45,27 +45,30 @@ ${grantFlagUsage()
 
 The engine that runs is said in one line on stderr, with the reason when auto falls back to jco.`;
 
+const OPTIONS = {
+  grant: { type: 'string', multiple: true },
+  invoke: { type: 'string' },
+  arg: { type: 'string', multiple: true },
+  memory: { type: 'string' },
+  deadline: { type: 'string' },
+  vendor: { type: 'string' },
+  app: { type: 'string' },
+  'data-dir': { type: 'string' },
+  engine: { type: 'string' },
+  'wasmtime-library': { type: 'string' },
+  compiler: { type: 'string' },
+  serve: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
 export const command: Command = {
   summary: 'run a component locally with the given grants',
+  options: OPTIONS,
   async run(argv) {
     const { values, positionals } = parseArgs({
       args: argv,
       allowPositionals: true,
-      options: {
-        grant: { type: 'string', multiple: true },
-        invoke: { type: 'string' },
-        arg: { type: 'string', multiple: true },
-        memory: { type: 'string' },
-        deadline: { type: 'string' },
-        vendor: { type: 'string' },
-        app: { type: 'string' },
-        'data-dir': { type: 'string' },
-        engine: { type: 'string' },
-        'wasmtime-library': { type: 'string' },
-        compiler: { type: 'string' },
-        serve: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
+      options: OPTIONS,
     });
     if (values.help) return (void process.stdout.write(HELP + '\n'), 0);
     if (positionals.length > 1) throw new BerthError('usage', `expected one component file\n${HELP}`);

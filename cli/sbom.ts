@@ -35,6 +35,7 @@ type Flags = ReturnType<typeof parseArgs<{ args: string[]; allowPositionals: tru
 
 export const command: Command = {
   summary: 'write the CycloneDX SBOM of a component, or of Berth itself',
+  options: OPTIONS,
   async run(argv) {
     let parsed;
     try {

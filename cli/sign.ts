@@ -19,20 +19,23 @@ timestamp from the fleet timestamp authority. No transparency log is contacted.
   --tsa-ca <file>   PEM CA for an HTTPS timestamp authority
   --out <file>      bundle file (default: <component>.sig.json)`;
 
+const OPTIONS = {
+  key: { type: 'string' },
+  cert: { type: 'string' },
+  'tsa-url': { type: 'string' },
+  'tsa-ca': { type: 'string' },
+  out: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
 export const command: Command = {
   summary: 'sign a component with a vendor key (Sigstore bundle)',
+  options: OPTIONS,
   async run(argv) {
     const { values, positionals } = parseArgs({
       args: argv,
       allowPositionals: true,
-      options: {
-        key: { type: 'string' },
-        cert: { type: 'string' },
-        'tsa-url': { type: 'string' },
-        'tsa-ca': { type: 'string' },
-        out: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
+      options: OPTIONS,
     });
     if (values.help) {
       process.stdout.write(HELP + '\n');

@@ -24,12 +24,21 @@ The vendor token comes from BERTH_VENDOR_TOKEN (not a flag: flags show in the pr
 
 const ALG = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
 
+const OPTIONS = {
+  url: { type: 'string' },
+  ca: { type: 'string' },
+  out: { type: 'string' },
+  force: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
 export const command: Command = {
   summary: 'get a short-lived code-signing certificate from the control plane (fleet signing CA)',
+  options: OPTIONS,
   async run(argv) {
     const { values } = parseArgs({
       args: argv,
-      options: { url: { type: 'string' }, ca: { type: 'string' }, out: { type: 'string' }, force: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+      options: OPTIONS,
     });
     if (values.help) {
       process.stdout.write(HELP + '\n');

@@ -13,21 +13,24 @@ const HELP = `usage: berth token <create|enroll> [options]
 
 ${TARGET_HELP}`;
 
+const OPTIONS = {
+  ...TARGET_OPTIONS,
+  role: { type: 'string' },
+  name: { type: 'string' },
+  'device-id': { type: 'string' },
+  label: { type: 'string', multiple: true },
+  ttl: { type: 'string' },
+} as const;
+
 export const command: Command = {
   summary: 'create operator tokens and device enrollment tokens',
+  options: OPTIONS,
   subcommands: ['create', 'enroll'],
   async run(argv) {
     const [sub, ...rest] = argv;
     const { values } = parseArgs({
       args: rest,
-      options: {
-        ...TARGET_OPTIONS,
-        role: { type: 'string' },
-        name: { type: 'string' },
-        'device-id': { type: 'string' },
-        label: { type: 'string', multiple: true },
-        ttl: { type: 'string' },
-      },
+      options: OPTIONS,
     });
     if (!sub || values.help || sub === '--help' || sub === '-h') {
       process.stdout.write(HELP + '\n');

@@ -11,7 +11,8 @@ export class UsageError extends BerthError {
   }
 }
 
-type Options = NonNullable<ParseArgsConfig['options']>;
+/** A parseArgs option table: how a command parses its flags, and what completion offers. */
+export type Options = NonNullable<ParseArgsConfig['options']>;
 
 /**
  * parseArgs whose complaints (an unknown option, a missing value) are usage errors naming the

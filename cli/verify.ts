@@ -23,22 +23,25 @@ requirements). Exit status 0 when it verifies, 1 when it is refused (the reason 
 ${ROOT_FLAG_HELP}
 ${REGISTRY_FLAG_HELP}`;
 
+const OPTIONS = {
+  policy: { type: 'string' },
+  key: { type: 'string', multiple: true },
+  vendor: { type: 'string' },
+  signature: { type: 'string' },
+  attestation: { type: 'string', multiple: true },
+  help: { type: 'boolean', short: 'h' },
+  ...REGISTRY_FLAG_OPTIONS,
+  ...ROOT_FLAG_OPTIONS,
+} as const;
+
 export const command: Command = {
   summary: 'verify a component against a vendor trust policy',
+  options: OPTIONS,
   async run(argv) {
     const { values, positionals } = parseArgs({
       args: argv,
       allowPositionals: true,
-      options: {
-        policy: { type: 'string' },
-        key: { type: 'string', multiple: true },
-        vendor: { type: 'string' },
-        signature: { type: 'string' },
-        attestation: { type: 'string', multiple: true },
-        help: { type: 'boolean', short: 'h' },
-        ...REGISTRY_FLAG_OPTIONS,
-        ...ROOT_FLAG_OPTIONS,
-      },
+      options: OPTIONS,
     });
     if (values.help) {
       process.stdout.write(HELP + '\n');

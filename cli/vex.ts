@@ -1,6 +1,6 @@
 import { BerthError } from '../common/errors.js';
 import { readJsonFile } from './json-file.js';
-import { subcommandArgs, TARGET_HELP } from './api-subcommand.js';
+import { subcommandArgs, TARGET_HELP, TARGET_OPTIONS } from './api-subcommand.js';
 import type { Command } from './main.js';
 import { DATA_OUTPUT_HELP, dataFormat, OUTPUT_OPTIONS, print } from './output.js';
 
@@ -18,19 +18,23 @@ ${DATA_OUTPUT_HELP}
 
 ${TARGET_HELP} (docs/vulnerability-response.md)`;
 
+const OPTIONS = {
+  ...TARGET_OPTIONS,
+  ...OUTPUT_OPTIONS,
+  app: { type: 'string' },
+  version: { type: 'string' },
+  status: { type: 'string' },
+  justification: { type: 'string' },
+  detail: { type: 'string' },
+  format: { type: 'string' },
+} as const;
+
 export const command: Command = {
   summary: 'state, import and export VEX: which versions an advisory does not affect',
+  options: OPTIONS,
   subcommands: ['state', 'import', 'export'],
   async run(argv) {
-    const args = subcommandArgs(argv, HELP, {
-      ...OUTPUT_OPTIONS,
-      app: { type: 'string' },
-      version: { type: 'string' },
-      status: { type: 'string' },
-      justification: { type: 'string' },
-      detail: { type: 'string' },
-      format: { type: 'string' },
-    });
+    const args = subcommandArgs(argv, HELP, OPTIONS);
     if (typeof args === 'number') return args;
     const { sub, values, positionals } = args;
     const output = dataFormat(values.output);

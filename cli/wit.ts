@@ -23,10 +23,13 @@ Each import of the built component needs a grant where the app is deployed. comp
 keeps every import of its world, used or not: for JavaScript, write a world of your own that
 imports only what the app uses (deps: this folder).`;
 
+const OPTIONS = { help: { type: 'boolean', short: 'h' } } as const;
+
 export const command: Command = {
   summary: 'write the WIT folder (berth:host + WASI) that apps are built against',
+  options: OPTIONS,
   async run(argv) {
-    const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { help: { type: 'boolean', short: 'h' } } });
+    const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: OPTIONS });
     if (values.help) return (void process.stdout.write(HELP + '\n'), 0);
     const [dir] = positionals;
     if (!dir || positionals.length > 1) throw new BerthError('usage', `expected one output folder\n${HELP}`);

@@ -21,7 +21,12 @@ export interface AdminAnswer {
   body: any;
 }
 
-export function adminRequest(target: AdminTarget, method: string, path: string, body?: unknown): Promise<AdminAnswer> {
+/** `signal` abandons the request (shell completion gives a control plane a couple of seconds). */
+export interface RequestOptions {
+  signal?: AbortSignal;
+}
+
+export function adminRequest(target: AdminTarget, method: string, path: string, body?: unknown, options: RequestOptions = {}): Promise<AdminAnswer> {
   return new Promise((resolve, reject) => {
     const payload = body === undefined ? undefined : JSON.stringify(body);
     const headers: Record<string, string> = payload ? { 'content-type': 'application/json' } : {};
@@ -40,10 +45,10 @@ export function adminRequest(target: AdminTarget, method: string, path: string, 
     };
     const req =
       target.kind === 'socket'
-        ? httpRequest({ socketPath: target.path, path, method, headers }, onResponse)
+        ? httpRequest({ socketPath: target.path, path, method, headers, signal: options.signal }, onResponse)
         : httpsRequest(
             new URL(path, target.url),
-            { method, ca: target.ca, headers: { ...headers, authorization: `Bearer ${target.token}` }, minVersion: 'TLSv1.3' },
+            { method, ca: target.ca, headers: { ...headers, authorization: `Bearer ${target.token}` }, minVersion: 'TLSv1.3', signal: options.signal },
             onResponse,
           );
     req.on('error', (err) => reject(new BerthError('cli.unreachable', `cannot reach the control plane: ${err.message}`)));
@@ -52,8 +57,8 @@ export function adminRequest(target: AdminTarget, method: string, path: string, 
 }
 
 /** The body of a successful answer, or a BerthError carrying the problem's code and detail. */
-export async function adminCall(target: AdminTarget, method: string, path: string, body?: unknown): Promise<any> {
-  const answer = await adminRequest(target, method, path, body);
+export async function adminCall(target: AdminTarget, method: string, path: string, body?: unknown, options?: RequestOptions): Promise<any> {
+  const answer = await adminRequest(target, method, path, body, options);
   if (answer.status >= 400) {
     const p = answer.body ?? {};
     // The field errors too: "Invalid request body (400)" alone does not say what to fix.

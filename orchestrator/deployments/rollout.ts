@@ -84,9 +84,10 @@ export async function advance(tx: Queryable, id: string, changed: DesiredStateCh
     return 'done';
   }
   const next = rest.slice(0, d.rollout.batchSize);
+  const waveNumber = 1 + Math.max(0, ...wave.map((s) => s.wave ?? 0));
   await placements.upsertPlacements(
     tx,
-    next.map((deviceId) => ({ deploymentId: id, deviceId, version: target })),
+    next.map((deviceId) => ({ deploymentId: id, deviceId, version: target, wave: waveNumber })),
   );
   await changed(tx, next);
   await placements.stampManifestVersions(tx, id, next);

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { rolloutWaveSchema } from '../../wire/rollout.js';
 import { storable, storedObject } from '../catalog/schema.js';
 import { grantSetSchema } from '../../wire/grants.js';
 import { appIdSchema, deploymentIdSchema, deviceIdSchema, versionSchema } from '../../wire/ids.js';
@@ -159,6 +160,7 @@ export const deploymentStatusShown = z.object({
   counts: z.object(Object.fromEntries(deviceStates.map((s) => [s, z.number().int()])) as Record<(typeof deviceStates)[number], z.ZodNumber>),
   versions: z.record(z.string(), z.number().int()),
   installed: z.record(z.string(), z.number().int()).describe('Per version, the devices placed on it that report it installed: a rollout’s progress'),
+  waves: z.array(rolloutWaveSchema).describe('The rollout’s waves in order: those moved, with exact counts, then those to come'),
   errors: z.array(z.object({ deviceId: z.string(), version: z.string(), error: z.unknown().describe('The error the device reported (Margo status.error)') })),
   usage: z.record(z.string(), z.unknown().describe('The last resource usage the device reported')),
   otherVersions: z.array(z.object({ deviceId: z.string(), placedVersion: z.string(), version: z.string(), state: z.enum(deviceStates) })),

@@ -10,7 +10,9 @@ import {
   type ReportOutcome,
 } from '../store/deployment-status.js';
 import type { Queryable } from '../store/store.js';
+import type { RolloutWave } from '../../wire/rollout.js';
 import { advance } from './rollout.js';
+import { rolloutWaves } from './rollout-waves.js';
 
 export type { DeviceReport, ReportOutcome };
 
@@ -46,6 +48,8 @@ export interface DeploymentStatus {
   versions: Record<string, number>;
   /** Per version, the devices placed on it that report it `installed`: a rollout's progress (berth rollout watch). */
   installed: Record<string, number>;
+  /** The rollout's waves, moved and to come, with exact counts for the moved ones (berth rollout watch). */
+  waves: RolloutWave[];
   errors: { deviceId: string; version: string; error: DeviceStatusRow['error'] }[];
   /** The last resource usage each device reported for the version placed on it now. */
   usage: Record<string, DeviceStatusRow['usage']>;
@@ -73,5 +77,6 @@ export async function aggregateStatus(q: Queryable, deploymentId: string): Promi
   const errors = rows.filter((r) => r.state === 'failed').map((r) => ({ deviceId: r.deviceId, version: r.version, error: r.error }));
   const usage = Object.fromEntries(rows.filter((r) => r.usage).map((r) => [r.deviceId, r.usage]));
   const otherVersions = rows.flatMap((r) => (r.otherVersion ? [{ deviceId: r.deviceId, placedVersion: r.version, ...r.otherVersion }] : []));
-  return { deploymentId, version: d.version, rollout: d.rollout, devices: rows.length, counts, versions, installed, errors, usage, otherVersions };
+  const waves = rolloutWaves(d, rows);
+  return { deploymentId, version: d.version, rollout: d.rollout, devices: rows.length, counts, versions, installed, waves, errors, usage, otherVersions };
 }

@@ -100,6 +100,8 @@ export interface PlacementStatus {
   usage: DeviceStatusRow['usage'];
   /** The device's last report when it named another version than the placed one, else null. */
   otherVersion: { version: string; state: DeviceDeploymentState } | null;
+  /** The wave of a rolling update that moved the device to the placed version, else null. */
+  wave: number | null;
 }
 
 /**
@@ -108,7 +110,7 @@ export interface PlacementStatus {
  */
 export async function statusOfPlacements(q: Queryable, deploymentId: string): Promise<PlacementStatus[]> {
   return q.query(
-    `SELECT p.device_id AS "deviceId", p.version,
+    `SELECT p.device_id AS "deviceId", p.version, p.rollout_wave AS wave,
             CASE WHEN s.version <> p.version THEN jsonb_build_object('version', s.version, 'state', s.state) END AS "otherVersion",
             CASE WHEN s.version = p.version THEN s.state ELSE 'pending' END AS state,
             CASE WHEN s.version = p.version THEN s.error ELSE NULL END AS error,

@@ -422,4 +422,9 @@ export const migrations: Migration[] = [
       `CREATE INDEX audit_events_at ON audit_events (at)`,
     ],
   },
+  {
+    version: 17,
+    name: 'rollouts: the wave that moved each placement to the target version, for exact per-wave progress (docs/scheduling.md)',
+    statements: [`ALTER TABLE placements ADD COLUMN rollout_wave integer`],
+  },
 ];

@@ -7,6 +7,8 @@ export interface PlacementRow {
   version: string;
   /** The device's manifestVersion that first carried this version (null: not known). */
   sinceManifestVersion?: number | null;
+  /** The wave of a rolling update that moved it to this version (absent: not moved by a wave). */
+  wave?: number;
 }
 
 export async function placementsOfDeployment(q: Queryable, deploymentId: string): Promise<PlacementRow[]> {
@@ -24,14 +26,18 @@ export async function placementsOfDevice(q: Queryable, deviceId: string): Promis
   );
 }
 
-/** Inserts or changes the version of many placements in one statement (the scheduler's batch write). */
+/**
+ * Inserts or changes the version of many placements in one statement (the scheduler's batch
+ * write). Any write but a wave's clears the wave: the placement no longer is that wave's move.
+ */
 export async function upsertPlacements(q: Queryable, rows: readonly PlacementRow[]): Promise<void> {
   if (rows.length === 0) return;
   await q.query(
-    `INSERT INTO placements (deployment_id, device_id, version)
-     SELECT * FROM unnest($1::text[], $2::text[], $3::text[])
-     ON CONFLICT (deployment_id, device_id) DO UPDATE SET version = EXCLUDED.version, since_manifest_version = NULL, updated_at = now()`,
-    [rows.map((r) => r.deploymentId), rows.map((r) => r.deviceId), rows.map((r) => r.version)],
+    `INSERT INTO placements (deployment_id, device_id, version, rollout_wave)
+     SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::integer[])
+     ON CONFLICT (deployment_id, device_id) DO UPDATE
+       SET version = EXCLUDED.version, rollout_wave = EXCLUDED.rollout_wave, since_manifest_version = NULL, updated_at = now()`,
+    [rows.map((r) => r.deploymentId), rows.map((r) => r.deviceId), rows.map((r) => r.version), rows.map((r) => r.wave ?? null)],
   );
 }
 
