@@ -42,9 +42,10 @@ export interface RecordedReport {
 /**
  * Records many devices' reports in one statement: each checked against its device's manifest and
  * placement, and written only when it passes; a recorded report's usage is sampled into the
- * usage history in the same statement (store/usage-samples.ts). One statement instead of four per report is what
- * lets 10,000 devices report within seconds (docs/desired-state.md "Status reports"). No two
- * reports may name the same deployment and device (an upsert touches a row once per statement).
+ * usage history in the same statement (store/usage-samples.ts). One statement instead of four
+ * per report is what lets 10,000 devices report within seconds (docs/desired-state.md "Status
+ * reports"). No two reports may name the same deployment and device (an upsert touches a row
+ * once per statement, and so does the sample's insert).
  */
 export async function recordReports(q: Queryable, reports: readonly DeviceReport[]): Promise<RecordedReport[]> {
   if (reports.length === 0) return [];
