@@ -24,7 +24,8 @@ const HELP = `usage: berth orchestrator <subcommand> [options]
     --no-approval
     --registry-config <file>  how admission reaches registries: CA, credentials, plain HTTP (docs/admission.md)
     --run-history-days <n>   keep which version each device ran this long after it stopped, for
-                             exposure reports (default 730; docs/vulnerability-response.md)
+                             exposure reports (default 730; docs/vulnerability-response.md), and
+                             the audit log and apps' usage history as long (docs/accounting.md)
     --metrics-listen <host:port>  also serve GET /metrics over plain HTTP without a token, for
                              Prometheus (e.g. 127.0.0.1:9464; default off: /metrics on the main
                              listener needs an admin or operator token; docs/metrics.md)

@@ -31,6 +31,8 @@ import { signingApi } from './signing-api.js';
 import { signingRoutes } from './signing-routes.js';
 import { trustApi } from './trust-api.js';
 import { trustRoutes } from './trust-routes.js';
+import { usageApi } from './usage-api.js';
+import { usageRoutes } from './usage-routes.js';
 import { vendorApi } from './vendor-api.js';
 import { vendorRoutes } from './vendor-routes.js';
 import { whoamiRoutes } from './whoami-routes.js';
@@ -70,6 +72,8 @@ export const coreRoutes: RouteModule[] = [
   under('/api/v1/admin', auditRoutes, auditApi),
   // Operators: /fleet, every device with its health, certificate expiry and apps (the console's overview).
   under('/api/v1/admin', fleetRoutes, fleetApi),
+  // Operators: /devices/:deviceId/usage, a device's apps' usage history (the console's device page).
+  under('/api/v1/admin', usageRoutes, usageApi),
   // Any token: /whoami, its name and role (the console signs in with it).
   under('/api/v1', whoamiRoutes, whoamiApi),
   // Security advisories: /advisories (admins and vendors file, readers read), and their VEX.

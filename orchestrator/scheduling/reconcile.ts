@@ -2,6 +2,7 @@ import type { Logger } from '../../common/logger.js';
 import { pauseOverdueWaves } from '../deployments/rollout.js';
 import { pruneRuns } from '../store/runs.js';
 import { pruneAuditEvents } from '../store/audit.js';
+import { pruneUsageSamples } from '../store/usage-samples.js';
 import type { DesiredStateChanged } from '../desired-state/placement.js';
 import * as health from '../store/device-health.js';
 import type { Store } from '../store/store.js';
@@ -20,7 +21,7 @@ export interface ReconcileOptions {
   overlapMs: number;
   /** More changed devices than this: one fleet-wide sweep instead of device by device. */
   sweepAbove?: number;
-  /** Runs of apps on devices that ended longer ago than this are forgotten (exposure reports reach back this far). */
+  /** Runs of apps on devices that ended longer ago than this are forgotten (exposure reports reach back this far), and so are audit events and usage samples older than this. */
   runHistoryDays?: number;
 }
 
@@ -52,9 +53,10 @@ export async function reconcileOnce(o: ReconcileOptions): Promise<ReconcileResul
     }
     // Rollouts are moved on by device reports; the one thing a report cannot do is not arrive.
     const pausedRollouts = await pauseOverdueWaves(tx);
-    // The history operators read back (exposure reports, the audit log) is kept as long as each other.
+    // The history operators read back (exposure reports, the audit log, apps' usage) is kept as long as each other.
     await pruneRuns(tx, o.runHistoryDays ?? DEFAULT_RUN_HISTORY_DAYS);
     await pruneAuditEvents(tx, o.runHistoryDays ?? DEFAULT_RUN_HISTORY_DAYS);
+    await pruneUsageSamples(tx, o.runHistoryDays ?? DEFAULT_RUN_HISTORY_DAYS);
     await health.setLastReconcile(tx, now);
     return { skipped: false, stale, rescheduled, pausedRollouts };
   });

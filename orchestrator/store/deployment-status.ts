@@ -1,5 +1,7 @@
 import type { Queryable } from './store.js';
 import { jsonParam } from './sanitise.js';
+import { USAGE_SAMPLE_INTERVAL_SECONDS } from '../../wire/usage-history.js';
+import { sampleUsageSql } from './usage-samples.js';
 
 export type DeviceDeploymentState = 'pending' | 'installing' | 'installed' | 'failed' | 'removing' | 'removed';
 
@@ -39,9 +41,11 @@ export interface RecordedReport {
 
 /**
  * Records many devices' reports in one statement: each checked against its device's manifest and
- * placement, and written only when it passes. One statement instead of four per report is what
- * lets 10,000 devices report within seconds (docs/desired-state.md "Status reports"). No two
- * reports may name the same deployment and device (an upsert touches a row once per statement).
+ * placement, and written only when it passes; a recorded report's usage is sampled into the
+ * usage history in the same statement (store/usage-samples.ts). One statement instead of four
+ * per report is what lets 10,000 devices report within seconds (docs/desired-state.md "Status
+ * reports"). No two reports may name the same deployment and device (an upsert touches a row
+ * once per statement, and so does the sample's insert).
  */
 export async function recordReports(q: Queryable, reports: readonly DeviceReport[]): Promise<RecordedReport[]> {
   if (reports.length === 0) return [];
@@ -67,6 +71,8 @@ export async function recordReports(q: Queryable, reports: readonly DeviceReport
          components = EXCLUDED.components, adopted_manifest_version = EXCLUDED.adopted_manifest_version,
          usage = coalesce(EXCLUDED.usage, deployment_device_status.usage), updated_at = now()
        RETURNING deployment_id, device_id, (xmax = 0) AS inserted
+     ), sampled AS (
+       ${sampleUsageSql('(SELECT j.*, coalesce(j.reported, j.placed) AS version FROM j)', '$10')}
      )
      SELECT j.i, CASE WHEN j.verdict <> 'record' THEN j.verdict WHEN w.inserted THEN 'created' ELSE 'updated' END AS outcome,
             coalesce(d.rollout_state = 'rolling', false) AS rolling
@@ -84,6 +90,7 @@ export async function recordReports(q: Queryable, reports: readonly DeviceReport
       reports.map((r) => r.adoptedManifestVersion),
       reports.map((r) => jsonParam(r.usage)),
       reports.map((r) => r.version ?? null),
+      USAGE_SAMPLE_INTERVAL_SECONDS,
     ],
   );
   return rows.map((r) => ({ outcome: r.outcome, rolling: r.rolling }));

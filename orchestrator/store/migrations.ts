@@ -427,4 +427,30 @@ export const migrations: Migration[] = [
     name: 'rollouts: the wave that moved each placement to the target version, for exact per-wave progress (docs/scheduling.md)',
     statements: [`ALTER TABLE placements ADD COLUMN rollout_wave integer`],
   },
+  {
+    version: 18,
+    name: "usage history: apps' resource use per device over time, sampled from status reports (docs/accounting.md)",
+    statements: [
+      // A few figures, not the report (up to 64 KiB): what a chart draws, at most one row per
+      // device and deployment per minute (store/usage-samples.ts). No foreign keys: like the run
+      // history, it outlives deployments and is pruned by age.
+      `CREATE TABLE device_usage_samples (
+         device_id text NOT NULL,
+         deployment_id text NOT NULL,
+         at timestamptz NOT NULL DEFAULT now(),
+         version text NOT NULL,
+         memory_bytes double precision,
+         cpu_busy_ms double precision,
+         bytes_in double precision,
+         bytes_out double precision,
+         restarts double precision,
+         PRIMARY KEY (device_id, deployment_id, at))`,
+      `CREATE INDEX device_usage_samples_at ON device_usage_samples (at)`,
+      // A member of a usage report as a number, or null when it is absent or not a number (the
+      // device API admits nested objects of numbers, so memory.bytes could be an object).
+      `CREATE FUNCTION berth_usage_figure(usage jsonb, path text[]) RETURNS double precision LANGUAGE sql IMMUTABLE AS $$
+         SELECT CASE WHEN jsonb_typeof(usage #> path) = 'number' THEN (usage #>> path)::double precision END
+       $$`,
+    ],
+  },
 ];

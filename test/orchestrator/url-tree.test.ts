@@ -93,6 +93,8 @@ const SERVED = `
   GET /api/v1/admin/audit
   GET /api/v1/admin/fleet
   GET /api/v1/admin/fleet
+  GET /api/v1/admin/devices/:deviceId{.+}/usage
+  GET /api/v1/admin/devices/:deviceId{.+}/usage
   GET /api/v1/whoami
   GET /api/v1/whoami
   POST /api/v1/advisories

@@ -2,17 +2,15 @@ import { seg } from '../api.js';
 import { badge, fieldList, h, replace, table, time } from '../dom.js';
 import { changeTracker, errorNote, operatorsOnly, poll, show, type Page } from '../page.js';
 import { sparkline } from '../sparkline.js';
-import { usageText } from '../usage.js';
+import { formatBytes, usageText } from '../usage.js';
+import { appendLive, loadSeries, type UsageSeries } from '../usage-series.js';
 import type { AuditPage, FleetDevice } from '../types.js';
 import { expiry, lastSeen, siteOf } from './fleet.js';
 
-/** How many usage samples per app the page keeps while open. */
-const SAMPLES = 60;
-
 /**
- * One device: its state, its apps with their resource use, and its security events. The control
- * plane keeps only each app's last usage report, so "over time" is what this page has polled
- * since it was opened (docs/console.md).
+ * One device: its state, its apps with their resource use over time, and its security events.
+ * Each app's lines start from the usage history the control plane kept (one sample a minute at
+ * most) and go on with the reports the page sees while open (docs/console.md).
  */
 export const devicePage: Page = async (ctx) => {
   const id = ctx.params[0] ?? '';
@@ -20,7 +18,7 @@ export const devicePage: Page = async (ctx) => {
   if (operatorsOnly(ctx, title)) return;
   const body = h('div', {});
   show(ctx, title, body);
-  const busy = new Map<string, number[]>();
+  const series = new Map<string, UsageSeries>();
   const changed = changeTracker();
   await poll(
     ctx.signal,
@@ -33,11 +31,11 @@ export const devicePage: Page = async (ctx) => {
         ]);
         const device = devices.find((d) => d.id === id);
         if (!device) return replace(body, h('p', { class: 'notice' }, `No device '${id}' is known to this control plane.`));
-        for (const app of device.apps) {
-          const cpu = (app.usage?.cpu as { busyMs?: number } | undefined)?.busyMs;
-          if (typeof cpu === 'number') busy.set(app.deploymentId, [...(busy.get(app.deploymentId) ?? []), cpu].slice(-SAMPLES));
-        }
-        if (!changed([device, audit.events, [...busy]])) return;
+        // An app first seen (at load, or deployed since) starts from its kept history.
+        const unseen = device.apps.map((a) => a.deploymentId).filter((d) => !series.has(d));
+        if (unseen.length) for (const [d, s] of await loadSeries(ctx.api, id, unseen, ctx.signal)) series.set(d, s);
+        for (const app of device.apps) appendLive(series, app);
+        if (!changed([device, audit.events, [...series]])) return;
         replace(
           body,
           h(
@@ -58,14 +56,15 @@ export const devicePage: Page = async (ctx) => {
           ),
           table(
             'Apps',
-            ['Deployment', 'App', 'Version', 'State', 'Resource use (last report)', 'CPU busy since this page opened'],
+            ['Deployment', 'App', 'Version', 'State', 'Resource use (last report)', 'Memory over time', 'CPU busy over time'],
             device.apps.map((a) => [
               h('a', { href: `#/deployments/${seg(a.deploymentId)}` }, a.deploymentId),
               a.appId,
               a.version,
               badge(a.state),
               usageText(a.usage),
-              sparkline(busy.get(a.deploymentId) ?? [], `CPU busy time of ${a.appId}, ms`),
+              sparkline(series.get(a.deploymentId)?.memory ?? [], `Memory of ${a.appId} (${a.deploymentId})`, formatBytes),
+              sparkline(series.get(a.deploymentId)?.cpu ?? [], `CPU busy time of ${a.appId} (${a.deploymentId})`, (n) => `${Math.round(n)} ms`),
             ]),
             'no app reported yet.',
           ),
