@@ -25,7 +25,8 @@ const HELP = `usage: berth orchestrator <subcommand> [options]
     --registry-config <file>  how admission reaches registries: CA, credentials, plain HTTP (docs/admission.md)
     --run-history-days <n>   keep which version each device ran this long after it stopped, for
                              exposure reports (default 730; docs/vulnerability-response.md), and
-                             the audit log and apps' usage history as long (docs/accounting.md)
+                             the audit log as long (docs/audit.md)
+    --usage-history-days <n> keep apps' usage samples this long (default 14; docs/accounting.md)
     --metrics-listen <host:port>  also serve GET /metrics over plain HTTP without a token, for
                              Prometheus (e.g. 127.0.0.1:9464; default off: /metrics on the main
                              listener needs an admin or operator token; docs/metrics.md)
@@ -70,6 +71,7 @@ const START_OPTIONS = {
   'no-approval': { type: 'boolean' },
   'registry-config': { type: 'string' },
   'run-history-days': { type: 'string' },
+  'usage-history-days': { type: 'string' },
   'metrics-listen': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -184,9 +186,8 @@ async function start(argv: string[]): Promise<number> {
     process.stdout.write(HELP + '\n');
     return 0;
   }
-  const historyDays = values['run-history-days'] === undefined ? undefined : Number(values['run-history-days']);
-  if (historyDays !== undefined && !(Number.isInteger(historyDays) && historyDays >= 1 && historyDays <= 36_500))
-    throw new BerthError('cli.usage', `--run-history-days must be a whole number of days from 1 to 36500, not '${values['run-history-days']}'`);
+  const historyDays = wholeDays('run-history-days', values['run-history-days']);
+  const usageDays = wholeDays('usage-history-days', values['usage-history-days']);
   const port = Number(values.port ?? 8443);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new BerthError('cli.usage', `--port must be 0-65535, not '${values.port}'`);
   const days = Number(values['cert-days'] ?? 30);
@@ -214,6 +215,7 @@ async function start(argv: string[]): Promise<number> {
     ...(values['public-url'] ? { publicUrl: values['public-url'] } : {}),
     certificateLifetimeMs: days * 86_400_000,
     ...(historyDays !== undefined ? { runHistoryDays: historyDays } : {}),
+    ...(usageDays !== undefined ? { usageHistoryDays: usageDays } : {}),
     ...(metricsListen ? { metricsListen } : {}),
     ...registryConfig,
     ...(values['require-approval'] ? { requireApproval: true } : values['no-approval'] ? { requireApproval: false } : {}),
@@ -232,4 +234,13 @@ async function start(argv: string[]): Promise<number> {
   await stopSignal();
   await cp.close().catch(() => {});
   return 0;
+}
+
+/** A retention option: a whole number of days from 1 to 100 years, or absent (the default). */
+function wholeDays(option: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const days = Number(value);
+  if (!(Number.isInteger(days) && days >= 1 && days <= 36_500))
+    throw new BerthError('cli.usage', `--${option} must be a whole number of days from 1 to 36500, not '${value}'`);
+  return days;
 }

@@ -67,6 +67,8 @@ export interface ControlPlaneOptions {
   staleAfterMs?: number;
   /** How long the history of which version each device ran is kept after a run ends (days; default 730). */
   runHistoryDays?: number;
+  /** How long apps' usage samples are kept (days; default 14). */
+  usageHistoryDays?: number;
   /** How long each CRL of the signed revocation list is valid (ms, default 24 h). */
   revocationListLifetimeMs?: number;
   /** How often to look whether the revocation list is due for re-issue (ms). */
@@ -216,6 +218,7 @@ async function openServices(options: ControlPlaneOptions, held: StoreAndJobs, me
       intervalMs: reconcileIntervalMs,
       staleAfterMs: options.staleAfterMs ?? 4 * reconcileIntervalMs,
       ...(options.runHistoryDays !== undefined ? { runHistoryDays: options.runHistoryDays } : {}),
+      ...(options.usageHistoryDays !== undefined ? { usageHistoryDays: options.usageHistoryDays } : {}),
       overlapMs: reconcileIntervalMs,
     });
   }

@@ -8,7 +8,7 @@ export const usageApi = apiGroup('Fleet', [
     method: 'get',
     path: '/devices/:deviceId{.+}/usage',
     summary: 'A device’s apps’ resource use over time',
-    description: `Sampled from the usage devices send with their status reports: at most one sample per deployment every ${USAGE_SAMPLE_INTERVAL_SECONDS} s, kept as long as the run history (\`--run-history-days\`). The newest \`limit\` matching samples, oldest first (docs/accounting.md).`,
+    description: `Sampled from the usage devices send with their status reports: at most one sample per deployment every ${USAGE_SAMPLE_INTERVAL_SECONDS} s, kept for \`--usage-history-days\` (default 14 days). The newest \`limit\` matching samples, oldest first (docs/accounting.md).`,
     access: 'operator',
     params: { deviceId: deviceIdSchema },
     query: usageHistoryQuerySchema,

@@ -21,12 +21,20 @@ export interface ReconcileOptions {
   overlapMs: number;
   /** More changed devices than this: one fleet-wide sweep instead of device by device. */
   sweepAbove?: number;
-  /** Runs of apps on devices that ended longer ago than this are forgotten (exposure reports reach back this far), and so are audit events and usage samples older than this. */
+  /** Runs of apps on devices that ended longer ago than this are forgotten (exposure reports reach back this far), and so are audit events older than this. */
   runHistoryDays?: number;
+  /** Apps' usage samples older than this are forgotten (docs/accounting.md, "Usage history"). */
+  usageHistoryDays?: number;
 }
 
 /** Two years: a vulnerability found late still finds the devices that ran the version (docs/vulnerability-response.md). */
 export const DEFAULT_RUN_HISTORY_DAYS = 730;
+
+/**
+ * Two weeks of apps' resource use: enough to compare this week with last, where a sample every
+ * few minutes per app on every device of a large fleet would fill the store over two years.
+ */
+export const DEFAULT_USAGE_HISTORY_DAYS = 14;
 
 export type ReconcileResult = { skipped: true } | { skipped: false; stale: string[]; rescheduled: number | 'all'; pausedRollouts: string[] };
 
@@ -53,10 +61,10 @@ export async function reconcileOnce(o: ReconcileOptions): Promise<ReconcileResul
     }
     // Rollouts are moved on by device reports; the one thing a report cannot do is not arrive.
     const pausedRollouts = await pauseOverdueWaves(tx);
-    // The history operators read back (exposure reports, the audit log, apps' usage) is kept as long as each other.
+    // The history operators read back: exposure reports and the audit log as long as each other, usage shorter.
     await pruneRuns(tx, o.runHistoryDays ?? DEFAULT_RUN_HISTORY_DAYS);
     await pruneAuditEvents(tx, o.runHistoryDays ?? DEFAULT_RUN_HISTORY_DAYS);
-    await pruneUsageSamples(tx, o.runHistoryDays ?? DEFAULT_RUN_HISTORY_DAYS);
+    await pruneUsageSamples(tx, o.usageHistoryDays ?? DEFAULT_USAGE_HISTORY_DAYS);
     await health.setLastReconcile(tx, now);
     return { skipped: false, stale, rescheduled, pausedRollouts };
   });

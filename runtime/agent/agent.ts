@@ -140,7 +140,10 @@ export async function startAgent(config: AgentConfig, options: StartAgentOptions
   tasks.run('sync', () =>
     followDesiredState({ config, trust, client, tasks, apps, restored, reports, events, backoff, deviceLog, metrics, onAdopted: (a) => (adopted = a) }),
   );
-  const usageTimer = logUsage(apps.reconciler, config.sync.usageLogSeconds, deviceLog);
+  const usageTimers = [
+    everyFewSeconds(config.sync.usageLogSeconds, () => logUsage(apps.reconciler, deviceLog)),
+    everyFewSeconds(config.sync.usageReportSeconds, () => apps.reconciler.reportUsage()),
+  ];
   deviceLog.info(
     { controlPlane: config.controlPlane.url, gatewayPort: apps.gatewayPort, metrics: metricsListener?.url, adoptedVersion: adopted?.manifestVersion ?? 0 },
     'device agent started',
@@ -159,7 +162,7 @@ export async function startAgent(config: AgentConfig, options: StartAgentOptions
     adoptedVersion: () => adopted?.manifestVersion ?? 0,
     async stop() {
       renewal.stop();
-      if (usageTimer) clearInterval(usageTimer);
+      for (const timer of usageTimers) clearInterval(timer);
       await tasks.stop();
       client.close();
       await metricsListener?.close();
@@ -463,15 +466,17 @@ async function pinTrust(trust: DeviceTrustState, client: ControlPlaneClient, tas
     await tasks.retrying('pinning fleet signing roots', async () => trust.adoptSigningRoots(await pinSigningRoots(client, dataDir, deviceLog)));
 }
 
-function logUsage(reconciler: Reconciler, seconds: number, deviceLog: Logger): NodeJS.Timeout | undefined {
-  if (seconds <= 0) return undefined;
-  return setInterval(() => {
-    for (const a of reconciler.apps())
-      deviceLog.info(
-        { deploymentId: a.deploymentId, vendor: a.plan.vendor, app: a.plan.app, state: a.supervisor.status().state, usage: a.supervisor.usage() },
-        'app usage',
-      );
-  }, seconds * 1000).unref();
+/** Every `seconds` (0: never), the apps' usage: logged, and reported to the control plane. */
+function everyFewSeconds(seconds: number, work: () => void): NodeJS.Timeout | undefined {
+  return seconds > 0 ? setInterval(work, seconds * 1000).unref() : undefined;
+}
+
+function logUsage(reconciler: Reconciler, deviceLog: Logger): void {
+  for (const a of reconciler.apps())
+    deviceLog.info(
+      { deploymentId: a.deploymentId, vendor: a.plan.vendor, app: a.plan.app, state: a.supervisor.status().state, usage: a.supervisor.usage() },
+      'app usage',
+    );
 }
 
 async function onboardWithRetry(

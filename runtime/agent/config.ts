@@ -114,6 +114,11 @@ export const agentConfigSchema = z.strictObject({
       renewalFraction: z.number().gt(0).lt(1).default(0.5),
       /** How often app usage is logged, seconds (0 = never). */
       usageLogSeconds: z.number().min(0).max(86_400).default(60),
+      /**
+       * How often each installed app's usage is reported to the control plane, seconds (0 = only
+       * with state changes): its usage history (docs/accounting.md) keeps one sample a minute at most.
+       */
+      usageReportSeconds: z.union([z.literal(0), z.number().min(1).max(86_400)]).default(300),
       /** At start, how long to look for refusals in the current desired state before restoring (0 = off). */
       bootCheckSeconds: z.number().min(0).max(60).default(3),
     })
@@ -124,6 +129,7 @@ export const agentConfigSchema = z.strictObject({
       backoffMaxSeconds: 300,
       renewalFraction: 0.5,
       usageLogSeconds: 60,
+      usageReportSeconds: 300,
       bootCheckSeconds: 3,
     }),
   nodeLock: z

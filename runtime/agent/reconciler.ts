@@ -244,6 +244,16 @@ export class Reconciler extends EventEmitter<ReconcilerEvents> {
     }
   }
 
+  /**
+   * Each steadily installed app's state told again with its usage now, for the control plane's
+   * usage history (docs/accounting.md): between state changes it would otherwise hear nothing.
+   * Apps on probation or rolled back are left out: their state is the next change's to tell.
+   */
+  reportUsage(): void {
+    for (const entry of this.running.values())
+      if (!entry.probation && !entry.rolledBackFrom) this.change(entry.plan, 'installed', undefined, entry.supervisor.usage());
+  }
+
   private change(plan: DeploymentPlan, state: DeploymentState, error?: DeploymentChange['error'], usage?: AppUsage, rollback?: DeviceRollback): void {
     this.emit('change', {
       deploymentId: plan.deploymentId,

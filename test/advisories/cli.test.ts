@@ -86,11 +86,12 @@ describe('berth advisory', () => {
     expect((await berth('advisory', 'frobnicate', '--data-dir', api.h.dir)).err).toContain("unknown subcommand 'frobnicate'");
     expect((await berth('advisory')).code).toBe(2);
     // The control plane's history retention is checked before anything starts.
-    for (const bad of ['0', '1.5', 'ever']) {
-      const r = await berth('orchestrator', 'start', '--run-history-days', bad, '--data-dir', join(api.h.dir, 'never-started'));
-      expect(r.code, said(r)).toBe(1);
-      expect(r.err).toContain('--run-history-days must be a whole number of days');
-    }
+    for (const option of ['--run-history-days', '--usage-history-days'])
+      for (const bad of ['0', '1.5', 'ever']) {
+        const r = await berth('orchestrator', 'start', option, bad, '--data-dir', join(api.h.dir, 'never-started'));
+        expect(r.code, said(r)).toBe(1);
+        expect(r.err).toContain(`${option} must be a whole number of days from 1 to 36500, not '${bad}'`);
+      }
   });
 });
 

@@ -112,13 +112,13 @@ describe('the usage history', () => {
     expect((await history('use-2', '?since=0000-01-01T00:00:00%2B14:00')).samples).toHaveLength(5);
   });
 
-  it('forgets samples older than the run history at the periodic reconcile', async () => {
+  it('forgets samples older than the usage history at the periodic reconcile', async () => {
     await api.h.cp.deps.store.query(`UPDATE device_usage_samples SET at = now() - interval '31 days' WHERE device_id = 'use-2' AND cpu_busy_ms = 0`);
     // Another replica's (here, the harness's own) pass may hold the reconcile lock for a moment.
     await expect
       .poll(
         async () =>
-          (await reconcileOnce({ store: api.h.cp.deps.store, changed: async () => {}, staleAfterMs: 3_600_000, overlapMs: 0, runHistoryDays: 30 })).skipped,
+          (await reconcileOnce({ store: api.h.cp.deps.store, changed: async () => {}, staleAfterMs: 3_600_000, overlapMs: 0, usageHistoryDays: 30 })).skipped,
       )
       .toBe(false);
     expect((await history('use-2', '?deploymentId=meter-a')).samples.map((s) => s.cpuBusyMs)).toEqual([1, 2, 3, 4]);
