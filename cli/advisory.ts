@@ -43,7 +43,6 @@ const OPTIONS = {
 } as const;
 
 export const command: Command = {
-  summary: 'file and read security advisories that warn, block, stop or roll back affected versions',
   options: OPTIONS,
   subcommands: ['create', 'list', 'show', 'exposure'],
   async run(argv) {

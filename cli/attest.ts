@@ -51,7 +51,6 @@ const OPTIONS = {
 } as const;
 
 export const command: Command = {
-  summary: 'sign SLSA provenance for a component (in-toto statement in DSSE)',
   options: OPTIONS,
   async run(argv) {
     const { values, positionals } = parseArgs({

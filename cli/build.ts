@@ -20,7 +20,6 @@ needs a grant where the app runs (berth.yaml's grants say which).
 const OPTIONS = { out: { type: 'string' }, help: { type: 'boolean', short: 'h' } } as const;
 
 export const command: Command = {
-  summary: 'build the app project here into a component (berth new makes one)',
   options: OPTIONS,
   async run(argv) {
     const { values, positionals } = parseArgs({

@@ -51,7 +51,6 @@ const OPTIONS = {
 } as const;
 
 export const command: Command = {
-  summary: 'read and add to the catalog: vendors, apps and admitted versions',
   options: OPTIONS,
   subcommands: ['apps', 'versions', 'vendors', 'vendor', 'add-vendor', 'add-app', 'admit'],
   async run(argv) {

@@ -29,12 +29,12 @@ const OUTPUT_FORMATS: readonly Candidate[] = ['table', 'json', 'yaml'].map((valu
 export async function complete(words: readonly string[]): Promise<Candidate[]> {
   const current = words.at(-1) ?? '';
   const before = words.slice(0, -1);
-  const { allCommands, loadCommand } = await import('./main.js');
+  const { commandSummaries, loadCommand } = await import('./main.js');
   const name = before[0];
-  // Only the first word needs every command loaded (for their summaries); later ones load one.
+  // The first word loads no command (summaries are in main's table); later ones load one.
   if (name === undefined)
     return matching(
-      (await allCommands()).map(([n, c]) => ({ value: n, description: c.summary })),
+      commandSummaries().map((c) => ({ value: c.name, description: c.summary })),
       current,
     );
   const command = await loadCommand(name);

@@ -14,7 +14,6 @@ const SHELLS = ['bash', 'zsh', 'fish'] as const;
 type Shell = (typeof SHELLS)[number];
 
 export const command: Command = {
-  summary: 'print a shell completion script (bash, zsh or fish)',
   subcommands: SHELLS,
   async run(argv) {
     const [shell, ...extra] = argv;

@@ -17,7 +17,6 @@ else ~/.config/berth/config.yaml. $BERTH_CONTEXT overrides the current context f
 const OPTIONS = { ...OUTPUT_OPTIONS, help: { type: 'boolean', short: 'h' } } as const;
 
 export const command: Command = {
-  summary: 'list, switch and delete the control planes saved by berth login',
   options: OPTIONS,
   operands: { use: 'context', delete: 'context' },
   subcommands: ['list', 'current', 'use', 'delete'],

@@ -4,8 +4,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { defaultDemoCache, DEMO_APPS } from './demo/apps.js';
 import { DEMO_GRANTS } from './demo/grants.js';
-import { runSandboxDemo } from './demo/sandbox.js';
-import { runSystemDemo, type RunningDemo } from './demo/system.js';
+import type { RunningDemo } from './demo/system.js';
 import type { Command } from './main.js';
 import { stopSignal } from './stop-signal.js';
 
@@ -45,7 +44,6 @@ const OPTIONS = {
 } as const;
 
 export const command: Command = {
-  summary: "run the whole system on this machine: control plane, two devices, two vendors' signed apps",
   options: OPTIONS,
   async run(argv) {
     const { values } = parseArgs({
@@ -57,10 +55,12 @@ export const command: Command = {
       say(USAGE);
       return 0;
     }
-    if (values.sandbox) return runSandboxDemo();
+    // Loaded when run, not when the command is loaded: shell completion loads it for its flags.
+    if (values.sandbox) return (await import('./demo/sandbox.js')).runSandboxDemo();
     const dir = values.dir ?? mkdtempSync(join(tmpdir(), 'berth-demo-'));
     const removeDir = !values.keep && !values.dir;
     say("Berth demo: one control plane, two devices, two vendors, each vendor's app signed and confined.\n");
+    const { runSystemDemo } = await import('./demo/system.js');
     const demo = await runSystemDemo({ dir, appCache: defaultDemoCache(), say });
     printSummary(demo);
     if (!values.exit) {

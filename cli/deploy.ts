@@ -38,7 +38,6 @@ const OPTIONS = {
 } as const;
 
 export const command: Command = {
-  summary: 'deploy an app version to the fleet, from flags or a YAML/JSON file',
   options: OPTIONS,
   async run(argv) {
     // `berth deploy --file x` has no positional: subcommandArgs wants a first word, so give it one.

@@ -28,7 +28,6 @@ export interface DeploymentView {
 const OPTIONS = { ...TARGET_OPTIONS, ...OUTPUT_OPTIONS } as const;
 
 export const command: Command = {
-  summary: 'list, show and delete deployments',
   options: OPTIONS,
   operands: { show: 'deployment', delete: 'deployment' },
   subcommands: ['list', 'show', 'delete'],

@@ -15,7 +15,6 @@ SIGINT or SIGTERM stops the apps and the agent.`;
 const OPTIONS = { config: { type: 'string' }, help: { type: 'boolean', short: 'h' } } as const;
 
 export const command: Command = {
-  summary: 'run the device agent (onboarding, signed desired state, apps, status)',
   options: OPTIONS,
   subcommands: ['start'],
   async run(argv) {

@@ -44,7 +44,6 @@ const OPTIONS = {
 } as const;
 
 export const command: Command = {
-  summary: 'list, show, approve, deny and revoke devices',
   options: OPTIONS,
   operands: { show: 'device', revoke: 'device' },
   subcommands: ['list', 'show', 'pending', 'approve', 'deny', 'revoke'],

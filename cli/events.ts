@@ -34,7 +34,6 @@ const OPTIONS = {
 } as const;
 
 export const command: Command = {
-  summary: 'read and follow the audit log',
   options: OPTIONS,
   async run(argv) {
     const args = subcommandArgs(['events', ...argv], HELP, OPTIONS);

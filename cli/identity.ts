@@ -50,7 +50,6 @@ const OPTIONS = {
 } as const;
 
 export const command: Command = {
-  summary: 'verify a workload identity token offline',
   options: OPTIONS,
   async run(argv) {
     const { values, positionals } = parseArgs({

@@ -12,7 +12,6 @@ Prints the component's digest, size, imports and exports. Nothing is run.
 const OPTIONS = { json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } as const;
 
 export const command: Command = {
-  summary: 'show what a component is and what it imports',
   options: OPTIONS,
   async run(argv) {
     const { values, positionals } = parseArgs({

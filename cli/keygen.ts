@@ -15,7 +15,6 @@ Creates a vendor signing key pair (ECDSA P-256, PEM): <prefix>.key (private, mod
 const OPTIONS = { out: { type: 'string' }, force: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } as const;
 
 export const command: Command = {
-  summary: 'create a vendor signing key pair (ECDSA P-256)',
   options: OPTIONS,
   async run(argv) {
     const { values } = parseArgs({ args: argv, options: OPTIONS });

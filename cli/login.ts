@@ -29,7 +29,6 @@ const OPTIONS = {
 } as const;
 
 export const command: Command = {
-  summary: 'check credentials against a control plane and save them as the current context',
   options: OPTIONS,
   async run(argv) {
     const { values, positionals } = parseCommandLine(argv, OPTIONS);

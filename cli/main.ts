@@ -6,7 +6,6 @@ import { UsageError, type Options } from './usage.js';
  * `berth inspect` does not pay for the control plane's dependencies.
  */
 export interface Command {
-  summary: string;
   /** Its subcommands, for shell completion (berth completion). */
   subcommands?: readonly string[];
   /** The option table it parses its flags with: completion offers these, never a second list. */
@@ -21,38 +20,39 @@ export interface Command {
 /** Things a positional argument can name that completion looks up: on the control plane, or in the config file. */
 export type Operand = 'device' | 'deployment' | 'context';
 
-const commands: Record<string, () => Promise<{ command: Command }>> = {
-  inspect: () => import('./inspect.js'),
-  run: () => import('./run.js'),
-  demo: () => import('./demo.js'),
-  device: () => import('./device.js'),
-  identity: () => import('./identity.js'),
-  wit: () => import('./wit.js'),
-  new: () => import('./new.js'),
-  build: () => import('./build.js'),
-  attest: () => import('./attest.js'),
-  keygen: () => import('./keygen.js'),
-  pull: () => import('./pull.js'),
-  push: () => import('./push.js'),
-  registry: () => import('./registry.js'),
-  sbom: () => import('./sbom.js'),
-  sign: () => import('./sign.js'),
-  'signing-cert': () => import('./signing-cert.js'),
-  advisory: () => import('./advisory.js'),
-  vex: () => import('./vex.js'),
-  verify: () => import('./verify.js'),
-  orchestrator: () => import('./orchestrator.js'),
-  token: () => import('./token.js'),
-  login: () => import('./login.js'),
-  context: () => import('./context.js'),
-  devices: () => import('./devices.js'),
-  deploy: () => import('./deploy.js'),
-  deployments: () => import('./deployments.js'),
-  rollout: () => import('./rollout.js'),
-  rollback: () => import('./rollback.js'),
-  events: () => import('./events.js'),
-  catalog: () => import('./catalog.js'),
-  completion: () => import('./completion.js'),
+/** Every command: its one-line summary (help, completion) and how to load it, only when named. */
+const commands: Record<string, { summary: string; load: () => Promise<{ command: Command }> }> = {
+  inspect: { summary: 'show what a component is and what it imports', load: () => import('./inspect.js') },
+  run: { summary: 'run a component locally with the given grants', load: () => import('./run.js') },
+  demo: { summary: "run the whole system on this machine: control plane, two devices, two vendors' signed apps", load: () => import('./demo.js') },
+  device: { summary: 'run the device agent (onboarding, signed desired state, apps, status)', load: () => import('./device.js') },
+  identity: { summary: 'verify a workload identity token offline', load: () => import('./identity.js') },
+  wit: { summary: 'write the WIT folder (berth:host + WASI) that apps are built against', load: () => import('./wit.js') },
+  new: { summary: 'start a new app project from a template (JavaScript, C)', load: () => import('./new.js') },
+  build: { summary: 'build the app project here into a component (berth new makes one)', load: () => import('./build.js') },
+  attest: { summary: 'sign SLSA provenance for a component (in-toto statement in DSSE)', load: () => import('./attest.js') },
+  keygen: { summary: 'create a vendor signing key pair (ECDSA P-256)', load: () => import('./keygen.js') },
+  pull: { summary: 'pull a component and its signatures by digest', load: () => import('./pull.js') },
+  push: { summary: 'push a signed component to an OCI registry', load: () => import('./push.js') },
+  registry: { summary: 'run the embedded OCI registry (demo, tests, small sites)', load: () => import('./registry.js') },
+  sbom: { summary: 'write the CycloneDX SBOM of a component, or of Berth itself', load: () => import('./sbom.js') },
+  sign: { summary: 'sign a component with a vendor key (Sigstore bundle)', load: () => import('./sign.js') },
+  'signing-cert': { summary: 'get a short-lived code-signing certificate from the control plane (fleet signing CA)', load: () => import('./signing-cert.js') },
+  advisory: { summary: 'file and read security advisories that warn, block, stop or roll back affected versions', load: () => import('./advisory.js') },
+  vex: { summary: 'state, import and export VEX: which versions an advisory does not affect', load: () => import('./vex.js') },
+  verify: { summary: 'verify a component against a vendor trust policy', load: () => import('./verify.js') },
+  orchestrator: { summary: 'run the control plane and manage devices, onboarding and the fleet CA', load: () => import('./orchestrator.js') },
+  token: { summary: 'create operator tokens and device enrollment tokens', load: () => import('./token.js') },
+  login: { summary: 'check credentials against a control plane and save them as the current context', load: () => import('./login.js') },
+  context: { summary: 'list, switch and delete the control planes saved by berth login', load: () => import('./context.js') },
+  devices: { summary: 'list, show, approve, deny and revoke devices', load: () => import('./devices.js') },
+  deploy: { summary: 'deploy an app version to the fleet, from flags or a YAML/JSON file', load: () => import('./deploy.js') },
+  deployments: { summary: 'list, show and delete deployments', load: () => import('./deployments.js') },
+  rollout: { summary: 'start, follow, pause and resume rolling updates of a deployment', load: () => import('./rollout.js') },
+  rollback: { summary: 'roll a deployment back to the version before its rollout', load: () => import('./rollback.js') },
+  events: { summary: 'read and follow the audit log', load: () => import('./events.js') },
+  catalog: { summary: 'read and add to the catalog: vendors, apps and admitted versions', load: () => import('./catalog.js') },
+  completion: { summary: 'print a shell completion script (bash, zsh or fish)', load: () => import('./completion.js') },
 };
 
 /** The hidden command the shell completion scripts call, as cobra's `__complete`. */
@@ -60,21 +60,20 @@ export const COMPLETE_COMMAND = '__complete';
 
 /** One command by name, loaded (undefined: no such command). */
 export async function loadCommand(name: string): Promise<Command | undefined> {
-  return Object.hasOwn(commands, name) ? (await commands[name]!()).command : undefined;
+  return Object.hasOwn(commands, name) ? (await commands[name]!.load()).command : undefined;
 }
 
-/** Every command by name, loaded: for completion scripts, which name them all. */
-export async function allCommands(): Promise<[string, Command][]> {
-  return Promise.all(
-    Object.keys(commands)
-      .sort()
-      .map(async (name) => [name, (await commands[name]!()).command] as [string, Command]),
-  );
+/** Every command's name and summary, sorted, without loading any: the first word's completion. */
+export function commandSummaries(): { name: string; summary: string }[] {
+  return Object.keys(commands)
+    .sort()
+    .map((name) => ({ name, summary: commands[name]!.summary }));
 }
 
 function usage(): string {
   const lines = ['usage: berth <command> [options]', '', 'commands:'];
-  for (const name of Object.keys(commands).sort()) lines.push(`  ${name}`);
+  const width = Math.max(...Object.keys(commands).map((n) => n.length));
+  for (const { name, summary } of commandSummaries()) lines.push(`  ${name.padEnd(width)}  ${summary}`);
   lines.push('', 'Run `berth <command> --help` for the options of one command.');
   return lines.join('\n');
 }
@@ -87,7 +86,7 @@ export async function main(argv: string[]): Promise<number> {
   }
   // Hidden: what the completion scripts (berth completion) call on every <TAB>.
   if (name === COMPLETE_COMMAND) return (await import('./complete.js')).runComplete(rest);
-  const load = commands[name];
+  const load = Object.hasOwn(commands, name) ? commands[name]!.load : undefined;
   if (!load) {
     process.stderr.write(`berth: unknown command '${name}'\n\n${usage()}\n`);
     return 2;

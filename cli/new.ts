@@ -26,7 +26,6 @@ ${TEMPLATES.map((t) => `  ${t.name.padEnd(10)} ${t.summary}`).join('\n')}
 const OPTIONS = { vendor: { type: 'string' }, dir: { type: 'string' }, help: { type: 'boolean', short: 'h' } } as const;
 
 export const command: Command = {
-  summary: 'start a new app project from a template (JavaScript, C)',
   options: OPTIONS,
   async run(argv) {
     const { values, positionals } = parseArgs({

@@ -77,7 +77,6 @@ const START_OPTIONS = {
 } as const;
 
 export const command: Command = {
-  summary: 'run the control plane and manage devices, onboarding and the fleet CA',
   options: OPTIONS,
   subcommandOptions: { start: START_OPTIONS },
   operands: { revoke: 'device' },

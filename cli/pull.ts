@@ -32,7 +32,6 @@ const OPTIONS = {
 } as const;
 
 export const command: Command = {
-  summary: 'pull a component and its signatures by digest',
   options: OPTIONS,
   async run(argv) {
     const { values, positionals } = parseArgs({

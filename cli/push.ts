@@ -38,7 +38,6 @@ const OPTIONS = {
 } as const;
 
 export const command: Command = {
-  summary: 'push a signed component to an OCI registry',
   options: OPTIONS,
   async run(argv) {
     const { values, positionals } = parseArgs({

@@ -76,7 +76,6 @@ function readPem(path: string, what: string): string {
 }
 
 export const command: Command = {
-  summary: 'run the embedded OCI registry (demo, tests, small sites)',
   options: OPTIONS,
   async run(argv) {
     const options = registryCommandOptions(argv);

@@ -14,7 +14,6 @@ ${TARGET_HELP}`;
 const OPTIONS = { ...TARGET_OPTIONS, ...OUTPUT_OPTIONS } as const;
 
 export const command: Command = {
-  summary: 'roll a deployment back to the version before its rollout',
   options: OPTIONS,
   operands: { '': 'deployment' },
   async run(argv) {

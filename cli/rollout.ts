@@ -56,7 +56,6 @@ const OPTIONS = {
 } as const;
 
 export const command: Command = {
-  summary: 'start, follow, pause and resume rolling updates of a deployment',
   options: OPTIONS,
   operands: Object.fromEntries(SUBCOMMANDS.map((s) => [s, 'deployment' as const])),
   subcommands: SUBCOMMANDS,

@@ -62,7 +62,6 @@ const OPTIONS = {
 } as const;
 
 export const command: Command = {
-  summary: 'run a component locally with the given grants',
   options: OPTIONS,
   async run(argv) {
     const { values, positionals } = parseArgs({

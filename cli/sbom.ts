@@ -34,7 +34,6 @@ const OPTIONS = {
 type Flags = ReturnType<typeof parseArgs<{ args: string[]; allowPositionals: true; options: typeof OPTIONS }>>['values'];
 
 export const command: Command = {
-  summary: 'write the CycloneDX SBOM of a component, or of Berth itself',
   options: OPTIONS,
   async run(argv) {
     let parsed;

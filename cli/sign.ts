@@ -29,7 +29,6 @@ const OPTIONS = {
 } as const;
 
 export const command: Command = {
-  summary: 'sign a component with a vendor key (Sigstore bundle)',
   options: OPTIONS,
   async run(argv) {
     const { values, positionals } = parseArgs({

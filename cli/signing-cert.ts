@@ -33,7 +33,6 @@ const OPTIONS = {
 } as const;
 
 export const command: Command = {
-  summary: 'get a short-lived code-signing certificate from the control plane (fleet signing CA)',
   options: OPTIONS,
   async run(argv) {
     const { values } = parseArgs({

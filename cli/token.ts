@@ -23,7 +23,6 @@ const OPTIONS = {
 } as const;
 
 export const command: Command = {
-  summary: 'create operator tokens and device enrollment tokens',
   options: OPTIONS,
   subcommands: ['create', 'enroll'],
   async run(argv) {

@@ -35,7 +35,6 @@ const OPTIONS = {
 } as const;
 
 export const command: Command = {
-  summary: 'verify a component against a vendor trust policy',
   options: OPTIONS,
   async run(argv) {
     const { values, positionals } = parseArgs({

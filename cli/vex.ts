@@ -30,7 +30,6 @@ const OPTIONS = {
 } as const;
 
 export const command: Command = {
-  summary: 'state, import and export VEX: which versions an advisory does not affect',
   options: OPTIONS,
   subcommands: ['state', 'import', 'export'],
   async run(argv) {

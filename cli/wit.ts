@@ -26,7 +26,6 @@ imports only what the app uses (deps: this folder).`;
 const OPTIONS = { help: { type: 'boolean', short: 'h' } } as const;
 
 export const command: Command = {
-  summary: 'write the WIT folder (berth:host + WASI) that apps are built against',
   options: OPTIONS,
   async run(argv) {
     const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: OPTIONS });

@@ -36,6 +36,7 @@ import type { Reconciler } from './scheduling/reconcile.js';
 import { putSetting } from './store/authorities.js';
 import type { Store } from './store/store.js';
 import type { RegistryClientOptions } from '../oci/client.js';
+import { adminSocketPath } from './admin/socket-path.js';
 
 export interface ControlPlaneOptions {
   /** Data directory: the PGlite store (unless `storeUrl`) and the CA keys. */
@@ -115,10 +116,6 @@ export interface ControlPlane {
   /** The HTTP app served: its `routes` are the whole URL tree (the fuzz benchmark walks them). */
   app: Hono<AppEnv>;
   close(): Promise<void>;
-}
-
-export function adminSocketPath(dataDir: string): string {
-  return join(dataDir, 'admin.sock');
 }
 
 export const DEFAULT_CERTIFICATE_LIFETIME_MS = 30 * 86_400_000;

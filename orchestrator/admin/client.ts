@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { BerthError } from '../../common/errors.js';
-import { adminSocketPath } from '../control-plane.js';
+import { adminSocketPath } from './socket-path.js';
 
 /**
  * How operator commands reach a control plane: the owner-only admin socket in its data
