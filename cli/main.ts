@@ -42,6 +42,7 @@ const commands: Record<string, { summary: string; load: () => Promise<{ command:
   vex: { summary: 'state, import and export VEX: which versions an advisory does not affect', load: () => import('./vex.js') },
   verify: { summary: 'verify a component against a vendor trust policy', load: () => import('./verify.js') },
   orchestrator: { summary: 'run the control plane and manage devices, onboarding and the fleet CA', load: () => import('./orchestrator.js') },
+  tuf: { summary: "the fleet's TUF repository: offline root keys, online key rotation, status", load: () => import('./tuf.js') },
   token: { summary: 'create operator tokens and device enrollment tokens', load: () => import('./token.js') },
   login: { summary: 'check credentials against a control plane and save them as the current context', load: () => import('./login.js') },
   context: { summary: 'list, switch and delete the control planes saved by berth login', load: () => import('./context.js') },

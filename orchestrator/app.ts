@@ -15,6 +15,7 @@ import type { FleetSigningRotation } from './routes/admin-routes.js';
 import type { DesiredStateChanged } from './desired-state/placement.js';
 import { coreRoutes } from './routes/index.js';
 import type { ControlPlaneMetrics } from './metrics/registry.js';
+import type { TufRepository } from './tuf/repository.js';
 
 /** Everything the control plane's HTTP app is built from; tests build it with their own. */
 export interface ControlPlaneDeps extends OnboardingDeps {
@@ -38,6 +39,8 @@ export interface ControlPlaneDeps extends OnboardingDeps {
   desiredStateKeys?: DesiredStateKeyRotation;
   /** Rotates the fleet signing CA and/or TSA with overlap (docs/signing.md). */
   fleetSigningRotation?: FleetSigningRotation;
+  /** The fleet's TUF repository (docs/tuf.md): served at /api/v1/tuf, its root imported by admins. */
+  tuf?: TufRepository;
   /** The audit log's writer: flushed before the log is read, so an operator sees what they just did. */
   audit?: { flush(): Promise<void> };
   /** This control plane's metrics (docs/metrics.md): requests are counted and `GET /metrics` is served when present. */

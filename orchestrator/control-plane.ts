@@ -37,6 +37,9 @@ import { putSetting } from './store/authorities.js';
 import type { Store } from './store/store.js';
 import type { RegistryClientOptions } from '../oci/client.js';
 import { adminSocketPath } from './admin/socket-path.js';
+import { OnlineKeys } from './tuf/online-keys.js';
+import { TufRepository } from './tuf/repository.js';
+import { fleetTrustDocuments } from './tuf/trust-targets.js';
 
 export interface ControlPlaneOptions {
   /** Data directory: the PGlite store (unless `storeUrl`) and the CA keys. */
@@ -200,6 +203,7 @@ async function openServices(options: ControlPlaneOptions, held: StoreAndJobs, me
     ...(held.audit ? { audit: held.audit } : {}),
     metrics,
   };
+  deps.tuf = openTufRepository(keyDir, store, authority, desiredState, () => deps.fleetSigning, logger);
   metrics.watchSigning(() => deps.fleetSigning?.roots);
   // New fleet signing roots (rotated here or by another replica): issue, admit and sign with them.
   fleetSigning.onChange((next) => {
@@ -220,6 +224,30 @@ async function openServices(options: ControlPlaneOptions, held: StoreAndJobs, me
     });
   }
   return { authority, fleetSigning, keys: keyRotation, desiredState, mirror, mirrorCollector, deps };
+}
+
+/**
+ * The fleet's TUF repository (docs/tuf.md), its online keys beside the other keys, its targets
+ * the trust documents as their endpoints serve them.
+ */
+function openTufRepository(
+  keyDir: string,
+  store: Store,
+  authority: FleetAuthority,
+  desiredState: DesiredStateService,
+  fleetSigning: () => ControlPlaneDeps['fleetSigning'],
+  logger: Logger,
+): TufRepository {
+  const documents = fleetTrustDocuments({
+    store,
+    trustBundle: () => authority.bundle(),
+    signingRoots: () => {
+      const roots = fleetSigning()?.roots;
+      return roots ? { signingCas: roots.signingCas, timestampAuthorities: roots.timestampAuthorities } : null;
+    },
+    desiredStateKeys: () => desiredState.publicJwks,
+  });
+  return new TufRepository(store, new OnlineKeys(join(keyDir, 'tuf')), documents, logger);
 }
 
 interface DesiredStateParts {
@@ -265,6 +293,8 @@ async function serve(options: ControlPlaneOptions, held: StoreAndJobs, services:
       { refresh: () => authority.refreshIfChanged(), failure: 'could not check the store for CA changes' },
       { refresh: services.keys.refresh, failure: 'could not check the desired-state signing key' },
       { refresh: () => services.fleetSigning.refresh(), failure: 'could not check the fleet signing roots' },
+      // Trust documents changed here or elsewhere, or metadata half-way to expiry: signed anew.
+      ...(deps.tuf ? [{ refresh: () => deps.tuf!.keepCurrent(), failure: 'could not keep the TUF metadata current' }] : []),
     ],
     options.authorityRefreshMs ?? 10_000,
     logger,

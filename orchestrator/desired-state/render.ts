@@ -1,14 +1,11 @@
 import { gzipSync } from 'node:zlib';
-import canonicalizeModule from 'canonicalize';
 import { pack } from 'tar-stream';
 import { stringify } from 'yaml';
 import { sha256Digest, type Digest } from '../../common/digest.js';
 import { BUNDLE_MEDIA_TYPE } from '../../wire/margo/common.js';
 import type { StateManifest } from '../../wire/margo/manifest.js';
 import type { Placement } from './placement.js';
-
-// A CommonJS module whose types declare an ES default export: take whichever Node hands us.
-const canonicalize = ((canonicalizeModule as unknown as { default?: unknown }).default ?? canonicalizeModule) as (input: unknown) => string | undefined;
+import { canonicalize } from '../../common/canonical-json.js';
 
 /** A rendered document: its exact bytes and their digest. Served byte for byte, never re-rendered. */
 export interface Rendered {

@@ -51,6 +51,8 @@ const statusByPrefix: [string, ContentfulStatusCode, string][] = [
   ['pki.', 409, 'The fleet CA refused the change'],
   ['trust.bad_device_id', 422, 'The device id is not valid'],
   ['key.', 422, 'The key was refused'],
+  ['tuf.root_version', 409, 'The root does not follow the current one'],
+  ['tuf.', 422, 'The TUF metadata was refused'],
 ];
 
 export function toHttpProblem(err: BerthError): HttpProblem {

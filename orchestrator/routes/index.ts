@@ -30,6 +30,8 @@ import { operatorDeploymentRoutes } from './operator-deployment-routes.js';
 import { signingApi } from './signing-api.js';
 import { signingRoutes } from './signing-routes.js';
 import { trustApi } from './trust-api.js';
+import { tufAdminApi, tufApi } from './tuf-api.js';
+import { tufAdminRoutes, tufRoutes } from './tuf-routes.js';
 import { trustRoutes } from './trust-routes.js';
 import { usageApi } from './usage-api.js';
 import { usageRoutes } from './usage-routes.js';
@@ -74,6 +76,9 @@ export const coreRoutes: RouteModule[] = [
   under('/api/v1/admin', fleetRoutes, fleetApi),
   // Operators: /devices/:deviceId/usage, a device's apps' usage history (the console's device page).
   under('/api/v1/admin', usageRoutes, usageApi),
+  // The fleet's TUF repository: /metadata and /targets (public, everything signed); admins' /tuf.
+  under('/api/v1/tuf', tufRoutes, tufApi),
+  under('/api/v1/admin', tufAdminRoutes, tufAdminApi),
   // Any token: /whoami, its name and role (the console signs in with it).
   under('/api/v1', whoamiRoutes, whoamiApi),
   // Security advisories: /advisories (admins and vendors file, readers read), and their VEX.

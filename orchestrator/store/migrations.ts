@@ -453,4 +453,24 @@ export const migrations: Migration[] = [
        $$`,
     ],
   },
+  {
+    version: 19,
+    name: 'TUF repository: metadata by role and version, and the target files it lists (docs/tuf.md)',
+    statements: [
+      // The exact bytes served (signatures cover them); old versions stay so a client walking
+      // the root chain, or reading a snapshot it was just told of, finds them.
+      `CREATE TABLE tuf_metadata (
+         role text NOT NULL,
+         version integer NOT NULL CHECK (version >= 1),
+         body text NOT NULL,
+         created_at timestamptz NOT NULL DEFAULT now(),
+         PRIMARY KEY (role, version))`,
+      `CREATE TABLE tuf_target_files (
+         sha256 text NOT NULL,
+         path text NOT NULL,
+         body text NOT NULL,
+         created_at timestamptz NOT NULL DEFAULT now(),
+         PRIMARY KEY (sha256, path))`,
+    ],
+  },
 ];

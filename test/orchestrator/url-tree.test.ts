@@ -95,6 +95,14 @@ const SERVED = `
   GET /api/v1/admin/fleet
   GET /api/v1/admin/devices/:deviceId{.+}/usage
   GET /api/v1/admin/devices/:deviceId{.+}/usage
+  GET /api/v1/tuf/metadata/:name
+  GET /api/v1/tuf/targets/:path{.+}
+  GET /api/v1/admin/tuf
+  GET /api/v1/admin/tuf
+  POST /api/v1/admin/tuf/online-keys
+  POST /api/v1/admin/tuf/online-keys
+  PUT /api/v1/admin/tuf/root
+  PUT /api/v1/admin/tuf/root
   GET /api/v1/whoami
   GET /api/v1/whoami
   POST /api/v1/advisories

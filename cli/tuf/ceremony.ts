@@ -1,0 +1,100 @@
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Key, type Metadata, type Root } from '@tufjs/models';
+import { BerthError } from '../../common/errors.js';
+import { writePrivateFile } from '../../trust/key-files.js';
+import { newTufSigningKey, tufSigningKeyFromPem, type TufSigningKey } from '../../trust/tuf/keys.js';
+import { newRoot, parseRoot } from '../../trust/tuf/root.js';
+import { DEFAULT_ROOT_EXPIRY_DAYS, ONLINE_ROLES, TUF_METADATA_PATH, type OnlineRole } from '../../wire/tuf.js';
+import type { OnlineKeySet, TufStatus } from '../../wire/tuf-admin.js';
+import type { ApiCall } from '../api-subcommand.js';
+import { UsageError } from '../usage.js';
+
+/**
+ * The operator's side of the fleet's TUF root (docs/tuf.md): root keys made and kept in a folder
+ * the operator takes offline, and each root signed there and published. The control plane never
+ * sees a root key.
+ */
+
+const ROOT_KEY_FILE = /^root-key-(\d+)\.pem$/;
+
+export interface InitOptions {
+  keys: number;
+  threshold: number;
+  out: string;
+  expiresDays?: number;
+}
+
+/** `berth tuf init`: root keys in `out`, root version 1 naming fresh online keys, published. */
+export async function initRepository(api: ApiCall, o: InitOptions): Promise<{ version: number; keyids: string[]; rootFile: string }> {
+  if (!(Number.isInteger(o.keys) && o.keys >= 1 && o.keys <= 16)) throw new UsageError(`--keys must be 1 to 16, not ${o.keys}`);
+  if (!(Number.isInteger(o.threshold) && o.threshold >= 1 && o.threshold <= o.keys))
+    throw new UsageError(`--threshold must be 1 to the number of keys (${o.keys}), not ${o.threshold}`);
+  if ((await rootKeysIn(o.out)).length > 0) throw new BerthError('tuf.keys_exist', `${o.out} already holds root keys; a repository is initialised once`);
+  const rootKeys = Array.from({ length: o.keys }, () => newTufSigningKey());
+  for (const [i, k] of rootKeys.entries()) await writePrivateFile(join(o.out, `root-key-${i + 1}.pem`), k.privatePem());
+  const root = newRoot({
+    version: 1,
+    expires: daysFromNow(o.expiresDays),
+    rootKeys: rootKeys.map((k) => k.key),
+    threshold: o.threshold,
+    online: await freshOnlineKeys(api),
+  });
+  for (const k of rootKeys) root.sign(k.sign);
+  return { ...(await publish(api, root, o.out)), keyids: rootKeys.map((k) => k.key.keyID) };
+}
+
+/**
+ * `berth tuf rotate-online-keys`: the next root, naming fresh online keys (after a theft, or on
+ * schedule), signed by the root keys in `keyDir` (a threshold of them) and published. Metadata
+ * signed by the keys it replaces is refused by devices once they read it.
+ */
+export async function rotateOnlineKeys(api: ApiCall, keyDir: string, expiresDays?: number): Promise<{ version: number; rootFile: string }> {
+  const current = await currentRoot(api);
+  const held = await rootKeysIn(keyDir);
+  const rootRole = current.signed.roles.root!;
+  const signers = held.filter((k) => rootRole.keyIDs.includes(k.key.keyID));
+  if (signers.length < rootRole.threshold)
+    throw new BerthError(
+      'tuf.threshold_not_held',
+      `${keyDir} holds ${signers.length} of the root's keys; the root needs ${rootRole.threshold} to sign its successor`,
+    );
+  const rootKeys = rootRole.keyIDs.map((id) => current.signed.keys[id]!);
+  const next = newRoot({
+    version: current.signed.version + 1,
+    expires: daysFromNow(expiresDays),
+    rootKeys,
+    threshold: rootRole.threshold,
+    online: await freshOnlineKeys(api),
+  });
+  for (const k of signers) next.sign(k.sign);
+  return publish(api, next, keyDir);
+}
+
+async function currentRoot(api: ApiCall): Promise<Metadata<Root>> {
+  const status: TufStatus = await api('GET', '/api/v1/admin/tuf');
+  if (!status.root) throw new BerthError('tuf.no_root', 'the control plane has no TUF root yet: run berth tuf init');
+  return parseRoot(await api('GET', `${TUF_METADATA_PATH}/${status.root.version}.root.json`));
+}
+
+async function freshOnlineKeys(api: ApiCall): Promise<Record<OnlineRole, Key>> {
+  const set: OnlineKeySet = await api('POST', '/api/v1/admin/tuf/online-keys', {});
+  const keys = {} as Record<OnlineRole, Key>;
+  for (const role of ONLINE_ROLES) keys[role] = Key.fromJSON(set.keys[role].keyid, set.keys[role].key as never);
+  return keys;
+}
+
+/** Written beside the keys first (the operator keeps every root), then published. */
+async function publish(api: ApiCall, root: Metadata<Root>, dir: string): Promise<{ version: number; rootFile: string }> {
+  const rootFile = join(dir, `${root.signed.version}.root.json`);
+  await writePrivateFile(rootFile, JSON.stringify(root.toJSON(), null, 2) + '\n');
+  const accepted: { version: number } = await api('PUT', '/api/v1/admin/tuf/root', root.toJSON());
+  return { version: accepted.version, rootFile };
+}
+
+async function rootKeysIn(dir: string): Promise<TufSigningKey[]> {
+  const names = (await readdir(dir).catch(() => [] as string[])).filter((n) => ROOT_KEY_FILE.test(n)).sort();
+  return Promise.all(names.map(async (n) => tufSigningKeyFromPem(await readFile(join(dir, n), 'utf8'), join(dir, n))));
+}
+
+const daysFromNow = (days = DEFAULT_ROOT_EXPIRY_DAYS): Date => new Date(Date.now() + days * 86_400_000);
