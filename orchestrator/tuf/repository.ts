@@ -64,6 +64,8 @@ export class TufRepository {
 
   /** Re-signs what changed or is half-way to expiry; nothing before a root exists. Returns the roles signed. */
   async keepCurrent(now = new Date()): Promise<OnlineRole[]> {
+    // Most control planes have no root yet, or nothing to sign: one read, no documents, no lock.
+    if (!(await latestMetadata(this.store, MetadataKind.Root))) return [];
     const documents = await this.documents();
     return this.store.transaction(async (tx) => {
       await tx.query('SELECT pg_advisory_xact_lock($1)', [TUF_PUBLISH_LOCK]);

@@ -98,7 +98,7 @@ describe('the TUF repository the control plane serves', () => {
     forged.sign(stolen.sign);
     const thief = new ForgingFetcher(h.ca, JSON.stringify(forged.toJSON()));
     const victim = tufClient(h, join(offline, '2.root.json'), thief);
-    await expect(victim.round().refresh()).rejects.toThrow("timestamp was signed by 0/1 keys");
+    await expect(victim.round().refresh()).rejects.toThrow('timestamp was signed by 0/1 keys');
     expect(thief.forgedServed).toBe(true);
   });
 });
