@@ -11,6 +11,7 @@ import {
 } from '../store/deployment-status.js';
 import type { Queryable } from '../store/store.js';
 import type { RolloutWave } from '../../wire/rollout.js';
+import { DEVICE_DEPLOYMENT_STATES } from '../../wire/deployment.js';
 import { advance } from './rollout.js';
 import { rolloutWaves } from './rollout-waves.js';
 
@@ -35,8 +36,6 @@ export async function recordDeviceStatus(tx: Queryable, report: DeviceReport, ch
   const [outcome] = await recordDeviceStatuses(tx, [report], changed);
   return outcome!;
 }
-
-const STATES: DeviceDeploymentState[] = ['pending', 'installing', 'installed', 'failed', 'removing', 'removed'];
 
 export interface DeploymentStatus {
   deploymentId: string;
@@ -66,7 +65,7 @@ export async function aggregateStatus(q: Queryable, deploymentId: string): Promi
   const d = await deployments.getDeployment(q, deploymentId);
   if (!d) throw new HttpProblem(404, 'deployment.unknown', 'No such deployment', { detail: `no deployment '${deploymentId}'` });
   const rows = await statusOfPlacements(q, deploymentId);
-  const counts = Object.fromEntries(STATES.map((s) => [s, 0])) as Record<DeviceDeploymentState, number>;
+  const counts = Object.fromEntries(DEVICE_DEPLOYMENT_STATES.map((s) => [s, 0])) as Record<DeviceDeploymentState, number>;
   const versions: Record<string, number> = {};
   const installed: Record<string, number> = {};
   for (const r of rows) {
@@ -78,5 +77,17 @@ export async function aggregateStatus(q: Queryable, deploymentId: string): Promi
   const usage = Object.fromEntries(rows.filter((r) => r.usage).map((r) => [r.deviceId, r.usage]));
   const otherVersions = rows.flatMap((r) => (r.otherVersion ? [{ deviceId: r.deviceId, placedVersion: r.version, ...r.otherVersion }] : []));
   const waves = rolloutWaves(d, rows);
-  return { deploymentId, version: d.version, rollout: d.rollout, devices: rows.length, counts, versions, installed, waves, errors, usage, otherVersions };
+  return {
+    deploymentId,
+    version: d.version,
+    rollout: d.rollout,
+    devices: rows.length,
+    counts,
+    versions,
+    installed,
+    waves,
+    errors,
+    usage,
+    otherVersions,
+  };
 }

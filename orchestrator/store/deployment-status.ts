@@ -2,8 +2,9 @@ import type { Queryable } from './store.js';
 import { jsonParam } from './sanitise.js';
 import { USAGE_SAMPLE_INTERVAL_SECONDS } from '../../wire/usage-history.js';
 import { sampleUsageSql } from './usage-samples.js';
+import type { DeviceDeploymentState } from '../../wire/deployment.js';
 
-export type DeviceDeploymentState = 'pending' | 'installing' | 'installed' | 'failed' | 'removing' | 'removed';
+export type { DeviceDeploymentState };
 
 export interface DeviceStatusRow {
   deploymentId: string;
