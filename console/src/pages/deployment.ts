@@ -2,11 +2,11 @@ import { seg } from '../api.js';
 import { badge, field, h, replace, table, type Child } from '../dom.js';
 import { act, changeTracker, errorNote, operatorsOnly, poll, show, type Page, type PageContext } from '../page.js';
 import { usageText } from '../usage.js';
-import type { AppVersion, Deployment, DeploymentStatus, FleetDevice, Placement } from '../types.js';
+import type { Deployment, DeploymentRolledBack, DeploymentStatus, DeploymentWithPlacements, Fleet, VersionsListed } from '../types.js';
 
 /** What one poll of the deployment page reads. */
 interface Snapshot {
-  deployment: Deployment & { placements: Placement[] };
+  deployment: DeploymentWithPlacements;
   status: DeploymentStatus;
   /** Each placed device's last report on this deployment (from the fleet overview). */
   reports: Map<string, { version: string; state: string }>;
@@ -70,9 +70,9 @@ export const deploymentPage: Page = async (ctx) => {
 
 async function read(ctx: PageContext, id: string): Promise<Snapshot> {
   const [deployment, status, fleet] = await Promise.all([
-    ctx.api.get<Snapshot['deployment']>(`/admin/deployments/${seg(id)}`, ctx.signal),
+    ctx.api.get<DeploymentWithPlacements>(`/admin/deployments/${seg(id)}`, ctx.signal),
     ctx.api.get<DeploymentStatus>(`/admin/deployments/${seg(id)}/status`, ctx.signal),
-    ctx.api.get<{ devices: FleetDevice[] }>('/admin/fleet', ctx.signal),
+    ctx.api.get<Fleet>('/admin/fleet', ctx.signal),
   ]);
   const reports = new Map<string, { version: string; state: string }>();
   for (const device of fleet.devices)
@@ -118,7 +118,7 @@ function progressOf({ deployment, status, reports }: Snapshot): { text: string; 
 }
 
 function deviceTable({ deployment, status, reports }: Snapshot): HTMLElement {
-  const failed = new Map(status.errors.map((e) => [e.deviceId, e.error?.message ?? e.error?.code ?? 'failed']));
+  const failed = new Map(status.errors.map((e) => [e.deviceId, errorText(e.error)]));
   return table(
     'Devices',
     ['Device', 'Placed version', 'Last report', 'Resource use'],
@@ -133,6 +133,12 @@ function deviceTable({ deployment, status, reports }: Snapshot): HTMLElement {
     }),
     'not placed on any device (no eligible device yet).',
   );
+}
+
+/** A device's error in a few words: the answer passes on whatever the device reported (Margo status.error), so it is checked here. */
+function errorText(error: unknown): string {
+  const { message, code } = (typeof error === 'object' && error !== null ? error : {}) as { message?: unknown; code?: unknown };
+  return typeof message === 'string' ? message : typeof code === 'string' ? code : 'failed';
 }
 
 /** The rollout's buttons: kept across redraws (only enabled or not), so keyboard focus stays on them. */
@@ -192,7 +198,7 @@ function rolloutControls(ctx: PageContext, id: string, status: HTMLElement) {
       void act(
         rollback,
         status,
-        async () => `Rolled back to ${(await ctx.api.post<{ version: string }>(`${base}/rollbacks`)).version}.`,
+        async () => `Rolled back to ${(await ctx.api.post<DeploymentRolledBack>(`${base}/rollbacks`)).version}.`,
         () => after(),
       ),
   );
@@ -214,7 +220,7 @@ function rolloutControls(ctx: PageContext, id: string, status: HTMLElement) {
       if (listedFor === `${d.appId}@${d.version}`) return;
       listedFor = `${d.appId}@${d.version}`;
       void ctx.api
-        .get<{ versions: AppVersion[] }>(`/catalog/apps/${seg(d.appId)}/versions`, ctx.signal)
+        .get<VersionsListed>(`/catalog/apps/${seg(d.appId)}/versions`, ctx.signal)
         .then(({ versions }) => replace(version, ...versions.filter((v) => v.version !== d.version).map((v) => h('option', { value: v.version }, v.version))))
         .catch((err: unknown) => replace(status, errorNote(err)));
     },
