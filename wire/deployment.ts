@@ -81,5 +81,8 @@ export const deploymentStatusShown = z.object({
   errors: z.array(z.object({ deviceId: z.string(), version: z.string(), error: z.unknown().describe('The error the device reported (Margo status.error)') })),
   usage: z.record(z.string(), z.unknown().describe('The last resource usage the device reported')),
   otherVersions: z.array(z.object({ deviceId: z.string(), placedVersion: z.string(), version: z.string(), state: z.enum(DEVICE_DEPLOYMENT_STATES) })),
+  reports: z
+    .record(z.string(), z.object({ version: z.string(), state: z.enum(DEVICE_DEPLOYMENT_STATES) }))
+    .describe('Each placed device’s last report, whichever version it names; a device that has not reported yet is absent'),
 });
 export type DeploymentStatusShown = z.output<typeof deploymentStatusShown>;

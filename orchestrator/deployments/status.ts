@@ -58,6 +58,8 @@ export interface DeploymentStatus {
    * their word. They count as `pending` on the placed version above (docs/deployments.md).
    */
   otherVersions: { deviceId: string; placedVersion: string; version: string; state: DeviceDeploymentState }[];
+  /** Each placed device's last report, whichever version it names; absent until the device reports (the console's device table). */
+  reports: Record<string, { version: string; state: DeviceDeploymentState }>;
 }
 
 /** What operators see: how many placed devices are in each state, and the failures with their errors. */
@@ -76,6 +78,9 @@ export async function aggregateStatus(q: Queryable, deploymentId: string): Promi
   const errors = rows.filter((r) => r.state === 'failed').map((r) => ({ deviceId: r.deviceId, version: r.version, error: r.error }));
   const usage = Object.fromEntries(rows.filter((r) => r.usage).map((r) => [r.deviceId, r.usage]));
   const otherVersions = rows.flatMap((r) => (r.otherVersion ? [{ deviceId: r.deviceId, placedVersion: r.version, ...r.otherVersion }] : []));
+  const reports = Object.fromEntries(
+    rows.flatMap((r) => (r.otherVersion ? [[r.deviceId, r.otherVersion]] : r.reported ? [[r.deviceId, { version: r.version, state: r.state }]] : [])),
+  );
   const waves = rolloutWaves(d, rows);
   return {
     deploymentId,
@@ -89,5 +94,6 @@ export async function aggregateStatus(q: Queryable, deploymentId: string): Promi
     errors,
     usage,
     otherVersions,
+    reports,
   };
 }

@@ -2,14 +2,15 @@ import { seg } from '../api.js';
 import { badge, field, h, replace, table, type Child } from '../dom.js';
 import { act, changeTracker, errorNote, operatorsOnly, poll, show, type Page, type PageContext } from '../page.js';
 import { usageText } from '../usage.js';
-import type { Deployment, DeploymentRolledBack, DeploymentStatus, DeploymentWithPlacements, Fleet, VersionsListed } from '../types.js';
+import type { Deployment, DeploymentRolledBack, DeploymentStatus, DeploymentWithPlacements, VersionsListed } from '../types.js';
 
-/** What one poll of the deployment page reads. */
+/**
+ * What one poll of the deployment page reads: the deployment with its placements, and its status
+ * (which holds each placed device's last report), never the whole fleet.
+ */
 interface Snapshot {
   deployment: DeploymentWithPlacements;
   status: DeploymentStatus;
-  /** Each placed device's last report on this deployment (from the fleet overview). */
-  reports: Map<string, { version: string; state: string }>;
 }
 
 /**
@@ -41,7 +42,7 @@ export const deploymentPage: Page = async (ctx) => {
   let active = false;
   const refresh = async () => {
     const snapshot = await read(ctx, id);
-    if (!changed([snapshot.deployment, snapshot.status, [...snapshot.reports]])) return;
+    if (!changed(snapshot)) return;
     const { deployment, status: s } = snapshot;
     const rollout = deployment.rollout;
     active = rollout.state === 'rolling' || s.counts.pending + s.counts.installing > 0;
@@ -69,15 +70,11 @@ export const deploymentPage: Page = async (ctx) => {
 };
 
 async function read(ctx: PageContext, id: string): Promise<Snapshot> {
-  const [deployment, status, fleet] = await Promise.all([
+  const [deployment, status] = await Promise.all([
     ctx.api.get<DeploymentWithPlacements>(`/admin/deployments/${seg(id)}`, ctx.signal),
     ctx.api.get<DeploymentStatus>(`/admin/deployments/${seg(id)}/status`, ctx.signal),
-    ctx.api.get<Fleet>('/admin/fleet', ctx.signal),
   ]);
-  const reports = new Map<string, { version: string; state: string }>();
-  for (const device of fleet.devices)
-    for (const app of device.apps) if (app.deploymentId === id) reports.set(device.id, { version: app.version, state: app.state });
-  return { deployment, status, reports };
+  return { deployment, status };
 }
 
 function summaryList(d: Deployment): HTMLElement {
@@ -97,11 +94,11 @@ function summaryList(d: Deployment): HTMLElement {
 }
 
 /** The rollout in one sentence, and how far along it is: devices whose last report is the version aimed at, installed. */
-function progressOf({ deployment, status, reports }: Snapshot): { text: string; done: number; of: number } {
+function progressOf({ deployment, status }: Snapshot): { text: string; done: number; of: number } {
   const r = deployment.rollout;
   const aim = r.targetVersion ?? deployment.version;
   const of = status.devices;
-  const done = [...reports.values()].filter((x) => x.version === aim && x.state === 'installed').length;
+  const done = Object.values(status.reports).filter((x) => x.version === aim && x.state === 'installed').length;
   const running = `${done} of ${of} device${of === 1 ? '' : 's'} run ${aim}`;
   switch (r.state) {
     case 'rolling':
@@ -117,13 +114,13 @@ function progressOf({ deployment, status, reports }: Snapshot): { text: string; 
   }
 }
 
-function deviceTable({ deployment, status, reports }: Snapshot): HTMLElement {
+function deviceTable({ deployment, status }: Snapshot): HTMLElement {
   const failed = new Map(status.errors.map((e) => [e.deviceId, errorText(e.error)]));
   return table(
     'Devices',
     ['Device', 'Placed version', 'Last report', 'Resource use'],
     deployment.placements.map((p) => {
-      const report = reports.get(p.deviceId);
+      const report = status.reports[p.deviceId];
       return [
         h('a', { href: `#/devices/${seg(p.deviceId)}` }, p.deviceId),
         p.version,
