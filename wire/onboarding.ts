@@ -64,3 +64,21 @@ export { labels as labelsSchema };
 /** GET /api/v1/identity: who the calling device is, by its certificate. */
 export const deviceIdentitySchema = z.object({ deviceId: z.string(), spiffeId: z.string(), notAfter: z.string(), bundleSequence: z.number().int() });
 export type DeviceIdentity = z.infer<typeof deviceIdentitySchema>;
+
+/**
+ * GET /api/v1/admin/onboarding-requests: the requests waiting for an operator's approval
+ * (orchestrator/store/requests.ts OnboardingRequestRecord as JSON, without the CSR). The
+ * console's onboarding page reads it.
+ */
+export const pendingRequestSchema = z.object({
+  id: z.string(),
+  deviceId: z.string(),
+  method: z.string(),
+  publicKeySha256: z.string(),
+  status: z.literal('pending'),
+  certificateFingerprint: z.string().nullable(),
+  createdAt: z.string(),
+});
+export type PendingRequest = z.output<typeof pendingRequestSchema>;
+export const onboardingRequestsListed = z.object({ requests: z.array(pendingRequestSchema) });
+export type OnboardingRequestsListed = z.output<typeof onboardingRequestsListed>;

@@ -1,6 +1,10 @@
-/** An app's usage report (docs/accounting.md) in a few words; unknown members are left out, never guessed. */
-export function usageText(usage: Record<string, unknown> | null): string {
-  if (!usage) return '—';
+/**
+ * An app's usage report (docs/accounting.md) in a few words; unknown members are left out, never
+ * guessed. The answers carry the report as the device sent it, so anything but an object shows as none.
+ */
+export function usageText(report: unknown): string {
+  if (typeof report !== 'object' || report === null) return '—';
+  const usage = report as Record<string, unknown>;
   const parts: string[] = [];
   const memory = usage.memory as { bytes?: number; peakPages?: number } | undefined;
   const cpu = usage.cpu as { busyMs?: number } | undefined;

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { NAME_PATTERN } from '../../wire/ids.js';
+import { DEVICE_STATUSES } from '../../wire/fleet.js';
 import { labelsSchema } from '../../wire/onboarding.js';
 
 /**
@@ -62,27 +63,12 @@ export const devicesListed = z.object({
   devices: z.array(
     z.object({
       id: z.string(),
-      status: z.enum(['pending', 'active', 'denied', 'revoked']),
+      status: z.enum(DEVICE_STATUSES),
       labels: z.record(z.string(), z.string()),
       onboardingMethod: z.string(),
       createdAt: z.string(),
       revokedAt: z.string().nullable(),
       revokedReason: z.string().nullable(),
-    }),
-  ),
-});
-
-/** GET /onboarding-requests: the pending requests (store/requests.ts OnboardingRequestRecord) without their CSR. */
-export const onboardingRequestsListed = z.object({
-  requests: z.array(
-    z.object({
-      id: z.string(),
-      deviceId: z.string(),
-      method: z.string(),
-      publicKeySha256: z.string(),
-      status: z.literal('pending'),
-      certificateFingerprint: z.string().nullable(),
-      createdAt: z.string(),
     }),
   ),
 });

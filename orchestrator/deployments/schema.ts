@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { rolloutWaveSchema } from '../../wire/rollout.js';
+import { rolloutShown } from '../../wire/deployment.js';
 import { storable, storedObject } from '../catalog/schema.js';
 import { grantSetSchema } from '../../wire/grants.js';
 import { appIdSchema, deploymentIdSchema, deviceIdSchema, versionSchema } from '../../wire/ids.js';
@@ -100,68 +100,15 @@ export const rolloutBody = z.strictObject({
     .optional(),
 });
 
-/* Answers of the operator deployment endpoints that have a fixed shape (routes/operator-deployment-api.ts). */
+/*
+ * Answers of the operator deployment endpoints that only the server and the CLI read
+ * (routes/operator-deployment-api.ts); those the console reads too live in wire/deployment.ts.
+ */
 export const deploymentRemoved = z.object({ deploymentId: z.string(), removedFrom: z.array(z.string()) });
-export const deploymentRolledBack = z.object({ deploymentId: z.string(), version: z.string() });
 export const schedulerSwept = z.object({ swept: z.literal(true) });
 
-/* A deployment as the operator API answers it: store/deployments.ts DeploymentRecord as JSON. */
-const storedJson = z.record(z.string(), z.unknown());
-export const rolloutShown = z.object({
-  state: z.enum(['none', 'rolling', 'paused', 'done', 'rolled-back']),
-  targetVersion: z.string().nullable(),
-  previousVersion: z.string().nullable(),
-  batchSize: z.number().int(),
-  /** Set while paused: why. */
-  reason: z
-    .object({
-      code: z.enum(['rollout.device_rolled_back', 'rollout.device_failed', 'rollout.wave_timeout', 'rollout.paused_by_operator']),
-      message: z.string(),
-      version: z.string(),
-      devices: z.array(z.string()),
-      at: z.string(),
-    })
-    .nullable(),
-  waveTimeoutSeconds: z.number().int(),
-  waveStartedAt: z.string().nullable(),
-});
-export const deploymentShown = z.object({
-  id: z.string(),
-  appId: z.string(),
-  version: z.string(),
-  grants: storedJson,
-  tier: tierSchema,
-  limits: storedJson.nullable(),
-  parameters: storedJson.nullable(),
-  placement: storedJson,
-  rollout: rolloutShown,
-  createdBy: z.string(),
-  createdAt: z.string(),
-  updatedAt: z.string(),
-});
-export const deploymentCreated = deploymentShown.extend({ placed: z.array(z.string()), unplaced: z.number().int() });
-export const deploymentsListed = z.object({ deployments: z.array(deploymentShown) });
-export const deploymentWithPlacements = deploymentShown.extend({
-  placements: z.array(z.object({ deploymentId: z.string(), deviceId: z.string(), version: z.string() })),
-});
 /** A rollout started, paused or resumed: the deployment, the scheduler's step where it took one, and the rollout. */
 export const rolloutAnswer = rolloutShown.extend({
   deploymentId: z.string(),
   step: z.enum(['not-rolling', 'paused', 'waiting', 'next-wave', 'done']).optional(),
-});
-
-/** GET /deployments/{id}/status: deployments/status.ts DeploymentStatus as JSON. */
-const deviceStates = ['pending', 'installing', 'installed', 'failed', 'removing', 'removed'] as const;
-export const deploymentStatusShown = z.object({
-  deploymentId: z.string(),
-  version: z.string(),
-  rollout: rolloutShown,
-  devices: z.number().int(),
-  counts: z.object(Object.fromEntries(deviceStates.map((s) => [s, z.number().int()])) as Record<(typeof deviceStates)[number], z.ZodNumber>),
-  versions: z.record(z.string(), z.number().int()),
-  installed: z.record(z.string(), z.number().int()).describe('Per version, the devices placed on it that report it installed: a rollout’s progress'),
-  waves: z.array(rolloutWaveSchema).describe('The rollout’s waves in order: those moved, with exact counts, then those to come'),
-  errors: z.array(z.object({ deviceId: z.string(), version: z.string(), error: z.unknown().describe('The error the device reported (Margo status.error)') })),
-  usage: z.record(z.string(), z.unknown().describe('The last resource usage the device reported')),
-  otherVersions: z.array(z.object({ deviceId: z.string(), placedVersion: z.string(), version: z.string(), state: z.enum(deviceStates) })),
 });

@@ -11,6 +11,7 @@ import {
 } from '../store/deployment-status.js';
 import type { Queryable } from '../store/store.js';
 import type { RolloutWave } from '../../wire/rollout.js';
+import { DEVICE_DEPLOYMENT_STATES } from '../../wire/deployment.js';
 import { advance } from './rollout.js';
 import { rolloutWaves } from './rollout-waves.js';
 
@@ -36,8 +37,6 @@ export async function recordDeviceStatus(tx: Queryable, report: DeviceReport, ch
   return outcome!;
 }
 
-const STATES: DeviceDeploymentState[] = ['pending', 'installing', 'installed', 'failed', 'removing', 'removed'];
-
 export interface DeploymentStatus {
   deploymentId: string;
   version: string;
@@ -59,6 +58,8 @@ export interface DeploymentStatus {
    * their word. They count as `pending` on the placed version above (docs/deployments.md).
    */
   otherVersions: { deviceId: string; placedVersion: string; version: string; state: DeviceDeploymentState }[];
+  /** Each placed device's last report, whichever version it names; absent until the device reports (the console's device table). */
+  reports: Record<string, { version: string; state: DeviceDeploymentState }>;
 }
 
 /** What operators see: how many placed devices are in each state, and the failures with their errors. */
@@ -66,7 +67,7 @@ export async function aggregateStatus(q: Queryable, deploymentId: string): Promi
   const d = await deployments.getDeployment(q, deploymentId);
   if (!d) throw new HttpProblem(404, 'deployment.unknown', 'No such deployment', { detail: `no deployment '${deploymentId}'` });
   const rows = await statusOfPlacements(q, deploymentId);
-  const counts = Object.fromEntries(STATES.map((s) => [s, 0])) as Record<DeviceDeploymentState, number>;
+  const counts = Object.fromEntries(DEVICE_DEPLOYMENT_STATES.map((s) => [s, 0])) as Record<DeviceDeploymentState, number>;
   const versions: Record<string, number> = {};
   const installed: Record<string, number> = {};
   for (const r of rows) {
@@ -77,6 +78,22 @@ export async function aggregateStatus(q: Queryable, deploymentId: string): Promi
   const errors = rows.filter((r) => r.state === 'failed').map((r) => ({ deviceId: r.deviceId, version: r.version, error: r.error }));
   const usage = Object.fromEntries(rows.filter((r) => r.usage).map((r) => [r.deviceId, r.usage]));
   const otherVersions = rows.flatMap((r) => (r.otherVersion ? [{ deviceId: r.deviceId, placedVersion: r.version, ...r.otherVersion }] : []));
+  const reports = Object.fromEntries(
+    rows.flatMap((r) => (r.otherVersion ? [[r.deviceId, r.otherVersion]] : r.reported ? [[r.deviceId, { version: r.version, state: r.state }]] : [])),
+  );
   const waves = rolloutWaves(d, rows);
-  return { deploymentId, version: d.version, rollout: d.rollout, devices: rows.length, counts, versions, installed, waves, errors, usage, otherVersions };
+  return {
+    deploymentId,
+    version: d.version,
+    rollout: d.rollout,
+    devices: rows.length,
+    counts,
+    versions,
+    installed,
+    waves,
+    errors,
+    usage,
+    otherVersions,
+    reports,
+  };
 }

@@ -3,7 +3,6 @@ import {
   caRotated,
   deviceRevoked,
   devicesListed,
-  onboardingRequestsListed,
   desiredStateKeyRotated,
   enrollmentTokenCreated,
   fleetSigningRetired,
@@ -21,6 +20,7 @@ import {
   signingRotationBody,
   tokenBody,
 } from '../admin/schema.js';
+import { onboardingRequestsListed } from '../../wire/onboarding.js';
 import { emptyBody } from '../http/body.js';
 import { apiGroup } from '../openapi/operation.js';
 

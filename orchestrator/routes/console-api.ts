@@ -1,15 +1,7 @@
-import { z } from 'zod';
 import { CONSOLE_FILES } from '../console/assets.js';
 import { apiGroup } from '../openapi/operation.js';
-
-/** What GET /api/v1/whoami answers: the caller's token, never its secret. */
-export const whoAmISchema = z.object({
-  name: z.string(),
-  role: z.string(),
-  /** The vendor a `vendor:<name>` token speaks for; absent for operators and admins. */
-  vendor: z.string().optional(),
-});
-export type WhoAmI = z.infer<typeof whoAmISchema>;
+import { fleetSchema } from '../../wire/fleet.js';
+import { whoAmISchema } from '../../wire/whoami.js';
 
 /** What fleetRoutes (fleet-routes.ts) serves under /api/v1/admin, for the OpenAPI document. */
 export const fleetApi = apiGroup('Fleet', [
@@ -20,11 +12,7 @@ export const fleetApi = apiGroup('Fleet', [
     description: 'The web console’s overview (docs/console.md): what the store knows of each device, nothing derived.',
     access: 'operator',
     responses: {
-      200: {
-        description: 'The fleet',
-        bodyDescription:
-          '{devices: [{id, status, labels, createdAt, health, lastSeenAt, certificateNotAfter, apps: [{deploymentId, appId, version, state, usage, reportedAt}]}]} (orchestrator/store/fleet.ts)',
-      },
+      200: { description: 'The fleet', schema: fleetSchema },
     },
   },
 ]);

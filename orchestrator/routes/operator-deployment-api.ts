@@ -1,15 +1,5 @@
-import {
-  deploymentBody,
-  deploymentCreated,
-  deploymentRemoved,
-  deploymentRolledBack,
-  deploymentsListed,
-  deploymentStatusShown,
-  deploymentWithPlacements,
-  rolloutAnswer,
-  rolloutBody,
-  schedulerSwept,
-} from '../deployments/schema.js';
+import { deploymentBody, deploymentRemoved, rolloutAnswer, rolloutBody, schedulerSwept } from '../deployments/schema.js';
+import { deploymentCreated, deploymentRolledBack, deploymentsListed, deploymentStatusShown, deploymentWithPlacements } from '../../wire/deployment.js';
 import { REGISTRY_PROBLEMS } from '../catalog/refusal.js';
 import { emptyBody } from '../http/body.js';
 import { apiGroup } from '../openapi/operation.js';

@@ -1,18 +1,6 @@
 import { appIdSchema, vendorNameSchema } from '../../wire/ids.js';
-import {
-  appBody,
-  appShown,
-  appsListed,
-  trustPolicyBody,
-  trustPolicyReplaced,
-  vendorBody,
-  vendorRegistered,
-  vendorShown,
-  vendorsListed,
-  versionBody,
-  versionShown,
-  versionsListed,
-} from '../catalog/schema.js';
+import { appBody, trustPolicyBody, vendorBody, versionBody } from '../catalog/schema.js';
+import { appShown, appsListed, trustPolicyReplaced, vendorRegistered, vendorShown, vendorsListed, versionShown, versionsListed } from '../../wire/catalog.js';
 import { REGISTRY_PROBLEMS } from '../catalog/refusal.js';
 import { apiGroup } from '../openapi/operation.js';
 

@@ -3,7 +3,7 @@ import type { ControlPlaneDeps } from '../app.js';
 import { canReadCatalog, vendorOfRole } from '../catalog/access.js';
 import type { AppEnv } from '../http/env.js';
 import { requireOperator } from '../http/operator-auth.js';
-import type { WhoAmI } from './console-api.js';
+import type { WhoAmI } from '../../wire/whoami.js';
 
 /**
  * GET /whoami under /api/v1: who a bearer token is, for any operator, admin or vendor token. The

@@ -2,8 +2,9 @@ import type { Queryable } from './store.js';
 import { jsonParam } from './sanitise.js';
 import { USAGE_SAMPLE_INTERVAL_SECONDS } from '../../wire/usage-history.js';
 import { sampleUsageSql } from './usage-samples.js';
+import type { DeviceDeploymentState } from '../../wire/deployment.js';
 
-export type DeviceDeploymentState = 'pending' | 'installing' | 'installed' | 'failed' | 'removing' | 'removed';
+export type { DeviceDeploymentState };
 
 export interface DeviceStatusRow {
   deploymentId: string;
@@ -107,6 +108,8 @@ export interface PlacementStatus {
   usage: DeviceStatusRow['usage'];
   /** The device's last report when it named another version than the placed one, else null. */
   otherVersion: { version: string; state: DeviceDeploymentState } | null;
+  /** Whether the device has reported on this deployment at all (on any version). */
+  reported: boolean;
   /** The wave of a rolling update that moved the device to the placed version, else null. */
   wave: number | null;
 }
@@ -121,7 +124,8 @@ export async function statusOfPlacements(q: Queryable, deploymentId: string): Pr
             CASE WHEN s.version <> p.version THEN jsonb_build_object('version', s.version, 'state', s.state) END AS "otherVersion",
             CASE WHEN s.version = p.version THEN s.state ELSE 'pending' END AS state,
             CASE WHEN s.version = p.version THEN s.error ELSE NULL END AS error,
-            CASE WHEN s.version = p.version THEN s.usage ELSE NULL END AS usage
+            CASE WHEN s.version = p.version THEN s.usage ELSE NULL END AS usage,
+            s.device_id IS NOT NULL AS reported
      FROM placements p LEFT JOIN deployment_device_status s ON s.deployment_id = p.deployment_id AND s.device_id = p.device_id
      WHERE p.deployment_id = $1 ORDER BY p.device_id`,
     [deploymentId],

@@ -1,7 +1,8 @@
 import type { Queryable } from './store.js';
 import { jsonParam } from './sanitise.js';
+import type { DeviceStatus } from '../../wire/fleet.js';
 
-export type DeviceStatus = 'pending' | 'active' | 'denied' | 'revoked';
+export type { DeviceStatus };
 
 export interface DeviceRecord {
   id: string;

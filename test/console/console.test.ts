@@ -119,6 +119,7 @@ describe('the web console in a real browser', () => {
     await page.getByLabel('Grants (JSON)').fill('{"log": {}}');
     await page.getByRole('button', { name: 'Deploy' }).click();
     await page.waitForURL(/#\/deployments\/sensor-console$/);
+    const deploymentPageFrom = requests.length;
     await expect.poll(() => progress().textContent(), { timeout: DEVICES_MS }).toBe('No rollout: 2 of 2 devices run 1.0.0.');
 
     // Roll out 1.1.0 one device at a time; hold it, go on, and watch it complete.
@@ -143,6 +144,10 @@ describe('the web console in a real browser', () => {
     await page.getByText('Rolled back to 1.0.0.').waitFor();
     await expect.poll(() => progress().textContent(), { timeout: DEVICES_MS }).toBe('Rolled back to 1.0.0: 2 of 2 devices run 1.0.0.');
     for (const agent of running) expect(agent.reconciler.apps().find((a) => a.deploymentId === 'sensor-console')?.plan.version).toBe('1.0.0');
+    // Each placed device's last report, from the deployment's status: the page never reads the whole fleet.
+    const placed = page.getByRole('table', { name: 'Devices', exact: true });
+    await expect.poll(() => placed.textContent(), { timeout: DEVICES_MS }).toMatch(/line-1.*installed 1\.0\.0.*line-2.*installed 1\.0\.0/);
+    expect(requests.slice(deploymentPageFrom).filter((url) => url.includes('/api/v1/admin/fleet'))).toEqual([]);
 
     // Each step is in the audit log.
     await page.getByRole('link', { name: 'Audit log' }).click();

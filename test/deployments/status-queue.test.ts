@@ -122,7 +122,10 @@ describe('status report queue', () => {
     expect(outcomes).toEqual(['created', 'created', 'ahead']);
     // One shared attempt (rolled back), then one per report.
     expect(db.transactions).toBe(4);
-    expect((await aggregateStatus(store, 'fallback')).counts).toMatchObject({ installed: 1, failed: 1, pending: 1 });
+    const status = await aggregateStatus(store, 'fallback');
+    expect(status.counts).toMatchObject({ installed: 1, failed: 1, pending: 1 });
+    // The refused report left f3 without one: absent, not "pending" by its word.
+    expect(status.reports).toEqual({ f1: { version: '1.0.0', state: 'installed' }, f2: { version: '1.0.0', state: 'failed' } });
   });
 
   it('moves a rolling update on once per batch, from the reports of its whole wave', async () => {

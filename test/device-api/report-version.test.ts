@@ -88,6 +88,8 @@ describe('a status report counts for the version it names', () => {
     expect(held.versions).toEqual({ '1.0.0': 1, '1.1.0': 1 });
     expect(held.counts).toMatchObject({ installed: 1, pending: 1 });
     expect(held.otherVersions).toEqual([{ deviceId: waveId, placedVersion: '1.1.0', version: '1.0.0', state: 'installed' }]);
+    // Each device's last report, whichever version it names (the console's device table).
+    expect(held.reports[waveId]).toEqual({ version: '1.0.0', state: 'installed' });
     expect(
       (await h.admin('GET', `/api/v1/admin/deployments/${DEPLOYMENT}`)).body.placements.find((p: { deviceId: string }) => p.deviceId === rest.id).version,
     ).toBe('1.0.0');
@@ -104,5 +106,6 @@ describe('a status report counts for the version it names', () => {
     expect(done.rollout.state).toBe('done');
     expect(done.counts).toMatchObject({ installed: 2, pending: 0 });
     expect(done.otherVersions).toEqual([]);
+    expect(done.reports).toEqual({ [waveId]: { version: '1.1.0', state: 'installed' }, [rest.id]: { version: '1.1.0', state: 'installed' } });
   });
 });

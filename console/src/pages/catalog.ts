@@ -2,13 +2,13 @@ import { seg } from '../api.js';
 import { clipped, h, table, time, type Child } from '../dom.js';
 import { errorNote, show, type Page } from '../page.js';
 import { formatBytes } from '../usage.js';
-import type { App, AppVersion } from '../types.js';
+import type { App, AppsListed, AppVersion, Vendor, VersionsListed } from '../types.js';
 
-interface Vendor {
-  name: string;
-  trustPolicy: { publicKeys?: string[]; identities?: unknown[]; repositories?: string[] };
-  createdAt: string;
-}
+/** A list member of a trust policy (docs/admission.md); the answer types the policy as any JSON, so it is checked here. */
+const listIn = (policy: Vendor['trustPolicy'], key: string): unknown[] => {
+  const value = policy[key];
+  return Array.isArray(value) ? (value as unknown[]) : [];
+};
 
 /**
  * The catalog as the token may read it (a vendor token: its own apps only): vendors with their
@@ -18,12 +18,12 @@ interface Vendor {
 export const catalogPage: Page = async (ctx) => {
   const only = ctx.params[0];
   try {
-    const { apps } = await ctx.api.get<{ apps: App[] }>('/catalog/apps', ctx.signal);
+    const { apps } = await ctx.api.get<AppsListed>('/catalog/apps', ctx.signal);
     const shown = only ? apps.filter((a) => a.id === only) : apps;
     const vendorNames = [...new Set(shown.map((a) => a.vendor))].sort();
     const [vendors, versions] = await Promise.all([
       Promise.all(vendorNames.map((name) => ctx.api.get<Vendor>(`/catalog/vendors/${seg(name)}`, ctx.signal))),
-      Promise.all(shown.map((a) => ctx.api.get<{ versions: AppVersion[] }>(`/catalog/apps/${seg(a.id)}/versions`, ctx.signal))),
+      Promise.all(shown.map((a) => ctx.api.get<VersionsListed>(`/catalog/apps/${seg(a.id)}/versions`, ctx.signal))),
     ]);
     show(
       ctx,
@@ -34,9 +34,9 @@ export const catalogPage: Page = async (ctx) => {
         ['Vendor', 'Signing keys', 'Keyless identities', 'Repositories', 'Registered'],
         vendors.map((v) => [
           v.name,
-          v.trustPolicy.publicKeys?.length ?? 0,
-          v.trustPolicy.identities?.length ?? 0,
-          (v.trustPolicy.repositories ?? []).join(', ') || '—',
+          listIn(v.trustPolicy, 'publicKeys').length,
+          listIn(v.trustPolicy, 'identities').length,
+          listIn(v.trustPolicy, 'repositories').map(String).join(', ') || '—',
           time(v.createdAt),
         ]),
         'none with apps yet.',

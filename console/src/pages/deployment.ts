@@ -2,14 +2,15 @@ import { seg } from '../api.js';
 import { badge, field, h, replace, table, type Child } from '../dom.js';
 import { act, changeTracker, errorNote, operatorsOnly, poll, show, type Page, type PageContext } from '../page.js';
 import { usageText } from '../usage.js';
-import type { AppVersion, Deployment, DeploymentStatus, FleetDevice, Placement } from '../types.js';
+import type { Deployment, DeploymentRolledBack, DeploymentStatus, DeploymentWithPlacements, VersionsListed } from '../types.js';
 
-/** What one poll of the deployment page reads. */
+/**
+ * What one poll of the deployment page reads: the deployment with its placements, and its status
+ * (which holds each placed device's last report), never the whole fleet.
+ */
 interface Snapshot {
-  deployment: Deployment & { placements: Placement[] };
+  deployment: DeploymentWithPlacements;
   status: DeploymentStatus;
-  /** Each placed device's last report on this deployment (from the fleet overview). */
-  reports: Map<string, { version: string; state: string }>;
 }
 
 /**
@@ -41,7 +42,7 @@ export const deploymentPage: Page = async (ctx) => {
   let active = false;
   const refresh = async () => {
     const snapshot = await read(ctx, id);
-    if (!changed([snapshot.deployment, snapshot.status, [...snapshot.reports]])) return;
+    if (!changed(snapshot)) return;
     const { deployment, status: s } = snapshot;
     const rollout = deployment.rollout;
     active = rollout.state === 'rolling' || s.counts.pending + s.counts.installing > 0;
@@ -69,15 +70,11 @@ export const deploymentPage: Page = async (ctx) => {
 };
 
 async function read(ctx: PageContext, id: string): Promise<Snapshot> {
-  const [deployment, status, fleet] = await Promise.all([
-    ctx.api.get<Snapshot['deployment']>(`/admin/deployments/${seg(id)}`, ctx.signal),
+  const [deployment, status] = await Promise.all([
+    ctx.api.get<DeploymentWithPlacements>(`/admin/deployments/${seg(id)}`, ctx.signal),
     ctx.api.get<DeploymentStatus>(`/admin/deployments/${seg(id)}/status`, ctx.signal),
-    ctx.api.get<{ devices: FleetDevice[] }>('/admin/fleet', ctx.signal),
   ]);
-  const reports = new Map<string, { version: string; state: string }>();
-  for (const device of fleet.devices)
-    for (const app of device.apps) if (app.deploymentId === id) reports.set(device.id, { version: app.version, state: app.state });
-  return { deployment, status, reports };
+  return { deployment, status };
 }
 
 function summaryList(d: Deployment): HTMLElement {
@@ -97,11 +94,11 @@ function summaryList(d: Deployment): HTMLElement {
 }
 
 /** The rollout in one sentence, and how far along it is: devices whose last report is the version aimed at, installed. */
-function progressOf({ deployment, status, reports }: Snapshot): { text: string; done: number; of: number } {
+function progressOf({ deployment, status }: Snapshot): { text: string; done: number; of: number } {
   const r = deployment.rollout;
   const aim = r.targetVersion ?? deployment.version;
   const of = status.devices;
-  const done = [...reports.values()].filter((x) => x.version === aim && x.state === 'installed').length;
+  const done = Object.values(status.reports).filter((x) => x.version === aim && x.state === 'installed').length;
   const running = `${done} of ${of} device${of === 1 ? '' : 's'} run ${aim}`;
   switch (r.state) {
     case 'rolling':
@@ -117,13 +114,13 @@ function progressOf({ deployment, status, reports }: Snapshot): { text: string; 
   }
 }
 
-function deviceTable({ deployment, status, reports }: Snapshot): HTMLElement {
-  const failed = new Map(status.errors.map((e) => [e.deviceId, e.error?.message ?? e.error?.code ?? 'failed']));
+function deviceTable({ deployment, status }: Snapshot): HTMLElement {
+  const failed = new Map(status.errors.map((e) => [e.deviceId, errorText(e.error)]));
   return table(
     'Devices',
     ['Device', 'Placed version', 'Last report', 'Resource use'],
     deployment.placements.map((p) => {
-      const report = reports.get(p.deviceId);
+      const report = status.reports[p.deviceId];
       return [
         h('a', { href: `#/devices/${seg(p.deviceId)}` }, p.deviceId),
         p.version,
@@ -133,6 +130,12 @@ function deviceTable({ deployment, status, reports }: Snapshot): HTMLElement {
     }),
     'not placed on any device (no eligible device yet).',
   );
+}
+
+/** A device's error in a few words: the answer passes on whatever the device reported (Margo status.error), so it is checked here. */
+function errorText(error: unknown): string {
+  const { message, code } = (typeof error === 'object' && error !== null ? error : {}) as { message?: unknown; code?: unknown };
+  return typeof message === 'string' ? message : typeof code === 'string' ? code : 'failed';
 }
 
 /** The rollout's buttons: kept across redraws (only enabled or not), so keyboard focus stays on them. */
@@ -192,7 +195,7 @@ function rolloutControls(ctx: PageContext, id: string, status: HTMLElement) {
       void act(
         rollback,
         status,
-        async () => `Rolled back to ${(await ctx.api.post<{ version: string }>(`${base}/rollbacks`)).version}.`,
+        async () => `Rolled back to ${(await ctx.api.post<DeploymentRolledBack>(`${base}/rollbacks`)).version}.`,
         () => after(),
       ),
   );
@@ -214,7 +217,7 @@ function rolloutControls(ctx: PageContext, id: string, status: HTMLElement) {
       if (listedFor === `${d.appId}@${d.version}`) return;
       listedFor = `${d.appId}@${d.version}`;
       void ctx.api
-        .get<{ versions: AppVersion[] }>(`/catalog/apps/${seg(d.appId)}/versions`, ctx.signal)
+        .get<VersionsListed>(`/catalog/apps/${seg(d.appId)}/versions`, ctx.signal)
         .then(({ versions }) => replace(version, ...versions.filter((v) => v.version !== d.version).map((v) => h('option', { value: v.version }, v.version))))
         .catch((err: unknown) => replace(status, errorNote(err)));
     },

@@ -1,7 +1,7 @@
 import { seg } from '../api.js';
 import { badge, field, h, replace, table, time } from '../dom.js';
 import { changeTracker, errorNote, operatorsOnly, poll, show, type Page, type PageContext } from '../page.js';
-import type { App, AppVersion, Deployment } from '../types.js';
+import type { AppsListed, DeploymentCreated, DeploymentsListed, VersionsListed } from '../types.js';
 
 /** Every deployment with its rollout's state, and a form to create one. */
 export const deploymentsPage: Page = async (ctx) => {
@@ -20,7 +20,7 @@ export const deploymentsPage: Page = async (ctx) => {
     () => 5000,
     async () => {
       try {
-        const { deployments } = await ctx.api.get<{ deployments: Deployment[] }>('/admin/deployments', ctx.signal);
+        const { deployments } = await ctx.api.get<DeploymentsListed>('/admin/deployments', ctx.signal);
         if (!changed(deployments)) return;
         replace(
           list,
@@ -46,7 +46,7 @@ export const deploymentsPage: Page = async (ctx) => {
 
 /** The form: app and version from the catalog, optional devices (node-lock) and the grants as JSON. */
 async function newDeploymentForm(ctx: PageContext): Promise<HTMLElement> {
-  const { apps } = await ctx.api.get<{ apps: App[] }>('/catalog/apps', ctx.signal);
+  const { apps } = await ctx.api.get<AppsListed>('/catalog/apps', ctx.signal);
   const id = h('input', { id: 'new-deployment-id', name: 'id', autocomplete: 'off' });
   const app = h('select', { id: 'new-deployment-app', name: 'app', required: true }, ...apps.map((a) => h('option', { value: a.id }, `${a.id} (${a.vendor})`)));
   const version = h('select', { id: 'new-deployment-version', name: 'version', required: true });
@@ -57,7 +57,7 @@ async function newDeploymentForm(ctx: PageContext): Promise<HTMLElement> {
 
   const loadVersions = async () => {
     if (!app.value) return replace(version);
-    const { versions } = await ctx.api.get<{ versions: AppVersion[] }>(`/catalog/apps/${seg(app.value)}/versions`, ctx.signal);
+    const { versions } = await ctx.api.get<VersionsListed>(`/catalog/apps/${seg(app.value)}/versions`, ctx.signal);
     replace(version, ...versions.map((v) => h('option', { value: v.version }, v.version)));
   };
   app.addEventListener('change', () => void loadVersions().catch((err) => replace(status, errorNote(err))));
@@ -87,7 +87,7 @@ async function newDeploymentForm(ctx: PageContext): Promise<HTMLElement> {
           .map((d) => d.trim())
           .filter(Boolean);
         if (pinned.length) body.deviceIds = pinned;
-        const created = await ctx.api.post<Deployment>('/admin/deployments', body);
+        const created = await ctx.api.post<DeploymentCreated>('/admin/deployments', body);
         location.hash = `#/deployments/${seg(created.id)}`;
       } catch (err) {
         replace(status, errorNote(err instanceof SyntaxError ? new Error(`Grants: not valid JSON (${err.message})`) : err));

@@ -4,7 +4,7 @@ import { changeTracker, errorNote, operatorsOnly, poll, show, type Page } from '
 import { sparkline } from '../sparkline.js';
 import { formatBytes, usageText } from '../usage.js';
 import { appendLive, loadSeries, type UsageSeries } from '../usage-series.js';
-import type { AuditPage, FleetDevice } from '../types.js';
+import type { AuditPage, Fleet } from '../types.js';
 import { expiry, lastSeen, siteOf } from './fleet.js';
 
 /**
@@ -26,7 +26,7 @@ export const devicePage: Page = async (ctx) => {
     async () => {
       try {
         const [{ devices }, audit] = await Promise.all([
-          ctx.api.get<{ devices: FleetDevice[] }>('/admin/fleet', ctx.signal),
+          ctx.api.get<Fleet>('/admin/fleet', ctx.signal),
           ctx.api.get<AuditPage>(`/admin/audit?deviceId=${seg(id)}&limit=50`, ctx.signal),
         ]);
         const device = devices.find((d) => d.id === id);

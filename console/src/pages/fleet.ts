@@ -1,7 +1,7 @@
 import { seg } from '../api.js';
 import { badge, h, relative, replace, table, type Child } from '../dom.js';
 import { changeTracker, errorNote, operatorsOnly, poll, show, type Page } from '../page.js';
-import type { FleetApp, FleetDevice } from '../types.js';
+import type { Fleet, FleetApp, FleetDevice } from '../types.js';
 
 const STATUSES: FleetDevice['status'][] = ['active', 'pending', 'denied', 'revoked'];
 /** A certificate this close to its expiry is flagged (devices renew at half their lifetime, docs/agent.md). */
@@ -19,7 +19,7 @@ export const fleetPage: Page = async (ctx) => {
     () => 10_000,
     async () => {
       try {
-        const { devices } = await ctx.api.get<{ devices: FleetDevice[] }>('/admin/fleet', ctx.signal);
+        const { devices } = await ctx.api.get<Fleet>('/admin/fleet', ctx.signal);
         if (changed(devices)) replace(body, bySite(devices), deviceTable(devices));
       } catch (err) {
         replace(body, errorNote(err));

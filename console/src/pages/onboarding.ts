@@ -1,7 +1,7 @@
 import { seg } from '../api.js';
 import { h, replace, table, time } from '../dom.js';
 import { act, changeTracker, errorNote, operatorsOnly, poll, show, type Page } from '../page.js';
-import type { OnboardingRequest } from '../types.js';
+import type { OnboardingRequest, OnboardingRequestsListed } from '../types.js';
 
 /** Devices waiting for an operator's approval (docs/onboarding.md, `requireApproval`): approve or deny each. */
 export const onboardingPage: Page = async (ctx) => {
@@ -19,7 +19,7 @@ export const onboardingPage: Page = async (ctx) => {
 
   const changed = changeTracker();
   const draw = async () => {
-    const { requests } = await ctx.api.get<{ requests: OnboardingRequest[] }>('/admin/onboarding-requests', ctx.signal);
+    const { requests } = await ctx.api.get<OnboardingRequestsListed>('/admin/onboarding-requests', ctx.signal);
     if (!changed(requests)) return;
     const decide = (r: OnboardingRequest, decision: 'approve' | 'deny') => {
       const label = decision === 'approve' ? 'Approve' : 'Deny';
