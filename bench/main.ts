@@ -11,6 +11,7 @@ const benches: Record<string, () => Promise<{ run(argv: string[]): Promise<Bench
   e2e: () => import('./e2e.js'),
   fuzz: () => import('./fuzz.js'),
   http: () => import('./http.js'),
+  tuf: () => import('./tuf.js'),
 };
 
 export async function main(argv: string[]): Promise<number> {

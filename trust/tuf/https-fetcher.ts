@@ -1,4 +1,4 @@
-import { request } from 'node:https';
+import { request, type Agent } from 'node:https';
 import { Readable } from 'node:stream';
 import { BaseFetcher } from 'tuf-js';
 // Not re-exported by the package, but what its updater tests with instanceof to read a 404 as "no newer root".
@@ -11,6 +11,8 @@ export interface TufFetcherOptions {
   cert?: string;
   key?: string;
   timeoutMs?: number;
+  /** A keep-alive agent (with the same ca, cert and key) for a client that asks every round. */
+  agent?: Agent;
 }
 
 /**
@@ -24,9 +26,9 @@ export class HttpsTufFetcher extends BaseFetcher {
   }
 
   fetch(url: string): Promise<ReadableStream<Uint8Array<ArrayBuffer>>> {
-    const { ca, cert, key, timeoutMs = 10_000 } = this.options;
+    const { ca, cert, key, agent, timeoutMs = 10_000 } = this.options;
     return new Promise((resolve, reject) => {
-      const req = request(url, { ca, cert, key, minVersion: 'TLSv1.3', timeout: timeoutMs }, (res) => {
+      const req = request(url, { ca, cert, key, minVersion: 'TLSv1.3', timeout: timeoutMs, ...(agent ? { agent } : {}) }, (res) => {
         if (res.statusCode !== 200) {
           res.resume();
           return reject(new DownloadHTTPError(`${url}: HTTP ${res.statusCode}`, res.statusCode ?? 0));
