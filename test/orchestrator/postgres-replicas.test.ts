@@ -6,6 +6,11 @@ import { enroll } from '../../runtime/agent/enroll.js';
 import { signingRootsDigest, type FleetSigningRoots } from '../../trust/signing/roots.js';
 import { startPostgres, type PostgresServer } from '../support/postgres.js';
 import { call, startHarness, type Harness } from './harness.js';
+import { Key } from '@tufjs/models';
+import { newTufSigningKey } from '../../trust/tuf/keys.js';
+import { newRoot } from '../../trust/tuf/root.js';
+import { ONLINE_ROLES, vendorPolicyTarget, type OnlineRole } from '../../wire/tuf.js';
+import { testTrustPolicy } from '../support/verified-catalog.js';
 
 // Two control-plane replicas on one PostgreSQL server (started here): state lives in the store,
 // so what one replica does the other enforces on the next request.
@@ -85,5 +90,32 @@ describe('control plane on PostgreSQL with two replicas', () => {
     expect(seen.signingCas).toHaveLength(before.signingCas.length + 1);
     expect(seen.signingCas.slice(1)).toEqual(before.signingCas);
     expect(seen.timestampAuthorities.slice(1)).toEqual(before.timestampAuthorities);
+  });
+
+  it('one TUF repository for both: root published on one, metadata kept current by both under one lock, served alike', async () => {
+    const set = (await one.admin('POST', '/api/v1/admin/tuf/online-keys', {})).body;
+    // The online keys travel with the rest of pki/ (a shared secret mount in production).
+    cpSync(join(work, 'one', 'pki'), join(work, 'two', 'pki'), { recursive: true });
+    const rootKeys = [newTufSigningKey(), newTufSigningKey()];
+    const online = Object.fromEntries(ONLINE_ROLES.map((r) => [r, Key.fromJSON(set.keys[r].keyid, set.keys[r].key)])) as Record<OnlineRole, Key>;
+    const root = newRoot({ version: 1, expires: new Date(Date.now() + 86_400_000), rootKeys: rootKeys.map((k) => k.key), threshold: 2, online });
+    for (const k of rootKeys) root.sign(k.sign);
+    expect((await two.admin('PUT', '/api/v1/admin/tuf/root', root.toJSON())).status).toBe(200);
+    // Both replicas re-sign every 100 ms here: a new trust document is signed once, by whichever gets the lock.
+    expect((await one.admin('POST', '/api/v1/catalog/vendors', { name: 'tuf-replicas', trustPolicy: testTrustPolicy('tuf-replicas') })).status).toBe(201);
+    const deadline = Date.now() + 10_000;
+    let targets: string[] = [];
+    while (!targets.includes(vendorPolicyTarget('tuf-replicas')) && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 100));
+      targets = (await two.admin('GET', '/api/v1/admin/tuf')).body.targetPaths;
+    }
+    expect(targets).toContain(vendorPolicyTarget('tuf-replicas'));
+    const timestamps = await Promise.all([one, two].map(async (h) => (await h.admin('GET', '/api/v1/tuf/metadata/timestamp.json')).body));
+    expect(timestamps[0]).toEqual(timestamps[1]);
+    const versions = await one.cp.deps.store.query<{ role: string; n: number; distinct: number }>(
+      'SELECT role, count(*)::int AS n, count(DISTINCT version)::int AS distinct FROM tuf_metadata GROUP BY role',
+    );
+    for (const v of versions) expect(v.n, v.role).toBe(v.distinct);
+    for (const h of [one, two]) expect(h.logs.filter((l) => l.msg === 'could not keep the TUF metadata current')).toEqual([]);
   });
 });
