@@ -14,6 +14,9 @@ The fleet's TUF repository (docs/tuf.md): trust roots signed by offline keys.
   rotate-online-keys --root-keys <dir> [--expires-days <d>]
       the next root, naming fresh online keys (after a theft, or on schedule), signed by the
       root keys in <dir> (at least the threshold); publish it
+  rotate-root-keys --root-keys <dir> --keys <n> --threshold <t> --out <new dir> [--expires-days <d>]
+      new root keys in <new dir> (a holder left, a key was lost): the next root names them, signed
+      by a threshold of the keys in <dir> and by all the new ones; online keys renewed too
   status      each role's version and expiry, and the target files listed
 ${OUTPUT_HELP}
 
@@ -29,7 +32,7 @@ const OPTIONS = {
   'expires-days': { type: 'string' },
 } as const;
 
-const SUBCOMMANDS = ['init', 'rotate-online-keys', 'status'] as const;
+const SUBCOMMANDS = ['init', 'rotate-online-keys', 'rotate-root-keys', 'status'] as const;
 
 export const command: Command = {
   subcommands: SUBCOMMANDS,
@@ -58,6 +61,20 @@ export const command: Command = {
         const dir = required('--root-keys', values['root-keys']);
         const done = await (await ceremony()).rotateOnlineKeys(await apiClient(values), dir, expiresDays);
         print(format, done, () => `root version ${done.version} published, naming new online keys; the old ones are retired\n`);
+        return 0;
+      }
+      case 'rotate-root-keys': {
+        const dir = required('--root-keys', values['root-keys']);
+        const out = required('--out', values.out);
+        const keys = wholeNumber('--keys', required('--keys', values.keys));
+        const threshold = wholeNumber('--threshold', required('--threshold', values.threshold));
+        const done = await (await ceremony()).rotateRootKeys(await apiClient(values), dir, { keys, threshold, out, ...(expiresDays ? { expiresDays } : {}) });
+        print(
+          format,
+          done,
+          () =>
+            `root version ${done.version} published, naming ${threshold} of ${keys} new root keys in ${out}: take them offline; the old keys sign nothing from now on\n`,
+        );
         return 0;
       }
       case 'status': {

@@ -27,12 +27,9 @@ export interface InitOptions {
 
 /** `berth tuf init`: root keys in `out`, root version 1 naming fresh online keys, published. */
 export async function initRepository(api: ApiCall, o: InitOptions): Promise<{ version: number; keyids: string[]; rootFile: string }> {
-  if (!(Number.isInteger(o.keys) && o.keys >= 1 && o.keys <= 16)) throw new UsageError(`--keys must be 1 to 16, not ${o.keys}`);
-  if (!(Number.isInteger(o.threshold) && o.threshold >= 1 && o.threshold <= o.keys))
-    throw new UsageError(`--threshold must be 1 to the number of keys (${o.keys}), not ${o.threshold}`);
+  checkCounts(o.keys, o.threshold);
   if ((await rootKeysIn(o.out)).length > 0) throw new BerthError('tuf.keys_exist', `${o.out} already holds root keys; a repository is initialised once`);
-  const rootKeys = Array.from({ length: o.keys }, () => newTufSigningKey());
-  for (const [i, k] of rootKeys.entries()) await writePrivateFile(join(o.out, `root-key-${i + 1}.pem`), k.privatePem());
+  const rootKeys = await newRootKeys(o.out, o.keys);
   const root = newRoot({
     version: 1,
     expires: daysFromNow(o.expiresDays),
@@ -44,6 +41,19 @@ export async function initRepository(api: ApiCall, o: InitOptions): Promise<{ ve
   return { ...(await publish(api, root, o.out)), keyids: rootKeys.map((k) => k.key.keyID) };
 }
 
+function checkCounts(keys: number, threshold: number): void {
+  if (!(Number.isInteger(keys) && keys >= 1 && keys <= 16)) throw new UsageError(`--keys must be 1 to 16, not ${keys}`);
+  if (!(Number.isInteger(threshold) && threshold >= 1 && threshold <= keys))
+    throw new UsageError(`--threshold must be 1 to the number of keys (${keys}), not ${threshold}`);
+}
+
+/** `count` new root keys, written to `dir` as root-key-<i>.pem (0600). */
+async function newRootKeys(dir: string, count: number): Promise<TufSigningKey[]> {
+  const keys = Array.from({ length: count }, () => newTufSigningKey());
+  for (const [i, k] of keys.entries()) await writePrivateFile(join(dir, `root-key-${i + 1}.pem`), k.privatePem());
+  return keys;
+}
+
 /**
  * `berth tuf rotate-online-keys`: the next root, naming fresh online keys (after a theft, or on
  * schedule), signed by the root keys in `keyDir` (a threshold of them) and published. Metadata
@@ -51,24 +61,72 @@ export async function initRepository(api: ApiCall, o: InitOptions): Promise<{ ve
  */
 export async function rotateOnlineKeys(api: ApiCall, keyDir: string, expiresDays?: number): Promise<{ version: number; rootFile: string }> {
   const current = await currentRoot(api);
-  const held = await rootKeysIn(keyDir);
+  const signers = await thresholdHeld(current, keyDir);
   const rootRole = current.signed.roles.root!;
-  const signers = held.filter((k) => rootRole.keyIDs.includes(k.key.keyID));
+  return publishNext(
+    api,
+    current,
+    { rootKeys: rootRole.keyIDs.map((id) => current.signed.keys[id]!), threshold: rootRole.threshold, signers },
+    keyDir,
+    expiresDays,
+  );
+}
+
+/**
+ * `berth tuf rotate-root-keys`: new root keys (a holder left, a key was lost or exposed) made in
+ * `newDir`, named by the next root, which a threshold of the old keys (in `keyDir`) and all the
+ * new ones sign, as a TUF client requires of a root that replaces its keys. Online keys are
+ * renewed with it.
+ */
+export async function rotateRootKeys(
+  api: ApiCall,
+  keyDir: string,
+  o: { keys: number; threshold: number; out: string; expiresDays?: number },
+): Promise<{ version: number; rootFile: string; keyids: string[] }> {
+  checkCounts(o.keys, o.threshold);
+  if ((await rootKeysIn(o.out)).length > 0) throw new BerthError('tuf.keys_exist', `${o.out} already holds root keys; name an empty folder for the new ones`);
+  const current = await currentRoot(api);
+  const old = await thresholdHeld(current, keyDir);
+  const fresh = await newRootKeys(o.out, o.keys);
+  const done = await publishNext(
+    api,
+    current,
+    { rootKeys: fresh.map((k) => k.key), threshold: o.threshold, signers: [...old, ...fresh] },
+    o.out,
+    o.expiresDays,
+  );
+  return { ...done, keyids: fresh.map((k) => k.key.keyID) };
+}
+
+/** The root keys in `keyDir` that the current root names, at least its threshold of them. */
+async function thresholdHeld(current: Metadata<Root>, keyDir: string): Promise<TufSigningKey[]> {
+  const rootRole = current.signed.roles.root!;
+  const signers = (await rootKeysIn(keyDir)).filter((k) => rootRole.keyIDs.includes(k.key.keyID));
   if (signers.length < rootRole.threshold)
     throw new BerthError(
       'tuf.threshold_not_held',
       `${keyDir} holds ${signers.length} of the root's keys; the root needs ${rootRole.threshold} to sign its successor`,
     );
-  const rootKeys = rootRole.keyIDs.map((id) => current.signed.keys[id]!);
+  return signers;
+}
+
+/** The next root after `current`, naming fresh online keys, signed by `signers`, published. */
+async function publishNext(
+  api: ApiCall,
+  current: Metadata<Root>,
+  o: { rootKeys: Key[]; threshold: number; signers: TufSigningKey[] },
+  dir: string,
+  expiresDays?: number,
+): Promise<{ version: number; rootFile: string }> {
   const next = newRoot({
     version: current.signed.version + 1,
     expires: daysFromNow(expiresDays),
-    rootKeys,
-    threshold: rootRole.threshold,
+    rootKeys: o.rootKeys,
+    threshold: o.threshold,
     online: await freshOnlineKeys(api),
   });
-  for (const k of signers) next.sign(k.sign);
-  return publish(api, next, keyDir);
+  for (const k of o.signers) next.sign(k.sign);
+  return publish(api, next, dir);
 }
 
 async function currentRoot(api: ApiCall): Promise<Metadata<Root>> {

@@ -101,6 +101,24 @@ describe('the TUF repository the control plane serves', () => {
     await expect(victim.round().refresh()).rejects.toThrow('timestamp was signed by 0/1 keys');
     expect(thief.forgedServed).toBe(true);
   });
+
+  it('berth tuf rotate-root-keys: new holders take over with root 3; the old keys alone can no longer sign a root', async () => {
+    const successors = join(h.dir, 'new-root-keys');
+    const rotated = await berth('tuf', 'rotate-root-keys', '--root-keys', offline, '--keys', '2', '--threshold', '2', '--out', successors, ...target);
+    expect(rotated.code, rotated.err).toBe(0);
+    expect(rotated.out).toContain('root version 3 published, naming 2 of 2 new root keys');
+    const status = JSON.parse((await berth('tuf', 'status', ...target, '-o', 'json')).out);
+    expect(status.root).toMatchObject({ version: 3, threshold: 2 });
+    // A client that trusted root 1 walks 2 and 3 and still reads the documents.
+    const updater = tufClient(h, join(offline, '1.root.json')).round();
+    await updater.refresh();
+    expect(JSON.parse(await verifiedTarget(updater, FLEET_TARGETS.signingRoots))).toEqual((await h.admin('GET', '/api/v1/signing/roots')).body);
+    // The retired keys hold none of root 3's: nothing more can be signed with them.
+    const stale = await berth('tuf', 'rotate-online-keys', '--root-keys', offline, ...target);
+    expect([stale.code, stale.err]).toEqual([1, expect.stringContaining('holds 0 of the root')]);
+    const bad = await berth('tuf', 'rotate-root-keys', '--root-keys', successors, '--keys', '2', '--threshold', '3', '--out', join(h.dir, 'x'), ...target);
+    expect([bad.code, bad.err]).toEqual([2, expect.stringContaining('--threshold must be 1 to the number of keys (2), not 3')]);
+  });
 });
 
 /** The root's signed part as JSON. */
