@@ -53,7 +53,9 @@ export const command: Command = {
         print(
           format,
           done,
-          () => `root version ${done.version} published (${threshold} of ${keys} keys); keys and ${done.rootFile} are in ${out}: take them offline\n`,
+          () =>
+            `root version ${done.version} published (${threshold} of ${keys} keys); keys and ${done.rootFile} are in ${out}: take them offline\n` +
+            `devices follow it with tuf.rootSha256: ${done.rootSha256} in their configuration\n`,
         );
         return 0;
       }

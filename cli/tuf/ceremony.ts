@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Key, type Metadata, type Root } from '@tufjs/models';
@@ -26,7 +27,7 @@ export interface InitOptions {
 }
 
 /** `berth tuf init`: root keys in `out`, root version 1 naming fresh online keys, published. */
-export async function initRepository(api: ApiCall, o: InitOptions): Promise<{ version: number; keyids: string[]; rootFile: string }> {
+export async function initRepository(api: ApiCall, o: InitOptions): Promise<{ version: number; keyids: string[]; rootFile: string; rootSha256: string }> {
   checkCounts(o.keys, o.threshold);
   if ((await rootKeysIn(o.out)).length > 0) throw new BerthError('tuf.keys_exist', `${o.out} already holds root keys; a repository is initialised once`);
   const rootKeys = await newRootKeys(o.out, o.keys);
@@ -38,7 +39,11 @@ export async function initRepository(api: ApiCall, o: InitOptions): Promise<{ ve
     online: await freshOnlineKeys(api),
   });
   for (const k of rootKeys) root.sign(k.sign);
-  return { ...(await publish(api, root, o.out)), keyids: rootKeys.map((k) => k.key.keyID) };
+  const published = await publish(api, root, o.out);
+  const rootSha256 = createHash('sha256')
+    .update(await readFile(published.rootFile))
+    .digest('hex');
+  return { ...published, keyids: rootKeys.map((k) => k.key.keyID), rootSha256 };
 }
 
 function checkCounts(keys: number, threshold: number): void {
@@ -145,7 +150,8 @@ async function freshOnlineKeys(api: ApiCall): Promise<Record<OnlineRole, Key>> {
 /** Written beside the keys first (the operator keeps every root), then published. */
 async function publish(api: ApiCall, root: Metadata<Root>, dir: string): Promise<{ version: number; rootFile: string }> {
   const rootFile = join(dir, `${root.signed.version}.root.json`);
-  await writePrivateFile(rootFile, JSON.stringify(root.toJSON(), null, 2) + '\n');
+  // The bytes the control plane serves, so `sha256sum 1.root.json` is the devices' tuf.rootSha256.
+  await writePrivateFile(rootFile, JSON.stringify(root.toJSON()));
   const accepted: { version: number } = await api('PUT', '/api/v1/admin/tuf/root', root.toJSON());
   return { version: accepted.version, rootFile };
 }

@@ -21,7 +21,9 @@ import { planFromDocument, type DeploymentPlan } from './deployment-plan.js';
 import type { FollowerContext } from './desired-state-follower.js';
 import { loadIdentity, type DeviceIdentity } from './identity-files.js';
 import { checkBinding } from './node-lock.js';
-import { followKeyRotation, followSigningRoots, identityDir, onboard, pinKeys, pinSigningRoots } from './onboarding.js';
+import { identityDir, onboard } from './onboarding.js';
+import { channelTrustSource, type TrustSource } from './trust-source.js';
+import { ensureTufRoot, tufTrustSource, type TufTrustOptions } from './tuf-trust.js';
 import { controlPlaneIdentityCheck } from './control-plane-identity.js';
 import { lastKnownGoodOf } from './last-known-good.js';
 import { AgentMetrics } from './metrics.js';
@@ -98,6 +100,7 @@ export async function startAgent(config: AgentConfig, options: StartAgentOptions
     trustDomain: trust.current().trustDomain,
   }));
   const documents = new AdoptedStateStore(config.dataDir, deviceLog);
+  const trustSource = trustSourceOf(config, trust, client, deviceLog);
   const apps = await startApps(config, selected.engine, trust, documents, deviceLog);
   let adopted: AdoptedState | undefined;
   const metrics = new AgentMetrics(
@@ -113,7 +116,7 @@ export async function startAgent(config: AgentConfig, options: StartAgentOptions
     reports.changed(c);
   });
   const bootCheck = (adopted: AdoptedState) =>
-    currentRefusals(followerOf(trust, client, documents, config.dataDir, deviceLog), adopted, deviceId, config.sync.bootCheckSeconds, deviceLog);
+    currentRefusals(followerOf(trust, client, trustSource, documents, deviceLog), adopted, deviceId, config.sync.bootCheckSeconds, deviceLog);
   const restored = await restoreOffline(apps, documents, deviceId, reports, events, deviceLog, bootCheck).catch(async (err: unknown) => {
     await metricsListener?.close();
     throw err;
@@ -138,7 +141,21 @@ export async function startAgent(config: AgentConfig, options: StartAgentOptions
   );
   tasks.run('status', () => reports.run(client, new Backoff(backoff), tasks.signal));
   tasks.run('sync', () =>
-    followDesiredState({ config, trust, client, tasks, apps, restored, reports, events, backoff, deviceLog, metrics, onAdopted: (a) => (adopted = a) }),
+    followDesiredState({
+      config,
+      trust,
+      client,
+      trustSource,
+      tasks,
+      apps,
+      restored,
+      reports,
+      events,
+      backoff,
+      deviceLog,
+      metrics,
+      onAdopted: (a) => (adopted = a),
+    }),
   );
   const usageTimers = [
     everyFewSeconds(config.sync.usageLogSeconds, () => logUsage(apps.reconciler, deviceLog)),
@@ -176,6 +193,7 @@ interface SyncParts {
   config: AgentConfig;
   trust: DeviceTrustState;
   client: ControlPlaneClient;
+  trustSource: TrustSource;
   tasks: AgentTasks;
   apps: Apps;
   restored: { store: AdoptedStateStore; adopted: AdoptedState | undefined; plans: DeploymentPlan[] };
@@ -188,15 +206,21 @@ interface SyncParts {
 }
 
 /** How the device reads and checks desired state with its current trust state. */
-function followerOf(trust: DeviceTrustState, client: ControlPlaneClient, documents: AdoptedStateStore, dataDir: string, deviceLog: Logger): FollowerContext {
+function followerOf(
+  trust: DeviceTrustState,
+  client: ControlPlaneClient,
+  source: TrustSource,
+  documents: AdoptedStateStore,
+  deviceLog: Logger,
+): FollowerContext {
   const pinned = () => [...(trust.current().desiredStateKeys ?? [])];
   return {
     client,
     identity: () => trust.current().identity,
     keys: pinned,
-    followKeyRotation: async () => trust.adoptDesiredStateKeys(await followKeyRotation(client, dataDir, pinned(), deviceLog)),
+    followKeyRotation: async () => trust.adoptDesiredStateKeys(await source.followKeyRotation(pinned())),
     signingRootsDigest: () => trust.current().signingRoots?.digest,
-    followSigningRoots: async (signed) => trust.adoptSigningRoots(await followSigningRoots(client, dataDir, signed, deviceLog)),
+    followSigningRoots: async (signed) => trust.adoptSigningRoots(await source.followSigningRoots(signed)),
     documents,
     logger: deviceLog,
   };
@@ -204,12 +228,12 @@ function followerOf(trust: DeviceTrustState, client: ControlPlaneClient, documen
 
 /** Pins what the device needs to trust desired state, then follows it until the agent stops. */
 async function followDesiredState(p: SyncParts): Promise<void> {
-  const { config, trust, client, tasks, apps, restored, reports, events, deviceLog } = p;
-  await pinTrust(trust, client, tasks, config.dataDir, deviceLog);
+  const { config, trust, client, trustSource, tasks, apps, restored, reports, events, deviceLog } = p;
+  await pinTrust(trust, trustSource, tasks, config, deviceLog);
   if (tasks.signal.aborted) return;
   await runSync(
     {
-      follower: followerOf(trust, client, restored.store, config.dataDir, deviceLog),
+      follower: followerOf(trust, client, trustSource, restored.store, deviceLog),
       store: restored.store,
       reconciler: apps.reconciler,
       source: artifactSource(config, () => {
@@ -459,11 +483,25 @@ async function reenroll(config: AgentConfig, current: DeviceIdentity, fleetCa: s
 }
 
 /** Desired-state keys and fleet signing roots are pinned once, before the first desired state is followed. */
-async function pinTrust(trust: DeviceTrustState, client: ControlPlaneClient, tasks: AgentTasks, dataDir: string, deviceLog: Logger): Promise<void> {
-  if (!trust.current().desiredStateKeys)
-    await tasks.retrying('pinning desired-state keys', async () => trust.adoptDesiredStateKeys(await pinKeys(client, dataDir, deviceLog)));
-  if (!trust.current().signingRoots)
-    await tasks.retrying('pinning fleet signing roots', async () => trust.adoptSigningRoots(await pinSigningRoots(client, dataDir, deviceLog)));
+async function pinTrust(trust: DeviceTrustState, source: TrustSource, tasks: AgentTasks, config: AgentConfig, deviceLog: Logger): Promise<void> {
+  if (config.tuf) await tasks.retrying('pinning the TUF root', () => ensureTufRoot(tufOptions(config, trust, deviceLog)));
+  if (!trust.current().desiredStateKeys) await tasks.retrying('pinning desired-state keys', async () => trust.adoptDesiredStateKeys(await source.pinKeys()));
+  if (!trust.current().signingRoots) await tasks.retrying('pinning fleet signing roots', async () => trust.adoptSigningRoots(await source.pinSigningRoots()));
+}
+
+/** The fleet's TUF repository when the device is configured with its root (docs/tuf.md), else the channel's rules. */
+function trustSourceOf(config: AgentConfig, trust: DeviceTrustState, client: ControlPlaneClient, deviceLog: Logger): TrustSource {
+  return config.tuf ? tufTrustSource(tufOptions(config, trust, deviceLog)) : channelTrustSource(client, config.dataDir, deviceLog);
+}
+
+function tufOptions(config: AgentConfig, trust: DeviceTrustState, deviceLog: Logger): TufTrustOptions {
+  return {
+    url: config.controlPlane.url,
+    dataDir: config.dataDir,
+    rootSha256: config.tuf!.rootSha256,
+    tls: () => ({ ca: trust.current().roots, cert: trust.current().identity.certificatePem, key: trust.current().identity.keyPem }),
+    logger: deviceLog,
+  };
 }
 
 /** Every `seconds` (0: never), the apps' usage: logged, and reported to the control plane. */

@@ -93,6 +93,11 @@ export const agentConfigSchema = z.strictObject({
    * the agent tries DEFAULT_AGENT_METRICS_PORT and, when another agent on the host holds it,
    * says so and runs without metrics; a port the operator named must be had, or the agent stops.
    */
+  /**
+   * The fleet's TUF repository (docs/tuf.md): with the sha256 of its root version 1, the device
+   * takes its desired-state keys and fleet signing roots only from verified TUF targets.
+   */
+  tuf: z.strictObject({ rootSha256: z.string().regex(/^[0-9a-f]{64}$/, 'the sha256 of root version 1, 64 lowercase hex digits') }).optional(),
   metrics: z
     .strictObject({
       enabled: z.boolean().default(true),

@@ -62,7 +62,7 @@ export async function onboard(config: AgentConfig, fleetCa: string, logger: Logg
   return identity;
 }
 
-const jwksSchema = z.object({
+export const jwksSchema = z.object({
   keys: z
     .array(z.looseObject({ kty: z.literal('EC'), crv: z.literal('P-256'), kid: z.string().min(1), x: z.string(), y: z.string() }))
     .min(1)
@@ -89,7 +89,7 @@ async function fetchKeySet<T>(client: ControlPlaneClient, schema: z.ZodType<T>, 
   }
 }
 
-const savePinnedKeys = (dataDir: string, keys: readonly JWK[]): Promise<void> =>
+export const savePinnedKeys = (dataDir: string, keys: readonly JWK[]): Promise<void> =>
   writePrivateFile(pinnedKeysPath(dataDir), JSON.stringify({ keys }, null, 2) + '\n');
 
 /**
@@ -134,7 +134,7 @@ export interface PinnedSigningRoots {
   digest: string;
 }
 
-function readSigningRoots(text: string, where: string): { roots: FleetSigningRoots; pinned: PinnedSigningRoots } {
+export function readSigningRoots(text: string, where: string): { roots: FleetSigningRoots; pinned: PinnedSigningRoots } {
   try {
     const roots = signingRootsSchema.parse(JSON.parse(text));
     return { roots, pinned: { compiled: compileRoots(roots), digest: signingRootsDigest(roots) } };
@@ -158,7 +158,7 @@ async function fetchSigningRoots(client: ControlPlaneClient): Promise<{ roots: F
   return readSigningRoots(answer.bytes.toString('utf8'), "the control plane's /api/v1/signing/roots");
 }
 
-const saveSigningRoots = (dataDir: string, roots: FleetSigningRoots): Promise<void> =>
+export const saveSigningRoots = (dataDir: string, roots: FleetSigningRoots): Promise<void> =>
   writePrivateFile(
     pinnedRootsPath(dataDir),
     JSON.stringify({ signingCas: roots.signingCas, timestampAuthorities: roots.timestampAuthorities }, null, 2) + '\n',
