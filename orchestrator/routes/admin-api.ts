@@ -1,14 +1,11 @@
 import {
   caRetired,
   caRotated,
-  deviceRevoked,
-  devicesListed,
   desiredStateKeyRotated,
   enrollmentTokenCreated,
   fleetSigningRetired,
   fleetSigningRotated,
   manufacturerTrusted,
-  onboardingDecided,
   tokenCreated,
   caRotationBody,
   deviceRevocationBody,
@@ -20,7 +17,8 @@ import {
   signingRotationBody,
   tokenBody,
 } from '../admin/schema.js';
-import { onboardingRequestsListed } from '../../wire/onboarding.js';
+import { deviceRevoked, devicesListed } from '../../wire/devices.js';
+import { onboardingDecided, onboardingRequestsListed } from '../../wire/onboarding.js';
 import { emptyBody } from '../http/body.js';
 import { apiGroup } from '../openapi/operation.js';
 
