@@ -6,7 +6,7 @@ import { writePrivateFile } from '../../trust/key-files.js';
 import { newTufSigningKey, tufSigningKeyFromPem, type TufSigningKey } from '../../trust/tuf/keys.js';
 import { newRoot, parseRoot } from '../../trust/tuf/root.js';
 import { DEFAULT_ROOT_EXPIRY_DAYS, ONLINE_ROLES, TUF_METADATA_PATH, type OnlineRole } from '../../wire/tuf.js';
-import type { OnlineKeySet, TufStatus } from '../../wire/tuf-admin.js';
+import type { OnlineKeySet, RootAccepted, TufStatus } from '../../wire/tuf-admin.js';
 import type { ApiCall } from '../api-subcommand.js';
 import { UsageError } from '../usage.js';
 
@@ -88,7 +88,7 @@ async function freshOnlineKeys(api: ApiCall): Promise<Record<OnlineRole, Key>> {
 async function publish(api: ApiCall, root: Metadata<Root>, dir: string): Promise<{ version: number; rootFile: string }> {
   const rootFile = join(dir, `${root.signed.version}.root.json`);
   await writePrivateFile(rootFile, JSON.stringify(root.toJSON(), null, 2) + '\n');
-  const accepted: { version: number } = await api('PUT', '/api/v1/admin/tuf/root', root.toJSON());
+  const accepted: RootAccepted = await api('PUT', '/api/v1/admin/tuf/root', root.toJSON());
   return { version: accepted.version, rootFile };
 }
 
