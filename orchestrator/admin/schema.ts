@@ -39,13 +39,11 @@ export const retirementBody = z.strictObject({ fingerprint });
 /*
  * Their answers: described by routes/admin-api.ts and the type each handler's answer satisfies,
  * so the document and the code cannot drift apart. Those the CLI reads as well live in wire/
- * (wire/devices.ts, wire/onboarding.ts).
+ * (wire/devices.ts, wire/onboarding.ts, wire/tokens.ts).
  */
 const fingerprintOut = z.string().describe('hex SHA-256 of the DER certificate');
 const signingRoots = { signingCas: z.number().int(), timestampAuthorities: z.number().int(), signingRootsDigest: z.string() };
 
-export const tokenCreated = z.object({ id: z.string(), token: z.string(), role: z.string() });
-export const enrollmentTokenCreated = z.object({ id: z.string(), token: z.string(), expiresAt: z.string(), deviceId: z.string().nullable() });
 export const manufacturerTrusted = z.object({ name: z.string(), fingerprint: fingerprintOut });
 export const caRotated = z.object({ root: fingerprintOut, intermediate: fingerprintOut, sequence: z.number().int() });
 export const desiredStateKeyRotated = z.object({ keyId: z.string(), previous: z.array(z.string()) });

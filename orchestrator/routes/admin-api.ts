@@ -2,11 +2,9 @@ import {
   caRetired,
   caRotated,
   desiredStateKeyRotated,
-  enrollmentTokenCreated,
   fleetSigningRetired,
   fleetSigningRotated,
   manufacturerTrusted,
-  tokenCreated,
   caRotationBody,
   deviceRevocationBody,
   enrollmentTokenBody,
@@ -18,6 +16,7 @@ import {
   tokenBody,
 } from '../admin/schema.js';
 import { deviceRevoked, devicesListed } from '../../wire/devices.js';
+import { enrollmentTokenCreated, tokenCreated } from '../../wire/tokens.js';
 import { onboardingDecided, onboardingRequestsListed } from '../../wire/onboarding.js';
 import { emptyBody } from '../http/body.js';
 import { apiGroup } from '../openapi/operation.js';

@@ -7,11 +7,9 @@ import {
   caRetired,
   caRotated,
   desiredStateKeyRotated,
-  enrollmentTokenCreated,
   fleetSigningRetired,
   fleetSigningRotated,
   manufacturerTrusted,
-  tokenCreated,
   caRotationBody,
   deviceRevocationBody,
   enrollmentTokenBody,
@@ -23,6 +21,7 @@ import {
   tokenBody,
 } from '../admin/schema.js';
 import { deviceRevoked } from '../../wire/devices.js';
+import { enrollmentTokenCreated, tokenCreated } from '../../wire/tokens.js';
 import { onboardingDecided } from '../../wire/onboarding.js';
 import { createEnrollmentToken, createOperatorToken } from '../admin/tokens.js';
 import { approve, deny, revoke, type LifecycleDeps } from '../devices/lifecycle.js';
