@@ -1,4 +1,5 @@
 import { BerthError } from '../common/errors.js';
+import type { ExposureReportShown } from '../wire/advisory.js';
 import { readJsonFile } from './json-file.js';
 import { subcommandArgs, TARGET_HELP, TARGET_OPTIONS } from './api-subcommand.js';
 import type { Command } from './main.js';
@@ -68,7 +69,7 @@ export const command: Command = {
       case 'exposure': {
         if (positionals.length !== 1) throw new BerthError('cli.usage', 'exposure takes <id>');
         const query = values['group-by'] ? `?groupBy=${encodeURIComponent(values['group-by'])}` : '';
-        const report = await adminCall(target, 'GET', `/api/v1/advisories/${encodeURIComponent(positionals[0]!)}/exposure${query}`);
+        const report: ExposureReportShown = await adminCall(target, 'GET', `/api/v1/advisories/${encodeURIComponent(positionals[0]!)}/exposure${query}`);
         if (!values.csv) {
           out = report;
           break;

@@ -1,3 +1,4 @@
+import type { AppShown, AppsListed, VendorRegistered, VendorShown, VendorsListed, VersionShown, VersionsListed } from '../wire/catalog.js';
 import { apiClient, seg, orDefaultSubcommand, subcommandArgs, TARGET_HELP, TARGET_OPTIONS } from './api-subcommand.js';
 import { readYamlOrJsonFile } from './json-file.js';
 import type { Command } from './main.js';
@@ -18,29 +19,8 @@ ${OUTPUT_HELP}
 
 ${TARGET_HELP}`;
 
-interface Vendor {
-  name: string;
-  trustPolicy: Record<string, unknown>;
-  createdAt: string;
-}
-
 /** A trust policy's list field as shown: anything but an array is none. */
 const listOf = (v: unknown): string[] => (Array.isArray(v) ? v.map(String) : []);
-
-interface App {
-  id: string;
-  vendor: string;
-  description: string;
-  createdAt: string;
-}
-
-interface Version {
-  version: string;
-  component: { repository: string; digest: string; sizeBytes: number };
-  imports: string[];
-  verification: { signer: string; verifiedAt: string } | null;
-  createdAt: string;
-}
 
 const OPTIONS = {
   ...TARGET_OPTIONS,
@@ -62,7 +42,7 @@ export const command: Command = {
     switch (sub) {
       case 'apps': {
         expectArgs(positionals, 0, 'berth catalog apps');
-        const answer: { apps: App[] } = await api('GET', '/api/v1/catalog/apps');
+        const answer: AppsListed = await api('GET', '/api/v1/catalog/apps');
         print(format, answer, () =>
           table(answer.apps, [
             { header: 'app', cell: (a) => a.id },
@@ -75,7 +55,7 @@ export const command: Command = {
       }
       case 'versions': {
         const [app] = expectArgs(positionals, 1, 'berth catalog versions <app>') as [string];
-        const answer: { app: string; versions: Version[] } = await api('GET', `/api/v1/catalog/apps/${seg(app)}/versions`);
+        const answer: VersionsListed = await api('GET', `/api/v1/catalog/apps/${seg(app)}/versions`);
         print(format, answer, () =>
           table(answer.versions, [
             { header: 'version', cell: (v) => v.version },
@@ -89,7 +69,7 @@ export const command: Command = {
       }
       case 'vendors': {
         expectArgs(positionals, 0, 'berth catalog vendors');
-        const answer: { vendors: Vendor[] } = await api('GET', '/api/v1/catalog/vendors');
+        const answer: VendorsListed = await api('GET', '/api/v1/catalog/vendors');
         print(format, answer, () =>
           table(answer.vendors, [
             { header: 'name', cell: (v) => v.name },
@@ -102,7 +82,7 @@ export const command: Command = {
       }
       case 'vendor': {
         const [name] = expectArgs(positionals, 1, 'berth catalog vendor <name>') as [string];
-        const vendor: Vendor = await api('GET', `/api/v1/catalog/vendors/${seg(name)}`);
+        const vendor: VendorShown = await api('GET', `/api/v1/catalog/vendors/${seg(name)}`);
         print(format, vendor, () =>
           fields([
             ['name', vendor.name],
@@ -115,13 +95,13 @@ export const command: Command = {
       case 'add-vendor': {
         const [name] = expectArgs(positionals, 1, 'berth catalog add-vendor <name> --trust-policy <file>') as [string];
         if (!values['trust-policy']) throw new UsageError('add-vendor needs --trust-policy <file>');
-        const answer: { name: string } = await api('POST', '/api/v1/catalog/vendors', { name, trustPolicy: readYamlOrJsonFile(values['trust-policy']) });
+        const answer: VendorRegistered = await api('POST', '/api/v1/catalog/vendors', { name, trustPolicy: readYamlOrJsonFile(values['trust-policy']) });
         print(format, answer, () => `vendor ${answer.name} registered\n`);
         return 0;
       }
       case 'add-app': {
         const [id] = expectArgs(positionals, 1, 'berth catalog add-app <id> [--vendor <name>] [--description <text>]') as [string];
-        const answer: App = await api('POST', '/api/v1/catalog/apps', {
+        const answer: AppShown = await api('POST', '/api/v1/catalog/apps', {
           id,
           ...(values.vendor ? { vendor: values.vendor } : {}),
           ...(values.description ? { description: values.description } : {}),
@@ -135,7 +115,7 @@ export const command: Command = {
           string,
           string,
         ];
-        const answer: Version = await api('POST', `/api/v1/catalog/apps/${seg(app)}/versions`, { version, component: { reference } });
+        const answer: VersionShown = await api('POST', `/api/v1/catalog/apps/${seg(app)}/versions`, { version, component: { reference } });
         print(format, answer, () => `${app} ${answer.version} admitted: ${answer.component.digest}, signed by ${answer.verification?.signer ?? '?'}\n`);
         return 0;
       }

@@ -1,3 +1,5 @@
+import type { DeploymentsListed } from '../wire/deployment.js';
+import type { DevicesListed } from '../wire/devices.js';
 import type { Operand } from './main.js';
 import type { Candidate } from './complete.js';
 import type { TargetValues } from './target.js';
@@ -27,15 +29,9 @@ async function fromControlPlane(operand: 'device' | 'deployment', values: Target
   const target = await resolveTarget(values);
   const signal = AbortSignal.timeout(COMPLETION_TIMEOUT_MS);
   if (operand === 'device') {
-    const { devices }: { devices: { id: string; status: string }[] } = await adminCall(target, 'GET', '/api/v1/admin/devices', undefined, { signal });
+    const { devices }: DevicesListed = await adminCall(target, 'GET', '/api/v1/admin/devices', undefined, { signal });
     return devices.map((d) => ({ value: d.id, description: d.status }));
   }
-  const { deployments }: { deployments: { id: string; appId: string; version: string }[] } = await adminCall(
-    target,
-    'GET',
-    '/api/v1/admin/deployments',
-    undefined,
-    { signal },
-  );
+  const { deployments }: DeploymentsListed = await adminCall(target, 'GET', '/api/v1/admin/deployments', undefined, { signal });
   return deployments.map((d) => ({ value: d.id, description: `${d.appId} ${d.version}` }));
 }

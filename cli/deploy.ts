@@ -1,5 +1,6 @@
 import { BerthError } from '../common/errors.js';
 import { grantsFromFlags } from '../host-apis/grant-flags.js';
+import type { DeploymentCreated } from '../wire/deployment.js';
 import { apiClient, subcommandArgs, TARGET_HELP, TARGET_OPTIONS } from './api-subcommand.js';
 import { readYamlOrJsonFile } from './json-file.js';
 import type { Command } from './main.js';
@@ -48,9 +49,10 @@ export const command: Command = {
     if (positionals.length !== 0 && positionals.length !== 2) throw new UsageError('deploy takes <app> <version>, or neither with --file');
     const body = deploymentOf(values, positionals as [] | [string, string]);
     const api = await apiClient(values);
-    const created: { id: string; appId: string; version: string; placed: string[]; unplaced: unknown[] } = await api('POST', '/api/v1/admin/deployments', body);
+    const created: DeploymentCreated = await api('POST', '/api/v1/admin/deployments', body);
     print(format, created, () => {
-      const unplaced = created.unplaced.length ? `; ${created.unplaced.length} eligible device(s) left unplaced` : '';
+      // `unplaced` counts spread instances that found no eligible device (docs/deployments.md).
+      const unplaced = created.unplaced ? `; ${created.unplaced} instance(s) found no eligible device` : '';
       return `deployment ${created.id}: ${created.appId} ${created.version} placed on ${created.placed.length} device(s)${unplaced}\n`;
     });
     return 0;

@@ -1,3 +1,4 @@
+import type { DeploymentRemoved, DeploymentsListed, DeploymentWithPlacements, RolloutShown } from '../wire/deployment.js';
 import { apiClient, seg, orDefaultSubcommand, subcommandArgs, TARGET_HELP, TARGET_OPTIONS } from './api-subcommand.js';
 import type { Command } from './main.js';
 import { fields, OUTPUT_HELP, OUTPUT_OPTIONS, outputFormat, print, table } from './output.js';
@@ -14,17 +15,6 @@ berth deploy creates deployments; berth rollout and berth rollback change their 
 
 ${TARGET_HELP}`;
 
-/** The fields of a deployment the tables show (GET /api/v1/admin/deployments). */
-export interface DeploymentView {
-  id: string;
-  appId: string;
-  version: string;
-  tier: string;
-  rollout: { state: string; targetVersion: string | null; previousVersion: string | null; batchSize: number };
-  createdBy: string;
-  createdAt: string;
-}
-
 const OPTIONS = { ...TARGET_OPTIONS, ...OUTPUT_OPTIONS } as const;
 
 export const command: Command = {
@@ -40,7 +30,7 @@ export const command: Command = {
     switch (sub) {
       case 'list': {
         expectArgs(positionals, 0, 'berth deployments list');
-        const answer: { deployments: DeploymentView[] } = await api('GET', '/api/v1/admin/deployments');
+        const answer: DeploymentsListed = await api('GET', '/api/v1/admin/deployments');
         print(format, answer, () =>
           table(answer.deployments, [
             { header: 'id', cell: (d) => d.id },
@@ -55,7 +45,7 @@ export const command: Command = {
       }
       case 'show': {
         const [id] = expectArgs(positionals, 1, 'berth deployments show <id>');
-        const d: DeploymentView & { placements: { deviceId: string; version: string }[] } = await api('GET', `/api/v1/admin/deployments/${seg(id!)}`);
+        const d: DeploymentWithPlacements = await api('GET', `/api/v1/admin/deployments/${seg(id!)}`);
         print(
           format,
           d,
@@ -81,7 +71,7 @@ export const command: Command = {
       }
       case 'delete': {
         const [id] = expectArgs(positionals, 1, 'berth deployments delete <id>');
-        const answer: { deploymentId: string; removedFrom: string[] } = await api('DELETE', `/api/v1/admin/deployments/${seg(id!)}`);
+        const answer: DeploymentRemoved = await api('DELETE', `/api/v1/admin/deployments/${seg(id!)}`);
         print(format, answer, () => `deployment ${answer.deploymentId} deleted; removed from ${answer.removedFrom.length} device(s)\n`);
         return 0;
       }
@@ -92,7 +82,7 @@ export const command: Command = {
 };
 
 /** `rolling 1.0.0 → 1.1.0`, `done`, `-`: a rollout in a few words. */
-export function rolloutText(d: { version: string; rollout: DeploymentView['rollout'] }): string {
+export function rolloutText(d: { version: string; rollout: RolloutShown }): string {
   const r = d.rollout;
   if (r.state === 'none') return '-';
   // While rolling or paused, `version` is the one being moved away from (docs/scheduling.md).

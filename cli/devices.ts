@@ -1,4 +1,6 @@
 import { BerthError } from '../common/errors.js';
+import type { DeviceRevoked, DeviceShown, DevicesListed } from '../wire/devices.js';
+import type { OnboardingDecided, OnboardingRequestsListed } from '../wire/onboarding.js';
 import { apiClient, orDefaultSubcommand, subcommandArgs, TARGET_HELP, type ApiCall, TARGET_OPTIONS } from './api-subcommand.js';
 import type { Command } from './main.js';
 import { fields, OUTPUT_HELP, OUTPUT_OPTIONS, outputFormat, print, table } from './output.js';
@@ -16,24 +18,6 @@ const HELP = `usage: berth devices [subcommand] [options]
 ${OUTPUT_HELP}
 
 ${TARGET_HELP}`;
-
-interface Device {
-  id: string;
-  status: string;
-  labels: Record<string, string>;
-  onboardingMethod: string;
-  createdAt: string;
-  revokedAt: string | null;
-  revokedReason: string | null;
-}
-
-interface OnboardingRequest {
-  id: string;
-  deviceId: string;
-  method: string;
-  status: string;
-  createdAt: string;
-}
 
 const REQUEST_ID = /^[0-9a-f]{32}$/;
 
@@ -57,14 +41,15 @@ export const command: Command = {
     switch (sub) {
       case 'list': {
         expectArgs(positionals, 0, 'berth devices list');
-        const answer: { devices: Device[] } = await api('GET', '/api/v1/admin/devices');
+        const answer: DevicesListed = await api('GET', '/api/v1/admin/devices');
         print(format, answer, () => deviceTable(answer.devices));
         return 0;
       }
       case 'show': {
         const [id] = expectArgs(positionals, 1, 'berth devices show <device-id>');
         // The operator API lists devices; there is no per-device read to call.
-        const device = ((await api('GET', '/api/v1/admin/devices')).devices as Device[]).find((d) => d.id === id);
+        const { devices }: DevicesListed = await api('GET', '/api/v1/admin/devices');
+        const device = devices.find((d) => d.id === id);
         if (!device) throw new BerthError('device.unknown', `no device '${id}'; see berth devices list`);
         print(format, device, () =>
           fields([
@@ -81,7 +66,7 @@ export const command: Command = {
       }
       case 'pending': {
         expectArgs(positionals, 0, 'berth devices pending');
-        const answer: { requests: OnboardingRequest[] } = await api('GET', '/api/v1/admin/onboarding-requests');
+        const answer: OnboardingRequestsListed = await api('GET', '/api/v1/admin/onboarding-requests');
         print(format, answer, () =>
           table(answer.requests, [
             { header: 'request', cell: (r) => r.id },
@@ -96,13 +81,13 @@ export const command: Command = {
       case 'deny': {
         const [which] = expectArgs(positionals, 1, `berth devices ${sub} <request-id|device-id>`);
         const id = await requestId(api, which!);
-        const answer: { requestId: string; status: string; deviceId?: string } = await api('POST', `/api/v1/admin/onboarding-requests/${id}/${sub}`);
+        const answer: OnboardingDecided = await api('POST', `/api/v1/admin/onboarding-requests/${id}/${sub}`);
         print(format, answer, () => `request ${answer.requestId} ${answer.status}${answer.deviceId ? ` (device ${answer.deviceId})` : ''}\n`);
         return 0;
       }
       case 'revoke': {
         const [id] = expectArgs(positionals, 1, 'berth devices revoke <device-id> [--reason <text>]');
-        const answer: { deviceId: string; certificatesRevoked: unknown } = await api('POST', '/api/v1/admin/device-revocations', {
+        const answer: DeviceRevoked = await api('POST', '/api/v1/admin/device-revocations', {
           deviceId: id,
           ...(values.reason ? { reason: values.reason } : {}),
         });
@@ -115,7 +100,7 @@ export const command: Command = {
   },
 };
 
-export function deviceTable(devices: readonly Device[]): string {
+export function deviceTable(devices: readonly DeviceShown[]): string {
   return table(devices, [
     { header: 'id', cell: (d) => d.id },
     { header: 'status', cell: (d) => d.status },
@@ -133,7 +118,7 @@ const labelText = (labels: Record<string, string>): string =>
 /** A request id as given, or the one pending request of the device named: people know devices by id. */
 async function requestId(api: ApiCall, which: string): Promise<string> {
   if (REQUEST_ID.test(which)) return which;
-  const { requests } = (await api('GET', '/api/v1/admin/onboarding-requests')) as { requests: OnboardingRequest[] };
+  const { requests }: OnboardingRequestsListed = await api('GET', '/api/v1/admin/onboarding-requests');
   const mine = requests.filter((r) => r.deviceId === which);
   if (mine.length !== 1)
     throw new BerthError(

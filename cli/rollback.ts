@@ -1,3 +1,4 @@
+import type { DeploymentRolledBack } from '../wire/deployment.js';
 import { apiClient, seg, subcommandArgs, TARGET_HELP, TARGET_OPTIONS } from './api-subcommand.js';
 import type { Command } from './main.js';
 import { OUTPUT_HELP, OUTPUT_OPTIONS, outputFormat, print } from './output.js';
@@ -22,7 +23,7 @@ export const command: Command = {
     const [id] = expectArgs(args.positionals, 1, 'berth rollback <deployment-id>') as [string];
     const format = outputFormat(args.values.output);
     const api = await apiClient(args.values);
-    const answer: { deploymentId: string; version: string } = await api('POST', `/api/v1/admin/deployments/${seg(id)}/rollbacks`, {});
+    const answer: DeploymentRolledBack = await api('POST', `/api/v1/admin/deployments/${seg(id)}/rollbacks`, {});
     print(format, answer, () => `deployment ${answer.deploymentId} rolled back to ${answer.version}\n`);
     return 0;
   },

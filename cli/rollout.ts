@@ -1,8 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { BerthError } from '../common/errors.js';
-import type { RolloutWave } from '../wire/rollout.js';
+import type { DeploymentStatusShown, RolloutAnswer } from '../wire/deployment.js';
 import { apiClient, seg, subcommandArgs, TARGET_HELP, type ApiCall, TARGET_OPTIONS } from './api-subcommand.js';
-import { rolloutText, type DeploymentView } from './deployments.js';
+import { rolloutText } from './deployments.js';
 import type { Command } from './main.js';
 import { fields, OUTPUT_HELP, OUTPUT_OPTIONS, outputFormat, print, table, type OutputFormat } from './output.js';
 import { progressLines, type ProgressLine } from './progress-lines.js';
@@ -28,21 +28,6 @@ ${OUTPUT_HELP}
 ${TARGET_HELP}`;
 
 const SUBCOMMANDS: readonly string[] = ['start', 'status', 'pause', 'resume', 'watch'];
-
-type RolloutState = DeploymentView['rollout'] & { state: 'none' | 'rolling' | 'paused' | 'done' | 'rolled-back'; reason: { message: string } | null };
-
-/** GET /api/v1/admin/deployments/{id}/status, the parts read here. */
-export interface DeploymentStatus {
-  deploymentId: string;
-  version: string;
-  rollout: RolloutState;
-  devices: number;
-  counts: Record<string, number>;
-  versions: Record<string, number>;
-  installed: Record<string, number>;
-  waves: RolloutWave[];
-  errors: { deviceId: string; version: string; error: { message?: string; code?: string } | null }[];
-}
 
 const OPTIONS = {
   ...TARGET_OPTIONS,
@@ -77,7 +62,7 @@ export const command: Command = {
         if (!values.version) throw new UsageError('rollout start needs --version');
         const batchSize = positiveInteger(values['batch-size'], 'batch-size');
         const waveTimeoutSeconds = positiveInteger(values['wave-timeout'], 'wave-timeout', 7 * 86_400);
-        const answer: RolloutState & { deploymentId: string } = await api('POST', `${base}/rollouts`, {
+        const answer: RolloutAnswer = await api('POST', `${base}/rollouts`, {
           version: values.version,
           ...(batchSize !== undefined ? { batchSize } : {}),
           ...(waveTimeoutSeconds !== undefined ? { waveTimeoutSeconds } : {}),
@@ -88,12 +73,12 @@ export const command: Command = {
       }
       case 'pause':
       case 'resume': {
-        const answer: RolloutState & { deploymentId: string } = await api('POST', `${base}/rollout/${sub}`, {});
+        const answer: RolloutAnswer = await api('POST', `${base}/rollout/${sub}`, {});
         print(format, answer, () => `rollout of ${id} to ${answer.targetVersion} ${answer.state}\n`);
         return 0;
       }
       case 'status': {
-        const status: DeploymentStatus = await api('GET', `${base}/status`);
+        const status: DeploymentStatusShown = await api('GET', `${base}/status`);
         print(format, status, () => statusText(status));
         return 0;
       }
@@ -112,7 +97,7 @@ function seconds(value: string | undefined, flag: string): number | undefined {
 }
 
 /** Where a rollout is, in numbers: its target, the wave it is in (the last one moved), and how many devices run the target installed. */
-export function rolloutProgress(s: DeploymentStatus): { target: string; installed: number; total: number; wave: number; waves: number } {
+export function rolloutProgress(s: DeploymentStatusShown): { target: string; installed: number; total: number; wave: number; waves: number } {
   const moving = s.rollout.state === 'rolling' || s.rollout.state === 'paused';
   const target = (moving && s.rollout.targetVersion) || s.version;
   const wave = Math.max(1, s.waves.filter((w) => w.phase !== 'waiting').length);
@@ -120,7 +105,7 @@ export function rolloutProgress(s: DeploymentStatus): { target: string; installe
 }
 
 /** A bar a wave: `rollout line wave 1/2: 1/1 adopted, 0 failed, done`. */
-export function waveLines(id: string, s: DeploymentStatus): ProgressLine[] {
+export function waveLines(id: string, s: DeploymentStatusShown): ProgressLine[] {
   return s.waves.map((w) => ({
     key: String(w.wave),
     done: w.adopted,
@@ -129,7 +114,7 @@ export function waveLines(id: string, s: DeploymentStatus): ProgressLine[] {
   }));
 }
 
-function statusText(s: DeploymentStatus): string {
+function statusText(s: DeploymentStatusShown): string {
   const p = rolloutProgress(s);
   const states = Object.entries(s.counts)
     .filter(([, n]) => n > 0)
@@ -151,9 +136,16 @@ function statusText(s: DeploymentStatus): string {
     table(s.errors, [
       { header: 'device', cell: (e) => e.deviceId },
       { header: 'version', cell: (e) => e.version },
-      { header: 'error', cell: (e) => e.error?.message ?? e.error?.code },
+      { header: 'error', cell: (e) => reportedError(e.error) },
     ])
   );
+}
+
+/** A device's reported error (passed on as the device sent it, so not typed on the wire): its message, else its code. */
+function reportedError(error: unknown): string | undefined {
+  if (typeof error !== 'object' || error === null) return undefined;
+  const { message, code } = error as { message?: unknown; code?: unknown };
+  return typeof message === 'string' ? message : typeof code === 'string' ? code : undefined;
 }
 
 /**
@@ -165,7 +157,7 @@ async function watch(api: ApiCall, id: string, format: OutputFormat, o: { timeou
   // -o json|yaml prints the last status only: a stream of documents is no use to a parser.
   const shown = format === 'table' ? progressLines(process.stdout) : undefined;
   for (;;) {
-    const s: DeploymentStatus = await api('GET', `/api/v1/admin/deployments/${seg(id)}/status`);
+    const s: DeploymentStatusShown = await api('GET', `/api/v1/admin/deployments/${seg(id)}/status`);
     const p = rolloutProgress(s);
     shown?.update(waveLines(id, s));
     const state = s.rollout.state;

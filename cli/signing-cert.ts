@@ -5,6 +5,7 @@ import { parseArgs } from 'node:util';
 import * as x509 from '@peculiar/x509';
 import { BerthError } from '../common/errors.js';
 import { readInput } from '../trust/signing/files.js';
+import type { SigningCertificateAnswer } from '../wire/signing.js';
 import type { Command } from './main.js';
 
 x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
@@ -53,9 +54,9 @@ export const command: Command = {
     const keys = (await webcrypto.subtle.generateKey(ALG, true, ['sign', 'verify'])) as webcrypto.CryptoKeyPair;
     const csr = await x509.Pkcs10CertificateRequestGenerator.create({ name: 'CN=berth vendor signing key', keys, signingAlgorithm: ALG });
     const { adminCall } = await import('../orchestrator/admin/client.js');
-    const issued = (await adminCall({ kind: 'https', url: values.url!, token: token!, ca }, 'POST', '/api/v1/signing/certificates', {
+    const issued: SigningCertificateAnswer = await adminCall({ kind: 'https', url: values.url!, token: token!, ca }, 'POST', '/api/v1/signing/certificates', {
       csr: csr.toString('pem'),
-    })) as { certificate: string; identity: string; issuer: string; validForSeconds: number };
+    });
     const prefix = values.out ?? 'signing';
     const flag = values.force ? 'w' : 'wx';
     try {

@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { BerthError } from '../common/errors.js';
+import type { EnrollmentTokenCreated, TokenCreated } from '../wire/tokens.js';
 import type { Command } from './main.js';
 import { TARGET_HELP, TARGET_OPTIONS } from './api-subcommand.js';
 import { resolveTarget } from './target.js';
@@ -39,7 +40,7 @@ export const command: Command = {
     const target = await resolveTarget(values);
     if (sub === 'create') {
       if (!values.role || !values.name) throw new BerthError('cli.usage', 'token create needs --role and --name');
-      const out = await adminCall(target, 'POST', '/api/v1/admin/tokens', { role: values.role, name: values.name });
+      const out: TokenCreated = await adminCall(target, 'POST', '/api/v1/admin/tokens', { role: values.role, name: values.name });
       process.stdout.write(`token ${out.id} (${out.role}); shown once:\n${out.token}\n`);
       return 0;
     }
@@ -52,7 +53,7 @@ export const command: Command = {
       }
       const ttl = values.ttl === undefined ? 3600 : Number(values.ttl);
       if (!Number.isInteger(ttl)) throw new BerthError('cli.usage', `--ttl must be whole seconds, not '${values.ttl}'`);
-      const out = await adminCall(target, 'POST', '/api/v1/admin/enrollment-tokens', {
+      const out: EnrollmentTokenCreated = await adminCall(target, 'POST', '/api/v1/admin/enrollment-tokens', {
         ttlSeconds: ttl,
         ...(values['device-id'] ? { deviceId: values['device-id'] } : {}),
         ...(Object.keys(labels).length ? { labels } : {}),

@@ -161,3 +161,35 @@ export const refusedDigestSchema = z.strictObject({
 export type RefusedDigest = { digest: Digest; advisories: string[] };
 /** At most this many refused digests ride in one deployment document. */
 export const MAX_REFUSED_DIGESTS = 1024;
+
+/**
+ * GET /api/v1/advisories/{id}/exposure as JSON (orchestrator/advisories/exposure.ts ExposureReport):
+ * which devices ran an affected version, and when. `berth advisory exposure --csv` reads it.
+ */
+export const exposureReportShown = z.object({
+  advisory: z.string(),
+  generatedAt: z.string(),
+  groupBy: z.string(),
+  devices: z.array(
+    z.object({
+      deviceId: z.string(),
+      group: z.string().nullable(),
+      offlineSince: z.string().nullable(),
+      deployments: z.array(
+        z.object({
+          deploymentId: z.string(),
+          app: z.string(),
+          exposed: z.array(z.object({ version: z.string(), digest: z.string().nullable(), from: z.string(), to: z.string().nullable() })),
+          now: z.object({
+            state: z.enum(['running-affected', 'running-unaffected', 'stopped-by-advisory', 'failed', 'removed']),
+            version: z.string(),
+            since: z.string(),
+            code: z.string().optional(),
+          }),
+        }),
+      ),
+    }),
+  ),
+  groups: z.array(z.object({ group: z.string().nullable(), devices: z.number().int(), exposedNow: z.number().int() })),
+});
+export type ExposureReportShown = z.output<typeof exposureReportShown>;

@@ -3,14 +3,16 @@ import { z } from 'zod';
 /**
  * The catalog's answers (GET/POST /api/v1/catalog…, orchestrator/routes/vendor-api.ts): the
  * store's records as JSON, dates as ISO 8601. Declared here because the console reads them too
- * (console/src/types.ts takes their types only).
+ * (console/src/types.ts takes their types only), and so does `berth catalog`.
  */
 
 const trustPolicyOut = z.record(z.string(), z.unknown()).describe('The vendor trust policy (docs/admission.md)');
 export const vendorRegistered = z.object({ name: z.string(), trustPolicy: trustPolicyOut });
+export type VendorRegistered = z.output<typeof vendorRegistered>;
 export const vendorShown = vendorRegistered.extend({ createdAt: z.string() });
 export type VendorShown = z.output<typeof vendorShown>;
 export const vendorsListed = z.object({ vendors: z.array(vendorShown) });
+export type VendorsListed = z.output<typeof vendorsListed>;
 export const trustPolicyReplaced = z.object({ name: z.string(), trustPolicy: trustPolicyOut, rerenderedDevices: z.number().int() });
 
 export const appShown = z.object({ id: z.string(), vendor: z.string(), description: z.string(), createdAt: z.string() });

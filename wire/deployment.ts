@@ -68,6 +68,17 @@ export type DeploymentWithPlacements = z.output<typeof deploymentWithPlacements>
 export const deploymentRolledBack = z.object({ deploymentId: z.string(), version: z.string() });
 export type DeploymentRolledBack = z.output<typeof deploymentRolledBack>;
 
+/** DELETE /deployments/{id}: the devices it was removed from. */
+export const deploymentRemoved = z.object({ deploymentId: z.string(), removedFrom: z.array(z.string()) });
+export type DeploymentRemoved = z.output<typeof deploymentRemoved>;
+
+/** A rollout started, paused or resumed: the deployment, the scheduler's step where it took one, and the rollout. */
+export const rolloutAnswer = rolloutShown.extend({
+  deploymentId: z.string(),
+  step: z.enum(['not-rolling', 'paused', 'waiting', 'next-wave', 'done']).optional(),
+});
+export type RolloutAnswer = z.output<typeof rolloutAnswer>;
+
 /** GET /deployments/{id}/status: deployments/status.ts DeploymentStatus as JSON. */
 export const deploymentStatusShown = z.object({
   deploymentId: z.string(),

@@ -82,3 +82,7 @@ export const pendingRequestSchema = z.object({
 export type PendingRequest = z.output<typeof pendingRequestSchema>;
 export const onboardingRequestsListed = z.object({ requests: z.array(pendingRequestSchema) });
 export type OnboardingRequestsListed = z.output<typeof onboardingRequestsListed>;
+
+/** POST /api/v1/admin/onboarding-requests/{id}/approve|deny: the decision; an approval names the device let in. */
+export const onboardingDecided = z.object({ requestId: z.string(), status: z.enum(['approved', 'denied']), deviceId: z.string().optional() });
+export type OnboardingDecided = z.output<typeof onboardingDecided>;

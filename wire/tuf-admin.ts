@@ -30,6 +30,7 @@ export const rootAcceptedSchema = z.object({
   /** The online roles re-signed with the keys the root names. */
   published: z.array(z.enum(['targets', 'snapshot', 'timestamp'])),
 });
+export type RootAccepted = z.infer<typeof rootAcceptedSchema>;
 
 const roleState = z.object({ version: z.number().int(), expires: z.string() }).nullable();
 

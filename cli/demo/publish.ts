@@ -3,6 +3,7 @@ import { pushComponent } from '../../oci/artifact.js';
 import { RegistryClient } from '../../oci/client.js';
 import { generateVendorKey } from '../../trust/signing/keys.js';
 import { serializeBundle, signComponent } from '../../trust/signing/sign.js';
+import type { TokenCreated } from '../../wire/tokens.js';
 import { operatorClient, type OperatorClient } from './operator-client.js';
 
 export interface PublishInput {
@@ -27,7 +28,7 @@ export async function publishSignedApp(p: PublishInput): Promise<{ version: stri
   const key = generateVendorKey();
   const namespace = `${p.registry.replace(/[.]/g, '\\.')}/${p.vendor}/.+`;
   await p.admin.call('POST', '/api/v1/catalog/vendors', { name: p.vendor, trustPolicy: { publicKeys: [key.publicKeyPem], repositories: [namespace] } });
-  const { token } = await p.admin.call<{ token: string }>('POST', '/api/v1/admin/tokens', { name: `${p.vendor} release pipeline`, role: `vendor:${p.vendor}` });
+  const { token } = await p.admin.call<TokenCreated>('POST', '/api/v1/admin/tokens', { name: `${p.vendor} release pipeline`, role: `vendor:${p.vendor}` });
   const vendor = operatorClient(p.controlPlaneUrl, p.ca, token);
 
   const bundle = signComponent(p.component, createPrivateKey(key.privateKeyPem));

@@ -7,6 +7,7 @@ import { startControlPlane, type ControlPlane } from '../../orchestrator/control
 import { startRegistryServer, type RunningRegistryServer } from '../../oci/server/serve.js';
 import { startAgent, type RunningAgent } from '../../runtime/agent/agent.js';
 import { agentConfigSchema } from '../../runtime/agent/config.js';
+import type { EnrollmentTokenCreated } from '../../wire/tokens.js';
 import { operatorClient, type OperatorClient } from './operator-client.js';
 
 /**
@@ -80,6 +81,6 @@ export function localAgentConfig(fleet: Pick<LocalFleet, 'controlPlane' | 'caFil
 
 /** Enrolls (with a fresh one-time token bound to the device id) and starts the device's agent. */
 export async function startLocalDevice(fleet: LocalFleet, device: LocalDevice, logger: Logger): Promise<RunningAgent> {
-  const { token } = await fleet.admin.call<{ token: string }>('POST', '/api/v1/admin/enrollment-tokens', { deviceId: device.id, ttlSeconds: 600 });
+  const { token } = await fleet.admin.call<EnrollmentTokenCreated>('POST', '/api/v1/admin/enrollment-tokens', { deviceId: device.id, ttlSeconds: 600 });
   return startAgent(localAgentConfig(fleet, device, token), { logger: logger.child({ component: 'agent', device: device.id }) });
 }

@@ -7,7 +7,7 @@ import { writePrivateFile } from '../../trust/key-files.js';
 import { newTufSigningKey, tufSigningKeyFromPem, type TufSigningKey } from '../../trust/tuf/keys.js';
 import { newRoot, parseRoot } from '../../trust/tuf/root.js';
 import { DEFAULT_ROOT_EXPIRY_DAYS, ONLINE_ROLES, TUF_METADATA_PATH, type OnlineRole } from '../../wire/tuf.js';
-import type { OnlineKeySet, TufStatus } from '../../wire/tuf-admin.js';
+import type { OnlineKeySet, RootAccepted, TufStatus } from '../../wire/tuf-admin.js';
 import type { ApiCall } from '../api-subcommand.js';
 import { UsageError } from '../usage.js';
 
@@ -152,7 +152,7 @@ async function publish(api: ApiCall, root: Metadata<Root>, dir: string): Promise
   const rootFile = join(dir, `${root.signed.version}.root.json`);
   // The bytes the control plane serves, so `sha256sum 1.root.json` is the devices' tuf.rootSha256.
   await writePrivateFile(rootFile, JSON.stringify(root.toJSON()));
-  const accepted: { version: number } = await api('PUT', '/api/v1/admin/tuf/root', root.toJSON());
+  const accepted: RootAccepted = await api('PUT', '/api/v1/admin/tuf/root', root.toJSON());
   return { version: accepted.version, rootFile };
 }
 

@@ -1,6 +1,5 @@
 import { z } from 'zod';
 import { NAME_PATTERN } from '../../wire/ids.js';
-import { DEVICE_STATUSES } from '../../wire/fleet.js';
 import { labelsSchema } from '../../wire/onboarding.js';
 
 /**
@@ -39,15 +38,12 @@ export const retirementBody = z.strictObject({ fingerprint });
 
 /*
  * Their answers: described by routes/admin-api.ts and the type each handler's answer satisfies,
- * so the document and the code cannot drift apart.
+ * so the document and the code cannot drift apart. Those the CLI reads as well live in wire/
+ * (wire/devices.ts, wire/onboarding.ts, wire/tokens.ts).
  */
 const fingerprintOut = z.string().describe('hex SHA-256 of the DER certificate');
 const signingRoots = { signingCas: z.number().int(), timestampAuthorities: z.number().int(), signingRootsDigest: z.string() };
 
-export const tokenCreated = z.object({ id: z.string(), token: z.string(), role: z.string() });
-export const enrollmentTokenCreated = z.object({ id: z.string(), token: z.string(), expiresAt: z.string(), deviceId: z.string().nullable() });
-export const deviceRevoked = z.object({ deviceId: z.string(), status: z.literal('revoked'), certificatesRevoked: z.number().int() });
-export const onboardingDecided = z.object({ requestId: z.string(), status: z.enum(['approved', 'denied']), deviceId: z.string().optional() });
 export const manufacturerTrusted = z.object({ name: z.string(), fingerprint: fingerprintOut });
 export const caRotated = z.object({ root: fingerprintOut, intermediate: fingerprintOut, sequence: z.number().int() });
 export const desiredStateKeyRotated = z.object({ keyId: z.string(), previous: z.array(z.string()) });
@@ -57,18 +53,3 @@ export const fleetSigningRetired = z.object({ fingerprint: fingerprintOut, ...si
 export const caRetired = z.object({ fingerprint: fingerprintOut, sequence: z.number().int() });
 
 export type Answer<S extends z.ZodType> = z.output<S>;
-
-/** GET /devices: the store's device records as JSON (store/devices.ts DeviceRecord; dates as ISO 8601). */
-export const devicesListed = z.object({
-  devices: z.array(
-    z.object({
-      id: z.string(),
-      status: z.enum(DEVICE_STATUSES),
-      labels: z.record(z.string(), z.string()),
-      onboardingMethod: z.string(),
-      createdAt: z.string(),
-      revokedAt: z.string().nullable(),
-      revokedReason: z.string().nullable(),
-    }),
-  ),
-});

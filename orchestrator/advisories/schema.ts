@@ -66,34 +66,6 @@ export const advisoryCreated = advisoryShown.extend({
   stopped: z.array(z.record(z.string(), z.unknown())),
 });
 
-/** GET /api/v1/advisories/{id}/exposure as JSON (advisories/exposure.ts ExposureReport). */
-export const exposureReportShown = z.object({
-  advisory: z.string(),
-  generatedAt: z.string(),
-  groupBy: z.string(),
-  devices: z.array(
-    z.object({
-      deviceId: z.string(),
-      group: z.string().nullable(),
-      offlineSince: z.string().nullable(),
-      deployments: z.array(
-        z.object({
-          deploymentId: z.string(),
-          app: z.string(),
-          exposed: z.array(z.object({ version: z.string(), digest: z.string().nullable(), from: z.string(), to: z.string().nullable() })),
-          now: z.object({
-            state: z.enum(['running-affected', 'running-unaffected', 'stopped-by-advisory', 'failed', 'removed']),
-            version: z.string(),
-            since: z.string(),
-            code: z.string().optional(),
-          }),
-        }),
-      ),
-    }),
-  ),
-  groups: z.array(z.object({ group: z.string().nullable(), devices: z.number().int(), exposedNow: z.number().int() })),
-});
-
 /** PUT /api/v1/advisories/{id}/vex and POST /api/v1/vex: the statements recorded (advisories/vex.ts StatedVex). */
 export const vexStated = z.object({
   statements: z.array(

@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import { rolloutShown } from '../../wire/deployment.js';
 import { storable, storedObject } from '../catalog/schema.js';
 import { grantSetSchema } from '../../wire/grants.js';
 import { appIdSchema, deploymentIdSchema, deviceIdSchema, versionSchema } from '../../wire/ids.js';
@@ -101,14 +100,7 @@ export const rolloutBody = z.strictObject({
 });
 
 /*
- * Answers of the operator deployment endpoints that only the server and the CLI read
- * (routes/operator-deployment-api.ts); those the console reads too live in wire/deployment.ts.
+ * Answers of the operator deployment endpoints that only the server reads
+ * (routes/operator-deployment-api.ts); those the console or the CLI read live in wire/deployment.ts.
  */
-export const deploymentRemoved = z.object({ deploymentId: z.string(), removedFrom: z.array(z.string()) });
 export const schedulerSwept = z.object({ swept: z.literal(true) });
-
-/** A rollout started, paused or resumed: the deployment, the scheduler's step where it took one, and the rollout. */
-export const rolloutAnswer = rolloutShown.extend({
-  deploymentId: z.string(),
-  step: z.enum(['not-rolling', 'paused', 'waiting', 'next-wave', 'done']).optional(),
-});

@@ -1,15 +1,10 @@
 import {
   caRetired,
   caRotated,
-  deviceRevoked,
-  devicesListed,
   desiredStateKeyRotated,
-  enrollmentTokenCreated,
   fleetSigningRetired,
   fleetSigningRotated,
   manufacturerTrusted,
-  onboardingDecided,
-  tokenCreated,
   caRotationBody,
   deviceRevocationBody,
   enrollmentTokenBody,
@@ -20,7 +15,9 @@ import {
   signingRotationBody,
   tokenBody,
 } from '../admin/schema.js';
-import { onboardingRequestsListed } from '../../wire/onboarding.js';
+import { deviceRevoked, devicesListed } from '../../wire/devices.js';
+import { enrollmentTokenCreated, tokenCreated } from '../../wire/tokens.js';
+import { onboardingDecided, onboardingRequestsListed } from '../../wire/onboarding.js';
 import { emptyBody } from '../http/body.js';
 import { apiGroup } from '../openapi/operation.js';
 

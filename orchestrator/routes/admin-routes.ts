@@ -6,14 +6,10 @@ import {
   type Answer,
   caRetired,
   caRotated,
-  deviceRevoked,
   desiredStateKeyRotated,
-  enrollmentTokenCreated,
   fleetSigningRetired,
   fleetSigningRotated,
   manufacturerTrusted,
-  onboardingDecided,
-  tokenCreated,
   caRotationBody,
   deviceRevocationBody,
   enrollmentTokenBody,
@@ -24,6 +20,9 @@ import {
   signingRotationBody,
   tokenBody,
 } from '../admin/schema.js';
+import { deviceRevoked } from '../../wire/devices.js';
+import { enrollmentTokenCreated, tokenCreated } from '../../wire/tokens.js';
+import { onboardingDecided } from '../../wire/onboarding.js';
 import { createEnrollmentToken, createOperatorToken } from '../admin/tokens.js';
 import { approve, deny, revoke, type LifecycleDeps } from '../devices/lifecycle.js';
 import { emptyBody, readJson } from '../http/body.js';

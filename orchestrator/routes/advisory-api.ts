@@ -1,12 +1,11 @@
 import { MEDIA_TYPE } from '../../oci/media-types.js';
-import { advisoryIdSchema } from '../../wire/advisory.js';
+import { advisoryIdSchema, exposureReportShown } from '../../wire/advisory.js';
 import {
   advisoriesListed,
   advisoryBody,
   advisoryCreated,
   advisoryShown,
   exposureQuery,
-  exposureReportShown,
   vexBody,
   vexDocumentBody,
   vexExportQuery,

@@ -1,5 +1,13 @@
-import { deploymentBody, deploymentRemoved, rolloutAnswer, rolloutBody, schedulerSwept } from '../deployments/schema.js';
-import { deploymentCreated, deploymentRolledBack, deploymentsListed, deploymentStatusShown, deploymentWithPlacements } from '../../wire/deployment.js';
+import { deploymentBody, rolloutBody, schedulerSwept } from '../deployments/schema.js';
+import {
+  deploymentCreated,
+  deploymentRemoved,
+  deploymentRolledBack,
+  deploymentsListed,
+  deploymentStatusShown,
+  deploymentWithPlacements,
+  rolloutAnswer,
+} from '../../wire/deployment.js';
 import { REGISTRY_PROBLEMS } from '../catalog/refusal.js';
 import { emptyBody } from '../http/body.js';
 import { apiGroup } from '../openapi/operation.js';

@@ -1,5 +1,6 @@
 import { apiGroup, type ApiOperation } from '../openapi/operation.js';
-import { certificateBody, signingCertificateAnswer, signingRootsAnswer } from './signing-routes.js';
+import { signingCertificateAnswer } from '../../wire/signing.js';
+import { certificateBody, signingRootsAnswer } from './signing-routes.js';
 
 /** What signingRoutes (signing-routes.ts) serves under /api/v1, for the OpenAPI document. */
 

@@ -13,6 +13,7 @@ import { requireOperator } from '../http/operator-auth.js';
 import { HttpProblem } from '../http/problem.js';
 import { rateLimit, type RateLimit } from '../http/rate-limit.js';
 import { truncateText } from '../../common/text.js';
+import { signingCertificateAnswer } from '../../wire/signing.js';
 
 /**
  * The fleet's signing services over HTTP (docs/signing.md "Against a control plane"): the RFC
@@ -29,15 +30,8 @@ export const DEFAULT_TIMESTAMP_RATE_LIMIT: RateLimit = { perSecond: 50, burst: 1
 export const vendorSigningIdentity = (trustDomain: string, vendor: string): string => `spiffe://${trustDomain}/vendor/${vendor}`;
 
 export const certificateBody = z.strictObject({ csr: z.string().max(8192) });
-/** What GET /signing/roots and POST /signing/certificates answer (signing-api.ts describes them). */
+/** What GET /signing/roots answers (signing-api.ts describes it; POST /signing/certificates's answer is in wire/signing.ts). */
 export const signingRootsAnswer = z.object({ signingCas: z.array(z.string()), timestampAuthorities: z.array(z.array(z.string())) });
-export const signingCertificateAnswer = z.object({
-  certificate: z.string(),
-  chain: z.array(z.string()),
-  identity: z.string(),
-  issuer: z.string(),
-  validForSeconds: z.number().int(),
-});
 
 export function signingRoutes(deps: ControlPlaneDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();

@@ -121,6 +121,10 @@ describe('berth deploy, deployments, rollout and rollback', () => {
     expect(show.out).toContain('DEVICE  VERSION\ndev-b   1.0.0\n');
     const deleted = await berth('deployments', 'delete', 'spare', ...op);
     expect(deleted.out).toBe('deployment spare deleted; removed from 1 device(s)\n');
+    // Spread short of devices: the answer's `unplaced` is a count of instances, said as such.
+    const short = await berth('deploy', 'sensor', '1.0.0', '--id', 'wide', '--mode', 'spread', '--replicas', '3', ...op);
+    expect(short.out, said(short)).toBe('deployment wide: sensor 1.0.0 placed on 2 device(s); 1 instance(s) found no eligible device\n');
+    expect((await berth('deployments', 'delete', 'wide', ...op)).code).toBe(0);
 
     writeFileSync(file, 'app: sensor\nversion: 1.0.0\nmode: sideways\n');
     const refused = await berth('deploy', '--file', file, ...op);
