@@ -1,5 +1,6 @@
 import 'reflect-metadata';
-import { writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from '../../common/logger.js';
 import { createOperatorToken } from '../../orchestrator/admin/tokens.js';
@@ -22,6 +23,8 @@ export interface LocalFleet {
   caFile: string;
   adminToken: string;
   admin: OperatorClient;
+  /** Set once the fleet's TUF repository has a root (docs/tuf.md): devices started then follow it. */
+  tufRootSha256?: string;
   close(): Promise<void>;
 }
 
@@ -66,7 +69,11 @@ export interface LocalDevice {
 }
 
 /** The agent config a local device runs with: quick polls and back-off, gateway and metrics on free ports (several devices share the host). */
-export function localAgentConfig(fleet: Pick<LocalFleet, 'controlPlane' | 'caFile' | 'registry'>, device: LocalDevice, enrollmentToken?: string) {
+export function localAgentConfig(
+  fleet: Pick<LocalFleet, 'controlPlane' | 'caFile' | 'registry' | 'tufRootSha256'>,
+  device: LocalDevice,
+  enrollmentToken?: string,
+) {
   return agentConfigSchema.parse({
     controlPlane: { url: fleet.controlPlane.url, ca: fleet.caFile },
     dataDir: device.dataDir,
@@ -74,6 +81,7 @@ export function localAgentConfig(fleet: Pick<LocalFleet, 'controlPlane' | 'caFil
     labels: device.labels,
     gateway: { port: 0 },
     metrics: { port: 0 },
+    ...(fleet.tufRootSha256 ? { tuf: { rootSha256: fleet.tufRootSha256 } } : {}),
     artifacts: { source: 'registry', registries: { [fleet.registry.host]: { plainHttp: true } } },
     sync: { longPollSeconds: 20, pollIntervalSeconds: 0.2, backoffInitialSeconds: 0.2, backoffMaxSeconds: 2 },
   });
@@ -83,4 +91,15 @@ export function localAgentConfig(fleet: Pick<LocalFleet, 'controlPlane' | 'caFil
 export async function startLocalDevice(fleet: LocalFleet, device: LocalDevice, logger: Logger): Promise<RunningAgent> {
   const { token } = await fleet.admin.call<EnrollmentTokenCreated>('POST', '/api/v1/admin/enrollment-tokens', { deviceId: device.id, ttlSeconds: 600 });
   return startAgent(localAgentConfig(fleet, device, token), { logger: logger.child({ component: 'agent', device: device.id }) });
+}
+
+/**
+ * The fleet's TUF repository (docs/tuf.md) with its root keys in `keyDir`, as `berth tuf init`
+ * makes it: once, then found again when the demo runs on the same folder.
+ */
+export async function publishTufRoot(fleet: LocalFleet, keyDir: string): Promise<string> {
+  const existing = await readFile(join(keyDir, '1.root.json')).catch(() => undefined);
+  if (existing) return createHash('sha256').update(existing).digest('hex');
+  const { initRepository } = await import('../tuf/ceremony.js');
+  return (await initRepository((method, path, body) => fleet.admin.call(method, path, body), { keys: 3, threshold: 2, out: keyDir })).rootSha256;
 }

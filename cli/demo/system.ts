@@ -11,7 +11,7 @@ import { buildDemoApps, DEMO_APPS, type DemoApp } from './apps.js';
 import { DEMO_GRANTS } from './grants.js';
 import type { OperatorClient } from './operator-client.js';
 import { publishSignedApp } from './publish.js';
-import { startLocalDevice, startLocalFleet } from './stack.js';
+import { publishTufRoot, startLocalDevice, startLocalFleet } from './stack.js';
 import { gatewayGet, waitUntil } from './wait.js';
 
 export const DEMO_TRUST_DOMAIN = 'demo.berth.local';
@@ -75,6 +75,11 @@ export async function runSystemDemo(o: DemoOptions): Promise<RunningDemo> {
     stops.push(() => fleet.close());
     const { registry, controlPlane, ca, caFile, admin, adminToken } = fleet;
     say(`   registry ${registry.url}, control plane ${controlPlane.url}`);
+    const tufKeys = join(o.dir, 'tuf-root-keys');
+    fleet.tufRootSha256 = await publishTufRoot(fleet, tufKeys);
+    say(
+      `   trust roots published through TUF: root signed by 3 offline keys (any 2 sign the next) in ${tufKeys}; devices pin sha256 ${fleet.tufRootSha256.slice(0, 12)}…`,
+    );
 
     say('3. Two vendors sign their apps with their own keys and push them to the registry');
     for (const app of DEMO_APPS) {

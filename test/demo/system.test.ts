@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { defaultDemoCache } from '../../cli/demo/apps.js';
 import { runSystemDemo, type RunningDemo } from '../../cli/demo/system.js';
 import { wasmtimeLibrary } from '../support/engines.js';
@@ -9,13 +11,14 @@ import { suiteTempDir } from '../support/tmp.js';
 describe('npm start: the whole system on one machine', () => {
   let demo: RunningDemo;
   const lines: string[] = [];
+  const dir = suiteTempDir('system-demo');
 
   beforeAll(async () => {
     // As after the README's install command: no engine named (`auto`), the library in place
     // (named here, as the install's cache may be elsewhere), so the devices run on Wasmtime.
     process.env.BERTH_ENGINE = '';
     process.env.BERTH_WASMTIME_LIBRARY = await wasmtimeLibrary();
-    demo = await runSystemDemo({ dir: suiteTempDir('system-demo'), appCache: defaultDemoCache(), say: (l) => lines.push(l) });
+    demo = await runSystemDemo({ dir, appCache: defaultDemoCache(), say: (l) => lines.push(l) });
   }, 240_000);
   afterAll(() => demo?.stop());
 
@@ -26,6 +29,16 @@ describe('npm start: the whole system on one machine', () => {
     expect(demo.observed.readings['line-2']).toHaveLength(3);
     const admitted = lines.filter((l) => l.includes('verified and admitted'));
     expect(admitted).toHaveLength(2);
+  });
+
+  it('publishes the trust roots through TUF and runs its devices on them (docs/tuf.md)', async () => {
+    expect(lines.some((l) => /^ {3}trust roots published through TUF: root signed by 3 offline keys/.test(l))).toBe(true);
+    for (const id of demo.agents.keys()) {
+      // Pinned by its fingerprint at first contact: the keys and roots the device uses came from TUF targets.
+      const root = JSON.parse(readFileSync(join(dir, 'devices', id, 'tuf', 'root.json'), 'utf8'));
+      expect(root.signed.roles.root).toMatchObject({ threshold: 2, keyids: expect.any(Array) });
+      expect(root.signed.roles.root.keyids).toHaveLength(3);
+    }
   });
 
   it('says which engine the devices run their apps on: Wasmtime, chosen by auto', () => {
