@@ -32,7 +32,6 @@ import { RenewalScheduler } from './renewal.js';
 import { statusReportOf } from './status-report.js';
 import { StatusQueue } from './status-queue.js';
 import { runSync } from './sync-loop.js';
-import { refreshTrustBundle } from './trust-bundle.js';
 import { DeviceTrustState } from './trust-state.js';
 
 export interface AgentEvents {
@@ -124,11 +123,10 @@ export async function startAgent(config: AgentConfig, options: StartAgentOptions
   adopted = restored.adopted;
 
   const tasks = new AgentTasks(deviceLog, backoff);
-  const renewal = startRenewal(config, trust, fleetCa, events, deviceLog);
+  const renewal = startRenewal(config, trust, trustSource, fleetCa, events, deviceLog);
   tasks.run('trust bundle', () =>
     tasks.retrying('trust bundle refresh', async () => {
-      const { roots, trustDomain } = trust.current();
-      await refreshTrustBundle({ url: config.controlPlane.url, ca: roots, dir: identityDir(config.dataDir), logger: deviceLog, trustDomain });
+      await trustSource.refreshBundle();
       await trust.adoptStoredBundle();
     }),
   );
@@ -442,12 +440,20 @@ async function restoreOffline(
  * Keeps the certificate fresh. A renewal is done only once the trust state has switched to the
  * new identity (key, certificate, signer, bundle together); `renewed` is emitted after that.
  */
-function startRenewal(config: AgentConfig, trust: DeviceTrustState, fleetCa: string, events: EventEmitter<AgentEvents>, deviceLog: Logger): RenewalScheduler {
+function startRenewal(
+  config: AgentConfig,
+  trust: DeviceTrustState,
+  source: TrustSource,
+  fleetCa: string,
+  events: EventEmitter<AgentEvents>,
+  deviceLog: Logger,
+): RenewalScheduler {
   const renewal = new RenewalScheduler(trust.current().identity, {
     url: config.controlPlane.url,
     ca: fleetCa,
     dir: identityDir(config.dataDir),
     logger: deviceLog,
+    refreshBundle: () => source.refreshBundle(),
     fraction: config.sync.renewalFraction,
     reenroll: () => reenroll(config, trust.current().identity, fleetCa, deviceLog),
     onRenewed: async (renewed) => {
@@ -491,7 +497,9 @@ async function pinTrust(trust: DeviceTrustState, source: TrustSource, tasks: Age
 
 /** The fleet's TUF repository when the device is configured with its root (docs/tuf.md), else the channel's rules. */
 function trustSourceOf(config: AgentConfig, trust: DeviceTrustState, client: ControlPlaneClient, deviceLog: Logger): TrustSource {
-  return config.tuf ? tufTrustSource(tufOptions(config, trust, deviceLog)) : channelTrustSource(client, config.dataDir, deviceLog);
+  if (config.tuf) return tufTrustSource(tufOptions(config, trust, deviceLog));
+  const tls = () => ({ ca: trust.current().roots, trustDomain: trust.current().trustDomain });
+  return channelTrustSource(client, config.dataDir, { url: config.controlPlane.url, dir: identityDir(config.dataDir), tls }, deviceLog);
 }
 
 function tufOptions(config: AgentConfig, trust: DeviceTrustState, deviceLog: Logger): TufTrustOptions {

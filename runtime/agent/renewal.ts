@@ -14,6 +14,8 @@ export interface RenewOptions {
   ca: string | string[];
   dir: string;
   logger?: Logger;
+  /** How the agent keeps its trust bundle (its TrustSource); without it, from the channel. */
+  refreshBundle?: () => Promise<void>;
 }
 
 /**
@@ -58,7 +60,8 @@ export async function renew(identity: DeviceIdentity, options: RenewOptions): Pr
   }
   const renewed = await storeIssued(options.dir, keys, issued);
   // Renewal is also when the device learns of a CA rotation: keep the bundle current.
-  await refreshTrustBundle({ ...options, ca, trustDomain });
+  if (options.refreshBundle) await options.refreshBundle();
+  else await refreshTrustBundle({ ...options, ca, trustDomain });
   return renewed;
 }
 

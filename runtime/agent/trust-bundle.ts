@@ -46,19 +46,28 @@ export async function refreshTrustBundle(options: {
   if (new URL(where.data.trustBundleUri).protocol !== 'https:') throw new BerthError('agent.bad_well_known', 'the trust bundle URI must be https');
   const answer = await httpsJson(where.data.trustBundleUri, tls, 'GET');
   if (answer.status !== 200) throw failure(answer, 'trust bundle');
-  const parsed = bundleSchema.safeParse(answer.body);
+  return acceptBundle(answer.body, options.dir, logger);
+}
+
+/**
+ * Keeps `body` as the device's trust bundle if it is a SPIFFE bundle whose certificates parse and
+ * whose `spiffe_sequence` is not lower than the stored one's (lower is a rollback: refused, a
+ * security event). Whichever way it came: the control plane's channel, or a verified TUF target.
+ */
+export async function acceptBundle(body: unknown, dir: string, logger: Logger): Promise<SpiffeBundle> {
+  const parsed = bundleSchema.safeParse(body);
   if (!parsed.success) throw new BerthError('agent.bad_bundle', `the trust bundle is not a SPIFFE bundle: ${parsed.error.issues[0]?.message}`);
-  const bundle = answer.body as SpiffeBundle;
+  const bundle = body as SpiffeBundle;
   try {
     bundleAuthorities(bundle);
   } catch {
     throw new BerthError('agent.bad_bundle', 'the trust bundle holds a certificate that does not parse');
   }
-  const previous = await storedBundle(options.dir);
+  const previous = await storedBundle(dir);
   if (previous && bundle.spiffe_sequence < previous.spiffe_sequence) {
     securityEvent(logger, 'agent.bundle_rollback', { stored: previous.spiffe_sequence, offered: bundle.spiffe_sequence });
     throw new BerthError('agent.bundle_rollback', `trust bundle sequence ${bundle.spiffe_sequence} is lower than the stored ${previous.spiffe_sequence}`);
   }
-  await writePrivateFile(identityPaths(options.dir).bundle, JSON.stringify(bundle, null, 2) + '\n');
+  await writePrivateFile(identityPaths(dir).bundle, JSON.stringify(bundle, null, 2) + '\n');
   return bundle;
 }

@@ -6,11 +6,12 @@ import { readTextFile } from '../../trust/key-files.js';
 import { pinRoot, TufTrustClient } from '../../trust/tuf/client.js';
 import { HttpsTufFetcher } from '../../trust/tuf/https-fetcher.js';
 import { FLEET_TARGETS, TUF_METADATA_PATH } from '../../wire/tuf.js';
-import { jwksSchema, readSigningRoots, savePinnedKeys, saveSigningRoots, type PinnedSigningRoots } from './onboarding.js';
+import { identityDir, jwksSchema, readSigningRoots, savePinnedKeys, saveSigningRoots, type PinnedSigningRoots } from './onboarding.js';
+import { acceptBundle } from './trust-bundle.js';
 import type { TrustSource } from './trust-source.js';
 
 /** The trust documents a device reads from the repository. */
-const DEVICE_TARGETS = [FLEET_TARGETS.desiredStateKeys, FLEET_TARGETS.signingRoots];
+const DEVICE_TARGETS = [FLEET_TARGETS.desiredStateKeys, FLEET_TARGETS.signingRoots, FLEET_TARGETS.trustBundle];
 /** Root metadata is a few KiB; this bounds what the first fetch reads. */
 const ROOT_MAX_BYTES = 512 * 1024;
 
@@ -54,12 +55,12 @@ export async function ensureTufRoot(o: TufTrustOptions): Promise<void> {
  * device trusted before.
  */
 export function tufTrustSource(o: TufTrustOptions): TrustSource {
-  const round = async (): Promise<{ keys: JWK[]; text: string }> => {
+  const round = async (): Promise<{ keys: JWK[]; text: string; bundle: unknown }> => {
     const client = new TufTrustClient({ dir: tufDir(o.dataDir), url: o.url, fetcher: new HttpsTufFetcher(o.tls()) });
     try {
       const docs = await client.update(DEVICE_TARGETS);
       const keys = jwksSchema.parse(JSON.parse(docs.get(FLEET_TARGETS.desiredStateKeys)!.toString('utf8'))).keys as JWK[];
-      return { keys, text: docs.get(FLEET_TARGETS.signingRoots)!.toString('utf8') };
+      return { keys, text: docs.get(FLEET_TARGETS.signingRoots)!.toString('utf8'), bundle: JSON.parse(docs.get(FLEET_TARGETS.trustBundle)!.toString('utf8')) };
     } catch (err) {
       if (err instanceof BerthError && err.code !== 'tuf.unreachable') securityEvent(o.logger, 'agent.tuf_refused', { code: err.code, reason: err.message });
       throw err;
@@ -85,5 +86,16 @@ export function tufTrustSource(o: TufTrustOptions): TrustSource {
     o.logger.info({ digest: pinned.digest, source: 'tuf' }, 'fleet signing roots pinned');
     return pinned;
   };
-  return { kind: 'tuf', pinKeys: keys, followKeyRotation: keys, pinSigningRoots: () => roots(), followSigningRoots: (signed) => roots(signed) };
+  const bundle = async (): Promise<void> => {
+    const stored = await acceptBundle((await round()).bundle, identityDir(o.dataDir), o.logger);
+    o.logger.info({ sequence: stored.spiffe_sequence, source: 'tuf' }, 'trust bundle refreshed');
+  };
+  return {
+    kind: 'tuf',
+    pinKeys: keys,
+    followKeyRotation: keys,
+    pinSigningRoots: () => roots(),
+    followSigningRoots: (signed) => roots(signed),
+    refreshBundle: bundle,
+  };
 }

@@ -8,8 +8,8 @@ import type { RunningAgent } from '../../runtime/agent/agent.js';
 import { fixture, startInProcessAgent, startWorld, variant, waitFor, type World } from './support.js';
 
 /**
- * A device configured with the fleet's TUF root (docs/tuf.md) takes its desired-state keys and
- * fleet signing roots only from verified TUF targets, and follows the recovery drill: the online
+ * A device configured with the fleet's TUF root (docs/tuf.md) takes its desired-state keys, fleet
+ * signing roots and CA bundle only from verified TUF targets, and follows the recovery drill: the online
  * keys replaced by a new root, then the desired-state key rotated; the device walks to the new
  * root and pins the new key because the targets signed by the new online keys list it.
  */
@@ -44,6 +44,10 @@ describe('an agent following the fleet TUF repository', () => {
     expect(lines.find((l) => l.msg === 'TUF root pinned')).toMatchObject({ sha256: rootSha256 });
     expect(lines.find((l) => l.msg === 'desired-state keys pinned')).toMatchObject({ source: 'tuf' });
     expect(lines.find((l) => l.msg === 'fleet signing roots pinned')).toMatchObject({ source: 'tuf' });
+    // The CA bundle it verifies the control plane with came from the targets too.
+    const sequence = (await world.h.admin('GET', '/api/v1/trust-bundle')).body.spiffe_sequence;
+    await waitFor(() => lines.find((l) => l.msg === 'trust bundle refreshed'), 20_000, 'bundle from TUF');
+    expect(lines.find((l) => l.msg === 'trust bundle refreshed')).toMatchObject({ source: 'tuf', sequence });
     const pinnedKids = () =>
       (JSON.parse(readFileSync(join(config.dataDir, 'identity', 'desired-state-keys.json'), 'utf8')) as { keys: { kid: string }[] }).keys.map((k) => k.kid);
     const before = pinnedKids();
