@@ -228,6 +228,14 @@ function followerOf(
 async function followDesiredState(p: SyncParts): Promise<void> {
   const { config, trust, client, trustSource, tasks, apps, restored, reports, events, deviceLog } = p;
   await pinTrust(trust, trustSource, tasks, config, deviceLog);
+  const trustCheck = everyFewSecondsAtMost(
+    config.sync.trustCheckSeconds,
+    async () => {
+      const keys = await trustSource.refresh?.(trust.current().desiredStateKeys ?? []);
+      if (keys) trust.adoptDesiredStateKeys(keys);
+    },
+    deviceLog,
+  );
   if (tasks.signal.aborted) return;
   await runSync(
     {
@@ -266,7 +274,10 @@ async function followDesiredState(p: SyncParts): Promise<void> {
         p.metrics.refused(code);
         events.emit('refused', { code, message });
       },
-      onRound: (result) => p.metrics.round(result),
+      onRound: (result) => {
+        p.metrics.round(result);
+        trustCheck();
+      },
     },
     { adopted: restored.adopted, plans: restored.plans },
     tasks.signal,
@@ -509,6 +520,20 @@ function tufOptions(config: AgentConfig, trust: DeviceTrustState, deviceLog: Log
     rootSha256: config.tuf!.rootSha256,
     tls: () => ({ ca: trust.current().roots, cert: trust.current().identity.certificatePem, key: trust.current().identity.keyPem }),
     logger: deviceLog,
+  };
+}
+
+/** `work` when called, unless it ran less than `seconds` ago or still runs; its failures are logged, never thrown. */
+function everyFewSecondsAtMost(seconds: number, work: () => Promise<void>, logger: Logger): () => void {
+  let last = 0;
+  let running = false;
+  return () => {
+    if (running || Date.now() - last < seconds * 1000) return;
+    running = true;
+    last = Date.now();
+    work()
+      .catch((err: unknown) => logger.warn({ err: errorMessage(err) }, 'could not check the TUF repository; will look again'))
+      .finally(() => (running = false));
   };
 }
 

@@ -124,6 +124,8 @@ export const agentConfigSchema = z.strictObject({
        * with state changes): its usage history (docs/accounting.md) keeps one sample a minute at most.
        */
       usageReportSeconds: z.union([z.literal(0), z.number().min(1).max(86_400)]).default(300),
+      /** With `tuf`: at most this often a sync round also runs a TUF update round (docs/tuf.md), seconds. */
+      trustCheckSeconds: z.number().min(1).max(86_400).default(60),
       /** At start, how long to look for refusals in the current desired state before restoring (0 = off). */
       bootCheckSeconds: z.number().min(0).max(60).default(3),
     })
@@ -135,6 +137,7 @@ export const agentConfigSchema = z.strictObject({
       renewalFraction: 0.5,
       usageLogSeconds: 60,
       usageReportSeconds: 300,
+      trustCheckSeconds: 60,
       bootCheckSeconds: 3,
     }),
   nodeLock: z

@@ -21,6 +21,11 @@ export interface TrustSource {
   followSigningRoots(signedDigest: string): Promise<PinnedSigningRoots>;
   /** The fleet CA bundle, stored for the device to verify the control plane with (docs/trust.md). */
   refreshBundle(): Promise<void>;
+  /**
+   * Between needs, a look for what changed (TUF: a new root, an expired or frozen repository,
+   * new keys); the keys to pin now, or undefined when nothing is to change. The channel has no such look.
+   */
+  refresh?(pinned: readonly JWK[]): Promise<JWK[] | undefined>;
 }
 
 /** What the channel's bundle refresh connects with: the roots and trust domain of the moment. */

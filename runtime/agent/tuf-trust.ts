@@ -90,8 +90,19 @@ export function tufTrustSource(o: TufTrustOptions): TrustSource {
     const stored = await acceptBundle((await round()).bundle, identityDir(o.dataDir), o.logger);
     o.logger.info({ sequence: stored.spiffe_sequence, source: 'tuf' }, 'trust bundle refreshed');
   };
+  /** New keys the targets list (the pinned ones are never dropped here: a statement signed before may still arrive). */
+  const refresh = async (pinned: readonly JWK[]): Promise<JWK[] | undefined> => {
+    const { keys: listed } = await round();
+    const added = listed.filter((k) => !pinned.some((p) => p.kid === k.kid));
+    if (added.length === 0) return undefined;
+    const next = [...pinned, ...added];
+    await savePinnedKeys(o.dataDir, next);
+    o.logger.info({ added: added.map((k) => k.kid), source: 'tuf' }, 'desired-state keys added from the TUF targets');
+    return next;
+  };
   return {
     kind: 'tuf',
+    refresh,
     pinKeys: keys,
     followKeyRotation: keys,
     pinSigningRoots: () => roots(),

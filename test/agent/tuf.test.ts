@@ -36,7 +36,10 @@ describe('an agent following the fleet TUF repository', () => {
   });
 
   it('pins root 1 by its fingerprint, trusts keys and signing roots from the targets, then survives the recovery drill', async () => {
-    const started = await startInProcessAgent(world, 'tuf-1', { tuf: { rootSha256 } });
+    const started = await startInProcessAgent(world, 'tuf-1', {
+      tuf: { rootSha256 },
+      sync: { longPollSeconds: 2, pollIntervalSeconds: 0.1, backoffInitialSeconds: 0.2, backoffMaxSeconds: 1, trustCheckSeconds: 1 },
+    });
     agents.push(started.agent);
     const { lines, changes, config } = started;
     await world.deploy({ id: 'sensor-tuf', app: 'sensor', version: '1.0.0', grants: { log: {} }, deviceIds: ['tuf-1'] });
@@ -58,6 +61,10 @@ describe('an agent following the fleet TUF repository', () => {
     const rotated = await world.h.admin('POST', '/api/v1/admin/desired-state/key-rotations', {});
     expect(rotated.status).toBe(201);
     expect(await world.h.cp.deps.tuf!.keepCurrent()).toContain('targets');
+    // Its sync rounds look at the repository (every second here): the new key is pinned before any state needs it.
+    await waitFor(() => pinnedKids().includes(rotated.body.keyId), 20_000, 'the new key seen in the TUF targets');
+    expect(lines.find((l) => l.msg === 'desired-state keys added from the TUF targets')).toMatchObject({ added: [rotated.body.keyId], source: 'tuf' });
+    expect(JSON.parse(readFileSync(join(config.dataDir, 'tuf', 'root.json'), 'utf8')).signed.version).toBe(2);
     await world.deploy({ id: 'sensor-tuf-2', app: 'sensor', version: '1.0.0', grants: { log: {} }, deviceIds: ['tuf-1'] });
     await waitFor(() => changes.some((c) => c.deploymentId === 'sensor-tuf-2' && c.state === 'installed'), 60_000, 'installed under the new key');
     expect(pinnedKids()).toContain(rotated.body.keyId);
