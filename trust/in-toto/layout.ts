@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { BerthError } from '../../common/errors.js';
 import { truncateText } from '../../common/text.js';
 import { keyIdOf, loadPublicKey } from '../signing/keys.js';
-import { parseRule, type ArtifactRule } from './rules.js';
+import { parseRule, type ArtifactRule, type RuleText } from './rules.js';
 
 /**
  * An in-toto v1 layout (in-toto specification §4.3) inside a vendor's trust policy, in the
@@ -53,13 +53,22 @@ export const layoutSchema = z
     layout.steps.forEach((s, i) =>
       (['expectedMaterials', 'expectedProducts'] as const).forEach((field) =>
         s[field].forEach((r, j) => {
-          const parsed = parseRule(r);
-          if (parsed.type === 'MATCH' && !names.includes(parsed.step))
+          const parsed = parsedOrUndefined(r);
+          if (parsed?.type === 'MATCH' && !names.includes(parsed.step))
             ctx.addIssue({ code: 'custom', message: `MATCH names step '${parsed.step}', which the layout does not have`, path: ['steps', i, field, j] });
         }),
       ),
     );
   });
+
+/** zod runs this check even when a rule failed its own (reported there already). */
+function parsedOrUndefined(rule: RuleText): ArtifactRule | undefined {
+  try {
+    return parseRule(rule);
+  } catch {
+    return undefined;
+  }
+}
 
 export type LayoutInput = z.input<typeof layoutSchema>;
 type Layout = z.output<typeof layoutSchema>;
