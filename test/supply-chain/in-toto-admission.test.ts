@@ -6,6 +6,10 @@ import { IN_TOTO_LINK_V03, linkStatement, type LinkInput } from '../../trust/in-
 import { generateVendorKey, loadPrivateKey, type VendorKeyPair } from '../../trust/signing/keys.js';
 import { provenanceStatement, SLSA_PROVENANCE_V1 } from '../../trust/signing/provenance.js';
 import { serializeBundle, signStatement } from '../../trust/signing/sign.js';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { berth } from '../support/berth-in-process.js';
 import { startHarness, type Harness } from '../orchestrator/harness.js';
 import { startRegistry, type TestRegistry } from '../support/registry.js';
 import { addVendor, clientOptions, hello, push, refusal, register, signature, variant, type Caller } from './support.js';
@@ -119,6 +123,86 @@ describe('a version against its vendor in-toto layout', () => {
       status: 422,
       code: 'in_toto.bad_link',
     });
+  });
+});
+
+describe('berth attest link', () => {
+  it("signs a step's link with the functionary key and attaches it to the pushed component; admission then accepts the version", async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'berth-link-'));
+    try {
+      await writeFile(join(dir, 'tester.key'), tester.privateKeyPem);
+      await writeFile(join(dir, 'report.json'), 'ok');
+      const component = variant(hello(), 'cli-link');
+      const digest = sha256Digest(component);
+      await push(registry, 'acme/sensor', '2.0.0', component, [signature(component, priv(vendor)), provenance(digest)]);
+      const reference = `oci://${registry.host}/acme/sensor:2.0.0`;
+      const linked = await berth(
+        'attest',
+        'link',
+        '--step',
+        'test',
+        '--key',
+        join(dir, 'tester.key'),
+        '--material',
+        `sensor.wasm=${digest}`,
+        '--product',
+        join(dir, 'report.json'),
+        '--plain-http',
+        reference,
+      );
+      expect(linked.code, linked.err).toBe(0);
+      expect(linked.out).toMatch(/linked step 'test'/);
+      // The product is named by its path as given; the layout's test step only CREATEs report.json.
+      expect(refusal(await register(acme, 'sensor', '2.0.0', reference))).toMatchObject({ status: 422, code: 'in_toto.rule_violated' });
+      const again = await berth(
+        'attest',
+        'link',
+        '--step',
+        'test',
+        '--key',
+        join(dir, 'tester.key'),
+        '--material',
+        `sensor.wasm=${digest}`,
+        '--product',
+        `report.json=${sha256Digest(Buffer.from('ok'))}`,
+        '--plain-http',
+        reference,
+      );
+      expect(again.code, again.err).toBe(0);
+      expect(refusal(await register(acme, 'sensor', '2.0.0', reference))).toMatchObject({ status: 422, code: 'in_toto.threshold' });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('attaches to a digest-pinned component, and the version is admitted', async () => {
+    const component = variant(hello(), 'cli-pinned');
+    const digest = sha256Digest(component);
+    const pushed = await push(registry, 'acme/sensor', '2.1.0', component, [signature(component, priv(vendor)), provenance(digest)]);
+    const dir = await mkdtemp(join(tmpdir(), 'berth-link-'));
+    try {
+      await writeFile(join(dir, 'tester.key'), tester.privateKeyPem);
+      const pinned = `oci://${registry.host}/acme/sensor@${pushed.manifestDigest}`;
+      const linked = await berth(
+        'attest',
+        'link',
+        '--step',
+        'test',
+        '--key',
+        join(dir, 'tester.key'),
+        '--material',
+        `sensor.wasm=${digest}`,
+        '--product',
+        `report.json=${sha256Digest(Buffer.from('ok'))}`,
+        '--plain-http',
+        pinned,
+      );
+      expect(linked.code, linked.err).toBe(0);
+      const admitted = await register(acme, 'sensor', '2.1.0', `oci://${registry.host}/acme/sensor:2.1.0`);
+      expect(admitted.status, JSON.stringify(admitted.body)).toBe(201);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
 
