@@ -9,6 +9,7 @@ import { BerthError } from '../common/errors.js';
 import { CYCLONEDX_BOM_PREDICATE } from '../trust/signing/sbom-attestation.js';
 import { statementAbout } from '../trust/signing/statement.js';
 import type { Command } from './main.js';
+import { runLink } from './attest-link.js';
 
 /** A CycloneDX JSON document, checked only for what it claims to be: the control plane reads it in full. */
 async function readSbom(path: string): Promise<unknown> {
@@ -26,6 +27,7 @@ async function readSbom(path: string): Promise<unknown> {
 
 const HELP = `usage: berth attest <component.wasm> --key <vendor.key> --builder-id <uri> [options]
        berth attest <component.wasm> --key <vendor.key> --sbom <sbom.cdx.json> [--out <file>]
+       berth attest link --step <name> --key <functionary.key> [...] oci://…   (berth attest link --help)
 
 Writes an in-toto statement (subject: the component's SHA-256) with a SLSA provenance v1
 predicate, or with --sbom a CycloneDX SBOM (predicate https://cyclonedx.org/bom, as berth sbom
@@ -53,6 +55,8 @@ const OPTIONS = {
 export const command: Command = {
   options: OPTIONS,
   async run(argv) {
+    // A step's in-toto link for the vendor's layout: its own flags, and it goes straight to the registry.
+    if (argv[0] === 'link') return runLink(argv.slice(1));
     const { values, positionals } = parseArgs({
       args: argv,
       allowPositionals: true,

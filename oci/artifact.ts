@@ -88,7 +88,12 @@ export async function pushComponent(
   const manifestBytes = encodeJson(manifest);
   const { digest: manifestDigest } = await client.putManifest(repository, tag, manifestBytes, MEDIA_TYPE.imageManifest);
   const subject: Descriptor = { mediaType: MEDIA_TYPE.imageManifest, digest: manifestDigest, size: manifestBytes.byteLength };
+  const referrers = await attachBundles(client, repository, subject, bundles);
+  return { manifestDigest, componentDigest: manifest.layers[0]!.digest, referrers };
+}
 
+/** Each bundle as a referrer of `subject`, plus the referrers tag when the registry does not index them itself. */
+async function attachBundles(client: RegistryClient, repository: string, subject: Descriptor, bundles: readonly AttachedBundle[]): Promise<Digest[]> {
   const referrers: Descriptor[] = [];
   let registryIndexes = true;
   if (bundles.length > 0) await client.pushBlob(repository, EMPTY_JSON);
@@ -99,13 +104,30 @@ export async function pushComponent(
     const bytes = encodeJson(ref);
     const put = await client.putManifest(repository, sha256Digest(bytes), bytes, MEDIA_TYPE.imageManifest);
     // OCI 1.1: a registry that indexes referrers itself says so with OCI-Subject.
-    if (put.subject !== manifestDigest) registryIndexes = false;
+    if (put.subject !== subject.digest) registryIndexes = false;
     const descriptor: Descriptor = { mediaType: MEDIA_TYPE.imageManifest, digest: put.digest, size: bytes.byteLength, artifactType: MEDIA_TYPE.sigstoreBundle };
     if (ref.annotations) descriptor.annotations = ref.annotations;
     referrers.push(descriptor);
   }
-  if (referrers.length > 0 && !registryIndexes) await updateReferrersTag(client, repository, manifestDigest, referrers);
-  return { manifestDigest, componentDigest: manifest.layers[0]!.digest, referrers: referrers.map((r) => r.digest) };
+  if (referrers.length > 0 && !registryIndexes) await updateReferrersTag(client, repository, subject.digest, referrers);
+  return referrers.map((r) => r.digest);
+}
+
+/**
+ * Attaches bundles to a component already in the registry (`reference`: its tag or digest), as
+ * `berth attest link` does with a step's link after the component was pushed. Returns the
+ * component manifest's digest and the referrers made.
+ */
+export async function attachToComponent(
+  client: RegistryClient,
+  repository: string,
+  reference: string,
+  bundles: readonly AttachedBundle[],
+): Promise<{ manifestDigest: Digest; componentDigest: Digest; referrers: Digest[] }> {
+  const fetched = await client.getManifest(repository, reference, [MEDIA_TYPE.imageManifest]);
+  const layer = checkComponentManifest(parseJson(fetched.bytes, imageManifestSchema, `manifest ${repository}:${reference}`), `${repository}:${reference}`);
+  const subject: Descriptor = { mediaType: MEDIA_TYPE.imageManifest, digest: fetched.digest, size: fetched.bytes.byteLength };
+  return { manifestDigest: fetched.digest, componentDigest: layer.digest, referrers: await attachBundles(client, repository, subject, bundles) };
 }
 
 /** Read-modify-write of the fallback tag; concurrent pushers of one digest can race (documented). */

@@ -6,7 +6,8 @@ import { formatReference, parseReference, versionToTag, type Reference } from '.
 import type { ArtifactSource } from '../../oci/source.js';
 import { inspectComponent } from '../../runtime/component/inspect.js';
 import { VerificationCache } from '../../trust/signing/cache.js';
-import { fetchVerified } from '../../trust/signing/fetch-verified.js';
+import { fetchVerified, type VerifiedArtifact } from '../../trust/signing/fetch-verified.js';
+import { verifyLayout } from '../../trust/in-toto/verify.js';
 import { checkNamespace, compilePolicy, type CompiledPolicy } from '../../trust/signing/policy.js';
 import { NO_ROOTS, type CompiledRoots } from '../../trust/signing/roots.js';
 import { describeSigner } from '../../trust/signing/verify.js';
@@ -130,6 +131,7 @@ export class ArtifactAdmission {
       const digest = await this.options.source.resolve(ref);
       const pinned = { registry: ref.registry, repository: ref.repository, digest };
       const fetched = await fetchVerified(this.options.source, pinned, policy, { roots: this.roots, cache: this.cache });
+      checkSupplyChain(policy, fetched);
       const imports = importsOf(fetched.component);
       if (this.options.mirror) {
         // A refusal already answered (time ran out) must not leave a mirrored copy behind.
@@ -192,6 +194,7 @@ export class ArtifactAdmission {
     if (this.rechecked.has(key)) return { fingerprint: policy.fingerprint, pulled: false };
     await this.bounded(`re-checking ${version.appId} ${version.version}`, async () => {
       const fetched = await fetchVerified(this.options.source, { ...ref, digest: version.component.digest }, policy, { roots: this.roots, cache: this.cache });
+      checkSupplyChain(policy, fetched);
       if (v && fetched.verified.componentDigest !== v.componentDigest) {
         throw new BerthError(
           'oci.digest-mismatch',
@@ -226,6 +229,15 @@ export class ArtifactAdmission {
       clearTimeout(timer);
     }
   }
+}
+
+/**
+ * The vendor's in-toto layout, when its policy has one, against the version's attestations.
+ * Only the control plane checks it: devices run what it admitted, pinned by digest in their
+ * signed desired state, and their clocks may be too wrong to judge a layout's expiry.
+ */
+function checkSupplyChain(policy: CompiledPolicy, fetched: VerifiedArtifact): void {
+  if (policy.layout) verifyLayout(policy.layout, fetched.bundles, fetched.verified.componentDigest, new Date());
 }
 
 /** The component's imports; a reader failure of any kind is the component's fault, never a 500. */

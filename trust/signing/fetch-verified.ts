@@ -1,4 +1,5 @@
 import type { Digest } from '../../common/digest.js';
+import type { AttachedBundle } from '../../oci/artifact.js';
 import type { Progress } from '../../oci/client.js';
 import type { Reference } from '../../oci/reference.js';
 import type { ArtifactSource } from '../../oci/source.js';
@@ -16,6 +17,8 @@ export interface VerifiedArtifact {
   manifestDigest: Digest;
   component: Buffer;
   verified: VerifiedComponent;
+  /** The attached bundles as pulled: admission reads in-toto links from them (trust/in-toto/verify.ts). */
+  bundles: AttachedBundle[];
 }
 
 export interface FetchVerifiedOptions {
@@ -36,5 +39,5 @@ export async function fetchVerified(
   const verified = options.cache
     ? options.cache.verify(policy, artifact.component, artifact.bundles, roots)
     : verifyComponent(policy, artifact.component, artifact.bundles, roots);
-  return { manifestDigest: artifact.manifestDigest, component: artifact.component, verified };
+  return { manifestDigest: artifact.manifestDigest, component: artifact.component, verified, bundles: artifact.bundles };
 }

@@ -3,12 +3,14 @@ import { z } from 'zod';
 import { BerthError } from '../../common/errors.js';
 import { keyIdOf, loadPublicKey } from './keys.js';
 import { truncateText } from '../../common/text.js';
+import { compileLayout, layoutSchema, type CompiledLayout } from '../in-toto/layout.js';
 
 /**
  * A vendor's trust policy, kept by the control plane per vendor and carried to devices in the
  * signed desired state. Either public keys (several at once, so a vendor can rotate without
  * downtime) or certificate identities from the fleet signing CA; plus optional provenance
- * requirements. Every pattern is a regular expression anchored at both ends.
+ * requirements, and optionally an in-toto layout the version's attestations must satisfy
+ * (docs/in-toto.md). Every pattern is a regular expression anchored at both ends.
  */
 const pattern = z.string().min(1).max(512);
 
@@ -32,6 +34,8 @@ export const vendorTrustPolicySchema = z
       })
       .strict()
       .default({ provenance: false }),
+    /** The vendor's supply chain as an in-toto layout, checked at admission (trust/in-toto/). */
+    layout: layoutSchema.optional(),
   })
   .strict()
   .refine((p) => p.publicKeys.length + p.identities.length > 0, 'a policy needs at least one public key or certificate identity');
@@ -49,6 +53,7 @@ export interface CompiledPolicy {
   builderIds: RegExp[] | undefined;
   sourceRepositories: RegExp[] | undefined;
   repositories: RegExp[] | undefined;
+  layout: CompiledLayout | undefined;
   /** SHA-256 of the parsed policy (zod output has schema key order, so equal policies hash alike). */
   fingerprint: string;
 }
@@ -89,6 +94,7 @@ export function compilePolicy(input: unknown): CompiledPolicy {
     builderIds: p.require.builderIds?.map((s) => anchored(s, 'builder id pattern')),
     sourceRepositories: p.require.sourceRepositories?.map((s) => anchored(s, 'source repository pattern')),
     repositories: p.repositories?.map((s) => anchored(s, 'repository pattern')),
+    layout: p.layout ? compileLayout(p.layout, keys) : undefined,
     fingerprint: createHash('sha256').update(JSON.stringify(p)).digest('hex'),
   };
 }

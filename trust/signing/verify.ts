@@ -9,6 +9,7 @@ import { NO_ROOTS, type CompiledRoots } from './roots.js';
 import { IN_TOTO_PAYLOAD_TYPE } from './sign.js';
 import { parseBundle, verifyBundle, type SignerIdentity } from './verify-bundle.js';
 import { truncateText } from '../../common/text.js';
+import { IN_TOTO_LINK_V03 } from '../in-toto/link.js';
 
 export { parseBundle, type SignerIdentity } from './verify-bundle.js';
 
@@ -106,7 +107,7 @@ export function verifyComponent(
     } catch (err) {
       // An SBOM that does not verify refuses the version: it says the vendor meant to declare
       // what ships, and the declaration is forged or broken. Other attestations are skipped.
-      if (claimsSbom(a.bytes)) {
+      if (claimedPredicateType(a.bytes) === CYCLONEDX_BOM_PREDICATE) {
         throw new BerthError('sbom.signature', `the SBOM attached to ${componentDigest} is not signed by vendor '${policy.vendor}': ${errorMessage(err)}`);
       }
       ignored++; // anyone with push rights can attach; only the vendor's own count
@@ -114,6 +115,8 @@ export function verifyComponent(
     }
     try {
       const statement = readStatement(payload, 'provenance');
+      // Links are evidence for the vendor's in-toto layout, judged at admission (trust/in-toto/verify.ts).
+      if (statement.predicateType === IN_TOTO_LINK_V03) continue;
       // A vendor-signed SBOM that is about another component, or malformed, refuses the version.
       if (statement.predicateType === CYCLONEDX_BOM_PREDICATE) sbom ??= checkSbomStatement(statement, componentDigest);
       else provenance ??= checkProvenanceStatement(statement, componentDigest, policy);
@@ -139,15 +142,15 @@ export function verifyComponent(
   return result;
 }
 
-/** Whether an attestation bundle, read without trusting it, says its statement is a CycloneDX SBOM. */
-function claimsSbom(bytes: Uint8Array): boolean {
+/** The predicate type an attestation bundle claims, read without trusting it: only to decide how to treat it. */
+export function claimedPredicateType(bytes: Uint8Array): string | undefined {
   try {
     const bundle = parseBundle(bytes, 'attestation bundle');
-    if (bundle.content.$case !== 'dsseEnvelope') return false;
+    if (bundle.content.$case !== 'dsseEnvelope') return undefined;
     const statement = JSON.parse(Buffer.from(bundle.content.dsseEnvelope.payload).toString('utf8')) as { predicateType?: unknown };
-    return statement.predicateType === CYCLONEDX_BOM_PREDICATE;
+    return typeof statement.predicateType === 'string' ? statement.predicateType : undefined;
   } catch {
-    return false;
+    return undefined;
   }
 }
 
