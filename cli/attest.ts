@@ -9,7 +9,7 @@ import { BerthError } from '../common/errors.js';
 import { CYCLONEDX_BOM_PREDICATE } from '../trust/signing/sbom-attestation.js';
 import { statementAbout } from '../trust/signing/statement.js';
 import type { Command } from './main.js';
-import { runLink } from './attest-link.js';
+import { LINK_OPTIONS, runLink } from './attest-link.js';
 
 /** A CycloneDX JSON document, checked only for what it claims to be: the control plane reads it in full. */
 async function readSbom(path: string): Promise<unknown> {
@@ -53,7 +53,10 @@ const OPTIONS = {
 } as const;
 
 export const command: Command = {
+  // `link` is the one subcommand; without it the first operand is the component to attest.
+  subcommands: ['link'],
   options: OPTIONS,
+  subcommandOptions: { link: LINK_OPTIONS },
   async run(argv) {
     // A step's in-toto link for the vendor's layout: its own flags, and it goes straight to the registry.
     if (argv[0] === 'link') return runLink(argv.slice(1));

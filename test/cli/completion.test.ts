@@ -114,6 +114,9 @@ describe('berth __complete', () => {
     const berth = (...words: string[]) => run(process.execPath, [join(root, 'bin', 'berth.js'), '__complete', ...words], { env });
     const top = await berth('rollb');
     expect(top.stdout).toBe('rollback\troll a deployment back to the version before its rollout\n');
+    // A subcommand's own flags (berth attest link), and the TUF commands.
+    expect((await berth('attest', 'link', '--st')).stdout).toBe('--step\n');
+    expect((await berth('tuf', 'rot')).stdout).toBe('rotate-online-keys\nrotate-root-keys\n');
     const ids = await berth('devices', 'show', '');
     expect(ids.stdout).toBe('press-1\tactive\npress-2\tactive\n');
     for (const words of [
