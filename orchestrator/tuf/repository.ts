@@ -1,23 +1,14 @@
-import { createHash } from 'node:crypto';
-import { Metadata, MetadataKind, MetaFile, Snapshot, TargetFile, Targets, Timestamp, type Root } from '@tufjs/models';
+import { MetadataKind, type Metadata, type Root } from '@tufjs/models';
 import { BerthError } from '../../common/errors.js';
 import type { Logger } from '../../common/logger.js';
-import { checkRootUpdate, parseRoot, TUF_SPEC_VERSION, tufTime } from '../../trust/tuf/root.js';
+import { checkRootUpdate, parseRoot } from '../../trust/tuf/root.js';
 import type { TufSigningKey } from '../../trust/tuf/keys.js';
-import { ONLINE_EXPIRY_SECONDS, ONLINE_ROLES, type OnlineRole } from '../../wire/tuf.js';
+import { ONLINE_ROLES, type OnlineRole } from '../../wire/tuf.js';
 import type { OnlineKeySet, TufStatus } from '../../wire/tuf-admin.js';
 import type { Queryable, Store } from '../store/store.js';
-import { insertMetadata, latestMetadata, metadataAt, putTargetFile, targetFile, TUF_PUBLISH_LOCK, type StoredMetadata } from '../store/tuf.js';
+import { insertMetadata, latestMetadata, metadataAt, targetFile, TUF_PUBLISH_LOCK } from '../store/tuf.js';
+import { publishOnline, serialise, type TargetDocument } from './online-roles.js';
 import type { OnlineKeys } from './online-keys.js';
-
-/** A trust document the repository lists as a target: its path and exact text. */
-export interface TargetDocument {
-  path: string;
-  body: string;
-}
-
-const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
-const serialise = (m: Metadata<Root | Targets | Snapshot | Timestamp>): string => JSON.stringify(m.toJSON());
 
 /**
  * The fleet's TUF repository (docs/tuf.md): root comes from the offline keys through
@@ -130,78 +121,4 @@ export class TufRepository {
     }
     return keys;
   }
-}
-
-/** Targets, snapshot and timestamp, each signed anew when it (or a role below it) must be. */
-async function publishOnline(
-  tx: Queryable,
-  keys: Record<OnlineRole, TufSigningKey>,
-  documents: readonly TargetDocument[],
-  now: Date,
-  force: boolean,
-): Promise<OnlineRole[]> {
-  const published: OnlineRole[] = [];
-  const wanted: Record<string, TargetFile> = {};
-  for (const d of documents) wanted[d.path] = new TargetFile({ path: d.path, length: Buffer.byteLength(d.body), hashes: { sha256: sha256(d.body) } });
-
-  const targets = await current(tx, MetadataKind.Targets, keys.targets, now, force);
-  let targetsVersion = targets.stored?.version ?? 0;
-  if (!targets.fresh || !sameTargets(targets.parsed as Metadata<Targets>, wanted)) {
-    for (const d of documents) await putTargetFile(tx, sha256(d.body), d.path, d.body);
-    const signed = new Targets({ version: ++targetsVersion, specVersion: TUF_SPEC_VERSION, expires: expiry(now, 'targets'), targets: wanted });
-    await sign(tx, signed, keys.targets);
-    published.push('targets');
-  }
-  const snapshot = await current(tx, MetadataKind.Snapshot, keys.snapshot, now, force);
-  let snapshotVersion = snapshot.stored?.version ?? 0;
-  let snapshotBody = snapshot.stored?.body;
-  if (published.length || !snapshot.fresh) {
-    const meta = { 'targets.json': new MetaFile({ version: targetsVersion }) };
-    snapshotBody = await sign(
-      tx,
-      new Snapshot({ version: ++snapshotVersion, specVersion: TUF_SPEC_VERSION, expires: expiry(now, 'snapshot'), meta }),
-      keys.snapshot,
-    );
-    published.push('snapshot');
-  }
-  const timestamp = await current(tx, MetadataKind.Timestamp, keys.timestamp, now, force);
-  if (published.length || !timestamp.fresh) {
-    const snapshotMeta = new MetaFile({ version: snapshotVersion, length: Buffer.byteLength(snapshotBody!), hashes: { sha256: sha256(snapshotBody!) } });
-    const version = (timestamp.stored?.version ?? 0) + 1;
-    await sign(tx, new Timestamp({ version, specVersion: TUF_SPEC_VERSION, expires: expiry(now, 'timestamp'), snapshotMeta }), keys.timestamp);
-    published.push('timestamp');
-  }
-  return published;
-}
-
-interface Current {
-  stored: StoredMetadata | undefined;
-  parsed: Metadata<Targets | Snapshot | Timestamp> | undefined;
-  /** Signed by the key the root names now, and less than half-way through its life. */
-  fresh: boolean;
-}
-
-async function current(tx: Queryable, role: OnlineRole, key: TufSigningKey, now: Date, force: boolean): Promise<Current> {
-  const stored = await latestMetadata(tx, role);
-  if (!stored) return { stored, parsed: undefined, fresh: false };
-  const parsed = Metadata.fromJSON(role as never, JSON.parse(stored.body)) as unknown as Metadata<Targets | Snapshot | Timestamp>;
-  const halfLife = (ONLINE_EXPIRY_SECONDS[role] * 1000) / 2;
-  const fresh = !force && key.key.keyID in parsed.signatures && Date.parse(parsed.signed.expires) - now.getTime() > halfLife;
-  return { stored, parsed, fresh };
-}
-
-function sameTargets(parsed: Metadata<Targets>, wanted: Record<string, TargetFile>): boolean {
-  const have = parsed.signed.targets;
-  const paths = Object.keys(wanted);
-  return paths.length === Object.keys(have).length && paths.every((p) => have[p]?.hashes.sha256 === wanted[p]!.hashes.sha256);
-}
-
-const expiry = (now: Date, role: OnlineRole): string => tufTime(new Date(now.getTime() + ONLINE_EXPIRY_SECONDS[role] * 1000));
-
-async function sign(tx: Queryable, signed: Targets | Snapshot | Timestamp, key: TufSigningKey): Promise<string> {
-  const metadata = new Metadata(signed);
-  metadata.sign(key.sign);
-  const body = serialise(metadata);
-  await insertMetadata(tx, { role: signed.type, version: signed.version, body });
-  return body;
 }

@@ -1,7 +1,7 @@
 import type { Queryable } from '../store/store.js';
 import { listVendors } from '../store/catalog.js';
 import { FLEET_TARGETS, vendorPolicyTarget } from '../../wire/tuf.js';
-import type { TargetDocument } from './repository.js';
+import type { TargetDocument } from './online-roles.js';
 
 /** Where the fleet's trust documents are read from, each as the API that serves it today answers. */
 export interface TrustSources {
