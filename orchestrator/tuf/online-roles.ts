@@ -19,6 +19,11 @@ export interface TargetDocument {
 }
 
 export const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
+/**
+ * Metadata as the bytes served and kept. Not through jsonParam like other JSON in the store:
+ * signatures cover these bytes, so nothing may rewrite them; JSON.stringify escapes NUL and lone
+ * surrogates, so the text is safe in a text column as it is.
+ */
 export const serialise = (m: Metadata<Root | Targets | Snapshot | Timestamp>): string => JSON.stringify(m.toJSON());
 
 /** Targets, snapshot and timestamp, each signed anew when it (or a role below it) must be. */
