@@ -1,5 +1,4 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createHash } from 'node:crypto';
 import { Agent } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,6 +8,7 @@ import { adminCall, socketTarget } from '../orchestrator/admin/client.js';
 import { startControlPlane } from '../orchestrator/control-plane.js';
 import { pinRoot, TufTrustClient } from '../trust/tuf/client.js';
 import { HttpsTufFetcher } from '../trust/tuf/https-fetcher.js';
+import { tufRootFingerprint } from '../trust/tuf/root.js';
 import { FLEET_TARGETS } from '../wire/tuf.js';
 import { percentile, type BenchResult, type Figure } from './report.js';
 
@@ -33,7 +33,7 @@ export async function run(argv: string[]): Promise<BenchResult> {
     const device = async (name: string, fetcher: HttpsTufFetcher) => {
       const dir = join(scratch, name);
       const root = readFileSync(join(scratch, 'offline', '1.root.json'));
-      await pinRoot(dir, root, createHash('sha256').update(root).digest('hex'));
+      await pinRoot(dir, root, tufRootFingerprint(root));
       const client = new TufTrustClient({ dir, url: cp.url, fetcher });
       await client.update(PATHS);
       return client;

@@ -1,5 +1,4 @@
 import 'reflect-metadata';
-import { createHash } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from '../../common/logger.js';
@@ -8,6 +7,7 @@ import { startControlPlane, type ControlPlane } from '../../orchestrator/control
 import { startRegistryServer, type RunningRegistryServer } from '../../oci/server/serve.js';
 import { startAgent, type RunningAgent } from '../../runtime/agent/agent.js';
 import { agentConfigSchema } from '../../runtime/agent/config.js';
+import { tufRootFingerprint } from '../../trust/tuf/root.js';
 import type { EnrollmentTokenCreated } from '../../wire/tokens.js';
 import { operatorClient, type OperatorClient } from './operator-client.js';
 
@@ -99,7 +99,7 @@ export async function startLocalDevice(fleet: LocalFleet, device: LocalDevice, l
  */
 export async function publishTufRoot(fleet: LocalFleet, keyDir: string): Promise<string> {
   const existing = await readFile(join(keyDir, '1.root.json')).catch(() => undefined);
-  if (existing) return createHash('sha256').update(existing).digest('hex');
+  if (existing) return tufRootFingerprint(existing);
   const { initRepository } = await import('../tuf/ceremony.js');
   return (await initRepository((method, path, body) => fleet.admin.call(method, path, body), { keys: 3, threshold: 2, out: keyDir })).rootSha256;
 }

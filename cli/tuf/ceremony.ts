@@ -1,11 +1,10 @@
-import { createHash } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Key, type Metadata, type Root } from '@tufjs/models';
 import { BerthError } from '../../common/errors.js';
 import { writePrivateFile } from '../../trust/key-files.js';
 import { newTufSigningKey, tufSigningKeyFromPem, type TufSigningKey } from '../../trust/tuf/keys.js';
-import { newRoot, parseRoot } from '../../trust/tuf/root.js';
+import { newRoot, parseRoot, tufRootFingerprint } from '../../trust/tuf/root.js';
 import { DEFAULT_ROOT_EXPIRY_DAYS, ONLINE_ROLES, TUF_METADATA_PATH, type OnlineRole } from '../../wire/tuf.js';
 import type { OnlineKeySet, RootAccepted, TufStatus } from '../../wire/tuf-admin.js';
 import type { ApiCall } from '../api-subcommand.js';
@@ -39,11 +38,7 @@ export async function initRepository(api: ApiCall, o: InitOptions): Promise<{ ve
     online: await freshOnlineKeys(api),
   });
   for (const k of rootKeys) root.sign(k.sign);
-  const published = await publish(api, root, o.out);
-  const rootSha256 = createHash('sha256')
-    .update(await readFile(published.rootFile))
-    .digest('hex');
-  return { ...published, keyids: rootKeys.map((k) => k.key.keyID), rootSha256 };
+  return { ...(await publish(api, root, o.out)), keyids: rootKeys.map((k) => k.key.keyID) };
 }
 
 function checkCounts(keys: number, threshold: number): void {
@@ -148,12 +143,13 @@ async function freshOnlineKeys(api: ApiCall): Promise<Record<OnlineRole, Key>> {
 }
 
 /** Written beside the keys first (the operator keeps every root), then published. */
-async function publish(api: ApiCall, root: Metadata<Root>, dir: string): Promise<{ version: number; rootFile: string }> {
+async function publish(api: ApiCall, root: Metadata<Root>, dir: string): Promise<{ version: number; rootFile: string; rootSha256: string }> {
   const rootFile = join(dir, `${root.signed.version}.root.json`);
   // The bytes the control plane serves, so `sha256sum 1.root.json` is the devices' tuf.rootSha256.
-  await writePrivateFile(rootFile, JSON.stringify(root.toJSON()));
+  const bytes = JSON.stringify(root.toJSON());
+  await writePrivateFile(rootFile, bytes);
   const accepted: RootAccepted = await api('PUT', '/api/v1/admin/tuf/root', root.toJSON());
-  return { version: accepted.version, rootFile };
+  return { version: accepted.version, rootFile, rootSha256: tufRootFingerprint(bytes) };
 }
 
 async function rootKeysIn(dir: string): Promise<TufSigningKey[]> {

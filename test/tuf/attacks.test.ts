@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { mkdir, rm } from 'node:fs/promises';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -7,7 +6,7 @@ import { Metadata, MetadataKind, MetaFile, Timestamp } from '@tufjs/models';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initRepository, rotateOnlineKeys } from '../../cli/tuf/ceremony.js';
 import { tufSigningKeyFromPem, type TufSigningKey } from '../../trust/tuf/keys.js';
-import { newRoot, tufTime } from '../../trust/tuf/root.js';
+import { newRoot, tufRootFingerprint, tufTime } from '../../trust/tuf/root.js';
 import { pinRoot, TufTrustClient } from '../../trust/tuf/client.js';
 import { FLEET_TARGETS } from '../../wire/tuf.js';
 import type { ApiCall } from '../../cli/api-subcommand.js';
@@ -42,7 +41,7 @@ describe('a device TUF client against a malicious repository', () => {
   async function device(): Promise<{ client: TufTrustClient; repo: MaliciousRepository; dir: string }> {
     const dir = mkdtempSync(join(tmpdir(), 'berth-tuf-device-'));
     const root = readFileSync(join(offline, '1.root.json'));
-    await pinRoot(dir, root, createHash('sha256').update(root).digest('hex'));
+    await pinRoot(dir, root, tufRootFingerprint(root));
     const repo = new MaliciousRepository({ ca: h.ca });
     const client = new TufTrustClient({ dir, url: h.cp.url, fetcher: repo });
     await client.update(PATHS);
@@ -173,6 +172,6 @@ describe('a device TUF client against a malicious repository', () => {
     await expect(pinRoot(dir, root, 'ab'.repeat(32))).rejects.toMatchObject({ code: 'tuf.root_fingerprint' });
     const tampered = Buffer.from(root.toString('utf8').replace('"version":1', '"version":7'));
     expect(tampered.equals(root)).toBe(false);
-    await expect(pinRoot(dir, tampered, createHash('sha256').update(tampered).digest('hex'))).rejects.toMatchObject({ code: 'tuf.root_untrusted' });
+    await expect(pinRoot(dir, tampered, tufRootFingerprint(tampered))).rejects.toMatchObject({ code: 'tuf.root_untrusted' });
   });
 });

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { MetadataKind } from '@tufjs/models';
@@ -7,7 +6,7 @@ import { DownloadHTTPError, DownloadLengthMismatchError } from 'tuf-js/dist/erro
 import { BerthError, errorMessage } from '../../common/errors.js';
 import { writePrivateFile } from '../key-files.js';
 import { TUF_METADATA_PATH, TUF_TARGETS_PATH } from '../../wire/tuf.js';
-import { parseRoot } from './root.js';
+import { parseRoot, tufRootFingerprint } from './root.js';
 
 /**
  * A device's side of the fleet's TUF repository (docs/tuf.md): the root it was given, pinned by
@@ -18,7 +17,7 @@ import { parseRoot } from './root.js';
 
 /** Pins `root` (bytes as served) in `dir`: only if its sha256 is the fingerprint configured or enrolled with. */
 export async function pinRoot(dir: string, root: Buffer, fingerprintSha256: string): Promise<void> {
-  const actual = createHash('sha256').update(root).digest('hex');
+  const actual = tufRootFingerprint(root);
   if (actual !== fingerprintSha256.toLowerCase())
     throw new BerthError('tuf.root_fingerprint', `the TUF root offered has sha256 ${actual}, not the configured ${fingerprintSha256}: not trusted`);
   let parsed;

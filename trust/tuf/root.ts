@@ -1,9 +1,16 @@
+import { createHash } from 'node:crypto';
 import { Metadata, MetadataKind, Root, type Key } from '@tufjs/models';
 import { BerthError } from '../../common/errors.js';
 import { ONLINE_ROLES, type OnlineRole } from '../../wire/tuf.js';
 
 /** The TUF specification version Berth's metadata follows. */
 export const TUF_SPEC_VERSION = '1.0.31';
+
+/**
+ * A root's fingerprint as devices are configured with it (`tuf.rootSha256`, docs/tuf.md): the
+ * sha256 of the exact bytes served, which are the bytes `berth tuf` writes beside the keys.
+ */
+export const tufRootFingerprint = (bytes: Uint8Array | string): string => createHash('sha256').update(bytes).digest('hex');
 
 /** TUF's date form: UTC, whole seconds, `Z`. */
 export const tufTime = (at: Date): string => at.toISOString().replace(/\.\d{3}Z$/, 'Z');
