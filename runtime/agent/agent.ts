@@ -228,14 +228,17 @@ function followerOf(
 async function followDesiredState(p: SyncParts): Promise<void> {
   const { config, trust, client, trustSource, tasks, apps, restored, reports, events, deviceLog } = p;
   await pinTrust(trust, trustSource, tasks, config, deviceLog);
-  const trustCheck = everyFewSecondsAtMost(
-    config.sync.trustCheckSeconds,
-    async () => {
-      const keys = await trustSource.refresh?.(trust.current().desiredStateKeys ?? []);
-      if (keys) trust.adoptDesiredStateKeys(keys);
-    },
-    deviceLog,
-  );
+  // Only a source with something to look at between needs (TUF) is looked at; pinTrust just did.
+  const trustCheck =
+    trustSource.refresh &&
+    afterEveryFewSeconds(
+      config.sync.trustCheckSeconds,
+      async () => {
+        const keys = await trustSource.refresh!(trust.current().desiredStateKeys ?? []);
+        if (keys) trust.adoptDesiredStateKeys(keys);
+      },
+      (err) => deviceLog.warn({ err: errorMessage(err) }, 'could not check the TUF repository; will look again'),
+    );
   if (tasks.signal.aborted) return;
   await runSync(
     {
@@ -276,7 +279,7 @@ async function followDesiredState(p: SyncParts): Promise<void> {
       },
       onRound: (result) => {
         p.metrics.round(result);
-        trustCheck();
+        trustCheck?.();
       },
     },
     { adopted: restored.adopted, plans: restored.plans },
@@ -523,16 +526,19 @@ function tufOptions(config: AgentConfig, trust: DeviceTrustState, deviceLog: Log
   };
 }
 
-/** `work` when called, unless it ran less than `seconds` ago or still runs; its failures are logged, never thrown. */
-function everyFewSecondsAtMost(seconds: number, work: () => Promise<void>, logger: Logger): () => void {
-  let last = 0;
+/**
+ * `work` when called, unless it ran (or the function was made) less than `seconds` ago, or still
+ * runs; its failures go to `failed`, never thrown.
+ */
+function afterEveryFewSeconds(seconds: number, work: () => Promise<void>, failed: (err: unknown) => void): () => void {
+  let last = Date.now();
   let running = false;
   return () => {
     if (running || Date.now() - last < seconds * 1000) return;
     running = true;
     last = Date.now();
     work()
-      .catch((err: unknown) => logger.warn({ err: errorMessage(err) }, 'could not check the TUF repository; will look again'))
+      .catch(failed)
       .finally(() => (running = false));
   };
 }
