@@ -13,6 +13,7 @@ import type { ApiCall } from '../../cli/api-subcommand.js';
 import { startHarness, type Harness } from '../orchestrator/harness.js';
 import { testTrustPolicy } from '../support/verified-catalog.js';
 import { MaliciousRepository } from './malicious-repository.js';
+import { tufClient } from './support.js';
 
 const PATHS = Object.values(FLEET_TARGETS);
 
@@ -39,11 +40,8 @@ describe('a device TUF client against a malicious repository', () => {
 
   /** A device that pinned root 1 by its fingerprint and did one honest round. */
   async function device(): Promise<{ client: TufTrustClient; repo: MaliciousRepository; dir: string }> {
-    const dir = mkdtempSync(join(tmpdir(), 'berth-tuf-device-'));
-    const root = readFileSync(join(offline, '1.root.json'));
-    await pinRoot(dir, root, tufRootFingerprint(root));
     const repo = new MaliciousRepository({ ca: h.ca });
-    const client = new TufTrustClient({ dir, url: h.cp.url, fetcher: repo });
+    const { client, dir } = await tufClient(h, join(offline, '1.root.json'), repo);
     await client.update(PATHS);
     return { client, repo, dir };
   }

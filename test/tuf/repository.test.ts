@@ -2,14 +2,14 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Metadata, MetadataKind, Timestamp } from '@tufjs/models';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { HttpsTufFetcher } from '../../trust/tuf/https-fetcher.js';
 import { tufSigningKeyFromPem } from '../../trust/tuf/keys.js';
 import { tufTime } from '../../trust/tuf/root.js';
 import { FLEET_TARGETS, vendorPolicyTarget } from '../../wire/tuf.js';
 import { berth } from '../support/berth-in-process.js';
 import { testTrustPolicy } from '../support/verified-catalog.js';
 import { startHarness, type Harness } from '../orchestrator/harness.js';
-import { tufClient, verifiedTarget } from './support.js';
+import { MaliciousRepository } from './malicious-repository.js';
+import { tufClient, verifiedText } from './support.js';
 
 /**
  * The fleet's TUF repository end to end (docs/tuf.md): `berth tuf init` makes offline root keys
@@ -45,11 +45,10 @@ describe('the TUF repository the control plane serves', () => {
     const rootIds = (JSON.parse((await berth('tuf', 'status', ...target, '-o', 'json')).out) as { root: { keyids: string[] } }).root.keyids;
     expect(readdirSync(join(h.dir, 'pki', 'tuf')).filter((f) => rootIds.some((id) => f.startsWith(id)))).toEqual([]);
 
-    const updater = tufClient(h, join(offline, '1.root.json')).round();
-    await updater.refresh();
-    expect(JSON.parse(await verifiedTarget(updater, FLEET_TARGETS.signingRoots))).toEqual((await h.admin('GET', '/api/v1/signing/roots')).body);
-    expect(JSON.parse(await verifiedTarget(updater, FLEET_TARGETS.trustBundle))).toEqual((await h.admin('GET', '/api/v1/trust-bundle')).body);
-    expect(JSON.parse(await verifiedTarget(updater, FLEET_TARGETS.desiredStateKeys)).keys).toHaveLength(1);
+    const { client } = await tufClient(h, join(offline, '1.root.json'));
+    expect(JSON.parse(await verifiedText(client, FLEET_TARGETS.signingRoots))).toEqual((await h.admin('GET', '/api/v1/signing/roots')).body);
+    expect(JSON.parse(await verifiedText(client, FLEET_TARGETS.trustBundle))).toEqual((await h.admin('GET', '/api/v1/trust-bundle')).body);
+    expect(JSON.parse(await verifiedText(client, FLEET_TARGETS.desiredStateKeys)).keys).toHaveLength(1);
   });
 
   it('signs again only what changed: a new vendor policy is a new targets version; an unchanged fleet signs nothing', async () => {
@@ -69,9 +68,8 @@ describe('the TUF repository the control plane serves', () => {
     const oldTimestampKeyId = rootOf(readFileSync(join(offline, '1.root.json'), 'utf8')).roles.timestamp.keyids[0];
     const stolen = tufSigningKeyFromPem(readFileSync(join(tufDir, `${oldTimestampKeyId}.pem`), 'utf8'), 'stolen key');
 
-    const client = tufClient(h, join(offline, '1.root.json'));
-    const dir = client.dir;
-    await client.round().refresh();
+    const { client, dir } = await tufClient(h, join(offline, '1.root.json'));
+    await client.update([]);
     const rotated = await berth('tuf', 'rotate-online-keys', '--root-keys', offline, ...target);
     expect(rotated.code, rotated.err).toBe(0);
     expect(rotated.out).toContain('root version 2 published');
@@ -80,10 +78,9 @@ describe('the TUF repository the control plane serves', () => {
     // The replaced online keys are gone from the control plane's key folder.
     expect(existsSync(join(tufDir, `${oldTimestampKeyId}.pem`))).toBe(false);
 
-    const updater = client.round();
-    await updater.refresh();
+    await client.update([]);
     expect(JSON.parse(readFileSync(join(dir, 'root.json'), 'utf8')).signed.version).toBe(2);
-    expect(JSON.parse(await verifiedTarget(updater, FLEET_TARGETS.signingRoots))).toEqual((await h.admin('GET', '/api/v1/signing/roots')).body);
+    expect(JSON.parse(await verifiedText(client, FLEET_TARGETS.signingRoots))).toEqual((await h.admin('GET', '/api/v1/signing/roots')).body);
 
     // The thief signs a newer timestamp with the stolen key and serves it to a client that knows root 2.
     const served = JSON.parse(readFileSync(join(dir, 'timestamp.json'), 'utf8'));
@@ -96,10 +93,10 @@ describe('the TUF repository the control plane serves', () => {
       }),
     );
     forged.sign(stolen.sign);
-    const thief = new ForgingFetcher(h.ca, JSON.stringify(forged.toJSON()));
-    const victim = tufClient(h, join(offline, '2.root.json'), thief);
-    await expect(victim.round().refresh()).rejects.toThrow('timestamp was signed by 0/1 keys');
-    expect(thief.forgedServed).toBe(true);
+    const thief = new MaliciousRepository({ ca: h.ca }).forge('/timestamp.json', JSON.stringify(forged.toJSON()));
+    const victim = await tufClient(h, join(offline, '2.root.json'), thief);
+    await expect(victim.client.update([])).rejects.toThrow('timestamp was signed by 0/1 keys');
+    expect(thief.asked.some((url) => url.endsWith('/timestamp.json'))).toBe(true);
   });
 
   it('berth tuf rotate-root-keys: new holders take over with root 3; the old keys alone can no longer sign a root', async () => {
@@ -110,9 +107,8 @@ describe('the TUF repository the control plane serves', () => {
     const status = JSON.parse((await berth('tuf', 'status', ...target, '-o', 'json')).out);
     expect(status.root).toMatchObject({ version: 3, threshold: 2 });
     // A client that trusted root 1 walks 2 and 3 and still reads the documents.
-    const updater = tufClient(h, join(offline, '1.root.json')).round();
-    await updater.refresh();
-    expect(JSON.parse(await verifiedTarget(updater, FLEET_TARGETS.signingRoots))).toEqual((await h.admin('GET', '/api/v1/signing/roots')).body);
+    const { client } = await tufClient(h, join(offline, '1.root.json'));
+    expect(JSON.parse(await verifiedText(client, FLEET_TARGETS.signingRoots))).toEqual((await h.admin('GET', '/api/v1/signing/roots')).body);
     // The retired keys hold none of root 3's: nothing more can be signed with them.
     const stale = await berth('tuf', 'rotate-online-keys', '--root-keys', offline, ...target);
     expect([stale.code, stale.err]).toEqual([1, expect.stringContaining('holds 0 of the root')]);
@@ -123,19 +119,3 @@ describe('the TUF repository the control plane serves', () => {
 
 /** The root's signed part as JSON. */
 const rootOf = (text: string) => JSON.parse(text).signed as { roles: Record<'root' | 'timestamp', { keyids: string[] }> };
-
-/** A network in the middle that answers timestamp.json with its own bytes. */
-class ForgingFetcher extends HttpsTufFetcher {
-  forgedServed = false;
-  constructor(
-    ca: string[],
-    private readonly timestamp: string,
-  ) {
-    super({ ca });
-  }
-  override async fetch(url: string): Promise<ReadableStream<Uint8Array<ArrayBuffer>>> {
-    if (!url.endsWith('/timestamp.json')) return super.fetch(url);
-    this.forgedServed = true;
-    return new Response(this.timestamp).body as ReadableStream<Uint8Array<ArrayBuffer>>;
-  }
-}
