@@ -126,6 +126,23 @@ describe('a version against its vendor in-toto layout', () => {
   });
 });
 
+/** `berth attest link` for the layout's test step, by the tester, from the component's digest to `product`. */
+const linkTestStep = (dir: string, digest: string, product: string, reference: string) =>
+  berth(
+    'attest',
+    'link',
+    '--step',
+    'test',
+    '--key',
+    join(dir, 'tester.key'),
+    '--material',
+    `sensor.wasm=${digest}`,
+    '--product',
+    product,
+    '--plain-http',
+    reference,
+  );
+
 describe('berth attest link', () => {
   it("signs a step's link with the functionary key and attaches it to the pushed component; admission then accepts the version", async () => {
     const dir = await mkdtemp(join(tmpdir(), 'berth-link-'));
@@ -136,38 +153,12 @@ describe('berth attest link', () => {
       const digest = sha256Digest(component);
       await push(registry, 'acme/sensor', '2.0.0', component, [signature(component, priv(vendor)), provenance(digest)]);
       const reference = `oci://${registry.host}/acme/sensor:2.0.0`;
-      const linked = await berth(
-        'attest',
-        'link',
-        '--step',
-        'test',
-        '--key',
-        join(dir, 'tester.key'),
-        '--material',
-        `sensor.wasm=${digest}`,
-        '--product',
-        join(dir, 'report.json'),
-        '--plain-http',
-        reference,
-      );
+      const linked = await linkTestStep(dir, digest, join(dir, 'report.json'), reference);
       expect(linked.code, linked.err).toBe(0);
       expect(linked.out).toMatch(/linked step 'test'/);
       // The product is named by its path as given; the layout's test step only CREATEs report.json.
       expect(refusal(await register(acme, 'sensor', '2.0.0', reference))).toMatchObject({ status: 422, code: 'in_toto.rule_violated' });
-      const again = await berth(
-        'attest',
-        'link',
-        '--step',
-        'test',
-        '--key',
-        join(dir, 'tester.key'),
-        '--material',
-        `sensor.wasm=${digest}`,
-        '--product',
-        `report.json=${sha256Digest(Buffer.from('ok'))}`,
-        '--plain-http',
-        reference,
-      );
+      const again = await linkTestStep(dir, digest, `report.json=${sha256Digest(Buffer.from('ok'))}`, reference);
       expect(again.code, again.err).toBe(0);
       expect(refusal(await register(acme, 'sensor', '2.0.0', reference))).toMatchObject({ status: 422, code: 'in_toto.threshold' });
     } finally {
@@ -183,20 +174,7 @@ describe('berth attest link', () => {
     try {
       await writeFile(join(dir, 'tester.key'), tester.privateKeyPem);
       const pinned = `oci://${registry.host}/acme/sensor@${pushed.manifestDigest}`;
-      const linked = await berth(
-        'attest',
-        'link',
-        '--step',
-        'test',
-        '--key',
-        join(dir, 'tester.key'),
-        '--material',
-        `sensor.wasm=${digest}`,
-        '--product',
-        `report.json=${sha256Digest(Buffer.from('ok'))}`,
-        '--plain-http',
-        pinned,
-      );
+      const linked = await linkTestStep(dir, digest, `report.json=${sha256Digest(Buffer.from('ok'))}`, pinned);
       expect(linked.code, linked.err).toBe(0);
       const admitted = await register(acme, 'sensor', '2.1.0', `oci://${registry.host}/acme/sensor:2.1.0`);
       expect(admitted.status, JSON.stringify(admitted.body)).toBe(201);
