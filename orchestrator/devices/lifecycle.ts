@@ -14,6 +14,7 @@ import type { DesiredStateChanged } from '../desired-state/placement.js';
 import { rescheduleDevice } from '../scheduling/scheduler.js';
 import { recordRevokedCertificates } from '../revocations/list-store.js';
 import { DEFAULT_REVOCATION_LIST_LIFETIME_MS, reissueRevocationList } from '../revocations/publish.js';
+import { unknownDevice } from './unknown-device.js';
 
 /** Keeping and taking away trust after onboarding: approval, renewal, revocation. */
 export interface LifecycleDeps {
@@ -68,7 +69,7 @@ export async function deny(deps: LifecycleDeps, requestId: string, by: string): 
 export async function revoke(deps: LifecycleDeps, deviceId: string, by: string, reason: string): Promise<number> {
   const revoked = await deps.store.transaction(async (tx) => {
     const device = await devices.getDevice(tx, deviceId, true);
-    if (!device) throw new HttpProblem(404, 'device.unknown', 'No such device', { detail: `no device '${deviceId}'` });
+    if (!device) throw unknownDevice(deviceId);
     await devices.setDeviceStatus(tx, deviceId, 'revoked', reason);
     const pending = await requests.pendingRequestFor(tx, deviceId);
     if (pending) await requests.decideRequest(tx, pending.id, { status: 'denied', by });
